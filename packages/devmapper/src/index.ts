@@ -1,0 +1,21 @@
+/**
+ * @thinfleet/devmapper: the device-mapper as thinfleet uses it. `DmClient` and `BlockClient`
+ * are the interfaces; `NativeDmClient`/`NativeBlockClient` drive the kernel and the
+ * `Sim*` classes model it. Typed tables, statuses and thin-pool messages work with either.
+ */
+export * from './units.js';
+export * from './dm-error.js';
+export * from './thin-id.js';
+export * from './dm-client.js';
+export * from './block-client.js';
+export * from './targets/target.js';
+export * from './targets/thin-pool-status.js';
+export * from './targets/thin-status.js';
+export * from './thin-pool-messages.js';
+export { NativeDmClient } from './native/native-dm-client.js';
+export { NativeBlockClient } from './native/native-block-client.js';
+export { SimKernel, SIM_DM_MAJOR, SIM_LOOP_MAJOR } from './sim/sim-kernel.js';
+export { SimDmClient } from './sim/sim-dm-client.js';
+export { SimBlockClient } from './sim/sim-block-client.js';
+export { openSimHost, type SimHost } from './sim/sim-host.js';
+export { readSimMetadataSnapshot, type SimMetadataSnapshot } from './sim/sim-thin-pool.js';

@@ -1,0 +1,140 @@
+/**
+ * DmClient over the kernel, through @thinfleet/dm-native's ioctls. Holds no state. Since there
+ * is no udev in the VMs thinfleet tests in (and udev may be slow or absent on hosts), it makes
+ * and removes the /dev/mapper/NAME node itself; where udev also makes it, both agree.
+ */
+import * as native from '@thinfleet/dm-native';
+import type {
+  DevNumber,
+  DmClient,
+  DmCreateOptions,
+  DmDeviceInfo,
+  DmDeviceSummary,
+  DmLoadOptions,
+  DmQueryOptions,
+  DmRemoveOptions,
+  DmStatusOptions,
+  DmSuspendOptions,
+  DmTargetLine,
+  DmTargetVersion,
+  DmVersion,
+} from '../dm-client.js';
+import { callNative } from './native-error.js';
+
+type NativeInfo = Awaited<ReturnType<typeof native.dmInfo>>;
+
+function toInfo(i: NativeInfo): DmDeviceInfo {
+  return {
+    name: i.name,
+    uuid: i.uuid,
+    dev: { major: i.major, minor: i.minor },
+    openCount: i.openCount,
+    eventNr: i.eventNr,
+    targetCount: i.targetCount,
+    suspended: i.suspended,
+    readOnly: i.readOnly,
+    liveTable: i.liveTable,
+    inactiveTable: i.inactiveTable,
+    deferredRemove: i.deferredRemove,
+  };
+}
+
+export class NativeDmClient implements DmClient {
+  readonly kind = 'native' as const;
+
+  async version(): Promise<DmVersion> {
+    return callNative('DM_VERSION', undefined, () => native.dmVersion());
+  }
+
+  async targetVersions(): Promise<DmTargetVersion[]> {
+    const list = await callNative('DM_LIST_VERSIONS', undefined, () => native.dmListTargetVersions());
+    return list.map((t) => ({ name: t.name, version: [t.version[0], t.version[1], t.version[2]] as const }));
+  }
+
+  async list(): Promise<DmDeviceSummary[]> {
+    const list = await callNative('DM_LIST_DEVICES', undefined, () => native.dmListDevices());
+    return list
+      .map((d) => ({ name: d.name, dev: { major: d.major, minor: d.minor } }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async create(name: string, options: DmCreateOptions = {}): Promise<DmDeviceInfo> {
+    const info = toInfo(await callNative('DM_DEV_CREATE', name, () => native.dmCreate(name, options.uuid ?? null)));
+    try {
+      await callNative('mknod', this.devicePath(name), () =>
+        native.mknodBlock(this.devicePath(name), info.dev.major, info.dev.minor),
+      );
+    } catch (err) {
+      // Without its node the device is unusable: take it away again rather than leave half a create.
+      await callNative('DM_DEV_REMOVE', name, () => native.dmRemove(name, {})).catch(() => undefined);
+      throw err;
+    }
+    return info;
+  }
+
+  async remove(name: string, options: DmRemoveOptions = {}): Promise<void> {
+    await callNative('DM_DEV_REMOVE', name, () => native.dmRemove(name, { deferred: options.deferred ?? false }));
+    const stillThere = await callNative('DM_DEV_STATUS', name, () => native.dmInfo(name)).then(
+      () => true,
+      () => false,
+    );
+    if (!stillThere) await callNative('unlink', this.devicePath(name), () => native.unlinkNode(this.devicePath(name)));
+  }
+
+  async suspend(name: string, options: DmSuspendOptions = {}): Promise<DmDeviceInfo> {
+    return toInfo(
+      await callNative('DM_DEV_SUSPEND', name, () =>
+        native.dmSuspend(name, { noFlush: options.noFlush ?? false, skipLockfs: options.skipLockfs ?? false }),
+      ),
+    );
+  }
+
+  async resume(name: string): Promise<DmDeviceInfo> {
+    return toInfo(await callNative('DM_DEV_SUSPEND', name, () => native.dmResume(name)));
+  }
+
+  async load(name: string, targets: readonly DmTargetLine[], options: DmLoadOptions = {}): Promise<DmDeviceInfo> {
+    return toInfo(
+      await callNative('DM_TABLE_LOAD', name, () =>
+        native.dmLoadTable(name, targets.map((t) => ({ ...t })), { readOnly: options.readOnly ?? false }),
+      ),
+    );
+  }
+
+  async clear(name: string): Promise<DmDeviceInfo> {
+    return toInfo(await callNative('DM_TABLE_CLEAR', name, () => native.dmClearTable(name)));
+  }
+
+  async info(name: string): Promise<DmDeviceInfo> {
+    return toInfo(await callNative('DM_DEV_STATUS', name, () => native.dmInfo(name)));
+  }
+
+  async table(name: string, options: DmQueryOptions = {}): Promise<DmTargetLine[]> {
+    const r = await callNative('DM_TABLE_STATUS', name, () => native.dmTable(name, { inactive: options.inactive ?? false }));
+    return r.targets.map((t) => ({ ...t }));
+  }
+
+  async status(name: string, options: DmStatusOptions = {}): Promise<DmTargetLine[]> {
+    const r = await callNative('DM_TABLE_STATUS', name, () =>
+      native.dmStatus(name, { inactive: options.inactive ?? false, noFlush: options.noFlush ?? false }),
+    );
+    return r.targets.map((t) => ({ ...t }));
+  }
+
+  async deps(name: string, options: DmQueryOptions = {}): Promise<DevNumber[]> {
+    const r = await callNative('DM_TABLE_DEPS', name, () => native.dmDeps(name, { inactive: options.inactive ?? false }));
+    return r.devices.map((d) => ({ major: d.major, minor: d.minor }));
+  }
+
+  async message(name: string, sector: number, text: string): Promise<string> {
+    return callNative('DM_TARGET_MSG', name, () => native.dmMessage(name, sector, text));
+  }
+
+  async waitEvent(name: string, eventNr: number): Promise<DmDeviceInfo> {
+    return toInfo(await callNative('DM_DEV_WAIT', name, () => native.dmWaitEvent(name, eventNr)));
+  }
+
+  devicePath(name: string): string {
+    return `/dev/mapper/${name}`;
+  }
+}

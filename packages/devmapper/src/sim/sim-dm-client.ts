@@ -1,0 +1,234 @@
+/**
+ * DmClient over the simulated kernel: the DM ioctls with the kernel's semantics and errnos.
+ * Every mutation is saved before the call returns (see SimKernel for what persists where).
+ */
+import type {
+  DevNumber,
+  DmClient,
+  DmCreateOptions,
+  DmDeviceInfo,
+  DmDeviceSummary,
+  DmLoadOptions,
+  DmQueryOptions,
+  DmRemoveOptions,
+  DmStatusOptions,
+  DmSuspendOptions,
+  DmTargetLine,
+  DmTargetVersion,
+  DmVersion,
+} from '../dm-client.js';
+import { DmError } from '../dm-error.js';
+import { SIM_DM_MAJOR, type SimDevice, type SimKernel, type SimTable } from './sim-kernel.js';
+
+const DM_NAME_MAX_BYTES = 127;
+const DM_UUID_MAX_BYTES = 128;
+
+export class SimDmClient implements DmClient {
+  readonly kind = 'sim' as const;
+
+  constructor(readonly kernel: SimKernel) {}
+
+  async version(): Promise<DmVersion> {
+    return { major: 4, minor: 47, patch: 0 };
+  }
+
+  async targetVersions(): Promise<DmTargetVersion[]> {
+    return [
+      { name: 'thin', version: [1, 22, 0] },
+      { name: 'thin-pool', version: [1, 22, 0] },
+      { name: 'zero', version: [1, 2, 0] },
+      { name: 'error', version: [1, 6, 0] },
+      { name: 'linear', version: [1, 4, 0] },
+    ];
+  }
+
+  async list(): Promise<DmDeviceSummary[]> {
+    return [...this.kernel.devices.values()]
+      .map((d) => ({ name: d.name, dev: { major: SIM_DM_MAJOR, minor: d.minor } }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async create(name: string, options: DmCreateOptions = {}): Promise<DmDeviceInfo> {
+    const k = this.kernel;
+    if (name === '' || name === '.' || name === '..' || name.includes('/') || Buffer.byteLength(name) > DM_NAME_MAX_BYTES) {
+      throw new DmError('EINVAL', 'DM_DEV_CREATE', name, 'invalid device name');
+    }
+    const uuid = options.uuid ?? '';
+    if (Buffer.byteLength(uuid) > DM_UUID_MAX_BYTES) throw new DmError('EINVAL', 'DM_DEV_CREATE', name, 'uuid too long');
+    if (k.devices.has(name)) throw new DmError('EBUSY', 'DM_DEV_CREATE', name, 'device already exists');
+    if (uuid !== '' && [...k.devices.values()].some((d) => d.uuid === uuid)) {
+      throw new DmError('EBUSY', 'DM_DEV_CREATE', name, 'uuid already in use');
+    }
+    let minor = 0;
+    while (k.deviceByMinor(minor) !== undefined) minor++;
+    const device: SimDevice = {
+      name, uuid, minor, live: null, inactive: null, suspended: false, eventNr: 0, deferredRemove: false, holds: 0,
+    };
+    k.devices.set(name, device);
+    k.save();
+    return this.infoOf(device);
+  }
+
+  async remove(name: string, options: DmRemoveOptions = {}): Promise<void> {
+    const k = this.kernel;
+    const d = k.device(name, 'DM_DEV_REMOVE');
+    if (k.openCount(this.dev(d)) > 0) {
+      if (!options.deferred) throw new DmError('EBUSY', 'DM_DEV_REMOVE', name, 'device is open');
+      d.deferredRemove = true;
+      k.save();
+      return;
+    }
+    k.devices.delete(name);
+    k.collect();
+    k.save();
+    k.wakeResumed(name);
+  }
+
+  async suspend(name: string, _options: DmSuspendOptions = {}): Promise<DmDeviceInfo> {
+    const d = this.kernel.device(name, 'DM_DEV_SUSPEND');
+    d.suspended = true;
+    this.kernel.save();
+    return this.infoOf(d);
+  }
+
+  async resume(name: string): Promise<DmDeviceInfo> {
+    const k = this.kernel;
+    const d = k.device(name, 'DM_DEV_SUSPEND');
+    if (d.inactive !== null) {
+      // As do_resume: suspend, swap the tables, then resume, which runs each target's preresume.
+      d.suspended = true;
+      d.live = d.inactive;
+      d.inactive = null;
+      k.collect();
+      k.save();
+      for (const t of d.live.targets) {
+        if (t.type === 'thin-pool') {
+          try {
+            t.pool.bind(t.features, t.lowWaterMarkBlocks);
+            await t.pool.resizeData(t.lengthSectors);
+          } catch (err) {
+            throw err instanceof DmError ? new DmError(err.code, 'DM_DEV_SUSPEND', name, err.message, { cause: err }) : err;
+          }
+        }
+      }
+    }
+    d.suspended = false;
+    k.save();
+    k.wakeResumed(name);
+    return this.infoOf(d);
+  }
+
+  async load(name: string, targets: readonly DmTargetLine[], options: DmLoadOptions = {}): Promise<DmDeviceInfo> {
+    const k = this.kernel;
+    const d = k.device(name, 'DM_TABLE_LOAD');
+    if (targets.length === 0) throw new DmError('EINVAL', 'DM_TABLE_LOAD', name, 'empty table');
+    d.inactive = await k.buildTable(name, targets, options.readOnly ?? false);
+    k.collect();
+    k.save();
+    return this.infoOf(d);
+  }
+
+  async clear(name: string): Promise<DmDeviceInfo> {
+    const k = this.kernel;
+    const d = k.device(name, 'DM_TABLE_CLEAR');
+    d.inactive = null;
+    k.collect();
+    k.save();
+    return this.infoOf(d);
+  }
+
+  async info(name: string): Promise<DmDeviceInfo> {
+    return this.infoOf(this.kernel.device(name, 'DM_DEV_STATUS'));
+  }
+
+  async table(name: string, options: DmQueryOptions = {}): Promise<DmTargetLine[]> {
+    const t = this.pick(this.kernel.device(name, 'DM_TABLE_STATUS'), options);
+    return (t?.targets ?? []).map((x) => ({ startSector: x.startSector, lengthSectors: x.lengthSectors, type: x.type, params: x.tableText() }));
+  }
+
+  async status(name: string, options: DmStatusOptions = {}): Promise<DmTargetLine[]> {
+    const t = this.pick(this.kernel.device(name, 'DM_TABLE_STATUS'), options);
+    return (t?.targets ?? []).map((x) => ({
+      startSector: x.startSector,
+      lengthSectors: x.lengthSectors,
+      type: x.type,
+      params: x.statusText(this.kernel),
+    }));
+  }
+
+  async deps(name: string, options: DmQueryOptions = {}): Promise<DevNumber[]> {
+    const t = this.pick(this.kernel.device(name, 'DM_TABLE_DEPS'), options);
+    const keys = [...new Set((t?.targets ?? []).flatMap((x) => x.deps))];
+    return keys.map((key) => {
+      const [major, minor] = key.split(':').map(Number);
+      return { major: major!, minor: minor! };
+    });
+  }
+
+  async message(name: string, sector: number, text: string): Promise<string> {
+    const k = this.kernel;
+    const d = k.device(name, 'DM_TARGET_MSG');
+    const target = d.live?.targets.find((t) => sector >= t.startSector && sector < t.startSector + t.lengthSectors);
+    if (d.live === null) throw new DmError('EINVAL', 'DM_TARGET_MSG', name, 'device has no live table');
+    if (target === undefined) throw new DmError('EINVAL', 'DM_TARGET_MSG', name, 'message sector outside device');
+    if (target.type !== 'thin-pool') throw new DmError('EINVAL', 'DM_TARGET_MSG', name, 'target type does not support messages');
+    const words = text.trim().split(/\s+/).filter((w) => w !== '');
+    try {
+      return await target.pool.message(words, (id) => k.thinOpen(target.pool, id));
+    } catch (err) {
+      throw err instanceof DmError ? new DmError(err.code, 'DM_TARGET_MSG', name, err.message, { cause: err }) : err;
+    }
+  }
+
+  async waitEvent(name: string, eventNr: number): Promise<DmDeviceInfo> {
+    const d = this.kernel.device(name, 'DM_DEV_WAIT');
+    while (d.eventNr === eventNr && this.kernel.devices.get(name) === d) await this.kernel.waitForEvent(name);
+    return this.infoOf(d);
+  }
+
+  devicePath(name: string): string {
+    return `/dev/mapper/${name}`;
+  }
+
+  /**
+   * Sim only: holds the device open as a VM or a mount would, so remove fails EBUSY until
+   * `releaseOpen`. Not part of DmClient.
+   */
+  holdOpen(name: string): void {
+    this.kernel.device(name, 'open').holds += 1;
+    this.kernel.save();
+  }
+
+  /** Sim only: drops a hold taken by holdOpen; a pending deferred remove then completes. */
+  releaseOpen(name: string): void {
+    const d = this.kernel.device(name, 'close');
+    d.holds = Math.max(0, d.holds - 1);
+    this.kernel.collect();
+    this.kernel.save();
+  }
+
+  private dev(d: SimDevice): DevNumber {
+    return { major: SIM_DM_MAJOR, minor: d.minor };
+  }
+
+  private pick(d: SimDevice, options: DmQueryOptions): SimTable | null {
+    return options.inactive ? d.inactive : d.live;
+  }
+
+  private infoOf(d: SimDevice): DmDeviceInfo {
+    const live = d.live;
+    return {
+      name: d.name,
+      uuid: d.uuid,
+      dev: this.dev(d),
+      openCount: this.kernel.openCount(this.dev(d)),
+      eventNr: d.eventNr,
+      targetCount: live?.targets.length ?? 0,
+      suspended: d.suspended,
+      readOnly: live?.readOnly ?? false,
+      liveTable: live !== null,
+      inactiveTable: d.inactive !== null,
+      deferredRemove: d.deferredRemove,
+    };
+  }
+}

@@ -1,0 +1,457 @@
+/**
+ * The state of the simulated kernel: device-mapper devices with their live and inactive tables,
+ * loop devices over files, the thin pools those tables opened, and the block I/O path through
+ * them. SimDmClient and SimBlockClient are its two faces.
+ *
+ * Persistence mirrors a real host:
+ * - what the kernel keeps in memory (devices, tables, suspended flags, loop devices) is written
+ *   to `<stateDir>/kernel.json` after every change, so a new SimKernel on the same directory is
+ *   "this process restarted, the kernel kept running";
+ * - what dm-thin keeps on disk (pool metadata, data) lives in the disk files, written through the
+ *   tables, so `reboot()` (forget kernel.json) then re-activating finds it again.
+ * One SimKernel per state directory at a time; it does not lock against a second process.
+ */
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DmError } from '../dm-error.js';
+import type { DevNumber, DmTargetLine } from '../dm-client.js';
+import { SECTOR_BYTES } from '../units.js';
+import { SimThinPool } from './sim-thin-pool.js';
+import type { MetadataDeviceIo } from './sim-pool-format.js';
+import { constructTarget, type SimTarget } from './sim-targets.js';
+
+export const SIM_LOOP_MAJOR = 7;
+export const SIM_DM_MAJOR = 253;
+
+/** A table as loaded: the raw lines (persisted) and their constructed targets. */
+export interface SimTable {
+  readonly lines: readonly DmTargetLine[];
+  readonly targets: readonly SimTarget[];
+  readonly readOnly: boolean;
+}
+
+export interface SimDevice {
+  readonly name: string;
+  readonly uuid: string;
+  readonly minor: number;
+  live: SimTable | null;
+  inactive: SimTable | null;
+  suspended: boolean;
+  eventNr: number;
+  deferredRemove: boolean;
+  /** Openers outside device-mapper (a VM, a mount), from holdOpen(). */
+  holds: number;
+}
+
+export interface SimLoop {
+  readonly index: number;
+  readonly file: string;
+  readonly readOnly: boolean;
+  autoclear: boolean;
+}
+
+interface PersistedState {
+  version: 1;
+  devices: Array<{
+    name: string;
+    uuid: string;
+    minor: number;
+    live: { lines: DmTargetLine[]; readOnly: boolean } | null;
+    inactive: { lines: DmTargetLine[]; readOnly: boolean } | null;
+    suspended: boolean;
+    eventNr: number;
+    deferredRemove: boolean;
+    holds: number;
+  }>;
+  loops: SimLoop[];
+}
+
+/** A pool object: shared by every table of one device that names the same metadata device. */
+interface PoolEntry {
+  readonly pool: SimThinPool;
+  readonly owner: string;
+}
+
+export function devKey(dev: DevNumber): string {
+  return `${dev.major}:${dev.minor}`;
+}
+
+export class SimKernel {
+  readonly devices = new Map<string, SimDevice>();
+  readonly loops = new Map<number, SimLoop>();
+  /** Pool objects by metadata device key. */
+  private readonly pools = new Map<string, PoolEntry>();
+  private readonly fds = new Map<string, number>();
+  private readonly resumeWaiters = new Map<string, Array<() => void>>();
+  private readonly eventWaiters = new Map<string, Array<() => void>>();
+
+  private constructor(readonly stateDir: string) {}
+
+  /**
+   * Opens (or creates) the simulated kernel whose memory is in `stateDir`. Rebuilds every
+   * table's targets, reopening thin pools from their metadata devices.
+   */
+  static async open(stateDir: string): Promise<SimKernel> {
+    mkdirSync(stateDir, { recursive: true });
+    const kernel = new SimKernel(resolve(stateDir));
+    const file = kernel.stateFile();
+    if (!existsSync(file)) return kernel;
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as PersistedState;
+    for (const loop of saved.loops) kernel.loops.set(loop.index, { ...loop });
+    for (const d of saved.devices) {
+      kernel.devices.set(d.name, { ...d, live: null, inactive: null });
+    }
+    // Pools first: thin targets look their pool up.
+    for (const pass of ['thin-pool', 'other'] as const) {
+      for (const d of saved.devices) {
+        const dev = kernel.devices.get(d.name)!;
+        for (const which of ['live', 'inactive'] as const) {
+          const t = d[which];
+          if (t === null) continue;
+          const isPool = t.lines.some((l) => l.type === 'thin-pool');
+          if ((pass === 'thin-pool') !== isPool) continue;
+          dev[which] = await kernel.buildTable(dev.name, t.lines, t.readOnly);
+        }
+      }
+    }
+    return kernel;
+  }
+
+  /** Forgets everything a reboot forgets (devices, loop devices); disk files keep their data. */
+  static reboot(stateDir: string): void {
+    rmSync(join(stateDir, 'kernel.json'), { force: true });
+  }
+
+  private stateFile(): string {
+    return join(this.stateDir, 'kernel.json');
+  }
+
+  /** Writes the kernel's memory to kernel.json (write-temp, rename). */
+  save(): void {
+    const state: PersistedState = {
+      version: 1,
+      devices: [...this.devices.values()].map((d) => ({
+        name: d.name,
+        uuid: d.uuid,
+        minor: d.minor,
+        live: d.live && { lines: [...d.live.lines], readOnly: d.live.readOnly },
+        inactive: d.inactive && { lines: [...d.inactive.lines], readOnly: d.inactive.readOnly },
+        suspended: d.suspended,
+        eventNr: d.eventNr,
+        deferredRemove: d.deferredRemove,
+        holds: d.holds,
+      })),
+      loops: [...this.loops.values()],
+    };
+    const tmp = `${this.stateFile()}.tmp`;
+    writeFileSync(tmp, JSON.stringify(state));
+    renameSync(tmp, this.stateFile());
+  }
+
+  /** Closes cached file descriptors. The kernel state stays on disk. */
+  close(): void {
+    for (const fd of this.fds.values()) closeSync(fd);
+    this.fds.clear();
+  }
+
+  // ---- device lookup -------------------------------------------------------------------
+
+  device(name: string, operation: string): SimDevice {
+    const d = this.devices.get(name);
+    if (d === undefined) throw new DmError('ENXIO', operation, name, 'no such device');
+    return d;
+  }
+
+  deviceByMinor(minor: number): SimDevice | undefined {
+    for (const d of this.devices.values()) if (d.minor === minor) return d;
+    return undefined;
+  }
+
+  /**
+   * Resolves a device reference as the kernel accepts it in tables and block calls:
+   * `major:minor`, `/dev/mapper/NAME`, `/dev/dm-N`, `/dev/loopN`.
+   * @returns the device number, or null when there is no such block device.
+   */
+  resolve(ref: string): DevNumber | null {
+    let m = /^(\d+):(\d+)$/.exec(ref);
+    if (m) {
+      const dev = { major: Number(m[1]), minor: Number(m[2]) };
+      return this.exists(dev) ? dev : null;
+    }
+    m = /^\/dev\/mapper\/(.+)$/.exec(ref);
+    if (m) {
+      const d = this.devices.get(m[1]!);
+      return d ? { major: SIM_DM_MAJOR, minor: d.minor } : null;
+    }
+    m = /^\/dev\/dm-(\d+)$/.exec(ref);
+    if (m) return this.deviceByMinor(Number(m[1])) ? { major: SIM_DM_MAJOR, minor: Number(m[1]) } : null;
+    m = /^\/dev\/loop(\d+)$/.exec(ref);
+    if (m) return this.loops.has(Number(m[1])) ? { major: SIM_LOOP_MAJOR, minor: Number(m[1]) } : null;
+    return null;
+  }
+
+  private exists(dev: DevNumber): boolean {
+    if (dev.major === SIM_LOOP_MAJOR) return this.loops.has(dev.minor);
+    if (dev.major === SIM_DM_MAJOR) return this.deviceByMinor(dev.minor) !== undefined;
+    return false;
+  }
+
+  /** Size of a block device in bytes (a dm device: its live table's length). */
+  sizeBytes(dev: DevNumber): number {
+    if (dev.major === SIM_LOOP_MAJOR) {
+      const loop = this.loops.get(dev.minor)!;
+      return Math.floor(fstatSync(this.fd(loop.file)).size / SECTOR_BYTES) * SECTOR_BYTES;
+    }
+    const d = this.deviceByMinor(dev.minor)!;
+    const targets = d.live?.targets ?? [];
+    return targets.reduce((sum, t) => sum + t.lengthSectors, 0) * SECTOR_BYTES;
+  }
+
+  // ---- open counts ----------------------------------------------------------------------
+
+  /** Devices (by name) whose live or inactive table uses `dev`. */
+  private users(dev: DevNumber): SimDevice[] {
+    const key = devKey(dev);
+    return [...this.devices.values()].filter((d) =>
+      [d.live, d.inactive].some((t) => t?.targets.some((target) => target.deps.includes(key))),
+    );
+  }
+
+  /** How many openers hold `dev`: distinct dm devices whose tables use it, plus holds. */
+  openCount(dev: DevNumber): number {
+    const holds = dev.major === SIM_DM_MAJOR ? (this.deviceByMinor(dev.minor)?.holds ?? 0) : 0;
+    return this.users(dev).length + holds;
+  }
+
+  /** Thin targets (in any live or inactive table) that have thin id `id` of `pool` open. */
+  thinOpen(pool: SimThinPool, id: number): boolean {
+    for (const d of this.devices.values()) {
+      for (const t of [d.live, d.inactive]) {
+        for (const target of t?.targets ?? []) {
+          if (target.type === 'thin' && target.id === id && this.poolOfDevice(target.poolDev) === pool) return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Called after a table or device went away: finishes deferred removes and autoclear loop
+   * detaches whose last opener is gone, and drops pool objects no table uses.
+   */
+  collect(): void {
+    let changed = true;
+    while (changed) {
+      changed = false;
+      for (const d of [...this.devices.values()]) {
+        if (d.deferredRemove && this.openCount({ major: SIM_DM_MAJOR, minor: d.minor }) === 0) {
+          this.devices.delete(d.name);
+          changed = true;
+        }
+      }
+    }
+    for (const loop of [...this.loops.values()]) {
+      if (loop.autoclear && this.openCount({ major: SIM_LOOP_MAJOR, minor: loop.index }) === 0) {
+        this.detachLoopNow(loop.index);
+      }
+    }
+    for (const [key, entry] of [...this.pools]) {
+      const owner = this.devices.get(entry.owner);
+      const used = [owner?.live, owner?.inactive].some((t) => t?.targets.some((x) => x.type === 'thin-pool' && x.metadataDev === key));
+      if (!used) this.pools.delete(key);
+    }
+  }
+
+  detachLoopNow(index: number): void {
+    const loop = this.loops.get(index);
+    if (loop === undefined) return;
+    this.loops.delete(index);
+    const stillUsed = [...this.loops.values()].some((l) => l.file === loop.file);
+    const fd = this.fds.get(loop.file);
+    if (!stillUsed && fd !== undefined) {
+      closeSync(fd);
+      this.fds.delete(loop.file);
+    }
+  }
+
+  // ---- tables and pools -----------------------------------------------------------------
+
+  /** Constructs a table's targets (the kernel's table load), or throws the target's error. */
+  async buildTable(owner: string, lines: readonly DmTargetLine[], readOnly: boolean): Promise<SimTable> {
+    const targets: SimTarget[] = [];
+    let next = 0;
+    for (const line of lines) {
+      if (!Number.isSafeInteger(line.lengthSectors) || line.lengthSectors <= 0) {
+        throw new DmError('EINVAL', 'DM_TABLE_LOAD', owner, 'zero-length target');
+      }
+      if (line.startSector !== next) throw new DmError('EINVAL', 'DM_TABLE_LOAD', owner, 'gap in table');
+      next = line.startSector + line.lengthSectors;
+      targets.push(await constructTarget(this, owner, line));
+    }
+    return { lines: [...lines], targets, readOnly };
+  }
+
+  /** Finds or opens the pool object for a thin-pool target of device `owner`. */
+  async poolFor(
+    owner: string,
+    metadataDev: string,
+    dataDev: string,
+    open: () => Promise<SimThinPool>,
+  ): Promise<SimThinPool> {
+    const existing = this.pools.get(metadataDev);
+    if (existing !== undefined) {
+      if (existing.owner !== owner) {
+        throw new DmError('EBUSY', 'DM_TABLE_LOAD', owner, 'metadata device already in use by a pool');
+      }
+      return existing.pool;
+    }
+    if ([...this.devices.values()].some((d) => d.name !== owner && [d.live, d.inactive].some((t) => t?.targets.some((x) => x.type === 'thin-pool' && x.dataDev === dataDev)))) {
+      throw new DmError('EBUSY', 'DM_TABLE_LOAD', owner, 'data device already in use by a pool');
+    }
+    const pool = await open();
+    this.pools.set(metadataDev, { pool, owner });
+    return pool;
+  }
+
+  /** The pool object behind a pool device's live table (or inactive one, as the kernel's lookup). */
+  poolOfDevice(poolDev: string): SimThinPool | undefined {
+    const [major, minor] = poolDev.split(':').map(Number);
+    if (major !== SIM_DM_MAJOR) return undefined;
+    const d = this.deviceByMinor(minor!);
+    for (const t of [d?.live, d?.inactive]) {
+      const target = t?.targets.find((x) => x.type === 'thin-pool');
+      if (target?.type === 'thin-pool') return target.pool;
+    }
+    return undefined;
+  }
+
+  /** Metadata-device I/O for a pool, through the block layer. */
+  metadataIo(dev: DevNumber): MetadataDeviceIo {
+    return {
+      sizeBytes: this.sizeBytes(dev),
+      read: (offset, length) => this.read(dev, offset, length),
+      write: (offset, data) => this.write(dev, offset, data),
+    };
+  }
+
+  // ---- events and suspension --------------------------------------------------------------
+
+  /** Raises a dm event on a device: its event counter goes up and waiters wake. */
+  raiseEvent(name: string): void {
+    const d = this.devices.get(name);
+    if (d === undefined) return;
+    d.eventNr += 1;
+    this.save();
+    const waiters = this.eventWaiters.get(name) ?? [];
+    this.eventWaiters.delete(name);
+    for (const wake of waiters) wake();
+  }
+
+  waitForEvent(name: string): Promise<void> {
+    return new Promise((resolve) => {
+      const list = this.eventWaiters.get(name) ?? [];
+      list.push(resolve);
+      this.eventWaiters.set(name, list);
+    });
+  }
+
+  wakeResumed(name: string): void {
+    const waiters = this.resumeWaiters.get(name) ?? [];
+    this.resumeWaiters.delete(name);
+    for (const wake of waiters) wake();
+  }
+
+  /** Waits while the dm device `dev` is suspended, as I/O to it would. */
+  async untilDeviceResumed(dev: DevNumber): Promise<void> {
+    const d = dev.major === SIM_DM_MAJOR ? this.deviceByMinor(dev.minor) : undefined;
+    if (d !== undefined) await this.untilResumed(d);
+  }
+
+  private async untilResumed(d: SimDevice): Promise<void> {
+    while (d.suspended && this.devices.get(d.name) === d) {
+      await new Promise<void>((resolve) => {
+        const list = this.resumeWaiters.get(d.name) ?? [];
+        list.push(resolve);
+        this.resumeWaiters.set(d.name, list);
+      });
+    }
+  }
+
+  // ---- block I/O ----------------------------------------------------------------------------
+
+  private fd(file: string): number {
+    let fd = this.fds.get(file);
+    if (fd === undefined) {
+      fd = openSync(file, 'r+');
+      this.fds.set(file, fd);
+    }
+    return fd;
+  }
+
+  async read(dev: DevNumber, offsetBytes: number, lengthBytes: number): Promise<Buffer> {
+    const out = Buffer.alloc(lengthBytes);
+    await this.route(dev, offsetBytes, lengthBytes, async (t, rel, len, at) => {
+      (await t.read(this, rel, len)).copy(out, at);
+    }, (file, off, len, at) => {
+      readSync(this.fd(file), out, at, len, off);
+    });
+    return out;
+  }
+
+  async write(dev: DevNumber, offsetBytes: number, data: Buffer): Promise<void> {
+    await this.route(dev, offsetBytes, data.length, async (t, rel, len, at) => {
+      await t.write(this, rel, data.subarray(at, at + len));
+    }, (file, off, len, at) => {
+      writeSync(this.fd(file), data, at, len, off);
+    });
+  }
+
+  async discard(dev: DevNumber, offsetBytes: number, lengthBytes: number): Promise<void> {
+    await this.route(dev, offsetBytes, lengthBytes, async (t, rel, len) => {
+      await t.discard(this, rel, len);
+    }, (file, off, len) => {
+      // A loop device over a file punches a hole: the range reads back as zeroes.
+      writeSync(this.fd(file), Buffer.alloc(len), 0, len, off);
+    });
+  }
+
+  /**
+   * Splits a byte range of `dev` over the targets of its live table (waiting while it is
+   * suspended), or hands it to the file behind a loop device.
+   */
+  private async route(
+    dev: DevNumber,
+    offsetBytes: number,
+    lengthBytes: number,
+    onTarget: (t: SimTarget, relOffset: number, length: number, bufferAt: number) => Promise<void>,
+    onFile: (file: string, offset: number, length: number, bufferAt: number) => void,
+  ): Promise<void> {
+    if (dev.major === SIM_LOOP_MAJOR) {
+      const loop = this.loops.get(dev.minor);
+      if (loop === undefined) throw new DmError('ENXIO', 'io', `/dev/loop${dev.minor}`, 'loop device not attached');
+      onFile(loop.file, offsetBytes, lengthBytes, 0);
+      return;
+    }
+    const d = this.deviceByMinor(dev.minor);
+    if (d === undefined) throw new DmError('ENXIO', 'io', devKey(dev), 'no such device');
+    await this.untilResumed(d);
+    const end = offsetBytes + lengthBytes;
+    if (end > this.sizeBytes(dev)) throw new DmError('EINVAL', 'io', `/dev/mapper/${d.name}`, 'I/O beyond the end of the device');
+    for (const t of d.live?.targets ?? []) {
+      const tStart = t.startSector * SECTOR_BYTES;
+      const tEnd = tStart + t.lengthSectors * SECTOR_BYTES;
+      const from = Math.max(offsetBytes, tStart);
+      const to = Math.min(end, tEnd);
+      if (from < to) await onTarget(t, from - tStart, to - from, from - offsetBytes);
+    }
+  }
+
+  /** Reports whether a path is a regular file, for the ENOTBLK / ENOENT distinction. */
+  static isRegularFile(path: string): boolean {
+    try {
+      return statSync(path).isFile();
+    } catch {
+      return false;
+    }
+  }
+}

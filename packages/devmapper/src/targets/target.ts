@@ -1,0 +1,210 @@
+/**
+ * Typed device-mapper targets. Each target type has a params type that round-trips its table
+ * string: `formatTarget(parseTarget(x))` is `x` (modulo spacing) and
+ * `parseTarget(formatTarget(t))` equals `t`.
+ */
+import { isThinId, type ThinId } from '../thin-id.js';
+import type { DmTargetLine } from '../dm-client.js';
+
+/** `linear <device> <offset sectors>`: maps onto a range of another block device. */
+export interface LinearTarget {
+  readonly type: 'linear';
+  /** A block device path or `major:minor`. */
+  readonly device: string;
+  /** Where the range starts on `device`, in 512-byte sectors. */
+  readonly offsetSectors: number;
+}
+
+/** The thin-pool feature arguments; every flag defaults to false (the kernel's defaults). */
+export interface ThinPoolFeatures {
+  /** Do not zero newly provisioned blocks. */
+  readonly skipBlockZeroing: boolean;
+  /** Do not process discards at all. */
+  readonly ignoreDiscard: boolean;
+  /** Process discards in the pool but do not pass them down to the data device. */
+  readonly noDiscardPassdown: boolean;
+  /** Open the pool read-only: no allocation, no messages. */
+  readonly readOnly: boolean;
+  /** Fail writes at once when the data device is full, instead of queueing them. */
+  readonly errorIfNoSpace: boolean;
+}
+
+/** `thin-pool <metadata dev> <data dev> <block sectors> <low water blocks> [<#features> <feature>...]` */
+export interface ThinPoolTarget {
+  readonly type: 'thin-pool';
+  readonly metadataDevice: string;
+  readonly dataDevice: string;
+  /** Data block size in 512-byte sectors: a multiple of 128 (64 KiB), at most 2097152 (1 GiB). */
+  readonly dataBlockSectors: number;
+  /** Raise an event when free data blocks fall to this many; in data blocks. */
+  readonly lowWaterMarkBlocks: number;
+  readonly features: ThinPoolFeatures;
+}
+
+/** `thin <pool dev> <thin id> [<external origin dev>]` */
+export interface ThinTarget {
+  readonly type: 'thin';
+  readonly poolDevice: string;
+  readonly thinId: ThinId;
+  /** A read-only block device whose content unprovisioned blocks show. */
+  readonly externalOrigin?: string;
+}
+
+/** `error`: every I/O fails. */
+export interface ErrorTarget {
+  readonly type: 'error';
+}
+
+/** `zero`: reads return zeroes, writes are dropped. */
+export interface ZeroTarget {
+  readonly type: 'zero';
+}
+
+export type DmTarget = LinearTarget | ThinPoolTarget | ThinTarget | ErrorTarget | ZeroTarget;
+
+/** One typed table line: a target covering a sector range of the device. */
+export interface DmTableEntry {
+  /** In 512-byte sectors. */
+  readonly startSector: number;
+  /** In 512-byte sectors. */
+  readonly lengthSectors: number;
+  readonly target: DmTarget;
+}
+
+export const DATA_BLOCK_MIN_SECTORS = 128;
+export const DATA_BLOCK_MAX_SECTORS = 2_097_152;
+
+export const NO_THIN_POOL_FEATURES: ThinPoolFeatures = Object.freeze({
+  skipBlockZeroing: false,
+  ignoreDiscard: false,
+  noDiscardPassdown: false,
+  readOnly: false,
+  errorIfNoSpace: false,
+});
+
+/** Feature flags in the order the kernel prints them, with their table keywords. */
+const FEATURE_KEYWORDS: ReadonlyArray<readonly [keyof ThinPoolFeatures, string]> = [
+  ['skipBlockZeroing', 'skip_block_zeroing'],
+  ['ignoreDiscard', 'ignore_discard'],
+  ['noDiscardPassdown', 'no_discard_passdown'],
+  ['readOnly', 'read_only'],
+  ['errorIfNoSpace', 'error_if_no_space'],
+];
+
+/** True when `sectors` is a data block size dm-thin accepts. */
+export function isValidDataBlockSectors(sectors: number): boolean {
+  return (
+    Number.isInteger(sectors) &&
+    sectors >= DATA_BLOCK_MIN_SECTORS &&
+    sectors <= DATA_BLOCK_MAX_SECTORS &&
+    sectors % DATA_BLOCK_MIN_SECTORS === 0
+  );
+}
+
+/** Formats a target's table parameters, exactly as the kernel expects them. */
+export function formatTargetParams(target: DmTarget): string {
+  switch (target.type) {
+    case 'linear':
+      return `${target.device} ${target.offsetSectors}`;
+    case 'thin-pool': {
+      const features = FEATURE_KEYWORDS.filter(([key]) => target.features[key]).map(([, word]) => word);
+      const head = `${target.metadataDevice} ${target.dataDevice} ${target.dataBlockSectors} ${target.lowWaterMarkBlocks}`;
+      return features.length === 0 ? `${head} 0` : `${head} ${features.length} ${features.join(' ')}`;
+    }
+    case 'thin':
+      return target.externalOrigin === undefined
+        ? `${target.poolDevice} ${target.thinId}`
+        : `${target.poolDevice} ${target.thinId} ${target.externalOrigin}`;
+    case 'error':
+    case 'zero':
+      return '';
+  }
+}
+
+/** Turns typed entries into the lines DmClient.load takes. */
+export function toTargetLines(entries: readonly DmTableEntry[]): DmTargetLine[] {
+  return entries.map((e) => ({
+    startSector: e.startSector,
+    lengthSectors: e.lengthSectors,
+    type: e.target.type,
+    params: formatTargetParams(e.target),
+  }));
+}
+
+/**
+ * Parses one table line into a typed target.
+ * @throws TableParseError for an unknown type or malformed parameters.
+ */
+export function parseTarget(type: string, params: string): DmTarget {
+  const words = params.trim().split(/\s+/).filter((w) => w !== '');
+  const fail = (why: string): never => {
+    throw new TableParseError(type, params, why);
+  };
+  switch (type) {
+    case 'linear': {
+      if (words.length !== 2) fail('expected <device> <offset>');
+      return { type, device: words[0]!, offsetSectors: parseCount(words[1]!, 'offset', fail) };
+    }
+    case 'thin-pool': {
+      if (words.length < 4) fail('expected <metadata> <data> <block sectors> <low water mark>');
+      const count = words.length === 4 ? 0 : parseCount(words[4]!, 'feature count', fail);
+      const featureWords = words.slice(5);
+      if (featureWords.length !== count) fail(`feature count ${count} but ${featureWords.length} features`);
+      const features: Record<keyof ThinPoolFeatures, boolean> = { ...NO_THIN_POOL_FEATURES };
+      for (const word of featureWords) {
+        const known = FEATURE_KEYWORDS.find(([, w]) => w === word);
+        if (known === undefined) fail(`unknown feature ${word}`);
+        else features[known[0]] = true;
+      }
+      return {
+        type,
+        metadataDevice: words[0]!,
+        dataDevice: words[1]!,
+        dataBlockSectors: parseCount(words[2]!, 'data block size', fail),
+        lowWaterMarkBlocks: parseCount(words[3]!, 'low water mark', fail),
+        features,
+      };
+    }
+    case 'thin': {
+      if (words.length !== 2 && words.length !== 3) fail('expected <pool> <thin id> [<external origin>]');
+      const id = parseCount(words[1]!, 'thin id', fail);
+      if (!isThinId(id)) fail(`thin id ${id} exceeds 24 bits`);
+      const base = { type, poolDevice: words[0]!, thinId: id as ThinId };
+      return words.length === 3 ? { ...base, externalOrigin: words[2]! } : base;
+    }
+    case 'error':
+    case 'zero':
+      return { type };
+    default:
+      return fail('unknown target type');
+  }
+}
+
+/** Parses a table as DmClient.table returns it. */
+export function parseTable(lines: readonly DmTargetLine[]): DmTableEntry[] {
+  return lines.map((l) => ({
+    startSector: l.startSector,
+    lengthSectors: l.lengthSectors,
+    target: parseTarget(l.type, l.params),
+  }));
+}
+
+/** Raised when a table or status string does not have the expected shape. */
+export class TableParseError extends Error {
+  constructor(
+    readonly targetType: string,
+    readonly text: string,
+    why: string,
+  ) {
+    super(`cannot parse ${targetType} "${text}": ${why}`);
+    this.name = 'TableParseError';
+  }
+}
+
+/** Parses a non-negative decimal integer that fits a JS safe integer. */
+export function parseCount(word: string, what: string, fail: (why: string) => never): number {
+  if (!/^\d+$/.test(word)) return fail(`${what} "${word}" is not a number`);
+  const value = Number(word);
+  if (!Number.isSafeInteger(value)) return fail(`${what} ${word} is too large`);
+  return value;
+}

@@ -1,0 +1,12 @@
+/**
+ * Settings every test tier shares: workspace packages resolve to their TypeScript sources, so
+ * tests never run against a stale build.
+ */
+import { fileURLToPath } from 'node:url';
+
+const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
+
+export const workspaceAliases: Record<string, string> = {
+  '@thinfleet/dm-native': here('./packages/dm-native/src/index.ts'),
+  '@thinfleet/devmapper': here('./packages/devmapper/src/index.ts'),
+};
