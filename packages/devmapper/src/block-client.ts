@@ -9,7 +9,11 @@ import type { DevNumber } from './dm-client.js';
 export interface LoopAttachOptions {
   /** Attach read-only. */
   readonly readOnly?: boolean;
-  /** Detach automatically when the last opener closes the loop device (LO_FLAGS_AUTOCLEAR). */
+  /**
+   * Detach automatically when the last opener closes the loop device (LO_FLAGS_AUTOCLEAR). The
+   * attach call's own handle is closed before it returns, so without another opener (a dm
+   * table) the device is detached at once.
+   */
   readonly autoclear?: boolean;
 }
 

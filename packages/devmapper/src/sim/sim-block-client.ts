@@ -28,7 +28,9 @@ export class SimBlockClient implements BlockClient {
     }
     const dev = this.device(path, operation);
     if (offsetBytes + lengthBytes > this.kernel.sizeBytes(dev)) {
-      throw new DmError('EINVAL', operation, path, 'range beyond the end of the device');
+      // The kernel's answers: pread past the end ENXIO, pwrite ENOSPC, the range ioctls EINVAL.
+      const code = operation === 'read' ? 'ENXIO' : operation === 'write' ? 'ENOSPC' : 'EINVAL';
+      throw new DmError(code, operation, path, 'range beyond the end of the device');
     }
     return dev;
   }

@@ -1,0 +1,16 @@
+{
+  "targets": [
+    {
+      "target_name": "dm_native",
+      "sources": [
+        "src/native/addon.cc",
+        "src/native/dm-ioctl.cc",
+        "src/native/block.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
+      "cflags": ["-Wall", "-Wextra"],
+      "cflags_cc": ["-Wall", "-Wextra", "-std=gnu++17"]
+    }
+  ]
+}

@@ -1,0 +1,434 @@
+// Block devices (nodes, sizes, discard, zero-out, direct I/O) and loop devices.
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <linux/loop.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "common.h"
+
+namespace dmnative {
+namespace {
+
+constexpr size_t kIoAlignment = 4096;  // bounce buffers are page aligned; fits any block size
+constexpr int kLoopAttempts = 32;      // tries when another process takes our free loop number
+
+// Memory from posix_memalign, released with free.
+struct FreeDeleter {
+  void operator()(void* p) const { std::free(p); }
+};
+using AlignedBuffer = std::unique_ptr<char, FreeDeleter>;
+
+AlignedBuffer AllocateAligned(size_t size) {
+  void* p = nullptr;
+  if (posix_memalign(&p, kIoAlignment, size == 0 ? kIoAlignment : size) != 0) return nullptr;
+  return AlignedBuffer(static_cast<char*>(p));
+}
+
+// open(2) with the failure recorded against `path`.
+int OpenOrFail(const std::string& path, int flags, Failure& f) {
+  int fd = open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) f.Set(errno, "open");
+  return fd;
+}
+
+bool IoctlOrFail(int fd, unsigned long request, void* arg, Failure& f) {
+  int r;
+  do {
+    r = ioctl(fd, request, arg);
+  } while (r < 0 && errno == EINTR);
+  return r < 0 ? f.Set(errno, "ioctl") : true;
+}
+
+// mkdir -p of the directories above `path`.
+bool MakeParents(const std::string& path, Failure& f) {
+  for (size_t at = path.find('/', 1); at != std::string::npos; at = path.find('/', at + 1)) {
+    const std::string dir = path.substr(0, at);
+    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+      f.path = dir;
+      return f.Set(errno, "mkdir");
+    }
+  }
+  return true;
+}
+
+// A unique name next to `path` for building a node before renaming it into place.
+std::string TempNameBeside(const std::string& path) {
+  static std::atomic<unsigned> counter{0};
+  return path + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+}
+
+// mknodBlock(path, major, minor)
+void MknodBlock(const std::string& path, dev_t dev, Failure& f) {
+  f.operation = "mknodBlock";
+  f.device = path;
+  if (!MakeParents(path, f)) return;
+  const mode_t mode = S_IFBLK | 0600;
+  for (int attempt = 0; attempt < 3; attempt++) {
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == dev) return;
+    if (lstat(path.c_str(), &st) != 0) {
+      if (errno != ENOENT) return (void)f.Set(errno, "lstat");
+      if (mknod(path.c_str(), mode, dev) == 0) return;
+      if (errno != EEXIST) return (void)f.Set(errno, "mknod");
+      continue;  // someone made it meanwhile: look again
+    }
+    // Something else is there: build the right node beside it and rename it over.
+    const std::string temp = TempNameBeside(path);
+    if (mknod(temp.c_str(), mode, dev) != 0) {
+      f.path = temp;
+      return (void)f.Set(errno, "mknod");
+    }
+    if (rename(temp.c_str(), path.c_str()) != 0) {
+      f.Set(errno, "rename");
+      unlink(temp.c_str());
+    }
+    return;
+  }
+  f.Set(EEXIST, "mknod");
+}
+
+// blockRead(path, offset, length): O_DIRECT into an aligned buffer, looping until full.
+AlignedBuffer BlockRead(const std::string& path, uint64_t offset, size_t length, Failure& f) {
+  f.operation = "blockRead";
+  f.device = path;
+  Fd fd(OpenOrFail(path, O_RDONLY | O_DIRECT, f));
+  if (!fd.ok()) return nullptr;
+  AlignedBuffer buffer = AllocateAligned(length);
+  if (!buffer) return f.Set(ENOMEM, "posix_memalign"), nullptr;
+  size_t done = 0;
+  while (done < length) {
+    ssize_t n = pread(fd.get(), buffer.get() + done, length - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return f.Set(errno, "pread"), nullptr;
+    if (n == 0) {
+      f.note = "the device ends " + std::to_string(done) + " bytes into the read";
+      return f.Set(ENXIO, "pread"), nullptr;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return buffer;
+}
+
+// blockWrite(path, offset, data): O_DIRECT|O_DSYNC from an aligned copy, looping until done.
+void BlockWrite(const std::string& path, uint64_t offset, const char* data, size_t length,
+                Failure& f) {
+  f.operation = "blockWrite";
+  f.device = path;
+  Fd fd(OpenOrFail(path, O_WRONLY | O_DIRECT | O_DSYNC, f));
+  if (!fd.ok()) return;
+  size_t done = 0;
+  while (done < length) {
+    ssize_t n = pwrite(fd.get(), data + done, length - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return (void)f.Set(errno, "pwrite");
+    if (n == 0) return (void)f.Set(ENOSPC, "pwrite");
+    done += static_cast<size_t>(n);
+  }
+}
+
+// BLKDISCARD / BLKZEROOUT over [offset, offset + length).
+void RangeIoctl(const char* operation, unsigned long request, const std::string& path,
+                uint64_t offset, uint64_t length, Failure& f) {
+  f.operation = operation;
+  f.device = path;
+  Fd fd(OpenOrFail(path, O_WRONLY, f));
+  if (!fd.ok()) return;
+  uint64_t range[2] = {offset, length};
+  IoctlOrFail(fd.get(), request, range, f);
+}
+
+void CopyName(__u8 (&field)[LO_NAME_SIZE], const std::string& name) {
+  std::memset(field, 0, sizeof(field));
+  std::memcpy(field, name.data(), std::min(name.size(), sizeof(field) - 1));
+}
+
+// The pre-5.8 way: LOOP_SET_FD, then LOOP_SET_STATUS64 for the flags and name. Returns false
+// with f.err == EBUSY when another process bound the device first.
+bool AttachLegacy(int loop_fd, int file_fd, const std::string& file, bool autoclear, Failure& f) {
+  f.operation = "LOOP_SET_FD";
+  if (!IoctlOrFail(loop_fd, LOOP_SET_FD, reinterpret_cast<void*>(static_cast<intptr_t>(file_fd)), f)) {
+    return false;
+  }
+  loop_info64 status{};
+  status.lo_flags = autoclear ? LO_FLAGS_AUTOCLEAR : 0;
+  CopyName(status.lo_file_name, file);
+  f.operation = "LOOP_SET_STATUS64";
+  if (!IoctlOrFail(loop_fd, LOOP_SET_STATUS64, &status, f)) {
+    ioctl(loop_fd, LOOP_CLR_FD, 0);
+    return false;
+  }
+  return true;
+}
+
+// loopAttach(file, readOnly, autoclear): binds `file` to a free loop device; returns its path.
+std::string LoopAttach(const std::string& file, bool read_only, bool autoclear, Failure& f) {
+  f.operation = "LOOP_CONFIGURE";
+  f.device = file;
+  Fd file_fd(OpenOrFail(file, read_only ? O_RDONLY : O_RDWR, f));
+  if (!file_fd.ok()) return "";
+  f.operation = "LOOP_CTL_GET_FREE";
+  f.device = "/dev/loop-control";
+  Fd control(OpenOrFail(f.device, O_RDWR, f));
+  if (!control.ok()) return "";
+
+  for (int attempt = 0; attempt < kLoopAttempts; attempt++) {
+    f = Failure{};
+    f.operation = "LOOP_CTL_GET_FREE";
+    f.device = "/dev/loop-control";
+    int number = ioctl(control.get(), LOOP_CTL_GET_FREE);
+    if (number < 0) return f.Set(errno, "ioctl"), "";
+
+    f.device = "/dev/loop" + std::to_string(number);
+    f.path = file;
+    f.operation = "LOOP_CONFIGURE";
+    Fd loop(OpenOrFail(f.device, O_RDWR, f));
+    if (!loop.ok()) {
+      if (f.err == ENOENT || f.err == ENXIO) continue;  // removed again before we opened it
+      return "";
+    }
+    loop_config config{};
+    config.fd = static_cast<__u32>(file_fd.get());
+    config.info.lo_flags = (read_only ? LO_FLAGS_READ_ONLY : 0) | (autoclear ? LO_FLAGS_AUTOCLEAR : 0);
+    CopyName(config.info.lo_file_name, file);
+    if (IoctlOrFail(loop.get(), LOOP_CONFIGURE, &config, f)) return f.device;
+    if (f.err == EINVAL || f.err == ENOTTY) {  // kernel without LOOP_CONFIGURE
+      f.err = 0;
+      if (AttachLegacy(loop.get(), file_fd.get(), file, autoclear, f)) return f.device;
+    }
+    if (f.err != EBUSY) return "";
+  }
+  f.note = "no free loop device could be bound after " + std::to_string(kLoopAttempts) +
+           " tries (others took them first)";
+  return "";
+}
+
+// loopBackingFile(device): the attached file, or "" with attached=false when free.
+std::string LoopBackingFile(const std::string& device, bool* attached, Failure& f) {
+  f.operation = "LOOP_GET_STATUS64";
+  f.device = device;
+  *attached = false;
+  Fd fd(OpenOrFail(device, O_RDONLY, f));
+  if (!fd.ok()) return "";
+  loop_info64 status{};
+  if (ioctl(fd.get(), LOOP_GET_STATUS64, &status) != 0) {
+    if (errno == ENXIO) return "";
+    return f.Set(errno, "ioctl"), "";
+  }
+  *attached = true;
+  std::string name(reinterpret_cast<const char*>(status.lo_file_name),
+                   strnlen(reinterpret_cast<const char*>(status.lo_file_name), LO_NAME_SIZE));
+  if (name.size() < LO_NAME_SIZE - 1) return name;
+
+  // The name filled the field and may be cut short: sysfs has the whole path.
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return name;
+  const std::string sys = "/sys/dev/block/" + std::to_string(major(st.st_rdev)) + ":" +
+                          std::to_string(minor(st.st_rdev)) + "/loop/backing_file";
+  Fd sys_fd(open(sys.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!sys_fd.ok()) return name;
+  char text[4097];
+  ssize_t n = read(sys_fd.get(), text, sizeof(text) - 1);
+  if (n <= 0) return name;
+  std::string full(text, static_cast<size_t>(n));
+  while (!full.empty() && full.back() == '\n') full.pop_back();
+  return full.empty() ? name : full;
+}
+
+// ---- exported functions ----
+
+Napi::Value JsMknodBlock(const Napi::CallbackInfo& info) {
+  std::string path;
+  uint64_t maj = 0, min = 0;
+  if (!ArgString(info, 0, &path) || !ArgUint(info, 1, UINT32_MAX, &maj) ||
+      !ArgUint(info, 2, UINT32_MAX, &min)) {
+    return Napi::Value();
+  }
+  const dev_t dev = makedev(static_cast<unsigned>(maj), static_cast<unsigned>(min));
+  return StartVoid(info.Env(), [path, dev](Failure& f) { MknodBlock(path, dev, f); });
+}
+
+Napi::Value JsUnlinkNode(const Napi::CallbackInfo& info) {
+  std::string path;
+  if (!ArgString(info, 0, &path)) return Napi::Value();
+  return StartVoid(info.Env(), [path](Failure& f) {
+    f.operation = "unlinkNode";
+    f.device = path;
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) f.Set(errno, "unlink");
+  });
+}
+
+Napi::Value JsBlockSizeBytes(const Napi::CallbackInfo& info) {
+  std::string path;
+  if (!ArgString(info, 0, &path)) return Napi::Value();
+  return Job<uint64_t>::Start(
+      info.Env(),
+      [path](uint64_t& size, Failure& f) {
+        f.operation = "BLKGETSIZE64";
+        f.device = path;
+        Fd fd(OpenOrFail(path, O_RDONLY, f));
+        if (fd.ok()) IoctlOrFail(fd.get(), BLKGETSIZE64, &size, f);
+      },
+      [](Napi::Env env, uint64_t& size) -> Napi::Value {
+        return Napi::Number::New(env, static_cast<double>(size));
+      });
+}
+
+Napi::Value JsBlockDeviceNumber(const Napi::CallbackInfo& info) {
+  std::string path;
+  if (!ArgString(info, 0, &path)) return Napi::Value();
+  return Job<dev_t>::Start(
+      info.Env(),
+      [path](dev_t& dev, Failure& f) {
+        f.operation = "blockDeviceNumber";
+        f.device = path;
+        struct stat st;
+        if (stat(path.c_str(), &st) != 0) return (void)f.Set(errno, "stat");
+        if (!S_ISBLK(st.st_mode)) return (void)f.Set(ENOTBLK, "stat");
+        dev = st.st_rdev;
+      },
+      [](Napi::Env env, dev_t& dev) -> Napi::Value {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("major", static_cast<uint32_t>(major(dev)));
+        o.Set("minor", static_cast<uint32_t>(minor(dev)));
+        return o;
+      });
+}
+
+// blockDiscard / blockZeroOut (path, offset, length)
+Napi::Value StartRangeIoctl(const Napi::CallbackInfo& info, const char* operation,
+                            unsigned long request) {
+  std::string path;
+  uint64_t offset = 0, length = 0;
+  if (!ArgString(info, 0, &path) || !ArgUint(info, 1, UINT64_MAX, &offset) ||
+      !ArgUint(info, 2, UINT64_MAX, &length)) {
+    return Napi::Value();
+  }
+  return StartVoid(info.Env(), [=](Failure& f) {
+    RangeIoctl(operation, request, path, offset, length, f);
+  });
+}
+
+Napi::Value JsBlockDiscard(const Napi::CallbackInfo& info) {
+  return StartRangeIoctl(info, "BLKDISCARD", BLKDISCARD);
+}
+
+Napi::Value JsBlockZeroOut(const Napi::CallbackInfo& info) {
+  return StartRangeIoctl(info, "BLKZEROOUT", BLKZEROOUT);
+}
+
+Napi::Value JsBlockRead(const Napi::CallbackInfo& info) {
+  std::string path;
+  uint64_t offset = 0, length = 0;
+  if (!ArgString(info, 0, &path) || !ArgUint(info, 1, UINT64_MAX, &offset) ||
+      !ArgUint(info, 2, SIZE_MAX, &length)) {
+    return Napi::Value();
+  }
+  struct Result {
+    std::shared_ptr<char> data;
+    size_t size = 0;
+  };
+  return Job<Result>::Start(
+      info.Env(),
+      [path, offset, length](Result& out, Failure& f) {
+        AlignedBuffer buffer = BlockRead(path, offset, length, f);
+        if (buffer) out = {std::shared_ptr<char>(buffer.release(), FreeDeleter()), length};
+      },
+      [](Napi::Env env, Result& r) -> Napi::Value {
+        return Napi::Buffer<char>::Copy(env, r.data.get(), r.size);
+      });
+}
+
+Napi::Value JsBlockWrite(const Napi::CallbackInfo& info) {
+  std::string path;
+  uint64_t offset = 0;
+  if (!ArgString(info, 0, &path) || !ArgUint(info, 1, UINT64_MAX, &offset)) return Napi::Value();
+  if (info.Length() < 3 || !info[2].IsTypedArray()) {
+    ThrowType(info, 2, "a Uint8Array");
+    return Napi::Value();
+  }
+  // Copy the bytes now, on the JS thread: the caller may change or transfer its buffer while
+  // the write runs.
+  Napi::TypedArray array = info[2].As<Napi::TypedArray>();
+  const size_t length = array.ByteLength();
+  const char* bytes =
+      static_cast<const char*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+  std::shared_ptr<char> copy(AllocateAligned(length).release(), FreeDeleter());
+  if (!copy) {
+    Napi::Error::New(info.Env(), "blockWrite: out of memory").ThrowAsJavaScriptException();
+    return Napi::Value();
+  }
+  std::memcpy(copy.get(), bytes, length);
+  return StartVoid(info.Env(), [path, offset, copy, length](Failure& f) {
+    BlockWrite(path, offset, copy.get(), length, f);
+  });
+}
+
+Napi::Value JsLoopAttach(const Napi::CallbackInfo& info) {
+  std::string file;
+  bool read_only = false, autoclear = false;
+  if (!ArgString(info, 0, &file) || !ArgBool(info, 1, &read_only) || !ArgBool(info, 2, &autoclear)) {
+    return Napi::Value();
+  }
+  return Job<std::string>::Start(
+      info.Env(),
+      [file, read_only, autoclear](std::string& device, Failure& f) {
+        device = LoopAttach(file, read_only, autoclear, f);
+      },
+      [](Napi::Env env, std::string& device) -> Napi::Value {
+        return Napi::String::New(env, device);
+      });
+}
+
+Napi::Value JsLoopDetach(const Napi::CallbackInfo& info) {
+  std::string device;
+  if (!ArgString(info, 0, &device)) return Napi::Value();
+  return StartVoid(info.Env(), [device](Failure& f) {
+    f.operation = "LOOP_CLR_FD";
+    f.device = device;
+    Fd fd(OpenOrFail(device, O_RDONLY, f));
+    if (fd.ok()) IoctlOrFail(fd.get(), LOOP_CLR_FD, nullptr, f);
+  });
+}
+
+Napi::Value JsLoopBackingFile(const Napi::CallbackInfo& info) {
+  std::string device;
+  if (!ArgString(info, 0, &device)) return Napi::Value();
+  struct Result {
+    std::string file;
+    bool attached = false;
+  };
+  return Job<Result>::Start(
+      info.Env(),
+      [device](Result& out, Failure& f) { out.file = LoopBackingFile(device, &out.attached, f); },
+      [](Napi::Env env, Result& r) -> Napi::Value {
+        return r.attached ? Napi::Value(Napi::String::New(env, r.file)) : env.Null();
+      });
+}
+
+}  // namespace
+
+void InitBlock(Napi::Env env, Napi::Object exports) {
+  exports.Set("mknodBlock", Napi::Function::New(env, JsMknodBlock, "mknodBlock"));
+  exports.Set("unlinkNode", Napi::Function::New(env, JsUnlinkNode, "unlinkNode"));
+  exports.Set("blockSizeBytes", Napi::Function::New(env, JsBlockSizeBytes, "blockSizeBytes"));
+  exports.Set("blockDeviceNumber", Napi::Function::New(env, JsBlockDeviceNumber, "blockDeviceNumber"));
+  exports.Set("blockDiscard", Napi::Function::New(env, JsBlockDiscard, "blockDiscard"));
+  exports.Set("blockZeroOut", Napi::Function::New(env, JsBlockZeroOut, "blockZeroOut"));
+  exports.Set("blockRead", Napi::Function::New(env, JsBlockRead, "blockRead"));
+  exports.Set("blockWrite", Napi::Function::New(env, JsBlockWrite, "blockWrite"));
+  exports.Set("loopAttach", Napi::Function::New(env, JsLoopAttach, "loopAttach"));
+  exports.Set("loopDetach", Napi::Function::New(env, JsLoopDetach, "loopDetach"));
+  exports.Set("loopBackingFile", Napi::Function::New(env, JsLoopBackingFile, "loopBackingFile"));
+}
+
+}  // namespace dmnative
