@@ -377,13 +377,15 @@ export class SimThinPool {
       }
       for (let db = this.nextFreeHint; db < this.state.dataBlocks; db++) {
         if (!this.refcounts.has(db)) {
-          this.refcounts.set(db, 1);
-          this.nextFreeHint = db + 1;
+          // As the kernel: the low water mark is checked against the free count before this
+          // allocation, so the event comes once fewer than the mark are left.
           const free = this.state.dataBlocks - this.refcounts.size;
           if (!this.lowWaterTriggered && free <= this.lowWaterMarkBlocks) {
             this.lowWaterTriggered = true;
             this.raiseEvent();
           }
+          this.refcounts.set(db, 1);
+          this.nextFreeHint = db + 1;
           return db;
         }
       }
