@@ -19,3 +19,7 @@ export { SimDmClient } from './sim/sim-dm-client.js';
 export { SimBlockClient } from './sim/sim-block-client.js';
 export { openSimHost, type SimHost } from './sim/sim-host.js';
 export { readSimMetadataSnapshot, type SimMetadataSnapshot } from './sim/sim-thin-pool.js';
+export type { ThinDeviceUsage, ThinMetadataSummary } from './thin-metadata/thin-metadata-summary.js';
+export { THIN_METADATA_BLOCK_BYTES, type MetadataReadIo } from './thin-metadata/metadata-block-reader.js';
+export { readThinMetadata, type ReadThinMetadataOptions } from './thin-metadata/read-thin-metadata.js';
+export { readLivePoolMetadata, readHeldPoolMetadata } from './thin-metadata/live-pool-metadata.js';

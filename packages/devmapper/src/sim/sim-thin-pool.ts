@@ -30,13 +30,32 @@ interface PoolState {
   dataBlocks: number;
   transactionId: bigint;
   devices: Map<number, Mapping>;
-  held: { root: number; devices: Map<number, Mapping> } | null;
+  held: HeldState | null;
 }
 
-/** What a metadata snapshot holds: each thin id with its block mappings. */
+/** The state a metadata snapshot froze at reserve_metadata_snap. */
+interface HeldState {
+  root: number;
+  devices: Map<number, Mapping>;
+  transactionId: bigint;
+  dataBlockSectors: number;
+  dataBlocks: number;
+}
+
+/**
+ * What a metadata snapshot holds: each thin id with its block mappings (virtual block → data
+ * block), and the pool's transaction id and data geometry when it was reserved.
+ */
 export interface SimMetadataSnapshot {
+  /** The held root the pool status reports for this snapshot. */
   readonly root: number;
   readonly devices: ReadonlyMap<number, ReadonlyMap<number, number>>;
+  /** The pool's transaction id at reserve time. */
+  readonly transactionId: bigint;
+  /** The pool's data block size, in 512-byte sectors. */
+  readonly dataBlockSectors: number;
+  /** The pool's data size in data blocks at reserve time. */
+  readonly dataBlocks: number;
 }
 
 /** The kernel caps usable metadata at this many 4 KiB blocks (about 15.9 GiB). */
@@ -52,7 +71,13 @@ function encode(state: PoolState): Buffer {
       blocks: state.dataBlocks,
       tx: state.transactionId.toString(),
       devs: devs(state.devices),
-      held: state.held && { root: state.held.root, devs: devs(state.held.devices) },
+      held: state.held && {
+        root: state.held.root,
+        devs: devs(state.held.devices),
+        tx: state.held.transactionId.toString(),
+        bs: state.held.dataBlockSectors,
+        blocks: state.held.dataBlocks,
+      },
     }),
   );
 }
@@ -64,7 +89,9 @@ function decode(payload: Buffer): PoolState {
     blocks: number;
     tx: string;
     devs: Array<[number, number[]]>;
-    held: { root: number; devs: Array<[number, number[]]> } | null;
+    // tx, bs and blocks of a held snapshot were added later in version 1: a snapshot reserved
+    // before lacks them and takes the pool's current values.
+    held: { root: number; devs: Array<[number, number[]]>; tx?: string; bs?: number; blocks?: number } | null;
   };
   if (raw.v !== 1) throw new DmError('EINVAL', 'thin-pool metadata', undefined, `unknown sim format ${raw.v}`);
   const devs = (list: Array<[number, number[]]>): Map<number, Mapping> =>
@@ -80,7 +107,13 @@ function decode(payload: Buffer): PoolState {
     dataBlocks: raw.blocks,
     transactionId: BigInt(raw.tx),
     devices: devs(raw.devs),
-    held: raw.held && { root: raw.held.root, devices: devs(raw.held.devs) },
+    held: raw.held && {
+      root: raw.held.root,
+      devices: devs(raw.held.devs),
+      transactionId: BigInt(raw.held.tx ?? raw.tx),
+      dataBlockSectors: raw.held.bs ?? raw.bs,
+      dataBlocks: raw.held.blocks ?? raw.blocks,
+    },
   };
 }
 
@@ -89,7 +122,17 @@ export async function readSimMetadataSnapshot(io: MetadataDeviceIo): Promise<Sim
   const stored = await readPoolMetadata(io);
   if (stored === null) return null;
   const state = decode(stored.payload);
-  return state.held && { root: state.held.root, devices: state.held.devices };
+  return state.held && snapshotOf(state.held);
+}
+
+function snapshotOf(held: HeldState): SimMetadataSnapshot {
+  return {
+    root: held.root,
+    devices: held.devices,
+    transactionId: held.transactionId,
+    dataBlockSectors: held.dataBlockSectors,
+    dataBlocks: held.dataBlocks,
+  };
 }
 
 export type SimPoolMode = 'rw' | 'ro' | 'out_of_data_space' | 'fail';
@@ -344,7 +387,13 @@ export class SimThinPool {
         argc(1);
         if (s.held !== null) throw new DmError('EBUSY', 'DM_TARGET_MSG', undefined, 'metadata snapshot already held');
         const copy = new Map([...s.devices].map(([id, m]) => [id, new Map(m)] as const));
-        s.held = { root: this.seq + 2, devices: copy };
+        s.held = {
+          root: this.seq + 2,
+          devices: copy,
+          transactionId: s.transactionId,
+          dataBlockSectors: s.dataBlockSectors,
+          dataBlocks: s.dataBlocks,
+        };
         break;
       }
       case 'release_metadata_snap': {
@@ -484,7 +533,7 @@ export class SimThinPool {
 
   /** The pool's current metadata snapshot, if held (for tests that compare with a reader). */
   heldSnapshot(): SimMetadataSnapshot | null {
-    return this.state.held && { root: this.state.held.root, devices: this.state.held.devices };
+    return this.state.held && snapshotOf(this.state.held);
   }
 
   /** Capacity check used by tests: the payload bytes a metadata device of this size holds. */

@@ -1,0 +1,105 @@
+/**
+ * Reading an active pool's metadata safely: through a metadata snapshot. The kernel keeps
+ * rewriting the live superblock and shadowing btree nodes as it commits, but a held snapshot
+ * (`reserve_metadata_snap`) is a copy of the superblock whose trees the kernel will not touch
+ * until `release_metadata_snap`, so it can be read from the metadata device while the pool runs.
+ */
+import type { BlockClient } from '../block-client.js';
+import type { DmClient } from '../dm-client.js';
+import { DmError } from '../dm-error.js';
+import { readSimMetadataSnapshot } from '../sim/sim-thin-pool.js';
+import { ThinPoolControl } from '../thin-pool-messages.js';
+import { THIN_METADATA_BLOCK_BYTES } from './metadata-block-reader.js';
+import { readThinMetadata } from './read-thin-metadata.js';
+import { summariseSimSnapshot } from './sim-metadata-summary.js';
+import type { ThinMetadataSummary } from './thin-metadata-summary.js';
+
+/**
+ * Reserves the live pool's metadata snapshot (reserve_metadata_snap), reads the held root from the pool status, reads
+ * the snapshot from `metadataDevicePath` through `block` (O_DIRECT reads), and releases the snapshot in a finally path.
+ * For dm.kind === 'sim' it reads the simulator's format (readSimMetadataSnapshot in src/sim/sim-thin-pool.ts) and returns
+ * the same summary. EBUSY if a metadata snapshot is already held (it does not release someone else's).
+ *
+ * When both the read and the release fail, the read's error is thrown.
+ *
+ * @example
+ * ```ts
+ * const summary = await readLivePoolMetadata(dm, block, 'tf-pool0', '/dev/mapper/tf-pool0-meta');
+ * const kernelIds = [...summary.devices.keys()];
+ * ```
+ * @param poolName device-mapper name of the active thin-pool device.
+ * @param metadataDevicePath the block device the pool's table names as its metadata device.
+ * @throws DmError EBUSY when a metadata snapshot is already held; EILSEQ for corrupt metadata;
+ *   the pool's own errors (EOPNOTSUPP for a read-only or failed pool).
+ */
+export async function readLivePoolMetadata(
+  dm: DmClient,
+  block: BlockClient,
+  poolName: string,
+  metadataDevicePath: string,
+): Promise<ThinMetadataSummary> {
+  const control = new ThinPoolControl(dm, poolName);
+  await control.reserveMetadataSnap();
+  let summary: ThinMetadataSummary | undefined;
+  let failure: { error: unknown } | undefined;
+  try {
+    summary = await readHeldPoolMetadata(dm, block, poolName, metadataDevicePath);
+  } catch (error) {
+    failure = { error };
+  } finally {
+    try {
+      await control.releaseMetadataSnap();
+    } catch (error) {
+      failure ??= { error };
+    }
+  }
+  if (failure !== undefined) throw failure.error;
+  return summary!;
+}
+
+/**
+ * Reads the metadata snapshot the pool already holds (someone called reserve_metadata_snap),
+ * without reserving or releasing anything: the state as of that reserve.
+ *
+ * The kernel's held copy of the superblock has its space map roots wiped, so for the native
+ * client `dataBlocks` is the pool's data size now (from its status), which differs from the
+ * size at reserve time only if the pool grew in between; the simulator keeps the size at
+ * reserve time.
+ *
+ * @throws DmError ENODATA when the pool holds no metadata snapshot; EAGAIN when the simulator's
+ *   snapshot on disk is not the one the status names; EILSEQ for corrupt metadata.
+ */
+export async function readHeldPoolMetadata(
+  dm: DmClient,
+  block: BlockClient,
+  poolName: string,
+  metadataDevicePath: string,
+): Promise<ThinMetadataSummary> {
+  const status = await new ThinPoolControl(dm, poolName).status();
+  const held = status.heldMetadataRoot;
+  if (held === null) throw new DmError('ENODATA', 'thin metadata', poolName, 'the pool holds no metadata snapshot');
+  const sizeBytes = await block.sizeBytes(metadataDevicePath);
+  const read = (offsetBytes: number, lengthBytes: number): Promise<Buffer> =>
+    block.read(metadataDevicePath, offsetBytes, lengthBytes);
+  if (dm.kind === 'sim') {
+    const snapshot = await readSimMetadataSnapshot({
+      sizeBytes,
+      read,
+      write: async () => {
+        throw new DmError('EROFS', 'write', metadataDevicePath, 'metadata snapshots are read-only');
+      },
+    });
+    if (snapshot === null || snapshot.root !== held) {
+      throw new DmError('EAGAIN', 'thin metadata', poolName, `held root ${held} is not on ${metadataDevicePath}`);
+    }
+    return summariseSimSnapshot(snapshot);
+  }
+  return readThinMetadata(
+    { read },
+    {
+      superblockBlock: held,
+      metadataBlocks: Math.floor(sizeBytes / THIN_METADATA_BLOCK_BYTES),
+      dataBlocks: status.totalDataBlocks,
+    },
+  );
+}
