@@ -9,4 +9,6 @@ const here = (path: string): string => fileURLToPath(new URL(path, import.meta.u
 export const workspaceAliases: Record<string, string> = {
   '@thinfleet/dm-native': here('./packages/dm-native/src/index.ts'),
   '@thinfleet/devmapper': here('./packages/devmapper/src/index.ts'),
+  '@thinfleet/catalog': here('./packages/catalog/src/index.ts'),
+  '@thinfleet/engine': here('./packages/engine/src/index.ts'),
 };

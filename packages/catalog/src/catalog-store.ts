@@ -1,0 +1,442 @@
+import type { CatalogDevice } from './catalog-device.js';
+import { CatalogError, isCatalogError } from './catalog-error.js';
+import {
+  CHECKPOINT_HEADER_BYTES,
+  decodeCheckpoint,
+  decodeCheckpointHeader,
+  decodeCheckpointPayload,
+  encodeCheckpoint,
+  type CheckpointHeader,
+} from './checkpoint-slot.js';
+import { JournalReader, replayJournal, scanJournal } from './journal-reader.js';
+import { decodeJournalRecord, encodeJournalRecord } from './journal-record.js';
+import { validateCatalogLayout, type CatalogLayout } from './label.js';
+
+/** Checkpoint when this many records follow the last checkpoint, unless told otherwise. */
+export const DEFAULT_CHECKPOINT_EVERY_RECORDS = 512;
+
+/** Largest write {@link CatalogStore.create} issues while zeroing the journal. */
+const ZERO_CHUNK_BYTES = 1024 * 1024;
+
+/** How a {@link CatalogStore} reaches its device and folds records into its state. */
+export interface CatalogStoreOptions<S, R> {
+  readonly device: CatalogDevice;
+  readonly layout: CatalogLayout;
+  /**
+   * Applies one record to the state and returns the new state. May mutate and return `state`.
+   * Must be deterministic; must not throw for records the caller built. It receives the record
+   * as decoded from its JSON frame (what a reload sees), not the object given to `append`.
+   */
+  readonly reduce: (state: S, record: R) => S;
+  /** Checkpoint when this many records follow the last checkpoint (default 512). */
+  readonly checkpointEveryRecords?: number;
+}
+
+/** What {@link CatalogStore.open} found on the device. */
+export interface CatalogLoadReport {
+  readonly checkpointSlot: 0 | 1;
+  readonly generation: number;
+  readonly checkpointSeq: number;
+  readonly recordsReplayed: number;
+  /** A record frame after the last valid one failed its checksum or sequence check (a torn write): ignored. */
+  readonly tornTail: boolean;
+  /** The newest checkpoint slot was unreadable and the older one was used. */
+  readonly usedOlderSlot: boolean;
+}
+
+/** Space use of a {@link CatalogStore}, for status reports. */
+export interface CatalogSizeInfo {
+  readonly journalBytes: number;
+  /** Journal bytes holding the current generation's records. */
+  readonly journalUsedBytes: number;
+  readonly journalFreeBytes: number;
+  readonly recordsSinceCheckpoint: number;
+  readonly checkpointEveryRecords: number;
+  readonly slotBytes: number;
+  /** Bytes of the checkpoint in force (header + JSON state, rounded up to 512). */
+  readonly checkpointBytes: number;
+}
+
+type SlotRead =
+  | { readonly kind: 'empty' }
+  | { readonly kind: 'damaged'; readonly error: CatalogError }
+  | { readonly kind: 'header'; readonly header: CheckpointHeader };
+
+interface StoreInit<S> {
+  readonly state: S;
+  readonly slot: 0 | 1;
+  readonly generation: number;
+  readonly checkpointSeq: number;
+  readonly checkpointBytes: number;
+  readonly seq: number;
+  readonly tailBytes: number;
+  readonly generationFloor: number;
+  readonly checkpointBeforeAppend: boolean;
+  readonly loadReport: CatalogLoadReport;
+}
+
+/**
+ * A pool's catalog: a state of type `S` kept on a {@link CatalogDevice} as a checkpoint in one
+ * of two alternating slots plus a journal of records of type `R` appended since. Generic over
+ * both; the engine supplies the pure `reduce`. `S` and `R` must be JSON-serialisable (plain
+ * objects, arrays, strings, finite numbers, booleans, null): both are stored as JSON and come
+ * back from `JSON.parse`, so `Map`, `Date`, `undefined` fields and the like do not survive.
+ *
+ * Guarantees: a torn or corrupt record is never applied; the newest valid state wins; a record
+ * whose `append` returned is applied on every later load. One store per catalog at a time
+ * (the pool's lock ensures it); operations on one store run one at a time, in call order.
+ *
+ * @example
+ * ```ts
+ * const options = { device, layout, reduce: (s: Counter, r: Add) => ({ total: s.total + r.n }) };
+ * const store = await CatalogStore.create(options, { total: 0 });
+ * await store.append({ n: 2 });
+ * const again = await CatalogStore.open(options); // again.state.total === 2
+ * ```
+ */
+export class CatalogStore<S, R> {
+  /** What open found (for a created store: slot 0, generation 1, nothing replayed). */
+  readonly loadReport: CatalogLoadReport;
+  readonly #device: CatalogDevice;
+  readonly #layout: CatalogLayout;
+  readonly #reduce: (state: S, record: R) => S;
+  readonly #checkpointEveryRecords: number;
+  #state: S;
+  #slot: 0 | 1;
+  #generation: number;
+  #checkpointSeq: number;
+  #checkpointBytes: number;
+  #seq: number;
+  #tailBytes: number;
+  /** Highest generation any checkpoint or journal frame on the device may carry. */
+  #generationFloor: number;
+  /** Set when frames of a newer, lost generation lie in the journal: appending at the tail could line up with them. */
+  #checkpointBeforeAppend: boolean;
+  #queue: Promise<unknown> = Promise.resolve();
+  #failure: { readonly error: unknown } | undefined;
+
+  private constructor(options: CatalogStoreOptions<S, R>, init: StoreInit<S>) {
+    this.#device = options.device;
+    this.#layout = options.layout;
+    this.#reduce = options.reduce;
+    this.#checkpointEveryRecords = options.checkpointEveryRecords ?? DEFAULT_CHECKPOINT_EVERY_RECORDS;
+    this.#state = init.state;
+    this.#slot = init.slot;
+    this.#generation = init.generation;
+    this.#checkpointSeq = init.checkpointSeq;
+    this.#checkpointBytes = init.checkpointBytes;
+    this.#seq = init.seq;
+    this.#tailBytes = init.tailBytes;
+    this.#generationFloor = init.generationFloor;
+    this.#checkpointBeforeAppend = init.checkpointBeforeAppend;
+    this.loadReport = init.loadReport;
+  }
+
+  /**
+   * Formats the catalog area: checkpoint generation 1 (seq 0) with `initial` in slot 0,
+   * invalidates slot 1 and the journal's first frame. Overwrites whatever was there.
+   *
+   * Writes, in order: zeroes over slot 0's header, over slot 1's header, over the whole journal
+   * (so no frame of an earlier catalog on the device can ever pass for one of this catalog),
+   * then the checkpoint into slot 0. Not atomic: a crash during the first two writes may leave
+   * an earlier catalog whole and openable; after them, open throws NO_CATALOG until the last
+   * write has landed whole, and then finds the new catalog. Running create again is always
+   * safe; callers make the device point at the catalog (its label) only after create returns.
+   * The returned store's state is `initial` as decoded from JSON.
+   * @throws CatalogError BAD_LAYOUT for a bad layout; FULL when `initial` does not fit in a
+   *   slot (before writing anything); RangeError for bad options; the device's write errors.
+   */
+  static async create<S, R>(options: CatalogStoreOptions<S, R>, initial: S): Promise<CatalogStore<S, R>> {
+    checkOptions(options);
+    const { device, layout } = options;
+    const frame = encodeCheckpoint({ generation: 1, seq: 0, state: initial });
+    checkFitsSlot(frame.length, layout);
+    const checkpoint = decodeCheckpoint<S>(frame);
+    if (checkpoint === null) throw new Error('unreachable: an encoded checkpoint has its magic');
+
+    const header = Buffer.alloc(4096);
+    await device.write(slotOffset(layout, 0), header);
+    await device.write(slotOffset(layout, 1), header);
+    const zeros = Buffer.alloc(Math.min(ZERO_CHUNK_BYTES, layout.journalBytes));
+    for (let done = 0; done < layout.journalBytes; done += zeros.length) {
+      const length = Math.min(zeros.length, layout.journalBytes - done);
+      await device.write(journalOffset(layout) + done, length === zeros.length ? zeros : zeros.subarray(0, length));
+    }
+    await device.write(slotOffset(layout, 0), frame);
+
+    return new CatalogStore(options, {
+      state: checkpoint.state,
+      slot: 0,
+      generation: 1,
+      checkpointSeq: 0,
+      checkpointBytes: frame.length,
+      seq: 0,
+      tailBytes: 0,
+      generationFloor: 1,
+      checkpointBeforeAppend: false,
+      loadReport: { checkpointSlot: 0, generation: 1, checkpointSeq: 0, recordsReplayed: 0, tornTail: false, usedOlderSlot: false },
+    });
+  }
+
+  /**
+   * Loads the newest valid checkpoint and replays the journal records of its generation in seq
+   * order, stopping at the first frame that is not the next valid record. Throws CatalogError
+   * NO_CATALOG when neither slot is valid. Read-only (writes nothing) and idempotent.
+   *
+   * When the newest slot fails its checksum the older one is used (`usedOlderSlot`); records
+   * appended after the lost checkpoint are then lost too, since that checkpoint's generation
+   * reused the journal. After a torn tail the rest of the journal is searched once: a valid
+   * record of this generation beyond the damage means committed records were lost, and open
+   * refuses (CORRUPT) rather than silently roll back.
+   * @throws CatalogError NO_CATALOG; UNSUPPORTED_VERSION when either slot, or a record of the
+   *   loaded generation, has a newer format; CORRUPT as above or when both slots claim the same
+   *   generation; BAD_LAYOUT; RangeError for bad options; whatever `reduce` or the device throws.
+   */
+  static async open<S, R>(options: CatalogStoreOptions<S, R>): Promise<CatalogStore<S, R>> {
+    checkOptions(options);
+    const { device, layout } = options;
+    const slots: [SlotRead, SlotRead] = [await readSlotHeader(device, layout, 0), await readSlotHeader(device, layout, 1)];
+
+    const candidates = ([0, 1] as const)
+      .flatMap((slot) => {
+        const read = slots[slot];
+        return read.kind === 'header' ? [{ slot, header: read.header }] : [];
+      })
+      .sort((a, b) => b.header.generation - a.header.generation);
+    const [first, second] = candidates;
+    if (first !== undefined && second !== undefined && first.header.generation === second.header.generation) {
+      throw new CatalogError('CORRUPT', `both checkpoint slots claim generation ${first.header.generation}`);
+    }
+
+    const failures: CatalogError[] = [];
+    let loaded: { slot: 0 | 1; header: CheckpointHeader; state: S } | undefined;
+    for (const candidate of candidates) {
+      try {
+        if (candidate.header.frameBytes > layout.slotBytes) {
+          throw new CatalogError('CORRUPT', `checkpoint in slot ${candidate.slot} claims ${candidate.header.payloadBytes} bytes, more than the slot holds`);
+        }
+        const frame = await device.read(slotOffset(layout, candidate.slot), candidate.header.frameBytes);
+        loaded = { ...candidate, state: decodeCheckpointPayload<S>(candidate.header, frame) };
+        break;
+      } catch (err) {
+        if (!isCatalogError(err, 'CORRUPT')) throw err;
+        failures.push(err);
+      }
+    }
+    for (const read of slots) if (read.kind === 'damaged') failures.push(read.error);
+    if (loaded === undefined) {
+      throw new CatalogError('NO_CATALOG', `no valid checkpoint in either catalog slot${failures.length > 0 ? ` (${failures.map((f) => f.message).join('; ')})` : ''}`, {
+        cause: failures[0],
+      });
+    }
+
+    const other = slots[loaded.slot === 0 ? 1 : 0];
+    const generation = loaded.header.generation;
+    const usedOlderSlot = other.kind === 'damaged' || (other.kind === 'header' && other.header.generation > generation);
+    let generationFloor = Math.max(generation, other.kind === 'header' ? other.header.generation : 0);
+
+    const reduce = options.reduce;
+    let state = loaded.state;
+    const reader = new JournalReader(device, journalOffset(layout), layout.journalBytes);
+    const replay = await replayJournal(reader, generation, loaded.header.seq, (record) => {
+      state = reduce(state, record as R);
+    });
+
+    let newestFrameGeneration = 0;
+    if (replay.stop === 'torn' || replay.stop === 'newer') {
+      let beyondDamage: { seq: number; position: number } | undefined;
+      await scanJournal(reader, replay.tailBytes, (header, position) => {
+        newestFrameGeneration = Math.max(newestFrameGeneration, header.generation);
+        if (header.generation === generation && header.seq > replay.lastSeq && position > replay.tailBytes && beyondDamage === undefined) {
+          beyondDamage = { seq: header.seq, position };
+        }
+      });
+      if (replay.stop === 'torn' && beyondDamage !== undefined) {
+        throw new CatalogError(
+          'CORRUPT',
+          `journal record after seq ${replay.lastSeq} (at journal byte ${replay.tailBytes}) is damaged, but record seq ${beyondDamage.seq} of the same generation ${generation} follows at byte ${beyondDamage.position}: committed records would be lost`,
+        );
+      }
+      generationFloor = Math.max(generationFloor, newestFrameGeneration);
+    }
+
+    return new CatalogStore(options, {
+      state,
+      slot: loaded.slot,
+      generation,
+      checkpointSeq: loaded.header.seq,
+      checkpointBytes: loaded.header.frameBytes,
+      seq: replay.lastSeq,
+      tailBytes: replay.tailBytes,
+      generationFloor,
+      checkpointBeforeAppend: newestFrameGeneration > generation,
+      loadReport: {
+        checkpointSlot: loaded.slot,
+        generation,
+        checkpointSeq: loaded.header.seq,
+        recordsReplayed: replay.recordsReplayed,
+        tornTail: replay.stop === 'torn',
+        usedOlderSlot,
+      },
+    });
+  }
+
+  /** Current state: the checkpoint plus every record whose append returned. Treat as read-only. */
+  get state(): S {
+    return this.#state;
+  }
+
+  /** Seq of the last applied record (the checkpoint's seq when none followed it). */
+  get seq(): number {
+    return this.#seq;
+  }
+
+  /** Generation of the checkpoint in force; journal records carry it. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /**
+   * Durably appends `record` (one write of its frame at the journal tail), then applies it
+   * with reduce. If the journal lacks room or the record count reaches checkpointEveryRecords,
+   * checkpoints first. A crash before the write returns leaves the record absent or torn
+   * (never applied on load) — or, if every sector landed, whole and applied; after, it is
+   * applied on load. Not idempotent: appending the same record twice applies it twice.
+   *
+   * If the device write or `reduce` throws, the record's fate on disk is unknown (as after a
+   * crash) and the store refuses every later call; reopen it to learn the truth.
+   * @throws CatalogError FULL when a single record exceeds the journal or the state exceeds a
+   *   slot (nothing written); TypeError when `record` has no JSON form; the device's errors.
+   */
+  append(record: R): Promise<void> {
+    return this.#serialized(() => this.#append(record));
+  }
+
+  /**
+   * Writes the current state as generation+1 into the other slot, durably, and restarts the
+   * journal at its start for that generation. A crash mid-checkpoint leaves the previous slot
+   * + its journal in force. Idempotent in effect (the state does not change); each call
+   * writes a new generation.
+   * @throws CatalogError FULL when the state exceeds a slot (nothing written); the device's
+   *   errors (after which the store refuses every later call).
+   */
+  checkpoint(): Promise<void> {
+    return this.#serialized(() => this.#checkpoint());
+  }
+
+  /** Journal and slot space use, as of the last completed operation. Pure. */
+  sizeInfo(): CatalogSizeInfo {
+    return {
+      journalBytes: this.#layout.journalBytes,
+      journalUsedBytes: this.#tailBytes,
+      journalFreeBytes: this.#layout.journalBytes - this.#tailBytes,
+      recordsSinceCheckpoint: this.#seq - this.#checkpointSeq,
+      checkpointEveryRecords: this.#checkpointEveryRecords,
+      slotBytes: this.#layout.slotBytes,
+      checkpointBytes: this.#checkpointBytes,
+    };
+  }
+
+  async #append(record: R): Promise<void> {
+    this.#assertUsable();
+    let frame = encodeJournalRecord({ generation: this.#generation, seq: this.#seq + 1, record });
+    if (frame.length > this.#layout.journalBytes) {
+      throw new CatalogError('FULL', `journal record of ${frame.length} bytes exceeds the ${this.#layout.journalBytes}-byte journal`);
+    }
+    if (
+      this.#checkpointBeforeAppend ||
+      this.#seq - this.#checkpointSeq >= this.#checkpointEveryRecords ||
+      this.#tailBytes + frame.length > this.#layout.journalBytes
+    ) {
+      await this.#checkpoint();
+      frame = encodeJournalRecord({ generation: this.#generation, seq: this.#seq + 1, record });
+    }
+    // Apply exactly what a reload would decode from the frame.
+    const decoded = decodeJournalRecord<R>(frame);
+    if (decoded === null) throw new Error('unreachable: an encoded frame has its magic');
+    await this.#write(journalOffset(this.#layout) + this.#tailBytes, frame);
+    try {
+      this.#state = this.#reduce(this.#state, decoded.record);
+    } catch (err) {
+      this.#failure = { error: err };
+      throw err;
+    }
+    this.#seq = decoded.seq;
+    this.#tailBytes += frame.length;
+  }
+
+  async #checkpoint(): Promise<void> {
+    this.#assertUsable();
+    const generation = Math.max(this.#generation, this.#generationFloor) + 1;
+    const frame = encodeCheckpoint({ generation, seq: this.#seq, state: this.#state });
+    checkFitsSlot(frame.length, this.#layout);
+    const slot = this.#slot === 0 ? 1 : 0;
+    await this.#write(slotOffset(this.#layout, slot), frame);
+    this.#slot = slot;
+    this.#generation = generation;
+    this.#generationFloor = generation;
+    this.#checkpointSeq = this.#seq;
+    this.#checkpointBytes = frame.length;
+    this.#tailBytes = 0;
+    this.#checkpointBeforeAppend = false;
+  }
+
+  async #write(offsetBytes: number, data: Uint8Array): Promise<void> {
+    try {
+      await this.#device.write(offsetBytes, data);
+    } catch (err) {
+      this.#failure = { error: err };
+      throw err;
+    }
+  }
+
+  #assertUsable(): void {
+    if (this.#failure !== undefined) {
+      throw new Error('catalog store is unusable after a failed write or reduce; reopen it to see what is on disk', {
+        cause: this.#failure.error,
+      });
+    }
+  }
+
+  #serialized<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(operation);
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+}
+
+function checkOptions<S, R>(options: CatalogStoreOptions<S, R>): void {
+  validateCatalogLayout(options.layout);
+  if (typeof options.reduce !== 'function') throw new TypeError('CatalogStore needs a reduce function');
+  const every = options.checkpointEveryRecords;
+  if (every !== undefined && (!Number.isSafeInteger(every) || every < 1)) {
+    throw new RangeError(`checkpointEveryRecords ${every} is not a positive integer`);
+  }
+}
+
+function checkFitsSlot(frameBytes: number, layout: CatalogLayout): void {
+  if (frameBytes > layout.slotBytes) {
+    throw new CatalogError('FULL', `catalog state needs a ${frameBytes}-byte checkpoint; slots hold ${layout.slotBytes}`);
+  }
+}
+
+function slotOffset(layout: CatalogLayout, slot: 0 | 1): number {
+  return layout.offsetBytes + slot * layout.slotBytes;
+}
+
+function journalOffset(layout: CatalogLayout): number {
+  return layout.offsetBytes + 2 * layout.slotBytes;
+}
+
+async function readSlotHeader(device: CatalogDevice, layout: CatalogLayout, slot: 0 | 1): Promise<SlotRead> {
+  const bytes = await device.read(slotOffset(layout, slot), 512);
+  try {
+    const header = decodeCheckpointHeader(bytes.subarray(0, CHECKPOINT_HEADER_BYTES));
+    return header === null ? { kind: 'empty' } : { kind: 'header', header };
+  } catch (err) {
+    if (isCatalogError(err, 'CORRUPT')) {
+      return { kind: 'damaged', error: new CatalogError('CORRUPT', `checkpoint slot ${slot}: ${err.message}`, { cause: err }) };
+    }
+    throw err;
+  }
+}

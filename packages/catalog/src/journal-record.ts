@@ -1,0 +1,164 @@
+import { readSafeU64, writeSafeU64, hex32 } from './binary-fields.js';
+import { roundUpToSector } from './catalog-device.js';
+import { CatalogError } from './catalog-error.js';
+import { crc32 } from './checksum.js';
+
+/**
+ * The 8 bytes a journal frame starts with: ASCII `TFJOURN` and a NUL. JSON text never contains
+ * a raw NUL, so no payload sector can pass for a frame start.
+ */
+export const JOURNAL_RECORD_MAGIC: Readonly<Buffer> = Buffer.from('TFJOURN\0', 'latin1');
+
+/** The journal frame format this code writes and the newest it reads. */
+export const JOURNAL_RECORD_FORMAT_VERSION = 1;
+
+/** Size of the fixed frame header; the JSON payload follows it. */
+export const JOURNAL_RECORD_HEADER_BYTES = 64;
+
+/** Largest payload the u32 length field can describe. */
+const MAX_PAYLOAD_BYTES = 0xffff_ffff;
+
+// Byte offsets in the header (little-endian). 0..40 keep their place and meaning in every version.
+const OFF_VERSION = 8;
+const OFF_CRC = 12;
+const OFF_GENERATION = 16;
+const OFF_SEQ = 24;
+const OFF_PAYLOAD_LENGTH = 32;
+
+/** The header fields of a journal frame, as read without verifying the checksum. */
+export interface JournalFrameHeader {
+  readonly formatVersion: number;
+  /** The stored CRC-32 (over the header with this field zeroed, then the payload). */
+  readonly crc32: number;
+  /** The checkpoint generation the record belongs to (>= 1). */
+  readonly generation: number;
+  /** The record's sequence number (>= 1), one more than the record before it. */
+  readonly seq: number;
+  /** Length of the UTF-8 JSON payload. */
+  readonly payloadBytes: number;
+  /** Whole frame length: header + payload rounded up to a multiple of 512. */
+  readonly frameBytes: number;
+}
+
+/** One decoded, checksum-verified journal record. */
+export interface JournalRecord<R = unknown> {
+  readonly generation: number;
+  readonly seq: number;
+  /** The record as `JSON.parse` returns it. */
+  readonly record: R;
+  /** Bytes the frame occupies in the journal (a multiple of 512). */
+  readonly frameBytes: number;
+}
+
+/** Bytes a frame with a payload of `payloadBytes` occupies: a multiple of 512. Pure. */
+export function journalFrameBytes(payloadBytes: number): number {
+  return roundUpToSector(JOURNAL_RECORD_HEADER_BYTES + payloadBytes);
+}
+
+/**
+ * Encodes one journal record as a frame: the 64-byte header, `JSON.stringify(record)` as
+ * UTF-8, zero padding to a multiple of 512. Pure (the frame is a new buffer).
+ * @throws RangeError when `generation` or `seq` is not a positive safe integer;
+ *   TypeError when `record` has no JSON form (`undefined`, a function) or cannot be
+ *   serialised (cycles, BigInt).
+ */
+export function encodeJournalRecord(entry: { readonly generation: number; readonly seq: number; readonly record: unknown }): Buffer {
+  if (!Number.isSafeInteger(entry.generation) || entry.generation < 1) throw new RangeError(`generation ${entry.generation} is not a positive integer`);
+  if (!Number.isSafeInteger(entry.seq) || entry.seq < 1) throw new RangeError(`record seq ${entry.seq} is not a positive integer`);
+  const json: unknown = JSON.stringify(entry.record);
+  if (typeof json !== 'string') throw new TypeError('a journal record must have a JSON form (got undefined/function)');
+  const payloadBytes = Buffer.byteLength(json, 'utf8');
+  if (payloadBytes > MAX_PAYLOAD_BYTES) throw new RangeError(`journal record payload of ${payloadBytes} bytes exceeds 4 GiB`);
+  const frame = Buffer.alloc(journalFrameBytes(payloadBytes));
+  JOURNAL_RECORD_MAGIC.copy(frame, 0);
+  frame.writeUInt32LE(JOURNAL_RECORD_FORMAT_VERSION, OFF_VERSION);
+  writeSafeU64(frame, entry.generation, OFF_GENERATION, 'generation');
+  writeSafeU64(frame, entry.seq, OFF_SEQ, 'seq');
+  frame.writeUInt32LE(payloadBytes, OFF_PAYLOAD_LENGTH);
+  frame.write(json, JOURNAL_RECORD_HEADER_BYTES, 'utf8');
+  frame.writeUInt32LE(frameChecksum(frame, payloadBytes), OFF_CRC);
+  return frame;
+}
+
+/**
+ * Reads the header of the frame starting at `bytes[0]` WITHOUT checking the checksum (it covers
+ * the payload, which the caller may not have read yet). Pure.
+ * @returns null when `bytes` does not start with {@link JOURNAL_RECORD_MAGIC}.
+ * @throws RangeError when `bytes` is shorter than the header; CatalogError CORRUPT when a
+ *   field is impossible (generation or seq 0 or beyond 2^53).
+ */
+export function decodeJournalFrameHeader(bytes: Buffer): JournalFrameHeader | null {
+  if (bytes.length < JOURNAL_RECORD_HEADER_BYTES) {
+    throw new RangeError(`a journal frame header is ${JOURNAL_RECORD_HEADER_BYTES} bytes, got ${bytes.length}`);
+  }
+  if (!bytes.subarray(0, JOURNAL_RECORD_MAGIC.length).equals(JOURNAL_RECORD_MAGIC)) return null;
+  const generation = readSafeU64(bytes, OFF_GENERATION, 'journal frame generation');
+  const seq = readSafeU64(bytes, OFF_SEQ, 'journal frame seq');
+  if (generation === 0 || seq === 0) throw new CatalogError('CORRUPT', `journal frame with generation ${generation} seq ${seq}`);
+  const payloadBytes = bytes.readUInt32LE(OFF_PAYLOAD_LENGTH);
+  return {
+    formatVersion: bytes.readUInt32LE(OFF_VERSION),
+    crc32: bytes.readUInt32LE(OFF_CRC),
+    generation,
+    seq,
+    payloadBytes,
+    frameBytes: journalFrameBytes(payloadBytes),
+  };
+}
+
+/**
+ * Verifies the frame starting at `frame[0]`: magic, checksum over header and payload, then
+ * version. Does not parse the payload. Pure.
+ * @returns the header, or null when there is no magic.
+ * @throws CatalogError CORRUPT when `frame` is shorter than the frame claims or the checksum
+ *   fails; UNSUPPORTED_VERSION when the checksum holds but the version is newer than
+ *   {@link JOURNAL_RECORD_FORMAT_VERSION}.
+ */
+export function verifyJournalFrame(frame: Buffer): JournalFrameHeader | null {
+  const header = decodeJournalFrameHeader(frame);
+  if (header === null) return null;
+  if (frame.length < JOURNAL_RECORD_HEADER_BYTES + header.payloadBytes) {
+    throw new CatalogError('CORRUPT', `journal frame seq ${header.seq} claims ${header.payloadBytes} payload bytes; only ${frame.length - JOURNAL_RECORD_HEADER_BYTES} available`);
+  }
+  const actual = frameChecksum(frame, header.payloadBytes);
+  if (actual !== header.crc32) {
+    throw new CatalogError('CORRUPT', `journal frame generation ${header.generation} seq ${header.seq} checksum mismatch (stored ${hex32(header.crc32)}, computed ${hex32(actual)})`);
+  }
+  if (header.formatVersion > JOURNAL_RECORD_FORMAT_VERSION) {
+    throw new CatalogError('UNSUPPORTED_VERSION', `journal frame format version ${header.formatVersion} is newer than ${JOURNAL_RECORD_FORMAT_VERSION}; upgrade thinfleet`);
+  }
+  if (header.formatVersion === 0) throw new CatalogError('CORRUPT', 'journal frame format version 0');
+  return header;
+}
+
+/**
+ * Decodes and verifies the frame starting at `frame[0]` (see {@link verifyJournalFrame}), then
+ * parses its JSON payload. Pure.
+ * @returns null when there is no magic.
+ * @throws as {@link verifyJournalFrame}; CatalogError CORRUPT when the payload is not JSON.
+ */
+export function decodeJournalRecord<R = unknown>(frame: Buffer): JournalRecord<R> | null {
+  const header = verifyJournalFrame(frame);
+  if (header === null) return null;
+  return { generation: header.generation, seq: header.seq, record: parseJournalPayload<R>(header, frame), frameBytes: header.frameBytes };
+}
+
+/**
+ * Parses the JSON payload of a frame already checked by {@link verifyJournalFrame}. Pure.
+ * @throws CatalogError CORRUPT when the payload is not JSON (a frame with a valid checksum
+ *   and a non-JSON payload was written by something other than this code).
+ */
+export function parseJournalPayload<R = unknown>(header: JournalFrameHeader, frame: Buffer): R {
+  try {
+    return JSON.parse(frame.toString('utf8', JOURNAL_RECORD_HEADER_BYTES, JOURNAL_RECORD_HEADER_BYTES + header.payloadBytes)) as R;
+  } catch (cause) {
+    throw new CatalogError('CORRUPT', `journal frame generation ${header.generation} seq ${header.seq} payload is not JSON`, { cause });
+  }
+}
+
+/** CRC-32 over the header with its CRC field zeroed, then the payload. */
+function frameChecksum(frame: Buffer, payloadBytes: number): number {
+  const header = Buffer.from(frame.subarray(0, JOURNAL_RECORD_HEADER_BYTES));
+  header.writeUInt32LE(0, OFF_CRC);
+  return crc32(frame.subarray(JOURNAL_RECORD_HEADER_BYTES, JOURNAL_RECORD_HEADER_BYTES + payloadBytes), crc32(header));
+}
