@@ -1,0 +1,97 @@
+/**
+ * The operations a batch can hold. Every item carries `item`, a name the caller chooses, so a
+ * rejection can say which item was bad. Single-volume calls are batches of one item.
+ */
+
+interface ItemBase {
+  /** The caller's name for this item, unique within the batch. */
+  readonly item: string;
+}
+
+/** A new, empty volume of `sizeBytes` (a multiple of 512, rounded up to the pool's block size). */
+export interface CreateItem extends ItemBase {
+  readonly op: 'create';
+  readonly volume: string;
+  readonly sizeBytes: number;
+  readonly activate?: boolean;
+}
+
+/**
+ * A new volume whose unwritten blocks read from `externalOrigin`, a read-only block device (a
+ * shared base image). `sizeBytes` defaults to the origin's size rounded up to the block size.
+ */
+export interface CreateExternalItem extends ItemBase {
+  readonly op: 'create-external';
+  readonly volume: string;
+  readonly externalOrigin: string;
+  readonly sizeBytes?: number;
+  readonly activate?: boolean;
+}
+
+/** A writable snapshot `volume` of `origin` (itself possibly a snapshot). */
+export interface SnapshotItem extends ItemBase {
+  readonly op: 'snapshot';
+  readonly volume: string;
+  readonly origin: string;
+  readonly activate?: boolean;
+}
+
+/** Deletes `volume`. An active, unopened volume is deactivated first; its snapshots stay intact. */
+export interface DeleteItem extends ItemBase {
+  readonly op: 'delete';
+  readonly volume: string;
+}
+
+/** Renames an inactive volume. */
+export interface RenameItem extends ItemBase {
+  readonly op: 'rename';
+  readonly volume: string;
+  readonly newName: string;
+}
+
+/** Grows `volume` to `sizeBytes` (rounded up to the block size); shrinking is refused. */
+export interface GrowItem extends ItemBase {
+  readonly op: 'grow';
+  readonly volume: string;
+  readonly sizeBytes: number;
+}
+
+/** Gives inactive `volume` the content and size of `snapshot`, one of its snapshots; it keeps its name and uuid. */
+export interface RevertItem extends ItemBase {
+  readonly op: 'revert';
+  readonly volume: string;
+  readonly snapshot: string;
+}
+
+/**
+ * Snapshots `volume` as its next revision, `<volume>.rev<N>`, and deletes its oldest unpinned
+ * revisions beyond the newest `keep`.
+ */
+export interface RevisionItem extends ItemBase {
+  readonly op: 'revision';
+  readonly volume: string;
+  readonly keep: number;
+}
+
+/** Pins (or unpins) a volume so rotation never deletes it. */
+export interface PinItem extends ItemBase {
+  readonly op: 'pin';
+  readonly volume: string;
+  readonly pinned?: boolean;
+}
+
+export type BatchItem =
+  | CreateItem
+  | CreateExternalItem
+  | SnapshotItem
+  | DeleteItem
+  | RenameItem
+  | GrowItem
+  | RevertItem
+  | RevisionItem
+  | PinItem;
+
+export type BatchOp = BatchItem['op'];
+
+/** The most revisions `keep` may ask for. */
+export const MAX_KEEP_REVISIONS = 1000;

@@ -1,0 +1,210 @@
+/**
+ * What a pool's catalog holds, the records that change it, and the reducer that applies them.
+ * The catalog store (@thinfleet/catalog) keeps the state as JSON, so every field is plain data
+ * and 64-bit transaction ids are decimal strings.
+ *
+ * Records:
+ * - `intent {tx, ops}`: a transaction is about to change the kernel; becomes `pending`.
+ * - `commit {tx}`: the kernel's transaction id is now `tx`; the pending ops are applied.
+ * - `abort {tx}`: the pending transaction was rolled back; nothing is applied.
+ * The reducer never throws for records the engine built, and it is deterministic, so replaying
+ * the journal after a restart gives the state the running engine had.
+ */
+import type { PoolLayout } from './layout.js';
+
+export const CATALOG_STATE_FORMAT = 1;
+
+export interface VolumeRecord {
+  readonly uuid: string;
+  readonly name: string;
+  /** The kernel's 24-bit thin id. */
+  readonly thinId: number;
+  readonly sizeBytes: number;
+  /** The volume this one was snapshotted from, while that volume exists. */
+  readonly originUuid: string | null;
+  /** A read-only block device whose content shows through unwritten blocks. */
+  readonly externalOrigin: string | null;
+  readonly createdAtMs: number;
+  /** For a revision: the volume it is a revision of, while that volume exists. */
+  readonly revisionOf: string | null;
+  /** For a revision: its number among its volume's revisions (1, 2, ...), which orders rotation. */
+  readonly revision: number | null;
+  /** A pinned revision is never rotated away. */
+  readonly pinned: boolean;
+  /** How many revisions of this volume were ever made (names the next one). */
+  readonly revisionsMade: number;
+}
+
+export interface PoolRecord {
+  readonly uuid: string;
+  readonly name: string;
+  readonly createdAtMs: number;
+  readonly layout: PoolLayout;
+  /** Device sizes when the pool was made; a device found smaller refuses activation. */
+  readonly deviceSizesBytes: readonly number[];
+  /** The largest volume the pool accepts (its virtual limit per volume). */
+  readonly maxVolumeBytes: number;
+  readonly lowWaterMarkBlocks: number;
+}
+
+/** One change a transaction makes, with every id and uuid already chosen. */
+export type PlannedOp =
+  /** create_thin: a new empty volume (with or without an external origin). */
+  | { readonly kind: 'create'; readonly volume: VolumeRecord }
+  /** create_snap of `originThinId`. */
+  | { readonly kind: 'snapshot'; readonly volume: VolumeRecord; readonly originThinId: number }
+  /** delete of the volume's thin id. */
+  | { readonly kind: 'delete'; readonly uuid: string; readonly thinId: number }
+  | { readonly kind: 'rename'; readonly uuid: string; readonly name: string }
+  | { readonly kind: 'grow'; readonly uuid: string; readonly sizeBytes: number }
+  /** create_snap newThinId of fromThinId, then delete oldThinId; the volume keeps uuid and name. */
+  | {
+      readonly kind: 'revert';
+      readonly uuid: string;
+      readonly fromThinId: number;
+      readonly newThinId: number;
+      readonly oldThinId: number;
+      readonly sizeBytes: number;
+      readonly externalOrigin: string | null;
+    }
+  | { readonly kind: 'pin'; readonly uuid: string; readonly pinned: boolean }
+  /** repair: delete a kernel thin id the catalog does not know. */
+  | { readonly kind: 'purge'; readonly thinId: number }
+  /** repair: drop a volume whose thin id the kernel lacks. */
+  | { readonly kind: 'forget'; readonly uuid: string };
+
+export interface Intent {
+  /** The kernel transaction id this transaction sets (decimal). */
+  readonly tx: string;
+  readonly ops: readonly PlannedOp[];
+}
+
+export interface CatalogState {
+  readonly format: number;
+  readonly pool: PoolRecord;
+  /** The kernel transaction id of the last committed transaction (decimal). */
+  committedTx: string;
+  /** Keyed by volume uuid. */
+  volumes: Record<string, VolumeRecord>;
+  pending: Intent | null;
+}
+
+export type CatalogRecord =
+  | { readonly t: 'intent'; readonly intent: Intent }
+  | { readonly t: 'commit'; readonly tx: string }
+  | { readonly t: 'abort'; readonly tx: string };
+
+/** The state of a new pool's catalog. */
+export function initialCatalogState(pool: PoolRecord): CatalogState {
+  return { format: CATALOG_STATE_FORMAT, pool, committedTx: '0', volumes: {}, pending: null };
+}
+
+/** The kernel messages an intent sends, in the order they are sent: creates first, then deletes. */
+export interface KernelEffects {
+  /** [new id, origin id or null for create_thin], in order. */
+  readonly creates: ReadonlyArray<readonly [number, number | null]>;
+  readonly deletes: readonly number[];
+}
+
+/** The kernel messages of `ops`: every create and snapshot in op order, then every delete. */
+export function kernelEffects(ops: readonly PlannedOp[]): KernelEffects {
+  const creates: Array<[number, number | null]> = [];
+  const deletes: number[] = [];
+  for (const op of ops) {
+    switch (op.kind) {
+      case 'create':
+        creates.push([op.volume.thinId, null]);
+        break;
+      case 'snapshot':
+        creates.push([op.volume.thinId, op.originThinId]);
+        break;
+      case 'revert':
+        creates.push([op.newThinId, op.fromThinId]);
+        deletes.push(op.oldThinId);
+        break;
+      case 'delete':
+      case 'purge':
+        deletes.push(op.thinId);
+        break;
+      default:
+        break;
+    }
+  }
+  return { creates, deletes };
+}
+
+function applyOp(volumes: Record<string, VolumeRecord>, op: PlannedOp): void {
+  switch (op.kind) {
+    case 'create':
+      volumes[op.volume.uuid] = op.volume;
+      return;
+    case 'snapshot': {
+      volumes[op.volume.uuid] = op.volume;
+      const parent = op.volume.revisionOf === null ? undefined : volumes[op.volume.revisionOf];
+      if (parent) volumes[parent.uuid] = { ...parent, revisionsMade: parent.revisionsMade + 1 };
+      return;
+    }
+    case 'delete':
+    case 'forget': {
+      delete volumes[op.uuid];
+      for (const v of Object.values(volumes)) {
+        if (v.originUuid === op.uuid || v.revisionOf === op.uuid) {
+          volumes[v.uuid] = {
+            ...v,
+            originUuid: v.originUuid === op.uuid ? null : v.originUuid,
+            revisionOf: v.revisionOf === op.uuid ? null : v.revisionOf,
+          };
+        }
+      }
+      return;
+    }
+    case 'rename':
+    case 'grow':
+    case 'revert':
+    case 'pin': {
+      const v = volumes[op.uuid];
+      if (!v) return;
+      if (op.kind === 'rename') volumes[op.uuid] = { ...v, name: op.name };
+      else if (op.kind === 'grow') volumes[op.uuid] = { ...v, sizeBytes: op.sizeBytes };
+      else if (op.kind === 'pin') volumes[op.uuid] = { ...v, pinned: op.pinned };
+      else volumes[op.uuid] = { ...v, thinId: op.newThinId, sizeBytes: op.sizeBytes, externalOrigin: op.externalOrigin };
+      return;
+    }
+    case 'purge':
+      return;
+  }
+}
+
+/** Applies `ops` to a volume table in place, in order. */
+export function applyOps(volumes: Record<string, VolumeRecord>, ops: readonly PlannedOp[]): void {
+  for (const op of ops) applyOp(volumes, op);
+}
+
+/**
+ * The catalog's reducer: mutates and returns `state`. A commit or abort whose tx is not the
+ * pending one is ignored (it cannot be produced by the engine; ignoring keeps replay total).
+ */
+export function reduceCatalog(state: CatalogState, record: CatalogRecord): CatalogState {
+  switch (record.t) {
+    case 'intent':
+      state.pending = record.intent;
+      return state;
+    case 'commit':
+      if (state.pending?.tx !== record.tx) return state;
+      applyOps(state.volumes, state.pending.ops);
+      state.committedTx = record.tx;
+      state.pending = null;
+      return state;
+    case 'abort':
+      if (state.pending?.tx === record.tx) state.pending = null;
+      return state;
+  }
+}
+
+/** Thin ids that committed volumes or the pending intent use. */
+export function thinIdsInUse(state: CatalogState): Set<number> {
+  const ids = new Set<number>();
+  for (const v of Object.values(state.volumes)) ids.add(v.thinId);
+  if (state.pending) for (const [id] of kernelEffects(state.pending.ops).creates) ids.add(id);
+  return ids;
+}

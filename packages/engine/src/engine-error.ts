@@ -1,0 +1,87 @@
+/**
+ * The engine's one error type. Callers branch on `code`; `errno` is the closest errno for
+ * tools that want one; `cause` keeps the DmError, CatalogError or I/O error underneath.
+ * `item` names the batch item a validation error is about.
+ */
+import { constants } from 'node:os';
+
+export type EngineErrorCode =
+  /** A pool or volume name breaks the naming rules. */
+  | 'INVALID_NAME'
+  /** A size is zero, not sector-aligned, or beyond the pool's virtual limit. */
+  | 'INVALID_SIZE'
+  /** An argument other than a name or size is malformed (a thin id beyond 24 bits, a keep count...). */
+  | 'INVALID_ARGUMENT'
+  /** The name is taken in this pool (or, for pools, on this host). */
+  | 'NAME_EXISTS'
+  | 'NO_SUCH_VOLUME'
+  | 'NO_SUCH_POOL'
+  /** A grow request asked for fewer bytes than the volume has. */
+  | 'SHRINK_REFUSED'
+  /** The operation needs the volume inactive (rename, revert) and it is active. */
+  | 'VOLUME_ACTIVE'
+  /** The volume's device is open (mounted, attached to a VM). */
+  | 'VOLUME_BUSY'
+  /** Every one of the 2^24 thin ids is in use. */
+  | 'NO_FREE_THIN_ID'
+  /** The pool is not active on this host. */
+  | 'POOL_INACTIVE'
+  /** A device given for a new pool already carries a thinfleet label (use force), or is too small. */
+  | 'DEVICE_UNUSABLE'
+  /** Discovery found the pool incomplete or inconsistent (a missing device, a size change). */
+  | 'POOL_INCOMPLETE'
+  /** The kernel's transaction id does not fit the catalog: recovery refuses to guess. */
+  | 'RECOVERY_REFUSED'
+  /** A pool's live device-mapper devices do not match what its catalog describes. */
+  | 'DEVICE_MISMATCH'
+  /** The kernel refused a step; the transaction was rolled back (see cause). */
+  | 'KERNEL_FAILED'
+  /** The snapshot critical section ran past its deadline; origins were resumed, the batch rolled back. */
+  | 'DEADLINE_EXCEEDED'
+  /** The pool is read-only, failed or needs_check: no metadata changes. */
+  | 'POOL_NOT_WRITABLE';
+
+const ERRNO_OF: Record<EngineErrorCode, string> = {
+  INVALID_NAME: 'EINVAL',
+  INVALID_SIZE: 'EINVAL',
+  INVALID_ARGUMENT: 'EINVAL',
+  NAME_EXISTS: 'EEXIST',
+  NO_SUCH_VOLUME: 'ENOENT',
+  NO_SUCH_POOL: 'ENOENT',
+  SHRINK_REFUSED: 'EINVAL',
+  VOLUME_ACTIVE: 'EBUSY',
+  VOLUME_BUSY: 'EBUSY',
+  NO_FREE_THIN_ID: 'ENOSPC',
+  POOL_INACTIVE: 'ENODEV',
+  DEVICE_UNUSABLE: 'EBUSY',
+  POOL_INCOMPLETE: 'ENODEV',
+  RECOVERY_REFUSED: 'EUCLEAN',
+  DEVICE_MISMATCH: 'EEXIST',
+  KERNEL_FAILED: 'EIO',
+  DEADLINE_EXCEEDED: 'ETIMEDOUT',
+  POOL_NOT_WRITABLE: 'EROFS',
+};
+
+export class EngineError extends Error {
+  readonly code: EngineErrorCode;
+  /** errno name closest to the code (`EINVAL`, `EBUSY`, ...). */
+  readonly errnoCode: string;
+  /** errno number of `errnoCode` on this platform. */
+  readonly errno: number;
+  /** The caller-chosen name of the batch item this error is about, if any. */
+  readonly item: string | undefined;
+
+  constructor(code: EngineErrorCode, message: string, options: { cause?: unknown; item?: string } = {}) {
+    super(options.item === undefined ? message : `item "${options.item}": ${message}`, { cause: options.cause });
+    this.name = 'EngineError';
+    this.code = code;
+    this.errnoCode = ERRNO_OF[code];
+    this.errno = (constants.errno as Record<string, number>)[this.errnoCode] ?? 0;
+    this.item = options.item;
+  }
+}
+
+/** True when `err` is an EngineError, optionally with the given code. */
+export function isEngineError(err: unknown, code?: EngineErrorCode): err is EngineError {
+  return err instanceof EngineError && (code === undefined || err.code === code);
+}

@@ -1,0 +1,276 @@
+/**
+ * The engine on one host: makes pools on block devices, finds them again from their labels,
+ * activates (with recovery) and deactivates them, destroys them.
+ *
+ * Pool creation, step by step, and what a crash at each step leaves:
+ * 1. the first 4 KiB of the kernel metadata region are zeroed (the kernel formats fresh
+ *    metadata over a zero superblock): nothing refers to it yet;
+ * 2. the catalog is formatted on device 0: unreachable without a label;
+ * 3. labels are written on devices n-1 .. 1: discover reports them as members of an incomplete
+ *    pool; `createPool` with `force` reuses them;
+ * 4. device 0's label is written: from here the pool exists and `activatePool` finds it;
+ * 5. the pool's devices are made and the kernel formats its metadata; a crash here leaves a
+ *    pool that the next activation completes.
+ * Destroy wipes device 0's label first (the pool is gone at once), then the others.
+ */
+import { randomUUID } from 'node:crypto';
+import { CatalogStore, readLabel, wipeLabel, writeLabel, type PoolLabel } from '@thinfleet/catalog';
+import { type BlockClient, type DmClient } from '@thinfleet/devmapper';
+import { pino, type Logger } from 'pino';
+import { blockCatalogDevice } from './block-catalog-device.js';
+import { initialCatalogState, reduceCatalog, type CatalogRecord, type CatalogState, type PoolRecord } from './catalog-state.js';
+import { EngineError } from './engine-error.js';
+import { computeLayout, DEFAULT_MAX_VOLUME_BYTES } from './layout.js';
+import { checkPoolName } from './names.js';
+import { Pool } from './pool.js';
+import { makePoolCore, type PoolCatalog } from './pool-core.js';
+import { ensurePoolDevices } from './pool-devices.js';
+
+export interface EngineOptions {
+  readonly dm: DmClient;
+  readonly block: BlockClient;
+  readonly logger?: Logger;
+  /** Longest time origins stay suspended for one batch's snapshots (default 30 s). */
+  readonly snapshotDeadlineMs?: number;
+  /** Clock for creation times (tests). */
+  readonly now?: () => number;
+  /** Uuid source (tests). */
+  readonly newUuid?: () => string;
+  /** Checkpoint the catalog after this many journal records (default: the catalog's). */
+  readonly catalogCheckpointEveryRecords?: number;
+}
+
+export interface CreatePoolRequest {
+  readonly name: string;
+  /** Block devices, device 0 first; it holds the label, catalog and kernel metadata. */
+  readonly devices: readonly string[];
+  /** Data block size (default 64 KiB): a multiple of 64 KiB up to 1 GiB. */
+  readonly dataBlockBytes?: number;
+  /** Kernel metadata size; computed from the data size when absent. */
+  readonly metadataBytes?: number;
+  readonly catalogSlotBytes?: number;
+  readonly catalogJournalBytes?: number;
+  /** The largest volume the pool accepts (default 1 PiB). */
+  readonly maxVolumeBytes?: number;
+  /** Overwrite devices that carry a thinfleet label. */
+  readonly force?: boolean;
+}
+
+/** A pool found on devices by its labels. */
+export interface DiscoveredPool {
+  readonly uuid: string;
+  readonly name: string;
+  /** Device paths by device index; null where no given device has that index. */
+  readonly devices: ReadonlyArray<string | null>;
+  /** True when every device is present and device 0 carries the catalog. */
+  readonly complete: boolean;
+  /** Why an incomplete pool cannot be activated. */
+  readonly problems: readonly string[];
+}
+
+const silent = pino({ level: 'silent' });
+
+export class Engine {
+  private readonly active = new Map<string, Pool>();
+  readonly logger: Logger;
+
+  constructor(private readonly options: EngineOptions) {
+    this.logger = options.logger ?? silent;
+  }
+
+  private catalogOptions(devicePath: string, label: PoolLabel) {
+    if (label.catalog === null) throw new EngineError('POOL_INCOMPLETE', `${devicePath} is not device 0 of its pool`);
+    return {
+      device: blockCatalogDevice(this.options.block, devicePath),
+      layout: label.catalog,
+      reduce: reduceCatalog,
+      ...this.checkpointOption(),
+    };
+  }
+
+  private checkpointOption(): { checkpointEveryRecords?: number } {
+    const n = this.options.catalogCheckpointEveryRecords;
+    return n === undefined ? {} : { checkpointEveryRecords: n };
+  }
+
+  private makePool(catalog: PoolCatalog, devicePaths: readonly string[]): Pool {
+    return new Pool(
+      makePoolCore({
+        dm: this.options.dm,
+        block: this.options.block,
+        logger: this.logger.child({ pool: catalog.state.pool.name }),
+        catalog,
+        devicePaths,
+        snapshotDeadlineMs: this.options.snapshotDeadlineMs ?? 30_000,
+        now: this.options.now ?? Date.now,
+        newUuid: this.options.newUuid ?? randomUUID,
+      }),
+    );
+  }
+
+  /** Active pools on this host, by name. */
+  pools(): Pool[] {
+    return [...this.active.values()].filter((p) => p.isActive);
+  }
+
+  /** The active pool called `name`. @throws EngineError NO_SUCH_POOL */
+  pool(name: string): Pool {
+    const p = this.active.get(name);
+    if (!p?.isActive) throw new EngineError('NO_SUCH_POOL', `pool ${name} is not active on this host`);
+    return p;
+  }
+
+  /**
+   * Makes a pool on `devices` and activates it. See the module comment for the crash story.
+   * @throws EngineError INVALID_NAME, INVALID_ARGUMENT, NAME_EXISTS, DEVICE_UNUSABLE (a
+   *   labelled device without `force`, a device too small); nothing is written then.
+   */
+  async createPool(request: CreatePoolRequest): Promise<Pool> {
+    const { block } = this.options;
+    const name = checkPoolName(request.name);
+    if (this.active.get(name)?.isActive) throw new EngineError('NAME_EXISTS', `pool ${name} is already active on this host`);
+    if (!Array.isArray(request.devices) || request.devices.length === 0) throw new EngineError('INVALID_ARGUMENT', 'a pool needs at least one device');
+    if (new Set(request.devices).size !== request.devices.length) throw new EngineError('INVALID_ARGUMENT', 'a device is named twice');
+    const sizes: number[] = [];
+    for (const path of request.devices) {
+      try {
+        await block.deviceNumber(path);
+        sizes.push(await block.sizeBytes(path));
+      } catch (err) {
+        throw new EngineError('DEVICE_UNUSABLE', `${path} is not a block device`, { cause: err });
+      }
+      const existing = await readLabel(blockCatalogDevice(block, path)).catch((err: unknown) => ({ unreadable: err }));
+      if (existing !== null && !request.force) {
+        const what = 'unreadable' in existing ? 'a damaged thinfleet label' : `the label of pool ${existing.poolName} (device ${existing.deviceIndex})`;
+        throw new EngineError('DEVICE_UNUSABLE', `${path} carries ${what}; pass force to overwrite it`);
+      }
+    }
+    const maxVolumeBytes = request.maxVolumeBytes ?? DEFAULT_MAX_VOLUME_BYTES;
+    if (!Number.isSafeInteger(maxVolumeBytes) || maxVolumeBytes <= 0) throw new EngineError('INVALID_SIZE', `maxVolumeBytes ${maxVolumeBytes} must be a positive whole number`);
+    const layout = computeLayout({
+      deviceSizesBytes: sizes,
+      dataBlockBytes: request.dataBlockBytes,
+      metadataBytes: request.metadataBytes,
+      catalogSlotBytes: request.catalogSlotBytes,
+      catalogJournalBytes: request.catalogJournalBytes,
+    });
+    const uuid = (this.options.newUuid ?? randomUUID)();
+    const createdAtMs = (this.options.now ?? Date.now)();
+    const pool: PoolRecord = {
+      uuid,
+      name,
+      createdAtMs,
+      layout,
+      deviceSizesBytes: sizes,
+      maxVolumeBytes,
+      lowWaterMarkBlocks: Math.floor(layout.dataBlocks / 20),
+    };
+    const device0 = request.devices[0]!;
+    await block.write(device0, layout.metadata.offsetBytes, Buffer.alloc(4096));
+    const catalog: PoolCatalog = await CatalogStore.create<CatalogState, CatalogRecord>(
+      { device: blockCatalogDevice(block, device0), layout: layout.catalog, reduce: reduceCatalog, ...this.checkpointOption() },
+      initialCatalogState(pool),
+    );
+    const label = (deviceIndex: number): PoolLabel => ({
+      formatVersion: 1,
+      poolUuid: uuid,
+      poolName: name,
+      deviceIndex,
+      deviceCount: request.devices.length,
+      deviceSizeBytes: sizes[deviceIndex]!,
+      createdAtMs,
+      catalog: deviceIndex === 0 ? layout.catalog : null,
+    });
+    for (let i = request.devices.length - 1; i >= 0; i--) await writeLabel(blockCatalogDevice(block, request.devices[i]!), label(i));
+    this.logger.info({ pool: name, uuid, devices: request.devices, dataBlocks: layout.dataBlocks }, 'pool created');
+    return this.activateWith(catalog, request.devices);
+  }
+
+  /**
+   * Reads the labels of `devicePaths` and groups them into pools. Devices without a label are
+   * skipped; a damaged label is reported as a problem of an unnamed pool.
+   */
+  async discover(devicePaths: readonly string[]): Promise<DiscoveredPool[]> {
+    const byPool = new Map<string, { name: string; count: number; devices: Array<string | null>; problems: string[]; hasCatalog: boolean }>();
+    for (const path of devicePaths) {
+      let label: PoolLabel | null;
+      try {
+        label = await readLabel(blockCatalogDevice(this.options.block, path));
+      } catch (err) {
+        byPool.set(`damaged:${path}`, { name: '', count: 1, devices: [path], problems: [`${path}: ${(err as Error).message}`], hasCatalog: false });
+        continue;
+      }
+      if (label === null) continue;
+      let entry = byPool.get(label.poolUuid);
+      if (!entry) {
+        entry = { name: label.poolName, count: label.deviceCount, devices: new Array<string | null>(label.deviceCount).fill(null), problems: [], hasCatalog: false };
+        byPool.set(label.poolUuid, entry);
+      }
+      if (entry.devices[label.deviceIndex] != null) entry.problems.push(`device ${label.deviceIndex} appears twice: ${entry.devices[label.deviceIndex]} and ${path}`);
+      entry.devices[label.deviceIndex] = path;
+      if (label.deviceIndex === 0) entry.hasCatalog = label.catalog !== null;
+      const size = await this.options.block.sizeBytes(path);
+      if (size < label.deviceSizeBytes) entry.problems.push(`${path} has ${size} bytes, the pool was made with ${label.deviceSizeBytes}`);
+    }
+    return [...byPool].map(([uuid, e]) => {
+      const problems = [...e.problems];
+      e.devices.forEach((d, i) => {
+        if (d === null) problems.push(`device ${i} of ${e.count} is missing${i === 0 ? ' (it holds the catalog; if pool creation was interrupted, create again with force)' : ''}`);
+      });
+      if (e.devices[0] != null && !e.hasCatalog) problems.push('device 0 has no catalog');
+      return { uuid: uuid.startsWith('damaged:') ? '' : uuid, name: e.name, devices: e.devices, complete: problems.length === 0, problems };
+    });
+  }
+
+  /**
+   * Finds pool `nameOrUuid` on `devicePaths` and activates it: creates or adopts its devices,
+   * resumes devices a crash left suspended, resolves an interrupted transaction (recovery.ts).
+   * Idempotent: an active pool is returned as it is.
+   * @throws EngineError NO_SUCH_POOL, POOL_INCOMPLETE, DEVICE_MISMATCH, RECOVERY_REFUSED
+   */
+  async activatePool(nameOrUuid: string, devicePaths: readonly string[]): Promise<Pool> {
+    const already = this.active.get(nameOrUuid) ?? [...this.active.values()].find((p) => p.uuid === nameOrUuid);
+    if (already?.isActive) return already;
+    const found = (await this.discover(devicePaths)).filter((p) => p.name === nameOrUuid || p.uuid === nameOrUuid);
+    if (found.length === 0) throw new EngineError('NO_SUCH_POOL', `no pool ${nameOrUuid} on ${devicePaths.join(', ') || 'no devices'}`);
+    if (found.length > 1) throw new EngineError('NAME_EXISTS', `${found.length} pools are called ${nameOrUuid} on these devices; name one by uuid`);
+    const pool = found[0]!;
+    if (!pool.complete) throw new EngineError('POOL_INCOMPLETE', `pool ${nameOrUuid}: ${pool.problems.join('; ')}`);
+    const paths = pool.devices as string[];
+    const label = await readLabel(blockCatalogDevice(this.options.block, paths[0]!));
+    const catalog: PoolCatalog = await CatalogStore.open<CatalogState, CatalogRecord>(this.catalogOptions(paths[0]!, label!));
+    return this.activateWith(catalog, paths);
+  }
+
+  private async activateWith(catalog: PoolCatalog, devicePaths: readonly string[]): Promise<Pool> {
+    const name = catalog.state.pool.name;
+    if (this.active.get(name)?.isActive) throw new EngineError('NAME_EXISTS', `another pool called ${name} is active on this host`);
+    await ensurePoolDevices(this.options.dm, this.options.block, catalog.state.pool, devicePaths);
+    const pool = this.makePool(catalog, devicePaths);
+    const report = await pool.recover();
+    this.active.set(name, pool);
+    this.logger.info({ pool: name, recovery: report.outcome, tx: report.kernelTx }, 'pool active');
+    return pool;
+  }
+
+  /**
+   * Destroys an active pool: deactivates it, then wipes device 0's label (the pool is gone)
+   * and the other labels. Refuses while it has volumes, unless `force`, and while any volume
+   * is open.
+   */
+  async destroyPool(name: string, options: { force?: boolean } = {}): Promise<void> {
+    const pool = this.pool(name);
+    const count = Object.keys(pool.core.catalog.state.volumes).length;
+    if (count > 0 && !options.force) throw new EngineError('VOLUME_BUSY', `pool ${name} has ${count} volume(s); pass force to destroy them with it`);
+    await pool.deactivate();
+    const { block } = this.options;
+    for (const path of pool.core.devicePaths) await wipeLabel(blockCatalogDevice(block, path));
+    this.active.delete(name);
+    this.logger.info({ pool: name }, 'pool destroyed');
+  }
+
+  /** Deactivates every active pool (stopping the agent). */
+  async deactivateAll(): Promise<void> {
+    for (const p of this.pools()) await p.deactivate();
+  }
+}

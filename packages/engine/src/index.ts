@@ -1,0 +1,14 @@
+/**
+ * @thinfleet/engine: pools and volumes on dm-thin, with a catalog that never loses track of a
+ * thin id. Start with `Engine`.
+ */
+export * from './engine-error.js';
+export * from './names.js';
+export * from './layout.js';
+export * from './batch-item.js';
+export * from './catalog-state.js';
+export * from './volume-info.js';
+export { Engine, type EngineOptions, type CreatePoolRequest, type DiscoveredPool } from './engine.js';
+export { Pool, type PoolStatus, type BatchResult, type ReconcileReport } from './pool.js';
+export type { RecoveryReport, RecoveryOutcome } from './recovery.js';
+export { checkSize } from './plan.js';

@@ -1,0 +1,74 @@
+/**
+ * Naming rules for pools and volumes, and the device-mapper names derived from them.
+ *
+ * Names use the characters LVM allows: letters, digits and `+ _ . -`, starting with a letter or
+ * digit; pools at most 32 bytes, volumes at most 64. Device-mapper names are
+ * `tf-<pool>-<volume>` with every `-` inside a name doubled (LVM's escape), so no two
+ * pool/volume pairs share a device name. A pool's own devices end in `-_tpool`, `-_tmeta` and
+ * `-_tdata`, which no volume name can produce (volume names never start with `_`).
+ */
+import { EngineError } from './engine-error.js';
+
+export const MAX_POOL_NAME_BYTES = 32;
+export const MAX_VOLUME_NAME_BYTES = 64;
+/** The kernel's DM_NAME_LEN is 128 including the terminating NUL. */
+const MAX_DM_NAME_BYTES = 127;
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9+_.-]*$/;
+
+function checkName(kind: 'pool' | 'volume', name: unknown, maxBytes: number, item?: string): string {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new EngineError('INVALID_NAME', `${kind} name must be a non-empty string`, { item });
+  }
+  if (name.length > maxBytes) {
+    throw new EngineError('INVALID_NAME', `${kind} name "${name}" is longer than ${maxBytes} characters`, { item });
+  }
+  if (!NAME_PATTERN.test(name)) {
+    throw new EngineError(
+      'INVALID_NAME',
+      `${kind} name "${name}" may use only letters, digits and + _ . - and must start with a letter or digit`,
+      { item },
+    );
+  }
+  return name;
+}
+
+/** Checks a pool name. @throws EngineError INVALID_NAME */
+export function checkPoolName(name: unknown): string {
+  return checkName('pool', name, MAX_POOL_NAME_BYTES);
+}
+
+/**
+ * Checks a volume name, including that its device-mapper name fits the kernel's limit.
+ * @throws EngineError INVALID_NAME (with `item` when given)
+ */
+export function checkVolumeName(poolName: string, name: unknown, item?: string): string {
+  const checked = checkName('volume', name, MAX_VOLUME_NAME_BYTES, item);
+  if (Buffer.byteLength(volumeDeviceName(poolName, checked)) > MAX_DM_NAME_BYTES) {
+    throw new EngineError('INVALID_NAME', `volume name "${checked}" makes a device-mapper name over ${MAX_DM_NAME_BYTES} bytes (each "-" counts twice)`, { item });
+  }
+  return checked;
+}
+
+const escapeDash = (name: string): string => name.replaceAll('-', '--');
+
+/** The device-mapper name of an active volume. */
+export function volumeDeviceName(poolName: string, volumeName: string): string {
+  return `tf-${escapeDash(poolName)}-${escapeDash(volumeName)}`;
+}
+
+/** The prefix every device-mapper name of this pool starts with. */
+export function poolDevicePrefix(poolName: string): string {
+  return `tf-${escapeDash(poolName)}-`;
+}
+
+/** The device-mapper names of a pool's own devices. */
+export function poolDeviceNames(poolName: string): { pool: string; meta: string; data: string } {
+  const prefix = poolDevicePrefix(poolName);
+  return { pool: `${prefix}_tpool`, meta: `${prefix}_tmeta`, data: `${prefix}_tdata` };
+}
+
+/** The device-mapper uuid of an active volume: ties the device to the volume, whatever its name. */
+export function volumeDeviceUuid(poolUuid: string, volumeUuid: string): string {
+  return `TF-${poolUuid}-${volumeUuid}`;
+}

@@ -1,0 +1,283 @@
+/**
+ * Turns a batch into planned ops, or rejects it before anything is touched. Items are checked
+ * in order against the state the earlier items leave (so an item may snapshot a volume an
+ * earlier item created); the first bad item rejects the whole batch with its item name.
+ *
+ * Pure: reads the committed state and what the caller resolved from the kernel beforehand
+ * (which volumes are active or open, external origin sizes); it changes nothing.
+ */
+import { MAX_THIN_ID } from '@thinfleet/devmapper';
+import { MAX_KEEP_REVISIONS, type BatchItem } from './batch-item.js';
+import { applyOps, thinIdsInUse, type CatalogState, type PlannedOp, type VolumeRecord } from './catalog-state.js';
+import { EngineError } from './engine-error.js';
+import { checkVolumeName } from './names.js';
+
+/** What the kernel says about a volume's device, resolved before planning. */
+export interface ActiveDevice {
+  readonly openCount: number;
+}
+
+export interface PlanContext {
+  readonly state: CatalogState;
+  readonly nowMs: number;
+  readonly newUuid: () => string;
+  /** The device of an active volume, or undefined when the volume is inactive. */
+  readonly activeDevice: (uuid: string) => ActiveDevice | undefined;
+  /** Sizes of the external origins the batch names, by path; absent when the path is not a block device. */
+  readonly externalOriginSizes: ReadonlyMap<string, number>;
+}
+
+/** What executing a plan needs besides the ops. */
+export interface BatchPlan {
+  readonly ops: PlannedOp[];
+  /** Per item: the uuid of the volume it made or changed. */
+  readonly itemVolumes: ReadonlyArray<{ readonly item: string; readonly uuid: string }>;
+  /** Active volumes that snapshots are taken of: suspended for the create_snap window. */
+  readonly suspend: string[];
+  /** Active, unopened volumes being deleted: deactivated before the delete messages. */
+  readonly deactivate: string[];
+  /** Volumes to activate once committed. */
+  readonly activate: string[];
+  /** Active volumes whose table must be reloaded once committed (grown). */
+  readonly reload: string[];
+}
+
+/** Rounds a requested size up to the pool's block size, or rejects it. */
+export function checkSize(sizeBytes: unknown, state: CatalogState, item: string): number {
+  const { dataBlockBytes } = state.pool.layout;
+  if (typeof sizeBytes !== 'number' || !Number.isSafeInteger(sizeBytes) || sizeBytes <= 0) {
+    throw new EngineError('INVALID_SIZE', `size ${String(sizeBytes)} must be a positive whole number of bytes`, { item });
+  }
+  if (sizeBytes % 512 !== 0) {
+    throw new EngineError('INVALID_SIZE', `size ${sizeBytes} is not a multiple of 512 bytes`, { item });
+  }
+  const rounded = Math.ceil(sizeBytes / dataBlockBytes) * dataBlockBytes;
+  if (rounded > state.pool.maxVolumeBytes) {
+    throw new EngineError('INVALID_SIZE', `size ${sizeBytes} is beyond the pool's limit of ${state.pool.maxVolumeBytes} bytes per volume`, { item });
+  }
+  return rounded;
+}
+
+class Working {
+  readonly volumes: Record<string, VolumeRecord>;
+  private readonly byName = new Map<string, string>();
+  private readonly inUse: Set<number>;
+  private nextCandidate = 0;
+
+  constructor(readonly state: CatalogState) {
+    this.volumes = { ...state.volumes };
+    for (const v of Object.values(this.volumes)) this.byName.set(v.name, v.uuid);
+    this.inUse = thinIdsInUse(state);
+  }
+
+  find(name: unknown, item: string): VolumeRecord {
+    const uuid = typeof name === 'string' ? this.byName.get(name) : undefined;
+    const v = uuid === undefined ? undefined : this.volumes[uuid];
+    if (!v) throw new EngineError('NO_SUCH_VOLUME', `no volume "${String(name)}" in pool ${this.state.pool.name}`, { item });
+    return v;
+  }
+
+  freshName(name: unknown, item: string): string {
+    const checked = checkVolumeName(this.state.pool.name, name, item);
+    if (this.byName.has(checked)) throw new EngineError('NAME_EXISTS', `volume "${checked}" already exists in pool ${this.state.pool.name}`, { item });
+    return checked;
+  }
+
+  /** The lowest thin id that no committed volume and no earlier item uses (freed ids wait for the commit). */
+  allocateThinId(item: string): number {
+    let id = this.nextCandidate;
+    while (this.inUse.has(id)) id++;
+    if (id > MAX_THIN_ID) throw new EngineError('NO_FREE_THIN_ID', `all ${MAX_THIN_ID + 1} thin ids of the pool are in use`, { item });
+    this.inUse.add(id);
+    this.nextCandidate = id + 1;
+    return id;
+  }
+
+  apply(ops: readonly PlannedOp[]): void {
+    for (const op of ops) {
+      if (op.kind === 'rename') {
+        const old = this.volumes[op.uuid];
+        if (old) this.byName.delete(old.name);
+        this.byName.set(op.name, op.uuid);
+      } else if (op.kind === 'delete' || op.kind === 'forget') {
+        const old = this.volumes[op.uuid];
+        if (old) this.byName.delete(old.name);
+      } else if (op.kind === 'create' || op.kind === 'snapshot') {
+        this.byName.set(op.volume.name, op.volume.uuid);
+      }
+    }
+    applyOps(this.volumes, ops);
+  }
+
+  isDescendant(candidate: VolumeRecord, ancestorUuid: string): boolean {
+    const seen = new Set<string>();
+    let at: VolumeRecord | undefined = candidate;
+    while (at?.originUuid != null && !seen.has(at.uuid)) {
+      seen.add(at.uuid);
+      if (at.originUuid === ancestorUuid) return true;
+      at = this.volumes[at.originUuid];
+    }
+    return false;
+  }
+}
+
+/**
+ * Plans a batch.
+ * @throws EngineError naming the first bad item; nothing has been changed.
+ */
+export function planBatch(items: readonly BatchItem[], ctx: PlanContext): BatchPlan {
+  if (!Array.isArray(items) || items.length === 0) throw new EngineError('INVALID_ARGUMENT', 'a batch needs at least one item');
+  const w = new Working(ctx.state);
+  const plan: BatchPlan = { ops: [], itemVolumes: [], suspend: [], deactivate: [], activate: [], reload: [] };
+  const itemNames = new Set<string>();
+  const createdHere = new Set<string>();
+
+  const newVolume = (fields: Pick<VolumeRecord, 'name' | 'thinId' | 'sizeBytes' | 'originUuid' | 'externalOrigin'> & Partial<VolumeRecord>): VolumeRecord => ({
+    uuid: ctx.newUuid(),
+    createdAtMs: ctx.nowMs,
+    revisionOf: null,
+    revision: null,
+    pinned: false,
+    revisionsMade: 0,
+    ...fields,
+  });
+  const isActive = (uuid: string): ActiveDevice | undefined => (createdHere.has(uuid) ? undefined : ctx.activeDevice(uuid));
+  const requireInactive = (v: VolumeRecord, why: string, item: string): void => {
+    if (isActive(v.uuid)) throw new EngineError('VOLUME_ACTIVE', `volume "${v.name}" is active; deactivate it to ${why}`, { item });
+  };
+  const deleteOp = (v: VolumeRecord, item: string): PlannedOp => {
+    const dev = isActive(v.uuid);
+    if (dev && dev.openCount > 0) throw new EngineError('VOLUME_BUSY', `volume "${v.name}" is open (${dev.openCount} opener(s)); close it before deleting`, { item });
+    if (dev) plan.deactivate.push(v.uuid);
+    return { kind: 'delete', uuid: v.uuid, thinId: v.thinId };
+  };
+  const snapshotOf = (origin: VolumeRecord, fields: Partial<VolumeRecord> & { name: string }, item: string): PlannedOp => {
+    if (isActive(origin.uuid) && !plan.suspend.includes(origin.uuid)) plan.suspend.push(origin.uuid);
+    const volume = newVolume({
+      thinId: w.allocateThinId(item),
+      sizeBytes: origin.sizeBytes,
+      originUuid: origin.uuid,
+      externalOrigin: origin.externalOrigin,
+      ...fields,
+    });
+    return { kind: 'snapshot', volume, originThinId: origin.thinId };
+  };
+
+  for (const raw of items) {
+    const item = typeof raw?.item === 'string' && raw.item.length > 0 ? raw.item : '';
+    if (item === '') throw new EngineError('INVALID_ARGUMENT', 'every batch item needs a non-empty "item" name');
+    if (itemNames.has(item)) throw new EngineError('INVALID_ARGUMENT', 'the item name is used twice in the batch', { item });
+    itemNames.add(item);
+    const ops: PlannedOp[] = [];
+    switch (raw.op) {
+      case 'create': {
+        const volume = newVolume({
+          name: w.freshName(raw.volume, item),
+          thinId: 0,
+          sizeBytes: checkSize(raw.sizeBytes, ctx.state, item),
+          originUuid: null,
+          externalOrigin: null,
+        });
+        ops.push({ kind: 'create', volume: { ...volume, thinId: w.allocateThinId(item) } });
+        break;
+      }
+      case 'create-external': {
+        const name = w.freshName(raw.volume, item);
+        const path = raw.externalOrigin;
+        const originBytes = typeof path === 'string' ? ctx.externalOriginSizes.get(path) : undefined;
+        if (originBytes === undefined) {
+          throw new EngineError('INVALID_ARGUMENT', `external origin ${String(path)} is not a block device`, { item });
+        }
+        const sizeBytes = checkSize(raw.sizeBytes ?? Math.ceil(originBytes / 512) * 512, ctx.state, item);
+        ops.push({ kind: 'create', volume: newVolume({ name, thinId: w.allocateThinId(item), sizeBytes, originUuid: null, externalOrigin: path }) });
+        break;
+      }
+      case 'snapshot': {
+        const origin = w.find(raw.origin, item);
+        ops.push(snapshotOf(origin, { name: w.freshName(raw.volume, item) }, item));
+        break;
+      }
+      case 'revision': {
+        const origin = w.find(raw.volume, item);
+        if (!Number.isInteger(raw.keep) || raw.keep < 1 || raw.keep > MAX_KEEP_REVISIONS) {
+          throw new EngineError('INVALID_ARGUMENT', `keep must be a whole number from 1 to ${MAX_KEEP_REVISIONS}, got ${String(raw.keep)}`, { item });
+        }
+        const revision = origin.revisionsMade + 1;
+        const snap = snapshotOf(origin, { name: w.freshName(`${origin.name}.rev${revision}`, item), revisionOf: origin.uuid, revision }, item);
+        ops.push(snap);
+        const unpinned = Object.values(w.volumes)
+          .filter((v) => v.revisionOf === origin.uuid && !v.pinned)
+          .sort((a, b) => (b.revision ?? 0) - (a.revision ?? 0));
+        // The new revision counts as one of the `keep`.
+        for (const old of unpinned.slice(Math.max(0, raw.keep - 1))) ops.push(deleteOp(old, item));
+        break;
+      }
+      case 'delete':
+        ops.push(deleteOp(w.find(raw.volume, item), item));
+        break;
+      case 'rename': {
+        const v = w.find(raw.volume, item);
+        requireInactive(v, 'rename it', item);
+        ops.push({ kind: 'rename', uuid: v.uuid, name: w.freshName(raw.newName, item) });
+        break;
+      }
+      case 'grow': {
+        const v = w.find(raw.volume, item);
+        const sizeBytes = checkSize(raw.sizeBytes, ctx.state, item);
+        if (sizeBytes < v.sizeBytes) {
+          throw new EngineError('SHRINK_REFUSED', `volume "${v.name}" has ${v.sizeBytes} bytes; shrinking a thin volume to ${sizeBytes} would cut its data`, { item });
+        }
+        if (sizeBytes > v.sizeBytes) {
+          ops.push({ kind: 'grow', uuid: v.uuid, sizeBytes });
+          if (isActive(v.uuid) && !plan.reload.includes(v.uuid)) plan.reload.push(v.uuid);
+        }
+        break;
+      }
+      case 'revert': {
+        const v = w.find(raw.volume, item);
+        const from = w.find(raw.snapshot, item);
+        if (!w.isDescendant(from, v.uuid)) {
+          throw new EngineError('INVALID_ARGUMENT', `"${from.name}" is not a snapshot of "${v.name}"`, { item });
+        }
+        requireInactive(v, 'revert it', item);
+        if (isActive(from.uuid) && !plan.suspend.includes(from.uuid)) plan.suspend.push(from.uuid);
+        ops.push({
+          kind: 'revert',
+          uuid: v.uuid,
+          fromThinId: from.thinId,
+          newThinId: w.allocateThinId(item),
+          oldThinId: v.thinId,
+          sizeBytes: from.sizeBytes,
+          externalOrigin: from.externalOrigin,
+        });
+        break;
+      }
+      case 'pin': {
+        const v = w.find(raw.volume, item);
+        const pinned = raw.pinned ?? true;
+        if (typeof pinned !== 'boolean') throw new EngineError('INVALID_ARGUMENT', 'pinned must be true or false', { item });
+        if (v.pinned !== pinned) ops.push({ kind: 'pin', uuid: v.uuid, pinned });
+        break;
+      }
+      default:
+        throw new EngineError('INVALID_ARGUMENT', `unknown operation ${JSON.stringify((raw as { op?: unknown }).op)}`, { item });
+    }
+    for (const op of ops) {
+      if (op.kind === 'create' || op.kind === 'snapshot') createdHere.add(op.volume.uuid);
+    }
+    const subject = ops[0] === undefined ? w.find(raw.volume, item).uuid : 'volume' in ops[0] ? ops[0].volume.uuid : 'uuid' in ops[0] ? ops[0].uuid : '';
+    w.apply(ops);
+    plan.ops.push(...ops);
+    (plan.itemVolumes as Array<{ item: string; uuid: string }>).push({ item, uuid: subject });
+    if ('activate' in raw && raw.activate === true) plan.activate.push(subject);
+  }
+  // A volume deleted later in the batch needs no suspend, reload or activation.
+  const deleted = new Set(plan.ops.flatMap((op) => (op.kind === 'delete' ? [op.uuid] : [])));
+  const keep = (list: string[]): string[] => list.filter((uuid) => !deleted.has(uuid));
+  return {
+    ...plan,
+    suspend: keep(plan.suspend).filter((uuid) => !plan.deactivate.includes(uuid)),
+    activate: keep(plan.activate),
+    reload: keep(plan.reload),
+  };
+}

@@ -1,0 +1,532 @@
+/**
+ * An active pool on this host: its volumes, batches and the transaction protocol.
+ *
+ * Every change runs under the pool's mutex as one transaction (design.md):
+ * 1. append the intent `{tx: T+1, ops}` to the catalog, durably;
+ * 2. deactivate volumes being deleted; suspend active origins once; send every create_thin /
+ *    create_snap; resume (finally path with a deadline); send the deletes;
+ * 3. `set_transaction_id T T+1`;
+ * 4. append the commit record.
+ * A failure before any delete is sent rolls back at once (created ids deleted, abort record);
+ * a later failure leaves the intent pending and the pool recovers (recovery.ts) before its next
+ * change. A crash anywhere is recovered at the next activation by the same rules.
+ */
+import {
+  readLivePoolMetadata,
+  thinId,
+  type DmDeviceInfo,
+  type ThinDeviceUsage,
+  type ThinMetadataSummary,
+} from '@thinfleet/devmapper';
+import type { BatchItem } from './batch-item.js';
+import { kernelEffects, type PlannedOp, type VolumeRecord } from './catalog-state.js';
+import { ensureDevice, infoOrNull, removeDevice } from './device-tables.js';
+import { EngineError, isEngineError } from './engine-error.js';
+import { Mutex } from './mutex.js';
+import { poolDevicePrefix } from './names.js';
+import { planBatch, type BatchPlan } from './plan.js';
+import { volumeByName, volumeDevice, volumeTable, volumeUuid, type PoolCore } from './pool-core.js';
+import { removePoolDevices } from './pool-devices.js';
+import { deleteThinIfPresent, recoverPending, type RecoveryReport } from './recovery.js';
+import { withSuspended } from './snapshot-window.js';
+import { volumeInfo, type VolumeInfo } from './volume-info.js';
+
+export interface PoolStatus {
+  readonly name: string;
+  readonly uuid: string;
+  /** The kernel's transaction id (decimal). */
+  readonly transactionId: string;
+  readonly mode: 'rw' | 'ro' | 'out_of_data_space' | 'failed';
+  readonly needsCheck: boolean;
+  readonly dataBlockBytes: number;
+  readonly dataTotalBytes: number;
+  readonly dataUsedBytes: number;
+  readonly metadataTotalBytes: number;
+  readonly metadataUsedBytes: number;
+  readonly volumes: number;
+  readonly activeVolumes: number;
+  readonly devices: readonly string[];
+  readonly maxVolumeBytes: number;
+}
+
+export interface BatchResult {
+  /** The pool's transaction id after the batch (decimal); unchanged when the batch changed nothing. */
+  readonly tx: string;
+  /** Per item, in order: the volume it made or changed (deleted volumes as they were). */
+  readonly items: ReadonlyArray<{ readonly item: string; readonly volume: VolumeInfo | null }>;
+  /** Steps after the commit that failed (activating or reloading a volume); the batch itself is committed. */
+  readonly deferredErrors: ReadonlyArray<{ readonly volume: string; readonly error: Error }>;
+}
+
+export interface ReconcileReport {
+  readonly kernelTx: string;
+  readonly catalogTx: string;
+  /** Thin ids the kernel has and no volume names. */
+  readonly unknownToCatalog: ReadonlyArray<{ readonly thinId: number; readonly mappedBytes: number }>;
+  /** Volumes whose thin id the kernel lacks. */
+  readonly missingInKernel: ReadonlyArray<{ readonly name: string; readonly uuid: string; readonly thinId: number }>;
+  readonly consistent: boolean;
+}
+
+const METADATA_BLOCK_BYTES = 4096;
+
+export class Pool {
+  private readonly mutex = new Mutex();
+  /** Set when a transaction failed after its deletes began: recover before the next change. */
+  private needsRecovery = false;
+  private closed = false;
+  /** What the last recovery did (at activation, or after a failed transaction). */
+  lastRecovery: RecoveryReport | null = null;
+
+  /** Use Engine.activatePool or Engine.createPool. */
+  constructor(readonly core: PoolCore) {}
+
+  get name(): string {
+    return this.core.catalog.state.pool.name;
+  }
+
+  get uuid(): string {
+    return this.core.catalog.state.pool.uuid;
+  }
+
+  /** True until deactivate or destroy. */
+  get isActive(): boolean {
+    return !this.closed;
+  }
+
+  private requireOpen(): void {
+    if (this.closed) throw new EngineError('POOL_INACTIVE', `pool ${this.name} is not active`);
+  }
+
+  /** Runs `fn` under the pool mutex, after any pending recovery. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.mutex.run(async () => {
+      this.requireOpen();
+      if (this.needsRecovery || this.core.catalog.state.pending !== null) {
+        this.lastRecovery = await recoverPending(this.core);
+        this.needsRecovery = false;
+      }
+      return fn();
+    });
+  }
+
+  /** Runs start-up recovery: resumes suspended devices, resolves a pending intent, adopts active volumes. */
+  async recover(): Promise<RecoveryReport> {
+    return this.mutex.run(async () => {
+      this.requireOpen();
+      const prefix = poolDevicePrefix(this.name);
+      for (const d of await this.core.dm.list()) {
+        if (!d.name.startsWith(prefix)) continue;
+        const info = await this.core.dm.info(d.name);
+        if (info.suspended) {
+          this.core.logger.warn({ pool: this.name, device: d.name }, 'resuming a device a crash left suspended');
+          await this.core.dm.resume(d.name);
+        }
+      }
+      await this.releaseStaleMetadataSnapshot();
+      this.lastRecovery = await recoverPending(this.core);
+      this.needsRecovery = false;
+      await this.adoptActiveVolumes();
+      return this.lastRecovery;
+    });
+  }
+
+  /**
+   * A crash between reserve_metadata_snap and its release leaves the pool's one metadata
+   * snapshot held, and every later read of the kernel's ids would fail EBUSY. Whoever activates
+   * the pool owns it, so a snapshot held at activation is stale and is released.
+   */
+  private async releaseStaleMetadataSnapshot(): Promise<void> {
+    const status = await this.core.control.status({ noFlush: true });
+    if (status.heldMetadataRoot === null) return;
+    this.core.logger.warn({ pool: this.name, heldRoot: status.heldMetadataRoot }, 'releasing a metadata snapshot a crash left held');
+    await this.core.control.releaseMetadataSnap();
+  }
+
+  /** Active volume devices of this pool, by volume uuid. */
+  private async activeDevices(): Promise<Map<string, DmDeviceInfo>> {
+    const prefix = poolDevicePrefix(this.name);
+    const own = new Set(Object.values(this.core.names));
+    const uuidPrefix = `TF-${this.uuid}-`;
+    const out = new Map<string, DmDeviceInfo>();
+    for (const d of await this.core.dm.list()) {
+      if (!d.name.startsWith(prefix) || own.has(d.name)) continue;
+      const info = await infoOrNull(this.core.dm, d.name);
+      if (info?.uuid.startsWith(uuidPrefix)) out.set(info.uuid.slice(uuidPrefix.length), info);
+    }
+    return out;
+  }
+
+  /** Reloads active volumes whose table lags the catalog (a grow a crash cut short). */
+  private async adoptActiveVolumes(): Promise<void> {
+    for (const [uuid, info] of await this.activeDevices()) {
+      const v = this.core.catalog.state.volumes[uuid];
+      if (v === undefined || info.name !== volumeDevice(this.core, v)) {
+        this.core.logger.warn({ pool: this.name, device: info.name }, 'active device belongs to no volume of the catalog; left alone');
+        continue;
+      }
+      await ensureDevice(this.core.dm, this.core.block, info.name, volumeUuid(this.core, v), volumeTable(this.core, v), { reloadIfDifferent: true });
+    }
+  }
+
+  /** Refuses changes on a pool the kernel will not write. */
+  private async requireWritable(): Promise<void> {
+    const status = await this.core.control.status({ noFlush: true }).catch((err: unknown) => {
+      throw new EngineError('POOL_NOT_WRITABLE', `pool ${this.name} has failed`, { cause: err });
+    });
+    if (status.needsCheck) throw new EngineError('POOL_NOT_WRITABLE', `pool ${this.name} needs_check: run thin_check/thin_repair offline`);
+    if (status.mode !== 'rw') throw new EngineError('POOL_NOT_WRITABLE', `pool ${this.name} is ${status.mode}`);
+  }
+
+  private async externalOriginSizes(items: readonly BatchItem[]): Promise<Map<string, number>> {
+    const sizes = new Map<string, number>();
+    for (const item of items) {
+      if (item?.op !== 'create-external' || typeof item.externalOrigin !== 'string' || sizes.has(item.externalOrigin)) continue;
+      try {
+        await this.core.block.deviceNumber(item.externalOrigin);
+        sizes.set(item.externalOrigin, await this.core.block.sizeBytes(item.externalOrigin));
+      } catch {
+        // Not a block device: the planner rejects the item by name.
+      }
+    }
+    return sizes;
+  }
+
+  /**
+   * Applies `items` all-or-nothing as one transaction. A bad item rejects the whole batch
+   * before anything is touched (EngineError with `item`).
+   */
+  async batch(items: readonly BatchItem[]): Promise<BatchResult> {
+    return this.exclusive(async () => {
+      const state = this.core.catalog.state;
+      const active = await this.activeDevices();
+      const plan = planBatch(items, {
+        state,
+        nowMs: this.core.now(),
+        newUuid: this.core.newUuid,
+        activeDevice: (uuid) => active.get(uuid),
+        externalOriginSizes: await this.externalOriginSizes(items),
+      });
+      const known: Record<string, VolumeRecord> = { ...state.volumes };
+      for (const op of plan.ops) if (op.kind === 'create' || op.kind === 'snapshot') known[op.volume.uuid] = op.volume;
+      if (plan.ops.length > 0) {
+        await this.requireWritable();
+        await this.execute(plan);
+      }
+      const deferredErrors = await this.afterCommit(plan);
+      const after = this.core.catalog.state;
+      const activeAfter = await this.activeDevices();
+      return {
+        tx: after.committedTx,
+        items: plan.itemVolumes.map(({ item, uuid }) => {
+          const v = after.volumes[uuid] ?? known[uuid];
+          return { item, volume: v === undefined ? null : this.info(v, activeAfter, null) };
+        }),
+        deferredErrors,
+      };
+    });
+  }
+
+  /** Steps 1-4 of the protocol for a planned batch. */
+  private async execute(plan: BatchPlan): Promise<void> {
+    const core = this.core;
+    const state = core.catalog.state;
+    const committed = BigInt(state.committedTx);
+    const tx = String(committed + 1n);
+    const volumeName = (uuid: string): string => volumeDevice(core, state.volumes[uuid]!);
+    const { creates, deletes } = kernelEffects(plan.ops);
+    const suspendNames = plan.suspend.map(volumeName);
+    const deactivateNames = plan.deactivate.map(volumeName);
+
+    await core.catalog.append({ t: 'intent', intent: { tx, ops: plan.ops } });
+    const sent: number[] = [];
+    let deletesBegun = false;
+    try {
+      for (const name of deactivateNames) await removeDevice(core.dm, name, `volume device ${name}`);
+      if (creates.length > 0) {
+        await withSuspended(core.dm, suspendNames, core.snapshotDeadlineMs, async (signal) => {
+          for (const [id, origin] of creates) {
+            if (signal.expired) throw new EngineError('DEADLINE_EXCEEDED', 'snapshot window deadline passed');
+            if (origin === null) await core.control.createThin(thinId(id));
+            else await core.control.createSnap(thinId(id), thinId(origin));
+            sent.push(id);
+          }
+        });
+      }
+      deletesBegun = true;
+      for (const id of deletes) await deleteThinIfPresent(core, id);
+      await core.control.setTransactionId(committed, committed + 1n);
+    } catch (err) {
+      throw await this.failTransaction(tx, sent, deletesBegun, err);
+    }
+    try {
+      await core.catalog.append({ t: 'commit', tx });
+    } catch (err) {
+      this.needsRecovery = true;
+      throw new EngineError('KERNEL_FAILED', `pool ${this.name}: the kernel committed transaction ${tx} but the catalog could not record it; it is recorded before the next change`, { cause: err });
+    }
+    core.logger.info({ pool: this.name, tx, ops: plan.ops.length, creates: creates.length, deletes: deletes.length }, 'transaction committed');
+  }
+
+  /** Undoes what a failed transaction sent, when it can, and builds the error to throw. */
+  private async failTransaction(tx: string, sent: readonly number[], deletesBegun: boolean, err: unknown): Promise<EngineError> {
+    const wrap = (message: string, cause: unknown): EngineError =>
+      isEngineError(cause) ? new EngineError(cause.code, `${cause.message}; ${message}`, { cause }) : new EngineError('KERNEL_FAILED', `${String((cause as Error)?.message ?? cause)}; ${message}`, { cause });
+    if (deletesBegun) {
+      this.needsRecovery = true;
+      return wrap('the transaction is completed or rolled back before the pool\'s next change', err);
+    }
+    try {
+      for (const id of [...sent].reverse()) await deleteThinIfPresent(this.core, id);
+      await this.core.catalog.append({ t: 'abort', tx });
+    } catch (rollbackError) {
+      this.needsRecovery = true;
+      const e = wrap('rolling back failed too; the pool recovers before its next change', err);
+      (e as EngineError & { rollbackError?: unknown }).rollbackError = rollbackError;
+      return e;
+    }
+    this.core.logger.warn({ pool: this.name, tx, err }, 'transaction rolled back');
+    return wrap('the batch was rolled back', err);
+  }
+
+  private async afterCommit(plan: BatchPlan): Promise<Array<{ volume: string; error: Error }>> {
+    const errors: Array<{ volume: string; error: Error }> = [];
+    for (const uuid of [...plan.reload, ...plan.activate]) {
+      const v = this.core.catalog.state.volumes[uuid];
+      if (!v) continue;
+      try {
+        await ensureDevice(this.core.dm, this.core.block, volumeDevice(this.core, v), volumeUuid(this.core, v), volumeTable(this.core, v), { reloadIfDifferent: true });
+      } catch (error) {
+        errors.push({ volume: v.name, error: error as Error });
+      }
+    }
+    return errors;
+  }
+
+  private info(v: VolumeRecord, active: Map<string, DmDeviceInfo>, usage: ThinMetadataSummary | null): VolumeInfo {
+    const dev = active.get(v.uuid);
+    const path = dev === undefined ? null : this.core.dm.devicePath(dev.name);
+    const u: ThinDeviceUsage | undefined | null = usage === null ? null : usage.devices.get(v.thinId);
+    return volumeInfo(this.core.catalog.state, v, { active: dev !== undefined, path }, u);
+  }
+
+  private find(name: string): VolumeRecord {
+    const v = typeof name === 'string' ? volumeByName(this.core, name) : undefined;
+    if (!v) throw new EngineError('NO_SUCH_VOLUME', `no volume "${String(name)}" in pool ${this.name}`);
+    return v;
+  }
+
+  private async readUsage(): Promise<ThinMetadataSummary> {
+    return readLivePoolMetadata(this.core.dm, this.core.block, this.core.names.pool, this.core.dm.devicePath(this.core.names.meta));
+  }
+
+  /** Every volume, sorted by name. With `usage`, mapped/exclusive/shared bytes from one metadata read. */
+  async list(options: { usage?: boolean } = {}): Promise<VolumeInfo[]> {
+    return this.mutex.run(async () => {
+      this.requireOpen();
+      const active = await this.activeDevices();
+      const usage = options.usage ? await this.readUsage() : null;
+      return Object.values(this.core.catalog.state.volumes)
+        .map((v) => this.info(v, active, usage))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    });
+  }
+
+  /** One volume, with its usage. */
+  async show(name: string): Promise<VolumeInfo> {
+    return this.mutex.run(async () => {
+      this.requireOpen();
+      const v = this.find(name);
+      return this.info(v, await this.activeDevices(), await this.readUsage());
+    });
+  }
+
+  private async single(item: BatchItem): Promise<VolumeInfo> {
+    const result = await this.batch([item]);
+    const first = result.items[0]?.volume;
+    if (result.deferredErrors[0]) throw result.deferredErrors[0].error;
+    if (!first) throw new EngineError('NO_SUCH_VOLUME', `volume of ${item.op} is gone`);
+    return first;
+  }
+
+  /** Creates an empty volume. See CreateItem. */
+  createVolume(name: string, sizeBytes: number, options: { activate?: boolean } = {}): Promise<VolumeInfo> {
+    return this.single({ item: name, op: 'create', volume: name, sizeBytes, ...options });
+  }
+
+  /** Creates a volume over a read-only external origin. See CreateExternalItem. */
+  createExternal(name: string, externalOrigin: string, options: { sizeBytes?: number; activate?: boolean } = {}): Promise<VolumeInfo> {
+    return this.single({ item: name, op: 'create-external', volume: name, externalOrigin, ...options });
+  }
+
+  /** Snapshots `origin` as `name`. See SnapshotItem. */
+  snapshot(origin: string, name: string, options: { activate?: boolean } = {}): Promise<VolumeInfo> {
+    return this.single({ item: name, op: 'snapshot', volume: name, origin, ...options });
+  }
+
+  /** Deletes a volume; returns it as it was. See DeleteItem. */
+  deleteVolume(name: string): Promise<VolumeInfo> {
+    return this.single({ item: name, op: 'delete', volume: name });
+  }
+
+  /** Renames an inactive volume. */
+  rename(name: string, newName: string): Promise<VolumeInfo> {
+    return this.single({ item: name, op: 'rename', volume: name, newName });
+  }
+
+  /** Grows a volume (an active one is reloaded with the new size). */
+  grow(name: string, sizeBytes: number): Promise<VolumeInfo> {
+    return this.single({ item: name, op: 'grow', volume: name, sizeBytes });
+  }
+
+  /** Reverts an inactive volume to one of its snapshots. */
+  revert(name: string, snapshot: string): Promise<VolumeInfo> {
+    return this.single({ item: name, op: 'revert', volume: name, snapshot });
+  }
+
+  /** Takes the next revision of `name`, keeping the newest `keep` unpinned ones; returns the new revision. */
+  async revision(name: string, keep: number): Promise<VolumeInfo> {
+    const result = await this.batch([{ item: name, op: 'revision', volume: name, keep }]);
+    const v = result.items[0]?.volume;
+    if (!v) throw new EngineError('NO_SUCH_VOLUME', `revision of ${name} is gone`);
+    return v;
+  }
+
+  /** Pins or unpins a volume (a revision) against rotation. */
+  pin(name: string, pinned = true): Promise<VolumeInfo> {
+    return this.single({ item: name, op: 'pin', volume: name, pinned });
+  }
+
+  /**
+   * Activates one volume: `/dev/mapper/tf-<pool>-<volume>`. Idempotent; an active device with a
+   * stale size is reloaded. Not a catalog change.
+   */
+  async activateVolume(name: string): Promise<VolumeInfo> {
+    return this.exclusive(async () => {
+      const v = this.find(name);
+      await ensureDevice(this.core.dm, this.core.block, volumeDevice(this.core, v), volumeUuid(this.core, v), volumeTable(this.core, v), { reloadIfDifferent: true });
+      return this.info(v, await this.activeDevices(), null);
+    });
+  }
+
+  /** Deactivates one volume. Idempotent. @throws EngineError VOLUME_BUSY when it is open. */
+  async deactivateVolume(name: string): Promise<VolumeInfo> {
+    return this.exclusive(async () => {
+      const v = this.find(name);
+      await removeDevice(this.core.dm, volumeDevice(this.core, v), `volume ${v.name}`);
+      return this.info(v, await this.activeDevices(), null);
+    });
+  }
+
+  /** The pool's usage and state from the kernel. */
+  async status(): Promise<PoolStatus> {
+    return this.mutex.run(async () => {
+      this.requireOpen();
+      const state = this.core.catalog.state;
+      const block = state.pool.layout.dataBlockBytes;
+      const active = await this.activeDevices();
+      const base = {
+        name: this.name,
+        uuid: this.uuid,
+        dataBlockBytes: block,
+        volumes: Object.keys(state.volumes).length,
+        activeVolumes: active.size,
+        devices: this.core.devicePaths,
+        maxVolumeBytes: state.pool.maxVolumeBytes,
+      };
+      try {
+        const s = await this.core.control.status({ noFlush: true });
+        return {
+          ...base,
+          transactionId: String(s.transactionId),
+          mode: s.mode,
+          needsCheck: s.needsCheck,
+          dataTotalBytes: s.totalDataBlocks * block,
+          dataUsedBytes: s.usedDataBlocks * block,
+          metadataTotalBytes: s.totalMetadataBlocks * METADATA_BLOCK_BYTES,
+          metadataUsedBytes: s.usedMetadataBlocks * METADATA_BLOCK_BYTES,
+        };
+      } catch {
+        return {
+          ...base,
+          transactionId: state.committedTx,
+          mode: 'failed' as const,
+          needsCheck: true,
+          dataTotalBytes: state.pool.layout.dataBlocks * block,
+          dataUsedBytes: 0,
+          metadataTotalBytes: state.pool.layout.metadata.lengthBytes,
+          metadataUsedBytes: 0,
+        };
+      }
+    });
+  }
+
+  private async reconcileNow(): Promise<ReconcileReport> {
+    const summary = await this.readUsage();
+    const state = this.core.catalog.state;
+    const known = new Set(Object.values(state.volumes).map((v) => v.thinId));
+    const unknownToCatalog = [...summary.devices.values()]
+      .filter((d) => !known.has(d.thinId))
+      .map((d) => ({ thinId: d.thinId, mappedBytes: d.mappedBlocks * state.pool.layout.dataBlockBytes }));
+    const missingInKernel = Object.values(state.volumes)
+      .filter((v) => !summary.devices.has(v.thinId))
+      .map((v) => ({ name: v.name, uuid: v.uuid, thinId: v.thinId }))
+      .sort((a, b) => a.thinId - b.thinId);
+    return {
+      kernelTx: String(summary.transactionId),
+      catalogTx: state.committedTx,
+      unknownToCatalog,
+      missingInKernel,
+      consistent: unknownToCatalog.length === 0 && missingInKernel.length === 0 && String(summary.transactionId) === state.committedTx,
+    };
+  }
+
+  /**
+   * Compares the kernel's thin ids (from a metadata snapshot) with the catalog's volumes.
+   * Changes nothing.
+   */
+  async reconcile(): Promise<ReconcileReport> {
+    return this.exclusive(() => this.reconcileNow());
+  }
+
+  /**
+   * Fixes what reconcile reports, as one transaction: deletes kernel thin ids no volume names
+   * (their data is lost) and drops volumes whose thin id the kernel lacks. Returns the report
+   * it acted on.
+   */
+  async repair(): Promise<ReconcileReport> {
+    return this.exclusive(async () => {
+      const report = await this.reconcileNow();
+      const ops: PlannedOp[] = [
+        ...report.unknownToCatalog.map((u): PlannedOp => ({ kind: 'purge', thinId: u.thinId })),
+        ...report.missingInKernel.map((m): PlannedOp => ({ kind: 'forget', uuid: m.uuid })),
+      ];
+      if (ops.length === 0) return report;
+      const active = await this.activeDevices();
+      const deactivate = report.missingInKernel.filter((m) => active.has(m.uuid)).map((m) => m.uuid);
+      await this.requireWritable();
+      await this.execute({ ops, itemVolumes: [], suspend: [], deactivate, activate: [], reload: [] });
+      this.core.logger.warn({ pool: this.name, purged: report.unknownToCatalog.length, forgotten: report.missingInKernel.length }, 'repaired pool');
+      return report;
+    });
+  }
+
+  /**
+   * Deactivates the pool: every volume device, then the pool's own devices. Refuses, changing
+   * nothing, when any volume is open. Idempotent on the kernel side; the Pool object is closed.
+   */
+  async deactivate(): Promise<void> {
+    await this.mutex.run(async () => {
+      if (this.closed) return;
+      const active = await this.activeDevices();
+      const open = [...active.values()].filter((d) => d.openCount > 0);
+      if (open.length > 0) {
+        throw new EngineError('VOLUME_BUSY', `pool ${this.name}: ${open.length} volume(s) are open: ${open.map((d) => d.name).join(', ')}`);
+      }
+      for (const d of active.values()) await removeDevice(this.core.dm, d.name, `volume device ${d.name}`);
+      await removePoolDevices(this.core.dm, this.name);
+      this.closed = true;
+      this.core.logger.info({ pool: this.name }, 'pool deactivated');
+    });
+  }
+}

@@ -1,0 +1,413 @@
+/**
+ * The engine's conformance suite: the same tests against the simulated kernel (unit tier) and
+ * the real device-mapper (kernel tier, in the qemu guest). Each test makes its own pool on loop
+ * devices and tears everything down.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readLivePoolMetadata, ThinPoolControl, thinId, type DmClient } from '@thinfleet/devmapper';
+import { isEngineError, type BatchItem, type Engine, type EngineErrorCode, type Pool } from '@thinfleet/engine';
+import { EngineTestHost, expectSameBytes, pattern, SMALL_CATALOG } from './support/engine-test-host.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const BLOCK = 64 * KiB;
+
+let host: EngineTestHost;
+let engine: Engine;
+
+beforeEach(async () => {
+  host = await EngineTestHost.open();
+  engine = host.engine();
+});
+
+afterEach(async () => {
+  await host.teardown();
+});
+
+async function makePool(devices = 1, sizeBytes = 64 * MiB, extra: { maxVolumeBytes?: number } = {}): Promise<{ pool: Pool; paths: string[] }> {
+  const paths = await host.devices(devices, sizeBytes);
+  const pool = await engine.createPool({ name: host.poolName(), devices: paths, ...SMALL_CATALOG, ...extra });
+  return { pool, paths };
+}
+
+async function expectEngineError(promise: Promise<unknown>, code: EngineErrorCode, item?: string): Promise<void> {
+  const err = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  if (!isEngineError(err)) throw new Error(`expected EngineError ${code}, got ${err === null ? 'success' : String(err)}`);
+  expect(err.code).toBe(code);
+  if (item !== undefined) expect(err.item).toBe(item);
+}
+
+async function kernelIds(pool: Pool): Promise<number[]> {
+  const names = pool.core.names;
+  const summary = await readLivePoolMetadata(host.dm, host.block, names.pool, host.dm.devicePath(names.meta));
+  return [...summary.devices.keys()].sort((a, b) => a - b);
+}
+
+function catalogIds(pool: Pool): number[] {
+  return Object.values(pool.core.catalog.state.volumes)
+    .map((v) => v.thinId)
+    .sort((a, b) => a - b);
+}
+
+describe('pools', () => {
+  it('creates a pool over two devices and reports its size, transaction id and mode', async () => {
+    const { pool } = await makePool(2);
+    const status = await pool.status();
+    expect(status.mode).toBe('rw');
+    expect(status.needsCheck).toBe(false);
+    expect(status.transactionId).toBe('0');
+    expect(status.dataBlockBytes).toBe(BLOCK);
+    const layout = pool.core.catalog.state.pool.layout;
+    expect(layout.data).toHaveLength(2);
+    expect(status.dataTotalBytes).toBe(layout.dataBlocks * BLOCK);
+    expect(status.dataTotalBytes).toBeGreaterThan(64 * MiB);
+    expect(status.dataUsedBytes).toBe(0);
+    expect(status.metadataTotalBytes).toBe(layout.metadata.lengthBytes);
+  });
+
+  it('is found again from its devices alone after deactivation', async () => {
+    const { pool, paths } = await makePool(2);
+    await pool.createVolume('a', MiB);
+    await host.writePattern(pool, 'a', 7);
+    await pool.deactivateVolume('a');
+    await pool.deactivate();
+    await expectEngineError(pool.list(), 'POOL_INACTIVE');
+    const found = await host.engine().discover([...paths].reverse());
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ name: pool.name, uuid: pool.uuid, complete: true, devices: paths });
+    const again = await host.engine().activatePool(pool.name, paths);
+    expect(again.lastRecovery?.outcome).toBe('clean');
+    expectSameBytes(await host.readStart(again, 'a'), pattern(7, 64 * KiB));
+  });
+
+  it('reports a pool with a missing device as incomplete and refuses to activate it', async () => {
+    const { pool, paths } = await makePool(2);
+    await pool.deactivate();
+    const found = await host.engine().discover([paths[0]!]);
+    expect(found[0]?.complete).toBe(false);
+    expect(found[0]?.problems.join()).toMatch(/device 1 of 2 is missing/);
+    await expectEngineError(host.engine().activatePool(pool.name, [paths[0]!]), 'POOL_INCOMPLETE');
+  });
+
+  it('refuses devices that carry a label unless forced, and destroy removes the pool', async () => {
+    const { pool, paths } = await makePool(1);
+    await expectEngineError(host.engine().createPool({ name: host.poolName(), devices: paths, ...SMALL_CATALOG }), 'DEVICE_UNUSABLE');
+    await pool.createVolume('v', MiB);
+    await expectEngineError(engine.destroyPool(pool.name), 'VOLUME_BUSY');
+    await engine.destroyPool(pool.name, { force: true });
+    expect(await host.engine().discover(paths)).toEqual([]);
+    const reused = await host.engine().createPool({ name: host.poolName(), devices: paths, ...SMALL_CATALOG });
+    expect((await reused.list()).length).toBe(0);
+  });
+
+  it('rejects bad pool input with typed errors', async () => {
+    const paths = await host.devices(1);
+    await expectEngineError(engine.createPool({ name: 'bad name', devices: paths }), 'INVALID_NAME');
+    await expectEngineError(engine.createPool({ name: host.poolName(), devices: [] }), 'INVALID_ARGUMENT');
+    await expectEngineError(engine.createPool({ name: host.poolName(), devices: paths, dataBlockBytes: 1000 }), 'INVALID_ARGUMENT');
+    await expectEngineError(engine.createPool({ name: host.poolName(), devices: ['/dev/nonexistent'] }), 'DEVICE_UNUSABLE');
+    const tiny = await host.devices(1, 2 * MiB);
+    await expectEngineError(engine.createPool({ name: host.poolName(), devices: tiny, ...SMALL_CATALOG }), 'DEVICE_UNUSABLE');
+    expect(await engine.discover([...paths, ...tiny])).toEqual([]);
+  });
+});
+
+describe('volumes', () => {
+  it('creates volumes rounded to the block size, lowest free thin id first, inactive unless asked', async () => {
+    const { pool } = await makePool();
+    const a = await pool.createVolume('a', 100 * 512);
+    expect(a).toMatchObject({ name: 'a', thinId: 0, sizeBytes: BLOCK, active: false, devicePath: null, origin: null });
+    const b = await pool.createVolume('b', MiB, { activate: true });
+    expect(b.thinId).toBe(1);
+    expect(b.active).toBe(true);
+    expect(b.devicePath).toMatch(/\/dev\/mapper\/tf-/);
+    expect(await host.block.sizeBytes(b.devicePath!)).toBe(MiB);
+    expect((await pool.list()).map((v) => [v.name, v.active])).toEqual([
+      ['a', false],
+      ['b', true],
+    ]);
+    expect(await kernelIds(pool)).toEqual([0, 1]);
+    expect((await pool.status()).transactionId).toBe('2');
+  });
+
+  it('reuses a deleted thin id only after the delete is committed', async () => {
+    const { pool } = await makePool();
+    for (const n of ['a', 'b', 'c']) await pool.createVolume(n, MiB);
+    await pool.deleteVolume('b');
+    expect((await pool.createVolume('d', MiB)).thinId).toBe(1);
+    const result = await pool.batch([
+      { item: 'drop-a', op: 'delete', volume: 'a' },
+      { item: 'make-e', op: 'create', volume: 'e', sizeBytes: MiB },
+    ]);
+    expect(result.items[1]?.volume?.thinId).toBe(3);
+    expect(await kernelIds(pool)).toEqual([1, 2, 3]);
+    expect((await pool.createVolume('f', MiB)).thinId).toBe(0);
+  });
+
+  it('snapshots are writable, independent, and chain', async () => {
+    const { pool } = await makePool();
+    await pool.createVolume('base', MiB);
+    await host.writePattern(pool, 'base', 1);
+    const s1 = await pool.snapshot('base', 's1');
+    expect(s1.origin).toBe('base');
+    await host.writePattern(pool, 'base', 2);
+    const s2 = await pool.snapshot('s1', 's2');
+    expect(s2.origin).toBe('s1');
+    await host.writePattern(pool, 's1', 3);
+    expectSameBytes(await host.readStart(pool, 'base'), pattern(2, 64 * KiB));
+    expectSameBytes(await host.readStart(pool, 's1'), pattern(3, 64 * KiB));
+    expectSameBytes(await host.readStart(pool, 's2'), pattern(1, 64 * KiB));
+    // The active origin was suspended for the snapshot and is live again.
+    const base = (await pool.list()).find((v) => v.name === 'base')!;
+    expect((await host.dm.info(base.devicePath!.replace('/dev/mapper/', ''))).suspended).toBe(false);
+  });
+
+  it('reports mapped, exclusive and shared bytes', async () => {
+    const { pool } = await makePool();
+    await pool.createVolume('v', MiB);
+    await host.writePattern(pool, 'v', 1, 4 * BLOCK);
+    await pool.snapshot('v', 's');
+    await host.writePattern(pool, 'v', 2, BLOCK);
+    const v = await pool.show('v');
+    expect(v).toMatchObject({ mappedBytes: 4 * BLOCK, exclusiveBytes: BLOCK, sharedBytes: 3 * BLOCK });
+    const s = await pool.show('s');
+    expect(s).toMatchObject({ mappedBytes: 4 * BLOCK, exclusiveBytes: BLOCK, sharedBytes: 3 * BLOCK });
+  });
+
+  it('creates volumes over a read-only external origin', async () => {
+    const { pool } = await makePool();
+    const [image] = await host.devices(1, MiB);
+    await host.block.write(image!, 0, pattern(9, 64 * KiB));
+    const v = await pool.createExternal('vm1', image!);
+    expect(v).toMatchObject({ externalOrigin: image, sizeBytes: MiB });
+    await pool.createExternal('vm2', image!, { sizeBytes: 2 * MiB });
+    expectSameBytes(await host.readStart(pool, 'vm1'), pattern(9, 64 * KiB));
+    await host.writePattern(pool, 'vm1', 4);
+    expectSameBytes(await host.readStart(pool, 'vm2'), pattern(9, 64 * KiB));
+    expectSameBytes(await host.block.read(image!, 0, 64 * KiB), pattern(9, 64 * KiB));
+    const snap = await pool.snapshot('vm1', 'vm1-snap');
+    expect(snap.externalOrigin).toBe(image);
+    await expectEngineError(pool.createExternal('vm3', '/dev/nonexistent'), 'INVALID_ARGUMENT', 'vm3');
+  });
+
+  it('renames inactive volumes, grows (active ones too) and refuses to shrink', async () => {
+    const { pool } = await makePool();
+    await pool.createVolume('v', MiB);
+    await host.writePattern(pool, 'v', 5);
+    await expectEngineError(pool.rename('v', 'w'), 'VOLUME_ACTIVE', 'v');
+    const grown = await pool.grow('v', 2 * MiB);
+    expect(grown.sizeBytes).toBe(2 * MiB);
+    expect(await host.block.sizeBytes(grown.devicePath!)).toBe(2 * MiB);
+    await expectEngineError(pool.grow('v', MiB), 'SHRINK_REFUSED', 'v');
+    await pool.deactivateVolume('v');
+    const renamed = await pool.rename('v', 'w');
+    expect(renamed.uuid).toBe(grown.uuid);
+    expectSameBytes(await host.readStart(pool, 'w'), pattern(5, 64 * KiB));
+    await expectEngineError(pool.show('v'), 'NO_SUCH_VOLUME');
+  });
+
+  it('deletes an origin and leaves its snapshots intact', async () => {
+    const { pool } = await makePool();
+    await pool.createVolume('o', MiB);
+    await host.writePattern(pool, 'o', 6);
+    await pool.snapshot('o', 's');
+    const deleted = await pool.deleteVolume('o');
+    expect(deleted.name).toBe('o');
+    expect((await pool.show('s')).origin).toBeNull();
+    expectSameBytes(await host.readStart(pool, 's'), pattern(6, 64 * KiB));
+    expect(await kernelIds(pool)).toEqual(catalogIds(pool));
+  });
+
+  it('reverts a volume to its snapshot, keeping name and uuid', async () => {
+    const { pool } = await makePool();
+    const v = await pool.createVolume('v', MiB);
+    await host.writePattern(pool, 'v', 1);
+    await pool.snapshot('v', 'good');
+    await host.writePattern(pool, 'v', 2);
+    await expectEngineError(pool.revert('v', 'good'), 'VOLUME_ACTIVE', 'v');
+    await pool.deactivateVolume('v');
+    await pool.createVolume('other', MiB);
+    await expectEngineError(pool.revert('v', 'other'), 'INVALID_ARGUMENT', 'v');
+    const reverted = await pool.revert('v', 'good');
+    expect(reverted).toMatchObject({ name: 'v', uuid: v.uuid });
+    expect(reverted.thinId).not.toBe(v.thinId);
+    expectSameBytes(await host.readStart(pool, 'v'), pattern(1, 64 * KiB));
+    expectSameBytes(await host.readStart(pool, 'good'), pattern(1, 64 * KiB));
+    expect(await kernelIds(pool)).toEqual(catalogIds(pool));
+  });
+
+  it('rotates revisions, keeping the newest N and every pinned one', async () => {
+    const { pool } = await makePool();
+    await pool.createVolume('vm', MiB);
+    for (let i = 1; i <= 3; i++) {
+      await host.writePattern(pool, 'vm', i);
+      await pool.revision('vm', 2);
+    }
+    const names = async (): Promise<string[]> => (await pool.list()).filter((v) => v.revisionOf === 'vm').map((v) => v.name);
+    expect(await names()).toEqual(['vm.rev2', 'vm.rev3']);
+    await pool.pin('vm.rev2');
+    await pool.revision('vm', 1);
+    expect(await names()).toEqual(['vm.rev2', 'vm.rev4']);
+    expectSameBytes(await host.readStart(pool, 'vm.rev2'), pattern(2, 64 * KiB));
+    expect((await pool.show('vm.rev2')).pinned).toBe(true);
+    await expectEngineError(pool.revision('vm', 0), 'INVALID_ARGUMENT', 'vm');
+  });
+
+  it('activates only what is asked for, and refuses to delete an open volume', async () => {
+    const { pool } = await makePool();
+    await pool.createVolume('a', MiB);
+    await pool.createVolume('b', MiB);
+    const a = await pool.activateVolume('a');
+    expect(await pool.activateVolume('a')).toMatchObject({ active: true });
+    expect((await pool.list()).filter((v) => v.active).map((v) => v.name)).toEqual(['a']);
+    const release = await host.holdOpen(a.devicePath!);
+    try {
+      await expectEngineError(pool.deleteVolume('a'), 'VOLUME_BUSY', 'a');
+      await expectEngineError(pool.deactivateVolume('a'), 'VOLUME_BUSY');
+      await expectEngineError(pool.deactivate(), 'VOLUME_BUSY');
+    } finally {
+      await release();
+    }
+    expect(await kernelIds(pool)).toEqual([0, 1]);
+    await pool.deleteVolume('a');
+    expect(await kernelIds(pool)).toEqual([1]);
+  });
+});
+
+describe('batches', () => {
+  it('applies many operations as one transaction', async () => {
+    const { pool } = await makePool();
+    await pool.createVolume('origin', MiB, { activate: true });
+    await host.writePattern(pool, 'origin', 3);
+    await pool.createVolume('old', MiB);
+    const items: BatchItem[] = [
+      { item: 'new', op: 'create', volume: 'fresh', sizeBytes: MiB },
+      ...Array.from({ length: 10 }, (_, i): BatchItem => ({ item: `snap${i}`, op: 'snapshot', volume: `snap${i}`, origin: 'origin' })),
+      { item: 'snap-of-new', op: 'snapshot', volume: 'fresh-snap', origin: 'fresh' },
+      { item: 'rename', op: 'rename', volume: 'old', newName: 'older' },
+      { item: 'grow', op: 'grow', volume: 'origin', sizeBytes: 2 * MiB },
+    ];
+    const txBefore = (await pool.status()).transactionId;
+    const result = await pool.batch(items);
+    expect(BigInt(result.tx)).toBe(BigInt(txBefore) + 1n);
+    expect(result.items.map((i) => i.item)).toEqual(items.map((i) => i.item));
+    expect(result.items[1]?.volume?.name).toBe('snap0');
+    expect(await kernelIds(pool)).toEqual(catalogIds(pool));
+    expect(catalogIds(pool)).toHaveLength(14);
+    expectSameBytes(await host.readStart(pool, 'snap9'), pattern(3, 64 * KiB));
+    expect((await pool.show('origin')).sizeBytes).toBe(2 * MiB);
+  });
+
+  it('rejects a batch with one bad item before touching anything, naming the item', async () => {
+    const { pool } = await makePool();
+    await pool.createVolume('a', MiB);
+    const before = { tx: (await pool.status()).transactionId, ids: await kernelIds(pool), list: await pool.list() };
+    const good: BatchItem = { item: 'ok', op: 'create', volume: 'b', sizeBytes: MiB };
+    const cases: Array<[BatchItem, EngineErrorCode]> = [
+      [{ item: 'bad-name', op: 'create', volume: 'no/slash', sizeBytes: MiB }, 'INVALID_NAME'],
+      [{ item: 'long-name', op: 'create', volume: 'x'.repeat(65), sizeBytes: MiB }, 'INVALID_NAME'],
+      [{ item: 'dup-name', op: 'create', volume: 'a', sizeBytes: MiB }, 'NAME_EXISTS'],
+      [{ item: 'zero', op: 'create', volume: 'z', sizeBytes: 0 }, 'INVALID_SIZE'],
+      [{ item: 'unaligned', op: 'create', volume: 'z', sizeBytes: 1000 }, 'INVALID_SIZE'],
+      [{ item: 'huge', op: 'create', volume: 'z', sizeBytes: 2 ** 52 }, 'INVALID_SIZE'],
+      [{ item: 'unknown', op: 'snapshot', volume: 'z', origin: 'nope' }, 'NO_SUCH_VOLUME'],
+      [{ item: 'shrink', op: 'grow', volume: 'a', sizeBytes: 512 }, 'SHRINK_REFUSED'],
+      [{ item: 'keep', op: 'revision', volume: 'a', keep: -1 }, 'INVALID_ARGUMENT'],
+      [{ item: 'op', op: 'explode', volume: 'a' } as unknown as BatchItem, 'INVALID_ARGUMENT'],
+    ];
+    for (const [bad, code] of cases) await expectEngineError(pool.batch([good, bad]), code, bad.item);
+    await expectEngineError(pool.batch([good, { ...good, volume: 'c' }]), 'INVALID_ARGUMENT', 'ok');
+    await expectEngineError(pool.batch([]), 'INVALID_ARGUMENT');
+    expect((await pool.status()).transactionId).toBe(before.tx);
+    expect(await kernelIds(pool)).toEqual(before.ids);
+    expect(await pool.list()).toEqual(before.list);
+  });
+
+  it('sees earlier items of the same batch', async () => {
+    const { pool } = await makePool();
+    const result = await pool.batch([
+      { item: '1', op: 'create', volume: 'a', sizeBytes: MiB },
+      { item: '2', op: 'snapshot', volume: 'b', origin: 'a' },
+      { item: '3', op: 'rename', volume: 'a', newName: 'c' },
+      { item: '4', op: 'create', volume: 'a', sizeBytes: MiB },
+      { item: '5', op: 'delete', volume: 'b' },
+    ]);
+    expect(result.items.map((i) => i.volume?.name)).toEqual(['c', 'b', 'c', 'a', 'b']);
+    expect((await pool.list()).map((v) => v.name)).toEqual(['a', 'c']);
+    expect(await kernelIds(pool)).toEqual(catalogIds(pool));
+  });
+
+  it('resumes origins and rolls back when the snapshot window passes its deadline', async () => {
+    const paths = await host.devices(1);
+    const slow = slowMessages(host.dm, 'create_snap', 30);
+    const slowEngine = host.engine({ dm: slow, snapshotDeadlineMs: 40 });
+    const pool = await slowEngine.createPool({ name: host.poolName(), devices: paths, ...SMALL_CATALOG });
+    await pool.createVolume('o', MiB, { activate: true });
+    const ids = await kernelIds(pool);
+    const items = Array.from({ length: 5 }, (_, i): BatchItem => ({ item: `s${i}`, op: 'snapshot', volume: `s${i}`, origin: 'o' }));
+    await expectEngineError(pool.batch(items), 'DEADLINE_EXCEEDED');
+    const o = (await pool.list()).find((v) => v.name === 'o')!;
+    expect((await host.dm.info(o.devicePath!.replace('/dev/mapper/', ''))).suspended).toBe(false);
+    expect((await pool.list()).map((v) => v.name)).toEqual(['o']);
+    expect(await kernelIds(pool)).toEqual(ids);
+  });
+});
+
+describe('recovery and reconcile', () => {
+  it('reports and repairs thin ids unknown to the catalog and volumes missing in the kernel', async () => {
+    const { pool } = await makePool();
+    await pool.createVolume('a', MiB);
+    await pool.createVolume('b', MiB);
+    expect((await pool.reconcile()).consistent).toBe(true);
+    const control = new ThinPoolControl(host.dm, pool.core.names.pool);
+    await control.createThin(thinId(77));
+    await control.delete(thinId(1));
+    const report = await pool.reconcile();
+    expect(report.consistent).toBe(false);
+    expect(report.unknownToCatalog).toEqual([{ thinId: 77, mappedBytes: 0 }]);
+    expect(report.missingInKernel).toEqual([expect.objectContaining({ name: 'b', thinId: 1 })]);
+    expect((await pool.list()).map((v) => v.name)).toEqual(['a', 'b']);
+    await pool.repair();
+    expect((await pool.reconcile()).consistent).toBe(true);
+    expect((await pool.list()).map((v) => v.name)).toEqual(['a']);
+    expect(await kernelIds(pool)).toEqual([0]);
+  });
+
+  it('refuses to activate when the kernel transaction id does not fit the catalog', async () => {
+    const { pool, paths } = await makePool();
+    await pool.createVolume('a', MiB);
+    const control = new ThinPoolControl(host.dm, pool.core.names.pool);
+    await control.setTransactionId(1n, 5n);
+    await pool.deactivate();
+    await expectEngineError(host.engine().activatePool(pool.name, paths), 'RECOVERY_REFUSED');
+  });
+
+  it('adopts a pool whose devices stayed active across a restart', async () => {
+    const { pool, paths } = await makePool();
+    await pool.createVolume('a', MiB, { activate: true });
+    await host.writePattern(pool, 'a', 8);
+    const restarted = await host.engine().activatePool(pool.name, paths);
+    expect(restarted.lastRecovery?.outcome).toBe('clean');
+    expect((await restarted.list()).map((v) => [v.name, v.active])).toEqual([['a', true]]);
+    expectSameBytes(await host.readStart(restarted, 'a'), pattern(8, 64 * KiB));
+  });
+});
+
+/** A DmClient whose thin-pool messages of one kind take `delayMs` longer. */
+function slowMessages(dm: DmClient, kind: string, delayMs: number): DmClient {
+  return new Proxy(dm, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (prop === 'message') {
+        return async (name: string, sector: number, text: string) => {
+          if (text.startsWith(kind)) await new Promise((r) => setTimeout(r, delayMs));
+          return target.message(name, sector, text);
+        };
+      }
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
