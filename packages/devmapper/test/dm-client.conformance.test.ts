@@ -255,6 +255,22 @@ describe(`DmClient conformance (${process.env.THINFLEET_DM ?? 'sim'})`, () => {
       await expectErrno(control.createThin(5 as never), 'EEXIST');
     });
 
+    it('formats fresh metadata when the first 4 KiB of the metadata device are zero', async () => {
+      const pool = await host.pool();
+      await pool.control.createThin(5 as never);
+      await pool.control.setTransactionId(0n, 7n);
+      const table = await host.dm.table(pool.name);
+      await host.dm.remove(pool.name);
+      await host.block.write(pool.metadataLoop, 0, Buffer.alloc(4096));
+      const again = host.name('pool');
+      await host.dm.create(again);
+      await host.dm.load(again, table);
+      await host.dm.resume(again);
+      const control = new ThinPoolControl(host.dm, again);
+      expect((await control.status()).transactionId).toBe(0n);
+      await control.createThin(5 as never);
+    });
+
     it('refuses to reopen metadata with another data block size', async () => {
       const pool = await host.pool();
       await host.dm.remove(pool.name);

@@ -14,7 +14,9 @@ import { DmError } from '../dm-error.js';
 
 const MAGIC = Buffer.from('TFSIMTP1', 'ascii');
 const SUPERBLOCK_BYTES = 512;
-const SUPERBLOCK_OFFSETS = [0, 4096] as const;
+// Both copies sit in the first 4 KiB, so zeroing that block makes the device unformatted, as the
+// kernel decides from its one superblock block.
+const SUPERBLOCK_OFFSETS = [0, 512] as const;
 const PAYLOAD_START = 8192;
 
 /** The device I/O the format needs: byte-addressed, 512-aligned. */

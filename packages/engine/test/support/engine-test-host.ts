@@ -6,7 +6,8 @@
  */
 import { mkdtemp, open, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { CatalogStore, fileCatalogDevice, readLabel } from '@thinfleet/catalog';
 import { randomBytes } from 'node:crypto';
 import {
   NativeBlockClient,
@@ -17,7 +18,7 @@ import {
   type DmClient,
   type SimHost,
 } from '@thinfleet/devmapper';
-import { Engine, type EngineOptions, type Pool } from '@thinfleet/engine';
+import { Engine, reduceCatalog, type CatalogRecord, type CatalogState, type EngineOptions, type Pool } from '@thinfleet/engine';
 import { pattern } from '../../../devmapper/test/conformance/dm-test-host.js';
 
 export { pattern, expectSameBytes } from '../../../devmapper/test/conformance/dm-test-host.js';
@@ -130,6 +131,28 @@ export class EngineTestHost {
     return () => handle.close();
   }
 
+  /**
+   * Kernel tier: copies the kernel metadata region of every pool whose device 0 is one of this
+   * run's files to $THINFLEET_KERNEL_ARTIFACTS/<file>.meta, where the tier runs thin_check on it.
+   */
+  private async keepKernelMetadata(): Promise<void> {
+    const artifacts = process.env.THINFLEET_KERNEL_ARTIFACTS;
+    if (this.kind !== 'native' || artifacts === undefined) return;
+    for (const file of this.files) {
+      const device = fileCatalogDevice(file);
+      try {
+        const label = await readLabel(device).catch(() => null);
+        if (label?.catalog == null) continue;
+        const catalog = await CatalogStore.open<CatalogState, CatalogRecord>({ device, layout: label.catalog, reduce: reduceCatalog });
+        const { offsetBytes, lengthBytes } = catalog.state.pool.layout.metadata;
+        const bytes = await device.read(offsetBytes, lengthBytes);
+        await writeFile(join(artifacts, `${basename(file)}.meta`), bytes);
+      } finally {
+        await device.close();
+      }
+    }
+  }
+
   /** Removes every device-mapper device of this run's pools, detaches loops, deletes files. */
   async teardown(): Promise<void> {
     for (let round = 0; round < 10; round++) {
@@ -145,6 +168,7 @@ export class EngineTestHost {
     }
     const left = (await this.dm.list()).filter((d) => d.name.startsWith(`tf-${this.prefix}`));
     for (const loop of this.loops.splice(0)) await this.block.detachLoop(loop).catch(() => undefined);
+    if (left.length === 0) await this.keepKernelMetadata();
     this.sim?.close();
     await rm(this.dir, { recursive: true, force: true });
     if (left.length > 0) throw new Error(`teardown left devices behind: ${left.map((d) => d.name).join(', ')}`);
