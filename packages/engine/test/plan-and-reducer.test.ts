@@ -1,0 +1,121 @@
+/** The planner and the catalog reducer, without any kernel. */
+import { describe, expect, it } from 'vitest';
+import {
+  computeLayout,
+  initialCatalogState,
+  isEngineError,
+  kernelEffects,
+  reduceCatalog,
+  type BatchItem,
+  type CatalogState,
+  type PlannedOp,
+} from '@thinfleet/engine';
+import { planBatch } from '../src/plan.js';
+
+const MiB = 1024 * 1024;
+
+function state(): CatalogState {
+  const layout = computeLayout({ deviceSizesBytes: [1024 * MiB] });
+  return initialCatalogState({ uuid: 'pool-uuid', name: 'p', createdAtMs: 0, layout, deviceSizesBytes: [1024 * MiB], maxVolumeBytes: 2 ** 40, lowWaterMarkBlocks: 0 });
+}
+
+let n = 0;
+function plan(s: CatalogState, items: BatchItem[], active: Record<string, number> = {}) {
+  return planBatch(items, {
+    state: s,
+    nowMs: 1000,
+    newUuid: () => `u${++n}`,
+    activeDevice: (uuid) => (uuid in active ? { openCount: active[uuid]! } : undefined),
+    externalOriginSizes: new Map([['/dev/base', 10 * MiB + 512]]),
+  });
+}
+
+function commit(s: CatalogState, ops: PlannedOp[]): CatalogState {
+  const tx = String(BigInt(s.committedTx) + 1n);
+  reduceCatalog(s, { t: 'intent', intent: { tx, ops } });
+  return reduceCatalog(s, { t: 'commit', tx });
+}
+
+describe('planBatch', () => {
+  it('plans creates and snapshots with lowest-free ids and kernel effects in order, creates before deletes', () => {
+    const s = state();
+    commit(s, plan(s, [{ item: '1', op: 'create', volume: 'a', sizeBytes: MiB }, { item: '2', op: 'create', volume: 'b', sizeBytes: MiB }]).ops);
+    const p = plan(s, [
+      { item: 'd', op: 'delete', volume: 'a' },
+      { item: 's', op: 'snapshot', volume: 's', origin: 'b' },
+      { item: 'e', op: 'create-external', volume: 'e', externalOrigin: '/dev/base' },
+    ]);
+    expect(kernelEffects(p.ops)).toEqual({ creates: [[2, 1], [3, null]], deletes: [0] });
+    const e = p.ops[2];
+    expect(e?.kind === 'create' && e.volume.sizeBytes).toBe(10 * MiB + 64 * 1024);
+  });
+
+  it('records what must be suspended, deactivated, activated and reloaded', () => {
+    const s = state();
+    commit(s, plan(s, [{ item: '1', op: 'create', volume: 'a', sizeBytes: MiB }, { item: '2', op: 'create', volume: 'b', sizeBytes: MiB }]).ops);
+    const uuidOf = (name: string) => Object.values(s.volumes).find((v) => v.name === name)!.uuid;
+    const [a, b] = [uuidOf('a'), uuidOf('b')];
+    const p = plan(
+      s,
+      [
+        { item: 's', op: 'snapshot', volume: 's', origin: 'a', activate: true },
+        { item: 'g', op: 'grow', volume: 'a', sizeBytes: 2 * MiB },
+        { item: 'd', op: 'delete', volume: 'b' },
+      ],
+      { [a]: 0, [b]: 0 },
+    );
+    expect(p.suspend).toEqual([a]);
+    expect(p.reload).toEqual([a]);
+    expect(p.deactivate).toEqual([b]);
+    expect(p.activate).toHaveLength(1);
+    expect(() => plan(s, [{ item: 'd', op: 'delete', volume: 'b' }], { [b]: 2 })).toThrow(/open/);
+    expect(() => plan(s, [{ item: 'r', op: 'rename', volume: 'b', newName: 'c' }], { [b]: 0 })).toThrow(/active/);
+  });
+
+  it('rotates the oldest unpinned revisions and names them in order', () => {
+    const s = state();
+    commit(s, plan(s, [{ item: '1', op: 'create', volume: 'vm', sizeBytes: MiB }]).ops);
+    for (let i = 0; i < 3; i++) commit(s, plan(s, [{ item: 'r', op: 'revision', volume: 'vm', keep: 2 }]).ops);
+    const names = () => Object.values(s.volumes).map((v) => v.name).sort();
+    expect(names()).toEqual(['vm', 'vm.rev2', 'vm.rev3']);
+    const p = plan(s, [{ item: 'r', op: 'revision', volume: 'vm', keep: 2 }]);
+    expect(p.ops.map((o) => o.kind)).toEqual(['snapshot', 'delete']);
+  });
+
+  it('names the bad item and changes nothing', () => {
+    const s = state();
+    const before = JSON.stringify(s);
+    try {
+      plan(s, [{ item: 'ok', op: 'create', volume: 'a', sizeBytes: MiB }, { item: 'bad', op: 'grow', volume: 'zzz', sizeBytes: MiB }]);
+      expect.unreachable();
+    } catch (err) {
+      expect(isEngineError(err, 'NO_SUCH_VOLUME') && err.item).toBe('bad');
+    }
+    expect(JSON.stringify(s)).toBe(before);
+  });
+});
+
+describe('reduceCatalog', () => {
+  it('applies ops only on the commit of the pending tx, and drops them on abort', () => {
+    const s = state();
+    const p = plan(s, [{ item: '1', op: 'create', volume: 'a', sizeBytes: MiB }]);
+    reduceCatalog(s, { t: 'intent', intent: { tx: '1', ops: p.ops } });
+    expect(Object.keys(s.volumes)).toHaveLength(0);
+    reduceCatalog(s, { t: 'commit', tx: '2' });
+    expect(s.pending).not.toBeNull();
+    reduceCatalog(s, { t: 'abort', tx: '1' });
+    expect(s.pending).toBeNull();
+    expect(s.committedTx).toBe('0');
+    commit(s, p.ops);
+    expect(s.committedTx).toBe('1');
+    expect(Object.values(s.volumes)[0]).toMatchObject({ name: 'a', thinId: 0, sizeBytes: MiB });
+  });
+
+  it('clears origin and revision links when their volume goes', () => {
+    const s = state();
+    commit(s, plan(s, [{ item: '1', op: 'create', volume: 'a', sizeBytes: MiB }]).ops);
+    commit(s, plan(s, [{ item: '2', op: 'revision', volume: 'a', keep: 3 }]).ops);
+    commit(s, plan(s, [{ item: '3', op: 'delete', volume: 'a' }]).ops);
+    expect(Object.values(s.volumes)).toEqual([expect.objectContaining({ name: 'a.rev1', originUuid: null, revisionOf: null })]);
+  });
+});
