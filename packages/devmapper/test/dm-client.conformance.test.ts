@@ -7,7 +7,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   formatDevNumber,
-  isDmError,
   NO_THIN_POOL_FEATURES,
   parseTable,
   parseThinStatus,
@@ -15,20 +14,11 @@ import {
   toTargetLines,
   type DmTableEntry,
 } from '@thinfleet/devmapper';
-import { DmTestHost, expectSameBytes, pattern, type TestPool } from './conformance/dm-test-host.js';
+import { DmTestHost, expectErrno, expectSameBytes, pattern, type TestPool } from './conformance/dm-test-host.js';
 import { KNOWN_DIFFERENCES } from './conformance/known-differences.js';
 
 const MiB = 1024 * 1024;
 const BLOCK = 64 * 1024;
-
-/** Asserts that `promise` rejects with a DmError with errno name `code`. */
-async function expectErrno(promise: Promise<unknown>, code: string): Promise<void> {
-  const err = await promise.then(
-    () => new Error(`expected ${code}, but the call succeeded`),
-    (e: unknown) => e,
-  );
-  expect(isDmError(err) ? err.code : err).toBe(code);
-}
 
 let host: DmTestHost;
 beforeEach(async () => {

@@ -7,25 +7,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import {
   DmError,
-  isDmError,
   readHeldPoolMetadata,
   readLivePoolMetadata,
   thinId,
   type BlockClient,
   type ThinMetadataSummary,
 } from '@thinfleet/devmapper';
-import { DmTestHost, pattern, type TestPool } from './conformance/dm-test-host.js';
+import { DmTestHost, expectErrno, pattern, type TestPool } from './conformance/dm-test-host.js';
 
 const MiB = 1024 * 1024;
 const BLOCK = 64 * 1024;
-
-async function expectErrno(promise: Promise<unknown>, code: string): Promise<void> {
-  const err = await promise.then(
-    () => new Error(`expected ${code}, but the call succeeded`),
-    (e: unknown) => e,
-  );
-  expect(isDmError(err) ? err.code : err).toBe(code);
-}
 
 /** thin_ls's counts for the held metadata snapshot on a live pool's metadata device (the kernel's format only). */
 function thinLsHeld(metadataDevice: string): Array<[number, number, number, number]> {

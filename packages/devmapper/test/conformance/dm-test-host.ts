@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import {
+  isDmError,
   NativeBlockClient,
   NativeDmClient,
   NO_THIN_POOL_FEATURES,
@@ -187,6 +188,17 @@ export class DmTestHost {
     this.closeHost();
     await rm(this.dir, { recursive: true, force: true });
     if (left.length > 0) throw new Error(`teardown left devices behind: ${left.map((d) => d.name).join(', ')}`);
+  }
+}
+
+/** Asserts that `promise` rejects with a DmError with errno name `code`. */
+export async function expectErrno(promise: Promise<unknown>, code: string): Promise<void> {
+  const err = await promise.then(
+    () => new Error(`expected ${code}, but the call succeeded`),
+    (e: unknown) => e,
+  );
+  if (!isDmError(err) || err.code !== code) {
+    throw new Error(`expected a DmError ${code}, got ${String(err)}`, { cause: err });
   }
 }
 
