@@ -173,4 +173,12 @@ export interface DmClient {
 
   /** The block device path of a device-mapper device: `/dev/mapper/NAME`. */
   devicePath(name: string): string;
+
+  /**
+   * Makes `/dev/mapper/NAME` match the device's number, like `dmsetup mknodes NAME`.
+   * Idempotent. A process killed between DM_DEV_CREATE and making the node leaves a device
+   * without one (there is no udev to make it); whoever adopts such a device calls this.
+   * Fails ENXIO if the device is unknown.
+   */
+  ensureNode(name: string): Promise<void>;
 }

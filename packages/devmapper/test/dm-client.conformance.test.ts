@@ -4,6 +4,7 @@
  * Where the two may differ, KNOWN_DIFFERENCES says so and the assertion is the loose one both
  * satisfy.
  */
+import { rm } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   formatDevNumber,
@@ -104,6 +105,16 @@ describe(`DmClient conformance (${process.env.THINFLEET_DM ?? 'sim'})`, () => {
       expect(await host.dm.info(lower)).toMatchObject({ deferredRemove: true });
       await host.dm.remove(upper);
       await expectErrno(host.dm.info(lower), 'ENXIO');
+    });
+
+    it('makes a missing /dev/mapper node again, idempotently', async () => {
+      const name = await host.linear(await host.loop(MiB), 2048);
+      // A process killed between DM_DEV_CREATE and mknod leaves no node (the simulator has none to lose).
+      await rm(host.dm.devicePath(name), { force: true });
+      await host.dm.ensureNode(name);
+      await host.dm.ensureNode(name);
+      expect(await host.block.sizeBytes(host.dm.devicePath(name))).toBe(MiB);
+      await expectErrno(host.dm.ensureNode(host.name('none')), 'ENXIO');
     });
 
     it('rejects bad tables with EINVAL and keeps the previous inactive table', async () => {

@@ -17,7 +17,7 @@
  * await mknodBlock('/dev/mapper/base', info.major, info.minor);
  * ```
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 export { addonLoadError, BUILD_COMMAND } from './binding.js';
 export * from './types.js';
@@ -37,9 +37,18 @@ export {
 export const DM_CONTROL_PATH = '/dev/mapper/control';
 
 /**
- * True when this host has device-mapper (/dev/mapper/control exists). Synchronous; does not
- * load the addon. Says nothing about permission to use it.
+ * True when this host has device-mapper: /dev/mapper/control exists and, where /proc/misc can
+ * be read, the kernel lists the device-mapper misc device (lvm or dmsetup make the node even
+ * on a kernel without the driver). Synchronous; does not load the addon. Says nothing about
+ * permission to use it.
  */
 export function hasDeviceMapper(): boolean {
-  return existsSync(DM_CONTROL_PATH);
+  if (!existsSync(DM_CONTROL_PATH)) return false;
+  let misc: string;
+  try {
+    misc = readFileSync('/proc/misc', 'utf8');
+  } catch {
+    return true;
+  }
+  return /^\s*\d+ device-mapper$/m.test(misc);
 }

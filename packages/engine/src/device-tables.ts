@@ -73,7 +73,8 @@ export interface EnsureResult {
 /**
  * Makes device `name` live with table `entries`: creates it, or adopts an existing one.
  * Idempotent. Crash story: a crash after create and before resume leaves a device with no live
- * table (or an inactive one), which the next call loads and resumes.
+ * table (or an inactive one), which the next call loads and resumes; a crash inside create,
+ * before its /dev/mapper node was made, leaves a device the next call gives its node.
  * @param reloadIfDifferent load `entries` over a live table that differs (a grown volume) instead of failing.
  * @throws EngineError DEVICE_MISMATCH when a live table differs and reloading is not allowed.
  */
@@ -99,6 +100,8 @@ export async function ensureDevice(
   if (existing.uuid !== uuid) {
     throw new EngineError('DEVICE_MISMATCH', `device-mapper device ${name} exists with uuid "${existing.uuid}", not ${uuid}`);
   }
+  // A crash between DM_DEV_CREATE and making the node leaves the device without /dev/mapper/NAME.
+  await dm.ensureNode(name);
   if (!existing.liveTable) {
     await dm.load(name, toTargetLines(entries));
     return { outcome: 'repaired', info: await dm.resume(name) };

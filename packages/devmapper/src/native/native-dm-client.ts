@@ -134,6 +134,13 @@ export class NativeDmClient implements DmClient {
     return toInfo(await callNative('DM_DEV_WAIT', name, () => native.dmWaitEvent(name, eventNr)));
   }
 
+  async ensureNode(name: string): Promise<void> {
+    const info = await this.info(name);
+    await callNative('mknod', this.devicePath(name), () =>
+      native.mknodBlock(this.devicePath(name), info.dev.major, info.dev.minor),
+    );
+  }
+
   devicePath(name: string): string {
     return `/dev/mapper/${name}`;
   }

@@ -186,6 +186,11 @@ export class SimDmClient implements DmClient {
     return this.infoOf(d);
   }
 
+  /** The simulator resolves /dev/mapper paths by name, so a known device always has its node. */
+  async ensureNode(name: string): Promise<void> {
+    await this.info(name);
+  }
+
   devicePath(name: string): string {
     return `/dev/mapper/${name}`;
   }

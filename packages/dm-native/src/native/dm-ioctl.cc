@@ -45,6 +45,11 @@ int ControlFd(Failure& f) {
       f.note =
           "device-mapper is not available on this host (/dev/mapper/control is missing; load "
           "the dm_mod module)";
+    } else if (f.err == ENODEV || f.err == ENXIO) {
+      // The node exists (libdevmapper makes it when missing) but the kernel has no driver.
+      f.note =
+          "device-mapper is not available on this host (/dev/mapper/control has no driver "
+          "behind it; load the dm_mod module)";
     }
     return -1;
   }
