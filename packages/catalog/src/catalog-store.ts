@@ -114,6 +114,8 @@ export class CatalogStore<S, R> {
   #checkpointBeforeAppend: boolean;
   #queue: Promise<unknown> = Promise.resolve();
   #failure: { readonly error: unknown } | undefined;
+  /** Frames applied in memory by stage() and not yet written; they go out with the next write. */
+  #staged: Buffer[] = [];
 
   private constructor(options: CatalogStoreOptions<S, R>, init: StoreInit<S>) {
     this.#device = options.device;
@@ -313,6 +315,52 @@ export class CatalogStore<S, R> {
   }
 
   /**
+   * Applies `record` in memory now and writes it with the next append (one device write for
+   * both: a group commit) or the next flush. For records whose loss a crash may cause without
+   * harm because the caller can rebuild them (the engine stages a transaction's commit record:
+   * recovery rolls a pending intent forward when the kernel shows the transaction done).
+   * Crash story: a crash before the next write loses staged records, and only them.
+   * @throws as append, except that nothing is written.
+   */
+  stage(record: R): Promise<void> {
+    return this.#serialized(async () => {
+      this.#assertUsable();
+      const frame = encodeJournalRecord({ generation: this.#generation, seq: this.#seq + 1, record });
+      const decoded = decodeJournalRecord<R>(frame);
+      if (decoded === null) throw new Error('unreachable: an encoded frame has its magic');
+      try {
+        this.#state = this.#reduce(this.#state, decoded.record);
+      } catch (err) {
+        this.#failure = { error: err };
+        throw err;
+      }
+      this.#seq = decoded.seq;
+      this.#staged.push(frame);
+    });
+  }
+
+  /** Durably writes the staged records, if any. Idempotent. */
+  flush(): Promise<void> {
+    return this.#serialized(async () => {
+      this.#assertUsable();
+      if (this.#staged.length === 0) return;
+      const frames = Buffer.concat(this.#staged);
+      if (this.#tailBytes + frames.length > this.#layout.journalBytes) {
+        await this.#checkpoint();
+        return;
+      }
+      await this.#write(journalOffset(this.#layout) + this.#tailBytes, frames);
+      this.#staged = [];
+      this.#tailBytes += frames.length;
+    });
+  }
+
+  /** True while staged records wait for a write. */
+  get hasStaged(): boolean {
+    return this.#staged.length > 0;
+  }
+
+  /**
    * Writes the current state as generation+1 into the other slot, durably, and restarts the
    * journal at its start for that generation. A crash mid-checkpoint leaves the previous slot
    * + its journal in force. Idempotent in effect (the state does not change); each call
@@ -346,7 +394,7 @@ export class CatalogStore<S, R> {
     if (
       this.#checkpointBeforeAppend ||
       this.#seq - this.#checkpointSeq >= this.#checkpointEveryRecords ||
-      this.#tailBytes + frame.length > this.#layout.journalBytes
+      this.#tailBytes + this.#stagedBytes() + frame.length > this.#layout.journalBytes
     ) {
       await this.#checkpoint();
       frame = encodeJournalRecord({ generation: this.#generation, seq: this.#seq + 1, record });
@@ -354,7 +402,10 @@ export class CatalogStore<S, R> {
     // Apply exactly what a reload would decode from the frame.
     const decoded = decodeJournalRecord<R>(frame);
     if (decoded === null) throw new Error('unreachable: an encoded frame has its magic');
-    await this.#write(journalOffset(this.#layout) + this.#tailBytes, frame);
+    // Staged frames precede this one in the same write (after a checkpoint there are none).
+    const out = this.#staged.length === 0 ? frame : Buffer.concat([...this.#staged, frame]);
+    await this.#write(journalOffset(this.#layout) + this.#tailBytes, out);
+    this.#staged = [];
     try {
       this.#state = this.#reduce(this.#state, decoded.record);
     } catch (err) {
@@ -362,7 +413,7 @@ export class CatalogStore<S, R> {
       throw err;
     }
     this.#seq = decoded.seq;
-    this.#tailBytes += frame.length;
+    this.#tailBytes += out.length;
   }
 
   async #checkpoint(): Promise<void> {
@@ -379,6 +430,12 @@ export class CatalogStore<S, R> {
     this.#checkpointBytes = frame.length;
     this.#tailBytes = 0;
     this.#checkpointBeforeAppend = false;
+    // The checkpoint holds the staged records' effects.
+    this.#staged = [];
+  }
+
+  #stagedBytes(): number {
+    return this.#staged.reduce((sum, f) => sum + f.length, 0);
   }
 
   async #write(offsetBytes: number, data: Uint8Array): Promise<void> {

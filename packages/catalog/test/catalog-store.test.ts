@@ -372,3 +372,36 @@ describe('CatalogStore with damaged media', () => {
     expect(clone(info)).toEqual(info);
   });
 });
+
+describe('CatalogStore staged records (group commit)', () => {
+  it('applies a staged record at once and writes it with the next append, in one write', async () => {
+    const { device, l, store } = await fresh();
+    await store.append(put(1));
+    await store.stage(put(2));
+    expect(store.state).toEqual(applied(emptyState(), put(1), put(2)));
+    expect(store.hasStaged).toBe(true);
+    // A crash now loses only the staged record.
+    expect((await CatalogStore.open(optionsFor(cloneDevice(device), l))).state).toEqual(applied(emptyState(), put(1)));
+    const writes = device.writeCount;
+    await store.append(put(3));
+    expect(device.writeCount).toBe(writes + 1);
+    expect(store.hasStaged).toBe(false);
+    const opened = await CatalogStore.open(optionsFor(device, l));
+    expect(opened.state).toEqual(applied(emptyState(), put(1), put(2), put(3)));
+    expect(opened.seq).toBe(3);
+  });
+
+  it('writes staged records on flush, and a checkpoint takes them in', async () => {
+    const { device, l, store } = await fresh();
+    await store.stage(put(1));
+    await store.flush();
+    await store.flush();
+    expect((await CatalogStore.open(optionsFor(cloneDevice(device), l))).state).toEqual(applied(emptyState(), put(1)));
+    await store.stage(put(2));
+    await store.checkpoint();
+    expect(store.hasStaged).toBe(false);
+    await store.append(put(3));
+    const opened = await CatalogStore.open(optionsFor(device, l));
+    expect(opened.state).toEqual(applied(emptyState(), put(1), put(2), put(3)));
+  });
+});

@@ -133,41 +133,39 @@ export function kernelEffects(ops: readonly PlannedOp[]): KernelEffects {
   return { creates, deletes };
 }
 
-function applyOp(volumes: Record<string, VolumeRecord>, op: PlannedOp): void {
+/** Where ops are applied: the catalog's volumes, or a planner's overlay of them. */
+export interface VolumeTable {
+  get(uuid: string): VolumeRecord | undefined;
+  set(volume: VolumeRecord): void;
+  delete(uuid: string): void;
+}
+
+/** Applies one op to `table`. Links to deleted volumes are left for the caller to clear. */
+export function applyOp(table: VolumeTable, op: PlannedOp): void {
   switch (op.kind) {
     case 'create':
-      volumes[op.volume.uuid] = op.volume;
+      table.set(op.volume);
       return;
     case 'snapshot': {
-      volumes[op.volume.uuid] = op.volume;
-      const parent = op.volume.revisionOf === null ? undefined : volumes[op.volume.revisionOf];
-      if (parent) volumes[parent.uuid] = { ...parent, revisionsMade: parent.revisionsMade + 1 };
+      table.set(op.volume);
+      const parent = op.volume.revisionOf === null ? undefined : table.get(op.volume.revisionOf);
+      if (parent) table.set({ ...parent, revisionsMade: parent.revisionsMade + 1 });
       return;
     }
     case 'delete':
-    case 'forget': {
-      delete volumes[op.uuid];
-      for (const v of Object.values(volumes)) {
-        if (v.originUuid === op.uuid || v.revisionOf === op.uuid) {
-          volumes[v.uuid] = {
-            ...v,
-            originUuid: v.originUuid === op.uuid ? null : v.originUuid,
-            revisionOf: v.revisionOf === op.uuid ? null : v.revisionOf,
-          };
-        }
-      }
+    case 'forget':
+      table.delete(op.uuid);
       return;
-    }
     case 'rename':
     case 'grow':
     case 'revert':
     case 'pin': {
-      const v = volumes[op.uuid];
+      const v = table.get(op.uuid);
       if (!v) return;
-      if (op.kind === 'rename') volumes[op.uuid] = { ...v, name: op.name };
-      else if (op.kind === 'grow') volumes[op.uuid] = { ...v, sizeBytes: op.sizeBytes };
-      else if (op.kind === 'pin') volumes[op.uuid] = { ...v, pinned: op.pinned };
-      else volumes[op.uuid] = { ...v, thinId: op.newThinId, sizeBytes: op.sizeBytes, externalOrigin: op.externalOrigin };
+      if (op.kind === 'rename') table.set({ ...v, name: op.name });
+      else if (op.kind === 'grow') table.set({ ...v, sizeBytes: op.sizeBytes });
+      else if (op.kind === 'pin') table.set({ ...v, pinned: op.pinned });
+      else table.set({ ...v, thinId: op.newThinId, sizeBytes: op.sizeBytes, externalOrigin: op.externalOrigin });
       return;
     }
     case 'purge':
@@ -175,9 +173,71 @@ function applyOp(volumes: Record<string, VolumeRecord>, op: PlannedOp): void {
   }
 }
 
-/** Applies `ops` to a volume table in place, in order. */
-export function applyOps(volumes: Record<string, VolumeRecord>, ops: readonly PlannedOp[]): void {
-  for (const op of ops) applyOp(volumes, op);
+const INDEX = Symbol('catalog index');
+
+/** Lookups the engine needs on every call, kept beside the state (never serialised). */
+export interface CatalogIndex {
+  /** Volume name -> uuid. */
+  readonly byName: Map<string, string>;
+  /** Thin ids of committed volumes. */
+  readonly thinIds: Set<number>;
+}
+
+type Indexed = CatalogState & { [INDEX]?: CatalogIndex };
+
+/** The index of `state`, built on first use and kept up to date by reduceCatalog. */
+export function catalogIndex(state: CatalogState): CatalogIndex {
+  const s = state as Indexed;
+  if (s[INDEX] === undefined) {
+    const index: CatalogIndex = { byName: new Map(), thinIds: new Set() };
+    for (const v of Object.values(state.volumes)) {
+      index.byName.set(v.name, v.uuid);
+      index.thinIds.add(v.thinId);
+    }
+    Object.defineProperty(s, INDEX, { value: index, enumerable: false });
+  }
+  return s[INDEX]!;
+}
+
+/** A VolumeTable over the catalog's volumes that keeps the index in step. */
+function indexedTable(state: CatalogState): VolumeTable {
+  const index = catalogIndex(state);
+  const volumes = state.volumes;
+  const forget = (old: VolumeRecord): void => {
+    if (index.byName.get(old.name) === old.uuid) index.byName.delete(old.name);
+    index.thinIds.delete(old.thinId);
+  };
+  return {
+    get: (uuid) => volumes[uuid],
+    set: (v) => {
+      const old = volumes[v.uuid];
+      if (old) forget(old);
+      volumes[v.uuid] = v;
+      index.byName.set(v.name, v.uuid);
+      index.thinIds.add(v.thinId);
+    },
+    delete: (uuid) => {
+      const old = volumes[uuid];
+      if (!old) return;
+      forget(old);
+      delete volumes[uuid];
+    },
+  };
+}
+
+/** Applies `ops` to the state's volumes in order, then clears links to volumes they deleted. */
+export function applyOps(state: CatalogState, ops: readonly PlannedOp[]): void {
+  const table = indexedTable(state);
+  for (const op of ops) applyOp(table, op);
+  const gone = new Set(ops.flatMap((op) => (op.kind === 'delete' || op.kind === 'forget' ? [op.uuid] : [])));
+  if (gone.size === 0) return;
+  for (const v of Object.values(state.volumes)) {
+    const origin = v.originUuid !== null && gone.has(v.originUuid);
+    const revision = v.revisionOf !== null && gone.has(v.revisionOf);
+    if (origin || revision) {
+      table.set({ ...v, originUuid: origin ? null : v.originUuid, revisionOf: revision ? null : v.revisionOf });
+    }
+  }
 }
 
 /**
@@ -191,7 +251,7 @@ export function reduceCatalog(state: CatalogState, record: CatalogRecord): Catal
       return state;
     case 'commit':
       if (state.pending?.tx !== record.tx) return state;
-      applyOps(state.volumes, state.pending.ops);
+      applyOps(state, state.pending.ops);
       state.committedTx = record.tx;
       state.pending = null;
       return state;
@@ -202,9 +262,10 @@ export function reduceCatalog(state: CatalogState, record: CatalogRecord): Catal
 }
 
 /** Thin ids that committed volumes or the pending intent use. */
-export function thinIdsInUse(state: CatalogState): Set<number> {
-  const ids = new Set<number>();
-  for (const v of Object.values(state.volumes)) ids.add(v.thinId);
-  if (state.pending) for (const [id] of kernelEffects(state.pending.ops).creates) ids.add(id);
+export function thinIdsInUse(state: CatalogState): ReadonlySet<number> {
+  const committed = catalogIndex(state).thinIds;
+  if (state.pending === null) return committed;
+  const ids = new Set(committed);
+  for (const [id] of kernelEffects(state.pending.ops).creates) ids.add(id);
   return ids;
 }

@@ -8,13 +8,13 @@
  */
 import { MAX_THIN_ID } from '@thinfleet/devmapper';
 import { MAX_KEEP_REVISIONS, type BatchItem } from './batch-item.js';
-import { applyOps, thinIdsInUse, type CatalogState, type PlannedOp, type VolumeRecord } from './catalog-state.js';
+import { applyOp, catalogIndex, thinIdsInUse, type CatalogIndex, type CatalogState, type PlannedOp, type VolumeRecord, type VolumeTable } from './catalog-state.js';
 import { EngineError } from './engine-error.js';
 import { checkVolumeName } from './names.js';
 
-/** What the kernel says about a volume's device, resolved before planning. */
+/** A volume's active device-mapper device, as listed before planning. */
 export interface ActiveDevice {
-  readonly openCount: number;
+  readonly name: string;
 }
 
 export interface PlanContext {
@@ -34,8 +34,11 @@ export interface BatchPlan {
   readonly itemVolumes: ReadonlyArray<{ readonly item: string; readonly uuid: string }>;
   /** Active volumes that snapshots are taken of: suspended for the create_snap window. */
   readonly suspend: string[];
-  /** Active, unopened volumes being deleted: deactivated before the delete messages. */
-  readonly deactivate: string[];
+  /**
+   * Active volumes being deleted, with the item that deletes them: checked not to be open
+   * before anything is touched, then deactivated before the delete messages.
+   */
+  readonly deactivate: Array<{ readonly uuid: string; readonly item: string }>;
   /** Volumes to activate once committed. */
   readonly activate: string[];
   /** Active volumes whose table must be reloaded once committed (grown). */
@@ -58,55 +61,81 @@ export function checkSize(sizeBytes: unknown, state: CatalogState, item: string)
   return rounded;
 }
 
-class Working {
-  readonly volumes: Record<string, VolumeRecord>;
-  private readonly byName = new Map<string, string>();
-  private readonly inUse: Set<number>;
+/**
+ * The volumes as the items so far leave them: an overlay of changes over the committed state,
+ * so planning costs what the batch touches, not what the pool holds.
+ */
+class Working implements VolumeTable {
+  /** Changed volumes by uuid; null for deleted. */
+  private readonly changed = new Map<string, VolumeRecord | null>();
+  /** Changed names: name -> uuid, or null for a name freed by this batch. */
+  private readonly names = new Map<string, string | null>();
+  private readonly index: CatalogIndex;
+  private readonly pendingIds: ReadonlySet<number>;
+  private readonly allocated = new Set<number>();
   private nextCandidate = 0;
 
   constructor(readonly state: CatalogState) {
-    this.volumes = { ...state.volumes };
-    for (const v of Object.values(this.volumes)) this.byName.set(v.name, v.uuid);
-    this.inUse = thinIdsInUse(state);
+    this.index = catalogIndex(state);
+    this.pendingIds = thinIdsInUse(state);
+  }
+
+  get(uuid: string): VolumeRecord | undefined {
+    const v = this.changed.get(uuid);
+    return v === undefined ? this.state.volumes[uuid] : (v ?? undefined);
+  }
+
+  set(volume: VolumeRecord): void {
+    const old = this.get(volume.uuid);
+    if (old && old.name !== volume.name) this.names.set(old.name, null);
+    this.names.set(volume.name, volume.uuid);
+    this.changed.set(volume.uuid, volume);
+  }
+
+  delete(uuid: string): void {
+    const old = this.get(uuid);
+    if (old) this.names.set(old.name, null);
+    this.changed.set(uuid, null);
+  }
+
+  /** Every volume as of now (costs the whole pool: only for revision rotation). */
+  all(): VolumeRecord[] {
+    const out: VolumeRecord[] = [];
+    for (const v of Object.values(this.state.volumes)) if (!this.changed.has(v.uuid)) out.push(v);
+    for (const v of this.changed.values()) if (v !== null) out.push(v);
+    return out;
+  }
+
+  private uuidOfName(name: string): string | undefined {
+    const changed = this.names.get(name);
+    return changed === undefined ? this.index.byName.get(name) : (changed ?? undefined);
   }
 
   find(name: unknown, item: string): VolumeRecord {
-    const uuid = typeof name === 'string' ? this.byName.get(name) : undefined;
-    const v = uuid === undefined ? undefined : this.volumes[uuid];
+    const uuid = typeof name === 'string' ? this.uuidOfName(name) : undefined;
+    const v = uuid === undefined ? undefined : this.get(uuid);
     if (!v) throw new EngineError('NO_SUCH_VOLUME', `no volume "${String(name)}" in pool ${this.state.pool.name}`, { item });
     return v;
   }
 
   freshName(name: unknown, item: string): string {
     const checked = checkVolumeName(this.state.pool.name, name, item);
-    if (this.byName.has(checked)) throw new EngineError('NAME_EXISTS', `volume "${checked}" already exists in pool ${this.state.pool.name}`, { item });
+    if (this.uuidOfName(checked) !== undefined) throw new EngineError('NAME_EXISTS', `volume "${checked}" already exists in pool ${this.state.pool.name}`, { item });
     return checked;
   }
 
-  /** The lowest thin id that no committed volume and no earlier item uses (freed ids wait for the commit). */
+  /** The lowest thin id no committed volume and no earlier item uses (freed ids wait for the commit). */
   allocateThinId(item: string): number {
     let id = this.nextCandidate;
-    while (this.inUse.has(id)) id++;
+    while (this.pendingIds.has(id) || this.allocated.has(id)) id++;
     if (id > MAX_THIN_ID) throw new EngineError('NO_FREE_THIN_ID', `all ${MAX_THIN_ID + 1} thin ids of the pool are in use`, { item });
-    this.inUse.add(id);
+    this.allocated.add(id);
     this.nextCandidate = id + 1;
     return id;
   }
 
   apply(ops: readonly PlannedOp[]): void {
-    for (const op of ops) {
-      if (op.kind === 'rename') {
-        const old = this.volumes[op.uuid];
-        if (old) this.byName.delete(old.name);
-        this.byName.set(op.name, op.uuid);
-      } else if (op.kind === 'delete' || op.kind === 'forget') {
-        const old = this.volumes[op.uuid];
-        if (old) this.byName.delete(old.name);
-      } else if (op.kind === 'create' || op.kind === 'snapshot') {
-        this.byName.set(op.volume.name, op.volume.uuid);
-      }
-    }
-    applyOps(this.volumes, ops);
+    for (const op of ops) applyOp(this, op);
   }
 
   isDescendant(candidate: VolumeRecord, ancestorUuid: string): boolean {
@@ -115,7 +144,7 @@ class Working {
     while (at?.originUuid != null && !seen.has(at.uuid)) {
       seen.add(at.uuid);
       if (at.originUuid === ancestorUuid) return true;
-      at = this.volumes[at.originUuid];
+      at = this.get(at.originUuid);
     }
     return false;
   }
@@ -146,9 +175,7 @@ export function planBatch(items: readonly BatchItem[], ctx: PlanContext): BatchP
     if (isActive(v.uuid)) throw new EngineError('VOLUME_ACTIVE', `volume "${v.name}" is active; deactivate it to ${why}`, { item });
   };
   const deleteOp = (v: VolumeRecord, item: string): PlannedOp => {
-    const dev = isActive(v.uuid);
-    if (dev && dev.openCount > 0) throw new EngineError('VOLUME_BUSY', `volume "${v.name}" is open (${dev.openCount} opener(s)); close it before deleting`, { item });
-    if (dev) plan.deactivate.push(v.uuid);
+    if (isActive(v.uuid)) plan.deactivate.push({ uuid: v.uuid, item });
     return { kind: 'delete', uuid: v.uuid, thinId: v.thinId };
   };
   const snapshotOf = (origin: VolumeRecord, fields: Partial<VolumeRecord> & { name: string }, item: string): PlannedOp => {
@@ -205,7 +232,8 @@ export function planBatch(items: readonly BatchItem[], ctx: PlanContext): BatchP
         const revision = origin.revisionsMade + 1;
         const snap = snapshotOf(origin, { name: w.freshName(`${origin.name}.rev${revision}`, item), revisionOf: origin.uuid, revision }, item);
         ops.push(snap);
-        const unpinned = Object.values(w.volumes)
+        const unpinned = w
+          .all()
           .filter((v) => v.revisionOf === origin.uuid && !v.pinned)
           .sort((a, b) => (b.revision ?? 0) - (a.revision ?? 0));
         // The new revision counts as one of the `keep`.
@@ -276,7 +304,7 @@ export function planBatch(items: readonly BatchItem[], ctx: PlanContext): BatchP
   const keep = (list: string[]): string[] => list.filter((uuid) => !deleted.has(uuid));
   return {
     ...plan,
-    suspend: keep(plan.suspend).filter((uuid) => !plan.deactivate.includes(uuid)),
+    suspend: keep(plan.suspend).filter((uuid) => !plan.deactivate.some((d) => d.uuid === uuid)),
     activate: keep(plan.activate),
     reload: keep(plan.reload),
   };

@@ -5,7 +5,7 @@
 import type { CatalogStore } from '@thinfleet/catalog';
 import { SECTOR_BYTES, ThinPoolControl, thinId, type BlockClient, type DmClient, type DmTableEntry } from '@thinfleet/devmapper';
 import type { Logger } from 'pino';
-import type { CatalogRecord, CatalogState, VolumeRecord } from './catalog-state.js';
+import { catalogIndex, type CatalogRecord, type CatalogState, type VolumeRecord } from './catalog-state.js';
 import { poolDeviceNames, volumeDeviceName, volumeDeviceUuid } from './names.js';
 
 export type PoolCatalog = CatalogStore<CatalogState, CatalogRecord>;
@@ -62,6 +62,7 @@ export function volumeByUuid(core: PoolCore, uuid: string): VolumeRecord | undef
 
 /** The committed volume with this name, if any. */
 export function volumeByName(core: PoolCore, name: string): VolumeRecord | undefined {
-  for (const v of Object.values(core.catalog.state.volumes)) if (v.name === name) return v;
-  return undefined;
+  const state = core.catalog.state;
+  const uuid = catalogIndex(state).byName.get(name);
+  return uuid === undefined ? undefined : state.volumes[uuid];
 }

@@ -14,17 +14,16 @@
 import {
   readLivePoolMetadata,
   thinId,
-  type DmDeviceInfo,
   type ThinDeviceUsage,
   type ThinMetadataSummary,
 } from '@thinfleet/devmapper';
 import type { BatchItem } from './batch-item.js';
-import { kernelEffects, type PlannedOp, type VolumeRecord } from './catalog-state.js';
+import { catalogIndex, kernelEffects, type PlannedOp, type VolumeRecord } from './catalog-state.js';
 import { ensureDevice, infoOrNull, removeDevice } from './device-tables.js';
 import { EngineError, isEngineError } from './engine-error.js';
 import { Mutex } from './mutex.js';
 import { poolDevicePrefix } from './names.js';
-import { planBatch, type BatchPlan } from './plan.js';
+import { planBatch, type ActiveDevice, type BatchPlan } from './plan.js';
 import { volumeByName, volumeDevice, volumeTable, volumeUuid, type PoolCore } from './pool-core.js';
 import { removePoolDevices } from './pool-devices.js';
 import { deleteThinIfPresent, recoverPending, type RecoveryReport } from './recovery.js';
@@ -143,39 +142,61 @@ export class Pool {
     await this.core.control.releaseMetadataSnap();
   }
 
-  /** Active volume devices of this pool, by volume uuid. */
-  private async activeDevices(): Promise<Map<string, DmDeviceInfo>> {
+  /**
+   * Active volume devices of this pool, by volume uuid: one DM_LIST_DEVICES, names mapped back
+   * to volumes through the catalog's name index. A device whose name no volume has is left out.
+   */
+  private async activeDevices(): Promise<Map<string, ActiveDevice>> {
     const prefix = poolDevicePrefix(this.name);
     const own = new Set(Object.values(this.core.names));
-    const uuidPrefix = `TF-${this.uuid}-`;
-    const out = new Map<string, DmDeviceInfo>();
+    const index = catalogIndex(this.core.catalog.state);
+    const out = new Map<string, ActiveDevice>();
     for (const d of await this.core.dm.list()) {
       if (!d.name.startsWith(prefix) || own.has(d.name)) continue;
-      const info = await infoOrNull(this.core.dm, d.name);
-      if (info?.uuid.startsWith(uuidPrefix)) out.set(info.uuid.slice(uuidPrefix.length), info);
+      const uuid = index.byName.get(d.name.slice(prefix.length).replaceAll('--', '-'));
+      if (uuid !== undefined) out.set(uuid, { name: d.name });
     }
     return out;
   }
 
-  /** Reloads active volumes whose table lags the catalog (a grow a crash cut short). */
-  private async adoptActiveVolumes(): Promise<void> {
-    for (const [uuid, info] of await this.activeDevices()) {
+  /** Pool devices that belong to no volume of the catalog (a crash or another tool left them). */
+  private async strayDevices(): Promise<string[]> {
+    const prefix = poolDevicePrefix(this.name);
+    const own = new Set(Object.values(this.core.names));
+    const known = new Set([...(await this.activeDevices()).values()].map((d) => d.name));
+    return (await this.core.dm.list()).map((d) => d.name).filter((n) => n.startsWith(prefix) && !own.has(n) && !known.has(n));
+  }
+
+  /** Refuses, naming the item, when a volume about to be deactivated is open. Changes nothing. */
+  private async requireNotOpen(volumes: ReadonlyArray<{ readonly uuid: string; readonly item: string }>): Promise<void> {
+    for (const { uuid, item } of volumes) {
       const v = this.core.catalog.state.volumes[uuid];
-      if (v === undefined || info.name !== volumeDevice(this.core, v)) {
-        this.core.logger.warn({ pool: this.name, device: info.name }, 'active device belongs to no volume of the catalog; left alone');
-        continue;
+      if (!v) continue;
+      const info = await infoOrNull(this.core.dm, volumeDevice(this.core, v));
+      if (info !== null && info.openCount > 0) {
+        throw new EngineError('VOLUME_BUSY', `volume "${v.name}" is open (${info.openCount} opener(s)); close it before deleting`, { item });
       }
-      await ensureDevice(this.core.dm, this.core.block, info.name, volumeUuid(this.core, v), volumeTable(this.core, v), { reloadIfDifferent: true });
     }
   }
 
-  /** Refuses changes on a pool the kernel will not write. */
-  private async requireWritable(): Promise<void> {
-    const status = await this.core.control.status({ noFlush: true }).catch((err: unknown) => {
-      throw new EngineError('POOL_NOT_WRITABLE', `pool ${this.name} has failed`, { cause: err });
-    });
-    if (status.needsCheck) throw new EngineError('POOL_NOT_WRITABLE', `pool ${this.name} needs_check: run thin_check/thin_repair offline`);
-    if (status.mode !== 'rw') throw new EngineError('POOL_NOT_WRITABLE', `pool ${this.name} is ${status.mode}`);
+  /** Adopts active volume devices (node, table, suspension) and reports strays. */
+  private async adoptActiveVolumes(): Promise<void> {
+    for (const [uuid, dev] of await this.activeDevices()) {
+      const v = this.core.catalog.state.volumes[uuid]!;
+      await ensureDevice(this.core.dm, this.core.block, dev.name, volumeUuid(this.core, v), volumeTable(this.core, v), { reloadIfDifferent: true });
+    }
+    for (const name of await this.strayDevices()) {
+      this.core.logger.warn({ pool: this.name, device: name }, 'active device belongs to no volume of the catalog; left alone');
+    }
+  }
+
+  /** Why the pool cannot take changes, or null when it can (or its status cannot be read). */
+  private async notWritable(): Promise<string | null> {
+    const status = await this.core.control.status({ noFlush: true }).catch(() => null);
+    if (status === null) return 'has failed';
+    if (status.needsCheck) return 'needs_check: run thin_check/thin_repair offline';
+    if (status.mode !== 'rw') return `is ${status.mode}`;
+    return null;
   }
 
   private async externalOriginSizes(items: readonly BatchItem[]): Promise<Map<string, number>> {
@@ -207,20 +228,24 @@ export class Pool {
         activeDevice: (uuid) => active.get(uuid),
         externalOriginSizes: await this.externalOriginSizes(items),
       });
-      const known: Record<string, VolumeRecord> = { ...state.volumes };
-      for (const op of plan.ops) if (op.kind === 'create' || op.kind === 'snapshot') known[op.volume.uuid] = op.volume;
-      if (plan.ops.length > 0) {
-        await this.requireWritable();
-        await this.execute(plan);
+      const touched = new Map<string, VolumeRecord>();
+      for (const { uuid } of plan.itemVolumes) {
+        const v = state.volumes[uuid];
+        if (v) touched.set(uuid, v);
       }
-      const deferredErrors = await this.afterCommit(plan);
+      for (const op of plan.ops) if (op.kind === 'create' || op.kind === 'snapshot') touched.set(op.volume.uuid, op.volume);
+      if (plan.ops.length > 0) {
+        await this.requireNotOpen(plan.deactivate);
+        await this.execute(plan);
+        for (const { uuid } of plan.deactivate) active.delete(uuid);
+      }
+      const deferredErrors = await this.afterCommit(plan, active);
       const after = this.core.catalog.state;
-      const activeAfter = await this.activeDevices();
       return {
         tx: after.committedTx,
         items: plan.itemVolumes.map(({ item, uuid }) => {
-          const v = after.volumes[uuid] ?? known[uuid];
-          return { item, volume: v === undefined ? null : this.info(v, activeAfter, null) };
+          const v = after.volumes[uuid] ?? touched.get(uuid);
+          return { item, volume: v === undefined ? null : this.info(v, active, null) };
         }),
         deferredErrors,
       };
@@ -236,7 +261,7 @@ export class Pool {
     const volumeName = (uuid: string): string => volumeDevice(core, state.volumes[uuid]!);
     const { creates, deletes } = kernelEffects(plan.ops);
     const suspendNames = plan.suspend.map(volumeName);
-    const deactivateNames = plan.deactivate.map(volumeName);
+    const deactivateNames = plan.deactivate.map((d) => volumeName(d.uuid));
 
     await core.catalog.append({ t: 'intent', intent: { tx, ops: plan.ops } });
     const sent: number[] = [];
@@ -259,19 +284,22 @@ export class Pool {
     } catch (err) {
       throw await this.failTransaction(tx, sent, deletesBegun, err);
     }
-    try {
-      await core.catalog.append({ t: 'commit', tx });
-    } catch (err) {
-      this.needsRecovery = true;
-      throw new EngineError('KERNEL_FAILED', `pool ${this.name}: the kernel committed transaction ${tx} but the catalog could not record it; it is recorded before the next change`, { cause: err });
-    }
+    // Step 4 as a group commit: the record is applied now and written with the next intent (or
+    // at deactivation). A crash before that write finds the intent pending with the kernel at
+    // tx, and recovery rolls it forward: the same state.
+    await core.catalog.stage({ t: 'commit', tx });
     core.logger.info({ pool: this.name, tx, ops: plan.ops.length, creates: creates.length, deletes: deletes.length }, 'transaction committed');
   }
 
   /** Undoes what a failed transaction sent, when it can, and builds the error to throw. */
   private async failTransaction(tx: string, sent: readonly number[], deletesBegun: boolean, err: unknown): Promise<EngineError> {
+    const why = isEngineError(err) ? null : await this.notWritable();
     const wrap = (message: string, cause: unknown): EngineError =>
-      isEngineError(cause) ? new EngineError(cause.code, `${cause.message}; ${message}`, { cause }) : new EngineError('KERNEL_FAILED', `${String((cause as Error)?.message ?? cause)}; ${message}`, { cause });
+      isEngineError(cause)
+        ? new EngineError(cause.code, `${cause.message}; ${message}`, { cause })
+        : why !== null
+          ? new EngineError('POOL_NOT_WRITABLE', `pool ${this.name} ${why}; ${message}`, { cause })
+          : new EngineError('KERNEL_FAILED', `${String((cause as Error)?.message ?? cause)}; ${message}`, { cause });
     if (deletesBegun) {
       this.needsRecovery = true;
       return wrap('the transaction is completed or rolled back before the pool\'s next change', err);
@@ -289,13 +317,16 @@ export class Pool {
     return wrap('the batch was rolled back', err);
   }
 
-  private async afterCommit(plan: BatchPlan): Promise<Array<{ volume: string; error: Error }>> {
+  /** Reloads grown volumes and activates the asked-for ones; records them in `active`. */
+  private async afterCommit(plan: BatchPlan, active: Map<string, ActiveDevice>): Promise<Array<{ volume: string; error: Error }>> {
     const errors: Array<{ volume: string; error: Error }> = [];
     for (const uuid of [...plan.reload, ...plan.activate]) {
       const v = this.core.catalog.state.volumes[uuid];
       if (!v) continue;
       try {
-        await ensureDevice(this.core.dm, this.core.block, volumeDevice(this.core, v), volumeUuid(this.core, v), volumeTable(this.core, v), { reloadIfDifferent: true });
+        const name = volumeDevice(this.core, v);
+        await ensureDevice(this.core.dm, this.core.block, name, volumeUuid(this.core, v), volumeTable(this.core, v), { reloadIfDifferent: true });
+        active.set(uuid, { name });
       } catch (error) {
         errors.push({ volume: v.name, error: error as Error });
       }
@@ -303,7 +334,7 @@ export class Pool {
     return errors;
   }
 
-  private info(v: VolumeRecord, active: Map<string, DmDeviceInfo>, usage: ThinMetadataSummary | null): VolumeInfo {
+  private info(v: VolumeRecord, active: ReadonlyMap<string, ActiveDevice>, usage: ThinMetadataSummary | null): VolumeInfo {
     const dev = active.get(v.uuid);
     const path = dev === undefined ? null : this.core.dm.devicePath(dev.name);
     const u: ThinDeviceUsage | undefined | null = usage === null ? null : usage.devices.get(v.thinId);
@@ -503,8 +534,8 @@ export class Pool {
       ];
       if (ops.length === 0) return report;
       const active = await this.activeDevices();
-      const deactivate = report.missingInKernel.filter((m) => active.has(m.uuid)).map((m) => m.uuid);
-      await this.requireWritable();
+      const deactivate = report.missingInKernel.filter((m) => active.has(m.uuid)).map((m) => ({ uuid: m.uuid, item: m.name }));
+      await this.requireNotOpen(deactivate);
       await this.execute({ ops, itemVolumes: [], suspend: [], deactivate, activate: [], reload: [] });
       this.core.logger.warn({ pool: this.name, purged: report.unknownToCatalog.length, forgotten: report.missingInKernel.length }, 'repaired pool');
       return report;
@@ -518,12 +549,20 @@ export class Pool {
   async deactivate(): Promise<void> {
     await this.mutex.run(async () => {
       if (this.closed) return;
-      const active = await this.activeDevices();
-      const open = [...active.values()].filter((d) => d.openCount > 0);
+      const prefix = poolDevicePrefix(this.name);
+      const own = new Set(Object.values(this.core.names));
+      const infos = [];
+      for (const d of await this.core.dm.list()) {
+        if (!d.name.startsWith(prefix) || own.has(d.name)) continue;
+        const info = await infoOrNull(this.core.dm, d.name);
+        if (info) infos.push(info);
+      }
+      const open = infos.filter((d) => d.openCount > 0);
       if (open.length > 0) {
         throw new EngineError('VOLUME_BUSY', `pool ${this.name}: ${open.length} volume(s) are open: ${open.map((d) => d.name).join(', ')}`);
       }
-      for (const d of active.values()) await removeDevice(this.core.dm, d.name, `volume device ${d.name}`);
+      await this.core.catalog.flush();
+      for (const d of infos) await removeDevice(this.core.dm, d.name, `volume device ${d.name}`);
       await removePoolDevices(this.core.dm, this.name);
       this.closed = true;
       this.core.logger.info({ pool: this.name }, 'pool deactivated');

@@ -25,7 +25,7 @@ function plan(s: CatalogState, items: BatchItem[], active: Record<string, number
     state: s,
     nowMs: 1000,
     newUuid: () => `u${++n}`,
-    activeDevice: (uuid) => (uuid in active ? { openCount: active[uuid]! } : undefined),
+    activeDevice: (uuid) => (uuid in active ? { name: `dev-${active[uuid]}` } : undefined),
     externalOriginSizes: new Map([['/dev/base', 10 * MiB + 512]]),
   });
 }
@@ -66,9 +66,8 @@ describe('planBatch', () => {
     );
     expect(p.suspend).toEqual([a]);
     expect(p.reload).toEqual([a]);
-    expect(p.deactivate).toEqual([b]);
+    expect(p.deactivate).toEqual([{ uuid: b, item: 'd' }]);
     expect(p.activate).toHaveLength(1);
-    expect(() => plan(s, [{ item: 'd', op: 'delete', volume: 'b' }], { [b]: 2 })).toThrow(/open/);
     expect(() => plan(s, [{ item: 'r', op: 'rename', volume: 'b', newName: 'c' }], { [b]: 0 })).toThrow(/active/);
   });
 
