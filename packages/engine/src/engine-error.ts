@@ -70,14 +70,17 @@ export class EngineError extends Error {
   readonly errno: number;
   /** The caller-chosen name of the batch item this error is about, if any. */
   readonly item: string | undefined;
+  /** When undoing a failed step failed as well: that second error (`cause` is the first). */
+  readonly rollbackError: unknown;
 
-  constructor(code: EngineErrorCode, message: string, options: { cause?: unknown; item?: string } = {}) {
+  constructor(code: EngineErrorCode, message: string, options: { cause?: unknown; item?: string; rollbackError?: unknown } = {}) {
     super(options.item === undefined ? message : `item "${options.item}": ${message}`, { cause: options.cause });
     this.name = 'EngineError';
     this.code = code;
     this.errnoCode = ERRNO_OF[code];
     this.errno = (constants.errno as Record<string, number>)[this.errnoCode] ?? 0;
     this.item = options.item;
+    this.rollbackError = options.rollbackError;
   }
 }
 

@@ -143,28 +143,28 @@ export class Pool {
   }
 
   /**
-   * Active volume devices of this pool, by volume uuid: one DM_LIST_DEVICES, names mapped back
-   * to volumes through the catalog's name index. A device whose name no volume has is left out.
+   * This pool's volume devices from one DM_LIST_DEVICES: `active` by volume uuid (names mapped
+   * back to volumes through the catalog's name index), and `strays`, devices with the pool's
+   * prefix whose name no volume has.
    */
-  private async activeDevices(): Promise<Map<string, ActiveDevice>> {
+  private async listVolumeDevices(): Promise<{ active: Map<string, ActiveDevice>; strays: string[] }> {
     const prefix = poolDevicePrefix(this.name);
     const own = new Set(Object.values(this.core.names));
     const index = catalogIndex(this.core.catalog.state);
-    const out = new Map<string, ActiveDevice>();
+    const active = new Map<string, ActiveDevice>();
+    const strays: string[] = [];
     for (const d of await this.core.dm.list()) {
       if (!d.name.startsWith(prefix) || own.has(d.name)) continue;
       const uuid = index.byName.get(d.name.slice(prefix.length).replaceAll('--', '-'));
-      if (uuid !== undefined) out.set(uuid, { name: d.name });
+      if (uuid === undefined) strays.push(d.name);
+      else active.set(uuid, { name: d.name });
     }
-    return out;
+    return { active, strays };
   }
 
-  /** Pool devices that belong to no volume of the catalog (a crash or another tool left them). */
-  private async strayDevices(): Promise<string[]> {
-    const prefix = poolDevicePrefix(this.name);
-    const own = new Set(Object.values(this.core.names));
-    const known = new Set([...(await this.activeDevices()).values()].map((d) => d.name));
-    return (await this.core.dm.list()).map((d) => d.name).filter((n) => n.startsWith(prefix) && !own.has(n) && !known.has(n));
+  /** Active volume devices of this pool, by volume uuid. */
+  private async activeDevices(): Promise<Map<string, ActiveDevice>> {
+    return (await this.listVolumeDevices()).active;
   }
 
   /** Refuses, naming the item, when a volume about to be deactivated is open. Changes nothing. */
@@ -181,11 +181,12 @@ export class Pool {
 
   /** Adopts active volume devices (node, table, suspension) and reports strays. */
   private async adoptActiveVolumes(): Promise<void> {
-    for (const [uuid, dev] of await this.activeDevices()) {
+    const { active, strays } = await this.listVolumeDevices();
+    for (const [uuid, dev] of active) {
       const v = this.core.catalog.state.volumes[uuid]!;
       await ensureDevice(this.core.dm, this.core.block, dev.name, volumeUuid(this.core, v), volumeTable(this.core, v), { reloadIfDifferent: true });
     }
-    for (const name of await this.strayDevices()) {
+    for (const name of strays) {
       this.core.logger.warn({ pool: this.name, device: name }, 'active device belongs to no volume of the catalog; left alone');
     }
   }
@@ -287,19 +288,24 @@ export class Pool {
     // Step 4 as a group commit: the record is applied now and written with the next intent (or
     // at deactivation). A crash before that write finds the intent pending with the kernel at
     // tx, and recovery rolls it forward: the same state.
-    await core.catalog.stage({ t: 'commit', tx });
+    try {
+      await core.catalog.stage({ t: 'commit', tx });
+    } catch (err) {
+      this.needsRecovery = true;
+      throw new EngineError('KERNEL_FAILED', `pool ${this.name}: the kernel committed transaction ${tx} but the catalog is unusable; reactivate the pool to recover`, { cause: err });
+    }
     core.logger.info({ pool: this.name, tx, ops: plan.ops.length, creates: creates.length, deletes: deletes.length }, 'transaction committed');
   }
 
   /** Undoes what a failed transaction sent, when it can, and builds the error to throw. */
   private async failTransaction(tx: string, sent: readonly number[], deletesBegun: boolean, err: unknown): Promise<EngineError> {
     const why = isEngineError(err) ? null : await this.notWritable();
-    const wrap = (message: string, cause: unknown): EngineError =>
+    const wrap = (message: string, cause: unknown, rollbackError?: unknown): EngineError =>
       isEngineError(cause)
-        ? new EngineError(cause.code, `${cause.message}; ${message}`, { cause })
+        ? new EngineError(cause.code, `${cause.message}; ${message}`, { cause, rollbackError })
         : why !== null
-          ? new EngineError('POOL_NOT_WRITABLE', `pool ${this.name} ${why}; ${message}`, { cause })
-          : new EngineError('KERNEL_FAILED', `${String((cause as Error)?.message ?? cause)}; ${message}`, { cause });
+          ? new EngineError('POOL_NOT_WRITABLE', `pool ${this.name} ${why}; ${message}`, { cause, rollbackError })
+          : new EngineError('KERNEL_FAILED', `${String((cause as Error)?.message ?? cause)}; ${message}`, { cause, rollbackError });
     if (deletesBegun) {
       this.needsRecovery = true;
       return wrap('the transaction is completed or rolled back before the pool\'s next change', err);
@@ -309,9 +315,7 @@ export class Pool {
       await this.core.catalog.append({ t: 'abort', tx });
     } catch (rollbackError) {
       this.needsRecovery = true;
-      const e = wrap('rolling back failed too; the pool recovers before its next change', err);
-      (e as EngineError & { rollbackError?: unknown }).rollbackError = rollbackError;
-      return e;
+      return wrap('rolling back failed too; the pool recovers before its next change', err, rollbackError);
     }
     this.core.logger.warn({ pool: this.name, tx, err }, 'transaction rolled back');
     return wrap('the batch was rolled back', err);
