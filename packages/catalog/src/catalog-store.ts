@@ -326,15 +326,7 @@ export class CatalogStore<S, R> {
     return this.#serialized(async () => {
       this.#assertUsable();
       const frame = encodeJournalRecord({ generation: this.#generation, seq: this.#seq + 1, record });
-      const decoded = decodeJournalRecord<R>(frame);
-      if (decoded === null) throw new Error('unreachable: an encoded frame has its magic');
-      try {
-        this.#state = this.#reduce(this.#state, decoded.record);
-      } catch (err) {
-        this.#failure = { error: err };
-        throw err;
-      }
-      this.#seq = decoded.seq;
+      this.#apply(frame);
       this.#staged.push(frame);
     });
   }
@@ -399,13 +391,18 @@ export class CatalogStore<S, R> {
       await this.#checkpoint();
       frame = encodeJournalRecord({ generation: this.#generation, seq: this.#seq + 1, record });
     }
-    // Apply exactly what a reload would decode from the frame.
-    const decoded = decodeJournalRecord<R>(frame);
-    if (decoded === null) throw new Error('unreachable: an encoded frame has its magic');
     // Staged frames precede this one in the same write (after a checkpoint there are none).
     const out = this.#staged.length === 0 ? frame : Buffer.concat([...this.#staged, frame]);
     await this.#write(journalOffset(this.#layout) + this.#tailBytes, out);
     this.#staged = [];
+    this.#tailBytes += out.length;
+    this.#apply(frame);
+  }
+
+  /** Applies the record of `frame` as a reload would decode it, so memory and disk agree. */
+  #apply(frame: Buffer): void {
+    const decoded = decodeJournalRecord<R>(frame);
+    if (decoded === null) throw new Error('unreachable: an encoded frame has its magic');
     try {
       this.#state = this.#reduce(this.#state, decoded.record);
     } catch (err) {
@@ -413,7 +410,6 @@ export class CatalogStore<S, R> {
       throw err;
     }
     this.#seq = decoded.seq;
-    this.#tailBytes += out.length;
   }
 
   async #checkpoint(): Promise<void> {

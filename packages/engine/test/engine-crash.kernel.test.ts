@@ -26,6 +26,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ThinPoolControl } from '@thinfleet/devmapper';
 import { poolDevicePrefix, volumeDeviceName, type Pool } from '@thinfleet/engine';
+import { rng } from '../../../test/support/seeded.mjs';
 import { EngineTestHost, expectSameBytes, pattern, SMALL_CATALOG } from './support/engine-test-host.js';
 
 const MiB = 1024 * 1024;
@@ -53,18 +54,6 @@ type WorkerEvent =
   | { t: 'wrote'; volume: string; seed: number }
   | { t: 'activate' | 'deactivate'; volume: string }
   | { t: 'error'; message: string };
-
-/** mulberry32, the worker's generator too. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -343,7 +332,9 @@ describe('kernel crash test: kill -9 a worker doing random batches', () => {
           }
         } else {
           expect(committed, `${label}: committed tx`).toBe(x.committedTx);
-          expect(outcome, `${label}: no batch was announced, so no intent can be pending`).toBe('clean');
+          // The last batch's commit record is staged (group commit) until the next write, so a
+          // kill between batches may leave its intent pending: recovery rolls it forward.
+          expect(['clean', 'rolled-forward'], `${label}: no batch was announced after tx ${x.committedTx}`).toContain(outcome);
         }
 
         const report = await pool.reconcile();
@@ -419,15 +410,17 @@ describe('kernel crash test: kill -9 a worker doing random batches', () => {
     };
 
     for (let round = 0; round < ROUNDS; round++) await finish(round, await oneRound(round, false));
-    for (let extra = 0; extra < EXTRA_ROUNDS && !reports.some((r) => r.outcome !== 'clean'); extra++) {
+    for (let extra = 0; extra < EXTRA_ROUNDS && !reports.some((r) => r.which !== 'between'); extra++) {
       const round = ROUNDS + extra;
       await finish(round, await oneRound(round, true));
     }
 
-    const midTransaction = reports.filter((r) => r.outcome !== 'clean');
+    // A kill inside an announced batch; recovery may still find a pending intent between batches,
+    // since each commit record is staged until the next write (group commit).
+    const midTransaction = reports.filter((r) => r.which !== 'between');
     console.log(
-      `engine-crash.kernel: ${reports.length} kills: ${midTransaction.length} mid-transaction ` +
-        `(${reports.filter((r) => r.outcome === 'rolled-forward').length} rolled forward, ${reports.filter((r) => r.outcome === 'rolled-back').length} rolled back), ` +
+      `engine-crash.kernel: ${reports.length} kills: ${midTransaction.length} inside a batch ` +
+        `(recoveries: ${reports.filter((r) => r.outcome === 'rolled-forward').length} rolled forward, ${reports.filter((r) => r.outcome === 'rolled-back').length} rolled back), ` +
         `${reports.length - midTransaction.length} between transactions; ` +
         `${reports.filter((r) => r.suspendedBeforeRecovery > 0).length} left devices suspended; ` +
         `${reports.filter((r) => r.torn !== null).length} cut a write short (${reports.filter((r) => r.torn === 'mixed').length} torn); ` +

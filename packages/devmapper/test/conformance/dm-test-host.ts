@@ -202,19 +202,7 @@ export async function expectErrno(promise: Promise<unknown>, code: string): Prom
   }
 }
 
-/** A recognisable pattern: `length` bytes derived from `seed`. */
-export function pattern(seed: number, length: number): Buffer {
-  const out = Buffer.alloc(length);
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < length; i += 4) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out.writeUInt32LE(x, i);
-  }
-  return out;
-}
+export { pattern } from '../../../../test/support/seeded.mjs';
 
 /**
  * Asserts two byte ranges are equal; on a mismatch, says where they first differ (vitest's deep

@@ -40,6 +40,7 @@
  */
 import { Engine } from '@thinfleet/engine';
 import { NativeBlockClient, NativeDmClient } from '@thinfleet/devmapper';
+import { pattern, rng } from '../../../../test/support/seeded.mjs';
 
 const MiB = 1024 * 1024;
 const cfg = JSON.parse(process.argv[2] ?? '{}');
@@ -57,31 +58,6 @@ function fail(message, extra = {}) {
   process.exit(3);
 }
 
-/** The same xorshift pattern the tests use (devmapper/test/conformance/dm-test-host.ts). */
-function pattern(seed, length) {
-  const out = Buffer.alloc(length);
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < length; i += 4) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out.writeUInt32LE(x, i);
-  }
-  return out;
-}
-
-/** mulberry32: a small seeded generator, so a run's choices can be replayed from its seed. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = rng(cfg.seed ?? 1);
 const below = (n) => Math.floor(random() * n);
 const pick = (list) => (list.length === 0 ? undefined : list[below(list.length)]);
