@@ -38,6 +38,7 @@ import { performance } from 'node:perf_hooks';
 import { CatalogStore, readLabel } from '@thinfleet/catalog';
 import { NativeBlockClient, NativeDmClient, openSimHost } from '@thinfleet/devmapper';
 import { Engine, reduceCatalog } from '@thinfleet/engine';
+import { walkArgs, wholeNumber } from '../support/args.mjs';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -47,29 +48,20 @@ const GiB = 1024 * MiB;
 
 function parseArgs(argv) {
   const opts = { simOnly: false, sim: true, lvm: true, single: 30, lvmSeries: 100, batch: 1000, volumes: 10_000, runs: 3, profile: 5, active: 20 };
-  const count = (flag, v, min) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`${flag} needs a whole number >= ${min}, got ${v}`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
-      return argv[++i];
-    };
+  const rest = walkArgs(argv, (a, value) => {
     if (a === '--sim-only') opts.simOnly = true;
     else if (a === '--no-sim') opts.sim = false;
     else if (a === '--no-lvm') opts.lvm = false;
-    else if (a === '--single') opts.single = count(a, value(), 1);
-    else if (a === '--lvm-series') opts.lvmSeries = count(a, value(), 1);
-    else if (a === '--batch') opts.batch = count(a, value(), 1);
-    else if (a === '--volumes') opts.volumes = count(a, value(), 10);
-    else if (a === '--runs') opts.runs = count(a, value(), 1);
-    else if (a === '--profile') opts.profile = count(a, value(), 0);
-    else if (a === '--active') opts.active = count(a, value(), 0);
+    else if (a === '--single') opts.single = wholeNumber(a, value(), 1);
+    else if (a === '--lvm-series') opts.lvmSeries = wholeNumber(a, value(), 1);
+    else if (a === '--batch') opts.batch = wholeNumber(a, value(), 1);
+    else if (a === '--volumes') opts.volumes = wholeNumber(a, value(), 10);
+    else if (a === '--runs') opts.runs = wholeNumber(a, value(), 1);
+    else if (a === '--profile') opts.profile = wholeNumber(a, value(), 0);
+    else if (a === '--active') opts.active = wholeNumber(a, value(), 0);
     else throw new Error(`unknown option ${a}`);
-  }
+  });
+  if (rest.length > 0) throw new Error(`unexpected arguments after --: ${rest.join(' ')}`);
   if (opts.simOnly && !opts.sim) throw new Error('--sim-only and --no-sim exclude each other');
   return opts;
 }

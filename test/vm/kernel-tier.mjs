@@ -24,6 +24,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { walkArgs, wholeNumber } from '../support/args.mjs';
 import { EXIT_MISSING, repoRoot, runInVm, VmSetupError } from './vm.mjs';
 
 const log = (msg) => console.error(`kernel tier: ${msg}`);
@@ -31,28 +32,16 @@ const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
 function parseArgs(argv) {
   const opts = { bench: undefined, memMiB: 4096, smp: 2, timeoutSec: 1800, inGuest: false, runId: undefined, rest: [] };
-  const int = (flag, v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} needs a positive integer, got ${v}`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
-      return argv[++i];
-    };
-    if (a === '--') {
-      opts.rest.push(...argv.slice(i + 1));
-      break;
-    } else if (a === '--bench') opts.bench = value();
-    else if (a === '--mem') opts.memMiB = int(a, value());
-    else if (a === '--smp') opts.smp = int(a, value());
-    else if (a === '--timeout') opts.timeoutSec = int(a, value());
+  const after = walkArgs(argv, (a, value) => {
+    if (a === '--bench') opts.bench = value();
+    else if (a === '--mem') opts.memMiB = wholeNumber(a, value());
+    else if (a === '--smp') opts.smp = wholeNumber(a, value());
+    else if (a === '--timeout') opts.timeoutSec = wholeNumber(a, value());
     else if (a === '--in-guest') opts.inGuest = true;
     else if (a === '--run-id') opts.runId = value();
     else opts.rest.push(a); // vitest's (or the bench's) own arguments
-  }
+  });
+  opts.rest.push(...after);
   if (opts.bench !== undefined && !/^[A-Za-z0-9._-]+$/.test(opts.bench)) {
     throw new Error(`--bench: bad name ${JSON.stringify(opts.bench)}`);
   }

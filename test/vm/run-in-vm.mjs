@@ -12,29 +12,17 @@
  * parameters), THINFLEET_VM_9P_CACHE / THINFLEET_VM_9P_WTCACHE (9p cache modes).
  */
 import { resolve } from 'node:path';
+import { walkArgs, wholeNumber } from '../support/args.mjs';
 import { repoRoot, runInVm, VmSetupError } from './vm.mjs';
 
 const usage = `usage: node test/vm/run-in-vm.mjs [--mem MiB] [--smp N] [--timeout SEC] [--env K=V]... [--work-tree DIR] [--cwd DIR] -- <command> [args...]`;
 
 function parse(argv) {
   const opts = { memMiB: 4096, smp: 2, timeoutSec: 1800, env: {}, workTree: repoRoot, cwd: undefined, command: [] };
-  const positiveInt = (flag, v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} needs a positive integer, got ${v}`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
-      return argv[++i];
-    };
-    if (a === '--') {
-      opts.command = argv.slice(i + 1);
-      break;
-    } else if (a === '--mem') opts.memMiB = positiveInt(a, value());
-    else if (a === '--smp') opts.smp = positiveInt(a, value());
-    else if (a === '--timeout') opts.timeoutSec = positiveInt(a, value());
+  opts.command = walkArgs(argv, (a, value) => {
+    if (a === '--mem') opts.memMiB = wholeNumber(a, value());
+    else if (a === '--smp') opts.smp = wholeNumber(a, value());
+    else if (a === '--timeout') opts.timeoutSec = wholeNumber(a, value());
     else if (a === '--cwd') opts.cwd = resolve(value());
     else if (a === '--work-tree') opts.workTree = resolve(value());
     else if (a === '--env') {
@@ -47,7 +35,7 @@ function parse(argv) {
       console.log(usage);
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
-  }
+  });
   if (opts.command.length === 0) throw new Error('no command given after --');
   return opts;
 }
