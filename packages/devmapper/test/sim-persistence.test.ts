@@ -70,6 +70,44 @@ afterEach(async () => {
 });
 
 describe('SimKernel persistence', () => {
+  it('rebuilds a pool stacked on linear devices after a process restart, bottom-up', async () => {
+    // A pool whose metadata and data devices are dm-linear devices, as the engine stacks them:
+    // the restart must rebuild the linear devices before the pool that reads their sizes.
+    const meta = await file('meta', 4 * MiB);
+    const data = await file('data', 16 * MiB);
+    const a = await sim();
+    const linear = async (name: string, loop: string, sizeBytes: number): Promise<string> => {
+      await a.dm.create(name);
+      await a.dm.load(name, toTargetLines([{ startSector: 0, lengthSectors: sizeBytes / 512, target: { type: 'linear', device: loop, offsetSectors: 0 } }]));
+      await a.dm.resume(name);
+      return a.dm.devicePath(name);
+    };
+    // The pool is created first so that it comes before its linear devices in the kernel's list.
+    await a.dm.create('pool');
+    const tmeta = await linear('tmeta', await a.block.attachLoop(meta), 4 * MiB);
+    const tdata = await linear('tdata', await a.block.attachLoop(data), 16 * MiB);
+    await a.dm.load(
+      'pool',
+      toTargetLines([
+        {
+          startSector: 0,
+          lengthSectors: (16 * MiB) / 512,
+          target: { type: 'thin-pool', metadataDevice: tmeta, dataDevice: tdata, dataBlockSectors: 128, lowWaterMarkBlocks: 0, features: NO_THIN_POOL_FEATURES },
+        },
+      ]),
+    );
+    await a.dm.resume('pool');
+    await new ThinPoolControl(a.dm, 'pool').createThin(thinId(7));
+    a.close();
+    hosts = hosts.filter((h) => h !== a);
+
+    const b = await sim();
+    expect((await b.dm.list()).map((d) => d.name).sort()).toEqual(['pool', 'tdata', 'tmeta']);
+    const status = await new ThinPoolControl(b.dm, 'pool').status();
+    expect(status.totalDataBlocks).toBe((16 * MiB) / (64 * 1024));
+    await activateThin(b, 'vol', 7);
+  });
+
   it('keeps devices, tables, suspension and pool state across a process restart', async () => {
     const meta = await file('meta', 4 * MiB);
     const data = await file('data', 16 * MiB);

@@ -101,15 +101,17 @@ export class SimKernel {
     for (const d of saved.devices) {
       kernel.devices.set(d.name, { ...d, live: null, inactive: null });
     }
-    // Pools first: thin targets look their pool up.
-    for (const pass of ['thin-pool', 'other'] as const) {
+    // Devices are rebuilt bottom-up, as they were stacked: plain targets (the linear devices a
+    // pool's data and metadata sit on) first, then pools (whose construction reads those
+    // devices' sizes), then thin volumes (which look their pool up).
+    const rank = (lines: ReadonlyArray<{ type: string }>): number =>
+      lines.some((l) => l.type === 'thin-pool') ? 1 : lines.some((l) => l.type === 'thin') ? 2 : 0;
+    for (const pass of [0, 1, 2]) {
       for (const d of saved.devices) {
         const dev = kernel.devices.get(d.name)!;
         for (const which of ['live', 'inactive'] as const) {
           const t = d[which];
-          if (t === null) continue;
-          const isPool = t.lines.some((l) => l.type === 'thin-pool');
-          if ((pass === 'thin-pool') !== isPool) continue;
+          if (t === null || rank(t.lines) !== pass) continue;
           dev[which] = await kernel.buildTable(dev.name, t.lines, t.readOnly);
         }
       }
