@@ -12,3 +12,4 @@ export { Engine, type EngineOptions, type CreatePoolRequest, type DiscoveredPool
 export { Pool, type PoolStatus, type BatchResult, type ReconcileReport } from './pool.js';
 export type { RecoveryReport, RecoveryOutcome } from './recovery.js';
 export { checkSize } from './plan.js';
+export { Mutex } from './mutex.js';

@@ -1,0 +1,12 @@
+// Original file: proto/thinfleet/agent/v1/volume.proto
+
+
+export interface ActivateVolumeRequest {
+  'pool'?: (string);
+  'name'?: (string);
+}
+
+export interface ActivateVolumeRequest__Output {
+  'pool': (string);
+  'name': (string);
+}

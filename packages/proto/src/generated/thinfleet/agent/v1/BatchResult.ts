@@ -1,0 +1,19 @@
+// Original file: proto/thinfleet/agent/v1/volume.proto
+
+import type { Volume as _thinfleet_agent_v1_Volume, Volume__Output as _thinfleet_agent_v1_Volume__Output } from '../../../thinfleet/agent/v1/Volume.js';
+
+export interface BatchResult {
+  'item'?: (string);
+  /**
+   * The volume the op made or changed (deleted volumes as they were).
+   */
+  'volume'?: (_thinfleet_agent_v1_Volume | null);
+}
+
+export interface BatchResult__Output {
+  'item': (string);
+  /**
+   * The volume the op made or changed (deleted volumes as they were).
+   */
+  'volume': (_thinfleet_agent_v1_Volume__Output | null);
+}

@@ -1,0 +1,17 @@
+// Original file: proto/thinfleet/agent/v1/job.proto
+
+import type { Job as _thinfleet_agent_v1_Job, Job__Output as _thinfleet_agent_v1_Job__Output } from '../../../thinfleet/agent/v1/Job.js';
+
+export interface ListJobsResponse {
+  /**
+   * Oldest first.
+   */
+  'jobs'?: (_thinfleet_agent_v1_Job)[];
+}
+
+export interface ListJobsResponse__Output {
+  /**
+   * Oldest first.
+   */
+  'jobs': (_thinfleet_agent_v1_Job__Output)[];
+}

@@ -1,0 +1,17 @@
+// Original file: proto/thinfleet/agent/v1/volume.proto
+
+import type { Volume as _thinfleet_agent_v1_Volume, Volume__Output as _thinfleet_agent_v1_Volume__Output } from '../../../thinfleet/agent/v1/Volume.js';
+
+export interface ListVolumesResponse {
+  /**
+   * By pool, then name.
+   */
+  'volumes'?: (_thinfleet_agent_v1_Volume)[];
+}
+
+export interface ListVolumesResponse__Output {
+  /**
+   * By pool, then name.
+   */
+  'volumes': (_thinfleet_agent_v1_Volume__Output)[];
+}

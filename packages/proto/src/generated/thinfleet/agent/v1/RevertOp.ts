@@ -1,0 +1,12 @@
+// Original file: proto/thinfleet/agent/v1/volume.proto
+
+
+export interface RevertOp {
+  'name'?: (string);
+  'snapshot'?: (string);
+}
+
+export interface RevertOp__Output {
+  'name': (string);
+  'snapshot': (string);
+}

@@ -1,0 +1,12 @@
+// Original file: proto/thinfleet/agent/v1/volume.proto
+
+
+export interface RevisionOp {
+  'name'?: (string);
+  'keep'?: (number);
+}
+
+export interface RevisionOp__Output {
+  'name': (string);
+  'keep': (number);
+}

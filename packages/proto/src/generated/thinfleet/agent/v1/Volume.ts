@@ -1,0 +1,145 @@
+// Original file: proto/thinfleet/agent/v1/volume.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface Volume {
+  /**
+   * The pool the volume is in.
+   */
+  'pool'?: (string);
+  /**
+   * Letters, digits and + _ . -, at most 64 bytes.
+   */
+  'name'?: (string);
+  'uuid'?: (string);
+  /**
+   * The kernel's 24-bit thin device id.
+   */
+  'thinId'?: (number);
+  /**
+   * Virtual size in bytes.
+   */
+  'sizeBytes'?: (number | string | Long);
+  /**
+   * The volume this one was snapshotted from, while it exists; empty otherwise.
+   */
+  'origin'?: (string);
+  /**
+   * The read-only block device under this volume; empty when none.
+   */
+  'externalOrigin'?: (string);
+  /**
+   * Creation time, RFC 3339.
+   */
+  'created'?: (string);
+  /**
+   * For a revision: the volume it is a revision of; empty otherwise.
+   */
+  'revisionOf'?: (string);
+  /**
+   * For a revision: its number (1, 2, ...); 0 otherwise.
+   */
+  'revision'?: (number);
+  /**
+   * Revision rotation never deletes a pinned volume.
+   */
+  'pinned'?: (boolean);
+  /**
+   * The volume has a block device on this host.
+   */
+  'active'?: (boolean);
+  /**
+   * `/dev/mapper/...` while active; empty otherwise.
+   */
+  'devicePath'?: (string);
+  /**
+   * Bytes the volume maps in the pool; absent unless usage was asked for.
+   */
+  'mappedBytes'?: (number | string | Long);
+  /**
+   * Mapped bytes no other volume shares; absent unless usage was asked for.
+   */
+  'exclusiveBytes'?: (number | string | Long);
+  /**
+   * Mapped bytes shared with another volume; absent unless usage was asked for.
+   */
+  'sharedBytes'?: (number | string | Long);
+  /**
+   * The job working on this volume (a background delete); empty when none.
+   */
+  'jobId'?: (string);
+  '_mappedBytes'?: "mappedBytes";
+  '_exclusiveBytes'?: "exclusiveBytes";
+  '_sharedBytes'?: "sharedBytes";
+}
+
+export interface Volume__Output {
+  /**
+   * The pool the volume is in.
+   */
+  'pool': (string);
+  /**
+   * Letters, digits and + _ . -, at most 64 bytes.
+   */
+  'name': (string);
+  'uuid': (string);
+  /**
+   * The kernel's 24-bit thin device id.
+   */
+  'thinId': (number);
+  /**
+   * Virtual size in bytes.
+   */
+  'sizeBytes': (number);
+  /**
+   * The volume this one was snapshotted from, while it exists; empty otherwise.
+   */
+  'origin': (string);
+  /**
+   * The read-only block device under this volume; empty when none.
+   */
+  'externalOrigin': (string);
+  /**
+   * Creation time, RFC 3339.
+   */
+  'created': (string);
+  /**
+   * For a revision: the volume it is a revision of; empty otherwise.
+   */
+  'revisionOf': (string);
+  /**
+   * For a revision: its number (1, 2, ...); 0 otherwise.
+   */
+  'revision': (number);
+  /**
+   * Revision rotation never deletes a pinned volume.
+   */
+  'pinned': (boolean);
+  /**
+   * The volume has a block device on this host.
+   */
+  'active': (boolean);
+  /**
+   * `/dev/mapper/...` while active; empty otherwise.
+   */
+  'devicePath': (string);
+  /**
+   * Bytes the volume maps in the pool; absent unless usage was asked for.
+   */
+  'mappedBytes'?: (number);
+  /**
+   * Mapped bytes no other volume shares; absent unless usage was asked for.
+   */
+  'exclusiveBytes'?: (number);
+  /**
+   * Mapped bytes shared with another volume; absent unless usage was asked for.
+   */
+  'sharedBytes'?: (number);
+  /**
+   * The job working on this volume (a background delete); empty when none.
+   */
+  'jobId': (string);
+  '_mappedBytes'?: "mappedBytes";
+  '_exclusiveBytes'?: "exclusiveBytes";
+  '_sharedBytes'?: "sharedBytes";
+}

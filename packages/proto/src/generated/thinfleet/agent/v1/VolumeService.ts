@@ -1,0 +1,315 @@
+// Original file: proto/thinfleet/agent/v1/volume.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { ActivateVolumeRequest as _thinfleet_agent_v1_ActivateVolumeRequest, ActivateVolumeRequest__Output as _thinfleet_agent_v1_ActivateVolumeRequest__Output } from '../../../thinfleet/agent/v1/ActivateVolumeRequest.js';
+import type { ActivateVolumeResponse as _thinfleet_agent_v1_ActivateVolumeResponse, ActivateVolumeResponse__Output as _thinfleet_agent_v1_ActivateVolumeResponse__Output } from '../../../thinfleet/agent/v1/ActivateVolumeResponse.js';
+import type { BatchRequest as _thinfleet_agent_v1_BatchRequest, BatchRequest__Output as _thinfleet_agent_v1_BatchRequest__Output } from '../../../thinfleet/agent/v1/BatchRequest.js';
+import type { BatchResponse as _thinfleet_agent_v1_BatchResponse, BatchResponse__Output as _thinfleet_agent_v1_BatchResponse__Output } from '../../../thinfleet/agent/v1/BatchResponse.js';
+import type { CreateRevisionRequest as _thinfleet_agent_v1_CreateRevisionRequest, CreateRevisionRequest__Output as _thinfleet_agent_v1_CreateRevisionRequest__Output } from '../../../thinfleet/agent/v1/CreateRevisionRequest.js';
+import type { CreateRevisionResponse as _thinfleet_agent_v1_CreateRevisionResponse, CreateRevisionResponse__Output as _thinfleet_agent_v1_CreateRevisionResponse__Output } from '../../../thinfleet/agent/v1/CreateRevisionResponse.js';
+import type { CreateVolumeRequest as _thinfleet_agent_v1_CreateVolumeRequest, CreateVolumeRequest__Output as _thinfleet_agent_v1_CreateVolumeRequest__Output } from '../../../thinfleet/agent/v1/CreateVolumeRequest.js';
+import type { CreateVolumeResponse as _thinfleet_agent_v1_CreateVolumeResponse, CreateVolumeResponse__Output as _thinfleet_agent_v1_CreateVolumeResponse__Output } from '../../../thinfleet/agent/v1/CreateVolumeResponse.js';
+import type { DeactivateVolumeRequest as _thinfleet_agent_v1_DeactivateVolumeRequest, DeactivateVolumeRequest__Output as _thinfleet_agent_v1_DeactivateVolumeRequest__Output } from '../../../thinfleet/agent/v1/DeactivateVolumeRequest.js';
+import type { DeactivateVolumeResponse as _thinfleet_agent_v1_DeactivateVolumeResponse, DeactivateVolumeResponse__Output as _thinfleet_agent_v1_DeactivateVolumeResponse__Output } from '../../../thinfleet/agent/v1/DeactivateVolumeResponse.js';
+import type { DeleteVolumeRequest as _thinfleet_agent_v1_DeleteVolumeRequest, DeleteVolumeRequest__Output as _thinfleet_agent_v1_DeleteVolumeRequest__Output } from '../../../thinfleet/agent/v1/DeleteVolumeRequest.js';
+import type { DeleteVolumeResponse as _thinfleet_agent_v1_DeleteVolumeResponse, DeleteVolumeResponse__Output as _thinfleet_agent_v1_DeleteVolumeResponse__Output } from '../../../thinfleet/agent/v1/DeleteVolumeResponse.js';
+import type { GetVolumeRequest as _thinfleet_agent_v1_GetVolumeRequest, GetVolumeRequest__Output as _thinfleet_agent_v1_GetVolumeRequest__Output } from '../../../thinfleet/agent/v1/GetVolumeRequest.js';
+import type { GetVolumeResponse as _thinfleet_agent_v1_GetVolumeResponse, GetVolumeResponse__Output as _thinfleet_agent_v1_GetVolumeResponse__Output } from '../../../thinfleet/agent/v1/GetVolumeResponse.js';
+import type { ListVolumesRequest as _thinfleet_agent_v1_ListVolumesRequest, ListVolumesRequest__Output as _thinfleet_agent_v1_ListVolumesRequest__Output } from '../../../thinfleet/agent/v1/ListVolumesRequest.js';
+import type { ListVolumesResponse as _thinfleet_agent_v1_ListVolumesResponse, ListVolumesResponse__Output as _thinfleet_agent_v1_ListVolumesResponse__Output } from '../../../thinfleet/agent/v1/ListVolumesResponse.js';
+import type { PinVolumeRequest as _thinfleet_agent_v1_PinVolumeRequest, PinVolumeRequest__Output as _thinfleet_agent_v1_PinVolumeRequest__Output } from '../../../thinfleet/agent/v1/PinVolumeRequest.js';
+import type { PinVolumeResponse as _thinfleet_agent_v1_PinVolumeResponse, PinVolumeResponse__Output as _thinfleet_agent_v1_PinVolumeResponse__Output } from '../../../thinfleet/agent/v1/PinVolumeResponse.js';
+import type { RenameVolumeRequest as _thinfleet_agent_v1_RenameVolumeRequest, RenameVolumeRequest__Output as _thinfleet_agent_v1_RenameVolumeRequest__Output } from '../../../thinfleet/agent/v1/RenameVolumeRequest.js';
+import type { RenameVolumeResponse as _thinfleet_agent_v1_RenameVolumeResponse, RenameVolumeResponse__Output as _thinfleet_agent_v1_RenameVolumeResponse__Output } from '../../../thinfleet/agent/v1/RenameVolumeResponse.js';
+import type { ResizeVolumeRequest as _thinfleet_agent_v1_ResizeVolumeRequest, ResizeVolumeRequest__Output as _thinfleet_agent_v1_ResizeVolumeRequest__Output } from '../../../thinfleet/agent/v1/ResizeVolumeRequest.js';
+import type { ResizeVolumeResponse as _thinfleet_agent_v1_ResizeVolumeResponse, ResizeVolumeResponse__Output as _thinfleet_agent_v1_ResizeVolumeResponse__Output } from '../../../thinfleet/agent/v1/ResizeVolumeResponse.js';
+import type { RevertVolumeRequest as _thinfleet_agent_v1_RevertVolumeRequest, RevertVolumeRequest__Output as _thinfleet_agent_v1_RevertVolumeRequest__Output } from '../../../thinfleet/agent/v1/RevertVolumeRequest.js';
+import type { RevertVolumeResponse as _thinfleet_agent_v1_RevertVolumeResponse, RevertVolumeResponse__Output as _thinfleet_agent_v1_RevertVolumeResponse__Output } from '../../../thinfleet/agent/v1/RevertVolumeResponse.js';
+import type { SnapshotVolumeRequest as _thinfleet_agent_v1_SnapshotVolumeRequest, SnapshotVolumeRequest__Output as _thinfleet_agent_v1_SnapshotVolumeRequest__Output } from '../../../thinfleet/agent/v1/SnapshotVolumeRequest.js';
+import type { SnapshotVolumeResponse as _thinfleet_agent_v1_SnapshotVolumeResponse, SnapshotVolumeResponse__Output as _thinfleet_agent_v1_SnapshotVolumeResponse__Output } from '../../../thinfleet/agent/v1/SnapshotVolumeResponse.js';
+
+/**
+ * Every call names its pool; volume names are unique within a pool.
+ */
+export interface VolumeServiceClient extends grpc.Client {
+  /**
+   * Makes the volume's block device. Idempotent.
+   */
+  ActivateVolume(argument: _thinfleet_agent_v1_ActivateVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ActivateVolumeResponse__Output>): grpc.ClientUnaryCall;
+  ActivateVolume(argument: _thinfleet_agent_v1_ActivateVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_ActivateVolumeResponse__Output>): grpc.ClientUnaryCall;
+  ActivateVolume(argument: _thinfleet_agent_v1_ActivateVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ActivateVolumeResponse__Output>): grpc.ClientUnaryCall;
+  ActivateVolume(argument: _thinfleet_agent_v1_ActivateVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_ActivateVolumeResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Makes the volume's block device. Idempotent.
+   */
+  activateVolume(argument: _thinfleet_agent_v1_ActivateVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ActivateVolumeResponse__Output>): grpc.ClientUnaryCall;
+  activateVolume(argument: _thinfleet_agent_v1_ActivateVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_ActivateVolumeResponse__Output>): grpc.ClientUnaryCall;
+  activateVolume(argument: _thinfleet_agent_v1_ActivateVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ActivateVolumeResponse__Output>): grpc.ClientUnaryCall;
+  activateVolume(argument: _thinfleet_agent_v1_ActivateVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_ActivateVolumeResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Many operations on one pool as one transaction: all are applied or none.
+   */
+  Batch(argument: _thinfleet_agent_v1_BatchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_BatchResponse__Output>): grpc.ClientUnaryCall;
+  Batch(argument: _thinfleet_agent_v1_BatchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_BatchResponse__Output>): grpc.ClientUnaryCall;
+  Batch(argument: _thinfleet_agent_v1_BatchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_BatchResponse__Output>): grpc.ClientUnaryCall;
+  Batch(argument: _thinfleet_agent_v1_BatchRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_BatchResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Many operations on one pool as one transaction: all are applied or none.
+   */
+  batch(argument: _thinfleet_agent_v1_BatchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_BatchResponse__Output>): grpc.ClientUnaryCall;
+  batch(argument: _thinfleet_agent_v1_BatchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_BatchResponse__Output>): grpc.ClientUnaryCall;
+  batch(argument: _thinfleet_agent_v1_BatchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_BatchResponse__Output>): grpc.ClientUnaryCall;
+  batch(argument: _thinfleet_agent_v1_BatchRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_BatchResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Snapshots a volume as its next revision `<name>.rev<N>`, keeping the newest `keep`
+   * unpinned revisions.
+   */
+  CreateRevision(argument: _thinfleet_agent_v1_CreateRevisionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_CreateRevisionResponse__Output>): grpc.ClientUnaryCall;
+  CreateRevision(argument: _thinfleet_agent_v1_CreateRevisionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_CreateRevisionResponse__Output>): grpc.ClientUnaryCall;
+  CreateRevision(argument: _thinfleet_agent_v1_CreateRevisionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_CreateRevisionResponse__Output>): grpc.ClientUnaryCall;
+  CreateRevision(argument: _thinfleet_agent_v1_CreateRevisionRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_CreateRevisionResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Snapshots a volume as its next revision `<name>.rev<N>`, keeping the newest `keep`
+   * unpinned revisions.
+   */
+  createRevision(argument: _thinfleet_agent_v1_CreateRevisionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_CreateRevisionResponse__Output>): grpc.ClientUnaryCall;
+  createRevision(argument: _thinfleet_agent_v1_CreateRevisionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_CreateRevisionResponse__Output>): grpc.ClientUnaryCall;
+  createRevision(argument: _thinfleet_agent_v1_CreateRevisionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_CreateRevisionResponse__Output>): grpc.ClientUnaryCall;
+  createRevision(argument: _thinfleet_agent_v1_CreateRevisionRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_CreateRevisionResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * A new, empty volume, or one over a read-only external origin. Not idempotent: an existing
+   * name is ALREADY_EXISTS.
+   */
+  CreateVolume(argument: _thinfleet_agent_v1_CreateVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_CreateVolumeResponse__Output>): grpc.ClientUnaryCall;
+  CreateVolume(argument: _thinfleet_agent_v1_CreateVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_CreateVolumeResponse__Output>): grpc.ClientUnaryCall;
+  CreateVolume(argument: _thinfleet_agent_v1_CreateVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_CreateVolumeResponse__Output>): grpc.ClientUnaryCall;
+  CreateVolume(argument: _thinfleet_agent_v1_CreateVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_CreateVolumeResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * A new, empty volume, or one over a read-only external origin. Not idempotent: an existing
+   * name is ALREADY_EXISTS.
+   */
+  createVolume(argument: _thinfleet_agent_v1_CreateVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_CreateVolumeResponse__Output>): grpc.ClientUnaryCall;
+  createVolume(argument: _thinfleet_agent_v1_CreateVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_CreateVolumeResponse__Output>): grpc.ClientUnaryCall;
+  createVolume(argument: _thinfleet_agent_v1_CreateVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_CreateVolumeResponse__Output>): grpc.ClientUnaryCall;
+  createVolume(argument: _thinfleet_agent_v1_CreateVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_CreateVolumeResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Removes the volume's block device; refused while it is open. Idempotent.
+   */
+  DeactivateVolume(argument: _thinfleet_agent_v1_DeactivateVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_DeactivateVolumeResponse__Output>): grpc.ClientUnaryCall;
+  DeactivateVolume(argument: _thinfleet_agent_v1_DeactivateVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_DeactivateVolumeResponse__Output>): grpc.ClientUnaryCall;
+  DeactivateVolume(argument: _thinfleet_agent_v1_DeactivateVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_DeactivateVolumeResponse__Output>): grpc.ClientUnaryCall;
+  DeactivateVolume(argument: _thinfleet_agent_v1_DeactivateVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_DeactivateVolumeResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Removes the volume's block device; refused while it is open. Idempotent.
+   */
+  deactivateVolume(argument: _thinfleet_agent_v1_DeactivateVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_DeactivateVolumeResponse__Output>): grpc.ClientUnaryCall;
+  deactivateVolume(argument: _thinfleet_agent_v1_DeactivateVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_DeactivateVolumeResponse__Output>): grpc.ClientUnaryCall;
+  deactivateVolume(argument: _thinfleet_agent_v1_DeactivateVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_DeactivateVolumeResponse__Output>): grpc.ClientUnaryCall;
+  deactivateVolume(argument: _thinfleet_agent_v1_DeactivateVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_DeactivateVolumeResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Deletes a volume at once, or through a chunked background job (see DeleteMode).
+   */
+  DeleteVolume(argument: _thinfleet_agent_v1_DeleteVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_DeleteVolumeResponse__Output>): grpc.ClientUnaryCall;
+  DeleteVolume(argument: _thinfleet_agent_v1_DeleteVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_DeleteVolumeResponse__Output>): grpc.ClientUnaryCall;
+  DeleteVolume(argument: _thinfleet_agent_v1_DeleteVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_DeleteVolumeResponse__Output>): grpc.ClientUnaryCall;
+  DeleteVolume(argument: _thinfleet_agent_v1_DeleteVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_DeleteVolumeResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Deletes a volume at once, or through a chunked background job (see DeleteMode).
+   */
+  deleteVolume(argument: _thinfleet_agent_v1_DeleteVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_DeleteVolumeResponse__Output>): grpc.ClientUnaryCall;
+  deleteVolume(argument: _thinfleet_agent_v1_DeleteVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_DeleteVolumeResponse__Output>): grpc.ClientUnaryCall;
+  deleteVolume(argument: _thinfleet_agent_v1_DeleteVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_DeleteVolumeResponse__Output>): grpc.ClientUnaryCall;
+  deleteVolume(argument: _thinfleet_agent_v1_DeleteVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_DeleteVolumeResponse__Output>): grpc.ClientUnaryCall;
+  
+  GetVolume(argument: _thinfleet_agent_v1_GetVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_GetVolumeResponse__Output>): grpc.ClientUnaryCall;
+  GetVolume(argument: _thinfleet_agent_v1_GetVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_GetVolumeResponse__Output>): grpc.ClientUnaryCall;
+  GetVolume(argument: _thinfleet_agent_v1_GetVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_GetVolumeResponse__Output>): grpc.ClientUnaryCall;
+  GetVolume(argument: _thinfleet_agent_v1_GetVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_GetVolumeResponse__Output>): grpc.ClientUnaryCall;
+  getVolume(argument: _thinfleet_agent_v1_GetVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_GetVolumeResponse__Output>): grpc.ClientUnaryCall;
+  getVolume(argument: _thinfleet_agent_v1_GetVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_GetVolumeResponse__Output>): grpc.ClientUnaryCall;
+  getVolume(argument: _thinfleet_agent_v1_GetVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_GetVolumeResponse__Output>): grpc.ClientUnaryCall;
+  getVolume(argument: _thinfleet_agent_v1_GetVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_GetVolumeResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * The volumes of one pool, or of every active pool.
+   */
+  ListVolumes(argument: _thinfleet_agent_v1_ListVolumesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ListVolumesResponse__Output>): grpc.ClientUnaryCall;
+  ListVolumes(argument: _thinfleet_agent_v1_ListVolumesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_ListVolumesResponse__Output>): grpc.ClientUnaryCall;
+  ListVolumes(argument: _thinfleet_agent_v1_ListVolumesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ListVolumesResponse__Output>): grpc.ClientUnaryCall;
+  ListVolumes(argument: _thinfleet_agent_v1_ListVolumesRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_ListVolumesResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * The volumes of one pool, or of every active pool.
+   */
+  listVolumes(argument: _thinfleet_agent_v1_ListVolumesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ListVolumesResponse__Output>): grpc.ClientUnaryCall;
+  listVolumes(argument: _thinfleet_agent_v1_ListVolumesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_ListVolumesResponse__Output>): grpc.ClientUnaryCall;
+  listVolumes(argument: _thinfleet_agent_v1_ListVolumesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ListVolumesResponse__Output>): grpc.ClientUnaryCall;
+  listVolumes(argument: _thinfleet_agent_v1_ListVolumesRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_ListVolumesResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Pins or unpins a volume so revision rotation never deletes it.
+   */
+  PinVolume(argument: _thinfleet_agent_v1_PinVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_PinVolumeResponse__Output>): grpc.ClientUnaryCall;
+  PinVolume(argument: _thinfleet_agent_v1_PinVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_PinVolumeResponse__Output>): grpc.ClientUnaryCall;
+  PinVolume(argument: _thinfleet_agent_v1_PinVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_PinVolumeResponse__Output>): grpc.ClientUnaryCall;
+  PinVolume(argument: _thinfleet_agent_v1_PinVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_PinVolumeResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Pins or unpins a volume so revision rotation never deletes it.
+   */
+  pinVolume(argument: _thinfleet_agent_v1_PinVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_PinVolumeResponse__Output>): grpc.ClientUnaryCall;
+  pinVolume(argument: _thinfleet_agent_v1_PinVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_PinVolumeResponse__Output>): grpc.ClientUnaryCall;
+  pinVolume(argument: _thinfleet_agent_v1_PinVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_PinVolumeResponse__Output>): grpc.ClientUnaryCall;
+  pinVolume(argument: _thinfleet_agent_v1_PinVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_PinVolumeResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Renames an inactive volume.
+   */
+  RenameVolume(argument: _thinfleet_agent_v1_RenameVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_RenameVolumeResponse__Output>): grpc.ClientUnaryCall;
+  RenameVolume(argument: _thinfleet_agent_v1_RenameVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_RenameVolumeResponse__Output>): grpc.ClientUnaryCall;
+  RenameVolume(argument: _thinfleet_agent_v1_RenameVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_RenameVolumeResponse__Output>): grpc.ClientUnaryCall;
+  RenameVolume(argument: _thinfleet_agent_v1_RenameVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_RenameVolumeResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Renames an inactive volume.
+   */
+  renameVolume(argument: _thinfleet_agent_v1_RenameVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_RenameVolumeResponse__Output>): grpc.ClientUnaryCall;
+  renameVolume(argument: _thinfleet_agent_v1_RenameVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_RenameVolumeResponse__Output>): grpc.ClientUnaryCall;
+  renameVolume(argument: _thinfleet_agent_v1_RenameVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_RenameVolumeResponse__Output>): grpc.ClientUnaryCall;
+  renameVolume(argument: _thinfleet_agent_v1_RenameVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_RenameVolumeResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Grows a volume; shrinking is refused (FAILED_PRECONDITION).
+   */
+  ResizeVolume(argument: _thinfleet_agent_v1_ResizeVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ResizeVolumeResponse__Output>): grpc.ClientUnaryCall;
+  ResizeVolume(argument: _thinfleet_agent_v1_ResizeVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_ResizeVolumeResponse__Output>): grpc.ClientUnaryCall;
+  ResizeVolume(argument: _thinfleet_agent_v1_ResizeVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ResizeVolumeResponse__Output>): grpc.ClientUnaryCall;
+  ResizeVolume(argument: _thinfleet_agent_v1_ResizeVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_ResizeVolumeResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Grows a volume; shrinking is refused (FAILED_PRECONDITION).
+   */
+  resizeVolume(argument: _thinfleet_agent_v1_ResizeVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ResizeVolumeResponse__Output>): grpc.ClientUnaryCall;
+  resizeVolume(argument: _thinfleet_agent_v1_ResizeVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_ResizeVolumeResponse__Output>): grpc.ClientUnaryCall;
+  resizeVolume(argument: _thinfleet_agent_v1_ResizeVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ResizeVolumeResponse__Output>): grpc.ClientUnaryCall;
+  resizeVolume(argument: _thinfleet_agent_v1_ResizeVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_ResizeVolumeResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Gives an inactive volume the content and size of one of its snapshots.
+   */
+  RevertVolume(argument: _thinfleet_agent_v1_RevertVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_RevertVolumeResponse__Output>): grpc.ClientUnaryCall;
+  RevertVolume(argument: _thinfleet_agent_v1_RevertVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_RevertVolumeResponse__Output>): grpc.ClientUnaryCall;
+  RevertVolume(argument: _thinfleet_agent_v1_RevertVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_RevertVolumeResponse__Output>): grpc.ClientUnaryCall;
+  RevertVolume(argument: _thinfleet_agent_v1_RevertVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_RevertVolumeResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Gives an inactive volume the content and size of one of its snapshots.
+   */
+  revertVolume(argument: _thinfleet_agent_v1_RevertVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_RevertVolumeResponse__Output>): grpc.ClientUnaryCall;
+  revertVolume(argument: _thinfleet_agent_v1_RevertVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_RevertVolumeResponse__Output>): grpc.ClientUnaryCall;
+  revertVolume(argument: _thinfleet_agent_v1_RevertVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_RevertVolumeResponse__Output>): grpc.ClientUnaryCall;
+  revertVolume(argument: _thinfleet_agent_v1_RevertVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_RevertVolumeResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * A writable snapshot of a volume (active or not).
+   */
+  SnapshotVolume(argument: _thinfleet_agent_v1_SnapshotVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_SnapshotVolumeResponse__Output>): grpc.ClientUnaryCall;
+  SnapshotVolume(argument: _thinfleet_agent_v1_SnapshotVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_SnapshotVolumeResponse__Output>): grpc.ClientUnaryCall;
+  SnapshotVolume(argument: _thinfleet_agent_v1_SnapshotVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_SnapshotVolumeResponse__Output>): grpc.ClientUnaryCall;
+  SnapshotVolume(argument: _thinfleet_agent_v1_SnapshotVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_SnapshotVolumeResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * A writable snapshot of a volume (active or not).
+   */
+  snapshotVolume(argument: _thinfleet_agent_v1_SnapshotVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_SnapshotVolumeResponse__Output>): grpc.ClientUnaryCall;
+  snapshotVolume(argument: _thinfleet_agent_v1_SnapshotVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_SnapshotVolumeResponse__Output>): grpc.ClientUnaryCall;
+  snapshotVolume(argument: _thinfleet_agent_v1_SnapshotVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_SnapshotVolumeResponse__Output>): grpc.ClientUnaryCall;
+  snapshotVolume(argument: _thinfleet_agent_v1_SnapshotVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_SnapshotVolumeResponse__Output>): grpc.ClientUnaryCall;
+  
+}
+
+/**
+ * Every call names its pool; volume names are unique within a pool.
+ */
+export interface VolumeServiceHandlers extends grpc.UntypedServiceImplementation {
+  /**
+   * Makes the volume's block device. Idempotent.
+   */
+  ActivateVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_ActivateVolumeRequest__Output, _thinfleet_agent_v1_ActivateVolumeResponse>;
+  
+  /**
+   * Many operations on one pool as one transaction: all are applied or none.
+   */
+  Batch: grpc.handleUnaryCall<_thinfleet_agent_v1_BatchRequest__Output, _thinfleet_agent_v1_BatchResponse>;
+  
+  /**
+   * Snapshots a volume as its next revision `<name>.rev<N>`, keeping the newest `keep`
+   * unpinned revisions.
+   */
+  CreateRevision: grpc.handleUnaryCall<_thinfleet_agent_v1_CreateRevisionRequest__Output, _thinfleet_agent_v1_CreateRevisionResponse>;
+  
+  /**
+   * A new, empty volume, or one over a read-only external origin. Not idempotent: an existing
+   * name is ALREADY_EXISTS.
+   */
+  CreateVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_CreateVolumeRequest__Output, _thinfleet_agent_v1_CreateVolumeResponse>;
+  
+  /**
+   * Removes the volume's block device; refused while it is open. Idempotent.
+   */
+  DeactivateVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_DeactivateVolumeRequest__Output, _thinfleet_agent_v1_DeactivateVolumeResponse>;
+  
+  /**
+   * Deletes a volume at once, or through a chunked background job (see DeleteMode).
+   */
+  DeleteVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_DeleteVolumeRequest__Output, _thinfleet_agent_v1_DeleteVolumeResponse>;
+  
+  GetVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_GetVolumeRequest__Output, _thinfleet_agent_v1_GetVolumeResponse>;
+  
+  /**
+   * The volumes of one pool, or of every active pool.
+   */
+  ListVolumes: grpc.handleUnaryCall<_thinfleet_agent_v1_ListVolumesRequest__Output, _thinfleet_agent_v1_ListVolumesResponse>;
+  
+  /**
+   * Pins or unpins a volume so revision rotation never deletes it.
+   */
+  PinVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_PinVolumeRequest__Output, _thinfleet_agent_v1_PinVolumeResponse>;
+  
+  /**
+   * Renames an inactive volume.
+   */
+  RenameVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_RenameVolumeRequest__Output, _thinfleet_agent_v1_RenameVolumeResponse>;
+  
+  /**
+   * Grows a volume; shrinking is refused (FAILED_PRECONDITION).
+   */
+  ResizeVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_ResizeVolumeRequest__Output, _thinfleet_agent_v1_ResizeVolumeResponse>;
+  
+  /**
+   * Gives an inactive volume the content and size of one of its snapshots.
+   */
+  RevertVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_RevertVolumeRequest__Output, _thinfleet_agent_v1_RevertVolumeResponse>;
+  
+  /**
+   * A writable snapshot of a volume (active or not).
+   */
+  SnapshotVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_SnapshotVolumeRequest__Output, _thinfleet_agent_v1_SnapshotVolumeResponse>;
+  
+}
+
+export interface VolumeServiceDefinition extends grpc.ServiceDefinition {
+  ActivateVolume: MethodDefinition<_thinfleet_agent_v1_ActivateVolumeRequest, _thinfleet_agent_v1_ActivateVolumeResponse, _thinfleet_agent_v1_ActivateVolumeRequest__Output, _thinfleet_agent_v1_ActivateVolumeResponse__Output>
+  Batch: MethodDefinition<_thinfleet_agent_v1_BatchRequest, _thinfleet_agent_v1_BatchResponse, _thinfleet_agent_v1_BatchRequest__Output, _thinfleet_agent_v1_BatchResponse__Output>
+  CreateRevision: MethodDefinition<_thinfleet_agent_v1_CreateRevisionRequest, _thinfleet_agent_v1_CreateRevisionResponse, _thinfleet_agent_v1_CreateRevisionRequest__Output, _thinfleet_agent_v1_CreateRevisionResponse__Output>
+  CreateVolume: MethodDefinition<_thinfleet_agent_v1_CreateVolumeRequest, _thinfleet_agent_v1_CreateVolumeResponse, _thinfleet_agent_v1_CreateVolumeRequest__Output, _thinfleet_agent_v1_CreateVolumeResponse__Output>
+  DeactivateVolume: MethodDefinition<_thinfleet_agent_v1_DeactivateVolumeRequest, _thinfleet_agent_v1_DeactivateVolumeResponse, _thinfleet_agent_v1_DeactivateVolumeRequest__Output, _thinfleet_agent_v1_DeactivateVolumeResponse__Output>
+  DeleteVolume: MethodDefinition<_thinfleet_agent_v1_DeleteVolumeRequest, _thinfleet_agent_v1_DeleteVolumeResponse, _thinfleet_agent_v1_DeleteVolumeRequest__Output, _thinfleet_agent_v1_DeleteVolumeResponse__Output>
+  GetVolume: MethodDefinition<_thinfleet_agent_v1_GetVolumeRequest, _thinfleet_agent_v1_GetVolumeResponse, _thinfleet_agent_v1_GetVolumeRequest__Output, _thinfleet_agent_v1_GetVolumeResponse__Output>
+  ListVolumes: MethodDefinition<_thinfleet_agent_v1_ListVolumesRequest, _thinfleet_agent_v1_ListVolumesResponse, _thinfleet_agent_v1_ListVolumesRequest__Output, _thinfleet_agent_v1_ListVolumesResponse__Output>
+  PinVolume: MethodDefinition<_thinfleet_agent_v1_PinVolumeRequest, _thinfleet_agent_v1_PinVolumeResponse, _thinfleet_agent_v1_PinVolumeRequest__Output, _thinfleet_agent_v1_PinVolumeResponse__Output>
+  RenameVolume: MethodDefinition<_thinfleet_agent_v1_RenameVolumeRequest, _thinfleet_agent_v1_RenameVolumeResponse, _thinfleet_agent_v1_RenameVolumeRequest__Output, _thinfleet_agent_v1_RenameVolumeResponse__Output>
+  ResizeVolume: MethodDefinition<_thinfleet_agent_v1_ResizeVolumeRequest, _thinfleet_agent_v1_ResizeVolumeResponse, _thinfleet_agent_v1_ResizeVolumeRequest__Output, _thinfleet_agent_v1_ResizeVolumeResponse__Output>
+  RevertVolume: MethodDefinition<_thinfleet_agent_v1_RevertVolumeRequest, _thinfleet_agent_v1_RevertVolumeResponse, _thinfleet_agent_v1_RevertVolumeRequest__Output, _thinfleet_agent_v1_RevertVolumeResponse__Output>
+  SnapshotVolume: MethodDefinition<_thinfleet_agent_v1_SnapshotVolumeRequest, _thinfleet_agent_v1_SnapshotVolumeResponse, _thinfleet_agent_v1_SnapshotVolumeRequest__Output, _thinfleet_agent_v1_SnapshotVolumeResponse__Output>
+}
