@@ -1,0 +1,35 @@
+/**
+ * Datagrams to AF_UNIX sockets, for systemd's notification protocol (sd_notify(3)): Node's
+ * node:dgram speaks only UDP, and node:net only stream sockets.
+ */
+import { native } from './binding.js';
+import { checkString } from './validate.js';
+
+/**
+ * Longest socket address in bytes: sockaddr_un's 108-byte sun_path less the NUL a path needs.
+ * An abstract address (`@name`) has no NUL, so its name may be one byte longer.
+ */
+export const SOCKET_PATH_MAX_BYTES = 107;
+
+/**
+ * Sends `message` as one datagram to the AF_UNIX SOCK_DGRAM socket at `socketPath` (socket,
+ * sendto, close; on a libuv pool thread). A `socketPath` that starts with `@` names an
+ * abstract socket: the `@` stands for the leading NUL of its address, as in systemd's
+ * NOTIFY_SOCKET. The receiver sees the sender's credentials when it asks for them
+ * (SO_PASSCRED), which is how systemd matches NotifyAccess=main.
+ *
+ * Not idempotent: each call sends another datagram. Argument errors reject with a TypeError
+ * or RangeError (an empty or NUL-containing path or message, a path longer than
+ * {@link SOCKET_PATH_MAX_BYTES}, or 108 for an abstract one). System errors reject with a
+ * {@link DmNativeError} whose `operation` is `notifySocket` and `device` the path:
+ * `ENOENT` (no socket there), `ECONNREFUSED` (nothing bound to it), `EPROTOTYPE` (a stream
+ * socket), `EACCES`, `EAGAIN` (the receiver's queue is full), `EMSGSIZE` (message too long).
+ */
+export async function notifySocket(socketPath: string, message: string): Promise<void> {
+  const fn = 'notifySocket';
+  const abstract = typeof socketPath === 'string' && socketPath.startsWith('@');
+  checkString(fn, 'socketPath', socketPath, { nonEmpty: true, maxBytes: SOCKET_PATH_MAX_BYTES + (abstract ? 1 : 0) });
+  if (abstract && socketPath.length === 1) throw new RangeError(`${fn}: socketPath must name an abstract socket after the @`);
+  checkString(fn, 'message', message, { nonEmpty: true });
+  return native().notifySocket(socketPath, message);
+}
