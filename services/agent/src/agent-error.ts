@@ -1,0 +1,109 @@
+/**
+ * Errors the agent raises itself (bad requests, jobs in the way), and the one place where any
+ * error becomes a gRPC status: `toServiceError`. Engine errors keep their code, errno and item
+ * in the status's trailing metadata, so clients can branch on them without parsing messages.
+ */
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { isEngineError, type EngineErrorCode } from '@thinfleet/engine';
+
+/** Trailing-metadata keys a failed call carries (see docs/agent.md). */
+export const ERROR_METADATA = {
+  /** The engine's or agent's error code (`NO_SUCH_VOLUME`, `JOB_RUNNING`...). */
+  code: 'tf-error-code',
+  /** The errno name closest to the failure (`ENOENT`, `EBUSY`...). */
+  errno: 'tf-errno',
+  /** For a bad request: the request field at fault, as a path (`ops[3].name`). */
+  field: 'tf-field',
+  /** For a batch: the caller's name of the item at fault. */
+  item: 'tf-item',
+} as const;
+
+export type AgentErrorCode =
+  /** A request field is missing, of the wrong type or out of range (`field` says which). */
+  | 'BAD_REQUEST'
+  /** A job is working on the volume (a background delete). */
+  | 'JOB_RUNNING'
+  | 'NO_SUCH_JOB'
+  /** The agent is shutting down and takes no new work. */
+  | 'SHUTTING_DOWN'
+  /** A device path does not exist or is neither a block device nor a regular file. */
+  | 'NO_SUCH_DEVICE';
+
+const AGENT_STATUS: Record<AgentErrorCode, { grpc: status; errno: string }> = {
+  BAD_REQUEST: { grpc: status.INVALID_ARGUMENT, errno: 'EINVAL' },
+  JOB_RUNNING: { grpc: status.FAILED_PRECONDITION, errno: 'EBUSY' },
+  NO_SUCH_JOB: { grpc: status.NOT_FOUND, errno: 'ENOENT' },
+  SHUTTING_DOWN: { grpc: status.UNAVAILABLE, errno: 'ESHUTDOWN' },
+  NO_SUCH_DEVICE: { grpc: status.INVALID_ARGUMENT, errno: 'ENOENT' },
+};
+
+const ENGINE_STATUS: Record<EngineErrorCode, status> = {
+  INVALID_NAME: status.INVALID_ARGUMENT,
+  INVALID_SIZE: status.INVALID_ARGUMENT,
+  INVALID_ARGUMENT: status.INVALID_ARGUMENT,
+  NAME_EXISTS: status.ALREADY_EXISTS,
+  NO_SUCH_VOLUME: status.NOT_FOUND,
+  NO_SUCH_POOL: status.NOT_FOUND,
+  SHRINK_REFUSED: status.FAILED_PRECONDITION,
+  VOLUME_ACTIVE: status.FAILED_PRECONDITION,
+  VOLUME_BUSY: status.FAILED_PRECONDITION,
+  NO_FREE_THIN_ID: status.RESOURCE_EXHAUSTED,
+  POOL_INACTIVE: status.FAILED_PRECONDITION,
+  DEVICE_UNUSABLE: status.FAILED_PRECONDITION,
+  POOL_INCOMPLETE: status.FAILED_PRECONDITION,
+  RECOVERY_REFUSED: status.FAILED_PRECONDITION,
+  DEVICE_MISMATCH: status.FAILED_PRECONDITION,
+  KERNEL_FAILED: status.INTERNAL,
+  DEADLINE_EXCEEDED: status.DEADLINE_EXCEEDED,
+  POOL_NOT_WRITABLE: status.FAILED_PRECONDITION,
+};
+
+/** An error the agent raises itself. */
+export class AgentError extends Error {
+  readonly code: AgentErrorCode;
+  /** For BAD_REQUEST: the request field at fault (`name`, `ops[2].size_bytes`). */
+  readonly field: string | undefined;
+
+  constructor(code: AgentErrorCode, message: string, options: { field?: string; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'AgentError';
+    this.code = code;
+    this.field = options.field;
+  }
+}
+
+/** A BAD_REQUEST about `field`; the message starts with the field's name. */
+export function badRequest(field: string, problem: string): AgentError {
+  return new AgentError('BAD_REQUEST', `${field}: ${problem}`, { field });
+}
+
+/** The gRPC status name of a code number (`NOT_FOUND`). */
+export function statusName(code: status): string {
+  return status[code] ?? 'UNKNOWN';
+}
+
+/**
+ * Turns any error into the status a client sees: engine and agent errors by their code, with
+ * metadata; anything else is INTERNAL with its message (the log keeps the stack).
+ */
+export function toServiceError(err: unknown): Partial<ServiceError> & { code: status; details: string; metadata: Metadata } {
+  const metadata = new Metadata();
+  if (err instanceof AgentError) {
+    const mapped = AGENT_STATUS[err.code];
+    metadata.set(ERROR_METADATA.code, err.code);
+    metadata.set(ERROR_METADATA.errno, mapped.errno);
+    if (err.field !== undefined) metadata.set(ERROR_METADATA.field, err.field);
+    return { code: mapped.grpc, details: err.message, metadata };
+  }
+  if (isEngineError(err)) {
+    metadata.set(ERROR_METADATA.code, err.code);
+    metadata.set(ERROR_METADATA.errno, err.errnoCode);
+    if (err.item !== undefined) metadata.set(ERROR_METADATA.item, err.item);
+    return { code: ENGINE_STATUS[err.code], details: err.message, metadata };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  metadata.set(ERROR_METADATA.code, 'INTERNAL');
+  const errno = (err as { code?: unknown } | null)?.code;
+  if (typeof errno === 'string' && /^E[A-Z0-9]+$/.test(errno)) metadata.set(ERROR_METADATA.errno, errno);
+  return { code: status.INTERNAL, details: message, metadata };
+}

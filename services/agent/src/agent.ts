@@ -1,0 +1,207 @@
+/**
+ * The agent on one host: opens the device-mapper backend, activates (and so recovers) every
+ * pool it knows, resumes interrupted jobs, and only then serves gRPC and tells systemd it is
+ * ready. Stopping refuses new work, lets in-flight operations finish, checkpoints jobs, writes
+ * staged commit records, and leaves pools and volumes active (VMs keep their disks).
+ *
+ * Crash story: the agent keeps no state that is not on disk already: pools describe themselves
+ * (labels, catalog, kernel metadata) and recover at activation; the registry and job records are
+ * replaced whole; a job resumes from its last checkpoint. Killing the agent at any point is the
+ * same as a crash of the operations in flight, each of which has its own story.
+ */
+import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import type { Server } from '@grpc/grpc-js';
+import { Engine } from '@thinfleet/engine';
+import { loadAgentApi } from '@thinfleet/proto';
+import { pino, type Logger } from 'pino';
+import { splitHostPort, type AgentConfig } from './agent-config.js';
+import { openDmBackend, type DmBackend } from './dm-backend.js';
+import { bindTcp, bindUnixSocket, makeServer } from './grpc-server.js';
+import { HealthState } from './health-service.js';
+import { HostPools } from './host-pools.js';
+import { InFlight } from './in-flight.js';
+import { JobWatches, jobServiceHandlers } from './job-service.js';
+import { JobManager } from './jobs/index.js';
+import { AgentMetrics } from './metrics/agent-metrics.js';
+import { MetricsRegistry } from './metrics/metrics-registry.js';
+import { startMetricsServer } from './metrics/metrics-server.js';
+import { PoolRegistry } from './pool-registry.js';
+import { poolServiceHandlers } from './pool-service.js';
+import { wireCheckedDefinition, type RpcContext } from './rpc.js';
+import { notifySystemd, watchdogIntervalMs } from './sd-notify.js';
+import { volumeServiceHandlers } from './volume-service.js';
+
+/** The agent's version, from its package.json. */
+export const AGENT_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** Tells systemd `state` (when it asked to be told); a failed notification is logged, never fatal. */
+async function tellSystemd(logger: Logger, env: NodeJS.ProcessEnv, state: string): Promise<void> {
+  try {
+    await notifySystemd(state, env);
+  } catch (err) {
+    logger.warn({ err, state }, 'systemd notification failed');
+  }
+}
+
+export interface AgentStartOptions {
+  /** Defaults to pino on stdout at the config's level. */
+  readonly logger?: Logger;
+  /** Environment for systemd notification (tests pass their own). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Opens the device-mapper backend (tests wrap the simulated one); default openDmBackend. */
+  readonly openBackend?: typeof openDmBackend;
+}
+
+export class Agent {
+  private stopping: Promise<void> | null = null;
+  private watchdogTimer: NodeJS.Timeout | null = null;
+
+  private constructor(
+    readonly config: AgentConfig,
+    readonly logger: Logger,
+    readonly backend: DmBackend,
+    readonly engine: Engine,
+    readonly pools: HostPools,
+    readonly jobs: JobManager,
+    private readonly server: Server,
+    private readonly inFlight: InFlight,
+    private readonly health: HealthState,
+    private readonly watches: JobWatches,
+    readonly metrics: AgentMetrics,
+    private readonly metricsServer: { url: string; close(): Promise<void> } | null,
+    /** The TCP port when serving TCP (the configured one, or the one picked for port 0). */
+    readonly tcpPort: number | null,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  /** The unix socket the agent serves on. */
+  get socketPath(): string {
+    return this.config.socket;
+  }
+
+  /** Operations running now (RPCs, not watch streams). */
+  get inFlightOperations(): number {
+    return this.inFlight.size;
+  }
+
+  /** The metrics URL, when metrics are served. */
+  get metricsUrl(): string | null {
+    return this.metricsServer?.url ?? null;
+  }
+
+  /**
+   * Starts an agent. Resolves once it serves; every known pool has been activated (or marked
+   * with its problem) by then.
+   * @throws AgentConfigError for a backend or socket problem (nothing is left running)
+   */
+  static async start(config: AgentConfig, options: AgentStartOptions = {}): Promise<Agent> {
+    const env = options.env ?? process.env;
+    const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'thinfleet-agent' } });
+    await tellSystemd(logger, env, 'STATUS=opening the device-mapper');
+    const backend = await (options.openBackend ?? openDmBackend)(config.dm, config.stateDir);
+    if (backend.kind === 'sim') {
+      logger.warn(
+        { dm: 'sim', stateDir: config.stateDir },
+        'SIMULATED DEVICE-MAPPER: volumes live in files and an in-process kernel model, not in the kernel; no /dev/mapper devices exist. Use --dm native on a host with dm_thin_pool for real volumes.',
+      );
+    }
+    const server = makeServer();
+    let metricsServer: { url: string; close(): Promise<void> } | null = null;
+    try {
+      const engine = new Engine({ dm: backend.dm, block: backend.block, logger, snapshotDeadlineMs: config.snapshotDeadlineMs });
+      const registry = PoolRegistry.open(config.stateDir);
+      const jobs = new JobManager({ stateDir: config.stateDir, engine, block: backend.block, logger, chunkBytes: config.deleteChunkBytes });
+      const pools = new HostPools(engine, registry, backend.block, logger, (name) => jobs.poolActivated(name));
+
+      await tellSystemd(logger, env, 'STATUS=activating and recovering pools');
+      const started = Date.now();
+      const { activated, failed } = await pools.activateKnown();
+      await jobs.start();
+      logger.info({ pools: activated.length, failed: failed.length, durationMs: Date.now() - started }, 'known pools activated');
+
+      const metricsRegistry = new MetricsRegistry();
+      const metrics = new AgentMetrics(metricsRegistry, engine);
+      metrics.setInfo(AGENT_VERSION, backend.kind);
+      metricsRegistry.addCollector(async () => metrics.setJobCounts(jobs.counts()));
+
+      const inFlight = new InFlight();
+      const health = new HealthState();
+      const watches = new JobWatches();
+      const ctx: RpcContext = { logger, inFlight, observe: (op, seconds, code) => metrics.observeOperation(op, seconds, code) };
+      const api = loadAgentApi();
+      server.addService(wireCheckedDefinition(api.PoolService.service), poolServiceHandlers(ctx, pools, jobs));
+      server.addService(wireCheckedDefinition(api.VolumeService.service), volumeServiceHandlers(ctx, { pools, jobs, config }));
+      server.addService(wireCheckedDefinition(api.JobService.service), jobServiceHandlers(ctx, jobs, watches));
+      server.addService(api.Health.service, health.handlers());
+      await bindUnixSocket(server, config.socket);
+      const tcpPort = config.tcp === null ? null : await bindTcp(server, config.tcp);
+      if (config.metricsListen !== null) {
+        const { host, port } = splitHostPort(config.metricsListen);
+        metricsServer = await startMetricsServer({ host, port, render: () => metricsRegistry.render(), logger });
+      }
+      metrics.startSampling();
+      health.set('SERVING');
+
+      const agent = new Agent(config, logger, backend, engine, pools, jobs, server, inFlight, health, watches, metrics, metricsServer, tcpPort, env);
+      await tellSystemd(logger, env, `READY=1\nSTATUS=serving ${engine.pools().length} pool(s) on ${config.socket}`);
+      agent.startWatchdog();
+      logger.info(
+        { socket: config.socket, tcpPort, metrics: metricsServer?.url ?? null, dm: backend.kind, version: AGENT_VERSION },
+        'agent serving',
+      );
+      return agent;
+    } catch (err) {
+      server.forceShutdown();
+      await metricsServer?.close();
+      backend.close();
+      throw err;
+    }
+  }
+
+  private startWatchdog(): void {
+    const intervalMs = watchdogIntervalMs(this.env);
+    if (intervalMs === null) return;
+    this.watchdogTimer = setInterval(() => void tellSystemd(this.logger, this.env, 'WATCHDOG=1'), intervalMs);
+    this.watchdogTimer.unref();
+  }
+
+  /**
+   * Stops serving: new calls get UNAVAILABLE, in-flight ones finish (up to shutdownTimeoutMs),
+   * running jobs stop after their current chunk and checkpoint, staged commit records are
+   * written. Pools and volumes stay active. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopNow();
+    return this.stopping;
+  }
+
+  private async stopNow(): Promise<void> {
+    const log = this.logger;
+    log.info({ inFlight: this.inFlight.size }, 'agent stopping');
+    await tellSystemd(log, this.env, 'STOPPING=1\nSTATUS=finishing in-flight operations');
+    if (this.watchdogTimer !== null) clearInterval(this.watchdogTimer);
+    this.health.set('NOT_SERVING');
+    const drained = await this.inFlight.close(this.config.shutdownTimeoutMs);
+    if (!drained) log.error({ inFlight: this.inFlight.size, timeoutMs: this.config.shutdownTimeoutMs }, 'in-flight operations did not finish in time; stopping anyway (each recovers at the next start)');
+    await this.jobs.stop();
+    this.watches.endAll();
+    this.health.endWatches();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, 2_000);
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    this.metrics.stopSampling();
+    await this.metricsServer?.close();
+    await this.pools.flushAll();
+    this.backend.close();
+    await rm(this.config.socket, { force: true });
+    log.info('agent stopped');
+  }
+}

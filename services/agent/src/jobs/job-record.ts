@@ -1,0 +1,97 @@
+/**
+ * What the agent knows about one background job, as it is kept on disk and handed to callers.
+ * A record is a plain JSON value: the job store writes it whole, the manager hands out frozen
+ * copies and keeps its own mutable one.
+ */
+
+/** Where a job is. `succeeded`, `failed` and `cancelled` are terminal: nothing changes after them. */
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** Every state, in the order of the proto enum. */
+export const JOB_STATES: readonly JobState[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
+
+/** The kinds of job the agent runs. */
+export type JobKind = 'delete';
+
+/** One job as saved and as reported (`JobService`'s `Job`, before its mapping to the proto). */
+export interface JobRecord {
+  /** Unique on this host; safe as a file name (letters, digits, `-`, `_`). */
+  readonly id: string;
+  readonly kind: JobKind;
+  readonly pool: string;
+  /** The volume's name as last seen (it follows renames: the job works on `volumeUuid`). */
+  readonly volume: string;
+  /** The catalog uuid of the volume: what the job resolves the volume by when it (re)starts. */
+  readonly volumeUuid: string;
+  readonly state: JobState;
+  /** Bytes of the volume done (for a delete: discarded), from offset 0; the checkpoint a resumed job starts from. */
+  readonly doneBytes: number;
+  /** The volume's size in bytes. */
+  readonly totalBytes: number;
+  /** Bytes per step (for a delete: per discard), a multiple of the pool's data block size. */
+  readonly chunkBytes: number;
+  /** Milliseconds since the epoch when the job was made. */
+  readonly createdMs: number;
+  /** Milliseconds since the epoch of the record's last change. */
+  readonly updatedMs: number;
+  /** Why the job failed, or what a cancelled job left behind; null otherwise. */
+  readonly error: string | null;
+  /** For a failed job: the engine's or agent's error code (`VOLUME_BUSY`), or the errno name (`EIO`). */
+  readonly errorCode: string | null;
+}
+
+/** A record the manager may change. */
+export type MutableJobRecord = { -readonly [K in keyof JobRecord]: JobRecord[K] };
+
+/** True for the states a job never leaves. */
+export function isTerminalState(state: JobState): boolean {
+  return state === 'succeeded' || state === 'failed' || state === 'cancelled';
+}
+
+/** Job ids become file names: letters, digits, `-` and `_`, at most 64 characters. */
+export const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+const isTextOrNull = (v: unknown): v is string | null => v === null || typeof v === 'string';
+
+/**
+ * Checks a parsed JSON value and returns it as a record (a fresh object with only the record's
+ * fields). Pure.
+ * @throws Error naming the first field at fault.
+ */
+export function parseJobRecord(value: unknown): JobRecord {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('a job record must be a JSON object');
+  const v = value as Record<string, unknown>;
+  const fail = (field: string): never => {
+    throw new Error(`job record field "${field}" is missing or malformed`);
+  };
+  if (typeof v.id !== 'string' || !JOB_ID_PATTERN.test(v.id)) fail('id');
+  if (v.kind !== 'delete') fail('kind');
+  if (!isText(v.pool)) fail('pool');
+  if (!isText(v.volume)) fail('volume');
+  if (!isText(v.volumeUuid)) fail('volumeUuid');
+  if (typeof v.state !== 'string' || !(JOB_STATES as readonly string[]).includes(v.state)) fail('state');
+  if (!isCount(v.totalBytes)) fail('totalBytes');
+  if (!isCount(v.doneBytes) || (v.doneBytes as number) > (v.totalBytes as number)) fail('doneBytes');
+  if (!isCount(v.chunkBytes) || v.chunkBytes === 0 || (v.chunkBytes as number) % 512 !== 0) fail('chunkBytes');
+  if (!isCount(v.createdMs)) fail('createdMs');
+  if (!isCount(v.updatedMs)) fail('updatedMs');
+  if (!isTextOrNull(v.error)) fail('error');
+  if (!isTextOrNull(v.errorCode)) fail('errorCode');
+  return {
+    id: v.id as string,
+    kind: 'delete',
+    pool: v.pool as string,
+    volume: v.volume as string,
+    volumeUuid: v.volumeUuid as string,
+    state: v.state as JobState,
+    doneBytes: v.doneBytes as number,
+    totalBytes: v.totalBytes as number,
+    chunkBytes: v.chunkBytes as number,
+    createdMs: v.createdMs as number,
+    updatedMs: v.updatedMs as number,
+    error: v.error as string | null,
+    errorCode: v.errorCode as string | null,
+  };
+}

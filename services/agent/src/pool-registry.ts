@@ -1,0 +1,89 @@
+/**
+ * The pools this agent knows, kept in `<stateDir>/pools.json`: for each, the devices as the
+ * user named them (block devices or files), the loop devices the files were last attached to,
+ * and whether the pool should be active. At start the agent activates every pool marked active.
+ *
+ * Crash story: the file is replaced whole (write a temp file, fsync, rename, fsync the
+ * directory), so a crash leaves the old or the new registry, never a torn one. The devices
+ * themselves are the truth about a pool (labels and catalog): an entry whose devices hold no
+ * pool (a create that crashed before its label) fails activation and is shown with its problem;
+ * a pool that exists but is missing here (a crash between create and this write) is imported
+ * with `pool activate NAME --device ...`.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileDurably } from './durable-file.js';
+
+export interface KnownPool {
+  readonly name: string;
+  /** Empty until the pool exists on its devices. */
+  readonly uuid: string;
+  /** As the user gave them, device 0 first. */
+  readonly devices: readonly string[];
+  /** The loop device each file among `devices` was last attached to. */
+  readonly loops: Readonly<Record<string, string>>;
+  /** Activate at agent start. */
+  readonly active: boolean;
+}
+
+interface RegistryFile {
+  readonly version: 1;
+  readonly pools: Record<string, KnownPool>;
+}
+
+export class PoolRegistry {
+  private pools = new Map<string, KnownPool>();
+  private readonly path: string;
+
+  private constructor(readonly stateDir: string) {
+    this.path = join(stateDir, 'pools.json');
+  }
+
+  /** Opens (creating the state directory if needed) and reads the registry. */
+  static open(stateDir: string): PoolRegistry {
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    const registry = new PoolRegistry(stateDir);
+    let text: string | null = null;
+    try {
+      text = readFileSync(registry.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (text !== null) {
+      const parsed = JSON.parse(text) as RegistryFile;
+      if (parsed.version !== 1) throw new Error(`${registry.path}: unknown registry version ${String(parsed.version)}`);
+      for (const pool of Object.values(parsed.pools)) registry.pools.set(pool.name, pool);
+    }
+    return registry;
+  }
+
+  /** Known pools, sorted by name. */
+  list(): KnownPool[] {
+    return [...this.pools.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  get(name: string): KnownPool | null {
+    return this.pools.get(name) ?? null;
+  }
+
+  /** Adds or replaces the entry of `pool.name`, durably. */
+  async put(pool: KnownPool): Promise<void> {
+    const next = new Map(this.pools);
+    next.set(pool.name, pool);
+    await this.save(next);
+  }
+
+  /** Forgets `name`, durably. Idempotent. */
+  async remove(name: string): Promise<void> {
+    if (!this.pools.has(name)) return;
+    const next = new Map(this.pools);
+    next.delete(name);
+    await this.save(next);
+  }
+
+  private async save(next: Map<string, KnownPool>): Promise<void> {
+    const file: RegistryFile = { version: 1, pools: Object.fromEntries([...next].sort(([a], [b]) => a.localeCompare(b))) };
+    await writeFileDurably(this.path, `${JSON.stringify(file, null, 2)}\n`);
+    this.pools = next;
+  }
+}

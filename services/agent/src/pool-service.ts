@@ -1,0 +1,75 @@
+/** PoolService handlers: pool lifecycle through HostPools, reports through poolMessage. */
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { CreatePoolRequest__Output, PoolServiceHandlers } from '@thinfleet/proto';
+import { AgentError, badRequest } from './agent-error.js';
+import { checkDevicePath } from './device-attachments.js';
+import type { HostPools } from './host-pools.js';
+import type { JobManager } from './jobs/index.js';
+import { poolMessage } from './proto-messages.js';
+import { bytesField, poolNameField } from './request-checks.js';
+import { unary, type RpcContext } from './rpc.js';
+
+const KiB64 = 64 * 1024;
+
+function devicesField(field: string, devices: readonly string[], required: boolean): string[] {
+  if (required && devices.length === 0) throw badRequest(field, 'at least one device is required');
+  const seen = new Set<string>();
+  return devices.map((d, i) => {
+    const path = checkDevicePath(`${field}[${i}]`, d);
+    if (seen.has(path)) throw badRequest(`${field}[${i}]`, `${path} is named twice`);
+    seen.add(path);
+    return path;
+  });
+}
+
+export function poolServiceHandlers(ctx: RpcContext, pools: HostPools, jobs: JobManager): PoolServiceHandlers & UntypedServiceImplementation {
+  const view = async (name: string) => ({ pool: poolMessage(await pools.view(name)) });
+  return {
+    CreatePool: unary(ctx, 'CreatePool', async (r: CreatePoolRequest__Output) => {
+      const name = poolNameField('name', r.name);
+      const devices = devicesField('devices', r.devices, true);
+      const dataBlockBytes = r.dataBlockBytes === 0 ? undefined : bytesField('data_block_bytes', r.dataBlockBytes, KiB64);
+      if (dataBlockBytes !== undefined && (dataBlockBytes % KiB64 !== 0 || dataBlockBytes > 1024 ** 3)) {
+        throw badRequest('data_block_bytes', 'must be a multiple of 64 KiB up to 1 GiB');
+      }
+      const metadataBytes = r.metadataBytes === 0 ? undefined : bytesField('metadata_bytes', r.metadataBytes);
+      await pools.create({ name, devices, force: r.force, ...(dataBlockBytes ? { dataBlockBytes } : {}), ...(metadataBytes ? { metadataBytes } : {}) });
+      return view(name);
+    }),
+
+    ListPools: unary(ctx, 'ListPools', async () => ({ pools: (await pools.list()).map(poolMessage) })),
+
+    GetPool: unary(ctx, 'GetPool', async (r) => view(poolNameField('name', r.name))),
+
+    DiscoverPools: unary(ctx, 'DiscoverPools', async (r) => {
+      const devices = devicesField('devices', r.devices, true);
+      const found = await pools.discover(devices);
+      return {
+        pools: found.map((p) => ({ name: p.name, uuid: p.uuid, devices: p.devices.map((d) => d ?? ''), complete: p.complete, problems: [...p.problems] })),
+      };
+    }),
+
+    ActivatePool: unary(ctx, 'ActivatePool', async (r) => {
+      if (r.name === '') throw badRequest('name', 'required');
+      const devices = devicesField('devices', r.devices, false);
+      const pool = await pools.activate(r.name, devices);
+      return view(pool.name);
+    }),
+
+    DeactivatePool: unary(ctx, 'DeactivatePool', async (r) => {
+      const name = poolNameField('name', r.name);
+      await pools.deactivate(name);
+      return view(name);
+    }),
+
+    DestroyPool: unary(ctx, 'DestroyPool', async (r) => {
+      const name = poolNameField('name', r.name);
+      const pending = jobs.list().filter((j) => j.pool === name && (j.state === 'queued' || j.state === 'running'));
+      if (pending.length > 0) {
+        throw new AgentError('JOB_RUNNING', `pool ${name} has unfinished jobs (${pending.map((j) => j.id).join(', ')}); wait for them or cancel them first`);
+      }
+      await pools.destroy(name, r.force);
+      return {};
+    }),
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * Checks on request fields, done before any work so a bad request changes nothing. Each
+ * failure is a BAD_REQUEST (INVALID_ARGUMENT) whose message and `tf-field` name the field by
+ * its proto name (`size_bytes`, `ops[3].name`). Name rules are the engine's own, reworded to
+ * name the field.
+ */
+import { checkPoolName, checkVolumeName, isEngineError } from '@thinfleet/engine';
+import { badRequest } from './agent-error.js';
+
+/** Largest byte count the API carries exactly (JS numbers). */
+const MAX_BYTES = Number.MAX_SAFE_INTEGER;
+
+function rename(field: string, check: () => string): string {
+  try {
+    return check();
+  } catch (err) {
+    if (isEngineError(err, 'INVALID_NAME')) throw badRequest(field, err.message);
+    throw err;
+  }
+}
+
+/** A pool name in `field`. */
+export function poolNameField(field: string, value: unknown): string {
+  if (value === '' || value === undefined || value === null) throw badRequest(field, 'required');
+  return rename(field, () => checkPoolName(value));
+}
+
+/** A volume name in `field`, within pool `pool`. */
+export function volumeNameField(field: string, pool: string, value: unknown): string {
+  if (value === '' || value === undefined || value === null) throw badRequest(field, 'required');
+  return rename(field, () => checkVolumeName(pool, value));
+}
+
+/** A byte count in `field`: a whole number from 1 (or `min`) up to 2^53-1. */
+export function bytesField(field: string, value: unknown, min = 1): number {
+  if (value === undefined || value === null) throw badRequest(field, 'required');
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw badRequest(field, 'must be a whole number of bytes below 2^53');
+  if (value < min || value > MAX_BYTES) throw badRequest(field, `must be at least ${min} bytes`);
+  return value;
+}
+
+/** A byte count that may be absent (proto3 `optional`): undefined when absent. */
+export function optionalBytesField(field: string, value: unknown): number | undefined {
+  return value === undefined || value === null ? undefined : bytesField(field, value);
+}
+
+/** A non-empty string without control characters (an id, a path). */
+export function textField(field: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0) throw badRequest(field, 'required');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw badRequest(field, 'must not contain control characters');
+  return value;
+}
+
+/** A whole number in [min, max]. */
+export function countField(field: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw badRequest(field, `must be a whole number from ${min} to ${max}`);
+  }
+  return value;
+}

@@ -1,0 +1,124 @@
+/**
+ * What every RPC handler shares: the wire check of the request, in-flight tracking for clean
+ * shutdown, one log record per call with the pool and volume it is about, the latency and error
+ * metrics, and the one mapping of errors to gRPC statuses (agent-error.ts).
+ */
+import type { handleServerStreamingCall, handleUnaryCall, ServerWritableStream, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { AgentError, statusName, toServiceError } from './agent-error.js';
+import type { InFlight } from './in-flight.js';
+import { checkWire } from './wire-check.js';
+
+export interface RpcContext {
+  readonly logger: Logger;
+  readonly inFlight: InFlight;
+  /** Called once per call: the operation, its duration, and the failure's code (null on success). */
+  readonly observe: (operation: string, durationSeconds: number, errorCode: string | null) => void;
+}
+
+/** A request that failed the wire check carries this key instead of its fields. */
+const MALFORMED = Symbol('malformed request');
+
+/** The pool and volume a request is about, for the log record. */
+function subject(request: unknown): { pool?: string; volume?: string } {
+  const r = request as { pool?: unknown; name?: unknown; id?: unknown };
+  const out: { pool?: string; volume?: string; job?: string } = {};
+  if (typeof r.pool === 'string' && r.pool !== '') {
+    out.pool = r.pool;
+    if (typeof r.name === 'string' && r.name !== '') out.volume = r.name;
+  } else if (typeof r.name === 'string' && r.name !== '') {
+    out.pool = r.name;
+  }
+  if (typeof r.id === 'string' && r.id !== '') out.job = r.id;
+  return out;
+}
+
+function rejectMalformed(request: unknown): void {
+  const problem = (request as Record<symbol, { field: string; problem: string } | undefined>)[MALFORMED];
+  if (problem !== undefined) throw new AgentError('BAD_REQUEST', `${problem.field}: ${problem.problem}`, { field: problem.field });
+}
+
+const READ_ONLY = /^(List|Get|Discover|Watch)/;
+
+async function tracked<T>(ctx: RpcContext, operation: string, request: unknown, fn: () => Promise<T>): Promise<T> {
+  const started = process.hrtime.bigint();
+  const log = ctx.logger.child({ operation, ...subject(request) });
+  let done: (() => void) | null = null;
+  try {
+    done = ctx.inFlight.enter();
+    rejectMalformed(request);
+    const result = await fn();
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    ctx.observe(operation, seconds, null);
+    log[READ_ONLY.test(operation) ? 'debug' : 'info']({ durationMs: Math.round(seconds * 1e4) / 10 }, 'ok');
+    return result;
+  } catch (err) {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const status = toServiceError(err);
+    const code = status.metadata.get('tf-error-code')[0];
+    ctx.observe(operation, seconds, typeof code === 'string' ? code : statusName(status.code));
+    const level = status.code === 13 ? 'error' : 'warn';
+    log[level]({ durationMs: Math.round(seconds * 1e4) / 10, status: statusName(status.code), code, err }, 'failed');
+    throw err;
+  } finally {
+    done?.();
+  }
+}
+
+/** A unary handler running `fn`; its error, whatever it is, becomes the call's status. */
+export function unary<Req, Res>(ctx: RpcContext, operation: string, fn: (request: Req) => Promise<Res>): handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    tracked(ctx, operation, call.request, () => fn(call.request)).then(
+      (response) => callback(null, response),
+      (err: unknown) => callback(toServiceError(err)),
+    );
+  };
+}
+
+/**
+ * A server-streaming handler: `fn` writes to the stream and resolves when the stream should
+ * end; its error becomes the status. Streams are not counted in flight (watching is not work):
+ * shutdown ends them (see JobService).
+ */
+export function serverStream<Req, Res>(
+  ctx: RpcContext,
+  operation: string,
+  fn: (request: Req, call: ServerWritableStream<Req, Res>) => Promise<void>,
+): handleServerStreamingCall<Req, Res> {
+  return (call) => {
+    const log = ctx.logger.child({ operation, ...subject(call.request) });
+    Promise.resolve()
+      .then(() => {
+        rejectMalformed(call.request);
+        return fn(call.request, call);
+      })
+      .then(
+        () => call.end(),
+        (err: unknown) => {
+          const status = toServiceError(err);
+          log.warn({ status: statusName(status.code), err }, 'stream failed');
+          call.emit('error', status);
+        },
+      );
+  };
+}
+
+/**
+ * `definition` with each request checked on the wire before decoding (wire-check.ts); a bad
+ * request reaches its handler marked, and the handler answers INVALID_ARGUMENT naming the field.
+ */
+export function wireCheckedDefinition(definition: ServiceDefinition<UntypedServiceImplementation>): ServiceDefinition<UntypedServiceImplementation> {
+  const out: Record<string, ServiceDefinition[string]> = {};
+  for (const [name, method] of Object.entries(definition)) {
+    const type = (method as unknown as { requestType?: { type?: Parameters<typeof checkWire>[1] } }).requestType?.type;
+    const original = method.requestDeserialize;
+    out[name] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer) => {
+        const problem = type === undefined ? null : checkWire(bytes, type);
+        return problem === null ? original(bytes) : { [MALFORMED]: problem };
+      },
+    };
+  }
+  return out as ServiceDefinition<UntypedServiceImplementation>;
+}

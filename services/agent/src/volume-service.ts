@@ -1,0 +1,253 @@
+/**
+ * VolumeService handlers. Each request is checked field by field first (request-checks.ts), so
+ * a bad request changes nothing; then the engine does the work under its pool's mutex. A volume
+ * that a job is working on (a background delete) takes no other change until the job ends.
+ */
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import { isEngineError, type BatchItem, type Pool, type VolumeInfo } from '@thinfleet/engine';
+import type {
+  BatchOp__Output,
+  BatchRequest__Output,
+  BatchResponse,
+  CreateRevisionRequest__Output,
+  CreateVolumeRequest__Output,
+  DeleteVolumeRequest__Output,
+  GetVolumeRequest__Output,
+  ListVolumesRequest__Output,
+  PinVolumeRequest__Output,
+  RenameVolumeRequest__Output,
+  ResizeVolumeRequest__Output,
+  RevertVolumeRequest__Output,
+  SnapshotVolumeRequest__Output,
+  Volume,
+  VolumeServiceHandlers,
+} from '@thinfleet/proto';
+import { AgentError, badRequest } from './agent-error.js';
+import type { AgentConfig } from './agent-config.js';
+import type { HostPools } from './host-pools.js';
+import type { JobManager } from './jobs/index.js';
+import { volumeMessage } from './proto-messages.js';
+import { bytesField, countField, optionalBytesField, poolNameField, textField, volumeNameField } from './request-checks.js';
+import { unary, type RpcContext } from './rpc.js';
+import { checkDevicePath } from './device-attachments.js';
+
+interface VolumeDeps {
+  readonly pools: HostPools;
+  readonly jobs: JobManager;
+  readonly config: Pick<AgentConfig, 'deleteInBackgroundAboveBytes' | 'maxBatchOps'>;
+}
+
+/** Rewords the engine's size errors to name the request field. */
+async function sizeIn<T>(field: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isEngineError(err, 'INVALID_SIZE')) throw badRequest(field, err.message);
+    throw err;
+  }
+}
+
+export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): VolumeServiceHandlers & UntypedServiceImplementation {
+  const { pools, jobs, config } = deps;
+
+  const activePool = (field: string, value: unknown): Pool => pools.engine.pool(poolNameField(field, value));
+  const message = (pool: Pool, v: VolumeInfo): Volume => volumeMessage(pool.name, v, jobs.jobOnVolume(pool.name, v.name)?.id ?? null);
+  const noJobOn = (pool: Pool, ...names: string[]): void => {
+    for (const name of names) {
+      const job = jobs.jobOnVolume(pool.name, name);
+      if (job !== null) throw new AgentError('JOB_RUNNING', `volume ${pool.name}/${name} is being worked on by job ${job.id} (${job.kind}); wait for it or cancel it`);
+    }
+  };
+  /** The request's pool and volume name, checked. */
+  const target = (r: { pool: string; name: string }): { pool: Pool; name: string } => {
+    const pool = activePool('pool', r.pool);
+    return { pool, name: volumeNameField('name', pool.name, r.name) };
+  };
+
+  async function find(pool: Pool, name: string, usage: boolean): Promise<VolumeInfo> {
+    if (usage) return pool.show(name);
+    const v = (await pool.list()).find((x) => x.name === name);
+    if (v === undefined) return pool.show(name); // the engine's NO_SUCH_VOLUME
+    return v;
+  }
+
+  return {
+    CreateVolume: unary(ctx, 'CreateVolume', async (r: CreateVolumeRequest__Output) => {
+      const { pool, name } = target(r);
+      const sizeBytes = optionalBytesField('size_bytes', r.sizeBytes);
+      let v: VolumeInfo;
+      if (r.externalOrigin !== '') {
+        const origin = checkDevicePath('external_origin', r.externalOrigin);
+        v = await sizeIn('size_bytes', () => pool.createExternal(name, origin, { ...(sizeBytes === undefined ? {} : { sizeBytes }), activate: r.activate }));
+      } else {
+        if (sizeBytes === undefined) throw badRequest('size_bytes', 'required (unless external_origin is set)');
+        v = await sizeIn('size_bytes', () => pool.createVolume(name, sizeBytes, { activate: r.activate }));
+      }
+      return { volume: message(pool, v) };
+    }),
+
+    SnapshotVolume: unary(ctx, 'SnapshotVolume', async (r: SnapshotVolumeRequest__Output) => {
+      const pool = activePool('pool', r.pool);
+      const source = volumeNameField('source', pool.name, r.source);
+      const name = volumeNameField('name', pool.name, r.name);
+      noJobOn(pool, source);
+      return { volume: message(pool, await pool.snapshot(source, name, { activate: r.activate })) };
+    }),
+
+    ListVolumes: unary(ctx, 'ListVolumes', async (r: ListVolumesRequest__Output) => {
+      const selected = r.pool === '' ? pools.engine.pools().sort((a, b) => a.name.localeCompare(b.name)) : [activePool('pool', r.pool)];
+      const volumes: Volume[] = [];
+      for (const pool of selected) for (const v of await pool.list({ usage: r.usage })) volumes.push(message(pool, v));
+      return { volumes };
+    }),
+
+    GetVolume: unary(ctx, 'GetVolume', async (r: GetVolumeRequest__Output) => {
+      const { pool, name } = target(r);
+      return { volume: message(pool, await find(pool, name, r.usage)) };
+    }),
+
+    RenameVolume: unary(ctx, 'RenameVolume', async (r: RenameVolumeRequest__Output) => {
+      const { pool, name } = target(r);
+      const newName = volumeNameField('new_name', pool.name, r.newName);
+      noJobOn(pool, name);
+      return { volume: message(pool, await pool.rename(name, newName)) };
+    }),
+
+    ResizeVolume: unary(ctx, 'ResizeVolume', async (r: ResizeVolumeRequest__Output) => {
+      const { pool, name } = target(r);
+      const sizeBytes = bytesField('size_bytes', r.sizeBytes);
+      noJobOn(pool, name);
+      return { volume: message(pool, await sizeIn('size_bytes', () => pool.grow(name, sizeBytes))) };
+    }),
+
+    ActivateVolume: unary(ctx, 'ActivateVolume', async (r) => {
+      const { pool, name } = target(r);
+      noJobOn(pool, name);
+      return { volume: message(pool, await pool.activateVolume(name)) };
+    }),
+
+    DeactivateVolume: unary(ctx, 'DeactivateVolume', async (r) => {
+      const { pool, name } = target(r);
+      noJobOn(pool, name);
+      return { volume: message(pool, await pool.deactivateVolume(name)) };
+    }),
+
+    DeleteVolume: unary(ctx, 'DeleteVolume', async (r: DeleteVolumeRequest__Output) => {
+      const { pool, name } = target(r);
+      noJobOn(pool, name);
+      let chunked = r.mode === 'DELETE_MODE_CHUNKED';
+      if (r.mode === 'DELETE_MODE_AUTO') {
+        const v = await find(pool, name, false);
+        if (v.sizeBytes > config.deleteInBackgroundAboveBytes) {
+          chunked = ((await find(pool, name, true)).mappedBytes ?? 0) > config.deleteInBackgroundAboveBytes;
+        }
+      }
+      if (chunked) {
+        const before = await find(pool, name, false);
+        const job = await jobs.startDelete(pool.name, name);
+        return { volume: message(pool, before), jobId: job.id };
+      }
+      return { volume: volumeMessage(pool.name, await pool.deleteVolume(name), null), jobId: '' };
+    }),
+
+    RevertVolume: unary(ctx, 'RevertVolume', async (r: RevertVolumeRequest__Output) => {
+      const { pool, name } = target(r);
+      const snapshot = volumeNameField('snapshot', pool.name, r.snapshot);
+      noJobOn(pool, name, snapshot);
+      return { volume: message(pool, await pool.revert(name, snapshot)) };
+    }),
+
+    CreateRevision: unary(ctx, 'CreateRevision', async (r: CreateRevisionRequest__Output) => {
+      const { pool, name } = target(r);
+      const keep = countField('keep', r.keep, 1, 1_000_000);
+      noJobOn(pool, name);
+      return { volume: message(pool, await pool.revision(name, keep)) };
+    }),
+
+    PinVolume: unary(ctx, 'PinVolume', async (r: PinVolumeRequest__Output) => {
+      const { pool, name } = target(r);
+      return { volume: message(pool, await pool.pin(name, r.pinned)) };
+    }),
+
+    Batch: unary(ctx, 'Batch', async (r: BatchRequest__Output): Promise<BatchResponse> => {
+      const pool = activePool('pool', r.pool);
+      if (r.ops.length === 0) throw badRequest('ops', 'a batch needs at least one op');
+      if (r.ops.length > config.maxBatchOps) throw badRequest('ops', `at most ${config.maxBatchOps} ops per batch, got ${r.ops.length}`);
+      const items = r.ops.map((op, i) => batchItem(pool.name, op, i));
+      const fieldOf = new Map(items.map((it, i) => [it.item, i]));
+      if (fieldOf.size !== items.length) {
+        const seen = new Set<string>();
+        const dup = items.findIndex((it) => (seen.has(it.item) ? true : (seen.add(it.item), false)));
+        throw badRequest(`ops[${dup}].item`, `item name "${items[dup]!.item}" is used twice`);
+      }
+      for (const it of items) noJobOn(pool, ...touched(it));
+      let result;
+      try {
+        result = await pool.batch(items);
+      } catch (err) {
+        if (isEngineError(err, 'INVALID_SIZE') && err.item !== undefined && fieldOf.has(err.item)) {
+          const i = fieldOf.get(err.item)!;
+          throw badRequest(`ops[${i}].${r.ops[i]!.op}.size_bytes`, err.message);
+        }
+        throw err;
+      }
+      return {
+        transactionId: result.tx,
+        results: result.items.map((it) => ({ item: it.item, volume: it.volume === null ? null : message(pool, it.volume) })),
+        deferredErrors: result.deferredErrors.map((e) => ({ volume: e.volume, message: e.error.message })),
+      };
+    }),
+  };
+}
+
+/** The engine's batch item for proto op `op` at index `i`, its fields checked. */
+function batchItem(pool: string, op: BatchOp__Output, i: number): BatchItem {
+  const at = `ops[${i}]`;
+  const item = op.item === '' ? at : textField(`${at}.item`, op.item);
+  const name = (kind: string, field: string, value: unknown): string => volumeNameField(`${at}.${kind}.${field}`, pool, value);
+  switch (op.op) {
+    case 'create': {
+      const c = op.create!;
+      const sizeBytes = optionalBytesField(`${at}.create.size_bytes`, c.sizeBytes);
+      if (c.externalOrigin !== '') {
+        const externalOrigin = checkDevicePath(`${at}.create.external_origin`, c.externalOrigin);
+        return { item, op: 'create-external', volume: name('create', 'name', c.name), externalOrigin, activate: c.activate, ...(sizeBytes === undefined ? {} : { sizeBytes }) };
+      }
+      if (sizeBytes === undefined) throw badRequest(`${at}.create.size_bytes`, 'required (unless external_origin is set)');
+      return { item, op: 'create', volume: name('create', 'name', c.name), sizeBytes, activate: c.activate };
+    }
+    case 'snapshot': {
+      const s = op.snapshot!;
+      return { item, op: 'snapshot', origin: name('snapshot', 'source', s.source), volume: name('snapshot', 'name', s.name), activate: s.activate };
+    }
+    case 'delete':
+      return { item, op: 'delete', volume: name('delete', 'name', op.delete!.name) };
+    case 'rename':
+      return { item, op: 'rename', volume: name('rename', 'name', op.rename!.name), newName: name('rename', 'new_name', op.rename!.newName) };
+    case 'resize':
+      return { item, op: 'grow', volume: name('resize', 'name', op.resize!.name), sizeBytes: bytesField(`${at}.resize.size_bytes`, op.resize!.sizeBytes) };
+    case 'revert':
+      return { item, op: 'revert', volume: name('revert', 'name', op.revert!.name), snapshot: name('revert', 'snapshot', op.revert!.snapshot) };
+    case 'revision':
+      return { item, op: 'revision', volume: name('revision', 'name', op.revision!.name), keep: countField(`${at}.revision.keep`, op.revision!.keep, 1, 1_000_000) };
+    case 'pin':
+      return { item, op: 'pin', volume: name('pin', 'name', op.pin!.name), pinned: op.pin!.pinned };
+    default:
+      throw badRequest(at, 'names no operation (set one of create, snapshot, delete, rename, resize, revert, revision, pin)');
+  }
+}
+
+/** The existing volumes a batch item changes or reads from. */
+function touched(item: BatchItem): string[] {
+  switch (item.op) {
+    case 'snapshot':
+      return [item.origin];
+    case 'revert':
+      return [item.volume, item.snapshot];
+    case 'create':
+    case 'create-external':
+      return [];
+    default:
+      return [item.volume];
+  }
+}
