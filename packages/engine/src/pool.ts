@@ -118,7 +118,7 @@ export class Pool {
         if (!d.name.startsWith(prefix)) continue;
         const info = await this.core.dm.info(d.name);
         if (info.suspended) {
-          this.core.logger.warn({ pool: this.name, device: d.name }, 'resuming a device a crash left suspended');
+          this.core.logger.warn({ device: d.name }, 'resuming a device a crash left suspended');
           await this.core.dm.resume(d.name);
         }
       }
@@ -138,7 +138,7 @@ export class Pool {
   private async releaseStaleMetadataSnapshot(): Promise<void> {
     const status = await this.core.control.status({ noFlush: true });
     if (status.heldMetadataRoot === null) return;
-    this.core.logger.warn({ pool: this.name, heldRoot: status.heldMetadataRoot }, 'releasing a metadata snapshot a crash left held');
+    this.core.logger.warn({ heldRoot: status.heldMetadataRoot }, 'releasing a metadata snapshot a crash left held');
     await this.core.control.releaseMetadataSnap();
   }
 
@@ -187,7 +187,7 @@ export class Pool {
       await ensureDevice(this.core.dm, this.core.block, dev.name, volumeUuid(this.core, v), volumeTable(this.core, v), { reloadIfDifferent: true });
     }
     for (const name of strays) {
-      this.core.logger.warn({ pool: this.name, device: name }, 'active device belongs to no volume of the catalog; left alone');
+      this.core.logger.warn({ device: name }, 'active device belongs to no volume of the catalog; left alone');
     }
   }
 
@@ -294,7 +294,7 @@ export class Pool {
       this.needsRecovery = true;
       throw new EngineError('KERNEL_FAILED', `pool ${this.name}: the kernel committed transaction ${tx} but the catalog is unusable; reactivate the pool to recover`, { cause: err });
     }
-    core.logger.info({ pool: this.name, tx, ops: plan.ops.length, creates: creates.length, deletes: deletes.length }, 'transaction committed');
+    core.logger.info({ tx, ops: plan.ops.length, creates: creates.length, deletes: deletes.length }, 'transaction committed');
   }
 
   /** Undoes what a failed transaction sent, when it can, and builds the error to throw. */
@@ -317,7 +317,7 @@ export class Pool {
       this.needsRecovery = true;
       return wrap('rolling back failed too; the pool recovers before its next change', err, rollbackError);
     }
-    this.core.logger.warn({ pool: this.name, tx, err }, 'transaction rolled back');
+    this.core.logger.warn({ tx, err }, 'transaction rolled back');
     return wrap('the batch was rolled back', err);
   }
 
@@ -541,7 +541,7 @@ export class Pool {
       const deactivate = report.missingInKernel.filter((m) => active.has(m.uuid)).map((m) => ({ uuid: m.uuid, item: m.name }));
       await this.requireNotOpen(deactivate);
       await this.execute({ ops, itemVolumes: [], suspend: [], deactivate, activate: [], reload: [] });
-      this.core.logger.warn({ pool: this.name, purged: report.unknownToCatalog.length, forgotten: report.missingInKernel.length }, 'repaired pool');
+      this.core.logger.warn({ purged: report.unknownToCatalog.length, forgotten: report.missingInKernel.length }, 'repaired pool');
       return report;
     });
   }
@@ -569,7 +569,7 @@ export class Pool {
       for (const d of infos) await removeDevice(this.core.dm, d.name, `volume device ${d.name}`);
       await removePoolDevices(this.core.dm, this.name);
       this.closed = true;
-      this.core.logger.info({ pool: this.name }, 'pool deactivated');
+      this.core.logger.info('pool deactivated');
     });
   }
 }
