@@ -1,0 +1,355 @@
+/**
+ * A promise client for one thinfleet agent: one method per RPC, a deadline on every unary call,
+ * failures as AgentCallError, job progress as an async iterable.
+ */
+import { readFile } from 'node:fs/promises';
+import {
+  credentials,
+  Metadata,
+  type CallOptions,
+  type ChannelCredentials,
+  type ClientReadableStream,
+  type ClientUnaryCall,
+  type ServiceError,
+} from '@grpc/grpc-js';
+import {
+  loadAgentApi,
+  type ActivatePoolRequest,
+  type ActivatePoolResponse__Output,
+  type ActivateVolumeRequest,
+  type ActivateVolumeResponse__Output,
+  type BatchRequest,
+  type BatchResponse__Output,
+  type CancelJobRequest,
+  type CancelJobResponse__Output,
+  type CreatePoolRequest,
+  type CreatePoolResponse__Output,
+  type CreateRevisionRequest,
+  type CreateRevisionResponse__Output,
+  type CreateVolumeRequest,
+  type CreateVolumeResponse__Output,
+  type DeactivatePoolRequest,
+  type DeactivatePoolResponse__Output,
+  type DeactivateVolumeRequest,
+  type DeactivateVolumeResponse__Output,
+  type DeleteVolumeRequest,
+  type DeleteVolumeResponse__Output,
+  type DestroyPoolRequest,
+  type DestroyPoolResponse__Output,
+  type DiscoverPoolsRequest,
+  type DiscoverPoolsResponse__Output,
+  type GetJobRequest,
+  type GetJobResponse__Output,
+  type GetPoolRequest,
+  type GetPoolResponse__Output,
+  type GetVolumeRequest,
+  type GetVolumeResponse__Output,
+  type HealthCheckResponse__Output,
+  type HealthClient,
+  type Job__Output,
+  type JobServiceClient,
+  type ListJobsRequest,
+  type ListJobsResponse__Output,
+  type ListPoolsRequest,
+  type ListPoolsResponse__Output,
+  type ListVolumesRequest,
+  type ListVolumesResponse__Output,
+  type PinVolumeRequest,
+  type PinVolumeResponse__Output,
+  type PoolServiceClient,
+  type RenameVolumeRequest,
+  type RenameVolumeResponse__Output,
+  type ResizeVolumeRequest,
+  type ResizeVolumeResponse__Output,
+  type RevertVolumeRequest,
+  type RevertVolumeResponse__Output,
+  type SnapshotVolumeRequest,
+  type SnapshotVolumeResponse__Output,
+  type VolumeServiceClient,
+  type WatchJobResponse__Output,
+} from '@thinfleet/proto';
+import { toAgentCallError } from './agent-call-error.js';
+import { parseAgentTarget, type AgentTarget } from './agent-target.js';
+
+/** The deadline of a unary call when neither the client nor the call sets one. */
+export const DEFAULT_DEADLINE_MS = 60_000;
+
+/** PEM files for mutual TLS to an agent listening on TCP. */
+export interface AgentTlsFiles {
+  /** The CA that signed the agent's certificate. */
+  readonly caFile: string;
+  /** This client's certificate (the agent checks it against its own CA). */
+  readonly certFile: string;
+  /** This client's private key. */
+  readonly keyFile: string;
+}
+
+/** How to reach the agent. */
+export interface AgentConnectOptions {
+  /** Required for a TCP target, ignored for a unix socket. */
+  readonly tls?: AgentTlsFiles;
+  /** Deadline of each unary call, in milliseconds; DEFAULT_DEADLINE_MS when absent. */
+  readonly deadlineMs?: number;
+}
+
+/** Per-call options. */
+export interface AgentCallOptions {
+  /** This call's deadline in milliseconds, overriding the client's. */
+  readonly deadlineMs?: number;
+}
+
+/** The health of the agent or one of its services, as grpc.health.v1 names it. */
+export type ServingStatus = HealthCheckResponse__Output['status'];
+
+type UnaryStarter<Res> = (metadata: Metadata, options: CallOptions, callback: (err: ServiceError | null, value?: Res) => void) => ClientUnaryCall;
+
+/**
+ * A connection to one agent. Connecting is lazy: `connect` checks the target and reads TLS files
+ * but opens nothing; the first call connects, and a call made while the agent is not listening
+ * fails at once with an AgentCallError whose `isUnavailable` is true. Calls are as idempotent as
+ * the RPCs they make (see the proto files). Not usable after `close()`.
+ *
+ * Each RPC method (`createPool` ... `cancelJob`) takes the request message and an optional
+ * per-call deadline, and resolves to the response message as grpc-js decodes it (camelCase
+ * fields, 64-bit integers as numbers, enums as names); it rejects with an AgentCallError.
+ *
+ * @example
+ * const client = await AgentClient.connect('/run/thinfleet/agent.sock');
+ * try {
+ *   const { volumes } = await client.listVolumes({ pool: 'tank' });
+ * } finally {
+ *   client.close();
+ * }
+ */
+export class AgentClient {
+  /** The parsed target this client talks to. */
+  readonly target: AgentTarget;
+  private readonly deadlineMs: number;
+  private readonly pools: PoolServiceClient;
+  private readonly volumes: VolumeServiceClient;
+  private readonly jobs: JobServiceClient;
+  private readonly healthClient: HealthClient;
+
+  private constructor(target: AgentTarget, channelCredentials: ChannelCredentials, deadlineMs: number) {
+    this.target = target;
+    this.deadlineMs = deadlineMs;
+    const api = loadAgentApi();
+    this.pools = new api.PoolService(target.address, channelCredentials);
+    const channelOverride = this.pools.getChannel();
+    this.volumes = new api.VolumeService(target.address, channelCredentials, { channelOverride });
+    this.jobs = new api.JobService(target.address, channelCredentials, { channelOverride });
+    this.healthClient = new api.Health(target.address, channelCredentials, { channelOverride });
+  }
+
+  /**
+   * Makes a client for `target`: an absolute or relative socket path, `unix:/path`, or
+   * `host:port` (TCP, which requires `options.tls`). Rejects with a plain Error (errno and cause
+   * kept) when the target is malformed, TLS is missing for TCP, or a PEM file cannot be read.
+   */
+  static async connect(target: string, options: AgentConnectOptions = {}): Promise<AgentClient> {
+    const parsed = parseAgentTarget(target);
+    const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    if (!(deadlineMs > 0)) throw new Error(`deadlineMs must be more than 0, got ${deadlineMs}`);
+    if (parsed.kind === 'unix') return new AgentClient(parsed, credentials.createInsecure(), deadlineMs);
+    if (options.tls === undefined) {
+      throw new Error(`the agent at ${parsed.address} is a TCP address, which needs mutual TLS: give a CA, a client certificate and a client key`);
+    }
+    const [ca, cert, key] = await Promise.all([
+      readPem('CA certificate', options.tls.caFile),
+      readPem('client certificate', options.tls.certFile),
+      readPem('client key', options.tls.keyFile),
+    ]);
+    return new AgentClient(parsed, credentials.createSsl(ca, key, cert), deadlineMs);
+  }
+
+  /** Closes the connection; pending calls fail with CANCELLED or UNAVAILABLE. Idempotent. */
+  close(): void {
+    this.pools.close();
+  }
+
+  createPool(request: CreatePoolRequest, options?: AgentCallOptions): Promise<CreatePoolResponse__Output> {
+    return this.unary((m, o, cb) => this.pools.createPool(request, m, o, cb), options);
+  }
+
+  listPools(request: ListPoolsRequest = {}, options?: AgentCallOptions): Promise<ListPoolsResponse__Output> {
+    return this.unary((m, o, cb) => this.pools.listPools(request, m, o, cb), options);
+  }
+
+  getPool(request: GetPoolRequest, options?: AgentCallOptions): Promise<GetPoolResponse__Output> {
+    return this.unary((m, o, cb) => this.pools.getPool(request, m, o, cb), options);
+  }
+
+  discoverPools(request: DiscoverPoolsRequest, options?: AgentCallOptions): Promise<DiscoverPoolsResponse__Output> {
+    return this.unary((m, o, cb) => this.pools.discoverPools(request, m, o, cb), options);
+  }
+
+  activatePool(request: ActivatePoolRequest, options?: AgentCallOptions): Promise<ActivatePoolResponse__Output> {
+    return this.unary((m, o, cb) => this.pools.activatePool(request, m, o, cb), options);
+  }
+
+  deactivatePool(request: DeactivatePoolRequest, options?: AgentCallOptions): Promise<DeactivatePoolResponse__Output> {
+    return this.unary((m, o, cb) => this.pools.deactivatePool(request, m, o, cb), options);
+  }
+
+  destroyPool(request: DestroyPoolRequest, options?: AgentCallOptions): Promise<DestroyPoolResponse__Output> {
+    return this.unary((m, o, cb) => this.pools.destroyPool(request, m, o, cb), options);
+  }
+
+  createVolume(request: CreateVolumeRequest, options?: AgentCallOptions): Promise<CreateVolumeResponse__Output> {
+    return this.unary((m, o, cb) => this.volumes.createVolume(request, m, o, cb), options);
+  }
+
+  snapshotVolume(request: SnapshotVolumeRequest, options?: AgentCallOptions): Promise<SnapshotVolumeResponse__Output> {
+    return this.unary((m, o, cb) => this.volumes.snapshotVolume(request, m, o, cb), options);
+  }
+
+  listVolumes(request: ListVolumesRequest = {}, options?: AgentCallOptions): Promise<ListVolumesResponse__Output> {
+    return this.unary((m, o, cb) => this.volumes.listVolumes(request, m, o, cb), options);
+  }
+
+  getVolume(request: GetVolumeRequest, options?: AgentCallOptions): Promise<GetVolumeResponse__Output> {
+    return this.unary((m, o, cb) => this.volumes.getVolume(request, m, o, cb), options);
+  }
+
+  renameVolume(request: RenameVolumeRequest, options?: AgentCallOptions): Promise<RenameVolumeResponse__Output> {
+    return this.unary((m, o, cb) => this.volumes.renameVolume(request, m, o, cb), options);
+  }
+
+  resizeVolume(request: ResizeVolumeRequest, options?: AgentCallOptions): Promise<ResizeVolumeResponse__Output> {
+    return this.unary((m, o, cb) => this.volumes.resizeVolume(request, m, o, cb), options);
+  }
+
+  activateVolume(request: ActivateVolumeRequest, options?: AgentCallOptions): Promise<ActivateVolumeResponse__Output> {
+    return this.unary((m, o, cb) => this.volumes.activateVolume(request, m, o, cb), options);
+  }
+
+  deactivateVolume(request: DeactivateVolumeRequest, options?: AgentCallOptions): Promise<DeactivateVolumeResponse__Output> {
+    return this.unary((m, o, cb) => this.volumes.deactivateVolume(request, m, o, cb), options);
+  }
+
+  deleteVolume(request: DeleteVolumeRequest, options?: AgentCallOptions): Promise<DeleteVolumeResponse__Output> {
+    return this.unary((m, o, cb) => this.volumes.deleteVolume(request, m, o, cb), options);
+  }
+
+  revertVolume(request: RevertVolumeRequest, options?: AgentCallOptions): Promise<RevertVolumeResponse__Output> {
+    return this.unary((m, o, cb) => this.volumes.revertVolume(request, m, o, cb), options);
+  }
+
+  createRevision(request: CreateRevisionRequest, options?: AgentCallOptions): Promise<CreateRevisionResponse__Output> {
+    return this.unary((m, o, cb) => this.volumes.createRevision(request, m, o, cb), options);
+  }
+
+  pinVolume(request: PinVolumeRequest, options?: AgentCallOptions): Promise<PinVolumeResponse__Output> {
+    return this.unary((m, o, cb) => this.volumes.pinVolume(request, m, o, cb), options);
+  }
+
+  batch(request: BatchRequest, options?: AgentCallOptions): Promise<BatchResponse__Output> {
+    return this.unary((m, o, cb) => this.volumes.batch(request, m, o, cb), options);
+  }
+
+  listJobs(request: ListJobsRequest = {}, options?: AgentCallOptions): Promise<ListJobsResponse__Output> {
+    return this.unary((m, o, cb) => this.jobs.listJobs(request, m, o, cb), options);
+  }
+
+  getJob(request: GetJobRequest, options?: AgentCallOptions): Promise<GetJobResponse__Output> {
+    return this.unary((m, o, cb) => this.jobs.getJob(request, m, o, cb), options);
+  }
+
+  cancelJob(request: CancelJobRequest, options?: AgentCallOptions): Promise<CancelJobResponse__Output> {
+    return this.unary((m, o, cb) => this.jobs.cancelJob(request, m, o, cb), options);
+  }
+
+  /**
+   * The job now, then each change of it, until it ends; the last value is its final state. No
+   * deadline unless `options.deadlineMs` is given (a delete may run for hours). Throws an
+   * AgentCallError when the stream fails (NOT_FOUND for an unknown id); leaving the loop early
+   * cancels the call (the job itself keeps running: use `cancelJob` to stop it).
+   */
+  watchJob(id: string, options: AgentCallOptions = {}): AsyncIterable<Job__Output> {
+    const callOptions: CallOptions = options.deadlineMs === undefined ? {} : { deadline: Date.now() + options.deadlineMs };
+    const jobs = this.jobs;
+    return {
+      async *[Symbol.asyncIterator]() {
+        const call = jobs.watchJob({ id }, new Metadata(), callOptions);
+        for await (const message of readStream(call)) {
+          if (message.job !== null) yield message.job;
+        }
+      },
+    };
+  }
+
+  /**
+   * The agent's health (grpc.health.v1 Check): `SERVING`, `NOT_SERVING`... for the whole agent
+   * (`service` empty) or one of its services by fully qualified name.
+   */
+  async health(service = '', options?: AgentCallOptions): Promise<ServingStatus> {
+    const response = await this.unary<HealthCheckResponse__Output>((m, o, cb) => this.healthClient.check({ service }, m, o, cb), options);
+    return response.status;
+  }
+
+  private unary<Res>(start: UnaryStarter<Res>, options: AgentCallOptions | undefined): Promise<Res> {
+    const deadlineMs = options?.deadlineMs ?? this.deadlineMs;
+    return new Promise<Res>((resolve, reject) => {
+      start(new Metadata(), { deadline: Date.now() + deadlineMs }, (err, value) => {
+        if (err !== null) reject(toAgentCallError(err));
+        else if (value === undefined) reject(toAgentCallError(new Error('the agent sent no response message')));
+        else resolve(value);
+      });
+    });
+  }
+}
+
+/**
+ * Reads a server stream message by message. Ends after the last message on an OK status; throws
+ * the call's status as an AgentCallError otherwise. Returning early cancels the call.
+ */
+async function* readStream(call: ClientReadableStream<WatchJobResponse__Output>): AsyncGenerator<WatchJobResponse__Output> {
+  const queue: WatchJobResponse__Output[] = [];
+  let ended = false;
+  let failure: unknown = null;
+  let wake: (() => void) | null = null;
+  const notify = (): void => {
+    const waiting = wake;
+    wake = null;
+    waiting?.();
+  };
+  call.on('data', (message: WatchJobResponse__Output) => {
+    queue.push(message);
+    notify();
+  });
+  // 'end' comes after every message was delivered; an error status comes as 'error' (always
+  // listened to, so a status that arrives after the caller left never goes unhandled).
+  call.on('end', () => {
+    ended = true;
+    notify();
+  });
+  call.on('error', (err: unknown) => {
+    failure ??= err;
+    notify();
+  });
+  try {
+    for (;;) {
+      const next = queue.shift();
+      if (next !== undefined) {
+        yield next;
+        continue;
+      }
+      if (failure !== null) throw toAgentCallError(failure);
+      if (ended) return;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  } finally {
+    if (!ended && failure === null) call.cancel();
+  }
+}
+
+async function readPem(what: string, path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw Object.assign(new Error(`cannot read the ${what} ${path}: ${(err as Error).message}`, { cause: err }), { code });
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * AgentClient against a real grpc-js server on a unix socket, with handlers written here: round
+ * trips, deadlines, trailers as typed error fields, job streams, and an agent that is not there.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Metadata, Server, ServerCredentials, status, type ServerWritableStream, type ServiceError } from '@grpc/grpc-js';
+import {
+  loadAgentApi,
+  type GetVolumeRequest__Output,
+  type Job,
+  type JobServiceHandlers,
+  type VolumeServiceHandlers,
+  type WatchJobRequest__Output,
+  type WatchJobResponse,
+} from '@thinfleet/proto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentCallError, AgentClient, parseAgentTarget } from '../src/index.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'tf-client-'));
+const socketPath = join(scratch, 'agent.sock');
+const server = new Server();
+const held: Array<() => void> = [];
+let watchCancelled: Promise<void> = Promise.resolve();
+let client: AgentClient;
+
+function job(id: string, state: Job['state'], doneBytes: number): Job {
+  return { id, kind: 'delete', pool: 'p', volume: 'v', state, doneBytes, totalBytes: 300 };
+}
+
+// Only the methods these tests call; grpc-js answers the others UNIMPLEMENTED.
+const volumeHandlers: Partial<VolumeServiceHandlers> = {
+  GetVolume(call, callback) {
+    const request: GetVolumeRequest__Output = call.request;
+    if (request.name === 'slow') {
+      // Never answers on its own: the client's deadline must end the call.
+      held.push(() => callback({ code: status.ABORTED, details: 'test over' }));
+      return;
+    }
+    if (request.name === 'missing') {
+      const trailers = new Metadata();
+      trailers.set('tf-error-code', 'NO_SUCH_VOLUME');
+      trailers.set('tf-errno', 'ENOENT');
+      trailers.set('tf-field', 'name');
+      trailers.set('tf-item', 'make-it');
+      const error: Partial<ServiceError> = { code: status.NOT_FOUND, details: 'no volume "missing" in pool "p"', metadata: trailers };
+      callback(error);
+      return;
+    }
+    callback(null, { volume: { pool: request.pool, name: request.name, sizeBytes: 1 << 20, mappedBytes: request.usage ? 4096 : undefined } });
+  },
+};
+
+const jobHandlers: Partial<JobServiceHandlers> = {
+  WatchJob(call: ServerWritableStream<WatchJobRequest__Output, WatchJobResponse>) {
+    const id = call.request.id;
+    if (id === 'done') {
+      call.write({ job: job(id, 'JOB_STATE_RUNNING', 0) });
+      call.write({ job: job(id, 'JOB_STATE_RUNNING', 150) });
+      call.write({ job: job(id, 'JOB_STATE_SUCCEEDED', 300) });
+      call.end();
+    } else if (id === 'forever') {
+      watchCancelled = new Promise((resolve) => call.on('cancelled', () => resolve()));
+      call.write({ job: job(id, 'JOB_STATE_RUNNING', 10) });
+    } else {
+      const trailers = new Metadata();
+      trailers.set('tf-error-code', 'NO_SUCH_JOB');
+      call.emit('error', { code: status.NOT_FOUND, details: `no job ${id}`, metadata: trailers });
+    }
+  },
+};
+
+beforeAll(async () => {
+  const api = loadAgentApi();
+  server.addService(api.VolumeService.service, volumeHandlers as VolumeServiceHandlers);
+  server.addService(api.JobService.service, jobHandlers as JobServiceHandlers);
+  await new Promise<void>((resolve, reject) =>
+    server.bindAsync(`unix:${socketPath}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+  );
+  client = await AgentClient.connect(socketPath);
+});
+
+afterAll(async () => {
+  client.close();
+  for (const release of held) release();
+  await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('AgentClient', () => {
+  it('sends the request and resolves to the decoded response', async () => {
+    const response = await client.getVolume({ pool: 'p', name: 'a', usage: true });
+    expect(response.volume).toMatchObject({ pool: 'p', name: 'a', sizeBytes: 1 << 20, mappedBytes: 4096, origin: '' });
+  });
+
+  it('accepts unix:PATH as a target too', async () => {
+    const other = await AgentClient.connect(`unix:${socketPath}`);
+    try {
+      expect((await other.getVolume({ pool: 'q', name: 'b' })).volume?.pool).toBe('q');
+    } finally {
+      other.close();
+    }
+  });
+
+  it('fails a call that outlives its deadline with a typed DEADLINE_EXCEEDED', async () => {
+    const error = await client.getVolume({ pool: 'p', name: 'slow' }, { deadlineMs: 50 }).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(AgentCallError);
+    expect(error).toMatchObject({ status: 'DEADLINE_EXCEEDED', grpcCode: status.DEADLINE_EXCEEDED, errorCode: null, isUnavailable: false });
+  });
+
+  it('puts the trailing metadata into the error fields and keeps the agent message', async () => {
+    const error = await client.getVolume({ pool: 'p', name: 'missing' }).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(AgentCallError);
+    const typed = error as AgentCallError;
+    expect(typed.message).toBe('no volume "missing" in pool "p"');
+    expect(typed).toMatchObject({ status: 'NOT_FOUND', grpcCode: 5, errorCode: 'NO_SUCH_VOLUME', errno: 'ENOENT', field: 'name', item: 'make-it' });
+    expect((typed.cause as ServiceError).code).toBe(status.NOT_FOUND);
+  });
+
+  it('reports an unimplemented method as UNIMPLEMENTED, not as an unreachable agent', async () => {
+    const error = await client.listPools().catch((err: unknown) => err);
+    expect(error).toMatchObject({ status: 'UNIMPLEMENTED', isUnavailable: false });
+  });
+
+  it('streams a job until its final state', async () => {
+    const seen: Array<[string, number]> = [];
+    for await (const update of client.watchJob('done')) seen.push([update.state, update.doneBytes]);
+    expect(seen).toEqual([
+      ['JOB_STATE_RUNNING', 0],
+      ['JOB_STATE_RUNNING', 150],
+      ['JOB_STATE_SUCCEEDED', 300],
+    ]);
+  });
+
+  it('cancels the watch when the caller leaves the loop', async () => {
+    const seen: string[] = [];
+    for await (const update of client.watchJob('forever')) {
+      seen.push(update.id);
+      break;
+    }
+    await watchCancelled;
+    expect(seen).toEqual(['forever']);
+  });
+
+  it('throws a failed stream as an AgentCallError', async () => {
+    const consume = async (): Promise<void> => {
+      for await (const update of client.watchJob('nope')) expect.unreachable(`got ${update.id}`);
+    };
+    const error = await consume().catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(AgentCallError);
+    expect(error).toMatchObject({ status: 'NOT_FOUND', errorCode: 'NO_SUCH_JOB', message: 'no job nope' });
+  });
+
+  it('reports a socket nobody listens on as unavailable', async () => {
+    const absent = await AgentClient.connect(join(scratch, 'no-agent.sock'));
+    try {
+      const error = await absent.listPools().catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(AgentCallError);
+      expect(error).toMatchObject({ status: 'UNAVAILABLE', isUnavailable: true, errorCode: null });
+    } finally {
+      absent.close();
+    }
+  });
+
+  it('refuses a TCP target without TLS, and names a PEM file it cannot read', async () => {
+    await expect(AgentClient.connect('127.0.0.1:9745')).rejects.toThrow(/needs mutual TLS/);
+    const missing = join(scratch, 'ca.pem');
+    await expect(
+      AgentClient.connect('agent.example:9745', { tls: { caFile: missing, certFile: missing, keyFile: missing } }),
+    ).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining(missing) });
+  });
+});
+
+describe('parseAgentTarget', () => {
+  it('tells socket paths from host:port', () => {
+    expect(parseAgentTarget('/run/thinfleet/agent.sock')).toEqual({ kind: 'unix', path: '/run/thinfleet/agent.sock', address: 'unix:/run/thinfleet/agent.sock' });
+    expect(parseAgentTarget('unix:/tmp/a.sock')).toMatchObject({ kind: 'unix', path: '/tmp/a.sock' });
+    expect(parseAgentTarget('unix:///tmp/a.sock')).toMatchObject({ kind: 'unix', path: '/tmp/a.sock' });
+    expect(parseAgentTarget('agent.sock')).toMatchObject({ kind: 'unix', path: join(process.cwd(), 'agent.sock') });
+    expect(parseAgentTarget('node-3.example:9745')).toEqual({ kind: 'tcp', host: 'node-3.example', port: 9745, address: 'node-3.example:9745' });
+    expect(parseAgentTarget('[::1]:9745')).toMatchObject({ kind: 'tcp', host: '[::1]', port: 9745 });
+    expect(() => parseAgentTarget('host:70000')).toThrow(/out of range/);
+    expect(() => parseAgentTarget('')).toThrow(/empty/);
+  });
+});
