@@ -1,0 +1,20 @@
+/** `thinfleet health`: asks the agent's standard gRPC health service. */
+import { expectPositionals } from './args.js';
+import type { CommandSpec } from './command.js';
+import { EXIT } from './exit-codes.js';
+
+/** The health command. */
+export const HEALTH_COMMAND: CommandSpec = {
+  words: ['health'],
+  arguments: ['[SERVICE]'],
+  options: {},
+  summary: 'ask whether the agent (or one of its services) is serving; exit 1 unless SERVING',
+  details: 'SERVICE is a fully qualified name such as thinfleet.agent.v1.VolumeService; empty means the whole agent. With --json: {"status": "SERVING"}.',
+  examples: ['health', 'health thinfleet.agent.v1.VolumeService', '--agent /run/thinfleet/agent.sock health'],
+  async run(context, args) {
+    const [service = ''] = expectPositionals(args, this.arguments);
+    const status = await (await context.agent()).health(service);
+    context.out.result({ status }, () => status);
+    return status === 'SERVING' ? EXIT.OK : context.out.failed(`the agent reports ${status}${service === '' ? '' : ` for ${service}`}`);
+  },
+};

@@ -1,0 +1,67 @@
+/**
+ * `thinfleet job ...`: the agent's background jobs (chunked deletes): list, show, watch with a
+ * progress bar, cancel.
+ */
+import { expectPositionals } from './args.js';
+import { present, type CommandSpec } from './command.js';
+import { EXIT } from './exit-codes.js';
+import { jobFailure, waitForJob } from './job-wait.js';
+import { jobStateName, jobTable, jobView } from './views.js';
+
+/** The job commands, in help order. */
+export const JOB_COMMANDS: readonly CommandSpec[] = [
+  {
+    words: ['job', 'list'],
+    arguments: [],
+    options: {},
+    summary: 'list running jobs and those that ended since the agent started, oldest first',
+    examples: ['job list', '--json job list'],
+    async run(context, args) {
+      expectPositionals(args, this.arguments);
+      const response = await (await context.agent()).listJobs({});
+      context.out.result(response, () => jobTable(response.jobs));
+      return EXIT.OK;
+    },
+  },
+  {
+    words: ['job', 'show'],
+    arguments: ['ID'],
+    options: {},
+    summary: 'show one job: its volume, state, progress and error',
+    examples: ['job show 7'],
+    async run(context, args) {
+      const [id = ''] = expectPositionals(args, this.arguments);
+      const response = await (await context.agent()).getJob({ id });
+      context.out.result(response, () => jobView(present(response.job, 'job')));
+      return EXIT.OK;
+    },
+  },
+  {
+    words: ['job', 'watch'],
+    arguments: ['ID'],
+    options: {},
+    summary: 'follow a job with a progress bar until it ends (exit 1 if it failed or was cancelled)',
+    details: 'With --json nothing is printed until the end; the document is {"job": <final state>}. Interrupting the command does not stop the job.',
+    examples: ['job watch 7', '--json job watch 7'],
+    async run(context, args) {
+      const [id = ''] = expectPositionals(args, this.arguments);
+      const job = await waitForJob(context, id);
+      context.out.result({ job }, () => (job === null ? '' : `job ${id} ${jobStateName(job.state)}`));
+      const failure = jobFailure(id, job);
+      return failure === null ? EXIT.OK : context.out.failed(failure);
+    },
+  },
+  {
+    words: ['job', 'cancel'],
+    arguments: ['ID'],
+    options: {},
+    summary: 'ask a job to stop after its current chunk (idempotent; what it did stays done)',
+    examples: ['job cancel 7'],
+    async run(context, args) {
+      const [id = ''] = expectPositionals(args, this.arguments);
+      const response = await (await context.agent()).cancelJob({ id });
+      context.out.result(response, () => jobView(present(response.job, 'job')));
+      return EXIT.OK;
+    },
+  },
+];

@@ -1,0 +1,125 @@
+/**
+ * How results and errors leave the command: human text by default, one JSON document per
+ * command with --json, and errors as `thinfleet: <message>` on standard error (with --json, also
+ * as an `{"error": {...}}` document on standard output). Also decides the exit code of an error.
+ */
+import { AgentCallError } from '@thinfleet/client';
+import type { CliIo } from './cli-io.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
+import { UsageError } from './usage-error.js';
+
+/** The `error` member of the JSON error document. */
+export interface JsonError {
+  /** The gRPC status name (`NOT_FOUND`); null for errors found before anything was sent. */
+  readonly status: string | null;
+  /** The agent's error code (`NO_SUCH_VOLUME`), `USAGE` for a usage error, null when none. */
+  readonly code: string | null;
+  readonly message: string;
+  /** The request field, flag or batch path at fault; null when none. */
+  readonly field: string | null;
+  /** The batch item at fault; null when none. */
+  readonly item: string | null;
+}
+
+/** Writes one command's results. */
+export class Output {
+  /** Print JSON documents instead of human text. */
+  readonly json: boolean;
+  private readonly io: CliIo;
+
+  constructor(io: CliIo, json: boolean) {
+    this.io = io;
+    this.json = json;
+  }
+
+  /**
+   * Prints a command's result: `document` as JSON with --json, else the text `human()` makes
+   * (nothing when it is empty). Call once per command.
+   */
+  result(document: unknown, human: () => string): void {
+    if (this.json) {
+      this.io.stdout(toJson(document));
+      return;
+    }
+    const text = human();
+    if (text !== '') this.io.stdout(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** A line for people while the command works (`deleting tank/vm1: job 7`); nothing with --json. */
+  note(text: string): void {
+    if (!this.json) this.io.stdout(`${text}\n`);
+  }
+
+  /** A line on standard error (`thinfleet: warning ...`), in either mode. */
+  warn(text: string): void {
+    this.io.stderr(`thinfleet: ${text}\n`);
+  }
+
+  /**
+   * Reports an operation that failed after its result was printed (a watched job that failed):
+   * the message on standard error only. Returns EXIT.FAILED.
+   */
+  failed(message: string): ExitCode {
+    this.io.stderr(`thinfleet: ${message}\n`);
+    return EXIT.FAILED;
+  }
+
+  /**
+   * Reports an error the command threw and returns its exit code: UsageError → 2, an
+   * AgentCallError for an unreachable agent → 3, any other AgentCallError or error → 1.
+   * `agentTarget` goes into the unreachable message.
+   */
+  error(err: unknown, agentTarget: string): ExitCode {
+    const { exitCode, message, json } = describeError(err, agentTarget);
+    const suffixes: string[] = [];
+    if (json.field !== null && !message.startsWith(`${json.field}:`)) suffixes.push(`(field: ${json.field})`);
+    if (json.item !== null && !message.includes(json.item)) suffixes.push(`(item: ${json.item})`);
+    this.io.stderr(`thinfleet: ${[message, ...suffixes].join(' ')}\n`);
+    if (this.json) this.io.stdout(toJson({ error: json }));
+    return exitCode;
+  }
+}
+
+/** An error's exit code, its message for people, and its JSON form. */
+export function describeError(err: unknown, agentTarget: string): { exitCode: ExitCode; message: string; json: JsonError } {
+  if (err instanceof UsageError) {
+    return {
+      exitCode: EXIT.USAGE,
+      message: err.message,
+      json: { status: null, code: 'USAGE', message: err.message, field: err.field, item: null },
+    };
+  }
+  if (err instanceof AgentCallError) {
+    const message = err.isUnavailable && err.errorCode === null ? unreachableMessage(err.message, agentTarget) : err.message;
+    return {
+      exitCode: err.isUnavailable ? EXIT.UNREACHABLE : EXIT.FAILED,
+      message,
+      json: { status: err.status, code: err.errorCode, message, field: err.field, item: err.item },
+    };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { exitCode: EXIT.FAILED, message, json: { status: null, code: null, message, field: null, item: null } };
+}
+
+const CONNECT_ERRORS: Record<string, string> = {
+  ENOENT: 'no socket there',
+  ECONNREFUSED: 'the connection was refused',
+  EACCES: 'permission denied on the socket',
+  ETIMEDOUT: 'the connection timed out',
+  EHOSTUNREACH: 'the host is unreachable',
+};
+
+/** `cannot reach the agent at X: no socket there. Is thinfleet-agent running? ...`, from grpc-js's details. */
+function unreachableMessage(details: string, agentTarget: string): string {
+  const errno = /\b(E[A-Z]{2,})\b/.exec(details)?.[1];
+  const why = errno === undefined ? details : `${CONNECT_ERRORS[errno] ?? 'cannot connect'} (${errno})`;
+  return `cannot reach the agent at ${agentTarget}: ${why}. Is thinfleet-agent running? (--agent or THINFLEET_AGENT choose another socket)`;
+}
+
+/**
+ * A JSON document with a trailing newline: two-space indented, without grpc-js's oneof marker
+ * fields (`_mappedBytes`), which are not part of the API.
+ */
+export function toJson(value: unknown): string {
+  return `${JSON.stringify(value, (key, member: unknown) => (key.startsWith('_') ? undefined : member), 2)}\n`;
+}

@@ -1,0 +1,223 @@
+/**
+ * `thinfleet volume ...`: create, snapshot, list, show, rename, resize, activate, deactivate,
+ * delete, revert, pin and unpin thin volumes.
+ */
+import type { CreateVolumeRequest, DeleteMode, Volume__Output } from '@thinfleet/proto';
+import { expectPositionals, parseVolumeRef } from './args.js';
+import { present, type CommandSpec } from './command.js';
+import { EXIT } from './exit-codes.js';
+import { jobFailure, waitForJob } from './job-wait.js';
+import { formatBytes } from './sizes.js';
+import { fieldError, UsageError } from './usage-error.js';
+import { volumeTable, volumeView } from './views.js';
+
+const ref = (volume: Volume__Output): string => `${volume.pool}/${volume.name}`;
+const activeNote = (volume: Volume__Output): string => (volume.active && volume.devicePath !== '' ? `, active at ${volume.devicePath}` : '');
+
+const activateOption = { type: 'boolean', description: 'make the block device as well' } as const;
+
+/** The volume commands, in help order. */
+export const VOLUME_COMMANDS: readonly CommandSpec[] = [
+  {
+    words: ['volume', 'create'],
+    arguments: ['POOL/NAME'],
+    options: {
+      size: { type: 'string', required: true, placeholder: 'SIZE', description: 'virtual size (10GiB, 512M...); may be left out with --external-origin' },
+      'external-origin': { type: 'string', placeholder: 'PATH', description: 'a read-only block device that unwritten blocks read from' },
+      activate: activateOption,
+    },
+    summary: 'make a new empty volume, or one over a read-only external origin',
+    details: 'The size is rounded up to the pool data block size. An existing name is refused (exit 1, ALREADY_EXISTS).',
+    examples: ['volume create tank/vm1 --size 10GiB', 'volume create tank/vm2 --size 20G --activate', 'volume create tank/web1 --external-origin /dev/vg0/base-image'],
+    async run(context, args) {
+      const [target = ''] = expectPositionals(args, this.arguments);
+      const { pool, name } = parseVolumeRef(target);
+      const sizeBytes = args.size('size');
+      const externalOrigin = args.string('external-origin') ?? '';
+      if (sizeBytes === undefined && externalOrigin === '') throw fieldError('--size', 'required (unless --external-origin is given)');
+      const request: CreateVolumeRequest = { pool, name, externalOrigin, activate: args.flag('activate') };
+      if (sizeBytes !== undefined) request.sizeBytes = sizeBytes;
+      const response = await (await context.agent()).createVolume(request);
+      const volume = present(response.volume, 'volume');
+      context.out.result(response, () => `created ${ref(volume)}: ${formatBytes(volume.sizeBytes)}${activeNote(volume)}`);
+      return EXIT.OK;
+    },
+  },
+  {
+    words: ['volume', 'snapshot'],
+    arguments: ['POOL/SOURCE', 'NAME'],
+    options: { activate: activateOption },
+    summary: 'make a writable snapshot of a volume (active or not)',
+    examples: ['volume snapshot tank/vm1 vm1-before-upgrade', 'volume snapshot tank/base vm7 --activate'],
+    async run(context, args) {
+      const [source = '', name = ''] = expectPositionals(args, this.arguments);
+      const { pool, name: sourceName } = parseVolumeRef(source, 'POOL/SOURCE');
+      const response = await (await context.agent()).snapshotVolume({ pool, source: sourceName, name, activate: args.flag('activate') });
+      const volume = present(response.volume, 'volume');
+      context.out.result(response, () => `created snapshot ${ref(volume)} of ${pool}/${sourceName}${activeNote(volume)}`);
+      return EXIT.OK;
+    },
+  },
+  {
+    words: ['volume', 'list'],
+    arguments: ['[POOL]'],
+    options: {
+      usage: { type: 'boolean', description: 'also read the bytes each volume maps (costs a metadata read)' },
+    },
+    summary: 'list the volumes of one pool, or of every active pool',
+    examples: ['volume list', 'volume list tank --usage', '--json volume list tank'],
+    async run(context, args) {
+      const [pool = ''] = expectPositionals(args, this.arguments);
+      const usage = args.flag('usage');
+      const response = await (await context.agent()).listVolumes({ pool, usage });
+      context.out.result(response, () => volumeTable(response.volumes, usage));
+      return EXIT.OK;
+    },
+  },
+  {
+    words: ['volume', 'show'],
+    arguments: ['POOL/NAME'],
+    options: {
+      usage: { type: 'boolean', description: 'also read mapped, exclusive and shared bytes (costs a metadata read)' },
+    },
+    summary: 'show one volume',
+    examples: ['volume show tank/vm1', 'volume show tank/vm1 --usage'],
+    async run(context, args) {
+      const [target = ''] = expectPositionals(args, this.arguments);
+      const { pool, name } = parseVolumeRef(target);
+      const response = await (await context.agent()).getVolume({ pool, name, usage: args.flag('usage') });
+      context.out.result(response, () => volumeView(present(response.volume, 'volume')));
+      return EXIT.OK;
+    },
+  },
+  {
+    words: ['volume', 'rename'],
+    arguments: ['POOL/NAME', 'NEWNAME'],
+    options: {},
+    summary: 'rename an inactive volume',
+    examples: ['volume rename tank/vm1 vm1-old'],
+    async run(context, args) {
+      const [target = '', newName = ''] = expectPositionals(args, this.arguments);
+      const { pool, name } = parseVolumeRef(target);
+      const response = await (await context.agent()).renameVolume({ pool, name, newName });
+      context.out.result(response, () => `renamed ${pool}/${name} to ${ref(present(response.volume, 'volume'))}`);
+      return EXIT.OK;
+    },
+  },
+  {
+    words: ['volume', 'resize'],
+    arguments: ['POOL/NAME'],
+    options: {
+      size: { type: 'string', required: true, placeholder: 'SIZE', description: 'the new virtual size; shrinking is refused' },
+    },
+    summary: 'grow a volume (rounded up to the data block size)',
+    examples: ['volume resize tank/vm1 --size 20GiB'],
+    async run(context, args) {
+      const [target = ''] = expectPositionals(args, this.arguments);
+      const { pool, name } = parseVolumeRef(target);
+      const sizeBytes = args.size('size');
+      if (sizeBytes === undefined) throw fieldError('--size', 'required');
+      const response = await (await context.agent()).resizeVolume({ pool, name, sizeBytes });
+      const volume = present(response.volume, 'volume');
+      context.out.result(response, () => `resized ${ref(volume)} to ${formatBytes(volume.sizeBytes)}`);
+      return EXIT.OK;
+    },
+  },
+  {
+    words: ['volume', 'activate'],
+    arguments: ['POOL/NAME'],
+    options: {},
+    summary: "make the volume's block device (idempotent)",
+    examples: ['volume activate tank/vm1'],
+    async run(context, args) {
+      const [target = ''] = expectPositionals(args, this.arguments);
+      const { pool, name } = parseVolumeRef(target);
+      const response = await (await context.agent()).activateVolume({ pool, name });
+      const volume = present(response.volume, 'volume');
+      context.out.result(response, () => `${ref(volume)} is active${volume.devicePath === '' ? '' : ` at ${volume.devicePath}`}`);
+      return EXIT.OK;
+    },
+  },
+  {
+    words: ['volume', 'deactivate'],
+    arguments: ['POOL/NAME'],
+    options: {},
+    summary: "remove the volume's block device (refused while open; idempotent)",
+    examples: ['volume deactivate tank/vm1'],
+    async run(context, args) {
+      const [target = ''] = expectPositionals(args, this.arguments);
+      const { pool, name } = parseVolumeRef(target);
+      const response = await (await context.agent()).deactivateVolume({ pool, name });
+      context.out.result(response, () => `${ref(present(response.volume, 'volume'))} is inactive`);
+      return EXIT.OK;
+    },
+  },
+  {
+    words: ['volume', 'delete'],
+    arguments: ['POOL/NAME'],
+    options: {
+      now: { type: 'boolean', description: 'one kernel delete now, whatever the volume maps' },
+      chunked: { type: 'boolean', description: 'always through a background job that discards chunk by chunk, then deletes' },
+      'no-wait': { type: 'boolean', description: 'do not wait for a background delete; print its job id' },
+    },
+    summary: 'delete a volume, at once or through a chunked background job',
+    details:
+      'Without --now or --chunked the agent chooses: a background job when the volume maps more than its threshold. ' +
+      'When there is a job the command waits for it with a progress bar (exit 1 if it fails or is cancelled) unless --no-wait. ' +
+      'With --json the document is the agent answer plus "job": the final state of the job it waited for.',
+    examples: ['volume delete tank/vm1', 'volume delete tank/big --chunked', 'volume delete tank/big --chunked --no-wait'],
+    async run(context, args) {
+      const [target = ''] = expectPositionals(args, this.arguments);
+      const { pool, name } = parseVolumeRef(target);
+      if (args.flag('now') && args.flag('chunked')) throw new UsageError('--now and --chunked exclude each other', { field: '--chunked' });
+      const mode: DeleteMode = args.flag('now') ? 'DELETE_MODE_NOW' : args.flag('chunked') ? 'DELETE_MODE_CHUNKED' : 'DELETE_MODE_AUTO';
+      const response = await (await context.agent()).deleteVolume({ pool, name, mode });
+      if (response.jobId === '') {
+        context.out.result(response, () => `deleted ${pool}/${name}`);
+        return EXIT.OK;
+      }
+      if (args.flag('no-wait')) {
+        context.out.result(response, () => `deleting ${pool}/${name} in the background: job ${response.jobId} (thinfleet job watch ${response.jobId})`);
+        return EXIT.OK;
+      }
+      context.out.note(`deleting ${pool}/${name}: job ${response.jobId}`);
+      const job = await waitForJob(context, response.jobId);
+      context.out.result({ ...response, job }, () => '');
+      const failure = jobFailure(response.jobId, job);
+      if (failure !== null) return context.out.failed(failure);
+      context.out.note(`deleted ${pool}/${name}`);
+      return EXIT.OK;
+    },
+  },
+  {
+    words: ['volume', 'revert'],
+    arguments: ['POOL/NAME', 'SNAPSHOT'],
+    options: {},
+    summary: 'give an inactive volume the content and size of one of its snapshots',
+    examples: ['volume revert tank/vm1 vm1-before-upgrade'],
+    async run(context, args) {
+      const [target = '', snapshot = ''] = expectPositionals(args, this.arguments);
+      const { pool, name } = parseVolumeRef(target);
+      const response = await (await context.agent()).revertVolume({ pool, name, snapshot });
+      const volume = present(response.volume, 'volume');
+      context.out.result(response, () => `reverted ${ref(volume)} to ${snapshot} (${formatBytes(volume.sizeBytes)})`);
+      return EXIT.OK;
+    },
+  },
+  ...(['pin', 'unpin'] as const).map(
+    (verb): CommandSpec => ({
+      words: ['volume', verb],
+      arguments: ['POOL/NAME'],
+      options: {},
+      summary: verb === 'pin' ? 'pin a volume so revision rotation never deletes it' : 'unpin a volume: revision rotation may delete it again',
+      examples: [`volume ${verb} tank/vm1.rev3`],
+      async run(context, args) {
+        const [target = ''] = expectPositionals(args, this.arguments);
+        const { pool, name } = parseVolumeRef(target);
+        const response = await (await context.agent()).pinVolume({ pool, name, pinned: verb === 'pin' });
+        context.out.result(response, () => `${verb}ned ${ref(present(response.volume, 'volume'))}`);
+        return EXIT.OK;
+      },
+    }),
+  ),
+];

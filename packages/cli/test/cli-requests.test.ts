@@ -1,0 +1,158 @@
+/**
+ * Every command line → the exact request the agent receives. The agent connection is a
+ * recording fake standing where AgentClient stands (see support/recording-agent.ts); what the
+ * requests do is tested against the real agent in cli-end-to-end.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { COMMANDS, runCli } from '../src/index.js';
+import { memoryIo } from './support/memory-io.js';
+import { job, recordingAgent } from './support/recording-agent.js';
+
+const GiB = 2 ** 30;
+
+const BATCH_FILE = JSON.stringify({
+  pool: 'tank',
+  ops: [
+    { op: 'create', name: 'a', size: '1GiB', activate: true },
+    { op: 'create', name: 'web', external_origin: '/dev/base', item: 'web-volume' },
+    { op: 'snapshot', source: 'a', name: 'a-s1' },
+    { op: 'delete', name: 'old' },
+    { op: 'rename', name: 'b', new_name: 'c' },
+    { op: 'resize', name: 'a', size: 4096 },
+    { op: 'revert', name: 'a', snapshot: 'a-s1' },
+    { op: 'revision', name: 'a', keep: 5 },
+    { op: 'revision', name: 'a' },
+    { op: 'pin', name: 'a', pinned: false },
+  ],
+});
+
+const CASES: ReadonlyArray<readonly [string, string, unknown]> = [
+  ['pool create tank --device /dev/sdb --device /dev/sdc --block-size 256KiB --metadata-size 64M --force', 'createPool', { name: 'tank', devices: ['/dev/sdb', '/dev/sdc'], dataBlockBytes: 256 * 1024, metadataBytes: 64 * 2 ** 20, force: true }],
+  ['pool create tank --device=/var/tmp/d0.img', 'createPool', { name: 'tank', devices: ['/var/tmp/d0.img'], dataBlockBytes: 0, metadataBytes: 0, force: false }],
+  ['pool list', 'listPools', {}],
+  ['pool show tank', 'getPool', { name: 'tank' }],
+  ['pool discover --device /dev/sdb --device /dev/sdc', 'discoverPools', { devices: ['/dev/sdb', '/dev/sdc'] }],
+  ['pool activate tank', 'activatePool', { name: 'tank', devices: [] }],
+  ['pool activate tank --device /dev/sdc --device /dev/sdb', 'activatePool', { name: 'tank', devices: ['/dev/sdc', '/dev/sdb'] }],
+  ['pool deactivate tank', 'deactivatePool', { name: 'tank' }],
+  ['pool destroy tank', 'destroyPool', { name: 'tank', force: false }],
+  ['pool destroy tank --force', 'destroyPool', { name: 'tank', force: true }],
+  ['volume create tank/vm1 --size 10GiB --activate', 'createVolume', { pool: 'tank', name: 'vm1', sizeBytes: 10 * GiB, externalOrigin: '', activate: true }],
+  ['volume create tank/web --external-origin /dev/base', 'createVolume', { pool: 'tank', name: 'web', externalOrigin: '/dev/base', activate: false }],
+  ['volume snapshot tank/vm1 vm1-s1', 'snapshotVolume', { pool: 'tank', source: 'vm1', name: 'vm1-s1', activate: false }],
+  ['volume snapshot tank/vm1 vm1-s1 --activate', 'snapshotVolume', { pool: 'tank', source: 'vm1', name: 'vm1-s1', activate: true }],
+  ['volume list', 'listVolumes', { pool: '', usage: false }],
+  ['volume list tank --usage', 'listVolumes', { pool: 'tank', usage: true }],
+  ['volume show tank/vm1', 'getVolume', { pool: 'tank', name: 'vm1', usage: false }],
+  ['volume show tank/vm1 --usage', 'getVolume', { pool: 'tank', name: 'vm1', usage: true }],
+  ['volume rename tank/vm1 vm2', 'renameVolume', { pool: 'tank', name: 'vm1', newName: 'vm2' }],
+  ['volume resize tank/vm1 --size 1.5GiB', 'resizeVolume', { pool: 'tank', name: 'vm1', sizeBytes: 1.5 * GiB }],
+  ['volume activate tank/vm1', 'activateVolume', { pool: 'tank', name: 'vm1' }],
+  ['volume deactivate tank/vm1', 'deactivateVolume', { pool: 'tank', name: 'vm1' }],
+  ['volume delete tank/vm1', 'deleteVolume', { pool: 'tank', name: 'vm1', mode: 'DELETE_MODE_AUTO' }],
+  ['volume delete tank/vm1 --now', 'deleteVolume', { pool: 'tank', name: 'vm1', mode: 'DELETE_MODE_NOW' }],
+  ['volume delete tank/vm1 --chunked', 'deleteVolume', { pool: 'tank', name: 'vm1', mode: 'DELETE_MODE_CHUNKED' }],
+  ['volume revert tank/vm1 vm1-s1', 'revertVolume', { pool: 'tank', name: 'vm1', snapshot: 'vm1-s1' }],
+  ['volume pin tank/vm1.rev2', 'pinVolume', { pool: 'tank', name: 'vm1.rev2', pinned: true }],
+  ['volume unpin tank/vm1.rev2', 'pinVolume', { pool: 'tank', name: 'vm1.rev2', pinned: false }],
+  ['revision create tank/vm1', 'createRevision', { pool: 'tank', name: 'vm1', keep: 3 }],
+  ['revision create tank/vm1 --keep 5', 'createRevision', { pool: 'tank', name: 'vm1', keep: 5 }],
+  ['revision list tank/vm1', 'listVolumes', { pool: 'tank', usage: false }],
+  ['job list', 'listJobs', {}],
+  ['job show j1', 'getJob', { id: 'j1' }],
+  ['job cancel j1', 'cancelJob', { id: 'j1' }],
+  ['health', 'health', ''],
+  ['health thinfleet.agent.v1.VolumeService', 'health', 'thinfleet.agent.v1.VolumeService'],
+  // Names are the agent's business: a slash after the pool's goes into the name as it is.
+  ['volume create tank/a/b --size 1M', 'createVolume', { pool: 'tank', name: 'a/b', sizeBytes: 2 ** 20, externalOrigin: '', activate: false }],
+  ['volume snapshot tank/vm1 x/y', 'snapshotVolume', { pool: 'tank', source: 'vm1', name: 'x/y', activate: false }],
+];
+
+describe('thinfleet command lines → agent requests', () => {
+  it.each(CASES)('%s', async (line, method, request) => {
+    const agent = recordingAgent();
+    const { io, stderr } = memoryIo();
+    const code = await runCli(line.split(' '), io, { connect: agent.connect });
+    expect(stderr()).toBe('');
+    expect(code).toBe(0);
+    expect(agent.calls).toEqual([{ method, request }]);
+    expect(agent.closed).toBe(1);
+  });
+
+  it('maps a batch file read from standard input, op by op', async () => {
+    const agent = recordingAgent();
+    const { io } = memoryIo({ stdin: BATCH_FILE });
+    expect(await runCli(['batch', '-'], io, { connect: agent.connect })).toBe(0);
+    expect(agent.calls).toEqual([
+      {
+        method: 'batch',
+        request: {
+          pool: 'tank',
+          ops: [
+            { item: 'ops[0]', create: { name: 'a', sizeBytes: GiB, externalOrigin: '', activate: true } },
+            { item: 'web-volume', create: { name: 'web', externalOrigin: '/dev/base', activate: false } },
+            { item: 'ops[2]', snapshot: { source: 'a', name: 'a-s1', activate: false } },
+            { item: 'ops[3]', delete: { name: 'old' } },
+            { item: 'ops[4]', rename: { name: 'b', newName: 'c' } },
+            { item: 'ops[5]', resize: { name: 'a', sizeBytes: 4096 } },
+            { item: 'ops[6]', revert: { name: 'a', snapshot: 'a-s1' } },
+            { item: 'ops[7]', revision: { name: 'a', keep: 5 } },
+            { item: 'ops[8]', revision: { name: 'a', keep: 3 } },
+            { item: 'ops[9]', pin: { name: 'a', pinned: false } },
+          ],
+        },
+      },
+    ]);
+  });
+
+  it('watches the job of a chunked delete and ends with its final state', async () => {
+    const agent = recordingAgent({ deleteVolume: { volume: null, jobId: 'j1' } }, [
+      job('JOB_STATE_RUNNING', 0),
+      job('JOB_STATE_RUNNING', 50 * 2 ** 20),
+      job('JOB_STATE_SUCCEEDED', 100 * 2 ** 20),
+    ]);
+    const { io, stdout } = memoryIo();
+    expect(await runCli(['--json', 'volume', 'delete', 'tank/vm1', '--chunked'], io, { connect: agent.connect })).toBe(0);
+    expect(agent.calls.map((call) => call.method)).toEqual(['deleteVolume', 'watchJob']);
+    expect(agent.calls[1]?.request).toBe('j1');
+    const document = JSON.parse(stdout()) as { jobId: string; job: { state: string; doneBytes: number } };
+    expect(document.jobId).toBe('j1');
+    expect(document.job).toMatchObject({ state: 'JOB_STATE_SUCCEEDED', doneBytes: 100 * 2 ** 20 });
+  });
+
+  it('does not wait for the job with --no-wait', async () => {
+    const agent = recordingAgent({ deleteVolume: { volume: null, jobId: 'j1' } });
+    const { io, stdout } = memoryIo();
+    expect(await runCli(['volume', 'delete', 'tank/vm1', '--no-wait'], io, { connect: agent.connect })).toBe(0);
+    expect(agent.calls.map((call) => call.method)).toEqual(['deleteVolume']);
+    expect(stdout()).toContain('job j1');
+  });
+
+  it('exits 1 when the watched job failed, with the job error on stderr', async () => {
+    const agent = recordingAgent({}, [job('JOB_STATE_RUNNING', 0), job('JOB_STATE_FAILED', 10, { error: 'discard failed', errorCode: 'INTERNAL' })]);
+    const { io, stderr } = memoryIo();
+    expect(await runCli(['job', 'watch', 'j1'], io, { connect: agent.connect })).toBe(1);
+    expect(stderr()).toContain('job j1 (delete tank/vm1) failed: discard failed (INTERNAL)');
+  });
+
+  it('passes --agent, --timeout and the TLS files to the connection, and uses THINFLEET_AGENT by default', async () => {
+    const agent = recordingAgent();
+    const first = memoryIo({ env: { THINFLEET_AGENT: '/tmp/other.sock' } });
+    await runCli(['pool', 'list', '--timeout', '2.5'], first.io, { connect: agent.connect });
+    const second = memoryIo({ env: { THINFLEET_AGENT: '/tmp/other.sock' } });
+    await runCli(['--agent', 'node-2:9745', '--tls-ca', 'ca.pem', '--tls-cert', 'c.pem', '--tls-key', 'k.pem', 'pool', 'list'], second.io, { connect: agent.connect });
+    const third = memoryIo();
+    await runCli(['--coordinator', 'coord:2379', 'pool', 'list'], third.io, { connect: agent.connect });
+    expect(agent.connects).toEqual([
+      { target: '/tmp/other.sock', options: { deadlineMs: 2500 } },
+      { target: 'node-2:9745', options: { tls: { caFile: 'ca.pem', certFile: 'c.pem', keyFile: 'k.pem' } } },
+      { target: '/run/thinfleet/agent.sock', options: {} },
+    ]);
+  });
+
+  it('covers every command in the table above', () => {
+    const tested = new Set([...CASES.map(([line]) => line.split(' ').slice(0, 2).join(' ')), 'batch -', 'job watch']);
+    const missing = COMMANDS.map((command) => command.words.join(' ')).filter((words) => ![...tested].some((line) => line.startsWith(words)));
+    expect(missing).toEqual([]);
+  });
+});
