@@ -9,7 +9,7 @@ import { workspaceAliases } from './vitest.shared.js';
 export default defineConfig({
   resolve: { alias: workspaceAliases },
   test: {
-    include: ['packages/*/test/**/*.conformance.test.ts', 'packages/*/test/**/*.kernel.test.ts'],
+    include: ['packages/*/test/**/*.conformance.test.ts', 'packages/*/test/**/*.kernel.test.ts', 'services/*/test/**/*.kernel.test.ts'],
     exclude: ['**/node_modules/**'],
     env: { THINFLEET_DM: 'native' },
     pool: 'forks',
