@@ -3,7 +3,7 @@
 #   system packages: etcd (the coordinator's store), qemu + Debian's kernel + busybox (the
 #   kernel test tier boots them), thin-provisioning-tools (thin_check cross-checks),
 #   dmsetup/lvm2 (benchmark baselines only; thinfleet itself never runs them), a C++ toolchain
-#   for the native addon.
+#   for the native addon, openssl (the agent's mutual-TLS tests make certificates with it).
 #   node packages: npm ci, then the TypeScript and native builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +21,7 @@ packages=(
   python3
   make
   g++
+  openssl
 )
 
 missing=()
@@ -46,4 +47,10 @@ fi
 
 npm ci --no-audit --no-fund
 npm run build
+
+# The commands on PATH, pointing into this tree (as root; otherwise use npx or the bin paths).
+if [[ $(id -u) -eq 0 ]]; then
+  ln -sf "$PWD/packages/cli/bin/thinfleet.mjs" /usr/local/bin/thinfleet
+  ln -sf "$PWD/services/agent/bin/thinfleet-agent.mjs" /usr/local/bin/thinfleet-agent
+fi
 echo "setup: done"

@@ -1,19 +1,54 @@
 #!/usr/bin/env node
-// The README's main job, for now: reports the device-mapper this host offers thinfleet.
-// Later issues make it start the local agent and coordinator.
-import { NativeDmClient } from '@thinfleet/devmapper';
+// The README's main job: runs the thinfleet agent on this host in the foreground.
+// With the kernel's device-mapper when this host has one and we are root; otherwise with the
+// simulated one (volumes in files, an in-process kernel model), said loudly. Extra arguments go
+// to the agent (`npm start -- --log-level debug`). Stop it with Ctrl-C.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { hasDeviceMapper } from '@thinfleet/dm-native';
+import { agentMain, DEFAULT_AGENT_CONFIG } from '@thinfleet/agent';
 
-if (!hasDeviceMapper()) {
-  console.log('thinfleet: this host has no device-mapper (/dev/mapper/control is missing).');
-  console.log('thinfleet: volumes would run on the SIMULATED device-mapper here; load dm_thin_pool as root for real ones.');
-  process.exit(0);
+const root = typeof process.geteuid === 'function' && process.geteuid() === 0;
+const native = root && hasDeviceMapper();
+const args = process.argv.slice(2);
+const given = (flag) => args.includes(flag);
+
+const defaults = [];
+let stateDir = DEFAULT_AGENT_CONFIG.stateDir;
+let socket = DEFAULT_AGENT_CONFIG.socket;
+if (!root) {
+  // Without root the system directories are not ours: keep everything per user.
+  stateDir = join(process.env.XDG_STATE_HOME ?? join(process.env.HOME ?? '/tmp', '.local', 'state'), 'thinfleet');
+  socket = join(process.env.XDG_RUNTIME_DIR ?? `/tmp/thinfleet-${process.getuid?.() ?? 'user'}`, 'thinfleet', 'agent.sock');
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
 }
-const dm = new NativeDmClient();
-const version = await dm.version();
-const targets = await dm.targetVersions();
-const devices = await dm.list();
-console.log(`thinfleet: device-mapper ioctl interface ${version.major}.${version.minor}.${version.patch}`);
-console.log(`thinfleet: targets: ${targets.map((t) => `${t.name} ${t.version.join('.')}`).join(', ')}`);
-if (!targets.some((t) => t.name === 'thin-pool')) console.log('thinfleet: thin-pool target not loaded yet (modprobe dm_thin_pool)');
-console.log(`thinfleet: ${devices.length} device-mapper device(s): ${devices.map((d) => d.name).join(', ') || 'none'}`);
+if (!given('--state-dir')) defaults.push('--state-dir', stateDir);
+if (!given('--socket')) defaults.push('--socket', socket);
+if (!given('--dm')) defaults.push('--dm', native ? 'native' : 'sim');
+
+const bar = '='.repeat(78);
+const lines = [bar];
+if (native) {
+  lines.push('thinfleet agent: using the kernel\'s device-mapper.');
+} else {
+  lines.push('thinfleet agent: SIMULATED DEVICE-MAPPER');
+  lines.push(root ? '  This host has no device-mapper (no dm_thin_pool driver),' : '  Not running as root,');
+  lines.push('  so volumes live in plain files and an in-process model of dm-thin: nothing');
+  lines.push('  appears under /dev/mapper. Run as root on a host with dm_thin_pool for real volumes.');
+}
+const cli = root ? 'thinfleet' : `thinfleet --agent ${socket}`;
+lines.push(
+  '',
+  `socket ${socket}   state ${stateDir}`,
+  'In another terminal, for example:',
+  `  truncate -s 2G ${join(stateDir, 'demo.img')}`,
+  `  ${cli} pool create demo --device ${join(stateDir, 'demo.img')}`,
+  `  ${cli} volume create demo/vm1 --size 10GiB`,
+  `  ${cli} volume snapshot demo/vm1 vm1-before-upgrade`,
+  `  ${cli} volume list`,
+  bar,
+);
+console.error(lines.join('\n'));
+
+process.exitCode = await agentMain([...defaults, ...args]);
+setTimeout(() => process.exit(process.exitCode), 1000).unref();
