@@ -3,7 +3,8 @@
 #   system packages: etcd (the coordinator's store), qemu + Debian's kernel + busybox (the
 #   kernel test tier boots them), thin-provisioning-tools (thin_check cross-checks),
 #   dmsetup/lvm2 (benchmark baselines only; thinfleet itself never runs them), a C++ toolchain
-#   for the native addon, openssl (the agent's mutual-TLS tests make certificates with it).
+#   for the native addon, openssl (the agent's mutual-TLS tests make certificates with it),
+#   systemd (its systemd-analyze verifies the agent's unit file in the tests).
 #   node packages: npm ci, then the TypeScript and native builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,7 @@ packages=(
   make
   g++
   openssl
+  systemd
 )
 
 missing=()
