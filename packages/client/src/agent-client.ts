@@ -154,11 +154,10 @@ export class AgentClient {
     if (options.tls === undefined) {
       throw new Error(`the agent at ${parsed.address} is a TCP address, which needs mutual TLS: give a CA, a client certificate and a client key`);
     }
-    const [ca, cert, key] = await Promise.all([
-      readPem('CA certificate', options.tls.caFile),
-      readPem('client certificate', options.tls.certFile),
-      readPem('client key', options.tls.keyFile),
-    ]);
+    // One after another, so a problem is always reported for the first file that has it.
+    const ca = await readPem('CA certificate', options.tls.caFile);
+    const cert = await readPem('client certificate', options.tls.certFile);
+    const key = await readPem('client key', options.tls.keyFile);
     return new AgentClient(parsed, credentials.createSsl(ca, key, cert), deadlineMs);
   }
 

@@ -3,7 +3,7 @@
  * shutdown, one log record per call with the pool and volume it is about, the latency and error
  * metrics, and the one mapping of errors to gRPC statuses (agent-error.ts).
  */
-import type { handleServerStreamingCall, handleUnaryCall, ServerWritableStream, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { status as grpcStatus, type handleServerStreamingCall, type handleUnaryCall, type ServerWritableStream, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { AgentError, statusName, toServiceError } from './agent-error.js';
 import type { InFlight } from './in-flight.js';
@@ -19,8 +19,8 @@ export interface RpcContext {
 /** A request that failed the wire check carries this key instead of its fields. */
 const MALFORMED = Symbol('malformed request');
 
-/** The pool and volume a request is about, for the log record. */
-function subject(request: unknown): { pool?: string; volume?: string } {
+/** The pool, volume or job a request is about, for the log record. */
+function subject(request: unknown): { pool?: string; volume?: string; job?: string } {
   const r = request as { pool?: unknown; name?: unknown; id?: unknown };
   const out: { pool?: string; volume?: string; job?: string } = {};
   if (typeof r.pool === 'string' && r.pool !== '') {
@@ -57,7 +57,7 @@ async function tracked<T>(ctx: RpcContext, operation: string, request: unknown, 
     const status = toServiceError(err);
     const code = status.metadata.get('tf-error-code')[0];
     ctx.observe(operation, seconds, typeof code === 'string' ? code : statusName(status.code));
-    const level = status.code === 13 ? 'error' : 'warn';
+    const level = status.code === grpcStatus.INTERNAL ? 'error' : 'warn';
     log[level]({ durationMs: Math.round(seconds * 1e4) / 10, status: statusName(status.code), code, err }, 'failed');
     throw err;
   } finally {
