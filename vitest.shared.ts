@@ -11,6 +11,7 @@ export const workspaceAliases: Record<string, string> = {
   '@thinfleet/devmapper': here('./packages/devmapper/src/index.ts'),
   '@thinfleet/catalog': here('./packages/catalog/src/index.ts'),
   '@thinfleet/engine': here('./packages/engine/src/index.ts'),
+  '@thinfleet/lock': here('./packages/lock/src/index.ts'),
   '@thinfleet/proto': here('./packages/proto/src/index.ts'),
   '@thinfleet/client': here('./packages/client/src/index.ts'),
   '@thinfleet/cli': here('./packages/cli/src/index.ts'),

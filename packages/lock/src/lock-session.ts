@@ -1,0 +1,200 @@
+/**
+ * A node's session with the lock service: one etcd lease, kept alive by this class, and the
+ * client-side deadline that fencing relies on.
+ *
+ * The deadline is `send time of the last acknowledged keepalive + TTL - margin`, on a monotonic
+ * clock. etcd renews the lease when it processes the keepalive, which is after we sent it, so the
+ * server's expiry is never earlier than our deadline + margin: a holder that stops writing at its
+ * deadline has stopped before anyone else can be granted its locks. When the deadline passes
+ * without a renewal, or etcd says the lease is gone, the session is lost: every lock it holds
+ * emits `lost`, pending takes fail with LOST, and the session cannot be used again (open a new
+ * one: its locks will be dirty, as they must be).
+ */
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import type { Etcd3, Lease } from 'etcd3';
+import { LockError } from './lock-error.js';
+import { PoolLock } from './pool-lock.js';
+
+export interface LockSessionOptions {
+  /** The etcd client (the caller owns it and closes it after the session). */
+  readonly etcd: Etcd3;
+  /** This node's id, recorded as the holder in each lock's epoch. */
+  readonly nodeId: string;
+  /** Key prefix of every lock (default `thinfleet/locks/`). */
+  readonly prefix?: string;
+  /** Lease TTL (default 10 s); a dead holder's locks are free this long after its last renewal. */
+  readonly ttlSeconds?: number;
+  /** The session counts itself lost this long before etcd could expire its lease (default 2000 ms). */
+  readonly marginMs?: number;
+  /** A grant that finds the previous holder never released waits this long first (default 1000 ms). */
+  readonly lockDelayMs?: number;
+  /** Monotonic clock in ms (tests). */
+  readonly now?: () => number;
+}
+
+export interface LockSessionEvents {
+  lost: [LockError];
+}
+
+export class LockSession extends EventEmitter<LockSessionEvents> {
+  readonly nodeId: string;
+  readonly prefix: string;
+  readonly ttlSeconds: number;
+  readonly marginMs: number;
+  readonly lockDelayMs: number;
+  readonly now: () => number;
+  /** The lease id in hex: this session's queue keys end with it. */
+  readonly leaseHex: string;
+  private deadline: number;
+  private lostError: LockError | null = null;
+  private closed = false;
+  private readonly locks = new Map<string, PoolLock>();
+  private keepaliveTimer: NodeJS.Timeout | null = null;
+  private deadlineTimer: NodeJS.Timeout | null = null;
+
+  private constructor(
+    readonly etcd: Etcd3,
+    private readonly lease: Lease,
+    readonly leaseId: string,
+    grantedAt: number,
+    options: LockSessionOptions,
+  ) {
+    super();
+    this.nodeId = options.nodeId;
+    this.prefix = options.prefix ?? 'thinfleet/locks/';
+    this.ttlSeconds = options.ttlSeconds ?? 10;
+    this.marginMs = options.marginMs ?? 2000;
+    this.lockDelayMs = options.lockDelayMs ?? 1000;
+    this.now = options.now ?? (() => performance.now());
+    this.leaseHex = BigInt(leaseId).toString(16);
+    this.deadline = grantedAt + this.ttlSeconds * 1000 - this.marginMs;
+  }
+
+  /**
+   * Grants a lease and starts keeping it alive.
+   * @throws LockError ETCD when etcd cannot grant one; RangeError for a margin that leaves no time
+   */
+  static async open(options: LockSessionOptions): Promise<LockSession> {
+    const ttlSeconds = options.ttlSeconds ?? 10;
+    const marginMs = options.marginMs ?? 2000;
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 2) throw new RangeError(`ttlSeconds must be a whole number >= 2, got ${ttlSeconds}`);
+    if (!(marginMs >= 0 && marginMs < (ttlSeconds * 1000) / 2)) throw new RangeError(`marginMs must be from 0 to half the TTL, got ${marginMs}`);
+    const now = options.now ?? (() => performance.now());
+    const sentAt = now();
+    const lease = options.etcd.lease(ttlSeconds, { autoKeepAlive: false });
+    let leaseId: string;
+    try {
+      leaseId = await lease.grant();
+    } catch (err) {
+      throw new LockError('ETCD', `cannot grant a lease: ${(err as Error).message}`, { cause: err });
+    }
+    const session = new LockSession(options.etcd, lease, leaseId, sentAt, options);
+    session.scheduleKeepalive(session.keepaliveIntervalMs());
+    session.armDeadline();
+    return session;
+  }
+
+  /** Monotonic ms after which this session must not write to any pool it holds. */
+  get deadlineMs(): number {
+    return this.deadline;
+  }
+
+  /** False once lost or closed. */
+  get alive(): boolean {
+    return this.lostError === null && !this.closed;
+  }
+
+  /** The lock called `name` (one object per name per session). */
+  lock(name: string): PoolLock {
+    if (!/^[A-Za-z0-9][A-Za-z0-9+_.-]*$/.test(name)) throw new RangeError(`lock name "${name}" may use only letters, digits and + _ . -`);
+    let lock = this.locks.get(name);
+    if (lock === undefined) {
+      lock = new PoolLock(this, name);
+      this.locks.set(name, lock);
+    }
+    return lock;
+  }
+
+  /** @throws LockError LOST or CLOSED when the session cannot be used */
+  requireAlive(): void {
+    if (this.lostError !== null) throw this.lostError;
+    if (this.closed) throw new LockError('CLOSED', 'the lock session is closed');
+  }
+
+  private keepaliveIntervalMs(): number {
+    return Math.max(200, Math.floor((this.ttlSeconds * 1000) / 3));
+  }
+
+  private scheduleKeepalive(delayMs: number): void {
+    this.keepaliveTimer = setTimeout(() => void this.keepalive(), delayMs);
+    this.keepaliveTimer.unref();
+  }
+
+  private async keepalive(): Promise<void> {
+    if (!this.alive) return;
+    const sentAt = this.now();
+    try {
+      const response = await this.lease.keepaliveOnce({ deadline: new Date(Date.now() + this.keepaliveIntervalMs()) });
+      if (!this.alive) return;
+      if (Number(response.TTL) <= 0) {
+        this.lose(new LockError('LOST', `lease ${this.leaseHex} expired in etcd`));
+        return;
+      }
+      this.deadline = Math.max(this.deadline, sentAt + this.ttlSeconds * 1000 - this.marginMs);
+      this.armDeadline();
+      this.scheduleKeepalive(this.keepaliveIntervalMs());
+    } catch (err) {
+      if (!this.alive) return;
+      if ((err as { name?: string }).name === 'EtcdLeaseInvalidError') {
+        this.lose(new LockError('LOST', `lease ${this.leaseHex} is gone from etcd`, { cause: err }));
+        return;
+      }
+      // Unreachable or slow etcd: try again soon; the deadline decides when we give up.
+      this.scheduleKeepalive(Math.min(500, this.keepaliveIntervalMs()));
+    }
+  }
+
+  private armDeadline(): void {
+    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
+    const wait = Math.max(0, this.deadline - this.now());
+    this.deadlineTimer = setTimeout(() => {
+      if (this.alive && this.now() >= this.deadline) {
+        this.lose(new LockError('LOST', `lease ${this.leaseHex}: no renewal acknowledged before the deadline (TTL ${this.ttlSeconds} s - margin ${this.marginMs} ms)`));
+      } else if (this.alive) {
+        this.armDeadline();
+      }
+    }, wait);
+    this.deadlineTimer.unref();
+  }
+
+  /** Marks the session lost: every lock learns it at once. Idempotent. */
+  lose(err: LockError): void {
+    if (this.lostError !== null || this.closed) return;
+    this.lostError = err;
+    this.stopTimers();
+    for (const lock of this.locks.values()) lock.sessionLost(err);
+    this.emit('lost', err);
+  }
+
+  private stopTimers(): void {
+    if (this.keepaliveTimer !== null) clearTimeout(this.keepaliveTimer);
+    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
+  }
+
+  /**
+   * Releases every held lock (each marked released, so the next holder skips the lock delay),
+   * then revokes the lease. Idempotent; errors from etcd are swallowed after the attempt (the
+   * lease then expires on its own).
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.alive) {
+      for (const lock of this.locks.values()) await lock.release().catch(() => false);
+    }
+    this.closed = true;
+    this.stopTimers();
+    for (const lock of this.locks.values()) lock.sessionLost(new LockError('CLOSED', 'the lock session is closed'));
+    await this.lease.revoke().catch(() => {});
+  }
+}

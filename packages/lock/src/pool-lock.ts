@@ -1,0 +1,320 @@
+/**
+ * One pool's lock, as seen by one session: take -> {token, dirty}, release, contention.
+ *
+ * take: the session's queue key `q/<lease>` is created (bound to the lease) and gets a create
+ * revision; the key with the lowest create revision holds the lock. A waiter watches only the key
+ * just before its own (FIFO, no herd) and tries the grant when it is gone. The grant is one etcd
+ * transaction: if our queue key still has its create revision and no queue key is older, write
+ * the epoch `{holder, lease, released: false}` and return its previous value. The grant's
+ * revision is the token (strictly increasing across grants, so agents can refuse stale ones);
+ * the lock is dirty unless the previous epoch write is this lock's own last release (a restart or
+ * a lost lease starts with no last release, so dirty is never a false negative). A previous
+ * epoch with `released: false` from another lease means its holder died holding the lock: the
+ * grant waits the session's lock delay before returning.
+ *
+ * release: one transaction deletes our queue key and writes the epoch `{released: true}`; its
+ * revision is remembered as this lock's last release.
+ *
+ * Crash story: every state lives in etcd. A node that dies holding the lock leaves its queue key
+ * until the lease expires (then the next waiter is granted, after the lock delay) and an epoch
+ * saying it never released (so the next holder knows it died and its view is dirty).
+ */
+import { EventEmitter } from 'node:events';
+import type { IKeyValue, Watcher } from 'etcd3';
+import { LockError } from './lock-error.js';
+import { lockKeys, parseEpoch, type LockKeys } from './lock-keys.js';
+import type { LockSession } from './lock-session.js';
+
+/** What a successful take tells the caller. */
+export interface LockGrant {
+  readonly name: string;
+  /** The fencing token: the grant's etcd revision; every later grant of this lock has a larger one. */
+  readonly token: bigint;
+  /** Another node may have held the lock since this node last released it: flush and reload. */
+  readonly dirty: boolean;
+  /** The previous holder never released (it died); the grant waited the lock delay. */
+  readonly previousHolderDied: boolean;
+  /** The node id of the previous holder, if any. */
+  readonly previousHolder: string | null;
+}
+
+export type PoolLockState = 'idle' | 'queued' | 'held' | 'lost';
+
+export interface PoolLockEvents {
+  /** A waiter queued behind the holder; the argument is the number waiting. */
+  contention: [number];
+  /** The lock (the whole session) is lost: stop writing to the pool now. */
+  lost: [LockError];
+}
+
+const kv = (response: { kvs: IKeyValue[] }): IKeyValue[] => response.kvs;
+
+export class PoolLock extends EventEmitter<PoolLockEvents> {
+  private state: PoolLockState = 'idle';
+  private readonly keys: LockKeys;
+  private readonly queueKey: Buffer;
+  /** Our queue key's create revision while queued or held. */
+  private myRevision: bigint | null = null;
+  /** The revision of this lock's last release by this session (null: none yet). */
+  private lastRelease: bigint | null = null;
+  private grant: LockGrant | null = null;
+  private watchers: Watcher[] = [];
+  private waiting: ((err: LockError) => void) | null = null;
+  private contendedBy = 0;
+
+  constructor(
+    private readonly session: LockSession,
+    readonly name: string,
+  ) {
+    super();
+    this.keys = lockKeys(session.prefix, name);
+    this.queueKey = this.keys.queueKey(session.leaseHex);
+  }
+
+  get current(): PoolLockState {
+    return this.state;
+  }
+
+  /** The grant while held, else null. */
+  get held(): LockGrant | null {
+    return this.state === 'held' ? this.grant : null;
+  }
+
+  /** The number of waiters seen behind the holder since the grant (0 when none or not held). */
+  get contended(): number {
+    return this.state === 'held' ? this.contendedBy : 0;
+  }
+
+  /**
+   * Takes the lock, waiting in FIFO order behind earlier takers.
+   * @throws LockError ALREADY_HELD (this session is taking or holds it), LOST, CLOSED, ABORTED
+   *   (the signal fired: the queue entry is withdrawn), ETCD
+   */
+  async take(options: { signal?: AbortSignal } = {}): Promise<LockGrant> {
+    this.session.requireAlive();
+    if (this.state === 'queued' || this.state === 'held') throw new LockError('ALREADY_HELD', `lock ${this.name} is already ${this.state} by this session`);
+    if (this.state === 'lost') throw new LockError('LOST', `lock ${this.name} was lost with its session`);
+    options.signal?.throwIfAborted();
+    this.state = 'queued';
+    this.contendedBy = 0;
+    try {
+      this.myRevision = await this.enqueue();
+      for (;;) {
+        options.signal?.throwIfAborted();
+        const grant = await this.tryGrant();
+        if (grant !== null) {
+          if (grant.previousHolderDied) await this.sleep(this.session.lockDelayMs, options.signal);
+          this.session.requireAlive();
+          this.grant = grant;
+          this.state = 'held';
+          await this.watchWhileHeld();
+          return grant;
+        }
+        await this.waitForPredecessor(options.signal);
+      }
+    } catch (err) {
+      await this.abandon();
+      if (err instanceof LockError) throw err;
+      if (options.signal?.aborted) throw new LockError('ABORTED', `take of lock ${this.name} aborted`, { cause: err });
+      throw new LockError('ETCD', `take of lock ${this.name}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Creates our queue key (or finds the one this session made before); returns its create revision. */
+  private async enqueue(): Promise<bigint> {
+    const response = await this.session.etcd.kv.txn({
+      compare: [{ key: this.queueKey, target: 'Create', result: 'Equal', create_revision: 0 }],
+      success: [{ request_put: { key: this.queueKey, value: Buffer.from(this.session.nodeId), lease: this.session.leaseId } }],
+      failure: [{ request_range: { key: this.queueKey } }],
+    });
+    if (response.succeeded) return BigInt(response.header.revision);
+    const existing = kv(response.responses[0]!.response_range)[0];
+    if (existing === undefined) throw new LockError('ETCD', `lock ${this.name}: queue key vanished while being made`);
+    return BigInt(existing.create_revision);
+  }
+
+  /** The grant transaction; null when an older queue key exists. */
+  private async tryGrant(): Promise<LockGrant | null> {
+    const my = this.myRevision!;
+    const response = await this.session.etcd.kv.txn({
+      compare: [
+        { key: this.queueKey, target: 'Create', result: 'Equal', create_revision: my.toString() },
+        // Every queue key is at least as new as ours: none is ahead of us.
+        { key: this.keys.queuePrefix, range_end: this.keys.queueEnd, target: 'Create', result: 'Greater', create_revision: (my - 1n).toString() },
+      ],
+      success: [
+        {
+          request_put: {
+            key: this.keys.epoch,
+            value: Buffer.from(JSON.stringify({ holder: this.session.nodeId, lease: this.session.leaseHex, released: false })),
+            prev_kv: true,
+          },
+        },
+      ],
+      failure: [{ request_range: { key: this.queueKey } }],
+    });
+    if (!response.succeeded) {
+      if (kv(response.responses[0]!.response_range).length === 0) this.loseQueueKey();
+      return null;
+    }
+    const previous = response.responses[0]!.response_put.prev_kv;
+    const epoch = parseEpoch(previous?.value);
+    const previousRevision = previous === undefined || previous === null ? null : BigInt(previous.mod_revision);
+    const dirty = previousRevision === null || this.lastRelease === null || previousRevision !== this.lastRelease;
+    return {
+      name: this.name,
+      token: BigInt(response.header.revision),
+      dirty,
+      previousHolderDied: epoch !== null && !epoch.released && epoch.lease !== this.session.leaseHex,
+      previousHolder: epoch?.holder ?? null,
+    };
+  }
+
+  private loseQueueKey(): never {
+    const err = new LockError('LOST', `lock ${this.name}: this session's queue key is gone (its lease expired)`);
+    this.session.lose(err);
+    throw err;
+  }
+
+  /** Waits until the queue key just before ours is deleted (or none is left). */
+  private async waitForPredecessor(signal: AbortSignal | undefined): Promise<void> {
+    const my = this.myRevision!;
+    const range = await this.session.etcd.kv.range({ key: this.keys.queuePrefix, range_end: this.keys.queueEnd, sort_target: 'Create', sort_order: 'Ascend', keys_only: true });
+    const keys = kv(range);
+    if (!keys.some((k) => BigInt(k.create_revision) === my)) this.loseQueueKey();
+    const before = keys.filter((k) => BigInt(k.create_revision) < my).at(-1);
+    if (before === undefined) return;
+    const watcher = await this.session.etcd.watch().key(before.key).startRevision((BigInt(range.header.revision) + 1n).toString()).create();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.waiting = reject;
+        const onAbort = (): void => reject(new LockError('ABORTED', `take of lock ${this.name} aborted`));
+        signal?.addEventListener('abort', onAbort, { once: true });
+        watcher.on('delete', () => resolve());
+        watcher.on('error', (err) => reject(new LockError('ETCD', `watch of lock ${this.name}: ${err.message}`, { cause: err })));
+      });
+    } finally {
+      this.waiting = null;
+      await watcher.cancel().catch(() => {});
+    }
+  }
+
+  /** While held: count waiters that queue behind us, and notice our own key disappearing. */
+  private async watchWhileHeld(): Promise<void> {
+    const my = this.myRevision!;
+    const token = this.grant!.token;
+    const queue = await this.session.etcd.watch().prefix(this.keys.queuePrefix).startRevision((token + 1n).toString()).create();
+    queue.on('put', (entry) => {
+      if (this.state !== 'held' || BigInt(entry.create_revision) <= my || entry.version !== '1') return;
+      this.contendedBy += 1;
+      this.emit('contention', this.contendedBy);
+    });
+    queue.on('delete', (entry) => {
+      if (this.state === 'held' && Buffer.compare(entry.key, this.queueKey) === 0) this.queueKeyDeleted();
+    });
+    this.watchers.push(queue);
+    // Waiters that queued between the grant and the watch: count them once.
+    const waiting = await this.waiters();
+    if (waiting > this.contendedBy) {
+      this.contendedBy = waiting;
+      this.emit('contention', waiting);
+    }
+  }
+
+  private queueKeyDeleted(): void {
+    this.session.lose(new LockError('LOST', `lock ${this.name}: this session's queue key was deleted (lease expired or revoked)`));
+  }
+
+  /** The number of sessions queued behind this one (asks etcd). */
+  async waiters(): Promise<number> {
+    const my = this.myRevision;
+    if (my === null) return 0;
+    const range = await this.session.etcd.kv.range({ key: this.keys.queuePrefix, range_end: this.keys.queueEnd, keys_only: true });
+    return kv(range).filter((k) => BigInt(k.create_revision) > my).length;
+  }
+
+  /**
+   * Releases the lock: the next waiter is granted it, with dirty = true. Resolves true when it
+   * released a held lock, false when there was nothing to release (idempotent).
+   * @throws LockError ETCD when etcd fails (the lock may still be held: retry or let the lease go)
+   */
+  async release(): Promise<boolean> {
+    if (this.state !== 'held') return false;
+    const my = this.myRevision!;
+    // Stop watching first: our own delete of the queue key must not read as a lost lock.
+    await this.stopWatching();
+    let response;
+    try {
+      response = await this.session.etcd.kv.txn({
+        compare: [{ key: this.queueKey, target: 'Create', result: 'Equal', create_revision: my.toString() }],
+        success: [
+          { request_delete_range: { key: this.queueKey } },
+          { request_put: { key: this.keys.epoch, value: Buffer.from(JSON.stringify({ holder: this.session.nodeId, lease: this.session.leaseHex, released: true })) } },
+        ],
+      });
+    } catch (err) {
+      // Still held (as far as we know): watch again, so contention and loss are noticed.
+      await this.watchWhileHeld().catch(() => {});
+      throw new LockError('ETCD', `release of lock ${this.name}: ${(err as Error).message}`, { cause: err });
+    }
+    if (!response.succeeded) {
+      this.state = 'lost';
+      return false;
+    }
+    this.lastRelease = BigInt(response.header.revision);
+    this.state = 'idle';
+    this.myRevision = null;
+    this.grant = null;
+    return true;
+  }
+
+  /** Withdraws our queue entry after a failed or aborted take. Best effort. */
+  private async abandon(): Promise<void> {
+    const my = this.myRevision;
+    await this.stopWatching();
+    if (this.state !== 'lost') this.state = 'idle';
+    this.myRevision = null;
+    if (my === null || !this.session.alive) return;
+    await this.session.etcd.kv
+      .txn({
+        compare: [{ key: this.queueKey, target: 'Create', result: 'Equal', create_revision: my.toString() }],
+        success: [{ request_delete_range: { key: this.queueKey } }],
+      })
+      .catch(() => {});
+  }
+
+  private async stopWatching(): Promise<void> {
+    const watchers = this.watchers.splice(0);
+    await Promise.all(watchers.map((w) => w.cancel().catch(() => {})));
+  }
+
+  private sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting = null;
+        resolve();
+      }, ms);
+      this.waiting = (err) => {
+        clearTimeout(timer);
+        reject(err);
+      };
+      signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          reject(new LockError('ABORTED', `take of lock ${this.name} aborted`));
+        },
+        { once: true },
+      );
+    });
+  }
+
+  /** Called by the session when it is lost or closed. */
+  sessionLost(err: LockError): void {
+    const wasActive = this.state === 'held' || this.state === 'queued';
+    this.state = 'lost';
+    this.waiting?.(err);
+    void this.stopWatching();
+    if (wasActive) this.emit('lost', err);
+  }
+}

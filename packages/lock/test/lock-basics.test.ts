@@ -1,0 +1,117 @@
+/** The lock against a real etcd: grants, tokens, dirty, FIFO, contention, release, lost sessions. */
+import type { Etcd3 } from 'etcd3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startEtcd, type EtcdServer } from '../../../test/support/etcd-server.js';
+import { connectEtcd, LockSession, type LockGrant } from '../src/index.js';
+
+let etcd: EtcdServer;
+const clients: Etcd3[] = [];
+const sessions: LockSession[] = [];
+
+beforeAll(async () => {
+  etcd = await startEtcd();
+});
+afterAll(async () => {
+  await etcd.dispose();
+});
+afterEach(async () => {
+  for (const s of sessions.splice(0)) await s.close();
+  for (const c of clients.splice(0)) c.close();
+});
+
+let prefixCounter = 0;
+let prefix = '';
+async function node(nodeId: string, options: { ttlSeconds?: number; marginMs?: number; lockDelayMs?: number } = {}): Promise<LockSession> {
+  const client = connectEtcd({ endpoints: [etcd.endpoint] });
+  clients.push(client);
+  const session = await LockSession.open({ etcd: client, nodeId, prefix, ttlSeconds: 4, marginMs: 1000, lockDelayMs: 300, ...options });
+  sessions.push(session);
+  return session;
+}
+
+describe('pool lock on etcd', () => {
+  beforeAll(() => {
+    prefix = `t${Date.now()}-${prefixCounter++}/`;
+  });
+
+  it('grants a free lock, dirty the first time, clean after its own release, dirty after another holder', async () => {
+    const a = await node('a');
+    const b = await node('b');
+    const first = await a.lock('p1').take();
+    expect(first).toMatchObject({ name: 'p1', dirty: true, previousHolderDied: false, previousHolder: null });
+    expect(await a.lock('p1').release()).toBe(true);
+    const again = await a.lock('p1').take();
+    expect(again.dirty).toBe(false);
+    expect(again.token).toBeGreaterThan(first.token);
+    await a.lock('p1').release();
+    const other = await b.lock('p1').take();
+    expect(other).toMatchObject({ dirty: true, previousHolder: 'a', previousHolderDied: false });
+    await b.lock('p1').release();
+    const back = await a.lock('p1').take();
+    expect(back.dirty).toBe(true);
+    expect(back.token).toBeGreaterThan(other.token);
+  });
+
+  it('grants waiters in FIFO order and tells the holder someone waits', async () => {
+    const [a, b, c, d] = await Promise.all(['a', 'b', 'c', 'd'].map((n) => node(n)));
+    await a!.lock('p2').take();
+    const contention: number[] = [];
+    a!.lock('p2').on('contention', (n) => contention.push(n));
+    const order: string[] = [];
+    const grants: Promise<LockGrant>[] = [];
+    for (const s of [b!, c!, d!]) {
+      grants.push(
+        s
+          .lock('p2')
+          .take()
+          .then(async (g) => {
+            order.push(s.nodeId);
+            await new Promise((r) => setTimeout(r, 20));
+            await s.lock('p2').release();
+            return g;
+          }),
+      );
+      // each waiter is queued before the next one starts
+      while ((await a!.lock('p2').waiters()) < grants.length) await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(await a!.lock('p2').waiters()).toBe(3);
+    expect(contention.at(-1)).toBe(3);
+    expect(a!.lock('p2').contended).toBe(3);
+    await a!.lock('p2').release();
+    const granted = await Promise.all(grants);
+    expect(order).toEqual(['b', 'c', 'd']);
+    for (let i = 1; i < granted.length; i++) expect(granted[i]!.token).toBeGreaterThan(granted[i - 1]!.token);
+  });
+
+  it('refuses a second take by the same session and withdraws an aborted take', async () => {
+    const a = await node('a');
+    const b = await node('b');
+    await a.lock('p3').take();
+    await expect(a.lock('p3').take()).rejects.toMatchObject({ code: 'ALREADY_HELD' });
+    const abort = new AbortController();
+    const waiting = b.lock('p3').take({ signal: abort.signal });
+    while ((await a.lock('p3').waiters()) < 1) await new Promise((r) => setTimeout(r, 5));
+    abort.abort();
+    await expect(waiting).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(await a.lock('p3').waiters()).toBe(0);
+  });
+
+  it('grants a dead holder\'s lock after its lease expires and the lock delay, dirty, naming the dead holder', async () => {
+    const dead = await node('dead', { ttlSeconds: 2, marginMs: 500 });
+    const b = await node('b', { lockDelayMs: 300 });
+    const held = await dead.lock('p4').take();
+    // The holder dies: its keepalives stop, nothing is released (its client is cut off).
+    (dead as unknown as { stopTimers(): void }).stopTimers();
+    const lost = new Promise<number>((resolve) => dead.on('lost', () => resolve(performance.now())));
+    const started = performance.now();
+    const grant = await b.lock('p4').take();
+    const grantedAt = performance.now();
+    expect(grant).toMatchObject({ dirty: true, previousHolderDied: true, previousHolder: 'dead' });
+    expect(grant.token).toBeGreaterThan(held.token);
+    expect(grantedAt - started).toBeLessThan(2000 + 300 + 2000);
+    expect(grantedAt - started).toBeGreaterThanOrEqual(300);
+    // The dead holder's own deadline passed before anyone else was granted the lock.
+    const lostAt = await Promise.race([lost, new Promise<number>((r) => setTimeout(() => r(Infinity), 3000))]);
+    expect(lostAt).toBeLessThan(grantedAt);
+  });
+});
