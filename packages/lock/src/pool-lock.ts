@@ -13,7 +13,11 @@
  * grant waits the session's lock delay before returning.
  *
  * release: one transaction deletes our queue key and writes the epoch `{released: true}`; its
- * revision is remembered as this lock's last release.
+ * revision is remembered as this lock's last release. A lazy release with no waiter keeps the
+ * lock in etcd (state `lazy`): the next local take is answered at once with the same token and
+ * dirty = false (no one else can have held it), and the first waiter that queues makes the
+ * release real, though not before `minHoldMs` after the grant, so two busy nodes do not
+ * ping-pong the pool.
  *
  * Crash story: every state lives in etcd. A node that dies holding the lock leaves its queue key
  * until the lease expires (then the next waiter is granted, after the lock delay) and an epoch
@@ -38,7 +42,7 @@ export interface LockGrant {
   readonly previousHolder: string | null;
 }
 
-export type PoolLockState = 'idle' | 'queued' | 'held' | 'lost';
+export type PoolLockState = 'idle' | 'queued' | 'held' | 'lazy' | 'releasing' | 'lost';
 
 export interface PoolLockEvents {
   /** A waiter queued behind the holder; the argument is the number waiting. */
@@ -61,6 +65,11 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
   private watchers: Watcher[] = [];
   private waiting: ((err: LockError) => void) | null = null;
   private contendedBy = 0;
+  private grantedAtMs = 0;
+  private minHoldMs = 0;
+  private lazyTimer: NodeJS.Timeout | null = null;
+  /** The release transaction in progress: a take waits for it, then queues afresh. */
+  private releasing: Promise<boolean> | null = null;
 
   constructor(
     private readonly session: LockSession,
@@ -91,10 +100,17 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
    *   (the signal fired: the queue entry is withdrawn), ETCD
    */
   async take(options: { signal?: AbortSignal } = {}): Promise<LockGrant> {
+    while (this.releasing !== null) await this.releasing.catch(() => false);
     this.session.requireAlive();
     if (this.state === 'queued' || this.state === 'held') throw new LockError('ALREADY_HELD', `lock ${this.name} is already ${this.state} by this session`);
     if (this.state === 'lost') throw new LockError('LOST', `lock ${this.name} was lost with its session`);
     options.signal?.throwIfAborted();
+    if (this.state === 'lazy') {
+      this.cancelLazyRelease();
+      this.state = 'held';
+      this.grant = { ...this.grant!, dirty: false, previousHolderDied: false, previousHolder: this.session.nodeId };
+      return this.grant;
+    }
     this.state = 'queued';
     this.contendedBy = 0;
     try {
@@ -106,6 +122,7 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
           if (grant.previousHolderDied) await this.sleep(this.session.lockDelayMs, options.signal);
           this.session.requireAlive();
           this.grant = grant;
+          this.grantedAtMs = this.session.now();
           this.state = 'held';
           await this.watchWhileHeld();
           return grant;
@@ -205,12 +222,13 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
     const token = this.grant!.token;
     const queue = await this.session.etcd.watch().prefix(this.keys.queuePrefix).startRevision((token + 1n).toString()).create();
     queue.on('put', (entry) => {
-      if (this.state !== 'held' || BigInt(entry.create_revision) <= my || entry.version !== '1') return;
+      if ((this.state !== 'held' && this.state !== 'lazy') || BigInt(entry.create_revision) <= my || entry.version !== '1') return;
       this.contendedBy += 1;
-      this.emit('contention', this.contendedBy);
+      if (this.state === 'lazy') this.scheduleLazyRelease();
+      else this.emit('contention', this.contendedBy);
     });
     queue.on('delete', (entry) => {
-      if (this.state === 'held' && Buffer.compare(entry.key, this.queueKey) === 0) this.queueKeyDeleted();
+      if ((this.state === 'held' || this.state === 'lazy') && Buffer.compare(entry.key, this.queueKey) === 0) this.queueKeyDeleted();
     });
     this.watchers.push(queue);
     // Waiters that queued between the grant and the watch: count them once.
@@ -235,11 +253,48 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
 
   /**
    * Releases the lock: the next waiter is granted it, with dirty = true. Resolves true when it
-   * released a held lock, false when there was nothing to release (idempotent).
+   * released a held lock, false when there was nothing to release (idempotent). With `lazy`, and
+   * no one waiting, the lock stays held in etcd until a waiter appears (see the module comment).
    * @throws LockError ETCD when etcd fails (the lock may still be held: retry or let the lease go)
    */
-  async release(): Promise<boolean> {
+  async release(options: { lazy?: boolean; minHoldMs?: number } = {}): Promise<boolean> {
     if (this.state !== 'held') return false;
+    if (options.lazy && (await this.waiters()) === 0 && this.state === 'held') {
+      this.state = 'lazy';
+      this.minHoldMs = options.minHoldMs ?? 0;
+      return true;
+    }
+    return this.releaseNow();
+  }
+
+  private scheduleLazyRelease(): void {
+    if (this.lazyTimer !== null) return;
+    const waitMs = Math.max(0, this.grantedAtMs + this.minHoldMs - this.session.now());
+    this.lazyTimer = setTimeout(() => {
+      this.lazyTimer = null;
+      if (this.state === 'lazy') void this.releaseNow().catch(() => this.scheduleLazyRelease());
+    }, waitMs);
+  }
+
+  private cancelLazyRelease(): void {
+    if (this.lazyTimer !== null) clearTimeout(this.lazyTimer);
+    this.lazyTimer = null;
+  }
+
+  /** Releases for real; a take meanwhile waits for it (state `releasing`). */
+  private async releaseNow(): Promise<boolean> {
+    const before = this.state;
+    this.cancelLazyRelease();
+    this.state = 'releasing';
+    this.releasing = this.releaseTransaction(before);
+    try {
+      return await this.releasing;
+    } finally {
+      this.releasing = null;
+    }
+  }
+
+  private async releaseTransaction(before: PoolLockState): Promise<boolean> {
     const my = this.myRevision!;
     // Stop watching first: our own delete of the queue key must not read as a lost lock.
     await this.stopWatching();
@@ -254,9 +309,11 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
       });
     } catch (err) {
       // Still held (as far as we know): watch again, so contention and loss are noticed.
+      if (this.state === 'releasing') this.state = before;
       await this.watchWhileHeld().catch(() => {});
       throw new LockError('ETCD', `release of lock ${this.name}: ${(err as Error).message}`, { cause: err });
     }
+    if (this.state === 'lost') return false;
     if (!response.succeeded) {
       this.state = 'lost';
       return false;
@@ -311,7 +368,8 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
 
   /** Called by the session when it is lost or closed. */
   sessionLost(err: LockError): void {
-    const wasActive = this.state === 'held' || this.state === 'queued';
+    const wasActive = this.state === 'held' || this.state === 'queued' || this.state === 'releasing';
+    this.cancelLazyRelease();
     this.state = 'lost';
     this.waiting?.(err);
     void this.stopWatching();

@@ -114,4 +114,34 @@ describe('pool lock on etcd', () => {
     const lostAt = await Promise.race([lost, new Promise<number>((r) => setTimeout(() => r(Infinity), 3000))]);
     expect(lostAt).toBeLessThan(grantedAt);
   });
+
+  it('keeps a lazily released lock until a waiter appears, then releases it after the minimum hold', async () => {
+    const a = await node('a');
+    const b = await node('b');
+    const first = await a.lock('p5').take();
+    const grantedAt = performance.now();
+    expect(await a.lock('p5').release({ lazy: true, minHoldMs: 300 })).toBe(true);
+    expect(a.lock('p5').current).toBe('lazy');
+    const again = await a.lock('p5').take();
+    expect(again).toMatchObject({ token: first.token, dirty: false });
+    await a.lock('p5').release({ lazy: true, minHoldMs: 300 });
+    const other = await b.lock('p5').take();
+    // The minimum hold counts from a's grant (its lock never left it in between).
+    expect(performance.now() - grantedAt).toBeGreaterThanOrEqual(300);
+    expect(other).toMatchObject({ dirty: true, previousHolder: 'a', previousHolderDied: false });
+    expect(a.lock('p5').current).toBe('idle');
+    await b.lock('p5').release();
+    expect((await a.lock('p5').take()).dirty).toBe(true);
+  });
+
+  it('does not keep a lock lazily when someone already waits', async () => {
+    const a = await node('a');
+    const b = await node('b');
+    await a.lock('p6').take();
+    const waiting = b.lock('p6').take();
+    while ((await a.lock('p6').waiters()) < 1) await new Promise((r) => setTimeout(r, 5));
+    await a.lock('p6').release({ lazy: true });
+    expect(a.lock('p6').current).toBe('idle');
+    expect((await waiting).dirty).toBe(true);
+  });
 });
