@@ -114,21 +114,22 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
     this.state = 'queued';
     this.contendedBy = 0;
     try {
-      this.myRevision = await this.enqueue();
-      for (;;) {
-        options.signal?.throwIfAborted();
-        const grant = await this.tryGrant();
-        if (grant !== null) {
-          if (grant.previousHolderDied) await this.sleep(this.session.lockDelayMs, options.signal);
-          this.session.requireAlive();
-          this.grant = grant;
-          this.grantedAtMs = this.session.now();
-          this.state = 'held';
-          await this.watchWhileHeld();
-          return grant;
-        }
+      const first = await this.enqueue();
+      this.myRevision = first.myRevision;
+      let grant = first.grant;
+      while (grant === null) {
         await this.waitForPredecessor(options.signal);
+        options.signal?.throwIfAborted();
+        grant = await this.tryGrant();
       }
+      if (grant.previousHolderDied) await this.sleep(this.session.lockDelayMs, options.signal);
+      this.session.requireAlive();
+      this.grant = grant;
+      this.grantedAtMs = this.session.now();
+      this.state = 'held';
+      // The watch starts at the grant's revision + 1, so nothing is missed while it is set up.
+      void this.watchWhileHeld(this.myRevision!);
+      return grant;
     } catch (err) {
       await this.abandon();
       if (err instanceof LockError) throw err;
@@ -137,17 +138,49 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
     }
   }
 
-  /** Creates our queue key (or finds the one this session made before); returns its create revision. */
-  private async enqueue(): Promise<bigint> {
+  /**
+   * Queues this session: one transaction that, when the queue is empty, also grants the lock
+   * (the uncontended take is one round trip); otherwise it only puts our queue key (a put on a
+   * key that exists keeps its create revision). Returns our create revision and the grant, if any.
+   */
+  private async enqueue(): Promise<{ myRevision: bigint; grant: LockGrant | null }> {
+    const putQueueKey = { request_put: { key: this.queueKey, value: Buffer.from(this.session.nodeId), lease: this.session.leaseId } };
     const response = await this.session.etcd.kv.txn({
-      compare: [{ key: this.queueKey, target: 'Create', result: 'Equal', create_revision: 0 }],
-      success: [{ request_put: { key: this.queueKey, value: Buffer.from(this.session.nodeId), lease: this.session.leaseId } }],
-      failure: [{ request_range: { key: this.queueKey } }],
+      compare: [{ key: this.keys.queuePrefix, range_end: this.keys.queueEnd, target: 'Version', result: 'Equal', version: 0 }],
+      success: [putQueueKey, this.epochPut()],
+      failure: [putQueueKey, { request_range: { key: this.queueKey } }],
     });
-    if (response.succeeded) return BigInt(response.header.revision);
-    const existing = kv(response.responses[0]!.response_range)[0];
-    if (existing === undefined) throw new LockError('ETCD', `lock ${this.name}: queue key vanished while being made`);
-    return BigInt(existing.create_revision);
+    if (response.succeeded) {
+      const revision = BigInt(response.header.revision);
+      return { myRevision: revision, grant: this.grantOf(response.responses[1]!.response_put.prev_kv, revision) };
+    }
+    const mine = kv(response.responses[1]!.response_range)[0];
+    if (mine === undefined) this.loseQueueKey();
+    return { myRevision: BigInt(mine.create_revision), grant: null };
+  }
+
+  /** The grant's write: the epoch says this session holds the lock, and returns the one before. */
+  private epochPut(): { request_put: { key: Buffer; value: Buffer; prev_kv: true } } {
+    return {
+      request_put: {
+        key: this.keys.epoch,
+        value: Buffer.from(JSON.stringify({ holder: this.session.nodeId, lease: this.session.leaseHex, released: false })),
+        prev_kv: true,
+      },
+    };
+  }
+
+  /** What a grant at `revision` means, from the epoch it replaced. */
+  private grantOf(previous: IKeyValue | null | undefined, revision: bigint): LockGrant {
+    const epoch = parseEpoch(previous?.value);
+    const previousRevision = previous === undefined || previous === null ? null : BigInt(previous.mod_revision);
+    return {
+      name: this.name,
+      token: revision,
+      dirty: previousRevision === null || this.lastRelease === null || previousRevision !== this.lastRelease,
+      previousHolderDied: epoch !== null && !epoch.released && epoch.lease !== this.session.leaseHex,
+      previousHolder: epoch?.holder ?? null,
+    };
   }
 
   /** The grant transaction; null when an older queue key exists. */
@@ -159,32 +192,14 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
         // Every queue key is at least as new as ours: none is ahead of us.
         { key: this.keys.queuePrefix, range_end: this.keys.queueEnd, target: 'Create', result: 'Greater', create_revision: (my - 1n).toString() },
       ],
-      success: [
-        {
-          request_put: {
-            key: this.keys.epoch,
-            value: Buffer.from(JSON.stringify({ holder: this.session.nodeId, lease: this.session.leaseHex, released: false })),
-            prev_kv: true,
-          },
-        },
-      ],
+      success: [this.epochPut()],
       failure: [{ request_range: { key: this.queueKey } }],
     });
     if (!response.succeeded) {
       if (kv(response.responses[0]!.response_range).length === 0) this.loseQueueKey();
       return null;
     }
-    const previous = response.responses[0]!.response_put.prev_kv;
-    const epoch = parseEpoch(previous?.value);
-    const previousRevision = previous === undefined || previous === null ? null : BigInt(previous.mod_revision);
-    const dirty = previousRevision === null || this.lastRelease === null || previousRevision !== this.lastRelease;
-    return {
-      name: this.name,
-      token: BigInt(response.header.revision),
-      dirty,
-      previousHolderDied: epoch !== null && !epoch.released && epoch.lease !== this.session.leaseHex,
-      previousHolder: epoch?.holder ?? null,
-    };
+    return this.grantOf(response.responses[0]!.response_put.prev_kv, BigInt(response.header.revision));
   }
 
   private loseQueueKey(): never {
@@ -202,41 +217,52 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
     const before = keys.filter((k) => BigInt(k.create_revision) < my).at(-1);
     if (before === undefined) return;
     const watcher = await this.session.etcd.watch().key(before.key).startRevision((BigInt(range.header.revision) + 1n).toString()).create();
+    let onAbort: (() => void) | null = null;
     try {
       await new Promise<void>((resolve, reject) => {
         this.waiting = reject;
-        const onAbort = (): void => reject(new LockError('ABORTED', `take of lock ${this.name} aborted`));
+        onAbort = () => reject(new LockError('ABORTED', `take of lock ${this.name} aborted`));
         signal?.addEventListener('abort', onAbort, { once: true });
+        if (signal?.aborted) onAbort(); // aborted while the watch was being set up
         watcher.on('delete', () => resolve());
         watcher.on('error', (err) => reject(new LockError('ETCD', `watch of lock ${this.name}: ${err.message}`, { cause: err })));
       });
     } finally {
       this.waiting = null;
+      if (onAbort !== null) signal?.removeEventListener('abort', onAbort);
       await watcher.cancel().catch(() => {});
     }
   }
 
-  /** While held: count waiters that queue behind us, and notice our own key disappearing. */
-  private async watchWhileHeld(): Promise<void> {
-    const my = this.myRevision!;
+  /**
+   * While held: count waiters that queue behind us, and notice our own key disappearing. The
+   * watch replays everything from the grant on; a watch that comes up after the lock was
+   * released again is cancelled at once. A watch that cannot be made is retried.
+   */
+  private async watchWhileHeld(my: bigint): Promise<void> {
     const token = this.grant!.token;
-    const queue = await this.session.etcd.watch().prefix(this.keys.queuePrefix).startRevision((token + 1n).toString()).create();
+    const current = (): boolean => (this.state === 'held' || this.state === 'lazy') && this.myRevision === my;
+    let queue: Watcher;
+    try {
+      queue = await this.session.etcd.watch().prefix(this.keys.queuePrefix).startRevision((token + 1n).toString()).create();
+    } catch {
+      if (current() && this.session.alive) setTimeout(() => void this.watchWhileHeld(my), 200).unref();
+      return;
+    }
+    if (!current()) {
+      await queue.cancel().catch(() => {});
+      return;
+    }
     queue.on('put', (entry) => {
-      if ((this.state !== 'held' && this.state !== 'lazy') || BigInt(entry.create_revision) <= my || entry.version !== '1') return;
+      if (!current() || BigInt(entry.create_revision) <= my || entry.version !== '1') return;
       this.contendedBy += 1;
       if (this.state === 'lazy') this.scheduleLazyRelease();
       else this.emit('contention', this.contendedBy);
     });
     queue.on('delete', (entry) => {
-      if ((this.state === 'held' || this.state === 'lazy') && Buffer.compare(entry.key, this.queueKey) === 0) this.queueKeyDeleted();
+      if (current() && Buffer.compare(entry.key, this.queueKey) === 0) this.queueKeyDeleted();
     });
     this.watchers.push(queue);
-    // Waiters that queued between the grant and the watch: count them once.
-    const waiting = await this.waiters();
-    if (waiting > this.contendedBy) {
-      this.contendedBy = waiting;
-      this.emit('contention', waiting);
-    }
   }
 
   private queueKeyDeleted(): void {
@@ -296,8 +322,7 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
 
   private async releaseTransaction(before: PoolLockState): Promise<boolean> {
     const my = this.myRevision!;
-    // Stop watching first: our own delete of the queue key must not read as a lost lock.
-    await this.stopWatching();
+    // The watches ignore our own delete: the state is `releasing` until the answer is in.
     let response;
     try {
       response = await this.session.etcd.kv.txn({
@@ -308,11 +333,11 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
         ],
       });
     } catch (err) {
-      // Still held (as far as we know): watch again, so contention and loss are noticed.
+      // Still held, as far as we know; the watches go on.
       if (this.state === 'releasing') this.state = before;
-      await this.watchWhileHeld().catch(() => {});
       throw new LockError('ETCD', `release of lock ${this.name}: ${(err as Error).message}`, { cause: err });
     }
+    void this.stopWatching();
     if (this.state === 'lost') return false;
     if (!response.succeeded) {
       this.state = 'lost';
@@ -355,14 +380,12 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
         clearTimeout(timer);
         reject(err);
       };
-      signal?.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          reject(new LockError('ABORTED', `take of lock ${this.name} aborted`));
-        },
-        { once: true },
-      );
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        reject(new LockError('ABORTED', `take of lock ${this.name} aborted`));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted) onAbort();
     });
   }
 
