@@ -27,7 +27,11 @@ export type AgentErrorCode =
   /** The agent is shutting down and takes no new work. */
   | 'SHUTTING_DOWN'
   /** A device path does not exist or is neither a block device nor a regular file. */
-  | 'NO_SUCH_DEVICE';
+  | 'NO_SUCH_DEVICE'
+  /** The call's lock token is older than the newest this agent has seen for the pool. */
+  | 'STALE_TOKEN'
+  /** The pool is shared (it has seen lock tokens) and the call carries none. */
+  | 'TOKEN_REQUIRED';
 
 const AGENT_STATUS: Record<AgentErrorCode, { grpc: status; errno: string }> = {
   BAD_REQUEST: { grpc: status.INVALID_ARGUMENT, errno: 'EINVAL' },
@@ -35,6 +39,8 @@ const AGENT_STATUS: Record<AgentErrorCode, { grpc: status; errno: string }> = {
   NO_SUCH_JOB: { grpc: status.NOT_FOUND, errno: 'ENOENT' },
   SHUTTING_DOWN: { grpc: status.UNAVAILABLE, errno: 'ESHUTDOWN' },
   NO_SUCH_DEVICE: { grpc: status.INVALID_ARGUMENT, errno: 'ENOENT' },
+  STALE_TOKEN: { grpc: status.FAILED_PRECONDITION, errno: 'ESTALE' },
+  TOKEN_REQUIRED: { grpc: status.FAILED_PRECONDITION, errno: 'EACCES' },
 };
 
 const ENGINE_STATUS: Record<EngineErrorCode, status> = {

@@ -26,6 +26,7 @@ import { JobManager } from './jobs/index.js';
 import { AgentMetrics } from './metrics/agent-metrics.js';
 import { MetricsRegistry } from './metrics/metrics-registry.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
+import { PoolFencing } from './pool-fencing.js';
 import { PoolRegistry } from './pool-registry.js';
 import { poolServiceHandlers } from './pool-service.js';
 import { wireCheckedDefinition, type RpcContext } from './rpc.js';
@@ -128,7 +129,7 @@ export class Agent {
       const inFlight = new InFlight();
       const health = new HealthState();
       const watches = new JobWatches();
-      const ctx: RpcContext = { logger, inFlight, observe: (op, seconds, code) => metrics.observeOperation(op, seconds, code) };
+      const ctx: RpcContext = { logger, inFlight, fencing: new PoolFencing(config.stateDir), observe: (op, seconds, code) => metrics.observeOperation(op, seconds, code) };
       const api = loadAgentApi();
       server.addService(wireCheckedDefinition(api.PoolService.service), poolServiceHandlers(ctx, pools, jobs));
       server.addService(wireCheckedDefinition(api.VolumeService.service), volumeServiceHandlers(ctx, { pools, jobs, config }));

@@ -3,10 +3,11 @@
  * shutdown, one log record per call with the pool and volume it is about, the latency and error
  * metrics, and the one mapping of errors to gRPC statuses (agent-error.ts).
  */
-import { status as grpcStatus, type handleServerStreamingCall, type handleUnaryCall, type ServerWritableStream, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { status as grpcStatus, type Metadata, type handleServerStreamingCall, type handleUnaryCall, type ServerWritableStream, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { AgentError, statusName, toServiceError } from './agent-error.js';
 import type { InFlight } from './in-flight.js';
+import { LOCK_TOKEN_METADATA, type PoolFencing } from './pool-fencing.js';
 import { checkWire } from './wire-check.js';
 
 export interface RpcContext {
@@ -14,6 +15,8 @@ export interface RpcContext {
   readonly inFlight: InFlight;
   /** Called once per call: the operation, its duration, and the failure's code (null on success). */
   readonly observe: (operation: string, durationSeconds: number, errorCode: string | null) => void;
+  /** Lock tokens of shared pools, checked on every mutating call. */
+  readonly fencing: PoolFencing;
 }
 
 /** A request that failed the wire check carries this key instead of its fields. */
@@ -40,13 +43,21 @@ function rejectMalformed(request: unknown): void {
 
 const READ_ONLY = /^(List|Get|Discover|Watch)/;
 
-async function tracked<T>(ctx: RpcContext, operation: string, request: unknown, fn: () => Promise<T>): Promise<T> {
+/** The call's lock token, when it carries one. */
+function lockToken(metadata: Metadata): string | null {
+  const value = metadata.get(LOCK_TOKEN_METADATA)[0];
+  return value === undefined ? null : String(value);
+}
+
+async function tracked<T>(ctx: RpcContext, operation: string, request: unknown, metadata: Metadata, fn: () => Promise<T>): Promise<T> {
   const started = process.hrtime.bigint();
-  const log = ctx.logger.child({ operation, ...subject(request) });
+  const about = subject(request);
+  const log = ctx.logger.child({ operation, ...about });
   let done: (() => void) | null = null;
   try {
     done = ctx.inFlight.enter();
     rejectMalformed(request);
+    if (!READ_ONLY.test(operation) && about.pool !== undefined) await ctx.fencing.admit(about.pool, lockToken(metadata));
     const result = await fn();
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     ctx.observe(operation, seconds, null);
@@ -68,7 +79,7 @@ async function tracked<T>(ctx: RpcContext, operation: string, request: unknown, 
 /** A unary handler running `fn`; its error, whatever it is, becomes the call's status. */
 export function unary<Req, Res>(ctx: RpcContext, operation: string, fn: (request: Req) => Promise<Res>): handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    tracked(ctx, operation, call.request, () => fn(call.request)).then(
+    tracked(ctx, operation, call.request, call.metadata, () => fn(call.request)).then(
       (response) => callback(null, response),
       (err: unknown) => callback(toServiceError(err)),
     );

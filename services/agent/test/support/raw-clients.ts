@@ -13,7 +13,8 @@ export interface RawClients {
   readonly volume: Client;
   readonly job: Client;
   readonly health: Client;
-  call<T = Record<string, unknown>>(client: Client, method: string, request: unknown): Promise<T>;
+  /** One unary call; `metadata` adds request headers (e.g. `tf-lock-token`). */
+  call<T = Record<string, unknown>>(client: Client, method: string, request: unknown, metadata?: Record<string, string>): Promise<T>;
   close(): void;
 }
 
@@ -30,11 +31,13 @@ export function rawClients(socketPath: string): RawClients {
     volume,
     job,
     health,
-    call: <T>(client: Client, method: string, request: unknown) =>
+    call: <T>(client: Client, method: string, request: unknown, headers: Record<string, string> = {}) =>
       new Promise<T>((resolve, reject) => {
         const fn = (client as unknown as Record<string, Unary>)[method];
         if (fn === undefined) throw new Error(`no method ${method}`);
-        fn.call(client, request, new Metadata(), { deadline: new Date(Date.now() + 30_000) }, (err, response) => (err ? reject(err) : resolve(response as T)));
+        const metadata = new Metadata();
+        for (const [key, value] of Object.entries(headers)) metadata.set(key, value);
+        fn.call(client, request, metadata, { deadline: new Date(Date.now() + 30_000) }, (err, response) => (err ? reject(err) : resolve(response as T)));
       }),
     close: () => {
       for (const c of [pool, volume, job, health]) c.close();
