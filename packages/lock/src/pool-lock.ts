@@ -70,6 +70,8 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
   private lazyTimer: NodeJS.Timeout | null = null;
   /** The release transaction in progress: a take waits for it, then queues afresh. */
   private releasing: Promise<boolean> | null = null;
+  /** A failed take's queue entry still being withdrawn in the background: the next take waits. */
+  private withdrawing: Promise<void> | null = null;
 
   constructor(
     private readonly session: LockSession,
@@ -84,9 +86,9 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
     return this.state;
   }
 
-  /** The grant while held, else null. */
+  /** The grant while held and the session's deadline has not passed, else null. */
   get held(): LockGrant | null {
-    return this.state === 'held' ? this.grant : null;
+    return this.state === 'held' && this.session.now() < this.session.deadlineMs ? this.grant : null;
   }
 
   /** The number of waiters seen behind the holder since the grant (0 when none or not held). */
@@ -101,6 +103,7 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
    */
   async take(options: { signal?: AbortSignal } = {}): Promise<LockGrant> {
     while (this.releasing !== null) await this.releasing.catch(() => false);
+    if (this.withdrawing !== null) await this.withdrawing;
     this.session.requireAlive();
     if (this.state === 'queued' || this.state === 'held') throw new LockError('ALREADY_HELD', `lock ${this.name} is already ${this.state} by this session`);
     if (this.state === 'lost') throw new LockError('LOST', `lock ${this.name} was lost with its session`);
@@ -350,19 +353,45 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
     return true;
   }
 
-  /** Withdraws our queue entry after a failed or aborted take. Best effort. */
+  /**
+   * Withdraws our queue entry after a failed or aborted take: a left-over entry, bound to a live
+   * lease, would block every later waiter. The entry is deleted even when the take never learned
+   * its revision (the enqueue's answer was lost, though etcd may have applied it). One attempt is
+   * awaited; if it fails, it is retried in the background until it succeeds or the session ends,
+   * and the next take waits for it first.
+   */
   private async abandon(): Promise<void> {
     const my = this.myRevision;
     await this.stopWatching();
     if (this.state !== 'lost') this.state = 'idle';
     this.myRevision = null;
-    if (my === null || !this.session.alive) return;
-    await this.session.etcd.kv
-      .txn({
-        compare: [{ key: this.queueKey, target: 'Create', result: 'Equal', create_revision: my.toString() }],
+    if (!this.session.alive) return;
+    const withdraw = (): Promise<unknown> =>
+      this.session.etcd.kv.txn({
+        compare: [
+          my === null
+            ? { key: this.queueKey, target: 'Create', result: 'Greater', create_revision: 0 }
+            : { key: this.queueKey, target: 'Create', result: 'Equal', create_revision: my.toString() },
+        ],
         success: [{ request_delete_range: { key: this.queueKey } }],
-      })
-      .catch(() => {});
+      });
+    try {
+      await withdraw();
+    } catch {
+      this.withdrawing = (async () => {
+        for (let delayMs = 50; this.session.alive; delayMs = Math.min(1000, delayMs * 2)) {
+          await new Promise((resolve) => setTimeout(resolve, delayMs));
+          try {
+            await withdraw();
+            return;
+          } catch {
+            // etcd still unreachable: try again
+          }
+        }
+      })().finally(() => {
+        this.withdrawing = null;
+      });
+    }
   }
 
   private async stopWatching(): Promise<void> {
