@@ -15,12 +15,12 @@
 //     --no-fsync          run etcd with --unsafe-no-fsync (as the tests do); the default keeps
 //                         fsync on, as a real deployment has it
 //
-// One etcd (`etcd` from PATH, else /usr/bin/etcd; Debian's etcd-server) is spawned by the bench
-// on 127.0.0.1 with free ports and a data dir in a new temporary directory, with the settings of
-// test/support/etcd-server.ts (heartbeat 10 ms, election timeout 100 ms, warn-level logs) except
-// for fsync; it runs under `setpriv --pdeathsig KILL` when setpriv exists, so it dies with the
-// bench. Each node is an etcd client from connectEtcd() (what the coordinator uses) with a
-// LockSession on it.
+// One etcd (`etcd` from PATH, else /usr/bin/etcd; Debian's etcd-server) is started by startEtcd()
+// of test/support/etcd-server.mjs, the tests' etcd, on 127.0.0.1 with free ports and a data dir in
+// a new temporary directory, with the tests' settings (heartbeat 10 ms, election timeout 100 ms,
+// warn-level logs) except for fsync; it runs under `setpriv --pdeathsig KILL` when setpriv
+// exists, so it dies with the bench. Each node is an etcd client from connectEtcd() (what the
+// coordinator uses) with a LockSession on it.
 //
 // Parts:
 // 1. baseline: N bare `put` and N bare `get` of one small key through node A's etcd client,
@@ -43,15 +43,15 @@
 // Goals: take p50 <= 2 ms and p99 <= 10 ms; handover p50 <= 10 ms; failover <= TTL + 2 s
 // (PASS/BELOW on the slowest of the R). At the end (also after an error) every session and
 // client is closed, the child killed, etcd stopped and the temporary directory removed.
-import { fork, spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { fork, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { connectEtcd, LockSession, lockKeys } from '@thinfleet/lock';
 import { walkArgs, wholeNumber } from '../support/args.mjs';
+import { startEtcd, trackExit } from '../support/etcd-server.mjs';
 
 /** Key prefix of the bench's locks. */
 const PREFIX = 'bench/locks/';
@@ -64,8 +64,6 @@ const FAILOVER_SLACK_MS = 2000;
 const WARM_UP = 20;
 /** After the holder sees the waiter's queue key: time for the waiter's predecessor watch. */
 const HANDOVER_SETTLE_MS = 25;
-/** How long etcd may take to become healthy. */
-const ETCD_READY_MS = 20_000;
 /** Any single lock or etcd step the bench waits on, except a failover grant. */
 const STEP_TIMEOUT_MS = 15_000;
 
@@ -123,24 +121,12 @@ async function within(msec, what, promise) {
   }
 }
 
-/** The executable's path: the first `name` in PATH, else `fallback` if executable. */
-function resolveExecutable(name, fallback) {
-  const candidates = (process.env.PATH ?? '').split(delimiter).filter((d) => d !== '').map((d) => join(d, name));
-  if (fallback) candidates.push(fallback);
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
+// ---- child processes ---------------------------------------------------------------------
 
-// ---- etcd ----------------------------------------------------------------------------------
-
-/** Every child process (etcd, failover holders) still running: SIGKILLed when this process exits. */
+/**
+ * Every failover holder still running (kept by trackExit): SIGKILLed when this process exits, as
+ * etcd-server.mjs does with etcd.
+ */
 const live = new Set();
 /** The temporary directory, removed on exit if the normal cleanup did not get there. */
 let tempDir = null;
@@ -154,110 +140,6 @@ process.on('exit', () => {
   }
   if (tempDir !== null) rmSync(tempDir, { recursive: true, force: true });
 });
-
-/** Tracks `child` until it exits; `exited` settles then (never rejects). */
-function track(child) {
-  live.add(child);
-  let done = false;
-  let description = '';
-  const exited = new Promise((resolve) => {
-    const finish = (text) => {
-      if (done) return;
-      done = true;
-      description = text;
-      live.delete(child);
-      resolve();
-    };
-    child.once('close', (code, signal) => finish(signal === null ? `exit code ${code}` : `signal ${signal}`));
-    child.once('error', (err) => {
-      if (child.pid === undefined) finish(`spawn failed: ${err.message}`);
-    });
-  });
-  return { exited, hasExited: () => done, description: () => description };
-}
-
-/** Ports free on 127.0.0.1 right now: all bound at once (so distinct), then released. */
-async function freePorts(count) {
-  const servers = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      const server = createServer();
-      servers.push(server);
-      await new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', resolve);
-      });
-    }
-    return servers.map((s) => s.address().port);
-  } finally {
-    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(() => resolve()))));
-  }
-}
-
-/**
- * Starts a single-member etcd with its data in `dataDir` and waits until `/health` is true.
- * Returns { endpoint, version, stop() }; stop() is SIGTERM, then SIGKILL after 5 s.
- */
-async function startEtcd(dataDir, fsync) {
-  const binary = resolveExecutable('etcd', '/usr/bin/etcd');
-  if (binary === undefined) throw new Error('etcd is not installed: apt-get install etcd-server (scripts/setup.sh does)');
-  const version = spawnSync(binary, ['--version'], { encoding: 'utf8' }).stdout.match(/etcd Version: (\S+)/)?.[1] ?? 'unknown';
-  const setpriv = resolveExecutable('setpriv');
-  const [client, peer] = await freePorts(2);
-  const clientUrl = `http://127.0.0.1:${client}`;
-  const peerUrl = `http://127.0.0.1:${peer}`;
-  const args = [
-    '--name', 'bench',
-    '--data-dir', dataDir,
-    '--listen-client-urls', clientUrl,
-    '--advertise-client-urls', clientUrl,
-    '--listen-peer-urls', peerUrl,
-    '--initial-advertise-peer-urls', peerUrl,
-    '--initial-cluster', `bench=${peerUrl}`,
-    '--initial-cluster-state', 'new',
-    '--heartbeat-interval', '10',
-    '--election-timeout', '100',
-    '--snapshot-count', '10000',
-    '--quota-backend-bytes', String(128 * 1024 * 1024),
-    ...(fsync ? [] : ['--unsafe-no-fsync']),
-    '--logger', 'zap',
-    '--log-outputs', 'stderr',
-    '--log-level', 'warn',
-  ];
-  // etcd reads ETCD_* variables as flags; the bench's settings must be the only ones.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('ETCD_')));
-  const child = setpriv === undefined
-    ? spawn(binary, args, { env, stdio: ['ignore', 'ignore', 'pipe'] })
-    : spawn(setpriv, ['--pdeathsig', 'KILL', '--', binary, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  const proc = track(child);
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (text) => (stderr = (stderr + text).slice(-8192)));
-  const stop = async () => {
-    if (proc.hasExited()) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await proc.exited;
-    clearTimeout(timer);
-  };
-
-  const deadline = Date.now() + ETCD_READY_MS;
-  for (;;) {
-    if (proc.hasExited()) throw new Error(`etcd exited (${proc.description()}) before it was healthy; stderr tail:\n${stderr}`);
-    try {
-      const response = await fetch(`${clientUrl}/health`, { signal: AbortSignal.timeout(1000) });
-      if ((await response.json()).health === 'true') break;
-    } catch {
-      // not listening or not healthy yet
-    }
-    if (Date.now() >= deadline) {
-      await stop();
-      throw new Error(`etcd at ${clientUrl} not healthy after ${ETCD_READY_MS} ms; stderr tail:\n${stderr}`);
-    }
-    await Promise.race([delay(25), proc.exited]);
-  }
-  return { endpoint: clientUrl, version, binary, setpriv: setpriv !== undefined, stop, stderrTail: () => stderr };
-}
 
 // ---- part 1: bare etcd round trips --------------------------------------------------------
 
@@ -380,7 +262,7 @@ async function renewLease(etcd, leaseId) {
 async function failoverOnce(ctx, b, opts, round) {
   // The holder.
   const child = fork(SELF, ['--holder', ctx.etcdServer.endpoint, String(opts.ttl), String(opts.lockDelay)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const proc = track(child);
+  const proc = trackExit(child, live);
   ctx.children.add(child);
   try {
     const held = await within(STEP_TIMEOUT_MS, 'the child taking the lock', new Promise((resolve, reject) => {
@@ -458,9 +340,9 @@ async function main() {
   let results;
   try {
     progress(`starting etcd (fsync ${opts.fsync ? 'on' : 'off'}) in ${dataDir}`);
-    const server = await startEtcd(dataDir, opts.fsync);
+    const server = await startEtcd({ name: 'bench', dataDir, fsync: opts.fsync });
     ctx.etcdServer = server;
-    ctx.cleanups.push(['etcd', () => server.stop()]);
+    ctx.cleanups.push(['etcd', () => server.dispose()]);
 
     const client = (label) => {
       const etcd = connectEtcd({ endpoints: [server.endpoint] });
@@ -493,7 +375,8 @@ async function main() {
   }
 
   const { server, baseline: base, uncontended: u, handover: h, failover: f } = results;
-  out(`bench:lock on this host, node ${process.version}, etcd ${server.version} (${server.binary}${server.setpriv ? ', under setpriv --pdeathsig' : ''})`);
+  const version = spawnSync(server.binary, ['--version'], { encoding: 'utf8' }).stdout?.match(/etcd Version: (\S+)/)?.[1] ?? 'unknown';
+  out(`bench:lock on this host, node ${process.version}, etcd ${version} (${server.binary}${server.underSetpriv ? ', under setpriv --pdeathsig' : ''})`);
   out(`  one member on 127.0.0.1, data dir on ${fsType} in ${tmpdir()}, fsync ${opts.fsync ? 'ON (every raft write is fsynced: realistic)' : 'OFF (--unsafe-no-fsync, as the tests run)'},`);
   out(`  heartbeat 10 ms, election timeout 100 ms; sessions with TTL ${opts.ttl} s, lock delay ${opts.lockDelay} ms; clients from connectEtcd()`);
   out();

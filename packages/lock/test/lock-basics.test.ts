@@ -1,7 +1,7 @@
 /** The lock against a real etcd: grants, tokens, dirty, FIFO, contention, release, lost sessions. */
 import type { Etcd3 } from 'etcd3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startEtcd, type EtcdServer } from '../../../test/support/etcd-server.js';
+import { startEtcd, type EtcdServer } from '../../../test/support/etcd-server.mjs';
 import { connectEtcd, LockSession, type LockGrant } from '../src/index.js';
 
 let etcd: EtcdServer;

@@ -17,7 +17,7 @@
  */
 import type { Etcd3 } from 'etcd3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startEtcd, type EtcdServer } from '../../../test/support/etcd-server.js';
+import { startEtcd, type EtcdServer } from '../../../test/support/etcd-server.mjs';
 import { startTcpProxy, type TcpProxy } from '../../../test/support/tcp-proxy.js';
 import { connectEtcd } from '../src/index.js';
 import { FencedResource } from './support/fenced-resource.js';

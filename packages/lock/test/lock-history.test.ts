@@ -13,7 +13,7 @@
  * THINFLEET_LOCK_HISTORY_MS changes how long it runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEtcd, type EtcdServer } from '../../../test/support/etcd-server.js';
+import { startEtcd, type EtcdServer } from '../../../test/support/etcd-server.mjs';
 import { rng } from '../../../test/support/seeded.mjs';
 import { startTcpProxy, type TcpProxy } from '../../../test/support/tcp-proxy.js';
 import { FencedResource } from './support/fenced-resource.js';

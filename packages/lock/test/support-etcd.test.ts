@@ -1,9 +1,9 @@
-// The shared etcd test server (test/support/etcd-server.ts) against the real etcd binary.
+// The shared etcd test server (test/support/etcd-server.mjs) against the real etcd binary.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ETCD_NOT_INSTALLED, startEtcd, type EtcdServer } from '../../../test/support/etcd-server.js';
+import { ETCD_NOT_INSTALLED, startEtcd, type EtcdServer } from '../../../test/support/etcd-server.mjs';
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
 

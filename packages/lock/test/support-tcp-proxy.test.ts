@@ -3,7 +3,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startEtcd, type EtcdServer } from '../../../test/support/etcd-server.js';
+import { startEtcd, type EtcdServer } from '../../../test/support/etcd-server.mjs';
 import { pattern } from '../../../test/support/seeded.mjs';
 import { startTcpProxy, type TcpProxy } from '../../../test/support/tcp-proxy.js';
 

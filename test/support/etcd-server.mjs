@@ -1,22 +1,25 @@
 /**
- * A real single-member etcd for tests: the `etcd` binary (Debian's etcd-server, 3.4) spawned on
- * 127.0.0.1 with free ports and a temporary data directory, tuned to start and re-elect quickly.
- * Tests kill, restart and freeze it (SIGSTOP) to inject faults; a TCP proxy
- * (tcp-proxy.ts) is for faults on the network path.
+ * A real single-member etcd for tests and the lock bench: the `etcd` binary (Debian's
+ * etcd-server, 3.4) spawned on 127.0.0.1 with free ports and a temporary data directory, tuned
+ * to start and re-elect quickly. Tests kill, restart and freeze it (SIGSTOP) to inject faults; a
+ * TCP proxy (tcp-proxy.ts) is for faults on the network path. Plain JavaScript so that
+ * test/bench/lock.bench.mjs runs it under plain Node; the types are in etcd-server.d.mts.
  *
  * No etcd outlives the test process: each is spawned under `setpriv --pdeathsig KILL` when
  * setpriv exists (it dies with the thread that spawned it, even if that process is SIGKILLed),
  * and a process 'exit' hook SIGKILLs any still running and removes the temporary data dirs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
 /** The error message when the etcd binary cannot be found. */
 export const ETCD_NOT_INSTALLED = 'etcd is not installed: apt-get install etcd-server (scripts/setup.sh does)';
 
+/** Where the etcd binary is looked for when `etcd` is not in PATH (Debian's etcd-server). */
+const DEFAULT_BINARY_FALLBACK = '/usr/bin/etcd';
 /** How long `startEtcd` and `restart` wait for `/health` to report healthy. */
 const READY_TIMEOUT_MS = 20_000;
 /** How long `stop` (and `kill` with a catchable signal) waits before SIGKILL. */
@@ -26,71 +29,13 @@ const START_ATTEMPTS = 3;
 /** How much of etcd's stderr is kept for error messages. */
 const STDERR_TAIL_CHARS = 8_192;
 
-/** Options of {@link startEtcd}; all optional. */
-export interface EtcdServerOptions {
-  /** Member name (`--name`); default `thinfleet`. */
-  readonly name?: string;
-  /**
-   * Data directory; default a new temporary directory, removed by `dispose()`. A directory given
-   * here is never removed; if it holds an etcd member already, that member's data is served.
-   */
-  readonly dataDir?: string;
-  /** The etcd executable, a path or a name looked up in PATH; default `etcd`. */
-  readonly binary?: string;
-}
-
-/** A running (or stopped) etcd started by `startEtcd`. */
-export interface EtcdServer {
-  /** Client URL, `http://127.0.0.1:<clientPort>`, for etcd clients and the JSON gateway (`/v3/...`). */
-  readonly endpoint: string;
-  readonly clientPort: number;
-  readonly peerPort: number;
-  readonly dataDir: string;
-  /** The pid of the current process, or of the last one once it has exited; changes on restart. */
-  readonly pid: number;
-  /** True from a successful start until the process exits (a paused process is running). */
-  readonly running: boolean;
-  /** The last few kilobytes of etcd's stderr (warnings and errors), across restarts. */
-  stderrTail(): string;
-  /** SIGTERM, wait for the exit, SIGKILL after 5 s. Idempotent; a paused process is continued first. */
-  stop(): Promise<void>;
-  /**
-   * Sends `signal` (default SIGKILL) and waits for the exit; SIGKILL follows after 5 s if a
-   * catchable signal did not end it. No-op when not running.
-   */
-  kill(signal?: NodeJS.Signals): Promise<void>;
-  /**
-   * SIGKILLs the process if it runs, then starts etcd again on the same data dir and ports and
-   * waits until healthy. Fails if another process took a port meanwhile, or after `dispose()`.
-   */
-  restart(): Promise<void>;
-  /** SIGSTOP: the process stays alive and its sockets open, but nothing is answered. Idempotent. */
-  pause(): void;
-  /** SIGCONT after `pause()`. No-op when not paused or not running. */
-  resume(): void;
-  /** `stop()`, then removes the data dir if `startEtcd` created it. Idempotent. */
-  dispose(): Promise<void>;
-}
-
-/** One spawned etcd process. */
-interface Launched {
-  readonly child: ChildProcess;
-  readonly pid: number;
-  /** Settles when the process has exited (or failed to spawn); never rejects. */
-  readonly exited: Promise<void>;
-  readonly hasExited: () => boolean;
-  readonly exitDescription: () => string;
-  /** The tail of this process's own stderr. */
-  readonly stderr: () => string;
-}
-
 /** Every etcd process this module started and that has not exited yet. */
-const live = new Set<ChildProcess>();
+const live = new Set();
 /** Temporary data dirs made by `startEtcd` and not yet removed by `dispose()`. */
-const madeDirs = new Set<string>();
+const madeDirs = new Set();
 let exitHookInstalled = false;
 
-function installExitHook(): void {
+function installExitHook() {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
@@ -113,34 +58,40 @@ function installExitHook(): void {
  * ports, at most 3 attempts.
  *
  * Settings for fast tests: heartbeat 10 ms and election timeout 100 ms (a restart is healthy in
- * about 0.2 s; the smallest lease TTL etcd grants is then 1 s), fsync off (`--unsafe-no-fsync`:
- * data survives the process being killed, not the machine crashing), a 128 MiB backend quota and
- * warning-level logs to stderr. Lease TTLs restart in full when etcd restarts (etcd 3.4 does not
- * checkpoint them).
+ * about 0.2 s; the smallest lease TTL etcd grants is then 1 s), fsync off unless `fsync: true`
+ * (`--unsafe-no-fsync`: data survives the process being killed, not the machine crashing), a
+ * 128 MiB backend quota and warning-level logs to stderr. Lease TTLs restart in full when etcd
+ * restarts (etcd 3.4 does not checkpoint them).
  *
+ * @param {import('./etcd-server.d.mts').EtcdServerOptions} [options]
+ * @returns {Promise<import('./etcd-server.d.mts').EtcdServer>}
  * @throws Error with {@link ETCD_NOT_INSTALLED} when the binary is missing.
  */
-export async function startEtcd(options: EtcdServerOptions = {}): Promise<EtcdServer> {
-  const binary = resolveExecutable(options.binary ?? 'etcd');
+export async function startEtcd(options = {}) {
+  const binary = options.binary === undefined
+    ? resolveExecutable('etcd') ?? resolveExecutable(DEFAULT_BINARY_FALLBACK)
+    : resolveExecutable(options.binary);
   if (binary === undefined) throw new Error(ETCD_NOT_INSTALLED);
   const name = options.name ?? 'thinfleet';
+  const fsync = options.fsync ?? false;
   const madeDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'thinfleet-etcd-'));
   if (madeDir) madeDirs.add(dataDir);
   installExitHook();
   const setpriv = resolveExecutable('setpriv');
   let tail = '';
-  const appendTail = (text: string): void => {
+  const appendTail = (text) => {
     tail = (tail + text).slice(-STDERR_TAIL_CHARS);
   };
+  const args = (clientPort, peerPort) => etcdArgs(name, dataDir, clientPort, peerPort, fsync);
 
-  let launched: Launched | undefined;
-  let ports: { client: number; peer: number } | undefined;
+  let launched;
+  let ports;
   try {
     for (let attempt = 1; ; attempt++) {
       const [client, peer] = await freePorts(2);
       if (client === undefined || peer === undefined) throw new Error('freePorts returned too few ports');
-      const candidate = launch(setpriv, binary, etcdArgs(name, dataDir, client, peer), appendTail);
+      const candidate = launch(setpriv, binary, args(client, peer), appendTail);
       try {
         await waitHealthy(candidate, `http://127.0.0.1:${client}`, () => tail);
         launched = candidate;
@@ -159,21 +110,23 @@ export async function startEtcd(options: EtcdServerOptions = {}): Promise<EtcdSe
 
   const { client: clientPort, peer: peerPort } = ports;
   const endpoint = `http://127.0.0.1:${clientPort}`;
-  let current: Launched = launched;
+  let current = launched;
   let paused = false;
   let disposed = false;
 
-  const kill = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
+  const kill = async (signal = 'SIGKILL') => {
     const wasPaused = paused;
     paused = false;
     await killAndWait(current, signal, wasPaused);
   };
 
-  const server: EtcdServer = {
+  return {
     endpoint,
     clientPort,
     peerPort,
     dataDir,
+    binary,
+    underSetpriv: setpriv !== undefined,
     get pid() {
       return current.pid;
     },
@@ -187,7 +140,7 @@ export async function startEtcd(options: EtcdServerOptions = {}): Promise<EtcdSe
       if (disposed) throw new Error('etcd restart after dispose()');
       await kill('SIGKILL');
       appendTail('--- restart ---\n');
-      const candidate = launch(setpriv, binary, etcdArgs(name, dataDir, clientPort, peerPort), appendTail);
+      const candidate = launch(setpriv, binary, args(clientPort, peerPort), appendTail);
       current = candidate;
       try {
         await waitHealthy(candidate, endpoint, () => tail);
@@ -213,15 +166,14 @@ export async function startEtcd(options: EtcdServerOptions = {}): Promise<EtcdSe
       if (madeDir) removeMadeDir(dataDir);
     },
   };
-  return server;
 }
 
-function removeMadeDir(dir: string): void {
+function removeMadeDir(dir) {
   rmSync(dir, { recursive: true, force: true });
   madeDirs.delete(dir);
 }
 
-function etcdArgs(name: string, dataDir: string, clientPort: number, peerPort: number): string[] {
+function etcdArgs(name, dataDir, clientPort, peerPort, fsync) {
   const clientUrl = `http://127.0.0.1:${clientPort}`;
   const peerUrl = `http://127.0.0.1:${peerPort}`;
   return [
@@ -237,27 +189,55 @@ function etcdArgs(name: string, dataDir: string, clientPort: number, peerPort: n
     '--election-timeout', '100',
     '--snapshot-count', '10000',
     '--quota-backend-bytes', String(128 * 1024 * 1024),
-    '--unsafe-no-fsync',
+    ...(fsync ? [] : ['--unsafe-no-fsync']),
     '--logger', 'zap',
     '--log-outputs', 'stderr',
     '--log-level', 'warn',
   ];
 }
 
-/** Spawns etcd (under setpriv when available) and tracks it until it exits. */
-function launch(setpriv: string | undefined, binary: string, args: string[], onStderr: (text: string) => void): Launched {
+/**
+ * Spawns etcd (under setpriv when available) and tracks it until it exits. Returns one launched
+ * process: `{ child, pid, exited, hasExited(), exitDescription(), stderr() }` (see
+ * {@link trackExit}), where `stderr()` is the tail of this process's own stderr.
+ */
+function launch(setpriv, binary, args, onStderr) {
   // etcd reads ETCD_* variables as flags; the test's settings must be the only ones.
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('ETCD_')));
   const child = setpriv === undefined
     ? spawn(binary, args, { env, stdio: ['ignore', 'ignore', 'pipe'] })
     : spawn(setpriv, ['--pdeathsig', 'KILL', '--', binary, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let exitDescription = '';
+  const tracked = trackExit(child, live);
+  child.stderr?.setEncoding('utf8');
+  let stderr = '';
+  child.stderr?.on('data', (text) => {
+    stderr = (stderr + text).slice(-STDERR_TAIL_CHARS);
+    onStderr(text);
+  });
+  return {
+    child,
+    pid: child.pid ?? -1,
+    exited: tracked.exited,
+    hasExited: tracked.hasExited,
+    exitDescription: tracked.description,
+    stderr: () => stderr,
+  };
+}
+
+/**
+ * Follows `child` until it exits: it is in `live` meanwhile (if it was spawned), `exited` settles
+ * then (or when the spawn failed) and never rejects, and `description()` tells how it ended
+ * (`exit code N`, `signal S` or `spawn failed: ...`). Also used by the lock bench for its own
+ * child processes.
+ */
+export function trackExit(child, live) {
   let hasExited = false;
-  const exited = new Promise<void>((resolve) => {
-    const done = (description: string): void => {
+  let description = '';
+  const exited = new Promise((resolve) => {
+    const done = (text) => {
       if (hasExited) return;
       hasExited = true;
-      exitDescription = description;
+      description = text;
       live.delete(child);
       resolve();
     };
@@ -267,25 +247,12 @@ function launch(setpriv: string | undefined, binary: string, args: string[], onS
       if (child.pid === undefined) done(`spawn failed: ${error.message}`);
     });
   });
-  child.stderr?.setEncoding('utf8');
-  let stderr = '';
-  child.stderr?.on('data', (text: string) => {
-    stderr = (stderr + text).slice(-STDERR_TAIL_CHARS);
-    onStderr(text);
-  });
   if (child.pid !== undefined) live.add(child);
-  return {
-    child,
-    pid: child.pid ?? -1,
-    exited,
-    hasExited: () => hasExited,
-    exitDescription: () => exitDescription,
-    stderr: () => stderr,
-  };
+  return { exited, hasExited: () => hasExited, description: () => description };
 }
 
 /** Polls `/health` until `{"health":"true"}`; fails on exit or after READY_TIMEOUT_MS. */
-async function waitHealthy(launched: Launched, endpoint: string, stderrTail: () => string): Promise<void> {
+async function waitHealthy(launched, endpoint, stderrTail) {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     if (launched.hasExited()) {
@@ -293,8 +260,8 @@ async function waitHealthy(launched: Launched, endpoint: string, stderrTail: () 
     }
     try {
       const response = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(1_000) });
-      const body = (await response.json()) as { health?: unknown };
-      if (body.health === 'true') return;
+      const body = await response.json();
+      if (body?.health === 'true') return;
     } catch {
       // not listening yet, or not healthy yet
     }
@@ -306,7 +273,7 @@ async function waitHealthy(launched: Launched, endpoint: string, stderrTail: () 
 }
 
 /** Sends `signal` (and SIGCONT if the process is stopped), waits for exit, SIGKILL after the grace. */
-async function killAndWait(launched: Launched, signal: NodeJS.Signals, stopped = false): Promise<void> {
+async function killAndWait(launched, signal, stopped = false) {
   if (launched.hasExited()) return;
   launched.child.kill(signal);
   if (stopped && signal !== 'SIGKILL') launched.child.kill('SIGCONT');
@@ -320,13 +287,13 @@ async function killAndWait(launched: Launched, signal: NodeJS.Signals, stopped =
 }
 
 /** Ports free on 127.0.0.1 right now: all bound at once (so distinct), then released. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers: Server[] = [];
+async function freePorts(count) {
+  const servers = [];
   try {
     for (let i = 0; i < count; i++) {
       const server = createServer();
       servers.push(server);
-      await new Promise<void>((resolve, reject) => {
+      await new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(0, '127.0.0.1', () => resolve());
       });
@@ -337,12 +304,12 @@ async function freePorts(count: number): Promise<number[]> {
       return address.port;
     });
   } finally {
-    await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(() => resolve()))));
   }
 }
 
 /** The executable's path: `name` itself if it contains a slash, else the first match in PATH. */
-function resolveExecutable(name: string): string | undefined {
+function resolveExecutable(name) {
   const candidates = name.includes('/')
     ? [name]
     : (process.env.PATH ?? '').split(delimiter).filter((dir) => dir !== '').map((dir) => join(dir, name));
@@ -357,6 +324,6 @@ function resolveExecutable(name: string): string | undefined {
   return undefined;
 }
 
-function delay(ms: number): Promise<void> {
+function delay(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
