@@ -66,6 +66,23 @@ async function rejection(promise: Promise<unknown>): Promise<Error & { code?: st
   );
 }
 
+/**
+ * Starts the delete of `v` with discards held at chunk `n`, then stops the manager there as a
+ * shutdown would: the chunk in flight finishes and is checkpointed, the job stays running.
+ */
+async function stoppedAtChunk(f: JobFixture, n: number): Promise<{ m: JobManager; job: JobRecord; block: ScriptedBlock }> {
+  const block = new ScriptedBlock(f.host.block);
+  const gate = new Gate();
+  block.before = (i) => (i === n ? gate.hold() : undefined);
+  const m = f.manager({ block, chunkBytes: CHUNK });
+  const job = await m.startDelete(f.poolName, 'v');
+  await gate.reached;
+  const stopping = m.stop();
+  gate.open();
+  await stopping;
+  return { m, job, block };
+}
+
 describe('delete job', () => {
   it('discards a written volume chunk by chunk, then deletes it', async () => {
     const { f, keepBytes } = await setup();
@@ -244,16 +261,7 @@ describe('delete job', () => {
 
   it('stops at a checkpoint for shutdown and resumes from it after a reboot', async () => {
     const { f, keepBytes } = await setup();
-    const block = new ScriptedBlock(f.host.block);
-    const gate = new Gate();
-    block.before = (n) => (n === 7 ? gate.hold() : undefined);
-    const m = f.manager({ block, chunkBytes: CHUNK });
-    const job = await m.startDelete(f.poolName, 'v');
-    await gate.reached;
-
-    const stopping = m.stop();
-    gate.open();
-    await stopping;
+    const { m, job, block } = await stoppedAtChunk(f, 7);
     // The chunk in flight finished and was checkpointed; the record stays running.
     expect(m.get(job.id)).toMatchObject({ state: 'running', doneBytes: 7 * CHUNK });
     expect(await recordOnDisk(f.stateDir, job.id)).toMatchObject({ state: 'running', doneBytes: 7 * CHUNK });
@@ -282,15 +290,7 @@ describe('delete job', () => {
 
   it('resumes by volume uuid: follows a rename and leaves a new volume of the old name alone', async () => {
     const { f } = await setup();
-    const block = new ScriptedBlock(f.host.block);
-    const gate = new Gate();
-    block.before = (n) => (n === 3 ? gate.hold() : undefined);
-    const m = f.manager({ block, chunkBytes: CHUNK });
-    const job = await m.startDelete(f.poolName, 'v');
-    await gate.reached;
-    const stopping = m.stop();
-    gate.open();
-    await stopping;
+    const { job } = await stoppedAtChunk(f, 3);
 
     const paths = await f.host.reboot();
     const engine = f.host.engine();
@@ -310,15 +310,7 @@ describe('delete job', () => {
 
   it('finds the delete done when the volume is gone at resume', async () => {
     const { f } = await setup();
-    const gate = new Gate();
-    const block = new ScriptedBlock(f.host.block);
-    block.before = (n) => (n === 2 ? gate.hold() : undefined);
-    const m = f.manager({ block, chunkBytes: CHUNK });
-    const job = await m.startDelete(f.poolName, 'v');
-    await gate.reached;
-    const stopping = m.stop();
-    gate.open();
-    await stopping;
+    const { job } = await stoppedAtChunk(f, 2);
     await f.pool.deleteVolume('v');
 
     const block2 = new ScriptedBlock(f.host.block);
@@ -360,15 +352,7 @@ describe('delete job', () => {
 
   it('cancels a queued job at once', async () => {
     const { f, vBytes } = await setup();
-    const gate = new Gate();
-    const block = new ScriptedBlock(f.host.block);
-    block.before = (n) => (n === 2 ? gate.hold() : undefined);
-    const m = f.manager({ block, chunkBytes: CHUNK });
-    const job = await m.startDelete(f.poolName, 'v');
-    await gate.reached;
-    const stopping = m.stop();
-    gate.open();
-    await stopping;
+    const { job } = await stoppedAtChunk(f, 2);
 
     const paths = await f.host.reboot();
     const engine = f.host.engine();
