@@ -13,7 +13,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 const outDir = process.argv[2] ?? join(here, '..', 'src', 'generated');
 const protoRoot = join(here, '..', '..', '..', 'proto');
 // Keep in step with src/load-options.ts.
-const PROTO_FILES = ['thinfleet/agent/v1/pool.proto', 'thinfleet/agent/v1/volume.proto', 'thinfleet/agent/v1/job.proto', 'grpc/health/v1/health.proto'];
+const PROTO_FILES = [
+  'thinfleet/agent/v1/pool.proto',
+  'thinfleet/agent/v1/volume.proto',
+  'thinfleet/agent/v1/job.proto',
+  'grpc/health/v1/health.proto',
+  'thinfleet/coordinator/v1/session.proto',
+  'thinfleet/coordinator/v1/cluster.proto',
+];
 
 const require = createRequire(import.meta.url);
 const generator = join(dirname(require.resolve('@grpc/proto-loader/package.json')), 'build', 'bin', 'proto-loader-gen-types.js');

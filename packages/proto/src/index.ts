@@ -1,8 +1,9 @@
 /**
- * @thinfleet/proto: the agent's gRPC API. `loadAgentApi()` gives the service definitions and
+ * @thinfleet/proto: the agent's and the coordinator's gRPC APIs. `loadAgentApi()` gives the service definitions and
  * client classes; the message types (generated from proto/ by `npm run generate`, checked in)
  * are exported by name: `Volume__Output` is what grpc-js hands over, `Volume` what it accepts.
  */
 export * from './generated/index.js';
 export { agentPackageDefinition, loadAgentApi, SERVICE_NAMES, type AgentApi } from './agent-api.js';
 export { LOAD_OPTIONS, PROTO_FILES, PROTO_ROOT } from './load-options.js';
+export { COORDINATOR_SERVICE_NAMES, loadCoordinatorApi, type CoordinatorApi } from './coordinator-api.js';

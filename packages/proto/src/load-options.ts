@@ -10,12 +10,14 @@ import type { Options } from '@grpc/proto-loader';
 /** The repository's proto/ directory. */
 export const PROTO_ROOT = fileURLToPath(new URL('../../../proto/', import.meta.url));
 
-/** The API's files, relative to PROTO_ROOT. */
+/** The API's files (the agent's and the coordinator's), relative to PROTO_ROOT. */
 export const PROTO_FILES: readonly string[] = [
   'thinfleet/agent/v1/pool.proto',
   'thinfleet/agent/v1/volume.proto',
   'thinfleet/agent/v1/job.proto',
   'grpc/health/v1/health.proto',
+  'thinfleet/coordinator/v1/session.proto',
+  'thinfleet/coordinator/v1/cluster.proto',
 ];
 
 export const LOAD_OPTIONS: Options = {

@@ -1,0 +1,43 @@
+// Original file: proto/thinfleet/coordinator/v1/session.proto
+
+import type { HostPool as _thinfleet_coordinator_v1_HostPool, HostPool__Output as _thinfleet_coordinator_v1_HostPool__Output } from '../../../thinfleet/coordinator/v1/HostPool.js';
+
+export interface Hello {
+  /**
+   * The host's node id: unique in the cluster, stable across restarts.
+   */
+  'nodeId'?: (string);
+  /**
+   * Where the coordinator reaches this agent: `unix:/path` or `host:port` (mutual TLS).
+   */
+  'address'?: (string);
+  /**
+   * The session (lease id, hex) of this agent's previous stream, to keep it; empty for a new one.
+   */
+  'resumeSession'?: (string);
+  'pools'?: (_thinfleet_coordinator_v1_HostPool)[];
+  /**
+   * The agent's version, for `cluster status`.
+   */
+  'version'?: (string);
+}
+
+export interface Hello__Output {
+  /**
+   * The host's node id: unique in the cluster, stable across restarts.
+   */
+  'nodeId': (string);
+  /**
+   * Where the coordinator reaches this agent: `unix:/path` or `host:port` (mutual TLS).
+   */
+  'address': (string);
+  /**
+   * The session (lease id, hex) of this agent's previous stream, to keep it; empty for a new one.
+   */
+  'resumeSession': (string);
+  'pools': (_thinfleet_coordinator_v1_HostPool__Output)[];
+  /**
+   * The agent's version, for `cluster status`.
+   */
+  'version': (string);
+}

@@ -1,0 +1,48 @@
+// Original file: proto/thinfleet/coordinator/v1/session.proto
+
+
+export interface Welcome {
+  /**
+   * The session (lease id, hex): give it as `resume_session` when reconnecting.
+   */
+  'session'?: (string);
+  /**
+   * The lease's time to live in seconds.
+   */
+  'ttlSeconds'?: (number);
+  /**
+   * Stop writing this long before TTL runs out, counted from a keepalive's send time.
+   */
+  'marginMs'?: (number);
+  /**
+   * The previous session was kept (its locks with it).
+   */
+  'resumed'?: (boolean);
+  /**
+   * The coordinator serving this stream (its id), for logs.
+   */
+  'coordinator'?: (string);
+}
+
+export interface Welcome__Output {
+  /**
+   * The session (lease id, hex): give it as `resume_session` when reconnecting.
+   */
+  'session': (string);
+  /**
+   * The lease's time to live in seconds.
+   */
+  'ttlSeconds': (number);
+  /**
+   * Stop writing this long before TTL runs out, counted from a keepalive's send time.
+   */
+  'marginMs': (number);
+  /**
+   * The previous session was kept (its locks with it).
+   */
+  'resumed': (boolean);
+  /**
+   * The coordinator serving this stream (its id), for logs.
+   */
+  'coordinator': (string);
+}
