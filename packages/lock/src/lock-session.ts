@@ -9,10 +9,16 @@
  * without a renewal, or etcd says the lease is gone, the session is lost: every lock it holds
  * emits `lost`, pending takes fail with LOST, and the session cannot be used again (open a new
  * one: its locks will be dirty, as they must be).
+ *
+ * Two ways to keep the lease alive: `keepalive: 'auto'` (the default) renews every TTL/3 from a
+ * timer; `'external'` leaves it to the caller's `renew()` — the coordinator renews an agent's
+ * lease when the agent's keepalive arrives on its stream, so a silent agent loses its lease.
+ * `resume` adopts a lease an earlier session granted (a coordinator taking over an agent's stream
+ * after a reconnect): the lease keeps its queue keys, so the locks keep their place.
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import type { Etcd3, Lease } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import { LockError } from './lock-error.js';
 import { PoolLock } from './pool-lock.js';
 
@@ -29,8 +35,17 @@ export interface LockSessionOptions {
   readonly marginMs?: number;
   /** A grant that finds the previous holder never released waits this long first (default 1000 ms). */
   readonly lockDelayMs?: number;
+  /** Who renews the lease: a timer here (`auto`, default) or the caller's renew() (`external`). */
+  readonly keepalive?: 'auto' | 'external';
+  /** A live lease (id in hex) to adopt instead of granting a new one; see the module comment. */
+  readonly resume?: string;
   /** Monotonic clock in ms (tests). */
   readonly now?: () => number;
+}
+
+/** A lease with the time it has left. */
+interface LeaseAnswer {
+  readonly ttlSeconds: number;
 }
 
 export interface LockSessionEvents {
@@ -52,12 +67,14 @@ export class LockSession extends EventEmitter<LockSessionEvents> {
   private readonly locks = new Map<string, PoolLock>();
   private keepaliveTimer: NodeJS.Timeout | null = null;
   private deadlineTimer: NodeJS.Timeout | null = null;
+  /** True when this session adopted an existing lease (`resume`). */
+  readonly resumed: boolean;
 
   private constructor(
     readonly etcd: Etcd3,
-    private readonly lease: Lease,
     readonly leaseId: string,
     grantedAt: number,
+    resumed: boolean,
     options: LockSessionOptions,
   ) {
     super();
@@ -69,10 +86,13 @@ export class LockSession extends EventEmitter<LockSessionEvents> {
     this.now = options.now ?? (() => performance.now());
     this.leaseHex = BigInt(leaseId).toString(16);
     this.deadline = grantedAt + this.ttlSeconds * 1000 - this.marginMs;
+    this.resumed = resumed;
   }
 
   /**
-   * Grants a lease and starts keeping it alive.
+   * Grants a lease (or adopts `resume` while etcd still has it) and, unless `keepalive` is
+   * `external`, starts keeping it alive. A lease to resume that etcd no longer has is not an
+   * error: a new one is granted and `resumed` is false (its locks are dirty, as they must be).
    * @throws LockError ETCD when etcd cannot grant one; RangeError for a margin that leaves no time
    */
   static async open(options: LockSessionOptions): Promise<LockSession> {
@@ -82,15 +102,26 @@ export class LockSession extends EventEmitter<LockSessionEvents> {
     if (!(marginMs >= 0 && marginMs < (ttlSeconds * 1000) / 2)) throw new RangeError(`marginMs must be from 0 to half the TTL, got ${marginMs}`);
     const now = options.now ?? (() => performance.now());
     const sentAt = now();
-    const lease = options.etcd.lease(ttlSeconds, { autoKeepAlive: false });
-    let leaseId: string;
+    const leases = options.etcd.leaseClient;
+    let leaseId: string | null = null;
+    let resumed = false;
     try {
-      leaseId = await lease.grant();
+      if (options.resume !== undefined) {
+        if (!/^[0-9a-f]{1,16}$/.test(options.resume)) throw new RangeError(`resume must be a lease id in hex, got "${options.resume}"`);
+        const id = BigInt(`0x${options.resume}`).toString();
+        const answer = await leases.leaseKeepAlive().then((stream) => keepaliveOn(stream, id));
+        if (answer.ttlSeconds > 0) {
+          leaseId = id;
+          resumed = true;
+        }
+      }
+      leaseId ??= (await leases.leaseGrant({ TTL: ttlSeconds })).ID;
     } catch (err) {
+      if (err instanceof RangeError) throw err;
       throw new LockError('ETCD', `cannot grant a lease: ${(err as Error).message}`, { cause: err });
     }
-    const session = new LockSession(options.etcd, lease, leaseId, sentAt, options);
-    session.scheduleKeepalive(session.keepaliveIntervalMs());
+    const session = new LockSession(options.etcd, leaseId, sentAt, resumed, options);
+    if ((options.keepalive ?? 'auto') === 'auto') session.scheduleKeepalive(session.keepaliveIntervalMs());
     session.armDeadline();
     return session;
   }
@@ -133,26 +164,41 @@ export class LockSession extends EventEmitter<LockSessionEvents> {
 
   private async keepalive(): Promise<void> {
     if (!this.alive) return;
-    const sentAt = this.now();
     try {
-      const response = await this.lease.keepaliveOnce({ deadline: new Date(Date.now() + this.keepaliveIntervalMs()) });
-      if (!this.alive) return;
-      if (Number(response.TTL) <= 0) {
-        this.lose(new LockError('LOST', `lease ${this.leaseHex} expired in etcd`));
-        return;
-      }
-      this.deadline = Math.max(this.deadline, sentAt + this.ttlSeconds * 1000 - this.marginMs);
-      this.armDeadline();
+      await this.renew();
       this.scheduleKeepalive(this.keepaliveIntervalMs());
     } catch (err) {
       if (!this.alive) return;
-      if ((err as { name?: string }).name === 'EtcdLeaseInvalidError') {
-        this.lose(new LockError('LOST', `lease ${this.leaseHex} is gone from etcd`, { cause: err }));
-        return;
-      }
       // Unreachable or slow etcd: try again soon; the deadline decides when we give up.
-      this.scheduleKeepalive(Math.min(500, this.keepaliveIntervalMs()));
+      if ((err as LockError).code === 'ETCD') this.scheduleKeepalive(Math.min(500, this.keepaliveIntervalMs()));
     }
+  }
+
+  /**
+   * Renews the lease once and moves the deadline to this call's start + TTL - margin. Resolves to
+   * the seconds etcd says the lease has left.
+   * @throws LockError LOST when etcd says the lease is gone (the session is lost), CLOSED, or ETCD
+   *   when etcd did not answer in time (the deadline stays where it was)
+   */
+  async renew(): Promise<number> {
+    this.requireAlive();
+    const sentAt = this.now();
+    let answer: LeaseAnswer;
+    try {
+      const stream = await this.etcd.leaseClient.leaseKeepAlive({ deadline: new Date(Date.now() + this.keepaliveIntervalMs()) });
+      answer = await keepaliveOn(stream, this.leaseId);
+    } catch (err) {
+      throw new LockError('ETCD', `lease ${this.leaseHex}: keepalive failed: ${(err as Error).message}`, { cause: err });
+    }
+    this.requireAlive();
+    if (answer.ttlSeconds <= 0) {
+      const err = new LockError('LOST', `lease ${this.leaseHex} is gone from etcd`);
+      this.lose(err);
+      throw err;
+    }
+    this.deadline = Math.max(this.deadline, sentAt + this.ttlSeconds * 1000 - this.marginMs);
+    this.armDeadline();
+    return answer.ttlSeconds;
   }
 
   private armDeadline(): void {
@@ -195,6 +241,30 @@ export class LockSession extends EventEmitter<LockSessionEvents> {
     this.closed = true;
     this.stopTimers();
     for (const lock of this.locks.values()) lock.sessionLost(new LockError('CLOSED', 'the lock session is closed'));
-    await this.lease.revoke().catch(() => {});
+    await this.etcd.leaseClient.leaseRevoke({ ID: this.leaseId }).catch(() => {});
   }
+
+  /**
+   * Ends this object without releasing or revoking anything: the lease and its queue keys stay in
+   * etcd until they expire or another session resumes the lease. For a coordinator whose agent's
+   * stream broke: the agent may reconnect (here or elsewhere) and resume. Idempotent.
+   */
+  detach(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopTimers();
+    for (const lock of this.locks.values()) lock.sessionLost(new LockError('CLOSED', 'the lock session was detached from its lease'));
+  }
+}
+
+/** One keepalive round trip on a fresh LeaseKeepAlive stream. */
+function keepaliveOn(
+  stream: { on(event: 'data', fn: (r: { TTL: string }) => void): unknown; on(event: 'error', fn: (e: Error) => void): unknown; write(req: { ID: string }): unknown; end(): unknown },
+  id: string,
+): Promise<LeaseAnswer> {
+  return new Promise<LeaseAnswer>((resolve, reject) => {
+    stream.on('data', (response) => resolve({ ttlSeconds: Number(response.TTL) }));
+    stream.on('error', reject);
+    stream.write({ ID: id });
+  }).finally(() => stream.end());
 }

@@ -8,7 +8,8 @@
  * the epoch `{holder, lease, released: false}` and return its previous value. The grant's
  * revision is the token (strictly increasing across grants, so agents can refuse stale ones);
  * the lock is dirty unless the previous epoch write is this lock's own last release (a restart or
- * a lost lease starts with no last release, so dirty is never a false negative). A previous
+ * a lost lease starts with no last release, so dirty is never a false negative) or a grant to this
+ * same lease that was never released (a resumed session taking its lock again). A previous
  * epoch with `released: false` from another lease means its holder died holding the lock: the
  * grant waits the session's lock delay before returning.
  *
@@ -177,10 +178,12 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
   private grantOf(previous: IKeyValue | null | undefined, revision: bigint): LockGrant {
     const epoch = parseEpoch(previous?.value);
     const previousRevision = previous === undefined || previous === null ? null : BigInt(previous.mod_revision);
+    // This lease held it until now (a resumed session taking its lock again): no one came between.
+    const heldByThisLease = epoch !== null && !epoch.released && epoch.lease === this.session.leaseHex;
     return {
       name: this.name,
       token: revision,
-      dirty: previousRevision === null || this.lastRelease === null || previousRevision !== this.lastRelease,
+      dirty: !heldByThisLease && (previousRevision === null || this.lastRelease === null || previousRevision !== this.lastRelease),
       previousHolderDied: epoch !== null && !epoch.released && epoch.lease !== this.session.leaseHex,
       previousHolder: epoch?.holder ?? null,
     };

@@ -1,0 +1,67 @@
+/**
+ * Sessions whose lease someone else renews (`keepalive: 'external'`, the coordinator's case) and
+ * sessions that adopt a lease an earlier session granted (`resume`, an agent reconnecting).
+ */
+import type { Etcd3 } from 'etcd3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEtcd, type EtcdServer } from '../../../test/support/etcd-server.mjs';
+import { connectEtcd, LockSession } from '../src/index.js';
+
+let etcd: EtcdServer;
+let client: Etcd3;
+const prefix = `resume-${Date.now()}/`;
+
+beforeAll(async () => {
+  etcd = await startEtcd();
+  client = connectEtcd({ endpoints: [etcd.endpoint] });
+});
+afterAll(async () => {
+  client.close();
+  await etcd.dispose();
+});
+
+const open = (nodeId: string, extra: { resume?: string; ttlSeconds?: number } = {}): Promise<LockSession> =>
+  LockSession.open({ etcd: client, nodeId, prefix, ttlSeconds: 2, marginMs: 500, lockDelayMs: 200, keepalive: 'external', ...extra });
+
+describe('lock sessions renewed from outside and resumed', () => {
+  it('an external session is lost at its deadline unless renew() is called, and renew() moves the deadline', async () => {
+    const s = await open('ext');
+    const first = s.deadlineMs;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await s.renew()).toBeGreaterThan(0);
+    expect(s.deadlineMs).toBeGreaterThan(first);
+    const lost = new Promise<string>((resolve) => s.on('lost', (err) => resolve(err.code)));
+    expect(await lost).toBe('LOST'); // nobody renews: 2 s - 0.5 s after the last renewal
+    expect(s.alive).toBe(false);
+    await s.close();
+  });
+
+  it('a resumed lease keeps its queue key: the lock is granted again at once with a newer token, not blocked by itself', async () => {
+    const first = await open('agent-1');
+    await first.renew();
+    const grant = await first.lock('pool-r').take();
+    first.detach(); // the stream broke: nothing released, the lease stays
+    const again = await open('agent-1', { resume: first.leaseHex });
+    expect(again.resumed).toBe(true);
+    expect(again.leaseHex).toBe(first.leaseHex);
+    const regrant = await again.lock('pool-r').take();
+    expect(regrant.token).toBeGreaterThan(grant.token);
+    expect(regrant.previousHolderDied).toBe(false); // the same lease held it
+    expect(regrant.dirty).toBe(false); // the lease held it throughout: no one came between
+    await again.close();
+  });
+
+  it('resuming a lease etcd no longer has grants a new one (resumed false)', async () => {
+    const first = await open('agent-2');
+    const hex = first.leaseHex;
+    await first.close(); // revokes the lease
+    const again = await open('agent-2', { resume: hex });
+    expect(again.resumed).toBe(false);
+    expect(again.leaseHex).not.toBe(hex);
+    await again.close();
+  });
+
+  it('refuses a resume id that is not a lease id', async () => {
+    await expect(open('agent-3', { resume: 'not-hex!' })).rejects.toThrow(RangeError);
+  });
+});
