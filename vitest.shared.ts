@@ -16,4 +16,5 @@ export const workspaceAliases: Record<string, string> = {
   '@thinfleet/client': here('./packages/client/src/index.ts'),
   '@thinfleet/cli': here('./packages/cli/src/index.ts'),
   '@thinfleet/agent': here('./services/agent/src/index.ts'),
+  '@thinfleet/coordinator': here('./services/coordinator/src/index.ts'),
 };
