@@ -14,8 +14,9 @@ export const ERROR_TRAILERS = {
 } as const;
 
 /**
- * A call to the agent that did not succeed. `message` is the agent's own description (the
- * status details); `cause` is the grpc-js ServiceError it was made from.
+ * A call to the agent (or to a coordinator, which sets the same trailers) that did not succeed.
+ * `message` is the server's own description (the status details); `cause` is the grpc-js
+ * ServiceError it was made from.
  *
  * @example
  * try { await client.getVolume({ pool: 'p', name: 'a' }); }
@@ -47,8 +48,8 @@ export class AgentCallError extends Error {
   }
 
   /**
-   * True when the agent could not be reached (nothing listens on the socket, the connection was
-   * refused or dropped) or is shutting down: the status is UNAVAILABLE.
+   * True when the agent or coordinator could not be reached (nothing listens on the socket or
+   * port, the connection was refused or dropped) or is shutting down: the status is UNAVAILABLE.
    */
   get isUnavailable(): boolean {
     return this.grpcCode === status.UNAVAILABLE;

@@ -1,17 +1,10 @@
 /**
- * A promise client for one thinfleet agent: one method per RPC, a deadline on every unary call,
- * failures as AgentCallError, job progress as an async iterable.
+ * A promise client for the agent API (`thinfleet.agent.v1`): one method per RPC, a deadline on
+ * every unary call, failures as AgentCallError, job progress as an async iterable. It talks to one
+ * agent, or to a cluster coordinator, which serves the same API and routes each call to the host
+ * holding the pool.
  */
-import { readFile } from 'node:fs/promises';
-import {
-  credentials,
-  Metadata,
-  type CallOptions,
-  type ChannelCredentials,
-  type ClientReadableStream,
-  type ClientUnaryCall,
-  type ServiceError,
-} from '@grpc/grpc-js';
+import { credentials, Metadata, type CallOptions, type ChannelCredentials, type ClientReadableStream } from '@grpc/grpc-js';
 import {
   loadAgentApi,
   type ActivatePoolRequest,
@@ -70,19 +63,18 @@ import {
 } from '@thinfleet/proto';
 import { toAgentCallError } from './agent-call-error.js';
 import { parseAgentTarget, type AgentTarget } from './agent-target.js';
+import { coordinatorCredentials, parseCoordinatorTarget, type CoordinatorTarget } from './coordinator-target.js';
+import { mutualTlsCredentials, type TlsFiles } from './tls-credentials.js';
+import { unaryCall, type UnaryStarter } from './unary-call.js';
 
 /** The deadline of a unary call when neither the client nor the call sets one. */
 export const DEFAULT_DEADLINE_MS = 60_000;
 
 /** PEM files for mutual TLS to an agent listening on TCP. */
-export interface AgentTlsFiles {
-  /** The CA that signed the agent's certificate. */
-  readonly caFile: string;
-  /** This client's certificate (the agent checks it against its own CA). */
-  readonly certFile: string;
-  /** This client's private key. */
-  readonly keyFile: string;
-}
+export type AgentTlsFiles = TlsFiles;
+
+/** The request metadata key of the placement hint (see AgentCallOptions.placementHost). */
+export const PLACEMENT_HOST_METADATA = 'tf-host';
 
 /** How to reach the agent. */
 export interface AgentConnectOptions {
@@ -92,22 +84,42 @@ export interface AgentConnectOptions {
   readonly deadlineMs?: number;
 }
 
+/** How to reach a cluster coordinator. */
+export interface CoordinatorConnectOptions {
+  /**
+   * Mutual TLS to the coordinator. Optional only when the address is a loopback address
+   * (127.0.0.0/8, ::1, localhost); required for any other host.
+   */
+  readonly tls?: TlsFiles;
+  /** Deadline of each unary call, in milliseconds; DEFAULT_DEADLINE_MS when absent. */
+  readonly deadlineMs?: number;
+}
+
 /** Per-call options. */
 export interface AgentCallOptions {
   /** This call's deadline in milliseconds, overriding the client's. */
   readonly deadlineMs?: number;
+  /**
+   * A node id sent as request metadata `tf-host`. Only a coordinator reads it: on CreateVolume with
+   * an empty pool it places the volume in a pool that host reaches. An agent ignores it.
+   */
+  readonly placementHost?: string;
 }
 
 /** The health of the agent or one of its services, as grpc.health.v1 names it. */
 export type ServingStatus = HealthCheckResponse__Output['status'];
 
-type UnaryStarter<Res> = (metadata: Metadata, options: CallOptions, callback: (err: ServiceError | null, value?: Res) => void) => ClientUnaryCall;
-
 /**
- * A connection to one agent. Connecting is lazy: `connect` checks the target and reads TLS files
+ * A connection to one agent, or to a coordinator (`connectCoordinator`). Connecting is lazy: `connect` checks the target and reads TLS files
  * but opens nothing; the first call connects, and a call made while the agent is not listening
  * fails at once with an AgentCallError whose `isUnavailable` is true. Calls are as idempotent as
  * the RPCs they make (see the proto files). Not usable after `close()`.
+ *
+ * Through a coordinator the volume, revision, batch and job calls work cluster-wide (ListVolumes
+ * with pool "" lists every pool's volumes; CreateVolume with pool "" lets the coordinator place
+ * the volume), ListPools and GetPool work, and the pool calls that change a host's devices
+ * (create, discover, activate, deactivate, destroy) fail with FAILED_PRECONDITION: they go to the
+ * agent of the host.
  *
  * Each RPC method (`createPool` ... `cancelJob`) takes the request message and an optional
  * per-call deadline, and resolves to the response message as grpc-js decodes it (camelCase
@@ -122,15 +134,15 @@ type UnaryStarter<Res> = (metadata: Metadata, options: CallOptions, callback: (e
  * }
  */
 export class AgentClient {
-  /** The parsed target this client talks to. */
-  readonly target: AgentTarget;
+  /** The parsed target this client talks to: an agent, or a coordinator. */
+  readonly target: AgentTarget | CoordinatorTarget;
   private readonly deadlineMs: number;
   private readonly pools: PoolServiceClient;
   private readonly volumes: VolumeServiceClient;
   private readonly jobs: JobServiceClient;
   private readonly healthClient: HealthClient;
 
-  private constructor(target: AgentTarget, channelCredentials: ChannelCredentials, deadlineMs: number) {
+  private constructor(target: AgentTarget | CoordinatorTarget, channelCredentials: ChannelCredentials, deadlineMs: number) {
     this.target = target;
     this.deadlineMs = deadlineMs;
     const api = loadAgentApi();
@@ -154,11 +166,25 @@ export class AgentClient {
     if (options.tls === undefined) {
       throw new Error(`the agent at ${parsed.address} is a TCP address, which needs mutual TLS: give a CA, a client certificate and a client key`);
     }
-    // One after another, so a problem is always reported for the first file that has it.
-    const ca = await readPem('CA certificate', options.tls.caFile);
-    const cert = await readPem('client certificate', options.tls.certFile);
-    const key = await readPem('client key', options.tls.keyFile);
-    return new AgentClient(parsed, credentials.createSsl(ca, key, cert), deadlineMs);
+    return new AgentClient(parsed, await mutualTlsCredentials(options.tls), deadlineMs);
+  }
+
+  /**
+   * Makes a client for the agent API served by the coordinator at `address` (`host:port`,
+   * `[v6addr]:port`, or a host alone for port 9750). Plaintext is allowed only to a loopback
+   * address; any other host needs `options.tls`. Rejects with a plain Error (errno and cause
+   * kept) when the address is malformed, TLS is missing for a remote host, or a PEM file cannot
+   * be read. Lazy like `connect`: nothing is opened until the first call.
+   *
+   * @example
+   * const client = await AgentClient.connectCoordinator('127.0.0.1:9750');
+   * await client.createVolume({ pool: '', name: 'vm9', sizeBytes: 2 ** 30 }, { placementHost: 'node-2' });
+   */
+  static async connectCoordinator(address: string, options: CoordinatorConnectOptions = {}): Promise<AgentClient> {
+    const parsed = parseCoordinatorTarget(address);
+    const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    if (!(deadlineMs > 0)) throw new Error(`deadlineMs must be more than 0, got ${deadlineMs}`);
+    return new AgentClient(parsed, await coordinatorCredentials(parsed, options.tls), deadlineMs);
   }
 
   /** Closes the connection; pending calls fail with CANCELLED or UNAVAILABLE. Idempotent. */
@@ -287,14 +313,8 @@ export class AgentClient {
   }
 
   private unary<Res>(start: UnaryStarter<Res>, options: AgentCallOptions | undefined): Promise<Res> {
-    const deadlineMs = options?.deadlineMs ?? this.deadlineMs;
-    return new Promise<Res>((resolve, reject) => {
-      start(new Metadata(), { deadline: Date.now() + deadlineMs }, (err, value) => {
-        if (err !== null) reject(toAgentCallError(err));
-        else if (value === undefined) reject(toAgentCallError(new Error('the agent sent no response message')));
-        else resolve(value);
-      });
-    });
+    const host = options?.placementHost;
+    return unaryCall(start, options?.deadlineMs ?? this.deadlineMs, host === undefined ? {} : { [PLACEMENT_HOST_METADATA]: host });
   }
 }
 
@@ -341,14 +361,5 @@ async function* readStream(call: ClientReadableStream<WatchJobResponse__Output>)
     }
   } finally {
     if (!ended && failure === null) call.cancel();
-  }
-}
-
-async function readPem(what: string, path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw Object.assign(new Error(`cannot read the ${what} ${path}: ${(err as Error).message}`, { cause: err }), { code });
   }
 }

@@ -1,0 +1,26 @@
+/**
+ * One unary grpc-js call as a promise: a deadline, optional request metadata, and failures as
+ * AgentCallError. Shared by AgentClient and CoordinatorClient.
+ */
+import { Metadata, type CallOptions, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import { toAgentCallError } from './agent-call-error.js';
+
+/** Starts a call on a grpc-js client with the given metadata and options. */
+export type UnaryStarter<Res> = (metadata: Metadata, options: CallOptions, callback: (err: ServiceError | null, value?: Res) => void) => ClientUnaryCall;
+
+/**
+ * Runs `start` with a deadline `deadlineMs` from now and `metadata` (string values) as request
+ * headers. Resolves to the response message; rejects with an AgentCallError (a missing response
+ * message, which only a broken server sends, becomes UNKNOWN).
+ */
+export function unaryCall<Res>(start: UnaryStarter<Res>, deadlineMs: number, metadata: Readonly<Record<string, string>> = {}): Promise<Res> {
+  const headers = new Metadata();
+  for (const [key, value] of Object.entries(metadata)) headers.set(key, value);
+  return new Promise<Res>((resolve, reject) => {
+    start(headers, { deadline: Date.now() + deadlineMs }, (err, value) => {
+      if (err !== null) reject(toAgentCallError(err));
+      else if (value === undefined) reject(toAgentCallError(new Error('the server sent no response message')));
+      else resolve(value);
+    });
+  });
+}
