@@ -193,7 +193,6 @@ const absolutePath: Check = (v, key) => {
 /** `""` (the host name) or a name without whitespace, control characters or `/` (it goes into etcd keys). */
 const coordinatorId: Check = (v, key) => {
   const s = anyString(v, key) as string;
-  // eslint-disable-next-line no-control-regex
   if (/[\s/\u0000-\u001f\u007f]/.test(s) || s.length > 253) return fail(key, `must be at most 253 characters without whitespace or "/", got ${JSON.stringify(s)}`);
   return s;
 };
