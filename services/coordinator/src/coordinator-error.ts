@@ -1,0 +1,55 @@
+/**
+ * Errors the coordinator itself answers with, shaped as gRPC statuses with the same trailers the
+ * agents use (`tf-error-code`), so clients handle both alike. Errors from an agent the call was
+ * routed to are passed through unchanged.
+ */
+import { Metadata, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+
+export type CoordinatorErrorCode =
+  /** No host with a live session can reach the pool. */
+  | 'NO_HOST'
+  /** A host was asked to take the pool and did not report it ready in time. */
+  | 'NOT_READY'
+  /** Placement found no pool for a new volume. */
+  | 'NO_PLACEMENT'
+  /** The call changes a pool's devices: it goes to an agent, not through the coordinator. */
+  | 'AGENT_ONLY'
+  | 'BAD_REQUEST'
+  | 'NO_SUCH_VOLUME'
+  | 'NO_SUCH_POOL'
+  | 'NO_SUCH_JOB'
+  /** etcd did not answer. */
+  | 'ETCD';
+
+const STATUS: Record<CoordinatorErrorCode, grpcStatus> = {
+  NO_HOST: grpcStatus.FAILED_PRECONDITION,
+  NOT_READY: grpcStatus.UNAVAILABLE,
+  NO_PLACEMENT: grpcStatus.RESOURCE_EXHAUSTED,
+  AGENT_ONLY: grpcStatus.FAILED_PRECONDITION,
+  BAD_REQUEST: grpcStatus.INVALID_ARGUMENT,
+  NO_SUCH_VOLUME: grpcStatus.NOT_FOUND,
+  NO_SUCH_POOL: grpcStatus.NOT_FOUND,
+  NO_SUCH_JOB: grpcStatus.NOT_FOUND,
+  ETCD: grpcStatus.UNAVAILABLE,
+};
+
+/** A gRPC status from the coordinator, with `tf-error-code` (and `tf-field` when given). */
+export function coordinatorError(code: CoordinatorErrorCode, message: string, options: { field?: string; cause?: unknown } = {}): ServiceError {
+  const metadata = new Metadata();
+  metadata.set('tf-error-code', code);
+  if (options.field !== undefined) metadata.set('tf-field', options.field);
+  const err = new Error(message, { cause: options.cause }) as ServiceError;
+  return Object.assign(err, { code: STATUS[code], details: message, metadata });
+}
+
+/** True for a gRPC status (from an agent or from us), which a handler passes on as it is. */
+export function isServiceError(err: unknown): err is ServiceError {
+  return typeof (err as ServiceError | null)?.code === 'number' && (err as ServiceError).metadata instanceof Metadata;
+}
+
+/** The `tf-error-code` of a status, if it has one. */
+export function errorCodeOf(err: unknown): string | null {
+  if (!isServiceError(err)) return null;
+  const value = err.metadata.get('tf-error-code')[0];
+  return typeof value === 'string' ? value : null;
+}

@@ -1,0 +1,144 @@
+/**
+ * The coordinator: one gRPC server serving the agents' sessions (SessionService), the cluster
+ * view (ClusterService), and the agent API routed to the host holding each pool (Pool, Volume,
+ * Job services), all backed by etcd — an external cluster, or an embedded single member the
+ * coordinator runs itself when no endpoints are configured.
+ *
+ * Stateless apart from etcd: any number of coordinators may serve the same cluster, and a
+ * restarted one picks up where the keys are. Crash story: see session-service.ts (leases outlive
+ * streams), router.ts (calls leave nothing behind) and embedded-etcd.ts (etcd's own WAL).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { connectEtcd } from '@thinfleet/lock';
+import { loadAgentApi, loadCoordinatorApi } from '@thinfleet/proto';
+import type { Etcd3 } from 'etcd3';
+import { pino, type Logger } from 'pino';
+import { AgentChannels } from './agent-channels.js';
+import { clusterServiceHandlers } from './cluster-service.js';
+import { splitHostPort, type CoordinatorConfig, type TlsFiles } from './coordinator-config.js';
+import { EmbeddedEtcd } from './embedded-etcd.js';
+import { ClusterRegistry } from './registry.js';
+import { Router } from './router.js';
+import { sessionServiceHandlers, SessionRegistry } from './session-service.js';
+
+export interface CoordinatorStartOptions {
+  readonly logger?: Logger;
+  /** How long a routed call waits for a free pool to be taken and ready (default 30 s). */
+  readonly acquireTimeoutMs?: number;
+}
+
+export class Coordinator {
+  private stopping: Promise<void> | null = null;
+
+  private constructor(
+    private readonly server: Server,
+    private readonly etcd: Etcd3,
+    private readonly embedded: EmbeddedEtcd | null,
+    private readonly channels: AgentChannels,
+    private readonly sessions: SessionRegistry,
+    private readonly logger: Logger,
+    /** The bound gRPC port. */
+    readonly port: number,
+    /** `host:port` clients and agents use. */
+    readonly address: string,
+    /** The etcd endpoints in use. */
+    readonly etcdEndpoints: readonly string[],
+  ) {}
+
+  /**
+   * Starts etcd (when embedded), then serves. Resolves once the port is bound.
+   * @throws EmbeddedEtcdError when the embedded etcd cannot start; Error when the port cannot be bound
+   */
+  static async start(config: CoordinatorConfig, options: CoordinatorStartOptions = {}): Promise<Coordinator> {
+    const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'thinfleet-coordinator' } });
+    let embedded: EmbeddedEtcd | null = null;
+    let endpoints = config.etcd.endpoints;
+    if (endpoints.length === 0) {
+      embedded = await EmbeddedEtcd.start({
+        binary: config.embeddedEtcd.binary,
+        dataDir: join(config.stateDir, 'etcd'),
+        clientPort: config.embeddedEtcd.clientPort,
+        peerPort: config.embeddedEtcd.peerPort,
+        logger,
+      });
+      endpoints = [embedded.endpoint];
+    }
+    const tls = config.etcd.tls;
+    const etcd = connectEtcd({
+      endpoints,
+      ...(tls === null ? {} : { tls: { ca: readFileSync(tls.caFile), cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } }),
+    });
+    const server = new Server();
+    const channels = new AgentChannels(config.agentTls);
+    const sessions = new SessionRegistry();
+    try {
+      const registry = new ClusterRegistry(etcd, config.etcd.prefix);
+      const router = new Router({ registry, channels, logger, ...(options.acquireTimeoutMs === undefined ? {} : { acquireTimeoutMs: options.acquireTimeoutMs }) });
+      const coordinatorApi = loadCoordinatorApi();
+      const agentApi = loadAgentApi();
+      server.addService(
+        coordinatorApi.SessionService.service,
+        sessionServiceHandlers(
+          { etcd, registry, coordinatorId: config.coordinatorId, lock: config.lock, logger, onPoolReady: (pool, owner) => void router.refreshIndex(pool, owner) },
+          sessions,
+        ),
+      );
+      server.addService(coordinatorApi.ClusterService.service, clusterServiceHandlers({ registry, coordinatorId: config.coordinatorId, etcdEndpoints: endpoints, embeddedEtcd: embedded !== null }));
+      server.addService(agentApi.VolumeService.service, router.volumeHandlers());
+      server.addService(agentApi.PoolService.service, router.poolHandlers());
+      server.addService(agentApi.JobService.service, router.jobHandlers());
+      const { host, port } = splitHostPort(config.listen);
+      const bound = await new Promise<number>((resolve, reject) =>
+        server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, serverCredentials(config.tls), (err, p) => (err === null ? resolve(p) : reject(err))),
+      );
+      const address = `${host.includes(':') ? `[${host}]` : host}:${bound}`;
+      logger.info({ address, etcd: endpoints, embeddedEtcd: embedded !== null, coordinator: config.coordinatorId }, 'coordinator serving');
+      return new Coordinator(server, etcd, embedded, channels, sessions, logger, bound, address, endpoints);
+    } catch (err) {
+      server.forceShutdown();
+      channels.close();
+      etcd.close();
+      await embedded?.stop();
+      throw err;
+    }
+  }
+
+  /** Agents with a stream on this coordinator. */
+  get connectedAgents(): string[] {
+    return [...this.sessions.byNode.keys()].sort();
+  }
+
+  /**
+   * Stops serving: agent streams end (their leases stay in etcd until they reconnect elsewhere
+   * or expire), calls in flight get 2 s to finish, then the embedded etcd stops. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopNow();
+    return this.stopping;
+  }
+
+  private async stopNow(): Promise<void> {
+    for (const session of [...this.sessions.byNode.values()]) session.end('the coordinator is stopping');
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, 2_000);
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    this.channels.close();
+    this.etcd.close();
+    await this.embedded?.stop();
+    this.logger.info('coordinator stopped');
+  }
+}
+
+function serverCredentials(tls: TlsFiles | null): ServerCredentials {
+  if (tls === null) return ServerCredentials.createInsecure();
+  return ServerCredentials.createSsl(readFileSync(tls.caFile), [{ private_key: readFileSync(tls.keyFile), cert_chain: readFileSync(tls.certFile) }], true);
+}

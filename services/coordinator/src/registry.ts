@@ -1,0 +1,190 @@
+/**
+ * What the cluster knows, kept in etcd under the coordinator's prefix (default `thinfleet/`):
+ *
+ *   hosts/<node>            {nodeId, address, session, version, coordinator, pools[]}   bound to the host's lease
+ *   owners/<pool>           {nodeId, address, token}: the holder has the pool active     bound to the holder's lease
+ *   acquire/<node>/<pool>   a client needs <pool> served by <node>                       bound to that node's lease
+ *   pools/<pool>            {name, uuid, dataSizeBytes, dataUsedBytes} as last reported  kept
+ *   volumes/<pool>/<chunk>  the pool's volumes, up to 500 per key, replaced whole         kept
+ *   locks/<pool>/...        the pool's lock (packages/lock: q/<lease> and epoch)
+ *
+ * Nothing here is the truth about a pool: the pool's own devices are. A record bound to a lease
+ * vanishes with the session that wrote it; the index (pools/, volumes/) is what the last holder
+ * reported and is rewritten whenever a holder changes the pool. Losing all of it loses no volume.
+ * Every coordinator reads and writes the same keys, so any number of them can run at once.
+ */
+import type { Etcd3, IKeyValue } from 'etcd3';
+import { parseEpoch, prefixEnd } from '@thinfleet/lock';
+
+/** A host with a live session, as its agent registered it. */
+export interface HostRecord {
+  readonly nodeId: string;
+  /** Where the coordinator reaches the agent: `unix:/path` or `host:port`. */
+  readonly address: string;
+  /** The session's lease id, hex. */
+  readonly session: string;
+  readonly version: string;
+  /** The coordinator serving the host's stream. */
+  readonly coordinator: string;
+  readonly pools: readonly HostPoolRecord[];
+}
+
+export interface HostPoolRecord {
+  readonly name: string;
+  readonly uuid: string;
+  readonly devices: readonly string[];
+  readonly active: boolean;
+  readonly dataSizeBytes: number;
+  readonly dataUsedBytes: number;
+}
+
+/** The holder of a pool, once it has the pool active and serving. */
+export interface OwnerRecord {
+  readonly nodeId: string;
+  readonly address: string;
+  /** The grant's token, decimal. */
+  readonly token: string;
+}
+
+export interface PoolRecord {
+  readonly name: string;
+  readonly uuid: string;
+  readonly dataSizeBytes: number;
+  readonly dataUsedBytes: number;
+}
+
+/** One volume in the cluster index: the agent's Volume message as plain JSON. */
+export type IndexedVolume = Record<string, unknown> & { readonly pool: string; readonly name: string; readonly uuid: string; readonly sizeBytes: number };
+
+/** A pool's lock as etcd has it now. */
+export interface LockView {
+  /** The node holding the lock, or null when it is free. */
+  readonly holder: string | null;
+  /** The holder's lease (hex), or null. */
+  readonly holderSession: string | null;
+  /** The holder's token (the epoch's revision, decimal), or null. */
+  readonly token: string | null;
+  /** Nodes queued behind the holder, in grant order. */
+  readonly waiters: readonly string[];
+}
+
+const VOLUMES_PER_KEY = 500;
+
+const json = <T>(kv: IKeyValue | undefined): T | null => (kv === undefined ? null : (JSON.parse(kv.value.toString('utf8')) as T));
+
+export class ClusterRegistry {
+  /** Where the locks live: what LockSession gets as its prefix. */
+  readonly lockPrefix: string;
+
+  constructor(
+    private readonly etcd: Etcd3,
+    private readonly prefix: string,
+  ) {
+    this.lockPrefix = `${prefix}locks/`;
+  }
+
+  private key(...parts: string[]): string {
+    return this.prefix + parts.join('/');
+  }
+
+  private async range(prefix: string): Promise<IKeyValue[]> {
+    const start = Buffer.from(prefix);
+    return (await this.etcd.kv.range({ key: start, range_end: prefixEnd(start) })).kvs;
+  }
+
+  /** Registers (or updates) a host under its session's lease. Idempotent. */
+  async putHost(record: HostRecord, leaseId: string): Promise<void> {
+    await this.etcd.kv.put({ key: Buffer.from(this.key('hosts', record.nodeId)), value: Buffer.from(JSON.stringify(record)), lease: leaseId });
+  }
+
+  /** Every host with a live session, by node id. */
+  async hosts(): Promise<HostRecord[]> {
+    return (await this.range(this.key('hosts', ''))).map((kv) => json<HostRecord>(kv)!).sort((a, b) => a.nodeId.localeCompare(b.nodeId));
+  }
+
+  async host(nodeId: string): Promise<HostRecord | null> {
+    return json<HostRecord>((await this.etcd.kv.range({ key: Buffer.from(this.key('hosts', nodeId)) })).kvs[0]);
+  }
+
+  /** Records that `owner` serves `pool` under its grant; bound to the owner's lease. */
+  async putOwner(pool: string, owner: OwnerRecord, leaseId: string): Promise<void> {
+    await this.etcd.kv.put({ key: Buffer.from(this.key('owners', pool)), value: Buffer.from(JSON.stringify(owner)), lease: leaseId });
+  }
+
+  /** Removes the owner record if `nodeId` wrote it (a release must not erase the next holder's). */
+  async deleteOwner(pool: string, nodeId: string): Promise<void> {
+    const key = Buffer.from(this.key('owners', pool));
+    const current = json<OwnerRecord>((await this.etcd.kv.range({ key })).kvs[0]);
+    if (current === null || current.nodeId !== nodeId) return;
+    await this.etcd.kv.txn({
+      compare: [{ key, target: 'Value', result: 'Equal', value: Buffer.from(JSON.stringify(current)) }],
+      success: [{ request_delete_range: { key } }],
+    });
+  }
+
+  async owner(pool: string): Promise<OwnerRecord | null> {
+    return json<OwnerRecord>((await this.etcd.kv.range({ key: Buffer.from(this.key('owners', pool)) })).kvs[0]);
+  }
+
+  /** The pool's lock: holder, token and waiters, read in one range of its keys. */
+  async lockView(pool: string): Promise<LockView> {
+    const kvs = await this.range(`${this.lockPrefix}${pool}/`);
+    const epochKey = `${this.lockPrefix}${pool}/epoch`;
+    const queuePrefix = `${this.lockPrefix}${pool}/q/`;
+    const epochKv = kvs.find((kv) => kv.key.toString() === epochKey);
+    const queue = kvs
+      .filter((kv) => kv.key.toString().startsWith(queuePrefix))
+      .sort((a, b) => (BigInt(a.create_revision) < BigInt(b.create_revision) ? -1 : 1))
+      .map((kv) => ({ session: kv.key.toString().slice(queuePrefix.length), nodeId: kv.value.toString() }));
+    const epoch = parseEpoch(epochKv?.value);
+    const head = queue[0];
+    // Held: the epoch names a grant not released, to the session at the head of the queue.
+    if (epoch !== null && !epoch.released && head !== undefined && head.session === epoch.lease) {
+      return { holder: epoch.holder, holderSession: epoch.lease, token: epochKv!.mod_revision, waiters: queue.slice(1).map((q) => q.nodeId) };
+    }
+    return { holder: null, holderSession: null, token: null, waiters: queue.map((q) => q.nodeId) };
+  }
+
+  /** Asks `nodeId` (through whichever coordinator serves its stream) to take and serve `pool`. */
+  async requestAcquire(nodeId: string, pool: string, leaseId: string): Promise<void> {
+    await this.etcd.kv.put({ key: Buffer.from(this.key('acquire', nodeId, pool)), value: Buffer.from(pool), lease: leaseId });
+  }
+
+  /** The key prefix a session watches for acquire requests to its host. */
+  acquirePrefix(nodeId: string): string {
+    return this.key('acquire', nodeId, '');
+  }
+
+  async deleteAcquire(nodeId: string, pool: string): Promise<void> {
+    await this.etcd.kv.deleteRange({ key: Buffer.from(this.key('acquire', nodeId, pool)) });
+  }
+
+  async putPool(record: PoolRecord): Promise<void> {
+    await this.etcd.kv.put({ key: Buffer.from(this.key('pools', record.name)), value: Buffer.from(JSON.stringify(record)) });
+  }
+
+  async pools(): Promise<PoolRecord[]> {
+    return (await this.range(this.key('pools', ''))).map((kv) => json<PoolRecord>(kv)!);
+  }
+
+  /**
+   * Replaces the index of `pool`'s volumes in one transaction (the old chunks deleted, the new
+   * ones written), so a reader sees the old list or the new one, never a mix.
+   */
+  async putVolumes(pool: string, volumes: readonly IndexedVolume[]): Promise<void> {
+    const prefix = Buffer.from(this.key('volumes', pool, ''));
+    const puts = [];
+    for (let i = 0; i * VOLUMES_PER_KEY < Math.max(1, volumes.length); i++) {
+      const chunk = volumes.slice(i * VOLUMES_PER_KEY, (i + 1) * VOLUMES_PER_KEY);
+      puts.push({ request_put: { key: Buffer.concat([prefix, Buffer.from(String(i).padStart(5, '0'))]), value: Buffer.from(JSON.stringify(chunk)) } });
+    }
+    await this.etcd.kv.txn({ compare: [], success: [{ request_delete_range: { key: prefix, range_end: prefixEnd(prefix) } }, ...puts] });
+  }
+
+  /** The indexed volumes of `pool`, or of every pool when null; by pool, then name. */
+  async volumes(pool: string | null): Promise<IndexedVolume[]> {
+    const kvs = await this.range(pool === null ? this.key('volumes', '') : this.key('volumes', pool, ''));
+    const all = kvs.flatMap((kv) => json<IndexedVolume[]>(kv)!);
+    return all.sort((a, b) => a.pool.localeCompare(b.pool) || a.name.localeCompare(b.name));
+  }
+}

@@ -1,0 +1,304 @@
+/**
+ * Routes the agent API (thinfleet.agent.v1 Pool, Volume and Job services) served by the
+ * coordinator to the host that holds each pool, so a client can work on any volume of the cluster
+ * through one address.
+ *
+ * A call that changes a pool goes to the pool's owner (the holder of its lock that reported the
+ * pool ready), carrying the grant's token in `tf-lock-token`; the agent refuses it if the token
+ * is not its current grant, so a call routed on stale knowledge can never change a pool another
+ * host took over. When nobody holds the pool, a host that reaches it is asked to take it (the
+ * `tf-host` hint first) and the call waits until it is ready. After a change the pool's volume
+ * index is rewritten from the owner's list. Reads of a pool nobody holds are answered from the
+ * index, so looking does not move pools between hosts.
+ *
+ * Crash story: the router keeps nothing. A coordinator that dies mid-call leaves the call's
+ * outcome to the agent (done or not, as the client's retry will find); an acquire request it
+ * made stays in etcd, bound to the host's lease, and is served by the host's coordinator.
+ */
+import { Metadata, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { AgentChannels, AgentServiceClient, AgentServiceName } from './agent-channels.js';
+import { coordinatorError, errorCodeOf, isServiceError } from './coordinator-error.js';
+import { choosePool, PlacementError } from './placement.js';
+import type { ClusterRegistry, IndexedVolume, OwnerRecord } from './registry.js';
+
+export interface RouterOptions {
+  readonly registry: ClusterRegistry;
+  readonly channels: AgentChannels;
+  readonly logger: Logger;
+  /** How long a call waits for a host to take a free pool and report it ready (default 30 s). */
+  readonly acquireTimeoutMs?: number;
+}
+
+/** Metadata keys the router reads and writes. */
+export const LOCK_TOKEN_METADATA = 'tf-lock-token';
+export const HOST_HINT_METADATA = 'tf-host';
+
+/** Agent refusals that happen before the agent does anything: safe to route again. */
+const REFUSED_BEFORE_ACTING = new Set(['STALE_TOKEN', 'NOT_OWNER', 'TOKEN_REQUIRED']);
+const READ_ONLY = /^(List|Get|Watch)/;
+const POOL_NAME = /^[A-Za-z0-9][A-Za-z0-9+_.-]{0,31}$/;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class Router {
+  private readonly acquireTimeoutMs: number;
+
+  constructor(private readonly options: RouterOptions) {
+    this.acquireTimeoutMs = options.acquireTimeoutMs ?? 30_000;
+  }
+
+  /**
+   * The ready owner of `pool`. With `acquire`, a pool nobody holds is handed to a host that
+   * reaches it (`hostHint` first) and this waits until that host reports it ready.
+   * @throws ServiceError NO_HOST (no live host reaches the pool), NOT_READY (timed out)
+   */
+  async owner(pool: string, options: { acquire: boolean; hostHint?: string | null }): Promise<OwnerRecord | null> {
+    const { registry } = this.options;
+    const deadline = Date.now() + this.acquireTimeoutMs;
+    let requested = false;
+    let lastHolder: string | null = null;
+    for (let delayMs = 10; ; delayMs = Math.min(200, delayMs * 2)) {
+      const [lock, owner] = await Promise.all([registry.lockView(pool), registry.owner(pool)]);
+      if (lock.holder !== null && owner !== null && owner.nodeId === lock.holder && owner.token === lock.token) return owner;
+      if (!options.acquire) return null;
+      lastHolder = lock.holder;
+      // Nobody holds it and nobody is queued for it: ask a host to take it.
+      if (!requested && lock.holder === null && lock.waiters.length === 0) {
+        const hosts = (await registry.hosts()).filter((h) => h.pools.some((p) => p.name === pool && p.uuid !== ''));
+        if (hosts.length === 0) throw coordinatorError('NO_HOST', `no host with a live session reaches pool ${pool}`);
+        const chosen = hosts.find((h) => h.nodeId === options.hostHint) ?? hosts.find((h) => h.pools.some((p) => p.name === pool && p.active)) ?? hosts[0]!;
+        await registry.requestAcquire(chosen.nodeId, pool, BigInt(`0x${chosen.session}`).toString());
+        this.options.logger.info({ pool, node: chosen.nodeId }, 'asked a host to take a free pool');
+        requested = true;
+      }
+      if (Date.now() >= deadline) {
+        const why = lastHolder === null ? 'no host took it' : `${lastHolder} holds it but has not reported it ready`;
+        throw coordinatorError('NOT_READY', `pool ${pool} is not served: ${why} within ${this.acquireTimeoutMs} ms`);
+      }
+      await sleep(delayMs);
+    }
+  }
+
+  /**
+   * Calls `method` on the owner of `pool` with its token; routes again (up to three times) when
+   * the agent refused the token before acting, as happens when the pool just changed hands.
+   */
+  async callOwner(pool: string, service: AgentServiceName, method: string, request: unknown, deadline: Date | number, hostHint: string | null): Promise<unknown> {
+    for (let attempt = 1; ; attempt++) {
+      const owner = (await this.owner(pool, { acquire: true, hostHint }))!;
+      const metadata = new Metadata();
+      metadata.set(LOCK_TOKEN_METADATA, owner.token);
+      try {
+        const response = await unaryCall(this.client(owner.address, service), method, request, metadata, deadline);
+        if (!READ_ONLY.test(method)) await this.refreshIndex(pool, owner);
+        return response;
+      } catch (err) {
+        const code = errorCodeOf(err);
+        if (attempt >= 3 || code === null || !REFUSED_BEFORE_ACTING.has(code)) throw err;
+        this.options.logger.info({ pool, node: owner.nodeId, code, attempt }, 'owner refused the token; routing again');
+        await sleep(50 * attempt);
+      }
+    }
+  }
+
+  private client(address: string, service: AgentServiceName): AgentServiceClient {
+    try {
+      return this.options.channels.client(address, service);
+    } catch (err) {
+      throw coordinatorError('NO_HOST', (err as Error).message, { cause: err });
+    }
+  }
+
+  /**
+   * Rewrites the index of `pool` from its owner's list and pool status. A failure is logged, not
+   * raised: the change it follows is done, and the next change or grant rewrites the index.
+   */
+  async refreshIndex(pool: string, owner: OwnerRecord): Promise<void> {
+    try {
+      const deadline = Date.now() + 10_000;
+      const listed = (await unaryCall(this.client(owner.address, 'VolumeService'), 'ListVolumes', { pool, usage: false }, new Metadata(), deadline)) as { volumes: IndexedVolume[] };
+      await this.options.registry.putVolumes(pool, listed.volumes);
+      const got = (await unaryCall(this.client(owner.address, 'PoolService'), 'GetPool', { name: pool }, new Metadata(), deadline)) as {
+        pool: { name: string; uuid: string; dataTotalBytes: number; dataUsedBytes: number };
+      };
+      await this.options.registry.putPool({ name: pool, uuid: got.pool.uuid, dataSizeBytes: Number(got.pool.dataTotalBytes), dataUsedBytes: Number(got.pool.dataUsedBytes) });
+    } catch (err) {
+      this.options.logger.warn({ pool, node: owner.nodeId, err }, 'volume index not refreshed');
+    }
+  }
+
+  /** VolumeService on the coordinator. */
+  volumeHandlers(): UntypedServiceImplementation {
+    const handlers: UntypedServiceImplementation = {};
+    for (const method of ['CreateVolume', 'SnapshotVolume', 'RenameVolume', 'ResizeVolume', 'ActivateVolume', 'DeactivateVolume', 'DeleteVolume', 'RevertVolume', 'CreateRevision', 'PinVolume', 'Batch']) {
+      handlers[method] = this.unary(async (request: { pool: string; sizeBytes?: number | null }, call) => {
+        const hostHint = hintOf(call.metadata);
+        let pool = request.pool;
+        if (method === 'CreateVolume' && pool === '') {
+          pool = await this.place(hostHint, Number(request.sizeBytes ?? 0));
+          request = { ...request, pool };
+        }
+        checkPool(pool);
+        return this.callOwner(pool, 'VolumeService', method, request, call.getDeadline(), hostHint);
+      });
+    }
+    handlers['ListVolumes'] = this.unary(async (request: { pool: string; usage: boolean }, call) => {
+      if (request.pool === '') return { volumes: await this.options.registry.volumes(null) };
+      checkPool(request.pool);
+      const owner = await this.owner(request.pool, { acquire: false });
+      if (owner !== null) return unaryCall(this.client(owner.address, 'VolumeService'), 'ListVolumes', request, new Metadata(), call.getDeadline());
+      return { volumes: await this.options.registry.volumes(request.pool) };
+    });
+    handlers['GetVolume'] = this.unary(async (request: { pool: string; name: string; usage: boolean }, call) => {
+      checkPool(request.pool);
+      const owner = await this.owner(request.pool, { acquire: false });
+      if (owner !== null) return unaryCall(this.client(owner.address, 'VolumeService'), 'GetVolume', request, new Metadata(), call.getDeadline());
+      const volume = (await this.options.registry.volumes(request.pool)).find((v) => v.name === request.name);
+      if (volume === undefined) throw coordinatorError('NO_SUCH_VOLUME', `pool ${request.pool} has no volume ${request.name} in the cluster index`);
+      return { volume };
+    });
+    return handlers;
+  }
+
+  private async place(hostHint: string | null, sizeBytes: number): Promise<string> {
+    try {
+      return choosePool({ host: hostHint, sizeBytes }, await this.options.registry.hosts(), await this.options.registry.pools());
+    } catch (err) {
+      if (err instanceof PlacementError) throw coordinatorError('NO_PLACEMENT', err.message, { cause: err });
+      throw err;
+    }
+  }
+
+  /** PoolService on the coordinator: listing and showing; changes go to an agent. */
+  poolHandlers(): UntypedServiceImplementation {
+    const handlers: UntypedServiceImplementation = {};
+    for (const method of ['CreatePool', 'DiscoverPools', 'ActivatePool', 'DeactivatePool', 'DestroyPool']) {
+      handlers[method] = this.unary(async () => {
+        throw coordinatorError('AGENT_ONLY', `${method} works on a host's devices: call the agent on that host (thinfleet --agent ...), not the coordinator`);
+      });
+    }
+    handlers['ListPools'] = this.unary(async () => ({ pools: await this.poolsFromIndex() }));
+    handlers['GetPool'] = this.unary(async (request: { name: string }, call) => {
+      checkPool(request.name);
+      const owner = await this.owner(request.name, { acquire: false });
+      if (owner !== null) return unaryCall(this.client(owner.address, 'PoolService'), 'GetPool', request, new Metadata(), call.getDeadline());
+      const pool = (await this.poolsFromIndex()).find((p) => p.name === request.name);
+      if (pool === undefined) throw coordinatorError('NO_SUCH_POOL', `no host of the cluster knows pool ${request.name}`);
+      return { pool };
+    });
+    return handlers;
+  }
+
+  /** Every pool a live host reaches or the index knows, as the agent's Pool message. */
+  private async poolsFromIndex(): Promise<Array<Record<string, unknown> & { name: string }>> {
+    const { registry } = this.options;
+    const [hosts, records, volumes] = await Promise.all([registry.hosts(), registry.pools(), registry.volumes(null)]);
+    const names = new Set([...records.map((p) => p.name), ...hosts.flatMap((h) => h.pools.filter((p) => p.uuid !== '').map((p) => p.name))]);
+    const out = [];
+    for (const name of [...names].sort()) {
+      const record = records.find((p) => p.name === name);
+      const reported = hosts.flatMap((h) => h.pools).find((p) => p.name === name);
+      const owner = await this.owner(name, { acquire: false });
+      out.push({
+        name,
+        uuid: record?.uuid ?? reported?.uuid ?? '',
+        active: owner !== null,
+        devices: reported?.devices ?? [],
+        mode: owner !== null ? 'rw' : 'inactive',
+        dataTotalBytes: record?.dataSizeBytes ?? 0,
+        dataUsedBytes: record?.dataUsedBytes ?? 0,
+        volumes: volumes.filter((v) => v.pool === name).length,
+        problem: '',
+      });
+    }
+    return out;
+  }
+
+  /** JobService on the coordinator: a job lives on one host; calls find it by asking each. */
+  jobHandlers(): UntypedServiceImplementation {
+    return {
+      ListJobs: this.unary(async (_request: unknown, call) => {
+        const all = await this.eachHost('ListJobs', {}, call.getDeadline());
+        return { jobs: all.flatMap((r) => (r as { jobs: Array<{ created: string }> }).jobs).sort((a, b) => a.created.localeCompare(b.created)) };
+      }),
+      GetJob: this.unary(async (request: { id: string }, call) => {
+        const host = await this.jobHost(request.id, call.getDeadline());
+        return unaryCall(this.client(host, 'JobService'), 'GetJob', request, new Metadata(), call.getDeadline());
+      }),
+      CancelJob: this.unary(async (request: { id: string }, call) => {
+        const host = await this.jobHost(request.id, call.getDeadline());
+        return unaryCall(this.client(host, 'JobService'), 'CancelJob', request, new Metadata(), call.getDeadline());
+      }),
+      WatchJob: (call: ServerWritableStream<{ id: string }, unknown>) => {
+        void (async () => {
+          try {
+            const host = await this.jobHost(call.request.id, call.getDeadline());
+            const upstream = (this.client(host, 'JobService') as unknown as { WatchJob(r: unknown, m: Metadata, o: object): NodeJS.EventEmitter & { cancel(): void } }).WatchJob(
+              call.request,
+              new Metadata(),
+              { deadline: call.getDeadline() },
+            );
+            call.on('cancelled', () => upstream.cancel());
+            upstream.on('data', (message: unknown) => call.write(message));
+            upstream.on('error', (err: Error) => call.emit('error', err));
+            upstream.on('end', () => call.end());
+          } catch (err) {
+            call.emit('error', asStatus(err));
+          }
+        })();
+      },
+    };
+  }
+
+  private async eachHost(method: string, request: unknown, deadline: Date | number): Promise<unknown[]> {
+    const hosts = await this.options.registry.hosts();
+    const answers = await Promise.allSettled(hosts.map((h) => unaryCall(this.client(h.address, 'JobService'), method, request, new Metadata(), deadline)));
+    return answers.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
+  }
+
+  /** The address of the host that has job `id`. */
+  private async jobHost(id: string, deadline: Date | number): Promise<string> {
+    const hosts = await this.options.registry.hosts();
+    const answers = await Promise.allSettled(hosts.map((h) => unaryCall(this.client(h.address, 'JobService'), 'GetJob', { id }, new Metadata(), deadline).then(() => h.address)));
+    const found = answers.find((a) => a.status === 'fulfilled');
+    if (found === undefined) throw coordinatorError('NO_SUCH_JOB', `no host with a live session has job ${id}`);
+    return (found as PromiseFulfilledResult<string>).value;
+  }
+
+  /** A unary handler: errors that are statuses pass through; others become INTERNAL with their message. */
+  private unary<Req>(fn: (request: Req, call: ServerUnaryCall<Req, unknown>) => Promise<unknown>): (call: ServerUnaryCall<Req, unknown>, callback: sendUnaryData<unknown>) => void {
+    return (call, callback) => {
+      fn(call.request, call).then(
+        (response) => callback(null, response),
+        (err: unknown) => {
+          if (!isServiceError(err)) this.options.logger.error({ err }, 'routing failed');
+          callback(asStatus(err));
+        },
+      );
+    };
+  }
+}
+
+function asStatus(err: unknown): Parameters<sendUnaryData<unknown>>[0] {
+  if (isServiceError(err)) return err;
+  const message = (err as Error).message ?? String(err);
+  return coordinatorError('ETCD', `coordinator: ${message}`, { cause: err });
+}
+
+function hintOf(metadata: Metadata): string | null {
+  const value = metadata.get(HOST_HINT_METADATA)[0];
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+function checkPool(pool: string): void {
+  if (!POOL_NAME.test(pool)) throw coordinatorError('BAD_REQUEST', `pool "${pool}" is not a pool name (letters, digits and + _ . -, at most 32)`, { field: 'pool' });
+}
+
+/** One unary call on an agent client, by method name. */
+function unaryCall(client: AgentServiceClient, method: string, request: unknown, metadata: Metadata, deadline: Date | number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const fn = client[method] as (r: unknown, m: Metadata, o: object, cb: (err: Error | null, res: unknown) => void) => void;
+    fn.call(client, request, metadata, { deadline }, (err, response) => (err === null ? resolve(response) : reject(err)));
+  });
+}

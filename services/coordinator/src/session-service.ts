@@ -1,0 +1,298 @@
+/**
+ * SessionService.Connect: one stream per agent. The coordinator keeps the agent's etcd lease on
+ * its behalf, renewing it only when the agent's KeepAlive arrives (a silent agent loses its
+ * lease), and takes and releases pool locks for it on that lease (packages/lock).
+ *
+ * Crash story: the stream carries no state of its own. If the coordinator dies or the stream
+ * breaks, the lease, its queue keys, its host record and its owner records stay in etcd until the
+ * TTL runs out; the agent reconnects (to this or another coordinator) with `resume_session` and
+ * the new session adopts the lease, so its locks keep their place. The agent counts its own
+ * deadline from its keepalives, so it stops writing before etcd could expire the lease whatever
+ * happens to the coordinator.
+ */
+import { status as grpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
+import { LockError, LockSession, type PoolLock } from '@thinfleet/lock';
+import type { AgentMessage__Output, CoordinatorMessage, Hello__Output, HostPool__Output, SessionServiceHandlers } from '@thinfleet/proto';
+import type { Etcd3, Watcher } from 'etcd3';
+import type { Logger } from 'pino';
+import type { ClusterRegistry, HostPoolRecord, HostRecord, OwnerRecord } from './registry.js';
+
+export interface SessionServiceOptions {
+  readonly etcd: Etcd3;
+  readonly registry: ClusterRegistry;
+  readonly coordinatorId: string;
+  readonly lock: { readonly ttlSeconds: number; readonly marginMs: number; readonly lockDelayMs: number };
+  readonly logger: Logger;
+  /** Called when a host reports a pool ready under its grant (the router refreshes the index). */
+  readonly onPoolReady?: (pool: string, owner: OwnerRecord) => void;
+}
+
+type Stream = ServerDuplexStream<AgentMessage__Output, CoordinatorMessage>;
+
+const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const POOL_NAME = /^[A-Za-z0-9][A-Za-z0-9+_.-]{0,31}$/;
+
+/** The sessions this coordinator serves, by node id; one live stream per node. */
+export class SessionRegistry {
+  readonly byNode = new Map<string, AgentSession>();
+}
+
+/** The SessionService handlers. */
+export function sessionServiceHandlers(options: SessionServiceOptions, sessions: SessionRegistry): SessionServiceHandlers {
+  return {
+    Connect: (stream: Stream) => {
+      const session = new AgentSession(stream, options, sessions);
+      session.start();
+    },
+  };
+}
+
+const toPoolRecord = (p: HostPool__Output): HostPoolRecord => ({
+  name: p.name,
+  uuid: p.uuid,
+  devices: [...p.devices],
+  active: p.active,
+  dataSizeBytes: Number(p.dataSizeBytes),
+  dataUsedBytes: Number(p.dataUsedBytes),
+});
+
+/** One agent's stream and the lock session it drives. */
+export class AgentSession {
+  private lockSession: LockSession | null = null;
+  private hello: Hello__Output | null = null;
+  private pools: HostPoolRecord[] = [];
+  private acquireWatch: Watcher | null = null;
+  private ended = false;
+  private readonly watchedLocks = new Set<string>();
+  private log: Logger;
+  /** Messages are handled one at a time, in order (a Release after a Take waits for it). */
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly stream: Stream,
+    private readonly options: SessionServiceOptions,
+    private readonly sessions: SessionRegistry,
+  ) {
+    this.log = options.logger.child({ stream: 'session' });
+  }
+
+  get nodeId(): string | null {
+    return this.hello?.nodeId ?? null;
+  }
+
+  start(): void {
+    this.stream.on('data', (message: AgentMessage__Output) => {
+      // Takes wait for the lock (minutes, maybe): they run beside the queue, not in it.
+      if (message.message === 'take') {
+        void this.take(message.take!.requestId, message.take!.pool);
+        return;
+      }
+      this.queue = this.queue.then(() => this.handle(message)).catch((err: unknown) => this.fail(err));
+    });
+    this.stream.on('end', () => this.end('the agent closed its stream'));
+    this.stream.on('error', () => this.end('the stream failed'));
+    this.stream.on('cancelled', () => this.end('the agent cancelled its stream'));
+  }
+
+  private send(message: CoordinatorMessage): void {
+    if (!this.ended) this.stream.write(message);
+  }
+
+  private async handle(message: AgentMessage__Output): Promise<void> {
+    if (this.ended) return;
+    if (message.message !== 'hello' && this.lockSession === null) {
+      throw Object.assign(new Error('the first message on a session stream must be Hello'), { code: grpcStatus.FAILED_PRECONDITION });
+    }
+    switch (message.message) {
+      case 'hello':
+        return this.onHello(message.hello!);
+      case 'keepAlive':
+        return this.onKeepAlive(Number(message.keepAlive!.seq));
+      case 'release':
+        return this.onRelease(Number(message.release!.requestId), message.release!.pool);
+      case 'poolReady':
+        return this.onPoolReady(message.poolReady!.pool, message.poolReady!.token);
+      case 'poolReport':
+        this.pools = message.poolReport!.pools.map(toPoolRecord);
+        await this.publishHost();
+        await this.publishPools();
+        return;
+      default:
+        throw Object.assign(new Error(`unknown session message ${String(message.message)}`), { code: grpcStatus.INVALID_ARGUMENT });
+    }
+  }
+
+  private async onHello(hello: Hello__Output): Promise<void> {
+    if (this.hello !== null) throw Object.assign(new Error('Hello was already sent on this stream'), { code: grpcStatus.FAILED_PRECONDITION });
+    if (!NODE_ID.test(hello.nodeId)) throw Object.assign(new Error(`node_id "${hello.nodeId}" must be 1-64 letters, digits, _ . -`), { code: grpcStatus.INVALID_ARGUMENT });
+    if (hello.address === '') throw Object.assign(new Error('address is required: where the coordinator reaches this agent'), { code: grpcStatus.INVALID_ARGUMENT });
+    this.hello = hello;
+    this.log = this.options.logger.child({ node: hello.nodeId });
+    // A node has one stream: a newer one replaces an older (the agent reconnected).
+    this.sessions.byNode.get(hello.nodeId)?.end('replaced by a newer stream from the same node');
+    this.sessions.byNode.set(hello.nodeId, this);
+    const { ttlSeconds, marginMs, lockDelayMs } = this.options.lock;
+    const lockSession = await LockSession.open({
+      etcd: this.options.etcd,
+      nodeId: hello.nodeId,
+      prefix: this.options.registry.lockPrefix,
+      ttlSeconds,
+      marginMs,
+      lockDelayMs,
+      keepalive: 'external',
+      ...(hello.resumeSession === '' ? {} : { resume: hello.resumeSession }),
+    });
+    if (this.ended) {
+      lockSession.detach();
+      return;
+    }
+    this.lockSession = lockSession;
+    lockSession.on('lost', (err) => {
+      this.log.warn({ session: lockSession.leaseHex, err }, 'session lost');
+      this.send({ sessionLost: { reason: err.message } });
+      this.end('session lost');
+    });
+    this.pools = hello.pools.map(toPoolRecord);
+    this.send({ welcome: { session: lockSession.leaseHex, ttlSeconds, marginMs, resumed: lockSession.resumed, coordinator: this.options.coordinatorId } });
+    this.log.info({ session: lockSession.leaseHex, resumed: lockSession.resumed, address: hello.address, pools: this.pools.length }, 'agent session open');
+    await this.publishHost();
+    await this.publishPools();
+    await this.watchAcquires();
+  }
+
+  private async publishHost(): Promise<void> {
+    const hello = this.hello!;
+    const record: HostRecord = {
+      nodeId: hello.nodeId,
+      address: hello.address,
+      session: this.lockSession!.leaseHex,
+      version: hello.version,
+      coordinator: this.options.coordinatorId,
+      pools: this.pools,
+    };
+    await this.options.registry.putHost(record, this.lockSession!.leaseId);
+  }
+
+  /** Pools active on this host report their size and use to the index. */
+  private async publishPools(): Promise<void> {
+    for (const p of this.pools) {
+      if (p.active && p.uuid !== '') await this.options.registry.putPool({ name: p.name, uuid: p.uuid, dataSizeBytes: p.dataSizeBytes, dataUsedBytes: p.dataUsedBytes });
+    }
+  }
+
+  /** Acquire requests for this node (from any coordinator) become Acquire messages. */
+  private async watchAcquires(): Promise<void> {
+    const nodeId = this.hello!.nodeId;
+    const prefix = this.options.registry.acquirePrefix(nodeId);
+    const forward = (pool: string): void => {
+      this.send({ acquire: { pool } });
+      void this.options.registry.deleteAcquire(nodeId, pool).catch(() => {});
+    };
+    const watcher = await this.options.etcd.watch().prefix(prefix).create();
+    if (this.ended) {
+      await watcher.cancel().catch(() => {});
+      return;
+    }
+    this.acquireWatch = watcher;
+    watcher.on('put', (kv) => forward(kv.key.toString().slice(prefix.length)));
+    // Requests made before the watch began (the agent was reconnecting).
+    for (const pool of await this.options.etcd.getAll().prefix(prefix).keys()) forward(pool.slice(prefix.length));
+  }
+
+  private async onKeepAlive(seq: number): Promise<void> {
+    try {
+      const ttlSeconds = await this.lockSession!.renew();
+      this.send({ keepAliveAck: { seq, ttlSeconds } });
+    } catch (err) {
+      // No answer: the agent's deadline keeps running from its last answered keepalive.
+      if (!(err instanceof LockError && err.code === 'ETCD')) throw err;
+      this.log.warn({ err }, 'keepalive not renewed (etcd)');
+    }
+  }
+
+  private lockFor(pool: string): PoolLock {
+    const lock = this.lockSession!.lock(pool);
+    if (!this.watchedLocks.has(pool)) {
+      this.watchedLocks.add(pool);
+      lock.on('contention', (waiters) => this.send({ contention: { pool, waiters } }));
+    }
+    return lock;
+  }
+
+  private async take(requestId: number, pool: string): Promise<void> {
+    await this.queue; // after Hello
+    const failed = (code: string, message: string): void => this.send({ failed: { requestId, pool, code, message } });
+    if (this.lockSession === null) return failed('BAD_REQUEST', 'Take before Hello');
+    if (!POOL_NAME.test(pool)) return failed('BAD_REQUEST', `pool "${pool}" is not a pool name`);
+    try {
+      const grant = await this.lockFor(pool).take();
+      this.log.info({ pool, token: grant.token.toString(), dirty: grant.dirty, previousHolder: grant.previousHolder, previousHolderDied: grant.previousHolderDied }, 'lock granted');
+      this.send({
+        granted: {
+          requestId,
+          pool,
+          token: grant.token.toString(),
+          dirty: grant.dirty,
+          previousHolderDied: grant.previousHolderDied,
+          previousHolder: grant.previousHolder ?? '',
+        },
+      });
+    } catch (err) {
+      const lockErr = err instanceof LockError ? err : null;
+      failed(lockErr?.code ?? 'ETCD', (err as Error).message);
+    }
+  }
+
+  private async onRelease(requestId: number, pool: string): Promise<void> {
+    try {
+      await this.options.registry.deleteOwner(pool, this.hello!.nodeId);
+      await this.lockFor(pool).release();
+      this.log.info({ pool }, 'lock released');
+      this.send({ released: { requestId, pool } });
+    } catch (err) {
+      const code = err instanceof LockError ? err.code : 'ETCD';
+      this.send({ failed: { requestId, pool, code, message: (err as Error).message } });
+    }
+  }
+
+  private async onPoolReady(pool: string, token: string): Promise<void> {
+    const held = this.lockSession!.lock(pool).held;
+    if (held === null || held.token.toString() !== token) {
+      this.log.warn({ pool, token, held: held?.token.toString() ?? null }, 'PoolReady for a grant this session does not hold; ignored');
+      return;
+    }
+    const owner: OwnerRecord = { nodeId: this.hello!.nodeId, address: this.hello!.address, token };
+    await this.options.registry.putOwner(pool, owner, this.lockSession!.leaseId);
+    this.log.info({ pool, token }, 'pool ready');
+    this.options.onPoolReady?.(pool, owner);
+  }
+
+  private fail(err: unknown): void {
+    const code = (err as { code?: unknown }).code;
+    this.log.warn({ err }, 'session stream failed');
+    if (!this.ended) {
+      this.stream.emit('error', Object.assign(new Error((err as Error).message), { code: typeof code === 'number' ? code : grpcStatus.INTERNAL }));
+    }
+    this.end((err as Error).message);
+  }
+
+  /**
+   * Ends the stream and lets go of the lease object without releasing anything: the lease stays
+   * until the agent resumes it or its TTL runs out. Idempotent.
+   */
+  end(why: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    void this.acquireWatch?.cancel().catch(() => {});
+    this.lockSession?.removeAllListeners('lost');
+    this.lockSession?.detach();
+    const nodeId = this.hello?.nodeId;
+    if (nodeId !== undefined && this.sessions.byNode.get(nodeId) === this) this.sessions.byNode.delete(nodeId);
+    try {
+      this.stream.end();
+    } catch {
+      // already closed
+    }
+    this.log.info({ why }, 'agent stream ended');
+  }
+}
