@@ -195,12 +195,14 @@ export interface VolumeRef {
 /**
  * Splits `POOL/NAME` at its first slash. Anything after that slash is the volume name, passed to
  * the agent as it is (the agent, not the CLI, decides which names are valid). Throws a
- * UsageError when there is no slash or either side is empty.
+ * UsageError when there is no slash or either side is empty; `hint`, when given, follows the
+ * message in brackets for a text without a slash.
  */
-export function parseVolumeRef(text: string, label = 'POOL/NAME'): VolumeRef {
+export function parseVolumeRef(text: string, label = 'POOL/NAME', hint?: string): VolumeRef {
   const slash = text.indexOf('/');
   if (slash <= 0 || slash === text.length - 1) {
-    throw fieldError(label, `expected ${label}, got "${text}"`);
+    const note = hint !== undefined && slash === -1 ? ` (${hint})` : '';
+    throw fieldError(label, `expected ${label}, got "${text}"${note}`);
   }
   return { pool: text.slice(0, slash), name: text.slice(slash + 1) };
 }

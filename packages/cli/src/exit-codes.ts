@@ -1,6 +1,7 @@
 /**
- * The `thinfleet` command's exit codes. Scripts rely on them: 1 means the agent was asked and
- * said no (or the work failed), 2 means nothing was sent, 3 means nothing could be sent.
+ * The `thinfleet` command's exit codes. Scripts rely on them: 1 means the agent (or coordinator)
+ * was asked and said no (or the work failed), 2 means nothing was sent, 3 means nothing could be
+ * sent.
  */
 export const EXIT = {
   /** The command did what it was asked. */
@@ -9,7 +10,7 @@ export const EXIT = {
   FAILED: 1,
   /** The command line or an input file was wrong; nothing was sent to the agent. */
   USAGE: 2,
-  /** The agent could not be reached (not running, wrong socket, connection refused). */
+  /** The agent or coordinator could not be reached (not running, wrong socket or address, connection refused). */
   UNREACHABLE: 3,
 } as const;
 

@@ -13,12 +13,17 @@ export const GLOBAL_OPTIONS: OptionSpecs = {
     placeholder: 'SOCKET|ADDR',
     description: 'the agent: a unix socket path, or host:port over mutual TLS (default $THINFLEET_AGENT, else /run/thinfleet/agent.sock)',
   },
-  coordinator: { type: 'string', placeholder: 'ADDR', description: 'the cluster coordinator (accepted; no command uses it yet)' },
+  coordinator: {
+    type: 'string',
+    placeholder: 'ADDR',
+    description:
+      'the cluster coordinator, host:port (default $THINFLEET_COORDINATOR unless --agent is given): calls go through it to the host holding the pool; plaintext only to a loopback address',
+  },
   json: { type: 'boolean', description: 'print one JSON document per command instead of text (errors too, as {"error": {...}})' },
-  timeout: { type: 'string', placeholder: 'SECONDS', description: 'deadline of each call to the agent (default 60); waiting for a job has none' },
-  'tls-ca': { type: 'string', placeholder: 'FILE', description: 'CA certificate (PEM) that signed the agent certificate, for a TCP agent' },
-  'tls-cert': { type: 'string', placeholder: 'FILE', description: 'client certificate (PEM), for a TCP agent' },
-  'tls-key': { type: 'string', placeholder: 'FILE', description: 'client private key (PEM), for a TCP agent' },
+  timeout: { type: 'string', placeholder: 'SECONDS', description: 'deadline of each call to the agent or coordinator (default 60); waiting for a job has none' },
+  'tls-ca': { type: 'string', placeholder: 'FILE', description: 'CA certificate (PEM) that signed the server certificate, for a TCP agent or a coordinator' },
+  'tls-cert': { type: 'string', placeholder: 'FILE', description: 'client certificate (PEM), for a TCP agent or a coordinator' },
+  'tls-key': { type: 'string', placeholder: 'FILE', description: 'client private key (PEM), for a TCP agent or a coordinator' },
   help: { type: 'boolean', short: 'h', description: 'show help; after a command, that command\'s help' },
   version: { type: 'boolean', description: 'print the version' },
 };
@@ -26,9 +31,9 @@ export const GLOBAL_OPTIONS: OptionSpecs = {
 const EXIT_CODES = [
   'Exit codes:',
   '  0  success',
-  '  1  the agent refused the request or the operation failed (also a watched job that failed or was cancelled)',
-  '  2  usage error: bad arguments, flags or batch file; nothing was sent to the agent',
-  '  3  the agent could not be reached (is thinfleet-agent running? is --agent the right socket?)',
+  '  1  the agent (or coordinator) refused the request or the operation failed (also a watched job that failed or was cancelled)',
+  '  2  usage error: bad arguments, flags or batch file; nothing was sent',
+  '  3  the agent or coordinator could not be reached (is thinfleet-agent running? is --agent the right socket? --coordinator the right address?)',
 ].join('\n');
 
 const OVERVIEW_EXAMPLES = [
@@ -40,6 +45,8 @@ const OVERVIEW_EXAMPLES = [
   'batch - < ops.json',
   'volume delete tank/old --chunked',
   'job watch 7',
+  '--coordinator 127.0.0.1:9750 cluster status',
+  '--coordinator 127.0.0.1:9750 volume create vm9 --size 10GiB --host node-2',
 ];
 
 function optionUsage(name: string, spec: OptionSpec): string {
@@ -81,7 +88,7 @@ function commandList(commands: readonly CommandSpec[]): string {
 /** `thinfleet --help`. */
 export function globalHelp(commands: readonly CommandSpec[]): string {
   return [
-    'thinfleet: dm-thin pools and volumes through the thinfleet agent on this host',
+    'thinfleet: dm-thin pools and volumes through the thinfleet agent on this host, or cluster-wide through the coordinator',
     '',
     'Usage: thinfleet [GLOBAL FLAGS] COMMAND [ARGUMENTS] [FLAGS]',
     '',
@@ -127,7 +134,7 @@ export function commandHelp(command: CommandSpec): string {
     ...(command.details === undefined ? [] : ['', command.details]),
     '',
     ...flags,
-    'Global flags: --agent SOCKET|ADDR, --json, --timeout SECONDS, --tls-ca/--tls-cert/--tls-key FILE (see thinfleet --help)',
+    'Global flags: --agent SOCKET|ADDR, --coordinator ADDR, --json, --timeout SECONDS, --tls-ca/--tls-cert/--tls-key FILE (see thinfleet --help)',
     '',
     'Examples:',
     ...command.examples.map((example) => `  thinfleet ${example}`),

@@ -6,6 +6,7 @@
 import { AgentCallError } from '@thinfleet/client';
 import type { CliIo } from './cli-io.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
+import type { Endpoint } from './route.js';
 import { UsageError } from './usage-error.js';
 
 /** The `error` member of the JSON error document. */
@@ -66,11 +67,11 @@ export class Output {
 
   /**
    * Reports an error the command threw and returns its exit code: UsageError → 2, an
-   * AgentCallError for an unreachable agent → 3, any other AgentCallError or error → 1.
-   * `agentTarget` goes into the unreachable message.
+   * AgentCallError for an unreachable agent or coordinator → 3, any other AgentCallError or
+   * error → 1. `endpoint` (what the calls went to) goes into the unreachable message.
    */
-  error(err: unknown, agentTarget: string): ExitCode {
-    const { exitCode, message, json } = describeError(err, agentTarget);
+  error(err: unknown, endpoint: Endpoint): ExitCode {
+    const { exitCode, message, json } = describeError(err, endpoint);
     const suffixes: string[] = [];
     if (json.field !== null && !message.startsWith(`${json.field}:`)) suffixes.push(`(field: ${json.field})`);
     if (json.item !== null && !message.includes(json.item)) suffixes.push(`(item: ${json.item})`);
@@ -81,7 +82,7 @@ export class Output {
 }
 
 /** An error's exit code, its message for people, and its JSON form. */
-export function describeError(err: unknown, agentTarget: string): { exitCode: ExitCode; message: string; json: JsonError } {
+export function describeError(err: unknown, endpoint: Endpoint): { exitCode: ExitCode; message: string; json: JsonError } {
   if (err instanceof UsageError) {
     return {
       exitCode: EXIT.USAGE,
@@ -90,7 +91,7 @@ export function describeError(err: unknown, agentTarget: string): { exitCode: Ex
     };
   }
   if (err instanceof AgentCallError) {
-    const message = err.isUnavailable && err.errorCode === null ? unreachableMessage(err.message, agentTarget) : err.message;
+    const message = err.isUnavailable && err.errorCode === null ? unreachableMessage(err.message, endpoint) : err.message;
     return {
       exitCode: err.isUnavailable ? EXIT.UNREACHABLE : EXIT.FAILED,
       message,
@@ -103,17 +104,24 @@ export function describeError(err: unknown, agentTarget: string): { exitCode: Ex
 
 const CONNECT_ERRORS: Record<string, string> = {
   ENOENT: 'no socket there',
+  ENOTFOUND: 'no such host',
   ECONNREFUSED: 'the connection was refused',
   EACCES: 'permission denied on the socket',
   ETIMEDOUT: 'the connection timed out',
   EHOSTUNREACH: 'the host is unreachable',
 };
 
-/** `cannot reach the agent at X: no socket there. Is thinfleet-agent running? ...`, from grpc-js's details. */
-function unreachableMessage(details: string, agentTarget: string): string {
+/**
+ * `cannot reach the agent at X: no socket there (ENOENT). Is thinfleet-agent running? ...` (or the
+ * coordinator's equivalent), from grpc-js's details.
+ */
+function unreachableMessage(details: string, endpoint: Endpoint): string {
   const errno = /\b(E[A-Z]{2,})\b/.exec(details)?.[1];
   const why = errno === undefined ? details : `${CONNECT_ERRORS[errno] ?? 'cannot connect'} (${errno})`;
-  return `cannot reach the agent at ${agentTarget}: ${why}. Is thinfleet-agent running? (--agent or THINFLEET_AGENT choose another socket)`;
+  if (endpoint.kind === 'coordinator') {
+    return `cannot reach the coordinator at ${endpoint.address}: ${why}. Is thinfleet-coordinator running? (--coordinator or THINFLEET_COORDINATOR choose another address)`;
+  }
+  return `cannot reach the agent at ${endpoint.address}: ${why}. Is thinfleet-agent running? (--agent or THINFLEET_AGENT choose another socket)`;
 }
 
 /**

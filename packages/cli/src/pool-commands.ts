@@ -1,5 +1,6 @@
 /**
  * `thinfleet pool ...`: create, list, show, discover, activate, deactivate and destroy pools.
+ * All but list and show change one host's devices, so they go to that host's agent only.
  */
 import type { Pool__Output } from '@thinfleet/proto';
 import { expectPositionals } from './args.js';
@@ -19,6 +20,7 @@ function recoveryNote(pool: Pool__Output): string {
 export const POOL_COMMANDS: readonly CommandSpec[] = [
   {
     words: ['pool', 'create'],
+    via: 'agent',
     arguments: ['NAME'],
     options: {
       device: { type: 'string', multiple: true, required: true, placeholder: 'PATH', description: 'a block device or regular file (repeat; device 0 first)' },
@@ -50,7 +52,7 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
     words: ['pool', 'list'],
     arguments: [],
     options: {},
-    summary: 'list the pools the agent knows, active or not',
+    summary: 'list the pools the agent knows, active or not (with --coordinator: the pools of the cluster)',
     examples: ['pool list', '--json pool list'],
     async run(context, args) {
       expectPositionals(args, this.arguments);
@@ -74,6 +76,7 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
   },
   {
     words: ['pool', 'discover'],
+    via: 'agent',
     arguments: [],
     options: {
       device: { type: 'string', multiple: true, required: true, placeholder: 'PATH', description: 'a device or file to read labels from (repeat)' },
@@ -91,6 +94,7 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
   },
   {
     words: ['pool', 'activate'],
+    via: 'agent',
     arguments: ['NAME'],
     options: {
       device: { type: 'string', multiple: true, placeholder: 'PATH', description: 'activate (import) from these devices instead of the recorded ones (repeat)' },
@@ -108,6 +112,7 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
   },
   {
     words: ['pool', 'deactivate'],
+    via: 'agent',
     arguments: ['NAME'],
     options: {},
     summary: 'deactivate a pool and all its volumes (refused while a volume is open)',
@@ -122,6 +127,7 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
   },
   {
     words: ['pool', 'destroy'],
+    via: 'agent',
     arguments: ['NAME'],
     options: {
       force: { type: 'boolean', description: 'destroy the pool together with its volumes' },

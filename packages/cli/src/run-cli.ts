@@ -1,12 +1,14 @@
 /**
- * The `thinfleet` command as a function: parse the line, check it, connect to the agent only if
- * a command gets that far, run the command, and turn what happened into an exit code.
+ * The `thinfleet` command as a function: parse the line, check it, choose the agent or the
+ * coordinator, connect only if a command gets that far, run the command, and turn what happened
+ * into an exit code.
  */
-import { AgentCallError, AgentClient, parseAgentTarget, type AgentConnectOptions, type AgentTarget } from '@thinfleet/client';
-import { parseCommandLine, type OptionSpecs, type ParsedArgs } from './args.js';
+import { AgentCallError, AgentClient, CoordinatorClient } from '@thinfleet/client';
+import { parseCommandLine, type OptionSpecs } from './args.js';
 import { BATCH_COMMAND } from './batch-command.js';
 import type { CliIo } from './cli-io.js';
-import type { AgentConnection, CommandContext, CommandSpec, ConnectAgent } from './command.js';
+import { CLUSTER_COMMANDS } from './cluster-commands.js';
+import type { AgentConnection, ClusterConnection, CommandContext, CommandSpec, ConnectAgent, ConnectCluster, ConnectCoordinator } from './command.js';
 import { EXIT } from './exit-codes.js';
 import { HEALTH_COMMAND } from './health-command.js';
 import { commandHelp, GLOBAL_OPTIONS, globalHelp, groupHelp } from './help.js';
@@ -14,15 +16,23 @@ import { JOB_COMMANDS } from './job-commands.js';
 import { Output } from './output.js';
 import { POOL_COMMANDS } from './pool-commands.js';
 import { REVISION_COMMANDS } from './revision-commands.js';
-import { fieldError, UsageError } from './usage-error.js';
+import { defaultEndpoint, resolveRoute, type Endpoint, type Route } from './route.js';
+import { UsageError } from './usage-error.js';
 import { cliVersion } from './version.js';
 import { VOLUME_COMMANDS } from './volume-commands.js';
 
-/** Where the agent listens unless --agent or THINFLEET_AGENT says otherwise. */
-export const DEFAULT_AGENT_SOCKET = '/run/thinfleet/agent.sock';
+export { DEFAULT_AGENT_SOCKET } from './route.js';
 
 /** Every command, in help order. */
-export const COMMANDS: readonly CommandSpec[] = [...POOL_COMMANDS, ...VOLUME_COMMANDS, ...REVISION_COMMANDS, BATCH_COMMAND, ...JOB_COMMANDS, HEALTH_COMMAND];
+export const COMMANDS: readonly CommandSpec[] = [
+  ...POOL_COMMANDS,
+  ...VOLUME_COMMANDS,
+  ...REVISION_COMMANDS,
+  BATCH_COMMAND,
+  ...JOB_COMMANDS,
+  HEALTH_COMMAND,
+  ...CLUSTER_COMMANDS,
+];
 
 const BY_WORDS = new Map(COMMANDS.map((command) => [command.words.join(' '), command]));
 
@@ -32,59 +42,54 @@ function lookup(words: readonly string[]): OptionSpecs | 'group' | undefined {
   return COMMANDS.some((candidate) => words.every((word, index) => candidate.words[index] === word)) ? 'group' : undefined;
 }
 
-/** Options of runCli; tests only. */
+/** Options of runCli; tests only. Each defaults to the real client. */
 export interface RunCliOptions {
   /** Makes the agent connection instead of AgentClient.connect. */
   readonly connect?: ConnectAgent;
+  /** Makes the agent-API connection to a coordinator instead of AgentClient.connectCoordinator. */
+  readonly connectCoordinator?: ConnectCoordinator;
+  /** Makes the cluster-service connection to a coordinator instead of CoordinatorClient.connect. */
+  readonly connectCluster?: ConnectCluster;
 }
 
-/** The global flags, checked. */
-interface Globals {
-  readonly agentTarget: string;
-  readonly coordinator: string | null;
-  readonly connectOptions: AgentConnectOptions;
+/** Refuses a command that cannot go where the route leads, before anything is sent. */
+function checkVia(command: CommandSpec, route: Route): void {
+  const name = `thinfleet ${command.words.join(' ')}`;
+  if (command.via === 'agent' && route.kind === 'coordinator') {
+    const set = route.fromEnv ? ' (THINFLEET_COORDINATOR is set; --agent overrides it)' : '';
+    throw new UsageError(
+      `${name} changes the devices of one host, so it goes to that host's agent, not through the coordinator: run it on that host with --agent SOCKET|ADDR${set}`,
+      { field: '--coordinator' },
+    );
+  }
+  if (command.via === 'coordinator' && route.kind === 'agent') {
+    throw new UsageError(`${name} asks the cluster coordinator: give --coordinator ADDR (or set THINFLEET_COORDINATOR)`, { field: '--coordinator' });
+  }
 }
 
-function checkGlobals(globals: ParsedArgs, env: CliIo['env']): Globals {
-  const agentTarget = globals.string('agent') ?? (env['THINFLEET_AGENT'] || DEFAULT_AGENT_SOCKET);
-  let target: AgentTarget;
+/** Runs `make`, turning a failure to set the connection up (bad PEM file...) into a usage error. */
+async function setUp<T>(address: string, make: () => Promise<T>): Promise<T> {
   try {
-    target = parseAgentTarget(agentTarget);
+    return await make();
   } catch (err) {
-    throw fieldError('--agent', (err as Error).message, err);
+    if (err instanceof AgentCallError) throw err;
+    throw new UsageError(`cannot set up the connection to ${address}: ${(err as Error).message}`, { cause: err });
   }
-  let deadlineMs: number | undefined;
-  const timeout = globals.string('timeout');
-  if (timeout !== undefined) {
-    const seconds = /^\d+(\.\d+)?$/.test(timeout.trim()) ? Number(timeout) : Number.NaN;
-    if (!(seconds > 0)) throw fieldError('--timeout', `"${timeout}" is not a number of seconds above 0`);
-    deadlineMs = Math.max(1, Math.round(seconds * 1000));
-  }
-  const [caFile, certFile, keyFile] = [globals.string('tls-ca'), globals.string('tls-cert'), globals.string('tls-key')];
-  let tls: AgentConnectOptions['tls'];
-  if (target.kind === 'tcp') {
-    const missing = Object.entries({ '--tls-ca': caFile, '--tls-cert': certFile, '--tls-key': keyFile }).find(([, value]) => value === undefined);
-    if (missing !== undefined) {
-      throw new UsageError(`--agent ${agentTarget} is a TCP address, which needs mutual TLS: give --tls-ca, --tls-cert and --tls-key`, { field: missing[0] });
-    }
-    tls = { caFile: caFile ?? '', certFile: certFile ?? '', keyFile: keyFile ?? '' };
-  }
-  const connectOptions: AgentConnectOptions = { ...(deadlineMs === undefined ? {} : { deadlineMs }), ...(tls === undefined ? {} : { tls }) };
-  return { agentTarget, coordinator: globals.string('coordinator') ?? null, connectOptions };
 }
 
 /**
  * Runs `thinfleet` with `argv` (without the node and script paths) and resolves to the exit code
- * (see EXIT): it never rejects and never exits the process. Connects to the agent only when a
- * command has checked its arguments; closes the connection before resolving. What the command
- * changes in the agent is as idempotent as the RPC it makes; interrupting the process leaves the
- * agent to finish or roll back what it was asked.
+ * (see EXIT): it never rejects and never exits the process. Connects to the agent (or the
+ * coordinator) only when a command has checked its arguments; closes every connection before
+ * resolving. What the command changes is as idempotent as the RPC it makes; interrupting the
+ * process leaves the agent to finish or roll back what it was asked.
  */
 export async function runCli(argv: readonly string[], io: CliIo, options: RunCliOptions = {}): Promise<number> {
   const words = argv[0] === 'help' ? [...argv.slice(1), '--help'] : [...argv];
   let out = new Output(io, words.includes('--json'));
-  let agentTarget = io.env['THINFLEET_AGENT'] || DEFAULT_AGENT_SOCKET;
+  let endpoint: Endpoint = defaultEndpoint(io.env);
   let connection: AgentConnection | null = null;
+  let clusterConnection: ClusterConnection | null = null;
   try {
     const line = parseCommandLine(words, GLOBAL_OPTIONS, lookup);
     out = new Output(io, line.globals.flag('json'));
@@ -101,30 +106,40 @@ export async function runCli(argv: readonly string[], io: CliIo, options: RunCli
       io.stderr(line.words.length > 0 ? groupHelp(line.words[0] ?? '', COMMANDS) : globalHelp(COMMANDS));
       throw new UsageError(line.words.length > 0 ? `missing a ${line.words[0]} command` : 'missing a command');
     }
-    const globals = checkGlobals(line.globals, io.env);
-    agentTarget = globals.agentTarget;
-    const connect = options.connect ?? AgentClient.connect;
+    const route = resolveRoute(line.globals, io.env);
+    endpoint = { kind: route.kind, address: route.address };
+    checkVia(command, route);
     const context: CommandContext = {
       io,
       out,
-      agentTarget,
-      coordinator: globals.coordinator,
+      agentTarget: route.kind === 'agent' ? route.address : null,
+      coordinator: route.kind === 'coordinator' ? route.address : null,
       agent: async () => {
         if (connection === null) {
-          try {
-            connection = await connect(agentTarget, globals.connectOptions);
-          } catch (err) {
-            if (err instanceof AgentCallError) throw err;
-            throw new UsageError(`cannot set up the connection to ${agentTarget}: ${(err as Error).message}`, { cause: err });
+          if (route.kind === 'agent') {
+            const connect = options.connect ?? AgentClient.connect;
+            connection = await setUp(route.address, () => connect(route.address, route.options));
+          } else {
+            const connect = options.connectCoordinator ?? AgentClient.connectCoordinator;
+            connection = await setUp(route.address, () => connect(route.address, route.options));
           }
         }
         return connection;
       },
+      cluster: async () => {
+        if (route.kind !== 'coordinator') throw new UsageError('this command needs --coordinator ADDR', { field: '--coordinator' });
+        if (clusterConnection === null) {
+          const connect = options.connectCluster ?? CoordinatorClient.connect;
+          clusterConnection = await setUp(route.address, () => connect(route.address, route.options));
+        }
+        return clusterConnection;
+      },
     };
     return await command.run(context, line.args);
   } catch (err) {
-    return out.error(err, agentTarget);
+    return out.error(err, endpoint);
   } finally {
     (connection as AgentConnection | null)?.close();
+    (clusterConnection as ClusterConnection | null)?.close();
   }
 }

@@ -1,8 +1,16 @@
 /**
- * Human renderings of the agent's pools, volumes and jobs: the tables of the list commands and
- * the `key: value` views of the show commands. JSON output never goes through here.
+ * Human renderings of the agent's pools, volumes and jobs and of the coordinator's cluster: the
+ * tables of the list commands and the `key: value` views of the show commands. JSON output never
+ * goes through here.
  */
-import type { DiscoveredPool__Output, Job__Output, Pool__Output, Volume__Output } from '@thinfleet/proto';
+import type {
+  ClusterStatusResponse__Output,
+  DiscoveredPool__Output,
+  Job__Output,
+  Pool__Output,
+  VolumeLocation__Output,
+  Volume__Output,
+} from '@thinfleet/proto';
 import { formatBytes, formatPercent, percentDone } from './sizes.js';
 import { formatFields, formatTable } from './table.js';
 
@@ -140,4 +148,52 @@ export function jobView(job: Job__Output): string {
     ['created', job.created],
     ['updated', job.updated],
   ]);
+}
+
+const listOrDash = (items: readonly string[]): string => (items.length === 0 ? '-' : items.join(','));
+
+/**
+ * `cluster status`: the coordinator and its etcd, then HOSTS (NODE ADDRESS VERSION POOLS) and
+ * POOLS (NAME OWNER TOKEN READY WAITERS HOSTS USED/SIZE VOLUMES), each a table under a title.
+ */
+export function clusterView(status: ClusterStatusResponse__Output): string {
+  const header = formatFields([
+    ['coordinator', orDash(status.coordinator)],
+    ['etcd', `${listOrDash(status.etcdEndpoints)}${status.embeddedEtcd ? ' (embedded)' : ''}`],
+  ]);
+  const hosts = formatTable(
+    [{ header: 'NODE' }, { header: 'ADDRESS' }, { header: 'VERSION' }, { header: 'POOLS' }],
+    status.hosts.map((host) => [host.nodeId, orDash(host.address), orDash(host.version), listOrDash(host.pools)]),
+  );
+  const pools = formatTable(
+    [
+      { header: 'NAME' },
+      { header: 'OWNER' },
+      { header: 'TOKEN', align: 'right' },
+      { header: 'READY' },
+      { header: 'WAITERS' },
+      { header: 'HOSTS' },
+      { header: 'USED/SIZE', align: 'right' },
+      { header: 'VOLUMES', align: 'right' },
+    ],
+    status.pools.map((pool) => [
+      pool.name,
+      orDash(pool.owner),
+      orDash(pool.token),
+      yesNo(pool.ready),
+      listOrDash(pool.waiters),
+      listOrDash(pool.hosts),
+      `${formatBytes(pool.dataUsedBytes)}/${formatBytes(pool.dataSizeBytes)}`,
+      String(pool.volumeCount),
+    ]),
+  );
+  return `${header}\nHosts (${status.hosts.length}):\n${hosts}\nPools (${status.pools.length}):\n${pools}`;
+}
+
+/** `volume find`: POOL NAME SIZE OWNER UUID. */
+export function locationTable(locations: readonly VolumeLocation__Output[]): string {
+  return formatTable(
+    [{ header: 'POOL' }, { header: 'NAME' }, { header: 'SIZE', align: 'right' }, { header: 'OWNER' }, { header: 'UUID' }],
+    locations.map((location) => [location.pool, location.name, formatBytes(location.sizeBytes), orDash(location.owner), orDash(location.uuid)]),
+  );
 }

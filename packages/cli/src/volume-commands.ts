@@ -1,6 +1,7 @@
 /**
- * `thinfleet volume ...`: create, snapshot, list, show, rename, resize, activate, deactivate,
- * delete, revert, pin and unpin thin volumes.
+ * `thinfleet volume ...`: create, snapshot, list, show, find, rename, resize, activate,
+ * deactivate, delete, revert, pin and unpin thin volumes. Through a coordinator they work on any
+ * host's pools; `create` may leave the pool to the coordinator, and `find` needs it.
  */
 import type { CreateVolumeRequest, DeleteMode, Volume__Output } from '@thinfleet/proto';
 import { expectPositionals, parseVolumeRef } from './args.js';
@@ -9,10 +10,12 @@ import { EXIT } from './exit-codes.js';
 import { jobFailure, waitForJob } from './job-wait.js';
 import { formatBytes } from './sizes.js';
 import { fieldError, UsageError } from './usage-error.js';
-import { volumeTable, volumeView } from './views.js';
+import { locationTable, volumeTable, volumeView } from './views.js';
 
 const ref = (volume: Volume__Output): string => `${volume.pool}/${volume.name}`;
 const activeNote = (volume: Volume__Output): string => (volume.active && volume.devicePath !== '' ? `, active at ${volume.devicePath}` : '');
+
+const BARE_NAME_HINT = 'a bare NAME needs --coordinator, which chooses the pool';
 
 const activateOption = { type: 'boolean', description: 'make the block device as well' } as const;
 
@@ -25,19 +28,35 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
       size: { type: 'string', required: true, placeholder: 'SIZE', description: 'virtual size (10GiB, 512M...); may be left out with --external-origin' },
       'external-origin': { type: 'string', placeholder: 'PATH', description: 'a read-only block device that unwritten blocks read from' },
       activate: activateOption,
+      host: { type: 'string', placeholder: 'NODE', description: 'with --coordinator and a bare NAME: place the volume in a pool this host reaches' },
     },
     summary: 'make a new empty volume, or one over a read-only external origin',
-    details: 'The size is rounded up to the pool data block size. An existing name is refused (exit 1, ALREADY_EXISTS).',
-    examples: ['volume create tank/vm1 --size 10GiB', 'volume create tank/vm2 --size 20G --activate', 'volume create tank/web1 --external-origin /dev/vg0/base-image'],
+    details:
+      'The size is rounded up to the pool data block size. An existing name is refused (exit 1, ALREADY_EXISTS). ' +
+      'With --coordinator, a bare NAME (no POOL/) lets the coordinator choose the pool; --host NODE asks for one that host reaches.',
+    examples: [
+      'volume create tank/vm1 --size 10GiB',
+      'volume create tank/vm2 --size 20G --activate',
+      'volume create tank/web1 --external-origin /dev/vg0/base-image',
+      '--coordinator 127.0.0.1:9750 volume create vm3 --size 10GiB --host node-2',
+    ],
     async run(context, args) {
       const [target = ''] = expectPositionals(args, this.arguments);
-      const { pool, name } = parseVolumeRef(target);
+      const placed = context.coordinator !== null && !target.includes('/');
+      const { pool, name } = placed ? { pool: '', name: target } : parseVolumeRef(target, 'POOL/NAME', BARE_NAME_HINT);
+      const host = args.string('host');
+      if (host !== undefined) {
+        if (context.coordinator === null) throw fieldError('--host', 'only with --coordinator: it asks the coordinator to place the volume in a pool that host reaches');
+        if (!placed) throw fieldError('--host', `chooses where a new volume goes, so it takes a bare NAME, not ${target} (which names the pool)`);
+        if (host === '') throw fieldError('--host', 'empty: give a node id (see thinfleet cluster status)');
+      }
       const sizeBytes = args.size('size');
       const externalOrigin = args.string('external-origin') ?? '';
       if (sizeBytes === undefined && externalOrigin === '') throw fieldError('--size', 'required (unless --external-origin is given)');
       const request: CreateVolumeRequest = { pool, name, externalOrigin, activate: args.flag('activate') };
       if (sizeBytes !== undefined) request.sizeBytes = sizeBytes;
-      const response = await (await context.agent()).createVolume(request);
+      const agent = await context.agent();
+      const response = await (host === undefined ? agent.createVolume(request) : agent.createVolume(request, { placementHost: host }));
       const volume = present(response.volume, 'volume');
       context.out.result(response, () => `created ${ref(volume)}: ${formatBytes(volume.sizeBytes)}${activeNote(volume)}`);
       return EXIT.OK;
@@ -64,8 +83,8 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
     options: {
       usage: { type: 'boolean', description: 'also read the bytes each volume maps (costs a metadata read)' },
     },
-    summary: 'list the volumes of one pool, or of every active pool',
-    examples: ['volume list', 'volume list tank --usage', '--json volume list tank'],
+    summary: 'list the volumes of one pool, or of every active pool (with --coordinator: of every pool in the cluster)',
+    examples: ['volume list', 'volume list tank --usage', '--json volume list tank', '--coordinator 127.0.0.1:9750 volume list'],
     async run(context, args) {
       const [pool = ''] = expectPositionals(args, this.arguments);
       const usage = args.flag('usage');
@@ -88,6 +107,24 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
       const response = await (await context.agent()).getVolume({ pool, name, usage: args.flag('usage') });
       context.out.result(response, () => volumeView(present(response.volume, 'volume')));
       return EXIT.OK;
+    },
+  },
+  {
+    words: ['volume', 'find'],
+    arguments: ['NAME'],
+    options: {},
+    via: 'coordinator',
+    summary: 'find which pool holds a volume, and which host owns that pool (needs --coordinator)',
+    details:
+      'NAME is a bare name, looked up in every pool of the cluster, or POOL/NAME. Prints POOL NAME SIZE OWNER UUID, one line per match; ' +
+      'exit 1 when nothing matches. With --json: {"locations": [...]} (also when empty).',
+    examples: ['--coordinator 127.0.0.1:9750 volume find vm1', '--coordinator 127.0.0.1:9750 --json volume find tank/vm1'],
+    async run(context, args) {
+      const [name = ''] = expectPositionals(args, this.arguments);
+      if (name === '') throw fieldError('NAME', 'empty');
+      const response = await (await context.cluster()).findVolume(name);
+      context.out.result(response, () => (response.locations.length === 0 ? '' : locationTable(response.locations)));
+      return response.locations.length === 0 ? context.out.failed(`no volume ${name} in the cluster`) : EXIT.OK;
     },
   },
   {

@@ -99,7 +99,7 @@ describe('help and version', () => {
     await runCli(['volume', 'delete', '--help'], io);
     expect(stdout()).toContain('Usage: thinfleet [GLOBAL FLAGS] volume delete POOL/NAME [--now] [--chunked] [--no-wait]');
     expect(stdout()).toContain('thinfleet volume delete tank/big --chunked');
-    expect(stdout()).toMatch(/ {2}3 {2}the agent could not be reached/);
+    expect(stdout()).toMatch(/ {2}3 {2}the agent or coordinator could not be reached/);
   });
 
   it('prints the version', async () => {

@@ -1,16 +1,33 @@
 /**
- * The fake transport of the request-mapping tests: stands where AgentClient stands, records each
- * request a command builds, and answers with canned responses. Only for checking the requests;
- * everything that talks to an agent is tested against a real one.
+ * The fake transport of the request-mapping tests: stands where AgentClient (and, for a
+ * coordinator, AgentClient.connectCoordinator and CoordinatorClient) stand, records each request
+ * a command builds, and answers with canned responses. Only for checking the requests;
+ * everything that talks to a server is tested against a real one.
  */
-import type { AgentConnectOptions } from '@thinfleet/client';
-import type { Job__Output, Pool__Output, Volume__Output } from '@thinfleet/proto';
-import type { AgentConnection, ConnectAgent } from '../../src/index.js';
+import type { AgentConnectOptions, CoordinatorConnectOptions } from '@thinfleet/client';
+import type { ClusterStatusResponse__Output, Job__Output, Pool__Output, Volume__Output } from '@thinfleet/proto';
+import type { AgentConnection, ClusterConnection, ConnectAgent, ConnectCluster, ConnectCoordinator } from '../../src/index.js';
 
 export interface RecordedCall {
   readonly method: string;
   readonly request: unknown;
+  /** The per-call options, only when the command passed some. */
+  readonly options?: unknown;
 }
+
+export const CLUSTER_STATUS: ClusterStatusResponse__Output = {
+  hosts: [
+    { nodeId: 'node-1', address: '10.0.0.1:9745', session: '694d8a2b1f3c0e01', version: '0.1.0', coordinator: 'coord-1', pools: ['tank', 'scratch'] },
+    { nodeId: 'node-2', address: '10.0.0.2:9745', session: '694d8a2b1f3c0e02', version: '0.1.0', coordinator: 'coord-1', pools: ['tank'] },
+  ],
+  pools: [
+    { name: 'scratch', uuid: 'u-2', owner: '', token: '', ready: false, waiters: [], hosts: ['node-1'], dataSizeBytes: 2 ** 30, dataUsedBytes: 0, volumeCount: 0 },
+    { name: 'tank', uuid: 'u-1', owner: 'node-1', token: '12', ready: true, waiters: ['node-2'], hosts: ['node-1', 'node-2'], dataSizeBytes: 10 * 2 ** 30, dataUsedBytes: 2 ** 30, volumeCount: 3 },
+  ],
+  etcdEndpoints: ['http://127.0.0.1:2379'],
+  embeddedEtcd: true,
+  coordinator: 'coord-1',
+};
 
 export const POOL: Pool__Output = {
   name: 'tank',
@@ -94,12 +111,24 @@ const DEFAULT_RESPONSES: Record<string, unknown> = {
   getJob: { job: job('JOB_STATE_RUNNING', 0) },
   cancelJob: { job: job('JOB_STATE_CANCELLED', 0) },
   health: 'SERVING',
+  clusterStatus: CLUSTER_STATUS,
+  findVolume: { locations: [{ pool: 'tank', name: 'vm1', uuid: 'uuid-vm1', sizeBytes: 10 * 2 ** 30, owner: 'node-1' }] },
 };
 
 export interface RecordingAgent {
+  /** For runCli's `connect`. */
   readonly connect: ConnectAgent;
+  /** For runCli's `connectCoordinator`. */
+  readonly connectCoordinator: ConnectCoordinator;
+  /** For runCli's `connectCluster`. */
+  readonly connectCluster: ConnectCluster;
+  /** Every call, agent API and cluster service alike, in order. */
   readonly calls: RecordedCall[];
+  /** Connections to an agent. */
   readonly connects: Array<{ target: string; options: AgentConnectOptions }>;
+  /** Connections to a coordinator: its agent API (`agent`) or its cluster service (`cluster`). */
+  readonly coordinatorConnects: Array<{ service: 'agent' | 'cluster'; address: string; options: CoordinatorConnectOptions }>;
+  /** Connections closed, of every kind. */
   closed: number;
 }
 
@@ -111,10 +140,19 @@ export function recordingAgent(responses: Record<string, unknown> = {}, jobUpdat
   const recorder: RecordingAgent = {
     calls: [],
     connects: [],
+    coordinatorConnects: [],
     closed: 0,
     connect: async (target, options) => {
       recorder.connects.push({ target, options });
       return agent;
+    },
+    connectCoordinator: async (address, options) => {
+      recorder.coordinatorConnects.push({ service: 'agent', address, options });
+      return agent;
+    },
+    connectCluster: async (address, options) => {
+      recorder.coordinatorConnects.push({ service: 'cluster', address, options });
+      return agent as unknown as ClusterConnection;
     },
   };
   const answers = { ...DEFAULT_RESPONSES, ...responses };
@@ -130,8 +168,8 @@ export function recordingAgent(responses: Record<string, unknown> = {}, jobUpdat
           })();
         };
       }
-      return async (request: unknown) => {
-        recorder.calls.push({ method, request });
+      return async (request: unknown, options?: unknown) => {
+        recorder.calls.push(options === undefined ? { method, request } : { method, request, options });
         const answer = answers[method];
         if (answer instanceof Error) throw answer;
         if (answer === undefined) throw new Error(`no canned answer for ${method}`);
