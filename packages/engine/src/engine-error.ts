@@ -39,7 +39,9 @@ export type EngineErrorCode =
   /** The snapshot critical section ran past its deadline; origins were resumed, the batch rolled back. */
   | 'DEADLINE_EXCEEDED'
   /** The pool is read-only, failed or needs_check: no metadata changes. */
-  | 'POOL_NOT_WRITABLE';
+  | 'POOL_NOT_WRITABLE'
+  /** This host was fenced off the pool (it lost the pool's cluster lock): it may not write to the pool's devices. */
+  | 'POOL_FENCED';
 
 const ERRNO_OF: Record<EngineErrorCode, string> = {
   INVALID_NAME: 'EINVAL',
@@ -60,6 +62,7 @@ const ERRNO_OF: Record<EngineErrorCode, string> = {
   KERNEL_FAILED: 'EIO',
   DEADLINE_EXCEEDED: 'ETIMEDOUT',
   POOL_NOT_WRITABLE: 'EROFS',
+  POOL_FENCED: 'ESTALE',
 };
 
 export class EngineError extends Error {

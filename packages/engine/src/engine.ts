@@ -25,6 +25,8 @@ import { checkPoolName } from './names.js';
 import { Pool } from './pool.js';
 import { makePoolCore, type PoolCatalog } from './pool-core.js';
 import { ensurePoolDevices } from './pool-devices.js';
+import { discardPoolDevices, fencePoolDevices, poolDeviceState, type PoolDeviceState, type PoolDiscardReport, type PoolFenceReport } from './pool-fence.js';
+import { gatedBlock, gatedDm, WriteGate } from './write-gate.js';
 
 export interface EngineOptions {
   readonly dm: DmClient;
@@ -72,16 +74,18 @@ const silent = pino({ level: 'silent' });
 
 export class Engine {
   private readonly active = new Map<string, Pool>();
+  /** The write gate of each pool's current activation or creation (write-gate.ts). */
+  private readonly gates = new Map<string, WriteGate>();
   readonly logger: Logger;
 
   constructor(private readonly options: EngineOptions) {
     this.logger = options.logger ?? silent;
   }
 
-  private catalogOptions(devicePath: string, label: PoolLabel) {
+  private catalogOptions(devicePath: string, label: PoolLabel, gate: WriteGate) {
     if (label.catalog === null) throw new EngineError('POOL_INCOMPLETE', `${devicePath} is not device 0 of its pool`);
     return {
-      device: blockCatalogDevice(this.options.block, devicePath),
+      device: blockCatalogDevice(gatedBlock(this.options.block, gate), devicePath),
       layout: label.catalog,
       reduce: reduceCatalog,
       ...this.checkpointOption(),
@@ -93,11 +97,18 @@ export class Engine {
     return n === undefined ? {} : { checkpointEveryRecords: n };
   }
 
-  private makePool(catalog: PoolCatalog, devicePaths: readonly string[]): Pool {
+  /** A new, open write gate for pool `name`, replacing the last one. */
+  private openGate(name: string): WriteGate {
+    const gate = new WriteGate(name);
+    this.gates.set(name, gate);
+    return gate;
+  }
+
+  private makePool(catalog: PoolCatalog, devicePaths: readonly string[], gate: WriteGate): Pool {
     return new Pool(
       makePoolCore({
-        dm: this.options.dm,
-        block: this.options.block,
+        dm: gatedDm(this.options.dm, gate),
+        block: gatedBlock(this.options.block, gate),
         logger: this.logger.child({ pool: catalog.state.pool.name }),
         catalog,
         devicePaths,
@@ -126,9 +137,10 @@ export class Engine {
    *   labelled device without `force`, a device too small); nothing is written then.
    */
   async createPool(request: CreatePoolRequest): Promise<Pool> {
-    const { block } = this.options;
     const name = checkPoolName(request.name);
     if (this.active.get(name)?.isActive) throw new EngineError('NAME_EXISTS', `pool ${name} is already active on this host`);
+    const gate = this.openGate(name);
+    const block = gatedBlock(this.options.block, gate);
     if (!Array.isArray(request.devices) || request.devices.length === 0) throw new EngineError('INVALID_ARGUMENT', 'a pool needs at least one device');
     if (new Set(request.devices).size !== request.devices.length) throw new EngineError('INVALID_ARGUMENT', 'a device is named twice');
     const sizes: number[] = [];
@@ -183,7 +195,7 @@ export class Engine {
     });
     for (let i = request.devices.length - 1; i >= 0; i--) await writeLabel(blockCatalogDevice(block, request.devices[i]!), label(i));
     this.logger.info({ pool: name, uuid, devices: request.devices, dataBlocks: layout.dataBlocks }, 'pool created');
-    return this.activateWith(catalog, request.devices);
+    return this.activateWith(catalog, request.devices, gate);
   }
 
   /**
@@ -238,16 +250,19 @@ export class Engine {
     if (!pool.complete) throw new EngineError('POOL_INCOMPLETE', `pool ${nameOrUuid}: ${pool.problems.join('; ')}`);
     const paths = pool.devices as string[];
     const label = await readLabel(blockCatalogDevice(this.options.block, paths[0]!));
-    const catalog: PoolCatalog = await CatalogStore.open<CatalogState, CatalogRecord>(this.catalogOptions(paths[0]!, label!));
-    return this.activateWith(catalog, paths);
+    const gate = this.openGate(pool.name);
+    const catalog: PoolCatalog = await CatalogStore.open<CatalogState, CatalogRecord>(this.catalogOptions(paths[0]!, label!, gate));
+    return this.activateWith(catalog, paths, gate);
   }
 
-  private async activateWith(catalog: PoolCatalog, devicePaths: readonly string[]): Promise<Pool> {
+  private async activateWith(catalog: PoolCatalog, devicePaths: readonly string[], gate: WriteGate): Promise<Pool> {
     const name = catalog.state.pool.name;
     if (this.active.get(name)?.isActive) throw new EngineError('NAME_EXISTS', `another pool called ${name} is active on this host`);
-    await ensurePoolDevices(this.options.dm, this.options.block, catalog.state.pool, devicePaths);
-    const pool = this.makePool(catalog, devicePaths);
+    await ensurePoolDevices(gatedDm(this.options.dm, gate), this.options.block, catalog.state.pool, devicePaths);
+    const pool = this.makePool(catalog, devicePaths, gate);
     const report = await pool.recover();
+    // A fence that came while this activation ran closed its gate: the Pool never serves.
+    gate.check('activation');
     this.active.set(name, pool);
     this.logger.info({ pool: name, recovery: report.outcome, tx: report.kernelTx }, 'pool active');
     return pool;
@@ -263,10 +278,56 @@ export class Engine {
     const count = Object.keys(pool.core.catalog.state.volumes).length;
     if (count > 0 && !options.force) throw new EngineError('VOLUME_BUSY', `pool ${name} has ${count} volume(s); pass force to destroy them with it`);
     await pool.deactivate();
-    const { block } = this.options;
+    const gate = this.gates.get(name);
+    const block = gate === undefined ? this.options.block : gatedBlock(this.options.block, gate);
     for (const path of pool.core.devicePaths) await wipeLabel(blockCatalogDevice(block, path));
     this.active.delete(name);
     this.logger.info({ pool: name }, 'pool destroyed');
+  }
+
+  /**
+   * Fences pool `name` on this host at once (pool-fence.ts): closes its write gate, so the
+   * active Pool object (or an activation or creation in progress) can no longer change the
+   * kernel or the devices; forgets that Pool (calls on it fail POOL_INACTIVE) without writing
+   * its catalog; then suspends its volume devices and swaps its metadata and data devices to
+   * error tables. Does not wait for the pool's mutex or anything in flight. Works without a
+   * Pool object (after a restart: the devices are found by name). Idempotent.
+   * Crash story: the kernel keeps the fence across a crash of this process; a crash before the
+   * swaps leaves devices `poolDeviceState` reports as live, which the restarted agent fences.
+   * @throws the error of the metadata or data device swap: the pool may still be writable
+   */
+  async fencePool(name: string, options: { volumeSuspendWaitMs?: number } = {}): Promise<PoolFenceReport> {
+    this.gates.get(name)?.close('the cluster lock was lost');
+    const pool = this.active.get(name);
+    if (pool !== undefined) {
+      pool.markFenced();
+      this.active.delete(name);
+    }
+    const report = await fencePoolDevices(this.options.dm, name, { logger: this.logger.child({ pool: name }), ...options });
+    this.logger.warn({ pool: name, ...report }, 'pool fenced');
+    return report;
+  }
+
+  /**
+   * Removes the devices a fence left of pool `name` (pool-fence.ts) so that the pool can be
+   * activated afresh, reading everything from its devices. Nothing reaches the shared devices:
+   * queued volume I/O fails. A pool still live on this host is fenced first.
+   * Precondition: the pool is not active in this engine (fence it first). Idempotent.
+   * @throws EngineError VOLUME_ACTIVE when the pool is active in this engine
+   */
+  async discardFencedPool(name: string): Promise<PoolDiscardReport> {
+    if (this.active.get(name)?.isActive) {
+      throw new EngineError('VOLUME_ACTIVE', `pool ${name} is active on this host: fence it before discarding its devices`);
+    }
+    this.gates.get(name)?.close('its devices are being discarded');
+    const report = await discardPoolDevices(this.options.dm, name, { logger: this.logger.child({ pool: name }) });
+    this.logger.warn({ pool: name, ...report }, 'fenced pool devices discarded');
+    return report;
+  }
+
+  /** Where pool `name`'s devices stand in this host's kernel (pool-fence.ts). Changes nothing. */
+  poolDeviceState(name: string): Promise<PoolDeviceState> {
+    return poolDeviceState(this.options.dm, name);
   }
 
   /** Deactivates every active pool (stopping the agent). */

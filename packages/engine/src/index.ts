@@ -13,3 +13,5 @@ export { Pool, type PoolStatus, type BatchResult, type ReconcileReport } from '.
 export type { RecoveryReport, RecoveryOutcome } from './recovery.js';
 export { checkSize } from './plan.js';
 export { Mutex } from './mutex.js';
+export { poolDeviceState, fencePoolDevices, discardPoolDevices, type PoolDeviceState, type PoolFenceReport, type PoolDiscardReport, type FenceOptions } from './pool-fence.js';
+export { WriteGate, gatedDm, gatedBlock } from './write-gate.js';

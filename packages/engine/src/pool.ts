@@ -93,6 +93,16 @@ export class Pool {
     return !this.closed;
   }
 
+  /**
+   * Closes this Pool object without touching the kernel or the catalog: the host was fenced off
+   * the pool (Engine.fencePool), another host may own its devices, so nothing may be flushed or
+   * removed in its name. Calls that start later fail POOL_INACTIVE; a call running now finishes
+   * against the closed write gate (its kernel and device writes fail POOL_FENCED).
+   */
+  markFenced(): void {
+    this.closed = true;
+  }
+
   private requireOpen(): void {
     if (this.closed) throw new EngineError('POOL_INACTIVE', `pool ${this.name} is not active`);
   }
@@ -183,6 +193,9 @@ export class Pool {
   private async adoptActiveVolumes(): Promise<void> {
     const { active, strays } = await this.listVolumeDevices();
     for (const [uuid, dev] of active) {
+      // A device marked for deferred removal is a fenced leftover still held open: it keeps its
+      // error table until its opener lets go, never the volume's table again.
+      if ((await infoOrNull(this.core.dm, dev.name))?.deferredRemove) continue;
       const v = this.core.catalog.state.volumes[uuid]!;
       await ensureDevice(this.core.dm, this.core.block, dev.name, volumeUuid(this.core, v), volumeTable(this.core, v), { reloadIfDifferent: true });
     }

@@ -31,7 +31,13 @@ export type AgentErrorCode =
   /** The call's lock token is older than the newest this agent has seen for the pool. */
   | 'STALE_TOKEN'
   /** The pool is shared (it has seen lock tokens) and the call carries none. */
-  | 'TOKEN_REQUIRED';
+  | 'TOKEN_REQUIRED'
+  /** Cluster mode: this host does not hold the pool's lock now (or the call's token is newer than its grant). */
+  | 'NOT_OWNER'
+  /** Cluster mode: the coordinator cannot be reached, or the stream carrying a lock request broke; retry. */
+  | 'CLUSTER_UNAVAILABLE'
+  /** Cluster mode: the coordinator refused a lock request (its code is in the message). */
+  | 'LOCK_FAILED';
 
 const AGENT_STATUS: Record<AgentErrorCode, { grpc: status; errno: string }> = {
   BAD_REQUEST: { grpc: status.INVALID_ARGUMENT, errno: 'EINVAL' },
@@ -41,6 +47,9 @@ const AGENT_STATUS: Record<AgentErrorCode, { grpc: status; errno: string }> = {
   NO_SUCH_DEVICE: { grpc: status.INVALID_ARGUMENT, errno: 'ENOENT' },
   STALE_TOKEN: { grpc: status.FAILED_PRECONDITION, errno: 'ESTALE' },
   TOKEN_REQUIRED: { grpc: status.FAILED_PRECONDITION, errno: 'EACCES' },
+  NOT_OWNER: { grpc: status.FAILED_PRECONDITION, errno: 'EACCES' },
+  CLUSTER_UNAVAILABLE: { grpc: status.UNAVAILABLE, errno: 'ENOTCONN' },
+  LOCK_FAILED: { grpc: status.UNAVAILABLE, errno: 'ENOLCK' },
 };
 
 const ENGINE_STATUS: Record<EngineErrorCode, status> = {
@@ -62,6 +71,7 @@ const ENGINE_STATUS: Record<EngineErrorCode, status> = {
   KERNEL_FAILED: status.INTERNAL,
   DEADLINE_EXCEEDED: status.DEADLINE_EXCEEDED,
   POOL_NOT_WRITABLE: status.FAILED_PRECONDITION,
+  POOL_FENCED: status.UNAVAILABLE,
 };
 
 /** An error the agent raises itself. */
