@@ -168,8 +168,8 @@ export class ClusterRegistry {
   }
 
   /**
-   * Replaces the index of `pool`'s volumes in one transaction (the old chunks deleted, the new
-   * ones written), so a reader sees the old list or the new one, never a mix.
+   * Replaces the index of `pool`'s volumes in one transaction (the new chunks written, the old
+   * ones past them deleted), so a reader sees the old list or the new one, never a mix.
    */
   async putVolumes(pool: string, volumes: readonly IndexedVolume[]): Promise<void> {
     const prefix = Buffer.from(this.key('volumes', pool, ''));
@@ -178,7 +178,9 @@ export class ClusterRegistry {
       const chunk = volumes.slice(i * VOLUMES_PER_KEY, (i + 1) * VOLUMES_PER_KEY);
       puts.push({ request_put: { key: Buffer.concat([prefix, Buffer.from(String(i).padStart(5, '0'))]), value: Buffer.from(JSON.stringify(chunk)) } });
     }
-    await this.etcd.kv.txn({ compare: [], success: [{ request_delete_range: { key: prefix, range_end: prefixEnd(prefix) } }, ...puts] });
+    // Chunks past the new last one go; etcd refuses a delete range overlapping a put of the same txn.
+    const after = Buffer.concat([prefix, Buffer.from(String(puts.length).padStart(5, '0'))]);
+    await this.etcd.kv.txn({ compare: [], success: [...puts, { request_delete_range: { key: after, range_end: prefixEnd(prefix) } }] });
   }
 
   /** The indexed volumes of `pool`, or of every pool when null; by pool, then name. */

@@ -11,9 +11,9 @@
  * happens to the coordinator.
  */
 import { status as grpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
-import { LockError, LockSession, type PoolLock } from '@thinfleet/lock';
+import { LockError, LockSession, prefixEnd, type PoolLock } from '@thinfleet/lock';
 import type { AgentMessage__Output, CoordinatorMessage, Hello__Output, HostPool__Output, SessionServiceHandlers } from '@thinfleet/proto';
-import type { Etcd3, Watcher } from 'etcd3';
+import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import type { Logger } from 'pino';
 import type { ClusterRegistry, HostPoolRecord, HostRecord, OwnerRecord } from './registry.js';
 
@@ -184,7 +184,12 @@ export class AgentSession {
   private async watchAcquires(): Promise<void> {
     const nodeId = this.hello!.nodeId;
     const prefix = this.options.registry.acquirePrefix(nodeId);
-    const forward = (pool: string): void => {
+    // The watch and the first read may both see one request: forward each key version once.
+    const seen = new Set<string>();
+    const forward = (kv: IKeyValue): void => {
+      const pool = kv.key.toString().slice(prefix.length);
+      if (seen.has(`${pool}@${kv.mod_revision}`)) return;
+      seen.add(`${pool}@${kv.mod_revision}`);
       this.send({ acquire: { pool } });
       void this.options.registry.deleteAcquire(nodeId, pool).catch(() => {});
     };
@@ -194,9 +199,10 @@ export class AgentSession {
       return;
     }
     this.acquireWatch = watcher;
-    watcher.on('put', (kv) => forward(kv.key.toString().slice(prefix.length)));
+    watcher.on('put', forward);
     // Requests made before the watch began (the agent was reconnecting).
-    for (const pool of await this.options.etcd.getAll().prefix(prefix).keys()) forward(pool.slice(prefix.length));
+    const start = Buffer.from(prefix);
+    for (const kv of (await this.options.etcd.kv.range({ key: start, range_end: prefixEnd(start) })).kvs) forward(kv);
   }
 
   private async onKeepAlive(seq: number): Promise<void> {

@@ -20,7 +20,8 @@ export interface RawClients {
 
 export function rawClients(socketPath: string): RawClients {
   const api = loadAgentApi();
-  const target = `unix:${socketPath}`;
+  // A socket path, or a full gRPC target (`127.0.0.1:9750` for a coordinator).
+  const target = socketPath.startsWith('/') ? `unix:${socketPath}` : socketPath;
   const insecure = credentials.createInsecure();
   const pool = new api.PoolService(target, insecure);
   const volume = new api.VolumeService(target, insecure);
