@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything thinfleet needs on Debian (as root), idempotently, then builds it.
-#   system packages: etcd (the coordinator's store), qemu + Debian's kernel + busybox (the
+#   system packages: etcd (the coordinator's store; its embedded etcd runs /usr/bin/etcd), qemu + Debian's kernel + busybox (the
 #   kernel test tier boots them), thin-provisioning-tools (thin_check cross-checks),
 #   dmsetup/lvm2 (benchmark baselines only; thinfleet itself never runs them), a C++ toolchain
 #   for the native addon, openssl (the agent's mutual-TLS tests make certificates with it),
-#   systemd (its systemd-analyze verifies the agent's unit file in the tests).
+#   systemd (its systemd-analyze verifies the agent's and the coordinator's unit files in the tests).
 #   node packages: npm ci, then the TypeScript and native builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,5 +54,6 @@ npm run build
 if [[ $(id -u) -eq 0 ]]; then
   ln -sf "$PWD/packages/cli/bin/thinfleet.mjs" /usr/local/bin/thinfleet
   ln -sf "$PWD/services/agent/bin/thinfleet-agent.mjs" /usr/local/bin/thinfleet-agent
+  ln -sf "$PWD/services/coordinator/bin/thinfleet-coordinator.mjs" /usr/local/bin/thinfleet-coordinator
 fi
 echo "setup: done"
