@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs everything thinfleet needs on Debian (as root), idempotently, then builds it.
-#   system packages: etcd (the coordinator's store; its embedded etcd runs /usr/bin/etcd), qemu + Debian's kernel + busybox (the
-#   kernel test tier boots them), thin-provisioning-tools (thin_check cross-checks),
-#   dmsetup/lvm2 (benchmark baselines only; thinfleet itself never runs them), a C++ toolchain
-#   for the native addon, openssl (the agent's mutual-TLS tests make certificates with it),
-#   systemd (its systemd-analyze verifies the agent's and the coordinator's unit files in the tests).
+#   system packages: etcd (the coordinator's store; its embedded etcd runs /usr/bin/etcd),
+#   qemu + Debian's kernel + busybox (the kernel test tier boots them), thin-provisioning-tools
+#   (thin_check cross-checks), dmsetup/lvm2 (benchmark baselines only; thinfleet itself never
+#   runs them), a C++ toolchain for the native addon, openssl (the agent's mutual-TLS tests make
+#   certificates with it), systemd (its systemd-analyze verifies the agent's and the
+#   coordinator's unit files in the tests).
 #   node packages: npm ci, then the TypeScript and native builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
