@@ -5,6 +5,7 @@
  * so a typo never silently runs the agent with a default.
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 
 /** Which device-mapper the agent drives. `auto`: the kernel's, and a clear error when absent. */
 export type DmBackendKind = 'native' | 'sim' | 'auto';
@@ -16,6 +17,25 @@ export interface TcpConfig {
   readonly caFile: string;
   readonly certFile: string;
   readonly keyFile: string;
+}
+
+/** PEM files for a TLS client: the CA that signs the server's certificate, and this host's certificate and key. */
+export interface TlsClientFiles {
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+/** Cluster mode (docs/agent.md, "Cluster mode"): pools are shared, the coordinator hands out their locks. */
+export interface ClusterConfig {
+  /** The coordinator's `host:port`. */
+  readonly coordinator: string;
+  /** This host's node id, unique in the cluster and stable across restarts (`""` in the file: the host name). */
+  readonly nodeId: string;
+  /** Where the coordinator reaches this agent: `unix:/path` or `host:port` (`""` in the file: `unix:` and the socket). */
+  readonly advertise: string;
+  /** Mutual TLS to the coordinator; null for plaintext (a coordinator on loopback). */
+  readonly tls: TlsClientFiles | null;
 }
 
 export interface AgentConfig {
@@ -39,6 +59,8 @@ export interface AgentConfig {
   readonly shutdownTimeoutMs: number;
   /** A batch may hold at most this many ops. */
   readonly maxBatchOps: number;
+  /** Cluster mode; null for a standalone host (every pool is this host's alone). */
+  readonly cluster: ClusterConfig | null;
 }
 
 const GiB = 1024 ** 3;
@@ -55,6 +77,7 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   snapshotDeadlineMs: 30_000,
   shutdownTimeoutMs: 60_000,
   maxBatchOps: 10_000,
+  cluster: null,
 };
 
 export const DEFAULT_CONFIG_FILE = '/etc/thinfleet/agent.json';
@@ -103,6 +126,21 @@ const tcp: Check = (v, key) => {
   return checkObject(v as Record<string, unknown>, key, { listen: isHostPort, caFile: isString, certFile: isString, keyFile: isString }, true);
 };
 
+const anyString: Check = (v, key) => {
+  if (typeof v !== 'string') throw new AgentConfigError(`${key}: must be a string`, key);
+  return v;
+};
+const tlsFiles: Check = (v, key) => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new AgentConfigError(`${key}: must be an object or null`, key);
+  return checkObject(v as Record<string, unknown>, key, { caFile: isString, certFile: isString, keyFile: isString }, true);
+};
+const cluster: Check = (v, key) => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new AgentConfigError(`${key}: must be an object or null`, key);
+  const given = checkObject(v as Record<string, unknown>, key, { coordinator: isHostPort, nodeId: anyString, advertise: anyString, tls: orNull(tlsFiles) }, false);
+  if (!('coordinator' in given)) throw new AgentConfigError(`${key}.coordinator: required`, `${key}.coordinator`);
+  return { nodeId: '', advertise: '', tls: null, ...given };
+};
+
 const CHECKS: Record<keyof AgentConfig, Check> = {
   socket: isString,
   stateDir: isString,
@@ -115,6 +153,7 @@ const CHECKS: Record<keyof AgentConfig, Check> = {
   snapshotDeadlineMs: wholeNumber(1),
   shutdownTimeoutMs: wholeNumber(0),
   maxBatchOps: wholeNumber(1),
+  cluster: orNull(cluster),
 };
 
 function checkObject(value: Record<string, unknown>, prefix: string, checks: Record<string, Check>, requireAll: boolean): Record<string, unknown> {
@@ -140,7 +179,17 @@ function checkObject(value: Record<string, unknown>, prefix: string, checks: Rec
 export function resolveAgentConfig(...layers: ReadonlyArray<Record<string, unknown>>): AgentConfig {
   let config: Record<string, unknown> = { ...DEFAULT_AGENT_CONFIG };
   for (const layer of layers) config = { ...config, ...checkObject(layer, '', CHECKS, false) };
-  return config as unknown as AgentConfig;
+  const resolved = config as unknown as AgentConfig;
+  if (resolved.cluster === null) return resolved;
+  // Empty means "the default", resolved once every layer (the socket flag too) is known.
+  return {
+    ...resolved,
+    cluster: {
+      ...resolved.cluster,
+      nodeId: resolved.cluster.nodeId === '' ? hostname() : resolved.cluster.nodeId,
+      advertise: resolved.cluster.advertise === '' ? `unix:${resolved.socket}` : resolved.cluster.advertise,
+    },
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 /** The agent's config file: defaults, the packaged file, and refusals that name the key. */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AgentConfigError, DEFAULT_AGENT_CONFIG, loadAgentConfig, resolveAgentConfig } from '../src/agent-config.js';
@@ -49,5 +49,29 @@ describe('agent config', () => {
     expect(refusal(() => loadAgentConfig(configFile('{"tcp": {"listen": "0.0.0.0:9747"}}'))).key).toBe('tcp.caFile');
     expect(refusal(() => loadAgentConfig(configFile('[1]'))).message).toMatch(/must hold a JSON object/);
     expect(refusal(() => loadAgentConfig(configFile('{oops'))).message).toMatch(/not valid JSON/);
+  });
+
+  it('is standalone by default; cluster mode fills the node id and the advertised address', () => {
+    expect(resolveAgentConfig().cluster).toBeNull();
+    const path = configFile(JSON.stringify({ socket: '/tmp/a.sock', cluster: { coordinator: '10.0.0.5:9750' } }));
+    expect(loadAgentConfig(path).cluster).toEqual({ coordinator: '10.0.0.5:9750', nodeId: hostname(), advertise: 'unix:/tmp/a.sock', tls: null });
+    // The socket flag is known before the advertised default is made from it.
+    expect(loadAgentConfig(path, { socket: '/tmp/b.sock' }).cluster?.advertise).toBe('unix:/tmp/b.sock');
+    const full = {
+      coordinator: 'coord.example:9750',
+      nodeId: 'host-a',
+      advertise: 'host-a.example:9747',
+      tls: { caFile: '/etc/thinfleet/ca.pem', certFile: '/etc/thinfleet/host.pem', keyFile: '/etc/thinfleet/host.key' },
+    };
+    expect(loadAgentConfig(configFile(JSON.stringify({ cluster: full }))).cluster).toEqual(full);
+  });
+
+  it('refuses a bad cluster section, naming the key', () => {
+    expect(refusal(() => loadAgentConfig(configFile('{"cluster": {}}'))).key).toBe('cluster.coordinator');
+    expect(refusal(() => loadAgentConfig(configFile('{"cluster": {"coordinator": "nope"}}'))).key).toBe('cluster.coordinator');
+    expect(refusal(() => loadAgentConfig(configFile('{"cluster": {"coordinator": "a:1", "node": "x"}}'))).key).toBe('cluster.node');
+    expect(refusal(() => loadAgentConfig(configFile('{"cluster": {"coordinator": "a:1", "nodeId": 7}}'))).key).toBe('cluster.nodeId');
+    expect(refusal(() => loadAgentConfig(configFile('{"cluster": {"coordinator": "a:1", "tls": {"caFile": "/ca"}}}'))).key).toBe('cluster.tls.certFile');
+    expect(refusal(() => loadAgentConfig(configFile('{"cluster": "a:1"}'))).key).toBe('cluster');
   });
 });
