@@ -10,6 +10,8 @@ export type CoordinatorErrorCode =
   | 'NO_HOST'
   /** A host was asked to take the pool and did not report it ready in time. */
   | 'NOT_READY'
+  /** The pool's owner did not answer (it may be dead: its lease frees the pool within the TTL). */
+  | 'HOST_UNREACHABLE'
   /** Placement found no pool for a new volume. */
   | 'NO_PLACEMENT'
   /** The call changes a pool's devices: it goes to an agent, not through the coordinator. */
@@ -24,6 +26,7 @@ export type CoordinatorErrorCode =
 const STATUS: Record<CoordinatorErrorCode, grpcStatus> = {
   NO_HOST: grpcStatus.FAILED_PRECONDITION,
   NOT_READY: grpcStatus.UNAVAILABLE,
+  HOST_UNREACHABLE: grpcStatus.UNAVAILABLE,
   NO_PLACEMENT: grpcStatus.RESOURCE_EXHAUSTED,
   AGENT_ONLY: grpcStatus.FAILED_PRECONDITION,
   BAD_REQUEST: grpcStatus.INVALID_ARGUMENT,

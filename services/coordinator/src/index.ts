@@ -9,3 +9,4 @@ export { ClusterRegistry, type HostRecord, type HostPoolRecord, type OwnerRecord
 export { choosePool, PlacementError, type PlacementRequest } from './placement.js';
 export { coordinatorError, type CoordinatorErrorCode } from './coordinator-error.js';
 export { HOST_HINT_METADATA, LOCK_TOKEN_METADATA } from './router.js';
+export { coordinatorMain, COORDINATOR_VERSION } from './coordinator-main.js';

@@ -15,7 +15,7 @@
  * outcome to the agent (done or not, as the client's retry will find); an acquire request it
  * made stays in etcd, bound to the host's lease, and is served by the host's coordinator.
  */
-import { Metadata, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Metadata, status as grpcStatus, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { AgentChannels, AgentServiceClient, AgentServiceName } from './agent-channels.js';
 import { coordinatorError, errorCodeOf, isServiceError } from './coordinator-error.js';
@@ -95,6 +95,9 @@ export class Router {
         return response;
       } catch (err) {
         const code = errorCodeOf(err);
+        if (isServiceError(err) && err.code === grpcStatus.UNAVAILABLE && code === null) {
+          throw coordinatorError('HOST_UNREACHABLE', `pool ${pool}: its owner ${owner.nodeId} (${owner.address}) did not answer: ${err.details}; if it died, the pool moves to another host once its lease expires`, { cause: err });
+        }
         if (attempt >= 3 || code === null || !REFUSED_BEFORE_ACTING.has(code)) throw err;
         this.options.logger.info({ pool, node: owner.nodeId, code, attempt }, 'owner refused the token; routing again');
         await sleep(50 * attempt);
