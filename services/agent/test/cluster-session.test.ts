@@ -1,0 +1,204 @@
+/**
+ * The agent's session with the coordinator, on a fake monotonic clock against a scripted
+ * coordinator: the lease deadline arithmetic, keepalives every TTL/3, reconnecting with
+ * resume_session, and the three ways a session is lost (deadline, SessionLost, a refused resume).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { CoordinatorSession, type SessionEvents } from '../src/cluster/coordinator-session.js';
+import { LeaseDeadline } from '../src/cluster/lease-deadline.js';
+import { FakeClock } from './support/fake-clock.js';
+import { ScriptedCoordinator } from './support/scripted-coordinator.js';
+
+describe('lease deadline', () => {
+  it('counts a new session from the Hello and moves with the send time of each acknowledged keepalive', () => {
+    const lease = new LeaseDeadline();
+    lease.helloSent(1_000);
+    expect(lease.welcome(10, 2_000, false)).toBe(9_000);
+    expect(lease.keepAliveIntervalMs).toBe(3_333);
+    lease.keepAliveSent(1, 1_100);
+    lease.keepAliveSent(2, 4_400);
+    expect(lease.acked(2)).toBe(true);
+    expect(lease.deadlineMs).toBe(12_400);
+    // An older ack arriving late never moves the deadline back (and was forgotten anyway).
+    expect(lease.acked(1)).toBe(false);
+    expect(lease.deadlineMs).toBe(12_400);
+    expect(lease.holds(12_399)).toBe(true);
+    expect(lease.holds(12_400)).toBe(false);
+    expect(lease.acked(9)).toBe(false);
+  });
+
+  it('keeps the deadline of a resumed session until an ack, and has none after a reset', () => {
+    const lease = new LeaseDeadline();
+    lease.helloSent(0);
+    lease.welcome(10, 2_000, false);
+    lease.helloSent(5_000);
+    expect(lease.welcome(10, 2_000, true)).toBe(8_000);
+    lease.reset();
+    expect(lease.deadlineMs).toBe(0);
+    expect(lease.holds(0)).toBe(false);
+    // A restarted agent resuming its session holds nothing until the first ack.
+    const fresh = new LeaseDeadline();
+    fresh.helloSent(100);
+    expect(fresh.welcome(10, 2_000, true)).toBe(0);
+    fresh.keepAliveSent(1, 200);
+    fresh.acked(1);
+    expect(fresh.deadlineMs).toBe(8_200);
+  });
+});
+
+interface Recorded {
+  readonly events: string[];
+  readonly handlers: SessionEvents;
+}
+
+function recorder(): Recorded {
+  const events: string[] = [];
+  return {
+    events,
+    handlers: {
+      onWelcome: (w) => events.push(`welcome ${w.session} resumed=${w.resumed}`),
+      onRenewed: () => events.push('renewed'),
+      onLost: (reason) => events.push(`lost: ${reason}`),
+      onAcquire: (pool) => events.push(`acquire ${pool}`),
+      onContention: (pool, waiters) => events.push(`contention ${pool} ${waiters}`),
+      onDisconnected: () => events.push('disconnected'),
+    },
+  };
+}
+
+/** Lets gRPC deliver what is in flight (real I/O; the fake clock does not move). */
+const settle = (ms = 30): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await settle(10);
+  }
+}
+
+describe('coordinator session', () => {
+  let coordinator: ScriptedCoordinator;
+  let session: CoordinatorSession | null = null;
+
+  afterEach(async () => {
+    session?.close();
+    session = null;
+    await coordinator?.stop();
+  });
+
+  async function open(options: { resumeSession?: string; ttlSeconds?: number; marginMs?: number } = {}) {
+    coordinator = await ScriptedCoordinator.start({ ttlSeconds: options.ttlSeconds ?? 9, marginMs: options.marginMs ?? 1_500 });
+    const clock = new FakeClock();
+    const rec = recorder();
+    session = new CoordinatorSession({
+      address: coordinator.address,
+      tls: null,
+      nodeId: 'node-a',
+      advertise: 'unix:/run/a.sock',
+      version: '0.0.0-test',
+      resumeSession: options.resumeSession ?? '',
+      pools: async () => [{ name: 'tank', uuid: 'u1', devices: ['/dev/sdb'], active: false, dataSizeBytes: 0, dataUsedBytes: 0 }],
+      events: rec.handlers,
+      logger: pino({ level: 'silent' }),
+      clock,
+    });
+    const helloAt = clock.nowMs();
+    session.start();
+    await until('the welcome', () => rec.events.some((e) => e.startsWith('welcome')));
+    return { clock, rec, helloAt, s: session };
+  }
+
+  it('sends a Hello with the pools, a keepalive at once and every TTL/3, and moves the deadline with each ack', async () => {
+    const { clock, rec, helloAt, s } = await open();
+    const hello = coordinator.received[0]!.hello!;
+    expect(hello).toMatchObject({ nodeId: 'node-a', address: 'unix:/run/a.sock', resumeSession: '', version: '0.0.0-test' });
+    expect(hello.pools.map((p) => p.name)).toEqual(['tank']);
+    expect(rec.events[0]).toBe('welcome s1 resumed=false');
+    // First keepalive at once; the ack moves the deadline to its send time + TTL - margin.
+    await until('the first ack', () => rec.events.includes('renewed'));
+    expect(s.deadlineMs).toBe(helloAt + 9_000 - 1_500);
+    expect(s.holdsNow()).toBe(true);
+    clock.advance(3_000);
+    await until('the second keepalive', () => coordinator.received.filter((m) => m.message === 'keepAlive').length === 2);
+    await until('its ack', () => s.deadlineMs === helloAt + 3_000 + 9_000 - 1_500);
+    // Without acks the deadline stays where it is, and the session is lost when it passes.
+    coordinator.ackKeepAlives = false;
+    clock.advance(3_000);
+    await settle();
+    expect(s.deadlineMs).toBe(helloAt + 10_500);
+    clock.advance(4_499);
+    expect(s.holdsNow()).toBe(true);
+    expect(rec.events.some((e) => e.startsWith('lost'))).toBe(false);
+    clock.advance(1);
+    expect(s.holdsNow()).toBe(false);
+    expect(rec.events.filter((e) => e.startsWith('lost'))).toEqual(['lost: the lease deadline passed without an acknowledged keepalive']);
+    // The next stream asks for a new session.
+    coordinator.ackKeepAlives = true;
+    clock.advance(200);
+    await until('a new session', () => rec.events.includes('welcome s2 resumed=false'));
+    expect(coordinator.received.filter((m) => m.message === 'hello').map((m) => m.hello!.resumeSession)).toEqual(['', '']);
+  });
+
+  it('reconnects with resume_session after a broken stream, keeping its deadline and failing requests in flight', async () => {
+    const { clock, rec, s } = await open();
+    await until('the first ack', () => rec.events.includes('renewed'));
+    const deadline = s.deadlineMs;
+    coordinator.autoGrant = false;
+    const take = s.take('tank');
+    await coordinator.waitFor((m) => m.message === 'take');
+    coordinator.drop();
+    await expect(take).rejects.toMatchObject({ code: 'CLUSTER_UNAVAILABLE' });
+    await until('the disconnect', () => rec.events.includes('disconnected'));
+    await expect(s.take('tank')).rejects.toMatchObject({ code: 'CLUSTER_UNAVAILABLE' });
+    clock.advance(200);
+    await until('the resumed welcome', () => rec.events.includes('welcome s1 resumed=true'));
+    expect(coordinator.received.filter((m) => m.message === 'hello').map((m) => m.hello!.resumeSession)).toEqual(['', 's1']);
+    expect(s.deadlineMs).toBeGreaterThanOrEqual(deadline);
+    expect(rec.events.some((e) => e.startsWith('lost'))).toBe(false);
+    // Takes and releases work on the new stream.
+    coordinator.autoGrant = true;
+    coordinator.dirty = false;
+    await expect(s.take('tank')).resolves.toMatchObject({ pool: 'tank', token: 100n, dirty: false });
+    await expect(s.release('tank')).resolves.toBeUndefined();
+    expect(coordinator.granted.size).toBe(0);
+  });
+
+  it('is lost before the new session is used when the coordinator does not resume it', async () => {
+    const { rec } = await open({ resumeSession: 'old-session' });
+    expect(coordinator.received[0]!.hello!.resumeSession).toBe('old-session');
+    expect(rec.events.slice(0, 2)).toEqual(['lost: the coordinator did not resume session old-session', 'welcome s1 resumed=false']);
+  });
+
+  it('is lost on SessionLost, fails what is pending, and starts a new session', async () => {
+    const { clock, rec, s } = await open();
+    coordinator.autoGrant = false;
+    const take = s.take('tank');
+    await coordinator.waitFor((m) => m.message === 'take');
+    coordinator.push({ sessionLost: { reason: 'lease expired' } });
+    await expect(take).rejects.toMatchObject({ code: 'CLUSTER_UNAVAILABLE' });
+    expect(rec.events).toContain('lost: the coordinator ended the session: lease expired');
+    expect(s.holdsNow()).toBe(false);
+    coordinator.sessions.clear();
+    clock.advance(200);
+    await until('a new session', () => rec.events.includes('welcome s2 resumed=false'));
+    expect(coordinator.received.filter((m) => m.message === 'hello').at(-1)!.hello!.resumeSession).toBe('');
+  });
+
+  it('passes Acquire and Contention on, refuses a failed take with its code, and releases a grant no one waits for', async () => {
+    const { rec, s } = await open();
+    coordinator.push({ acquire: { pool: 'tank' } });
+    coordinator.push({ contention: { pool: 'tank', waiters: 2 } });
+    await until('the pushes', () => rec.events.includes('contention tank 2'));
+    expect(rec.events).toContain('acquire tank');
+    coordinator.autoGrant = false;
+    const take = s.take('tank');
+    const requestId = await coordinator.waitFor((m) => m.message === 'take' && m.take!.requestId);
+    coordinator.push({ failed: { requestId, pool: 'tank', code: 'ETCD', message: 'etcd is down' } });
+    await expect(take).rejects.toMatchObject({ code: 'LOCK_FAILED', message: expect.stringContaining('(ETCD): etcd is down') });
+    const from = coordinator.received.length;
+    coordinator.push({ granted: { requestId: 999, pool: 'other', token: '5', dirty: true, previousHolderDied: false, previousHolder: '' } });
+    await coordinator.waitFor((m) => m.message === 'release' && m.release!.pool === 'other', { from });
+  });
+});
