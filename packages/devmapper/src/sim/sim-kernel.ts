@@ -112,7 +112,16 @@ export class SimKernel {
         for (const which of ['live', 'inactive'] as const) {
           const t = d[which];
           if (t === null || rank(t.lines) !== pass) continue;
-          dev[which] = await kernel.buildTable(dev.name, t.lines, t.readOnly);
+          try {
+            dev[which] = await kernel.buildTable(dev.name, t.lines, t.readOnly);
+          } catch (err) {
+            if (!(err instanceof DmError)) throw err;
+            // The kernel never rebuilds a table: it keeps the target it made, whatever became of
+            // the devices below (a thin-pool whose metadata device now fails I/O, after a fence,
+            // is in failed mode). The simulator constructs it again and may find those devices
+            // failing; such a table comes back as error targets of the same geometry.
+            dev[which] = await kernel.buildTable(dev.name, t.lines.map((l) => ({ ...l, type: 'error', params: '' })), t.readOnly);
+          }
         }
       }
     }
