@@ -8,6 +8,10 @@
  * (labels, catalog, kernel metadata) and recover at activation; the registry and job records are
  * replaced whole; a job resumes from its last checkpoint. Killing the agent at any point is the
  * same as a crash of the operations in flight, each of which has its own story.
+ *
+ * In cluster mode (config `cluster`) known pools are not activated at start: the cluster node
+ * (cluster/cluster-node.ts) fences whatever the kernel still has of them before the agent serves,
+ * connects to the coordinator once it serves, and activates a pool only under its lock.
  */
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -23,6 +27,7 @@ import { HostPools } from './host-pools.js';
 import { InFlight } from './in-flight.js';
 import { JobWatches, jobServiceHandlers } from './job-service.js';
 import { JobManager } from './jobs/index.js';
+import { ClusterNode } from './cluster/cluster-node.js';
 import { AgentMetrics } from './metrics/agent-metrics.js';
 import { MetricsRegistry } from './metrics/metrics-registry.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
@@ -74,6 +79,8 @@ export class Agent {
     /** The TCP port when serving TCP (the configured one, or the one picked for port 0). */
     readonly tcpPort: number | null,
     private readonly env: NodeJS.ProcessEnv,
+    /** The cluster node in cluster mode; null on a standalone host. */
+    readonly cluster: ClusterNode | null,
   ) {}
 
   /** The unix socket the agent serves on. */
@@ -109,17 +116,26 @@ export class Agent {
     }
     const server = makeServer();
     let metricsServer: { url: string; close(): Promise<void> } | null = null;
+    let cluster: ClusterNode | null = null;
     try {
       const engine = new Engine({ dm: backend.dm, block: backend.block, logger, snapshotDeadlineMs: config.snapshotDeadlineMs });
       const registry = PoolRegistry.open(config.stateDir);
       const jobs = new JobManager({ stateDir: config.stateDir, engine, block: backend.block, logger, chunkBytes: config.deleteChunkBytes });
       const pools = new HostPools(engine, registry, backend.block, logger, (name) => jobs.poolActivated(name));
 
-      await tellSystemd(logger, env, 'STATUS=activating and recovering pools');
-      const started = Date.now();
-      const { activated, failed } = await pools.activateKnown();
-      await jobs.start();
-      logger.info({ pools: activated.length, failed: failed.length, durationMs: Date.now() - started }, 'known pools activated');
+      const fencing = new PoolFencing(config.stateDir);
+      if (config.cluster === null) {
+        await tellSystemd(logger, env, 'STATUS=activating and recovering pools');
+        const started = Date.now();
+        const { activated, failed } = await pools.activateKnown();
+        await jobs.start();
+        logger.info({ pools: activated.length, failed: failed.length, durationMs: Date.now() - started }, 'known pools activated');
+      } else {
+        await tellSystemd(logger, env, 'STATUS=fencing pools left live in the kernel');
+        cluster = await ClusterNode.start({ config: config.cluster, stateDir: config.stateDir, engine, dm: backend.dm, pools, jobs, fencing, logger, version: AGENT_VERSION });
+        await jobs.start();
+        logger.info({ nodeId: config.cluster.nodeId, coordinator: config.cluster.coordinator }, 'cluster mode: pools are activated only under their locks');
+      }
 
       const metricsRegistry = new MetricsRegistry();
       const metrics = new AgentMetrics(metricsRegistry, engine);
@@ -129,9 +145,9 @@ export class Agent {
       const inFlight = new InFlight();
       const health = new HealthState();
       const watches = new JobWatches();
-      const ctx: RpcContext = { logger, inFlight, fencing: new PoolFencing(config.stateDir), observe: (op, seconds, code) => metrics.observeOperation(op, seconds, code) };
+      const ctx: RpcContext = { logger, inFlight, fencing: cluster?.ownership ?? fencing, observe: (op, seconds, code) => metrics.observeOperation(op, seconds, code) };
       const api = loadAgentApi();
-      server.addService(wireCheckedDefinition(api.PoolService.service), poolServiceHandlers(ctx, pools, jobs));
+      server.addService(wireCheckedDefinition(api.PoolService.service), poolServiceHandlers(ctx, pools, jobs, cluster ?? pools));
       server.addService(wireCheckedDefinition(api.VolumeService.service), volumeServiceHandlers(ctx, { pools, jobs, config }));
       server.addService(wireCheckedDefinition(api.JobService.service), jobServiceHandlers(ctx, jobs, watches));
       server.addService(api.Health.service, health.handlers());
@@ -144,7 +160,8 @@ export class Agent {
       metrics.startSampling();
       health.set('SERVING');
 
-      const agent = new Agent(config, logger, backend, engine, pools, jobs, server, inFlight, health, watches, metrics, metricsServer, tcpPort, env);
+      const agent = new Agent(config, logger, backend, engine, pools, jobs, server, inFlight, health, watches, metrics, metricsServer, tcpPort, env, cluster);
+      cluster?.connect();
       await tellSystemd(logger, env, `READY=1\nSTATUS=serving ${engine.pools().length} pool(s) on ${config.socket}`);
       agent.startWatchdog();
       logger.info(
@@ -154,6 +171,7 @@ export class Agent {
       return agent;
     } catch (err) {
       server.forceShutdown();
+      await cluster?.stop();
       await metricsServer?.close();
       backend.close();
       throw err;
@@ -170,7 +188,8 @@ export class Agent {
   /**
    * Stops serving: new calls get UNAVAILABLE, in-flight ones finish (up to shutdownTimeoutMs),
    * running jobs stop after their current chunk and checkpoint, staged commit records are
-   * written. Pools and volumes stay active. Idempotent.
+   * written. Pools and volumes stay active on a standalone host; in cluster mode held pools
+   * are handed back, or fenced when volumes are in use (ClusterNode.stop). Idempotent.
    */
   stop(): Promise<void> {
     this.stopping ??= this.stopNow();
@@ -186,6 +205,8 @@ export class Agent {
     const drained = await this.inFlight.close(this.config.shutdownTimeoutMs);
     if (!drained) log.error({ inFlight: this.inFlight.size, timeoutMs: this.config.shutdownTimeoutMs }, 'in-flight operations did not finish in time; stopping anyway (each recovers at the next start)');
     await this.jobs.stop();
+    // Cluster mode: held pools are handed back or fenced, since nothing renews the lease after this.
+    await this.cluster?.stop();
     this.watches.endAll();
     this.health.endWatches();
     await new Promise<void>((resolve) => {

@@ -1,9 +1,10 @@
 /** PoolService handlers: pool lifecycle through HostPools, reports through poolMessage. */
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { Pool } from '@thinfleet/engine';
 import type { CreatePoolRequest__Output, PoolServiceHandlers } from '@thinfleet/proto';
 import { AgentError, badRequest } from './agent-error.js';
 import { checkDevicePath } from './device-attachments.js';
-import type { HostPools } from './host-pools.js';
+import type { CreateHostPoolRequest, HostPools } from './host-pools.js';
 import type { JobManager } from './jobs/index.js';
 import { poolMessage } from './proto-messages.js';
 import { bytesField, poolNameField } from './request-checks.js';
@@ -22,7 +23,18 @@ function devicesField(field: string, devices: readonly string[], required: boole
   });
 }
 
-export function poolServiceHandlers(ctx: RpcContext, pools: HostPools, jobs: JobManager): PoolServiceHandlers & UntypedServiceImplementation {
+/**
+ * What the pool lifecycle calls go through: HostPools itself on a standalone host; in cluster
+ * mode the cluster node, which takes the pool's lock before and releases it after.
+ */
+export interface PoolLifecycle {
+  create(request: CreateHostPoolRequest): Promise<Pool>;
+  activate(name: string, devices: readonly string[]): Promise<Pool>;
+  deactivate(name: string): Promise<void>;
+  destroy(name: string, force: boolean): Promise<void>;
+}
+
+export function poolServiceHandlers(ctx: RpcContext, pools: HostPools, jobs: JobManager, lifecycle: PoolLifecycle = pools): PoolServiceHandlers & UntypedServiceImplementation {
   const view = async (name: string) => ({ pool: poolMessage(await pools.view(name)) });
   return {
     CreatePool: unary(ctx, 'CreatePool', async (r: CreatePoolRequest__Output) => {
@@ -33,7 +45,7 @@ export function poolServiceHandlers(ctx: RpcContext, pools: HostPools, jobs: Job
         throw badRequest('data_block_bytes', 'must be a multiple of 64 KiB up to 1 GiB');
       }
       const metadataBytes = r.metadataBytes === 0 ? undefined : bytesField('metadata_bytes', r.metadataBytes);
-      await pools.create({ name, devices, force: r.force, ...(dataBlockBytes ? { dataBlockBytes } : {}), ...(metadataBytes ? { metadataBytes } : {}) });
+      await lifecycle.create({ name, devices, force: r.force, ...(dataBlockBytes ? { dataBlockBytes } : {}), ...(metadataBytes ? { metadataBytes } : {}) });
       return view(name);
     }),
 
@@ -52,13 +64,13 @@ export function poolServiceHandlers(ctx: RpcContext, pools: HostPools, jobs: Job
     ActivatePool: unary(ctx, 'ActivatePool', async (r) => {
       if (r.name === '') throw badRequest('name', 'required');
       const devices = devicesField('devices', r.devices, false);
-      const pool = await pools.activate(r.name, devices);
+      const pool = await lifecycle.activate(r.name, devices);
       return view(pool.name);
     }),
 
     DeactivatePool: unary(ctx, 'DeactivatePool', async (r) => {
       const name = poolNameField('name', r.name);
-      await pools.deactivate(name);
+      await lifecycle.deactivate(name);
       return view(name);
     }),
 
@@ -68,7 +80,7 @@ export function poolServiceHandlers(ctx: RpcContext, pools: HostPools, jobs: Job
       if (pending.length > 0) {
         throw new AgentError('JOB_RUNNING', `pool ${name} has unfinished jobs (${pending.map((j) => j.id).join(', ')}); wait for them or cancel them first`);
       }
-      await pools.destroy(name, r.force);
+      await lifecycle.destroy(name, r.force);
       return {};
     }),
   };

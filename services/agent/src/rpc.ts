@@ -7,8 +7,17 @@ import { status as grpcStatus, type Metadata, type handleServerStreamingCall, ty
 import type { Logger } from 'pino';
 import { AgentError, statusName, toServiceError } from './agent-error.js';
 import type { InFlight } from './in-flight.js';
-import { LOCK_TOKEN_METADATA, type PoolFencing } from './pool-fencing.js';
+import { LOCK_TOKEN_METADATA } from './pool-fencing.js';
 import { checkWire } from './wire-check.js';
+
+/**
+ * Decides whether a mutating call on a pool may run: PoolFencing on a standalone host (tokens
+ * only where a pool has seen one), PoolOwnership in cluster mode (only pools this host holds,
+ * with exactly the current grant's token). May return a function to call when the call ends.
+ */
+export interface CallAdmission {
+  admit(pool: string, token: string | null, operation: string): Promise<(() => void) | void>;
+}
 
 export interface RpcContext {
   readonly logger: Logger;
@@ -16,7 +25,7 @@ export interface RpcContext {
   /** Called once per call: the operation, its duration, and the failure's code (null on success). */
   readonly observe: (operation: string, durationSeconds: number, errorCode: string | null) => void;
   /** Lock tokens of shared pools, checked on every mutating call. */
-  readonly fencing: PoolFencing;
+  readonly fencing: CallAdmission;
 }
 
 /** A request that failed the wire check carries this key instead of its fields. */
@@ -54,10 +63,11 @@ async function tracked<T>(ctx: RpcContext, operation: string, request: unknown, 
   const about = subject(request);
   const log = ctx.logger.child({ operation, ...about });
   let done: (() => void) | null = null;
+  let admitted: (() => void) | void = undefined;
   try {
     done = ctx.inFlight.enter();
     rejectMalformed(request);
-    if (!READ_ONLY.test(operation) && about.pool !== undefined) await ctx.fencing.admit(about.pool, lockToken(metadata));
+    if (!READ_ONLY.test(operation) && about.pool !== undefined) admitted = await ctx.fencing.admit(about.pool, lockToken(metadata), operation);
     const result = await fn();
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     ctx.observe(operation, seconds, null);
@@ -72,6 +82,7 @@ async function tracked<T>(ctx: RpcContext, operation: string, request: unknown, 
     log[level]({ durationMs: Math.round(seconds * 1e4) / 10, status: statusName(status.code), code, err }, 'failed');
     throw err;
   } finally {
+    admitted?.();
     done?.();
   }
 }

@@ -1,0 +1,158 @@
+/**
+ * Cluster mode, against a scripted coordinator: a pool is served only under its lock (create,
+ * Acquire and activate take it and report PoolReady with the grant's token; deactivate releases
+ * it), mutating calls must carry exactly the current grant's token, and contention hands an
+ * idle pool over while a busy one (a call, a job, an active volume) is kept until it is idle.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { status } from '@grpc/grpc-js';
+import type { BlockClient } from '@thinfleet/devmapper';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { failure } from './support/raw-clients.js';
+import { MiB, startClusterAgent, token, type ClusterAgent } from './support/cluster-agent.js';
+import { ScriptedCoordinator } from './support/scripted-coordinator.js';
+
+let coordinator: ScriptedCoordinator;
+let t: ClusterAgent;
+
+afterEach(async () => {
+  await t?.dispose();
+  await coordinator?.stop();
+});
+
+async function clusterAgent(options: { wrapBlock?: (block: BlockClient) => BlockClient } = {}): Promise<void> {
+  coordinator = await ScriptedCoordinator.start();
+  t = await startClusterAgent({ coordinator, ...options });
+  await coordinator.waitConnected();
+}
+
+const savedSession = (): { session: string; held: Record<string, string> } =>
+  JSON.parse(readFileSync(join(t.stateDir, 'cluster-session.json'), 'utf8')) as { session: string; held: Record<string, string> };
+const active = async (pool: string): Promise<boolean> => (await t.c.call<{ pool: { active: boolean } }>(t.c.pool, 'GetPool', { name: pool })).pool.active;
+
+describe('cluster mode: pools under their locks', () => {
+  it('takes the lock to create a pool, releases it on deactivate, and takes it again on Acquire', async () => {
+    await clusterAgent();
+    await t.c.call(t.c.pool, 'CreatePool', { name: 'p', devices: [t.disk()] });
+    const takeAt = coordinator.received.findIndex((m) => m.message === 'take' && m.take!.pool === 'p');
+    const readyAt = coordinator.received.findIndex((m) => m.message === 'poolReady');
+    expect(takeAt).toBeGreaterThanOrEqual(0);
+    expect(readyAt).toBeGreaterThan(takeAt);
+    expect(coordinator.received[readyAt]!.poolReady).toMatchObject({ pool: 'p', token: '100', volumeCount: 0 });
+    expect(savedSession()).toMatchObject({ session: 's1', held: { p: '100' } });
+
+    await t.c.call(t.c.pool, 'DeactivatePool', { name: 'p' });
+    await coordinator.waitFor((m) => m.message === 'release' && m.release!.pool === 'p');
+    await vi.waitFor(() => expect(savedSession().held).toEqual({}));
+    expect(await active('p')).toBe(false);
+
+    const from = coordinator.received.length;
+    coordinator.push({ acquire: { pool: 'p' } });
+    expect(await coordinator.waitFor((m) => m.poolReady, { from })).toMatchObject({ pool: 'p', token: '101' });
+    expect(await active('p')).toBe(true);
+    await vi.waitFor(() => expect(savedSession().held).toEqual({ p: '101' }));
+    // An Acquire for a pool held already is answered with PoolReady at once, without a Take.
+    const again = coordinator.received.length;
+    coordinator.push({ acquire: { pool: 'p' } });
+    expect(await coordinator.waitFor((m) => m.poolReady, { from: again })).toMatchObject({ pool: 'p', token: '101' });
+    expect(coordinator.received.slice(again).some((m) => m.message === 'take')).toBe(false);
+  });
+
+  it('admits a mutating call only with the current grant\'s token', async () => {
+    await clusterAgent();
+    await t.c.call(t.c.pool, 'CreatePool', { name: 'p', devices: [t.disk()] });
+    await t.c.call(t.c.volume, 'CreateVolume', { pool: 'p', name: 'a', sizeBytes: MiB }, token(100));
+    expect(await failure(t.c.call(t.c.volume, 'CreateVolume', { pool: 'p', name: 'b', sizeBytes: MiB }, token(99)))).toMatchObject({
+      code: status.FAILED_PRECONDITION,
+      errorCode: 'STALE_TOKEN',
+    });
+    expect(await failure(t.c.call(t.c.volume, 'CreateVolume', { pool: 'p', name: 'b', sizeBytes: MiB }))).toMatchObject({
+      code: status.FAILED_PRECONDITION,
+      errorCode: 'TOKEN_REQUIRED',
+    });
+    const newer = await failure(t.c.call(t.c.volume, 'CreateVolume', { pool: 'p', name: 'b', sizeBytes: MiB }, token(101)));
+    expect(newer).toMatchObject({ code: status.FAILED_PRECONDITION, errorCode: 'NOT_OWNER' });
+    expect(newer.details).toMatch(/go through the coordinator/);
+    expect(await failure(t.c.call(t.c.volume, 'CreateVolume', { pool: 'q', name: 'b', sizeBytes: MiB }, token(100)))).toMatchObject({ errorCode: 'NOT_OWNER' });
+    // Reads need no token.
+    const listed = await t.c.call<{ volumes: Array<{ name: string }> }>(t.c.volume, 'ListVolumes', { pool: 'p' });
+    expect(listed.volumes.map((v) => v.name)).toEqual(['a']);
+  });
+
+  it('hands an idle pool over on contention, and a pool with an active volume only once it is inactive', async () => {
+    await clusterAgent();
+    await t.c.call(t.c.pool, 'CreatePool', { name: 'p', devices: [t.disk()] });
+    await t.c.call(t.c.volume, 'CreateVolume', { pool: 'p', name: 'a', sizeBytes: MiB, activate: true }, token(100));
+    const from = coordinator.received.length;
+    coordinator.push({ contention: { pool: 'p', waiters: 1 } });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(coordinator.received.slice(from).some((m) => m.message === 'release')).toBe(false);
+    expect(await active('p')).toBe(true);
+
+    await t.c.call(t.c.volume, 'DeactivateVolume', { pool: 'p', name: 'a' }, token(100));
+    await coordinator.waitFor((m) => m.message === 'release' && m.release!.pool === 'p', { from });
+    await vi.waitFor(() => expect(savedSession().held).toEqual({}));
+    expect(await active('p')).toBe(false);
+    expect(await failure(t.c.call(t.c.volume, 'CreateVolume', { pool: 'p', name: 'b', sizeBytes: MiB }, token(100)))).toMatchObject({ errorCode: 'NOT_OWNER' });
+  });
+
+  it('keeps a contended pool while a job runs on it and hands it over when the job ends', async () => {
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let discards = 0;
+    await clusterAgent({
+      wrapBlock: (block) => ({
+        ...bind(block),
+        discard: async (path, offsetBytes, lengthBytes) => {
+          discards += 1;
+          if (discards === 2) await held;
+          return block.discard(path, offsetBytes, lengthBytes);
+        },
+      }),
+    });
+    await t.c.call(t.c.pool, 'CreatePool', { name: 'p', devices: [t.disk()] });
+    const v = await t.c.call<{ volume: { devicePath: string } }>(t.c.volume, 'CreateVolume', { pool: 'p', name: 'big', sizeBytes: MiB, activate: true }, token(100));
+    await t.block.write(v.volume.devicePath, 0, Buffer.alloc(MiB, 7));
+    await t.c.call(t.c.volume, 'DeactivateVolume', { pool: 'p', name: 'big' }, token(100));
+    const deleted = await t.c.call<{ jobId: string }>(t.c.volume, 'DeleteVolume', { pool: 'p', name: 'big', mode: 'DELETE_MODE_CHUNKED' }, token(100));
+    expect(deleted.jobId).not.toBe('');
+    await waitUntil(() => discards >= 2);
+
+    const from = coordinator.received.length;
+    coordinator.push({ contention: { pool: 'p', waiters: 1 } });
+    await new Promise((r) => setTimeout(r, 1_300)); // past one hand-over retry
+    expect(coordinator.received.slice(from).some((m) => m.message === 'release')).toBe(false);
+    expect((await t.c.call<{ job: { state: string } }>(t.c.job, 'GetJob', { id: deleted.jobId })).job.state).toBe('JOB_STATE_RUNNING');
+
+    release();
+    await coordinator.waitFor((m) => m.message === 'release' && m.release!.pool === 'p', { from });
+    expect((await t.c.call<{ job: { state: string } }>(t.c.job, 'GetJob', { id: deleted.jobId })).job.state).toBe('JOB_STATE_SUCCEEDED');
+    expect(await active('p')).toBe(false);
+  });
+});
+
+/** The methods of a BlockClient bound to it, to spread into a wrapper. */
+function bind(block: BlockClient): BlockClient {
+  return {
+    sizeBytes: (p) => block.sizeBytes(p),
+    deviceNumber: (p) => block.deviceNumber(p),
+    discard: (p, o, l) => block.discard(p, o, l),
+    zeroOut: (p, o, l) => block.zeroOut(p, o, l),
+    read: (p, o, l) => block.read(p, o, l),
+    write: (p, o, d) => block.write(p, o, d),
+    attachLoop: (f, o) => block.attachLoop(f, o),
+    detachLoop: (p) => block.detachLoop(p),
+    loopBackingFile: (p) => block.loopBackingFile(p),
+  };
+}
+
+async function waitUntil(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
