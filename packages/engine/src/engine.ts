@@ -76,6 +76,9 @@ export class Engine {
   private readonly active = new Map<string, Pool>();
   /** The write gate of each pool's current activation or creation (write-gate.ts). */
   private readonly gates = new Map<string, WriteGate>();
+  /** Counts fences; `fencedAt` has each pool's last one, so an activation that began before it never opens. */
+  private fenceSeq = 0;
+  private readonly fencedAt = new Map<string, number>();
   readonly logger: Logger;
 
   constructor(private readonly options: EngineOptions) {
@@ -97,9 +100,13 @@ export class Engine {
     return n === undefined ? {} : { checkpointEveryRecords: n };
   }
 
-  /** A new, open write gate for pool `name`, replacing the last one. */
-  private openGate(name: string): WriteGate {
+  /**
+   * A new write gate for pool `name`, replacing the last one; closed at once when the pool was
+   * fenced after `startedAt` (the fence count when the activation or creation began).
+   */
+  private openGate(name: string, startedAt: number): WriteGate {
     const gate = new WriteGate(name);
+    if ((this.fencedAt.get(name) ?? -1) >= startedAt) gate.close('the pool was fenced while it was being brought up');
     this.gates.set(name, gate);
     return gate;
   }
@@ -137,9 +144,10 @@ export class Engine {
    *   labelled device without `force`, a device too small); nothing is written then.
    */
   async createPool(request: CreatePoolRequest): Promise<Pool> {
+    const startedAt = this.fenceSeq;
     const name = checkPoolName(request.name);
     if (this.active.get(name)?.isActive) throw new EngineError('NAME_EXISTS', `pool ${name} is already active on this host`);
-    const gate = this.openGate(name);
+    const gate = this.openGate(name, startedAt);
     const block = gatedBlock(this.options.block, gate);
     if (!Array.isArray(request.devices) || request.devices.length === 0) throw new EngineError('INVALID_ARGUMENT', 'a pool needs at least one device');
     if (new Set(request.devices).size !== request.devices.length) throw new EngineError('INVALID_ARGUMENT', 'a device is named twice');
@@ -241,6 +249,7 @@ export class Engine {
    * @throws EngineError NO_SUCH_POOL, POOL_INCOMPLETE, DEVICE_MISMATCH, RECOVERY_REFUSED
    */
   async activatePool(nameOrUuid: string, devicePaths: readonly string[]): Promise<Pool> {
+    const startedAt = this.fenceSeq;
     const already = this.active.get(nameOrUuid) ?? [...this.active.values()].find((p) => p.uuid === nameOrUuid);
     if (already?.isActive) return already;
     const found = (await this.discover(devicePaths)).filter((p) => p.name === nameOrUuid || p.uuid === nameOrUuid);
@@ -250,7 +259,7 @@ export class Engine {
     if (!pool.complete) throw new EngineError('POOL_INCOMPLETE', `pool ${nameOrUuid}: ${pool.problems.join('; ')}`);
     const paths = pool.devices as string[];
     const label = await readLabel(blockCatalogDevice(this.options.block, paths[0]!));
-    const gate = this.openGate(pool.name);
+    const gate = this.openGate(pool.name, startedAt);
     const catalog: PoolCatalog = await CatalogStore.open<CatalogState, CatalogRecord>(this.catalogOptions(paths[0]!, label!, gate));
     return this.activateWith(catalog, paths, gate);
   }
@@ -297,6 +306,7 @@ export class Engine {
    * @throws the error of the metadata or data device swap: the pool may still be writable
    */
   async fencePool(name: string, options: { volumeSuspendWaitMs?: number } = {}): Promise<PoolFenceReport> {
+    this.fencedAt.set(name, this.fenceSeq++);
     this.gates.get(name)?.close('the cluster lock was lost');
     const pool = this.active.get(name);
     if (pool !== undefined) {

@@ -151,6 +151,33 @@ describe('fencing a pool', () => {
     await again.deactivate();
   });
 
+  it('never brings up a pool whose activation began before it was fenced', async () => {
+    const disks = await sharedDisks();
+    const a = await disks.host('a');
+    await (await a.engine.createPool({ name: 'tank', devices: a.devices, ...SMALL_CATALOG })).deactivate();
+    // An engine whose first label read waits until the test lets it go.
+    let letGo: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      letGo = resolve;
+    });
+    let reads = 0;
+    const block = Object.create(a.sim.block) as typeof a.sim.block;
+    block.read = async (path, offset, length) => {
+      if (++reads === 1) await held;
+      return a.sim.block.read(path, offset, length);
+    };
+    const engine = new Engine({ dm: a.sim.dm, block });
+    const activation = engine.activatePool('tank', a.devices);
+    await new Promise((r) => setTimeout(r, 10));
+    await engine.fencePool('tank');
+    letGo();
+    await expect(activation).rejects.toSatisfy((e) => isEngineError(e, 'POOL_FENCED'));
+    expect(await poolDevicesOf(a, 'tank')).toEqual([]);
+    expect(engine.pools()).toEqual([]);
+    // A later activation (a new grant) works.
+    await (await engine.activatePool('tank', a.devices)).deactivate();
+  });
+
   it('fences and discards by name alone after a restart, and leaves a volume still open to go on its last close', async () => {
     const disks = await sharedDisks();
     const a = await disks.host('a');

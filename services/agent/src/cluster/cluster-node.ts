@@ -253,7 +253,9 @@ export class ClusterNode implements PoolLifecycle {
       if (this.stopping) throw new AgentError('SHUTTING_DOWN', 'the agent is shutting down and takes no new work');
       const current = this.ownership.state(pool);
       if (current.kind === 'held') return bringUp();
-      if (current.kind === 'fenced' && current.heldToken !== null && this.session.holdsNow()) {
+      if (current.kind === 'fenced' && current.heldToken !== null) {
+        // The resumed session still holds the lock: no Take (it would be refused as held).
+        if (!this.session.holdsNow()) throw new AgentError('CLUSTER_UNAVAILABLE', `pool ${pool}: waiting for the coordinator to renew the resumed session; retry`);
         return this.activateUnderGrant(pool, current, current.heldToken, false, bringUp);
       }
       if (current.kind === 'releasing') throw new AgentError('CLUSTER_UNAVAILABLE', `pool ${pool} is being released; retry`);
@@ -309,8 +311,24 @@ export class ClusterNode implements PoolLifecycle {
       return activated;
     } catch (err) {
       if (this.ownership.state(pool) === activating) await this.abandonGrant(pool, activating, err);
+      else await this.fenceLeftovers(pool);
       throw err;
     }
+  }
+
+  /**
+   * The lock was lost while the pool was being brought up: the loss fenced what was live then,
+   * but whatever the activation made afterwards must not stay live either.
+   */
+  private async fenceLeftovers(pool: string): Promise<void> {
+    const { engine } = this.options;
+    const live = engine.pools().some((p) => p.name === pool) || (await engine.poolDeviceState(pool).catch(() => 'live')) === 'live';
+    if (!live) return;
+    this.ownership.set(pool, { kind: 'fenced', heldToken: null });
+    await engine.fencePool(pool).then(
+      (report) => this.log.warn({ pool, ...report }, 'fenced what an activation brought up after the lock was lost'),
+      (err: unknown) => this.log.fatal({ pool, err }, 'FENCING FAILED: this host may still write to the pool'),
+    );
   }
 
   /** A grant that could not be used: whatever came up is taken down, and the lock released. */
