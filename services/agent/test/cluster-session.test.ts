@@ -186,6 +186,27 @@ describe('coordinator session', () => {
     expect(coordinator.received.filter((m) => m.message === 'hello').at(-1)!.hello!.resumeSession).toBe('');
   });
 
+  it('opens the stream again when no Welcome comes', async () => {
+    coordinator = await ScriptedCoordinator.start();
+    coordinator.welcome = false;
+    const clock = new FakeClock();
+    const rec = recorder();
+    session = new CoordinatorSession({
+      address: coordinator.address, tls: null, nodeId: 'node-a', advertise: 'unix:/run/a.sock', version: '0', resumeSession: '',
+      pools: async () => [], events: rec.handlers, logger: pino({ level: 'silent' }), clock,
+    });
+    session.start();
+    await coordinator.waitFor((m) => m.message === 'hello');
+    clock.advance(4_999);
+    await settle();
+    expect(coordinator.received.filter((m) => m.message === 'hello')).toHaveLength(1);
+    coordinator.welcome = true;
+    clock.advance(1);
+    expect(rec.events).toEqual(['disconnected']);
+    clock.advance(200);
+    await until('the welcome', () => rec.events.includes('welcome s1 resumed=false'));
+  });
+
   it('passes Acquire and Contention on, refuses a failed take with its code, and releases a grant no one waits for', async () => {
     const { rec, s } = await open();
     coordinator.push({ acquire: { pool: 'tank' } });

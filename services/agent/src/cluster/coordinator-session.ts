@@ -26,7 +26,7 @@ import { credentials as grpcCredentials, type ChannelCredentials, type ClientDup
 import { loadCoordinatorApi, type AgentMessage, type CoordinatorMessage__Output, type HostPool, type SessionServiceClient } from '@thinfleet/proto';
 import type { Logger } from 'pino';
 import { AgentError } from '../agent-error.js';
-import type { TlsClientFiles } from '../agent-config.js';
+import { AgentConfigError, type TlsClientFiles } from '../agent-config.js';
 import { LeaseDeadline } from './lease-deadline.js';
 import { systemClock, type SessionClock } from './session-clock.js';
 
@@ -84,10 +84,20 @@ interface Pending {
 
 const TOKEN = /^[0-9]{1,20}$/;
 
-/** Channel credentials for `tls` (mutual TLS) or plaintext. @throws when a PEM file cannot be read */
+/** How long a stream may wait for its Welcome before it is opened again (a connection that died silently). */
+const WELCOME_TIMEOUT_MS = 5000;
+
+/** Channel credentials for `tls` (mutual TLS) or plaintext. @throws AgentConfigError naming `cluster.tls` when a PEM file cannot be read */
 export function coordinatorCredentials(tls: TlsClientFiles | null): ChannelCredentials {
   if (tls === null) return grpcCredentials.createInsecure();
-  return grpcCredentials.createSsl(readFileSync(tls.caFile), readFileSync(tls.keyFile), readFileSync(tls.certFile));
+  const read = (path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new AgentConfigError(`cluster.tls: cannot read ${path}: ${(err as Error).message}`, 'cluster.tls', { cause: err });
+    }
+  };
+  return grpcCredentials.createSsl(read(tls.caFile), read(tls.keyFile), read(tls.certFile));
 }
 
 export class CoordinatorSession {
@@ -111,6 +121,7 @@ export class CoordinatorSession {
   private cancelKeepAlive: () => void = () => {};
   private cancelDeadline: () => void = () => {};
   private cancelReconnect: () => void = () => {};
+  private cancelWelcomeWait: () => void = () => {};
 
   constructor(private readonly options: CoordinatorSessionOptions) {
     this.clock = options.clock ?? systemClock;
@@ -182,6 +193,7 @@ export class CoordinatorSession {
     if (this.closed) return;
     this.closed = true;
     this.cancelReconnect();
+    this.cancelWelcomeWait();
     this.cancelKeepAlive();
     this.cancelDeadline();
     const call = this.call;
@@ -235,6 +247,9 @@ export class CoordinatorSession {
     call.on('error', (err: Error) => this.streamEnded(call, err));
     call.on('end', () => this.streamEnded(call, null));
     this.lease.helloSent(this.clock.nowMs());
+    this.cancelWelcomeWait = this.clock.after(WELCOME_TIMEOUT_MS, () => {
+      if (this.call === call && !this.welcomed) this.streamEnded(call, new Error(`no Welcome within ${WELCOME_TIMEOUT_MS} ms`));
+    });
     call.write({
       hello: { nodeId: this.options.nodeId, address: this.options.advertise, resumeSession: this.resumeAttempt, pools, version: this.options.version },
     });
@@ -246,6 +261,7 @@ export class CoordinatorSession {
     this.call = null;
     this.welcomed = false;
     this.cancelKeepAlive();
+    this.cancelWelcomeWait();
     this.failPending(new AgentError('CLUSTER_UNAVAILABLE', `the stream to the coordinator ${this.options.address} broke; retry`, { cause: err ?? undefined }));
     call.cancel();
     if (this.closed) return;
@@ -328,6 +344,7 @@ export class CoordinatorSession {
       this.dropStream();
       return;
     }
+    this.cancelWelcomeWait();
     const resumed = this.resumeAttempt !== '' && w.resumed && w.session === this.resumeAttempt;
     // The old session's locks are gone: they are given up (fenced) before the new session is used.
     if (this.resumeAttempt !== '' && !resumed) this.lose(`the coordinator did not resume session ${this.resumeAttempt}`, false);

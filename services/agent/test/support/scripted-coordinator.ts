@@ -25,6 +25,8 @@ export class ScriptedCoordinator {
   /** Takes not answered (autoGrant off): request id by pool. */
   readonly pendingTakes = new Map<string, number>();
   ackKeepAlives = true;
+  /** Answer Hellos with a Welcome (off: a coordinator that hangs). */
+  welcome = true;
   autoGrant = true;
   dirty = true;
   nextToken = 100n;
@@ -81,6 +83,7 @@ export class ScriptedCoordinator {
   private answer(call: Stream, m: AgentMessage__Output): void {
     switch (m.message) {
       case 'hello': {
+        if (!this.welcome) return;
         const resume = m.hello!.resumeSession;
         const resumed = resume !== '' && this.sessions.has(resume);
         const session = resumed ? resume : `s${++this.sessionCounter}`;
