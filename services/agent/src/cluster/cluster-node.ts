@@ -349,9 +349,12 @@ export class ClusterNode implements PoolLifecycle {
 
   // ---- handing a pool over -----------------------------------------------------------------
 
+  /** Cancels the pool's hand-over and release retries. */
   private cancelTimer(pool: string): void {
-    this.timers.get(pool)?.();
-    this.timers.delete(pool);
+    for (const key of [pool, `release:${pool}`]) {
+      this.timers.get(key)?.();
+      this.timers.delete(key);
+    }
   }
 
   private scheduleHandover(pool: string, delayMs: number): void {
@@ -430,11 +433,12 @@ export class ClusterNode implements PoolLifecycle {
   }
 
   private scheduleRelease(pool: string, delayMs: number): void {
-    if (this.timers.has(pool)) return;
+    const key = `release:${pool}`;
+    if (this.timers.has(key) || this.stopping) return;
     this.timers.set(
-      pool,
+      key,
       this.clock.after(delayMs, () => {
-        this.timers.delete(pool);
+        this.timers.delete(key);
         void this.serial(pool, async () => {
           const state = this.ownership.state(pool);
           if (state.kind === 'releasing') await this.finishRelease(pool, state, 'retry');
@@ -516,7 +520,8 @@ export class ClusterNode implements PoolLifecycle {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    for (const pool of [...this.timers.keys()]) this.cancelTimer(pool);
+    for (const cancel of this.timers.values()) cancel();
+    this.timers.clear();
     await Promise.all(
       this.ownership.entries().map(([pool]) =>
         this.serial(pool, async () => {
