@@ -91,6 +91,8 @@ describe('cluster mode: fencing', () => {
 
     coordinator = await ScriptedCoordinator.start({ ttlSeconds: 2, marginMs: 500 });
     coordinator.sessions.add('old');
+    coordinator.granted.set('p', '100');
+    coordinator.nextToken = 300n;
     coordinator.ackKeepAlives = false; // hold the resumed session at "not renewed yet"
     t = await startClusterAgent({ coordinator, stateDir: t.stateDir });
     // Fenced before serving, whether or not the file names the pool.
@@ -100,16 +102,21 @@ describe('cluster mode: fencing', () => {
     expect(coordinator.received[0]!.hello!.resumeSession).toBe('old');
     expect(await failure(t.c.call(t.c.volume, 'CreateVolume', { pool: 'p', name: 'w', sizeBytes: MiB }, token(100)))).toMatchObject({ errorCode: 'NOT_OWNER' });
 
-    // The first acknowledged keepalive of the resumed session: p comes back under token 100, with no Take.
+    // The resumed session takes p again at once (clean), but touches nothing before its first
+    // acknowledged keepalive; then p comes back under the new token.
+    await coordinator.waitFor((m) => m.message === 'take' && m.take!.pool === 'p');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(coordinator.received.some((m) => m.message === 'poolReady')).toBe(false);
+    await expectFenced(t);
     coordinator.ackKeepAlives = true;
-    expect(await coordinator.waitFor((m) => m.poolReady)).toMatchObject({ pool: 'p', token: '100' });
-    expect(coordinator.received.some((m) => m.message === 'take')).toBe(false);
-    expectSameBytes(await readV(t, '100'), pattern(1, CHECK));
+    expect(await coordinator.waitFor((m) => m.poolReady)).toMatchObject({ pool: 'p', token: '300' });
+    expectSameBytes(await readV(t, '300'), pattern(1, CHECK));
+    expect(await failure(t.c.call(t.c.volume, 'CreateVolume', { pool: 'p', name: 'w', sizeBytes: MiB }, token(100)))).toMatchObject({ errorCode: 'STALE_TOKEN' });
     // q's lock was never this session's: it stays fenced until a grant.
     expect(await t.tableType(poolDeviceNames('q').meta)).toBe('error');
     const from = coordinator.received.length;
     coordinator.push({ acquire: { pool: 'q' } });
-    expect(await coordinator.waitFor((m) => m.poolReady, { from })).toMatchObject({ pool: 'q', token: '100' });
+    expect(await coordinator.waitFor((m) => m.poolReady, { from })).toMatchObject({ pool: 'q', token: '301' });
     expect(await t.tableType(poolDeviceNames('q').meta)).toBe('linear');
   });
 

@@ -59,6 +59,23 @@ describe('cluster mode: pools under their locks', () => {
     expect(coordinator.received.slice(again).some((m) => m.message === 'take')).toBe(false);
   });
 
+  it('takes its pools again after a resumed stream: they keep serving and move to the new token', async () => {
+    await clusterAgent();
+    await t.c.call(t.c.pool, 'CreatePool', { name: 'p', devices: [t.disk()] });
+    const v = await t.c.call<{ volume: { devicePath: string } }>(t.c.volume, 'CreateVolume', { pool: 'p', name: 'a', sizeBytes: MiB, activate: true }, token(100));
+    await t.block.write(v.volume.devicePath, 0, Buffer.alloc(4096, 9));
+    const from = coordinator.received.length;
+    coordinator.drop();
+    await coordinator.waitFor((m) => m.hello?.resumeSession === 's1', { from });
+    expect(await coordinator.waitFor((m) => m.poolReady, { from })).toMatchObject({ pool: 'p', token: '101' });
+    expect(coordinator.received.slice(from).filter((m) => m.message === 'take').map((m) => m.take!.pool)).toEqual(['p']);
+    // The volume stayed active throughout: nothing was torn down.
+    expect((await t.block.read(v.volume.devicePath, 0, 4096)).equals(Buffer.alloc(4096, 9))).toBe(true);
+    expect(await failure(t.c.call(t.c.volume, 'CreateVolume', { pool: 'p', name: 'b', sizeBytes: MiB }, token(100)))).toMatchObject({ errorCode: 'STALE_TOKEN' });
+    await t.c.call(t.c.volume, 'CreateVolume', { pool: 'p', name: 'b', sizeBytes: MiB }, token(101));
+    await vi.waitFor(() => expect(savedSession()).toMatchObject({ session: 's1', held: { p: '101' } }));
+  });
+
   it('admits a mutating call only with the current grant\'s token', async () => {
     await clusterAgent();
     await t.c.call(t.c.pool, 'CreatePool', { name: 'p', devices: [t.disk()] });

@@ -20,9 +20,11 @@
  * them. Every pool whose devices are live in the kernel (it was held when the agent stopped or
  * crashed) is fenced before the agent serves anything. cluster-session.json names the session
  * and the pools it held; the session is resumed if the coordinator still has it, and then those
- * pools are discarded and activated afresh under their saved tokens once the first keepalive is
- * acknowledged. If it is gone, their locks are gone too, and a later grant discards and
- * activates them. At stop, idle held pools are handed back (deactivated and released); busy ones
+ * pools are taken again (immediate and clean: the session never let go of them), discarded and
+ * activated afresh once the first keepalive is acknowledged. If it is gone, their locks are gone
+ * too, and a later grant discards and activates them. A stream that breaks and is resumed
+ * without a restart re-takes its pools the same way; those active here keep serving and move
+ * to the new token. At stop, idle held pools are handed back (deactivated and released); busy ones
  * (open volumes) are fenced, since nothing renews the lease once the agent is gone.
  */
 import type { DmClient } from '@thinfleet/devmapper';
@@ -79,8 +81,8 @@ export class ClusterNode implements PoolLifecycle {
   /** Pools another host waits for. */
   private readonly contended = new Set<string>();
   private readonly timers = new Map<string, () => void>();
-  /** Fenced pools being re-established under a grant the resumed session still holds. */
-  private readonly reestablishing = new Set<string>();
+  /** Waiting for the lease deadline to lie ahead (a resumed session's first acknowledged keepalive). */
+  private renewWaiters: Array<{ resolve(): void; reject(err: Error): void }> = [];
   private stopping = false;
 
   private constructor(
@@ -103,7 +105,7 @@ export class ClusterNode implements PoolLifecycle {
       ...(options.backoffMs === undefined ? {} : { backoffMs: options.backoffMs }),
       events: {
         onWelcome: (w) => this.onWelcome(w.resumed),
-        onRenewed: () => this.reestablishAll(),
+        onRenewed: () => this.wakeRenewWaiters(),
         onLost: (reason) => this.onLost(reason),
         onAcquire: (pool) => this.onAcquire(pool),
         onContention: (pool, waiters) => this.onContention(pool, waiters),
@@ -158,31 +160,88 @@ export class ClusterNode implements PoolLifecycle {
 
   // ---- session events ----------------------------------------------------------------------
 
+  /**
+   * A resumed session keeps its place in every lock queue, but the coordinator serving the new
+   * stream knows its locks only once they are taken again: every pool the session holds is
+   * re-taken (immediate, not dirty, with a new token). A pool active here keeps serving and
+   * moves to the new token; a fenced one (the agent restarted) is discarded and activated
+   * afresh; one being released is released after the re-take.
+   */
   private onWelcome(resumed: boolean): void {
     void this.persist().catch((err: unknown) => this.log.error({ err }, 'could not write cluster-session.json'));
-    if (!resumed) return;
+    if (!resumed || this.stopping) return;
     for (const [pool, state] of this.ownership.entries()) {
-      if (state.kind === 'held') this.session.poolReady(pool, state.token, this.volumeCountOf(pool));
-      if (state.kind === 'releasing') this.scheduleRelease(pool, 0);
+      if (state.kind === 'held' || state.kind === 'releasing' || (state.kind === 'fenced' && state.heldToken !== null)) {
+        void this.retake(pool).catch((err: unknown) => this.log.error({ pool, err }, 'could not take the pool again after the session was resumed'));
+      }
     }
-    this.reestablishAll();
   }
 
-  /** Fenced pools whose grant the resumed session still holds are activated again once the deadline lies ahead. */
-  private reestablishAll(): void {
-    if (this.stopping || !this.session.holdsNow()) return;
-    for (const [pool, state] of this.ownership.entries()) {
-      if (state.kind !== 'fenced' || state.heldToken === null || this.reestablishing.has(pool)) continue;
-      this.reestablishing.add(pool);
-      this.serial(pool, async () => {
-        const current = this.ownership.state(pool);
-        if (current.kind !== 'fenced' || current.heldToken === null || !this.session.holdsNow()) return;
-        this.log.info({ pool, token: current.heldToken.toString() }, 'the resumed session still holds the pool: activating it afresh');
-        await this.activateUnderGrant(pool, current, current.heldToken, false, () => this.options.pools.activate(pool, []));
-      })
-        .catch((err: unknown) => this.log.error({ pool, err }, 'could not activate a pool the resumed session holds'))
-        .finally(() => this.reestablishing.delete(pool));
-    }
+  private async retake(pool: string): Promise<void> {
+    await this.serial(pool, async () => {
+      const state = this.ownership.state(pool);
+      if (state.kind === 'fenced' && state.heldToken !== null) {
+        const grant = await this.take(pool, state, 'the resumed session held it');
+        await this.activateUnderGrant(pool, state, grant.token, grant.dirty, () => this.options.pools.activate(pool, []));
+        return;
+      }
+      if (state.kind === 'releasing') {
+        await this.take(pool, state, 'to release it');
+        await this.finishRelease(pool, state, 'released after the session was resumed');
+        return;
+      }
+      if (state.kind !== 'held') return;
+      const grant = await this.take(pool, state, 'the resumed session held it');
+      if (this.ownership.state(pool) !== state) return; // lost meanwhile: the fence took it
+      if (grant.dirty) {
+        // Someone held the pool in between: what is active here is stale.
+        const fenced = this.ownership.set(pool, { kind: 'fenced', heldToken: grant.token });
+        await this.options.engine.fencePool(pool);
+        await this.activateUnderGrant(pool, fenced, grant.token, true, () => this.options.pools.activate(pool, []));
+        return;
+      }
+      await this.options.fencing.admit(pool, grant.token.toString());
+      if (!this.ownership.transition(pool, state, { kind: 'held', token: grant.token })) return;
+      this.log.info({ pool, token: grant.token.toString(), previousToken: state.token.toString() }, 'pool held again under the resumed session');
+      this.session.poolReady(pool, grant.token, this.volumeCountOf(pool));
+    });
+  }
+
+  /** Takes `pool`'s lock, logging the grant. The pool's state is left as it is. */
+  private async take(pool: string, state: OwnershipState, why: string): Promise<Grant> {
+    const grant = await this.session.take(pool);
+    this.log.info(
+      { pool, token: grant.token.toString(), dirty: grant.dirty, previousHolderDied: grant.previousHolderDied, previousHolder: grant.previousHolder, why, was: state.kind },
+      'pool lock granted',
+    );
+    return grant;
+  }
+
+  /** Resolves once the lease deadline lies ahead. @throws AgentError CLUSTER_UNAVAILABLE when the session is lost first or after a TTL */
+  private untilHolding(): Promise<void> {
+    if (this.session.holdsNow()) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const waiter = {
+        resolve: () => {
+          cancel();
+          resolve();
+        },
+        reject: (err: Error) => {
+          cancel();
+          reject(err);
+        },
+      };
+      const cancel = this.clock.after(Math.max(this.session.leaseTtlMs, 1000), () => {
+        this.renewWaiters = this.renewWaiters.filter((w) => w !== waiter);
+        reject(new AgentError('CLUSTER_UNAVAILABLE', 'the coordinator did not renew the session in time; retry'));
+      });
+      this.renewWaiters.push(waiter);
+    });
+  }
+
+  private wakeRenewWaiters(): void {
+    if (!this.session.holdsNow()) return;
+    for (const w of this.renewWaiters.splice(0)) w.resolve();
   }
 
   /**
@@ -190,6 +249,7 @@ export class ClusterNode implements PoolLifecycle {
    * anything else runs (the engine's fence does not wait for the pool's work in flight).
    */
   private onLost(reason: string): void {
+    for (const w of this.renewWaiters.splice(0)) w.reject(new AgentError('CLUSTER_UNAVAILABLE', `the session with the coordinator was lost (${reason}); retry`));
     for (const [pool, state] of this.ownership.entries()) {
       this.cancelTimer(pool);
       this.contended.delete(pool);
@@ -253,24 +313,20 @@ export class ClusterNode implements PoolLifecycle {
       if (this.stopping) throw new AgentError('SHUTTING_DOWN', 'the agent is shutting down and takes no new work');
       const current = this.ownership.state(pool);
       if (current.kind === 'held') return bringUp();
-      if (current.kind === 'fenced' && current.heldToken !== null) {
-        // The resumed session still holds the lock: no Take (it would be refused as held).
-        if (!this.session.holdsNow()) throw new AgentError('CLUSTER_UNAVAILABLE', `pool ${pool}: waiting for the coordinator to renew the resumed session; retry`);
-        return this.activateUnderGrant(pool, current, current.heldToken, false, bringUp);
-      }
       if (current.kind === 'releasing') throw new AgentError('CLUSTER_UNAVAILABLE', `pool ${pool} is being released; retry`);
+      if (current.kind === 'fenced' && current.heldToken !== null) {
+        // The session still holds the lock (resumed after a restart): taking it again is immediate.
+        const grant = await this.take(pool, current, why);
+        return this.activateUnderGrant(pool, current, grant.token, grant.dirty, bringUp);
+      }
       const acquiring = this.ownership.set(pool, { kind: 'acquiring' });
       let grant: Grant;
       try {
-        grant = await this.session.take(pool);
+        grant = await this.take(pool, current, why);
       } catch (err) {
         this.ownership.transition(pool, acquiring, current.kind === 'fenced' ? { kind: 'fenced', heldToken: null } : STANDBY);
         throw err;
       }
-      this.log.info(
-        { pool, token: grant.token.toString(), dirty: grant.dirty, previousHolderDied: grant.previousHolderDied, previousHolder: grant.previousHolder, why },
-        'pool lock granted',
-      );
       return this.activateUnderGrant(pool, acquiring, grant.token, grant.dirty, bringUp);
     });
   }
@@ -295,6 +351,10 @@ export class ClusterNode implements PoolLifecycle {
     const { engine } = this.options;
     try {
       await this.persist();
+      // Nothing is written to the pool's devices unless the deadline lies ahead (after an agent
+      // restart a resumed session has none until its first acknowledged keepalive).
+      await this.untilHolding();
+      this.still(pool, activating);
       if ((await engine.poolDeviceState(pool)) !== 'absent') {
         const report = await engine.discardFencedPool(pool);
         this.log.warn({ pool, token: token.toString(), ...report }, 'stale devices of the pool discarded before activating it under the grant');
@@ -421,9 +481,14 @@ export class ClusterNode implements PoolLifecycle {
     try {
       await this.session.release(pool);
     } catch (err) {
-      this.log.warn({ pool, token, err }, 'release failed; retrying');
-      this.scheduleRelease(pool, this.options.handoverRetryMs ?? 1000);
-      return;
+      if (err instanceof AgentError && err.code === 'LOCK_FAILED') {
+        // The coordinator says the lock is not this session's to release: nothing more to do.
+        this.log.warn({ pool, token, err }, 'the coordinator refused the release; the lock is not held by this session');
+      } else {
+        this.log.warn({ pool, token, err }, 'release failed; retrying');
+        this.scheduleRelease(pool, this.options.handoverRetryMs ?? 1000);
+        return;
+      }
     }
     if (this.ownership.transition(pool, releasing, STANDBY)) {
       this.contended.delete(pool);

@@ -142,6 +142,11 @@ export class CoordinatorSession {
     return this.lease.deadlineMs;
   }
 
+  /** The lease's TTL from the last Welcome, in ms (0 before any). */
+  get leaseTtlMs(): number {
+    return this.lease.leaseTtlMs;
+  }
+
   /** True while the deadline lies ahead: this host may write to the pools it holds. */
   holdsNow(): boolean {
     return this.lease.holds(this.clock.nowMs());

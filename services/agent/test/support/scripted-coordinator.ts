@@ -111,8 +111,11 @@ export class ScriptedCoordinator {
     }
   }
 
-  /** Grants `pool` to the take with `requestId` (the pending one when not given); returns the token. */
-  grant(pool: string, requestId = this.pendingTakes.get(pool), dirty = this.dirty): string {
+  /**
+   * Grants `pool` to the take with `requestId` (the pending one when not given); returns the
+   * token. A pool granted already (a resumed session taking it again) is granted clean.
+   */
+  grant(pool: string, requestId = this.pendingTakes.get(pool), dirty = this.granted.has(pool) ? false : this.dirty): string {
     if (requestId === undefined) throw new Error(`no take of ${pool} is waiting`);
     this.pendingTakes.delete(pool);
     const token = (this.nextToken++).toString();
