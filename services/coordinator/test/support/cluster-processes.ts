@@ -137,6 +137,8 @@ export async function startTestCluster(options: { ttlSeconds: number; marginMs: 
       const clients = rawClients(socketPath);
       opened.push(clients);
       await waitFor(`agent ${nodeId} to serve`, () => (proc.log.some((l) => l['msg'] === 'agent serving') ? true : null));
+      // Pool calls in cluster mode need the session: wait for the coordinator's Welcome.
+      await waitFor(`agent ${nodeId} to join the cluster`, () => (proc.log.some((l) => l['msg'] === 'coordinator session established') ? true : null));
       const agent: ClusterAgent = { ...proc, nodeId, socketPath, stateDir, clients };
       agents.set(nodeId, agent);
       return agent;
