@@ -76,6 +76,28 @@ describe('cluster mode: pools under their locks', () => {
     await vi.waitFor(() => expect(savedSession()).toMatchObject({ session: 's1', held: { p: '101' } }));
   });
 
+  it('takes again what a broken stream cut: serves a pool the coordinator asked for, releases one nobody waits for', async () => {
+    await clusterAgent();
+    await t.c.call(t.c.pool, 'CreatePool', { name: 'p', devices: [t.disk()] });
+    await t.c.call(t.c.pool, 'CreatePool', { name: 'q', devices: [t.disk('disk1.img')] });
+    await t.c.call(t.c.pool, 'DeactivatePool', { name: 'p' });
+    await t.c.call(t.c.pool, 'DeactivatePool', { name: 'q' });
+    coordinator.autoGrant = false;
+    coordinator.push({ acquire: { pool: 'p' } });
+    const activating = t.c.call(t.c.pool, 'ActivatePool', { name: 'q' });
+    await coordinator.waitFor((m) => m.message === 'take' && coordinator.pendingTakes.size === 2);
+    const from = coordinator.received.length;
+    coordinator.drop();
+    expect(await failure(activating)).toMatchObject({ code: status.UNAVAILABLE, errorCode: 'CLUSTER_UNAVAILABLE' });
+    coordinator.autoGrant = true;
+    await coordinator.waitFor((m) => m.hello?.resumeSession === 's1', { from });
+    expect(await coordinator.waitFor((m) => m.poolReady, { from })).toMatchObject({ pool: 'p' });
+    await coordinator.waitFor((m) => m.message === 'release' && m.release!.pool === 'q', { from });
+    expect(coordinator.received.slice(from).filter((m) => m.message === 'take').map((m) => m.take!.pool).sort()).toEqual(['p', 'q']);
+    expect(await active('p')).toBe(true);
+    expect(await active('q')).toBe(false);
+  });
+
   it('admits a mutating call only with the current grant\'s token', async () => {
     await clusterAgent();
     await t.c.call(t.c.pool, 'CreatePool', { name: 'p', devices: [t.disk()] });

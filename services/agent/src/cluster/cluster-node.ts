@@ -65,6 +65,9 @@ const UNFINISHED_JOB = new Set(['queued', 'running']);
 /** `tf-<escaped pool>-_tpool|_tmeta|_tdata`: a pool's own devices (names.ts); the escaped name doubles every `-`. */
 const POOL_DEVICE = /^tf-((?:[^-]|--)+)-_t(?:pool|meta|data)$/;
 
+/** Why a take was made for the coordinator's Acquire. */
+const ACQUIRE_WHY = 'the coordinator asked for it';
+
 /** How long a release at agent stop may wait for the coordinator's answer. */
 const STOP_RELEASE_WAIT_MS = 2000;
 
@@ -81,6 +84,13 @@ export class ClusterNode implements PoolLifecycle {
   /** Pools another host waits for. */
   private readonly contended = new Set<string>();
   private readonly timers = new Map<string, () => void>();
+  /**
+   * Takes cut by a broken stream, by pool: the session they were made in, and whether the pool
+   * is still wanted (the coordinator asked for it). The coordinator keeps such a take queued for
+   * the session; after a resume it is taken again and then served or released, so that the
+   * session never blocks the pool's queue for nothing.
+   */
+  private readonly cutTakes = new Map<string, { readonly session: string; readonly wanted: boolean }>();
   /** Waiting for the lease deadline to lie ahead (a resumed session's first acknowledged keepalive). */
   private renewWaiters: Array<{ resolve(): void; reject(err: Error): void }> = [];
   private stopping = false;
@@ -104,7 +114,7 @@ export class ClusterNode implements PoolLifecycle {
       clock: this.clock,
       ...(options.backoffMs === undefined ? {} : { backoffMs: options.backoffMs }),
       events: {
-        onWelcome: (w) => this.onWelcome(w.resumed),
+        onWelcome: (w) => this.onWelcome(w.resumed, w.session),
         onRenewed: () => this.wakeRenewWaiters(),
         onLost: (reason) => this.onLost(reason),
         onAcquire: (pool) => this.onAcquire(pool),
@@ -167,9 +177,21 @@ export class ClusterNode implements PoolLifecycle {
    * moves to the new token; a fenced one (the agent restarted) is discarded and activated
    * afresh; one being released is released after the re-take.
    */
-  private onWelcome(resumed: boolean): void {
+  private onWelcome(resumed: boolean, session: string): void {
     void this.persist().catch((err: unknown) => this.log.error({ err }, 'could not write cluster-session.json'));
+    const cut = [...this.cutTakes].filter(([, c]) => resumed && c.session === session);
+    this.cutTakes.clear();
     if (!resumed || this.stopping) return;
+    for (const [pool, { wanted }] of cut) {
+      const bringUp = wanted
+        ? () => this.options.pools.activate(pool, [])
+        : async (): Promise<Pool> => {
+            throw new AgentError('CLUSTER_UNAVAILABLE', `pool ${pool}: a take cut by a broken stream, taken again only to release it`);
+          };
+      void this.acquire(pool, wanted ? 'the coordinator asked for it (taken again after a resume)' : 'releasing a take cut by a broken stream', bringUp).catch((err: unknown) =>
+        this.log.info({ pool, err }, 'a take cut by a broken stream is settled'),
+      );
+    }
     for (const [pool, state] of this.ownership.entries()) {
       if (state.kind === 'held' || state.kind === 'releasing' || (state.kind === 'fenced' && state.heldToken !== null)) {
         void this.retake(pool).catch((err: unknown) => this.log.error({ pool, err }, 'could not take the pool again after the session was resumed'));
@@ -284,7 +306,7 @@ export class ClusterNode implements PoolLifecycle {
         this.log.warn({ pool }, 'the coordinator asked for a pool this host does not know; ignored');
         return;
       }
-      await this.acquire(pool, 'the coordinator asked for it', () => this.options.pools.activate(pool, []));
+      await this.acquire(pool, ACQUIRE_WHY, () => this.options.pools.activate(pool, []));
     })().catch((err: unknown) => this.log.error({ pool, err }, 'could not take a pool the coordinator asked for'));
   }
 
@@ -320,11 +342,13 @@ export class ClusterNode implements PoolLifecycle {
         return this.activateUnderGrant(pool, current, grant.token, grant.dirty, bringUp);
       }
       const acquiring = this.ownership.set(pool, { kind: 'acquiring' });
+      const session = this.session.sessionId;
       let grant: Grant;
       try {
         grant = await this.take(pool, current, why);
       } catch (err) {
         this.ownership.transition(pool, acquiring, current.kind === 'fenced' ? { kind: 'fenced', heldToken: null } : STANDBY);
+        if (err instanceof AgentError && err.code === 'CLUSTER_UNAVAILABLE' && session !== '') this.cutTakes.set(pool, { session, wanted: why.startsWith(ACQUIRE_WHY) });
         throw err;
       }
       return this.activateUnderGrant(pool, acquiring, grant.token, grant.dirty, bringUp);
