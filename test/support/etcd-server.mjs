@@ -10,7 +10,7 @@
  * and a process 'exit' hook SIGKILLs any still running and removes the temporary data dirs.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -154,6 +154,7 @@ export async function startEtcd(options = {}) {
       if (paused) return;
       current.child.kill('SIGSTOP');
       paused = true;
+      waitUntilStopped(current.pid);
     },
     resume() {
       if (!paused) return;
@@ -269,6 +270,32 @@ async function waitHealthy(launched, endpoint, stderrTail) {
       throw new Error(`etcd at ${endpoint} not healthy after ${READY_TIMEOUT_MS} ms; stderr tail:\n${stderrTail()}`);
     }
     await Promise.race([delay(25), launched.exited]);
+  }
+}
+
+/**
+ * Blocks until every thread of `pid` is in the stopped state. kill(SIGSTOP) only queues the
+ * signal; a thread running on another CPU stops a little later, and a request sent in that gap
+ * would still be answered.
+ */
+function waitUntilStopped(pid, timeoutMs = 2_000) {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let running = 0;
+    try {
+      for (const task of readdirSync(`/proc/${pid}/task`)) {
+        const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+        const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+        if (state !== 'T' && state !== 't') running++;
+      }
+    } catch (error) {
+      if (error.code === 'ENOENT' || error.code === 'ESRCH') return; // exited: nothing left to stop
+      throw error;
+    }
+    if (running === 0) return;
+    if (Date.now() > deadline) throw new Error(`etcd (pid ${pid}) did not stop within ${timeoutMs} ms of SIGSTOP`);
+    Atomics.wait(pause, 0, 0, 1);
   }
 }
 
