@@ -2,6 +2,7 @@
  * The operations a batch can hold. Every item carries `item`, a name the caller chooses, so a
  * rejection can say which item was bad. Single-volume calls are batches of one item.
  */
+import type { DeleteMark } from './catalog-state.js';
 
 interface ItemBase {
   /** The caller's name for this item, unique within the batch. */
@@ -80,6 +81,17 @@ export interface PinItem extends ItemBase {
   readonly pinned?: boolean;
 }
 
+/**
+ * Sets or clears (mark null) the delete mark of a volume: the agent's chunked delete job records
+ * itself and its checkpoint in the pool's catalog, so that the host holding the pool next
+ * resumes it. Changes nothing else; the volume may be active.
+ */
+export interface MarkDeleteItem extends ItemBase {
+  readonly op: 'mark-delete';
+  readonly volume: string;
+  readonly mark: DeleteMark | null;
+}
+
 export type BatchItem =
   | CreateItem
   | CreateExternalItem
@@ -89,7 +101,8 @@ export type BatchItem =
   | GrowItem
   | RevertItem
   | RevisionItem
-  | PinItem;
+  | PinItem
+  | MarkDeleteItem;
 
 export type BatchOp = BatchItem['op'];
 

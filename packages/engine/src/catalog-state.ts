@@ -33,6 +33,24 @@ export interface VolumeRecord {
   readonly pinned: boolean;
   /** How many revisions of this volume were ever made (names the next one). */
   readonly revisionsMade: number;
+  /**
+   * Set while a background delete job works on the volume (absent in catalogs written before
+   * marks existed, which means null). The mark travels with the pool, so whichever host holds
+   * the pool next finds the job and resumes it from `doneBytes`.
+   */
+  readonly deleting?: DeleteMark | null;
+}
+
+/**
+ * A delete job's place in the pool's catalog: which job, and the checkpoint another host
+ * resumes it from (bytes from offset 0 already discarded, in steps of `chunkBytes`).
+ */
+export interface DeleteMark {
+  readonly jobId: string;
+  readonly doneBytes: number;
+  readonly chunkBytes: number;
+  /** Milliseconds since the epoch when the job was made. */
+  readonly createdMs: number;
 }
 
 export interface PoolRecord {
@@ -68,6 +86,8 @@ export type PlannedOp =
       readonly externalOrigin: string | null;
     }
   | { readonly kind: 'pin'; readonly uuid: string; readonly pinned: boolean }
+  /** Sets (or clears, with null) the volume's delete mark. Catalog only: no kernel message. */
+  | { readonly kind: 'mark-delete'; readonly uuid: string; readonly mark: DeleteMark | null }
   /** repair: delete a kernel thin id the catalog does not know. */
   | { readonly kind: 'purge'; readonly thinId: number }
   /** repair: drop a volume whose thin id the kernel lacks. */
@@ -159,12 +179,14 @@ export function applyOp(table: VolumeTable, op: PlannedOp): void {
     case 'rename':
     case 'grow':
     case 'revert':
-    case 'pin': {
+    case 'pin':
+    case 'mark-delete': {
       const v = table.get(op.uuid);
       if (!v) return;
       if (op.kind === 'rename') table.set({ ...v, name: op.name });
       else if (op.kind === 'grow') table.set({ ...v, sizeBytes: op.sizeBytes });
       else if (op.kind === 'pin') table.set({ ...v, pinned: op.pinned });
+      else if (op.kind === 'mark-delete') table.set({ ...v, deleting: op.mark });
       else table.set({ ...v, thinId: op.newThinId, sizeBytes: op.sizeBytes, externalOrigin: op.externalOrigin });
       return;
     }

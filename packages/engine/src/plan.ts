@@ -8,7 +8,7 @@
  */
 import { MAX_THIN_ID } from '@thinfleet/devmapper';
 import { MAX_KEEP_REVISIONS, type BatchItem } from './batch-item.js';
-import { applyOp, catalogIndex, thinIdsInUse, type CatalogIndex, type CatalogState, type PlannedOp, type VolumeRecord, type VolumeTable } from './catalog-state.js';
+import { applyOp, catalogIndex, thinIdsInUse, type CatalogIndex, type CatalogState, type DeleteMark, type PlannedOp, type VolumeRecord, type VolumeTable } from './catalog-state.js';
 import { EngineError } from './engine-error.js';
 import { checkVolumeName } from './names.js';
 
@@ -150,6 +150,27 @@ class Working implements VolumeTable {
   }
 }
 
+/** @throws EngineError INVALID_ARGUMENT naming the first bad field of a delete mark. */
+function checkDeleteMark(mark: unknown, v: VolumeRecord, item: string): DeleteMark | null {
+  if (mark === null) return null;
+  const m = mark as Partial<DeleteMark> | undefined;
+  const bad = (what: string): never => {
+    throw new EngineError('INVALID_ARGUMENT', `delete mark: ${what}`, { item });
+  };
+  if (typeof m !== 'object' || m === null) bad('must be an object or null');
+  if (typeof m!.jobId !== 'string' || m!.jobId.length === 0) bad('jobId must be a non-empty string');
+  const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+  if (!isCount(m!.chunkBytes) || m!.chunkBytes === 0 || m!.chunkBytes % 512 !== 0) bad('chunkBytes must be a positive multiple of 512');
+  if (!isCount(m!.doneBytes) || m!.doneBytes > v.sizeBytes) bad(`doneBytes must be a whole number of bytes up to the volume's ${v.sizeBytes}`);
+  if (!isCount(m!.createdMs)) bad('createdMs must be milliseconds since the epoch');
+  return { jobId: m!.jobId!, doneBytes: m!.doneBytes!, chunkBytes: m!.chunkBytes!, createdMs: m!.createdMs! };
+}
+
+function sameMark(a: DeleteMark | null, b: DeleteMark | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.jobId === b.jobId && a.doneBytes === b.doneBytes && a.chunkBytes === b.chunkBytes && a.createdMs === b.createdMs;
+}
+
 /**
  * Plans a batch.
  * @throws EngineError naming the first bad item; nothing has been changed.
@@ -285,6 +306,12 @@ export function planBatch(items: readonly BatchItem[], ctx: PlanContext): BatchP
         const pinned = raw.pinned ?? true;
         if (typeof pinned !== 'boolean') throw new EngineError('INVALID_ARGUMENT', 'pinned must be true or false', { item });
         if (v.pinned !== pinned) ops.push({ kind: 'pin', uuid: v.uuid, pinned });
+        break;
+      }
+      case 'mark-delete': {
+        const v = w.find(raw.volume, item);
+        const mark = checkDeleteMark(raw.mark, v, item);
+        if (!sameMark(v.deleting ?? null, mark)) ops.push({ kind: 'mark-delete', uuid: v.uuid, mark });
         break;
       }
       default:

@@ -18,7 +18,7 @@ import {
   type ThinMetadataSummary,
 } from '@thinfleet/devmapper';
 import type { BatchItem } from './batch-item.js';
-import { catalogIndex, kernelEffects, type PlannedOp, type VolumeRecord } from './catalog-state.js';
+import { catalogIndex, kernelEffects, type DeleteMark, type PlannedOp, type VolumeRecord } from './catalog-state.js';
 import { ensureDevice, infoOrNull, removeDevice } from './device-tables.js';
 import { EngineError, isEngineError } from './engine-error.js';
 import { Mutex } from './mutex.js';
@@ -443,6 +443,16 @@ export class Pool {
   /** Pins or unpins a volume (a revision) against rotation. */
   pin(name: string, pinned = true): Promise<VolumeInfo> {
     return this.single({ item: name, op: 'pin', volume: name, pinned });
+  }
+
+  /**
+   * Sets (or, with null, clears) the delete mark of volume `name`: a catalog transaction, no
+   * kernel change, allowed on an active volume. Idempotent (an equal mark changes nothing).
+   * Crash: like every transaction, the mark is in the catalog after the commit, or not at all.
+   * @throws EngineError NO_SUCH_VOLUME, INVALID_ARGUMENT (a malformed mark)
+   */
+  markDelete(name: string, mark: DeleteMark | null): Promise<VolumeInfo> {
+    return this.single({ item: name, op: 'mark-delete', volume: name, mark });
   }
 
   /**

@@ -1,6 +1,6 @@
 /** What list and show report about a volume. */
 import type { ThinDeviceUsage } from '@thinfleet/devmapper';
-import type { CatalogState, VolumeRecord } from './catalog-state.js';
+import type { CatalogState, DeleteMark, VolumeRecord } from './catalog-state.js';
 
 export interface VolumeInfo {
   readonly name: string;
@@ -26,6 +26,8 @@ export interface VolumeInfo {
   readonly exclusiveBytes: number | null;
   /** Mapped bytes shared with at least one other volume (snapshots). */
   readonly sharedBytes: number | null;
+  /** The delete job working on the volume and its checkpoint, or null. */
+  readonly deleting: DeleteMark | null;
 }
 
 /** Builds the report of `v`; `usage` from a metadata read, when one was made. */
@@ -54,5 +56,6 @@ export function volumeInfo(
     mappedBytes: bytes(usage?.mappedBlocks),
     exclusiveBytes: bytes(usage?.exclusiveBlocks),
     sharedBytes: bytes(usage?.sharedBlocks),
+    deleting: v.deleting ?? null,
   };
 }

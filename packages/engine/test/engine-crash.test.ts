@@ -106,6 +106,7 @@ const SCENARIOS: Scenario[] = [
     after: (c) => edit(c, (m) => (m.delete('c.rev1'), m.set('c.rev2', 4))),
   },
   { name: 'pin', run: (p) => p.pin('c.rev1'), after: (c) => c },
+  { name: 'mark-delete of an active volume', run: (p) => p.markDelete('a', { jobId: 'j1', doneBytes: 0, chunkBytes: MiB, createdMs: 1 }), after: (c) => c },
   { name: 'activate', run: (p) => p.activateVolume('c'), after: (c) => c },
   { name: 'deactivate', run: (p) => p.deactivateVolume('a'), after: (c) => c },
   {

@@ -256,6 +256,29 @@ describe('volumes', () => {
     await expectEngineError(pool.revision('vm', 0), 'INVALID_ARGUMENT', 'vm');
   });
 
+  it('keeps a delete mark in the catalog for the next activation, clears it, and refuses a malformed one', async () => {
+    const { pool, paths } = await makePool();
+    await pool.createVolume('doomed', 4 * MiB, { activate: true });
+    expect((await pool.show('doomed')).deleting).toBeNull();
+    const mark = { jobId: 'job-1', doneBytes: MiB, chunkBytes: MiB, createdMs: 1_700_000_000_000 };
+    expect((await pool.markDelete('doomed', mark)).deleting).toEqual(mark);
+    const tx = (await pool.status()).transactionId;
+    await pool.markDelete('doomed', { ...mark });
+    expect((await pool.status()).transactionId).toBe(tx); // an equal mark is no transaction
+    await expectEngineError(pool.markDelete('doomed', { ...mark, doneBytes: 5 * MiB }), 'INVALID_ARGUMENT', 'doomed');
+    await expectEngineError(pool.markDelete('doomed', { ...mark, chunkBytes: 100 }), 'INVALID_ARGUMENT', 'doomed');
+    await expectEngineError(pool.markDelete('doomed', { ...mark, jobId: '' }), 'INVALID_ARGUMENT', 'doomed');
+    await expectEngineError(pool.markDelete('missing', mark), 'NO_SUCH_VOLUME');
+    await pool.deactivateVolume('doomed');
+    await pool.deactivate();
+    // Another engine (another host) finds the mark on the pool's own devices.
+    const again = await host.engine().activatePool(pool.name, paths);
+    expect((await again.show('doomed')).deleting).toEqual(mark);
+    expect((await again.markDelete('doomed', null)).deleting).toBeNull();
+    await again.deleteVolume('doomed');
+    expect(await again.list()).toEqual([]);
+  });
+
   it('activates only what is asked for, and refuses to delete an open volume', async () => {
     const { pool } = await makePool();
     await pool.createVolume('a', MiB);
