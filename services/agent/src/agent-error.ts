@@ -37,7 +37,9 @@ export type AgentErrorCode =
   /** Cluster mode: the coordinator cannot be reached, or the stream carrying a lock request broke; retry. */
   | 'CLUSTER_UNAVAILABLE'
   /** Cluster mode: the coordinator refused a lock request (its code is in the message). */
-  | 'LOCK_FAILED';
+  | 'LOCK_FAILED'
+  /** Cluster mode: the job left this host with its pool; it resumes on the pool's next holder. */
+  | 'JOB_MOVED';
 
 const AGENT_STATUS: Record<AgentErrorCode, { grpc: status; errno: string }> = {
   BAD_REQUEST: { grpc: status.INVALID_ARGUMENT, errno: 'EINVAL' },
@@ -50,6 +52,7 @@ const AGENT_STATUS: Record<AgentErrorCode, { grpc: status; errno: string }> = {
   NOT_OWNER: { grpc: status.FAILED_PRECONDITION, errno: 'EACCES' },
   CLUSTER_UNAVAILABLE: { grpc: status.UNAVAILABLE, errno: 'ENOTCONN' },
   LOCK_FAILED: { grpc: status.UNAVAILABLE, errno: 'ENOLCK' },
+  JOB_MOVED: { grpc: status.UNAVAILABLE, errno: 'EAGAIN' },
 };
 
 const ENGINE_STATUS: Record<EngineErrorCode, status> = {

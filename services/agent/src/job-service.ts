@@ -60,7 +60,7 @@ export function jobServiceHandlers(ctx: RpcContext, jobs: JobManager, watches: J
           }
           if (ENDED.has(j.state)) finish();
         };
-        unsubscribe = jobs.watch(first.id, send);
+        unsubscribe = jobs.watch(first.id, send, (why) => finish(new AgentError('JOB_MOVED', `${why}; watch it there (through the coordinator)`)));
         send(jobs.get(first.id));
       });
     }),

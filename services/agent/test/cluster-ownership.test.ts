@@ -2,9 +2,10 @@
  * Cluster mode, against a scripted coordinator: a pool is served only under its lock (create,
  * Acquire and activate take it and report PoolReady with the grant's token; deactivate releases
  * it), mutating calls must carry exactly the current grant's token, and contention hands an
- * idle pool over while a busy one (a call, a job, an active volume) is kept until it is idle.
+ * idle pool over while a busy one (a call, an active volume) is kept until it is idle; a running
+ * job goes with the pool and is resumed by its next holder.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import type { BlockClient } from '@thinfleet/devmapper';
@@ -136,40 +137,59 @@ describe('cluster mode: pools under their locks', () => {
     expect(await failure(t.c.call(t.c.volume, 'CreateVolume', { pool: 'p', name: 'b', sizeBytes: MiB }, token(100)))).toMatchObject({ errorCode: 'NOT_OWNER' });
   });
 
-  it('keeps a contended pool while a job runs on it and hands it over when the job ends', async () => {
+  it('hands a contended pool over with its running job, which the pool\'s next holder resumes from its checkpoint', async () => {
     let release: () => void = () => {};
     const held = new Promise<void>((resolve) => {
       release = resolve;
     });
-    let discards = 0;
+    const discards: number[] = [];
     await clusterAgent({
       wrapBlock: (block) => ({
         ...bind(block),
         discard: async (path, offsetBytes, lengthBytes) => {
-          discards += 1;
-          if (discards === 2) await held;
+          discards.push(offsetBytes);
+          if (discards.length === 2) await held;
           return block.discard(path, offsetBytes, lengthBytes);
         },
       }),
     });
+    const CHUNK = 64 * 1024;
     await t.c.call(t.c.pool, 'CreatePool', { name: 'p', devices: [t.disk()] });
-    const v = await t.c.call<{ volume: { devicePath: string } }>(t.c.volume, 'CreateVolume', { pool: 'p', name: 'big', sizeBytes: MiB, activate: true }, token(100));
+    const v = await t.c.call<{ volume: { devicePath: string; uuid: string } }>(t.c.volume, 'CreateVolume', { pool: 'p', name: 'big', sizeBytes: MiB, activate: true }, token(100));
     await t.block.write(v.volume.devicePath, 0, Buffer.alloc(MiB, 7));
     await t.c.call(t.c.volume, 'DeactivateVolume', { pool: 'p', name: 'big' }, token(100));
     const deleted = await t.c.call<{ jobId: string }>(t.c.volume, 'DeleteVolume', { pool: 'p', name: 'big', mode: 'DELETE_MODE_CHUNKED' }, token(100));
-    expect(deleted.jobId).not.toBe('');
-    await waitUntil(() => discards >= 2);
+    const watch = (t.c.job as unknown as { WatchJob(r: unknown): NodeJS.EventEmitter }).WatchJob({ id: deleted.jobId });
+    const watchEnd = new Promise<{ code: number; errorCode: unknown }>((resolve) =>
+      watch.on('error', (err: { code: number; metadata?: { get(k: string): unknown[] } }) => resolve({ code: err.code, errorCode: err.metadata?.get('tf-error-code')[0] })),
+    );
+    watch.on('data', () => {});
+    await waitUntil(() => discards.length >= 2);
 
     const from = coordinator.received.length;
     coordinator.push({ contention: { pool: 'p', waiters: 1 } });
-    await new Promise((r) => setTimeout(r, 1_300)); // past one hand-over retry
+    // The job stops after the chunk in flight; the pool is not released before.
+    await new Promise((r) => setTimeout(r, 300));
     expect(coordinator.received.slice(from).some((m) => m.message === 'release')).toBe(false);
-    expect((await t.c.call<{ job: { state: string } }>(t.c.job, 'GetJob', { id: deleted.jobId })).job.state).toBe('JOB_STATE_RUNNING');
-
     release();
     await coordinator.waitFor((m) => m.message === 'release' && m.release!.pool === 'p', { from });
-    expect((await t.c.call<{ job: { state: string } }>(t.c.job, 'GetJob', { id: deleted.jobId })).job.state).toBe('JOB_STATE_SUCCEEDED');
     expect(await active('p')).toBe(false);
+    expect(discards).toEqual([0, CHUNK]);
+    // The job left with the pool: its watch ends with JOB_MOVED, this host no longer lists it.
+    expect(await watchEnd).toMatchObject({ code: status.UNAVAILABLE, errorCode: 'JOB_MOVED' });
+    expect(await failure(t.c.call(t.c.job, 'GetJob', { id: deleted.jobId }))).toMatchObject({ errorCode: 'NO_SUCH_JOB' });
+    expect(readdirSync(join(t.stateDir, 'jobs')).filter((f) => f.endsWith('.json'))).toEqual([]);
+
+    // The pool's next holder (here this host again, with nothing of the job left locally) finds
+    // the job in the pool's catalog and resumes it after the two chunks done.
+    coordinator.push({ acquire: { pool: 'p' } });
+    await coordinator.waitFor((m) => m.poolReady, { from });
+    await vi.waitFor(async () => {
+      expect((await t.c.call<{ job: { state: string } }>(t.c.job, 'GetJob', { id: deleted.jobId })).job.state).toBe('JOB_STATE_SUCCEEDED');
+    }, { timeout: 10_000, interval: 50 });
+    expect(discards).toEqual(Array.from({ length: MiB / CHUNK }, (_, i) => i * CHUNK));
+    const listed = await t.c.call<{ volumes: unknown[] }>(t.c.volume, 'ListVolumes', { pool: 'p' });
+    expect(listed.volumes).toEqual([]);
   });
 });
 

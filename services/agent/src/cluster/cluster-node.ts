@@ -9,8 +9,10 @@
  *   (PoolFencing), the pool is activated (a new Pool object: everything is read from the devices,
  *   recovery runs) and PoolReady{pool, token} goes to the coordinator.
  * - Contention: the pool is handed over as soon as it is idle (no admitted call running, no
- *   unfinished job on it, no active volume): deactivated (its catalog committed, its devices
- *   removed), then released. A busy pool is looked at again every second while contended.
+ *   active volume): its background jobs are stopped after their current chunk and handed over
+ *   (JobManager.handOver: their checkpoint goes into the pool's catalog, and the next holder
+ *   resumes them), the pool is deactivated (its catalog committed, its devices removed), then
+ *   released. A busy pool is looked at again every second while contended.
  *   A local DeactivatePool hands over the same way.
  * - Losing the session (deadline passed, SessionLost, a resume refused): every pool the session
  *   may have held is fenced at once (engine.fencePool: volume devices suspended, error tables
@@ -455,10 +457,20 @@ export class ClusterNode implements PoolLifecycle {
   /** Why `pool` cannot be handed over now, from what is known without I/O; null when nothing. */
   private busyNow(pool: string): string | null {
     const calls = this.ownership.callsInFlight(pool);
-    if (calls > 0) return `${calls} call(s) in flight`;
-    const job = this.options.jobs.list().find((j) => j.pool === pool && UNFINISHED_JOB.has(j.state));
-    if (job !== undefined) return `job ${job.id} (${job.kind}) is ${job.state}`;
-    return null;
+    return calls > 0 ? `${calls} call(s) in flight` : null;
+  }
+
+  /** Hands the pool's unfinished jobs over (see JobManager.handOver); false when that failed. */
+  private async handJobsOver(pool: string): Promise<boolean> {
+    if (!this.options.jobs.list().some((j) => j.pool === pool && UNFINISHED_JOB.has(j.state))) return true;
+    try {
+      const moved = await this.options.jobs.handOver(pool);
+      this.log.info({ pool, jobs: moved.map((j) => ({ id: j.id, volume: j.volume, doneBytes: j.doneBytes, totalBytes: j.totalBytes })) }, 'jobs handed over with the pool');
+      return true;
+    } catch (err) {
+      this.log.warn({ pool, err }, 'could not hand the pool\'s jobs over; looking again later');
+      return false;
+    }
   }
 
   /** The pool's active volumes (a VM may use them), read from the engine. */
@@ -482,18 +494,25 @@ export class ClusterNode implements PoolLifecycle {
       }
       // From here no new call is admitted.
       const releasing = this.ownership.set(pool, { kind: 'releasing', token: held.token });
+      const keep = async (why: string, detail: Record<string, unknown>, jobsMoved: boolean): Promise<void> => {
+        this.log.debug({ pool, ...detail }, `contended pool ${why}; looking again later`);
+        if (!this.ownership.transition(pool, releasing, held)) return;
+        // Jobs handed over already come back from their marks and run on here meanwhile.
+        if (jobsMoved) await this.options.jobs.poolActivated(pool);
+        this.scheduleHandover(pool, retryMs);
+      };
+      // A job's own volume is active while it discards; any other active volume keeps the pool.
+      const jobVolumes = new Set(this.options.jobs.list().filter((j) => j.pool === pool && UNFINISHED_JOB.has(j.state)).map((j) => j.volume));
       const active = await this.activeVolumes(pool).catch(() => ['(unknown)']);
-      if (active.length > 0) {
-        this.log.debug({ pool, active }, 'contended pool has active volumes; looking again later');
-        if (this.ownership.transition(pool, releasing, held)) this.scheduleHandover(pool, retryMs);
-        return;
-      }
+      const inUse = active.filter((v) => !jobVolumes.has(v));
+      if (inUse.length > 0) return keep('has active volumes', { active: inUse }, false);
+      if (!(await this.handJobsOver(pool))) return keep('could not hand its jobs over', {}, false);
+      const stillActive = await this.activeVolumes(pool).catch(() => ['(unknown)']);
+      if (stillActive.length > 0) return keep('has active volumes', { active: stillActive }, jobVolumes.size > 0);
       try {
         await this.options.pools.deactivate(pool);
       } catch (err) {
-        this.log.warn({ pool, err }, 'could not deactivate the contended pool; looking again later');
-        if (this.ownership.transition(pool, releasing, held)) this.scheduleHandover(pool, retryMs);
-        return;
+        return keep('could not be deactivated', { err }, jobVolumes.size > 0);
       }
       await this.finishRelease(pool, releasing, 'another host waits for it');
     });

@@ -21,13 +21,24 @@
  *   job finds no volume with its uuid, so the delete happened: succeeded.
  * Records of jobs that ended are pruned by the next `start`; until then `list` shows them.
  *
+ * The job also marks its volume in the pool's catalog (`Pool.markDelete`: job id, checkpoint),
+ * at the start of every run and when it hands over, and clears the mark when it is cancelled or
+ * fails. The mark travels with the pool: `poolActivated` adopts every marked volume whose job this
+ * host does not know (or knows with an older checkpoint), so the pool's next holder finishes
+ * the delete. `handOver` (cluster mode, another host waits for the pool) stops the pool's jobs
+ * after their current chunk, writes their checkpoint into the mark, deactivates their volume and
+ * forgets them here. Crash story of a hand-over: before the mark is written, the mark's older
+ * checkpoint is where the next holder resumes (a chunk discarded twice is harmless); after it and
+ * before the local record is removed, this host resumes the same job (same id) if it holds the
+ * pool again, and finds the volume gone if another host finished it (succeeded).
+ *
  * What the agent must do around it: refuse other changes to a volume while `jobOnVolume` names a
  * job on it (a delete, rename or resize of a volume being discarded), call `poolActivated` after
  * activating a pool, and `stop` before deactivating pools at shutdown.
  */
 import { randomUUID } from 'node:crypto';
 import type { BlockClient } from '@thinfleet/devmapper';
-import { EngineError, isEngineError, Mutex, type Pool, type VolumeInfo } from '@thinfleet/engine';
+import { EngineError, isEngineError, Mutex, type DeleteMark, type Pool, type VolumeInfo } from '@thinfleet/engine';
 import type { Logger } from 'pino';
 import { AgentError } from '../agent-error.js';
 import { isTerminalState, JOB_ID_PATTERN, JOB_STATES, type JobRecord, type JobState, type MutableJobRecord } from './job-record.js';
@@ -59,15 +70,22 @@ export type JobListener = (job: JobRecord) => void;
 interface Job {
   readonly record: MutableJobRecord;
   readonly listeners: Set<JobListener>;
+  /** Told when the job leaves this host with its pool (see `handOver`). */
+  readonly movedListeners: Set<(why: string) => void>;
   cancelRequested: boolean;
+  /** Set by `handOver`: stop after the current chunk and leave the job to the pool's next holder. */
+  yieldRequested: boolean;
   /** The job's work while it runs; settles when the job has ended, stopped or parked. */
   work: Promise<void> | null;
   /** The saves of this record, one after another. */
   saving: Promise<void>;
 }
 
-/** How one run of a job ended: `ended` (terminal state), `halted` (stopped for shutdown), `parked` (its pool went away). */
-type RunEnd = 'ended' | 'halted' | 'parked';
+/**
+ * How one run of a job ended: `ended` (terminal state), `halted` (stopped for shutdown), `parked`
+ * (its pool went away), `moved` (handed over with its pool: forgotten here).
+ */
+type RunEnd = 'ended' | 'halted' | 'parked' | 'moved';
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -141,6 +159,7 @@ export class JobManager {
    * never rejects (a failure to save a record is logged).
    */
   async poolActivated(name: string): Promise<void> {
+    await this.adoptMarks(name).catch((err: unknown) => this.logger.error({ pool: name, err }, 'could not read the delete marks of the pool'));
     for (const job of [...this.jobs.values()]) {
       if (job.record.pool === name && job.work === null && !isTerminalState(job.record.state)) await this.resume(job);
     }
@@ -152,7 +171,7 @@ export class JobManager {
    * exists, no job works on it, its device is not open. Then the record is saved durably, and
    * only then does any work begin (see the crash story above).
    * @throws EngineError NO_SUCH_POOL, POOL_INACTIVE, NO_SUCH_VOLUME, VOLUME_BUSY (open);
-   *   AgentError JOB_RUNNING, SHUTTING_DOWN; the file system's error when the record cannot be
+   *   AgentError JOB_RUNNING (a job here, or a delete mark in the pool), SHUTTING_DOWN; the file system's error when the record cannot be
    *   saved (nothing was done then).
    */
   async startDelete(poolName: string, volumeName: string): Promise<JobRecord> {
@@ -166,6 +185,7 @@ export class JobManager {
         (j) => !isTerminalState(j.record.state) && j.record.pool === poolName && (j.record.volumeUuid === volume.uuid || j.record.volume === volume.name),
       );
       if (other !== undefined) throw new AgentError('JOB_RUNNING', `job ${other.record.id} is already deleting volume "${volumeName}" of pool ${poolName}`);
+      if (volume.deleting !== null) throw new AgentError('JOB_RUNNING', `job ${volume.deleting.jobId}, recorded in the pool, is deleting volume "${volumeName}" of pool ${poolName}`);
       await requireVolumeNotOpen(pool, volume);
       const blockBytes = (await pool.status()).dataBlockBytes;
       const nowMs = Date.now();
@@ -237,19 +257,62 @@ export class JobManager {
    * Calls `listener` with each change of job `id` (progress, state), the last one being its
    * terminal state, after which the listener is dropped. The job as it is now is not sent (read
    * it with `get`), except for a job that already ended: the listener is then called once, before
-   * watch returns. Returns the unsubscribe function (idempotent). A listener that throws is logged.
+   * watch returns. `onMoved` is called instead of a final state when the job leaves this host
+   * with its pool (`handOver`). Returns the unsubscribe function (idempotent). A listener that
+   * throws is logged.
    * @throws AgentError NO_SUCH_JOB
    */
-  watch(id: string, listener: JobListener): () => void {
+  watch(id: string, listener: JobListener, onMoved?: (why: string) => void): () => void {
     const job = this.require(id);
     if (isTerminalState(job.record.state)) {
       listener(this.snapshot(job));
       return () => undefined;
     }
     job.listeners.add(listener);
+    if (onMoved !== undefined) job.movedListeners.add(onMoved);
     return () => {
       job.listeners.delete(listener);
+      if (onMoved !== undefined) job.movedListeners.delete(onMoved);
     };
+  }
+
+  /**
+   * Cluster mode, another host waits for pool `poolName`: stops its unfinished jobs after their
+   * current chunk, writes each one's checkpoint into its volume's delete mark, deactivates the
+   * volume and forgets the job here (record removed, watchers told through `onMoved`), so that
+   * the pool's next holder resumes it. A job that finishes meanwhile just ends. Resolves with
+   * the jobs handed over. On an error the jobs not yet handed over run on here, and the error is
+   * thrown (the caller keeps the pool and tries again later). Idempotent.
+   * Crash story: see the module comment.
+   * @throws EngineError from writing a mark or deactivating a volume; the file system's error
+   *   when a record cannot be removed
+   */
+  async handOver(poolName: string): Promise<JobRecord[]> {
+    const mine = [...this.jobs.values()].filter((j) => j.record.pool === poolName && !isTerminalState(j.record.state));
+    for (const job of mine) job.yieldRequested = true;
+    const moved: JobRecord[] = [];
+    let failure: unknown = null;
+    for (const job of mine) {
+      while (job.work !== null) await job.work;
+      if (!this.jobs.has(job.record.id)) {
+        moved.push(this.snapshot(job));
+        continue;
+      }
+      if (isTerminalState(job.record.state) || failure !== null) continue;
+      try {
+        const pool = this.options.engine.pool(poolName);
+        await this.moveAway(job, pool);
+        moved.push(this.snapshot(job));
+      } catch (err) {
+        failure = err;
+      }
+    }
+    for (const job of mine) job.yieldRequested = false;
+    if (failure !== null) {
+      await this.poolActivated(poolName);
+      throw failure;
+    }
+    return moved;
   }
 
   /** How many known jobs are in each state. */
@@ -273,7 +336,7 @@ export class JobManager {
   }
 
   private add(record: MutableJobRecord): Job {
-    const job: Job = { record, listeners: new Set(), cancelRequested: false, work: null, saving: Promise.resolve() };
+    const job: Job = { record, listeners: new Set(), movedListeners: new Set(), cancelRequested: false, yieldRequested: false, work: null, saving: Promise.resolve() };
     this.jobs.set(record.id, job);
     return job;
   }
@@ -389,20 +452,26 @@ export class JobManager {
       if (volume.name !== r.volume || volume.sizeBytes !== r.totalBytes) {
         await this.change(job, { volume: volume.name, totalBytes: volume.sizeBytes, doneBytes: Math.min(r.doneBytes, volume.sizeBytes) });
       }
+      const mark = volume.deleting;
+      if (mark !== null && mark.jobId !== r.id) {
+        throw new AgentError('JOB_RUNNING', `job ${mark.jobId}, recorded in the pool, is deleting volume "${volume.name}"; this job stops`);
+      }
+      if (mark !== null && mark.doneBytes > r.doneBytes) await this.change(job, { doneBytes: mark.doneBytes });
+      if (mark === null) await pool.markDelete(volume.name, this.markOf(r));
       if (r.doneBytes < r.totalBytes) {
         await requireVolumeNotOpen(pool, volume);
         const device = (await pool.activateVolume(volume.name)).devicePath;
         if (device === null) throw new EngineError('KERNEL_FAILED', `volume "${volume.name}" has no device after activation`);
         this.logger.info({ job: r.id, pool: r.pool, volume: r.volume, fromBytes: r.doneBytes, totalBytes: r.totalBytes }, 'discarding the volume chunk by chunk');
         while (r.doneBytes < r.totalBytes) {
-          if (job.cancelRequested || this.stopping) return await this.halt(job);
+          if (job.cancelRequested || job.yieldRequested || this.stopping) return await this.halt(job, pool);
           const lengthBytes = Math.min(r.chunkBytes, r.totalBytes - r.doneBytes);
           await this.options.block.discard(device, r.doneBytes, lengthBytes);
           await this.change(job, { doneBytes: r.doneBytes + lengthBytes });
           await yieldToEventLoop();
         }
       }
-      if (job.cancelRequested || this.stopping) return await this.halt(job);
+      if (job.cancelRequested || job.yieldRequested || this.stopping) return await this.halt(job, pool);
       volume = await this.resolve(pool, r.volumeUuid);
       if (volume === null) return await this.succeed(job, 'its volume is gone: the delete had committed');
       await pool.deleteVolume(volume.name);
@@ -418,13 +487,27 @@ export class JobManager {
     return 'ended';
   }
 
-  /** Stops a running job between chunks: cancelled, or (shutdown) left running at its checkpoint. */
-  private async halt(job: Job): Promise<RunEnd> {
+  /**
+   * Stops a running job between chunks: cancelled (its delete mark cleared), handed over with
+   * its pool, or (shutdown) left running at its checkpoint.
+   */
+  private async halt(job: Job, pool: Pool): Promise<RunEnd> {
     const r = job.record;
     if (job.cancelRequested) {
+      await this.clearMark(job, pool);
       await this.change(job, { state: 'cancelled', error: `cancelled: ${leftBehind(r)}` });
       this.logger.info({ job: r.id, pool: r.pool, volume: r.volume, doneBytes: r.doneBytes }, 'job cancelled');
       return 'ended';
+    }
+    if (job.yieldRequested) {
+      try {
+        await this.moveAway(job, pool);
+        return 'moved';
+      } catch (err) {
+        // Not a failure of the job: it stays here, at its checkpoint; handOver reports the error.
+        this.logger.warn({ job: r.id, pool: r.pool, volume: r.volume, err }, 'could not hand the job over with its pool');
+        return 'halted';
+      }
     }
     this.logger.info({ job: r.id, pool: r.pool, volume: r.volume, doneBytes: r.doneBytes }, 'job stopped for shutdown; it resumes at the next start');
     return 'halted';
@@ -439,7 +522,7 @@ export class JobManager {
         await this.park(job);
         return 'parked';
       }
-      return this.halt(job).catch((saveErr: unknown) => {
+      return this.halt(job, pool).catch((saveErr: unknown) => {
         this.logger.error({ job: r.id, err: saveErr }, 'could not save the cancelled state of a job');
         return 'ended' as const;
       });
@@ -451,9 +534,100 @@ export class JobManager {
     const errorCode = errorCodeOf(err);
     const message = `${err instanceof Error ? err.message : String(err)}; ${leftBehind(r)}`;
     this.logger.error({ job: r.id, pool: r.pool, volume: r.volume, errorCode, doneBytes: r.doneBytes, err }, 'delete job failed');
+    if (errorCode !== 'JOB_RUNNING') await this.clearMark(job, pool);
     await this.change(job, { state: 'failed', error: message, errorCode }).catch((saveErr: unknown) =>
       this.logger.error({ job: r.id, err: saveErr }, 'could not save the failed state of a job; it resumes at the next start'),
     );
     return 'ended';
+  }
+
+  /** The delete mark of `r` at its checkpoint. */
+  private markOf(r: JobRecord): DeleteMark {
+    return { jobId: r.id, doneBytes: r.doneBytes, chunkBytes: r.chunkBytes, createdMs: r.createdMs };
+  }
+
+  /** Clears the job's delete mark, if its volume still carries it; a failure is logged only. */
+  private async clearMark(job: Job, pool: Pool): Promise<void> {
+    const r = job.record;
+    try {
+      const volume = await this.resolve(pool, r.volumeUuid);
+      if (volume?.deleting?.jobId === r.id) await pool.markDelete(volume.name, null);
+    } catch (err) {
+      this.logger.warn({ job: r.id, pool: r.pool, volume: r.volume, err }, 'could not clear the delete mark of a job that stopped');
+    }
+  }
+
+  /**
+   * Hands a stopped job over with its pool: checkpoint into the mark, volume deactivated, record
+   * removed, the job forgotten here and its watchers told. @throws what those steps throw
+   */
+  private async moveAway(job: Job, pool: Pool): Promise<void> {
+    const r = job.record;
+    const volume = await this.resolve(pool, r.volumeUuid);
+    if (volume !== null) {
+      await pool.markDelete(volume.name, this.markOf(r));
+      if (volume.active) await pool.deactivateVolume(volume.name);
+    }
+    await job.saving;
+    await this.store.remove(r.id);
+    this.jobs.delete(r.id);
+    const why = `job ${r.id} was handed over with pool ${r.pool} to the host that holds it next, at ${r.doneBytes} of ${r.totalBytes} bytes`;
+    this.logger.info({ job: r.id, pool: r.pool, volume: r.volume, doneBytes: r.doneBytes }, 'job handed over with its pool');
+    for (const onMoved of [...job.movedListeners]) {
+      try {
+        onMoved(why);
+      } catch (err) {
+        this.logger.warn({ job: r.id, err }, 'a job listener threw');
+      }
+    }
+    job.movedListeners.clear();
+    job.listeners.clear();
+  }
+
+  /**
+   * Adopts the delete jobs recorded in pool `name`'s catalog: a marked volume whose job this
+   * host does not know gets a record (same id, the mark's checkpoint), saved before it runs; a
+   * known one moves to the mark's checkpoint when that is further.
+   */
+  private async adoptMarks(name: string): Promise<void> {
+    const pool = this.activePool(name);
+    if (pool === null) return;
+    await this.admission.run(async () => {
+      for (const v of await pool.list()) {
+        const mark = v.deleting;
+        if (mark === null) continue;
+        const known = this.jobs.get(mark.jobId);
+        if (known !== undefined) {
+          if (known.record.volumeUuid === v.uuid && !isTerminalState(known.record.state) && mark.doneBytes > known.record.doneBytes) {
+            await this.change(known, { doneBytes: mark.doneBytes });
+          }
+          continue;
+        }
+        if (!JOB_ID_PATTERN.test(mark.jobId)) {
+          this.logger.warn({ pool: name, volume: v.name, job: mark.jobId }, 'a delete mark names a job id this agent cannot use; ignored');
+          continue;
+        }
+        const nowMs = Date.now();
+        const record: MutableJobRecord = {
+          id: mark.jobId,
+          kind: 'delete',
+          pool: name,
+          volume: v.name,
+          volumeUuid: v.uuid,
+          state: 'queued',
+          doneBytes: mark.doneBytes,
+          totalBytes: v.sizeBytes,
+          chunkBytes: mark.chunkBytes,
+          createdMs: mark.createdMs,
+          updatedMs: nowMs,
+          error: null,
+          errorCode: null,
+        };
+        await this.store.save(record);
+        const job = this.add(record);
+        this.logger.info({ job: record.id, pool: name, volume: v.name, doneBytes: record.doneBytes, totalBytes: record.totalBytes }, 'delete job adopted from the pool');
+        this.notify(job, this.snapshot(job));
+      }
+    });
   }
 }
