@@ -3,7 +3,8 @@
  * device-mapper) sharing one pool on shared storage. Volumes are made through the coordinator;
  * the pool is handed over when another host asks for it, taken over after its holder is killed
  * or frozen; after every fault the lock's invariants hold and no agent accepted a write under a
- * stale token.
+ * stale token. A chunked delete started on one host is handed over with its pool and finished
+ * by the next holder.
  */
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -134,5 +135,58 @@ describe('a cluster of processes sharing a pool', () => {
     await via.call(via.volume, 'CreateVolume', { pool: 'tank', name: 'v4', sizeBytes: 4 * MiB });
     expect(await names('tank')).toEqual(['v1', 'v2', 'v3', 'v4']);
     checkInvariants('tank');
+  });
+
+  it('a chunked delete goes with its pool: handed over mid-way when another host asks, finished by the new holder', async () => {
+    const holder = cluster.agents.get('node-b2')!;
+    const other = cluster.agents.get('node-a')!;
+    // node-a lost its session while frozen in the test before: wait for its new one, so that
+    // the hand-over below starts while the delete is still early on.
+    await waitFor('node-a to open a new session', () => {
+      const lost = other.log.findLastIndex((l) => l['msg'] === 'coordinator session lost');
+      const opened = other.log.findLastIndex((l) => l['msg'] === 'coordinator session established');
+      return opened > lost ? true : null;
+    });
+    const disk = cluster.sharedDisk('jobs0.img', 256 * MiB);
+    await holder.clients.call(holder.clients.pool, 'CreatePool', { name: 'jobs', devices: [disk] });
+    await via.call(via.volume, 'CreateVolume', { pool: 'jobs', name: 'keep', sizeBytes: 4 * MiB });
+    await via.call(via.volume, 'CreateVolume', { pool: 'jobs', name: 'big', sizeBytes: 2048 * MiB });
+    const { jobId } = await via.call<{ jobId: string }>(via.volume, 'DeleteVolume', { pool: 'jobs', name: 'big', mode: 'DELETE_MODE_CHUNKED' });
+    type Job = { job: { state: string; doneBytes: string; totalBytes: string } };
+    await waitFor('the delete to make progress', async () => {
+      const { job } = await holder.clients.call<Job>(holder.clients.job, 'GetJob', { id: jobId });
+      return Number(job.doneBytes) > 0 ? true : null;
+    });
+
+    // Another host activates the pool: the holder stops the job after its chunk and lets go.
+    // (UNAVAILABLE says retry, as a client would.)
+    await waitFor('node-a to activate the pool', async () => {
+      try {
+        await other.clients.call(other.clients.pool, 'ActivatePool', { name: 'jobs', devices: [disk] });
+        return true;
+      } catch (err) {
+        if ((err as { code?: number }).code === status.UNAVAILABLE) return null;
+        throw err;
+      }
+    });
+    expect(grants('jobs').map((g) => g.node)).toEqual(['node-b2', 'node-a']);
+    const handed = holder.log.find((l) => l['msg'] === 'job handed over with its pool' && l['job'] === jobId);
+    expect(handed, 'the holder logged the hand-over').toBeDefined();
+    const handedAtBytes = Number(handed!['doneBytes']);
+    expect(handedAtBytes).toBeGreaterThan(0);
+    expect(handedAtBytes).toBeLessThan(2048 * MiB);
+    console.log(`delete handed over at ${handedAtBytes / MiB} of 2048 MiB`);
+    expect(await failure(holder.clients.call(holder.clients.job, 'GetJob', { id: jobId }))).toMatchObject({ errorCode: 'NO_SUCH_JOB' });
+
+    // The new holder adopted the job from the pool (same id, from the checkpoint) and ends it.
+    const adopted = await waitFor('the new holder to adopt the job', () => other.log.find((l) => l['msg'] === 'delete job adopted from the pool' && l['job'] === jobId) ?? null);
+    expect(Number(adopted['doneBytes'])).toBe(handedAtBytes);
+    const done = await waitFor('the delete to finish on the new holder', async () => {
+      const { job } = await via.call<Job>(via.job, 'GetJob', { id: jobId });
+      return job.state === 'JOB_STATE_SUCCEEDED' ? job : null;
+    }, 60_000);
+    expect(Number(done.doneBytes)).toBe(2048 * MiB);
+    expect(await names('jobs')).toEqual(['keep']);
+    checkInvariants('jobs');
   });
 });

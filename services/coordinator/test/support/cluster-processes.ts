@@ -130,6 +130,8 @@ export async function startTestCluster(options: { ttlSeconds: number; marginMs: 
           dm: 'sim',
           metricsListen: null,
           logLevel: 'info',
+          // Small steps, so that a chunked delete is still running when the pool is handed over.
+          deleteChunkBytes: 1024 * 1024,
           cluster: { coordinator: coordinatorAddress, nodeId, advertise: '', tls: null },
         }),
       );
