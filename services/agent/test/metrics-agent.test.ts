@@ -61,6 +61,7 @@ class FakePool implements MetricsPool {
       mappedBytes: options.usage ? v.mappedBytes : null,
       exclusiveBytes: null,
       sharedBytes: null,
+      deleting: null,
     }));
   }
 }
