@@ -40,6 +40,8 @@ const READ_ONLY = /^(List|Get|Watch)/;
 const POOL_NAME = /^[A-Za-z0-9][A-Za-z0-9+_.-]{0,31}$/;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** How long a job watch waits for a job handed over with its pool to show up on its next host. */
+const JOB_FOLLOW_MS = 60_000;
 
 export class Router {
   private readonly acquireTimeoutMs: number;
@@ -234,24 +236,60 @@ export class Router {
         return unaryCall(this.client(host, 'JobService'), 'CancelJob', request, new Metadata(), call.getDeadline());
       }),
       WatchJob: (call: ServerWritableStream<{ id: string }, unknown>) => {
-        void (async () => {
-          try {
-            const host = await this.jobHost(call.request.id, call.getDeadline());
-            const upstream = (this.client(host, 'JobService') as unknown as { WatchJob(r: unknown, m: Metadata, o: object): NodeJS.EventEmitter & { cancel(): void } }).WatchJob(
-              call.request,
-              new Metadata(),
-              { deadline: call.getDeadline() },
-            );
-            call.on('cancelled', () => upstream.cancel());
-            upstream.on('data', (message: unknown) => call.write(message));
-            upstream.on('error', (err: Error) => call.emit('error', err));
-            upstream.on('end', () => call.end());
-          } catch (err) {
-            call.emit('error', asStatus(err));
-          }
-        })();
+        void this.watchJob(call).catch((err: unknown) => call.emit('error', asStatus(err)));
       },
     };
+  }
+
+  /**
+   * Relays the watch of a job from the host that runs it. A job handed over with its pool ends
+   * its watch there with JOB_MOVED; the watch then follows it to the host that adopts it (asked
+   * again until the call's deadline, or JOB_FOLLOW_MS), so a client sees one stream to the end.
+   */
+  private async watchJob(call: ServerWritableStream<{ id: string }, unknown>): Promise<void> {
+    let cancelled = false;
+    let current: { cancel(): void } | null = null;
+    call.on('cancelled', () => {
+      cancelled = true;
+      current?.cancel();
+    });
+    let host = await this.jobHost(call.request.id, call.getDeadline());
+    for (;;) {
+      const upstream = (this.client(host, 'JobService') as unknown as { WatchJob(r: unknown, m: Metadata, o: object): NodeJS.EventEmitter & { cancel(): void } }).WatchJob(
+        call.request,
+        new Metadata(),
+        { deadline: call.getDeadline() },
+      );
+      current = upstream;
+      const ended = await new Promise<Error | null>((resolve) => {
+        upstream.on('data', (message: unknown) => call.write(message));
+        upstream.on('error', (err: Error) => resolve(err));
+        upstream.on('end', () => resolve(null));
+      });
+      if (cancelled) return;
+      if (ended === null) {
+        call.end();
+        return;
+      }
+      if (errorCodeOf(ended) !== 'JOB_MOVED') {
+        call.emit('error', ended);
+        return;
+      }
+      host = await this.followJob(call.request.id, call.getDeadline(), () => cancelled);
+    }
+  }
+
+  /** Waits for job `id` to show up on some host again (after a hand-over). @throws NO_SUCH_JOB after JOB_FOLLOW_MS */
+  private async followJob(id: string, deadline: Date | number, cancelled: () => boolean): Promise<string> {
+    const until = Date.now() + JOB_FOLLOW_MS;
+    for (;;) {
+      try {
+        return await this.jobHost(id, deadline);
+      } catch (err) {
+        if (cancelled() || Date.now() > until || errorCodeOf(err) !== 'NO_SUCH_JOB') throw err;
+      }
+      await sleep(250);
+    }
   }
 
   private async eachHost(method: string, request: unknown, deadline: Date | number): Promise<unknown[]> {

@@ -158,6 +158,15 @@ describe('a cluster of processes sharing a pool', () => {
       return Number(job.doneBytes) > 0 ? true : null;
     });
 
+    // A watch through the coordinator follows the job from host to host to its end.
+    const watch = (via.job as unknown as { WatchJob(r: unknown): NodeJS.EventEmitter }).WatchJob({ id: jobId });
+    const watched: Array<{ state: string; doneBytes: string }> = [];
+    const watchEnd = new Promise<Error | null>((resolve) => {
+      watch.on('data', (m: { job: { state: string; doneBytes: string } }) => watched.push(m.job));
+      watch.on('error', (err: Error) => resolve(err));
+      watch.on('end', () => resolve(null));
+    });
+
     // Another host activates the pool: the holder stops the job after its chunk and lets go.
     // (UNAVAILABLE says retry, as a client would.)
     await waitFor('node-a to activate the pool', async () => {
@@ -186,6 +195,9 @@ describe('a cluster of processes sharing a pool', () => {
       return job.state === 'JOB_STATE_SUCCEEDED' ? job : null;
     }, 60_000);
     expect(Number(done.doneBytes)).toBe(2048 * MiB);
+    expect(await watchEnd).toBeNull();
+    expect(watched.at(-1)).toMatchObject({ state: 'JOB_STATE_SUCCEEDED' });
+    expect(watched.some((j) => Number(j.doneBytes) > handedAtBytes && Number(j.doneBytes) < 2048 * MiB)).toBe(true);
     expect(await names('jobs')).toEqual(['keep']);
     checkInvariants('jobs');
   });
