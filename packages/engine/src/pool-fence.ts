@@ -93,7 +93,7 @@ async function poolDevices(dm: DmClient, poolName: string): Promise<{ meta: stri
   return { meta: pick(names.meta), data: pick(names.data), pool: pick(names.pool), volumes };
 }
 
-/** True when `name`'s live table is one `error` target (or it has no live table and `orEmpty`). */
+/** True when `name` has a live table and every target of it is `error`. */
 async function isErrorTable(dm: DmClient, name: string): Promise<boolean> {
   const live = await dm.table(name);
   return live.length > 0 && live.every((t) => t.type === 'error');
