@@ -58,6 +58,17 @@ async function runningAtChunk(f: JobFixture, n: number, onChange?: (j: JobRecord
   return { m, job, block, gate };
 }
 
+/** `pool`, except that markDelete fails while `refuse()` says so. */
+function refusingMarks(pool: Pool, refuse: () => boolean): Pool {
+  return new Proxy(pool, {
+    get(target, key, receiver) {
+      if (key === 'markDelete' && refuse()) return () => Promise.reject(new Error('catalog device unwritable'));
+      const value = Reflect.get(target, key, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 describe('delete job hand-over with its pool', () => {
   it('marks its volume in the pool while it runs, and clears the mark when cancelled', async () => {
     const { f } = await setup();
@@ -146,18 +157,7 @@ describe('delete job hand-over with its pool', () => {
     const block = new ScriptedBlock(f.host.block);
     const gate = new Gate();
     block.before = (i) => (i === 2 ? gate.hold() : undefined);
-    const engine = {
-      pool: (name: string): Pool => {
-        const pool = f.engine.pool(name);
-        return new Proxy(pool, {
-          get(target, key, receiver) {
-            if (key === 'markDelete' && refuseMarks) return () => Promise.reject(new Error('catalog device unwritable'));
-            const value = Reflect.get(target, key, receiver) as unknown;
-            return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-          },
-        });
-      },
-    };
+    const engine = { pool: (name: string): Pool => refusingMarks(f.engine.pool(name), () => refuseMarks) };
     const m = f.manager({ engine, block, chunkBytes: CHUNK });
     const job = await m.startDelete(f.poolName, 'v');
     await gate.reached;
@@ -168,6 +168,27 @@ describe('delete job hand-over with its pool', () => {
     refuseMarks = false;
     // Still this host's job, and it runs on to the end.
     expect(await settled(m, job.id)).toMatchObject({ state: 'succeeded', doneBytes: VOLUME_BYTES });
+    expect(await names(f.pool)).toEqual(['keep']);
+  });
+
+  it('lets a new delete replace the mark of a job that ended here without clearing it', async () => {
+    const { f } = await setup();
+    let refuseMarks = false;
+    const block = new ScriptedBlock(f.host.block);
+    const gate = new Gate();
+    block.before = (i) => (i === 2 ? gate.hold() : undefined);
+    const engine = { pool: (name: string): Pool => refusingMarks(f.engine.pool(name), () => refuseMarks) };
+    const m = f.manager({ engine, block, chunkBytes: CHUNK });
+    const first = await m.startDelete(f.poolName, 'v');
+    await gate.reached;
+    refuseMarks = true;
+    const cancelling = m.cancel(first.id);
+    gate.open();
+    expect(await cancelling).toMatchObject({ state: 'cancelled' });
+    refuseMarks = false;
+    expect((await f.pool.show('v')).deleting).toMatchObject({ jobId: first.id });
+    const second = await m.startDelete(f.poolName, 'v');
+    expect(await settled(m, second.id)).toMatchObject({ state: 'succeeded' });
     expect(await names(f.pool)).toEqual(['keep']);
   });
 });

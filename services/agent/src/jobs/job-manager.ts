@@ -185,7 +185,9 @@ export class JobManager {
         (j) => !isTerminalState(j.record.state) && j.record.pool === poolName && (j.record.volumeUuid === volume.uuid || j.record.volume === volume.name),
       );
       if (other !== undefined) throw new AgentError('JOB_RUNNING', `job ${other.record.id} is already deleting volume "${volumeName}" of pool ${poolName}`);
-      if (volume.deleting !== null) throw new AgentError('JOB_RUNNING', `job ${volume.deleting.jobId}, recorded in the pool, is deleting volume "${volumeName}" of pool ${poolName}`);
+      if (volume.deleting !== null && !this.endedHere(volume.deleting)) {
+        throw new AgentError('JOB_RUNNING', `job ${volume.deleting.jobId}, recorded in the pool, is deleting volume "${volumeName}" of pool ${poolName}`);
+      }
       await requireVolumeNotOpen(pool, volume);
       const blockBytes = (await pool.status()).dataBlockBytes;
       const nowMs = Date.now();
@@ -453,11 +455,11 @@ export class JobManager {
         await this.change(job, { volume: volume.name, totalBytes: volume.sizeBytes, doneBytes: Math.min(r.doneBytes, volume.sizeBytes) });
       }
       const mark = volume.deleting;
-      if (mark !== null && mark.jobId !== r.id) {
+      if (mark !== null && mark.jobId !== r.id && !this.endedHere(mark)) {
         throw new AgentError('JOB_RUNNING', `job ${mark.jobId}, recorded in the pool, is deleting volume "${volume.name}"; this job stops`);
       }
-      if (mark !== null && mark.doneBytes > r.doneBytes) await this.change(job, { doneBytes: mark.doneBytes });
-      if (mark === null) await pool.markDelete(volume.name, this.markOf(r));
+      if (mark?.jobId === r.id && mark.doneBytes > r.doneBytes) await this.change(job, { doneBytes: mark.doneBytes });
+      if (mark?.jobId !== r.id) await pool.markDelete(volume.name, this.markOf(r));
       if (r.doneBytes < r.totalBytes) {
         await requireVolumeNotOpen(pool, volume);
         const device = (await pool.activateVolume(volume.name)).devicePath;
@@ -539,6 +541,12 @@ export class JobManager {
       this.logger.error({ job: r.id, err: saveErr }, 'could not save the failed state of a job; it resumes at the next start'),
     );
     return 'ended';
+  }
+
+  /** True when `mark` names a job this host knows to have ended (a mark its end could not clear). */
+  private endedHere(mark: DeleteMark): boolean {
+    const job = this.jobs.get(mark.jobId);
+    return job !== undefined && isTerminalState(job.record.state);
   }
 
   /** The delete mark of `r` at its checkpoint. */
