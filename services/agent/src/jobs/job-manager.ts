@@ -171,8 +171,8 @@ export class JobManager {
    * exists, no job works on it, its device is not open. Then the record is saved durably, and
    * only then does any work begin (see the crash story above).
    * @throws EngineError NO_SUCH_POOL, POOL_INACTIVE, NO_SUCH_VOLUME, VOLUME_BUSY (open);
-   *   AgentError JOB_RUNNING (a job here, or a delete mark in the pool), SHUTTING_DOWN; the file system's error when the record cannot be
-   *   saved (nothing was done then).
+   *   AgentError JOB_RUNNING (a job here, or a delete mark in the pool), SHUTTING_DOWN; the
+   *   file system's error when the record cannot be saved (nothing was done then).
    */
   async startDelete(poolName: string, volumeName: string): Promise<JobRecord> {
     return this.admission.run(async () => {
