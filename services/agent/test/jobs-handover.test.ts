@@ -69,6 +69,22 @@ function refusingMarks(pool: Pool, refuse: () => boolean): Pool {
   });
 }
 
+/**
+ * Starts deleting `v` through pools whose markDelete fails while `refuse(true)`; resolves with
+ * the discard of chunk 2 held at `gate`.
+ */
+async function runningWithMarksSwitch(f: JobFixture) {
+  let refusing = false;
+  const block = new ScriptedBlock(f.host.block);
+  const gate = new Gate();
+  block.before = (i) => (i === 2 ? gate.hold() : undefined);
+  const engine = { pool: (name: string): Pool => refusingMarks(f.engine.pool(name), () => refusing) };
+  const m = f.manager({ engine, block, chunkBytes: CHUNK });
+  const job = await m.startDelete(f.poolName, 'v');
+  await gate.reached;
+  return { m, job, gate, refuse: (on: boolean) => void (refusing = on) };
+}
+
 describe('delete job hand-over with its pool', () => {
   it('marks its volume in the pool while it runs, and clears the mark when cancelled', async () => {
     const { f } = await setup();
@@ -153,19 +169,12 @@ describe('delete job hand-over with its pool', () => {
 
   it('keeps the job running here when its checkpoint cannot be written to the pool', async () => {
     const { f } = await setup();
-    let refuseMarks = false;
-    const block = new ScriptedBlock(f.host.block);
-    const gate = new Gate();
-    block.before = (i) => (i === 2 ? gate.hold() : undefined);
-    const engine = { pool: (name: string): Pool => refusingMarks(f.engine.pool(name), () => refuseMarks) };
-    const m = f.manager({ engine, block, chunkBytes: CHUNK });
-    const job = await m.startDelete(f.poolName, 'v');
-    await gate.reached;
-    refuseMarks = true;
+    const { m, job, gate, refuse } = await runningWithMarksSwitch(f);
+    refuse(true);
     const handing = m.handOver(f.poolName);
     gate.open();
     await expect(handing).rejects.toThrow(/catalog device unwritable/);
-    refuseMarks = false;
+    refuse(false);
     // Still this host's job, and it runs on to the end.
     expect(await settled(m, job.id)).toMatchObject({ state: 'succeeded', doneBytes: VOLUME_BYTES });
     expect(await names(f.pool)).toEqual(['keep']);
@@ -173,19 +182,12 @@ describe('delete job hand-over with its pool', () => {
 
   it('lets a new delete replace the mark of a job that ended here without clearing it', async () => {
     const { f } = await setup();
-    let refuseMarks = false;
-    const block = new ScriptedBlock(f.host.block);
-    const gate = new Gate();
-    block.before = (i) => (i === 2 ? gate.hold() : undefined);
-    const engine = { pool: (name: string): Pool => refusingMarks(f.engine.pool(name), () => refuseMarks) };
-    const m = f.manager({ engine, block, chunkBytes: CHUNK });
-    const first = await m.startDelete(f.poolName, 'v');
-    await gate.reached;
-    refuseMarks = true;
+    const { m, job: first, gate, refuse } = await runningWithMarksSwitch(f);
+    refuse(true);
     const cancelling = m.cancel(first.id);
     gate.open();
     expect(await cancelling).toMatchObject({ state: 'cancelled' });
-    refuseMarks = false;
+    refuse(false);
     expect((await f.pool.show('v')).deleting).toMatchObject({ jobId: first.id });
     const second = await m.startDelete(f.poolName, 'v');
     expect(await settled(m, second.id)).toMatchObject({ state: 'succeeded' });
