@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Pool } from '@thinfleet/engine';
 import { JobManager, type JobRecord } from '../src/jobs/index.js';
+import { volumeMessage } from '../src/proto-messages.js';
 import { expectSameBytes, filledVolume, Gate, jobFixture, KiB, MiB, readAt, ScriptedBlock, settled, silentLogger, type JobFixture } from './support/job-harness.js';
 
 const CHUNK = 256 * KiB;
@@ -117,6 +118,9 @@ describe('delete job hand-over with its pool', () => {
     // In the pool: the mark at the checkpoint, the volume inactive, so the pool can go.
     const v = await f.pool.show('v');
     expect(v).toMatchObject({ active: false, deleting: { jobId: job.id, doneBytes: 4 * CHUNK } });
+    // Listings still name the job (from the mark), so a coordinator knows it is on the move.
+    expect(m.jobOnVolume(f.poolName, 'v')).toBeNull();
+    expect(volumeMessage(f.poolName, v, null).jobId).toBe(job.id);
     await f.pool.deactivate();
 
     // Another host activates the pool and adopts the job: same id, from the checkpoint.

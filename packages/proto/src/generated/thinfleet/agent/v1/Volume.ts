@@ -65,7 +65,9 @@ export interface Volume {
    */
   'sharedBytes'?: (number | string | Long);
   /**
-   * The job working on this volume (a background delete); empty when none.
+   * The job working on this volume (a background delete); empty when none. A delete handed over
+   * with its pool and not yet adopted by the pool's next holder is named too (from the pool's
+   * delete mark), so a coordinator can tell a moving job from a job that does not exist.
    */
   'jobId'?: (string);
   '_mappedBytes'?: "mappedBytes";
@@ -136,7 +138,9 @@ export interface Volume__Output {
    */
   'sharedBytes'?: (number);
   /**
-   * The job working on this volume (a background delete); empty when none.
+   * The job working on this volume (a background delete); empty when none. A delete handed over
+   * with its pool and not yet adopted by the pool's next holder is named too (from the pool's
+   * delete mark), so a coordinator can tell a moving job from a job that does not exist.
    */
   'jobId': (string);
   '_mappedBytes'?: "mappedBytes";
