@@ -20,6 +20,8 @@ export type CoordinatorErrorCode =
   | 'NO_SUCH_VOLUME'
   | 'NO_SUCH_POOL'
   | 'NO_SUCH_JOB'
+  /** The job is moving with its pool to the pool's next holder, which has not taken it up yet. */
+  | 'JOB_MOVED'
   /** etcd did not answer. */
   | 'ETCD';
 
@@ -33,6 +35,7 @@ const STATUS: Record<CoordinatorErrorCode, grpcStatus> = {
   NO_SUCH_VOLUME: grpcStatus.NOT_FOUND,
   NO_SUCH_POOL: grpcStatus.NOT_FOUND,
   NO_SUCH_JOB: grpcStatus.NOT_FOUND,
+  JOB_MOVED: grpcStatus.UNAVAILABLE,
   ETCD: grpcStatus.UNAVAILABLE,
 };
 

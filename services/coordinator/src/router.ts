@@ -42,6 +42,8 @@ const POOL_NAME = /^[A-Za-z0-9][A-Za-z0-9+_.-]{0,31}$/;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 /** How long a job watch waits for a job handed over with its pool to show up on its next host. */
 const JOB_FOLLOW_MS = 60_000;
+/** How long GetJob and CancelJob wait for such a job before answering JOB_MOVED (retry). */
+const JOB_LOOKUP_WAIT_MS = 5_000;
 
 export class Router {
   private readonly acquireTimeoutMs: number;
@@ -227,14 +229,8 @@ export class Router {
         const all = await this.eachHost('ListJobs', {}, call.getDeadline());
         return { jobs: all.flatMap((r) => (r as { jobs: Array<{ created: string }> }).jobs).sort((a, b) => a.created.localeCompare(b.created)) };
       }),
-      GetJob: this.unary(async (request: { id: string }, call) => {
-        const host = await this.jobHost(request.id, call.getDeadline());
-        return unaryCall(this.client(host, 'JobService'), 'GetJob', request, new Metadata(), call.getDeadline());
-      }),
-      CancelJob: this.unary(async (request: { id: string }, call) => {
-        const host = await this.jobHost(request.id, call.getDeadline());
-        return unaryCall(this.client(host, 'JobService'), 'CancelJob', request, new Metadata(), call.getDeadline());
-      }),
+      GetJob: this.unary(async (request: { id: string }, call) => this.onJobHost(request.id, 'GetJob', call.getDeadline())),
+      CancelJob: this.unary(async (request: { id: string }, call) => this.onJobHost(request.id, 'CancelJob', call.getDeadline())),
       WatchJob: (call: ServerWritableStream<{ id: string }, unknown>) => {
         void this.watchJob(call).catch((err: unknown) => call.emit('error', asStatus(err)));
       },
@@ -242,9 +238,30 @@ export class Router {
   }
 
   /**
+   * Calls `method` of the JobService on the host that has job `id`. A job moving with its pool
+   * (handed over, not yet adopted, or moved between finding it and calling) is waited for up to
+   * JOB_LOOKUP_WAIT_MS. @throws NO_SUCH_JOB; JOB_MOVED when it is still moving after that
+   */
+  private async onJobHost(id: string, method: 'GetJob' | 'CancelJob', deadline: Date | number): Promise<unknown> {
+    const untilMs = Date.now() + JOB_LOOKUP_WAIT_MS;
+    let moving = false;
+    for (;;) {
+      const host = await this.jobHost(id, deadline, { untilMs, moving, cancelled: () => false });
+      try {
+        return await unaryCall(this.client(host, 'JobService'), method, { id }, new Metadata(), deadline);
+      } catch (err) {
+        if (errorCodeOf(err) !== 'NO_SUCH_JOB' || Date.now() > untilMs) throw err;
+        moving = true;
+      }
+    }
+  }
+
+  /**
    * Relays the watch of a job from the host that runs it. A job handed over with its pool ends
-   * its watch there with JOB_MOVED; the watch then follows it to the host that adopts it (asked
-   * again until the call's deadline, or JOB_FOLLOW_MS), so a client sees one stream to the end.
+   * its watch there with JOB_MOVED, or, when the hand-over came between finding the host and
+   * opening the watch, with NO_SUCH_JOB; either way the watch follows the job to the host that
+   * adopts it (asked again for up to JOB_FOLLOW_MS since the last message, within the call's
+   * deadline), so a client sees one stream to the job's end.
    */
   private async watchJob(call: ServerWritableStream<{ id: string }, unknown>): Promise<void> {
     let cancelled = false;
@@ -253,7 +270,8 @@ export class Router {
       cancelled = true;
       current?.cancel();
     });
-    let host = await this.jobHost(call.request.id, call.getDeadline());
+    let followUntil = Date.now() + JOB_FOLLOW_MS;
+    let host = await this.jobHost(call.request.id, call.getDeadline(), { untilMs: followUntil, moving: false, cancelled: () => cancelled });
     for (;;) {
       const upstream = (this.client(host, 'JobService') as unknown as { WatchJob(r: unknown, m: Metadata, o: object): NodeJS.EventEmitter & { cancel(): void } }).WatchJob(
         call.request,
@@ -262,7 +280,10 @@ export class Router {
       );
       current = upstream;
       const ended = await new Promise<Error | null>((resolve) => {
-        upstream.on('data', (message: unknown) => call.write(message));
+        upstream.on('data', (message: unknown) => {
+          followUntil = Date.now() + JOB_FOLLOW_MS;
+          call.write(message);
+        });
         upstream.on('error', (err: Error) => resolve(err));
         upstream.on('end', () => resolve(null));
       });
@@ -271,24 +292,12 @@ export class Router {
         call.end();
         return;
       }
-      if (errorCodeOf(ended) !== 'JOB_MOVED') {
+      const code = errorCodeOf(ended);
+      if ((code !== 'JOB_MOVED' && code !== 'NO_SUCH_JOB') || Date.now() > followUntil) {
         call.emit('error', ended);
         return;
       }
-      host = await this.followJob(call.request.id, call.getDeadline(), () => cancelled);
-    }
-  }
-
-  /** Waits for job `id` to show up on some host again (after a hand-over). @throws NO_SUCH_JOB after JOB_FOLLOW_MS */
-  private async followJob(id: string, deadline: Date | number, cancelled: () => boolean): Promise<string> {
-    const until = Date.now() + JOB_FOLLOW_MS;
-    for (;;) {
-      try {
-        return await this.jobHost(id, deadline);
-      } catch (err) {
-        if (cancelled() || Date.now() > until || errorCodeOf(err) !== 'NO_SUCH_JOB') throw err;
-      }
-      await sleep(250);
+      host = await this.jobHost(call.request.id, call.getDeadline(), { untilMs: followUntil, moving: true, cancelled: () => cancelled });
     }
   }
 
@@ -298,13 +307,25 @@ export class Router {
     return answers.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
   }
 
-  /** The address of the host that has job `id`. */
-  private async jobHost(id: string, deadline: Date | number): Promise<string> {
-    const hosts = await this.options.registry.hosts();
-    const answers = await Promise.allSettled(hosts.map((h) => unaryCall(this.client(h.address, 'JobService'), 'GetJob', { id }, new Metadata(), deadline).then(() => h.address)));
-    const found = answers.find((a) => a.status === 'fulfilled');
-    if (found === undefined) throw coordinatorError('NO_SUCH_JOB', `no host with a live session has job ${id}`);
-    return (found as PromiseFulfilledResult<string>).value;
+  /**
+   * The address of the host that has job `id`. When no host has it but it is moving with its
+   * pool (`moving`: a host said so; otherwise the volume index names the job on a volume), this
+   * asks again every 250 ms until `untilMs`, for the pool's next holder to adopt it.
+   * @throws NO_SUCH_JOB when no host has it and it is not moving; JOB_MOVED at `untilMs`
+   */
+  private async jobHost(id: string, deadline: Date | number, follow: { untilMs: number; moving: boolean; cancelled: () => boolean }): Promise<string> {
+    for (;;) {
+      const hosts = await this.options.registry.hosts();
+      const answers = await Promise.allSettled(hosts.map((h) => unaryCall(this.client(h.address, 'JobService'), 'GetJob', { id }, new Metadata(), deadline).then(() => h.address)));
+      const found = answers.find((a) => a.status === 'fulfilled');
+      if (found !== undefined) return (found as PromiseFulfilledResult<string>).value;
+      const pool = follow.moving ? null : ((await this.options.registry.volumes(null)).find((v) => v['jobId'] === id)?.pool ?? null);
+      if (!follow.moving && pool === null) throw coordinatorError('NO_SUCH_JOB', `no host with a live session has job ${id}`);
+      if (follow.cancelled() || Date.now() > follow.untilMs) {
+        throw coordinatorError('JOB_MOVED', `job ${id} is moving with its pool${pool === null ? '' : ` ${pool}`} to the pool's next holder, which has not taken it up yet; ask again`);
+      }
+      await sleep(250);
+    }
   }
 
   /** A unary handler: errors that are statuses pass through; others become INTERNAL with their message. */
