@@ -314,13 +314,18 @@ export class Router {
    * @throws NO_SUCH_JOB when no host has it and it is not moving; JOB_MOVED at `untilMs`
    */
   private async jobHost(id: string, deadline: Date | number, follow: { untilMs: number; moving: boolean; cancelled: () => boolean }): Promise<string> {
+    let moving = follow.moving;
+    let pool: string | null = null;
     for (;;) {
       const hosts = await this.options.registry.hosts();
       const answers = await Promise.allSettled(hosts.map((h) => unaryCall(this.client(h.address, 'JobService'), 'GetJob', { id }, new Metadata(), deadline).then(() => h.address)));
       const found = answers.find((a) => a.status === 'fulfilled');
       if (found !== undefined) return (found as PromiseFulfilledResult<string>).value;
-      const pool = follow.moving ? null : ((await this.options.registry.volumes(null)).find((v) => v['jobId'] === id)?.pool ?? null);
-      if (!follow.moving && pool === null) throw coordinatorError('NO_SUCH_JOB', `no host with a live session has job ${id}`);
+      if (!moving) {
+        pool = (await this.options.registry.volumes(null)).find((v) => v['jobId'] === id)?.pool ?? null;
+        if (pool === null) throw coordinatorError('NO_SUCH_JOB', `no host with a live session has job ${id}`);
+        moving = true;
+      }
       if (follow.cancelled() || Date.now() > follow.untilMs) {
         throw coordinatorError('JOB_MOVED', `job ${id} is moving with its pool${pool === null ? '' : ` ${pool}`} to the pool's next holder, which has not taken it up yet; ask again`);
       }
