@@ -42,6 +42,15 @@ async function cluster(): Promise<{ coordinator: Coordinator; registry: ClusterR
 
 const pool = (name: string) => ({ name, uuid: `uuid-${name}`, devices: ['/dev/shared0'], active: false, dataSizeBytes: 0, dataUsedBytes: 0 });
 
+/** node-a and node-b, both reaching pool tank, welcomed by `c`'s coordinator (no keepalives yet). */
+async function twoAgents(c: Awaited<ReturnType<typeof cluster>>): Promise<[ScriptedAgent, ScriptedAgent]> {
+  const [a, b] = [connectScriptedAgent(c.coordinator.address), connectScriptedAgent(c.coordinator.address)];
+  c.agents.push(a, b);
+  await a.hello('node-a', { pools: [pool('tank')] });
+  await b.hello('node-b', { pools: [pool('tank')] });
+  return [a, b];
+}
+
 describe('agent sessions on the coordinator', () => {
   it('welcomes an agent, registers its host and pools, and answers keepalives', async () => {
     const c = await cluster();
@@ -63,10 +72,7 @@ describe('agent sessions on the coordinator', () => {
   it('takes locks for agents: FIFO, increasing tokens, contention pushed to the holder, dirty after another holder', async () => {
     const c = await cluster();
     try {
-      const [a, b] = [connectScriptedAgent(c.coordinator.address), connectScriptedAgent(c.coordinator.address)];
-      c.agents.push(a, b);
-      await a.hello('node-a', { pools: [pool('tank')] });
-      await b.hello('node-b', { pools: [pool('tank')] });
+      const [a, b] = await twoAgents(c);
       a.startKeepAlive(500);
       b.startKeepAlive(500);
       const first = await a.take('tank');
@@ -112,10 +118,7 @@ describe('agent sessions on the coordinator', () => {
   it('a silent agent is told its session is lost before etcd expires it, and its lock goes to the waiter', async () => {
     const c = await cluster();
     try {
-      const [a, b] = [connectScriptedAgent(c.coordinator.address), connectScriptedAgent(c.coordinator.address)];
-      c.agents.push(a, b);
-      await a.hello('node-a', { pools: [pool('tank')] });
-      await b.hello('node-b', { pools: [pool('tank')] });
+      const [a, b] = await twoAgents(c);
       b.startKeepAlive(500);
       const held = await a.take('tank'); // and then no keepalives from node-a
       const started = performance.now();
