@@ -41,8 +41,11 @@ export class HostPools {
     private readonly registry: PoolRegistry,
     block: ConstructorParameters<typeof DeviceAttachments>[0],
     private readonly logger: Logger,
-    /** Called after a pool becomes active (jobs waiting for it resume). */
-    private readonly onActivated: (name: string) => void = () => {},
+    /**
+     * Called after a pool becomes active, and awaited before the activation resolves (jobs
+     * waiting for it resume; jobs its delete marks name are adopted). Must not reject.
+     */
+    private readonly onActivated: (name: string) => Promise<void> = async () => {},
   ) {
     this.attachments = new DeviceAttachments(block);
   }
@@ -158,7 +161,7 @@ export class HostPools {
         done = true; // the pool exists now: whatever happens next, its devices stay
         await this.registry.put({ name: request.name, uuid: pool.uuid, devices: [...request.devices], loops: attached.loops, active: true });
         this.problems.delete(request.name);
-        this.onActivated(request.name);
+        await this.onActivated(request.name);
         return pool;
       } finally {
         if (!done) {
@@ -191,7 +194,7 @@ export class HostPools {
       }
       await this.registry.put({ name: pool.name, uuid: pool.uuid, devices: [...given], loops: attached.loops, active: true });
       this.problems.delete(pool.name);
-      this.onActivated(pool.name);
+      await this.onActivated(pool.name);
       return pool;
     });
   }

@@ -184,6 +184,8 @@ describe('cluster mode: pools under their locks', () => {
     // the job in the pool's catalog and resumes it after the two chunks done.
     coordinator.push({ acquire: { pool: 'p' } });
     await coordinator.waitFor((m) => m.poolReady, { from });
+    // Adopted before the pool was reported ready: no call finds the volume without its job.
+    expect((await t.c.call<{ job: { id: string } }>(t.c.job, 'GetJob', { id: deleted.jobId })).job.id).toBe(deleted.jobId);
     await vi.waitFor(async () => {
       expect((await t.c.call<{ job: { state: string } }>(t.c.job, 'GetJob', { id: deleted.jobId })).job.state).toBe('JOB_STATE_SUCCEEDED');
     }, { timeout: 10_000, interval: 50 });

@@ -33,8 +33,9 @@
  * pool again, and finds the volume gone if another host finished it (succeeded).
  *
  * What the agent must do around it: refuse other changes to a volume while `jobOnVolume` names a
- * job on it (a delete, rename or resize of a volume being discarded), call `poolActivated` after
- * activating a pool, and `stop` before deactivating pools at shutdown.
+ * job on it (a delete, rename or resize of a volume being discarded), await `poolActivated`
+ * after activating a pool and before reporting it ready (so no call finds a marked volume before
+ * its job is known), and `stop` before deactivating pools at shutdown.
  */
 import { randomUUID } from 'node:crypto';
 import type { BlockClient } from '@thinfleet/devmapper';
