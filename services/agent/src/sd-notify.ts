@@ -4,32 +4,9 @@
  * alive (watchdog). Every call is a no-op returning false when the agent was not started by
  * systemd with Type=notify (NOTIFY_SOCKET unset), so the agent calls them unconditionally.
  */
-import { notifySocket } from '@thinfleet/dm-native';
+import { notifySystemd, type NotifyEnv } from '@thinfleet/dm-native';
 
-/** The environment variables read here. */
-export type NotifyEnv = Readonly<Record<string, string | undefined>>;
-
-/**
- * Sends `state` (newline-separated `KEY=VALUE` assignments, e.g. `READY=1`) to the socket
- * named by NOTIFY_SOCKET in `env`: a path, or `@name` for an abstract socket. Resolves true
- * when sent, false (sending nothing) when NOTIFY_SOCKET is unset or empty.
- *
- * Rejects when the datagram cannot be sent, with the addon's error (`code` = errno name such
- * as `ENOENT`, `ECONNREFUSED`), or with code `EAFNOSUPPORT` for a NOTIFY_SOCKET that is
- * neither a path nor `@name` (e.g. systemd's `vsock:` addresses, unsupported here); callers
- * that can live without systemd knowing should catch and log. Not idempotent: each call sends
- * a datagram (systemd treats repeats of the same state as harmless).
- */
-export async function notifySystemd(state: string, env: NotifyEnv = process.env): Promise<boolean> {
-  const socketPath = env['NOTIFY_SOCKET'];
-  if (socketPath === undefined || socketPath === '') return false;
-  if (!socketPath.startsWith('/') && !socketPath.startsWith('@')) {
-    const err = new Error(`NOTIFY_SOCKET ${JSON.stringify(socketPath)} is neither an AF_UNIX path nor @abstract; cannot notify systemd`);
-    throw Object.assign(err, { code: 'EAFNOSUPPORT' });
-  }
-  await notifySocket(socketPath, state);
-  return true;
-}
+export { notifySystemd, type NotifyEnv };
 
 /** `READY=1`: start-up is finished (Type=notify units count as started only now). */
 export function ready(env: NotifyEnv = process.env): Promise<boolean> {

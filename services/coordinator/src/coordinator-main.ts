@@ -7,10 +7,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { notifySystemd } from '@thinfleet/dm-native';
 import { pino, type Logger } from 'pino';
 import { CoordinatorConfigError, DEFAULT_COORDINATOR_CONFIG_FILE, loadCoordinatorConfig, type CoordinatorConfig, type CoordinatorConfigOverrides } from './coordinator-config.js';
 import { Coordinator } from './coordinator.js';
-import { notifySystemd } from './sd-notify.js';
 
 /** The coordinator's version, from its package.json. */
 export const COORDINATOR_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
