@@ -6,4 +6,5 @@
 export * from './generated/index.js';
 export { agentPackageDefinition, loadAgentApi, SERVICE_NAMES, type AgentApi } from './agent-api.js';
 export { LOAD_OPTIONS, PROTO_FILES, PROTO_ROOT } from './load-options.js';
+export { shutdownServer } from './server-shutdown.js';
 export { COORDINATOR_SERVICE_NAMES, loadCoordinatorApi, type CoordinatorApi } from './coordinator-api.js';

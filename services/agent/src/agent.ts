@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { Server } from '@grpc/grpc-js';
 import { Engine } from '@thinfleet/engine';
-import { loadAgentApi } from '@thinfleet/proto';
+import { loadAgentApi, shutdownServer } from '@thinfleet/proto';
 import { pino, type Logger } from 'pino';
 import { splitHostPort, type AgentConfig } from './agent-config.js';
 import { openDmBackend, type DmBackend } from './dm-backend.js';
@@ -209,16 +209,7 @@ export class Agent {
     await this.cluster?.stop();
     this.watches.endAll();
     this.health.endWatches();
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.server.forceShutdown();
-        resolve();
-      }, 2_000);
-      this.server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    await shutdownServer(this.server, 2_000);
     this.metrics.stopSampling();
     await this.metricsServer?.close();
     await this.pools.flushAll();

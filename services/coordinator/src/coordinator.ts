@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { connectEtcd } from '@thinfleet/lock';
-import { loadAgentApi, loadCoordinatorApi } from '@thinfleet/proto';
+import { loadAgentApi, loadCoordinatorApi, shutdownServer } from '@thinfleet/proto';
 import type { Etcd3 } from 'etcd3';
 import { pino, type Logger } from 'pino';
 import { AgentChannels } from './agent-channels.js';
@@ -121,16 +121,7 @@ export class Coordinator {
 
   private async stopNow(): Promise<void> {
     for (const session of [...this.sessions.byNode.values()]) session.end('the coordinator is stopping');
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.server.forceShutdown();
-        resolve();
-      }, 2_000);
-      this.server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    await shutdownServer(this.server, 2_000);
     this.channels.close();
     this.etcd.close();
     await this.embedded?.stop();
