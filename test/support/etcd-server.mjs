@@ -14,6 +14,7 @@ import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { singleMemberEtcdArgs } from '@thinfleet/lock';
 
 /** The error message when the etcd binary cannot be found. */
 export const ETCD_NOT_INSTALLED = 'etcd is not installed: apt-get install etcd-server (scripts/setup.sh does)';
@@ -175,25 +176,14 @@ function removeMadeDir(dir) {
 }
 
 function etcdArgs(name, dataDir, clientPort, peerPort, fsync) {
-  const clientUrl = `http://127.0.0.1:${clientPort}`;
-  const peerUrl = `http://127.0.0.1:${peerPort}`;
   return [
-    '--name', name,
-    '--data-dir', dataDir,
-    '--listen-client-urls', clientUrl,
-    '--advertise-client-urls', clientUrl,
-    '--listen-peer-urls', peerUrl,
-    '--initial-advertise-peer-urls', peerUrl,
-    '--initial-cluster', `${name}=${peerUrl}`,
-    '--initial-cluster-state', 'new',
+    ...singleMemberEtcdArgs({ name, dataDir, clientPort, peerPort }),
+    // Test tuning: fast heartbeats and elections, a small quota, no fsync unless asked for.
     '--heartbeat-interval', '10',
     '--election-timeout', '100',
     '--snapshot-count', '10000',
     '--quota-backend-bytes', String(128 * 1024 * 1024),
     ...(fsync ? [] : ['--unsafe-no-fsync']),
-    '--logger', 'zap',
-    '--log-outputs', 'stderr',
-    '--log-level', 'warn',
   ];
 }
 

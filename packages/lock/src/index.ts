@@ -5,6 +5,7 @@
  * says stop writing now.
  */
 export { connectEtcd, type LockEtcdOptions } from './etcd-client.js';
+export { singleMemberEtcdArgs, type EtcdMember } from './etcd-member-args.js';
 export { LockSession, type LockSessionOptions } from './lock-session.js';
 export { PoolLock, type LockGrant, type PoolLockState } from './pool-lock.js';
 export { LockError, isLockError, type LockErrorCode } from './lock-error.js';

@@ -22,6 +22,7 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
 import { dirname, resolve } from 'node:path';
+import { singleMemberEtcdArgs } from '@thinfleet/lock';
 import type { Logger } from 'pino';
 
 /** Why an embedded etcd could not be started. */
@@ -314,24 +315,12 @@ export class EmbeddedEtcd {
 }
 
 function etcdArgs(name: string, dataDir: string, clientPort: number, peerPort: number): string[] {
-  const clientUrl = `http://127.0.0.1:${clientPort}`;
-  const peerUrl = `http://127.0.0.1:${peerPort}`;
   return [
-    '--name', name,
-    '--data-dir', dataDir,
-    '--listen-client-urls', clientUrl,
-    '--advertise-client-urls', clientUrl,
-    '--listen-peer-urls', peerUrl,
-    '--initial-advertise-peer-urls', peerUrl,
-    '--initial-cluster', `${name}=${peerUrl}`,
-    '--initial-cluster-state', 'new',
+    ...singleMemberEtcdArgs({ name, dataDir, clientPort, peerPort }),
     // Keep an hour of history (watches resume within it); without compaction the revisions
     // written by lock grants grow until etcd's space quota stops all writes.
     '--auto-compaction-mode', 'periodic',
     '--auto-compaction-retention', '1h',
-    '--logger', 'zap',
-    '--log-outputs', 'stderr',
-    '--log-level', 'warn',
   ];
 }
 
