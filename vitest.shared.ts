@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 
 export const workspaceAliases: Record<string, string> = {
+  '@thinfleet/units': here('./packages/units/src/index.ts'),
   '@thinfleet/dm-native': here('./packages/dm-native/src/index.ts'),
   '@thinfleet/devmapper': here('./packages/devmapper/src/index.ts'),
   '@thinfleet/catalog': here('./packages/catalog/src/index.ts'),

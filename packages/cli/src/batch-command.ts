@@ -8,7 +8,7 @@ import type { BatchOp, BatchRequest, BatchResponse__Output } from '@thinfleet/pr
 import { expectPositionals } from './args.js';
 import type { CommandSpec } from './command.js';
 import { EXIT } from './exit-codes.js';
-import { formatBytes, MAX_SIZE_BYTES, parseSize } from './sizes.js';
+import { formatBytes, parseSize, sizeProblem } from './sizes.js';
 import { formatTable } from './table.js';
 import { fieldError, UsageError } from './usage-error.js';
 import { DEFAULT_KEEP } from './revision-commands.js';
@@ -58,7 +58,8 @@ function checkField(path: string, rule: FieldRule, value: unknown): FieldValue {
       return value;
     case 'size':
       if (typeof value === 'number') {
-        if (!Number.isInteger(value) || value < 1 || value > MAX_SIZE_BYTES) throw fieldError(path, 'must be a whole number of bytes from 1 to 2^53, or a size string such as "10GiB"');
+        const problem = sizeProblem(value);
+        if (problem !== null) throw fieldError(path, `${problem}, or a size string such as "10GiB"`);
         return value;
       }
       if (typeof value !== 'string') throw fieldError(path, 'must be a number of bytes or a size string such as "10GiB"');

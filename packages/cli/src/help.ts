@@ -4,6 +4,7 @@
  */
 import type { OptionSpec, OptionSpecs } from './args.js';
 import type { CommandSpec } from './command.js';
+import { SIZE_RULE } from './sizes.js';
 import { formatTable } from './table.js';
 
 /** The flags every command accepts. */
@@ -44,7 +45,7 @@ const OVERVIEW_EXAMPLES = [
   '--json volume show tank/vm1',
   'batch - < ops.json',
   'volume delete tank/old --chunked',
-  'job watch 7',
+  'job watch 3f9c2a7b1d04',
   '--coordinator 127.0.0.1:9750 cluster status',
   '--coordinator 127.0.0.1:9750 volume create vm9 --size 10GiB --host node-2',
 ];
@@ -98,7 +99,7 @@ export function globalHelp(commands: readonly CommandSpec[]): string {
     'Global flags (anywhere on the line):',
     optionLines(GLOBAL_OPTIONS).trimEnd(),
     '',
-    'Sizes are bytes or binary units: 4096, 64KiB, 512M, 10GiB, 1.5T (K, M, G, T, P are KiB, MiB...).',
+    `Sizes: ${SIZE_RULE} (examples: 4096, 64KiB, 512M, 10GiB, 1.5T).`,
     '',
     EXIT_CODES,
     '',

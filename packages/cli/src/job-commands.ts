@@ -28,7 +28,7 @@ export const JOB_COMMANDS: readonly CommandSpec[] = [
     arguments: ['ID'],
     options: {},
     summary: 'show one job: its volume, state, progress and error',
-    examples: ['job show 7'],
+    examples: ['job show 3f9c2a7b1d04'],
     async run(context, args) {
       const [id = ''] = expectPositionals(args, this.arguments);
       const response = await (await context.agent()).getJob({ id });
@@ -42,7 +42,7 @@ export const JOB_COMMANDS: readonly CommandSpec[] = [
     options: {},
     summary: 'follow a job with a progress bar until it ends (exit 1 if it failed or was cancelled)',
     details: 'With --json nothing is printed until the end; the document is {"job": <final state>}. Interrupting the command does not stop the job.',
-    examples: ['job watch 7', '--json job watch 7'],
+    examples: ['job watch 3f9c2a7b1d04', '--json job watch 3f9c2a7b1d04'],
     async run(context, args) {
       const [id = ''] = expectPositionals(args, this.arguments);
       const job = await waitForJob(context, id);
@@ -56,7 +56,7 @@ export const JOB_COMMANDS: readonly CommandSpec[] = [
     arguments: ['ID'],
     options: {},
     summary: 'ask a job to stop after its current chunk (idempotent; what it did stays done)',
-    examples: ['job cancel 7'],
+    examples: ['job cancel 3f9c2a7b1d04'],
     async run(context, args) {
       const [id = ''] = expectPositionals(args, this.arguments);
       const response = await (await context.agent()).cancelJob({ id });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { AgentCallError } from '@thinfleet/client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MAX_BATCH_OPS, runCli } from '../src/index.js';
+import { MAX_BATCH_OPS, runCli, SIZE_RULE } from '../src/index.js';
 import { memoryIo } from './support/memory-io.js';
 import { recordingAgent } from './support/recording-agent.js';
 
@@ -46,6 +46,7 @@ describe('usage errors: exit 2, nothing sent', () => {
     ['a decimal unit', ['volume', 'create', 'tank/vm1', '--size', '10GB'], /--size: .*GiB/, '--size'],
     ['a fraction of a byte', ['pool', 'create', 'tank', '--device', '/d', '--block-size', '1.3B'], /--block-size: .*whole number of bytes/, '--block-size'],
     ['a size above 2^53', ['volume', 'create', 'tank/vm1', '--size', '16PiB'], /--size: .*too large/, '--size'],
+    ['a size of exactly 8 PiB (the agent would refuse it)', ['volume', 'create', 'tank/vm1', '--size', '8PiB'], /--size: "8PiB" is too large: sizes must be below 8 PiB/, '--size'],
     ['pool create without --device', ['pool', 'create', 'tank'], /--device: at least one/, '--device'],
     ['a flag without its value', ['pool', 'create', 'tank', '--device'], /--device needs a value/, '--device'],
     ['a value for a boolean flag', ['volume', 'list', '--usage=yes'], /--usage takes no value/, '--usage'],
@@ -102,6 +103,24 @@ describe('help and version', () => {
     expect(stdout()).toMatch(/ {2}3 {2}the agent or coordinator could not be reached/);
   });
 
+  it('shows job ids in the examples as the agent makes them, not ones that cannot exist', async () => {
+    const texts: string[] = [];
+    for (const argv of [['--help'], ['job', 'watch', '--help'], ['job', 'show', '--help'], ['job', 'cancel', '--help']]) {
+      const { io, stdout } = memoryIo();
+      await runCli(argv, io);
+      texts.push(stdout());
+    }
+    const ids = [...texts.join('\n').matchAll(/job (?:watch|show|cancel) (\S+)/g)].map((m) => m[1]);
+    expect(ids.length).toBeGreaterThan(3);
+    for (const id of ids) expect(id, 'the agent makes 12 hexadecimal characters').toMatch(/^(?:ID|[0-9a-f]{12})$/);
+  });
+
+  it('states the one size rule in the overview', async () => {
+    const { io, stdout } = memoryIo();
+    await runCli(['--help'], io);
+    expect(stdout()).toContain(`Sizes: ${SIZE_RULE}`);
+  });
+
   it('prints the version', async () => {
     const { io, stdout } = memoryIo();
     expect(await runCli(['--version'], io)).toBe(0);
@@ -129,7 +148,7 @@ describe('batch files are checked whole before anything is sent', () => {
     ['create without size or origin', op({ op: 'create', name: 'a' }), /^ops\[0\]\.size: required unless external_origin/, 'ops[0].size'],
     ['a size string with a decimal unit', op({ op: 'create', name: 'a', size: '10GB' }), /^ops\[0\]\.size: .*ambiguous/, 'ops[0].size'],
     ['a fractional size number', op({ op: 'resize', name: 'a', size: 1.5 }), /^ops\[0\]\.size: must be a whole number of bytes/, 'ops[0].size'],
-    ['a negative size number', op({ op: 'resize', name: 'a', size: -1 }), /^ops\[0\]\.size: must be a whole number/, 'ops[0].size'],
+    ['a negative size number', op({ op: 'resize', name: 'a', size: -1 }), /^ops\[0\]\.size: must be at least 1 byte/, 'ops[0].size'],
     ['a size of the wrong type', op({ op: 'resize', name: 'a', size: true }), /^ops\[0\]\.size: must be a number of bytes or a size string/, 'ops[0].size'],
     ['a boolean that is a string', op({ op: 'create', name: 'a', size: 1024, activate: 'yes' }), /^ops\[0\]\.activate: must be true or false/, 'ops[0].activate'],
     ['a misspelt key', op({ op: 'snapshot', source: 'vm1', nmae: 'x' }), /^ops\[0\]\.nmae: unknown field for op "snapshot"/, 'ops[0].nmae'],

@@ -47,6 +47,7 @@ const CASES: ReadonlyArray<readonly [string, string, unknown]> = [
   ['volume show tank/vm1 --usage', 'getVolume', { pool: 'tank', name: 'vm1', usage: true }],
   ['volume rename tank/vm1 vm2', 'renameVolume', { pool: 'tank', name: 'vm1', newName: 'vm2' }],
   ['volume resize tank/vm1 --size 1.5GiB', 'resizeVolume', { pool: 'tank', name: 'vm1', sizeBytes: 1.5 * GiB }],
+  ['volume resize tank/vm1 --size 1000', 'resizeVolume', { pool: 'tank', name: 'vm1', sizeBytes: 1000 }],
   ['volume activate tank/vm1', 'activateVolume', { pool: 'tank', name: 'vm1' }],
   ['volume deactivate tank/vm1', 'deactivateVolume', { pool: 'tank', name: 'vm1' }],
   ['volume delete tank/vm1', 'deleteVolume', { pool: 'tank', name: 'vm1', mode: 'DELETE_MODE_AUTO' }],

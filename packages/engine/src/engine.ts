@@ -16,6 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import { CatalogStore, readLabel, wipeLabel, writeLabel, type PoolLabel } from '@thinfleet/catalog';
 import { type BlockClient, type DmClient } from '@thinfleet/devmapper';
+import { formatBytes } from '@thinfleet/units';
 import { pino, type Logger } from 'pino';
 import { blockCatalogDevice } from './block-catalog-device.js';
 import { initialCatalogState, reduceCatalog, type CatalogRecord, type CatalogState, type PoolRecord } from './catalog-state.js';
@@ -162,7 +163,7 @@ export class Engine {
       const existing = await readLabel(blockCatalogDevice(block, path)).catch((err: unknown) => ({ unreadable: err }));
       if (existing !== null && !request.force) {
         const what = 'unreadable' in existing ? 'a damaged thinfleet label' : `the label of pool ${existing.poolName} (device ${existing.deviceIndex})`;
-        throw new EngineError('DEVICE_UNUSABLE', `${path} carries ${what}; pass force to overwrite it`);
+        throw new EngineError('DEVICE_UNUSABLE', `${path} carries ${what}; overwrite it with --force (force in the API)`);
       }
     }
     const maxVolumeBytes = request.maxVolumeBytes ?? DEFAULT_MAX_VOLUME_BYTES;
@@ -230,7 +231,7 @@ export class Engine {
       entry.devices[label.deviceIndex] = path;
       if (label.deviceIndex === 0) entry.hasCatalog = label.catalog !== null;
       const size = await this.options.block.sizeBytes(path);
-      if (size < label.deviceSizeBytes) entry.problems.push(`${path} has ${size} bytes, the pool was made with ${label.deviceSizeBytes}`);
+      if (size < label.deviceSizeBytes) entry.problems.push(`${path} has ${formatBytes(size)}, the pool was made with ${formatBytes(label.deviceSizeBytes)}`);
     }
     return [...byPool].map(([uuid, e]) => {
       const problems = [...e.problems];
@@ -285,7 +286,7 @@ export class Engine {
   async destroyPool(name: string, options: { force?: boolean } = {}): Promise<void> {
     const pool = this.pool(name);
     const count = Object.keys(pool.core.catalog.state.volumes).length;
-    if (count > 0 && !options.force) throw new EngineError('VOLUME_BUSY', `pool ${name} has ${count} volume(s); pass force to destroy them with it`);
+    if (count > 0 && !options.force) throw new EngineError('VOLUME_BUSY', `pool ${name} has ${count} volume(s); destroy them with it with --force (force in the API)`);
     await pool.deactivate();
     const gate = this.gates.get(name);
     const block = gate === undefined ? this.options.block : gatedBlock(this.options.block, gate);

@@ -6,6 +6,7 @@
  * pool creation, and kept in the catalog; activation never recomputes it.
  */
 import type { CatalogLayout } from '@thinfleet/catalog';
+import { formatBytes } from '@thinfleet/units';
 import { EngineError } from './engine-error.js';
 
 const KiB = 1024;
@@ -103,7 +104,7 @@ export function computeLayout(request: LayoutRequest): PoolLayout {
     if (lengthBytes < dataBlockBytes) {
       throw new EngineError(
         'DEVICE_UNUSABLE',
-        `device ${deviceIndex} (${size} bytes) is too small: it needs more than ${start} bytes for the label${deviceIndex === 0 ? ', catalog and metadata' : ''} plus one ${dataBlockBytes}-byte data block`,
+        `device ${deviceIndex} (${formatBytes(size)}) is too small: it needs more than ${formatBytes(start)} for the label${deviceIndex === 0 ? ', catalog and metadata' : ''} plus one data block of ${formatBytes(dataBlockBytes)}`,
       );
     }
     data.push({ deviceIndex, offsetBytes: start, lengthBytes });

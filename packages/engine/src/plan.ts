@@ -7,6 +7,7 @@
  * (which volumes are active or open, external origin sizes); it changes nothing.
  */
 import { MAX_THIN_ID } from '@thinfleet/devmapper';
+import { formatBytes, sizeProblem } from '@thinfleet/units';
 import { MAX_KEEP_REVISIONS, type BatchItem } from './batch-item.js';
 import { applyOp, catalogIndex, thinIdsInUse, type CatalogIndex, type CatalogState, type DeleteMark, type PlannedOp, type VolumeRecord, type VolumeTable } from './catalog-state.js';
 import { EngineError } from './engine-error.js';
@@ -45,18 +46,17 @@ export interface BatchPlan {
   readonly reload: string[];
 }
 
-/** Rounds a requested size up to the pool's block size, or rejects it. */
+/**
+ * Rounds a requested size up to the pool's block size, or rejects it: the size rule of
+ * @thinfleet/units (a whole number of bytes from 1 to below 8 PiB), then the pool's own limit.
+ */
 export function checkSize(sizeBytes: unknown, state: CatalogState, item: string): number {
   const { dataBlockBytes } = state.pool.layout;
-  if (typeof sizeBytes !== 'number' || !Number.isSafeInteger(sizeBytes) || sizeBytes <= 0) {
-    throw new EngineError('INVALID_SIZE', `size ${String(sizeBytes)} must be a positive whole number of bytes`, { item });
-  }
-  if (sizeBytes % 512 !== 0) {
-    throw new EngineError('INVALID_SIZE', `size ${sizeBytes} is not a multiple of 512 bytes`, { item });
-  }
-  const rounded = Math.ceil(sizeBytes / dataBlockBytes) * dataBlockBytes;
+  const problem = sizeProblem(sizeBytes);
+  if (problem !== null) throw new EngineError('INVALID_SIZE', `size ${problem}`, { item });
+  const rounded = Math.ceil((sizeBytes as number) / dataBlockBytes) * dataBlockBytes;
   if (rounded > state.pool.maxVolumeBytes) {
-    throw new EngineError('INVALID_SIZE', `size ${sizeBytes} is beyond the pool's limit of ${state.pool.maxVolumeBytes} bytes per volume`, { item });
+    throw new EngineError('INVALID_SIZE', `size ${formatBytes(rounded)} is beyond the pool's limit of ${formatBytes(state.pool.maxVolumeBytes)} per volume`, { item });
   }
   return rounded;
 }
@@ -274,7 +274,7 @@ export function planBatch(items: readonly BatchItem[], ctx: PlanContext): BatchP
         const v = w.find(raw.volume, item);
         const sizeBytes = checkSize(raw.sizeBytes, ctx.state, item);
         if (sizeBytes < v.sizeBytes) {
-          throw new EngineError('SHRINK_REFUSED', `volume "${v.name}" has ${v.sizeBytes} bytes; shrinking a thin volume to ${sizeBytes} would cut its data`, { item });
+          throw new EngineError('SHRINK_REFUSED', `volume "${v.name}" has ${formatBytes(v.sizeBytes)}; shrinking a thin volume to ${formatBytes(sizeBytes)} would cut its data`, { item });
         }
         if (sizeBytes > v.sizeBytes) {
           ops.push({ kind: 'grow', uuid: v.uuid, sizeBytes });

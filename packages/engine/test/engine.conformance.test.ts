@@ -334,7 +334,7 @@ describe('batches', () => {
       [{ item: 'long-name', op: 'create', volume: 'x'.repeat(65), sizeBytes: MiB }, 'INVALID_NAME'],
       [{ item: 'dup-name', op: 'create', volume: 'a', sizeBytes: MiB }, 'NAME_EXISTS'],
       [{ item: 'zero', op: 'create', volume: 'z', sizeBytes: 0 }, 'INVALID_SIZE'],
-      [{ item: 'unaligned', op: 'create', volume: 'z', sizeBytes: 1000 }, 'INVALID_SIZE'],
+      [{ item: 'fractional', op: 'create', volume: 'z', sizeBytes: 1000.5 }, 'INVALID_SIZE'],
       [{ item: 'huge', op: 'create', volume: 'z', sizeBytes: 2 ** 52 }, 'INVALID_SIZE'],
       [{ item: 'unknown', op: 'snapshot', volume: 'z', origin: 'nope' }, 'NO_SUCH_VOLUME'],
       [{ item: 'shrink', op: 'grow', volume: 'a', sizeBytes: 512 }, 'SHRINK_REFUSED'],
@@ -347,6 +347,16 @@ describe('batches', () => {
     expect((await pool.status()).transactionId).toBe(before.tx);
     expect(await kernelIds(pool)).toEqual(before.ids);
     expect(await pool.list()).toEqual(before.list);
+  });
+
+  it('rounds any whole number of bytes up to the data block size, and states the limit in units', async () => {
+    const { pool } = await makePool();
+    const block = (await pool.status()).dataBlockBytes;
+    expect((await pool.createVolume('odd', 1000)).sizeBytes).toBe(block);
+    expect((await pool.createVolume('one', 1)).sizeBytes).toBe(block);
+    expect((await pool.grow('odd', block + 1)).sizeBytes).toBe(2 * block);
+    await expect(pool.createVolume('huge', 2 ** 52)).rejects.toThrow(/size 4\.0 PiB is beyond the pool's limit of 1\.0 PiB per volume/);
+    await expect(pool.createVolume('over', 2 ** 53)).rejects.toThrow(/size must be a whole number of bytes below 8 PiB/);
   });
 
   it('sees earlier items of the same batch', async () => {

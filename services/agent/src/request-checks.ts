@@ -5,10 +5,8 @@
  * name the field.
  */
 import { checkPoolName, checkVolumeName, isEngineError } from '@thinfleet/engine';
+import { sizeProblem } from '@thinfleet/units';
 import { badRequest } from './agent-error.js';
-
-/** Largest byte count the API carries exactly (JS numbers). */
-const MAX_BYTES = Number.MAX_SAFE_INTEGER;
 
 function rename(field: string, check: () => string): string {
   try {
@@ -31,12 +29,12 @@ export function volumeNameField(field: string, pool: string, value: unknown): st
   return rename(field, () => checkVolumeName(pool, value));
 }
 
-/** A byte count in `field`: a whole number from 1 (or `min`) up to 2^53-1. */
+/** A byte count in `field` under the size rule of @thinfleet/units: a whole number from 1 (or `min`) to below 8 PiB. */
 export function bytesField(field: string, value: unknown, min = 1): number {
   if (value === undefined || value === null) throw badRequest(field, 'required');
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw badRequest(field, 'must be a whole number of bytes below 2^53');
-  if (value < min || value > MAX_BYTES) throw badRequest(field, `must be at least ${min} bytes`);
-  return value;
+  const problem = sizeProblem(value, min);
+  if (problem !== null) throw badRequest(field, problem);
+  return value as number;
 }
 
 /** A byte count that may be absent (proto3 `optional`): undefined when absent. */
