@@ -83,13 +83,17 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
     options: {
       usage: { type: 'boolean', description: 'also read the bytes each volume maps (costs a metadata read)' },
     },
-    summary: 'list the volumes of one pool, or of every active pool (with --coordinator: of every pool in the cluster)',
+    summary: 'list the volumes of one pool, or of every active pool, naming the inactive ones (with --coordinator: of every pool in the cluster)',
     examples: ['volume list', 'volume list tank --usage', '--json volume list tank', '--coordinator 127.0.0.1:9750 volume list'],
     async run(context, args) {
       const [pool = ''] = expectPositionals(args, this.arguments);
       const usage = args.flag('usage');
       const response = await (await context.agent()).listVolumes({ pool, usage });
       context.out.result(response, () => volumeTable(response.volumes, usage));
+      if (response.inactivePools.length > 0 && !context.out.json) {
+        const names = response.inactivePools.join(', ');
+        context.out.warn(`not listed: the volumes of inactive pool${response.inactivePools.length > 1 ? 's' : ''} ${names} (thinfleet pool activate NAME)`);
+      }
       return EXIT.OK;
     },
   },

@@ -107,6 +107,28 @@ export class HostPools {
     return { name, uuid: known.uuid, active: false, devices: known.devices, status: null, recovery: null, problem: this.problems.get(name) ?? null };
   }
 
+  /**
+   * The active engine Pool named `name`.
+   * @throws EngineError NO_SUCH_POOL when this host does not know the pool, POOL_INACTIVE when
+   *   it knows it but has it inactive (the message says how to activate it).
+   */
+  activePool(name: string): Pool {
+    const active = this.engine.pools().find((p) => p.name === name);
+    if (active !== undefined) return active;
+    if (this.registry.get(name) === null) this.noSuchPool(name);
+    throw new EngineError('POOL_INACTIVE', `pool ${name} is not active on this host (thinfleet pool activate ${name})`);
+  }
+
+  /** The names of the pools this host knows but has not active, sorted. */
+  inactiveNames(): string[] {
+    const active = new Set(this.engine.pools().map((p) => p.name));
+    return this.registry
+      .list()
+      .map((p) => p.name)
+      .filter((name) => !active.has(name))
+      .sort();
+  }
+
   private noSuchPool(name: string): never {
     throw new EngineError('NO_SUCH_POOL', `pool ${name} is neither active nor known on this host (pool activate NAME --device PATH imports one)`);
   }

@@ -50,7 +50,7 @@ async function sizeIn<T>(field: string, fn: () => Promise<T>): Promise<T> {
 export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): VolumeServiceHandlers & UntypedServiceImplementation {
   const { pools, jobs, config } = deps;
 
-  const activePool = (field: string, value: unknown): Pool => pools.engine.pool(poolNameField(field, value));
+  const activePool = (field: string, value: unknown): Pool => pools.activePool(poolNameField(field, value));
   const message = (pool: Pool, v: VolumeInfo): Volume => volumeMessage(pool.name, v, jobs.jobOnVolume(pool.name, v.name)?.id ?? null);
   const noJobOn = (pool: Pool, ...names: string[]): void => {
     for (const name of names) {
@@ -98,7 +98,7 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
       const selected = r.pool === '' ? pools.engine.pools().sort((a, b) => a.name.localeCompare(b.name)) : [activePool('pool', r.pool)];
       const volumes: Volume[] = [];
       for (const pool of selected) for (const v of await pool.list({ usage: r.usage })) volumes.push(message(pool, v));
-      return { volumes };
+      return { volumes, inactivePools: r.pool === '' ? pools.inactiveNames() : [] };
     }),
 
     GetVolume: unary(ctx, 'GetVolume', async (r: GetVolumeRequest__Output) => {

@@ -3,7 +3,8 @@
 
 export interface ListVolumesRequest {
   /**
-   * Empty for every active pool.
+   * Empty for every active pool. A pool this host does not know is NOT_FOUND (NO_SUCH_POOL); a
+   * known pool that is not active here is FAILED_PRECONDITION (POOL_INACTIVE).
    */
   'pool'?: (string);
   /**
@@ -14,7 +15,8 @@ export interface ListVolumesRequest {
 
 export interface ListVolumesRequest__Output {
   /**
-   * Empty for every active pool.
+   * Empty for every active pool. A pool this host does not know is NOT_FOUND (NO_SUCH_POOL); a
+   * known pool that is not active here is FAILED_PRECONDITION (POOL_INACTIVE).
    */
   'pool': (string);
   /**

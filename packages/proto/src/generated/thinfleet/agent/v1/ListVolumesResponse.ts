@@ -7,6 +7,11 @@ export interface ListVolumesResponse {
    * By pool, then name.
    */
   'volumes'?: (_thinfleet_agent_v1_Volume)[];
+  /**
+   * With an empty `pool`: the pools this host knows but has not active, by name; their volumes
+   * are not in `volumes` (activate the pool to list them).
+   */
+  'inactivePools'?: (string)[];
 }
 
 export interface ListVolumesResponse__Output {
@@ -14,4 +19,9 @@ export interface ListVolumesResponse__Output {
    * By pool, then name.
    */
   'volumes': (_thinfleet_agent_v1_Volume__Output)[];
+  /**
+   * With an empty `pool`: the pools this host knows but has not active, by name; their volumes
+   * are not in `volumes` (activate the pool to list them).
+   */
+  'inactivePools': (string)[];
 }
