@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The README's main job: runs the thinfleet agent on this host in the foreground.
 // With the kernel's device-mapper when this host has one and we are root; otherwise with the
-// simulated one (volumes in files, an in-process kernel model), said loudly. Extra arguments go
+// simulated one (pools in their files under an in-process kernel model), said loudly. Extra arguments go
 // to the agent (`npm start -- --log-level debug`). Stop it with Ctrl-C.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,8 +33,9 @@ if (native) {
 } else {
   lines.push('thinfleet agent: SIMULATED DEVICE-MAPPER');
   lines.push(root ? '  This host has no device-mapper (no dm_thin_pool driver),' : '  Not running as root,');
-  lines.push('  so volumes live in plain files and an in-process model of dm-thin: nothing');
-  lines.push('  appears under /dev/mapper. Run as root on a host with dm_thin_pool for real volumes.');
+  lines.push('  so pools live in their backing files under an in-process model of dm-thin: nothing');
+  lines.push('  appears under /dev/mapper; `thinfleet volume write|read POOL/NAME FILE` reach a');
+  lines.push("  volume's content. Run as root on a host with dm_thin_pool for real volumes.");
 }
 const cli = root ? 'thinfleet' : `thinfleet --agent ${socket}`;
 lines.push(
@@ -43,8 +44,9 @@ lines.push(
   'In another terminal, for example:',
   `  truncate -s 2G ${join(stateDir, 'demo.img')}`,
   `  ${cli} pool create demo --device ${join(stateDir, 'demo.img')}`,
-  `  ${cli} volume create demo/vm1 --size 10GiB`,
+  `  ${cli} volume create demo/vm1 --size 10GiB --activate`,
   `  ${cli} volume snapshot demo/vm1 vm1-before-upgrade`,
+  ...(native ? [] : [`  ${cli} volume write demo/vm1 /etc/os-release`]),
   `  ${cli} volume list`,
   bar,
 );

@@ -20,6 +20,7 @@ import { defaultEndpoint, resolveRoute, type Endpoint, type Route } from './rout
 import { UsageError } from './usage-error.js';
 import { cliVersion } from './version.js';
 import { VOLUME_COMMANDS } from './volume-commands.js';
+import { VOLUME_DATA_COMMANDS } from './volume-data-commands.js';
 
 export { DEFAULT_AGENT_SOCKET } from './route.js';
 
@@ -27,6 +28,7 @@ export { DEFAULT_AGENT_SOCKET } from './route.js';
 export const COMMANDS: readonly CommandSpec[] = [
   ...POOL_COMMANDS,
   ...VOLUME_COMMANDS,
+  ...VOLUME_DATA_COMMANDS,
   ...REVISION_COMMANDS,
   BATCH_COMMAND,
   ...JOB_COMMANDS,

@@ -13,7 +13,12 @@ import { fieldError, UsageError } from './usage-error.js';
 import { locationTable, volumeTable, volumeView } from './views.js';
 
 const ref = (volume: Volume__Output): string => `${volume.pool}/${volume.name}`;
-const activeNote = (volume: Volume__Output): string => (volume.active && volume.devicePath !== '' ? `, active at ${volume.devicePath}` : '');
+/** Where an active volume can be used: its device, or, on the simulated device-mapper, the commands that reach it. */
+function activeNote(volume: Volume__Output): string {
+  if (!volume.active || volume.devicePath === '') return '';
+  if (volume.deviceSimulated) return `, active in the agent's simulated device-mapper (its content: thinfleet volume read|write ${ref(volume)} FILE)`;
+  return `, active at ${volume.devicePath}`;
+}
 
 const BARE_NAME_HINT = 'a bare NAME needs --coordinator, which chooses the pool';
 
@@ -175,7 +180,7 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
       const { pool, name } = parseVolumeRef(target);
       const response = await (await context.agent()).activateVolume({ pool, name });
       const volume = present(response.volume, 'volume');
-      context.out.result(response, () => `${ref(volume)} is active${volume.devicePath === '' ? '' : ` at ${volume.devicePath}`}`);
+      context.out.result(response, () => `${ref(volume)} is${activeNote(volume).replace(/^, /, ' ')}`);
       return EXIT.OK;
     },
   },

@@ -49,6 +49,10 @@ import {
   type ListVolumesResponse__Output,
   type PinVolumeRequest,
   type PinVolumeResponse__Output,
+  type ReadVolumeRequest,
+  type ReadVolumeResponse__Output,
+  type WriteVolumeRequest,
+  type WriteVolumeResponse__Output,
   type PoolServiceClient,
   type RenameVolumeRequest,
   type RenameVolumeResponse__Output,
@@ -270,6 +274,16 @@ export class AgentClient {
 
   batch(request: BatchRequest, options?: AgentCallOptions): Promise<BatchResponse__Output> {
     return this.unary((m, o, cb) => this.volumes.batch(request, m, o, cb), options);
+  }
+
+  /** Reads up to 1 MiB of an active volume's content (sector-aligned). */
+  readVolume(request: ReadVolumeRequest, options?: AgentCallOptions): Promise<ReadVolumeResponse__Output> {
+    return this.unary((m, o, cb) => this.volumes.readVolume(request, m, o, cb), options);
+  }
+
+  /** Writes up to 1 MiB into an active volume (sector-aligned), durably once it resolves. */
+  writeVolume(request: WriteVolumeRequest, options?: AgentCallOptions): Promise<WriteVolumeResponse__Output> {
+    return this.unary((m, o, cb) => this.volumes.writeVolume(request, m, o, cb), options);
   }
 
   listJobs(request: ListJobsRequest = {}, options?: AgentCallOptions): Promise<ListJobsResponse__Output> {

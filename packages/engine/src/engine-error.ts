@@ -22,6 +22,8 @@ export type EngineErrorCode =
   | 'VOLUME_ACTIVE'
   /** The volume's device is open (mounted, attached to a VM). */
   | 'VOLUME_BUSY'
+  /** The operation needs the volume's device (reading or writing its content) and it is not active. */
+  | 'VOLUME_INACTIVE'
   /** Every one of the 2^24 thin ids is in use. */
   | 'NO_FREE_THIN_ID'
   /** The pool is not active on this host. */
@@ -53,6 +55,7 @@ const ERRNO_OF: Record<EngineErrorCode, string> = {
   SHRINK_REFUSED: 'EINVAL',
   VOLUME_ACTIVE: 'EBUSY',
   VOLUME_BUSY: 'EBUSY',
+  VOLUME_INACTIVE: 'ENXIO',
   NO_FREE_THIN_ID: 'ENOSPC',
   POOL_INACTIVE: 'ENODEV',
   DEVICE_UNUSABLE: 'EBUSY',

@@ -15,3 +15,4 @@ export { checkSize } from './plan.js';
 export { Mutex } from './mutex.js';
 export { poolDeviceState, fencePoolDevices, discardPoolDevices, type PoolDeviceState, type PoolFenceReport, type PoolDiscardReport, type FenceOptions } from './pool-fence.js';
 export { WriteGate, gatedDm, gatedBlock } from './write-gate.js';
+export { MAX_VOLUME_IO_BYTES } from './volume-data.js';

@@ -29,6 +29,7 @@ import { removePoolDevices } from './pool-devices.js';
 import { deleteThinIfPresent, recoverPending, type RecoveryReport } from './recovery.js';
 import { withSuspended } from './snapshot-window.js';
 import { volumeInfo, type VolumeInfo } from './volume-info.js';
+import { checkVolumeRange, volumeInactive } from './volume-data.js';
 
 export interface PoolStatus {
   readonly name: string;
@@ -473,6 +474,38 @@ export class Pool {
       const v = this.find(name);
       await removeDevice(this.core.dm, volumeDevice(this.core, v), `volume ${v.name}`);
       return this.info(v, await this.activeDevices(), null);
+    });
+  }
+
+  /**
+   * Reads `lengthBytes` of volume `name`'s content from `offsetBytes` (see volume-data.ts: both
+   * sector-aligned, at most MAX_VOLUME_IO_BYTES). The volume must be active; the read itself
+   * runs outside the pool mutex, as a VM's would.
+   * @throws EngineError NO_SUCH_VOLUME, VOLUME_INACTIVE, INVALID_ARGUMENT (the range)
+   */
+  async readVolume(name: string, offsetBytes: number, lengthBytes: number): Promise<Buffer> {
+    const path = await this.ioPath(name, offsetBytes, lengthBytes);
+    return this.core.block.read(path, offsetBytes, lengthBytes);
+  }
+
+  /**
+   * Writes `data` into volume `name` at `offsetBytes`, durably once it resolves (see
+   * volume-data.ts for the range rules and the crash story). Not a catalog change.
+   * @throws EngineError NO_SUCH_VOLUME, VOLUME_INACTIVE, INVALID_ARGUMENT (the range), POOL_FENCED
+   */
+  async writeVolume(name: string, offsetBytes: number, data: Uint8Array): Promise<void> {
+    const path = await this.ioPath(name, offsetBytes, data.length);
+    await this.core.block.write(path, offsetBytes, data);
+  }
+
+  private ioPath(name: string, offsetBytes: number, lengthBytes: number): Promise<string> {
+    return this.mutex.run(async () => {
+      this.requireOpen();
+      const v = this.find(name);
+      checkVolumeRange(v, offsetBytes, lengthBytes);
+      const dev = (await this.activeDevices()).get(v.uuid);
+      if (dev === undefined) throw volumeInactive(v, this.name);
+      return this.core.dm.devicePath(dev.name);
     });
   }
 

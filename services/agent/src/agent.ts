@@ -148,7 +148,7 @@ export class Agent {
       const ctx: RpcContext = { logger, inFlight, fencing: cluster?.ownership ?? fencing, observe: (op, seconds, code) => metrics.observeOperation(op, seconds, code) };
       const api = loadAgentApi();
       server.addService(wireCheckedDefinition(api.PoolService.service), poolServiceHandlers(ctx, pools, jobs, cluster ?? pools));
-      server.addService(wireCheckedDefinition(api.VolumeService.service), volumeServiceHandlers(ctx, { pools, jobs, config }));
+      server.addService(wireCheckedDefinition(api.VolumeService.service), volumeServiceHandlers(ctx, { pools, jobs, config, simulated: backend.kind === 'sim' }));
       server.addService(wireCheckedDefinition(api.JobService.service), jobServiceHandlers(ctx, jobs, watches));
       server.addService(api.Health.service, health.handlers());
       await bindUnixSocket(server, config.socket);

@@ -50,7 +50,7 @@ function rejectMalformed(request: unknown): void {
   if (problem !== undefined) throw new AgentError('BAD_REQUEST', `${problem.field}: ${problem.problem}`, { field: problem.field });
 }
 
-const READ_ONLY = /^(List|Get|Discover|Watch)/;
+const READ_ONLY = /^(List|Get|Discover|Watch|Read)/;
 
 /** The call's lock token, when it carries one. */
 function lockToken(metadata: Metadata): string | null {

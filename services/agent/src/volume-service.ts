@@ -29,12 +29,15 @@ import type { JobManager } from './jobs/index.js';
 import { volumeMessage } from './proto-messages.js';
 import { bytesField, countField, optionalBytesField, poolNameField, textField, volumeNameField } from './request-checks.js';
 import { unary, type RpcContext } from './rpc.js';
+import { volumeDataHandlers } from './volume-data-service.js';
 import { checkDevicePath } from './device-attachments.js';
 
 interface VolumeDeps {
   readonly pools: HostPools;
   readonly jobs: JobManager;
   readonly config: Pick<AgentConfig, 'deleteInBackgroundAboveBytes' | 'maxBatchOps'>;
+  /** The agent runs the simulated device-mapper (volumes say so: Volume.device_simulated). */
+  readonly simulated?: boolean;
 }
 
 /** Rewords the engine's size errors to name the request field. */
@@ -51,7 +54,7 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
   const { pools, jobs, config } = deps;
 
   const activePool = (field: string, value: unknown): Pool => pools.activePool(poolNameField(field, value));
-  const message = (pool: Pool, v: VolumeInfo): Volume => volumeMessage(pool.name, v, jobs.jobOnVolume(pool.name, v.name)?.id ?? null);
+  const message = (pool: Pool, v: VolumeInfo): Volume => volumeMessage(pool.name, v, jobs.jobOnVolume(pool.name, v.name)?.id ?? null, deps.simulated === true);
   const noJobOn = (pool: Pool, ...names: string[]): void => {
     for (const name of names) {
       const job = jobs.jobOnVolume(pool.name, name);
@@ -147,7 +150,7 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
         const job = await jobs.startDelete(pool.name, name);
         return { volume: message(pool, before), jobId: job.id };
       }
-      return { volume: volumeMessage(pool.name, await pool.deleteVolume(name), null), jobId: '' };
+      return { volume: volumeMessage(pool.name, await pool.deleteVolume(name), null, deps.simulated === true), jobId: '' };
     }),
 
     RevertVolume: unary(ctx, 'RevertVolume', async (r: RevertVolumeRequest__Output) => {
@@ -197,6 +200,8 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
         deferredErrors: result.deferredErrors.map((e) => ({ volume: e.volume, message: e.error.message })),
       };
     }),
+
+    ...volumeDataHandlers(ctx, deps),
   };
 }
 

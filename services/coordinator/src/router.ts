@@ -138,7 +138,7 @@ export class Router {
   /** VolumeService on the coordinator. */
   volumeHandlers(): UntypedServiceImplementation {
     const handlers: UntypedServiceImplementation = {};
-    for (const method of ['CreateVolume', 'SnapshotVolume', 'RenameVolume', 'ResizeVolume', 'ActivateVolume', 'DeactivateVolume', 'DeleteVolume', 'RevertVolume', 'CreateRevision', 'PinVolume', 'Batch']) {
+    for (const method of ['CreateVolume', 'SnapshotVolume', 'RenameVolume', 'ResizeVolume', 'ActivateVolume', 'DeactivateVolume', 'DeleteVolume', 'RevertVolume', 'CreateRevision', 'PinVolume', 'Batch', 'ReadVolume', 'WriteVolume']) {
       handlers[method] = this.unary(async (request: { pool: string; sizeBytes?: number | null }, call) => {
         const hostHint = hintOf(call.metadata);
         let pool = request.pool;

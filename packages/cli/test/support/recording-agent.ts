@@ -65,6 +65,7 @@ export function volume(name: string, extra: Partial<Volume__Output> = {}): Volum
     active: false,
     devicePath: '',
     jobId: '',
+    deviceSimulated: false,
     ...extra,
   };
 }
@@ -96,7 +97,7 @@ const DEFAULT_RESPONSES: Record<string, unknown> = {
   destroyPool: {},
   createVolume: { volume: volume('vm1') },
   snapshotVolume: { volume: volume('snap', { origin: 'vm1' }) },
-  listVolumes: { volumes: [volume('vm1'), volume('vm1.rev2', { revisionOf: 'vm1', revision: 2 }), volume('vm1.rev1', { revisionOf: 'vm1', revision: 1 })] },
+  listVolumes: { volumes: [volume('vm1'), volume('vm1.rev2', { revisionOf: 'vm1', revision: 2 }), volume('vm1.rev1', { revisionOf: 'vm1', revision: 1 })], inactivePools: [] },
   getVolume: { volume: volume('vm1') },
   renameVolume: { volume: volume('vm2') },
   resizeVolume: { volume: volume('vm1') },

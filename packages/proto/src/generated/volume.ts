@@ -25,6 +25,8 @@ import type { ListVolumesResponse as _thinfleet_agent_v1_ListVolumesResponse, Li
 import type { PinOp as _thinfleet_agent_v1_PinOp, PinOp__Output as _thinfleet_agent_v1_PinOp__Output } from './thinfleet/agent/v1/PinOp.js';
 import type { PinVolumeRequest as _thinfleet_agent_v1_PinVolumeRequest, PinVolumeRequest__Output as _thinfleet_agent_v1_PinVolumeRequest__Output } from './thinfleet/agent/v1/PinVolumeRequest.js';
 import type { PinVolumeResponse as _thinfleet_agent_v1_PinVolumeResponse, PinVolumeResponse__Output as _thinfleet_agent_v1_PinVolumeResponse__Output } from './thinfleet/agent/v1/PinVolumeResponse.js';
+import type { ReadVolumeRequest as _thinfleet_agent_v1_ReadVolumeRequest, ReadVolumeRequest__Output as _thinfleet_agent_v1_ReadVolumeRequest__Output } from './thinfleet/agent/v1/ReadVolumeRequest.js';
+import type { ReadVolumeResponse as _thinfleet_agent_v1_ReadVolumeResponse, ReadVolumeResponse__Output as _thinfleet_agent_v1_ReadVolumeResponse__Output } from './thinfleet/agent/v1/ReadVolumeResponse.js';
 import type { RenameOp as _thinfleet_agent_v1_RenameOp, RenameOp__Output as _thinfleet_agent_v1_RenameOp__Output } from './thinfleet/agent/v1/RenameOp.js';
 import type { RenameVolumeRequest as _thinfleet_agent_v1_RenameVolumeRequest, RenameVolumeRequest__Output as _thinfleet_agent_v1_RenameVolumeRequest__Output } from './thinfleet/agent/v1/RenameVolumeRequest.js';
 import type { RenameVolumeResponse as _thinfleet_agent_v1_RenameVolumeResponse, RenameVolumeResponse__Output as _thinfleet_agent_v1_RenameVolumeResponse__Output } from './thinfleet/agent/v1/RenameVolumeResponse.js';
@@ -40,6 +42,8 @@ import type { SnapshotVolumeRequest as _thinfleet_agent_v1_SnapshotVolumeRequest
 import type { SnapshotVolumeResponse as _thinfleet_agent_v1_SnapshotVolumeResponse, SnapshotVolumeResponse__Output as _thinfleet_agent_v1_SnapshotVolumeResponse__Output } from './thinfleet/agent/v1/SnapshotVolumeResponse.js';
 import type { Volume as _thinfleet_agent_v1_Volume, Volume__Output as _thinfleet_agent_v1_Volume__Output } from './thinfleet/agent/v1/Volume.js';
 import type { VolumeServiceClient as _thinfleet_agent_v1_VolumeServiceClient, VolumeServiceDefinition as _thinfleet_agent_v1_VolumeServiceDefinition } from './thinfleet/agent/v1/VolumeService.js';
+import type { WriteVolumeRequest as _thinfleet_agent_v1_WriteVolumeRequest, WriteVolumeRequest__Output as _thinfleet_agent_v1_WriteVolumeRequest__Output } from './thinfleet/agent/v1/WriteVolumeRequest.js';
+import type { WriteVolumeResponse as _thinfleet_agent_v1_WriteVolumeResponse, WriteVolumeResponse__Output as _thinfleet_agent_v1_WriteVolumeResponse__Output } from './thinfleet/agent/v1/WriteVolumeResponse.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -74,6 +78,8 @@ export interface ProtoGrpcType {
         PinOp: MessageTypeDefinition<_thinfleet_agent_v1_PinOp, _thinfleet_agent_v1_PinOp__Output>
         PinVolumeRequest: MessageTypeDefinition<_thinfleet_agent_v1_PinVolumeRequest, _thinfleet_agent_v1_PinVolumeRequest__Output>
         PinVolumeResponse: MessageTypeDefinition<_thinfleet_agent_v1_PinVolumeResponse, _thinfleet_agent_v1_PinVolumeResponse__Output>
+        ReadVolumeRequest: MessageTypeDefinition<_thinfleet_agent_v1_ReadVolumeRequest, _thinfleet_agent_v1_ReadVolumeRequest__Output>
+        ReadVolumeResponse: MessageTypeDefinition<_thinfleet_agent_v1_ReadVolumeResponse, _thinfleet_agent_v1_ReadVolumeResponse__Output>
         RenameOp: MessageTypeDefinition<_thinfleet_agent_v1_RenameOp, _thinfleet_agent_v1_RenameOp__Output>
         RenameVolumeRequest: MessageTypeDefinition<_thinfleet_agent_v1_RenameVolumeRequest, _thinfleet_agent_v1_RenameVolumeRequest__Output>
         RenameVolumeResponse: MessageTypeDefinition<_thinfleet_agent_v1_RenameVolumeResponse, _thinfleet_agent_v1_RenameVolumeResponse__Output>
@@ -92,6 +98,8 @@ export interface ProtoGrpcType {
          * Every call names its pool; volume names are unique within a pool.
          */
         VolumeService: SubtypeConstructor<typeof grpc.Client, _thinfleet_agent_v1_VolumeServiceClient> & { service: _thinfleet_agent_v1_VolumeServiceDefinition }
+        WriteVolumeRequest: MessageTypeDefinition<_thinfleet_agent_v1_WriteVolumeRequest, _thinfleet_agent_v1_WriteVolumeRequest__Output>
+        WriteVolumeResponse: MessageTypeDefinition<_thinfleet_agent_v1_WriteVolumeResponse, _thinfleet_agent_v1_WriteVolumeResponse__Output>
       }
     }
   }

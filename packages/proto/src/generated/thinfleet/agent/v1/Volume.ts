@@ -70,6 +70,11 @@ export interface Volume {
    * delete mark), so a coordinator can tell a moving job from a job that does not exist.
    */
   'jobId'?: (string);
+  /**
+   * The agent runs the simulated device-mapper: device_path names a device that exists only
+   * inside the agent's process. Read and write the volume with ReadVolume and WriteVolume.
+   */
+  'deviceSimulated'?: (boolean);
   '_mappedBytes'?: "mappedBytes";
   '_exclusiveBytes'?: "exclusiveBytes";
   '_sharedBytes'?: "sharedBytes";
@@ -143,6 +148,11 @@ export interface Volume__Output {
    * delete mark), so a coordinator can tell a moving job from a job that does not exist.
    */
   'jobId': (string);
+  /**
+   * The agent runs the simulated device-mapper: device_path names a device that exists only
+   * inside the agent's process. Read and write the volume with ReadVolume and WriteVolume.
+   */
+  'deviceSimulated': (boolean);
   '_mappedBytes'?: "mappedBytes";
   '_exclusiveBytes'?: "exclusiveBytes";
   '_sharedBytes'?: "sharedBytes";

@@ -20,6 +20,8 @@ import type { ListVolumesRequest as _thinfleet_agent_v1_ListVolumesRequest, List
 import type { ListVolumesResponse as _thinfleet_agent_v1_ListVolumesResponse, ListVolumesResponse__Output as _thinfleet_agent_v1_ListVolumesResponse__Output } from '../../../thinfleet/agent/v1/ListVolumesResponse.js';
 import type { PinVolumeRequest as _thinfleet_agent_v1_PinVolumeRequest, PinVolumeRequest__Output as _thinfleet_agent_v1_PinVolumeRequest__Output } from '../../../thinfleet/agent/v1/PinVolumeRequest.js';
 import type { PinVolumeResponse as _thinfleet_agent_v1_PinVolumeResponse, PinVolumeResponse__Output as _thinfleet_agent_v1_PinVolumeResponse__Output } from '../../../thinfleet/agent/v1/PinVolumeResponse.js';
+import type { ReadVolumeRequest as _thinfleet_agent_v1_ReadVolumeRequest, ReadVolumeRequest__Output as _thinfleet_agent_v1_ReadVolumeRequest__Output } from '../../../thinfleet/agent/v1/ReadVolumeRequest.js';
+import type { ReadVolumeResponse as _thinfleet_agent_v1_ReadVolumeResponse, ReadVolumeResponse__Output as _thinfleet_agent_v1_ReadVolumeResponse__Output } from '../../../thinfleet/agent/v1/ReadVolumeResponse.js';
 import type { RenameVolumeRequest as _thinfleet_agent_v1_RenameVolumeRequest, RenameVolumeRequest__Output as _thinfleet_agent_v1_RenameVolumeRequest__Output } from '../../../thinfleet/agent/v1/RenameVolumeRequest.js';
 import type { RenameVolumeResponse as _thinfleet_agent_v1_RenameVolumeResponse, RenameVolumeResponse__Output as _thinfleet_agent_v1_RenameVolumeResponse__Output } from '../../../thinfleet/agent/v1/RenameVolumeResponse.js';
 import type { ResizeVolumeRequest as _thinfleet_agent_v1_ResizeVolumeRequest, ResizeVolumeRequest__Output as _thinfleet_agent_v1_ResizeVolumeRequest__Output } from '../../../thinfleet/agent/v1/ResizeVolumeRequest.js';
@@ -28,6 +30,8 @@ import type { RevertVolumeRequest as _thinfleet_agent_v1_RevertVolumeRequest, Re
 import type { RevertVolumeResponse as _thinfleet_agent_v1_RevertVolumeResponse, RevertVolumeResponse__Output as _thinfleet_agent_v1_RevertVolumeResponse__Output } from '../../../thinfleet/agent/v1/RevertVolumeResponse.js';
 import type { SnapshotVolumeRequest as _thinfleet_agent_v1_SnapshotVolumeRequest, SnapshotVolumeRequest__Output as _thinfleet_agent_v1_SnapshotVolumeRequest__Output } from '../../../thinfleet/agent/v1/SnapshotVolumeRequest.js';
 import type { SnapshotVolumeResponse as _thinfleet_agent_v1_SnapshotVolumeResponse, SnapshotVolumeResponse__Output as _thinfleet_agent_v1_SnapshotVolumeResponse__Output } from '../../../thinfleet/agent/v1/SnapshotVolumeResponse.js';
+import type { WriteVolumeRequest as _thinfleet_agent_v1_WriteVolumeRequest, WriteVolumeRequest__Output as _thinfleet_agent_v1_WriteVolumeRequest__Output } from '../../../thinfleet/agent/v1/WriteVolumeRequest.js';
+import type { WriteVolumeResponse as _thinfleet_agent_v1_WriteVolumeResponse, WriteVolumeResponse__Output as _thinfleet_agent_v1_WriteVolumeResponse__Output } from '../../../thinfleet/agent/v1/WriteVolumeResponse.js';
 
 /**
  * Every call names its pool; volume names are unique within a pool.
@@ -167,6 +171,23 @@ export interface VolumeServiceClient extends grpc.Client {
   pinVolume(argument: _thinfleet_agent_v1_PinVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_PinVolumeResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * Reads part of an active volume's content. For tools, tests and the simulated
+   * device-mapper, whose devices exist only inside the agent; a VM reads the device itself.
+   */
+  ReadVolume(argument: _thinfleet_agent_v1_ReadVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ReadVolumeResponse__Output>): grpc.ClientUnaryCall;
+  ReadVolume(argument: _thinfleet_agent_v1_ReadVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_ReadVolumeResponse__Output>): grpc.ClientUnaryCall;
+  ReadVolume(argument: _thinfleet_agent_v1_ReadVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ReadVolumeResponse__Output>): grpc.ClientUnaryCall;
+  ReadVolume(argument: _thinfleet_agent_v1_ReadVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_ReadVolumeResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Reads part of an active volume's content. For tools, tests and the simulated
+   * device-mapper, whose devices exist only inside the agent; a VM reads the device itself.
+   */
+  readVolume(argument: _thinfleet_agent_v1_ReadVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ReadVolumeResponse__Output>): grpc.ClientUnaryCall;
+  readVolume(argument: _thinfleet_agent_v1_ReadVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_ReadVolumeResponse__Output>): grpc.ClientUnaryCall;
+  readVolume(argument: _thinfleet_agent_v1_ReadVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ReadVolumeResponse__Output>): grpc.ClientUnaryCall;
+  readVolume(argument: _thinfleet_agent_v1_ReadVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_ReadVolumeResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * Renames an inactive volume.
    */
   RenameVolume(argument: _thinfleet_agent_v1_RenameVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_RenameVolumeResponse__Output>): grpc.ClientUnaryCall;
@@ -226,6 +247,23 @@ export interface VolumeServiceClient extends grpc.Client {
   snapshotVolume(argument: _thinfleet_agent_v1_SnapshotVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_SnapshotVolumeResponse__Output>): grpc.ClientUnaryCall;
   snapshotVolume(argument: _thinfleet_agent_v1_SnapshotVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_SnapshotVolumeResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * Writes part of an active volume's content, durably once answered. Not a catalog change;
+   * in cluster mode it needs the pool's lock token like any change.
+   */
+  WriteVolume(argument: _thinfleet_agent_v1_WriteVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_WriteVolumeResponse__Output>): grpc.ClientUnaryCall;
+  WriteVolume(argument: _thinfleet_agent_v1_WriteVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_WriteVolumeResponse__Output>): grpc.ClientUnaryCall;
+  WriteVolume(argument: _thinfleet_agent_v1_WriteVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_WriteVolumeResponse__Output>): grpc.ClientUnaryCall;
+  WriteVolume(argument: _thinfleet_agent_v1_WriteVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_WriteVolumeResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Writes part of an active volume's content, durably once answered. Not a catalog change;
+   * in cluster mode it needs the pool's lock token like any change.
+   */
+  writeVolume(argument: _thinfleet_agent_v1_WriteVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_WriteVolumeResponse__Output>): grpc.ClientUnaryCall;
+  writeVolume(argument: _thinfleet_agent_v1_WriteVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_WriteVolumeResponse__Output>): grpc.ClientUnaryCall;
+  writeVolume(argument: _thinfleet_agent_v1_WriteVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_WriteVolumeResponse__Output>): grpc.ClientUnaryCall;
+  writeVolume(argument: _thinfleet_agent_v1_WriteVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_WriteVolumeResponse__Output>): grpc.ClientUnaryCall;
+  
 }
 
 /**
@@ -277,6 +315,12 @@ export interface VolumeServiceHandlers extends grpc.UntypedServiceImplementation
   PinVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_PinVolumeRequest__Output, _thinfleet_agent_v1_PinVolumeResponse>;
   
   /**
+   * Reads part of an active volume's content. For tools, tests and the simulated
+   * device-mapper, whose devices exist only inside the agent; a VM reads the device itself.
+   */
+  ReadVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_ReadVolumeRequest__Output, _thinfleet_agent_v1_ReadVolumeResponse>;
+  
+  /**
    * Renames an inactive volume.
    */
   RenameVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_RenameVolumeRequest__Output, _thinfleet_agent_v1_RenameVolumeResponse>;
@@ -296,6 +340,12 @@ export interface VolumeServiceHandlers extends grpc.UntypedServiceImplementation
    */
   SnapshotVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_SnapshotVolumeRequest__Output, _thinfleet_agent_v1_SnapshotVolumeResponse>;
   
+  /**
+   * Writes part of an active volume's content, durably once answered. Not a catalog change;
+   * in cluster mode it needs the pool's lock token like any change.
+   */
+  WriteVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_WriteVolumeRequest__Output, _thinfleet_agent_v1_WriteVolumeResponse>;
+  
 }
 
 export interface VolumeServiceDefinition extends grpc.ServiceDefinition {
@@ -308,8 +358,10 @@ export interface VolumeServiceDefinition extends grpc.ServiceDefinition {
   GetVolume: MethodDefinition<_thinfleet_agent_v1_GetVolumeRequest, _thinfleet_agent_v1_GetVolumeResponse, _thinfleet_agent_v1_GetVolumeRequest__Output, _thinfleet_agent_v1_GetVolumeResponse__Output>
   ListVolumes: MethodDefinition<_thinfleet_agent_v1_ListVolumesRequest, _thinfleet_agent_v1_ListVolumesResponse, _thinfleet_agent_v1_ListVolumesRequest__Output, _thinfleet_agent_v1_ListVolumesResponse__Output>
   PinVolume: MethodDefinition<_thinfleet_agent_v1_PinVolumeRequest, _thinfleet_agent_v1_PinVolumeResponse, _thinfleet_agent_v1_PinVolumeRequest__Output, _thinfleet_agent_v1_PinVolumeResponse__Output>
+  ReadVolume: MethodDefinition<_thinfleet_agent_v1_ReadVolumeRequest, _thinfleet_agent_v1_ReadVolumeResponse, _thinfleet_agent_v1_ReadVolumeRequest__Output, _thinfleet_agent_v1_ReadVolumeResponse__Output>
   RenameVolume: MethodDefinition<_thinfleet_agent_v1_RenameVolumeRequest, _thinfleet_agent_v1_RenameVolumeResponse, _thinfleet_agent_v1_RenameVolumeRequest__Output, _thinfleet_agent_v1_RenameVolumeResponse__Output>
   ResizeVolume: MethodDefinition<_thinfleet_agent_v1_ResizeVolumeRequest, _thinfleet_agent_v1_ResizeVolumeResponse, _thinfleet_agent_v1_ResizeVolumeRequest__Output, _thinfleet_agent_v1_ResizeVolumeResponse__Output>
   RevertVolume: MethodDefinition<_thinfleet_agent_v1_RevertVolumeRequest, _thinfleet_agent_v1_RevertVolumeResponse, _thinfleet_agent_v1_RevertVolumeRequest__Output, _thinfleet_agent_v1_RevertVolumeResponse__Output>
   SnapshotVolume: MethodDefinition<_thinfleet_agent_v1_SnapshotVolumeRequest, _thinfleet_agent_v1_SnapshotVolumeResponse, _thinfleet_agent_v1_SnapshotVolumeRequest__Output, _thinfleet_agent_v1_SnapshotVolumeResponse__Output>
+  WriteVolume: MethodDefinition<_thinfleet_agent_v1_WriteVolumeRequest, _thinfleet_agent_v1_WriteVolumeResponse, _thinfleet_agent_v1_WriteVolumeRequest__Output, _thinfleet_agent_v1_WriteVolumeResponse__Output>
 }
