@@ -37,21 +37,26 @@ const ETCD_BINARY = '/usr/bin/etcd';
 /** At stop, how long the hosts, then the coordinator, get before SIGKILL. */
 const STOP_GRACE_MS = 15_000;
 
+/** The file naming the demo running on a directory. */
+const pidFileOf = (layout: DemoLayout): string => `${layout.dir}/demo.pid`;
+
 /**
- * Claims the demo directory for this process (`demo.pid`): refuses when another live demo holds
- * it, since two demos on one directory would share sockets and etcd data. A stale pid file (its
- * process gone) is taken over.
+ * Refuses when another live demo runs on the directory (its `demo.pid` names a live process
+ * running `demo`): two demos on one directory would share sockets and etcd data. A stale pid
+ * file (its process gone, or the pid reused by another program) is ignored.
+ * @throws UsageError naming the running demo's pid
  */
-function claimDirectory(layout: DemoLayout): string {
-  const pidFile = `${layout.dir}/demo.pid`;
-  if (existsSync(pidFile)) {
-    const pid = Number(readFileSync(pidFile, 'utf8').trim());
-    if (Number.isSafeInteger(pid) && pid > 1 && pid !== process.pid && isDemo(pid)) {
-      throw new UsageError(`a thinfleet demo (pid ${pid}) is already running on ${layout.dir}: stop it first, or give another --dir`, { field: '--dir' });
-    }
+function refuseWhenRunning(layout: DemoLayout): void {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFileOf(layout), 'utf8').trim());
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
   }
-  writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
-  return pidFile;
+  if (Number.isSafeInteger(pid) && pid > 1 && pid !== process.pid && isDemo(pid)) {
+    throw new UsageError(`a thinfleet demo (pid ${pid}) is already running on ${layout.dir}: stop it first, or give another --dir`, { field: '--dir' });
+  }
 }
 
 /** Whether `pid` is alive and its command line runs `demo`. */
@@ -115,11 +120,13 @@ export const DEMO_COMMAND: CommandSpec = {
     const given = args.string('dir');
     if (given === '') throw new UsageError('--dir: must not be empty', { field: '--dir' });
     const layout = demoLayout(given ?? defaultDemoDir(context.io.env, isRoot));
+    refuseWhenRunning(layout);
     if (!existsSync(ETCD_BINARY)) throw new Error(`etcd is not installed at ${ETCD_BINARY}: apt-get install etcd-server`);
     const coordinatorBin = findServiceBin('@thinfleet/coordinator', 'thinfleet-coordinator');
     const agentBin = findServiceBin('@thinfleet/agent', 'thinfleet-agent');
     makeDirectories(layout);
-    const pidFile = claimDirectory(layout);
+    const pidFile = pidFileOf(layout);
+    writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
 
     let stopRequested!: () => void;
     const stopping = new Promise<'signal'>((resolve) => (stopRequested = () => resolve('signal')));

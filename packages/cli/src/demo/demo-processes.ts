@@ -24,10 +24,10 @@ export interface ServiceBin {
 /**
  * The `bin` entry `binName` of the installed package `packageName` (`@thinfleet/agent`), found
  * the way Node finds packages: `node_modules/<package>` in this module's directory and each
- * parent. The package must be built (its `dist/index.js` present).
+ * parent. Unless `requireBuilt` is false, the package must be built (its `dist/index.js` present).
  * @throws Error naming the package and what to run when it is missing or not built
  */
-export function findServiceBin(packageName: string, binName: string): ServiceBin {
+export function findServiceBin(packageName: string, binName: string, requireBuilt = true): ServiceBin {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const manifest = join(dir, 'node_modules', packageName, 'package.json');
@@ -35,7 +35,7 @@ export function findServiceBin(packageName: string, binName: string): ServiceBin
       const root = dirname(realpathSync(manifest));
       const bin = (JSON.parse(readFileSync(manifest, 'utf8')) as { bin?: Record<string, string> }).bin?.[binName];
       if (bin === undefined) throw new Error(`${packageName} at ${root} has no ${binName} command`);
-      if (!existsSync(join(root, 'dist', 'index.js'))) throw new Error(`${packageName} at ${root} is not built: run \`npm run build\``);
+      if (requireBuilt && !existsSync(join(root, 'dist', 'index.js'))) throw new Error(`${packageName} at ${root} is not built: run \`npm run build\``);
       return { path: join(root, bin) };
     }
     const parent = dirname(dir);
