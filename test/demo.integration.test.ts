@@ -110,10 +110,11 @@ function processesUsing(path: string): number[] {
   return pids;
 }
 
+/** Whether `pid` runs (a zombie, exited but not reaped by whoever adopted it, does not). */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return state.slice(state.lastIndexOf(')') + 2, state.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }

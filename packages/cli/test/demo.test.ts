@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/index.js';
 import { demoBanner, type DemoReady } from '../src/demo/demo-banner.js';
 import { choosePorts, defaultDemoDir, demoLayout, DEMO_PREFERRED_PORTS } from '../src/demo/demo-layout.js';
+import { childrenFile, endLeftovers, recordChildren } from '../src/demo/demo-leftovers.js';
 import { findServiceBin } from '../src/demo/demo-processes.js';
 import { memoryIo } from './support/memory-io.js';
 
@@ -123,6 +124,12 @@ describe('thinfleet demo refuses before starting anything', () => {
     expect(io.stderr()).toMatch(/unexpected argument "extra"/);
   });
 
+  it('a --dir too long for the hosts\' unix sockets (exit 2)', async () => {
+    const io = memoryIo();
+    expect(await runCli(['demo', '--dir', `/tmp/${'d'.repeat(100)}`], io.io)).toBe(2);
+    expect(io.stderr()).toMatch(/--dir: too long for the hosts' unix sockets/);
+  });
+
   it('an empty --dir (exit 2)', async () => {
     const io = memoryIo();
     expect(await runCli(['demo', '--dir', ''], io.io)).toBe(2);
@@ -144,6 +151,30 @@ describe('thinfleet demo refuses before starting anything', () => {
       expect(readFileSync(join(dir, 'demo.pid'), 'utf8')).toBe(`${other.pid}\n`);
     } finally {
       other.kill('SIGKILL');
+    }
+  });
+});
+
+describe('children an earlier demo left running', () => {
+  it('are ended at the next start when they still run in the demo directory; a reused pid is left alone', async () => {
+    const dir = join(scratch, 'leftovers');
+    mkdirSync(dir);
+    const forever = 'setInterval(() => {}, 1000)';
+    const left = spawn(process.execPath, ['-e', forever, '--', '--config', join(dir, 'host-1', 'agent.json')], { stdio: 'ignore' });
+    const stranger = spawn(process.execPath, ['-e', forever, '--', '--config', '/elsewhere/agent.json'], { stdio: 'ignore' });
+    await Promise.all([left, stranger].map((child) => new Promise((resolve) => child.once('spawn', resolve))));
+    const leftExit = new Promise((resolve) => left.once('exit', (_code, signal) => resolve(signal)));
+    try {
+      recordChildren(dir, [left.pid!, stranger.pid!]);
+      expect(await endLeftovers(dir)).toEqual([left.pid]);
+      expect(await leftExit).toBe('SIGKILL');
+      expect(stranger.exitCode).toBeNull();
+      expect(stranger.signalCode).toBeNull();
+      expect(() => readFileSync(childrenFile(dir))).toThrow(/ENOENT/);
+      expect(await endLeftovers(dir)).toEqual([]);
+    } finally {
+      left.kill('SIGKILL');
+      stranger.kill('SIGKILL');
     }
   });
 });

@@ -30,10 +30,13 @@ import {
   writeCoordinatorConfig,
   type DemoLayout,
 } from './demo-layout.js';
+import { endLeftovers, forgetChildren, recordChildren } from './demo-leftovers.js';
 import { findServiceBin, startProcess, stopProcesses, type DemoProcess } from './demo-processes.js';
 
 /** The etcd the coordinator runs (Debian's etcd-server). */
 const ETCD_BINARY = '/usr/bin/etcd';
+/** The longest unix socket path Linux takes (sun_path is 108 bytes with its NUL). */
+const MAX_SOCKET_PATH_BYTES = 107;
 /** At stop, how long the hosts, then the coordinator, get before SIGKILL. */
 const STOP_GRACE_MS = 15_000;
 
@@ -121,12 +124,18 @@ export const DEMO_COMMAND: CommandSpec = {
     if (given === '') throw new UsageError('--dir: must not be empty', { field: '--dir' });
     const layout = demoLayout(given ?? defaultDemoDir(context.io.env, isRoot));
     refuseWhenRunning(layout);
+    const longest = DEMO_HOSTS.map((h) => layout.hostSocket(h)).reduce((a, b) => (b.length > a.length ? b : a));
+    if (Buffer.byteLength(longest) > MAX_SOCKET_PATH_BYTES) {
+      throw new UsageError(`--dir: too long for the hosts' unix sockets (${longest.slice(0, 60)}... is over ${MAX_SOCKET_PATH_BYTES} bytes); choose a shorter directory`, { field: '--dir' });
+    }
     if (!existsSync(ETCD_BINARY)) throw new Error(`etcd is not installed at ${ETCD_BINARY}: apt-get install etcd-server`);
     const coordinatorBin = findServiceBin('@thinfleet/coordinator', 'thinfleet-coordinator');
     const agentBin = findServiceBin('@thinfleet/agent', 'thinfleet-agent');
     makeDirectories(layout);
     const pidFile = pidFileOf(layout);
     writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
+    const leftovers = await endLeftovers(layout.dir);
+    if (leftovers.length > 0) context.io.stderr(`thinfleet demo: ended processes an earlier demo on ${layout.dir} left running (pids ${leftovers.join(', ')})\n`);
 
     let stopRequested!: () => void;
     const stopping = new Promise<'signal'>((resolve) => (stopRequested = () => resolve('signal')));
@@ -150,9 +159,11 @@ export const DEMO_COMMAND: CommandSpec = {
       const address = `127.0.0.1:${ports.coordinator}`;
       writeCoordinatorConfig(layout, ports, ETCD_BINARY);
       coordinator = await startProcess('coordinator', coordinatorBin, ['--config', layout.coordinatorConfig], layout.logFile('coordinator'));
+      recordChildren(layout.dir, [coordinator.pid]);
       for (const host of DEMO_HOSTS) {
         writeAgentConfig(layout, host, ports);
         hosts.push(await startProcess(host, agentBin, ['--config', layout.hostConfig(host)], layout.logFile(host)));
+        recordChildren(layout.dir, all().map((p) => p.pid));
       }
       const starting = (async (): Promise<'ready'> => {
         await waitForSessions(address, all());
@@ -185,6 +196,7 @@ export const DEMO_COMMAND: CommandSpec = {
       await stopProcesses(hosts, STOP_GRACE_MS);
       if (coordinator !== null) await stopProcesses([coordinator], STOP_GRACE_MS);
       removeHandlers();
+      forgetChildren(layout.dir);
       rmSync(pidFile, { force: true });
     }
   },
