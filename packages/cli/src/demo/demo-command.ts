@@ -7,9 +7,9 @@
  * demo directory, so the next start finds the same pools and volumes.
  *
  * Why always simulated: the three hosts share this machine's kernel. With the kernel's
- * device-mapper they would share one device namespace (`tf-<pool>-...`), and a host starting up
- * fences the devices of pools it knows but does not hold, which here would be another demo host's
- * live devices. The simulated kernel keeps each host's devices in its own state directory.
+ * device-mapper they would share one device namespace (`tf-<pool>-...`), and an agent starting in
+ * cluster mode fences every pool whose devices it finds live in the kernel, which here would be
+ * another demo host's. The simulated kernel keeps each host's devices in its own state directory.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { CoordinatorClient } from '@thinfleet/client';
