@@ -139,6 +139,11 @@ describe('thinfleet demo', () => {
     expect(address).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(demo.ready.simulated).toBe(true);
     expect(demo.ready.hosts.map((h) => h.nodeId)).toEqual(['host-1', 'host-2', 'host-3']);
+    // Ready means served: each pool by its home host.
+    expect(demo.ready.pools.map((p) => [p.name, p.owner])).toEqual([
+      ['tank', 'host-1'],
+      ['scratch', 'host-2'],
+    ]);
     for (const host of demo.ready.hosts) {
       expect(host.socket.startsWith(dir)).toBe(true);
       expect(alive(host.pid)).toBe(true);

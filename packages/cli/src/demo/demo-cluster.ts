@@ -59,6 +59,22 @@ export async function waitForSessions(coordinatorAddress: string, processes: rea
 }
 
 /**
+ * Waits until the coordinator reports every demo pool served (owner ready) by its home host: the
+ * agent reports a pool ready on its session stream a moment after its activation returns.
+ */
+export async function waitForPoolsServed(coordinatorAddress: string, processes: readonly DemoProcess[]): Promise<void> {
+  const coordinator = await CoordinatorClient.connect(coordinatorAddress, { deadlineMs: 2_000 });
+  try {
+    await waitUntil('every pool to be served by its home host', processes, async () => {
+      const status = await coordinator.clusterStatus();
+      return DEMO_POOLS.every((pool) => status.pools.some((p) => p.name === pool.name && p.ready && p.owner === pool.home));
+    });
+  } finally {
+    coordinator.close();
+  }
+}
+
+/**
  * Runs `call` until it succeeds, retrying while the answer is UNAVAILABLE (the pool is being
  * handed over, or a session is reconnecting) for up to READY_TIMEOUT_MS.
  */

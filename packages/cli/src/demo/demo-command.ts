@@ -18,7 +18,7 @@ import type { CommandSpec } from '../command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { UsageError } from '../usage-error.js';
 import { demoBanner, type DemoReady } from './demo-banner.js';
-import { setUpPools, waitForSessions } from './demo-cluster.js';
+import { setUpPools, waitForPoolsServed, waitForSessions } from './demo-cluster.js';
 import {
   choosePorts,
   DEMO_HOSTS,
@@ -168,6 +168,7 @@ export const DEMO_COMMAND: CommandSpec = {
       const starting = (async (): Promise<'ready'> => {
         await waitForSessions(address, all());
         await setUpPools(layout, all());
+        await waitForPoolsServed(address, all());
         return 'ready';
       })();
       starting.catch(() => undefined);
