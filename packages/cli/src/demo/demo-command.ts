@@ -22,6 +22,7 @@ import { setUpPools, waitForPoolsServed, waitForSessions } from './demo-cluster.
 import {
   choosePorts,
   DEMO_HOSTS,
+  DEMO_LOCK,
   DEMO_POOLS,
   defaultDemoDir,
   demoLayout,
@@ -182,7 +183,7 @@ export const DEMO_COMMAND: CommandSpec = {
       for (const host of hosts) {
         void host.exited.then((how) => {
           if (!stoppingNow && coordinator?.exit() === null) {
-            context.io.stderr(`thinfleet demo: ${host.name} (pid ${host.pid}) exited (${how}); the pools it served go to another host once its lease runs out\n`);
+            context.io.stderr(`thinfleet demo: ${host.name} (pid ${host.pid}) exited (${how}); once its lease runs out (${DEMO_LOCK.ttlSeconds} s) the pools it served can go to another host: see \`thinfleet cluster status\`\n`);
           }
         });
       }

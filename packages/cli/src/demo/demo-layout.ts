@@ -38,6 +38,7 @@ export const DEMO_POOLS: readonly DemoPool[] = [
  */
 export const DEMO_PREFERRED_PORTS = { coordinator: 9850, etcdClient: 9851, etcdPeer: 9852 } as const;
 
+/** The ports of one start, on 127.0.0.1. */
 export type DemoPorts = { readonly [K in keyof typeof DEMO_PREFERRED_PORTS]: number };
 
 /** Paths of one demo cluster. */
