@@ -9,6 +9,7 @@ import { BATCH_COMMAND } from './batch-command.js';
 import type { CliIo } from './cli-io.js';
 import { CLUSTER_COMMANDS } from './cluster-commands.js';
 import type { AgentConnection, ClusterConnection, CommandContext, CommandSpec, ConnectAgent, ConnectCluster, ConnectCoordinator } from './command.js';
+import { DEMO_COMMAND } from './demo/demo-command.js';
 import { EXIT } from './exit-codes.js';
 import { HEALTH_COMMAND } from './health-command.js';
 import { commandHelp, GLOBAL_OPTIONS, globalHelp, groupHelp } from './help.js';
@@ -34,6 +35,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...JOB_COMMANDS,
   HEALTH_COMMAND,
   ...CLUSTER_COMMANDS,
+  DEMO_COMMAND,
 ];
 
 const BY_WORDS = new Map(COMMANDS.map((command) => [command.words.join(' '), command]));
