@@ -38,6 +38,12 @@ export interface JobRecord {
   readonly error: string | null;
   /** For a failed job: the engine's or agent's error code (`VOLUME_BUSY`), or the errno name (`EIO`). */
   readonly errorCode: string | null;
+  /**
+   * True when the volume was active before the job began on this host, so a job that ends
+   * without deleting it leaves it active; false when the job activated it, so the job's end
+   * deactivates it. Records written before this field existed read as true (left as they are).
+   */
+  readonly volumeWasActive: boolean;
 }
 
 /** A record the manager may change. */
@@ -79,6 +85,7 @@ export function parseJobRecord(value: unknown): JobRecord {
   if (!isCount(v.updatedMs)) fail('updatedMs');
   if (!isTextOrNull(v.error)) fail('error');
   if (!isTextOrNull(v.errorCode)) fail('errorCode');
+  if (v.volumeWasActive !== undefined && typeof v.volumeWasActive !== 'boolean') fail('volumeWasActive');
   return {
     id: v.id as string,
     kind: 'delete',
@@ -93,5 +100,6 @@ export function parseJobRecord(value: unknown): JobRecord {
     updatedMs: v.updatedMs as number,
     error: v.error as string | null,
     errorCode: v.errorCode as string | null,
+    volumeWasActive: (v.volumeWasActive as boolean | undefined) ?? true,
   };
 }
