@@ -21,6 +21,18 @@
  *   job finds no volume with its uuid, so the delete happened: succeeded.
  * Records of jobs that ended are pruned by the next `start`; until then `list` shows them.
  *
+ * A job that ends without deleting its volume (cancelled, failed) first clears its mark, then
+ * deactivates the volume unless it was active before the job began on this host (the record's
+ * `volumeWasActive`; a job adopted from a mark counts it as not), and only then saves its
+ * terminal state. A crash before that save leaves the job running in its record: the next start
+ * resumes it (the cancel or failure did not happen); after it, nothing is left to do. Its
+ * message says which bytes are discarded (`doneBytes`) and which may be: the chunk in flight,
+ * the chunk past a resumed record's checkpoint, everything past an adopted mark's checkpoint.
+ *
+ * The records in `jobs/` are loaded once, before the first adoption (whichever of `start` and
+ * `poolActivated` comes first), so a mark never replaces a record's newer checkpoint (the mark
+ * is written only when a run begins and at a hand-over).
+ *
  * The job also marks its volume in the pool's catalog (`Pool.markDelete`: job id, checkpoint),
  * at the start of every run and when it hands over, and clears the mark when it is cancelled or
  * fails. The mark travels with the pool: `poolActivated` adopts every marked volume whose job this
@@ -43,7 +55,7 @@ import { EngineError, isEngineError, Mutex, type DeleteMark, type Pool, type Vol
 import type { Logger } from 'pino';
 import { AgentError } from '../agent-error.js';
 import { errorCodeOf, leftBehind, releaseVolume } from './job-outcome.js';
-import { isTerminalState, JOB_ID_PATTERN, JOB_STATES, type JobRecord, type JobState, type MutableJobRecord } from './job-record.js';
+import { adoptedRecord, isTerminalState, JOB_ID_PATTERN, JOB_STATES, type JobRecord, type JobState, type MutableJobRecord } from './job-record.js';
 import { JobStore } from './job-store.js';
 import { requireVolumeNotOpen } from './volume-openers.js';
 
@@ -360,16 +372,8 @@ export class JobManager {
 
   /** Makes a job of `record`; `possiblyDoneBytes` as for `Job`. */
   private add(record: MutableJobRecord, possiblyDoneBytes: number): Job {
-    const job: Job = {
-      record,
-      listeners: new Set(),
-      movedListeners: new Set(),
-      cancelRequested: false,
-      yieldRequested: false,
-      work: null,
-      saving: Promise.resolve(),
-      possiblyDoneBytes: Math.min(record.totalBytes, Math.max(record.doneBytes, possiblyDoneBytes)),
-    };
+    const possibly = Math.min(record.totalBytes, Math.max(record.doneBytes, possiblyDoneBytes));
+    const job: Job = { record, listeners: new Set(), movedListeners: new Set(), cancelRequested: false, yieldRequested: false, work: null, saving: Promise.resolve(), possiblyDoneBytes: possibly };
     this.jobs.set(record.id, job);
     return job;
   }
@@ -653,24 +657,7 @@ export class JobManager {
           this.logger.warn({ pool: name, volume: v.name, job: mark.jobId }, 'a delete mark names a job id this agent cannot use; ignored');
           continue;
         }
-        const nowMs = Date.now();
-        const record: MutableJobRecord = {
-          id: mark.jobId,
-          kind: 'delete',
-          pool: name,
-          volume: v.name,
-          volumeUuid: v.uuid,
-          state: 'queued',
-          doneBytes: mark.doneBytes,
-          totalBytes: v.sizeBytes,
-          chunkBytes: mark.chunkBytes,
-          createdMs: mark.createdMs,
-          updatedMs: nowMs,
-          error: null,
-          errorCode: null,
-          // This host never had the volume active for a user: the job's end deactivates it.
-          volumeWasActive: false,
-        };
+        const record = adoptedRecord(name, v, mark, Date.now());
         await this.store.save(record);
         // How far the pool's earlier holder discarded past the mark's checkpoint is not known.
         const job = this.add(record, record.totalBytes);

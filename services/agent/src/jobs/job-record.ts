@@ -3,6 +3,7 @@
  * A record is a plain JSON value: the job store writes it whole, the manager hands out frozen
  * copies and keeps its own mutable one.
  */
+import type { DeleteMark } from '@thinfleet/engine';
 
 /** Where a job is. `succeeded`, `failed` and `cancelled` are terminal: nothing changes after them. */
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -101,5 +102,29 @@ export function parseJobRecord(value: unknown): JobRecord {
     error: v.error as string | null,
     errorCode: v.errorCode as string | null,
     volumeWasActive: (v.volumeWasActive as boolean | undefined) ?? true,
+  };
+}
+
+/**
+ * The record of a job adopted from its volume's delete mark in pool `pool` (state queued, at the
+ * mark's checkpoint). `volumeWasActive` is false: the adopting host never had the volume active
+ * for a user, so the job's end deactivates it. Pure.
+ */
+export function adoptedRecord(pool: string, volume: { readonly name: string; readonly uuid: string; readonly sizeBytes: number }, mark: DeleteMark, nowMs: number): MutableJobRecord {
+  return {
+    id: mark.jobId,
+    kind: 'delete',
+    pool,
+    volume: volume.name,
+    volumeUuid: volume.uuid,
+    state: 'queued',
+    doneBytes: mark.doneBytes,
+    totalBytes: volume.sizeBytes,
+    chunkBytes: mark.chunkBytes,
+    createdMs: mark.createdMs,
+    updatedMs: nowMs,
+    error: null,
+    errorCode: null,
+    volumeWasActive: false,
   };
 }
