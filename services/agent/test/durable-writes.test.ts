@@ -1,7 +1,8 @@
 /**
- * The job store's temporary files: saves that overlap each other or the start-up's loading never
- * lose their temporary file (the agent once failed a resumed job with ENOENT on its rename,
- * issue 11 item 3), and the files a crash left are still swept.
+ * Files the agent replaces whole, when writes overlap: the job store's saves never lose their
+ * temporary file to each other or to the start-up's loading (the agent once failed a resumed job
+ * with ENOENT on its rename, issue 11 item 3), the files a crash left are still swept, and the
+ * pool registry keeps every pool when two pools' changes overlap.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeFileDurably } from '../src/durable-file.js';
 import { JobStore, type JobRecord } from '../src/jobs/index.js';
+import { PoolRegistry } from '../src/pool-registry.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -71,5 +73,18 @@ describe('job store temporary files', () => {
     writeFileSync(join(stateDir, 'jobs', 'j3.json'), JSON.stringify(old));
     const { records } = await new JobStore(stateDir).loadAll();
     expect(records).toEqual([{ ...old, volumeWasActive: true }]);
+  });
+});
+
+describe('pool registry', () => {
+  it('keeps every pool when changes of different pools overlap', async () => {
+    const stateDir = await tempDir();
+    const registry = PoolRegistry.open(stateDir);
+    await registry.put({ name: 'gone', uuid: 'u-gone', devices: ['/dev/sdz'], loops: {}, active: true });
+    const names = Array.from({ length: 8 }, (_, i) => `p${i}`);
+    await Promise.all([...names.map((name) => registry.put({ name, uuid: `u-${name}`, devices: [`/dev/${name}`], loops: {}, active: true })), registry.remove('gone')]);
+    expect(registry.list().map((p) => p.name)).toEqual(names);
+    expect(PoolRegistry.open(stateDir).list().map((p) => p.name)).toEqual(names);
+    expect(readdirSync(stateDir)).toEqual(['pools.json']);
   });
 });
