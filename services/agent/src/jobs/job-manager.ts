@@ -31,7 +31,8 @@
  *
  * The records in `jobs/` are loaded once, before the first adoption (whichever of `start` and
  * `poolActivated` comes first), so a mark never replaces a record's newer checkpoint (the mark
- * is written only when a run begins and at a hand-over).
+ * is written only when a run begins and at a hand-over). A mark naming a job whose ended record
+ * that loading pruned (its end could not clear the mark) is cleared, not adopted.
  *
  * The job also marks its volume in the pool's catalog (`Pool.markDelete`: job id, checkpoint),
  * at the start of every run and when it hands over, and clears the mark when it is cancelled or
@@ -123,6 +124,8 @@ export class JobManager {
   private stopping = false;
   /** The loading of `jobs/` (see `load`); null until the first call. */
   private loading: Promise<void> | null = null;
+  /** Ids of the ended jobs whose records `load` pruned: their leftover marks are cleared, never adopted. */
+  private readonly endedBefore = new Set<string>();
 
   /** Reads nothing yet; call `start`. @throws RangeError for a chunkBytes that is not a positive whole number. */
   constructor(private readonly options: JobManagerOptions) {
@@ -164,6 +167,7 @@ export class JobManager {
       for (const record of records) {
         if (this.jobs.has(record.id)) continue;
         if (isTerminalState(record.state)) {
+          this.endedBefore.add(record.id);
           await this.store.remove(record.id).catch((err: unknown) => this.logger.warn({ job: record.id, err }, 'could not remove the record of an ended job'));
           continue;
         }
@@ -588,7 +592,7 @@ export class JobManager {
   /** True when `mark` names a job this host knows to have ended (a mark its end could not clear). */
   private endedHere(mark: DeleteMark): boolean {
     const job = this.jobs.get(mark.jobId);
-    return job !== undefined && isTerminalState(job.record.state);
+    return job === undefined ? this.endedBefore.has(mark.jobId) : isTerminalState(job.record.state);
   }
 
   /** The delete mark of `r` at its checkpoint. */
@@ -646,6 +650,12 @@ export class JobManager {
       for (const v of await pool.list()) {
         const mark = v.deleting;
         if (mark === null) continue;
+        if (this.endedBefore.has(mark.jobId) && !this.jobs.has(mark.jobId)) {
+          // Its end (cancelled, failed) could not clear the mark; adopting it would delete the volume.
+          this.logger.warn({ pool: name, volume: v.name, job: mark.jobId }, 'clearing the delete mark of a job that ended here');
+          await pool.markDelete(v.name, null).catch((err: unknown) => this.logger.error({ pool: name, volume: v.name, job: mark.jobId, err }, 'could not clear the delete mark of a job that ended here'));
+          continue;
+        }
         const known = this.jobs.get(mark.jobId);
         if (known !== undefined) {
           if (known.record.volumeUuid === v.uuid && !isTerminalState(known.record.state) && mark.doneBytes > known.record.doneBytes) {
