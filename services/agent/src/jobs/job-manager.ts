@@ -250,8 +250,10 @@ export class JobManager {
   /**
    * Cancels job `id` and resolves with it once it has stopped. A running job stops after its
    * current chunk (state cancelled; its volume stays, with the chunks done discarded, as `error`
-   * says); a job already deleting its volume through the engine finishes that (succeeded). A
-   * queued job is cancelled at once. A job that ended is returned as it ended (idempotent).
+   * says, deactivated unless it was active before the job); a job already deleting its volume
+   * through the engine finishes that (succeeded). A queued job is cancelled at once (its mark
+   * cleared and its volume deactivated the same way when its pool is active here). A job that
+   * ended is returned as it ended (idempotent).
    * @throws AgentError NO_SUCH_JOB; the file system's error when the cancelled state of a job
    *   that was not running cannot be saved (it is cancelled in memory; after a restart it resumes).
    */
