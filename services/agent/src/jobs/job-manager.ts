@@ -652,8 +652,9 @@ export class JobManager {
       for (const v of await pool.list()) {
         const mark = v.deleting;
         if (mark === null) continue;
-        if (this.endedBefore.has(mark.jobId) && !this.jobs.has(mark.jobId)) {
-          // Its end (cancelled, failed) could not clear the mark; adopting it would delete the volume.
+        if (this.endedHere(mark)) {
+          // Its end (cancelled, failed) could not clear the mark (or its pool was not active
+          // then); adopting it, here or on the pool's next host, would delete the volume.
           this.logger.warn({ pool: name, volume: v.name, job: mark.jobId }, 'clearing the delete mark of a job that ended here');
           await pool.markDelete(v.name, null).catch((err: unknown) => this.logger.error({ pool: name, volume: v.name, job: mark.jobId, err }, 'could not clear the delete mark of a job that ended here'));
           continue;
