@@ -31,7 +31,10 @@ export interface VolumeRecord {
   readonly revision: number | null;
   /** A pinned revision is never rotated away. */
   readonly pinned: boolean;
-  /** How many revisions of this volume were ever made (names the next one). */
+  /**
+   * The highest revision number this volume has used (names the next one: numbers whose
+   * `<name>.rev<N>` was taken by another volume are skipped and counted).
+   */
   readonly revisionsMade: number;
   /**
    * Set while a background delete job works on the volume (absent in catalogs written before
@@ -169,7 +172,8 @@ export function applyOp(table: VolumeTable, op: PlannedOp): void {
     case 'snapshot': {
       table.set(op.volume);
       const parent = op.volume.revisionOf === null ? undefined : table.get(op.volume.revisionOf);
-      if (parent) table.set({ ...parent, revisionsMade: parent.revisionsMade + 1 });
+      // A revision whose number skipped taken names counts every number up to its own.
+      if (parent) table.set({ ...parent, revisionsMade: Math.max(parent.revisionsMade + 1, op.volume.revision ?? 0) });
       return;
     }
     case 'delete':

@@ -118,6 +118,11 @@ class Working implements VolumeTable {
     return v;
   }
 
+  /** True when no volume (committed, or made by an earlier item) has `name`. */
+  isNameFree(name: string): boolean {
+    return this.uuidOfName(name) === undefined;
+  }
+
   freshName(name: unknown, item: string): string {
     const checked = checkVolumeName(this.state.pool.name, name, item);
     if (this.uuidOfName(checked) !== undefined) throw new EngineError('NAME_EXISTS', `volume "${checked}" already exists in pool ${this.state.pool.name}`, { item });
@@ -250,7 +255,11 @@ export function planBatch(items: readonly BatchItem[], ctx: PlanContext): BatchP
         if (!Number.isInteger(raw.keep) || raw.keep < 1 || raw.keep > MAX_KEEP_REVISIONS) {
           throw new EngineError('INVALID_ARGUMENT', `keep must be a whole number from 1 to ${MAX_KEEP_REVISIONS}, got ${String(raw.keep)}`, { item });
         }
-        const revision = origin.revisionsMade + 1;
+        // Revisions belong to the volume's uuid, not its name: a name left by another volume
+        // (a revision of an earlier volume of this name, or any volume) is skipped, never reused
+        // or deleted. Every skip passes a taken name, so the search ends within the pool's volumes.
+        let revision = origin.revisionsMade + 1;
+        while (!w.isNameFree(`${origin.name}.rev${revision}`)) revision++;
         const snap = snapshotOf(origin, { name: w.freshName(`${origin.name}.rev${revision}`, item), revisionOf: origin.uuid, revision }, item);
         ops.push(snap);
         const unpinned = w

@@ -256,6 +256,39 @@ describe('volumes', () => {
     await expectEngineError(pool.revision('vm', 0), 'INVALID_ARGUMENT', 'vm');
   });
 
+  it('numbers revisions by the volume, not its name: a leftover revision of an earlier volume of that name neither blocks nor rotates', async () => {
+    const { pool } = await makePool();
+    await pool.createVolume('vm', MiB);
+    for (let i = 1; i <= 3; i++) {
+      await host.writePattern(pool, 'vm', i);
+      await pool.revision('vm', 3);
+    }
+    await pool.deleteVolume('vm.rev1');
+    await pool.deleteVolume('vm');
+    // The dead volume's revisions stay, belonging to nobody.
+    const leftovers = (await pool.list()).filter((v) => v.name.startsWith('vm.rev'));
+    expect(leftovers.map((v) => [v.name, v.revisionOf])).toEqual([['vm.rev2', null], ['vm.rev3', null]]);
+
+    const reborn = await pool.createVolume('vm', MiB);
+    await host.writePattern(pool, 'vm', 7);
+    const first = await pool.revision('vm', 1);
+    expect(first).toMatchObject({ name: 'vm.rev1', revision: 1, revisionOf: 'vm' });
+    // vm.rev2 and vm.rev3 are taken by the dead volume's revisions: skipped, and kept.
+    const second = await pool.revision('vm', 1);
+    expect(second).toMatchObject({ name: 'vm.rev4', revision: 4, revisionOf: 'vm' });
+    // Numbers never go back, even when the highest revision is gone.
+    await pool.deleteVolume('vm.rev4');
+    const third = await pool.revision('vm', 1);
+    expect(third).toMatchObject({ name: 'vm.rev5', revision: 5 });
+    const all = await pool.list();
+    expect(all.filter((v) => v.revisionOf === 'vm').map((v) => v.name)).toEqual(['vm.rev5']);
+    expect(all.filter((v) => v.revisionOf === null && v.name.startsWith('vm.rev')).map((v) => v.name)).toEqual(['vm.rev2', 'vm.rev3']);
+    expectSameBytes(await host.readStart(pool, 'vm.rev2'), pattern(2, 64 * KiB));
+    expectSameBytes(await host.readStart(pool, 'vm.rev3'), pattern(3, 64 * KiB));
+    expect((await pool.show('vm')).uuid).toBe(reborn.uuid);
+    expect(await kernelIds(pool)).toEqual(catalogIds(pool));
+  });
+
   it('keeps a delete mark in the catalog for the next activation, clears it, and refuses a malformed one', async () => {
     const { pool, paths } = await makePool();
     await pool.createVolume('doomed', 4 * MiB, { activate: true });

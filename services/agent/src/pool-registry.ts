@@ -12,6 +12,7 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Mutex } from '@thinfleet/engine';
 import { writeFileDurably } from './durable-file.js';
 
 export interface KnownPool {
@@ -33,6 +34,12 @@ interface RegistryFile {
 
 export class PoolRegistry {
   private pools = new Map<string, KnownPool>();
+  /**
+   * One change at a time, each made from the registry as the last one left it: two pools'
+   * changes that overlapped (HostPools locks per pool) each wrote the file from the same old
+   * map, and the later write dropped the other's entry.
+   */
+  private readonly saving = new Mutex();
   private readonly path: string;
 
   private constructor(readonly stateDir: string) {
@@ -66,19 +73,23 @@ export class PoolRegistry {
     return this.pools.get(name) ?? null;
   }
 
-  /** Adds or replaces the entry of `pool.name`, durably. */
-  async put(pool: KnownPool): Promise<void> {
-    const next = new Map(this.pools);
-    next.set(pool.name, pool);
-    await this.save(next);
+  /** Adds or replaces the entry of `pool.name`, durably. Calls for different pools may overlap (each waits for the last). */
+  put(pool: KnownPool): Promise<void> {
+    return this.saving.run(async () => {
+      const next = new Map(this.pools);
+      next.set(pool.name, pool);
+      await this.save(next);
+    });
   }
 
   /** Forgets `name`, durably. Idempotent. */
-  async remove(name: string): Promise<void> {
-    if (!this.pools.has(name)) return;
-    const next = new Map(this.pools);
-    next.delete(name);
-    await this.save(next);
+  remove(name: string): Promise<void> {
+    return this.saving.run(async () => {
+      if (!this.pools.has(name)) return;
+      const next = new Map(this.pools);
+      next.delete(name);
+      await this.save(next);
+    });
   }
 
   private async save(next: Map<string, KnownPool>): Promise<void> {

@@ -366,6 +366,8 @@ describe('delete job', () => {
     const pool = await engine.activatePool(f.poolName, paths);
     await m2.poolActivated(f.poolName);
     expect(m2.get(job.id).state).toBe('cancelled');
+    // The mark its cancel could not clear (the pool was inactive) is cleared now, not adopted.
+    expect((await pool.show('v')).deleting).toBeNull();
     expect(await names(pool)).toEqual(['keep', 'v']);
     expectSameBytes(await readAt(f.host, pool, 'v', 2 * CHUNK, VOLUME_BYTES - 2 * CHUNK), vBytes.subarray(2 * CHUNK));
   });

@@ -197,4 +197,27 @@ describe('delete job hand-over with its pool', () => {
     expect(await settled(m, second.id)).toMatchObject({ state: 'succeeded' });
     expect(await names(f.pool)).toEqual(['keep']);
   });
+
+  it('after a restart, clears the leftover mark of a job that ended here instead of adopting it', async () => {
+    const { f, vBytes } = await setup();
+    const { m, job, gate, refuse } = await runningWithMarksSwitch(f);
+    refuse(true);
+    const cancelling = m.cancel(job.id);
+    gate.open();
+    const cancelled = await cancelling;
+    expect(cancelled).toMatchObject({ state: 'cancelled', doneBytes: 2 * CHUNK });
+    refuse(false);
+    await m.stop();
+    expect((await f.pool.show('v')).deleting).toMatchObject({ jobId: job.id });
+
+    // The agent's start: the pool's marks are looked at before (or after) jobs/ is read.
+    const block2 = new ScriptedBlock(f.host.block);
+    const m2 = f.manager({ block: block2, chunkBytes: CHUNK });
+    await m2.poolActivated(f.poolName);
+    await m2.start();
+    expect(m2.list()).toEqual([]);
+    expect(block2.discards).toEqual([]);
+    expect((await f.pool.show('v')).deleting).toBeNull();
+    expectSameBytes(await readAt(f.host, f.pool, 'v', 2 * CHUNK, VOLUME_BYTES - 2 * CHUNK), vBytes.subarray(2 * CHUNK));
+  });
 });

@@ -21,6 +21,19 @@
  *   job finds no volume with its uuid, so the delete happened: succeeded.
  * Records of jobs that ended are pruned by the next `start`; until then `list` shows them.
  *
+ * A job that ends without deleting its volume (cancelled, failed) first clears its mark, then
+ * deactivates the volume unless it was active before the job began on this host (the record's
+ * `volumeWasActive`; a job adopted from a mark counts it as not), and only then saves its
+ * terminal state. A crash before that save leaves the job running in its record: the next start
+ * resumes it (the cancel or failure did not happen); after it, nothing is left to do. Its
+ * message says which bytes are discarded (`doneBytes`) and which may be: the chunk in flight,
+ * the chunk past a resumed record's checkpoint, everything past an adopted mark's checkpoint.
+ *
+ * The records in `jobs/` are loaded once, before the first adoption (whichever of `start` and
+ * `poolActivated` comes first), so a mark never replaces a record's newer checkpoint (the mark
+ * is written only when a run begins and at a hand-over). A mark naming a job whose ended record
+ * that loading pruned (its end could not clear the mark) is cleared, not adopted.
+ *
  * The job also marks its volume in the pool's catalog (`Pool.markDelete`: job id, checkpoint),
  * at the start of every run and when it hands over, and clears the mark when it is cancelled or
  * fails. The mark travels with the pool: `poolActivated` adopts every marked volume whose job this
@@ -42,7 +55,8 @@ import type { BlockClient } from '@thinfleet/devmapper';
 import { EngineError, isEngineError, Mutex, type DeleteMark, type Pool, type VolumeInfo } from '@thinfleet/engine';
 import type { Logger } from 'pino';
 import { AgentError } from '../agent-error.js';
-import { isTerminalState, JOB_ID_PATTERN, JOB_STATES, type JobRecord, type JobState, type MutableJobRecord } from './job-record.js';
+import { errorCodeOf, leftBehind, releaseVolume } from './job-outcome.js';
+import { adoptedRecord, isTerminalState, JOB_ID_PATTERN, JOB_STATES, type JobRecord, type JobState, type MutableJobRecord } from './job-record.js';
 import { JobStore } from './job-store.js';
 import { requireVolumeNotOpen } from './volume-openers.js';
 
@@ -80,6 +94,11 @@ interface Job {
   work: Promise<void> | null;
   /** The saves of this record, one after another. */
   saving: Promise<void>;
+  /**
+   * Where the furthest discard of any run may have reached (at least `record.doneBytes`): the
+   * chunk in flight, or for a job from an earlier run, the chunk past its saved checkpoint.
+   */
+  possiblyDoneBytes: number;
 }
 
 /**
@@ -89,20 +108,6 @@ interface Job {
 type RunEnd = 'ended' | 'halted' | 'parked' | 'moved';
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/** The engine's or agent's code of an error, or its errno name, or INTERNAL. */
-function errorCodeOf(err: unknown): string {
-  if (isEngineError(err) || err instanceof AgentError) return err.code;
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.length > 0 ? code : 'INTERNAL';
-}
-
-/** What a job that stopped early left of its volume. */
-function leftBehind(r: JobRecord): string {
-  if (r.doneBytes === 0) return 'no data was discarded; the volume is unchanged';
-  const what = r.doneBytes >= r.totalBytes ? `all ${r.totalBytes} bytes` : `the first ${r.doneBytes} of its ${r.totalBytes} bytes`;
-  return `the volume remains with ${what} discarded (they read as zeros, or from its external origin)`;
-}
 
 /**
  * Runs, tracks and persists the agent's background jobs (see the module comment for the crash
@@ -117,6 +122,10 @@ export class JobManager {
   private readonly newId: () => string;
   private readonly logger: Logger;
   private stopping = false;
+  /** The loading of `jobs/` (see `load`); null until the first call. */
+  private loading: Promise<void> | null = null;
+  /** Ids of the ended jobs whose records `load` pruned: their leftover marks are cleared, never adopted. */
+  private readonly endedBefore = new Set<string>();
 
   /** Reads nothing yet; call `start`. @throws RangeError for a chunkBytes that is not a positive whole number. */
   constructor(private readonly options: JobManagerOptions) {
@@ -136,31 +145,51 @@ export class JobManager {
    * @throws when the jobs directory cannot be listed.
    */
   async start(): Promise<void> {
-    const { records, unreadable } = await this.store.loadAll();
-    for (const { path, error } of unreadable) this.logger.warn({ path, err: error }, 'skipping an unreadable job record');
-    records.sort((a, b) => a.createdMs - b.createdMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const resumable: Job[] = [];
-    for (const record of records) {
-      if (this.jobs.has(record.id)) continue;
-      if (isTerminalState(record.state)) {
-        await this.store.remove(record.id).catch((err: unknown) => this.logger.warn({ job: record.id, err }, 'could not remove the record of an ended job'));
-        continue;
-      }
-      const job = this.add({ ...record });
-      resumable.push(job);
-    }
-    for (const job of resumable) {
+    await this.load();
+    const resumable = [...this.jobs.values()].filter((j) => j.work === null && !isTerminalState(j.record.state));
+    for (const job of resumable.sort((a, b) => a.record.createdMs - b.record.createdMs)) {
       this.logger.info({ job: job.record.id, pool: job.record.pool, volume: job.record.volume, doneBytes: job.record.doneBytes }, 'resuming job');
       await this.resume(job);
     }
   }
 
   /**
-   * Resumes the jobs waiting for pool `name` (call it after the pool becomes active). Idempotent;
-   * never rejects (a failure to save a record is logged).
+   * Loads the records of `jobs/` into memory, once (later calls wait for the first): before any
+   * pool's delete marks are adopted (`poolActivated` calls it too), so adoption finds every job
+   * this host knows, at its saved checkpoint, whichever of `start` and a pool's activation comes
+   * first. Resumes nothing. @throws when the jobs directory cannot be listed.
+   */
+  private load(): Promise<void> {
+    this.loading ??= (async () => {
+      const { records, unreadable } = await this.store.loadAll();
+      for (const { path, error } of unreadable) this.logger.warn({ path, err: error }, 'skipping an unreadable job record');
+      records.sort((a, b) => a.createdMs - b.createdMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      for (const record of records) {
+        if (this.jobs.has(record.id)) continue;
+        if (isTerminalState(record.state)) {
+          this.endedBefore.add(record.id);
+          await this.store.remove(record.id).catch((err: unknown) => this.logger.warn({ job: record.id, err }, 'could not remove the record of an ended job'));
+          continue;
+        }
+        // The run before may have discarded the chunk after its last checkpoint.
+        this.add({ ...record }, record.doneBytes + record.chunkBytes);
+      }
+    })();
+    return this.loading;
+  }
+
+  /**
+   * Resumes the jobs waiting for pool `name` (call it after the pool becomes active), after
+   * loading this host's records if `start` has not yet, then adopting the pool's delete marks.
+   * Idempotent; never rejects (a failure to load, adopt or save a record is logged; marks are
+   * not adopted while this host's records cannot be read, lest a record's checkpoint be lost).
    */
   async poolActivated(name: string): Promise<void> {
-    await this.adoptMarks(name).catch((err: unknown) => this.logger.error({ pool: name, err }, 'could not read the delete marks of the pool'));
+    const loaded = await this.load().then(
+      () => true,
+      (err: unknown) => (this.logger.error({ pool: name, err }, 'could not read the job records; the pool\'s delete marks wait for the next activation'), false),
+    );
+    if (loaded) await this.adoptMarks(name).catch((err: unknown) => this.logger.error({ pool: name, err }, 'could not read the delete marks of the pool'));
     for (const job of [...this.jobs.values()]) {
       if (job.record.pool === name && job.work === null && !isTerminalState(job.record.state)) await this.resume(job);
     }
@@ -206,9 +235,10 @@ export class JobManager {
         updatedMs: nowMs,
         error: null,
         errorCode: null,
+        volumeWasActive: volume.active,
       };
       await this.store.save(record);
-      const job = this.add(record);
+      const job = this.add(record, 0);
       this.logger.info({ job: record.id, pool: poolName, volume: volume.name, totalBytes: record.totalBytes, chunkBytes: record.chunkBytes }, 'delete job started');
       const snapshot = this.snapshot(job);
       this.notify(job, snapshot);
@@ -220,8 +250,10 @@ export class JobManager {
   /**
    * Cancels job `id` and resolves with it once it has stopped. A running job stops after its
    * current chunk (state cancelled; its volume stays, with the chunks done discarded, as `error`
-   * says); a job already deleting its volume through the engine finishes that (succeeded). A
-   * queued job is cancelled at once. A job that ended is returned as it ended (idempotent).
+   * says, deactivated unless it was active before the job); a job already deleting its volume
+   * through the engine finishes that (succeeded). A queued job is cancelled at once (its mark
+   * cleared and its volume deactivated the same way when its pool is active here). A job that
+   * ended is returned as it ended (idempotent).
    * @throws AgentError NO_SUCH_JOB; the file system's error when the cancelled state of a job
    *   that was not running cannot be saved (it is cancelled in memory; after a restart it resumes).
    */
@@ -230,7 +262,13 @@ export class JobManager {
     if (isTerminalState(job.record.state)) return this.snapshot(job);
     job.cancelRequested = true;
     if (job.work === null) {
-      await this.change(job, { state: 'cancelled', error: `cancelled: ${leftBehind(job.record)}` });
+      const pool = this.activePool(job.record.pool);
+      let note = '';
+      if (pool !== null) {
+        await this.clearMark(job, pool);
+        note = await releaseVolume(pool, job.record);
+      }
+      await this.change(job, { state: 'cancelled', error: `cancelled: ${leftBehind(job.record, job.possiblyDoneBytes)}${note}` });
       this.logger.info({ job: id, pool: job.record.pool, volume: job.record.volume }, 'job cancelled before it ran');
       return this.snapshot(job);
     }
@@ -338,8 +376,10 @@ export class JobManager {
     }
   }
 
-  private add(record: MutableJobRecord): Job {
-    const job: Job = { record, listeners: new Set(), movedListeners: new Set(), cancelRequested: false, yieldRequested: false, work: null, saving: Promise.resolve() };
+  /** Makes a job of `record`; `possiblyDoneBytes` as for `Job`. */
+  private add(record: MutableJobRecord, possiblyDoneBytes: number): Job {
+    const possibly = Math.min(record.totalBytes, Math.max(record.doneBytes, possiblyDoneBytes));
+    const job: Job = { record, listeners: new Set(), movedListeners: new Set(), cancelRequested: false, yieldRequested: false, work: null, saving: Promise.resolve(), possiblyDoneBytes: possibly };
     this.jobs.set(record.id, job);
     return job;
   }
@@ -469,6 +509,7 @@ export class JobManager {
         while (r.doneBytes < r.totalBytes) {
           if (job.cancelRequested || job.yieldRequested || this.stopping) return await this.halt(job, pool);
           const lengthBytes = Math.min(r.chunkBytes, r.totalBytes - r.doneBytes);
+          job.possiblyDoneBytes = Math.max(job.possiblyDoneBytes, r.doneBytes + lengthBytes);
           await this.options.block.discard(device, r.doneBytes, lengthBytes);
           await this.change(job, { doneBytes: r.doneBytes + lengthBytes });
           await yieldToEventLoop();
@@ -498,7 +539,8 @@ export class JobManager {
     const r = job.record;
     if (job.cancelRequested) {
       await this.clearMark(job, pool);
-      await this.change(job, { state: 'cancelled', error: `cancelled: ${leftBehind(r)}` });
+      const note = await releaseVolume(pool, r);
+      await this.change(job, { state: 'cancelled', error: `cancelled: ${leftBehind(r, job.possiblyDoneBytes)}${note}` });
       this.logger.info({ job: r.id, pool: r.pool, volume: r.volume, doneBytes: r.doneBytes }, 'job cancelled');
       return 'ended';
     }
@@ -535,9 +577,14 @@ export class JobManager {
       if (gone) return this.succeed(job, 'its volume is gone').catch(() => 'ended' as const);
     }
     const errorCode = errorCodeOf(err);
-    const message = `${err instanceof Error ? err.message : String(err)}; ${leftBehind(r)}`;
     this.logger.error({ job: r.id, pool: r.pool, volume: r.volume, errorCode, doneBytes: r.doneBytes, err }, 'delete job failed');
-    if (errorCode !== 'JOB_RUNNING') await this.clearMark(job, pool);
+    let note = '';
+    // JOB_RUNNING: another job owns the volume (and this run touched nothing); leave both alone.
+    if (errorCode !== 'JOB_RUNNING') {
+      await this.clearMark(job, pool);
+      note = await releaseVolume(pool, r);
+    }
+    const message = `${err instanceof Error ? err.message : String(err)}; ${leftBehind(r, job.possiblyDoneBytes)}${note}`;
     await this.change(job, { state: 'failed', error: message, errorCode }).catch((saveErr: unknown) =>
       this.logger.error({ job: r.id, err: saveErr }, 'could not save the failed state of a job; it resumes at the next start'),
     );
@@ -547,7 +594,7 @@ export class JobManager {
   /** True when `mark` names a job this host knows to have ended (a mark its end could not clear). */
   private endedHere(mark: DeleteMark): boolean {
     const job = this.jobs.get(mark.jobId);
-    return job !== undefined && isTerminalState(job.record.state);
+    return job === undefined ? this.endedBefore.has(mark.jobId) : isTerminalState(job.record.state);
   }
 
   /** The delete mark of `r` at its checkpoint. */
@@ -605,6 +652,13 @@ export class JobManager {
       for (const v of await pool.list()) {
         const mark = v.deleting;
         if (mark === null) continue;
+        if (this.endedHere(mark)) {
+          // Its end (cancelled, failed) could not clear the mark (or its pool was not active
+          // then); adopting it, here or on the pool's next host, would delete the volume.
+          this.logger.warn({ pool: name, volume: v.name, job: mark.jobId }, 'clearing the delete mark of a job that ended here');
+          await pool.markDelete(v.name, null).catch((err: unknown) => this.logger.error({ pool: name, volume: v.name, job: mark.jobId, err }, 'could not clear the delete mark of a job that ended here'));
+          continue;
+        }
         const known = this.jobs.get(mark.jobId);
         if (known !== undefined) {
           if (known.record.volumeUuid === v.uuid && !isTerminalState(known.record.state) && mark.doneBytes > known.record.doneBytes) {
@@ -616,24 +670,10 @@ export class JobManager {
           this.logger.warn({ pool: name, volume: v.name, job: mark.jobId }, 'a delete mark names a job id this agent cannot use; ignored');
           continue;
         }
-        const nowMs = Date.now();
-        const record: MutableJobRecord = {
-          id: mark.jobId,
-          kind: 'delete',
-          pool: name,
-          volume: v.name,
-          volumeUuid: v.uuid,
-          state: 'queued',
-          doneBytes: mark.doneBytes,
-          totalBytes: v.sizeBytes,
-          chunkBytes: mark.chunkBytes,
-          createdMs: mark.createdMs,
-          updatedMs: nowMs,
-          error: null,
-          errorCode: null,
-        };
+        const record = adoptedRecord(name, v, mark, Date.now());
         await this.store.save(record);
-        const job = this.add(record);
+        // How far the pool's earlier holder discarded past the mark's checkpoint is not known.
+        const job = this.add(record, record.totalBytes);
         this.logger.info({ job: record.id, pool: name, volume: v.name, doneBytes: record.doneBytes, totalBytes: record.totalBytes }, 'delete job adopted from the pool');
         this.notify(job, this.snapshot(job));
       }

@@ -3,6 +3,7 @@
  * A record is a plain JSON value: the job store writes it whole, the manager hands out frozen
  * copies and keeps its own mutable one.
  */
+import type { DeleteMark } from '@thinfleet/engine';
 
 /** Where a job is. `succeeded`, `failed` and `cancelled` are terminal: nothing changes after them. */
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -38,6 +39,12 @@ export interface JobRecord {
   readonly error: string | null;
   /** For a failed job: the engine's or agent's error code (`VOLUME_BUSY`), or the errno name (`EIO`). */
   readonly errorCode: string | null;
+  /**
+   * True when the volume was active before the job began on this host, so a job that ends
+   * without deleting it leaves it active; false when the job activated it, so the job's end
+   * deactivates it. Records written before this field existed read as true (left as they are).
+   */
+  readonly volumeWasActive: boolean;
 }
 
 /** A record the manager may change. */
@@ -79,6 +86,7 @@ export function parseJobRecord(value: unknown): JobRecord {
   if (!isCount(v.updatedMs)) fail('updatedMs');
   if (!isTextOrNull(v.error)) fail('error');
   if (!isTextOrNull(v.errorCode)) fail('errorCode');
+  if (v.volumeWasActive !== undefined && typeof v.volumeWasActive !== 'boolean') fail('volumeWasActive');
   return {
     id: v.id as string,
     kind: 'delete',
@@ -93,5 +101,30 @@ export function parseJobRecord(value: unknown): JobRecord {
     updatedMs: v.updatedMs as number,
     error: v.error as string | null,
     errorCode: v.errorCode as string | null,
+    volumeWasActive: (v.volumeWasActive as boolean | undefined) ?? true,
+  };
+}
+
+/**
+ * The record of a job adopted from its volume's delete mark in pool `pool` (state queued, at the
+ * mark's checkpoint). `volumeWasActive` is false: the adopting host never had the volume active
+ * for a user, so the job's end deactivates it. Pure.
+ */
+export function adoptedRecord(pool: string, volume: { readonly name: string; readonly uuid: string; readonly sizeBytes: number }, mark: DeleteMark, nowMs: number): MutableJobRecord {
+  return {
+    id: mark.jobId,
+    kind: 'delete',
+    pool,
+    volume: volume.name,
+    volumeUuid: volume.uuid,
+    state: 'queued',
+    doneBytes: mark.doneBytes,
+    totalBytes: volume.sizeBytes,
+    chunkBytes: mark.chunkBytes,
+    createdMs: mark.createdMs,
+    updatedMs: nowMs,
+    error: null,
+    errorCode: null,
+    volumeWasActive: false,
   };
 }

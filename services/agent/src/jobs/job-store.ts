@@ -4,13 +4,17 @@
  * Crash story: a record is replaced whole (write a temporary file beside it, fsync it, rename
  * it over the record, fsync the directory), so a crash leaves the old record or the new one,
  * never a torn one; the first save also makes the directory durable. A crash between writing
- * the temporary file and the rename leaves that file behind; `loadAll` removes it. A record
+ * the temporary file and the rename leaves that file behind; the store's first `save` or
+ * `loadAll`, whichever comes first, removes such files, once: before this store has written
+ * any, so it never removes the temporary file of a save in flight (the agent's start-up once
+ * lost a resumed job's save that way, ENOENT on its rename). One store per state directory, in
+ * one process (the agent's). A record
  * that cannot be read (damaged by hand, from another version) is skipped and reported, so one
  * bad file never stops the agent from starting.
  */
 import { mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { writeFileDurably } from '../durable-file.js';
+import { isTemporaryFile, writeFileDurably } from '../durable-file.js';
 import { JOB_ID_PATTERN, parseJobRecord, type JobRecord } from './job-record.js';
 
 /** A file `loadAll` skipped, and why. */
@@ -43,6 +47,8 @@ export class JobStore {
   /** `<stateDir>/jobs`. */
   readonly dir: string;
   private dirReady = false;
+  /** The sweep of temporary files earlier processes left; runs once, before this store writes. */
+  private swept: Promise<void> | null = null;
 
   constructor(stateDir: string) {
     this.dir = join(stateDir, 'jobs');
@@ -69,15 +75,30 @@ export class JobStore {
   async save(record: JobRecord): Promise<void> {
     const path = this.pathOf(record.id);
     await this.ensureDir();
+    await this.sweepOnce();
     await writeFileDurably(path, `${JSON.stringify(record)}\n`);
   }
 
   /**
-   * Reads every record. Temporary files a crash left behind are removed; unreadable records are
-   * reported in `unreadable` and left alone. A missing directory means no jobs.
+   * Removes the temporary files earlier processes left (a crash before their rename), the first
+   * time it is called; later calls wait for that sweep and do nothing. Never rejects.
+   */
+  private sweepOnce(): Promise<void> {
+    this.swept ??= (async () => {
+      const names = await readdir(this.dir).catch(() => [] as string[]);
+      for (const name of names) if (isTemporaryFile(name)) await unlink(join(this.dir, name)).catch(() => undefined);
+    })();
+    return this.swept;
+  }
+
+  /**
+   * Reads every record. Temporary files a crash left behind are removed when this store has not
+   * swept yet (never one of its own saves in flight); unreadable records are reported in
+   * `unreadable` and left alone. A missing directory means no jobs.
    * @throws only when the directory itself cannot be listed (EACCES, ENOTDIR...).
    */
   async loadAll(): Promise<LoadedJobs> {
+    await this.sweepOnce();
     let names: string[];
     try {
       names = await readdir(this.dir);
@@ -89,10 +110,6 @@ export class JobStore {
     const unreadable: UnreadableJobFile[] = [];
     for (const name of names.sort()) {
       const path = join(this.dir, name);
-      if (name.startsWith('.') && name.endsWith('.tmp')) {
-        await unlink(path).catch(() => undefined);
-        continue;
-      }
       if (!name.endsWith(RECORD_SUFFIX)) continue;
       try {
         const record = parseJobRecord(JSON.parse(await readFile(path, 'utf8')));
