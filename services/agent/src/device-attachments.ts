@@ -4,9 +4,13 @@
  * to loop devices. A file's loop device is remembered in the pool registry and reused while it
  * is still attached to the same file (an agent restart on a host that did not reboot), so a
  * restart never piles up loop devices.
+ *
+ * A loop device belongs to the one pool (or external origin) that attached it: it is released
+ * only by that owner, and only while it is still attached to the file the owner recorded. A
+ * recorded loop device that now serves another file (it was freed and reused) is never touched.
  */
 import { stat } from 'node:fs/promises';
-import { isAbsolute } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import type { BlockClient } from '@thinfleet/devmapper';
 import { AgentError, badRequest } from './agent-error.js';
 
@@ -46,6 +50,16 @@ async function kindOf(block: BlockClient, field: string, path: string): Promise<
   }
 }
 
+/**
+ * True when a loop device's backing file name (as the kernel reports it: absolute, and cut to
+ * 63 bytes by LOOP_GET_STATUS64) is `file`.
+ */
+export function sameBackingFile(backing: string | null, file: string): boolean {
+  if (backing === null) return false;
+  const full = resolve(file);
+  return backing === full || backing === file || (backing.length >= 63 && full.startsWith(backing));
+}
+
 export class DeviceAttachments {
   constructor(private readonly block: BlockClient) {}
 
@@ -55,7 +69,12 @@ export class DeviceAttachments {
    * detached again.
    * @throws AgentError BAD_REQUEST / NO_SUCH_DEVICE naming `field[i]`
    */
-  async attach(field: string, devices: readonly string[], known: Readonly<Record<string, string>> = {}): Promise<AttachedDevices> {
+  async attach(
+    field: string,
+    devices: readonly string[],
+    known: Readonly<Record<string, string>> = {},
+    options: { readOnly?: boolean } = {},
+  ): Promise<AttachedDevices> {
     const kinds: PathKind[] = [];
     for (const [i, path] of devices.entries()) kinds.push(await kindOf(this.block, `${field}[${i}]`, checkDevicePath(`${field}[${i}]`, path)));
     const paths: string[] = [];
@@ -68,27 +87,31 @@ export class DeviceAttachments {
           continue;
         }
         let loop = known[path] ?? null;
-        if (loop !== null && (await this.backingFile(loop)) !== path) loop = null;
+        if (loop !== null && !sameBackingFile(await this.backingFile(loop), path)) loop = null;
         if (loop === null) {
-          loop = await this.block.attachLoop(path);
+          loop = await this.block.attachLoop(path, options.readOnly ? { readOnly: true } : {});
           attachedNow.push(loop);
         }
         loops[path] = loop;
         paths.push(loop);
       }
     } catch (err) {
-      await this.detach(attachedNow);
+      await this.detach(Object.fromEntries(Object.entries(loops).filter(([, l]) => attachedNow.includes(l))));
       throw err;
     }
     return { paths, loops };
   }
 
-  /** Detaches loop devices; ones already free are fine. Errors are returned, not thrown. */
-  async detach(loops: Iterable<string>): Promise<Error[]> {
+  /**
+   * Detaches the loop devices of `loops` (file → loop device) that are still attached to their
+   * file; a loop device that is free, or now serves another file, is left alone. Idempotent.
+   * Errors are returned, not thrown.
+   */
+  async detach(loops: Readonly<Record<string, string>>): Promise<Error[]> {
     const errors: Error[] = [];
-    for (const loop of loops) {
+    for (const [file, loop] of Object.entries(loops)) {
       try {
-        if ((await this.backingFile(loop)) !== null) await this.block.detachLoop(loop);
+        if (sameBackingFile(await this.backingFile(loop), file)) await this.block.detachLoop(loop);
       } catch (err) {
         errors.push(err as Error);
       }
@@ -96,7 +119,8 @@ export class DeviceAttachments {
     return errors;
   }
 
-  private async backingFile(loop: string): Promise<string | null> {
+  /** The file loop device `loop` is attached to, or null (free, or not a loop device). */
+  async backingFile(loop: string): Promise<string | null> {
     try {
       return await this.block.loopBackingFile(loop);
     } catch {

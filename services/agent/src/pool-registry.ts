@@ -12,6 +12,7 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Mutex } from '@thinfleet/engine';
 import { writeFileDurably } from './durable-file.js';
 
 export interface KnownPool {
@@ -24,6 +25,11 @@ export interface KnownPool {
   readonly loops: Readonly<Record<string, string>>;
   /** Activate at agent start. */
   readonly active: boolean;
+  /**
+   * Regular files used as external origins by the pool's volumes, each with the read-only loop
+   * device it is attached to ('' while the pool is inactive). Absent in older registries.
+   */
+  readonly origins?: Readonly<Record<string, string>>;
 }
 
 interface RegistryFile {
@@ -34,6 +40,8 @@ interface RegistryFile {
 export class PoolRegistry {
   private pools = new Map<string, KnownPool>();
   private readonly path: string;
+  /** Serializes writes, so that read-modify-write updates never lose one another. */
+  private readonly writes = new Mutex();
 
   private constructor(readonly stateDir: string) {
     this.path = join(stateDir, 'pools.json');
@@ -68,17 +76,35 @@ export class PoolRegistry {
 
   /** Adds or replaces the entry of `pool.name`, durably. */
   async put(pool: KnownPool): Promise<void> {
-    const next = new Map(this.pools);
-    next.set(pool.name, pool);
-    await this.save(next);
+    await this.writes.run(async () => {
+      const next = new Map(this.pools);
+      next.set(pool.name, pool);
+      await this.save(next);
+    });
+  }
+
+  /**
+   * Replaces the entry of `name` with `change(entry)`, read and written under the registry's
+   * write lock, durably. Does nothing when `name` is not known.
+   */
+  async update(name: string, change: (pool: KnownPool) => KnownPool): Promise<void> {
+    await this.writes.run(async () => {
+      const current = this.pools.get(name);
+      if (current === undefined) return;
+      const next = new Map(this.pools);
+      next.set(name, change(current));
+      await this.save(next);
+    });
   }
 
   /** Forgets `name`, durably. Idempotent. */
   async remove(name: string): Promise<void> {
-    if (!this.pools.has(name)) return;
-    const next = new Map(this.pools);
-    next.delete(name);
-    await this.save(next);
+    await this.writes.run(async () => {
+      if (!this.pools.has(name)) return;
+      const next = new Map(this.pools);
+      next.delete(name);
+      await this.save(next);
+    });
   }
 
   private async save(next: Map<string, KnownPool>): Promise<void> {
