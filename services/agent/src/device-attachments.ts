@@ -60,6 +60,17 @@ export function sameBackingFile(backing: string | null, file: string): boolean {
   return backing === full || backing === file || (backing.length >= 63 && full.startsWith(backing));
 }
 
+/** Rewrites the engine's loop device paths in `err`'s message to the files the user named. */
+export function inUserTerms<E>(err: E, loops: Readonly<Record<string, string>>): E {
+  if (err instanceof Error) {
+    // Longest loop path first, so that /dev/loop1 does not eat into /dev/loop12.
+    for (const [file, loop] of Object.entries(loops).sort(([, a], [, b]) => b.length - a.length)) {
+      err.message = err.message.replace(new RegExp(`${loop.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![0-9])`, 'g'), file);
+    }
+  }
+  return err;
+}
+
 export class DeviceAttachments {
   constructor(private readonly block: BlockClient) {}
 

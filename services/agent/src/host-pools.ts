@@ -10,8 +10,9 @@ import type { Logger } from 'pino';
 import { stat } from 'node:fs/promises';
 import { AgentError, badRequest } from './agent-error.js';
 import type { RegistryPool } from './cluster/cluster-pool-lookup.js';
-import { DeviceAttachments, sameBackingFile } from './device-attachments.js';
+import { DeviceAttachments, inUserTerms, sameBackingFile } from './device-attachments.js';
 import { DeviceClaims, quotePath, type GivenDevice, type PoolClaim } from './device-claims.js';
+import { labelsToOverwrite, type OverwrittenLabel } from './label-overwrites.js';
 import { OriginAttachments } from './origin-attachments.js';
 import type { KnownPool, PoolRegistry } from './pool-registry.js';
 
@@ -34,16 +35,7 @@ export interface CreateHostPoolRequest {
   readonly force?: boolean;
 }
 
-/** A thinfleet label that `CreatePool{force}` overwrote. */
-export interface OverwrittenLabel {
-  /** The device as the request named it. */
-  readonly device: string;
-  /** The pool the label named ('' for a damaged label). */
-  readonly poolName: string;
-  readonly poolUuid: string;
-  /** The device's index in that pool (-1 for a damaged label). */
-  readonly deviceIndex: number;
-}
+export type { OverwrittenLabel } from './label-overwrites.js';
 
 /** What a create made, and what it overwrote. */
 export interface CreatedHostPool {
@@ -64,17 +56,6 @@ export interface HostPoolsOptions {
 const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 const given = (field: string, paths: readonly string[], blockPaths: readonly string[] = paths): GivenDevice[] =>
   paths.map((path, i) => ({ field: `${field}[${i}]`, path, blockPath: blockPaths[i]! }));
-
-/** Rewrites the engine's loop device paths in `err`'s message to the files the user named. */
-function inUserTerms<E>(err: E, loops: Readonly<Record<string, string>>): E {
-  if (err instanceof Error) {
-    // Longest loop path first, so that /dev/loop1 does not eat into /dev/loop12.
-    for (const [file, loop] of Object.entries(loops).sort(([, a], [, b]) => b.length - a.length)) {
-      err.message = err.message.replace(new RegExp(`${loop.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![0-9])`, 'g'), file);
-    }
-  }
-  return err;
-}
 
 export class HostPools {
   private readonly locks = new Map<string, Mutex>();
@@ -239,7 +220,7 @@ export class HostPools {
           await this.claims.check(given('devices', request.devices, attached.paths), [], { ownDmNames: own });
           // Labels an unfinished create of the same pool on the same devices left are reused.
           const reuse = unfinished && sameList(known.devices, request.devices);
-          const overwritten = reuse ? [] : await this.labelsToOverwrite(request, attached.paths);
+          const overwritten = reuse ? [] : await labelsToOverwrite({ engine: this.engine, registry: this.registry, clusterPools: this.options.clusterPools }, request, attached.paths);
           await this.registry.put({ name: request.name, uuid: '', devices: [...request.devices], loops: attached.loops, active: true });
           const pool = await this.engine
             .createPool({
@@ -267,47 +248,6 @@ export class HostPools {
   }
 
   /**
-   * The labels on `blockPaths` that `request` would overwrite. Without `force` that is none
-   * (the engine refuses labelled devices). With it, a label of a pool this host knows, or
-   * that the cluster's registry knows, is refused.
-   * @throws AgentError DEVICE_IN_USE, CLUSTER_UNAVAILABLE
-   */
-  private async labelsToOverwrite(request: CreateHostPoolRequest, blockPaths: readonly string[]): Promise<OverwrittenLabel[]> {
-    if (!request.force) return [];
-    const asGiven = new Map(blockPaths.map((p, i) => [p, i]));
-    const labels: Array<OverwrittenLabel & { field: string }> = [];
-    for (const found of await this.engine.discover(blockPaths)) {
-      found.devices.forEach((d, deviceIndex) => {
-        const i = d === null ? undefined : asGiven.get(d);
-        if (i === undefined) return;
-        const damaged = found.uuid === '';
-        labels.push({ field: `devices[${i}]`, device: request.devices[i]!, poolName: found.name, poolUuid: found.uuid, deviceIndex: damaged ? -1 : deviceIndex });
-      });
-    }
-    const named = labels.filter((l) => l.poolUuid !== '');
-    if (named.length === 0) return labels.map(({ field: _, ...l }) => l);
-    const here = new Map<string, string>();
-    for (const k of this.registry.list()) if (k.uuid !== '') here.set(k.uuid, k.name);
-    for (const p of this.engine.pools()) here.set(p.uuid, p.name);
-    for (const l of named) {
-      const pool = here.get(l.poolUuid);
-      if (pool !== undefined) {
-        throw new AgentError('DEVICE_IN_USE', `${l.field}: ${quotePath(l.device)} carries the label of pool ${pool}, which this host knows; --force never overwrites a known pool (destroy it, or forget it first)`, { field: l.field });
-      }
-    }
-    if (this.options.clusterPools !== undefined) {
-      const cluster = await this.options.clusterPools();
-      for (const l of named) {
-        const pool = cluster.find((p) => p.uuid === l.poolUuid);
-        if (pool !== undefined) {
-          throw new AgentError('DEVICE_IN_USE', `${l.field}: ${quotePath(l.device)} carries the label of pool ${pool.name}, which the cluster's registry knows; --force never overwrites a known pool`, { field: l.field });
-        }
-      }
-    }
-    return labels.map(({ field: _, ...l }) => l);
-  }
-
-  /**
    * Activates a known pool from its recorded devices, or imports one from `devices`.
    * Idempotent. Records the pool as active so the next start activates it again. A failure is
    * kept as the pool's problem (shown by list/view) until it activates.
@@ -319,13 +259,14 @@ export class HostPools {
       this.deviceLock.run(async () => {
         const already = this.engine.pools().find((p) => p.name === name || p.uuid === name);
         if (already !== undefined) return already;
-        const known = this.registry.get(name);
+        // A known pool may be named by its uuid too (an import by uuid of a pool this host knows).
+        const known = this.registry.get(name) ?? this.registry.list().find((k) => k.uuid !== '' && k.uuid === name) ?? null;
         const given_ = devices.length > 0 ? devices : (known?.devices ?? []);
         if (given_.length === 0) this.noSuchPool(name);
         try {
           return await this.activateOn(name, known, given_, devices.length > 0 ? 'devices' : 'recorded devices');
         } catch (err) {
-          if (known !== null) this.problems.set(name, (err as Error).message);
+          if (known !== null) this.problems.set(known.name, (err as Error).message);
           throw err;
         }
       }),
@@ -348,6 +289,7 @@ export class HostPools {
     }
     await this.registry.put({ ...(this.registry.get(pool.name) ?? {}), name: pool.name, uuid: pool.uuid, devices: [...devices], loops: attached.loops, active: true });
     this.problems.delete(pool.name);
+    await this.origins.adoptFromCatalog(pool.name);
     await this.origins.releaseUnused(pool.name);
     await this.onActivated(pool.name);
     return pool;
@@ -386,7 +328,7 @@ export class HostPools {
           `pool ${name} is not active on this host${problem === undefined ? '' : ` (${problem})`}: activate it to destroy it, or \`pool forget ${name}\` to drop its record without touching its devices`,
         );
       }
-      await this.engine.destroyPool(name, { force });
+      await this.engine.destroyPool(name, { force }).catch((err: unknown) => Promise.reject(inUserTerms(err, known?.loops ?? {})));
       if (known !== null) await this.detachLoops(name, known.loops);
       await this.origins.detachAll(name);
       await this.registry.remove(name);

@@ -12,6 +12,7 @@
  * after a volume stopped using it leaves the same. A loop device is detached only while it is
  * still attached to the recorded file, so a reused loop device is never taken from its owner.
  */
+import { stat } from 'node:fs/promises';
 import type { Engine } from '@thinfleet/engine';
 import { Mutex } from '@thinfleet/engine';
 import type { Logger } from 'pino';
@@ -77,6 +78,28 @@ export class OriginAttachments {
       } catch (err) {
         // The volumes over it fail to activate; the pool itself still does.
         this.logger.error({ pool: known.name, file, err }, 'external origin file could not be attached');
+      }
+    }
+  }
+
+  /**
+   * Attaches the regular files that volumes of active pool `pool` name as external origins but
+   * this host has not recorded (the pool was made on another host of the cluster, or imported).
+   * A file that cannot be attached is logged: only the volumes over it fail to activate.
+   */
+  async adoptFromCatalog(pool: string): Promise<void> {
+    const active = this.engine.pools().find((p) => p.name === pool);
+    if (active === undefined) return;
+    const recorded = this.registry.get(pool)?.origins ?? {};
+    const named = new Set(Object.values(active.core.catalog.state.volumes).flatMap((v) => (v.externalOrigin === null ? [] : [v.externalOrigin])));
+    for (const file of named) {
+      if (recorded[file] !== undefined && recorded[file] !== '') continue;
+      const isFile = await stat(file).then((s) => s.isFile(), () => false);
+      if (!isFile) continue;
+      try {
+        await this.attach(pool, 'external origin', file);
+      } catch (err) {
+        this.logger.error({ pool, file, err }, 'external origin file could not be attached');
       }
     }
   }

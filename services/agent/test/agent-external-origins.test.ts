@@ -4,7 +4,7 @@
  * them) is refused with the field named; a regular image file is attached read-only to a loop
  * device, remembered across restarts, and released once no volume uses it.
  */
-import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -95,6 +95,30 @@ describe('external origins (simulated device-mapper)', () => {
     await c.call(c.volume, 'DeleteVolume', { pool: 'demo', name: 'web2' });
     expect(registry().pools['demo']!.origins).toEqual({});
     expect(await t.agent.backend.block.loopBackingFile(loop)).toBeNull();
+  });
+
+  it('attaches origin files again after a reboot, recorded or only named by the catalog', async () => {
+    const image = join(t.stateDir, 'base.img');
+    writeFileSync(image, Buffer.alloc(2 * MiB, 5));
+    await c.call(c.volume, 'CreateVolume', { pool: 'demo', name: 'web1', externalOrigin: image, activate: true });
+    const reboot = async (forgetOrigins: boolean): Promise<void> => {
+      c.close();
+      await t.stop();
+      rmSync(join(t.stateDir, 'sim-kernel'), { recursive: true, force: true }); // the kernel forgets everything
+      if (forgetOrigins) {
+        const r = registry();
+        delete r.pools['demo']!.origins;
+        writeFileSync(join(t.stateDir, 'pools.json'), JSON.stringify({ version: 1, ...r }));
+      }
+      t = await startTestAgent({ stateDir: t.stateDir });
+      c = rawClients(t.socketPath);
+    };
+    for (const forgetOrigins of [false, true]) {
+      await reboot(forgetOrigins);
+      await c.call(c.volume, 'ActivateVolume', { pool: 'demo', name: 'web1' });
+      expect((await t.agent.backend.block.read('/dev/mapper/tf-demo-web1', 0, 4096)).every((b) => b === 5)).toBe(true);
+      expect(await t.agent.backend.block.loopBackingFile(registry().pools['demo']!.origins![image]!)).toBe(image);
+    }
   });
 
   it('refuses a missing origin file, naming the field, and remembers nothing', async () => {
