@@ -204,8 +204,8 @@ export class HostPools {
    *   registry cannot be asked); EngineError as Engine.createPool
    */
   async create(request: CreateHostPoolRequest): Promise<CreatedHostPool> {
-    return this.lock(request.name, () =>
-      this.deviceLock.run(async () => {
+    return this.lock(request.name, async () => {
+      const created = await this.deviceLock.run(async () => {
         checkPoolName(request.name);
         const known = this.registry.get(request.name);
         const unfinished = known !== null && known.uuid === '';
@@ -235,7 +235,6 @@ export class HostPools {
           await this.registry.put({ name: request.name, uuid: pool.uuid, devices: [...request.devices], loops: attached.loops, active: true });
           this.problems.delete(request.name);
           if (overwritten.length > 0) this.logger.warn({ pool: request.name, overwritten }, 'pool create overwrote thinfleet labels (force)');
-          await this.onActivated(request.name);
           return { pool, overwritten };
         } finally {
           if (!done) {
@@ -243,8 +242,11 @@ export class HostPools {
             await this.attachments.detach(attached.loops);
           }
         }
-      }),
-    );
+      });
+      // Outside the device lock: what runs on activation may take its time.
+      await this.onActivated(request.name);
+      return created;
+    });
   }
 
   /**
@@ -255,22 +257,25 @@ export class HostPools {
    *   changed); EngineError as Engine.activatePool
    */
   async activate(name: string, devices: readonly string[]): Promise<Pool> {
-    return this.lock(name, () =>
-      this.deviceLock.run(async () => {
+    return this.lock(name, async () => {
+      const { pool, activated } = await this.deviceLock.run(async () => {
         const already = this.engine.pools().find((p) => p.name === name || p.uuid === name);
-        if (already !== undefined) return already;
+        if (already !== undefined) return { pool: already, activated: false };
         // A known pool may be named by its uuid too (an import by uuid of a pool this host knows).
         const known = this.registry.get(name) ?? this.registry.list().find((k) => k.uuid !== '' && k.uuid === name) ?? null;
         const given_ = devices.length > 0 ? devices : (known?.devices ?? []);
         if (given_.length === 0) this.noSuchPool(name);
         try {
-          return await this.activateOn(name, known, given_, devices.length > 0 ? 'devices' : 'recorded devices');
+          return { pool: await this.activateOn(name, known, given_, devices.length > 0 ? 'devices' : 'recorded devices'), activated: true };
         } catch (err) {
           if (known !== null) this.problems.set(known.name, (err as Error).message);
           throw err;
         }
-      }),
-    );
+      });
+      // Outside the device lock: what runs on activation may take its time.
+      if (activated) await this.onActivated(pool.name);
+      return pool;
+    });
   }
 
   private async activateOn(name: string, known: KnownPool | null, devices: readonly string[], field: string): Promise<Pool> {
@@ -291,7 +296,6 @@ export class HostPools {
     this.problems.delete(pool.name);
     await this.origins.adoptFromCatalog(pool.name);
     await this.origins.releaseUnused(pool.name);
-    await this.onActivated(pool.name);
     return pool;
   }
 
