@@ -194,7 +194,8 @@ export class HostPools {
    * gets the uuid. A crash before the engine's label makes the pool leaves an entry whose start-up
    * activation fails with its problem, and `create` may be run again over it; a crash after
    * leaves a pool the next start activates (the engine completes it) and records. A create that
-   * fails without a crash removes the entry and the loop devices it attached.
+   * fails or is refused without a crash leaves the registry as it found it (an earlier unfinished
+   * entry stays) and detaches the loop devices it attached.
    *
    * Before anything is written, every device is checked: none may be a device of another pool
    * this host knows (under any name: the file, a loop device over it, the block device), nor be
@@ -238,7 +239,9 @@ export class HostPools {
           return { pool, overwritten };
         } finally {
           if (!done) {
-            await this.registry.remove(request.name);
+            // A refused or failed create leaves the registry as it found it.
+            if (known !== null) await this.registry.put(known);
+            else await this.registry.remove(request.name);
             await this.attachments.detach(attached.loops);
           }
         }
