@@ -21,12 +21,16 @@ export interface AttachedDevices {
   readonly loops: Record<string, string>;
 }
 
-/** Checks a device path's form: absolute, no control characters. */
+/** The longest device path accepted, in bytes (Linux's PATH_MAX). */
+const MAX_PATH_BYTES = 4096;
+
+/** Checks a device path's form: absolute, at most 4096 bytes, no control characters. */
 export function checkDevicePath(field: string, path: unknown): string {
   if (typeof path !== 'string' || path.length === 0) throw badRequest(field, 'must be a non-empty path');
+  if (Buffer.byteLength(path) > MAX_PATH_BYTES) throw badRequest(field, `must be at most ${MAX_PATH_BYTES} bytes`);
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(path)) throw badRequest(field, 'must not contain control characters');
-  if (!isAbsolute(path)) throw badRequest(field, `must be an absolute path, got "${path}"`);
+  if (!isAbsolute(path)) throw badRequest(field, `must be an absolute path, got "${path.length > 120 ? `${path.slice(0, 120)}…` : path}"`);
   return path;
 }
 

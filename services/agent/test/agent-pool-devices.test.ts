@@ -155,6 +155,15 @@ describe('pool devices (simulated device-mapper)', () => {
     expect(await failure(c.call(c.pool, 'ForgetPool', { name: 'pa' }))).toMatchObject({ code: status.NOT_FOUND, errorCode: 'NO_SUCH_POOL' });
   });
 
+  it('refuses an overlong or relative device path naming the field, quoting at most a short prefix', async () => {
+    for (const path of [`/${'a'.repeat(200_000)}`, 'b'.repeat(50_000)]) {
+      const f = await failure(c.call(c.pool, 'CreatePool', { name: 'p', devices: [path] }));
+      expect(f).toMatchObject({ code: status.INVALID_ARGUMENT, field: 'devices[0]' });
+      expect(f.details.length).toBeLessThan(300);
+    }
+    expect(await pools()).toEqual([]);
+  });
+
   it('refuses to forget an active pool, changing nothing', async () => {
     await c.call(c.pool, 'CreatePool', { name: 'p', devices: [file('p.img')] });
     expect(await failure(c.call(c.pool, 'ForgetPool', { name: 'p' }))).toMatchObject({ code: status.FAILED_PRECONDITION, errorCode: 'POOL_ACTIVE' });
