@@ -348,7 +348,8 @@ export class HostPools {
    * detaches the loop devices this host attached for it (only those still attached to its
    * files and held by no device-mapper table), and writes nothing to any device.
    * Idempotent in effect: a second call answers NO_SUCH_POOL.
-   * @throws EngineError NO_SUCH_POOL (not known), AgentError POOL_ACTIVE (deactivate it first)
+   * @throws EngineError NO_SUCH_POOL (not known), AgentError POOL_ACTIVE (active, or its devices
+   *   are still in the kernel, e.g. fenced: deactivate it first)
    */
   async forget(name: string): Promise<{ released: string[] }> {
     return this.lock(name, async () => {
@@ -357,6 +358,10 @@ export class HostPools {
         throw new AgentError('POOL_ACTIVE', `pool ${name} is active on this host: deactivate it first (or destroy it)`);
       }
       if (known === null) this.noSuchPool(name);
+      const devices = await this.engine.poolDeviceState(name);
+      if (devices !== 'absent') {
+        throw new AgentError('POOL_ACTIVE', `pool ${name} still has device-mapper devices on this host (${devices}): deactivate it first`);
+      }
       const stack = await this.claims.stack();
       const free: Record<string, string> = {};
       const released: string[] = [];
