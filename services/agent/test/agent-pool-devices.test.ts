@@ -164,9 +164,14 @@ describe('pool devices (simulated device-mapper)', () => {
     expect(await pools()).toEqual([]);
   });
 
-  it('refuses to forget an active pool, changing nothing', async () => {
+  it('refuses to forget an active pool, or one whose devices are still in the kernel, changing nothing', async () => {
     await c.call(c.pool, 'CreatePool', { name: 'p', devices: [file('p.img')] });
     expect(await failure(c.call(c.pool, 'ForgetPool', { name: 'p' }))).toMatchObject({ code: status.FAILED_PRECONDITION, errorCode: 'POOL_ACTIVE' });
     expect((await pools()).map((p) => [p.name, p.active])).toEqual([['p', true]]);
+    await t.agent.engine.fencePool('p');
+    const fenced = await failure(c.call(c.pool, 'ForgetPool', { name: 'p' }));
+    expect(fenced).toMatchObject({ code: status.FAILED_PRECONDITION, errorCode: 'POOL_ACTIVE' });
+    expect(fenced.details).toContain('fenced');
+    expect((await pools()).map((p) => p.name)).toEqual(['p']);
   });
 });
