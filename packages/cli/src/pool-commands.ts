@@ -1,5 +1,5 @@
 /**
- * `thinfleet pool ...`: create, list, show, discover, activate, deactivate and destroy pools.
+ * `thinfleet pool ...`: create, list, show, discover, activate, deactivate, destroy and forget pools.
  * All but list and show change one host's devices, so they go to that host's agent only.
  */
 import type { Pool__Output } from '@thinfleet/proto';
@@ -26,10 +26,13 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
       device: { type: 'string', multiple: true, required: true, placeholder: 'PATH', description: 'a block device or regular file (repeat; device 0 first)' },
       'block-size': { type: 'string', placeholder: 'SIZE', description: 'data block size: a multiple of 64KiB up to 1GiB (default 64KiB)' },
       'metadata-size': { type: 'string', placeholder: 'SIZE', description: 'kernel metadata size (default: computed from the data size)' },
-      force: { type: 'boolean', description: 'overwrite devices that carry a thinfleet label' },
+      force: { type: 'boolean', description: 'overwrite labels of pools that neither this host nor the cluster knows' },
     },
     summary: 'make a new pool on devices (it is active when the command returns)',
-    details: 'Regular files are attached as loop devices. Devices that already carry a thinfleet label are refused unless --force.',
+    details:
+      'Regular files are attached as loop devices. Devices that already carry a thinfleet label are refused unless --force. ' +
+      'Nothing, --force included, touches a device another pool of this host uses (under any name: the file, a loop device over it), ' +
+      'a device held by a device-mapper table, or a label of a pool this host or the cluster knows. Overwritten labels are printed.',
     examples: ['pool create tank --device /dev/sdb', 'pool create tank --device /dev/sdb --device /dev/sdc --block-size 256KiB', 'pool create demo --device /var/tmp/demo.img --force'],
     async run(context, args) {
       const [name = ''] = expectPositionals(args, this.arguments);
@@ -44,7 +47,10 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
       };
       const response = await (await context.agent()).createPool(request);
       const pool = present(response.pool, 'pool');
-      context.out.result(response, () => `created pool ${pool.name}: ${formatBytes(pool.dataTotalBytes)} of data in ${formatBytes(pool.dataBlockBytes)} blocks`);
+      const overwrote = response.overwritten.map((l) =>
+        l.poolUuid === '' ? `\noverwrote a damaged thinfleet label on ${l.device}` : `\noverwrote the label of pool ${l.poolName} (uuid ${l.poolUuid}, device ${l.deviceIndex}) on ${l.device}`,
+      );
+      context.out.result(response, () => `created pool ${pool.name}: ${formatBytes(pool.dataTotalBytes)} of data in ${formatBytes(pool.dataBlockBytes)} blocks${overwrote.join('')}`);
       return EXIT.OK;
     },
   },
@@ -133,11 +139,28 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
       force: { type: 'boolean', description: 'destroy the pool together with its volumes' },
     },
     summary: 'wipe the pool labels so no host finds the pool again (refused while it has volumes unless --force)',
+    details: 'Only an active pool can be destroyed; `pool forget` drops the record of one that cannot be activated.',
     examples: ['pool destroy scratch', 'pool destroy scratch --force'],
     async run(context, args) {
       const [name = ''] = expectPositionals(args, this.arguments);
       const response = await (await context.agent()).destroyPool({ name, force: args.flag('force') });
       context.out.result(response, () => `destroyed pool ${name}`);
+      return EXIT.OK;
+    },
+  },
+  {
+    words: ['pool', 'forget'],
+    via: 'agent',
+    arguments: ['NAME'],
+    options: {},
+    summary: "drop this host's record of an inactive pool (e.g. its devices lost their label); writes nothing to its devices",
+    details: 'Releases the loop devices the agent attached for the pool. Refused while the pool is active (deactivate or destroy it).',
+    examples: ['pool forget scratch'],
+    async run(context, args) {
+      const [name = ''] = expectPositionals(args, this.arguments);
+      const response = await (await context.agent()).forgetPool({ name });
+      const released = response.releasedFiles.length === 0 ? '' : `; released the loop devices of ${response.releasedFiles.join(', ')}`;
+      context.out.result(response, () => `forgot pool ${name}; its devices were not written${released}`);
       return EXIT.OK;
     },
   },

@@ -204,6 +204,24 @@ describe('thinfleet against a real agent', () => {
     expect(pools.map((pool) => pool.name)).not.toContain('p');
   });
 
+  it('refuses --force over an active pool, forgets an inactive pool, and prints the label --force overwrote', async () => {
+    const shared = join(agent.stateDir, 'shared.img');
+    writeFileSync(shared, '');
+    truncateSync(shared, 64 * MiB);
+    expect((await cli(['pool', 'create', 'pa', '--device', shared])).code).toBe(0);
+    const refused = await cli(['pool', 'create', 'pb', '--device', shared, '--force']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('pool pa');
+    expect(refused.stderr).toContain(shared);
+
+    expect((await cli(['pool', 'deactivate', 'pa'])).code).toBe(0);
+    const forgot = await cli(['pool', 'forget', 'pa']);
+    expect(forgot).toEqual({ code: 0, stdout: 'forgot pool pa; its devices were not written\n', stderr: '' });
+    const created = await cli(['pool', 'create', 'pb', '--device', shared, '--force']);
+    expect(created.stderr).toBe('');
+    expect(created.stdout).toMatch(new RegExp(`\\noverwrote the label of pool pa \\(uuid [0-9a-f-]+, device 0\\) on ${shared.replace(/[.]/g, '\\.')}\\n$`));
+  });
+
   it('exits 3 once the agent has stopped', async () => {
     await agent.stop();
     const run = await cli(['pool', 'list']);

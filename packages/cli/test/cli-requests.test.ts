@@ -37,6 +37,7 @@ const CASES: ReadonlyArray<readonly [string, string, unknown]> = [
   ['pool deactivate tank', 'deactivatePool', { name: 'tank' }],
   ['pool destroy tank', 'destroyPool', { name: 'tank', force: false }],
   ['pool destroy tank --force', 'destroyPool', { name: 'tank', force: true }],
+  ['pool forget tank', 'forgetPool', { name: 'tank' }],
   ['volume create tank/vm1 --size 10GiB --activate', 'createVolume', { pool: 'tank', name: 'vm1', sizeBytes: 10 * GiB, externalOrigin: '', activate: true }],
   ['volume create tank/web --external-origin /dev/base', 'createVolume', { pool: 'tank', name: 'web', externalOrigin: '/dev/base', activate: false }],
   ['volume snapshot tank/vm1 vm1-s1', 'snapshotVolume', { pool: 'tank', source: 'vm1', name: 'vm1-s1', activate: false }],

@@ -30,6 +30,8 @@ import {
   type DestroyPoolRequest,
   type DestroyPoolResponse__Output,
   type DiscoverPoolsRequest,
+  type ForgetPoolRequest,
+  type ForgetPoolResponse__Output,
   type DiscoverPoolsResponse__Output,
   type GetJobRequest,
   type GetJobResponse__Output,
@@ -222,6 +224,10 @@ export class AgentClient {
 
   destroyPool(request: DestroyPoolRequest, options?: AgentCallOptions): Promise<DestroyPoolResponse__Output> {
     return this.unary((m, o, cb) => this.pools.destroyPool(request, m, o, cb), options);
+  }
+
+  forgetPool(request: ForgetPoolRequest, options?: AgentCallOptions): Promise<ForgetPoolResponse__Output> {
+    return this.unary((m, o, cb) => this.pools.forgetPool(request, m, o, cb), options);
   }
 
   createVolume(request: CreateVolumeRequest, options?: AgentCallOptions): Promise<CreateVolumeResponse__Output> {

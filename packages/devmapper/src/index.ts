@@ -8,6 +8,7 @@ export * from './dm-error.js';
 export * from './thin-id.js';
 export * from './dm-client.js';
 export * from './block-client.js';
+export * from './dm-stack.js';
 export * from './targets/target.js';
 export * from './targets/thin-pool-status.js';
 export * from './targets/thin-status.js';

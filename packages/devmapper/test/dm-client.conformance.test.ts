@@ -10,6 +10,7 @@ import {
   formatDevNumber,
   NO_THIN_POOL_FEATURES,
   parseTable,
+  readDmStack,
   parseThinStatus,
   ThinPoolControl,
   toTargetLines,
@@ -448,6 +449,26 @@ describe(`DmClient conformance (${process.env.THINFLEET_DM ?? 'sim'})`, () => {
       expected.fill(0, 4096, 8192);
       expected.fill(0, 16384, 32768);
       expectSameBytes(await host.block.read(loop, 0, 64 * 1024), expected);
+    });
+
+    it('reads which dm devices sit on which block devices (readDmStack)', async () => {
+      const loop = await host.loop(MiB);
+      const lower = await host.linear(loop, 1024, 0, 'lower');
+      const upper = await host.linear(host.dm.devicePath(lower), 512, 0, 'upper');
+      const stack = await readDmStack(host.dm);
+      const loopDev = await host.block.deviceNumber(loop);
+      const upperDev = (await host.dm.info(upper)).dev;
+      expect(stack.holdersOf(loopDev)).toEqual([lower]);
+      expect(stack.nameOf(upperDev)).toBe(upper);
+      expect([...stack.below(upperDev)].sort()).toEqual([formatDevNumber(upperDev), formatDevNumber((await host.dm.info(lower)).dev), formatDevNumber(loopDev)].sort());
+      expect(stack.holdersOf(upperDev)).toEqual([]);
+    });
+
+    it('attaches a loop device read-only when asked', async () => {
+      const file = await host.file(MiB);
+      const loop = await host.loop(MiB, { file, readOnly: true });
+      expect(await host.block.loopBackingFile(loop)).toBe(file);
+      expect(await host.block.sizeBytes(loop)).toBe(MiB);
     });
 
     it('detaches loop devices', async () => {

@@ -41,6 +41,12 @@ export interface EngineOptions {
   readonly newUuid?: () => string;
   /** Checkpoint the catalog after this many journal records (default: the catalog's). */
   readonly catalogCheckpointEveryRecords?: number;
+  /**
+   * The block device for external origin `path` of pool `pool` (the agent attaches regular
+   * files to loop devices; volumes keep naming the file). Must be synchronous and cheap; the
+   * default returns `path`.
+   */
+  readonly resolveExternalOrigin?: (pool: string, path: string) => string;
 }
 
 export interface CreatePoolRequest {
@@ -123,6 +129,7 @@ export class Engine {
         snapshotDeadlineMs: this.options.snapshotDeadlineMs ?? 30_000,
         now: this.options.now ?? Date.now,
         newUuid: this.options.newUuid ?? randomUUID,
+        resolveOrigin: (path) => this.options.resolveExternalOrigin?.(catalog.state.pool.name, path) ?? path,
       }),
     );
   }
@@ -163,7 +170,7 @@ export class Engine {
       const existing = await readLabel(blockCatalogDevice(block, path)).catch((err: unknown) => ({ unreadable: err }));
       if (existing !== null && !request.force) {
         const what = 'unreadable' in existing ? 'a damaged thinfleet label' : `the label of pool ${existing.poolName} (device ${existing.deviceIndex})`;
-        throw new EngineError('DEVICE_UNUSABLE', `${path} carries ${what}; overwrite it with --force (force in the API)`);
+        throw new EngineError('DEVICE_UNUSABLE', `${path} carries ${what}; use --force (the request's force) to overwrite it`);
       }
     }
     const maxVolumeBytes = request.maxVolumeBytes ?? DEFAULT_MAX_VOLUME_BYTES;
@@ -286,10 +293,20 @@ export class Engine {
   async destroyPool(name: string, options: { force?: boolean } = {}): Promise<void> {
     const pool = this.pool(name);
     const count = Object.keys(pool.core.catalog.state.volumes).length;
-    if (count > 0 && !options.force) throw new EngineError('VOLUME_BUSY', `pool ${name} has ${count} volume(s); destroy them with it with --force (force in the API)`);
-    await pool.deactivate();
+    if (count > 0 && !options.force) throw new EngineError('VOLUME_BUSY', `pool ${name} has ${count} volume(s); use --force (the request's force) to destroy them with it`);
     const gate = this.gates.get(name);
     const block = gate === undefined ? this.options.block : gatedBlock(this.options.block, gate);
+    // Every device must still carry this pool's label before anything changes: a refused
+    // destroy leaves the pool as it was (active).
+    for (const [i, path] of pool.core.devicePaths.entries()) {
+      const label = await readLabel(blockCatalogDevice(block, path)).catch((err: unknown) => {
+        throw new EngineError('DEVICE_MISMATCH', `pool ${name}: device ${i} (${path}) cannot be read: ${(err as Error).message}; nothing was changed`, { cause: err });
+      });
+      if (label?.poolUuid !== pool.uuid || label.deviceIndex !== i) {
+        throw new EngineError('DEVICE_MISMATCH', `pool ${name}: device ${i} (${path}) no longer carries this pool's label; nothing was changed`);
+      }
+    }
+    await pool.deactivate();
     for (const path of pool.core.devicePaths) await wipeLabel(blockCatalogDevice(block, path));
     this.active.delete(name);
     this.logger.info({ pool: name }, 'pool destroyed');

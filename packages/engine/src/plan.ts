@@ -26,6 +26,8 @@ export interface PlanContext {
   readonly activeDevice: (uuid: string) => ActiveDevice | undefined;
   /** Sizes of the external origins the batch names, by path; absent when the path is not a block device. */
   readonly externalOriginSizes: ReadonlyMap<string, number>;
+  /** Why an external origin the batch names cannot be one (a device of the pool itself), by path. */
+  readonly externalOriginProblems?: ReadonlyMap<string, string>;
 }
 
 /** What executing a plan needs besides the ops. */
@@ -237,6 +239,8 @@ export function planBatch(items: readonly BatchItem[], ctx: PlanContext): BatchP
       case 'create-external': {
         const name = w.freshName(raw.volume, item);
         const path = raw.externalOrigin;
+        const problem = typeof path === 'string' ? ctx.externalOriginProblems?.get(path) : undefined;
+        if (problem !== undefined) throw new EngineError('INVALID_ARGUMENT', problem, { item });
         const originBytes = typeof path === 'string' ? ctx.externalOriginSizes.get(path) : undefined;
         if (originBytes === undefined) {
           throw new EngineError('INVALID_ARGUMENT', `external origin ${String(path)} is not a block device`, { item });

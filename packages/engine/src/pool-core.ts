@@ -22,6 +22,11 @@ export interface PoolCore {
   readonly snapshotDeadlineMs: number;
   readonly now: () => number;
   readonly newUuid: () => string;
+  /**
+   * The block device for an external origin as the catalog records it (a regular file's loop
+   * device, EngineOptions.resolveExternalOrigin); the path itself by default.
+   */
+  readonly resolveOrigin: (path: string) => string;
 }
 
 export function makePoolCore(fields: Omit<PoolCore, 'names' | 'control'>): PoolCore {
@@ -49,7 +54,7 @@ export function volumeTable(core: PoolCore, volume: VolumeRecord): DmTableEntry[
         type: 'thin',
         poolDevice: core.dm.devicePath(core.names.pool),
         thinId: thinId(volume.thinId),
-        ...(volume.externalOrigin === null ? {} : { externalOrigin: volume.externalOrigin }),
+        ...(volume.externalOrigin === null ? {} : { externalOrigin: core.resolveOrigin(volume.externalOrigin) }),
       },
     },
   ];

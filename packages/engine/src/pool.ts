@@ -23,6 +23,7 @@ import { ensureDevice, infoOrNull, removeDevice } from './device-tables.js';
 import { EngineError, isEngineError } from './engine-error.js';
 import { Mutex } from './mutex.js';
 import { poolDevicePrefix } from './names.js';
+import { externalOriginProblem } from './origin-check.js';
 import { planBatch, type ActiveDevice, type BatchPlan } from './plan.js';
 import { volumeByName, volumeDevice, volumeTable, volumeUuid, type PoolCore } from './pool-core.js';
 import { removePoolDevices } from './pool-devices.js';
@@ -214,18 +215,34 @@ export class Pool {
     return null;
   }
 
-  private async externalOriginSizes(items: readonly BatchItem[]): Promise<Map<string, number>> {
+  private async externalOrigins(items: readonly BatchItem[]): Promise<{ sizes: Map<string, number>; problems: Map<string, string> }> {
     const sizes = new Map<string, number>();
+    const problems = new Map<string, string>();
     for (const item of items) {
-      if (item?.op !== 'create-external' || typeof item.externalOrigin !== 'string' || sizes.has(item.externalOrigin)) continue;
+      if (item?.op !== 'create-external' || typeof item.externalOrigin !== 'string' || sizes.has(item.externalOrigin) || problems.has(item.externalOrigin)) continue;
+      const path = item.externalOrigin;
+      const device = this.core.resolveOrigin(path);
       try {
-        await this.core.block.deviceNumber(item.externalOrigin);
-        sizes.set(item.externalOrigin, await this.core.block.sizeBytes(item.externalOrigin));
+        await this.core.block.deviceNumber(device);
+        sizes.set(path, await this.core.block.sizeBytes(device));
       } catch {
-        // Not a block device: the planner rejects the item by name.
+        continue; // Not a block device: the planner rejects the item by name.
       }
+      const problem = await externalOriginProblem(this.core, device, path);
+      if (problem !== null) problems.set(path, problem);
     }
-    return sizes;
+    return { sizes, problems };
+  }
+
+  /**
+   * Refuses `path` as an external origin of this pool when it is a device of the pool itself
+   * or stacked on one (origin-check.ts). Changes nothing. The same check runs inside every
+   * batch that creates a volume over an external origin.
+   * @throws EngineError INVALID_ARGUMENT
+   */
+  async checkExternalOrigin(path: string): Promise<void> {
+    const problem = await externalOriginProblem(this.core, this.core.resolveOrigin(path), path);
+    if (problem !== null) throw new EngineError('INVALID_ARGUMENT', problem);
   }
 
   /**
@@ -241,7 +258,7 @@ export class Pool {
         nowMs: this.core.now(),
         newUuid: this.core.newUuid,
         activeDevice: (uuid) => active.get(uuid),
-        externalOriginSizes: await this.externalOriginSizes(items),
+        ...(await this.externalOrigins(items).then((o) => ({ externalOriginSizes: o.sizes, externalOriginProblems: o.problems }))),
       });
       const touched = new Map<string, VolumeRecord>();
       for (const { uuid } of plan.itemVolumes) {

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readLivePoolMetadata, ThinPoolControl, thinId, type DmClient } from '@thinfleet/devmapper';
-import { isEngineError, type BatchItem, type Engine, type EngineErrorCode, type Pool } from '@thinfleet/engine';
+import { isEngineError, volumeDeviceName, type BatchItem, type Engine, type EngineErrorCode, type Pool } from '@thinfleet/engine';
 import { EngineTestHost, expectSameBytes, pattern, SMALL_CATALOG } from './support/engine-test-host.js';
 
 const KiB = 1024;
@@ -191,6 +191,39 @@ describe('volumes', () => {
     const snap = await pool.snapshot('vm1', 'vm1-snap');
     expect(snap.externalOrigin).toBe(image);
     await expectEngineError(pool.createExternal('vm3', '/dev/nonexistent'), 'INVALID_ARGUMENT', 'vm3');
+  });
+
+  it('refuses the pool itself as an external origin: its device, its _tpool, its thin volumes, devices stacked on them', async () => {
+    const { pool, paths } = await makePool();
+    await pool.createVolume('v', MiB, { activate: true });
+    const volumePath = host.dm.devicePath(volumeDeviceName(pool.name, 'v'));
+    const stacked = `${host.poolName()}-stacked`;
+    await host.dm.create(stacked);
+    try {
+      await host.dm.load(stacked, [{ startSector: 0, lengthSectors: 2 * KiB, type: 'linear', params: `${volumePath} 0` }]);
+      await host.dm.resume(stacked);
+      for (const origin of [paths[0]!, host.dm.devicePath(pool.core.names.pool), volumePath, host.dm.devicePath(stacked)]) {
+        await expectEngineError(pool.createExternal('x', origin), 'INVALID_ARGUMENT', 'x');
+        await expect(pool.checkExternalOrigin(origin)).rejects.toThrow(/a pool cannot be the origin of its own volumes/);
+      }
+    } finally {
+      await host.dm.remove(stacked);
+    }
+    expect((await pool.list()).map((v) => v.name)).toEqual(['v']);
+    // Another pool's volume may be an origin.
+    const other = await engine.createPool({ name: `${host.poolName()}b`, devices: await host.devices(1, 64 * MiB), ...SMALL_CATALOG });
+    await other.createVolume('base', MiB, { activate: true });
+    await pool.checkExternalOrigin(host.dm.devicePath(volumeDeviceName(other.name, 'base')));
+    await other.deactivateVolume('base');
+  });
+
+  it('refuses to destroy a pool whose device lost its label, and changes nothing', async () => {
+    const { pool, paths } = await makePool();
+    await pool.createVolume('v', MiB);
+    await host.block.write(paths[0]!, 0, Buffer.alloc(4 * KiB));
+    await expectEngineError(engine.destroyPool(pool.name, { force: true }), 'DEVICE_MISMATCH');
+    expect(pool.isActive).toBe(true);
+    expect((await pool.list()).map((v) => v.name)).toEqual(['v']);
   });
 
   it('renames inactive volumes, grows (active ones too) and refuses to shrink', async () => {

@@ -39,7 +39,11 @@ export type AgentErrorCode =
   /** Cluster mode: the coordinator refused a lock request (its code is in the message). */
   | 'LOCK_FAILED'
   /** Cluster mode: the job left this host with its pool; it resumes on the pool's next holder. */
-  | 'JOB_MOVED';
+  | 'JOB_MOVED'
+  /** A device belongs to a pool on this host or in the cluster (or a dm table holds it): no call, `force` included, may overwrite it. */
+  | 'DEVICE_IN_USE'
+  /** The pool is active on this host, and the call needs it inactive (pool forget). */
+  | 'POOL_ACTIVE';
 
 const AGENT_STATUS: Record<AgentErrorCode, { grpc: status; errno: string }> = {
   BAD_REQUEST: { grpc: status.INVALID_ARGUMENT, errno: 'EINVAL' },
@@ -53,6 +57,8 @@ const AGENT_STATUS: Record<AgentErrorCode, { grpc: status; errno: string }> = {
   CLUSTER_UNAVAILABLE: { grpc: status.UNAVAILABLE, errno: 'ENOTCONN' },
   LOCK_FAILED: { grpc: status.UNAVAILABLE, errno: 'ENOLCK' },
   JOB_MOVED: { grpc: status.UNAVAILABLE, errno: 'EAGAIN' },
+  DEVICE_IN_USE: { grpc: status.FAILED_PRECONDITION, errno: 'EBUSY' },
+  POOL_ACTIVE: { grpc: status.FAILED_PRECONDITION, errno: 'EBUSY' },
 };
 
 const ENGINE_STATUS: Record<EngineErrorCode, status> = {

@@ -28,6 +28,7 @@ import { InFlight } from './in-flight.js';
 import { JobWatches, jobServiceHandlers } from './job-service.js';
 import { JobManager } from './jobs/index.js';
 import { ClusterNode } from './cluster/cluster-node.js';
+import { clusterPoolLookup } from './cluster/cluster-pool-lookup.js';
 import { AgentMetrics } from './metrics/agent-metrics.js';
 import { MetricsRegistry } from './metrics/metrics-registry.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
@@ -118,10 +119,22 @@ export class Agent {
     let metricsServer: { url: string; close(): Promise<void> } | null = null;
     let cluster: ClusterNode | null = null;
     try {
-      const engine = new Engine({ dm: backend.dm, block: backend.block, logger, snapshotDeadlineMs: config.snapshotDeadlineMs });
+      // External origins that are files resolve to their read-only loop devices (origin-attachments.ts).
+      let resolveOrigin: (pool: string, path: string) => string = (_pool, path) => path;
+      const engine = new Engine({
+        dm: backend.dm,
+        block: backend.block,
+        logger,
+        snapshotDeadlineMs: config.snapshotDeadlineMs,
+        resolveExternalOrigin: (pool, path) => resolveOrigin(pool, path),
+      });
       const registry = PoolRegistry.open(config.stateDir);
       const jobs = new JobManager({ stateDir: config.stateDir, engine, block: backend.block, logger, chunkBytes: config.deleteChunkBytes });
-      const pools = new HostPools(engine, registry, backend.block, logger, (name) => jobs.poolActivated(name));
+      const pools = new HostPools(engine, registry, backend.block, logger, (name) => jobs.poolActivated(name), {
+        dm: backend.dm,
+        ...(config.cluster === null ? {} : { clusterPools: clusterPoolLookup(config.cluster) }),
+      });
+      resolveOrigin = (pool, path) => pools.origins.resolve(pool, path);
 
       const fencing = new PoolFencing(config.stateDir);
       if (config.cluster === null) {

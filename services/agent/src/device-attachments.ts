@@ -4,9 +4,13 @@
  * to loop devices. A file's loop device is remembered in the pool registry and reused while it
  * is still attached to the same file (an agent restart on a host that did not reboot), so a
  * restart never piles up loop devices.
+ *
+ * A loop device belongs to the one pool (or external origin) that attached it: it is released
+ * only by that owner, and only while it is still attached to the file the owner recorded. A
+ * recorded loop device that now serves another file (it was freed and reused) is never touched.
  */
 import { stat } from 'node:fs/promises';
-import { isAbsolute } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import type { BlockClient } from '@thinfleet/devmapper';
 import { AgentError, badRequest } from './agent-error.js';
 
@@ -17,12 +21,16 @@ export interface AttachedDevices {
   readonly loops: Record<string, string>;
 }
 
-/** Checks a device path's form: absolute, no control characters. */
+/** The longest device path accepted, in bytes (Linux's PATH_MAX). */
+const MAX_PATH_BYTES = 4096;
+
+/** Checks a device path's form: absolute, at most 4096 bytes, no control characters. */
 export function checkDevicePath(field: string, path: unknown): string {
   if (typeof path !== 'string' || path.length === 0) throw badRequest(field, 'must be a non-empty path');
+  if (Buffer.byteLength(path) > MAX_PATH_BYTES) throw badRequest(field, `must be at most ${MAX_PATH_BYTES} bytes`);
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(path)) throw badRequest(field, 'must not contain control characters');
-  if (!isAbsolute(path)) throw badRequest(field, `must be an absolute path, got "${path}"`);
+  if (!isAbsolute(path)) throw badRequest(field, `must be an absolute path, got "${path.length > 120 ? `${path.slice(0, 120)}…` : path}"`);
   return path;
 }
 
@@ -46,6 +54,27 @@ async function kindOf(block: BlockClient, field: string, path: string): Promise<
   }
 }
 
+/**
+ * True when a loop device's backing file name (as the kernel reports it: absolute, and cut to
+ * 63 bytes by LOOP_GET_STATUS64) is `file`.
+ */
+export function sameBackingFile(backing: string | null, file: string): boolean {
+  if (backing === null) return false;
+  const full = resolve(file);
+  return backing === full || backing === file || (backing.length >= 63 && full.startsWith(backing));
+}
+
+/** Rewrites the engine's loop device paths in `err`'s message to the files the user named. */
+export function inUserTerms<E>(err: E, loops: Readonly<Record<string, string>>): E {
+  if (err instanceof Error) {
+    // Longest loop path first, so that /dev/loop1 does not eat into /dev/loop12.
+    for (const [file, loop] of Object.entries(loops).sort(([, a], [, b]) => b.length - a.length)) {
+      err.message = err.message.replace(new RegExp(`${loop.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![0-9])`, 'g'), file);
+    }
+  }
+  return err;
+}
+
 export class DeviceAttachments {
   constructor(private readonly block: BlockClient) {}
 
@@ -55,7 +84,12 @@ export class DeviceAttachments {
    * detached again.
    * @throws AgentError BAD_REQUEST / NO_SUCH_DEVICE naming `field[i]`
    */
-  async attach(field: string, devices: readonly string[], known: Readonly<Record<string, string>> = {}): Promise<AttachedDevices> {
+  async attach(
+    field: string,
+    devices: readonly string[],
+    known: Readonly<Record<string, string>> = {},
+    options: { readOnly?: boolean } = {},
+  ): Promise<AttachedDevices> {
     const kinds: PathKind[] = [];
     for (const [i, path] of devices.entries()) kinds.push(await kindOf(this.block, `${field}[${i}]`, checkDevicePath(`${field}[${i}]`, path)));
     const paths: string[] = [];
@@ -68,27 +102,31 @@ export class DeviceAttachments {
           continue;
         }
         let loop = known[path] ?? null;
-        if (loop !== null && (await this.backingFile(loop)) !== path) loop = null;
+        if (loop !== null && !sameBackingFile(await this.backingFile(loop), path)) loop = null;
         if (loop === null) {
-          loop = await this.block.attachLoop(path);
+          loop = await this.block.attachLoop(path, options.readOnly ? { readOnly: true } : {});
           attachedNow.push(loop);
         }
         loops[path] = loop;
         paths.push(loop);
       }
     } catch (err) {
-      await this.detach(attachedNow);
+      await this.detach(Object.fromEntries(Object.entries(loops).filter(([, l]) => attachedNow.includes(l))));
       throw err;
     }
     return { paths, loops };
   }
 
-  /** Detaches loop devices; ones already free are fine. Errors are returned, not thrown. */
-  async detach(loops: Iterable<string>): Promise<Error[]> {
+  /**
+   * Detaches the loop devices of `loops` (file → loop device) that are still attached to their
+   * file; a loop device that is free, or now serves another file, is left alone. Idempotent.
+   * Errors are returned, not thrown.
+   */
+  async detach(loops: Readonly<Record<string, string>>): Promise<Error[]> {
     const errors: Error[] = [];
-    for (const loop of loops) {
+    for (const [file, loop] of Object.entries(loops)) {
       try {
-        if ((await this.backingFile(loop)) !== null) await this.block.detachLoop(loop);
+        if (sameBackingFile(await this.backingFile(loop), file)) await this.block.detachLoop(loop);
       } catch (err) {
         errors.push(err as Error);
       }
@@ -96,7 +134,8 @@ export class DeviceAttachments {
     return errors;
   }
 
-  private async backingFile(loop: string): Promise<string | null> {
+  /** The file loop device `loop` is attached to, or null (free, or not a loop device). */
+  async backingFile(loop: string): Promise<string | null> {
     try {
       return await this.block.loopBackingFile(loop);
     } catch {

@@ -4,9 +4,16 @@
  * lifecycle changes (create, activate, deactivate, destroy) are serialized per pool name; the
  * engine's pool mutex serializes everything inside one active pool.
  */
-import { checkPoolName, EngineError, Mutex, type DiscoveredPool, type Engine, type Pool, type PoolStatus } from '@thinfleet/engine';
+import type { BlockClient, DmClient } from '@thinfleet/devmapper';
+import { checkPoolName, EngineError, isEngineError, Mutex, poolDeviceNames, type DiscoveredPool, type Engine, type Pool, type PoolStatus } from '@thinfleet/engine';
 import type { Logger } from 'pino';
-import { DeviceAttachments } from './device-attachments.js';
+import { stat } from 'node:fs/promises';
+import { AgentError, badRequest } from './agent-error.js';
+import type { RegistryPool } from './cluster/cluster-pool-lookup.js';
+import { DeviceAttachments, inUserTerms, sameBackingFile } from './device-attachments.js';
+import { DeviceClaims, quotePath, type GivenDevice, type PoolClaim } from './device-claims.js';
+import { labelsToOverwrite, type OverwrittenLabel } from './label-overwrites.js';
+import { OriginAttachments } from './origin-attachments.js';
 import type { KnownPool, PoolRegistry } from './pool-registry.js';
 
 /** A pool's report: the engine's status while active, the registry's entry otherwise. */
@@ -28,26 +35,77 @@ export interface CreateHostPoolRequest {
   readonly force?: boolean;
 }
 
+export type { OverwrittenLabel } from './label-overwrites.js';
+
+/** What a create made, and what it overwrote. */
+export interface CreatedHostPool {
+  readonly pool: Pool;
+  readonly overwritten: readonly OverwrittenLabel[];
+}
+
+export interface HostPoolsOptions {
+  /** The engine's device-mapper client: which dm tables hold a device. */
+  readonly dm: DmClient;
+  /**
+   * Cluster mode: the pools the cluster's registry knows. Asked before `force` overwrites a
+   * label; when it rejects (the coordinator cannot be asked) the create is refused.
+   */
+  readonly clusterPools?: () => Promise<RegistryPool[]>;
+}
+
 const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+const given = (field: string, paths: readonly string[], blockPaths: readonly string[] = paths): GivenDevice[] =>
+  paths.map((path, i) => ({ field: `${field}[${i}]`, path, blockPath: blockPaths[i]! }));
 
 export class HostPools {
   private readonly locks = new Map<string, Mutex>();
   /** Why a known pool failed to activate at start. */
   private readonly problems = new Map<string, string>();
   private readonly attachments: DeviceAttachments;
+  private readonly claims: DeviceClaims;
+  /** Serializes every check-then-use of devices (create, activate), across pool names. */
+  private readonly deviceLock = new Mutex();
+  /** Loop devices over external origin files, per pool. */
+  readonly origins: OriginAttachments;
 
   constructor(
     readonly engine: Engine,
     private readonly registry: PoolRegistry,
-    block: ConstructorParameters<typeof DeviceAttachments>[0],
+    private readonly block: BlockClient,
     private readonly logger: Logger,
     /**
      * Called after a pool becomes active, and awaited before the activation resolves (jobs
      * waiting for it resume; jobs its delete marks name are adopted). Must not reject.
      */
-    private readonly onActivated: (name: string) => Promise<void> = async () => {},
+    private readonly onActivated: (name: string) => Promise<void>,
+    private readonly options: HostPoolsOptions,
   ) {
     this.attachments = new DeviceAttachments(block);
+    this.claims = new DeviceClaims(block, options.dm);
+    this.origins = new OriginAttachments(registry, this.attachments, engine, logger);
+  }
+
+  /**
+   * The devices of every pool this host knows or has active, except pool `except`: the paths
+   * the user gave, the loop devices still attached to those files, the engine's paths, and the
+   * files of their external origins.
+   */
+  async claimsExcept(except: string | null): Promise<PoolClaim[]> {
+    const claims: PoolClaim[] = [];
+    const active = new Map(this.engine.pools().map((p) => [p.name, p]));
+    for (const known of this.registry.list()) {
+      if (known.name === except) continue;
+      const paths = [...known.devices];
+      for (const [file, loop] of Object.entries(known.loops)) if (sameBackingFile(await this.attachments.backingFile(loop), file)) paths.push(loop);
+      paths.push(...(active.get(known.name)?.core.devicePaths ?? []));
+      claims.push({ pool: known.name, kind: 'device', state: active.has(known.name) ? 'active on this host' : 'known to this host, inactive', paths });
+      const origins = Object.keys(known.origins ?? {});
+      if (origins.length > 0) claims.push({ pool: known.name, kind: 'origin', state: 'an external origin of its volumes', paths: origins });
+    }
+    for (const [name, pool] of active) {
+      if (name !== except && this.registry.get(name) === null) claims.push({ pool: name, kind: 'device', state: 'active on this host', paths: pool.core.devicePaths });
+    }
+    return claims;
   }
 
   private lock<T>(name: string, fn: () => Promise<T>): Promise<T> {
@@ -148,7 +206,7 @@ export class HostPools {
       return found.map((p) => ({ ...p, devices: p.devices.map((d) => (d === null ? null : (asGiven.get(d) ?? d))) }));
     } finally {
       const keep = new Set(Object.values(inUse));
-      await this.attachments.detach(Object.values(attached.loops).filter((l) => !keep.has(l)));
+      await this.attachments.detach(Object.fromEntries(Object.entries(attached.loops).filter(([, l]) => !keep.has(l))));
     }
   }
 
@@ -158,70 +216,119 @@ export class HostPools {
    * gets the uuid. A crash before the engine's label makes the pool leaves an entry whose start-up
    * activation fails with its problem, and `create` may be run again over it; a crash after
    * leaves a pool the next start activates (the engine completes it) and records. A create that
-   * fails without a crash removes the entry and the loop devices it attached.
+   * fails or is refused without a crash leaves the registry as it found it (an earlier unfinished
+   * entry stays) and detaches the loop devices it attached.
+   *
+   * Before anything is written, every device is checked: none may be a device of another pool
+   * this host knows (under any name: the file, a loop device over it, the block device), nor be
+   * held by a device-mapper table; `force` overwrites only labels of pools that neither this
+   * host nor (in cluster mode) the cluster's registry knows, and the answer lists them.
+   * @throws AgentError DEVICE_IN_USE (nothing changed), CLUSTER_UNAVAILABLE (force while the
+   *   registry cannot be asked); EngineError as Engine.createPool
    */
-  async create(request: CreateHostPoolRequest): Promise<Pool> {
+  async create(request: CreateHostPoolRequest): Promise<CreatedHostPool> {
     return this.lock(request.name, async () => {
-      checkPoolName(request.name);
-      const known = this.registry.get(request.name);
-      const unfinished = known !== null && known.uuid === '';
-      if ((known !== null && !unfinished) || this.engine.pools().some((p) => p.name === request.name)) {
-        throw new EngineError('NAME_EXISTS', `a pool called ${request.name} is already known on this host`);
-      }
-      const attached = await this.attachments.attach('devices', request.devices);
-      let done = false;
-      try {
-        await this.registry.put({ name: request.name, uuid: '', devices: [...request.devices], loops: attached.loops, active: true });
-        const pool = await this.engine.createPool({
-          name: request.name,
-          devices: attached.paths,
-          ...(request.dataBlockBytes ? { dataBlockBytes: request.dataBlockBytes } : {}),
-          ...(request.metadataBytes ? { metadataBytes: request.metadataBytes } : {}),
-          // Labels an unfinished create of the same pool on the same devices left are reused.
-          force: (request.force ?? false) || (unfinished && sameList(known.devices, request.devices)),
-        });
-        done = true; // the pool exists now: whatever happens next, its devices stay
-        await this.registry.put({ name: request.name, uuid: pool.uuid, devices: [...request.devices], loops: attached.loops, active: true });
-        this.problems.delete(request.name);
-        await this.onActivated(request.name);
-        return pool;
-      } finally {
-        if (!done) {
-          await this.registry.remove(request.name);
-          await this.attachments.detach(Object.values(attached.loops));
+      const created = await this.deviceLock.run(async () => {
+        checkPoolName(request.name);
+        const known = this.registry.get(request.name);
+        const unfinished = known !== null && known.uuid === '';
+        if ((known !== null && !unfinished) || this.engine.pools().some((p) => p.name === request.name)) {
+          throw new EngineError('NAME_EXISTS', `a pool called ${request.name} is already known on this host`);
         }
-      }
+        await this.claims.check(given('devices', request.devices), await this.claimsExcept(request.name), null);
+        const attached = await this.attachments.attach('devices', request.devices);
+        let done = false;
+        try {
+          const own = unfinished ? new Set(Object.values(poolDeviceNames(request.name))) : new Set<string>();
+          await this.claims.check(given('devices', request.devices, attached.paths), [], { ownDmNames: own });
+          // Labels an unfinished create of the same pool on the same devices left are reused.
+          const reuse = unfinished && sameList(known.devices, request.devices);
+          const overwritten = reuse ? [] : await labelsToOverwrite({ engine: this.engine, registry: this.registry, clusterPools: this.options.clusterPools }, request, attached.paths);
+          await this.registry.put({ name: request.name, uuid: '', devices: [...request.devices], loops: attached.loops, active: true });
+          const pool = await this.engine
+            .createPool({
+              name: request.name,
+              devices: attached.paths,
+              ...(request.dataBlockBytes ? { dataBlockBytes: request.dataBlockBytes } : {}),
+              ...(request.metadataBytes ? { metadataBytes: request.metadataBytes } : {}),
+              force: reuse || overwritten.length > 0,
+            })
+            .catch((err: unknown) => Promise.reject(inUserTerms(err, attached.loops)));
+          done = true; // the pool exists now: whatever happens next, its devices stay
+          await this.registry.put({ name: request.name, uuid: pool.uuid, devices: [...request.devices], loops: attached.loops, active: true });
+          this.problems.delete(request.name);
+          if (overwritten.length > 0) this.logger.warn({ pool: request.name, overwritten }, 'pool create overwrote thinfleet labels (force)');
+          return { pool, overwritten };
+        } finally {
+          if (!done) {
+            // A refused or failed create leaves the registry as it found it.
+            if (known !== null) await this.registry.put(known);
+            else await this.registry.remove(request.name);
+            await this.attachments.detach(attached.loops);
+          }
+        }
+      });
+      // Outside the device lock: what runs on activation may take its time.
+      await this.onActivated(request.name);
+      return created;
     });
   }
 
   /**
    * Activates a known pool from its recorded devices, or imports one from `devices`.
-   * Idempotent. Records the pool as active so the next start activates it again.
+   * Idempotent. Records the pool as active so the next start activates it again. A failure is
+   * kept as the pool's problem (shown by list/view) until it activates.
+   * @throws AgentError DEVICE_IN_USE when a device belongs to another pool of this host (nothing
+   *   changed); EngineError as Engine.activatePool
    */
   async activate(name: string, devices: readonly string[]): Promise<Pool> {
     return this.lock(name, async () => {
-      const already = this.engine.pools().find((p) => p.name === name || p.uuid === name);
-      if (already !== undefined) return already;
-      const known = this.registry.get(name);
-      const given = devices.length > 0 ? devices : (known?.devices ?? []);
-      if (given.length === 0) this.noSuchPool(name);
-      const attached = await this.attachments.attach('devices', given, known?.loops ?? {});
-      let pool: Pool;
-      try {
-        pool = await this.engine.activatePool(name, attached.paths);
-      } catch (err) {
-        const reused = new Set(Object.values(known?.loops ?? {}));
-        await this.attachments.detach(Object.values(attached.loops).filter((l) => !reused.has(l)));
-        throw err;
-      }
-      await this.registry.put({ name: pool.name, uuid: pool.uuid, devices: [...given], loops: attached.loops, active: true });
-      this.problems.delete(pool.name);
-      await this.onActivated(pool.name);
+      const { pool, activated } = await this.deviceLock.run(async () => {
+        const already = this.engine.pools().find((p) => p.name === name || p.uuid === name);
+        if (already !== undefined) return { pool: already, activated: false };
+        // A known pool may be named by its uuid too (an import by uuid of a pool this host knows).
+        const known = this.registry.get(name) ?? this.registry.list().find((k) => k.uuid !== '' && k.uuid === name) ?? null;
+        const given_ = devices.length > 0 ? devices : (known?.devices ?? []);
+        if (given_.length === 0) this.noSuchPool(name);
+        try {
+          return { pool: await this.activateOn(name, known, given_, devices.length > 0 ? 'devices' : 'recorded devices'), activated: true };
+        } catch (err) {
+          if (known !== null) this.problems.set(known.name, (err as Error).message);
+          throw err;
+        }
+      });
+      // Outside the device lock: what runs on activation may take its time.
+      if (activated) await this.onActivated(pool.name);
       return pool;
     });
   }
 
-  /** Deactivates a pool and detaches its loop devices; it stays known. Idempotent. */
+  private async activateOn(name: string, known: KnownPool | null, devices: readonly string[], field: string): Promise<Pool> {
+    await this.claims.check(given(field, devices), await this.claimsExcept(known?.name ?? name), null);
+    const attached = await this.attachments.attach(field, devices, known?.loops ?? {});
+    const reused = new Set(Object.values(known?.loops ?? {}));
+    const attachedNow = Object.fromEntries(Object.entries(attached.loops).filter(([, l]) => !reused.has(l)));
+    let pool: Pool;
+    try {
+      if (known !== null) await this.origins.attachRecorded(known);
+      pool = await this.engine.activatePool(name, attached.paths);
+    } catch (err) {
+      await this.attachments.detach(attachedNow);
+      if (known !== null) await this.origins.detachAll(known.name);
+      throw inUserTerms(err, attached.loops);
+    }
+    await this.registry.put({ ...(this.registry.get(pool.name) ?? {}), name: pool.name, uuid: pool.uuid, devices: [...devices], loops: attached.loops, active: true });
+    this.problems.delete(pool.name);
+    await this.origins.adoptFromCatalog(pool.name);
+    await this.origins.releaseUnused(pool.name);
+    return pool;
+  }
+
+  /**
+   * Deactivates a pool and detaches the loop devices it attached (those still attached to its
+   * files; a loop device since reused for another file is left alone); it stays known, with
+   * no loop devices recorded. Idempotent: deactivating an inactive pool changes nothing.
+   */
   async deactivate(name: string): Promise<void> {
     return this.lock(name, async () => {
       const known = this.registry.get(name);
@@ -229,21 +336,99 @@ export class HostPools {
       if (active === undefined && known === null) this.noSuchPool(name);
       if (active !== undefined) await active.deactivate();
       if (known !== null) {
-        await this.detachLoops(name, known);
-        await this.registry.put({ ...known, active: false });
+        await this.detachLoops(name, known.loops);
+        await this.origins.detachAll(name);
+        await this.registry.update(name, (k) => ({ ...k, loops: {}, active: false }));
       }
     });
   }
 
-  /** Destroys an active pool (the engine wipes its labels) and forgets it. */
+  /**
+   * Destroys an active pool (the engine wipes its labels) and forgets it. A known pool that is
+   * not active is refused (POOL_INACTIVE: activate it first, or forget it), changing nothing.
+   */
   async destroy(name: string, force: boolean): Promise<void> {
     return this.lock(name, async () => {
-      await this.engine.destroyPool(name, { force });
       const known = this.registry.get(name);
-      if (known !== null) await this.detachLoops(name, known);
+      if (known !== null && !this.engine.pools().some((p) => p.name === name)) {
+        const problem = this.problems.get(name);
+        throw new EngineError(
+          'POOL_INACTIVE',
+          `pool ${name} is not active on this host${problem === undefined ? '' : ` (${problem})`}: activate it to destroy it, or \`pool forget ${name}\` to drop its record without touching its devices`,
+        );
+      }
+      await this.engine.destroyPool(name, { force }).catch((err: unknown) => Promise.reject(inUserTerms(err, known?.loops ?? {})));
+      if (known !== null) await this.detachLoops(name, known.loops);
+      await this.origins.detachAll(name);
       await this.registry.remove(name);
       this.problems.delete(name);
     });
+  }
+
+  /**
+   * Drops the record of a pool that is not active (its devices lost their label, or are gone):
+   * detaches the loop devices this host attached for it (only those still attached to its
+   * files and held by no device-mapper table), and writes nothing to any device.
+   * Idempotent in effect: a second call answers NO_SUCH_POOL.
+   * @throws EngineError NO_SUCH_POOL (not known), AgentError POOL_ACTIVE (active, or its devices
+   *   are still in the kernel, e.g. fenced: deactivate it first)
+   */
+  async forget(name: string): Promise<{ released: string[] }> {
+    return this.lock(name, async () => {
+      const known = this.registry.get(name);
+      if (this.engine.pools().some((p) => p.name === name)) {
+        throw new AgentError('POOL_ACTIVE', `pool ${name} is active on this host: deactivate it first (or destroy it)`);
+      }
+      if (known === null) this.noSuchPool(name);
+      const devices = await this.engine.poolDeviceState(name);
+      if (devices !== 'absent') {
+        throw new AgentError('POOL_ACTIVE', `pool ${name} still has device-mapper devices on this host (${devices}): deactivate it first`);
+      }
+      const stack = await this.claims.stack();
+      const free: Record<string, string> = {};
+      const released: string[] = [];
+      for (const [file, loop] of Object.entries(known.loops)) {
+        const dev = await this.block.deviceNumber(loop).catch(() => null);
+        if (dev !== null && stack.holdersOf(dev).length > 0) {
+          this.logger.warn({ pool: name, loop, file }, 'pool forget: loop device is held by a device-mapper table; left attached');
+          continue;
+        }
+        free[file] = loop;
+      }
+      for (const [file, loop] of Object.entries(free)) if (sameBackingFile(await this.attachments.backingFile(loop), file)) released.push(file);
+      await this.detachLoops(name, free);
+      await this.origins.detachAll(name);
+      await this.registry.remove(name);
+      this.problems.delete(name);
+      this.logger.info({ pool: name, released }, 'pool record forgotten; its devices were not written');
+      return { released };
+    });
+  }
+
+  /**
+   * Makes `path` usable as an external origin of active pool `pool` (request field `field`):
+   * refuses a device of any pool of this host (under any of its names), attaches a regular file
+   * read-only to a loop device and records it (origin-attachments.ts), then lets the engine
+   * refuse anything of the pool itself or stacked on it. Call `origins.releaseUnused` after the
+   * volume call, whatever its outcome.
+   * @throws AgentError BAD_REQUEST naming `field`, NO_SUCH_DEVICE
+   */
+  async prepareOrigin(pool: Pool, field: string, path: string): Promise<void> {
+    const claim = await this.claims.ownerOf({ field, path, blockPath: path }, (await this.claimsExcept(null)).filter((c) => c.kind === 'device'));
+    if (claim !== null) throw badRequest(field, `${quotePath(path)} is a device of pool ${claim.pool} (${claim.state}); a pool's device cannot be an external origin`);
+    let isFile = false;
+    try {
+      isFile = (await stat(path)).isFile();
+    } catch {
+      // a block device of the simulated kernel, or nothing: the engine says which
+    }
+    if (isFile) await this.origins.attach(pool.name, field, path);
+    try {
+      await pool.checkExternalOrigin(path);
+    } catch (err) {
+      if (isEngineError(err, 'INVALID_ARGUMENT')) throw badRequest(field, err.message);
+      throw err;
+    }
   }
 
   /**
@@ -260,8 +445,8 @@ export class HostPools {
     }
   }
 
-  private async detachLoops(name: string, known: KnownPool): Promise<void> {
-    for (const err of await this.attachments.detach(Object.values(known.loops))) {
+  private async detachLoops(name: string, loops: Readonly<Record<string, string>>): Promise<void> {
+    for (const err of await this.attachments.detach(loops)) {
       this.logger.warn({ pool: name, err }, 'loop device did not detach');
     }
   }

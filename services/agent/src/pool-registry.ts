@@ -25,6 +25,11 @@ export interface KnownPool {
   readonly loops: Readonly<Record<string, string>>;
   /** Activate at agent start. */
   readonly active: boolean;
+  /**
+   * Regular files used as external origins by the pool's volumes, each with the read-only loop
+   * device it is attached to ('' while the pool is inactive). Absent in older registries.
+   */
+  readonly origins?: Readonly<Record<string, string>>;
 }
 
 interface RegistryFile {
@@ -34,13 +39,13 @@ interface RegistryFile {
 
 export class PoolRegistry {
   private pools = new Map<string, KnownPool>();
+  private readonly path: string;
   /**
    * One change at a time, each made from the registry as the last one left it: two pools'
    * changes that overlapped (HostPools locks per pool) each wrote the file from the same old
    * map, and the later write dropped the other's entry.
    */
-  private readonly saving = new Mutex();
-  private readonly path: string;
+  private readonly writes = new Mutex();
 
   private constructor(readonly stateDir: string) {
     this.path = join(stateDir, 'pools.json');
@@ -73,18 +78,32 @@ export class PoolRegistry {
     return this.pools.get(name) ?? null;
   }
 
-  /** Adds or replaces the entry of `pool.name`, durably. Calls for different pools may overlap (each waits for the last). */
-  put(pool: KnownPool): Promise<void> {
-    return this.saving.run(async () => {
+  /** Adds or replaces the entry of `pool.name`, durably. */
+  async put(pool: KnownPool): Promise<void> {
+    await this.writes.run(async () => {
       const next = new Map(this.pools);
       next.set(pool.name, pool);
       await this.save(next);
     });
   }
 
+  /**
+   * Replaces the entry of `name` with `change(entry)`, read and written under the registry's
+   * write lock, durably. Does nothing when `name` is not known.
+   */
+  async update(name: string, change: (pool: KnownPool) => KnownPool): Promise<void> {
+    await this.writes.run(async () => {
+      const current = this.pools.get(name);
+      if (current === undefined) return;
+      const next = new Map(this.pools);
+      next.set(name, change(current));
+      await this.save(next);
+    });
+  }
+
   /** Forgets `name`, durably. Idempotent. */
-  remove(name: string): Promise<void> {
-    return this.saving.run(async () => {
+  async remove(name: string): Promise<void> {
+    await this.writes.run(async () => {
       if (!this.pools.has(name)) return;
       const next = new Map(this.pools);
       next.delete(name);

@@ -4,7 +4,7 @@ import type { Pool } from '@thinfleet/engine';
 import type { CreatePoolRequest__Output, PoolServiceHandlers } from '@thinfleet/proto';
 import { AgentError, badRequest } from './agent-error.js';
 import { checkDevicePath } from './device-attachments.js';
-import type { CreateHostPoolRequest, HostPools } from './host-pools.js';
+import type { CreatedHostPool, CreateHostPoolRequest, HostPools } from './host-pools.js';
 import type { JobManager } from './jobs/index.js';
 import { poolMessage } from './proto-messages.js';
 import { bytesField, poolNameField } from './request-checks.js';
@@ -28,10 +28,11 @@ function devicesField(field: string, devices: readonly string[], required: boole
  * mode the cluster node, which takes the pool's lock before and releases it after.
  */
 export interface PoolLifecycle {
-  create(request: CreateHostPoolRequest): Promise<Pool>;
+  create(request: CreateHostPoolRequest): Promise<CreatedHostPool>;
   activate(name: string, devices: readonly string[]): Promise<Pool>;
   deactivate(name: string): Promise<void>;
   destroy(name: string, force: boolean): Promise<void>;
+  forget(name: string): Promise<{ released: string[] }>;
 }
 
 export function poolServiceHandlers(ctx: RpcContext, pools: HostPools, jobs: JobManager, lifecycle: PoolLifecycle = pools): PoolServiceHandlers & UntypedServiceImplementation {
@@ -45,8 +46,11 @@ export function poolServiceHandlers(ctx: RpcContext, pools: HostPools, jobs: Job
         throw badRequest('data_block_bytes', 'must be a multiple of 64 KiB up to 1 GiB');
       }
       const metadataBytes = r.metadataBytes === 0 ? undefined : bytesField('metadata_bytes', r.metadataBytes);
-      await lifecycle.create({ name, devices, force: r.force, ...(dataBlockBytes ? { dataBlockBytes } : {}), ...(metadataBytes ? { metadataBytes } : {}) });
-      return view(name);
+      const created = await lifecycle.create({ name, devices, force: r.force, ...(dataBlockBytes ? { dataBlockBytes } : {}), ...(metadataBytes ? { metadataBytes } : {}) });
+      return {
+        ...(await view(name)),
+        overwritten: created.overwritten.map((l) => ({ device: l.device, poolName: l.poolName, poolUuid: l.poolUuid, deviceIndex: l.deviceIndex })),
+      };
     }),
 
     ListPools: unary(ctx, 'ListPools', async () => ({ pools: (await pools.list()).map(poolMessage) })),
@@ -82,6 +86,16 @@ export function poolServiceHandlers(ctx: RpcContext, pools: HostPools, jobs: Job
       }
       await lifecycle.destroy(name, r.force);
       return {};
+    }),
+
+    ForgetPool: unary(ctx, 'ForgetPool', async (r) => {
+      const name = poolNameField('name', r.name);
+      const pending = jobs.list().filter((j) => j.pool === name && (j.state === 'queued' || j.state === 'running'));
+      if (pending.length > 0) {
+        throw new AgentError('JOB_RUNNING', `pool ${name} has unfinished jobs (${pending.map((j) => j.id).join(', ')}); wait for them or cancel them first`);
+      }
+      const { released } = await lifecycle.forget(name);
+      return { releasedFiles: released };
     }),
   };
 }

@@ -81,7 +81,12 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
       let v: VolumeInfo;
       if (r.externalOrigin !== '') {
         const origin = checkDevicePath('external_origin', r.externalOrigin);
-        v = await sizeIn('size_bytes', () => pool.createExternal(name, origin, { ...(sizeBytes === undefined ? {} : { sizeBytes }), activate: r.activate }));
+        try {
+          await pools.prepareOrigin(pool, 'external_origin', origin);
+          v = await sizeIn('size_bytes', () => pool.createExternal(name, origin, { ...(sizeBytes === undefined ? {} : { sizeBytes }), activate: r.activate }));
+        } finally {
+          await pools.origins.releaseUnused(pool.name);
+        }
       } else {
         if (sizeBytes === undefined) throw badRequest('size_bytes', 'required (unless external_origin is set)');
         v = await sizeIn('size_bytes', () => pool.createVolume(name, sizeBytes, { activate: r.activate }));
@@ -150,7 +155,9 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
         const job = await jobs.startDelete(pool.name, name);
         return { volume: message(pool, before), jobId: job.id };
       }
-      return { volume: volumeMessage(pool.name, await pool.deleteVolume(name), null, deps.simulated === true), jobId: '' };
+      const deleted = await pool.deleteVolume(name);
+      await pools.origins.releaseUnused(pool.name);
+      return { volume: volumeMessage(pool.name, deleted, null, deps.simulated === true), jobId: '' };
     }),
 
     RevertVolume: unary(ctx, 'RevertVolume', async (r: RevertVolumeRequest__Output) => {
@@ -186,6 +193,7 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
       for (const it of items) noJobOn(pool, ...touched(it));
       let result;
       try {
+        for (const [i, it] of items.entries()) if (it.op === 'create-external') await pools.prepareOrigin(pool, `ops[${i}].create.external_origin`, it.externalOrigin);
         result = await pool.batch(items);
       } catch (err) {
         if (isEngineError(err, 'INVALID_SIZE') && err.item !== undefined && fieldOf.has(err.item)) {
@@ -193,6 +201,8 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
           throw badRequest(`ops[${i}].${r.ops[i]!.op}.size_bytes`, err.message);
         }
         throw err;
+      } finally {
+        await pools.origins.releaseUnused(pool.name);
       }
       return {
         transactionId: result.tx,

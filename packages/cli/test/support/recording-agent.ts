@@ -88,7 +88,8 @@ export function job(state: Job__Output['state'], doneBytes: number, extra: Parti
 }
 
 const DEFAULT_RESPONSES: Record<string, unknown> = {
-  createPool: { pool: POOL },
+  createPool: { pool: POOL, overwritten: [] },
+  forgetPool: { releasedFiles: [] },
   listPools: { pools: [POOL] },
   getPool: { pool: POOL },
   discoverPools: { pools: [] },

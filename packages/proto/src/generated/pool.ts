@@ -12,10 +12,13 @@ import type { DestroyPoolResponse as _thinfleet_agent_v1_DestroyPoolResponse, De
 import type { DiscoverPoolsRequest as _thinfleet_agent_v1_DiscoverPoolsRequest, DiscoverPoolsRequest__Output as _thinfleet_agent_v1_DiscoverPoolsRequest__Output } from './thinfleet/agent/v1/DiscoverPoolsRequest.js';
 import type { DiscoverPoolsResponse as _thinfleet_agent_v1_DiscoverPoolsResponse, DiscoverPoolsResponse__Output as _thinfleet_agent_v1_DiscoverPoolsResponse__Output } from './thinfleet/agent/v1/DiscoverPoolsResponse.js';
 import type { DiscoveredPool as _thinfleet_agent_v1_DiscoveredPool, DiscoveredPool__Output as _thinfleet_agent_v1_DiscoveredPool__Output } from './thinfleet/agent/v1/DiscoveredPool.js';
+import type { ForgetPoolRequest as _thinfleet_agent_v1_ForgetPoolRequest, ForgetPoolRequest__Output as _thinfleet_agent_v1_ForgetPoolRequest__Output } from './thinfleet/agent/v1/ForgetPoolRequest.js';
+import type { ForgetPoolResponse as _thinfleet_agent_v1_ForgetPoolResponse, ForgetPoolResponse__Output as _thinfleet_agent_v1_ForgetPoolResponse__Output } from './thinfleet/agent/v1/ForgetPoolResponse.js';
 import type { GetPoolRequest as _thinfleet_agent_v1_GetPoolRequest, GetPoolRequest__Output as _thinfleet_agent_v1_GetPoolRequest__Output } from './thinfleet/agent/v1/GetPoolRequest.js';
 import type { GetPoolResponse as _thinfleet_agent_v1_GetPoolResponse, GetPoolResponse__Output as _thinfleet_agent_v1_GetPoolResponse__Output } from './thinfleet/agent/v1/GetPoolResponse.js';
 import type { ListPoolsRequest as _thinfleet_agent_v1_ListPoolsRequest, ListPoolsRequest__Output as _thinfleet_agent_v1_ListPoolsRequest__Output } from './thinfleet/agent/v1/ListPoolsRequest.js';
 import type { ListPoolsResponse as _thinfleet_agent_v1_ListPoolsResponse, ListPoolsResponse__Output as _thinfleet_agent_v1_ListPoolsResponse__Output } from './thinfleet/agent/v1/ListPoolsResponse.js';
+import type { OverwrittenLabel as _thinfleet_agent_v1_OverwrittenLabel, OverwrittenLabel__Output as _thinfleet_agent_v1_OverwrittenLabel__Output } from './thinfleet/agent/v1/OverwrittenLabel.js';
 import type { Pool as _thinfleet_agent_v1_Pool, Pool__Output as _thinfleet_agent_v1_Pool__Output } from './thinfleet/agent/v1/Pool.js';
 import type { PoolServiceClient as _thinfleet_agent_v1_PoolServiceClient, PoolServiceDefinition as _thinfleet_agent_v1_PoolServiceDefinition } from './thinfleet/agent/v1/PoolService.js';
 import type { Recovery as _thinfleet_agent_v1_Recovery, Recovery__Output as _thinfleet_agent_v1_Recovery__Output } from './thinfleet/agent/v1/Recovery.js';
@@ -39,10 +42,13 @@ export interface ProtoGrpcType {
         DiscoverPoolsRequest: MessageTypeDefinition<_thinfleet_agent_v1_DiscoverPoolsRequest, _thinfleet_agent_v1_DiscoverPoolsRequest__Output>
         DiscoverPoolsResponse: MessageTypeDefinition<_thinfleet_agent_v1_DiscoverPoolsResponse, _thinfleet_agent_v1_DiscoverPoolsResponse__Output>
         DiscoveredPool: MessageTypeDefinition<_thinfleet_agent_v1_DiscoveredPool, _thinfleet_agent_v1_DiscoveredPool__Output>
+        ForgetPoolRequest: MessageTypeDefinition<_thinfleet_agent_v1_ForgetPoolRequest, _thinfleet_agent_v1_ForgetPoolRequest__Output>
+        ForgetPoolResponse: MessageTypeDefinition<_thinfleet_agent_v1_ForgetPoolResponse, _thinfleet_agent_v1_ForgetPoolResponse__Output>
         GetPoolRequest: MessageTypeDefinition<_thinfleet_agent_v1_GetPoolRequest, _thinfleet_agent_v1_GetPoolRequest__Output>
         GetPoolResponse: MessageTypeDefinition<_thinfleet_agent_v1_GetPoolResponse, _thinfleet_agent_v1_GetPoolResponse__Output>
         ListPoolsRequest: MessageTypeDefinition<_thinfleet_agent_v1_ListPoolsRequest, _thinfleet_agent_v1_ListPoolsRequest__Output>
         ListPoolsResponse: MessageTypeDefinition<_thinfleet_agent_v1_ListPoolsResponse, _thinfleet_agent_v1_ListPoolsResponse__Output>
+        OverwrittenLabel: MessageTypeDefinition<_thinfleet_agent_v1_OverwrittenLabel, _thinfleet_agent_v1_OverwrittenLabel__Output>
         Pool: MessageTypeDefinition<_thinfleet_agent_v1_Pool, _thinfleet_agent_v1_Pool__Output>
         /**
          * The pools this agent knows: those it created, activated or found since its state began.

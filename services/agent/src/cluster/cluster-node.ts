@@ -35,7 +35,7 @@ import type { HostPool } from '@thinfleet/proto';
 import type { Logger } from 'pino';
 import { AgentError } from '../agent-error.js';
 import type { ClusterConfig } from '../agent-config.js';
-import type { CreateHostPoolRequest, HostPools } from '../host-pools.js';
+import type { CreatedHostPool, CreateHostPoolRequest, HostPools } from '../host-pools.js';
 import type { JobManager } from '../jobs/index.js';
 import type { PoolFencing } from '../pool-fencing.js';
 import type { PoolLifecycle } from '../pool-service.js';
@@ -558,8 +558,20 @@ export class ClusterNode implements PoolLifecycle {
   // ---- PoolLifecycle (local calls) ---------------------------------------------------------
 
   /** Creates a pool under its lock (taken first, released if the create fails). */
-  create(request: CreateHostPoolRequest): Promise<Pool> {
-    return this.acquire(request.name, 'CreatePool', () => this.options.pools.create(request));
+  async create(request: CreateHostPoolRequest): Promise<CreatedHostPool> {
+    let created: CreatedHostPool | null = null;
+    await this.acquire(request.name, 'CreatePool', async () => {
+      created = await this.options.pools.create(request);
+      return created.pool;
+    });
+    return created!;
+  }
+
+  /** Drops the local record of a pool that is not active here (HostPools.forget); takes no lock. */
+  async forget(name: string): Promise<{ released: string[] }> {
+    const result = await this.serial(name, () => this.options.pools.forget(name));
+    void this.session.reportPools();
+    return result;
   }
 
   /** Activates (or imports) a pool under its lock. In cluster mode a pool is named by its name (a known pool's uuid is accepted). */

@@ -69,7 +69,8 @@ export interface Pool {
    */
   'lastRecovery'?: (_thinfleet_agent_v1_Recovery | null);
   /**
-   * Why the agent could not activate the pool at start; empty otherwise.
+   * Why the agent could not activate the pool (at start, or at the last ActivatePool); empty
+   * while it is active or no activation failed.
    */
   'problem'?: (string);
 }
@@ -140,7 +141,8 @@ export interface Pool__Output {
    */
   'lastRecovery': (_thinfleet_agent_v1_Recovery__Output | null);
   /**
-   * Why the agent could not activate the pool at start; empty otherwise.
+   * Why the agent could not activate the pool (at start, or at the last ActivatePool); empty
+   * while it is active or no activation failed.
    */
   'problem': (string);
 }

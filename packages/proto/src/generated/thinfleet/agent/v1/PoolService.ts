@@ -12,6 +12,8 @@ import type { DestroyPoolRequest as _thinfleet_agent_v1_DestroyPoolRequest, Dest
 import type { DestroyPoolResponse as _thinfleet_agent_v1_DestroyPoolResponse, DestroyPoolResponse__Output as _thinfleet_agent_v1_DestroyPoolResponse__Output } from '../../../thinfleet/agent/v1/DestroyPoolResponse.js';
 import type { DiscoverPoolsRequest as _thinfleet_agent_v1_DiscoverPoolsRequest, DiscoverPoolsRequest__Output as _thinfleet_agent_v1_DiscoverPoolsRequest__Output } from '../../../thinfleet/agent/v1/DiscoverPoolsRequest.js';
 import type { DiscoverPoolsResponse as _thinfleet_agent_v1_DiscoverPoolsResponse, DiscoverPoolsResponse__Output as _thinfleet_agent_v1_DiscoverPoolsResponse__Output } from '../../../thinfleet/agent/v1/DiscoverPoolsResponse.js';
+import type { ForgetPoolRequest as _thinfleet_agent_v1_ForgetPoolRequest, ForgetPoolRequest__Output as _thinfleet_agent_v1_ForgetPoolRequest__Output } from '../../../thinfleet/agent/v1/ForgetPoolRequest.js';
+import type { ForgetPoolResponse as _thinfleet_agent_v1_ForgetPoolResponse, ForgetPoolResponse__Output as _thinfleet_agent_v1_ForgetPoolResponse__Output } from '../../../thinfleet/agent/v1/ForgetPoolResponse.js';
 import type { GetPoolRequest as _thinfleet_agent_v1_GetPoolRequest, GetPoolRequest__Output as _thinfleet_agent_v1_GetPoolRequest__Output } from '../../../thinfleet/agent/v1/GetPoolRequest.js';
 import type { GetPoolResponse as _thinfleet_agent_v1_GetPoolResponse, GetPoolResponse__Output as _thinfleet_agent_v1_GetPoolResponse__Output } from '../../../thinfleet/agent/v1/GetPoolResponse.js';
 import type { ListPoolsRequest as _thinfleet_agent_v1_ListPoolsRequest, ListPoolsRequest__Output as _thinfleet_agent_v1_ListPoolsRequest__Output } from '../../../thinfleet/agent/v1/ListPoolsRequest.js';
@@ -40,7 +42,11 @@ export interface PoolServiceClient extends grpc.Client {
   
   /**
    * Makes a new pool on the given devices. Refuses devices that carry a thinfleet label unless
-   * `force`. The pool is active when the call returns.
+   * `force`. Never touches (`force` included) a device another pool of this host uses, under
+   * any name (the file, a loop device over it, the block device), nor one a device-mapper table
+   * holds, nor a label of a pool this host or the cluster's registry knows (DEVICE_IN_USE). In
+   * cluster mode, `force` over a labelled device is refused (CLUSTER_UNAVAILABLE) while the
+   * coordinator cannot be asked. The pool is active when the call returns.
    */
   CreatePool(argument: _thinfleet_agent_v1_CreatePoolRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_CreatePoolResponse__Output>): grpc.ClientUnaryCall;
   CreatePool(argument: _thinfleet_agent_v1_CreatePoolRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_CreatePoolResponse__Output>): grpc.ClientUnaryCall;
@@ -48,7 +54,11 @@ export interface PoolServiceClient extends grpc.Client {
   CreatePool(argument: _thinfleet_agent_v1_CreatePoolRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_CreatePoolResponse__Output>): grpc.ClientUnaryCall;
   /**
    * Makes a new pool on the given devices. Refuses devices that carry a thinfleet label unless
-   * `force`. The pool is active when the call returns.
+   * `force`. Never touches (`force` included) a device another pool of this host uses, under
+   * any name (the file, a loop device over it, the block device), nor one a device-mapper table
+   * holds, nor a label of a pool this host or the cluster's registry knows (DEVICE_IN_USE). In
+   * cluster mode, `force` over a labelled device is refused (CLUSTER_UNAVAILABLE) while the
+   * coordinator cannot be asked. The pool is active when the call returns.
    */
   createPool(argument: _thinfleet_agent_v1_CreatePoolRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_CreatePoolResponse__Output>): grpc.ClientUnaryCall;
   createPool(argument: _thinfleet_agent_v1_CreatePoolRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_CreatePoolResponse__Output>): grpc.ClientUnaryCall;
@@ -72,7 +82,8 @@ export interface PoolServiceClient extends grpc.Client {
   
   /**
    * Wipes the pool's labels so no host finds it again. Refused while it has volumes unless
-   * `force`.
+   * `force`. Only an active pool can be destroyed (a known inactive one: POOL_INACTIVE; see
+   * ForgetPool). A refused call changes nothing.
    */
   DestroyPool(argument: _thinfleet_agent_v1_DestroyPoolRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_DestroyPoolResponse__Output>): grpc.ClientUnaryCall;
   DestroyPool(argument: _thinfleet_agent_v1_DestroyPoolRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_DestroyPoolResponse__Output>): grpc.ClientUnaryCall;
@@ -80,7 +91,8 @@ export interface PoolServiceClient extends grpc.Client {
   DestroyPool(argument: _thinfleet_agent_v1_DestroyPoolRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_DestroyPoolResponse__Output>): grpc.ClientUnaryCall;
   /**
    * Wipes the pool's labels so no host finds it again. Refused while it has volumes unless
-   * `force`.
+   * `force`. Only an active pool can be destroyed (a known inactive one: POOL_INACTIVE; see
+   * ForgetPool). A refused call changes nothing.
    */
   destroyPool(argument: _thinfleet_agent_v1_DestroyPoolRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_DestroyPoolResponse__Output>): grpc.ClientUnaryCall;
   destroyPool(argument: _thinfleet_agent_v1_DestroyPoolRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_DestroyPoolResponse__Output>): grpc.ClientUnaryCall;
@@ -101,6 +113,25 @@ export interface PoolServiceClient extends grpc.Client {
   discoverPools(argument: _thinfleet_agent_v1_DiscoverPoolsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_DiscoverPoolsResponse__Output>): grpc.ClientUnaryCall;
   discoverPools(argument: _thinfleet_agent_v1_DiscoverPoolsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_DiscoverPoolsResponse__Output>): grpc.ClientUnaryCall;
   discoverPools(argument: _thinfleet_agent_v1_DiscoverPoolsRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_DiscoverPoolsResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Drops this host's record of a pool that is not active here (e.g. its devices lost their
+   * label): releases the loop devices the agent attached for it and writes nothing to any
+   * device. Refused for an active pool (POOL_ACTIVE).
+   */
+  ForgetPool(argument: _thinfleet_agent_v1_ForgetPoolRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ForgetPoolResponse__Output>): grpc.ClientUnaryCall;
+  ForgetPool(argument: _thinfleet_agent_v1_ForgetPoolRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_ForgetPoolResponse__Output>): grpc.ClientUnaryCall;
+  ForgetPool(argument: _thinfleet_agent_v1_ForgetPoolRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ForgetPoolResponse__Output>): grpc.ClientUnaryCall;
+  ForgetPool(argument: _thinfleet_agent_v1_ForgetPoolRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_ForgetPoolResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Drops this host's record of a pool that is not active here (e.g. its devices lost their
+   * label): releases the loop devices the agent attached for it and writes nothing to any
+   * device. Refused for an active pool (POOL_ACTIVE).
+   */
+  forgetPool(argument: _thinfleet_agent_v1_ForgetPoolRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ForgetPoolResponse__Output>): grpc.ClientUnaryCall;
+  forgetPool(argument: _thinfleet_agent_v1_ForgetPoolRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_ForgetPoolResponse__Output>): grpc.ClientUnaryCall;
+  forgetPool(argument: _thinfleet_agent_v1_ForgetPoolRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ForgetPoolResponse__Output>): grpc.ClientUnaryCall;
+  forgetPool(argument: _thinfleet_agent_v1_ForgetPoolRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_ForgetPoolResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * One pool by name.
@@ -146,7 +177,11 @@ export interface PoolServiceHandlers extends grpc.UntypedServiceImplementation {
   
   /**
    * Makes a new pool on the given devices. Refuses devices that carry a thinfleet label unless
-   * `force`. The pool is active when the call returns.
+   * `force`. Never touches (`force` included) a device another pool of this host uses, under
+   * any name (the file, a loop device over it, the block device), nor one a device-mapper table
+   * holds, nor a label of a pool this host or the cluster's registry knows (DEVICE_IN_USE). In
+   * cluster mode, `force` over a labelled device is refused (CLUSTER_UNAVAILABLE) while the
+   * coordinator cannot be asked. The pool is active when the call returns.
    */
   CreatePool: grpc.handleUnaryCall<_thinfleet_agent_v1_CreatePoolRequest__Output, _thinfleet_agent_v1_CreatePoolResponse>;
   
@@ -157,7 +192,8 @@ export interface PoolServiceHandlers extends grpc.UntypedServiceImplementation {
   
   /**
    * Wipes the pool's labels so no host finds it again. Refused while it has volumes unless
-   * `force`.
+   * `force`. Only an active pool can be destroyed (a known inactive one: POOL_INACTIVE; see
+   * ForgetPool). A refused call changes nothing.
    */
   DestroyPool: grpc.handleUnaryCall<_thinfleet_agent_v1_DestroyPoolRequest__Output, _thinfleet_agent_v1_DestroyPoolResponse>;
   
@@ -165,6 +201,13 @@ export interface PoolServiceHandlers extends grpc.UntypedServiceImplementation {
    * Reads the labels on the given devices and reports the pools they belong to. Changes nothing.
    */
   DiscoverPools: grpc.handleUnaryCall<_thinfleet_agent_v1_DiscoverPoolsRequest__Output, _thinfleet_agent_v1_DiscoverPoolsResponse>;
+  
+  /**
+   * Drops this host's record of a pool that is not active here (e.g. its devices lost their
+   * label): releases the loop devices the agent attached for it and writes nothing to any
+   * device. Refused for an active pool (POOL_ACTIVE).
+   */
+  ForgetPool: grpc.handleUnaryCall<_thinfleet_agent_v1_ForgetPoolRequest__Output, _thinfleet_agent_v1_ForgetPoolResponse>;
   
   /**
    * One pool by name.
@@ -184,6 +227,7 @@ export interface PoolServiceDefinition extends grpc.ServiceDefinition {
   DeactivatePool: MethodDefinition<_thinfleet_agent_v1_DeactivatePoolRequest, _thinfleet_agent_v1_DeactivatePoolResponse, _thinfleet_agent_v1_DeactivatePoolRequest__Output, _thinfleet_agent_v1_DeactivatePoolResponse__Output>
   DestroyPool: MethodDefinition<_thinfleet_agent_v1_DestroyPoolRequest, _thinfleet_agent_v1_DestroyPoolResponse, _thinfleet_agent_v1_DestroyPoolRequest__Output, _thinfleet_agent_v1_DestroyPoolResponse__Output>
   DiscoverPools: MethodDefinition<_thinfleet_agent_v1_DiscoverPoolsRequest, _thinfleet_agent_v1_DiscoverPoolsResponse, _thinfleet_agent_v1_DiscoverPoolsRequest__Output, _thinfleet_agent_v1_DiscoverPoolsResponse__Output>
+  ForgetPool: MethodDefinition<_thinfleet_agent_v1_ForgetPoolRequest, _thinfleet_agent_v1_ForgetPoolResponse, _thinfleet_agent_v1_ForgetPoolRequest__Output, _thinfleet_agent_v1_ForgetPoolResponse__Output>
   GetPool: MethodDefinition<_thinfleet_agent_v1_GetPoolRequest, _thinfleet_agent_v1_GetPoolResponse, _thinfleet_agent_v1_GetPoolRequest__Output, _thinfleet_agent_v1_GetPoolResponse__Output>
   ListPools: MethodDefinition<_thinfleet_agent_v1_ListPoolsRequest, _thinfleet_agent_v1_ListPoolsResponse, _thinfleet_agent_v1_ListPoolsRequest__Output, _thinfleet_agent_v1_ListPoolsResponse__Output>
 }
