@@ -21,6 +21,7 @@ import { loadAgentApi, shutdownServer } from '@thinfleet/proto';
 import { pino, type Logger } from 'pino';
 import { splitHostPort, type AgentConfig } from './agent-config.js';
 import { openDmBackend, type DmBackend } from './dm-backend.js';
+import { sweepTemporaryFiles } from './durable-file.js';
 import { bindTcp, bindUnixSocket, makeServer } from './grpc-server.js';
 import { HealthState } from './health-service.js';
 import { HostPools } from './host-pools.js';
@@ -115,6 +116,10 @@ export class Agent {
         'SIMULATED DEVICE-MAPPER: volumes live in files and an in-process kernel model, not in the kernel; no /dev/mapper devices exist. Use --dm native on a host with dm_thin_pool for real volumes.',
       );
     }
+    // pools.json, fencing.json and cluster-session.json are replaced by rename: a crash between
+    // write and rename left a temporary file beside them.
+    const swept = await sweepTemporaryFiles(config.stateDir);
+    if (swept.length > 0) logger.info({ stateDir: config.stateDir, files: swept }, 'removed temporary files an earlier run left');
     const server = makeServer();
     let metricsServer: { url: string; close(): Promise<void> } | null = null;
     let cluster: ClusterNode | null = null;

@@ -8,7 +8,7 @@
  * temporary file behind: `isTemporaryFile` tells its owner's start-up which names to sweep, and
  * the sweep must run before this process writes anything there (see JobStore).
  */
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 let writes = 0;
@@ -16,6 +16,35 @@ let writes = 0;
 /** True for the name (not path) of a temporary file `writeFileDurably` makes. */
 export function isTemporaryFile(name: string): boolean {
   return name.startsWith('.') && name.endsWith('.tmp');
+}
+
+/** True when the process that made temporary file `name` still runs (and is not this one). */
+function writerAlive(name: string): boolean {
+  const pid = Number(/\.(\d+)\.\d+\.tmp$/.exec(name)?.[1] ?? Number.NaN);
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary files a crash left in `dir` (see isTemporaryFile) and returns their
+ * names. A file whose writer (the pid in its name) still runs is left, so a sweep never breaks
+ * another process's write in flight. Precondition: no write of this process into `dir` is in
+ * flight (call it at start-up, before the first write there). A missing directory has none;
+ * files that cannot be removed are left. Never rejects.
+ */
+export async function sweepTemporaryFiles(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!isTemporaryFile(name) || writerAlive(name)) continue;
+    if (await unlink(join(dir, name)).then(() => true, () => false)) removed.push(name);
+  }
+  return removed;
 }
 
 /**

@@ -9,9 +9,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { writeFileDurably } from '../src/durable-file.js';
+import { sweepTemporaryFiles, writeFileDurably } from '../src/durable-file.js';
 import { JobStore, type JobRecord } from '../src/jobs/index.js';
 import { PoolRegistry } from '../src/pool-registry.js';
+import { startTestAgent } from './support/test-agent.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -55,6 +56,30 @@ describe('job store temporary files', () => {
     }
     expect(readdirSync(join(stateDir, 'jobs')).sort()).toEqual(['j1.json', 'j2.json']);
     expect((await store.loadAll()).records.map((r) => [r.id, r.doneBytes]).sort()).toEqual([['j1', 40 * 512], ['j2', 40 * 512]]);
+  });
+
+  it("sweeps a dead writer's temporary files from a state directory, and leaves a live writer's", async () => {
+    const dir = await tempDir();
+    writeFileSync(join(dir, 'pools.json'), '{}\n');
+    const dead = '.pools.json.2147483646.3.tmp';
+    const live = `.fencing.json.${process.ppid}.1.tmp`;
+    const old = '.cluster-session.json.77.tmp';
+    for (const name of [dead, live, old]) writeFileSync(join(dir, name), '{"torn');
+    expect((await sweepTemporaryFiles(dir)).sort()).toEqual([dead, old].sort());
+    expect(readdirSync(dir).sort()).toEqual([live, 'pools.json'].sort());
+    expect(await sweepTemporaryFiles(join(dir, 'missing'))).toEqual([]);
+  });
+
+  it('is run by the agent at start on its state directory, before it writes there', async () => {
+    const stateDir = await tempDir();
+    const stale = '.pools.json.2147483646.9.tmp';
+    writeFileSync(join(stateDir, stale), '{"torn');
+    const agent = await startTestAgent({ stateDir });
+    try {
+      expect(readdirSync(stateDir)).not.toContain(stale);
+    } finally {
+      await agent.dispose();
+    }
   });
 
   it('lets overlapping writes of one file all succeed, leaving one of them whole and no temporary file', async () => {

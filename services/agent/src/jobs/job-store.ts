@@ -14,7 +14,7 @@
  */
 import { mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { isTemporaryFile, writeFileDurably } from '../durable-file.js';
+import { sweepTemporaryFiles, writeFileDurably } from '../durable-file.js';
 import { JOB_ID_PATTERN, parseJobRecord, type JobRecord } from './job-record.js';
 
 /** A file `loadAll` skipped, and why. */
@@ -84,10 +84,7 @@ export class JobStore {
    * time it is called; later calls wait for that sweep and do nothing. Never rejects.
    */
   private sweepOnce(): Promise<void> {
-    this.swept ??= (async () => {
-      const names = await readdir(this.dir).catch(() => [] as string[]);
-      for (const name of names) if (isTemporaryFile(name)) await unlink(join(this.dir, name)).catch(() => undefined);
-    })();
+    this.swept ??= sweepTemporaryFiles(this.dir).then(() => undefined);
     return this.swept;
   }
 
