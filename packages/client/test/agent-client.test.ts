@@ -38,6 +38,14 @@ const volumeHandlers: Partial<VolumeServiceHandlers> = {
       held.push(() => callback({ code: status.ABORTED, details: 'test over' }));
       return;
     }
+    if (request.name === 'encoded') {
+      // An agent percent-encodes tf-* values: this item name is "é %".
+      const trailers = new Metadata();
+      trailers.set('tf-error-code', 'NO_SUCH_VOLUME');
+      trailers.set('tf-item', '%C3%A9 %25');
+      callback({ code: status.NOT_FOUND, details: 'item "é %": no volume', metadata: trailers });
+      return;
+    }
     if (request.name === 'missing') {
       const trailers = new Metadata();
       trailers.set('tf-error-code', 'NO_SUCH_VOLUME');
@@ -101,6 +109,11 @@ describe('AgentClient', () => {
     } finally {
       other.close();
     }
+  });
+
+  it('decodes percent-encoded trailers (a non-ASCII batch item name)', async () => {
+    const error = await client.getVolume({ pool: 'p', name: 'encoded' }).catch((err: unknown) => err);
+    expect(error).toMatchObject({ status: 'NOT_FOUND', errorCode: 'NO_SUCH_VOLUME', item: 'é %' });
   });
 
   it('fails a call that outlives its deadline with a typed DEADLINE_EXCEEDED', async () => {

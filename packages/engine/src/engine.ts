@@ -22,6 +22,7 @@ import { initialCatalogState, reduceCatalog, type CatalogRecord, type CatalogSta
 import { EngineError } from './engine-error.js';
 import { computeLayout, DEFAULT_MAX_VOLUME_BYTES } from './layout.js';
 import { checkPoolName } from './names.js';
+import { quoted } from './quote.js';
 import { Pool } from './pool.js';
 import { makePoolCore, type PoolCatalog } from './pool-core.js';
 import { ensurePoolDevices } from './pool-devices.js';
@@ -149,8 +150,8 @@ export class Engine {
     if (this.active.get(name)?.isActive) throw new EngineError('NAME_EXISTS', `pool ${name} is already active on this host`);
     const gate = this.openGate(name, startedAt);
     const block = gatedBlock(this.options.block, gate);
-    if (!Array.isArray(request.devices) || request.devices.length === 0) throw new EngineError('INVALID_ARGUMENT', 'a pool needs at least one device');
-    if (new Set(request.devices).size !== request.devices.length) throw new EngineError('INVALID_ARGUMENT', 'a device is named twice');
+    if (!Array.isArray(request.devices) || request.devices.length === 0) throw new EngineError('INVALID_ARGUMENT', 'a pool needs at least one device', { argument: 'devices' });
+    if (new Set(request.devices).size !== request.devices.length) throw new EngineError('INVALID_ARGUMENT', 'a device is named twice', { argument: 'devices' });
     const sizes: number[] = [];
     for (const path of request.devices) {
       try {
@@ -166,7 +167,7 @@ export class Engine {
       }
     }
     const maxVolumeBytes = request.maxVolumeBytes ?? DEFAULT_MAX_VOLUME_BYTES;
-    if (!Number.isSafeInteger(maxVolumeBytes) || maxVolumeBytes <= 0) throw new EngineError('INVALID_SIZE', `maxVolumeBytes ${maxVolumeBytes} must be a positive whole number`);
+    if (!Number.isSafeInteger(maxVolumeBytes) || maxVolumeBytes <= 0) throw new EngineError('INVALID_SIZE', `maxVolumeBytes ${maxVolumeBytes} must be a positive whole number`, { argument: 'maxVolumeBytes' });
     const layout = computeLayout({
       deviceSizesBytes: sizes,
       dataBlockBytes: request.dataBlockBytes,
@@ -253,10 +254,10 @@ export class Engine {
     const already = this.active.get(nameOrUuid) ?? [...this.active.values()].find((p) => p.uuid === nameOrUuid);
     if (already?.isActive) return already;
     const found = (await this.discover(devicePaths)).filter((p) => p.name === nameOrUuid || p.uuid === nameOrUuid);
-    if (found.length === 0) throw new EngineError('NO_SUCH_POOL', `no pool ${nameOrUuid} on ${devicePaths.join(', ') || 'no devices'}`);
-    if (found.length > 1) throw new EngineError('NAME_EXISTS', `${found.length} pools are called ${nameOrUuid} on these devices; name one by uuid`);
+    if (found.length === 0) throw new EngineError('NO_SUCH_POOL', `no pool ${quoted(nameOrUuid)} on ${devicePaths.map((d) => quoted(d)).join(', ') || 'no devices'}`);
+    if (found.length > 1) throw new EngineError('NAME_EXISTS', `${found.length} pools are called ${quoted(nameOrUuid)} on these devices; name one by uuid`);
     const pool = found[0]!;
-    if (!pool.complete) throw new EngineError('POOL_INCOMPLETE', `pool ${nameOrUuid}: ${pool.problems.join('; ')}`);
+    if (!pool.complete) throw new EngineError('POOL_INCOMPLETE', `pool ${quoted(nameOrUuid)}: ${pool.problems.join('; ')}`);
     const paths = pool.devices as string[];
     const label = await readLabel(blockCatalogDevice(this.options.block, paths[0]!));
     const gate = this.openGate(pool.name, startedAt);

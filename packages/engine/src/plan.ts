@@ -11,6 +11,7 @@ import { MAX_KEEP_REVISIONS, type BatchItem } from './batch-item.js';
 import { applyOp, catalogIndex, thinIdsInUse, type CatalogIndex, type CatalogState, type DeleteMark, type PlannedOp, type VolumeRecord, type VolumeTable } from './catalog-state.js';
 import { EngineError } from './engine-error.js';
 import { checkVolumeName } from './names.js';
+import { quoted } from './quote.js';
 
 /** A volume's active device-mapper device, as listed before planning. */
 export interface ActiveDevice {
@@ -49,14 +50,14 @@ export interface BatchPlan {
 export function checkSize(sizeBytes: unknown, state: CatalogState, item: string): number {
   const { dataBlockBytes } = state.pool.layout;
   if (typeof sizeBytes !== 'number' || !Number.isSafeInteger(sizeBytes) || sizeBytes <= 0) {
-    throw new EngineError('INVALID_SIZE', `size ${String(sizeBytes)} must be a positive whole number of bytes`, { item });
+    throw new EngineError('INVALID_SIZE', `size ${quoted(sizeBytes)} must be a positive whole number of bytes`, { item, argument: 'sizeBytes' });
   }
   if (sizeBytes % 512 !== 0) {
-    throw new EngineError('INVALID_SIZE', `size ${sizeBytes} is not a multiple of 512 bytes`, { item });
+    throw new EngineError('INVALID_SIZE', `size ${sizeBytes} is not a multiple of 512 bytes`, { item, argument: 'sizeBytes' });
   }
   const rounded = Math.ceil(sizeBytes / dataBlockBytes) * dataBlockBytes;
   if (rounded > state.pool.maxVolumeBytes) {
-    throw new EngineError('INVALID_SIZE', `size ${sizeBytes} is beyond the pool's limit of ${state.pool.maxVolumeBytes} bytes per volume`, { item });
+    throw new EngineError('INVALID_SIZE', `size ${sizeBytes} is beyond the pool's limit of ${state.pool.maxVolumeBytes} bytes per volume`, { item, argument: 'sizeBytes' });
   }
   return rounded;
 }
@@ -114,12 +115,12 @@ class Working implements VolumeTable {
   find(name: unknown, item: string): VolumeRecord {
     const uuid = typeof name === 'string' ? this.uuidOfName(name) : undefined;
     const v = uuid === undefined ? undefined : this.get(uuid);
-    if (!v) throw new EngineError('NO_SUCH_VOLUME', `no volume "${String(name)}" in pool ${this.state.pool.name}`, { item });
+    if (!v) throw new EngineError('NO_SUCH_VOLUME', `no volume ${quoted(name)} in pool ${this.state.pool.name}`, { item });
     return v;
   }
 
-  freshName(name: unknown, item: string): string {
-    const checked = checkVolumeName(this.state.pool.name, name, item);
+  freshName(name: unknown, item: string, argument = 'volume'): string {
+    const checked = checkVolumeName(this.state.pool.name, name, item, argument);
     if (this.uuidOfName(checked) !== undefined) throw new EngineError('NAME_EXISTS', `volume "${checked}" already exists in pool ${this.state.pool.name}`, { item });
     return checked;
   }
@@ -155,7 +156,7 @@ function checkDeleteMark(mark: unknown, v: VolumeRecord, item: string): DeleteMa
   if (mark === null) return null;
   const m = mark as Partial<DeleteMark> | undefined;
   const bad = (what: string): never => {
-    throw new EngineError('INVALID_ARGUMENT', `delete mark: ${what}`, { item });
+    throw new EngineError('INVALID_ARGUMENT', `delete mark: ${what}`, { item, argument: 'mark' });
   };
   if (typeof m !== 'object' || m === null) bad('must be an object or null');
   if (typeof m!.jobId !== 'string' || m!.jobId.length === 0) bad('jobId must be a non-empty string');
@@ -234,7 +235,7 @@ export function planBatch(items: readonly BatchItem[], ctx: PlanContext): BatchP
         const path = raw.externalOrigin;
         const originBytes = typeof path === 'string' ? ctx.externalOriginSizes.get(path) : undefined;
         if (originBytes === undefined) {
-          throw new EngineError('INVALID_ARGUMENT', `external origin ${String(path)} is not a block device`, { item });
+          throw new EngineError('INVALID_ARGUMENT', `external origin ${quoted(path)} is not a block device`, { item, argument: 'externalOrigin' });
         }
         const sizeBytes = checkSize(raw.sizeBytes ?? Math.ceil(originBytes / 512) * 512, ctx.state, item);
         ops.push({ kind: 'create', volume: newVolume({ name, thinId: w.allocateThinId(item), sizeBytes, originUuid: null, externalOrigin: path }) });
@@ -248,7 +249,7 @@ export function planBatch(items: readonly BatchItem[], ctx: PlanContext): BatchP
       case 'revision': {
         const origin = w.find(raw.volume, item);
         if (!Number.isInteger(raw.keep) || raw.keep < 1 || raw.keep > MAX_KEEP_REVISIONS) {
-          throw new EngineError('INVALID_ARGUMENT', `keep must be a whole number from 1 to ${MAX_KEEP_REVISIONS}, got ${String(raw.keep)}`, { item });
+          throw new EngineError('INVALID_ARGUMENT', `keep must be a whole number from 1 to ${MAX_KEEP_REVISIONS}, got ${quoted(raw.keep)}`, { item, argument: 'keep' });
         }
         const revision = origin.revisionsMade + 1;
         const snap = snapshotOf(origin, { name: w.freshName(`${origin.name}.rev${revision}`, item), revisionOf: origin.uuid, revision }, item);
@@ -267,7 +268,7 @@ export function planBatch(items: readonly BatchItem[], ctx: PlanContext): BatchP
       case 'rename': {
         const v = w.find(raw.volume, item);
         requireInactive(v, 'rename it', item);
-        ops.push({ kind: 'rename', uuid: v.uuid, name: w.freshName(raw.newName, item) });
+        ops.push({ kind: 'rename', uuid: v.uuid, name: w.freshName(raw.newName, item, 'newName') });
         break;
       }
       case 'grow': {
@@ -286,7 +287,7 @@ export function planBatch(items: readonly BatchItem[], ctx: PlanContext): BatchP
         const v = w.find(raw.volume, item);
         const from = w.find(raw.snapshot, item);
         if (!w.isDescendant(from, v.uuid)) {
-          throw new EngineError('INVALID_ARGUMENT', `"${from.name}" is not a snapshot of "${v.name}"`, { item });
+          throw new EngineError('INVALID_ARGUMENT', `"${from.name}" is not a snapshot of "${v.name}"`, { item, argument: 'snapshot' });
         }
         requireInactive(v, 'revert it', item);
         if (isActive(from.uuid) && !plan.suspend.includes(from.uuid)) plan.suspend.push(from.uuid);
@@ -304,7 +305,7 @@ export function planBatch(items: readonly BatchItem[], ctx: PlanContext): BatchP
       case 'pin': {
         const v = w.find(raw.volume, item);
         const pinned = raw.pinned ?? true;
-        if (typeof pinned !== 'boolean') throw new EngineError('INVALID_ARGUMENT', 'pinned must be true or false', { item });
+        if (typeof pinned !== 'boolean') throw new EngineError('INVALID_ARGUMENT', 'pinned must be true or false', { item, argument: 'pinned' });
         if (v.pinned !== pinned) ops.push({ kind: 'pin', uuid: v.uuid, pinned });
         break;
       }
@@ -315,7 +316,7 @@ export function planBatch(items: readonly BatchItem[], ctx: PlanContext): BatchP
         break;
       }
       default:
-        throw new EngineError('INVALID_ARGUMENT', `unknown operation ${JSON.stringify((raw as { op?: unknown }).op)}`, { item });
+        throw new EngineError('INVALID_ARGUMENT', `unknown operation ${quoted(JSON.stringify((raw as { op?: unknown }).op))}`, { item, argument: 'op' });
     }
     for (const op of ops) {
       if (op.kind === 'create' || op.kind === 'snapshot') createdHere.add(op.volume.uuid);

@@ -29,6 +29,7 @@ import { removePoolDevices } from './pool-devices.js';
 import { deleteThinIfPresent, recoverPending, type RecoveryReport } from './recovery.js';
 import { withSuspended } from './snapshot-window.js';
 import { volumeInfo, type VolumeInfo } from './volume-info.js';
+import { quoted } from './quote.js';
 
 export interface PoolStatus {
   readonly name: string;
@@ -360,7 +361,7 @@ export class Pool {
 
   private find(name: string): VolumeRecord {
     const v = typeof name === 'string' ? volumeByName(this.core, name) : undefined;
-    if (!v) throw new EngineError('NO_SUCH_VOLUME', `no volume "${String(name)}" in pool ${this.name}`);
+    if (!v) throw new EngineError('NO_SUCH_VOLUME', `no volume ${quoted(name)} in pool ${this.name}`);
     return v;
   }
 

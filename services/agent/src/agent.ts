@@ -114,7 +114,7 @@ export class Agent {
         'SIMULATED DEVICE-MAPPER: volumes live in files and an in-process kernel model, not in the kernel; no /dev/mapper devices exist. Use --dm native on a host with dm_thin_pool for real volumes.',
       );
     }
-    const server = makeServer();
+    const server = makeServer(config.maxRequestBytes);
     let metricsServer: { url: string; close(): Promise<void> } | null = null;
     let cluster: ClusterNode | null = null;
     try {

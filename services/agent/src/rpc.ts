@@ -134,10 +134,12 @@ export function wireCheckedDefinition(definition: ServiceDefinition<UntypedServi
   for (const [name, method] of Object.entries(definition)) {
     const type = (method as unknown as { requestType?: { type?: Parameters<typeof checkWire>[1] } }).requestType?.type;
     const original = method.requestDeserialize;
+    // `/thinfleet.agent.v1.VolumeService/Batch`: request types resolve in the service's package.
+    const scope = method.path.replace(/^\//, '').split('/')[0]!.split('.').slice(0, -1).join('.');
     out[name] = {
       ...method,
       requestDeserialize: (bytes: Buffer) => {
-        const problem = type === undefined ? null : checkWire(bytes, type);
+        const problem = type === undefined ? null : checkWire(bytes, type, scope);
         return problem === null ? original(bytes) : { [MALFORMED]: problem };
       },
     };
