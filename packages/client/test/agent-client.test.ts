@@ -30,7 +30,17 @@ function job(id: string, state: Job['state'], doneBytes: number): Job {
 }
 
 // Only the methods these tests call; grpc-js answers the others UNIMPLEMENTED.
+/** Request ids CreateVolume saw, in order; its first call for each name is answered UNAVAILABLE. */
+const createdIds: string[] = [];
 const volumeHandlers: Partial<VolumeServiceHandlers> = {
+  CreateVolume(call, callback) {
+    createdIds.push(call.request.requestId);
+    if (createdIds.length % 2 === 1) {
+      callback({ code: status.UNAVAILABLE, details: 'connection dropped (test)' });
+      return;
+    }
+    callback(null, { volume: { pool: call.request.pool, name: call.request.name } });
+  },
   GetVolume(call, callback) {
     const request: GetVolumeRequest__Output = call.request;
     if (request.name === 'slow') {
@@ -109,6 +119,21 @@ describe('AgentClient', () => {
     } finally {
       other.close();
     }
+  });
+
+  it('sends a request id with each mutating call and reuses it when it retries a lost answer', async () => {
+    createdIds.length = 0;
+    const created = await client.createVolume({ pool: 'p', name: 'a', sizeBytes: 1 << 20 }, { retryForMs: 5_000 });
+    expect(created.volume?.name).toBe('a');
+    expect(createdIds).toHaveLength(2);
+    expect(createdIds[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(createdIds[1]).toBe(createdIds[0]);
+    // Without retryForMs the lost answer is the caller's to handle; the next call has a new id.
+    createdIds.length = 0;
+    await expect(client.createVolume({ pool: 'p', name: 'b', sizeBytes: 1 << 20 })).rejects.toMatchObject({ status: 'UNAVAILABLE' });
+    await client.createVolume({ pool: 'p', name: 'b', sizeBytes: 1 << 20 }, { requestId: 'mine' });
+    expect(createdIds[1]).toBe('mine');
+    expect(createdIds[0]).not.toBe('mine');
   });
 
   it('decodes percent-encoded trailers (a non-ASCII batch item name)', async () => {

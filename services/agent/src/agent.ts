@@ -34,6 +34,7 @@ import { startMetricsServer } from './metrics/metrics-server.js';
 import { PoolFencing } from './pool-fencing.js';
 import { PoolRegistry } from './pool-registry.js';
 import { poolServiceHandlers } from './pool-service.js';
+import { RequestIds } from './request-ids.js';
 import { wireCheckedDefinition, type RpcContext } from './rpc.js';
 import { notifySystemd, watchdogIntervalMs } from './sd-notify.js';
 import { volumeServiceHandlers } from './volume-service.js';
@@ -145,7 +146,13 @@ export class Agent {
       const inFlight = new InFlight();
       const health = new HealthState();
       const watches = new JobWatches();
-      const ctx: RpcContext = { logger, inFlight, fencing: cluster?.ownership ?? fencing, observe: (op, seconds, code) => metrics.observeOperation(op, seconds, code) };
+      const ctx: RpcContext = {
+        logger,
+        inFlight,
+        fencing: cluster?.ownership ?? fencing,
+        observe: (op, seconds, code) => metrics.observeOperation(op, seconds, code),
+        requestIds: new RequestIds(),
+      };
       const api = loadAgentApi();
       server.addService(wireCheckedDefinition(api.PoolService.service), poolServiceHandlers(ctx, pools, jobs, cluster ?? pools));
       server.addService(wireCheckedDefinition(api.VolumeService.service), volumeServiceHandlers(ctx, { pools, jobs, config }));
