@@ -157,7 +157,7 @@ export class Agent {
       server.addService(wireCheckedDefinition(api.PoolService.service), poolServiceHandlers(ctx, pools, jobs, cluster ?? pools));
       server.addService(wireCheckedDefinition(api.VolumeService.service), volumeServiceHandlers(ctx, { pools, jobs, config }));
       server.addService(wireCheckedDefinition(api.JobService.service), jobServiceHandlers(ctx, jobs, watches));
-      server.addService(api.Health.service, health.handlers());
+      server.addService(wireCheckedDefinition(api.Health.service), health.handlers());
       await bindUnixSocket(server, config.socket);
       const tcpPort = config.tcp === null ? null : await bindTcp(server, config.tcp);
       if (config.metricsListen !== null) {

@@ -51,9 +51,15 @@ function subject(request: unknown): { pool?: string; volume?: string; job?: stri
   return out;
 }
 
-function rejectMalformed(request: unknown): void {
+/** The BAD_REQUEST for a request the wire check marked (see wireCheckedDefinition), or null. */
+export function malformedRequest(request: unknown): AgentError | null {
   const problem = (request as Record<symbol, { field: string; problem: string } | undefined>)[MALFORMED];
-  if (problem !== undefined) throw new AgentError('BAD_REQUEST', `${problem.field}: ${problem.problem}`, { field: problem.field });
+  return problem === undefined ? null : new AgentError('BAD_REQUEST', `${problem.field}: ${problem.problem}`, { field: problem.field });
+}
+
+function rejectMalformed(request: unknown): void {
+  const problem = malformedRequest(request);
+  if (problem !== null) throw problem;
 }
 
 const READ_ONLY = /^(List|Get|Discover|Watch)/;
