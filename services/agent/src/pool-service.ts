@@ -1,6 +1,6 @@
 /** PoolService handlers: pool lifecycle through HostPools, reports through poolMessage. */
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
-import type { Pool } from '@thinfleet/engine';
+import { quoted, type Pool } from '@thinfleet/engine';
 import type { CreatePoolRequest__Output, PoolServiceHandlers } from '@thinfleet/proto';
 import { AgentError, badRequest } from './agent-error.js';
 import { checkDevicePath } from './device-attachments.js';
@@ -20,7 +20,7 @@ function devicesField(field: string, devices: readonly string[], required: boole
   const seen = new Set<string>();
   return devices.map((d, i) => {
     const path = checkDevicePath(`${field}[${i}]`, d);
-    if (seen.has(path)) throw badRequest(`${field}[${i}]`, `${path} is named twice`);
+    if (seen.has(path)) throw badRequest(`${field}[${i}]`, `${quoted(path)} is named twice`);
     seen.add(path);
     return path;
   });
