@@ -22,7 +22,6 @@ import { initialCatalogState, reduceCatalog, type CatalogRecord, type CatalogSta
 import { EngineError } from './engine-error.js';
 import { computeLayout, DEFAULT_MAX_VOLUME_BYTES } from './layout.js';
 import { checkPoolName } from './names.js';
-import { quoted } from './quote.js';
 import { Pool } from './pool.js';
 import { makePoolCore, type PoolCatalog } from './pool-core.js';
 import { ensurePoolDevices } from './pool-devices.js';
@@ -254,10 +253,10 @@ export class Engine {
     const already = this.active.get(nameOrUuid) ?? [...this.active.values()].find((p) => p.uuid === nameOrUuid);
     if (already?.isActive) return already;
     const found = (await this.discover(devicePaths)).filter((p) => p.name === nameOrUuid || p.uuid === nameOrUuid);
-    if (found.length === 0) throw new EngineError('NO_SUCH_POOL', `no pool ${quoted(nameOrUuid)} on ${devicePaths.map((d) => quoted(d)).join(', ') || 'no devices'}`);
-    if (found.length > 1) throw new EngineError('NAME_EXISTS', `${found.length} pools are called ${quoted(nameOrUuid)} on these devices; name one by uuid`);
+    if (found.length === 0) throw new EngineError('NO_SUCH_POOL', `no pool ${nameOrUuid} on ${devicePaths.join(', ') || 'no devices'}`);
+    if (found.length > 1) throw new EngineError('NAME_EXISTS', `${found.length} pools are called ${nameOrUuid} on these devices; name one by uuid`);
     const pool = found[0]!;
-    if (!pool.complete) throw new EngineError('POOL_INCOMPLETE', `pool ${quoted(nameOrUuid)}: ${pool.problems.join('; ')}`);
+    if (!pool.complete) throw new EngineError('POOL_INCOMPLETE', `pool ${nameOrUuid}: ${pool.problems.join('; ')}`);
     const paths = pool.devices as string[];
     const label = await readLabel(blockCatalogDevice(this.options.block, paths[0]!));
     const gate = this.openGate(pool.name, startedAt);
