@@ -7,18 +7,21 @@
  *
  * Scope and lifetime (docs/agent.md, Request ids): ids are remembered per pool (host-wide for
  * calls without one, such as CancelJob), in memory, for REMEMBER_MS after the call ended, at most
- * MAX_PER_SCOPE per scope (the oldest are forgotten first). Only successes are remembered: a
+ * MAX_PER_SCOPE ids and MAX_BYTES_PER_SCOPE of answers per scope (the oldest are forgotten first). Only successes are remembered: a
  * refused or failed call changed nothing (or says what it left), so its retry runs again. Ids
  * are not kept across an agent restart or a pool moving to another host: a retry then runs
  * again and may fail as a first attempt would (NAME_EXISTS for a create that had committed).
  * Reusing an id for a different request is refused (INVALID_ARGUMENT, field `request_id`).
  */
+import { createHash } from 'node:crypto';
 import { badRequest } from './agent-error.js';
 
 /** How long an answered id is remembered, in milliseconds. */
 export const REMEMBER_MS = 10 * 60 * 1000;
 /** Ids remembered per pool. */
 export const MAX_PER_SCOPE = 1000;
+/** Answers remembered per pool, in bytes (their JSON size): a few 10000-op batch answers. */
+export const MAX_BYTES_PER_SCOPE = 64 * 1024 * 1024;
 /** Longest request id, in bytes. */
 export const MAX_REQUEST_ID_BYTES = 128;
 
@@ -29,6 +32,8 @@ interface Entry {
   readonly answer: Promise<unknown>;
   /** When the first attempt ended; null while it runs. */
   endedMs: number | null;
+  /** The answer's size in bytes (JSON), once it ended. */
+  bytes: number;
 }
 
 export class RequestIds {
@@ -57,12 +62,14 @@ export class RequestIds {
       return earlier.answer as Promise<T>;
     }
     const answer = run();
-    const entry: Entry = { operation, fingerprint, answer, endedMs: null };
+    const entry: Entry = { operation, fingerprint, answer, endedMs: null, bytes: 0 };
     entries.set(id, entry);
     this.trim(entries);
     answer.then(
-      () => {
+      (response) => {
         entry.endedMs = this.nowMs();
+        entry.bytes = JSON.stringify(response ?? null).length;
+        this.trim(entries);
       },
       () => {
         if (entries.get(id) === entry) entries.delete(id);
@@ -87,13 +94,21 @@ export class RequestIds {
     return entries;
   }
 
-  /** Forgets ended entries older than REMEMBER_MS, then the oldest beyond MAX_PER_SCOPE. */
+  /**
+   * Forgets ended entries older than REMEMBER_MS, then the oldest while more than MAX_PER_SCOPE
+   * or MAX_BYTES_PER_SCOPE are kept.
+   */
   private trim(entries: Map<string, Entry>): void {
     const now = this.nowMs();
-    for (const [id, e] of entries) if (e.endedMs !== null && now - e.endedMs > REMEMBER_MS) entries.delete(id);
-    for (const id of entries.keys()) {
-      if (entries.size <= MAX_PER_SCOPE) break;
+    let bytes = 0;
+    for (const [id, e] of entries) {
+      if (e.endedMs !== null && now - e.endedMs > REMEMBER_MS) entries.delete(id);
+      else bytes += e.bytes;
+    }
+    for (const [id, e] of entries) {
+      if (entries.size <= MAX_PER_SCOPE && bytes <= MAX_BYTES_PER_SCOPE) break;
       entries.delete(id);
+      bytes -= e.bytes;
     }
   }
 }
@@ -105,8 +120,8 @@ function checkRequestId(value: unknown): string {
   return value;
 }
 
-/** The request without its id, as comparable text (fields come in their declared order). */
+/** A digest of the request without its id (fields come in their declared order). */
 function fingerprintOf(request: object): string {
   const { requestId: _ignored, ...rest } = request as Record<string, unknown>;
-  return JSON.stringify(rest);
+  return createHash('sha256').update(JSON.stringify(rest)).digest('hex');
 }

@@ -39,6 +39,17 @@ describe('RequestIds', () => {
     const before = runs;
     expect(await ids.run('p', 'PinVolume', {}, 'id-0', ok)).toBe(before + 1);
   });
+
+  it('forgets the oldest answers beyond MAX_BYTES_PER_SCOPE', async () => {
+    const ids = new RequestIds();
+    const big = 'x'.repeat(20 * 1024 * 1024);
+    let runs = 0;
+    const answer = async (): Promise<string> => `${++runs}${big}`;
+    for (const id of ['one', 'two', 'three', 'four']) await ids.run('p', 'Batch', {}, id, answer);
+    expect(ids.size('p')).toBe(3);
+    expect((await ids.run('p', 'Batch', {}, 'one', answer)).startsWith('5')).toBe(true);
+    expect((await ids.run('p', 'Batch', {}, 'four', answer)).startsWith('4')).toBe(true);
+  });
 });
 
 describe('request_id over gRPC', () => {
