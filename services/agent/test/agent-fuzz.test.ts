@@ -28,7 +28,7 @@ const CALLS = Number(process.env.TF_FUZZ_CALLS ?? 2000);
  * The run stops early after this many milliseconds (a loaded machine), having made at least
  * MIN_CALLS calls; the calls made are always the same prefix of the seeded sequence.
  */
-const BUDGET_MS = Number(process.env.TF_FUZZ_BUDGET_MS ?? 45_000);
+const BUDGET_MS = Number(process.env.TF_FUZZ_BUDGET_MS ?? 30_000);
 const MIN_CALLS = 300;
 const MiB = 1024 * 1024;
 const SERVICES = ['thinfleet.agent.v1.PoolService', 'thinfleet.agent.v1.VolumeService', 'thinfleet.agent.v1.JobService', 'grpc.health.v1.Health'];
