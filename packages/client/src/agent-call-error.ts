@@ -4,8 +4,13 @@
  * fault), so callers branch on fields instead of parsing messages.
  */
 import { status, type Metadata, type ServiceError } from '@grpc/grpc-js';
+import { decodeTrailerValue } from '@thinfleet/proto';
 
-/** Trailing-metadata keys the agent sets on a failed call (see services/agent/src/agent-error.ts). */
+/**
+ * Trailing-metadata keys the agent sets on a failed call (see services/agent/src/agent-error.ts).
+ * Their values are percent-encoded UTF-8 (@thinfleet/proto trailer-values.ts); the fields below
+ * hold them decoded.
+ */
 export const ERROR_TRAILERS = {
   code: 'tf-error-code',
   errno: 'tf-errno',
@@ -82,9 +87,10 @@ function isServiceError(err: unknown): err is ServiceError {
   return err instanceof Error && typeof (err as Partial<ServiceError>).code === 'number';
 }
 
+/** A `tf-*` trailer's value, decoded (agents and coordinators percent-encode them: non-ASCII item names). */
 function trailer(metadata: Metadata | undefined, key: string): string | null {
   const values = metadata?.get(key) ?? [];
   const first = values[0];
   if (first === undefined) return null;
-  return typeof first === 'string' ? first : first.toString('utf8');
+  return decodeTrailerValue(typeof first === 'string' ? first : first.toString('utf8'));
 }

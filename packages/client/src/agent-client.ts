@@ -4,6 +4,7 @@
  * agent, or to a cluster coordinator, which serves the same API and routes each call to the host
  * holding the pool.
  */
+import { randomUUID } from 'node:crypto';
 import { credentials, Metadata, type CallOptions, type ChannelCredentials, type ClientReadableStream } from '@grpc/grpc-js';
 import {
   loadAgentApi,
@@ -110,7 +111,22 @@ export interface AgentCallOptions {
    * an empty pool it places the volume in a pool that host reaches. An agent ignores it.
    */
   readonly placementHost?: string;
+  /**
+   * For a mutating call: its request id (`request_id`), when the request carries none. When
+   * neither gives one, the client makes one (a random UUID) per call. An agent answers a repeat
+   * of the same id and request from the first attempt (docs/agent.md, Request ids).
+   */
+  readonly requestId?: string;
+  /**
+   * For a mutating call: how long, in milliseconds, to keep retrying it, with the same request
+   * id, while the answer is lost (DEADLINE_EXCEEDED, or UNAVAILABLE before the server answered).
+   * 0 (the default): no retry.
+   */
+  readonly retryForMs?: number;
 }
+
+/** Statuses after which a mutating call's outcome is unknown (the answer was lost), so a retry with its id is safe. */
+const LOST_ANSWER = new Set(['DEADLINE_EXCEEDED', 'UNAVAILABLE']);
 
 /** The health of the agent or one of its services, as grpc.health.v1 names it. */
 export type ServingStatus = HealthCheckResponse__Output['status'];
@@ -199,7 +215,7 @@ export class AgentClient {
   }
 
   createPool(request: CreatePoolRequest, options?: AgentCallOptions): Promise<CreatePoolResponse__Output> {
-    return this.unary((m, o, cb) => this.pools.createPool(request, m, o, cb), options);
+    return this.mutating(request, options, (r) => (m, o, cb) => this.pools.createPool(r, m, o, cb));
   }
 
   listPools(request: ListPoolsRequest = {}, options?: AgentCallOptions): Promise<ListPoolsResponse__Output> {
@@ -215,15 +231,15 @@ export class AgentClient {
   }
 
   activatePool(request: ActivatePoolRequest, options?: AgentCallOptions): Promise<ActivatePoolResponse__Output> {
-    return this.unary((m, o, cb) => this.pools.activatePool(request, m, o, cb), options);
+    return this.mutating(request, options, (r) => (m, o, cb) => this.pools.activatePool(r, m, o, cb));
   }
 
   deactivatePool(request: DeactivatePoolRequest, options?: AgentCallOptions): Promise<DeactivatePoolResponse__Output> {
-    return this.unary((m, o, cb) => this.pools.deactivatePool(request, m, o, cb), options);
+    return this.mutating(request, options, (r) => (m, o, cb) => this.pools.deactivatePool(r, m, o, cb));
   }
 
   destroyPool(request: DestroyPoolRequest, options?: AgentCallOptions): Promise<DestroyPoolResponse__Output> {
-    return this.unary((m, o, cb) => this.pools.destroyPool(request, m, o, cb), options);
+    return this.mutating(request, options, (r) => (m, o, cb) => this.pools.destroyPool(r, m, o, cb));
   }
 
   forgetPool(request: ForgetPoolRequest, options?: AgentCallOptions): Promise<ForgetPoolResponse__Output> {
@@ -231,11 +247,11 @@ export class AgentClient {
   }
 
   createVolume(request: CreateVolumeRequest, options?: AgentCallOptions): Promise<CreateVolumeResponse__Output> {
-    return this.unary((m, o, cb) => this.volumes.createVolume(request, m, o, cb), options);
+    return this.mutating(request, options, (r) => (m, o, cb) => this.volumes.createVolume(r, m, o, cb));
   }
 
   snapshotVolume(request: SnapshotVolumeRequest, options?: AgentCallOptions): Promise<SnapshotVolumeResponse__Output> {
-    return this.unary((m, o, cb) => this.volumes.snapshotVolume(request, m, o, cb), options);
+    return this.mutating(request, options, (r) => (m, o, cb) => this.volumes.snapshotVolume(r, m, o, cb));
   }
 
   listVolumes(request: ListVolumesRequest = {}, options?: AgentCallOptions): Promise<ListVolumesResponse__Output> {
@@ -247,39 +263,39 @@ export class AgentClient {
   }
 
   renameVolume(request: RenameVolumeRequest, options?: AgentCallOptions): Promise<RenameVolumeResponse__Output> {
-    return this.unary((m, o, cb) => this.volumes.renameVolume(request, m, o, cb), options);
+    return this.mutating(request, options, (r) => (m, o, cb) => this.volumes.renameVolume(r, m, o, cb));
   }
 
   resizeVolume(request: ResizeVolumeRequest, options?: AgentCallOptions): Promise<ResizeVolumeResponse__Output> {
-    return this.unary((m, o, cb) => this.volumes.resizeVolume(request, m, o, cb), options);
+    return this.mutating(request, options, (r) => (m, o, cb) => this.volumes.resizeVolume(r, m, o, cb));
   }
 
   activateVolume(request: ActivateVolumeRequest, options?: AgentCallOptions): Promise<ActivateVolumeResponse__Output> {
-    return this.unary((m, o, cb) => this.volumes.activateVolume(request, m, o, cb), options);
+    return this.mutating(request, options, (r) => (m, o, cb) => this.volumes.activateVolume(r, m, o, cb));
   }
 
   deactivateVolume(request: DeactivateVolumeRequest, options?: AgentCallOptions): Promise<DeactivateVolumeResponse__Output> {
-    return this.unary((m, o, cb) => this.volumes.deactivateVolume(request, m, o, cb), options);
+    return this.mutating(request, options, (r) => (m, o, cb) => this.volumes.deactivateVolume(r, m, o, cb));
   }
 
   deleteVolume(request: DeleteVolumeRequest, options?: AgentCallOptions): Promise<DeleteVolumeResponse__Output> {
-    return this.unary((m, o, cb) => this.volumes.deleteVolume(request, m, o, cb), options);
+    return this.mutating(request, options, (r) => (m, o, cb) => this.volumes.deleteVolume(r, m, o, cb));
   }
 
   revertVolume(request: RevertVolumeRequest, options?: AgentCallOptions): Promise<RevertVolumeResponse__Output> {
-    return this.unary((m, o, cb) => this.volumes.revertVolume(request, m, o, cb), options);
+    return this.mutating(request, options, (r) => (m, o, cb) => this.volumes.revertVolume(r, m, o, cb));
   }
 
   createRevision(request: CreateRevisionRequest, options?: AgentCallOptions): Promise<CreateRevisionResponse__Output> {
-    return this.unary((m, o, cb) => this.volumes.createRevision(request, m, o, cb), options);
+    return this.mutating(request, options, (r) => (m, o, cb) => this.volumes.createRevision(r, m, o, cb));
   }
 
   pinVolume(request: PinVolumeRequest, options?: AgentCallOptions): Promise<PinVolumeResponse__Output> {
-    return this.unary((m, o, cb) => this.volumes.pinVolume(request, m, o, cb), options);
+    return this.mutating(request, options, (r) => (m, o, cb) => this.volumes.pinVolume(r, m, o, cb));
   }
 
   batch(request: BatchRequest, options?: AgentCallOptions): Promise<BatchResponse__Output> {
-    return this.unary((m, o, cb) => this.volumes.batch(request, m, o, cb), options);
+    return this.mutating(request, options, (r) => (m, o, cb) => this.volumes.batch(r, m, o, cb));
   }
 
   /** Reads up to 1 MiB of an active volume's content (sector-aligned). */
@@ -301,7 +317,7 @@ export class AgentClient {
   }
 
   cancelJob(request: CancelJobRequest, options?: AgentCallOptions): Promise<CancelJobResponse__Output> {
-    return this.unary((m, o, cb) => this.jobs.cancelJob(request, m, o, cb), options);
+    return this.mutating(request, options, (r) => (m, o, cb) => this.jobs.cancelJob(r, m, o, cb));
   }
 
   /**
@@ -330,6 +346,25 @@ export class AgentClient {
   async health(service = '', options?: AgentCallOptions): Promise<ServingStatus> {
     const response = await this.unary<HealthCheckResponse__Output>((m, o, cb) => this.healthClient.check({ service }, m, o, cb), options);
     return response.status;
+  }
+
+  /**
+   * A mutating call: sent with a request id (the request's, the options', or a new UUID), and
+   * retried with that same id while its answer is lost, for up to `options.retryForMs`.
+   */
+  private async mutating<Req extends { requestId?: string }, Res>(request: Req, options: AgentCallOptions | undefined, start: (request: Req) => UnaryStarter<Res>): Promise<Res> {
+    const sent = { ...request, requestId: request.requestId || options?.requestId || randomUUID() };
+    const until = Date.now() + (options?.retryForMs ?? 0);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.unary(start(sent), options);
+      } catch (err) {
+        const e = toAgentCallError(err);
+        const transport = e.status === 'DEADLINE_EXCEEDED' || e.errorCode === null || e.errorCode === 'SHUTTING_DOWN';
+        if (!LOST_ANSWER.has(e.status) || !transport || Date.now() >= until) throw e;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 100 * attempt)));
+      }
+    }
   }
 
   private unary<Res>(start: UnaryStarter<Res>, options: AgentCallOptions | undefined): Promise<Res> {

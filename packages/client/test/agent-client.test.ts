@@ -30,12 +30,30 @@ function job(id: string, state: Job['state'], doneBytes: number): Job {
 }
 
 // Only the methods these tests call; grpc-js answers the others UNIMPLEMENTED.
+/** Request ids CreateVolume saw, in order; its first call for each name is answered UNAVAILABLE. */
+const createdIds: string[] = [];
 const volumeHandlers: Partial<VolumeServiceHandlers> = {
+  CreateVolume(call, callback) {
+    createdIds.push(call.request.requestId);
+    if (createdIds.length % 2 === 1) {
+      callback({ code: status.UNAVAILABLE, details: 'connection dropped (test)' });
+      return;
+    }
+    callback(null, { volume: { pool: call.request.pool, name: call.request.name } });
+  },
   GetVolume(call, callback) {
     const request: GetVolumeRequest__Output = call.request;
     if (request.name === 'slow') {
       // Never answers on its own: the client's deadline must end the call.
       held.push(() => callback({ code: status.ABORTED, details: 'test over' }));
+      return;
+    }
+    if (request.name === 'encoded') {
+      // An agent percent-encodes tf-* values: this item name is "é %".
+      const trailers = new Metadata();
+      trailers.set('tf-error-code', 'NO_SUCH_VOLUME');
+      trailers.set('tf-item', '%C3%A9 %25');
+      callback({ code: status.NOT_FOUND, details: 'item "é %": no volume', metadata: trailers });
       return;
     }
     if (request.name === 'missing') {
@@ -101,6 +119,26 @@ describe('AgentClient', () => {
     } finally {
       other.close();
     }
+  });
+
+  it('sends a request id with each mutating call and reuses it when it retries a lost answer', async () => {
+    createdIds.length = 0;
+    const created = await client.createVolume({ pool: 'p', name: 'a', sizeBytes: 1 << 20 }, { retryForMs: 5_000 });
+    expect(created.volume?.name).toBe('a');
+    expect(createdIds).toHaveLength(2);
+    expect(createdIds[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(createdIds[1]).toBe(createdIds[0]);
+    // Without retryForMs the lost answer is the caller's to handle; the next call has a new id.
+    createdIds.length = 0;
+    await expect(client.createVolume({ pool: 'p', name: 'b', sizeBytes: 1 << 20 })).rejects.toMatchObject({ status: 'UNAVAILABLE' });
+    await client.createVolume({ pool: 'p', name: 'b', sizeBytes: 1 << 20 }, { requestId: 'mine' });
+    expect(createdIds[1]).toBe('mine');
+    expect(createdIds[0]).not.toBe('mine');
+  });
+
+  it('decodes percent-encoded trailers (a non-ASCII batch item name)', async () => {
+    const error = await client.getVolume({ pool: 'p', name: 'encoded' }).catch((err: unknown) => err);
+    expect(error).toMatchObject({ status: 'NOT_FOUND', errorCode: 'NO_SUCH_VOLUME', item: 'é %' });
   });
 
   it('fails a call that outlives its deadline with a typed DEADLINE_EXCEEDED', async () => {

@@ -4,6 +4,7 @@
  * `item` names the batch item a validation error is about.
  */
 import { constants } from 'node:os';
+import { quoted } from './quote.js';
 
 export type EngineErrorCode =
   /** A pool or volume name breaks the naming rules. */
@@ -78,15 +79,23 @@ export class EngineError extends Error {
   readonly item: string | undefined;
   /** When undoing a failed step failed as well: that second error (`cause` is the first). */
   readonly rollbackError: unknown;
+  /**
+   * For INVALID_NAME, INVALID_SIZE and INVALID_ARGUMENT: the argument at fault, by its name in
+   * the engine's API (a BatchItem field such as `volume`, `snapshot`, `externalOrigin`,
+   * `sizeBytes`, `keep`; a CreatePoolRequest field such as `metadataBytes`), so callers can name
+   * their own field for it. Undefined when no single argument is at fault.
+   */
+  readonly argument: string | undefined;
 
-  constructor(code: EngineErrorCode, message: string, options: { cause?: unknown; item?: string; rollbackError?: unknown } = {}) {
-    super(options.item === undefined ? message : `item "${options.item}": ${message}`, { cause: options.cause });
+  constructor(code: EngineErrorCode, message: string, options: { cause?: unknown; item?: string; rollbackError?: unknown; argument?: string } = {}) {
+    super(options.item === undefined ? message : `item ${quoted(options.item)}: ${message}`, { cause: options.cause });
     this.name = 'EngineError';
     this.code = code;
     this.errnoCode = ERRNO_OF[code];
     this.errno = (constants.errno as Record<string, number>)[this.errnoCode] ?? 0;
     this.item = options.item;
     this.rollbackError = options.rollbackError;
+    this.argument = options.argument;
   }
 }
 

@@ -157,8 +157,8 @@ export class Engine {
     if (this.active.get(name)?.isActive) throw new EngineError('NAME_EXISTS', `pool ${name} is already active on this host`);
     const gate = this.openGate(name, startedAt);
     const block = gatedBlock(this.options.block, gate);
-    if (!Array.isArray(request.devices) || request.devices.length === 0) throw new EngineError('INVALID_ARGUMENT', 'a pool needs at least one device');
-    if (new Set(request.devices).size !== request.devices.length) throw new EngineError('INVALID_ARGUMENT', 'a device is named twice');
+    if (!Array.isArray(request.devices) || request.devices.length === 0) throw new EngineError('INVALID_ARGUMENT', 'a pool needs at least one device', { argument: 'devices' });
+    if (new Set(request.devices).size !== request.devices.length) throw new EngineError('INVALID_ARGUMENT', 'a device is named twice', { argument: 'devices' });
     const sizes: number[] = [];
     for (const path of request.devices) {
       try {
@@ -174,7 +174,7 @@ export class Engine {
       }
     }
     const maxVolumeBytes = request.maxVolumeBytes ?? DEFAULT_MAX_VOLUME_BYTES;
-    if (!Number.isSafeInteger(maxVolumeBytes) || maxVolumeBytes <= 0) throw new EngineError('INVALID_SIZE', `maxVolumeBytes ${maxVolumeBytes} must be a positive whole number`);
+    if (!Number.isSafeInteger(maxVolumeBytes) || maxVolumeBytes <= 0) throw new EngineError('INVALID_SIZE', `maxVolumeBytes ${maxVolumeBytes} must be a positive whole number`, { argument: 'maxVolumeBytes' });
     const layout = computeLayout({
       deviceSizesBytes: sizes,
       dataBlockBytes: request.dataBlockBytes,

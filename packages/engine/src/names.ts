@@ -8,6 +8,7 @@
  * `-_tdata`, which no volume name can produce (volume names never start with `_`).
  */
 import { EngineError } from './engine-error.js';
+import { quoted } from './quote.js';
 
 export const MAX_POOL_NAME_BYTES = 32;
 export const MAX_VOLUME_NAME_BYTES = 64;
@@ -16,18 +17,18 @@ const MAX_DM_NAME_BYTES = 127;
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9+_.-]*$/;
 
-function checkName(kind: 'pool' | 'volume', name: unknown, maxBytes: number, item?: string): string {
+function checkName(kind: 'pool' | 'volume', name: unknown, maxBytes: number, item?: string, argument?: string): string {
   if (typeof name !== 'string' || name.length === 0) {
-    throw new EngineError('INVALID_NAME', `${kind} name must be a non-empty string`, { item });
+    throw new EngineError('INVALID_NAME', `${kind} name must be a non-empty string`, { item, argument });
   }
   if (name.length > maxBytes) {
-    throw new EngineError('INVALID_NAME', `${kind} name "${name}" is longer than ${maxBytes} characters`, { item });
+    throw new EngineError('INVALID_NAME', `${kind} name ${quoted(name)} is longer than ${maxBytes} characters`, { item, argument });
   }
   if (!NAME_PATTERN.test(name)) {
     throw new EngineError(
       'INVALID_NAME',
-      `${kind} name "${name}" may use only letters, digits and + _ . - and must start with a letter or digit`,
-      { item },
+      `${kind} name ${quoted(name)} may use only letters, digits and + _ . - and must start with a letter or digit`,
+      { item, argument },
     );
   }
   return name;
@@ -42,10 +43,10 @@ export function checkPoolName(name: unknown): string {
  * Checks a volume name, including that its device-mapper name fits the kernel's limit.
  * @throws EngineError INVALID_NAME (with `item` when given)
  */
-export function checkVolumeName(poolName: string, name: unknown, item?: string): string {
-  const checked = checkName('volume', name, MAX_VOLUME_NAME_BYTES, item);
+export function checkVolumeName(poolName: string, name: unknown, item?: string, argument?: string): string {
+  const checked = checkName('volume', name, MAX_VOLUME_NAME_BYTES, item, argument);
   if (Buffer.byteLength(volumeDeviceName(poolName, checked)) > MAX_DM_NAME_BYTES) {
-    throw new EngineError('INVALID_NAME', `volume name "${checked}" makes a device-mapper name over ${MAX_DM_NAME_BYTES} bytes (each "-" counts twice)`, { item });
+    throw new EngineError('INVALID_NAME', `volume name ${quoted(checked)} makes a device-mapper name over ${MAX_DM_NAME_BYTES} bytes (each "-" counts twice)`, { item, argument });
   }
   return checked;
 }

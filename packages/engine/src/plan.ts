@@ -12,6 +12,7 @@ import { MAX_KEEP_REVISIONS, type BatchItem } from './batch-item.js';
 import { applyOp, catalogIndex, thinIdsInUse, type CatalogIndex, type CatalogState, type DeleteMark, type PlannedOp, type VolumeRecord, type VolumeTable } from './catalog-state.js';
 import { EngineError } from './engine-error.js';
 import { checkVolumeName } from './names.js';
+import { quoted } from './quote.js';
 
 /** A volume's active device-mapper device, as listed before planning. */
 export interface ActiveDevice {
@@ -55,10 +56,10 @@ export interface BatchPlan {
 export function checkSize(sizeBytes: unknown, state: CatalogState, item: string): number {
   const { dataBlockBytes } = state.pool.layout;
   const problem = sizeProblem(sizeBytes);
-  if (problem !== null) throw new EngineError('INVALID_SIZE', `size ${problem}`, { item });
+  if (problem !== null) throw new EngineError('INVALID_SIZE', `size ${problem}`, { item, argument: 'sizeBytes' });
   const rounded = Math.ceil((sizeBytes as number) / dataBlockBytes) * dataBlockBytes;
   if (rounded > state.pool.maxVolumeBytes) {
-    throw new EngineError('INVALID_SIZE', `size ${formatBytes(rounded)} is beyond the pool's limit of ${formatBytes(state.pool.maxVolumeBytes)} per volume`, { item });
+    throw new EngineError('INVALID_SIZE', `size ${formatBytes(rounded)} is beyond the pool's limit of ${formatBytes(state.pool.maxVolumeBytes)} per volume`, { item, argument: 'sizeBytes' });
   }
   return rounded;
 }
@@ -116,7 +117,7 @@ class Working implements VolumeTable {
   find(name: unknown, item: string): VolumeRecord {
     const uuid = typeof name === 'string' ? this.uuidOfName(name) : undefined;
     const v = uuid === undefined ? undefined : this.get(uuid);
-    if (!v) throw new EngineError('NO_SUCH_VOLUME', `no volume "${String(name)}" in pool ${this.state.pool.name}`, { item });
+    if (!v) throw new EngineError('NO_SUCH_VOLUME', `no volume ${quoted(name)} in pool ${this.state.pool.name}`, { item });
     return v;
   }
 
@@ -125,8 +126,8 @@ class Working implements VolumeTable {
     return this.uuidOfName(name) === undefined;
   }
 
-  freshName(name: unknown, item: string): string {
-    const checked = checkVolumeName(this.state.pool.name, name, item);
+  freshName(name: unknown, item: string, argument = 'volume'): string {
+    const checked = checkVolumeName(this.state.pool.name, name, item, argument);
     if (this.uuidOfName(checked) !== undefined) throw new EngineError('NAME_EXISTS', `volume "${checked}" already exists in pool ${this.state.pool.name}`, { item });
     return checked;
   }
@@ -162,7 +163,7 @@ function checkDeleteMark(mark: unknown, v: VolumeRecord, item: string): DeleteMa
   if (mark === null) return null;
   const m = mark as Partial<DeleteMark> | undefined;
   const bad = (what: string): never => {
-    throw new EngineError('INVALID_ARGUMENT', `delete mark: ${what}`, { item });
+    throw new EngineError('INVALID_ARGUMENT', `delete mark: ${what}`, { item, argument: 'mark' });
   };
   if (typeof m !== 'object' || m === null) bad('must be an object or null');
   if (typeof m!.jobId !== 'string' || m!.jobId.length === 0) bad('jobId must be a non-empty string');
@@ -240,10 +241,13 @@ export function planBatch(items: readonly BatchItem[], ctx: PlanContext): BatchP
         const name = w.freshName(raw.volume, item);
         const path = raw.externalOrigin;
         const problem = typeof path === 'string' ? ctx.externalOriginProblems?.get(path) : undefined;
-        if (problem !== undefined) throw new EngineError('INVALID_ARGUMENT', problem, { item });
+        if (problem !== undefined) throw new EngineError('INVALID_ARGUMENT', problem, { item, argument: 'externalOrigin' });
         const originBytes = typeof path === 'string' ? ctx.externalOriginSizes.get(path) : undefined;
         if (originBytes === undefined) {
-          throw new EngineError('INVALID_ARGUMENT', `external origin ${String(path)} is not a block device`, { item });
+          throw new EngineError('INVALID_ARGUMENT', `external origin ${quoted(path)} is not a block device`, { item, argument: 'externalOrigin' });
+        }
+        if (raw.sizeBytes === undefined && originBytes < 512) {
+          throw new EngineError('INVALID_ARGUMENT', `external origin ${quoted(path)} is ${originBytes} bytes, less than one 512-byte sector: nothing to read from`, { item, argument: 'externalOrigin' });
         }
         const sizeBytes = checkSize(raw.sizeBytes ?? Math.ceil(originBytes / 512) * 512, ctx.state, item);
         ops.push({ kind: 'create', volume: newVolume({ name, thinId: w.allocateThinId(item), sizeBytes, originUuid: null, externalOrigin: path }) });
@@ -257,7 +261,7 @@ export function planBatch(items: readonly BatchItem[], ctx: PlanContext): BatchP
       case 'revision': {
         const origin = w.find(raw.volume, item);
         if (!Number.isInteger(raw.keep) || raw.keep < 1 || raw.keep > MAX_KEEP_REVISIONS) {
-          throw new EngineError('INVALID_ARGUMENT', `keep must be a whole number from 1 to ${MAX_KEEP_REVISIONS}, got ${String(raw.keep)}`, { item });
+          throw new EngineError('INVALID_ARGUMENT', `keep must be a whole number from 1 to ${MAX_KEEP_REVISIONS}, got ${quoted(raw.keep)}`, { item, argument: 'keep' });
         }
         // Revisions belong to the volume's uuid, not its name: a name left by another volume
         // (a revision of an earlier volume of this name, or any volume) is skipped, never reused
@@ -280,7 +284,7 @@ export function planBatch(items: readonly BatchItem[], ctx: PlanContext): BatchP
       case 'rename': {
         const v = w.find(raw.volume, item);
         requireInactive(v, 'rename it', item);
-        ops.push({ kind: 'rename', uuid: v.uuid, name: w.freshName(raw.newName, item) });
+        ops.push({ kind: 'rename', uuid: v.uuid, name: w.freshName(raw.newName, item, 'newName') });
         break;
       }
       case 'grow': {
@@ -299,7 +303,7 @@ export function planBatch(items: readonly BatchItem[], ctx: PlanContext): BatchP
         const v = w.find(raw.volume, item);
         const from = w.find(raw.snapshot, item);
         if (!w.isDescendant(from, v.uuid)) {
-          throw new EngineError('INVALID_ARGUMENT', `"${from.name}" is not a snapshot of "${v.name}"`, { item });
+          throw new EngineError('INVALID_ARGUMENT', `"${from.name}" is not a snapshot of "${v.name}"`, { item, argument: 'snapshot' });
         }
         requireInactive(v, 'revert it', item);
         if (isActive(from.uuid) && !plan.suspend.includes(from.uuid)) plan.suspend.push(from.uuid);
@@ -317,7 +321,7 @@ export function planBatch(items: readonly BatchItem[], ctx: PlanContext): BatchP
       case 'pin': {
         const v = w.find(raw.volume, item);
         const pinned = raw.pinned ?? true;
-        if (typeof pinned !== 'boolean') throw new EngineError('INVALID_ARGUMENT', 'pinned must be true or false', { item });
+        if (typeof pinned !== 'boolean') throw new EngineError('INVALID_ARGUMENT', 'pinned must be true or false', { item, argument: 'pinned' });
         if (v.pinned !== pinned) ops.push({ kind: 'pin', uuid: v.uuid, pinned });
         break;
       }
@@ -328,7 +332,7 @@ export function planBatch(items: readonly BatchItem[], ctx: PlanContext): BatchP
         break;
       }
       default:
-        throw new EngineError('INVALID_ARGUMENT', `unknown operation ${JSON.stringify((raw as { op?: unknown }).op)}`, { item });
+        throw new EngineError('INVALID_ARGUMENT', `unknown operation ${quoted(JSON.stringify((raw as { op?: unknown }).op))}`, { item, argument: 'op' });
     }
     for (const op of ops) {
       if (op.kind === 'create' || op.kind === 'snapshot') createdHere.add(op.volume.uuid);

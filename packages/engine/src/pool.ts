@@ -30,6 +30,7 @@ import { removePoolDevices } from './pool-devices.js';
 import { deleteThinIfPresent, recoverPending, type RecoveryReport } from './recovery.js';
 import { withSuspended } from './snapshot-window.js';
 import { volumeInfo, type VolumeInfo } from './volume-info.js';
+import { quoted } from './quote.js';
 import { checkVolumeRange, volumeInactive } from './volume-data.js';
 
 export interface PoolStatus {
@@ -378,7 +379,7 @@ export class Pool {
 
   private find(name: string): VolumeRecord {
     const v = typeof name === 'string' ? volumeByName(this.core, name) : undefined;
-    if (!v) throw new EngineError('NO_SUCH_VOLUME', `no volume "${String(name)}" in pool ${this.name}`);
+    if (!v) throw new EngineError('NO_SUCH_VOLUME', `no volume ${quoted(name)} in pool ${this.name}`);
     return v;
   }
 

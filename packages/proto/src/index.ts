@@ -8,3 +8,4 @@ export { agentPackageDefinition, loadAgentApi, SERVICE_NAMES, type AgentApi } fr
 export { LOAD_OPTIONS, PROTO_FILES, PROTO_ROOT } from './load-options.js';
 export { shutdownServer } from './server-shutdown.js';
 export { COORDINATOR_SERVICE_NAMES, loadCoordinatorApi, type CoordinatorApi } from './coordinator-api.js';
+export { boundedDetails, decodeTrailerValue, encodeTrailerValue, MAX_STATUS_DETAILS_BYTES, MAX_TRAILER_VALUE_BYTES } from './trailer-values.js';

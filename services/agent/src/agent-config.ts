@@ -59,6 +59,11 @@ export interface AgentConfig {
   readonly shutdownTimeoutMs: number;
   /** A batch may hold at most this many ops. */
   readonly maxBatchOps: number;
+  /**
+   * Largest request message the agent reads, in bytes (grpc's max receive message length); a
+   * larger one is refused with RESOURCE_EXHAUSTED before it is decoded.
+   */
+  readonly maxRequestBytes: number;
   /** Cluster mode; null for a standalone host (every pool is this host's alone). */
   readonly cluster: ClusterConfig | null;
 }
@@ -77,6 +82,7 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   snapshotDeadlineMs: 30_000,
   shutdownTimeoutMs: 60_000,
   maxBatchOps: 10_000,
+  maxRequestBytes: 16 * 1024 * 1024,
   cluster: null,
 };
 
@@ -153,6 +159,7 @@ const CHECKS: Record<keyof AgentConfig, Check> = {
   snapshotDeadlineMs: wholeNumber(1),
   shutdownTimeoutMs: wholeNumber(0),
   maxBatchOps: wholeNumber(1),
+  maxRequestBytes: wholeNumber(64 * 1024),
   cluster: orNull(cluster),
 };
 

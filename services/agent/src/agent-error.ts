@@ -4,7 +4,8 @@
  * in the status's trailing metadata, so clients can branch on them without parsing messages.
  */
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { isEngineError, type EngineErrorCode } from '@thinfleet/engine';
+import { isEngineError, type EngineError, type EngineErrorCode } from '@thinfleet/engine';
+import { boundedDetails, encodeTrailerValue } from '@thinfleet/proto';
 
 /** Trailing-metadata keys a failed call carries (see docs/agent.md). */
 export const ERROR_METADATA = {
@@ -14,7 +15,7 @@ export const ERROR_METADATA = {
   errno: 'tf-errno',
   /** For a bad request: the request field at fault, as a path (`ops[3].name`). */
   field: 'tf-field',
-  /** For a batch: the caller's name of the item at fault. */
+  /** For a batch: the caller's name of the item at fault (percent-encoded, as every value). */
   item: 'tf-item',
 } as const;
 
@@ -108,28 +109,65 @@ export function statusName(code: status): string {
   return status[code] ?? 'UNKNOWN';
 }
 
+const fieldOfEngineError = new WeakMap<EngineError, string>();
+
+/**
+ * Names the request field an engine refusal is about (`err.argument` in the caller's words), so
+ * its status carries `tf-field`. Returns `err`.
+ */
+export function withField(err: EngineError, field: string): EngineError {
+  fieldOfEngineError.set(err, field);
+  return err;
+}
+
+/** The request field `withField` attached to `err`, if any. */
+export function engineErrorField(err: EngineError): string | undefined {
+  return fieldOfEngineError.get(err);
+}
+
+/**
+ * Field to report on an INVALID_ARGUMENT that no check attached a field to: the request as a
+ * whole. Every INVALID_ARGUMENT carries `tf-field` (docs/agent.md, Errors).
+ */
+export const WHOLE_REQUEST_FIELD = 'request';
+
 /**
  * Turns any error into the status a client sees: engine and agent errors by their code, with
- * metadata; anything else is INTERNAL with its message (the log keeps the stack).
+ * metadata; anything else is INTERNAL with its message (the log keeps the stack). What it
+ * returns can always be sent: the message is cut to MAX_STATUS_DETAILS_BYTES and every `tf-*`
+ * value is percent-encoded and bounded (@thinfleet/proto trailer-values.ts), whatever the error
+ * interpolated.
  */
 export function toServiceError(err: unknown): Partial<ServiceError> & { code: status; details: string; metadata: Metadata } {
   const metadata = new Metadata();
+  const set = (key: string, value: string | undefined): void => {
+    if (value !== undefined) metadata.set(key, encodeTrailerValue(value));
+  };
+  let code: status;
+  let details: string;
+  let field: string | undefined;
   if (err instanceof AgentError) {
     const mapped = AGENT_STATUS[err.code];
-    metadata.set(ERROR_METADATA.code, err.code);
-    metadata.set(ERROR_METADATA.errno, mapped.errno);
-    if (err.field !== undefined) metadata.set(ERROR_METADATA.field, err.field);
-    return { code: mapped.grpc, details: err.message, metadata };
+    set(ERROR_METADATA.code, err.code);
+    set(ERROR_METADATA.errno, mapped.errno);
+    code = mapped.grpc;
+    details = err.message;
+    field = err.field;
+  } else if (isEngineError(err)) {
+    set(ERROR_METADATA.code, err.code);
+    set(ERROR_METADATA.errno, err.errnoCode);
+    set(ERROR_METADATA.item, err.item);
+    code = ENGINE_STATUS[err.code];
+    details = err.message;
+    field = engineErrorField(err);
+  } else {
+    details = err instanceof Error ? err.message : String(err);
+    set(ERROR_METADATA.code, 'INTERNAL');
+    const errno = (err as { code?: unknown } | null)?.code;
+    if (typeof errno === 'string' && /^E[A-Z0-9]+$/.test(errno)) set(ERROR_METADATA.errno, errno);
+    code = status.INTERNAL;
   }
-  if (isEngineError(err)) {
-    metadata.set(ERROR_METADATA.code, err.code);
-    metadata.set(ERROR_METADATA.errno, err.errnoCode);
-    if (err.item !== undefined) metadata.set(ERROR_METADATA.item, err.item);
-    return { code: ENGINE_STATUS[err.code], details: err.message, metadata };
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  metadata.set(ERROR_METADATA.code, 'INTERNAL');
-  const errno = (err as { code?: unknown } | null)?.code;
-  if (typeof errno === 'string' && /^E[A-Z0-9]+$/.test(errno)) metadata.set(ERROR_METADATA.errno, errno);
-  return { code: status.INTERNAL, details: message, metadata };
+  if (field === undefined && code === status.INVALID_ARGUMENT) field = WHOLE_REQUEST_FIELD;
+  set(ERROR_METADATA.field, field);
+  return { code, details: boundedDetails(details), metadata };
 }

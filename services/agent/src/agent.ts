@@ -36,6 +36,7 @@ import { startMetricsServer } from './metrics/metrics-server.js';
 import { PoolFencing } from './pool-fencing.js';
 import { PoolRegistry } from './pool-registry.js';
 import { poolServiceHandlers } from './pool-service.js';
+import { RequestIds } from './request-ids.js';
 import { wireCheckedDefinition, type RpcContext } from './rpc.js';
 import { notifySystemd, watchdogIntervalMs } from './sd-notify.js';
 import { volumeServiceHandlers } from './volume-service.js';
@@ -120,7 +121,7 @@ export class Agent {
     // write and rename left a temporary file beside them.
     const swept = await sweepTemporaryFiles(config.stateDir);
     if (swept.length > 0) logger.info({ stateDir: config.stateDir, files: swept }, 'removed temporary files an earlier run left');
-    const server = makeServer();
+    const server = makeServer(config.maxRequestBytes);
     let metricsServer: { url: string; close(): Promise<void> } | null = null;
     let cluster: ClusterNode | null = null;
     try {
@@ -163,12 +164,18 @@ export class Agent {
       const inFlight = new InFlight();
       const health = new HealthState();
       const watches = new JobWatches();
-      const ctx: RpcContext = { logger, inFlight, fencing: cluster?.ownership ?? fencing, observe: (op, seconds, code) => metrics.observeOperation(op, seconds, code) };
+      const ctx: RpcContext = {
+        logger,
+        inFlight,
+        fencing: cluster?.ownership ?? fencing,
+        observe: (op, seconds, code) => metrics.observeOperation(op, seconds, code),
+        requestIds: new RequestIds(),
+      };
       const api = loadAgentApi();
       server.addService(wireCheckedDefinition(api.PoolService.service), poolServiceHandlers(ctx, pools, jobs, cluster ?? pools));
       server.addService(wireCheckedDefinition(api.VolumeService.service), volumeServiceHandlers(ctx, { pools, jobs, config, simulated: backend.kind === 'sim' }));
       server.addService(wireCheckedDefinition(api.JobService.service), jobServiceHandlers(ctx, jobs, watches));
-      server.addService(api.Health.service, health.handlers());
+      server.addService(wireCheckedDefinition(api.Health.service), health.handlers());
       await bindUnixSocket(server, config.socket);
       const tcpPort = config.tcp === null ? null : await bindTcp(server, config.tcp);
       if (config.metricsListen !== null) {

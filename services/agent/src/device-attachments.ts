@@ -12,6 +12,7 @@
 import { stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { BlockClient } from '@thinfleet/devmapper';
+import { quoted } from '@thinfleet/engine';
 import { AgentError, badRequest } from './agent-error.js';
 
 export interface AttachedDevices {
@@ -21,16 +22,17 @@ export interface AttachedDevices {
   readonly loops: Record<string, string>;
 }
 
-/** The longest device path accepted, in bytes (Linux's PATH_MAX). */
+/** Longest device path, in bytes (Linux's PATH_MAX). */
 const MAX_PATH_BYTES = 4096;
 
-/** Checks a device path's form: absolute, at most 4096 bytes, no control characters. */
+/** Checks a device path's form: absolute, at most PATH_MAX bytes, no control characters. */
 export function checkDevicePath(field: string, path: unknown): string {
   if (typeof path !== 'string' || path.length === 0) throw badRequest(field, 'must be a non-empty path');
   if (Buffer.byteLength(path) > MAX_PATH_BYTES) throw badRequest(field, `must be at most ${MAX_PATH_BYTES} bytes`);
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(path)) throw badRequest(field, 'must not contain control characters');
-  if (!isAbsolute(path)) throw badRequest(field, `must be an absolute path, got "${path.length > 120 ? `${path.slice(0, 120)}…` : path}"`);
+  if (Buffer.byteLength(path) > MAX_PATH_BYTES) throw badRequest(field, `must be at most ${MAX_PATH_BYTES} bytes, got ${Buffer.byteLength(path)}`);
+  if (!isAbsolute(path)) throw badRequest(field, `must be an absolute path, got ${quoted(path)}`);
   return path;
 }
 
@@ -41,7 +43,7 @@ async function kindOf(block: BlockClient, field: string, path: string): Promise<
     const s = await stat(path);
     if (s.isFile()) return 'file';
     if (s.isBlockDevice()) return 'block';
-    throw badRequest(field, `${path} is neither a block device nor a regular file`);
+    throw badRequest(field, `${quoted(path)} is neither a block device nor a regular file`);
   } catch (err) {
     if (err instanceof AgentError) throw err;
     // The simulated kernel's devices (/dev/loop3 in the model) exist only in it.
@@ -49,7 +51,7 @@ async function kindOf(block: BlockClient, field: string, path: string): Promise<
       await block.sizeBytes(path);
       return 'block';
     } catch {
-      throw new AgentError('NO_SUCH_DEVICE', `${field}: no such device or file ${path}`, { field, cause: err });
+      throw new AgentError('NO_SUCH_DEVICE', `${field}: no such device or file ${quoted(path)}`, { field, cause: err });
     }
   }
 }

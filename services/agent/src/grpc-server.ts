@@ -10,11 +10,16 @@ import { dirname } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { AgentConfigError, splitHostPort, type TcpConfig } from './agent-config.js';
 
-/** Messages up to 64 MiB: a 10,000-op batch or a 10,000-volume list fits with room to spare. */
-const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+/** Responses up to 64 MiB: a 10,000-volume list fits with room to spare. */
+const MAX_SEND_BYTES = 64 * 1024 * 1024;
 
-export function makeServer(): Server {
-  return new Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES, 'grpc.max_send_message_length': MAX_MESSAGE_BYTES });
+/**
+ * The agent's server. Requests over `maxRequestBytes` (config `maxRequestBytes`; 16 MiB holds a
+ * 10,000-op batch many times over) are refused by grpc with RESOURCE_EXHAUSTED before they are
+ * decoded, and the connection keeps serving.
+ */
+export function makeServer(maxRequestBytes: number): Server {
+  return new Server({ 'grpc.max_receive_message_length': maxRequestBytes, 'grpc.max_send_message_length': MAX_SEND_BYTES });
 }
 
 /** True when something accepts connections on the unix socket `path`. */

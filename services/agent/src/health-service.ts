@@ -4,7 +4,11 @@
  * the status now and at each change.
  */
 import { status as grpcStatus, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { quoted } from '@thinfleet/engine';
 import { SERVICE_NAMES, type HealthCheckRequest__Output, type HealthCheckResponse, type HealthHandlers } from '@thinfleet/proto';
+
+import { toServiceError } from './agent-error.js';
+import { malformedRequest } from './rpc.js';
 
 type ServingStatus = 'SERVING' | 'NOT_SERVING';
 
@@ -28,13 +32,23 @@ export class HealthState {
     const known = (service: string): boolean => service === '' || (SERVICE_NAMES as readonly string[]).includes(service) || service === 'grpc.health.v1.Health';
     return {
       Check: (call, callback) => {
+        const malformed = malformedRequest(call.request);
+        if (malformed !== null) {
+          callback(toServiceError(malformed));
+          return;
+        }
         if (!known(call.request.service)) {
-          callback({ code: grpcStatus.NOT_FOUND, details: `unknown service ${call.request.service}` });
+          callback({ code: grpcStatus.NOT_FOUND, details: `unknown service ${quoted(call.request.service)}` });
           return;
         }
         callback(null, { status: this.current });
       },
       Watch: (call) => {
+        const malformed = malformedRequest(call.request);
+        if (malformed !== null) {
+          call.emit('error', toServiceError(malformed));
+          return;
+        }
         if (!known(call.request.service)) {
           call.write({ status: 'SERVICE_UNKNOWN' });
           return;

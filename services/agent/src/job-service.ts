@@ -13,6 +13,9 @@ import { serverStream, unary, type RpcContext } from './rpc.js';
 
 const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
 
+/** Longest job id a request may carry, in bytes. */
+const MAX_JOB_ID_BYTES = 128;
+
 export class JobWatches {
   private readonly stops = new Set<() => void>();
 
@@ -28,13 +31,15 @@ export class JobWatches {
 }
 
 export function jobServiceHandlers(ctx: RpcContext, jobs: JobManager, watches: JobWatches): JobServiceHandlers & UntypedServiceImplementation {
-  const job = (field: string, id: unknown): JobRecord => jobs.get(textField(field, id));
+  /** Job ids are short (the agent makes them); a longer one is refused before any message repeats it. */
+  const jobId = (field: string, id: unknown): string => textField(field, id, MAX_JOB_ID_BYTES);
+  const job = (field: string, id: unknown): JobRecord => jobs.get(jobId(field, id));
   return {
     ListJobs: unary(ctx, 'ListJobs', async () => ({ jobs: jobs.list().map(jobMessage) })),
 
     GetJob: unary(ctx, 'GetJob', async (r) => ({ job: jobMessage(job('id', r.id)) })),
 
-    CancelJob: unary(ctx, 'CancelJob', async (r) => ({ job: jobMessage(await jobs.cancel(textField('id', r.id))) })),
+    CancelJob: unary(ctx, 'CancelJob', async (r) => ({ job: jobMessage(await jobs.cancel(jobId('id', r.id))) })),
 
     WatchJob: serverStream(ctx, 'WatchJob', async (r: WatchJobRequest__Output, call) => {
       const first = job('id', r.id);

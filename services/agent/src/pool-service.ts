@@ -1,23 +1,26 @@
 /** PoolService handlers: pool lifecycle through HostPools, reports through poolMessage. */
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
-import type { Pool } from '@thinfleet/engine';
+import { quoted, type Pool } from '@thinfleet/engine';
 import type { CreatePoolRequest__Output, PoolServiceHandlers } from '@thinfleet/proto';
 import { AgentError, badRequest } from './agent-error.js';
 import { checkDevicePath } from './device-attachments.js';
 import type { CreatedHostPool, CreateHostPoolRequest, HostPools } from './host-pools.js';
 import type { JobManager } from './jobs/index.js';
 import { poolMessage } from './proto-messages.js';
+import { namingFields } from './engine-fields.js';
 import { bytesField, poolNameField } from './request-checks.js';
 import { unary, type RpcContext } from './rpc.js';
 
 const KiB64 = 64 * 1024;
+/** Longest pool reference ActivatePool takes (a name is at most 32 bytes, a uuid 36). */
+const MAX_POOL_REF_BYTES = 64;
 
 function devicesField(field: string, devices: readonly string[], required: boolean): string[] {
   if (required && devices.length === 0) throw badRequest(field, 'at least one device is required');
   const seen = new Set<string>();
   return devices.map((d, i) => {
     const path = checkDevicePath(`${field}[${i}]`, d);
-    if (seen.has(path)) throw badRequest(`${field}[${i}]`, `${path} is named twice`);
+    if (seen.has(path)) throw badRequest(`${field}[${i}]`, `${quoted(path)} is named twice`);
     seen.add(path);
     return path;
   });
@@ -46,7 +49,9 @@ export function poolServiceHandlers(ctx: RpcContext, pools: HostPools, jobs: Job
         throw badRequest('data_block_bytes', 'must be a multiple of 64 KiB up to 1 GiB');
       }
       const metadataBytes = r.metadataBytes === 0 ? undefined : bytesField('metadata_bytes', r.metadataBytes);
-      const created = await lifecycle.create({ name, devices, force: r.force, ...(dataBlockBytes ? { dataBlockBytes } : {}), ...(metadataBytes ? { metadataBytes } : {}) });
+      const created = await namingFields({ dataBlockBytes: 'data_block_bytes', metadataBytes: 'metadata_bytes', devices: 'devices' }, () =>
+        lifecycle.create({ name, devices, force: r.force, ...(dataBlockBytes ? { dataBlockBytes } : {}), ...(metadataBytes ? { metadataBytes } : {}) }),
+      );
       return {
         ...(await view(name)),
         overwritten: created.overwritten.map((l) => ({ device: l.device, poolName: l.poolName, poolUuid: l.poolUuid, deviceIndex: l.deviceIndex })),
@@ -67,6 +72,8 @@ export function poolServiceHandlers(ctx: RpcContext, pools: HostPools, jobs: Job
 
     ActivatePool: unary(ctx, 'ActivatePool', async (r) => {
       if (r.name === '') throw badRequest('name', 'required');
+      // A pool name or uuid; anything longer names no pool and would only be repeated in errors.
+      if (Buffer.byteLength(r.name) > MAX_POOL_REF_BYTES) throw badRequest('name', `must be a pool name or uuid, at most ${MAX_POOL_REF_BYTES} bytes`);
       const devices = devicesField('devices', r.devices, false);
       const pool = await lifecycle.activate(r.name, devices);
       return view(pool.name);

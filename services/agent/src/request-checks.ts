@@ -42,9 +42,13 @@ export function optionalBytesField(field: string, value: unknown): number | unde
   return value === undefined || value === null ? undefined : bytesField(field, value);
 }
 
-/** A non-empty string without control characters (an id, a path). */
-export function textField(field: string, value: unknown): string {
+/** Longest free-text field (an id, a path) by default, in UTF-8 bytes. */
+export const MAX_TEXT_BYTES = 4096;
+
+/** A non-empty string without control characters (an id, a path), at most `maxBytes` of UTF-8. */
+export function textField(field: string, value: unknown, maxBytes = MAX_TEXT_BYTES): string {
   if (typeof value !== 'string' || value.length === 0) throw badRequest(field, 'required');
+  if (Buffer.byteLength(value) > maxBytes) throw badRequest(field, `must be at most ${maxBytes} bytes, got ${Buffer.byteLength(value)}`);
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(value)) throw badRequest(field, 'must not contain control characters');
   return value;

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { AgentError, statusName, toServiceError } from './agent-error.js';
 import type { InFlight } from './in-flight.js';
 import { LOCK_TOKEN_METADATA } from './pool-fencing.js';
+import type { RequestIds } from './request-ids.js';
 import { checkWire } from './wire-check.js';
 
 /**
@@ -26,6 +27,8 @@ export interface RpcContext {
   readonly observe: (operation: string, durationSeconds: number, errorCode: string | null) => void;
   /** Lock tokens of shared pools, checked on every mutating call. */
   readonly fencing: CallAdmission;
+  /** Answers retried mutating calls (same `request_id`) from their first attempt; none: ids are ignored. */
+  readonly requestIds?: RequestIds;
 }
 
 /** A request that failed the wire check carries this key instead of its fields. */
@@ -33,7 +36,10 @@ const MALFORMED = Symbol('malformed request');
 
 /** The pool, volume or job a request is about, for the log record. */
 function subject(request: unknown): { pool?: string; volume?: string; job?: string } {
-  const r = request as { pool?: unknown; name?: unknown; id?: unknown };
+  const raw = request as { pool?: unknown; name?: unknown; id?: unknown };
+  // Log records carry at most a short prefix of what the caller sent.
+  const short = (v: unknown): unknown => (typeof v === 'string' && v.length > 128 ? `${v.slice(0, 128)}…` : v);
+  const r = { pool: short(raw.pool), name: short(raw.name), id: short(raw.id) };
   const out: { pool?: string; volume?: string; job?: string } = {};
   if (typeof r.pool === 'string' && r.pool !== '') {
     out.pool = r.pool;
@@ -45,9 +51,15 @@ function subject(request: unknown): { pool?: string; volume?: string; job?: stri
   return out;
 }
 
-function rejectMalformed(request: unknown): void {
+/** The BAD_REQUEST for a request the wire check marked (see wireCheckedDefinition), or null. */
+export function malformedRequest(request: unknown): AgentError | null {
   const problem = (request as Record<symbol, { field: string; problem: string } | undefined>)[MALFORMED];
-  if (problem !== undefined) throw new AgentError('BAD_REQUEST', `${problem.field}: ${problem.problem}`, { field: problem.field });
+  return problem === undefined ? null : new AgentError('BAD_REQUEST', `${problem.field}: ${problem.problem}`, { field: problem.field });
+}
+
+function rejectMalformed(request: unknown): void {
+  const problem = malformedRequest(request);
+  if (problem !== null) throw problem;
 }
 
 const READ_ONLY = /^(List|Get|Discover|Watch|Read)/;
@@ -90,7 +102,11 @@ async function tracked<T>(ctx: RpcContext, operation: string, request: unknown, 
 /** A unary handler running `fn`; its error, whatever it is, becomes the call's status. */
 export function unary<Req, Res>(ctx: RpcContext, operation: string, fn: (request: Req) => Promise<Res>): handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    tracked(ctx, operation, call.request, call.metadata, () => fn(call.request)).then(
+    const request = call.request as Req & { requestId?: unknown };
+    const run = (): Promise<Res> => fn(request);
+    const once = (): Promise<Res> =>
+      READ_ONLY.test(operation) || ctx.requestIds === undefined ? run() : ctx.requestIds.run(subject(request).pool ?? '', operation, request as object, request.requestId, run);
+    tracked(ctx, operation, call.request, call.metadata, once).then(
       (response) => callback(null, response),
       (err: unknown) => callback(toServiceError(err)),
     );
@@ -134,10 +150,12 @@ export function wireCheckedDefinition(definition: ServiceDefinition<UntypedServi
   for (const [name, method] of Object.entries(definition)) {
     const type = (method as unknown as { requestType?: { type?: Parameters<typeof checkWire>[1] } }).requestType?.type;
     const original = method.requestDeserialize;
+    // `/thinfleet.agent.v1.VolumeService/Batch`: request types resolve in the service's package.
+    const scope = method.path.replace(/^\//, '').split('/')[0]!.split('.').slice(0, -1).join('.');
     out[name] = {
       ...method,
       requestDeserialize: (bytes: Buffer) => {
-        const problem = type === undefined ? null : checkWire(bytes, type);
+        const problem = type === undefined ? null : checkWire(bytes, type, scope);
         return problem === null ? original(bytes) : { [MALFORMED]: problem };
       },
     };

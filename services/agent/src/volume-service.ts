@@ -4,7 +4,7 @@
  * that a job is working on (a background delete) takes no other change until the job ends.
  */
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
-import { isEngineError, type BatchItem, type Pool, type VolumeInfo } from '@thinfleet/engine';
+import { isEngineError, quoted, type BatchItem, type Pool, type VolumeInfo } from '@thinfleet/engine';
 import type {
   BatchOp__Output,
   BatchRequest__Output,
@@ -31,6 +31,7 @@ import { bytesField, countField, optionalBytesField, poolNameField, textField, v
 import { unary, type RpcContext } from './rpc.js';
 import { volumeDataHandlers } from './volume-data-service.js';
 import { checkDevicePath } from './device-attachments.js';
+import { batchFieldNames, nameEngineField, namingFields } from './engine-fields.js';
 
 interface VolumeDeps {
   readonly pools: HostPools;
@@ -83,13 +84,15 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
         const origin = checkDevicePath('external_origin', r.externalOrigin);
         try {
           await pools.prepareOrigin(pool, 'external_origin', origin);
-          v = await sizeIn('size_bytes', () => pool.createExternal(name, origin, { ...(sizeBytes === undefined ? {} : { sizeBytes }), activate: r.activate }));
+          v = await sizeIn('size_bytes', () =>
+            namingFields({ volume: 'name', externalOrigin: 'external_origin' }, () => pool.createExternal(name, origin, { ...(sizeBytes === undefined ? {} : { sizeBytes }), activate: r.activate })),
+          );
         } finally {
           await pools.origins.releaseUnused(pool.name);
         }
       } else {
         if (sizeBytes === undefined) throw badRequest('size_bytes', 'required (unless external_origin is set)');
-        v = await sizeIn('size_bytes', () => pool.createVolume(name, sizeBytes, { activate: r.activate }));
+        v = await sizeIn('size_bytes', () => namingFields({ volume: 'name' }, () => pool.createVolume(name, sizeBytes, { activate: r.activate })));
       }
       return { volume: message(pool, v) };
     }),
@@ -99,7 +102,7 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
       const source = volumeNameField('source', pool.name, r.source);
       const name = volumeNameField('name', pool.name, r.name);
       noJobOn(pool, source);
-      return { volume: message(pool, await pool.snapshot(source, name, { activate: r.activate })) };
+      return { volume: message(pool, await namingFields({ volume: 'name', origin: 'source' }, () => pool.snapshot(source, name, { activate: r.activate }))) };
     }),
 
     ListVolumes: unary(ctx, 'ListVolumes', async (r: ListVolumesRequest__Output) => {
@@ -118,7 +121,7 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
       const { pool, name } = target(r);
       const newName = volumeNameField('new_name', pool.name, r.newName);
       noJobOn(pool, name);
-      return { volume: message(pool, await pool.rename(name, newName)) };
+      return { volume: message(pool, await namingFields({ volume: 'name', newName: 'new_name' }, () => pool.rename(name, newName))) };
     }),
 
     ResizeVolume: unary(ctx, 'ResizeVolume', async (r: ResizeVolumeRequest__Output) => {
@@ -142,6 +145,7 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
 
     DeleteVolume: unary(ctx, 'DeleteVolume', async (r: DeleteVolumeRequest__Output) => {
       const { pool, name } = target(r);
+      if (!DELETE_MODES.has(r.mode)) throw badRequest('mode', `unknown DeleteMode ${quoted(r.mode)}`);
       noJobOn(pool, name);
       let chunked = r.mode === 'DELETE_MODE_CHUNKED';
       if (r.mode === 'DELETE_MODE_AUTO') {
@@ -164,19 +168,19 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
       const { pool, name } = target(r);
       const snapshot = volumeNameField('snapshot', pool.name, r.snapshot);
       noJobOn(pool, name, snapshot);
-      return { volume: message(pool, await pool.revert(name, snapshot)) };
+      return { volume: message(pool, await namingFields({ volume: 'name', snapshot: 'snapshot' }, () => pool.revert(name, snapshot))) };
     }),
 
     CreateRevision: unary(ctx, 'CreateRevision', async (r: CreateRevisionRequest__Output) => {
       const { pool, name } = target(r);
       const keep = countField('keep', r.keep, 1, 1_000_000);
       noJobOn(pool, name);
-      return { volume: message(pool, await pool.revision(name, keep)) };
+      return { volume: message(pool, await namingFields({ volume: 'name', keep: 'keep' }, () => pool.revision(name, keep))) };
     }),
 
     PinVolume: unary(ctx, 'PinVolume', async (r: PinVolumeRequest__Output) => {
       const { pool, name } = target(r);
-      return { volume: message(pool, await pool.pin(name, r.pinned)) };
+      return { volume: message(pool, await namingFields({ volume: 'name', pinned: 'pinned' }, () => pool.pin(name, r.pinned))) };
     }),
 
     Batch: unary(ctx, 'Batch', async (r: BatchRequest__Output): Promise<BatchResponse> => {
@@ -188,7 +192,7 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
       if (fieldOf.size !== items.length) {
         const seen = new Set<string>();
         const dup = items.findIndex((it) => (seen.has(it.item) ? true : (seen.add(it.item), false)));
-        throw badRequest(`ops[${dup}].item`, `item name "${items[dup]!.item}" is used twice`);
+        throw badRequest(`ops[${dup}].item`, `item name ${quoted(items[dup]!.item)} is used twice`);
       }
       for (const it of items) noJobOn(pool, ...touched(it));
       let result;
@@ -199,6 +203,10 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
         if (isEngineError(err, 'INVALID_SIZE') && err.item !== undefined && fieldOf.has(err.item)) {
           const i = fieldOf.get(err.item)!;
           throw badRequest(`ops[${i}].${r.ops[i]!.op}.size_bytes`, err.message);
+        }
+        if (isEngineError(err) && err.item !== undefined && fieldOf.has(err.item)) {
+          const i = fieldOf.get(err.item)!;
+          nameEngineField(err, batchFieldNames(i, items[i]!));
         }
         throw err;
       } finally {
@@ -215,10 +223,23 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
   };
 }
 
-/** The engine's batch item for proto op `op` at index `i`, its fields checked. */
+/** The operations of a BatchOp (its `op` oneof). */
+const OPERATIONS = ['create', 'snapshot', 'delete', 'rename', 'resize', 'revert', 'revision', 'pin'] as const;
+
+/** Longest batch item name, in UTF-8 bytes: errors repeat it in `tf-item` and messages. */
+export const MAX_ITEM_BYTES = 128;
+
+const DELETE_MODES = new Set<unknown>(['DELETE_MODE_AUTO', 'DELETE_MODE_NOW', 'DELETE_MODE_CHUNKED']);
+
+/**
+ * The engine's batch item for proto op `op` at index `i`, its fields checked. An op that sets
+ * more than one operation is refused (BatchOp's proto comment), never guessed at.
+ */
 function batchItem(pool: string, op: BatchOp__Output, i: number): BatchItem {
   const at = `ops[${i}]`;
-  const item = op.item === '' ? at : textField(`${at}.item`, op.item);
+  const item = op.item === '' ? at : textField(`${at}.item`, op.item, MAX_ITEM_BYTES);
+  const set = OPERATIONS.filter((k) => op[k] !== null && op[k] !== undefined);
+  if (set.length > 1) throw badRequest(at, `sets ${set.length} operations (${set.join(', ')}); set exactly one`);
   const name = (kind: string, field: string, value: unknown): string => volumeNameField(`${at}.${kind}.${field}`, pool, value);
   switch (op.op) {
     case 'create': {

@@ -16,6 +16,10 @@ interface FieldDescriptor {
 interface MessageDescriptor {
   readonly field: readonly FieldDescriptor[];
 }
+interface EnumDescriptor {
+  readonly name: string;
+  readonly value: ReadonlyArray<{ readonly number: number }>;
+}
 
 const VARINT = 0;
 const FIXED64 = 1;
@@ -65,19 +69,77 @@ class Reader {
     }
     return null;
   }
+
+  /** A varint as a bigint (exact beyond 2^53), or null when truncated. */
+  bigVarint(): bigint | null {
+    let value = 0n;
+    for (let i = 0; i < 10; i++) {
+      if (this.offset >= this.end) return null;
+      const b = this.bytes[this.offset++]!;
+      value |= BigInt(b & 0x7f) << BigInt(7 * i);
+      if ((b & 0x80) === 0) return value;
+    }
+    return null;
+  }
 }
 
-function messageType(typeName: string): MessageDescriptor | null {
-  const entry = agentPackageDefinition()[typeName.replace(/^\./, '')] as { type?: MessageDescriptor } | undefined;
-  return entry?.type ?? null;
+/** Fully qualified name of each message descriptor, so nested type names resolve in its scope. */
+let fullNames: Map<object, string> | null = null;
+
+function fullNameOf(type: object): string {
+  if (fullNames === null) {
+    fullNames = new Map();
+    for (const [name, entry] of Object.entries(agentPackageDefinition())) {
+      const t = (entry as { type?: object }).type;
+      if (t !== undefined) fullNames.set(t, name);
+    }
+  }
+  return fullNames.get(type) ?? '';
 }
 
 /**
- * Walks `bytes[start, end)` as a message of `type`: returns the first problem as
- * `{ field, problem }` (field as a path like `ops[2].create.name`), or null when well formed.
- * Unknown fields are allowed (newer clients), when well formed themselves.
+ * The definition entry `typeName` names from inside message `scope` (fully qualified), by
+ * protobuf's scoping rules: the descriptors name types relative to their package (`BatchOp`),
+ * so `thinfleet.agent.v1.BatchRequest` finds `thinfleet.agent.v1.BatchOp`.
  */
-export function checkWire(bytes: Uint8Array, type: MessageDescriptor, prefix = '', start = 0, end = bytes.length): { field: string; problem: string } | null {
+function resolveType(typeName: string, scope: string): { name: string; type: unknown } | null {
+  const definition = agentPackageDefinition() as Record<string, { type?: unknown } | undefined>;
+  if (typeName.startsWith('.')) {
+    const name = typeName.slice(1);
+    return definition[name]?.type === undefined ? null : { name, type: definition[name]!.type };
+  }
+  const parts = scope.split('.').filter((p) => p !== '');
+  for (let i = parts.length; i >= 0; i--) {
+    const name = [...parts.slice(0, i), typeName].join('.');
+    const entry = definition[name];
+    if (entry?.type !== undefined) return { name, type: entry.type };
+  }
+  return null;
+}
+
+/** The problem with enum number `value` of field `field`, or null when it is a declared value. */
+function enumProblem(field: FieldDescriptor, scope: string, value: bigint): string | null {
+  const resolved = resolveType(field.typeName, scope);
+  if (resolved === null) return null;
+  const e = resolved.type as EnumDescriptor;
+  const number = Number(BigInt.asIntN(32, value));
+  if (e.value.some((v) => v.number === number)) return null;
+  return `unknown ${e.name} value ${number} (one of ${e.value.map((v) => v.number).join(', ')})`;
+}
+
+/**
+ * Walks `bytes[start, end)` as a message of `type`, whose type names resolve from `scope` (the
+ * message's or its package's fully qualified name): returns the first problem as
+ * `{ field, problem }` (field as a path like `ops[2].create.name`), or null when well formed.
+ * Unknown fields are allowed (newer clients), when well formed themselves. Enum fields must hold
+ * a value their enum declares (proto3 would keep an unknown number; the agent refuses it rather
+ * than act on a mode it does not know).
+ */
+export function checkWire(bytes: Uint8Array, type: MessageDescriptor, scope = fullNameOf(type), prefix = '', start = 0, end = bytes.length): { field: string; problem: string } | null {
+  return checkMessage(bytes, type, scope, prefix, start, end);
+}
+
+function checkMessage(bytes: Uint8Array, type: MessageDescriptor, scope: string, prefix: string, start: number, end: number): { field: string; problem: string } | null {
   const reader = new Reader(bytes, end);
   reader.offset = start;
   const counts = new Map<number, number>();
@@ -98,9 +160,15 @@ export function checkWire(bytes: Uint8Array, type: MessageDescriptor, prefix = '
       }
     }
     switch (wire) {
-      case VARINT:
-        if (reader.varint() === null) return { field: name, problem: 'malformed protobuf: truncated number' };
+      case VARINT: {
+        const value = reader.bigVarint();
+        if (value === null) return { field: name, problem: 'malformed protobuf: truncated number' };
+        if (field?.type === 'TYPE_ENUM') {
+          const problem = enumProblem(field, scope, value);
+          if (problem !== null) return { field: name, problem };
+        }
         break;
+      }
       case FIXED64:
       case FIXED32: {
         reader.offset += wire === FIXED64 ? 8 : 4;
@@ -111,9 +179,20 @@ export function checkWire(bytes: Uint8Array, type: MessageDescriptor, prefix = '
         const length = reader.varint();
         if (length === null || reader.offset + length > end) return { field: name, problem: 'malformed protobuf: length beyond the message' };
         if (field?.type === 'TYPE_MESSAGE') {
-          const nested = messageType(field.typeName);
-          const problem = nested === null ? null : checkWire(bytes, nested, name, reader.offset, reader.offset + length);
+          const nested = resolveType(field.typeName, scope);
+          if (nested === null) return { field: name, problem: `cannot check: type ${field.typeName} is unknown` };
+          const problem = checkMessage(bytes, nested.type as MessageDescriptor, nested.name, name, reader.offset, reader.offset + length);
           if (problem !== null) return problem;
+        } else if (field?.type === 'TYPE_ENUM') {
+          // Packed repeated enum: each value must be declared.
+          const packed = new Reader(bytes, reader.offset + length);
+          packed.offset = reader.offset;
+          while (packed.offset < packed.end) {
+            const value = packed.bigVarint();
+            if (value === null) return { field: name, problem: 'malformed protobuf: truncated number' };
+            const problem = enumProblem(field, scope, value);
+            if (problem !== null) return { field: name, problem };
+          }
         } else if (field?.type === 'TYPE_STRING') {
           try {
             new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(reader.offset, reader.offset + length));
@@ -133,5 +212,5 @@ export function checkWire(bytes: Uint8Array, type: MessageDescriptor, prefix = '
 
 /** The descriptor of request type `typeName` (fully qualified), or null. */
 export function requestDescriptor(typeName: string): MessageDescriptor | null {
-  return messageType(typeName);
+  return (resolveType(`.${typeName.replace(/^\./, '')}`, '')?.type as MessageDescriptor | undefined) ?? null;
 }

@@ -4,6 +4,7 @@
  * routed to are passed through unchanged.
  */
 import { Metadata, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { boundedDetails, encodeTrailerValue } from '@thinfleet/proto';
 
 export type CoordinatorErrorCode =
   /** No host with a live session can reach the pool. */
@@ -39,13 +40,18 @@ const STATUS: Record<CoordinatorErrorCode, grpcStatus> = {
   ETCD: grpcStatus.UNAVAILABLE,
 };
 
-/** A gRPC status from the coordinator, with `tf-error-code` (and `tf-field` when given). */
+/**
+ * A gRPC status from the coordinator, with `tf-error-code` (and `tf-field` when given). Like the
+ * agent's, it always fits the trailers: the message is cut to 1 KiB and values are
+ * percent-encoded (@thinfleet/proto trailer-values.ts), whatever the message repeats.
+ */
 export function coordinatorError(code: CoordinatorErrorCode, message: string, options: { field?: string; cause?: unknown } = {}): ServiceError {
   const metadata = new Metadata();
-  metadata.set('tf-error-code', code);
-  if (options.field !== undefined) metadata.set('tf-field', options.field);
-  const err = new Error(message, { cause: options.cause }) as ServiceError;
-  return Object.assign(err, { code: STATUS[code], details: message, metadata });
+  metadata.set('tf-error-code', encodeTrailerValue(code));
+  if (options.field !== undefined) metadata.set('tf-field', encodeTrailerValue(options.field));
+  const details = boundedDetails(message);
+  const err = new Error(details, { cause: options.cause }) as ServiceError;
+  return Object.assign(err, { code: STATUS[code], details, metadata });
 }
 
 /** True for a gRPC status (from an agent or from us), which a handler passes on as it is. */

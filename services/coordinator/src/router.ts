@@ -359,7 +359,7 @@ function hintOf(metadata: Metadata): string | null {
 }
 
 function checkPool(pool: string): void {
-  if (!POOL_NAME.test(pool)) throw coordinatorError('BAD_REQUEST', `pool "${pool}" is not a pool name (letters, digits and + _ . -, at most 32)`, { field: 'pool' });
+  if (!POOL_NAME.test(pool)) throw coordinatorError('BAD_REQUEST', `pool ${JSON.stringify(pool.slice(0, 80))}${pool.length > 80 ? `… (${pool.length} characters)` : ''} is not a pool name (letters, digits and + _ . -, at most 32)`, { field: 'pool' });
 }
 
 /** One unary call on an agent client, by method name. */

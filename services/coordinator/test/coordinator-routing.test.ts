@@ -12,6 +12,7 @@ import { status } from '@grpc/grpc-js';
 import type { Etcd3 } from 'etcd3';
 import { connectEtcd } from '@thinfleet/lock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeTrailerValue } from '@thinfleet/proto';
 import { startEtcd, type EtcdServer } from '../../../test/support/etcd-server.mjs';
 import { failure, rawClients, type RawClients } from '../../agent/test/support/raw-clients.js';
 import { startTestAgent, type TestAgent } from '../../agent/test/support/test-agent.js';
@@ -117,5 +118,13 @@ describe('routing through the coordinator', () => {
     });
     const pools = await viaCoordinator.call<{ pools: Array<{ name: string; active: boolean; volumes: number }> }>(viaCoordinator.pool, 'ListPools', {});
     expect(pools.pools).toEqual([expect.objectContaining({ name: 'tank', active: true, volumes: 3 })]);
+  });
+  it('relays the agent\'s tf-* trailers as it encoded them, and its own statuses always fit the trailers', async () => {
+    const batch = await failure(viaCoordinator.call(viaCoordinator.volume, 'Batch', { pool: 'tank', ops: [{ item: 'é %', delete: { name: 'missing' } }] }));
+    expect(batch).toMatchObject({ code: status.NOT_FOUND, errorCode: 'NO_SUCH_VOLUME' });
+    expect(decodeTrailerValue(batch.item!)).toBe('é %');
+    const long = await failure(viaCoordinator.call(viaCoordinator.volume, 'GetVolume', { pool: 'x'.repeat(200_000), name: 'v' }));
+    expect(long).toMatchObject({ code: status.INVALID_ARGUMENT, field: 'pool' });
+    expect(Buffer.byteLength(long.details)).toBeLessThanOrEqual(1024);
   });
 });

@@ -10,6 +10,12 @@ export interface ActivatePoolRequest {
    * The devices to activate it from; empty means the devices the agent recorded for it.
    */
   'devices'?: (string)[];
+  /**
+   * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
+   * retry with the same id and the same fields is answered from the first attempt instead of
+   * running again (see docs/agent.md, Request ids: per pool, 10 minutes, not across a restart).
+   */
+  'requestId'?: (string);
 }
 
 export interface ActivatePoolRequest__Output {
@@ -21,4 +27,10 @@ export interface ActivatePoolRequest__Output {
    * The devices to activate it from; empty means the devices the agent recorded for it.
    */
   'devices': (string)[];
+  /**
+   * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
+   * retry with the same id and the same fields is answered from the first attempt instead of
+   * running again (see docs/agent.md, Request ids: per pool, 10 minutes, not across a restart).
+   */
+  'requestId': (string);
 }

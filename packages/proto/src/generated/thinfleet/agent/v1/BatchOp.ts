@@ -11,11 +11,14 @@ import type { PinOp as _thinfleet_agent_v1_PinOp, PinOp__Output as _thinfleet_ag
 
 /**
  * One operation of a batch. The fields mean what they mean in the single-volume requests.
+ * Exactly one operation of `op` must be set: an op with none, or with more than one (which
+ * protobuf would resolve as "the last one on the wire wins"), is refused with INVALID_ARGUMENT
+ * naming `ops[<index>]`, so a confused client never has the wrong operation run.
  */
 export interface BatchOp {
   /**
-   * The caller's name for this op, unique within the batch; errors name it. Empty means
-   * "ops[<index>]".
+   * The caller's name for this op, unique within the batch, at most 128 bytes of UTF-8; errors
+   * name it (in `tf-item`, percent-encoded). Empty means "ops[<index>]".
    */
   'item'?: (string);
   'create'?: (_thinfleet_agent_v1_CreateOp | null);
@@ -31,11 +34,14 @@ export interface BatchOp {
 
 /**
  * One operation of a batch. The fields mean what they mean in the single-volume requests.
+ * Exactly one operation of `op` must be set: an op with none, or with more than one (which
+ * protobuf would resolve as "the last one on the wire wins"), is refused with INVALID_ARGUMENT
+ * naming `ops[<index>]`, so a confused client never has the wrong operation run.
  */
 export interface BatchOp__Output {
   /**
-   * The caller's name for this op, unique within the batch; errors name it. Empty means
-   * "ops[<index>]".
+   * The caller's name for this op, unique within the batch, at most 128 bytes of UTF-8; errors
+   * name it (in `tf-item`, percent-encoded). Empty means "ops[<index>]".
    */
   'item': (string);
   'create'?: (_thinfleet_agent_v1_CreateOp__Output | null);

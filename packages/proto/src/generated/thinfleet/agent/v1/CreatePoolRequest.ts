@@ -23,6 +23,12 @@ export interface CreatePoolRequest {
    * Overwrite devices that carry a thinfleet label.
    */
   'force'?: (boolean);
+  /**
+   * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
+   * retry with the same id and the same fields is answered from the first attempt instead of
+   * running again (see docs/agent.md, Request ids: per pool, 10 minutes, not across a restart).
+   */
+  'requestId'?: (string);
 }
 
 export interface CreatePoolRequest__Output {
@@ -46,4 +52,10 @@ export interface CreatePoolRequest__Output {
    * Overwrite devices that carry a thinfleet label.
    */
   'force': (boolean);
+  /**
+   * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
+   * retry with the same id and the same fields is answered from the first attempt instead of
+   * running again (see docs/agent.md, Request ids: per pool, 10 minutes, not across a restart).
+   */
+  'requestId': (string);
 }

@@ -8,6 +8,12 @@ export interface CreateRevisionRequest {
    * Unpinned revisions to keep, the new one included; at least 1.
    */
   'keep'?: (number);
+  /**
+   * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
+   * retry with the same id and the same fields is answered from the first attempt instead of
+   * running again (see docs/agent.md, Request ids: per pool, 10 minutes, not across a restart).
+   */
+  'requestId'?: (string);
 }
 
 export interface CreateRevisionRequest__Output {
@@ -17,4 +23,10 @@ export interface CreateRevisionRequest__Output {
    * Unpinned revisions to keep, the new one included; at least 1.
    */
   'keep': (number);
+  /**
+   * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
+   * retry with the same id and the same fields is answered from the first attempt instead of
+   * running again (see docs/agent.md, Request ids: per pool, 10 minutes, not across a restart).
+   */
+  'requestId': (string);
 }

@@ -18,6 +18,12 @@ export interface CreateVolumeRequest {
    * Make the block device as well.
    */
   'activate'?: (boolean);
+  /**
+   * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
+   * retry with the same id and the same fields is answered from the first attempt instead of
+   * running again (see docs/agent.md, Request ids: per pool, 10 minutes, not across a restart).
+   */
+  'requestId'?: (string);
   '_sizeBytes'?: "sizeBytes";
 }
 
@@ -37,5 +43,11 @@ export interface CreateVolumeRequest__Output {
    * Make the block device as well.
    */
   'activate': (boolean);
+  /**
+   * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
+   * retry with the same id and the same fields is answered from the first attempt instead of
+   * running again (see docs/agent.md, Request ids: per pool, 10 minutes, not across a restart).
+   */
+  'requestId': (string);
   '_sizeBytes'?: "sizeBytes";
 }

@@ -7,6 +7,12 @@ export interface DestroyPoolRequest {
    * Destroy the pool together with its volumes.
    */
   'force'?: (boolean);
+  /**
+   * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
+   * retry with the same id and the same fields is answered from the first attempt instead of
+   * running again (see docs/agent.md, Request ids: per pool, 10 minutes, not across a restart).
+   */
+  'requestId'?: (string);
 }
 
 export interface DestroyPoolRequest__Output {
@@ -15,4 +21,10 @@ export interface DestroyPoolRequest__Output {
    * Destroy the pool together with its volumes.
    */
   'force': (boolean);
+  /**
+   * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
+   * retry with the same id and the same fields is answered from the first attempt instead of
+   * running again (see docs/agent.md, Request ids: per pool, 10 minutes, not across a restart).
+   */
+  'requestId': (string);
 }

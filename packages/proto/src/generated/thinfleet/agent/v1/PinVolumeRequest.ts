@@ -8,6 +8,12 @@ export interface PinVolumeRequest {
    * False unpins.
    */
   'pinned'?: (boolean);
+  /**
+   * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
+   * retry with the same id and the same fields is answered from the first attempt instead of
+   * running again (see docs/agent.md, Request ids: per pool, 10 minutes, not across a restart).
+   */
+  'requestId'?: (string);
 }
 
 export interface PinVolumeRequest__Output {
@@ -17,4 +23,10 @@ export interface PinVolumeRequest__Output {
    * False unpins.
    */
   'pinned': (boolean);
+  /**
+   * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
+   * retry with the same id and the same fields is answered from the first attempt instead of
+   * running again (see docs/agent.md, Request ids: per pool, 10 minutes, not across a restart).
+   */
+  'requestId': (string);
 }

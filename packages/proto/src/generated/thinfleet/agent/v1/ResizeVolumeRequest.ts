@@ -9,6 +9,12 @@ export interface ResizeVolumeRequest {
    * The new virtual size in bytes (rounded up to the data block size); not smaller than now.
    */
   'sizeBytes'?: (number | string | Long);
+  /**
+   * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
+   * retry with the same id and the same fields is answered from the first attempt instead of
+   * running again (see docs/agent.md, Request ids: per pool, 10 minutes, not across a restart).
+   */
+  'requestId'?: (string);
 }
 
 export interface ResizeVolumeRequest__Output {
@@ -18,4 +24,10 @@ export interface ResizeVolumeRequest__Output {
    * The new virtual size in bytes (rounded up to the data block size); not smaller than now.
    */
   'sizeBytes': (number);
+  /**
+   * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
+   * retry with the same id and the same fields is answered from the first attempt instead of
+   * running again (see docs/agent.md, Request ids: per pool, 10 minutes, not across a restart).
+   */
+  'requestId': (string);
 }

@@ -11,6 +11,12 @@ export interface RevertVolumeRequest {
    * One of its snapshots.
    */
   'snapshot'?: (string);
+  /**
+   * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
+   * retry with the same id and the same fields is answered from the first attempt instead of
+   * running again (see docs/agent.md, Request ids: per pool, 10 minutes, not across a restart).
+   */
+  'requestId'?: (string);
 }
 
 export interface RevertVolumeRequest__Output {
@@ -23,4 +29,10 @@ export interface RevertVolumeRequest__Output {
    * One of its snapshots.
    */
   'snapshot': (string);
+  /**
+   * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
+   * retry with the same id and the same fields is answered from the first attempt instead of
+   * running again (see docs/agent.md, Request ids: per pool, 10 minutes, not across a restart).
+   */
+  'requestId': (string);
 }

@@ -12,6 +12,12 @@ export interface SnapshotVolumeRequest {
    */
   'name'?: (string);
   'activate'?: (boolean);
+  /**
+   * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
+   * retry with the same id and the same fields is answered from the first attempt instead of
+   * running again (see docs/agent.md, Request ids: per pool, 10 minutes, not across a restart).
+   */
+  'requestId'?: (string);
 }
 
 export interface SnapshotVolumeRequest__Output {
@@ -25,4 +31,10 @@ export interface SnapshotVolumeRequest__Output {
    */
   'name': (string);
   'activate': (boolean);
+  /**
+   * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
+   * retry with the same id and the same fields is answered from the first attempt instead of
+   * running again (see docs/agent.md, Request ids: per pool, 10 minutes, not across a restart).
+   */
+  'requestId': (string);
 }
