@@ -8,6 +8,7 @@ export * from './layout.js';
 export * from './batch-item.js';
 export * from './catalog-state.js';
 export * from './volume-info.js';
+export * from './capacity.js';
 export { Engine, type EngineOptions, type CreatePoolRequest, type DiscoveredPool } from './engine.js';
 export { Pool, type PoolStatus, type BatchResult, type ReconcileReport } from './pool.js';
 export type { RecoveryReport, RecoveryOutcome } from './recovery.js';

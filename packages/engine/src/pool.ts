@@ -18,6 +18,7 @@ import {
   type ThinMetadataSummary,
 } from '@thinfleet/devmapper';
 import type { BatchItem } from './batch-item.js';
+import { poolCapacity, type PoolCapacity } from './capacity.js';
 import { catalogIndex, kernelEffects, type DeleteMark, type PlannedOp, type VolumeRecord } from './catalog-state.js';
 import { ensureDevice, infoOrNull, removeDevice } from './device-tables.js';
 import { EngineError, isEngineError } from './engine-error.js';
@@ -55,6 +56,8 @@ export interface BatchResult {
   readonly items: ReadonlyArray<{ readonly item: string; readonly volume: VolumeInfo | null }>;
   /** Steps after the commit that failed (activating or reloading a volume); the batch itself is committed. */
   readonly deferredErrors: ReadonlyArray<{ readonly volume: string; readonly error: Error }>;
+  /** The pool's provisioned and data bytes just before and just after the batch (under its mutex). */
+  readonly capacity: { readonly before: PoolCapacity; readonly after: PoolCapacity };
 }
 
 export interface ReconcileReport {
@@ -234,6 +237,7 @@ export class Pool {
   async batch(items: readonly BatchItem[]): Promise<BatchResult> {
     return this.exclusive(async () => {
       const state = this.core.catalog.state;
+      const before = poolCapacity(state);
       const active = await this.activeDevices();
       const plan = planBatch(items, {
         state,
@@ -262,8 +266,14 @@ export class Pool {
           return { item, volume: v === undefined ? null : this.info(v, active, null) };
         }),
         deferredErrors,
+        capacity: { before, after: poolCapacity(after) },
       };
     });
+  }
+
+  /** Provisioned bytes (sum of volume sizes) and data bytes, from the catalog. Reads nothing else. */
+  capacity(): PoolCapacity {
+    return poolCapacity(this.core.catalog.state);
   }
 
   /** Steps 1-4 of the protocol for a planned batch. */

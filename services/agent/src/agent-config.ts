@@ -61,6 +61,12 @@ export interface AgentConfig {
   readonly maxBatchOps: number;
   /** Cluster mode; null for a standalone host (every pool is this host's alone). */
   readonly cluster: ClusterConfig | null;
+  /**
+   * A create, snapshot, resize, revision or batch that takes a pool's provisioned size (the sum
+   * of its volumes' sizes) beyond this many times its data size answers with a warning (the call
+   * still succeeds); null: never warn. Default 1, LVM's: warn once volumes promise more than the pool holds.
+   */
+  readonly overprovisionWarnRatio: number | null;
 }
 
 const GiB = 1024 ** 3;
@@ -78,6 +84,7 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   shutdownTimeoutMs: 60_000,
   maxBatchOps: 10_000,
   cluster: null,
+  overprovisionWarnRatio: 1,
 };
 
 export const DEFAULT_CONFIG_FILE = '/etc/thinfleet/agent.json';
@@ -111,6 +118,10 @@ const wholeNumber =
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new AgentConfigError(`${key}: must be a whole number >= ${min}`, key);
     return v;
   };
+const positiveNumber: Check = (v, key) => {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new AgentConfigError(`${key}: must be a number > 0`, key);
+  return v;
+};
 const oneOf =
   (...values: string[]): Check =>
   (v, key) => {
@@ -154,6 +165,7 @@ const CHECKS: Record<keyof AgentConfig, Check> = {
   shutdownTimeoutMs: wholeNumber(0),
   maxBatchOps: wholeNumber(1),
   cluster: orNull(cluster),
+  overprovisionWarnRatio: orNull(positiveNumber),
 };
 
 function checkObject(value: Record<string, unknown>, prefix: string, checks: Record<string, Check>, requireAll: boolean): Record<string, unknown> {

@@ -48,6 +48,7 @@ export type * from './thinfleet/agent/v1/ListPoolsRequest.js';
 export type * from './thinfleet/agent/v1/ListPoolsResponse.js';
 export type * from './thinfleet/agent/v1/ListVolumesRequest.js';
 export type * from './thinfleet/agent/v1/ListVolumesResponse.js';
+export type * from './thinfleet/agent/v1/OverprovisionWarning.js';
 export type * from './thinfleet/agent/v1/PinOp.js';
 export type * from './thinfleet/agent/v1/PinVolumeRequest.js';
 export type * from './thinfleet/agent/v1/PinVolumeResponse.js';
