@@ -38,8 +38,8 @@ export function poolCapacity(state: CatalogState): PoolCapacity {
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
 
-/** Bytes with a binary unit and one decimal: `2.0 GiB`. */
-function humanBytes(bytes: number): string {
+/** Bytes with a binary unit and one decimal: `2.0 GiB` (bytes below 1 KiB as `512 B`). */
+export function humanBytes(bytes: number): string {
   let value = bytes;
   let unit = 0;
   while (value >= 1024 && unit < UNITS.length - 1) {

@@ -13,6 +13,7 @@ export { Engine, type EngineOptions, type CreatePoolRequest, type DiscoveredPool
 export { Pool, type PoolStatus, type BatchResult, type ReconcileReport } from './pool.js';
 export type { RecoveryReport, RecoveryOutcome } from './recovery.js';
 export { checkSize } from './plan.js';
+export type { ExtendRequest, ExtendResult } from './pool-extend.js';
 export { Mutex } from './mutex.js';
 export { poolDeviceState, fencePoolDevices, discardPoolDevices, type PoolDeviceState, type PoolFenceReport, type PoolDiscardReport, type FenceOptions } from './pool-fence.js';
 export { WriteGate, gatedDm, gatedBlock } from './write-gate.js';

@@ -19,14 +19,15 @@ import {
 } from '@thinfleet/devmapper';
 import type { BatchItem } from './batch-item.js';
 import { poolCapacity, type PoolCapacity } from './capacity.js';
-import { catalogIndex, kernelEffects, type DeleteMark, type PlannedOp, type VolumeRecord } from './catalog-state.js';
+import { catalogIndex, kernelEffects, noSpaceModeOf, type DeleteMark, type NoSpaceMode, type PlannedOp, type VolumeRecord } from './catalog-state.js';
 import { ensureDevice, infoOrNull, removeDevice } from './device-tables.js';
 import { EngineError, isEngineError } from './engine-error.js';
 import { Mutex } from './mutex.js';
 import { poolDevicePrefix } from './names.js';
 import { planBatch, type ActiveDevice, type BatchPlan } from './plan.js';
 import { volumeByName, volumeDevice, volumeTable, volumeUuid, type PoolCore } from './pool-core.js';
-import { removePoolDevices } from './pool-devices.js';
+import { ensurePoolDevices, removePoolDevices } from './pool-devices.js';
+import { extendPoolData, type ExtendRequest, type ExtendResult } from './pool-extend.js';
 import { deleteThinIfPresent, recoverPending, type RecoveryReport } from './recovery.js';
 import { withSuspended } from './snapshot-window.js';
 import { volumeInfo, type VolumeInfo } from './volume-info.js';
@@ -47,6 +48,10 @@ export interface PoolStatus {
   readonly activeVolumes: number;
   readonly devices: readonly string[];
   readonly maxVolumeBytes: number;
+  /** What writes do once the data space is full (the catalog's setting, which the table carries). */
+  readonly noSpaceMode: NoSpaceMode;
+  /** Sum of the volumes' virtual sizes, in bytes. */
+  readonly provisionedBytes: number;
 }
 
 export interface BatchResult {
@@ -499,8 +504,10 @@ export class Pool {
         dataBlockBytes: block,
         volumes: Object.keys(state.volumes).length,
         activeVolumes: active.size,
-        devices: this.core.devicePaths,
+        devices: [...this.core.devicePaths],
         maxVolumeBytes: state.pool.maxVolumeBytes,
+        noSpaceMode: noSpaceModeOf(state.pool),
+        provisionedBytes: poolCapacity(state).provisionedBytes,
       };
       try {
         const s = await this.core.control.status({ noFlush: true });
@@ -526,6 +533,32 @@ export class Pool {
           metadataUsedBytes: 0,
         };
       }
+    });
+  }
+
+  /**
+   * Grows the data region by one extent from `request.devicePath` (pool-extend.ts has the steps
+   * and the crash story). Runs under the pool mutex, after any pending recovery.
+   * @throws EngineError DEVICE_UNUSABLE naming the device, POOL_INACTIVE
+   */
+  extend(request: ExtendRequest): Promise<ExtendResult> {
+    return this.exclusive(() => extendPoolData(this.core, request));
+  }
+
+  /**
+   * Sets what writes do once the data space is full, and reloads the thin-pool table with it
+   * (error_if_no_space or not). Idempotent. Crash story: the catalog record is written first;
+   * a crash before the reload leaves a table without the setting, which the next activation
+   * reloads (pool-devices.ts); the kernel applies the feature at the table's resume, without
+   * touching data or mappings.
+   */
+  setNoSpaceMode(mode: NoSpaceMode): Promise<void> {
+    return this.exclusive(async () => {
+      if (mode !== 'queue' && mode !== 'error') throw new EngineError('INVALID_ARGUMENT', `no-space mode must be queue or error, got ${JSON.stringify(String(mode).slice(0, 16))}`);
+      const state = this.core.catalog.state;
+      if (noSpaceModeOf(state.pool) !== mode) await this.core.catalog.append({ t: 'pool-settings', noSpaceMode: mode });
+      await ensurePoolDevices(this.core.dm, this.core.block, this.core.catalog.state.pool, this.core.devicePaths);
+      this.core.logger.info({ noSpaceMode: mode }, 'pool no-space mode set');
     });
   }
 

@@ -67,6 +67,12 @@ export interface AgentConfig {
    * still succeeds); null: never warn. Default 1, LVM's: warn once volumes promise more than the pool holds.
    */
   readonly overprovisionWarnRatio: number | null;
+  /** Data use of a pool, in percent, at which it is over its threshold (log, metric, event; autoextend). */
+  readonly poolDataWarnPercent: number;
+  /** Metadata use of a pool, in percent, at which it is over its threshold (log, metric, event). */
+  readonly poolMetadataWarnPercent: number;
+  /** How often the agent reads every pool's use against the thresholds, in milliseconds. */
+  readonly poolCapacityPollMs: number;
 }
 
 const GiB = 1024 ** 3;
@@ -85,6 +91,9 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   maxBatchOps: 10_000,
   cluster: null,
   overprovisionWarnRatio: 1,
+  poolDataWarnPercent: 80,
+  poolMetadataWarnPercent: 80,
+  poolCapacityPollMs: 10_000,
 };
 
 export const DEFAULT_CONFIG_FILE = '/etc/thinfleet/agent.json';
@@ -120,6 +129,10 @@ const wholeNumber =
   };
 const positiveNumber: Check = (v, key) => {
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new AgentConfigError(`${key}: must be a number > 0`, key);
+  return v;
+};
+const percent: Check = (v, key) => {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 100) throw new AgentConfigError(`${key}: must be a percentage > 0 and <= 100`, key);
   return v;
 };
 const oneOf =
@@ -166,6 +179,9 @@ const CHECKS: Record<keyof AgentConfig, Check> = {
   maxBatchOps: wholeNumber(1),
   cluster: orNull(cluster),
   overprovisionWarnRatio: orNull(positiveNumber),
+  poolDataWarnPercent: percent,
+  poolMetadataWarnPercent: percent,
+  poolCapacityPollMs: wholeNumber(100),
 };
 
 function checkObject(value: Record<string, unknown>, prefix: string, checks: Record<string, Check>, requireAll: boolean): Record<string, unknown> {

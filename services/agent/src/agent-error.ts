@@ -39,7 +39,9 @@ export type AgentErrorCode =
   /** Cluster mode: the coordinator refused a lock request (its code is in the message). */
   | 'LOCK_FAILED'
   /** Cluster mode: the job left this host with its pool; it resumes on the pool's next holder. */
-  | 'JOB_MOVED';
+  | 'JOB_MOVED'
+  /** A device given to pool extend is in use (another pool's, labelled, or under a device-mapper device); `field` names it. */
+  | 'DEVICE_IN_USE';
 
 const AGENT_STATUS: Record<AgentErrorCode, { grpc: status; errno: string }> = {
   BAD_REQUEST: { grpc: status.INVALID_ARGUMENT, errno: 'EINVAL' },
@@ -53,6 +55,7 @@ const AGENT_STATUS: Record<AgentErrorCode, { grpc: status; errno: string }> = {
   CLUSTER_UNAVAILABLE: { grpc: status.UNAVAILABLE, errno: 'ENOTCONN' },
   LOCK_FAILED: { grpc: status.UNAVAILABLE, errno: 'ENOLCK' },
   JOB_MOVED: { grpc: status.UNAVAILABLE, errno: 'EAGAIN' },
+  DEVICE_IN_USE: { grpc: status.FAILED_PRECONDITION, errno: 'EBUSY' },
 };
 
 const ENGINE_STATUS: Record<EngineErrorCode, status> = {

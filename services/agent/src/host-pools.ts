@@ -4,8 +4,9 @@
  * lifecycle changes (create, activate, deactivate, destroy) are serialized per pool name; the
  * engine's pool mutex serializes everything inside one active pool.
  */
-import { checkPoolName, EngineError, Mutex, type DiscoveredPool, type Engine, type Pool, type PoolStatus } from '@thinfleet/engine';
+import { checkPoolName, EngineError, Mutex, type DiscoveredPool, type Engine, type ExtendResult, type NoSpaceMode, type Pool, type PoolStatus } from '@thinfleet/engine';
 import type { Logger } from 'pino';
+import { AgentError } from './agent-error.js';
 import { DeviceAttachments } from './device-attachments.js';
 import type { KnownPool, PoolRegistry } from './pool-registry.js';
 
@@ -26,6 +27,8 @@ export interface CreateHostPoolRequest {
   readonly dataBlockBytes?: number;
   readonly metadataBytes?: number;
   readonly force?: boolean;
+  /** What writes do once the data space is full (default queue). */
+  readonly noSpaceMode?: NoSpaceMode;
 }
 
 const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -155,6 +158,7 @@ export class HostPools {
           devices: attached.paths,
           ...(request.dataBlockBytes ? { dataBlockBytes: request.dataBlockBytes } : {}),
           ...(request.metadataBytes ? { metadataBytes: request.metadataBytes } : {}),
+          ...(request.noSpaceMode ? { noSpaceMode: request.noSpaceMode } : {}),
           // Labels an unfinished create of the same pool on the same devices left are reused.
           force: (request.force ?? false) || (unfinished && sameList(known.devices, request.devices)),
         });
@@ -221,6 +225,51 @@ export class HostPools {
       if (known !== null) await this.detachLoops(name, known);
       await this.registry.remove(name);
       this.problems.delete(name);
+    });
+  }
+
+  /**
+   * Adds `device` (a block device or a file, attached as a loop device) to active pool `name`'s
+   * data region: `sizeBytes` of it, or all (null). A device already in the pool gives the space
+   * after its last extent. Refuses (request field `field`) a device another known pool uses.
+   * Crash story: the engine's (pool-extend.ts); the registry records a new device after its
+   * label is written and before the catalog commits the extent, so a restart always passes every
+   * device the catalog names (and at worst one the catalog does not, which is harmless).
+   * @throws AgentError/EngineError naming the device; NO_SUCH_POOL when the pool is not active
+   */
+  async extend(name: string, field: string, device: string, sizeBytes: number | null): Promise<ExtendResult> {
+    return this.lock(name, async () => {
+      const pool = this.engine.pool(name);
+      const known = this.registry.get(name);
+      for (const other of this.registry.list()) {
+        if (other.name === name) continue;
+        if (other.devices.includes(device)) throw new AgentError('DEVICE_IN_USE', `${field}: ${device} is a device of pool ${other.name}`, { field });
+      }
+      const ownFile = known?.loops[device];
+      const attached = await this.attachments.attach(field, [device], ownFile === undefined ? {} : { [device]: ownFile }).catch((err: unknown) => {
+        // attach names list elements (`device[0]`); this request has one device field.
+        if (err instanceof AgentError && err.field === `${field}[0]`) throw new AgentError(err.code, err.message.replace(`${field}[0]`, field), { field, cause: err });
+        throw err;
+      });
+      const path = attached.paths[0]!;
+      for (const other of this.registry.list()) {
+        if (other.name !== name && Object.values(other.loops).includes(path)) throw new AgentError('DEVICE_IN_USE', `${field}: ${device} is a device of pool ${other.name}`, { field });
+      }
+      let recorded = ownFile !== undefined || (known?.devices.includes(device) ?? false);
+      try {
+        return await pool.extend({
+          devicePath: path,
+          sizeBytes,
+          recordDevice: async () => {
+            if (known === null) return;
+            await this.registry.put({ ...known, devices: [...known.devices, device], loops: { ...known.loops, ...attached.loops } });
+            recorded = true;
+          },
+        });
+      } catch (err) {
+        if (!recorded) await this.attachments.detach(Object.values(attached.loops));
+        throw err instanceof EngineError && err.code === 'DEVICE_UNUSABLE' ? new AgentError('DEVICE_IN_USE', `${field}: ${err.message}`, { cause: err, field }) : err;
+      }
     });
   }
 

@@ -9,6 +9,7 @@ import type { JobManager } from './jobs/index.js';
 import { poolMessage } from './proto-messages.js';
 import { bytesField, poolNameField } from './request-checks.js';
 import { unary, type RpcContext } from './rpc.js';
+import { noSpaceModeField, type CapacityRpc } from './pool-capacity-service.js';
 
 const KiB64 = 64 * 1024;
 
@@ -34,7 +35,12 @@ export interface PoolLifecycle {
   destroy(name: string, force: boolean): Promise<void>;
 }
 
-export function poolServiceHandlers(ctx: RpcContext, pools: HostPools, jobs: JobManager, lifecycle: PoolLifecycle = pools): PoolServiceHandlers & UntypedServiceImplementation {
+export function poolServiceHandlers(
+  ctx: RpcContext,
+  pools: HostPools,
+  jobs: JobManager,
+  lifecycle: PoolLifecycle = pools,
+): Omit<PoolServiceHandlers, CapacityRpc> & UntypedServiceImplementation {
   const view = async (name: string) => ({ pool: poolMessage(await pools.view(name)) });
   return {
     CreatePool: unary(ctx, 'CreatePool', async (r: CreatePoolRequest__Output) => {
@@ -45,7 +51,8 @@ export function poolServiceHandlers(ctx: RpcContext, pools: HostPools, jobs: Job
         throw badRequest('data_block_bytes', 'must be a multiple of 64 KiB up to 1 GiB');
       }
       const metadataBytes = r.metadataBytes === 0 ? undefined : bytesField('metadata_bytes', r.metadataBytes);
-      await lifecycle.create({ name, devices, force: r.force, ...(dataBlockBytes ? { dataBlockBytes } : {}), ...(metadataBytes ? { metadataBytes } : {}) });
+      const noSpaceMode = noSpaceModeField('no_space_mode', r.noSpaceMode);
+      await lifecycle.create({ name, devices, force: r.force, ...(dataBlockBytes ? { dataBlockBytes } : {}), ...(metadataBytes ? { metadataBytes } : {}), ...(noSpaceMode ? { noSpaceMode } : {}) });
       return view(name);
     }),
 

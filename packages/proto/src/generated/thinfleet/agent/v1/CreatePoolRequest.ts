@@ -23,6 +23,10 @@ export interface CreatePoolRequest {
    * Overwrite devices that carry a thinfleet label.
    */
   'force'?: (boolean);
+  /**
+   * "queue" (default when empty) or "error"; see Pool.no_space_mode.
+   */
+  'noSpaceMode'?: (string);
 }
 
 export interface CreatePoolRequest__Output {
@@ -46,4 +50,8 @@ export interface CreatePoolRequest__Output {
    * Overwrite devices that carry a thinfleet label.
    */
   'force': (boolean);
+  /**
+   * "queue" (default when empty) or "error"; see Pool.no_space_mode.
+   */
+  'noSpaceMode': (string);
 }

@@ -72,6 +72,16 @@ export interface Pool {
    * Why the agent could not activate the pool at start; empty otherwise.
    */
   'problem'?: (string);
+  /**
+   * What writes to unprovisioned blocks do once the data space is full: "queue" (the kernel's
+   * default: they wait for space, up to the dm_thin_pool module's no_space_timeout, 60 s by
+   * default, then fail) or "error" (they fail at once with EIO/ENOSPC); empty while inactive.
+   */
+  'noSpaceMode'?: (string);
+  /**
+   * Sum of the virtual sizes of the pool's volumes in bytes; 0 while inactive.
+   */
+  'provisionedBytes'?: (number | string | Long);
 }
 
 export interface Pool__Output {
@@ -143,4 +153,14 @@ export interface Pool__Output {
    * Why the agent could not activate the pool at start; empty otherwise.
    */
   'problem': (string);
+  /**
+   * What writes to unprovisioned blocks do once the data space is full: "queue" (the kernel's
+   * default: they wait for space, up to the dm_thin_pool module's no_space_timeout, 60 s by
+   * default, then fail) or "error" (they fail at once with EIO/ENOSPC); empty while inactive.
+   */
+  'noSpaceMode': (string);
+  /**
+   * Sum of the virtual sizes of the pool's volumes in bytes; 0 while inactive.
+   */
+  'provisionedBytes': (number);
 }
