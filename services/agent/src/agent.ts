@@ -36,6 +36,7 @@ import { PoolRegistry } from './pool-registry.js';
 import { poolServiceHandlers } from './pool-service.js';
 import { PoolEventWatches, poolCapacityHandlers } from './pool-capacity-service.js';
 import { PoolCapacityMonitor } from './capacity/pool-capacity-monitor.js';
+import { makeAutoextend } from './capacity/autoextend.js';
 import { CapacityMetrics } from './metrics/capacity-metrics.js';
 import { wireCheckedDefinition, type RpcContext } from './rpc.js';
 import { notifySystemd, watchdogIntervalMs } from './sd-notify.js';
@@ -149,12 +150,19 @@ export class Agent {
       metricsRegistry.addCollector(async () => metrics.setJobCounts(jobs.counts()));
 
       const capacityMetrics = new CapacityMetrics(metricsRegistry);
+      const autoextend = makeAutoextend({
+        config: config.poolAutoextend,
+        pools,
+        metrics: capacityMetrics,
+        logger,
+      });
       const capacity = new PoolCapacityMonitor({
         pools: () => engine.pools(),
         dataWarnPercent: config.poolDataWarnPercent,
         metadataWarnPercent: config.poolMetadataWarnPercent,
         logger,
         metrics: capacityMetrics,
+        autoextend,
       });
       const poolEventWatches = new PoolEventWatches();
 

@@ -2,10 +2,12 @@
  * Issue 11 item 7b, 7c, 7e end to end on the simulated device-mapper: a pool fills up, its
  * threshold events reach a watcher, it runs out of data space in its no-space mode, `ExtendPool`
  * grows it with a new file (data kept), refusals name the field, and an extend a crash cut short
- * after its catalog record is completed by the next activation. Polls are driven by the test
+ * after its catalog record is completed by the next activation; autoextend takes its spare step
+ * by step (item 7d). Polls are driven by the test
  * (`agent.capacity.poll()`), never by sleeping.
  */
-import { truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentClient } from '@thinfleet/client';
 import { isDmError, type DmClient } from '@thinfleet/devmapper';
@@ -204,5 +206,35 @@ describe('pool capacity over gRPC', () => {
     c.close();
     c = rawClients(t.socketPath);
     expect(await pool()).toMatchObject({ problem: '', mode: 'rw', dataTotalBytes: data + 15 * MiB, devices: [disk, spare] });
+  });
+
+  it('autoextends a pool over its threshold by the configured step from its spare, until the spare is used up', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tf-spare-'));
+    const spare = file(dir, 'spare.img', 1 * MiB + 12 * MiB);
+    await start({ config: { poolAutoextend: { p: { device: spare, stepBytes: 8 * MiB } } } });
+    const disk = file(t.stateDir, 'disk0.img', 64 * MiB);
+    await c.call(c.pool, 'CreatePool', { name: 'p', devices: [disk] });
+    const data = (await pool()).dataTotalBytes;
+    const { volume } = await c.call<{ volume: { devicePath: string } }>(c.volume, 'CreateVolume', { pool: 'p', name: 'v', sizeBytes: 4 * data, activate: true });
+    const seen: EventMsg[] = [];
+    t.agent.capacity.subscribe('p', (e) => seen.push(e));
+
+    expect(await t.agent.capacity.poll()).toEqual([]); // empty: under the threshold, nothing to do
+    await t.agent.backend.block.write(volume.devicePath, 0, pattern(5, data - MiB));
+    expect((await t.agent.capacity.poll()).map((e) => e.kind)).toEqual(['data-threshold-crossed', 'extended']);
+    expect(await pool()).toMatchObject({ dataTotalBytes: data + 8 * MiB, devices: [disk, spare] });
+
+    // Still over 50%: the next poll takes the rest of the spare (4 MiB), then there is none left.
+    expect((await t.agent.capacity.poll()).map((e) => e.kind)).toEqual(['extended']);
+    expect((await pool()).dataTotalBytes).toBe(data + 12 * MiB);
+    await t.agent.backend.block.write(volume.devicePath, data - MiB, pattern(6, 12 * MiB));
+    const failed = await t.agent.capacity.poll();
+    expect(failed.map((e) => e.kind)).toEqual(['autoextend-failed']);
+    expect(failed[0]!.message).toContain('is used up');
+    expect(await t.agent.capacity.poll()).toEqual([]); // reported once per crossing
+    expect(seen.map((e) => e.kind)).toEqual(['data-threshold-crossed', 'extended', 'extended', 'autoextend-failed']);
+    const metrics = await (await fetch(t.metricsUrl)).text();
+    expect(metrics).toContain('thinfleet_pool_extensions_total{pool="p",trigger="auto"} 2');
+    rmSync(dir, { recursive: true, force: true });
   });
 });

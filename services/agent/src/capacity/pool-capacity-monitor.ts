@@ -23,8 +23,12 @@ export interface MonitoredPool {
   status(): Promise<PoolStatus>;
 }
 
-/** Grows a pool whose data use is at or above its threshold; resolves to what it did. */
-export type Autoextend = (pool: string, status: PoolStatus) => Promise<{ extendedBytes: number } | { skipped: string } | null>;
+/**
+ * Grows a pool whose data use is at or above its threshold; resolves to what it did: null (no
+ * autoextend for this pool), `skipped` (why not, e.g. the spare is used up), or the bytes added
+ * and the pool's status afterwards. Rejects when the extend failed.
+ */
+export type Autoextend = (pool: string, status: PoolStatus) => Promise<{ extendedBytes: number; status: PoolStatus | null } | { skipped: string } | null>;
 
 export interface PoolCapacityMonitorOptions {
   /** The pools to watch now (the engine's active pools). */
@@ -192,7 +196,7 @@ export class PoolCapacityMonitor {
       if (done === null) return [];
       if ('extendedBytes' in done) {
         s.autoextendReported = false;
-        return []; // pool extend publishes its own `extended` event
+        return done.status === null ? [] : [this.event(pool, 'extended', done.status, false)];
       }
       why = done.skipped;
     } catch (err) {
