@@ -112,8 +112,11 @@ async function placeExtent(core: PoolCore, request: ExtendRequest): Promise<{ ex
   } catch (err) {
     throw new EngineError('DEVICE_UNUSABLE', `${path} is not a block device`, { cause: err });
   }
+  // The catalog's devices; activation may have been given more (a leftover of an extend that
+  // never committed carries this pool's label), which are not the pool's yet.
+  const catalogDevices = pool.deviceSizesBytes.length;
   let index = -1;
-  for (const [i, own] of core.devicePaths.entries()) {
+  for (const [i, own] of core.devicePaths.slice(0, catalogDevices).entries()) {
     const n = await core.block.deviceNumber(own).catch(() => null);
     if (own === path || (n !== null && `${n.major}:${n.minor}` === number)) index = i;
   }
@@ -130,7 +133,7 @@ async function placeExtent(core: PoolCore, request: ExtendRequest): Promise<{ ex
   } catch (err) {
     throw new EngineError('DEVICE_UNUSABLE', `${path} carries a damaged thinfleet label; it may belong to a pool: wipe it by hand if it does not`, { cause: err });
   }
-  const leftover = label !== null && label.poolUuid === pool.uuid && label.deviceIndex >= core.devicePaths.length;
+  const leftover = label !== null && label.poolUuid === pool.uuid && label.deviceIndex >= catalogDevices;
   if (label !== null && !leftover) {
     const whose = label.poolUuid === pool.uuid ? 'this pool' : `pool ${label.poolName}`;
     throw new EngineError('DEVICE_UNUSABLE', `${path} carries the label of ${whose} (device ${label.deviceIndex}): it is in use`);
@@ -140,7 +143,7 @@ async function placeExtent(core: PoolCore, request: ExtendRequest): Promise<{ ex
   const offsetBytes = Math.max(LAYOUT_ALIGN_BYTES, block);
   const lengthBytes = limit(deviceSizeBytes - offsetBytes);
   if (lengthBytes < block) throw new EngineError('DEVICE_UNUSABLE', `${path} (${deviceSizeBytes} bytes) is too small: it needs ${offsetBytes} bytes for its label plus one ${block}-byte data block`);
-  return { extent: { deviceIndex: core.devicePaths.length, offsetBytes, lengthBytes }, deviceSizeBytes, newDevice: true };
+  return { extent: { deviceIndex: catalogDevices, offsetBytes, lengthBytes }, deviceSizeBytes, newDevice: true };
 }
 
 /**
@@ -170,7 +173,8 @@ export async function extendPoolData(core: PoolCore, request: ExtendRequest): Pr
   }
   const dataBlocks = before.layout.dataBlocks + extent.lengthBytes / before.layout.dataBlockBytes;
   await core.catalog.append({ t: 'extend', extent, deviceSizeBytes, lowWaterMarkBlocks: Math.floor(dataBlocks / 20) });
-  if (newDevice) (core.devicePaths as string[]).push(request.devicePath);
+  // The new device takes index n, in place of any leftover activation was given there.
+  if (newDevice) (core.devicePaths as string[]).splice(extent.deviceIndex, Infinity, request.devicePath);
   const after = core.catalog.state.pool;
   await ensurePoolDevices(core.dm, core.block, after, core.devicePaths);
   if (newDevice) {

@@ -261,8 +261,10 @@ export class HostPools {
           devicePath: path,
           sizeBytes,
           recordDevice: async () => {
-            if (known === null) return;
-            await this.registry.put({ ...known, devices: [...known.devices, device], loops: { ...known.loops, ...attached.loops } });
+            // A retry of an extend that recorded the device and then failed finds it recorded.
+            if (known === null || (known.devices.includes(device) && known.loops[device] === attached.loops[device])) return;
+            const devices = known.devices.includes(device) ? known.devices : [...known.devices, device];
+            await this.registry.put({ ...known, devices: [...devices], loops: { ...known.loops, ...attached.loops } });
             recorded = true;
           },
         });
