@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, runCli } from '../src/index.js';
 import { memoryIo } from './support/memory-io.js';
-import { job, recordingAgent } from './support/recording-agent.js';
+import { job, POOL, recordingAgent } from './support/recording-agent.js';
 
 const GiB = 2 ** 30;
 
@@ -123,6 +123,15 @@ describe('thinfleet command lines → agent requests', () => {
     const lines = json.stdout().trimEnd().split('\n');
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toEqual({ event: expect.objectContaining({ kind: 'data-threshold-crossed', current: true }) });
+  });
+
+  it('shows a full pool\'s mode with what writes do, its no-space mode and what it promises', async () => {
+    const agent = recordingAgent({ getPool: { pool: { ...POOL, mode: 'out_of_data_space', noSpaceMode: 'error' } } });
+    const { io, stdout } = memoryIo();
+    expect(await runCli(['pool', 'show', 'tank'], io, { connect: agent.connect })).toBe(0);
+    expect(stdout()).toMatch(/mode: +out_of_data_space: writes to new blocks fail until the pool is extended \(thinfleet pool extend\) or space is freed\n/);
+    expect(stdout()).toMatch(/no-space mode: +error \(writes fail at once when the data space is full\)\n/);
+    expect(stdout()).toMatch(/provisioned: +3\.0 GiB \(30(\.0)?% of data\)\n/);
   });
 
   it('refuses a bad --no-space-mode before sending anything', async () => {
