@@ -233,10 +233,11 @@ export class Agent {
     this.health.set('NOT_SERVING');
     const drained = await this.inFlight.close(this.config.shutdownTimeoutMs);
     if (!drained) log.error({ inFlight: this.inFlight.size, timeoutMs: this.config.shutdownTimeoutMs }, 'in-flight operations did not finish in time; stopping anyway (each recovers at the next start)');
+    // No more polls; one in progress (it may be extending a pool) ends first.
+    await this.capacity.stop();
     await this.jobs.stop();
     // Cluster mode: held pools are handed back or fenced, since nothing renews the lease after this.
     await this.cluster?.stop();
-    this.capacity.stop();
     this.watches.endAll();
     this.poolEventWatches.endAll();
     this.health.endWatches();

@@ -122,9 +122,11 @@ export class PoolCapacityMonitor {
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stops the timer and resolves once a poll in progress (and its autoextend) has ended. */
+  async stop(): Promise<void> {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
+    await this.running;
   }
 
   private async pollOnce(): Promise<PoolEvent[]> {
