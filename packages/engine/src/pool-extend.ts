@@ -95,8 +95,8 @@ async function dmUserOf(core: PoolCore, number: string): Promise<string | null> 
  * Where the new extent goes: after the last extent of one of the pool's devices, or at the
  * start of a new device (after its label, aligned like pool creation's).
  * @throws EngineError DEVICE_UNUSABLE (named in the message) for a device that is not a block
- *   device, carries another pool's (or a damaged) label, is used by a device-mapper device, or
- *   has no room for one data block.
+ *   device, carries another pool's (or a damaged) label, or is used by a device-mapper device;
+ *   INVALID_ARGUMENT when it (or the size asked for) has no room for one data block.
  */
 async function placeExtent(core: PoolCore, request: ExtendRequest): Promise<{ extent: DeviceExtent; deviceSizeBytes: number; newDevice: boolean }> {
   const pool = core.catalog.state.pool;
@@ -124,7 +124,9 @@ async function placeExtent(core: PoolCore, request: ExtendRequest): Promise<{ ex
   if (index >= 0) {
     const end = Math.max(...layout.data.filter((e) => e.deviceIndex === index).map((e) => e.offsetBytes + e.lengthBytes), index === 0 ? layout.metadata.offsetBytes + layout.metadata.lengthBytes : 0);
     const lengthBytes = limit(deviceSizeBytes - end);
-    if (lengthBytes < block) throw new EngineError('DEVICE_UNUSABLE', `${path} is device ${index} of pool ${pool.name} and has no free space left after its data (${deviceSizeBytes - end} bytes)`);
+    if (lengthBytes < block) {
+      throw new EngineError('INVALID_ARGUMENT', `${path} is device ${index} of pool ${pool.name} and has no free space left after its data for one ${block}-byte data block (${Math.max(0, deviceSizeBytes - end)} bytes free${request.sizeBytes === null ? '' : `, ${request.sizeBytes} asked for`})`);
+    }
     return { extent: { deviceIndex: index, offsetBytes: end, lengthBytes }, deviceSizeBytes, newDevice: false };
   }
   let label: PoolLabel | null;
@@ -142,7 +144,9 @@ async function placeExtent(core: PoolCore, request: ExtendRequest): Promise<{ ex
   if (user !== null) throw new EngineError('DEVICE_UNUSABLE', `${path} is in use by device-mapper device ${user}`);
   const offsetBytes = Math.max(LAYOUT_ALIGN_BYTES, block);
   const lengthBytes = limit(deviceSizeBytes - offsetBytes);
-  if (lengthBytes < block) throw new EngineError('DEVICE_UNUSABLE', `${path} (${deviceSizeBytes} bytes) is too small: it needs ${offsetBytes} bytes for its label plus one ${block}-byte data block`);
+  if (lengthBytes < block) {
+    throw new EngineError('INVALID_ARGUMENT', `${path} (${deviceSizeBytes} bytes${request.sizeBytes === null ? '' : `, ${request.sizeBytes} asked for`}) is too small: it needs ${offsetBytes} bytes for its label plus one ${block}-byte data block`);
+  }
   return { extent: { deviceIndex: catalogDevices, offsetBytes, lengthBytes }, deviceSizeBytes, newDevice: true };
 }
 
@@ -151,7 +155,7 @@ async function placeExtent(core: PoolCore, request: ExtendRequest): Promise<{ ex
  * and the pool has no pending intent. See the module comment for the steps and the crash story.
  * Not idempotent (each call adds space); a call that failed before its commit point may be
  * repeated with the same device.
- * @throws EngineError DEVICE_UNUSABLE, or the device-mapper's error from the reload (the catalog
+ * @throws EngineError DEVICE_UNUSABLE, INVALID_ARGUMENT, or the device-mapper's error from the reload (the catalog
  *   has the extent then, and the pool's next activation completes the reload)
  */
 export async function extendPoolData(core: PoolCore, request: ExtendRequest): Promise<ExtendResult> {

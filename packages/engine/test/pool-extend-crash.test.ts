@@ -63,7 +63,7 @@ describe('pool extend', () => {
         } else {
           // Committed: the device is the pool's and has nothing left to give.
           const refused = await pool.extend({ devicePath: paths[1]!, sizeBytes: null }).catch((err: unknown) => err);
-          expect(isEngineError(refused, 'DEVICE_UNUSABLE'), `step ${n}: ${String(refused)}`).toBe(true);
+          expect(isEngineError(refused, 'INVALID_ARGUMENT'), `step ${n}: ${String(refused)}`).toBe(true);
         }
         await host.teardown();
         hosts = hosts.filter((h) => h !== host);

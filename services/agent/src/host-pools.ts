@@ -270,7 +270,9 @@ export class HostPools {
         });
       } catch (err) {
         if (!recorded) await this.attachments.detach(Object.values(attached.loops));
-        throw err instanceof EngineError && err.code === 'DEVICE_UNUSABLE' ? new AgentError('DEVICE_IN_USE', `${field}: ${err.message}`, { cause: err, field }) : err;
+        if (err instanceof EngineError && err.code === 'DEVICE_UNUSABLE') throw new AgentError('DEVICE_IN_USE', `${field}: ${err.message}`, { cause: err, field });
+        if (err instanceof EngineError && err.code === 'INVALID_ARGUMENT') throw new AgentError('BAD_REQUEST', `${field}: ${err.message}`, { cause: err, field });
+        throw err;
       }
     });
   }

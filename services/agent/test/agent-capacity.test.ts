@@ -103,7 +103,8 @@ describe('pool capacity over gRPC', () => {
     // A device already in the pool with no room left, and a missing file, are refused by field.
     const own = await failure(c.call(c.pool, 'ExtendPool', { name: 'p', device: disk }));
     expect(own.field).toBe('device');
-    expect(own.errorCode).toBe('DEVICE_IN_USE');
+    expect(own.errorCode).toBe('BAD_REQUEST');
+    expect(own.details).toContain('has no free space left');
     const missing = await failure(c.call(c.pool, 'ExtendPool', { name: 'p', device: join(t.stateDir, 'nope.img') }));
     expect(missing.field).toBe('device');
     expect((await pool()).dataTotalBytes).toBe(data);
