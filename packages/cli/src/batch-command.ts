@@ -206,6 +206,7 @@ export const BATCH_COMMAND: CommandSpec = {
     const request = parseBatchFile(text, file === '-' ? 'standard input' : file);
     const response = await (await context.agent()).batch(request);
     context.out.result(response, () => resultsTable(request, response));
+    context.out.responseWarnings(response);
     if (response.deferredErrors.length === 0) return EXIT.OK;
     for (const deferred of response.deferredErrors) context.out.warn(`after the commit, ${request.pool}/${deferred.volume}: ${deferred.message}`);
     return context.out.failed(`the batch is committed, but ${response.deferredErrors.length} step(s) after the commit failed`);

@@ -57,6 +57,16 @@ export class Output {
   }
 
   /**
+   * Prints the warnings a response carries (`overprovision`: the call took its pool beyond the
+   * agent's overprovisioning ratio) to standard error, in human mode only: with --json they are
+   * fields of the document.
+   */
+  responseWarnings(response: { readonly overprovision?: { readonly message: string } | null }): void {
+    if (this.json) return;
+    if (response.overprovision) this.warn(`warning: ${response.overprovision.message}`);
+  }
+
+  /**
    * Reports an operation that failed after its result was printed (a watched job that failed):
    * the message on standard error only. Returns EXIT.FAILED.
    */

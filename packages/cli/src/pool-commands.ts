@@ -2,8 +2,8 @@
  * `thinfleet pool ...`: create, list, show, discover, activate, deactivate, destroy and forget pools.
  * All but list and show change one host's devices, so they go to that host's agent only.
  */
-import type { Pool__Output } from '@thinfleet/proto';
-import { expectPositionals } from './args.js';
+import type { PoolEvent__Output, Pool__Output } from '@thinfleet/proto';
+import { expectPositionals, parseCount } from './args.js';
 import { present, type CommandSpec } from './command.js';
 import { EXIT } from './exit-codes.js';
 import { formatBytes } from './sizes.js';
@@ -14,6 +14,18 @@ function recoveryNote(pool: Pool__Output): string {
   const recovery = pool.lastRecovery;
   if (recovery === null || recovery.outcome === '' || recovery.outcome === 'clean') return '';
   return ` (recovery: ${recovery.outcome}${recovery.transactionId === '' ? '' : ` transaction ${recovery.transactionId}`})`;
+}
+
+/** The --no-space-mode flag, checked before anything is sent; undefined when absent. */
+function noSpaceModeFlag(value: string | undefined): 'queue' | 'error' | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'queue' || value === 'error') return value;
+  throw fieldError('--no-space-mode', `must be queue or error, got "${value.slice(0, 16)}"`);
+}
+
+/** One line for a pool event: `TIME POOL KIND: message` (`(now)` for a watch's starting state). */
+function eventLine(e: PoolEvent__Output): string {
+  return `${e.time} ${e.pool} ${e.kind}${e.current ? ' (now)' : ''}: ${e.message}`;
 }
 
 /** The pool commands, in help order. */
@@ -27,6 +39,7 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
       'block-size': { type: 'string', placeholder: 'SIZE', description: 'data block size: a multiple of 64KiB up to 1GiB (default 64KiB)' },
       'metadata-size': { type: 'string', placeholder: 'SIZE', description: 'kernel metadata size (default: computed from the data size)' },
       force: { type: 'boolean', description: 'overwrite labels of pools that neither this host nor the cluster knows' },
+      'no-space-mode': { type: 'string', placeholder: 'MODE', description: 'what writes do when the data space is full: queue (default: wait for space) or error (fail at once)' },
     },
     summary: 'make a new pool on devices (it is active when the command returns)',
     details:
@@ -45,7 +58,8 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
         metadataBytes: args.size('metadata-size') ?? 0,
         force: args.flag('force'),
       };
-      const response = await (await context.agent()).createPool(request);
+      const noSpaceMode = noSpaceModeFlag(args.string('no-space-mode'));
+      const response = await (await context.agent()).createPool(noSpaceMode === undefined ? request : { ...request, noSpaceMode });
       const pool = present(response.pool, 'pool');
       const overwrote = response.overwritten.map((l) =>
         l.poolUuid === '' ? `\noverwrote a damaged thinfleet label on ${l.device}` : `\noverwrote the label of pool ${l.poolName} (uuid ${l.poolUuid}, device ${l.deviceIndex}) on ${l.device}`,
@@ -128,6 +142,77 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
       const [name = ''] = expectPositionals(args, this.arguments);
       const response = await (await context.agent()).deactivatePool({ name });
       context.out.result(response, () => `pool ${present(response.pool, 'pool').name} is inactive`);
+      return EXIT.OK;
+    },
+  },
+  {
+    words: ['pool', 'extend'],
+    via: 'agent',
+    arguments: ['NAME'],
+    options: {
+      device: { type: 'string', required: true, placeholder: 'PATH', description: 'a block device or regular file to add, or one of the pool\'s devices with free space after its data' },
+      size: { type: 'string', placeholder: 'SIZE', description: 'how much of the device to add (default: all of it)' },
+    },
+    summary: "grow an active pool's data region with a device (or more of one)",
+    details:
+      'Files are attached as loop devices. A new device gets a thinfleet label; one of the pool\'s own devices gives the space after its last extent ' +
+      '(a spare taken step by step, or a device that grew). Devices of another pool, labelled devices and devices under a device-mapper device are refused. ' +
+      'A pool out of data space leaves that mode; queued writes go on.',
+    examples: ['pool extend tank --device /dev/sdd', 'pool extend demo --device /var/tmp/spare.img --size 1GiB'],
+    async run(context, args) {
+      const [name = ''] = expectPositionals(args, this.arguments);
+      const device = args.string('device');
+      if (device === undefined || device === '') throw fieldError('--device', 'required: the device or file to add');
+      const response = await (await context.agent()).extendPool({ name, device, sizeBytes: args.size('size') ?? 0 });
+      const pool = present(response.pool, 'pool');
+      context.out.result(response, () => `extended pool ${pool.name} by ${formatBytes(response.addedBytes)}: ${formatBytes(pool.dataTotalBytes)} of data`);
+      return EXIT.OK;
+    },
+  },
+  {
+    words: ['pool', 'set'],
+    via: 'agent',
+    arguments: ['NAME'],
+    options: {
+      'no-space-mode': { type: 'string', required: true, placeholder: 'MODE', description: 'queue (wait for space) or error (fail writes at once) when the data space is full' },
+    },
+    summary: 'change an active pool\'s settings (the thin-pool table is reloaded)',
+    details: 'Idempotent. See docs/cli.md, "When the data space is full", for what VMs see in each mode.',
+    examples: ['pool set tank --no-space-mode error'],
+    async run(context, args) {
+      const [name = ''] = expectPositionals(args, this.arguments);
+      const noSpaceMode = noSpaceModeFlag(args.string('no-space-mode'));
+      if (noSpaceMode === undefined) throw fieldError('--no-space-mode', 'required: queue or error');
+      const response = await (await context.agent()).setPool({ name, noSpaceMode });
+      const pool = present(response.pool, 'pool');
+      context.out.result(response, () => `pool ${pool.name}: no-space mode ${pool.noSpaceMode}`);
+      return EXIT.OK;
+    },
+  },
+  {
+    words: ['pool', 'watch'],
+    via: 'agent',
+    arguments: ['[NAME]'],
+    options: {
+      count: { type: 'string', placeholder: 'N', description: 'stop after N events (default: run until interrupted)' },
+    },
+    summary: 'print capacity events of a pool (or of every pool) as they happen: thresholds crossed and cleared, out of data space, extended',
+    details:
+      'First the thresholds each pool is over now, marked (now); then one line per change as the agent\'s poll finds it (every poolCapacityPollMs). ' +
+      'With --json, one JSON document per line (JSON Lines): {"event": PoolEvent}.',
+    examples: ['pool watch tank', '--json pool watch', 'pool watch tank --count 1'],
+    async run(context, args) {
+      const [name = ''] = expectPositionals(args, this.arguments);
+      const countText = args.string('count');
+      const count = countText === undefined ? null : parseCount(countText, '--count', 1, 2 ** 31 - 1);
+      const agent = await context.agent();
+      let seen = 0;
+      for await (const event of agent.watchPoolEvents(name)) {
+        if (context.out.json) context.io.stdout(`${JSON.stringify({ event })}\n`);
+        else context.io.stdout(`${eventLine(event)}\n`);
+        seen += 1;
+        if (count !== null && seen >= count) break;
+      }
       return EXIT.OK;
     },
   },

@@ -28,6 +28,7 @@ export const REVISION_COMMANDS: readonly CommandSpec[] = [
       const response = await (await context.agent()).createRevision({ pool, name, keep });
       const volume = present(response.volume, 'volume');
       context.out.result(response, () => `created revision ${volume.pool}/${volume.name} (revision ${volume.revision} of ${name})`);
+      context.out.responseWarnings(response);
       return EXIT.OK;
     },
   },

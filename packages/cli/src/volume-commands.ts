@@ -64,6 +64,7 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
       const response = await (host === undefined ? agent.createVolume(request) : agent.createVolume(request, { placementHost: host }));
       const volume = present(response.volume, 'volume');
       context.out.result(response, () => `created ${ref(volume)}: ${formatBytes(volume.sizeBytes)}${activeNote(volume)}`);
+      context.out.responseWarnings(response);
       return EXIT.OK;
     },
   },
@@ -79,6 +80,7 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
       const response = await (await context.agent()).snapshotVolume({ pool, source: sourceName, name, activate: args.flag('activate') });
       const volume = present(response.volume, 'volume');
       context.out.result(response, () => `created snapshot ${ref(volume)} of ${pool}/${sourceName}${activeNote(volume)}`);
+      context.out.responseWarnings(response);
       return EXIT.OK;
     },
   },
@@ -166,6 +168,7 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
       const response = await (await context.agent()).resizeVolume({ pool, name, sizeBytes });
       const volume = present(response.volume, 'volume');
       context.out.result(response, () => `resized ${ref(volume)} to ${formatBytes(volume.sizeBytes)}`);
+      context.out.responseWarnings(response);
       return EXIT.OK;
     },
   },

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, runCli } from '../src/index.js';
 import { memoryIo } from './support/memory-io.js';
-import { job, recordingAgent } from './support/recording-agent.js';
+import { job, POOL, recordingAgent } from './support/recording-agent.js';
 
 const GiB = 2 ** 30;
 
@@ -29,6 +29,12 @@ const BATCH_FILE = JSON.stringify({
 const CASES: ReadonlyArray<readonly [string, string, unknown]> = [
   ['pool create tank --device /dev/sdb --device /dev/sdc --block-size 256KiB --metadata-size 64M --force', 'createPool', { name: 'tank', devices: ['/dev/sdb', '/dev/sdc'], dataBlockBytes: 256 * 1024, metadataBytes: 64 * 2 ** 20, force: true }],
   ['pool create tank --device=/var/tmp/d0.img', 'createPool', { name: 'tank', devices: ['/var/tmp/d0.img'], dataBlockBytes: 0, metadataBytes: 0, force: false }],
+  ['pool create tank --device /dev/sdb --no-space-mode error', 'createPool', { name: 'tank', devices: ['/dev/sdb'], dataBlockBytes: 0, metadataBytes: 0, force: false, noSpaceMode: 'error' }],
+  ['pool extend tank --device /dev/sdd', 'extendPool', { name: 'tank', device: '/dev/sdd', sizeBytes: 0 }],
+  ['pool extend tank --device /var/tmp/spare.img --size 1GiB', 'extendPool', { name: 'tank', device: '/var/tmp/spare.img', sizeBytes: GiB }],
+  ['pool set tank --no-space-mode queue', 'setPool', { name: 'tank', noSpaceMode: 'queue' }],
+  ['pool watch tank', 'watchPoolEvents', 'tank'],
+  ['pool watch', 'watchPoolEvents', ''],
   ['pool list', 'listPools', {}],
   ['pool show tank', 'getPool', { name: 'tank' }],
   ['pool discover --device /dev/sdb --device /dev/sdc', 'discoverPools', { devices: ['/dev/sdb', '/dev/sdc'] }],
@@ -105,6 +111,37 @@ describe('thinfleet command lines → agent requests', () => {
         },
       },
     ]);
+  });
+
+  it('prints pool events one per line, or as JSON Lines, and stops after --count', async () => {
+    const human = memoryIo();
+    expect(await runCli(['pool', 'watch', 'tank'], human.io, { connect: recordingAgent().connect })).toBe(0);
+    expect(human.stdout()).toBe(
+      '2025-01-01T00:00:00.000Z tank data-threshold-crossed (now): pool tank: data use 90%\n' +
+        '2025-01-01T00:00:05.000Z tank out-of-data-space: pool tank is out of data space\n',
+    );
+    const json = memoryIo();
+    expect(await runCli(['--json', 'pool', 'watch', 'tank', '--count', '1'], json.io, { connect: recordingAgent().connect })).toBe(0);
+    const lines = json.stdout().trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toEqual({ event: expect.objectContaining({ kind: 'data-threshold-crossed', current: true }) });
+  });
+
+  it('shows a full pool\'s mode with what writes do, its no-space mode and what it promises', async () => {
+    const agent = recordingAgent({ getPool: { pool: { ...POOL, mode: 'out_of_data_space', noSpaceMode: 'error' } } });
+    const { io, stdout } = memoryIo();
+    expect(await runCli(['pool', 'show', 'tank'], io, { connect: agent.connect })).toBe(0);
+    expect(stdout()).toMatch(/mode: +out_of_data_space: writes to new blocks fail until the pool is extended \(thinfleet pool extend\) or space is freed\n/);
+    expect(stdout()).toMatch(/no-space mode: +error \(writes fail at once when the data space is full\)\n/);
+    expect(stdout()).toMatch(/provisioned: +3\.0 GiB \(30(\.0)?% of data\)\n/);
+  });
+
+  it('refuses a bad --no-space-mode before sending anything', async () => {
+    const agent = recordingAgent();
+    const { io, stderr } = memoryIo();
+    expect(await runCli(['pool', 'set', 'tank', '--no-space-mode', 'later'], io, { connect: agent.connect })).toBe(2);
+    expect(stderr()).toContain('--no-space-mode');
+    expect(agent.calls).toEqual([]);
   });
 
   it('watches the job of a chunked delete and ends with its final state', async () => {

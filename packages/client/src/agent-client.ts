@@ -67,6 +67,11 @@ import {
   type SnapshotVolumeResponse__Output,
   type VolumeServiceClient,
   type WatchJobResponse__Output,
+  type ExtendPoolRequest,
+  type ExtendPoolResponse__Output,
+  type SetPoolRequest,
+  type SetPoolResponse__Output,
+  type PoolEvent__Output,
 } from '@thinfleet/proto';
 import { toAgentCallError } from './agent-call-error.js';
 import { parseAgentTarget, type AgentTarget } from './agent-target.js';
@@ -243,7 +248,34 @@ export class AgentClient {
   }
 
   forgetPool(request: ForgetPoolRequest, options?: AgentCallOptions): Promise<ForgetPoolResponse__Output> {
-    return this.unary((m, o, cb) => this.pools.forgetPool(request, m, o, cb), options);
+    return this.mutating(request, options, (r) => (m, o, cb) => this.pools.forgetPool(r, m, o, cb));
+  }
+
+  extendPool(request: ExtendPoolRequest, options?: AgentCallOptions): Promise<ExtendPoolResponse__Output> {
+    return this.mutating(request, options, (r) => (m, o, cb) => this.pools.extendPool(r, m, o, cb));
+  }
+
+  setPool(request: SetPoolRequest, options?: AgentCallOptions): Promise<SetPoolResponse__Output> {
+    return this.mutating(request, options, (r) => (m, o, cb) => this.pools.setPool(r, m, o, cb));
+  }
+
+  /**
+   * The capacity events of pool `name` (every pool for ""): first the thresholds it is over now
+   * (`current` true), then each change, until the caller leaves the loop (which cancels the
+   * call) or the agent stops (an AgentCallError, UNAVAILABLE). No deadline unless
+   * `options.deadlineMs` is given. Agents only: a coordinator answers UNIMPLEMENTED.
+   */
+  watchPoolEvents(name: string, options: AgentCallOptions = {}): AsyncIterable<PoolEvent__Output> {
+    const callOptions: CallOptions = options.deadlineMs === undefined ? {} : { deadline: Date.now() + options.deadlineMs };
+    const pools = this.pools;
+    return {
+      async *[Symbol.asyncIterator]() {
+        const call = pools.watchPoolEvents({ name }, new Metadata(), callOptions);
+        for await (const message of readStream<{ event: PoolEvent__Output | null }>(call)) {
+          if (message.event !== null) yield message.event;
+        }
+      },
+    };
   }
 
   createVolume(request: CreateVolumeRequest, options?: AgentCallOptions): Promise<CreateVolumeResponse__Output> {
@@ -305,7 +337,7 @@ export class AgentClient {
 
   /** Writes up to 1 MiB into an active volume (sector-aligned), durably once it resolves. */
   writeVolume(request: WriteVolumeRequest, options?: AgentCallOptions): Promise<WriteVolumeResponse__Output> {
-    return this.unary((m, o, cb) => this.volumes.writeVolume(request, m, o, cb), options);
+    return this.mutating(request, options, (r) => (m, o, cb) => this.volumes.writeVolume(r, m, o, cb));
   }
 
   listJobs(request: ListJobsRequest = {}, options?: AgentCallOptions): Promise<ListJobsResponse__Output> {
@@ -332,7 +364,7 @@ export class AgentClient {
     return {
       async *[Symbol.asyncIterator]() {
         const call = jobs.watchJob({ id }, new Metadata(), callOptions);
-        for await (const message of readStream(call)) {
+        for await (const message of readStream<WatchJobResponse__Output>(call)) {
           if (message.job !== null) yield message.job;
         }
       },
@@ -377,8 +409,8 @@ export class AgentClient {
  * Reads a server stream message by message. Ends after the last message on an OK status; throws
  * the call's status as an AgentCallError otherwise. Returning early cancels the call.
  */
-async function* readStream(call: ClientReadableStream<WatchJobResponse__Output>): AsyncGenerator<WatchJobResponse__Output> {
-  const queue: WatchJobResponse__Output[] = [];
+async function* readStream<T>(call: ClientReadableStream<T>): AsyncGenerator<T> {
+  const queue: T[] = [];
   let ended = false;
   let failure: unknown = null;
   let wake: (() => void) | null = null;
@@ -387,7 +419,7 @@ async function* readStream(call: ClientReadableStream<WatchJobResponse__Output>)
     wake = null;
     waiting?.();
   };
-  call.on('data', (message: WatchJobResponse__Output) => {
+  call.on('data', (message: T) => {
     queue.push(message);
     notify();
   });

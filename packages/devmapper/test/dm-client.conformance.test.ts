@@ -405,6 +405,96 @@ describe(`DmClient conformance (${process.env.THINFLEET_DM ?? 'sim'})`, () => {
       expectSameBytes(await host.block.read(path, 0, 9 * BLOCK), Buffer.concat([pattern(10, 8 * BLOCK), pattern(11, BLOCK)]));
     });
 
+    /** Waits, by dm events (never by time), until the pool's status mode is `mode`. */
+    async function untilMode(pool: TestPool, mode: string): Promise<void> {
+      for (let i = 0; i < 20; i++) {
+        const nr = (await host.dm.info(pool.name)).eventNr;
+        if ((await pool.control.status()).mode === mode) return;
+        await host.dm.waitEvent(pool.name, nr);
+      }
+      throw new Error(`pool never reached mode ${mode}`);
+    }
+
+    it('queues writes on a full pool without error_if_no_space, and lets them finish when the table grows', async () => {
+      const pool = await host.pool({ poolSectors: (8 * BLOCK) / 512 });
+      await pool.control.createThin(0 as never);
+      const path = host.dm.devicePath(await host.thin(pool, 0, 16 * BLOCK));
+      await host.block.write(path, 0, pattern(20, 8 * BLOCK));
+      let settled = false;
+      const queued = host.block.write(path, 8 * BLOCK, pattern(21, BLOCK)).finally(() => {
+        settled = true;
+      });
+      await untilMode(pool, 'out_of_data_space');
+      expect(await pool.control.status()).toMatchObject({ mode: 'out_of_data_space', errorIfNoSpace: false, usedDataBlocks: 8 });
+      expect(settled).toBe(false); // queued, not failed
+      const [line] = await host.dm.table(pool.name);
+      await host.dm.load(pool.name, [{ ...line!, lengthSectors: (16 * BLOCK) / 512 }]);
+      await host.dm.resume(pool.name);
+      await queued;
+      expect(await pool.control.status()).toMatchObject({ mode: 'rw', totalDataBlocks: 16 });
+      expectSameBytes(await host.block.read(path, 0, 9 * BLOCK), Buffer.concat([pattern(20, 8 * BLOCK), pattern(21, BLOCK)]));
+    });
+
+    it('fails writes queued on a full pool once a reload turns on error_if_no_space', async () => {
+      const pool = await host.pool({ poolSectors: (8 * BLOCK) / 512 });
+      await pool.control.createThin(0 as never);
+      const path = host.dm.devicePath(await host.thin(pool, 0, 16 * BLOCK));
+      await host.block.write(path, 0, pattern(22, 8 * BLOCK));
+      const queued = host.block.write(path, 8 * BLOCK, pattern(23, BLOCK)).then(() => null, (err: unknown) => err);
+      await untilMode(pool, 'out_of_data_space');
+      const [entry] = parseTable(await host.dm.table(pool.name));
+      const target = entry!.target as Extract<DmTableEntry['target'], { type: 'thin-pool' }>;
+      await host.dm.load(pool.name, toTargetLines([{ ...entry!, target: { ...target, features: { ...target.features, errorIfNoSpace: true } } }]));
+      await host.dm.resume(pool.name);
+      // The kernel retries queued bios at the pool's resume; with no space and the feature on, they fail.
+      const err = await queued;
+      expect((err as { code?: string } | null)?.code).toBe('ENOSPC');
+      expect(await pool.control.status()).toMatchObject({ mode: 'out_of_data_space', errorIfNoSpace: true, usedDataBlocks: 8 });
+      expectSameBytes(await host.block.read(path, 0, 8 * BLOCK), pattern(22, 8 * BLOCK));
+    });
+
+    it('grows through a stacked data device: the linear gets a segment, then the pool a longer table', async () => {
+      const dataA = await host.loop(8 * BLOCK);
+      const dataB = await host.loop(8 * BLOCK);
+      const metaFile = await host.file(4 * MiB);
+      const meta = await host.loop(4 * MiB, { file: metaFile });
+      const linear = await host.linear(dataA, (8 * BLOCK) / 512, 0, 'tdata');
+      const name = host.name('pool');
+      const poolLine = (lengthSectors: number): DmTableEntry => ({
+        startSector: 0,
+        lengthSectors,
+        target: { type: 'thin-pool', metadataDevice: meta, dataDevice: host.dm.devicePath(linear), dataBlockSectors: BLOCK / 512, lowWaterMarkBlocks: 0, features: { ...NO_THIN_POOL_FEATURES, errorIfNoSpace: true } },
+      });
+      await host.dm.create(name);
+      await host.dm.load(name, toTargetLines([poolLine((8 * BLOCK) / 512)]));
+      await host.dm.resume(name);
+      const pool: TestPool = { name, path: host.dm.devicePath(name), control: new ThinPoolControl(host.dm, name), metadataLoop: meta, dataLoop: dataA, metadataFile: metaFile, dataBlockSectors: BLOCK / 512 };
+      await pool.control.createThin(0 as never);
+      const path = host.dm.devicePath(await host.thin(pool, 0, 16 * BLOCK));
+      await host.block.write(path, 0, pattern(24, 8 * BLOCK));
+      await expectErrno(host.block.write(path, 8 * BLOCK, pattern(25, BLOCK)), 'ENOSPC');
+
+      // A pool table longer than its data device is refused, at load or at resume.
+      const tooLong = await host.dm.load(name, toTargetLines([poolLine((16 * BLOCK) / 512)])).then(() => host.dm.resume(name)).then(() => null, (e: unknown) => e);
+      expect((tooLong as { code?: string } | null)?.code).toBe('EINVAL');
+      await host.dm.clear(name).catch(() => undefined);
+      expect((await pool.control.status()).totalDataBlocks).toBe(8);
+
+      // The data linear grows by a segment on another device; the pool is unchanged until its own reload.
+      await host.dm.load(linear, toTargetLines([
+        { startSector: 0, lengthSectors: (8 * BLOCK) / 512, target: { type: 'linear', device: dataA, offsetSectors: 0 } },
+        { startSector: (8 * BLOCK) / 512, lengthSectors: (8 * BLOCK) / 512, target: { type: 'linear', device: dataB, offsetSectors: 0 } },
+      ]));
+      await host.dm.resume(linear);
+      expect(await host.block.sizeBytes(host.dm.devicePath(linear))).toBe(16 * BLOCK);
+      expect((await pool.control.status()).totalDataBlocks).toBe(8);
+      await host.dm.load(name, toTargetLines([poolLine((16 * BLOCK) / 512)]));
+      await host.dm.resume(name);
+      expect(await pool.control.status()).toMatchObject({ mode: 'rw', totalDataBlocks: 16 });
+      await host.block.write(path, 8 * BLOCK, pattern(25, 8 * BLOCK));
+      expectSameBytes(await host.block.read(path, 0, 16 * BLOCK), Buffer.concat([pattern(24, 8 * BLOCK), pattern(25, 8 * BLOCK)]));
+    });
+
     it('refuses to shrink a pool below its committed data size', async () => {
       const pool = await host.pool({ poolSectors: (16 * BLOCK) / 512 });
       const [line] = await host.dm.table(pool.name);

@@ -10,7 +10,7 @@
  * The reducer never throws for records the engine built, and it is deterministic, so replaying
  * the journal after a restart gives the state the running engine had.
  */
-import type { PoolLayout } from './layout.js';
+import type { DeviceExtent, PoolLayout } from './layout.js';
 
 export const CATALOG_STATE_FORMAT = 1;
 
@@ -66,7 +66,16 @@ export interface PoolRecord {
   /** The largest volume the pool accepts (its virtual limit per volume). */
   readonly maxVolumeBytes: number;
   readonly lowWaterMarkBlocks: number;
+  /**
+   * What writes to unprovisioned blocks do once the data space is full: `queue` (the kernel's
+   * default; they wait up to dm_thin_pool's no_space_timeout) or `error` (the thin-pool feature
+   * error_if_no_space: they fail at once). Absent in catalogs written before it existed: queue.
+   */
+  readonly noSpaceMode?: NoSpaceMode;
 }
+
+/** See PoolRecord.noSpaceMode. */
+export type NoSpaceMode = 'queue' | 'error';
 
 /** One change a transaction makes, with every id and uuid already chosen. */
 export type PlannedOp =
@@ -115,7 +124,15 @@ export interface CatalogState {
 export type CatalogRecord =
   | { readonly t: 'intent'; readonly intent: Intent }
   | { readonly t: 'commit'; readonly tx: string }
-  | { readonly t: 'abort'; readonly tx: string };
+  | { readonly t: 'abort'; readonly tx: string }
+  /**
+   * The pool's data region grew by `extent` (pool-extend.ts). `deviceSizeBytes` is the size of
+   * the extent's device when it joined (recorded for a new device index only);
+   * `lowWaterMarkBlocks` is the pool table's new low water mark.
+   */
+  | { readonly t: 'extend'; readonly extent: DeviceExtent; readonly deviceSizeBytes: number; readonly lowWaterMarkBlocks: number }
+  /** The pool's settings changed. */
+  | { readonly t: 'pool-settings'; readonly noSpaceMode: NoSpaceMode };
 
 /** The state of a new pool's catalog. */
 export function initialCatalogState(pool: PoolRecord): CatalogState {
@@ -284,7 +301,34 @@ export function reduceCatalog(state: CatalogState, record: CatalogRecord): Catal
     case 'abort':
       if (state.pending?.tx === record.tx) state.pending = null;
       return state;
+    case 'extend':
+      (state as { pool: PoolRecord }).pool = extendedPool(state.pool, record.extent, record.deviceSizeBytes, record.lowWaterMarkBlocks);
+      return state;
+    case 'pool-settings':
+      (state as { pool: PoolRecord }).pool = { ...state.pool, noSpaceMode: record.noSpaceMode };
+      return state;
+    default:
+      // A record of a newer engine: refusing is safer than ignoring what it changed.
+      throw new Error(`catalog record of unknown type ${JSON.stringify((record as { t?: unknown }).t)}: written by a newer thinfleet`);
   }
+}
+
+/** `pool` with `extent` appended to its data region. Pure. */
+export function extendedPool(pool: PoolRecord, extent: DeviceExtent, deviceSizeBytes: number, lowWaterMarkBlocks: number): PoolRecord {
+  const layout = pool.layout;
+  const sizes = [...pool.deviceSizesBytes];
+  if (extent.deviceIndex >= sizes.length) sizes[extent.deviceIndex] = deviceSizeBytes;
+  return {
+    ...pool,
+    deviceSizesBytes: sizes,
+    lowWaterMarkBlocks,
+    layout: { ...layout, data: [...layout.data, extent], dataBlocks: layout.dataBlocks + extent.lengthBytes / layout.dataBlockBytes },
+  };
+}
+
+/** The pool's no-space mode (queue for catalogs that predate the setting). */
+export function noSpaceModeOf(pool: PoolRecord): NoSpaceMode {
+  return pool.noSpaceMode ?? 'queue';
 }
 
 /** Thin ids that committed volumes or the pending intent use. */

@@ -19,7 +19,7 @@ import { type BlockClient, type DmClient } from '@thinfleet/devmapper';
 import { formatBytes } from '@thinfleet/units';
 import { pino, type Logger } from 'pino';
 import { blockCatalogDevice } from './block-catalog-device.js';
-import { initialCatalogState, reduceCatalog, type CatalogRecord, type CatalogState, type PoolRecord } from './catalog-state.js';
+import { initialCatalogState, reduceCatalog, type CatalogRecord, type CatalogState, type NoSpaceMode, type PoolRecord } from './catalog-state.js';
 import { EngineError } from './engine-error.js';
 import { computeLayout, DEFAULT_MAX_VOLUME_BYTES } from './layout.js';
 import { checkPoolName } from './names.js';
@@ -63,6 +63,8 @@ export interface CreatePoolRequest {
   readonly maxVolumeBytes?: number;
   /** Overwrite devices that carry a thinfleet label. */
   readonly force?: boolean;
+  /** What writes do once the data space is full (default queue, the kernel's). */
+  readonly noSpaceMode?: NoSpaceMode;
 }
 
 /** A pool found on devices by its labels. */
@@ -125,7 +127,8 @@ export class Engine {
         block: gatedBlock(this.options.block, gate),
         logger: this.logger.child({ pool: catalog.state.pool.name }),
         catalog,
-        devicePaths,
+        // Its own copy: pool extend appends to it.
+        devicePaths: [...devicePaths],
         snapshotDeadlineMs: this.options.snapshotDeadlineMs ?? 30_000,
         now: this.options.now ?? Date.now,
         newUuid: this.options.newUuid ?? randomUUID,
@@ -192,6 +195,7 @@ export class Engine {
       deviceSizesBytes: sizes,
       maxVolumeBytes,
       lowWaterMarkBlocks: Math.floor(layout.dataBlocks / 20),
+      ...(request.noSpaceMode === 'error' ? { noSpaceMode: 'error' as const } : {}),
     };
     const device0 = request.devices[0]!;
     await block.write(device0, layout.metadata.offsetBytes, Buffer.alloc(4096));
@@ -234,6 +238,10 @@ export class Engine {
         entry = { name: label.poolName, count: label.deviceCount, devices: new Array<string | null>(label.deviceCount).fill(null), problems: [], hasCatalog: false };
         byPool.set(label.poolUuid, entry);
       }
+      // A pool extend labels its new device with the larger count before it rewrites the
+      // others' labels (pool-extend.ts): the largest count seen is the pool's.
+      while (entry.devices.length < label.deviceCount) entry.devices.push(null);
+      entry.count = Math.max(entry.count, label.deviceCount);
       if (entry.devices[label.deviceIndex] != null) entry.problems.push(`device ${label.deviceIndex} appears twice: ${entry.devices[label.deviceIndex]} and ${path}`);
       entry.devices[label.deviceIndex] = path;
       if (label.deviceIndex === 0) entry.hasCatalog = label.catalog !== null;
@@ -275,6 +283,12 @@ export class Engine {
   private async activateWith(catalog: PoolCatalog, devicePaths: readonly string[], gate: WriteGate): Promise<Pool> {
     const name = catalog.state.pool.name;
     if (this.active.get(name)?.isActive) throw new EngineError('NAME_EXISTS', `another pool called ${name} is active on this host`);
+    // The catalog is the truth about which devices carry data: a device an extend added whose
+    // label rewrite a crash cut short is not in every label's count, but the layout names it.
+    const missing = catalog.state.pool.layout.data.find((e) => devicePaths[e.deviceIndex] === undefined);
+    if (missing !== undefined) {
+      throw new EngineError('POOL_INCOMPLETE', `pool ${name}: device ${missing.deviceIndex} holds part of its data (added by pool extend) and is missing; name every device with --device`);
+    }
     await ensurePoolDevices(gatedDm(this.options.dm, gate), this.options.block, catalog.state.pool, devicePaths);
     const pool = this.makePool(catalog, devicePaths, gate);
     const report = await pool.recover();

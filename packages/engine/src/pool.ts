@@ -18,7 +18,8 @@ import {
   type ThinMetadataSummary,
 } from '@thinfleet/devmapper';
 import type { BatchItem } from './batch-item.js';
-import { catalogIndex, kernelEffects, type DeleteMark, type PlannedOp, type VolumeRecord } from './catalog-state.js';
+import { poolCapacity, type PoolCapacity } from './capacity.js';
+import { catalogIndex, kernelEffects, noSpaceModeOf, type DeleteMark, type NoSpaceMode, type PlannedOp, type VolumeRecord } from './catalog-state.js';
 import { ensureDevice, infoOrNull, removeDevice } from './device-tables.js';
 import { EngineError, isEngineError } from './engine-error.js';
 import { Mutex } from './mutex.js';
@@ -26,7 +27,8 @@ import { poolDevicePrefix } from './names.js';
 import { externalOriginProblem } from './origin-check.js';
 import { planBatch, type ActiveDevice, type BatchPlan } from './plan.js';
 import { volumeByName, volumeDevice, volumeTable, volumeUuid, type PoolCore } from './pool-core.js';
-import { removePoolDevices } from './pool-devices.js';
+import { ensurePoolDevices, removePoolDevices } from './pool-devices.js';
+import { extendPoolData, type ExtendRequest, type ExtendResult } from './pool-extend.js';
 import { deleteThinIfPresent, recoverPending, type RecoveryReport } from './recovery.js';
 import { withSuspended } from './snapshot-window.js';
 import { volumeInfo, type VolumeInfo } from './volume-info.js';
@@ -49,6 +51,10 @@ export interface PoolStatus {
   readonly activeVolumes: number;
   readonly devices: readonly string[];
   readonly maxVolumeBytes: number;
+  /** What writes do once the data space is full (the catalog's setting, which the table carries). */
+  readonly noSpaceMode: NoSpaceMode;
+  /** Sum of the volumes' virtual sizes, in bytes. */
+  readonly provisionedBytes: number;
 }
 
 export interface BatchResult {
@@ -58,6 +64,8 @@ export interface BatchResult {
   readonly items: ReadonlyArray<{ readonly item: string; readonly volume: VolumeInfo | null }>;
   /** Steps after the commit that failed (activating or reloading a volume); the batch itself is committed. */
   readonly deferredErrors: ReadonlyArray<{ readonly volume: string; readonly error: Error }>;
+  /** The pool's provisioned and data bytes just before and just after the batch (under its mutex). */
+  readonly capacity: { readonly before: PoolCapacity; readonly after: PoolCapacity };
 }
 
 export interface ReconcileReport {
@@ -253,6 +261,7 @@ export class Pool {
   async batch(items: readonly BatchItem[]): Promise<BatchResult> {
     return this.exclusive(async () => {
       const state = this.core.catalog.state;
+      const before = poolCapacity(state);
       const active = await this.activeDevices();
       const plan = planBatch(items, {
         state,
@@ -281,8 +290,14 @@ export class Pool {
           return { item, volume: v === undefined ? null : this.info(v, active, null) };
         }),
         deferredErrors,
+        capacity: { before, after: poolCapacity(after) },
       };
     });
+  }
+
+  /** Provisioned bytes (sum of volume sizes) and data bytes, from the catalog. Reads nothing else. */
+  capacity(): PoolCapacity {
+    return poolCapacity(this.core.catalog.state);
   }
 
   /** Steps 1-4 of the protocol for a planned batch. */
@@ -540,8 +555,10 @@ export class Pool {
         dataBlockBytes: block,
         volumes: Object.keys(state.volumes).length,
         activeVolumes: active.size,
-        devices: this.core.devicePaths,
+        devices: [...this.core.devicePaths],
         maxVolumeBytes: state.pool.maxVolumeBytes,
+        noSpaceMode: noSpaceModeOf(state.pool),
+        provisionedBytes: poolCapacity(state).provisionedBytes,
       };
       try {
         const s = await this.core.control.status({ noFlush: true });
@@ -567,6 +584,32 @@ export class Pool {
           metadataUsedBytes: 0,
         };
       }
+    });
+  }
+
+  /**
+   * Grows the data region by one extent from `request.devicePath` (pool-extend.ts has the steps
+   * and the crash story). Runs under the pool mutex, after any pending recovery.
+   * @throws EngineError DEVICE_UNUSABLE naming the device, POOL_INACTIVE
+   */
+  extend(request: ExtendRequest): Promise<ExtendResult> {
+    return this.exclusive(() => extendPoolData(this.core, request));
+  }
+
+  /**
+   * Sets what writes do once the data space is full, and reloads the thin-pool table with it
+   * (error_if_no_space or not). Idempotent. Crash story: the catalog record is written first;
+   * a crash before the reload leaves a table without the setting, which the next activation
+   * reloads (pool-devices.ts); the kernel applies the feature at the table's resume, without
+   * touching data or mappings.
+   */
+  setNoSpaceMode(mode: NoSpaceMode): Promise<void> {
+    return this.exclusive(async () => {
+      if (mode !== 'queue' && mode !== 'error') throw new EngineError('INVALID_ARGUMENT', `no-space mode must be queue or error, got ${JSON.stringify(String(mode).slice(0, 16))}`);
+      const state = this.core.catalog.state;
+      if (noSpaceModeOf(state.pool) !== mode) await this.core.catalog.append({ t: 'pool-settings', noSpaceMode: mode });
+      await ensurePoolDevices(this.core.dm, this.core.block, this.core.catalog.state.pool, this.core.devicePaths);
+      this.core.logger.info({ noSpaceMode: mode }, 'pool no-space mode set');
     });
   }
 

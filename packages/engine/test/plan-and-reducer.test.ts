@@ -110,6 +110,23 @@ describe('reduceCatalog', () => {
     expect(Object.values(s.volumes)[0]).toMatchObject({ name: 'a', thinId: 0, sizeBytes: MiB });
   });
 
+  it('appends an extend record\'s extent and replaces the settings; refuses a record type it does not know', () => {
+    const s = state();
+    const blocks = s.pool.layout.dataBlocks;
+    reduceCatalog(s, { t: 'extend', extent: { deviceIndex: 1, offsetBytes: MiB, lengthBytes: 64 * MiB }, deviceSizeBytes: 65 * MiB, lowWaterMarkBlocks: 99 });
+    expect(s.pool.layout.data.at(-1)).toEqual({ deviceIndex: 1, offsetBytes: MiB, lengthBytes: 64 * MiB });
+    expect(s.pool.layout.dataBlocks).toBe(blocks + (64 * MiB) / s.pool.layout.dataBlockBytes);
+    expect(s.pool.deviceSizesBytes).toEqual([1024 * MiB, 65 * MiB]);
+    expect(s.pool.lowWaterMarkBlocks).toBe(99);
+    // More of the same device: its recorded size stays.
+    reduceCatalog(s, { t: 'extend', extent: { deviceIndex: 1, offsetBytes: 65 * MiB, lengthBytes: MiB }, deviceSizeBytes: 80 * MiB, lowWaterMarkBlocks: 100 });
+    expect(s.pool.deviceSizesBytes).toEqual([1024 * MiB, 65 * MiB]);
+    expect(s.pool.noSpaceMode).toBeUndefined();
+    reduceCatalog(s, { t: 'pool-settings', noSpaceMode: 'error' });
+    expect(s.pool.noSpaceMode).toBe('error');
+    expect(() => reduceCatalog(s, { t: 'resize-metadata' } as never)).toThrow(/unknown type "resize-metadata".*newer thinfleet/);
+  });
+
   it('clears origin and revision links when their volume goes', () => {
     const s = state();
     commit(s, plan(s, [{ item: '1', op: 'create', volume: 'a', sizeBytes: MiB }]).ops);

@@ -66,6 +66,32 @@ export interface AgentConfig {
   readonly maxRequestBytes: number;
   /** Cluster mode; null for a standalone host (every pool is this host's alone). */
   readonly cluster: ClusterConfig | null;
+  /**
+   * A create, snapshot, resize, revision or batch that takes a pool's provisioned size (the sum
+   * of its volumes' sizes) beyond this many times its data size answers with a warning (the call
+   * still succeeds); null: never warn. Default 1, LVM's: warn once volumes promise more than the pool holds.
+   */
+  readonly overprovisionWarnRatio: number | null;
+  /** Data use of a pool, in percent, at which it is over its threshold (log, metric, event; autoextend). */
+  readonly poolDataWarnPercent: number;
+  /** Metadata use of a pool, in percent, at which it is over its threshold (log, metric, event). */
+  readonly poolMetadataWarnPercent: number;
+  /** How often the agent reads every pool's use against the thresholds, in milliseconds. */
+  readonly poolCapacityPollMs: number;
+  /**
+   * Autoextend, by pool name: while a pool's data use is at or above poolDataWarnPercent, each
+   * capacity poll adds `stepBytes` of `device` (a spare block device or file on this host) to its
+   * data region, until the spare is used up. Pools not named here are never extended by the agent.
+   */
+  readonly poolAutoextend: Readonly<Record<string, AutoextendConfig>>;
+}
+
+/** One pool's autoextend: the spare device and the step. */
+export interface AutoextendConfig {
+  /** Absolute path of a block device or regular file that no other pool uses. */
+  readonly device: string;
+  /** Bytes added per step (rounded down to the pool's data block size), at least 1 MiB. */
+  readonly stepBytes: number;
 }
 
 const GiB = 1024 ** 3;
@@ -84,6 +110,11 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   maxBatchOps: 10_000,
   maxRequestBytes: 16 * 1024 * 1024,
   cluster: null,
+  overprovisionWarnRatio: 1,
+  poolDataWarnPercent: 80,
+  poolMetadataWarnPercent: 80,
+  poolCapacityPollMs: 10_000,
+  poolAutoextend: {},
 };
 
 export const DEFAULT_CONFIG_FILE = '/etc/thinfleet/agent.json';
@@ -117,6 +148,14 @@ const wholeNumber =
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new AgentConfigError(`${key}: must be a whole number >= ${min}`, key);
     return v;
   };
+const positiveNumber: Check = (v, key) => {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new AgentConfigError(`${key}: must be a number > 0`, key);
+  return v;
+};
+const percent: Check = (v, key) => {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 100) throw new AgentConfigError(`${key}: must be a percentage > 0 and <= 100`, key);
+  return v;
+};
 const oneOf =
   (...values: string[]): Check =>
   (v, key) => {
@@ -147,6 +186,23 @@ const cluster: Check = (v, key) => {
   return { nodeId: '', advertise: '', tls: null, ...given };
 };
 
+const absolutePath: Check = (v, key) => {
+  const s = isString(v, key) as string;
+  if (!s.startsWith('/')) throw new AgentConfigError(`${key}: must be an absolute path`, key);
+  return s;
+};
+const autoextend: Check = (v, key) => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new AgentConfigError(`${key}: must be an object of pool names`, key);
+  const out: Record<string, unknown> = {};
+  for (const [pool, entry] of Object.entries(v as Record<string, unknown>)) {
+    const at = `${key}.${pool}`;
+    if (!/^[A-Za-z0-9][A-Za-z0-9+_.-]{0,31}$/.test(pool)) throw new AgentConfigError(`${at}: not a pool name`, at);
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new AgentConfigError(`${at}: must be an object`, at);
+    out[pool] = checkObject(entry as Record<string, unknown>, at, { device: absolutePath, stepBytes: wholeNumber(1024 * 1024) }, true);
+  }
+  return out;
+};
+
 const CHECKS: Record<keyof AgentConfig, Check> = {
   socket: isString,
   stateDir: isString,
@@ -161,6 +217,11 @@ const CHECKS: Record<keyof AgentConfig, Check> = {
   maxBatchOps: wholeNumber(1),
   maxRequestBytes: wholeNumber(64 * 1024),
   cluster: orNull(cluster),
+  overprovisionWarnRatio: orNull(positiveNumber),
+  poolDataWarnPercent: percent,
+  poolMetadataWarnPercent: percent,
+  poolCapacityPollMs: wholeNumber(100),
+  poolAutoextend: autoextend,
 };
 
 function checkObject(value: Record<string, unknown>, prefix: string, checks: Record<string, Check>, requireAll: boolean): Record<string, unknown> {

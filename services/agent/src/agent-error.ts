@@ -41,7 +41,7 @@ export type AgentErrorCode =
   | 'LOCK_FAILED'
   /** Cluster mode: the job left this host with its pool; it resumes on the pool's next holder. */
   | 'JOB_MOVED'
-  /** A device belongs to a pool on this host or in the cluster (or a dm table holds it): no call, `force` included, may overwrite it. */
+  /** A device belongs to a pool on this host or in the cluster (or a dm table holds it): no call, `force` included, may overwrite it; `field` names it. */
   | 'DEVICE_IN_USE'
   /** The pool is active on this host, and the call needs it inactive (pool forget). */
   | 'POOL_ACTIVE';

@@ -37,6 +37,10 @@ import { PoolFencing } from './pool-fencing.js';
 import { PoolRegistry } from './pool-registry.js';
 import { poolServiceHandlers } from './pool-service.js';
 import { RequestIds } from './request-ids.js';
+import { PoolEventWatches, poolCapacityHandlers } from './pool-capacity-service.js';
+import { PoolCapacityMonitor } from './capacity/pool-capacity-monitor.js';
+import { makeAutoextend } from './capacity/autoextend.js';
+import { CapacityMetrics } from './metrics/capacity-metrics.js';
 import { wireCheckedDefinition, type RpcContext } from './rpc.js';
 import { notifySystemd, watchdogIntervalMs } from './sd-notify.js';
 import { volumeServiceHandlers } from './volume-service.js';
@@ -84,6 +88,9 @@ export class Agent {
     private readonly env: NodeJS.ProcessEnv,
     /** The cluster node in cluster mode; null on a standalone host. */
     readonly cluster: ClusterNode | null,
+    /** Watches pools' data and metadata use against the thresholds (tests call its poll()). */
+    readonly capacity: PoolCapacityMonitor,
+    private readonly poolEventWatches: PoolEventWatches,
   ) {}
 
   /** The unix socket the agent serves on. */
@@ -161,6 +168,23 @@ export class Agent {
       metrics.setInfo(AGENT_VERSION, backend.kind);
       metricsRegistry.addCollector(async () => metrics.setJobCounts(jobs.counts()));
 
+      const capacityMetrics = new CapacityMetrics(metricsRegistry);
+      const autoextend = makeAutoextend({
+        config: config.poolAutoextend,
+        pools,
+        metrics: capacityMetrics,
+        logger,
+      });
+      const capacity = new PoolCapacityMonitor({
+        pools: () => engine.pools(),
+        dataWarnPercent: config.poolDataWarnPercent,
+        metadataWarnPercent: config.poolMetadataWarnPercent,
+        logger,
+        metrics: capacityMetrics,
+        autoextend,
+      });
+      const poolEventWatches = new PoolEventWatches();
+
       const inFlight = new InFlight();
       const health = new HealthState();
       const watches = new JobWatches();
@@ -172,7 +196,10 @@ export class Agent {
         requestIds: new RequestIds(),
       };
       const api = loadAgentApi();
-      server.addService(wireCheckedDefinition(api.PoolService.service), poolServiceHandlers(ctx, pools, jobs, cluster ?? pools));
+      server.addService(wireCheckedDefinition(api.PoolService.service), {
+        ...poolServiceHandlers(ctx, pools, jobs, cluster ?? pools),
+        ...poolCapacityHandlers(ctx, { pools, monitor: capacity, metrics: capacityMetrics, watches: poolEventWatches }),
+      });
       server.addService(wireCheckedDefinition(api.VolumeService.service), volumeServiceHandlers(ctx, { pools, jobs, config, simulated: backend.kind === 'sim' }));
       server.addService(wireCheckedDefinition(api.JobService.service), jobServiceHandlers(ctx, jobs, watches));
       server.addService(wireCheckedDefinition(api.Health.service), health.handlers());
@@ -183,9 +210,11 @@ export class Agent {
         metricsServer = await startMetricsServer({ host, port, render: () => metricsRegistry.render(), logger });
       }
       metrics.startSampling();
+      await capacity.poll();
+      capacity.start(config.poolCapacityPollMs);
       health.set('SERVING');
 
-      const agent = new Agent(config, logger, backend, engine, pools, jobs, server, inFlight, health, watches, metrics, metricsServer, tcpPort, env, cluster);
+      const agent = new Agent(config, logger, backend, engine, pools, jobs, server, inFlight, health, watches, metrics, metricsServer, tcpPort, env, cluster, capacity, poolEventWatches);
       cluster?.connect();
       await tellSystemd(logger, env, `READY=1\nSTATUS=serving ${engine.pools().length} pool(s) on ${config.socket}`);
       agent.startWatchdog();
@@ -229,10 +258,13 @@ export class Agent {
     this.health.set('NOT_SERVING');
     const drained = await this.inFlight.close(this.config.shutdownTimeoutMs);
     if (!drained) log.error({ inFlight: this.inFlight.size, timeoutMs: this.config.shutdownTimeoutMs }, 'in-flight operations did not finish in time; stopping anyway (each recovers at the next start)');
+    // No more polls; one in progress (it may be extending a pool) ends first.
+    await this.capacity.stop();
     await this.jobs.stop();
     // Cluster mode: held pools are handed back or fenced, since nothing renews the lease after this.
     await this.cluster?.stop();
     this.watches.endAll();
+    this.poolEventWatches.endAll();
     this.health.endWatches();
     await shutdownServer(this.server, 2_000);
     this.metrics.stopSampling();

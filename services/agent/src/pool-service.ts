@@ -10,6 +10,7 @@ import { poolMessage } from './proto-messages.js';
 import { namingFields } from './engine-fields.js';
 import { bytesField, poolNameField } from './request-checks.js';
 import { unary, type RpcContext } from './rpc.js';
+import { noSpaceModeField, type CapacityRpc } from './pool-capacity-service.js';
 
 const KiB64 = 64 * 1024;
 /** Longest pool reference ActivatePool takes (a name is at most 32 bytes, a uuid 36). */
@@ -38,7 +39,12 @@ export interface PoolLifecycle {
   forget(name: string): Promise<{ released: string[] }>;
 }
 
-export function poolServiceHandlers(ctx: RpcContext, pools: HostPools, jobs: JobManager, lifecycle: PoolLifecycle = pools): PoolServiceHandlers & UntypedServiceImplementation {
+export function poolServiceHandlers(
+  ctx: RpcContext,
+  pools: HostPools,
+  jobs: JobManager,
+  lifecycle: PoolLifecycle = pools,
+): Omit<PoolServiceHandlers, CapacityRpc> & UntypedServiceImplementation {
   const view = async (name: string) => ({ pool: poolMessage(await pools.view(name)) });
   return {
     CreatePool: unary(ctx, 'CreatePool', async (r: CreatePoolRequest__Output) => {
@@ -49,8 +55,9 @@ export function poolServiceHandlers(ctx: RpcContext, pools: HostPools, jobs: Job
         throw badRequest('data_block_bytes', 'must be a multiple of 64 KiB up to 1 GiB');
       }
       const metadataBytes = r.metadataBytes === 0 ? undefined : bytesField('metadata_bytes', r.metadataBytes);
+      const noSpaceMode = noSpaceModeField('no_space_mode', r.noSpaceMode);
       const created = await namingFields({ dataBlockBytes: 'data_block_bytes', metadataBytes: 'metadata_bytes', devices: 'devices' }, () =>
-        lifecycle.create({ name, devices, force: r.force, ...(dataBlockBytes ? { dataBlockBytes } : {}), ...(metadataBytes ? { metadataBytes } : {}) }),
+        lifecycle.create({ name, devices, force: r.force, ...(dataBlockBytes ? { dataBlockBytes } : {}), ...(metadataBytes ? { metadataBytes } : {}), ...(noSpaceMode ? { noSpaceMode } : {}) }),
       );
       return {
         ...(await view(name)),

@@ -1,6 +1,7 @@
 /** Engine and agent objects as the API's messages (proto/thinfleet/agent/v1). */
 import type { VolumeInfo } from '@thinfleet/engine';
-import type { Job, Pool as PoolMessage, Volume } from '@thinfleet/proto';
+import type { Job, Pool as PoolMessage, PoolEvent as PoolEventMessage, Volume } from '@thinfleet/proto';
+import type { PoolEvent } from './capacity/pool-event.js';
 import type { HostPoolView } from './host-pools.js';
 import type { JobRecord } from './jobs/index.js';
 
@@ -26,6 +27,8 @@ export function poolMessage(view: HostPoolView): PoolMessage {
     lastRecovery:
       view.recovery === null ? null : { outcome: view.recovery.outcome, transactionId: view.recovery.tx ?? '', kernelTransactionId: view.recovery.kernelTx },
     problem: view.problem ?? '',
+    noSpaceMode: s?.noSpaceMode ?? '',
+    provisionedBytes: s?.provisionedBytes ?? 0,
   };
 }
 
@@ -78,5 +81,19 @@ export function jobMessage(job: JobRecord): Job {
     updated: new Date(job.updatedMs).toISOString(),
     error: job.error ?? '',
     errorCode: job.errorCode ?? '',
+  };
+}
+
+/** The PoolEvent message of a capacity event. */
+export function poolEventMessage(e: PoolEvent): PoolEventMessage {
+  return {
+    pool: e.pool,
+    kind: e.kind,
+    usedBytes: e.usedBytes,
+    totalBytes: e.totalBytes,
+    thresholdPercent: e.thresholdPercent,
+    time: new Date(e.atMs).toISOString(),
+    message: e.message,
+    current: e.current,
   };
 }

@@ -4,11 +4,12 @@
  * that a job is working on (a background delete) takes no other change until the job ends.
  */
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
-import { isEngineError, quoted, type BatchItem, type Pool, type VolumeInfo } from '@thinfleet/engine';
+import { isEngineError, overprovisionWarning, quoted, type BatchItem, type Pool, type PoolCapacity, type VolumeInfo } from '@thinfleet/engine';
 import type {
   BatchOp__Output,
   BatchRequest__Output,
   BatchResponse,
+  OverprovisionWarning,
   CreateRevisionRequest__Output,
   CreateVolumeRequest__Output,
   DeleteVolumeRequest__Output,
@@ -36,7 +37,7 @@ import { batchFieldNames, nameEngineField, namingFields } from './engine-fields.
 interface VolumeDeps {
   readonly pools: HostPools;
   readonly jobs: JobManager;
-  readonly config: Pick<AgentConfig, 'deleteInBackgroundAboveBytes' | 'maxBatchOps'>;
+  readonly config: Pick<AgentConfig, 'deleteInBackgroundAboveBytes' | 'maxBatchOps' | 'overprovisionWarnRatio'>;
   /** The agent runs the simulated device-mapper (volumes say so: Volume.device_simulated). */
   readonly simulated?: boolean;
 }
@@ -68,6 +69,15 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
     return { pool, name: volumeNameField('name', pool.name, r.name) };
   };
 
+  /**
+   * The warning field of a response, when the call took `pool` from `before` beyond the
+   * configured ratio (logged as well). Single calls that add a volume or size pass no `before`.
+   */
+  const overprovision = (pool: Pool, before: PoolCapacity | null): { overprovision?: OverprovisionWarning } => {
+    const after = pool.capacity();
+    return overprovisionOf(pool.name, { before: before ?? { provisionedBytes: 0, dataBytes: after.dataBytes }, after }, config.overprovisionWarnRatio ?? null, ctx);
+  };
+
   async function find(pool: Pool, name: string, usage: boolean): Promise<VolumeInfo> {
     if (usage) return pool.show(name);
     const v = (await pool.list()).find((x) => x.name === name);
@@ -94,7 +104,7 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
         if (sizeBytes === undefined) throw badRequest('size_bytes', 'required (unless external_origin is set)');
         v = await sizeIn('size_bytes', () => namingFields({ volume: 'name' }, () => pool.createVolume(name, sizeBytes, { activate: r.activate })));
       }
-      return { volume: message(pool, v) };
+      return { volume: message(pool, v), ...overprovision(pool, null) };
     }),
 
     SnapshotVolume: unary(ctx, 'SnapshotVolume', async (r: SnapshotVolumeRequest__Output) => {
@@ -102,7 +112,8 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
       const source = volumeNameField('source', pool.name, r.source);
       const name = volumeNameField('name', pool.name, r.name);
       noJobOn(pool, source);
-      return { volume: message(pool, await namingFields({ volume: 'name', origin: 'source' }, () => pool.snapshot(source, name, { activate: r.activate }))) };
+      const v = await namingFields({ volume: 'name', origin: 'source' }, () => pool.snapshot(source, name, { activate: r.activate }));
+      return { volume: message(pool, v), ...overprovision(pool, null) };
     }),
 
     ListVolumes: unary(ctx, 'ListVolumes', async (r: ListVolumesRequest__Output) => {
@@ -128,7 +139,9 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
       const { pool, name } = target(r);
       const sizeBytes = bytesField('size_bytes', r.sizeBytes);
       noJobOn(pool, name);
-      return { volume: message(pool, await sizeIn('size_bytes', () => pool.grow(name, sizeBytes))) };
+      const before = pool.capacity();
+      const v = await sizeIn('size_bytes', () => pool.grow(name, sizeBytes));
+      return { volume: message(pool, v), ...overprovision(pool, before) };
     }),
 
     ActivateVolume: unary(ctx, 'ActivateVolume', async (r) => {
@@ -175,7 +188,8 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
       const { pool, name } = target(r);
       const keep = countField('keep', r.keep, 1, 1_000_000);
       noJobOn(pool, name);
-      return { volume: message(pool, await namingFields({ volume: 'name', keep: 'keep' }, () => pool.revision(name, keep))) };
+      const v = await namingFields({ volume: 'name', keep: 'keep' }, () => pool.revision(name, keep));
+      return { volume: message(pool, v), ...overprovision(pool, null) };
     }),
 
     PinVolume: unary(ctx, 'PinVolume', async (r: PinVolumeRequest__Output) => {
@@ -216,11 +230,25 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
         transactionId: result.tx,
         results: result.items.map((it) => ({ item: it.item, volume: it.volume === null ? null : message(pool, it.volume) })),
         deferredErrors: result.deferredErrors.map((e) => ({ volume: e.volume, message: e.error.message })),
+        ...overprovisionOf(pool.name, result.capacity, config.overprovisionWarnRatio ?? null, ctx),
       };
     }),
 
     ...volumeDataHandlers(ctx, deps),
   };
+}
+
+/** The warning field of a batch response (logged as well), from the batch's own before and after. */
+function overprovisionOf(
+  pool: string,
+  capacity: { before: PoolCapacity; after: PoolCapacity },
+  ratio: number | null,
+  ctx: RpcContext,
+): { overprovision?: OverprovisionWarning } {
+  const w = overprovisionWarning(pool, capacity.before, capacity.after, ratio);
+  if (w === null) return {};
+  ctx.logger.warn({ pool, provisionedBytes: w.provisionedBytes, dataBytes: w.dataBytes, ratioLimit: w.ratioLimit }, 'pool overprovisioned');
+  return { overprovision: { provisionedBytes: w.provisionedBytes, dataBytes: w.dataBytes, ratioLimit: w.ratioLimit, ratio: w.ratio, message: w.message } };
 }
 
 /** The operations of a BatchOp (its `op` oneof). */

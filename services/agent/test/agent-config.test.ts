@@ -51,6 +51,21 @@ describe('agent config', () => {
     expect(refusal(() => loadAgentConfig(configFile('{oops'))).message).toMatch(/not valid JSON/);
   });
 
+  it('checks the capacity keys: ratios, percentages and autoextend spares, naming the key', () => {
+    expect(resolveAgentConfig({ overprovisionWarnRatio: 2.5, poolDataWarnPercent: 90, poolAutoextend: { tank: { device: '/dev/sdz', stepBytes: 2 ** 30 } } })).toMatchObject({
+      overprovisionWarnRatio: 2.5,
+      poolDataWarnPercent: 90,
+      poolAutoextend: { tank: { device: '/dev/sdz', stepBytes: 2 ** 30 } },
+    });
+    expect(resolveAgentConfig({ overprovisionWarnRatio: null }).overprovisionWarnRatio).toBeNull();
+    expect(refusal(() => resolveAgentConfig({ overprovisionWarnRatio: 0 })).key).toBe('overprovisionWarnRatio');
+    expect(refusal(() => resolveAgentConfig({ poolDataWarnPercent: 101 })).key).toBe('poolDataWarnPercent');
+    expect(refusal(() => resolveAgentConfig({ poolMetadataWarnPercent: 0 })).key).toBe('poolMetadataWarnPercent');
+    expect(refusal(() => resolveAgentConfig({ poolAutoextend: { tank: { device: 'sdz', stepBytes: 2 ** 30 } } })).key).toBe('poolAutoextend.tank.device');
+    expect(refusal(() => resolveAgentConfig({ poolAutoextend: { tank: { device: '/dev/sdz', stepBytes: 512 } } })).key).toBe('poolAutoextend.tank.stepBytes');
+    expect(refusal(() => resolveAgentConfig({ poolAutoextend: { tank: { device: '/dev/sdz' } } })).key).toBe('poolAutoextend.tank.stepBytes');
+  });
+
   it('is standalone by default; cluster mode fills the node id and the advertised address', () => {
     expect(resolveAgentConfig().cluster).toBeNull();
     const path = configFile(JSON.stringify({ socket: '/tmp/a.sock', cluster: { coordinator: '10.0.0.5:9750' } }));

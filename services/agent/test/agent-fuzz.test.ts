@@ -195,6 +195,12 @@ function streamCall(client: Client, path: string, bytes: Buffer): Promise<Outcom
   return new Promise((resolve) => {
     const call = client.makeServerStreamRequest(path, (b: Buffer) => b, (b: Buffer) => b, bytes, new Metadata(), { deadline: new Date(Date.now() + 5_000) });
     call.on('data', () => {});
+    // A watch that is established sends its headers at once (a refusal comes as a status
+    // without them): the call was accepted, and a watch changes nothing, so stop there.
+    call.on('metadata', () => {
+      call.cancel();
+      resolve({ code: 0, details: 'watching', field: null });
+    });
     call.on('error', (err: ServiceError) => resolve(outcomeOf(err)));
     call.on('status', (s) => {
       if (s.code === status.OK) resolve({ code: 0, details: '', field: null });

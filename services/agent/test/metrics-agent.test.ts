@@ -39,6 +39,8 @@ class FakePool implements MetricsPool {
       activeVolumes: [...this.volumes.values()].filter((v) => v.active).length,
       devices: ['/dev/loop0'],
       maxVolumeBytes: 1 << 40,
+      noSpaceMode: 'queue',
+      provisionedBytes: 0,
     };
   }
 

@@ -180,7 +180,7 @@ export class Router {
   /** PoolService on the coordinator: listing and showing; changes go to an agent. */
   poolHandlers(): UntypedServiceImplementation {
     const handlers: UntypedServiceImplementation = {};
-    for (const method of ['CreatePool', 'DiscoverPools', 'ActivatePool', 'DeactivatePool', 'DestroyPool', 'ForgetPool']) {
+    for (const method of ['CreatePool', 'DiscoverPools', 'ActivatePool', 'DeactivatePool', 'DestroyPool', 'ForgetPool', 'ExtendPool', 'SetPool']) {
       handlers[method] = this.unary(async () => {
         throw coordinatorError('AGENT_ONLY', `${method} works on a host's devices: call the agent on that host (thinfleet --agent ...), not the coordinator`);
       });

@@ -112,6 +112,9 @@ describe('routing through the coordinator', () => {
 
   it('refuses pool changes (they go to an agent) and pools no live host reaches', async () => {
     expect(await failure(viaCoordinator.call(viaCoordinator.pool, 'DestroyPool', { name: 'tank' }))).toMatchObject({ code: status.FAILED_PRECONDITION, errorCode: 'AGENT_ONLY' });
+    for (const [method, request] of [['ExtendPool', { name: 'tank', device: '/dev/sdz' }], ['SetPool', { name: 'tank', noSpaceMode: 'error' }]] as const) {
+      expect(await failure(viaCoordinator.call(viaCoordinator.pool, method, request)), method).toMatchObject({ code: status.FAILED_PRECONDITION, errorCode: 'AGENT_ONLY' });
+    }
     expect(await failure(viaCoordinator.call(viaCoordinator.volume, 'CreateVolume', { pool: 'elsewhere', name: 'v', sizeBytes: MiB }))).toMatchObject({
       code: status.FAILED_PRECONDITION,
       errorCode: 'NO_HOST',

@@ -5,7 +5,7 @@
  * everything that talks to a server is tested against a real one.
  */
 import type { AgentConnectOptions, CoordinatorConnectOptions } from '@thinfleet/client';
-import type { ClusterStatusResponse__Output, Job__Output, Pool__Output, Volume__Output } from '@thinfleet/proto';
+import type { ClusterStatusResponse__Output, Job__Output, PoolEvent__Output, Pool__Output, Volume__Output } from '@thinfleet/proto';
 import type { AgentConnection, ClusterConnection, ConnectAgent, ConnectCluster, ConnectCoordinator } from '../../src/index.js';
 
 export interface RecordedCall {
@@ -46,6 +46,8 @@ export const POOL: Pool__Output = {
   activeVolumes: 1,
   maxVolumeBytes: 2 ** 40,
   lastRecovery: { outcome: 'clean', transactionId: '', kernelTransactionId: '7' },
+  noSpaceMode: 'queue',
+  provisionedBytes: 3 * 2 ** 30,
   problem: '',
 };
 
@@ -87,6 +89,12 @@ export function job(state: Job__Output['state'], doneBytes: number, extra: Parti
   };
 }
 
+/** What watchPoolEvents yields. */
+export const POOL_EVENTS: readonly PoolEvent__Output[] = [
+  { pool: 'tank', kind: 'data-threshold-crossed', usedBytes: 9 * 2 ** 30, totalBytes: 10 * 2 ** 30, thresholdPercent: 80, time: '2025-01-01T00:00:00.000Z', message: 'pool tank: data use 90%', current: true },
+  { pool: 'tank', kind: 'out-of-data-space', usedBytes: 10 * 2 ** 30, totalBytes: 10 * 2 ** 30, thresholdPercent: 0, time: '2025-01-01T00:00:05.000Z', message: 'pool tank is out of data space', current: false },
+];
+
 const DEFAULT_RESPONSES: Record<string, unknown> = {
   createPool: { pool: POOL, overwritten: [] },
   forgetPool: { releasedFiles: [] },
@@ -114,6 +122,8 @@ const DEFAULT_RESPONSES: Record<string, unknown> = {
   cancelJob: { job: job('JOB_STATE_CANCELLED', 0) },
   health: 'SERVING',
   clusterStatus: CLUSTER_STATUS,
+  extendPool: { pool: POOL, addedBytes: 2 ** 30 },
+  setPool: { pool: { ...POOL, noSpaceMode: 'error' } },
   findVolume: { locations: [{ pool: 'tank', name: 'vm1', uuid: 'uuid-vm1', sizeBytes: 10 * 2 ** 30, owner: 'node-1' }] },
 };
 
@@ -162,6 +172,14 @@ export function recordingAgent(responses: Record<string, unknown> = {}, jobUpdat
     get(_target, method: string) {
       if (method === 'then') return undefined;
       if (method === 'close') return () => void (recorder.closed += 1);
+      if (method === 'watchPoolEvents') {
+        return (name: string) => {
+          recorder.calls.push({ method, request: name });
+          return (async function* () {
+            yield* POOL_EVENTS;
+          })();
+        };
+      }
       if (method === 'watchJob') {
         return (id: string) => {
           recorder.calls.push({ method, request: id });

@@ -218,6 +218,16 @@ export class SimThinPool {
     this.lowWaterMarkBlocks = lowWaterMarkBlocks;
     if (features.readOnly) this.setMode('ro');
     else if (this.mode === 'ro' && !this.outOfMetadataSpace) this.setMode('rw');
+    // The kernel's pool_resume requeues the bios that waited for space (requeue_bios): each is
+    // tried again under the table now live, so error_if_no_space turned on fails them at once.
+    this.wakeSpaceWaiters();
+  }
+
+  /** Lets every write waiting for data space try again (it waits again if there is still none). */
+  private wakeSpaceWaiters(): void {
+    const waiters = this.spaceWaiters;
+    this.spaceWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   get dataBlockSectors(): number {
@@ -277,9 +287,7 @@ export class SimThinPool {
       await this.commit();
       this.lowWaterTriggered = false;
       if (this.mode === 'out_of_data_space') this.setMode('rw');
-      const waiters = this.spaceWaiters;
-      this.spaceWaiters = [];
-      for (const wake of waiters) wake();
+      this.wakeSpaceWaiters();
     }
   }
 

@@ -22,6 +22,7 @@ import type { GetVolumeRequest as _thinfleet_agent_v1_GetVolumeRequest, GetVolum
 import type { GetVolumeResponse as _thinfleet_agent_v1_GetVolumeResponse, GetVolumeResponse__Output as _thinfleet_agent_v1_GetVolumeResponse__Output } from './thinfleet/agent/v1/GetVolumeResponse.js';
 import type { ListVolumesRequest as _thinfleet_agent_v1_ListVolumesRequest, ListVolumesRequest__Output as _thinfleet_agent_v1_ListVolumesRequest__Output } from './thinfleet/agent/v1/ListVolumesRequest.js';
 import type { ListVolumesResponse as _thinfleet_agent_v1_ListVolumesResponse, ListVolumesResponse__Output as _thinfleet_agent_v1_ListVolumesResponse__Output } from './thinfleet/agent/v1/ListVolumesResponse.js';
+import type { OverprovisionWarning as _thinfleet_agent_v1_OverprovisionWarning, OverprovisionWarning__Output as _thinfleet_agent_v1_OverprovisionWarning__Output } from './thinfleet/agent/v1/OverprovisionWarning.js';
 import type { PinOp as _thinfleet_agent_v1_PinOp, PinOp__Output as _thinfleet_agent_v1_PinOp__Output } from './thinfleet/agent/v1/PinOp.js';
 import type { PinVolumeRequest as _thinfleet_agent_v1_PinVolumeRequest, PinVolumeRequest__Output as _thinfleet_agent_v1_PinVolumeRequest__Output } from './thinfleet/agent/v1/PinVolumeRequest.js';
 import type { PinVolumeResponse as _thinfleet_agent_v1_PinVolumeResponse, PinVolumeResponse__Output as _thinfleet_agent_v1_PinVolumeResponse__Output } from './thinfleet/agent/v1/PinVolumeResponse.js';
@@ -75,6 +76,7 @@ export interface ProtoGrpcType {
         GetVolumeResponse: MessageTypeDefinition<_thinfleet_agent_v1_GetVolumeResponse, _thinfleet_agent_v1_GetVolumeResponse__Output>
         ListVolumesRequest: MessageTypeDefinition<_thinfleet_agent_v1_ListVolumesRequest, _thinfleet_agent_v1_ListVolumesRequest__Output>
         ListVolumesResponse: MessageTypeDefinition<_thinfleet_agent_v1_ListVolumesResponse, _thinfleet_agent_v1_ListVolumesResponse__Output>
+        OverprovisionWarning: MessageTypeDefinition<_thinfleet_agent_v1_OverprovisionWarning, _thinfleet_agent_v1_OverprovisionWarning__Output>
         PinOp: MessageTypeDefinition<_thinfleet_agent_v1_PinOp, _thinfleet_agent_v1_PinOp__Output>
         PinVolumeRequest: MessageTypeDefinition<_thinfleet_agent_v1_PinVolumeRequest, _thinfleet_agent_v1_PinVolumeRequest__Output>
         PinVolumeResponse: MessageTypeDefinition<_thinfleet_agent_v1_PinVolumeResponse, _thinfleet_agent_v1_PinVolumeResponse__Output>

@@ -24,6 +24,10 @@ export interface CreatePoolRequest {
    */
   'force'?: (boolean);
   /**
+   * "queue" (default when empty) or "error"; see Pool.no_space_mode.
+   */
+  'noSpaceMode'?: (string);
+  /**
    * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
    * retry with the same id and the same fields is answered from the first attempt instead of
    * running again (see docs/agent.md, Request ids: per pool, 10 minutes, not across a restart).
@@ -52,6 +56,10 @@ export interface CreatePoolRequest__Output {
    * Overwrite devices that carry a thinfleet label.
    */
   'force': (boolean);
+  /**
+   * "queue" (default when empty) or "error"; see Pool.no_space_mode.
+   */
+  'noSpaceMode': (string);
   /**
    * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
    * retry with the same id and the same fields is answered from the first attempt instead of

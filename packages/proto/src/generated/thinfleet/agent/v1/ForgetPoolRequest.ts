@@ -3,8 +3,20 @@
 
 export interface ForgetPoolRequest {
   'name'?: (string);
+  /**
+   * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
+   * retry with the same id and the same fields is answered from the first attempt instead of
+   * running again (see docs/agent.md, Request ids: per pool, 10 minutes, not across a restart).
+   */
+  'requestId'?: (string);
 }
 
 export interface ForgetPoolRequest__Output {
   'name': (string);
+  /**
+   * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
+   * retry with the same id and the same fields is answered from the first attempt instead of
+   * running again (see docs/agent.md, Request ids: per pool, 10 minutes, not across a restart).
+   */
+  'requestId': (string);
 }

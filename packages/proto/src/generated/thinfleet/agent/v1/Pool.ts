@@ -73,6 +73,16 @@ export interface Pool {
    * while it is active or no activation failed.
    */
   'problem'?: (string);
+  /**
+   * What writes to unprovisioned blocks do once the data space is full: "queue" (the kernel's
+   * default: they wait for space, up to the dm_thin_pool module's no_space_timeout, 60 s by
+   * default, then fail) or "error" (they fail at once with EIO/ENOSPC); empty while inactive.
+   */
+  'noSpaceMode'?: (string);
+  /**
+   * Sum of the virtual sizes of the pool's volumes in bytes; 0 while inactive.
+   */
+  'provisionedBytes'?: (number | string | Long);
 }
 
 export interface Pool__Output {
@@ -145,4 +155,14 @@ export interface Pool__Output {
    * while it is active or no activation failed.
    */
   'problem': (string);
+  /**
+   * What writes to unprovisioned blocks do once the data space is full: "queue" (the kernel's
+   * default: they wait for space, up to the dm_thin_pool module's no_space_timeout, 60 s by
+   * default, then fail) or "error" (they fail at once with EIO/ENOSPC); empty while inactive.
+   */
+  'noSpaceMode': (string);
+  /**
+   * Sum of the virtual sizes of the pool's volumes in bytes; 0 while inactive.
+   */
+  'provisionedBytes': (number);
 }

@@ -12,12 +12,18 @@ import type { DestroyPoolRequest as _thinfleet_agent_v1_DestroyPoolRequest, Dest
 import type { DestroyPoolResponse as _thinfleet_agent_v1_DestroyPoolResponse, DestroyPoolResponse__Output as _thinfleet_agent_v1_DestroyPoolResponse__Output } from '../../../thinfleet/agent/v1/DestroyPoolResponse.js';
 import type { DiscoverPoolsRequest as _thinfleet_agent_v1_DiscoverPoolsRequest, DiscoverPoolsRequest__Output as _thinfleet_agent_v1_DiscoverPoolsRequest__Output } from '../../../thinfleet/agent/v1/DiscoverPoolsRequest.js';
 import type { DiscoverPoolsResponse as _thinfleet_agent_v1_DiscoverPoolsResponse, DiscoverPoolsResponse__Output as _thinfleet_agent_v1_DiscoverPoolsResponse__Output } from '../../../thinfleet/agent/v1/DiscoverPoolsResponse.js';
+import type { ExtendPoolRequest as _thinfleet_agent_v1_ExtendPoolRequest, ExtendPoolRequest__Output as _thinfleet_agent_v1_ExtendPoolRequest__Output } from '../../../thinfleet/agent/v1/ExtendPoolRequest.js';
+import type { ExtendPoolResponse as _thinfleet_agent_v1_ExtendPoolResponse, ExtendPoolResponse__Output as _thinfleet_agent_v1_ExtendPoolResponse__Output } from '../../../thinfleet/agent/v1/ExtendPoolResponse.js';
 import type { ForgetPoolRequest as _thinfleet_agent_v1_ForgetPoolRequest, ForgetPoolRequest__Output as _thinfleet_agent_v1_ForgetPoolRequest__Output } from '../../../thinfleet/agent/v1/ForgetPoolRequest.js';
 import type { ForgetPoolResponse as _thinfleet_agent_v1_ForgetPoolResponse, ForgetPoolResponse__Output as _thinfleet_agent_v1_ForgetPoolResponse__Output } from '../../../thinfleet/agent/v1/ForgetPoolResponse.js';
 import type { GetPoolRequest as _thinfleet_agent_v1_GetPoolRequest, GetPoolRequest__Output as _thinfleet_agent_v1_GetPoolRequest__Output } from '../../../thinfleet/agent/v1/GetPoolRequest.js';
 import type { GetPoolResponse as _thinfleet_agent_v1_GetPoolResponse, GetPoolResponse__Output as _thinfleet_agent_v1_GetPoolResponse__Output } from '../../../thinfleet/agent/v1/GetPoolResponse.js';
 import type { ListPoolsRequest as _thinfleet_agent_v1_ListPoolsRequest, ListPoolsRequest__Output as _thinfleet_agent_v1_ListPoolsRequest__Output } from '../../../thinfleet/agent/v1/ListPoolsRequest.js';
 import type { ListPoolsResponse as _thinfleet_agent_v1_ListPoolsResponse, ListPoolsResponse__Output as _thinfleet_agent_v1_ListPoolsResponse__Output } from '../../../thinfleet/agent/v1/ListPoolsResponse.js';
+import type { SetPoolRequest as _thinfleet_agent_v1_SetPoolRequest, SetPoolRequest__Output as _thinfleet_agent_v1_SetPoolRequest__Output } from '../../../thinfleet/agent/v1/SetPoolRequest.js';
+import type { SetPoolResponse as _thinfleet_agent_v1_SetPoolResponse, SetPoolResponse__Output as _thinfleet_agent_v1_SetPoolResponse__Output } from '../../../thinfleet/agent/v1/SetPoolResponse.js';
+import type { WatchPoolEventsRequest as _thinfleet_agent_v1_WatchPoolEventsRequest, WatchPoolEventsRequest__Output as _thinfleet_agent_v1_WatchPoolEventsRequest__Output } from '../../../thinfleet/agent/v1/WatchPoolEventsRequest.js';
+import type { WatchPoolEventsResponse as _thinfleet_agent_v1_WatchPoolEventsResponse, WatchPoolEventsResponse__Output as _thinfleet_agent_v1_WatchPoolEventsResponse__Output } from '../../../thinfleet/agent/v1/WatchPoolEventsResponse.js';
 
 /**
  * The pools this agent knows: those it created, activated or found since its state began.
@@ -115,6 +121,25 @@ export interface PoolServiceClient extends grpc.Client {
   discoverPools(argument: _thinfleet_agent_v1_DiscoverPoolsRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_DiscoverPoolsResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * Adds a device (or a part of one) to an active pool's data region: labels it, appends it to
+   * the data linear device and reloads the thin-pool with the larger size. Refuses a device that
+   * is in use or carries a label. Not idempotent: each call adds space.
+   */
+  ExtendPool(argument: _thinfleet_agent_v1_ExtendPoolRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ExtendPoolResponse__Output>): grpc.ClientUnaryCall;
+  ExtendPool(argument: _thinfleet_agent_v1_ExtendPoolRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_ExtendPoolResponse__Output>): grpc.ClientUnaryCall;
+  ExtendPool(argument: _thinfleet_agent_v1_ExtendPoolRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ExtendPoolResponse__Output>): grpc.ClientUnaryCall;
+  ExtendPool(argument: _thinfleet_agent_v1_ExtendPoolRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_ExtendPoolResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Adds a device (or a part of one) to an active pool's data region: labels it, appends it to
+   * the data linear device and reloads the thin-pool with the larger size. Refuses a device that
+   * is in use or carries a label. Not idempotent: each call adds space.
+   */
+  extendPool(argument: _thinfleet_agent_v1_ExtendPoolRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ExtendPoolResponse__Output>): grpc.ClientUnaryCall;
+  extendPool(argument: _thinfleet_agent_v1_ExtendPoolRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_ExtendPoolResponse__Output>): grpc.ClientUnaryCall;
+  extendPool(argument: _thinfleet_agent_v1_ExtendPoolRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ExtendPoolResponse__Output>): grpc.ClientUnaryCall;
+  extendPool(argument: _thinfleet_agent_v1_ExtendPoolRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_ExtendPoolResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * Drops this host's record of a pool that is not active here (e.g. its devices lost their
    * label): releases the loop devices the agent attached for it and writes nothing to any
    * device. Refused for an active pool (POOL_ACTIVE).
@@ -163,6 +188,42 @@ export interface PoolServiceClient extends grpc.Client {
   listPools(argument: _thinfleet_agent_v1_ListPoolsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ListPoolsResponse__Output>): grpc.ClientUnaryCall;
   listPools(argument: _thinfleet_agent_v1_ListPoolsRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_ListPoolsResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * Changes an active pool's settings (its no-space mode); the thin-pool table is reloaded.
+   * Idempotent.
+   */
+  SetPool(argument: _thinfleet_agent_v1_SetPoolRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_SetPoolResponse__Output>): grpc.ClientUnaryCall;
+  SetPool(argument: _thinfleet_agent_v1_SetPoolRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_SetPoolResponse__Output>): grpc.ClientUnaryCall;
+  SetPool(argument: _thinfleet_agent_v1_SetPoolRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_SetPoolResponse__Output>): grpc.ClientUnaryCall;
+  SetPool(argument: _thinfleet_agent_v1_SetPoolRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_SetPoolResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Changes an active pool's settings (its no-space mode); the thin-pool table is reloaded.
+   * Idempotent.
+   */
+  setPool(argument: _thinfleet_agent_v1_SetPoolRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_SetPoolResponse__Output>): grpc.ClientUnaryCall;
+  setPool(argument: _thinfleet_agent_v1_SetPoolRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_SetPoolResponse__Output>): grpc.ClientUnaryCall;
+  setPool(argument: _thinfleet_agent_v1_SetPoolRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_SetPoolResponse__Output>): grpc.ClientUnaryCall;
+  setPool(argument: _thinfleet_agent_v1_SetPoolRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_SetPoolResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * The capacity events of one pool, or of every pool on this host: data and metadata use
+   * crossing their thresholds and falling back, out of data space and back, extended, autoextend
+   * failed. A new stream first gets, marked `current`, the thresholds each watched pool is over
+   * now; then every change as the agent's poll finds it. Ends only when the client cancels or the
+   * agent stops (UNAVAILABLE). Agent only: a coordinator answers UNIMPLEMENTED.
+   */
+  WatchPoolEvents(argument: _thinfleet_agent_v1_WatchPoolEventsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_thinfleet_agent_v1_WatchPoolEventsResponse__Output>;
+  WatchPoolEvents(argument: _thinfleet_agent_v1_WatchPoolEventsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_thinfleet_agent_v1_WatchPoolEventsResponse__Output>;
+  /**
+   * The capacity events of one pool, or of every pool on this host: data and metadata use
+   * crossing their thresholds and falling back, out of data space and back, extended, autoextend
+   * failed. A new stream first gets, marked `current`, the thresholds each watched pool is over
+   * now; then every change as the agent's poll finds it. Ends only when the client cancels or the
+   * agent stops (UNAVAILABLE). Agent only: a coordinator answers UNIMPLEMENTED.
+   */
+  watchPoolEvents(argument: _thinfleet_agent_v1_WatchPoolEventsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_thinfleet_agent_v1_WatchPoolEventsResponse__Output>;
+  watchPoolEvents(argument: _thinfleet_agent_v1_WatchPoolEventsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_thinfleet_agent_v1_WatchPoolEventsResponse__Output>;
+  
 }
 
 /**
@@ -203,6 +264,13 @@ export interface PoolServiceHandlers extends grpc.UntypedServiceImplementation {
   DiscoverPools: grpc.handleUnaryCall<_thinfleet_agent_v1_DiscoverPoolsRequest__Output, _thinfleet_agent_v1_DiscoverPoolsResponse>;
   
   /**
+   * Adds a device (or a part of one) to an active pool's data region: labels it, appends it to
+   * the data linear device and reloads the thin-pool with the larger size. Refuses a device that
+   * is in use or carries a label. Not idempotent: each call adds space.
+   */
+  ExtendPool: grpc.handleUnaryCall<_thinfleet_agent_v1_ExtendPoolRequest__Output, _thinfleet_agent_v1_ExtendPoolResponse>;
+  
+  /**
    * Drops this host's record of a pool that is not active here (e.g. its devices lost their
    * label): releases the loop devices the agent attached for it and writes nothing to any
    * device. Refused for an active pool (POOL_ACTIVE).
@@ -219,6 +287,21 @@ export interface PoolServiceHandlers extends grpc.UntypedServiceImplementation {
    */
   ListPools: grpc.handleUnaryCall<_thinfleet_agent_v1_ListPoolsRequest__Output, _thinfleet_agent_v1_ListPoolsResponse>;
   
+  /**
+   * Changes an active pool's settings (its no-space mode); the thin-pool table is reloaded.
+   * Idempotent.
+   */
+  SetPool: grpc.handleUnaryCall<_thinfleet_agent_v1_SetPoolRequest__Output, _thinfleet_agent_v1_SetPoolResponse>;
+  
+  /**
+   * The capacity events of one pool, or of every pool on this host: data and metadata use
+   * crossing their thresholds and falling back, out of data space and back, extended, autoextend
+   * failed. A new stream first gets, marked `current`, the thresholds each watched pool is over
+   * now; then every change as the agent's poll finds it. Ends only when the client cancels or the
+   * agent stops (UNAVAILABLE). Agent only: a coordinator answers UNIMPLEMENTED.
+   */
+  WatchPoolEvents: grpc.handleServerStreamingCall<_thinfleet_agent_v1_WatchPoolEventsRequest__Output, _thinfleet_agent_v1_WatchPoolEventsResponse>;
+  
 }
 
 export interface PoolServiceDefinition extends grpc.ServiceDefinition {
@@ -227,7 +310,10 @@ export interface PoolServiceDefinition extends grpc.ServiceDefinition {
   DeactivatePool: MethodDefinition<_thinfleet_agent_v1_DeactivatePoolRequest, _thinfleet_agent_v1_DeactivatePoolResponse, _thinfleet_agent_v1_DeactivatePoolRequest__Output, _thinfleet_agent_v1_DeactivatePoolResponse__Output>
   DestroyPool: MethodDefinition<_thinfleet_agent_v1_DestroyPoolRequest, _thinfleet_agent_v1_DestroyPoolResponse, _thinfleet_agent_v1_DestroyPoolRequest__Output, _thinfleet_agent_v1_DestroyPoolResponse__Output>
   DiscoverPools: MethodDefinition<_thinfleet_agent_v1_DiscoverPoolsRequest, _thinfleet_agent_v1_DiscoverPoolsResponse, _thinfleet_agent_v1_DiscoverPoolsRequest__Output, _thinfleet_agent_v1_DiscoverPoolsResponse__Output>
+  ExtendPool: MethodDefinition<_thinfleet_agent_v1_ExtendPoolRequest, _thinfleet_agent_v1_ExtendPoolResponse, _thinfleet_agent_v1_ExtendPoolRequest__Output, _thinfleet_agent_v1_ExtendPoolResponse__Output>
   ForgetPool: MethodDefinition<_thinfleet_agent_v1_ForgetPoolRequest, _thinfleet_agent_v1_ForgetPoolResponse, _thinfleet_agent_v1_ForgetPoolRequest__Output, _thinfleet_agent_v1_ForgetPoolResponse__Output>
   GetPool: MethodDefinition<_thinfleet_agent_v1_GetPoolRequest, _thinfleet_agent_v1_GetPoolResponse, _thinfleet_agent_v1_GetPoolRequest__Output, _thinfleet_agent_v1_GetPoolResponse__Output>
   ListPools: MethodDefinition<_thinfleet_agent_v1_ListPoolsRequest, _thinfleet_agent_v1_ListPoolsResponse, _thinfleet_agent_v1_ListPoolsRequest__Output, _thinfleet_agent_v1_ListPoolsResponse__Output>
+  SetPool: MethodDefinition<_thinfleet_agent_v1_SetPoolRequest, _thinfleet_agent_v1_SetPoolResponse, _thinfleet_agent_v1_SetPoolRequest__Output, _thinfleet_agent_v1_SetPoolResponse__Output>
+  WatchPoolEvents: MethodDefinition<_thinfleet_agent_v1_WatchPoolEventsRequest, _thinfleet_agent_v1_WatchPoolEventsResponse, _thinfleet_agent_v1_WatchPoolEventsRequest__Output, _thinfleet_agent_v1_WatchPoolEventsResponse__Output>
 }
