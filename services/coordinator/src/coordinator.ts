@@ -5,7 +5,8 @@
  * coordinator runs itself when no endpoints are configured.
  *
  * Stateless apart from etcd: any number of coordinators may serve the same cluster, and a
- * restarted one picks up where the keys are. Crash story: see session-service.ts (leases outlive
+ * restarted one picks up where the keys are. Each runs the failover supervisor (failover.ts),
+ * which hands a wanted pool whose holder died to a live host without waiting for a call. Crash story: see session-service.ts (leases outlive
  * streams), router.ts (calls leave nothing behind) and embedded-etcd.ts (etcd's own WAL).
  */
 import { readFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { AgentChannels } from './agent-channels.js';
 import { clusterServiceHandlers } from './cluster-service.js';
 import { splitHostPort, type CoordinatorConfig, type TlsFiles } from './coordinator-config.js';
 import { EmbeddedEtcd } from './embedded-etcd.js';
+import { FailoverSupervisor } from './failover.js';
 import { ClusterRegistry } from './registry.js';
 import { Router } from './router.js';
 import { sessionServiceHandlers, SessionRegistry } from './session-service.js';
@@ -27,6 +29,8 @@ export interface CoordinatorStartOptions {
   readonly logger?: Logger;
   /** How long a routed call waits for a free pool to be taken and ready (default 30 s). */
   readonly acquireTimeoutMs?: number;
+  /** How often the failover supervisor looks for pools whose holder died (default 500 ms). */
+  readonly failoverSweepMs?: number;
 }
 
 export class Coordinator {
@@ -38,6 +42,7 @@ export class Coordinator {
     private readonly embedded: EmbeddedEtcd | null,
     private readonly channels: AgentChannels,
     private readonly sessions: SessionRegistry,
+    private readonly failover: FailoverSupervisor,
     private readonly logger: Logger,
     /** The bound gRPC port. */
     readonly port: number,
@@ -94,8 +99,10 @@ export class Coordinator {
         server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, serverCredentials(config.tls), (err, p) => (err === null ? resolve(p) : reject(err))),
       );
       const address = `${host.includes(':') ? `[${host}]` : host}:${bound}`;
+      const failover = new FailoverSupervisor({ registry, logger, ...(options.failoverSweepMs === undefined ? {} : { sweepMs: options.failoverSweepMs }) });
+      failover.start();
       logger.info({ address, etcd: endpoints, embeddedEtcd: embedded !== null, coordinator: config.coordinatorId }, 'coordinator serving');
-      return new Coordinator(server, etcd, embedded, channels, sessions, logger, bound, address, endpoints);
+      return new Coordinator(server, etcd, embedded, channels, sessions, failover, logger, bound, address, endpoints);
     } catch (err) {
       server.forceShutdown();
       channels.close();
@@ -120,6 +127,7 @@ export class Coordinator {
   }
 
   private async stopNow(): Promise<void> {
+    await this.failover.stop();
     for (const session of [...this.sessions.byNode.values()]) session.end('the coordinator is stopping');
     await shutdownServer(this.server, 2_000);
     this.channels.close();

@@ -95,8 +95,10 @@ export class Router {
       metadata.set(LOCK_TOKEN_METADATA, owner.token);
       try {
         const response = await unaryCall(this.client(owner.address, service), method, request, metadata, deadline);
-        if (!READ_ONLY.test(method)) await this.refreshIndex(pool, owner);
-        return response;
+        // A volume deactivated on purpose is no longer one whose users need restarting.
+        const acknowledged = method === 'DeactivateVolume' ? [String((request as { name?: unknown }).name ?? '')] : [];
+        if (!READ_ONLY.test(method)) await this.refreshIndex(pool, owner, acknowledged);
+        return READ_ONLY.test(method) ? response : this.markWasActive(response);
       } catch (err) {
         const code = errorCodeOf(err);
         if (isServiceError(err) && err.code === grpcStatus.UNAVAILABLE && code === null) {
@@ -121,11 +123,14 @@ export class Router {
    * Rewrites the index of `pool` from its owner's list and pool status. A failure is logged, not
    * raised: the change it follows is done, and the next change or grant rewrites the index.
    */
-  async refreshIndex(pool: string, owner: OwnerRecord): Promise<void> {
+  async refreshIndex(pool: string, owner: OwnerRecord, acknowledged: readonly string[] = []): Promise<void> {
     try {
       const deadline = Date.now() + 10_000;
       const listed = (await unaryCall(this.client(owner.address, 'VolumeService'), 'ListVolumes', { pool, usage: false }, new Metadata(), deadline)) as { volumes: IndexedVolume[] };
       await this.options.registry.putVolumes(pool, listed.volumes);
+      // Was-active volumes stay so until they are active again, deactivated on purpose, or gone.
+      const keep = new Set(listed.volumes.filter((v) => v['active'] !== true && !acknowledged.includes(v.name)).map((v) => v.uuid));
+      await this.options.registry.updateWasActive(pool, (current) => current && { ...current, volumes: current.volumes.filter((uuid) => keep.has(uuid)) });
       const got = (await unaryCall(this.client(owner.address, 'PoolService'), 'GetPool', { name: pool }, new Metadata(), deadline)) as {
         pool: { name: string; uuid: string; dataTotalBytes: number; dataUsedBytes: number };
       };
@@ -133,6 +138,25 @@ export class Router {
     } catch (err) {
       this.options.logger.warn({ pool, node: owner.nodeId, err }, 'volume index not refreshed');
     }
+  }
+
+  /**
+   * Sets `wasActive` on every volume of an answer (`volume`, `volumes`, or batch results'
+   * `volume`) that its pool's was-active record names and that is not active now.
+   */
+  private async markWasActive<T>(answer: T): Promise<T> {
+    const records = await this.options.registry.wasActiveAll();
+    if (records.size === 0) return answer;
+    const mark = (v: unknown): void => {
+      const volume = v as { pool?: string; uuid?: string; active?: boolean; wasActive?: boolean } | null | undefined;
+      if (volume?.pool === undefined || volume.uuid === undefined) return;
+      volume.wasActive = volume.active !== true && (records.get(volume.pool)?.has(volume.uuid) ?? false);
+    };
+    const a = answer as { volume?: unknown; volumes?: unknown[]; results?: Array<{ volume?: unknown }> };
+    mark(a.volume);
+    for (const v of a.volumes ?? []) mark(v);
+    for (const r of a.results ?? []) mark(r.volume);
+    return answer;
   }
 
   /** VolumeService on the coordinator. */
@@ -151,19 +175,19 @@ export class Router {
       });
     }
     handlers['ListVolumes'] = this.unary(async (request: { pool: string; usage: boolean }, call) => {
-      if (request.pool === '') return { volumes: await this.options.registry.volumes(null) };
+      if (request.pool === '') return this.markWasActive({ volumes: await this.options.registry.volumes(null) });
       checkPool(request.pool);
       const owner = await this.owner(request.pool, { acquire: false });
-      if (owner !== null) return unaryCall(this.client(owner.address, 'VolumeService'), 'ListVolumes', request, new Metadata(), call.getDeadline());
-      return { volumes: await this.options.registry.volumes(request.pool) };
+      if (owner !== null) return this.markWasActive(await unaryCall(this.client(owner.address, 'VolumeService'), 'ListVolumes', request, new Metadata(), call.getDeadline()));
+      return this.markWasActive({ volumes: await this.options.registry.volumes(request.pool) });
     });
     handlers['GetVolume'] = this.unary(async (request: { pool: string; name: string; usage: boolean }, call) => {
       checkPool(request.pool);
       const owner = await this.owner(request.pool, { acquire: false });
-      if (owner !== null) return unaryCall(this.client(owner.address, 'VolumeService'), 'GetVolume', request, new Metadata(), call.getDeadline());
+      if (owner !== null) return this.markWasActive(await unaryCall(this.client(owner.address, 'VolumeService'), 'GetVolume', request, new Metadata(), call.getDeadline()));
       const volume = (await this.options.registry.volumes(request.pool)).find((v) => v.name === request.name);
       if (volume === undefined) throw coordinatorError('NO_SUCH_VOLUME', `pool ${request.pool} has no volume ${request.name} in the cluster index`);
-      return { volume };
+      return this.markWasActive({ volume });
     });
     return handlers;
   }

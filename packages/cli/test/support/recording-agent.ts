@@ -65,6 +65,7 @@ export function volume(name: string, extra: Partial<Volume__Output> = {}): Volum
     active: false,
     devicePath: '',
     jobId: '',
+    wasActive: false,
     ...extra,
   };
 }

@@ -70,6 +70,12 @@ export interface Volume {
    * delete mark), so a coordinator can tell a moving job from a job that does not exist.
    */
   'jobId'?: (string);
+  /**
+   * Set by the coordinator only (an agent leaves it false): the volume was active on the pool's
+   * previous holder, which died holding the pool, and has not been activated or deactivated
+   * since. An orchestrator restarts the volume's users on the new holder, then activates it.
+   */
+  'wasActive'?: (boolean);
   '_mappedBytes'?: "mappedBytes";
   '_exclusiveBytes'?: "exclusiveBytes";
   '_sharedBytes'?: "sharedBytes";
@@ -143,6 +149,12 @@ export interface Volume__Output {
    * delete mark), so a coordinator can tell a moving job from a job that does not exist.
    */
   'jobId': (string);
+  /**
+   * Set by the coordinator only (an agent leaves it false): the volume was active on the pool's
+   * previous holder, which died holding the pool, and has not been activated or deactivated
+   * since. An orchestrator restarts the volume's users on the new holder, then activates it.
+   */
+  'wasActive': (boolean);
   '_mappedBytes'?: "mappedBytes";
   '_exclusiveBytes'?: "exclusiveBytes";
   '_sharedBytes'?: "sharedBytes";
