@@ -100,6 +100,7 @@ describe('usage errors with and without a coordinator: exit 2, nothing sent', ()
     ['pool discover', ['--coordinator', LOCAL, 'pool', 'discover', '--device', '/dev/sdb'], {}, /thinfleet pool discover .*--agent/, '--coordinator'],
     ['pool activate', ['--coordinator', LOCAL, 'pool', 'activate', 'tank'], {}, /thinfleet pool activate .*--agent/, '--coordinator'],
     ['pool deactivate', ['--coordinator', LOCAL, 'pool', 'deactivate', 'tank'], {}, /thinfleet pool deactivate .*--agent/, '--coordinator'],
+    ['pool join', ['--coordinator', LOCAL, 'pool', 'join', 'tank', '--device', '/dev/sdb'], {}, /thinfleet pool join .*--agent/, '--coordinator'],
     ['pool destroy', ['--coordinator', LOCAL, 'pool', 'destroy', 'tank', '--force'], {}, /thinfleet pool destroy .*--agent/, '--coordinator'],
     ['pool create, coordinator from the environment', ['pool', 'create', 'tank', '--device', '/dev/sdb'], { THINFLEET_COORDINATOR: LOCAL }, /THINFLEET_COORDINATOR is set; --agent overrides it/, '--coordinator'],
     ['cluster status without a coordinator', ['cluster', 'status'], {}, /thinfleet cluster status asks the cluster coordinator: give --coordinator ADDR/, '--coordinator'],

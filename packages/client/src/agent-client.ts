@@ -29,6 +29,8 @@ import {
   type DeleteVolumeResponse__Output,
   type DestroyPoolRequest,
   type DestroyPoolResponse__Output,
+  type JoinPoolRequest,
+  type JoinPoolResponse__Output,
   type DiscoverPoolsRequest,
   type DiscoverPoolsResponse__Output,
   type GetJobRequest,
@@ -214,6 +216,11 @@ export class AgentClient {
 
   deactivatePool(request: DeactivatePoolRequest, options?: AgentCallOptions): Promise<DeactivatePoolResponse__Output> {
     return this.unary((m, o, cb) => this.pools.deactivatePool(request, m, o, cb), options);
+  }
+
+  /** Records a pool on `devices` as known on the agent's host without activating it (JoinPool). */
+  joinPool(request: JoinPoolRequest, options?: AgentCallOptions): Promise<JoinPoolResponse__Output> {
+    return this.unary((m, o, cb) => this.pools.joinPool(request, m, o, cb), options);
   }
 
   destroyPool(request: DestroyPoolRequest, options?: AgentCallOptions): Promise<DestroyPoolResponse__Output> {

@@ -24,6 +24,8 @@ export interface KnownPool {
   readonly loops: Readonly<Record<string, string>>;
   /** Activate at agent start. */
   readonly active: boolean;
+  /** Cluster mode: this host prefers to serve the pool (joined with `prefer`). Absent: no. */
+  readonly preferred?: boolean;
 }
 
 interface RegistryFile {

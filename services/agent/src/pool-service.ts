@@ -32,6 +32,8 @@ export interface PoolLifecycle {
   activate(name: string, devices: readonly string[]): Promise<Pool>;
   deactivate(name: string): Promise<void>;
   destroy(name: string, force: boolean): Promise<void>;
+  /** Records a pool on `devices` as known here without activating it (or taking its lock). */
+  join(name: string, devices: readonly string[], prefer: boolean): Promise<void>;
 }
 
 export function poolServiceHandlers(ctx: RpcContext, pools: HostPools, jobs: JobManager, lifecycle: PoolLifecycle = pools): PoolServiceHandlers & UntypedServiceImplementation {
@@ -71,6 +73,13 @@ export function poolServiceHandlers(ctx: RpcContext, pools: HostPools, jobs: Job
     DeactivatePool: unary(ctx, 'DeactivatePool', async (r) => {
       const name = poolNameField('name', r.name);
       await lifecycle.deactivate(name);
+      return view(name);
+    }),
+
+    JoinPool: unary(ctx, 'JoinPool', async (r) => {
+      const name = poolNameField('name', r.name);
+      const devices = devicesField('devices', r.devices, true);
+      await lifecycle.join(name, devices, r.prefer);
       return view(name);
     }),
 

@@ -204,7 +204,7 @@ export class Router {
   /** PoolService on the coordinator: listing and showing; changes go to an agent. */
   poolHandlers(): UntypedServiceImplementation {
     const handlers: UntypedServiceImplementation = {};
-    for (const method of ['CreatePool', 'DiscoverPools', 'ActivatePool', 'DeactivatePool', 'DestroyPool']) {
+    for (const method of ['CreatePool', 'DiscoverPools', 'ActivatePool', 'DeactivatePool', 'DestroyPool', 'JoinPool']) {
       handlers[method] = this.unary(async () => {
         throw coordinatorError('AGENT_ONLY', `${method} works on a host's devices: call the agent on that host (thinfleet --agent ...), not the coordinator`);
       });

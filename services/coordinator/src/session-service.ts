@@ -54,6 +54,7 @@ const toPoolRecord = (p: HostPool__Output): HostPoolRecord => ({
   active: p.active,
   dataSizeBytes: Number(p.dataSizeBytes),
   dataUsedBytes: Number(p.dataUsedBytes),
+  preferred: p.preferred,
 });
 
 /** One agent's stream and the lock session it drives. */

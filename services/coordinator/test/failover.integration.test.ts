@@ -1,11 +1,13 @@
 /**
- * Failover without a caller (issue 11, item 8): etcd, the coordinator and two agents as
- * processes. The holder of a pool with an active volume and a running chunked delete is killed
- * with -9 and nobody calls the coordinator: the coordinator hands the pool to the other host on
- * its own within the failover goal (TTL + lock delay + 2 s), the job resumes there from the
- * checkpoint its mark carried (not from 0), and the volume that was active is reported
- * `wasActive` until it is activated again.
+ * Joining and failover without a caller (issue 11, items 9 and 8): etcd, the coordinator and two
+ * agents as processes. A second host joins a pool without taking it. Then the holder of the pool,
+ * with an active volume and a running chunked delete, is killed with -9 and nobody calls the
+ * coordinator: the coordinator hands the pool to the joined host on its own within the failover
+ * goal (TTL + lock delay + 2 s), the job resumes there from the checkpoint its mark carried (not
+ * from 0), and the volume that was active is reported `wasActive` until it is activated again.
  */
+import { credentials, type Client } from '@grpc/grpc-js';
+import { loadCoordinatorApi } from '@thinfleet/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RawClients } from '../../agent/test/support/raw-clients.js';
 import { startTestCluster, waitFor, type TestCluster } from './support/cluster-processes.js';
@@ -30,47 +32,77 @@ afterAll(async () => {
 type Job = { job: { state: string; doneBytes: string; totalBytes: string } };
 type VolumeAnswer = { volume: { name: string; active: boolean; wasActive: boolean } };
 
+type StatusPool = { name: string; owner: string; ready: boolean; hosts: string[] };
+
+async function clusterStatus(): Promise<{ pools: StatusPool[] }> {
+  const Service = loadCoordinatorApi().ClusterService as unknown as new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => Client & {
+    ClusterStatus(r: object, cb: (err: Error | null, res: { pools: StatusPool[] }) => void): void;
+  };
+  const client = new Service(cluster.coordinatorAddress, credentials.createInsecure());
+  try {
+    return await new Promise((resolve, reject) => client.ClusterStatus({}, (err, res) => (err === null ? resolve(res) : reject(err))));
+  } finally {
+    client.close();
+  }
+}
+
 const grantsOf = (pool: string): Array<Record<string, unknown>> => cluster.coordinator.log.filter((l) => l['msg'] === 'lock granted' && l['pool'] === pool);
 
-describe('failover without a caller', () => {
-  it('after kill -9 of the holder, the coordinator hands the pool over on its own; the job resumes from its checkpoint; wasActive is reported', async () => {
+describe('a second host joins a pool, and takes it over on its own when the holder dies', () => {
+  it('pool join: the host records the pool and reports reaching it, without activating it or taking the lock', async () => {
     const a = await cluster.startAgent('node-a');
     const b = await cluster.startAgent('node-b');
     const disk = cluster.sharedDisk('tank0.img', 256 * MiB);
     await a.clients.call(a.clients.pool, 'CreatePool', { name: 'tank', devices: [disk] });
-    // node-b takes the pool (and so knows it); node-a stays a host that reaches it.
-    await b.clients.call(b.clients.pool, 'ActivatePool', { name: 'tank', devices: [disk] });
+    const joined = await b.clients.call<{ pool: { name: string; active: boolean } }>(b.clients.pool, 'JoinPool', { name: 'tank', devices: [disk], prefer: true });
+    expect(joined.pool).toMatchObject({ name: 'tank', active: false });
+    expect(grantsOf('tank').map((g) => g['node'])).toEqual(['node-a']);
+    const status = await waitFor('the coordinator to see node-b reach tank', async () => {
+      const s = await clusterStatus();
+      const tank = s.pools.find((p) => p.name === 'tank');
+      return tank !== undefined && tank.hosts.includes('node-b') ? tank : null;
+    });
+    expect(status).toMatchObject({ owner: 'node-a', ready: true, hosts: ['node-a', 'node-b'] });
+    // Repeating it changes nothing but the preference.
+    await b.clients.call(b.clients.pool, 'JoinPool', { name: 'tank', devices: [disk], prefer: true });
+    expect(grantsOf('tank').map((g) => g['node'])).toEqual(['node-a']);
+  });
+
+  it('after kill -9 of the holder, the coordinator hands the pool over on its own; the job resumes from its checkpoint; wasActive is reported', async () => {
+    const a = cluster.agents.get('node-a')!;
+    const b = cluster.agents.get('node-b')!;
     await via.call(via.volume, 'CreateVolume', { pool: 'tank', name: 'vm', sizeBytes: 4 * MiB, activate: true });
     await via.call(via.volume, 'CreateVolume', { pool: 'tank', name: 'big', sizeBytes: 2048 * MiB });
     const { jobId } = await via.call<{ jobId: string }>(via.volume, 'DeleteVolume', { pool: 'tank', name: 'big', mode: 'DELETE_MODE_CHUNKED' });
     // Long enough for the job to have written a checkpoint into its mark (every second).
     const started = performance.now();
     await waitFor('the delete to run for 2.5 s', async () => {
-      const { job } = await b.clients.call<Job>(b.clients.job, 'GetJob', { id: jobId });
+      const { job } = await a.clients.call<Job>(a.clients.job, 'GetJob', { id: jobId });
       expect(job.state).toBe('JOB_STATE_RUNNING');
       return performance.now() - started > 2500 && Number(job.doneBytes) > 0 ? true : null;
     });
     const grantsBefore = grantsOf('tank').length;
     const routerAsksBefore = cluster.coordinator.log.filter((l) => l['msg'] === 'asked a host to take a free pool').length;
 
-    b.kill('SIGKILL');
+    a.kill('SIGKILL');
     const killedAt = performance.now();
-    await b.exited;
+    await a.exited;
     // No client calls from here until the pool is served again: only logs are read.
-    const grantedAt = await waitFor('the pool to be granted to node-a', () => (grantsOf('tank').length > grantsBefore ? performance.now() : null), 30_000);
+    const grantedAt = await waitFor('the pool to be granted to node-b', () => (grantsOf('tank').length > grantsBefore ? performance.now() : null), 30_000);
     const grant = grantsOf('tank').at(-1)!;
-    expect(grant).toMatchObject({ node: 'node-a', previousHolder: 'node-b', previousHolderDied: true });
+    expect(grant).toMatchObject({ node: 'node-b', previousHolder: 'node-a', previousHolderDied: true });
     console.log(`granted ${Math.round(grantedAt - killedAt)} ms after the kill (goal ${FAILOVER_GOAL_MS} ms)`);
     expect(grantedAt - killedAt).toBeLessThan(FAILOVER_GOAL_MS);
-    expect(cluster.coordinator.log.some((l) => l['msg'] === 'failover: asked a host to take a pool whose holder died' && l['pool'] === 'tank' && l['node'] === 'node-a')).toBe(true);
+    const decided = cluster.coordinator.log.find((l) => l['msg'] === 'failover: asked a host to take a pool whose holder died' && l['pool'] === 'tank');
+    expect(decided).toMatchObject({ node: 'node-b', previousHolder: 'node-a', reasons: ['active volumes', 'running jobs', 'preferred host'] });
     expect(cluster.coordinator.log.filter((l) => l['msg'] === 'asked a host to take a free pool').length).toBe(routerAsksBefore);
 
     // The new holder adopts the job from the pool's mark, at a checkpoint past 0.
-    const adopted = await waitFor('node-a to adopt the job', () => a.log.find((l) => l['msg'] === 'delete job adopted from the pool' && l['job'] === jobId) ?? null, 30_000);
+    const adopted = await waitFor('node-b to adopt the job', () => b.log.find((l) => l['msg'] === 'delete job adopted from the pool' && l['job'] === jobId) ?? null, 30_000);
     expect(Number(adopted['doneBytes'])).toBeGreaterThan(0);
     console.log(`delete adopted at ${Number(adopted['doneBytes']) / MiB} of 2048 MiB`);
 
-    // The volume that was active on node-b is reported so, until it is activated again.
+    // The volume that was active on node-a is reported so, until it is activated again.
     const shown = await via.call<VolumeAnswer>(via.volume, 'GetVolume', { pool: 'tank', name: 'vm' });
     expect(shown.volume).toMatchObject({ active: false, wasActive: true });
     const listed = await via.call<{ volumes: Array<{ name: string; wasActive: boolean }> }>(via.volume, 'ListVolumes', { pool: '' });
@@ -79,7 +111,7 @@ describe('failover without a caller', () => {
     expect(activated.volume).toMatchObject({ active: true, wasActive: false });
     expect((await via.call<VolumeAnswer>(via.volume, 'GetVolume', { pool: 'tank', name: 'vm' })).volume.wasActive).toBe(false);
 
-    const done = await waitFor('the delete to finish on node-a', async () => {
+    const done = await waitFor('the delete to finish on node-b', async () => {
       const { job } = await via.call<Job>(via.job, 'GetJob', { id: jobId });
       return job.state === 'JOB_STATE_SUCCEEDED' ? job : null;
     }, 90_000);

@@ -93,6 +93,7 @@ const DEFAULT_RESPONSES: Record<string, unknown> = {
   getPool: { pool: POOL },
   discoverPools: { pools: [] },
   activatePool: { pool: POOL },
+  joinPool: { pool: { ...POOL, active: false } },
   deactivatePool: { pool: { ...POOL, active: false } },
   destroyPool: {},
   createVolume: { volume: volume('vm1') },

@@ -14,6 +14,8 @@ import type { DiscoverPoolsResponse as _thinfleet_agent_v1_DiscoverPoolsResponse
 import type { DiscoveredPool as _thinfleet_agent_v1_DiscoveredPool, DiscoveredPool__Output as _thinfleet_agent_v1_DiscoveredPool__Output } from './thinfleet/agent/v1/DiscoveredPool.js';
 import type { GetPoolRequest as _thinfleet_agent_v1_GetPoolRequest, GetPoolRequest__Output as _thinfleet_agent_v1_GetPoolRequest__Output } from './thinfleet/agent/v1/GetPoolRequest.js';
 import type { GetPoolResponse as _thinfleet_agent_v1_GetPoolResponse, GetPoolResponse__Output as _thinfleet_agent_v1_GetPoolResponse__Output } from './thinfleet/agent/v1/GetPoolResponse.js';
+import type { JoinPoolRequest as _thinfleet_agent_v1_JoinPoolRequest, JoinPoolRequest__Output as _thinfleet_agent_v1_JoinPoolRequest__Output } from './thinfleet/agent/v1/JoinPoolRequest.js';
+import type { JoinPoolResponse as _thinfleet_agent_v1_JoinPoolResponse, JoinPoolResponse__Output as _thinfleet_agent_v1_JoinPoolResponse__Output } from './thinfleet/agent/v1/JoinPoolResponse.js';
 import type { ListPoolsRequest as _thinfleet_agent_v1_ListPoolsRequest, ListPoolsRequest__Output as _thinfleet_agent_v1_ListPoolsRequest__Output } from './thinfleet/agent/v1/ListPoolsRequest.js';
 import type { ListPoolsResponse as _thinfleet_agent_v1_ListPoolsResponse, ListPoolsResponse__Output as _thinfleet_agent_v1_ListPoolsResponse__Output } from './thinfleet/agent/v1/ListPoolsResponse.js';
 import type { Pool as _thinfleet_agent_v1_Pool, Pool__Output as _thinfleet_agent_v1_Pool__Output } from './thinfleet/agent/v1/Pool.js';
@@ -41,6 +43,8 @@ export interface ProtoGrpcType {
         DiscoveredPool: MessageTypeDefinition<_thinfleet_agent_v1_DiscoveredPool, _thinfleet_agent_v1_DiscoveredPool__Output>
         GetPoolRequest: MessageTypeDefinition<_thinfleet_agent_v1_GetPoolRequest, _thinfleet_agent_v1_GetPoolRequest__Output>
         GetPoolResponse: MessageTypeDefinition<_thinfleet_agent_v1_GetPoolResponse, _thinfleet_agent_v1_GetPoolResponse__Output>
+        JoinPoolRequest: MessageTypeDefinition<_thinfleet_agent_v1_JoinPoolRequest, _thinfleet_agent_v1_JoinPoolRequest__Output>
+        JoinPoolResponse: MessageTypeDefinition<_thinfleet_agent_v1_JoinPoolResponse, _thinfleet_agent_v1_JoinPoolResponse__Output>
         ListPoolsRequest: MessageTypeDefinition<_thinfleet_agent_v1_ListPoolsRequest, _thinfleet_agent_v1_ListPoolsRequest__Output>
         ListPoolsResponse: MessageTypeDefinition<_thinfleet_agent_v1_ListPoolsResponse, _thinfleet_agent_v1_ListPoolsResponse__Output>
         Pool: MessageTypeDefinition<_thinfleet_agent_v1_Pool, _thinfleet_agent_v1_Pool__Output>

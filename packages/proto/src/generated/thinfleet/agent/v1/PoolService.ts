@@ -14,6 +14,8 @@ import type { DiscoverPoolsRequest as _thinfleet_agent_v1_DiscoverPoolsRequest, 
 import type { DiscoverPoolsResponse as _thinfleet_agent_v1_DiscoverPoolsResponse, DiscoverPoolsResponse__Output as _thinfleet_agent_v1_DiscoverPoolsResponse__Output } from '../../../thinfleet/agent/v1/DiscoverPoolsResponse.js';
 import type { GetPoolRequest as _thinfleet_agent_v1_GetPoolRequest, GetPoolRequest__Output as _thinfleet_agent_v1_GetPoolRequest__Output } from '../../../thinfleet/agent/v1/GetPoolRequest.js';
 import type { GetPoolResponse as _thinfleet_agent_v1_GetPoolResponse, GetPoolResponse__Output as _thinfleet_agent_v1_GetPoolResponse__Output } from '../../../thinfleet/agent/v1/GetPoolResponse.js';
+import type { JoinPoolRequest as _thinfleet_agent_v1_JoinPoolRequest, JoinPoolRequest__Output as _thinfleet_agent_v1_JoinPoolRequest__Output } from '../../../thinfleet/agent/v1/JoinPoolRequest.js';
+import type { JoinPoolResponse as _thinfleet_agent_v1_JoinPoolResponse, JoinPoolResponse__Output as _thinfleet_agent_v1_JoinPoolResponse__Output } from '../../../thinfleet/agent/v1/JoinPoolResponse.js';
 import type { ListPoolsRequest as _thinfleet_agent_v1_ListPoolsRequest, ListPoolsRequest__Output as _thinfleet_agent_v1_ListPoolsRequest__Output } from '../../../thinfleet/agent/v1/ListPoolsRequest.js';
 import type { ListPoolsResponse as _thinfleet_agent_v1_ListPoolsResponse, ListPoolsResponse__Output as _thinfleet_agent_v1_ListPoolsResponse__Output } from '../../../thinfleet/agent/v1/ListPoolsResponse.js';
 
@@ -118,6 +120,25 @@ export interface PoolServiceClient extends grpc.Client {
   getPool(argument: _thinfleet_agent_v1_GetPoolRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_GetPoolResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * Records a pool found on `devices` as known on this host without activating it and, in
+   * cluster mode, without taking its lock: a second host joins a pool on shared storage and
+   * reports that it reaches it. Reads the labels only. Idempotent (a repeat updates `prefer`).
+   */
+  JoinPool(argument: _thinfleet_agent_v1_JoinPoolRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_JoinPoolResponse__Output>): grpc.ClientUnaryCall;
+  JoinPool(argument: _thinfleet_agent_v1_JoinPoolRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_JoinPoolResponse__Output>): grpc.ClientUnaryCall;
+  JoinPool(argument: _thinfleet_agent_v1_JoinPoolRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_JoinPoolResponse__Output>): grpc.ClientUnaryCall;
+  JoinPool(argument: _thinfleet_agent_v1_JoinPoolRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_JoinPoolResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Records a pool found on `devices` as known on this host without activating it and, in
+   * cluster mode, without taking its lock: a second host joins a pool on shared storage and
+   * reports that it reaches it. Reads the labels only. Idempotent (a repeat updates `prefer`).
+   */
+  joinPool(argument: _thinfleet_agent_v1_JoinPoolRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_JoinPoolResponse__Output>): grpc.ClientUnaryCall;
+  joinPool(argument: _thinfleet_agent_v1_JoinPoolRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_JoinPoolResponse__Output>): grpc.ClientUnaryCall;
+  joinPool(argument: _thinfleet_agent_v1_JoinPoolRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_JoinPoolResponse__Output>): grpc.ClientUnaryCall;
+  joinPool(argument: _thinfleet_agent_v1_JoinPoolRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_JoinPoolResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * Every pool the agent knows, active or not.
    */
   ListPools(argument: _thinfleet_agent_v1_ListPoolsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ListPoolsResponse__Output>): grpc.ClientUnaryCall;
@@ -172,6 +193,13 @@ export interface PoolServiceHandlers extends grpc.UntypedServiceImplementation {
   GetPool: grpc.handleUnaryCall<_thinfleet_agent_v1_GetPoolRequest__Output, _thinfleet_agent_v1_GetPoolResponse>;
   
   /**
+   * Records a pool found on `devices` as known on this host without activating it and, in
+   * cluster mode, without taking its lock: a second host joins a pool on shared storage and
+   * reports that it reaches it. Reads the labels only. Idempotent (a repeat updates `prefer`).
+   */
+  JoinPool: grpc.handleUnaryCall<_thinfleet_agent_v1_JoinPoolRequest__Output, _thinfleet_agent_v1_JoinPoolResponse>;
+  
+  /**
    * Every pool the agent knows, active or not.
    */
   ListPools: grpc.handleUnaryCall<_thinfleet_agent_v1_ListPoolsRequest__Output, _thinfleet_agent_v1_ListPoolsResponse>;
@@ -185,5 +213,6 @@ export interface PoolServiceDefinition extends grpc.ServiceDefinition {
   DestroyPool: MethodDefinition<_thinfleet_agent_v1_DestroyPoolRequest, _thinfleet_agent_v1_DestroyPoolResponse, _thinfleet_agent_v1_DestroyPoolRequest__Output, _thinfleet_agent_v1_DestroyPoolResponse__Output>
   DiscoverPools: MethodDefinition<_thinfleet_agent_v1_DiscoverPoolsRequest, _thinfleet_agent_v1_DiscoverPoolsResponse, _thinfleet_agent_v1_DiscoverPoolsRequest__Output, _thinfleet_agent_v1_DiscoverPoolsResponse__Output>
   GetPool: MethodDefinition<_thinfleet_agent_v1_GetPoolRequest, _thinfleet_agent_v1_GetPoolResponse, _thinfleet_agent_v1_GetPoolRequest__Output, _thinfleet_agent_v1_GetPoolResponse__Output>
+  JoinPool: MethodDefinition<_thinfleet_agent_v1_JoinPoolRequest, _thinfleet_agent_v1_JoinPoolResponse, _thinfleet_agent_v1_JoinPoolRequest__Output, _thinfleet_agent_v1_JoinPoolResponse__Output>
   ListPools: MethodDefinition<_thinfleet_agent_v1_ListPoolsRequest, _thinfleet_agent_v1_ListPoolsResponse, _thinfleet_agent_v1_ListPoolsRequest__Output, _thinfleet_agent_v1_ListPoolsResponse__Output>
 }
