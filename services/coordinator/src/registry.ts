@@ -57,6 +57,10 @@ export interface PoolRecord {
   readonly uuid: string;
   readonly dataSizeBytes: number;
   readonly dataUsedBytes: number;
+  /** As the holder last reported them (absent in records a host's report wrote). */
+  readonly dataBlockBytes?: number;
+  readonly metadataSizeBytes?: number;
+  readonly metadataUsedBytes?: number;
 }
 
 /** One volume in the cluster index: the agent's Volume message as plain JSON. */
@@ -247,8 +251,15 @@ export class ClusterRegistry {
     await this.etcd.kv.deleteRange({ key: Buffer.from(this.key('acquire', nodeId, pool)) });
   }
 
+  /**
+   * Writes a pool's record; fields `record` leaves out keep their last value while the uuid is
+   * the same (a host's report carries data use only, the holder's refresh everything).
+   */
   async putPool(record: PoolRecord): Promise<void> {
-    await this.etcd.kv.put({ key: Buffer.from(this.key('pools', record.name)), value: Buffer.from(JSON.stringify(record)) });
+    const key = Buffer.from(this.key('pools', record.name));
+    const current = json<PoolRecord>((await this.etcd.kv.range({ key })).kvs[0]);
+    const merged = current !== null && current.uuid === record.uuid ? { ...current, ...record } : record;
+    await this.etcd.kv.put({ key, value: Buffer.from(JSON.stringify(merged)) });
   }
 
   async pools(): Promise<PoolRecord[]> {

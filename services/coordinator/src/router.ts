@@ -132,9 +132,17 @@ export class Router {
       const keep = new Set(listed.volumes.filter((v) => v['active'] !== true && !acknowledged.includes(v.name)).map((v) => v.uuid));
       await this.options.registry.updateWasActive(pool, (current) => current && { ...current, volumes: current.volumes.filter((uuid) => keep.has(uuid)) });
       const got = (await unaryCall(this.client(owner.address, 'PoolService'), 'GetPool', { name: pool }, new Metadata(), deadline)) as {
-        pool: { name: string; uuid: string; dataTotalBytes: number; dataUsedBytes: number };
+        pool: { name: string; uuid: string; dataBlockBytes: number; dataTotalBytes: number; dataUsedBytes: number; metadataTotalBytes: number; metadataUsedBytes: number };
       };
-      await this.options.registry.putPool({ name: pool, uuid: got.pool.uuid, dataSizeBytes: Number(got.pool.dataTotalBytes), dataUsedBytes: Number(got.pool.dataUsedBytes) });
+      await this.options.registry.putPool({
+        name: pool,
+        uuid: got.pool.uuid,
+        dataSizeBytes: Number(got.pool.dataTotalBytes),
+        dataUsedBytes: Number(got.pool.dataUsedBytes),
+        dataBlockBytes: Number(got.pool.dataBlockBytes),
+        metadataSizeBytes: Number(got.pool.metadataTotalBytes),
+        metadataUsedBytes: Number(got.pool.metadataUsedBytes),
+      });
     } catch (err) {
       this.options.logger.warn({ pool, node: owner.nodeId, err }, 'volume index not refreshed');
     }
@@ -209,7 +217,7 @@ export class Router {
         throw coordinatorError('AGENT_ONLY', `${method} works on a host's devices: call the agent on that host (thinfleet --agent ...), not the coordinator`);
       });
     }
-    handlers['ListPools'] = this.unary(async () => ({ pools: await this.poolsFromIndex() }));
+    handlers['ListPools'] = this.unary(async (_request: unknown, call) => ({ pools: await this.clusterPools(call.getDeadline()) }));
     handlers['GetPool'] = this.unary(async (request: { name: string }, call) => {
       checkPool(request.name);
       const owner = await this.owner(request.name, { acquire: false });
@@ -219,6 +227,28 @@ export class Router {
       return { pool };
     });
     return handlers;
+  }
+
+  /**
+   * Every pool of the cluster as the agent's Pool message: a served pool as its owner reports it
+   * now (so `pool list` and `pool show` agree), others, and a served one whose owner does not
+   * answer, from the index.
+   */
+  private async clusterPools(deadline: Date | number): Promise<Array<Record<string, unknown> & { name: string }>> {
+    const indexed = await this.poolsFromIndex();
+    return Promise.all(
+      indexed.map(async (pool) => {
+        const owner = await this.owner(pool.name, { acquire: false });
+        if (owner === null) return pool;
+        try {
+          const got = (await unaryCall(this.client(owner.address, 'PoolService'), 'GetPool', { name: pool.name }, new Metadata(), deadline)) as { pool: Record<string, unknown> & { name: string } };
+          return got.pool;
+        } catch (err) {
+          this.options.logger.warn({ pool: pool.name, node: owner.nodeId, err }, 'the owner did not report the pool; listing it from the index');
+          return pool;
+        }
+      }),
+    );
   }
 
   /** Every pool a live host reaches or the index knows, as the agent's Pool message. */
@@ -237,8 +267,11 @@ export class Router {
         active: owner !== null,
         devices: reported?.devices ?? [],
         mode: owner !== null ? 'rw' : 'inactive',
+        dataBlockBytes: record?.dataBlockBytes ?? 0,
         dataTotalBytes: record?.dataSizeBytes ?? 0,
         dataUsedBytes: record?.dataUsedBytes ?? 0,
+        metadataTotalBytes: record?.metadataSizeBytes ?? 0,
+        metadataUsedBytes: record?.metadataUsedBytes ?? 0,
         volumes: volumes.filter((v) => v.pool === name).length,
         problem: '',
       });

@@ -118,4 +118,15 @@ describe('routing through the coordinator', () => {
     const pools = await viaCoordinator.call<{ pools: Array<{ name: string; active: boolean; volumes: number }> }>(viaCoordinator.pool, 'ListPools', {});
     expect(pools.pools).toEqual([expect.objectContaining({ name: 'tank', active: true, volumes: 3 })]);
   });
+
+  it('pool list says what pool show says, metadata included, and the index keeps it for when the owner is away', async () => {
+    type PoolMessage = { name: string; dataBlockBytes: string; dataTotalBytes: string; metadataTotalBytes: string; metadataUsedBytes: string };
+    const listed = (await viaCoordinator.call<{ pools: PoolMessage[] }>(viaCoordinator.pool, 'ListPools', {})).pools.find((p) => p.name === 'tank')!;
+    const shown = (await viaCoordinator.call<{ pool: PoolMessage }>(viaCoordinator.pool, 'GetPool', { name: 'tank' })).pool;
+    expect(Number(shown.metadataTotalBytes)).toBeGreaterThan(0);
+    expect(Number(shown.metadataUsedBytes)).toBeGreaterThan(0);
+    expect(listed).toMatchObject({ metadataTotalBytes: shown.metadataTotalBytes, metadataUsedBytes: shown.metadataUsedBytes, dataBlockBytes: shown.dataBlockBytes, dataTotalBytes: shown.dataTotalBytes });
+    const record = (await registry.pools()).find((p) => p.name === 'tank')!;
+    expect(record.metadataSizeBytes).toBe(Number(shown.metadataTotalBytes));
+  });
 });
