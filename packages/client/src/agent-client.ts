@@ -63,7 +63,7 @@ import {
   type VolumeServiceClient,
   type WatchJobResponse__Output,
 } from '@thinfleet/proto';
-import { toAgentCallError } from './agent-call-error.js';
+import { AgentCallError, toAgentCallError } from './agent-call-error.js';
 import { parseAgentTarget, type AgentTarget } from './agent-target.js';
 import { coordinatorCredentials, parseCoordinatorTarget, type CoordinatorTarget } from './coordinator-target.js';
 import { mutualTlsCredentials, type TlsFiles } from './tls-credentials.js';
@@ -84,6 +84,20 @@ export interface AgentConnectOptions {
   readonly tls?: AgentTlsFiles;
   /** Deadline of each unary call, in milliseconds; DEFAULT_DEADLINE_MS when absent. */
   readonly deadlineMs?: number;
+  /** See RetryOptions.retryUnavailableMs. */
+  readonly retryUnavailableMs?: number;
+}
+
+/**
+ * Retrying for the caller (the CLI's `--wait SECONDS`): a unary call answered UNAVAILABLE (the
+ * server, or the host behind a coordinator, cannot serve now: `HOST_UNREACHABLE`, `NOT_READY`,
+ * `JOB_MOVED`, `CLUSTER_UNAVAILABLE`, `POOL_FENCED`, or no answer at all, as during a failover)
+ * is made again after 250 ms, doubling to 2 s, until this many milliseconds have passed since
+ * the first attempt; other answers are returned at once. A change whose answer was lost may have
+ * been done: its retry then answers as a repeat does (e.g. `NAME_EXISTS`). 0 or absent: no retry.
+ */
+export interface RetryOptions {
+  readonly retryUnavailableMs?: number;
 }
 
 /** How to reach a cluster coordinator. */
@@ -95,6 +109,8 @@ export interface CoordinatorConnectOptions {
   readonly tls?: TlsFiles;
   /** Deadline of each unary call, in milliseconds; DEFAULT_DEADLINE_MS when absent. */
   readonly deadlineMs?: number;
+  /** See RetryOptions.retryUnavailableMs. */
+  readonly retryUnavailableMs?: number;
 }
 
 /** Per-call options. */
@@ -144,7 +160,12 @@ export class AgentClient {
   private readonly jobs: JobServiceClient;
   private readonly healthClient: HealthClient;
 
-  private constructor(target: AgentTarget | CoordinatorTarget, channelCredentials: ChannelCredentials, deadlineMs: number) {
+  private constructor(
+    target: AgentTarget | CoordinatorTarget,
+    channelCredentials: ChannelCredentials,
+    deadlineMs: number,
+    private readonly retryUnavailableMs: number,
+  ) {
     this.target = target;
     this.deadlineMs = deadlineMs;
     const api = loadAgentApi();
@@ -164,11 +185,12 @@ export class AgentClient {
     const parsed = parseAgentTarget(target);
     const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
     if (!(deadlineMs > 0)) throw new Error(`deadlineMs must be more than 0, got ${deadlineMs}`);
-    if (parsed.kind === 'unix') return new AgentClient(parsed, credentials.createInsecure(), deadlineMs);
+    const retryMs = retryUnavailableMsOf(options);
+    if (parsed.kind === 'unix') return new AgentClient(parsed, credentials.createInsecure(), deadlineMs, retryMs);
     if (options.tls === undefined) {
       throw new Error(`the agent at ${parsed.address} is a TCP address, which needs mutual TLS: give a CA, a client certificate and a client key`);
     }
-    return new AgentClient(parsed, await mutualTlsCredentials(options.tls), deadlineMs);
+    return new AgentClient(parsed, await mutualTlsCredentials(options.tls), deadlineMs, retryMs);
   }
 
   /**
@@ -186,7 +208,8 @@ export class AgentClient {
     const parsed = parseCoordinatorTarget(address);
     const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
     if (!(deadlineMs > 0)) throw new Error(`deadlineMs must be more than 0, got ${deadlineMs}`);
-    return new AgentClient(parsed, await coordinatorCredentials(parsed, options.tls), deadlineMs);
+    const retryMs = retryUnavailableMsOf(options);
+    return new AgentClient(parsed, await coordinatorCredentials(parsed, options.tls), deadlineMs, retryMs);
   }
 
   /** Closes the connection; pending calls fail with CANCELLED or UNAVAILABLE. Idempotent. */
@@ -319,10 +342,25 @@ export class AgentClient {
     return response.status;
   }
 
-  private unary<Res>(start: UnaryStarter<Res>, options: AgentCallOptions | undefined): Promise<Res> {
+  /** One unary call, made again while it is answered UNAVAILABLE within `retryUnavailableMs` (RetryOptions). */
+  private async unary<Res>(start: UnaryStarter<Res>, options: AgentCallOptions | undefined): Promise<Res> {
     const host = options?.placementHost;
-    return unaryCall(start, options?.deadlineMs ?? this.deadlineMs, host === undefined ? {} : { [PLACEMENT_HOST_METADATA]: host });
+    const untilMs = Date.now() + this.retryUnavailableMs;
+    for (let delayMs = 250; ; delayMs = Math.min(2000, delayMs * 2)) {
+      try {
+        return await unaryCall(start, options?.deadlineMs ?? this.deadlineMs, host === undefined ? {} : { [PLACEMENT_HOST_METADATA]: host });
+      } catch (err) {
+        if (!(err instanceof AgentCallError) || !err.isUnavailable || Date.now() + delayMs > untilMs) throw err;
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
   }
+}
+
+function retryUnavailableMsOf(options: RetryOptions): number {
+  const ms = options.retryUnavailableMs ?? 0;
+  if (!(ms >= 0) || !Number.isFinite(ms)) throw new Error(`retryUnavailableMs must be 0 or more, got ${ms}`);
+  return ms;
 }
 
 /**

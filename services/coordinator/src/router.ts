@@ -15,10 +15,10 @@
  * outcome to the agent (done or not, as the client's retry will find); an acquire request it
  * made stays in etcd, bound to the host's lease, and is served by the host's coordinator.
  */
-import { Metadata, status as grpcStatus, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Metadata, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { AgentChannels, AgentServiceClient, AgentServiceName } from './agent-channels.js';
-import { coordinatorError, errorCodeOf, isServiceError } from './coordinator-error.js';
+import { coordinatorError, errorCodeOf, isHostUnreachable, isServiceError, unreachableWhy } from './coordinator-error.js';
 import { choosePool, PlacementError } from './placement.js';
 import type { ClusterRegistry, IndexedVolume, OwnerRecord } from './registry.js';
 
@@ -94,20 +94,34 @@ export class Router {
       const metadata = new Metadata();
       metadata.set(LOCK_TOKEN_METADATA, owner.token);
       try {
-        const response = await unaryCall(this.client(owner.address, service), method, request, metadata, deadline);
+        const response = await this.ownerCall(pool, owner, service, method, request, metadata, deadline);
         // A volume deactivated on purpose is no longer one whose users need restarting.
         const acknowledged = method === 'DeactivateVolume' ? [String((request as { name?: unknown }).name ?? '')] : [];
         if (!READ_ONLY.test(method)) await this.refreshIndex(pool, owner, acknowledged);
         return READ_ONLY.test(method) ? response : this.markWasActive(response);
       } catch (err) {
         const code = errorCodeOf(err);
-        if (isServiceError(err) && err.code === grpcStatus.UNAVAILABLE && code === null) {
-          throw coordinatorError('HOST_UNREACHABLE', `pool ${pool}: its owner ${owner.nodeId} (${owner.address}) did not answer: ${err.details}; if it died, the pool moves to another host once its lease expires`, { cause: err });
-        }
         if (attempt >= 3 || code === null || !REFUSED_BEFORE_ACTING.has(code)) throw err;
         this.options.logger.info({ pool, node: owner.nodeId, code, attempt }, 'owner refused the token; routing again');
         await sleep(50 * attempt);
       }
+    }
+  }
+
+  /**
+   * One call on the holder of `pool`. A holder that does not answer is HOST_UNREACHABLE, said in
+   * the user's words (which pool, which host, why, what happens next).
+   */
+  private async ownerCall(pool: string, owner: OwnerRecord, service: AgentServiceName, method: string, request: unknown, metadata: Metadata, deadline: Date | number): Promise<unknown> {
+    try {
+      return await rawUnaryCall(this.client(owner.address, service), method, request, metadata, deadline);
+    } catch (err) {
+      if (!isHostUnreachable(err)) throw err;
+      throw coordinatorError(
+        'HOST_UNREACHABLE',
+        `pool ${pool}: its holder ${owner.nodeId} did not answer (${unreachableWhy(err.details)}); if it died, another host takes the pool within the lease TTL and lock delay: retry (--wait SECONDS)`,
+        { cause: err },
+      );
     }
   }
 
@@ -186,13 +200,13 @@ export class Router {
       if (request.pool === '') return this.markWasActive({ volumes: await this.options.registry.volumes(null) });
       checkPool(request.pool);
       const owner = await this.owner(request.pool, { acquire: false });
-      if (owner !== null) return this.markWasActive(await unaryCall(this.client(owner.address, 'VolumeService'), 'ListVolumes', request, new Metadata(), call.getDeadline()));
+      if (owner !== null) return this.markWasActive(await this.ownerCall(request.pool, owner, 'VolumeService', 'ListVolumes', request, new Metadata(), call.getDeadline()));
       return this.markWasActive({ volumes: await this.options.registry.volumes(request.pool) });
     });
     handlers['GetVolume'] = this.unary(async (request: { pool: string; name: string; usage: boolean }, call) => {
       checkPool(request.pool);
       const owner = await this.owner(request.pool, { acquire: false });
-      if (owner !== null) return this.markWasActive(await unaryCall(this.client(owner.address, 'VolumeService'), 'GetVolume', request, new Metadata(), call.getDeadline()));
+      if (owner !== null) return this.markWasActive(await this.ownerCall(request.pool, owner, 'VolumeService', 'GetVolume', request, new Metadata(), call.getDeadline()));
       const volume = (await this.options.registry.volumes(request.pool)).find((v) => v.name === request.name);
       if (volume === undefined) throw coordinatorError('NO_SUCH_VOLUME', `pool ${request.pool} has no volume ${request.name} in the cluster index`);
       return this.markWasActive({ volume });
@@ -221,7 +235,7 @@ export class Router {
     handlers['GetPool'] = this.unary(async (request: { name: string }, call) => {
       checkPool(request.name);
       const owner = await this.owner(request.name, { acquire: false });
-      if (owner !== null) return unaryCall(this.client(owner.address, 'PoolService'), 'GetPool', request, new Metadata(), call.getDeadline());
+      if (owner !== null) return this.ownerCall(request.name, owner, 'PoolService', 'GetPool', request, new Metadata(), call.getDeadline());
       const pool = (await this.poolsFromIndex()).find((p) => p.name === request.name);
       if (pool === undefined) throw coordinatorError('NO_SUCH_POOL', `no host of the cluster knows pool ${request.name}`);
       return { pool };
@@ -351,7 +365,7 @@ export class Router {
       }
       const code = errorCodeOf(ended);
       if ((code !== 'JOB_MOVED' && code !== 'NO_SUCH_JOB') || Date.now() > followUntil) {
-        call.emit('error', ended);
+        call.emit('error', isHostUnreachable(ended) ? hostUnreachable(host, ended) : ended);
         return;
       }
       host = await this.jobHost(call.request.id, call.getDeadline(), { untilMs: followUntil, moving: true, cancelled: () => cancelled });
@@ -384,7 +398,7 @@ export class Router {
         moving = true;
       }
       if (follow.cancelled() || Date.now() > follow.untilMs) {
-        throw coordinatorError('JOB_MOVED', `job ${id} is moving with its pool${pool === null ? '' : ` ${pool}`} to the pool's next holder, which has not taken it up yet; ask again`);
+        throw coordinatorError('JOB_MOVED', `job ${id} is moving with its pool${pool === null ? '' : ` ${pool}`} to the pool's next holder, which has not taken it up yet; retry in a few seconds (--wait SECONDS)`);
       }
       await sleep(250);
     }
@@ -419,8 +433,25 @@ function checkPool(pool: string): void {
   if (!POOL_NAME.test(pool)) throw coordinatorError('BAD_REQUEST', `pool "${pool}" is not a pool name (letters, digits and + _ . -, at most 32)`, { field: 'pool' });
 }
 
-/** One unary call on an agent client, by method name. */
-function unaryCall(client: AgentServiceClient, method: string, request: unknown, metadata: Metadata, deadline: Date | number): Promise<unknown> {
+/** HOST_UNREACHABLE for a host at `address` that did not answer, in the user's words. */
+function hostUnreachable(address: string, err: { details: string }): ReturnType<typeof coordinatorError> {
+  return coordinatorError('HOST_UNREACHABLE', `the host at ${address} did not answer (${unreachableWhy(err.details)}); retry (--wait SECONDS)`, { cause: err });
+}
+
+/**
+ * One unary call on an agent client, by method name. A host that does not answer (UNAVAILABLE
+ * without the agent's error code) is HOST_UNREACHABLE: the coordinator answered, the host did not.
+ */
+async function unaryCall(client: AgentServiceClient, method: string, request: unknown, metadata: Metadata, deadline: Date | number): Promise<unknown> {
+  try {
+    return await rawUnaryCall(client, method, request, metadata, deadline);
+  } catch (err) {
+    throw isHostUnreachable(err) ? hostUnreachable(client.getChannel().getTarget().replace(/^dns:/, ''), err) : err;
+  }
+}
+
+/** One unary call on an agent client, by method name, failing with the agent's status as it is. */
+function rawUnaryCall(client: AgentServiceClient, method: string, request: unknown, metadata: Metadata, deadline: Date | number): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const fn = client[method] as (r: unknown, m: Metadata, o: object, cb: (err: Error | null, res: unknown) => void) => void;
     fn.call(client, request, metadata, { deadline }, (err, response) => (err === null ? resolve(response) : reject(err)));

@@ -6,6 +6,8 @@
  * goal (TTL + lock delay + 2 s), the job resumes there from the checkpoint its mark carried (not
  * from 0), and the volume that was active is reported `wasActive` until it is activated again.
  */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { credentials, type Client } from '@grpc/grpc-js';
 import { loadCoordinatorApi } from '@thinfleet/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +46,17 @@ async function clusterStatus(): Promise<{ pools: StatusPool[] }> {
   } finally {
     client.close();
   }
+}
+
+const CLI_BIN = fileURLToPath(new URL('../../../packages/cli/bin/thinfleet.mjs', import.meta.url));
+
+/** The built `thinfleet` command as a user runs it, through the coordinator. */
+function thinfleet(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI_BIN, '--coordinator', cluster.coordinatorAddress, ...args], { env: { ...process.env, THINFLEET_AGENT: '' } }, (err, stdout, stderr) =>
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr }),
+    );
+  });
 }
 
 const grantsOf = (pool: string): Array<Record<string, unknown>> => cluster.coordinator.log.filter((l) => l['msg'] === 'lock granted' && l['pool'] === pool);
@@ -116,5 +129,31 @@ describe('a second host joins a pool, and takes it over on its own when the hold
       return job.state === 'JOB_STATE_SUCCEEDED' ? job : null;
     }, 90_000);
     expect(Number(done.doneBytes)).toBe(2048 * MiB);
+  });
+
+  it('the CLI through the coordinator: health is served, pool list agrees with pool show, a dead holder exits 1 in plain words, --wait rides out the failover', async () => {
+    expect(await thinfleet('health')).toEqual({ code: 0, stdout: 'SERVING\n', stderr: '' });
+
+    type PoolDoc = { name: string; metadataTotalBytes: number; metadataUsedBytes: number };
+    const listed = JSON.parse((await thinfleet('--json', 'pool', 'list')).stdout) as { pools: PoolDoc[] };
+    const shown = JSON.parse((await thinfleet('--json', 'pool', 'show', 'tank')).stdout) as { pool: PoolDoc };
+    expect(shown.pool.metadataTotalBytes).toBeGreaterThan(0);
+    expect(listed.pools.find((p) => p.name === 'tank')).toMatchObject({ metadataTotalBytes: shown.pool.metadataTotalBytes, metadataUsedBytes: shown.pool.metadataUsedBytes });
+
+    // The holder dies; until its lease expires the coordinator still routes to it.
+    const b = cluster.agents.get('node-b')!;
+    b.kill('SIGKILL');
+    await b.exited;
+    const down = await thinfleet('volume', 'show', 'tank/vm');
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/^thinfleet: pool tank: its holder node-b did not answer \((the connection was refused, ECONNREFUSED|no socket there, ENOENT)\)/);
+    expect(down.stderr).not.toMatch(/Last error|Resolution note|No connection established/);
+
+    // node-a comes back; a change with --wait goes through once the pool has moved to it.
+    await cluster.startAgent('node-a');
+    const created = await thinfleet('--wait', '30', 'volume', 'create', 'tank/after', '--size', '4MiB');
+    expect(created.stderr).toBe('');
+    expect(created.code).toBe(0);
+    expect(grantsOf('tank').at(-1)).toMatchObject({ node: 'node-a', previousHolder: 'node-b', previousHolderDied: true });
   });
 });
