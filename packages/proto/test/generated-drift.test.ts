@@ -35,7 +35,7 @@ describe('packages/proto', () => {
   it('loads every service with the methods the proto declares', () => {
     const api = loadAgentApi();
     expect(Object.keys(api.PoolService.service).sort()).toEqual(
-      ['ActivatePool', 'CreatePool', 'DeactivatePool', 'DestroyPool', 'DiscoverPools', 'GetPool', 'ListPools'].sort(),
+      ['ActivatePool', 'CreatePool', 'DeactivatePool', 'DestroyPool', 'DiscoverPools', 'GetPool', 'JoinPool', 'ListPools'].sort(),
     );
     expect(api.VolumeService.service.Batch.path).toBe('/thinfleet.agent.v1.VolumeService/Batch');
     expect(api.JobService.service.WatchJob.responseStream).toBe(true);
