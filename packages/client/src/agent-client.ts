@@ -63,11 +63,11 @@ import {
   type VolumeServiceClient,
   type WatchJobResponse__Output,
 } from '@thinfleet/proto';
-import { AgentCallError, toAgentCallError } from './agent-call-error.js';
+import { toAgentCallError } from './agent-call-error.js';
 import { parseAgentTarget, type AgentTarget } from './agent-target.js';
 import { coordinatorCredentials, parseCoordinatorTarget, type CoordinatorTarget } from './coordinator-target.js';
 import { mutualTlsCredentials, type TlsFiles } from './tls-credentials.js';
-import { unaryCall, type UnaryStarter } from './unary-call.js';
+import { retryUnavailable, unaryCall, type UnaryStarter } from './unary-call.js';
 
 /** The deadline of a unary call when neither the client nor the call sets one. */
 export const DEFAULT_DEADLINE_MS = 60_000;
@@ -343,21 +343,14 @@ export class AgentClient {
   }
 
   /** One unary call, made again while it is answered UNAVAILABLE within `retryUnavailableMs` (RetryOptions). */
-  private async unary<Res>(start: UnaryStarter<Res>, options: AgentCallOptions | undefined): Promise<Res> {
+  private unary<Res>(start: UnaryStarter<Res>, options: AgentCallOptions | undefined): Promise<Res> {
     const host = options?.placementHost;
-    const untilMs = Date.now() + this.retryUnavailableMs;
-    for (let delayMs = 250; ; delayMs = Math.min(2000, delayMs * 2)) {
-      try {
-        return await unaryCall(start, options?.deadlineMs ?? this.deadlineMs, host === undefined ? {} : { [PLACEMENT_HOST_METADATA]: host });
-      } catch (err) {
-        if (!(err instanceof AgentCallError) || !err.isUnavailable || Date.now() + delayMs > untilMs) throw err;
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
-      }
-    }
+    return retryUnavailable(this.retryUnavailableMs, () => unaryCall(start, options?.deadlineMs ?? this.deadlineMs, host === undefined ? {} : { [PLACEMENT_HOST_METADATA]: host }));
   }
 }
 
-function retryUnavailableMsOf(options: RetryOptions): number {
+/** The checked RetryOptions.retryUnavailableMs (0 when absent). @throws Error for a negative or non-finite value */
+export function retryUnavailableMsOf(options: RetryOptions): number {
   const ms = options.retryUnavailableMs ?? 0;
   if (!(ms >= 0) || !Number.isFinite(ms)) throw new Error(`retryUnavailableMs must be 0 or more, got ${ms}`);
   return ms;

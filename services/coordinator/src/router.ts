@@ -78,7 +78,7 @@ export class Router {
       }
       if (Date.now() >= deadline) {
         const why = lastHolder === null ? 'no host took it' : `${lastHolder} holds it but has not reported it ready`;
-        throw coordinatorError('NOT_READY', `pool ${pool} is not served: ${why} within ${this.acquireTimeoutMs} ms`);
+        throw coordinatorError('NOT_READY', `pool ${pool} is not served: ${why} within ${Math.round(this.acquireTimeoutMs / 100) / 10} s; retry (--wait SECONDS)`);
       }
       await sleep(delayMs);
     }

@@ -259,7 +259,8 @@ export class AgentSession {
    */
   private async recordWasActive(pool: string, previousHolder: string): Promise<void> {
     try {
-      const active = (await this.options.registry.volumes(pool)).filter((v) => v['active'] === true).map((v) => v.uuid);
+      // A job's own volume is active only while the job discards it: no user to restart.
+      const active = (await this.options.registry.volumes(pool)).filter((v) => v['active'] === true && !v['jobId']).map((v) => v.uuid);
       if (active.length === 0) return;
       await this.options.registry.updateWasActive(pool, (current) => ({ previousHolder, volumes: [...new Set([...(current?.volumes ?? []), ...active])] }));
       this.log.warn({ pool, previousHolder, volumes: active.length }, 'the holder that died had volumes active: reported as wasActive until they are activated again');

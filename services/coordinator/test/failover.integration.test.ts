@@ -120,6 +120,8 @@ describe('a second host joins a pool, and takes it over on its own when the hold
     expect(shown.volume).toMatchObject({ active: false, wasActive: true });
     const listed = await via.call<{ volumes: Array<{ name: string; wasActive: boolean }> }>(via.volume, 'ListVolumes', { pool: '' });
     expect(listed.volumes.find((v) => v.name === 'vm')).toMatchObject({ wasActive: true });
+    // The job's own volume was active only for its discards: not one whose users need restarting.
+    expect(listed.volumes.find((v) => v.name === 'big')?.wasActive ?? false).toBe(false);
     const activated = await via.call<VolumeAnswer>(via.volume, 'ActivateVolume', { pool: 'tank', name: 'vm' });
     expect(activated.volume).toMatchObject({ active: true, wasActive: false });
     expect((await via.call<VolumeAnswer>(via.volume, 'GetVolume', { pool: 'tank', name: 'vm' })).volume.wasActive).toBe(false);
