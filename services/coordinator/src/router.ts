@@ -18,9 +18,11 @@
 import { Metadata, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { AgentChannels, AgentServiceClient, AgentServiceName } from './agent-channels.js';
+import { hostUnreachable, rawUnaryCall, unaryCall } from './agent-calls.js';
 import { coordinatorError, errorCodeOf, isHostUnreachable, isServiceError, unreachableWhy } from './coordinator-error.js';
 import { choosePool, PlacementError } from './placement.js';
 import type { ClusterRegistry, IndexedVolume, OwnerRecord } from './registry.js';
+import { markWasActive, pruneWasActive } from './was-active.js';
 
 export interface RouterOptions {
   readonly registry: ClusterRegistry;
@@ -142,9 +144,7 @@ export class Router {
       const deadline = Date.now() + 10_000;
       const listed = (await unaryCall(this.client(owner.address, 'VolumeService'), 'ListVolumes', { pool, usage: false }, new Metadata(), deadline)) as { volumes: IndexedVolume[] };
       await this.options.registry.putVolumes(pool, listed.volumes);
-      // Was-active volumes stay so until they are active again, deactivated on purpose, or gone.
-      const keep = new Set(listed.volumes.filter((v) => v['active'] !== true && !acknowledged.includes(v.name)).map((v) => v.uuid));
-      await this.options.registry.updateWasActive(pool, (current) => current && { ...current, volumes: current.volumes.filter((uuid) => keep.has(uuid)) });
+      await pruneWasActive(this.options.registry, pool, listed.volumes, acknowledged);
       const got = (await unaryCall(this.client(owner.address, 'PoolService'), 'GetPool', { name: pool }, new Metadata(), deadline)) as {
         pool: { name: string; uuid: string; dataBlockBytes: number; dataTotalBytes: number; dataUsedBytes: number; metadataTotalBytes: number; metadataUsedBytes: number };
       };
@@ -162,23 +162,14 @@ export class Router {
     }
   }
 
-  /**
-   * Sets `wasActive` on every volume of an answer (`volume`, `volumes`, or batch results'
-   * `volume`) that its pool's was-active record names and that is not active now.
-   */
+  /** `answer` with `wasActive` set (was-active.ts); unmarked when etcd does not answer. */
   private async markWasActive<T>(answer: T): Promise<T> {
-    const records = await this.options.registry.wasActiveAll();
-    if (records.size === 0) return answer;
-    const mark = (v: unknown): void => {
-      const volume = v as { pool?: string; uuid?: string; active?: boolean; wasActive?: boolean } | null | undefined;
-      if (volume?.pool === undefined || volume.uuid === undefined) return;
-      volume.wasActive = volume.active !== true && (records.get(volume.pool)?.has(volume.uuid) ?? false);
-    };
-    const a = answer as { volume?: unknown; volumes?: unknown[]; results?: Array<{ volume?: unknown }> };
-    mark(a.volume);
-    for (const v of a.volumes ?? []) mark(v);
-    for (const r of a.results ?? []) mark(r.volume);
-    return answer;
+    try {
+      return markWasActive(answer, await this.options.registry.wasActiveAll());
+    } catch (err) {
+      this.options.logger.warn({ err }, 'was-active records not read; answering without them');
+      return answer;
+    }
   }
 
   /** VolumeService on the coordinator. */
@@ -431,29 +422,4 @@ function hintOf(metadata: Metadata): string | null {
 
 function checkPool(pool: string): void {
   if (!POOL_NAME.test(pool)) throw coordinatorError('BAD_REQUEST', `pool "${pool}" is not a pool name (letters, digits and + _ . -, at most 32)`, { field: 'pool' });
-}
-
-/** HOST_UNREACHABLE for a host at `address` that did not answer, in the user's words. */
-function hostUnreachable(address: string, err: { details: string }): ReturnType<typeof coordinatorError> {
-  return coordinatorError('HOST_UNREACHABLE', `the host at ${address} did not answer (${unreachableWhy(err.details)}); retry (--wait SECONDS)`, { cause: err });
-}
-
-/**
- * One unary call on an agent client, by method name. A host that does not answer (UNAVAILABLE
- * without the agent's error code) is HOST_UNREACHABLE: the coordinator answered, the host did not.
- */
-async function unaryCall(client: AgentServiceClient, method: string, request: unknown, metadata: Metadata, deadline: Date | number): Promise<unknown> {
-  try {
-    return await rawUnaryCall(client, method, request, metadata, deadline);
-  } catch (err) {
-    throw isHostUnreachable(err) ? hostUnreachable(client.getChannel().getTarget().replace(/^dns:/, ''), err) : err;
-  }
-}
-
-/** One unary call on an agent client, by method name, failing with the agent's status as it is. */
-function rawUnaryCall(client: AgentServiceClient, method: string, request: unknown, metadata: Metadata, deadline: Date | number): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const fn = client[method] as (r: unknown, m: Metadata, o: object, cb: (err: Error | null, res: unknown) => void) => void;
-    fn.call(client, request, metadata, { deadline }, (err, response) => (err === null ? resolve(response) : reject(err)));
-  });
 }
