@@ -6,11 +6,14 @@
 export const EXIT = {
   /** The command did what it was asked. */
   OK: 0,
-  /** The agent refused the request or the operation failed (including a watched job that failed or was cancelled). */
+  /**
+   * The agent or coordinator answered no, or the operation failed (including a watched job that
+   * failed or was cancelled, and a coordinator saying the host behind it is unreachable).
+   */
   FAILED: 1,
   /** The command line or an input file was wrong; nothing was sent to the agent. */
   USAGE: 2,
-  /** The agent or coordinator could not be reached (not running, wrong socket or address, connection refused). */
+  /** The agent or coordinator itself could not be reached (not running, wrong socket or address, connection refused) or is shutting down. */
   UNREACHABLE: 3,
 } as const;
 

@@ -101,15 +101,26 @@ export function describeError(err: unknown, endpoint: Endpoint): { exitCode: Exi
     };
   }
   if (err instanceof AgentCallError) {
-    const message = err.isUnavailable && err.errorCode === null ? unreachableMessage(err.message, endpoint) : err.message;
+    const unreachable = isUnreachable(err);
+    const message = unreachable && err.errorCode === null ? unreachableMessage(err.message, endpoint) : err.message;
     return {
-      exitCode: err.isUnavailable ? EXIT.UNREACHABLE : EXIT.FAILED,
+      exitCode: unreachable ? EXIT.UNREACHABLE : EXIT.FAILED,
       message,
       json: { status: err.status, code: err.errorCode, message, field: err.field, item: err.item },
     };
   }
   const message = err instanceof Error ? err.message : String(err);
   return { exitCode: EXIT.FAILED, message, json: { status: null, code: null, message, field: null, item: null } };
+}
+
+/**
+ * True when the server the command talks to could not be reached or is shutting down (exit 3):
+ * UNAVAILABLE with no error code (grpc-js's own), or the server's `SHUTTING_DOWN`. An UNAVAILABLE
+ * the server answered with another code (a coordinator's `HOST_UNREACHABLE`, `NOT_READY`,
+ * `JOB_MOVED`; an agent's `CLUSTER_UNAVAILABLE`) is its answer: exit 1.
+ */
+function isUnreachable(err: AgentCallError): boolean {
+  return err.isUnavailable && (err.errorCode === null || err.errorCode === 'SHUTTING_DOWN');
 }
 
 const CONNECT_ERRORS: Record<string, string> = {

@@ -1,5 +1,5 @@
 /**
- * `thinfleet pool ...`: create, list, show, discover, activate, deactivate, destroy and forget pools.
+ * `thinfleet pool ...`: create, list, show, discover, activate, join, deactivate, destroy and forget pools.
  * All but list and show change one host's devices, so they go to that host's agent only.
  */
 import type { PoolEvent__Output, Pool__Output } from '@thinfleet/proto';
@@ -127,6 +127,28 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
       const response = await (await context.agent()).activatePool({ name, devices: [...args.strings('device')] });
       const pool = present(response.pool, 'pool');
       context.out.result(response, () => `pool ${pool.name} is active${recoveryNote(pool)}`);
+      return EXIT.OK;
+    },
+  },
+  {
+    words: ['pool', 'join'],
+    via: 'agent',
+    arguments: ['NAME'],
+    options: {
+      device: { type: 'string', multiple: true, required: true, placeholder: 'PATH', description: "every device of the pool, as this host names it (repeat)" },
+      prefer: { type: 'boolean', description: 'cluster mode: the coordinator hands the pool to this host first when its holder dies' },
+    },
+    summary: 'make this host know a pool on shared storage without activating it or taking its lock',
+    details:
+      'Reads the labels only. In cluster mode the host then reports that it reaches the pool, so the coordinator can route the pool here (a call for it, or failover when its holder dies); the holder keeps it. Idempotent: run again to change --prefer.',
+    examples: ['pool join tank --device /dev/sdb', 'pool join tank --device /dev/mapper/san-lun7 --prefer'],
+    async run(context, args) {
+      const [name = ''] = expectPositionals(args, this.arguments);
+      const devices = args.strings('device');
+      if (devices.length === 0) throw fieldError('--device', 'at least one --device is required');
+      const response = await (await context.agent()).joinPool({ name, devices: [...devices], prefer: args.flag('prefer') });
+      const pool = present(response.pool, 'pool');
+      context.out.result(response, () => `joined pool ${pool.name}: this host reaches it (${pool.active ? 'active here' : 'not active here'})${args.flag('prefer') ? '; preferred' : ''}`);
       return EXIT.OK;
     },
   },

@@ -44,7 +44,7 @@ export function defaultEndpoint(env: CliIo['env']): Endpoint {
  * exclude each other; a flag beats the environment; THINFLEET_COORDINATOR (when no --agent is
  * given) beats THINFLEET_AGENT; with none of them the default socket is used. Pure: reads no file
  * (the TLS files are read when connecting). Throws a UsageError naming the flag at fault for a
- * malformed address or timeout, both flags, partial TLS files, a TCP agent without TLS, or a
+ * malformed address, timeout or wait, both flags, partial TLS files, a TCP agent without TLS, or a
  * coordinator that is not a loopback address without TLS.
  */
 export function resolveRoute(globals: ParsedArgs, env: CliIo['env']): Route {
@@ -54,7 +54,8 @@ export function resolveRoute(globals: ParsedArgs, env: CliIo['env']): Route {
     throw new UsageError('--agent and --coordinator exclude each other: a command goes to one agent or through the coordinator', { field: '--coordinator' });
   }
   const deadlineMs = timeoutMs(globals);
-  const timing = deadlineMs === undefined ? {} : { deadlineMs };
+  const retryUnavailableMs = waitMs(globals);
+  const timing = { ...(deadlineMs === undefined ? {} : { deadlineMs }), ...(retryUnavailableMs === undefined ? {} : { retryUnavailableMs }) };
   const fromEnv = coordinatorFlag === undefined && agentFlag === undefined && (env['THINFLEET_COORDINATOR'] ?? '') !== '';
   const coordinator = coordinatorFlag ?? (fromEnv ? env['THINFLEET_COORDINATOR'] : undefined);
   if (coordinator !== undefined) {
@@ -87,6 +88,15 @@ function timeoutMs(globals: ParsedArgs): number | undefined {
   const seconds = /^\d+(\.\d+)?$/.test(timeout.trim()) ? Number(timeout) : Number.NaN;
   if (!(seconds > 0)) throw fieldError('--timeout', `"${timeout}" is not a number of seconds above 0`);
   return Math.max(1, Math.round(seconds * 1000));
+}
+
+/** `--wait SECONDS` (0 allowed: no retry) in milliseconds, or undefined when not given. */
+function waitMs(globals: ParsedArgs): number | undefined {
+  const wait = globals.string('wait');
+  if (wait === undefined) return undefined;
+  const seconds = /^\d+(\.\d+)?$/.test(wait.trim()) ? Number(wait) : Number.NaN;
+  if (!(seconds >= 0) || seconds > 86_400) throw fieldError('--wait', `"${wait.slice(0, 32)}" is not a number of seconds from 0 to 86400`);
+  return Math.round(seconds * 1000);
 }
 
 /**

@@ -102,7 +102,7 @@ export function volumeView(volume: Volume__Output): string {
     ['external origin', volume.externalOrigin === '' ? null : volume.externalOrigin],
     ['revision of', volume.revisionOf === '' ? null : `${volume.revisionOf} (revision ${volume.revision})`],
     ['pinned', yesNo(volume.pinned)],
-    ['active', yesNo(volume.active)],
+    ['active', volume.wasActive ? 'no (was active on a host that died: restart its users, then activate it)' : yesNo(volume.active)],
     ['device', volume.devicePath === '' ? null : volume.devicePath],
     ['mapped', usage(volume.mappedBytes)],
     ['exclusive', usage(volume.exclusiveBytes)],

@@ -100,6 +100,7 @@ describe('usage errors with and without a coordinator: exit 2, nothing sent', ()
     ['pool discover', ['--coordinator', LOCAL, 'pool', 'discover', '--device', '/dev/sdb'], {}, /thinfleet pool discover .*--agent/, '--coordinator'],
     ['pool activate', ['--coordinator', LOCAL, 'pool', 'activate', 'tank'], {}, /thinfleet pool activate .*--agent/, '--coordinator'],
     ['pool deactivate', ['--coordinator', LOCAL, 'pool', 'deactivate', 'tank'], {}, /thinfleet pool deactivate .*--agent/, '--coordinator'],
+    ['pool join', ['--coordinator', LOCAL, 'pool', 'join', 'tank', '--device', '/dev/sdb'], {}, /thinfleet pool join .*--agent/, '--coordinator'],
     ['pool destroy', ['--coordinator', LOCAL, 'pool', 'destroy', 'tank', '--force'], {}, /thinfleet pool destroy .*--agent/, '--coordinator'],
     ['pool create, coordinator from the environment', ['pool', 'create', 'tank', '--device', '/dev/sdb'], { THINFLEET_COORDINATOR: LOCAL }, /THINFLEET_COORDINATOR is set; --agent overrides it/, '--coordinator'],
     ['cluster status without a coordinator', ['cluster', 'status'], {}, /thinfleet cluster status asks the cluster coordinator: give --coordinator ADDR/, '--coordinator'],
@@ -136,6 +137,9 @@ const servers: Server[] = [];
 let coordinatorAddress = '';
 let absentAddress = '';
 let lastCreate: { pool: string; hosts: string[] } | null = null;
+/** GetVolume of pool `failover` answers HOST_UNREACHABLE this many more times. */
+let unreachableAnswers = 0;
+let getVolumeCalls = 0;
 
 const volumeOf = (pool: string, name: string): Volume => ({ pool, name, uuid: `uuid-${name}`, sizeBytes: GiB, created: '2025-01-01T00:00:00Z' });
 
@@ -149,6 +153,19 @@ function volumeHandlers(volumes: readonly Volume[]): Partial<VolumeServiceHandle
       callback(null, { volume: volumeOf(call.request.pool === '' ? 'tank' : call.request.pool, call.request.name) });
     },
     GetVolume(call, callback) {
+      if (call.request.pool === 'failover') {
+        getVolumeCalls++;
+        if (unreachableAnswers > 0) {
+          unreachableAnswers--;
+          const trailers = new Metadata();
+          trailers.set('tf-error-code', 'HOST_UNREACHABLE');
+          callback({ code: status.UNAVAILABLE, details: 'pool failover: its holder node-1 did not answer (the connection was refused, ECONNREFUSED)', metadata: trailers });
+          return;
+        }
+        callback(null, { volume: volumeOf('failover', call.request.name) });
+        return;
+      }
+      getVolumeCalls++;
       const trailers = new Metadata();
       trailers.set('tf-error-code', 'POOL_NOT_READY');
       const error: Partial<ServiceError> = { code: status.FAILED_PRECONDITION, details: `pool ${call.request.pool} has no ready owner`, metadata: trailers };
@@ -271,6 +288,28 @@ describe('against real servers', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toBe('thinfleet: pool tank has no ready owner\n');
     expect(JSON.parse(refused.stdout)).toEqual({ error: { status: 'FAILED_PRECONDITION', code: 'POOL_NOT_READY', message: 'pool tank has no ready owner', field: null, item: null } });
+  });
+
+  it('a host the coordinator cannot reach is its answer: exit 1, its code, no grpc internals; --wait retries it, and only it', async () => {
+    unreachableAnswers = 100;
+    const down = await cli(['--coordinator', coordinatorAddress, '--json', 'volume', 'show', 'failover/vm1']);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toBe('thinfleet: pool failover: its holder node-1 did not answer (the connection was refused, ECONNREFUSED)\n');
+    expect(JSON.parse(down.stdout)).toMatchObject({ error: { status: 'UNAVAILABLE', code: 'HOST_UNREACHABLE' } });
+
+    unreachableAnswers = 2;
+    getVolumeCalls = 0;
+    const waited = await cli(['--coordinator', coordinatorAddress, '--wait', '5', 'volume', 'show', 'failover/vm1']);
+    expect(waited.code).toBe(0);
+    expect(waited.stdout).toContain('failover/vm1');
+    expect(getVolumeCalls).toBe(3);
+
+    getVolumeCalls = 0;
+    const refused = await cli(['--coordinator', coordinatorAddress, '--wait', '5', 'volume', 'show', 'tank/vm1']);
+    expect(refused.code).toBe(1);
+    expect(getVolumeCalls).toBe(1);
+
+    expect(await cli(['--coordinator', coordinatorAddress, '--wait', 'soon', 'volume', 'show', 'tank/vm1'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--wait') });
   });
 
   it('asks the coordinator for its health', async () => {

@@ -40,6 +40,8 @@ const CASES: ReadonlyArray<readonly [string, string, unknown]> = [
   ['pool discover --device /dev/sdb --device /dev/sdc', 'discoverPools', { devices: ['/dev/sdb', '/dev/sdc'] }],
   ['pool activate tank', 'activatePool', { name: 'tank', devices: [] }],
   ['pool activate tank --device /dev/sdc --device /dev/sdb', 'activatePool', { name: 'tank', devices: ['/dev/sdc', '/dev/sdb'] }],
+  ['pool join tank --device /dev/sdb', 'joinPool', { name: 'tank', devices: ['/dev/sdb'], prefer: false }],
+  ['pool join tank --device /dev/sdb --device /dev/sdc --prefer', 'joinPool', { name: 'tank', devices: ['/dev/sdb', '/dev/sdc'], prefer: true }],
   ['pool deactivate tank', 'deactivatePool', { name: 'tank' }],
   ['pool destroy tank', 'destroyPool', { name: 'tank', force: false }],
   ['pool destroy tank --force', 'destroyPool', { name: 'tank', force: true }],

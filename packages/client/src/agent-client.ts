@@ -30,6 +30,8 @@ import {
   type DeleteVolumeResponse__Output,
   type DestroyPoolRequest,
   type DestroyPoolResponse__Output,
+  type JoinPoolRequest,
+  type JoinPoolResponse__Output,
   type DiscoverPoolsRequest,
   type ForgetPoolRequest,
   type ForgetPoolResponse__Output,
@@ -77,7 +79,7 @@ import { toAgentCallError } from './agent-call-error.js';
 import { parseAgentTarget, type AgentTarget } from './agent-target.js';
 import { coordinatorCredentials, parseCoordinatorTarget, type CoordinatorTarget } from './coordinator-target.js';
 import { mutualTlsCredentials, type TlsFiles } from './tls-credentials.js';
-import { unaryCall, type UnaryStarter } from './unary-call.js';
+import { retryUnavailable, unaryCall, type UnaryStarter } from './unary-call.js';
 
 /** The deadline of a unary call when neither the client nor the call sets one. */
 export const DEFAULT_DEADLINE_MS = 60_000;
@@ -94,6 +96,20 @@ export interface AgentConnectOptions {
   readonly tls?: AgentTlsFiles;
   /** Deadline of each unary call, in milliseconds; DEFAULT_DEADLINE_MS when absent. */
   readonly deadlineMs?: number;
+  /** See RetryOptions.retryUnavailableMs. */
+  readonly retryUnavailableMs?: number;
+}
+
+/**
+ * Retrying for the caller (the CLI's `--wait SECONDS`): a unary call answered UNAVAILABLE (the
+ * server, or the host behind a coordinator, cannot serve now: `HOST_UNREACHABLE`, `NOT_READY`,
+ * `JOB_MOVED`, `CLUSTER_UNAVAILABLE`, `POOL_FENCED`, or no answer at all, as during a failover)
+ * is made again after 250 ms, doubling to 2 s, until this many milliseconds have passed since
+ * the first attempt; other answers are returned at once. A change whose answer was lost may have
+ * been done: its retry then answers as a repeat does (e.g. `NAME_EXISTS`). 0 or absent: no retry.
+ */
+export interface RetryOptions {
+  readonly retryUnavailableMs?: number;
 }
 
 /** How to reach a cluster coordinator. */
@@ -105,6 +121,8 @@ export interface CoordinatorConnectOptions {
   readonly tls?: TlsFiles;
   /** Deadline of each unary call, in milliseconds; DEFAULT_DEADLINE_MS when absent. */
   readonly deadlineMs?: number;
+  /** See RetryOptions.retryUnavailableMs. */
+  readonly retryUnavailableMs?: number;
 }
 
 /** Per-call options. */
@@ -169,7 +187,12 @@ export class AgentClient {
   private readonly jobs: JobServiceClient;
   private readonly healthClient: HealthClient;
 
-  private constructor(target: AgentTarget | CoordinatorTarget, channelCredentials: ChannelCredentials, deadlineMs: number) {
+  private constructor(
+    target: AgentTarget | CoordinatorTarget,
+    channelCredentials: ChannelCredentials,
+    deadlineMs: number,
+    private readonly retryUnavailableMs: number,
+  ) {
     this.target = target;
     this.deadlineMs = deadlineMs;
     const api = loadAgentApi();
@@ -189,11 +212,12 @@ export class AgentClient {
     const parsed = parseAgentTarget(target);
     const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
     if (!(deadlineMs > 0)) throw new Error(`deadlineMs must be more than 0, got ${deadlineMs}`);
-    if (parsed.kind === 'unix') return new AgentClient(parsed, credentials.createInsecure(), deadlineMs);
+    const retryMs = retryUnavailableMsOf(options);
+    if (parsed.kind === 'unix') return new AgentClient(parsed, credentials.createInsecure(), deadlineMs, retryMs);
     if (options.tls === undefined) {
       throw new Error(`the agent at ${parsed.address} is a TCP address, which needs mutual TLS: give a CA, a client certificate and a client key`);
     }
-    return new AgentClient(parsed, await mutualTlsCredentials(options.tls), deadlineMs);
+    return new AgentClient(parsed, await mutualTlsCredentials(options.tls), deadlineMs, retryMs);
   }
 
   /**
@@ -211,7 +235,8 @@ export class AgentClient {
     const parsed = parseCoordinatorTarget(address);
     const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
     if (!(deadlineMs > 0)) throw new Error(`deadlineMs must be more than 0, got ${deadlineMs}`);
-    return new AgentClient(parsed, await coordinatorCredentials(parsed, options.tls), deadlineMs);
+    const retryMs = retryUnavailableMsOf(options);
+    return new AgentClient(parsed, await coordinatorCredentials(parsed, options.tls), deadlineMs, retryMs);
   }
 
   /** Closes the connection; pending calls fail with CANCELLED or UNAVAILABLE. Idempotent. */
@@ -241,6 +266,11 @@ export class AgentClient {
 
   deactivatePool(request: DeactivatePoolRequest, options?: AgentCallOptions): Promise<DeactivatePoolResponse__Output> {
     return this.mutating(request, options, (r) => (m, o, cb) => this.pools.deactivatePool(r, m, o, cb));
+  }
+
+  /** Records a pool on `devices` as known on the agent's host without activating it (JoinPool). */
+  joinPool(request: JoinPoolRequest, options?: AgentCallOptions): Promise<JoinPoolResponse__Output> {
+    return this.unary((m, o, cb) => this.pools.joinPool(request, m, o, cb), options);
   }
 
   destroyPool(request: DestroyPoolRequest, options?: AgentCallOptions): Promise<DestroyPoolResponse__Output> {
@@ -399,10 +429,18 @@ export class AgentClient {
     }
   }
 
+  /** One unary call, made again while it is answered UNAVAILABLE within `retryUnavailableMs` (RetryOptions). */
   private unary<Res>(start: UnaryStarter<Res>, options: AgentCallOptions | undefined): Promise<Res> {
     const host = options?.placementHost;
-    return unaryCall(start, options?.deadlineMs ?? this.deadlineMs, host === undefined ? {} : { [PLACEMENT_HOST_METADATA]: host });
+    return retryUnavailable(this.retryUnavailableMs, () => unaryCall(start, options?.deadlineMs ?? this.deadlineMs, host === undefined ? {} : { [PLACEMENT_HOST_METADATA]: host }));
   }
+}
+
+/** The checked RetryOptions.retryUnavailableMs (0 when absent). @throws Error for a negative or non-finite value */
+export function retryUnavailableMsOf(options: RetryOptions): number {
+  const ms = options.retryUnavailableMs ?? 0;
+  if (!(ms >= 0) || !Number.isFinite(ms)) throw new Error(`retryUnavailableMs must be 0 or more, got ${ms}`);
+  return ms;
 }
 
 /**

@@ -5,9 +5,9 @@
  */
 import type { ChannelCredentials } from '@grpc/grpc-js';
 import { loadCoordinatorApi, type ClusterServiceClient, type ClusterStatusResponse__Output, type FindVolumeResponse__Output } from '@thinfleet/proto';
-import { DEFAULT_DEADLINE_MS, type CoordinatorConnectOptions } from './agent-client.js';
+import { DEFAULT_DEADLINE_MS, retryUnavailableMsOf, type CoordinatorConnectOptions } from './agent-client.js';
 import { coordinatorCredentials, parseCoordinatorTarget, type CoordinatorTarget } from './coordinator-target.js';
-import { unaryCall } from './unary-call.js';
+import { retryUnavailable, unaryCall } from './unary-call.js';
 
 /** Per-call options of CoordinatorClient. */
 export interface CoordinatorCallOptions {
@@ -37,7 +37,12 @@ export class CoordinatorClient {
   private readonly deadlineMs: number;
   private readonly cluster: ClusterServiceClient;
 
-  private constructor(target: CoordinatorTarget, channelCredentials: ChannelCredentials, deadlineMs: number) {
+  private constructor(
+    target: CoordinatorTarget,
+    channelCredentials: ChannelCredentials,
+    deadlineMs: number,
+    private readonly retryUnavailableMs: number,
+  ) {
     this.target = target;
     this.deadlineMs = deadlineMs;
     this.cluster = new (loadCoordinatorApi().ClusterService)(target.address, channelCredentials);
@@ -54,7 +59,8 @@ export class CoordinatorClient {
     const parsed = parseCoordinatorTarget(address);
     const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
     if (!(deadlineMs > 0)) throw new Error(`deadlineMs must be more than 0, got ${deadlineMs}`);
-    return new CoordinatorClient(parsed, await coordinatorCredentials(parsed, options.tls), deadlineMs);
+    const retryMs = retryUnavailableMsOf(options);
+    return new CoordinatorClient(parsed, await coordinatorCredentials(parsed, options.tls), deadlineMs, retryMs);
   }
 
   /** Closes the connection; pending calls fail with CANCELLED or UNAVAILABLE. Idempotent. */
@@ -67,7 +73,7 @@ export class CoordinatorClient {
    * lock holder, token, waiters and the hosts that reach them, and the etcd endpoints it uses.
    */
   clusterStatus(options?: CoordinatorCallOptions): Promise<ClusterStatusResponse__Output> {
-    return unaryCall((m, o, cb) => this.cluster.clusterStatus({}, m, o, cb), options?.deadlineMs ?? this.deadlineMs);
+    return retryUnavailable(this.retryUnavailableMs, () => unaryCall((m, o, cb) => this.cluster.clusterStatus({}, m, o, cb), options?.deadlineMs ?? this.deadlineMs));
   }
 
   /**
@@ -76,6 +82,6 @@ export class CoordinatorClient {
    * coordinator chooses to send.
    */
   findVolume(name: string, options?: CoordinatorCallOptions): Promise<FindVolumeResponse__Output> {
-    return unaryCall((m, o, cb) => this.cluster.findVolume({ name }, m, o, cb), options?.deadlineMs ?? this.deadlineMs);
+    return retryUnavailable(this.retryUnavailableMs, () => unaryCall((m, o, cb) => this.cluster.findVolume({ name }, m, o, cb), options?.deadlineMs ?? this.deadlineMs));
   }
 }

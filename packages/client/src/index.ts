@@ -12,6 +12,7 @@ export {
   type AgentConnectOptions,
   type AgentTlsFiles,
   type CoordinatorConnectOptions,
+  type RetryOptions,
   type ServingStatus,
 } from './agent-client.js';
 export { AgentCallError, ERROR_TRAILERS, statusName, toAgentCallError } from './agent-call-error.js';

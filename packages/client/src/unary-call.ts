@@ -3,7 +3,7 @@
  * AgentCallError. Shared by AgentClient and CoordinatorClient.
  */
 import { Metadata, type CallOptions, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
-import { toAgentCallError } from './agent-call-error.js';
+import { AgentCallError, toAgentCallError } from './agent-call-error.js';
 
 /** Starts a call on a grpc-js client with the given metadata and options. */
 export type UnaryStarter<Res> = (metadata: Metadata, options: CallOptions, callback: (err: ServiceError | null, value?: Res) => void) => ClientUnaryCall;
@@ -23,4 +23,21 @@ export function unaryCall<Res>(start: UnaryStarter<Res>, deadlineMs: number, met
       else resolve(value);
     });
   });
+}
+
+/**
+ * Runs `call`, and again after 250 ms (doubling to 2 s) while it fails UNAVAILABLE and `retryMs`
+ * since the first attempt leave room for the pause (see RetryOptions in agent-client.ts). Other
+ * failures, and the last UNAVAILABLE, are thrown as they are. `retryMs` 0: one attempt.
+ */
+export async function retryUnavailable<T>(retryMs: number, call: () => Promise<T>): Promise<T> {
+  const untilMs = Date.now() + retryMs;
+  for (let delayMs = 250; ; delayMs = Math.min(2000, delayMs * 2)) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!(err instanceof AgentCallError) || !err.isUnavailable || Date.now() + delayMs > untilMs) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
 }

@@ -35,7 +35,7 @@ describe('packages/proto', () => {
   it('loads every service with the methods the proto declares', () => {
     const api = loadAgentApi();
     expect(Object.keys(api.PoolService.service).sort()).toEqual(
-      ['ActivatePool', 'CreatePool', 'DeactivatePool', 'DestroyPool', 'DiscoverPools', 'ExtendPool', 'ForgetPool', 'GetPool', 'ListPools', 'SetPool', 'WatchPoolEvents'].sort(),
+      ['ActivatePool', 'CreatePool', 'DeactivatePool', 'DestroyPool', 'DiscoverPools', 'ExtendPool', 'ForgetPool', 'GetPool', 'JoinPool', 'ListPools', 'SetPool', 'WatchPoolEvents'].sort(),
     );
     expect(api.PoolService.service.WatchPoolEvents.responseStream).toBe(true);
     expect(api.VolumeService.service.Batch.path).toBe('/thinfleet.agent.v1.VolumeService/Batch');

@@ -25,6 +25,8 @@ export interface HostPoolView {
   readonly status: PoolStatus | null;
   readonly recovery: Pool['lastRecovery'];
   readonly problem: string | null;
+  /** Cluster mode: this host prefers to serve the pool (`pool join --prefer`). */
+  readonly preferred: boolean;
 }
 
 export interface CreateHostPoolRequest {
@@ -161,10 +163,11 @@ export class HostPools {
         status: await active.status(),
         recovery: active.lastRecovery,
         problem: null,
+        preferred: known?.preferred ?? false,
       };
     }
     if (known === null) return this.noSuchPool(name);
-    return { name, uuid: known.uuid, active: false, devices: known.devices, status: null, recovery: null, problem: this.problems.get(name) ?? null };
+    return { name, uuid: known.uuid, active: false, devices: known.devices, status: null, recovery: null, problem: this.problems.get(name) ?? null, preferred: known.preferred ?? false };
   }
 
   /**
@@ -210,6 +213,32 @@ export class HostPools {
       const keep = new Set(Object.values(inUse));
       await this.attachments.detach(Object.fromEntries(Object.entries(attached.loops).filter(([, l]) => !keep.has(l))));
     }
+  }
+
+  /**
+   * Records pool `name`, found on `devices` by its labels, as known here without activating it
+   * (a host joining a pool on shared storage). Reads the labels only; writes only pools.json
+   * (replaced whole: a crash leaves the pool known or not). Idempotent: a repeat sets `prefer`;
+   * a pool already active here keeps its devices.
+   * @throws EngineError NO_SUCH_POOL (no such pool on the devices), POOL_INCOMPLETE (a device of
+   *   it is missing), NAME_EXISTS (another pool of that name is known here)
+   */
+  async join(name: string, devices: readonly string[], prefer: boolean): Promise<void> {
+    checkPoolName(name);
+    const found = (await this.discover(devices)).find((p) => p.name === name);
+    if (found === undefined) throw new EngineError('NO_SUCH_POOL', `none of the ${devices.length} device(s) given carries a label of pool ${name}`);
+    if (!found.complete || found.devices.some((d) => d === null)) {
+      throw new EngineError('POOL_INCOMPLETE', `pool ${name}: name every device of the pool (${found.problems.join('; ') || 'a device is missing'})`);
+    }
+    return this.lock(name, async () => {
+      const known = this.registry.get(name);
+      if (known !== null && known.uuid !== '' && known.uuid !== found.uuid) {
+        throw new EngineError('NAME_EXISTS', `another pool called ${name} (uuid ${known.uuid}) is already known on this host`);
+      }
+      const active = this.engine.pools().some((p) => p.name === name);
+      const entry = active && known !== null ? known : { name, uuid: found.uuid, devices: found.devices as string[], loops: known?.loops ?? {}, active: known?.active ?? false };
+      await this.registry.put({ ...entry, preferred: prefer });
+    });
   }
 
   /**

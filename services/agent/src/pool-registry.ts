@@ -30,6 +30,8 @@ export interface KnownPool {
    * device it is attached to ('' while the pool is inactive). Absent in older registries.
    */
   readonly origins?: Readonly<Record<string, string>>;
+  /** Cluster mode: this host prefers to serve the pool (joined with `prefer`). Absent: no. */
+  readonly preferred?: boolean;
 }
 
 interface RegistryFile {

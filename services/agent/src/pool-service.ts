@@ -37,6 +37,8 @@ export interface PoolLifecycle {
   deactivate(name: string): Promise<void>;
   destroy(name: string, force: boolean): Promise<void>;
   forget(name: string): Promise<{ released: string[] }>;
+  /** Records a pool on `devices` as known here without activating it (or taking its lock). */
+  join(name: string, devices: readonly string[], prefer: boolean): Promise<void>;
 }
 
 export function poolServiceHandlers(
@@ -89,6 +91,13 @@ export function poolServiceHandlers(
     DeactivatePool: unary(ctx, 'DeactivatePool', async (r) => {
       const name = poolNameField('name', r.name);
       await lifecycle.deactivate(name);
+      return view(name);
+    }),
+
+    JoinPool: unary(ctx, 'JoinPool', async (r) => {
+      const name = poolNameField('name', r.name);
+      const devices = devicesField('devices', r.devices, true);
+      await lifecycle.join(name, devices, r.prefer);
       return view(name);
     }),
 

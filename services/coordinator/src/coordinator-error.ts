@@ -65,3 +65,29 @@ export function errorCodeOf(err: unknown): string | null {
   const value = err.metadata.get('tf-error-code')[0];
   return typeof value === 'string' ? value : null;
 }
+
+const CONNECT_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'the connection was refused',
+  ENOENT: 'no socket there',
+  ECONNRESET: 'the connection was reset',
+  ETIMEDOUT: 'the connection timed out',
+  EHOSTUNREACH: 'the host is unreachable',
+  ENOTFOUND: 'no such host',
+  EACCES: 'permission denied',
+};
+
+/**
+ * Why a host did not answer, in a few words, from grpc-js's status details (which carry its
+ * internals: "No connection established. Last error: ... Resolution note: "): the errno's
+ * meaning and name, or "no answer".
+ */
+export function unreachableWhy(details: string): string {
+  const errno = /\b(E[A-Z]{3,})\b/.exec(details)?.[1];
+  if (errno === undefined) return 'no answer';
+  return `${CONNECT_ERRORS[errno] ?? 'cannot connect'}, ${errno}`;
+}
+
+/** A status from a host the coordinator called: UNAVAILABLE without our code means the host did not answer. */
+export function isHostUnreachable(err: unknown): err is ServiceError {
+  return isServiceError(err) && err.code === grpcStatus.UNAVAILABLE && errorCodeOf(err) === null;
+}

@@ -1,11 +1,13 @@
 /**
  * The coordinator: one gRPC server serving the agents' sessions (SessionService), the cluster
- * view (ClusterService), and the agent API routed to the host holding each pool (Pool, Volume,
- * Job services), all backed by etcd — an external cluster, or an embedded single member the
- * coordinator runs itself when no endpoints are configured.
+ * view (ClusterService), its health (grpc.health.v1: SERVING while etcd answers), and the agent
+ * API routed to the host holding each pool (Pool, Volume, Job services), all backed by etcd — an
+ * external cluster, or an embedded single member the coordinator runs itself when no endpoints
+ * are configured.
  *
  * Stateless apart from etcd: any number of coordinators may serve the same cluster, and a
- * restarted one picks up where the keys are. Crash story: see session-service.ts (leases outlive
+ * restarted one picks up where the keys are. Each runs the failover supervisor (failover.ts),
+ * which hands a wanted pool whose holder died to a live host without waiting for a call. Crash story: see session-service.ts (leases outlive
  * streams), router.ts (calls leave nothing behind) and embedded-etcd.ts (etcd's own WAL).
  */
 import { readFileSync } from 'node:fs';
@@ -18,7 +20,9 @@ import { pino, type Logger } from 'pino';
 import { AgentChannels } from './agent-channels.js';
 import { clusterServiceHandlers } from './cluster-service.js';
 import { splitHostPort, type CoordinatorConfig, type TlsFiles } from './coordinator-config.js';
+import { CoordinatorHealth } from './coordinator-health.js';
 import { EmbeddedEtcd } from './embedded-etcd.js';
+import { FailoverSupervisor } from './failover.js';
 import { ClusterRegistry } from './registry.js';
 import { Router } from './router.js';
 import { sessionServiceHandlers, SessionRegistry } from './session-service.js';
@@ -27,6 +31,8 @@ export interface CoordinatorStartOptions {
   readonly logger?: Logger;
   /** How long a routed call waits for a free pool to be taken and ready (default 30 s). */
   readonly acquireTimeoutMs?: number;
+  /** How often the failover supervisor looks for pools whose holder died (default 500 ms). */
+  readonly failoverSweepMs?: number;
 }
 
 export class Coordinator {
@@ -38,6 +44,8 @@ export class Coordinator {
     private readonly embedded: EmbeddedEtcd | null,
     private readonly channels: AgentChannels,
     private readonly sessions: SessionRegistry,
+    private readonly failover: FailoverSupervisor,
+    private readonly health: CoordinatorHealth,
     private readonly logger: Logger,
     /** The bound gRPC port. */
     readonly port: number,
@@ -73,6 +81,7 @@ export class Coordinator {
     const server = new Server();
     const channels = new AgentChannels(config.agentTls);
     const sessions = new SessionRegistry();
+    const health = new CoordinatorHealth({ etcd, probeKey: `${config.etcd.prefix}hosts/` });
     try {
       const registry = new ClusterRegistry(etcd, config.etcd.prefix);
       const router = new Router({ registry, channels, logger, ...(options.acquireTimeoutMs === undefined ? {} : { acquireTimeoutMs: options.acquireTimeoutMs }) });
@@ -89,13 +98,16 @@ export class Coordinator {
       server.addService(agentApi.VolumeService.service, router.volumeHandlers());
       server.addService(agentApi.PoolService.service, router.poolHandlers());
       server.addService(agentApi.JobService.service, router.jobHandlers());
+      server.addService(agentApi.Health.service, health.handlers());
       const { host, port } = splitHostPort(config.listen);
       const bound = await new Promise<number>((resolve, reject) =>
         server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, serverCredentials(config.tls), (err, p) => (err === null ? resolve(p) : reject(err))),
       );
       const address = `${host.includes(':') ? `[${host}]` : host}:${bound}`;
+      const failover = new FailoverSupervisor({ registry, logger, ...(options.failoverSweepMs === undefined ? {} : { sweepMs: options.failoverSweepMs }) });
+      failover.start();
       logger.info({ address, etcd: endpoints, embeddedEtcd: embedded !== null, coordinator: config.coordinatorId }, 'coordinator serving');
-      return new Coordinator(server, etcd, embedded, channels, sessions, logger, bound, address, endpoints);
+      return new Coordinator(server, etcd, embedded, channels, sessions, failover, health, logger, bound, address, endpoints);
     } catch (err) {
       server.forceShutdown();
       channels.close();
@@ -120,6 +132,8 @@ export class Coordinator {
   }
 
   private async stopNow(): Promise<void> {
+    this.health.stop();
+    await this.failover.stop();
     for (const session of [...this.sessions.byNode.values()]) session.end('the coordinator is stopping');
     await shutdownServer(this.server, 2_000);
     this.channels.close();

@@ -6,6 +6,10 @@
  *   acquire/<node>/<pool>   a client needs <pool> served by <node>                       bound to that node's lease
  *   pools/<pool>            {name, uuid, dataSizeBytes, dataUsedBytes} as last reported  kept
  *   volumes/<pool>/<chunk>  the pool's volumes, up to 500 per key, replaced whole         kept
+ *   was-active/<pool>       {previousHolder, volumes: [uuid]}: volumes active on a holder  kept
+ *                           that died, until each is activated, deactivated or deleted
+ *   failover/<pool>         {grant, node, atMs}: which host a coordinator asked to take    kept
+ *                           the pool after grant `grant` died (one decision per dead grant)
  *   locks/<pool>/...        the pool's lock (packages/lock: q/<lease> and epoch)
  *
  * Nothing here is the truth about a pool: the pool's own devices are. A record bound to a lease
@@ -36,6 +40,8 @@ export interface HostPoolRecord {
   readonly active: boolean;
   readonly dataSizeBytes: number;
   readonly dataUsedBytes: number;
+  /** The host prefers to serve the pool (joined with `--prefer`): failover hands it there first. */
+  readonly preferred?: boolean;
 }
 
 /** The holder of a pool, once it has the pool active and serving. */
@@ -51,6 +57,10 @@ export interface PoolRecord {
   readonly uuid: string;
   readonly dataSizeBytes: number;
   readonly dataUsedBytes: number;
+  /** As the holder last reported them (absent in records a host's report wrote). */
+  readonly dataBlockBytes?: number;
+  readonly metadataSizeBytes?: number;
+  readonly metadataUsedBytes?: number;
 }
 
 /** One volume in the cluster index: the agent's Volume message as plain JSON. */
@@ -66,6 +76,30 @@ export interface LockView {
   readonly token: string | null;
   /** Nodes queued behind the holder, in grant order. */
   readonly waiters: readonly string[];
+  /**
+   * The last grant, as the epoch key has it: who, its revision (decimal), and whether it was
+   * released; null when the pool was never granted. A grant not released whose holder is gone
+   * from the queue died holding the pool.
+   */
+  readonly lastGrant: { readonly holder: string; readonly revision: string; readonly released: boolean } | null;
+}
+
+/** What `was-active/<pool>` holds. */
+export interface WasActiveRecord {
+  /** The holder that died with these volumes active. */
+  readonly previousHolder: string;
+  /** Catalog uuids of the volumes. */
+  readonly volumes: readonly string[];
+}
+
+/** What `failover/<pool>` holds: one coordinator's decision about one dead grant. */
+export interface FailoverClaim {
+  /** The epoch revision (decimal) of the grant that died. */
+  readonly grant: string;
+  /** The host asked to take the pool. */
+  readonly node: string;
+  /** When it was asked (the deciding coordinator's clock, ms since the epoch). */
+  readonly atMs: number;
 }
 
 const VOLUMES_PER_KEY = 500;
@@ -128,21 +162,19 @@ export class ClusterRegistry {
 
   /** The pool's lock: holder, token and waiters, read in one range of its keys. */
   async lockView(pool: string): Promise<LockView> {
-    const kvs = await this.range(`${this.lockPrefix}${pool}/`);
-    const epochKey = `${this.lockPrefix}${pool}/epoch`;
-    const queuePrefix = `${this.lockPrefix}${pool}/q/`;
-    const epochKv = kvs.find((kv) => kv.key.toString() === epochKey);
-    const queue = kvs
-      .filter((kv) => kv.key.toString().startsWith(queuePrefix))
-      .sort((a, b) => (BigInt(a.create_revision) < BigInt(b.create_revision) ? -1 : 1))
-      .map((kv) => ({ session: kv.key.toString().slice(queuePrefix.length), nodeId: kv.value.toString() }));
-    const epoch = parseEpoch(epochKv?.value);
-    const head = queue[0];
-    // Held: the epoch names a grant not released, to the session at the head of the queue.
-    if (epoch !== null && !epoch.released && head !== undefined && head.session === epoch.lease) {
-      return { holder: epoch.holder, holderSession: epoch.lease, token: epochKv!.mod_revision, waiters: queue.slice(1).map((q) => q.nodeId) };
+    return lockViewOf(`${this.lockPrefix}${pool}/`, await this.range(`${this.lockPrefix}${pool}/`));
+  }
+
+  /** Every pool's lock, by pool name, read in one range. */
+  async lockViews(): Promise<Map<string, LockView>> {
+    const byPool = new Map<string, IKeyValue[]>();
+    for (const kv of await this.range(this.lockPrefix)) {
+      const rest = kv.key.toString().slice(this.lockPrefix.length);
+      const pool = rest.slice(0, rest.indexOf('/'));
+      if (pool === '') continue;
+      byPool.set(pool, [...(byPool.get(pool) ?? []), kv]);
     }
-    return { holder: null, holderSession: null, token: null, waiters: queue.map((q) => q.nodeId) };
+    return new Map([...byPool].map(([pool, kvs]) => [pool, lockViewOf(`${this.lockPrefix}${pool}/`, kvs)]));
   }
 
   /** Asks `nodeId` (through whichever coordinator serves its stream) to take and serve `pool`. */
@@ -155,12 +187,79 @@ export class ClusterRegistry {
     return this.key('acquire', nodeId, '');
   }
 
+  /**
+   * Decides, once per dead grant, which host takes an ownerless pool: writes the claim and the
+   * acquire request in one transaction that holds only if `failover/<pool>` is still as read
+   * (`seenRevision`, "0" when absent). Two coordinators deciding at once: one wins, the other
+   * changes nothing. @returns false when another decision came first
+   */
+  async claimFailover(pool: string, claim: FailoverClaim, seenRevision: string, leaseId: string): Promise<boolean> {
+    const key = Buffer.from(this.key('failover', pool));
+    const result = await this.etcd.kv.txn({
+      compare: [{ key, target: 'Mod', result: 'Equal', mod_revision: seenRevision }],
+      success: [
+        { request_put: { key, value: Buffer.from(JSON.stringify(claim)) } },
+        { request_put: { key: Buffer.from(this.key('acquire', claim.node, pool)), value: Buffer.from(pool), lease: leaseId } },
+      ],
+    });
+    return result.succeeded;
+  }
+
+  /** Every failover claim, by pool, with its mod revision. */
+  async failoverClaims(): Promise<Map<string, { claim: FailoverClaim; revision: string }>> {
+    const prefix = this.key('failover', '');
+    return new Map((await this.range(prefix)).map((kv) => [kv.key.toString().slice(prefix.length), { claim: json<FailoverClaim>(kv)!, revision: kv.mod_revision }]));
+  }
+
+  /** Forgets the failover claim of `pool` if it is still the one at `revision`. */
+  async deleteFailoverClaim(pool: string, revision: string): Promise<void> {
+    const key = Buffer.from(this.key('failover', pool));
+    await this.etcd.kv.txn({ compare: [{ key, target: 'Mod', result: 'Equal', mod_revision: revision }], success: [{ request_delete_range: { key } }] });
+  }
+
+  /** The volumes of `pool` that were active on a holder that died, or null. */
+  async wasActive(pool: string): Promise<WasActiveRecord | null> {
+    return json<WasActiveRecord>((await this.etcd.kv.range({ key: Buffer.from(this.key('was-active', pool)) })).kvs[0]);
+  }
+
+  /** Every was-active record, by pool: the uuids of the volumes. */
+  async wasActiveAll(): Promise<Map<string, Set<string>>> {
+    const prefix = this.key('was-active', '');
+    return new Map((await this.range(prefix)).map((kv) => [kv.key.toString().slice(prefix.length), new Set(json<WasActiveRecord>(kv)!.volumes)]));
+  }
+
+  /**
+   * Changes `was-active/<pool>` by `fn` (null deletes it), retried while another writer gets in
+   * between (compare-and-swap on its mod revision). Idempotent when `fn` is.
+   */
+  async updateWasActive(pool: string, fn: (current: WasActiveRecord | null) => WasActiveRecord | null): Promise<void> {
+    const key = Buffer.from(this.key('was-active', pool));
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const kv = (await this.etcd.kv.range({ key })).kvs[0];
+      const current = json<WasActiveRecord>(kv);
+      const next = fn(current);
+      const empty = next === null || next.volumes.length === 0;
+      if (empty ? current === null : JSON.stringify(next) === JSON.stringify(current)) return;
+      const write = empty ? { request_delete_range: { key } } : { request_put: { key, value: Buffer.from(JSON.stringify(next)) } };
+      const result = await this.etcd.kv.txn({ compare: [{ key, target: 'Mod', result: 'Equal', mod_revision: kv?.mod_revision ?? '0' }], success: [write] });
+      if (result.succeeded) return;
+    }
+    throw new Error(`was-active record of pool ${pool}: too many concurrent changes`);
+  }
+
   async deleteAcquire(nodeId: string, pool: string): Promise<void> {
     await this.etcd.kv.deleteRange({ key: Buffer.from(this.key('acquire', nodeId, pool)) });
   }
 
+  /**
+   * Writes a pool's record; fields `record` leaves out keep their last value while the uuid is
+   * the same (a host's report carries data use only, the holder's refresh everything).
+   */
   async putPool(record: PoolRecord): Promise<void> {
-    await this.etcd.kv.put({ key: Buffer.from(this.key('pools', record.name)), value: Buffer.from(JSON.stringify(record)) });
+    const key = Buffer.from(this.key('pools', record.name));
+    const current = json<PoolRecord>((await this.etcd.kv.range({ key })).kvs[0]);
+    const merged = current !== null && current.uuid === record.uuid ? { ...current, ...record } : record;
+    await this.etcd.kv.put({ key, value: Buffer.from(JSON.stringify(merged)) });
   }
 
   async pools(): Promise<PoolRecord[]> {
@@ -189,4 +288,23 @@ export class ClusterRegistry {
     const all = kvs.flatMap((kv) => json<IndexedVolume[]>(kv)!);
     return all.sort((a, b) => a.pool.localeCompare(b.pool) || a.name.localeCompare(b.name));
   }
+}
+
+/** A lock's view from its keys (`prefix` is `<lockPrefix><pool>/`). Pure. */
+function lockViewOf(prefix: string, kvs: readonly IKeyValue[]): LockView {
+  const epochKey = `${prefix}epoch`;
+  const queuePrefix = `${prefix}q/`;
+  const epochKv = kvs.find((kv) => kv.key.toString() === epochKey);
+  const queue = kvs
+    .filter((kv) => kv.key.toString().startsWith(queuePrefix))
+    .sort((a, b) => (BigInt(a.create_revision) < BigInt(b.create_revision) ? -1 : 1))
+    .map((kv) => ({ session: kv.key.toString().slice(queuePrefix.length), nodeId: kv.value.toString() }));
+  const epoch = parseEpoch(epochKv?.value);
+  const lastGrant = epoch === null ? null : { holder: epoch.holder, revision: epochKv!.mod_revision, released: epoch.released };
+  const head = queue[0];
+  // Held: the epoch names a grant not released, to the session at the head of the queue.
+  if (epoch !== null && !epoch.released && head !== undefined && head.session === epoch.lease) {
+    return { holder: epoch.holder, holderSession: epoch.lease, token: epochKv!.mod_revision, waiters: queue.slice(1).map((q) => q.nodeId), lastGrant };
+  }
+  return { holder: null, holderSession: null, token: null, waiters: queue.map((q) => q.nodeId), lastGrant };
 }

@@ -15,12 +15,14 @@
  * outcome to the agent (done or not, as the client's retry will find); an acquire request it
  * made stays in etcd, bound to the host's lease, and is served by the host's coordinator.
  */
-import { Metadata, status as grpcStatus, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Metadata, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { AgentChannels, AgentServiceClient, AgentServiceName } from './agent-channels.js';
-import { coordinatorError, errorCodeOf, isServiceError } from './coordinator-error.js';
+import { hostUnreachable, rawUnaryCall, unaryCall } from './agent-calls.js';
+import { coordinatorError, errorCodeOf, isHostUnreachable, isServiceError, unreachableWhy } from './coordinator-error.js';
 import { choosePool, PlacementError } from './placement.js';
 import type { ClusterRegistry, IndexedVolume, OwnerRecord } from './registry.js';
+import { markWasActive, pruneWasActive } from './was-active.js';
 
 export interface RouterOptions {
   readonly registry: ClusterRegistry;
@@ -78,7 +80,7 @@ export class Router {
       }
       if (Date.now() >= deadline) {
         const why = lastHolder === null ? 'no host took it' : `${lastHolder} holds it but has not reported it ready`;
-        throw coordinatorError('NOT_READY', `pool ${pool} is not served: ${why} within ${this.acquireTimeoutMs} ms`);
+        throw coordinatorError('NOT_READY', `pool ${pool} is not served: ${why} within ${Math.round(this.acquireTimeoutMs / 100) / 10} s; retry (--wait SECONDS)`);
       }
       await sleep(delayMs);
     }
@@ -94,18 +96,34 @@ export class Router {
       const metadata = new Metadata();
       metadata.set(LOCK_TOKEN_METADATA, owner.token);
       try {
-        const response = await unaryCall(this.client(owner.address, service), method, request, metadata, deadline);
-        if (!READ_ONLY.test(method)) await this.refreshIndex(pool, owner);
-        return response;
+        const response = await this.ownerCall(pool, owner, service, method, request, metadata, deadline);
+        // A volume deactivated on purpose is no longer one whose users need restarting.
+        const acknowledged = method === 'DeactivateVolume' ? [String((request as { name?: unknown }).name ?? '')] : [];
+        if (!READ_ONLY.test(method)) await this.refreshIndex(pool, owner, acknowledged);
+        return READ_ONLY.test(method) ? response : this.markWasActive(response);
       } catch (err) {
         const code = errorCodeOf(err);
-        if (isServiceError(err) && err.code === grpcStatus.UNAVAILABLE && code === null) {
-          throw coordinatorError('HOST_UNREACHABLE', `pool ${pool}: its owner ${owner.nodeId} (${owner.address}) did not answer: ${err.details}; if it died, the pool moves to another host once its lease expires`, { cause: err });
-        }
         if (attempt >= 3 || code === null || !REFUSED_BEFORE_ACTING.has(code)) throw err;
         this.options.logger.info({ pool, node: owner.nodeId, code, attempt }, 'owner refused the token; routing again');
         await sleep(50 * attempt);
       }
+    }
+  }
+
+  /**
+   * One call on the holder of `pool`. A holder that does not answer is HOST_UNREACHABLE, said in
+   * the user's words (which pool, which host, why, what happens next).
+   */
+  private async ownerCall(pool: string, owner: OwnerRecord, service: AgentServiceName, method: string, request: unknown, metadata: Metadata, deadline: Date | number): Promise<unknown> {
+    try {
+      return await rawUnaryCall(this.client(owner.address, service), method, request, metadata, deadline);
+    } catch (err) {
+      if (!isHostUnreachable(err)) throw err;
+      throw coordinatorError(
+        'HOST_UNREACHABLE',
+        `pool ${pool}: its holder ${owner.nodeId} did not answer (${unreachableWhy(err.details)}); if it died, another host takes the pool within the lease TTL and lock delay: retry (--wait SECONDS)`,
+        { cause: err },
+      );
     }
   }
 
@@ -121,17 +139,36 @@ export class Router {
    * Rewrites the index of `pool` from its owner's list and pool status. A failure is logged, not
    * raised: the change it follows is done, and the next change or grant rewrites the index.
    */
-  async refreshIndex(pool: string, owner: OwnerRecord): Promise<void> {
+  async refreshIndex(pool: string, owner: OwnerRecord, acknowledged: readonly string[] = []): Promise<void> {
     try {
       const deadline = Date.now() + 10_000;
       const listed = (await unaryCall(this.client(owner.address, 'VolumeService'), 'ListVolumes', { pool, usage: false }, new Metadata(), deadline)) as { volumes: IndexedVolume[] };
       await this.options.registry.putVolumes(pool, listed.volumes);
+      await pruneWasActive(this.options.registry, pool, listed.volumes, acknowledged);
       const got = (await unaryCall(this.client(owner.address, 'PoolService'), 'GetPool', { name: pool }, new Metadata(), deadline)) as {
-        pool: { name: string; uuid: string; dataTotalBytes: number; dataUsedBytes: number };
+        pool: { name: string; uuid: string; dataBlockBytes: number; dataTotalBytes: number; dataUsedBytes: number; metadataTotalBytes: number; metadataUsedBytes: number };
       };
-      await this.options.registry.putPool({ name: pool, uuid: got.pool.uuid, dataSizeBytes: Number(got.pool.dataTotalBytes), dataUsedBytes: Number(got.pool.dataUsedBytes) });
+      await this.options.registry.putPool({
+        name: pool,
+        uuid: got.pool.uuid,
+        dataSizeBytes: Number(got.pool.dataTotalBytes),
+        dataUsedBytes: Number(got.pool.dataUsedBytes),
+        dataBlockBytes: Number(got.pool.dataBlockBytes),
+        metadataSizeBytes: Number(got.pool.metadataTotalBytes),
+        metadataUsedBytes: Number(got.pool.metadataUsedBytes),
+      });
     } catch (err) {
       this.options.logger.warn({ pool, node: owner.nodeId, err }, 'volume index not refreshed');
+    }
+  }
+
+  /** `answer` with `wasActive` set (was-active.ts); unmarked when etcd does not answer. */
+  private async markWasActive<T>(answer: T): Promise<T> {
+    try {
+      return markWasActive(answer, await this.options.registry.wasActiveAll());
+    } catch (err) {
+      this.options.logger.warn({ err }, 'was-active records not read; answering without them');
+      return answer;
     }
   }
 
@@ -151,19 +188,19 @@ export class Router {
       });
     }
     handlers['ListVolumes'] = this.unary(async (request: { pool: string; usage: boolean }, call) => {
-      if (request.pool === '') return { volumes: await this.options.registry.volumes(null) };
+      if (request.pool === '') return this.markWasActive({ volumes: await this.options.registry.volumes(null) });
       checkPool(request.pool);
       const owner = await this.owner(request.pool, { acquire: false });
-      if (owner !== null) return unaryCall(this.client(owner.address, 'VolumeService'), 'ListVolumes', request, new Metadata(), call.getDeadline());
-      return { volumes: await this.options.registry.volumes(request.pool) };
+      if (owner !== null) return this.markWasActive(await this.ownerCall(request.pool, owner, 'VolumeService', 'ListVolumes', request, new Metadata(), call.getDeadline()));
+      return this.markWasActive({ volumes: await this.options.registry.volumes(request.pool) });
     });
     handlers['GetVolume'] = this.unary(async (request: { pool: string; name: string; usage: boolean }, call) => {
       checkPool(request.pool);
       const owner = await this.owner(request.pool, { acquire: false });
-      if (owner !== null) return unaryCall(this.client(owner.address, 'VolumeService'), 'GetVolume', request, new Metadata(), call.getDeadline());
+      if (owner !== null) return this.markWasActive(await this.ownerCall(request.pool, owner, 'VolumeService', 'GetVolume', request, new Metadata(), call.getDeadline()));
       const volume = (await this.options.registry.volumes(request.pool)).find((v) => v.name === request.name);
       if (volume === undefined) throw coordinatorError('NO_SUCH_VOLUME', `pool ${request.pool} has no volume ${request.name} in the cluster index`);
-      return { volume };
+      return this.markWasActive({ volume });
     });
     return handlers;
   }
@@ -180,21 +217,43 @@ export class Router {
   /** PoolService on the coordinator: listing and showing; changes go to an agent. */
   poolHandlers(): UntypedServiceImplementation {
     const handlers: UntypedServiceImplementation = {};
-    for (const method of ['CreatePool', 'DiscoverPools', 'ActivatePool', 'DeactivatePool', 'DestroyPool', 'ForgetPool', 'ExtendPool', 'SetPool']) {
+    for (const method of ['CreatePool', 'DiscoverPools', 'ActivatePool', 'DeactivatePool', 'DestroyPool', 'ForgetPool', 'ExtendPool', 'SetPool', 'JoinPool']) {
       handlers[method] = this.unary(async () => {
         throw coordinatorError('AGENT_ONLY', `${method} works on a host's devices: call the agent on that host (thinfleet --agent ...), not the coordinator`);
       });
     }
-    handlers['ListPools'] = this.unary(async () => ({ pools: await this.poolsFromIndex() }));
+    handlers['ListPools'] = this.unary(async (_request: unknown, call) => ({ pools: await this.clusterPools(call.getDeadline()) }));
     handlers['GetPool'] = this.unary(async (request: { name: string }, call) => {
       checkPool(request.name);
       const owner = await this.owner(request.name, { acquire: false });
-      if (owner !== null) return unaryCall(this.client(owner.address, 'PoolService'), 'GetPool', request, new Metadata(), call.getDeadline());
+      if (owner !== null) return this.ownerCall(request.name, owner, 'PoolService', 'GetPool', request, new Metadata(), call.getDeadline());
       const pool = (await this.poolsFromIndex()).find((p) => p.name === request.name);
       if (pool === undefined) throw coordinatorError('NO_SUCH_POOL', `no host of the cluster knows pool ${request.name}`);
       return { pool };
     });
     return handlers;
+  }
+
+  /**
+   * Every pool of the cluster as the agent's Pool message: a served pool as its owner reports it
+   * now (so `pool list` and `pool show` agree), others, and a served one whose owner does not
+   * answer, from the index.
+   */
+  private async clusterPools(deadline: Date | number): Promise<Array<Record<string, unknown> & { name: string }>> {
+    const indexed = await this.poolsFromIndex();
+    return Promise.all(
+      indexed.map(async (pool) => {
+        const owner = await this.owner(pool.name, { acquire: false });
+        if (owner === null) return pool;
+        try {
+          const got = (await unaryCall(this.client(owner.address, 'PoolService'), 'GetPool', { name: pool.name }, new Metadata(), deadline)) as { pool: Record<string, unknown> & { name: string } };
+          return got.pool;
+        } catch (err) {
+          this.options.logger.warn({ pool: pool.name, node: owner.nodeId, err }, 'the owner did not report the pool; listing it from the index');
+          return pool;
+        }
+      }),
+    );
   }
 
   /** Every pool a live host reaches or the index knows, as the agent's Pool message. */
@@ -213,8 +272,11 @@ export class Router {
         active: owner !== null,
         devices: reported?.devices ?? [],
         mode: owner !== null ? 'rw' : 'inactive',
+        dataBlockBytes: record?.dataBlockBytes ?? 0,
         dataTotalBytes: record?.dataSizeBytes ?? 0,
         dataUsedBytes: record?.dataUsedBytes ?? 0,
+        metadataTotalBytes: record?.metadataSizeBytes ?? 0,
+        metadataUsedBytes: record?.metadataUsedBytes ?? 0,
         volumes: volumes.filter((v) => v.pool === name).length,
         problem: '',
       });
@@ -294,7 +356,7 @@ export class Router {
       }
       const code = errorCodeOf(ended);
       if ((code !== 'JOB_MOVED' && code !== 'NO_SUCH_JOB') || Date.now() > followUntil) {
-        call.emit('error', ended);
+        call.emit('error', isHostUnreachable(ended) ? hostUnreachable(host, ended) : ended);
         return;
       }
       host = await this.jobHost(call.request.id, call.getDeadline(), { untilMs: followUntil, moving: true, cancelled: () => cancelled });
@@ -327,7 +389,7 @@ export class Router {
         moving = true;
       }
       if (follow.cancelled() || Date.now() > follow.untilMs) {
-        throw coordinatorError('JOB_MOVED', `job ${id} is moving with its pool${pool === null ? '' : ` ${pool}`} to the pool's next holder, which has not taken it up yet; ask again`);
+        throw coordinatorError('JOB_MOVED', `job ${id} is moving with its pool${pool === null ? '' : ` ${pool}`} to the pool's next holder, which has not taken it up yet; retry in a few seconds (--wait SECONDS)`);
       }
       await sleep(250);
     }
@@ -360,12 +422,4 @@ function hintOf(metadata: Metadata): string | null {
 
 function checkPool(pool: string): void {
   if (!POOL_NAME.test(pool)) throw coordinatorError('BAD_REQUEST', `pool ${JSON.stringify(pool.slice(0, 80))}${pool.length > 80 ? `… (${pool.length} characters)` : ''} is not a pool name (letters, digits and + _ . -, at most 32)`, { field: 'pool' });
-}
-
-/** One unary call on an agent client, by method name. */
-function unaryCall(client: AgentServiceClient, method: string, request: unknown, metadata: Metadata, deadline: Date | number): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const fn = client[method] as (r: unknown, m: Metadata, o: object, cb: (err: Error | null, res: unknown) => void) => void;
-    fn.call(client, request, metadata, { deadline }, (err, response) => (err === null ? resolve(response) : reject(err)));
-  });
 }

@@ -54,6 +54,7 @@ const toPoolRecord = (p: HostPool__Output): HostPoolRecord => ({
   active: p.active,
   dataSizeBytes: Number(p.dataSizeBytes),
   dataUsedBytes: Number(p.dataUsedBytes),
+  preferred: p.preferred,
 });
 
 /** One agent's stream and the lock session it drives. */
@@ -233,6 +234,9 @@ export class AgentSession {
     try {
       const grant = await this.lockFor(pool).take();
       this.log.info({ pool, token: grant.token.toString(), dirty: grant.dirty, previousHolder: grant.previousHolder, previousHolderDied: grant.previousHolderDied }, 'lock granted');
+      // Before the new holder reports the pool ready (which rewrites the index): what was active
+      // on the holder that died is kept, so an orchestrator can restart the volumes' users.
+      if (grant.previousHolderDied) await this.recordWasActive(pool, grant.previousHolder ?? '');
       this.send({
         granted: {
           requestId,
@@ -246,6 +250,22 @@ export class AgentSession {
     } catch (err) {
       const lockErr = err instanceof LockError ? err : null;
       failed(lockErr?.code ?? 'ETCD', (err as Error).message);
+    }
+  }
+
+  /**
+   * Adds the volumes the index shows active on `pool` to its was-active record. A failure is
+   * logged only: the grant stands, and the record is what an orchestrator reads, not the lock.
+   */
+  private async recordWasActive(pool: string, previousHolder: string): Promise<void> {
+    try {
+      // A job's own volume is active only while the job discards it: no user to restart.
+      const active = (await this.options.registry.volumes(pool)).filter((v) => v['active'] === true && !v['jobId']).map((v) => v.uuid);
+      if (active.length === 0) return;
+      await this.options.registry.updateWasActive(pool, (current) => ({ previousHolder, volumes: [...new Set([...(current?.volumes ?? []), ...active])] }));
+      this.log.warn({ pool, previousHolder, volumes: active.length }, 'the holder that died had volumes active: reported as wasActive until they are activated again');
+    } catch (err) {
+      this.log.error({ pool, err }, 'could not record the volumes active on a holder that died');
     }
   }
 

@@ -83,7 +83,8 @@ describe('a cluster of processes sharing a pool', () => {
     const b = cluster.agents.get('node-b')!;
     const disk = `${cluster.sharedDir}/tank0.img`;
     await b.clients.call(b.clients.pool, 'ActivatePool', { name: 'tank', devices: [disk] });
-    const [, second] = grants('tank');
+    // The coordinator's log line may arrive after the agent's answer: wait for it.
+    const second = await waitFor('the second grant in the log', () => grants('tank')[1] ?? null);
     expect(second).toMatchObject({ node: 'node-b', dirty: true, previousHolder: 'node-a', previousHolderDied: false });
     await via.call(via.volume, 'CreateVolume', { pool: 'tank', name: 'v2', sizeBytes: 4 * MiB });
     expect(await names('tank')).toEqual(['v1', 'v2']);

@@ -122,6 +122,7 @@ describe('routing through the coordinator', () => {
     const pools = await viaCoordinator.call<{ pools: Array<{ name: string; active: boolean; volumes: number }> }>(viaCoordinator.pool, 'ListPools', {});
     expect(pools.pools).toEqual([expect.objectContaining({ name: 'tank', active: true, volumes: 3 })]);
   });
+
   it('relays the agent\'s tf-* trailers as it encoded them, and its own statuses always fit the trailers', async () => {
     const batch = await failure(viaCoordinator.call(viaCoordinator.volume, 'Batch', { pool: 'tank', ops: [{ item: 'é %', delete: { name: 'missing' } }] }));
     expect(batch).toMatchObject({ code: status.NOT_FOUND, errorCode: 'NO_SUCH_VOLUME' });
@@ -129,5 +130,16 @@ describe('routing through the coordinator', () => {
     const long = await failure(viaCoordinator.call(viaCoordinator.volume, 'GetVolume', { pool: 'x'.repeat(200_000), name: 'v' }));
     expect(long).toMatchObject({ code: status.INVALID_ARGUMENT, field: 'pool' });
     expect(Buffer.byteLength(long.details)).toBeLessThanOrEqual(1024);
+  });
+
+  it('pool list says what pool show says, metadata included, and the index keeps it for when the owner is away', async () => {
+    type PoolMessage = { name: string; dataBlockBytes: string; dataTotalBytes: string; metadataTotalBytes: string; metadataUsedBytes: string };
+    const listed = (await viaCoordinator.call<{ pools: PoolMessage[] }>(viaCoordinator.pool, 'ListPools', {})).pools.find((p) => p.name === 'tank')!;
+    const shown = (await viaCoordinator.call<{ pool: PoolMessage }>(viaCoordinator.pool, 'GetPool', { name: 'tank' })).pool;
+    expect(Number(shown.metadataTotalBytes)).toBeGreaterThan(0);
+    expect(Number(shown.metadataUsedBytes)).toBeGreaterThan(0);
+    expect(listed).toMatchObject({ metadataTotalBytes: shown.metadataTotalBytes, metadataUsedBytes: shown.metadataUsedBytes, dataBlockBytes: shown.dataBlockBytes, dataTotalBytes: shown.dataTotalBytes });
+    const record = (await registry.pools()).find((p) => p.name === 'tank')!;
+    expect(record.metadataSizeBytes).toBe(Number(shown.metadataTotalBytes));
   });
 });

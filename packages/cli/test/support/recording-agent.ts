@@ -68,6 +68,7 @@ export function volume(name: string, extra: Partial<Volume__Output> = {}): Volum
     devicePath: '',
     jobId: '',
     deviceSimulated: false,
+    wasActive: false,
     ...extra,
   };
 }
@@ -102,6 +103,7 @@ const DEFAULT_RESPONSES: Record<string, unknown> = {
   getPool: { pool: POOL },
   discoverPools: { pools: [] },
   activatePool: { pool: POOL },
+  joinPool: { pool: { ...POOL, active: false } },
   deactivatePool: { pool: { ...POOL, active: false } },
   destroyPool: {},
   createVolume: { volume: volume('vm1') },

@@ -46,6 +46,8 @@ export type * from './thinfleet/agent/v1/GetVolumeResponse.js';
 export type * from './thinfleet/agent/v1/Job.js';
 export type * from './thinfleet/agent/v1/JobService.js';
 export type * from './thinfleet/agent/v1/JobState.js';
+export type * from './thinfleet/agent/v1/JoinPoolRequest.js';
+export type * from './thinfleet/agent/v1/JoinPoolResponse.js';
 export type * from './thinfleet/agent/v1/ListJobsRequest.js';
 export type * from './thinfleet/agent/v1/ListJobsResponse.js';
 export type * from './thinfleet/agent/v1/ListPoolsRequest.js';

@@ -18,6 +18,8 @@ import type { ForgetPoolRequest as _thinfleet_agent_v1_ForgetPoolRequest, Forget
 import type { ForgetPoolResponse as _thinfleet_agent_v1_ForgetPoolResponse, ForgetPoolResponse__Output as _thinfleet_agent_v1_ForgetPoolResponse__Output } from './thinfleet/agent/v1/ForgetPoolResponse.js';
 import type { GetPoolRequest as _thinfleet_agent_v1_GetPoolRequest, GetPoolRequest__Output as _thinfleet_agent_v1_GetPoolRequest__Output } from './thinfleet/agent/v1/GetPoolRequest.js';
 import type { GetPoolResponse as _thinfleet_agent_v1_GetPoolResponse, GetPoolResponse__Output as _thinfleet_agent_v1_GetPoolResponse__Output } from './thinfleet/agent/v1/GetPoolResponse.js';
+import type { JoinPoolRequest as _thinfleet_agent_v1_JoinPoolRequest, JoinPoolRequest__Output as _thinfleet_agent_v1_JoinPoolRequest__Output } from './thinfleet/agent/v1/JoinPoolRequest.js';
+import type { JoinPoolResponse as _thinfleet_agent_v1_JoinPoolResponse, JoinPoolResponse__Output as _thinfleet_agent_v1_JoinPoolResponse__Output } from './thinfleet/agent/v1/JoinPoolResponse.js';
 import type { ListPoolsRequest as _thinfleet_agent_v1_ListPoolsRequest, ListPoolsRequest__Output as _thinfleet_agent_v1_ListPoolsRequest__Output } from './thinfleet/agent/v1/ListPoolsRequest.js';
 import type { ListPoolsResponse as _thinfleet_agent_v1_ListPoolsResponse, ListPoolsResponse__Output as _thinfleet_agent_v1_ListPoolsResponse__Output } from './thinfleet/agent/v1/ListPoolsResponse.js';
 import type { OverwrittenLabel as _thinfleet_agent_v1_OverwrittenLabel, OverwrittenLabel__Output as _thinfleet_agent_v1_OverwrittenLabel__Output } from './thinfleet/agent/v1/OverwrittenLabel.js';
@@ -55,6 +57,8 @@ export interface ProtoGrpcType {
         ForgetPoolResponse: MessageTypeDefinition<_thinfleet_agent_v1_ForgetPoolResponse, _thinfleet_agent_v1_ForgetPoolResponse__Output>
         GetPoolRequest: MessageTypeDefinition<_thinfleet_agent_v1_GetPoolRequest, _thinfleet_agent_v1_GetPoolRequest__Output>
         GetPoolResponse: MessageTypeDefinition<_thinfleet_agent_v1_GetPoolResponse, _thinfleet_agent_v1_GetPoolResponse__Output>
+        JoinPoolRequest: MessageTypeDefinition<_thinfleet_agent_v1_JoinPoolRequest, _thinfleet_agent_v1_JoinPoolRequest__Output>
+        JoinPoolResponse: MessageTypeDefinition<_thinfleet_agent_v1_JoinPoolResponse, _thinfleet_agent_v1_JoinPoolResponse__Output>
         ListPoolsRequest: MessageTypeDefinition<_thinfleet_agent_v1_ListPoolsRequest, _thinfleet_agent_v1_ListPoolsRequest__Output>
         ListPoolsResponse: MessageTypeDefinition<_thinfleet_agent_v1_ListPoolsResponse, _thinfleet_agent_v1_ListPoolsResponse__Output>
         OverwrittenLabel: MessageTypeDefinition<_thinfleet_agent_v1_OverwrittenLabel, _thinfleet_agent_v1_OverwrittenLabel__Output>

@@ -629,6 +629,17 @@ export class ClusterNode implements PoolLifecycle {
     });
   }
 
+  /**
+   * Joins a pool: records it as known here (HostPools.join) without taking its lock, and reports
+   * this host's pools, so the coordinator knows this host reaches it (and prefers it, with
+   * `prefer`). A pool held here is not disturbed.
+   */
+  async join(name: string, devices: readonly string[], prefer: boolean): Promise<void> {
+    await this.options.pools.join(name, devices, prefer);
+    this.log.info({ pool: name, prefer }, 'joined the pool: this host reaches it');
+    void this.session.reportPools();
+  }
+
   // ---- stop --------------------------------------------------------------------------------
 
   /**
@@ -703,6 +714,7 @@ export class ClusterNode implements PoolLifecycle {
       active: v.active,
       dataSizeBytes: v.status?.dataTotalBytes ?? 0,
       dataUsedBytes: v.status?.dataUsedBytes ?? 0,
+      preferred: v.preferred,
     }));
   }
 }

@@ -32,8 +32,8 @@ export type OwnershipState =
 
 const STANDBY: OwnershipState = Object.freeze({ kind: 'standby' });
 
-/** Operations that take and release the lock themselves (cluster-node.ts). */
-const LIFECYCLE = new Set(['CreatePool', 'ActivatePool', 'DeactivatePool', 'DestroyPool']);
+/** Operations that take and release the lock themselves (cluster-node.ts), or need none (JoinPool writes no device). */
+const LIFECYCLE = new Set(['CreatePool', 'ActivatePool', 'DeactivatePool', 'DestroyPool', 'JoinPool']);
 
 /** The token of a state whose grant this session holds, or null. */
 export function heldTokenOf(state: OwnershipState): bigint | null {

@@ -35,7 +35,7 @@
  * that loading pruned (its end could not clear the mark) is cleared, not adopted.
  *
  * The job also marks its volume in the pool's catalog (`Pool.markDelete`: job id, checkpoint),
- * at the start of every run and when it hands over, and clears the mark when it is cancelled or
+ * at the start of every run, every `markEveryMs` while it runs, and when it hands over, and clears the mark when it is cancelled or
  * fails. The mark travels with the pool: `poolActivated` adopts every marked volume whose job this
  * host does not know (or knows with an older checkpoint), so the pool's next holder finishes
  * the delete. `handOver` (cluster mode, another host waits for the pool) stops the pool's jobs
@@ -73,6 +73,12 @@ export interface JobManagerOptions {
   readonly logger: Logger;
   /** Bytes per discard (default 1 GiB), rounded down to a multiple of the pool's data block size (at least one block). */
   readonly chunkBytes?: number;
+  /**
+   * How often a running job also writes its checkpoint into its volume's delete mark in the
+   * pool's catalog (default 1000 ms; 0: after every chunk), so that a host that takes the pool
+   * after this one died resumes near where it stopped, not from the run's start.
+   */
+  readonly markEveryMs?: number;
   /** Job id source (default: 12 hex digits of a random uuid); ids must match JOB_ID_PATTERN. */
   readonly newId?: () => string;
   /** Called with every change of every job (made, progress, state), after the change is saved. */
@@ -506,12 +512,19 @@ export class JobManager {
         const device = (await pool.activateVolume(volume.name)).devicePath;
         if (device === null) throw new EngineError('KERNEL_FAILED', `volume "${volume.name}" has no device after activation`);
         this.logger.info({ job: r.id, pool: r.pool, volume: r.volume, fromBytes: r.doneBytes, totalBytes: r.totalBytes }, 'discarding the volume chunk by chunk');
+        let markedAtMs = Date.now();
         while (r.doneBytes < r.totalBytes) {
           if (job.cancelRequested || job.yieldRequested || this.stopping) return await this.halt(job, pool);
           const lengthBytes = Math.min(r.chunkBytes, r.totalBytes - r.doneBytes);
           job.possiblyDoneBytes = Math.max(job.possiblyDoneBytes, r.doneBytes + lengthBytes);
           await this.options.block.discard(device, r.doneBytes, lengthBytes);
           await this.change(job, { doneBytes: r.doneBytes + lengthBytes });
+          // The mark travels with the pool: a holder that dies leaves its next one this checkpoint
+          // (never ahead of what was discarded; a chunk discarded twice is harmless).
+          if (Date.now() - markedAtMs >= (this.options.markEveryMs ?? 1000)) {
+            await pool.markDelete(volume.name, this.markOf(r));
+            markedAtMs = Date.now();
+          }
           await yieldToEventLoop();
         }
       }

@@ -18,6 +18,8 @@ import type { ForgetPoolRequest as _thinfleet_agent_v1_ForgetPoolRequest, Forget
 import type { ForgetPoolResponse as _thinfleet_agent_v1_ForgetPoolResponse, ForgetPoolResponse__Output as _thinfleet_agent_v1_ForgetPoolResponse__Output } from '../../../thinfleet/agent/v1/ForgetPoolResponse.js';
 import type { GetPoolRequest as _thinfleet_agent_v1_GetPoolRequest, GetPoolRequest__Output as _thinfleet_agent_v1_GetPoolRequest__Output } from '../../../thinfleet/agent/v1/GetPoolRequest.js';
 import type { GetPoolResponse as _thinfleet_agent_v1_GetPoolResponse, GetPoolResponse__Output as _thinfleet_agent_v1_GetPoolResponse__Output } from '../../../thinfleet/agent/v1/GetPoolResponse.js';
+import type { JoinPoolRequest as _thinfleet_agent_v1_JoinPoolRequest, JoinPoolRequest__Output as _thinfleet_agent_v1_JoinPoolRequest__Output } from '../../../thinfleet/agent/v1/JoinPoolRequest.js';
+import type { JoinPoolResponse as _thinfleet_agent_v1_JoinPoolResponse, JoinPoolResponse__Output as _thinfleet_agent_v1_JoinPoolResponse__Output } from '../../../thinfleet/agent/v1/JoinPoolResponse.js';
 import type { ListPoolsRequest as _thinfleet_agent_v1_ListPoolsRequest, ListPoolsRequest__Output as _thinfleet_agent_v1_ListPoolsRequest__Output } from '../../../thinfleet/agent/v1/ListPoolsRequest.js';
 import type { ListPoolsResponse as _thinfleet_agent_v1_ListPoolsResponse, ListPoolsResponse__Output as _thinfleet_agent_v1_ListPoolsResponse__Output } from '../../../thinfleet/agent/v1/ListPoolsResponse.js';
 import type { SetPoolRequest as _thinfleet_agent_v1_SetPoolRequest, SetPoolRequest__Output as _thinfleet_agent_v1_SetPoolRequest__Output } from '../../../thinfleet/agent/v1/SetPoolRequest.js';
@@ -174,6 +176,25 @@ export interface PoolServiceClient extends grpc.Client {
   getPool(argument: _thinfleet_agent_v1_GetPoolRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_GetPoolResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * Records a pool found on `devices` as known on this host without activating it and, in
+   * cluster mode, without taking its lock: a second host joins a pool on shared storage and
+   * reports that it reaches it. Reads the labels only. Idempotent (a repeat updates `prefer`).
+   */
+  JoinPool(argument: _thinfleet_agent_v1_JoinPoolRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_JoinPoolResponse__Output>): grpc.ClientUnaryCall;
+  JoinPool(argument: _thinfleet_agent_v1_JoinPoolRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_JoinPoolResponse__Output>): grpc.ClientUnaryCall;
+  JoinPool(argument: _thinfleet_agent_v1_JoinPoolRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_JoinPoolResponse__Output>): grpc.ClientUnaryCall;
+  JoinPool(argument: _thinfleet_agent_v1_JoinPoolRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_JoinPoolResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Records a pool found on `devices` as known on this host without activating it and, in
+   * cluster mode, without taking its lock: a second host joins a pool on shared storage and
+   * reports that it reaches it. Reads the labels only. Idempotent (a repeat updates `prefer`).
+   */
+  joinPool(argument: _thinfleet_agent_v1_JoinPoolRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_JoinPoolResponse__Output>): grpc.ClientUnaryCall;
+  joinPool(argument: _thinfleet_agent_v1_JoinPoolRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_JoinPoolResponse__Output>): grpc.ClientUnaryCall;
+  joinPool(argument: _thinfleet_agent_v1_JoinPoolRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_JoinPoolResponse__Output>): grpc.ClientUnaryCall;
+  joinPool(argument: _thinfleet_agent_v1_JoinPoolRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_JoinPoolResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * Every pool the agent knows, active or not.
    */
   ListPools(argument: _thinfleet_agent_v1_ListPoolsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ListPoolsResponse__Output>): grpc.ClientUnaryCall;
@@ -283,6 +304,13 @@ export interface PoolServiceHandlers extends grpc.UntypedServiceImplementation {
   GetPool: grpc.handleUnaryCall<_thinfleet_agent_v1_GetPoolRequest__Output, _thinfleet_agent_v1_GetPoolResponse>;
   
   /**
+   * Records a pool found on `devices` as known on this host without activating it and, in
+   * cluster mode, without taking its lock: a second host joins a pool on shared storage and
+   * reports that it reaches it. Reads the labels only. Idempotent (a repeat updates `prefer`).
+   */
+  JoinPool: grpc.handleUnaryCall<_thinfleet_agent_v1_JoinPoolRequest__Output, _thinfleet_agent_v1_JoinPoolResponse>;
+  
+  /**
    * Every pool the agent knows, active or not.
    */
   ListPools: grpc.handleUnaryCall<_thinfleet_agent_v1_ListPoolsRequest__Output, _thinfleet_agent_v1_ListPoolsResponse>;
@@ -313,6 +341,7 @@ export interface PoolServiceDefinition extends grpc.ServiceDefinition {
   ExtendPool: MethodDefinition<_thinfleet_agent_v1_ExtendPoolRequest, _thinfleet_agent_v1_ExtendPoolResponse, _thinfleet_agent_v1_ExtendPoolRequest__Output, _thinfleet_agent_v1_ExtendPoolResponse__Output>
   ForgetPool: MethodDefinition<_thinfleet_agent_v1_ForgetPoolRequest, _thinfleet_agent_v1_ForgetPoolResponse, _thinfleet_agent_v1_ForgetPoolRequest__Output, _thinfleet_agent_v1_ForgetPoolResponse__Output>
   GetPool: MethodDefinition<_thinfleet_agent_v1_GetPoolRequest, _thinfleet_agent_v1_GetPoolResponse, _thinfleet_agent_v1_GetPoolRequest__Output, _thinfleet_agent_v1_GetPoolResponse__Output>
+  JoinPool: MethodDefinition<_thinfleet_agent_v1_JoinPoolRequest, _thinfleet_agent_v1_JoinPoolResponse, _thinfleet_agent_v1_JoinPoolRequest__Output, _thinfleet_agent_v1_JoinPoolResponse__Output>
   ListPools: MethodDefinition<_thinfleet_agent_v1_ListPoolsRequest, _thinfleet_agent_v1_ListPoolsResponse, _thinfleet_agent_v1_ListPoolsRequest__Output, _thinfleet_agent_v1_ListPoolsResponse__Output>
   SetPool: MethodDefinition<_thinfleet_agent_v1_SetPoolRequest, _thinfleet_agent_v1_SetPoolResponse, _thinfleet_agent_v1_SetPoolRequest__Output, _thinfleet_agent_v1_SetPoolResponse__Output>
   WatchPoolEvents: MethodDefinition<_thinfleet_agent_v1_WatchPoolEventsRequest, _thinfleet_agent_v1_WatchPoolEventsResponse, _thinfleet_agent_v1_WatchPoolEventsRequest__Output, _thinfleet_agent_v1_WatchPoolEventsResponse__Output>

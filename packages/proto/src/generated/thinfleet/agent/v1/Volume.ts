@@ -75,6 +75,12 @@ export interface Volume {
    * inside the agent's process. Read and write the volume with ReadVolume and WriteVolume.
    */
   'deviceSimulated'?: (boolean);
+  /**
+   * Set by the coordinator only (an agent leaves it false): the volume was active on the pool's
+   * previous holder, which died holding the pool, and has not been activated or deactivated
+   * since. An orchestrator restarts the volume's users on the new holder, then activates it.
+   */
+  'wasActive'?: (boolean);
   '_mappedBytes'?: "mappedBytes";
   '_exclusiveBytes'?: "exclusiveBytes";
   '_sharedBytes'?: "sharedBytes";
@@ -153,6 +159,12 @@ export interface Volume__Output {
    * inside the agent's process. Read and write the volume with ReadVolume and WriteVolume.
    */
   'deviceSimulated': (boolean);
+  /**
+   * Set by the coordinator only (an agent leaves it false): the volume was active on the pool's
+   * previous holder, which died holding the pool, and has not been activated or deactivated
+   * since. An orchestrator restarts the volume's users on the new holder, then activates it.
+   */
+  'wasActive': (boolean);
   '_mappedBytes'?: "mappedBytes";
   '_exclusiveBytes'?: "exclusiveBytes";
   '_sharedBytes'?: "sharedBytes";

@@ -21,6 +21,10 @@ export interface HostPool {
    */
   'dataSizeBytes'?: (number | string | Long);
   'dataUsedBytes'?: (number | string | Long);
+  /**
+   * The host prefers to serve the pool (`pool join --prefer`): failover hands it here first.
+   */
+  'preferred'?: (boolean);
 }
 
 /**
@@ -42,4 +46,8 @@ export interface HostPool__Output {
    */
   'dataSizeBytes': (number);
   'dataUsedBytes': (number);
+  /**
+   * The host prefers to serve the pool (`pool join --prefer`): failover hands it here first.
+   */
+  'preferred': (boolean);
 }
