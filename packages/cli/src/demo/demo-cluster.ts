@@ -102,30 +102,27 @@ function ensurePoolFile(layout: DemoLayout, pool: DemoPool): void {
 }
 
 /**
- * Makes sure `pool` exists, every host has joined it, and its home host serves it. The hosts
- * join in turn (each `pool activate` with the shared file takes the pool over from the last),
- * the home host last.
+ * Makes sure `pool` exists, every host has joined it (`pool join ... --prefer`: it knows the
+ * devices and offers to serve the pool, so the coordinator hands the pool to a live one of them
+ * on its own when its holder dies), and its home host serves it.
  */
 async function setUpPool(layout: DemoLayout, pool: DemoPool, agents: ReadonlyMap<string, AgentClient>, processes: readonly DemoProcess[]): Promise<void> {
-  const order = [...DEMO_HOSTS.filter((h) => h !== pool.home), pool.home];
   const knows = new Map<string, boolean>();
-  for (const host of order) {
+  for (const host of DEMO_HOSTS) {
     const listed = await agents.get(host)!.listPools();
     knows.set(host, listed.pools.some((p) => p.name === pool.name));
   }
   const devices = [layout.poolFile(pool)];
   if (![...knows.values()].some(Boolean)) {
     ensurePoolFile(layout, pool);
-    const first = order[0]!;
-    await retryUnavailable(`creating pool ${pool.name} on ${first}`, processes, () => agents.get(first)!.createPool({ name: pool.name, devices }));
-    knows.set(first, true);
+    await retryUnavailable(`creating pool ${pool.name} on ${pool.home}`, processes, () => agents.get(pool.home)!.createPool({ name: pool.name, devices }));
   }
-  for (const host of order) {
-    if (knows.get(host) === true && host !== pool.home) continue;
-    // The home host is asked every start: the pool is served from the start, not at the first call.
-    const request = knows.get(host) === true ? { name: pool.name } : { name: pool.name, devices };
-    await retryUnavailable(`pool ${pool.name} on ${host}`, processes, () => agents.get(host)!.activatePool(request));
+  // Joining is idempotent and takes no lock: every start makes sure every host offers to serve.
+  for (const host of DEMO_HOSTS) {
+    await retryUnavailable(`${host} joining pool ${pool.name}`, processes, () => agents.get(host)!.joinPool({ name: pool.name, devices, prefer: true }));
   }
+  // The home host is asked every start: the pool is served from the start, not at the first call.
+  await retryUnavailable(`pool ${pool.name} on ${pool.home}`, processes, () => agents.get(pool.home)!.activatePool({ name: pool.name }));
 }
 
 /** Sets every demo pool up (see setUpPool), through each host's own agent socket. */
