@@ -78,7 +78,7 @@ describe('a simulated volume', () => {
     expect(inactive.stderr).toMatch(/volume "off" is not active \(thinfleet volume activate demo\/off\)/);
     const past = await cli(['volume', 'write', 'demo/vm1', file('ones.bin'), '--offset', '4MiB']);
     expect(past.code).toBe(1);
-    expect(past.stderr).toMatch(/data: the range ends beyond volume "vm1" \(4\.0 MiB\)/);
+    expect(past.stderr).toMatch(/the range ends beyond volume "vm1" \(4\.0 MiB\) \(field: data\)/);
     const unaligned = await cli(['volume', 'write', 'demo/vm1', file('ones.bin'), '--offset', '100']);
     expect(unaligned.code).toBe(2);
     expect(unaligned.stderr).toMatch(/--offset: 100 B is not a multiple of 512 bytes/);

@@ -19,17 +19,17 @@ export const MAX_VOLUME_IO_BYTES = 1024 * 1024;
 /**
  * Checks one I/O range against a volume: both ends sector-aligned, 1 B to MAX_VOLUME_IO_BYTES
  * long, within the volume's size. Pure.
- * @throws EngineError INVALID_ARGUMENT saying which bound is broken
+ * @throws EngineError INVALID_ARGUMENT saying which bound is broken (`argument` offsetBytes or lengthBytes)
  */
 export function checkVolumeRange(volume: VolumeRecord, offsetBytes: number, lengthBytes: number): void {
   if (!Number.isSafeInteger(offsetBytes) || offsetBytes < 0 || offsetBytes % SECTOR_BYTES !== 0) {
-    throw new EngineError('INVALID_ARGUMENT', `offset must be a multiple of ${SECTOR_BYTES} bytes`);
+    throw new EngineError('INVALID_ARGUMENT', `offset must be a multiple of ${SECTOR_BYTES} bytes`, { argument: 'offsetBytes' });
   }
   if (!Number.isSafeInteger(lengthBytes) || lengthBytes <= 0 || lengthBytes % SECTOR_BYTES !== 0 || lengthBytes > MAX_VOLUME_IO_BYTES) {
-    throw new EngineError('INVALID_ARGUMENT', `length must be a positive multiple of ${SECTOR_BYTES} bytes, at most ${formatBytes(MAX_VOLUME_IO_BYTES)}`);
+    throw new EngineError('INVALID_ARGUMENT', `length must be a positive multiple of ${SECTOR_BYTES} bytes, at most ${formatBytes(MAX_VOLUME_IO_BYTES)}`, { argument: 'lengthBytes' });
   }
   if (offsetBytes + lengthBytes > volume.sizeBytes) {
-    throw new EngineError('INVALID_ARGUMENT', `the range ends beyond volume "${volume.name}" (${formatBytes(volume.sizeBytes)})`);
+    throw new EngineError('INVALID_ARGUMENT', `the range ends beyond volume "${volume.name}" (${formatBytes(volume.sizeBytes)})`, { argument: 'lengthBytes' });
   }
 }
 

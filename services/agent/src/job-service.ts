@@ -10,25 +10,15 @@ import type { JobManager, JobRecord } from './jobs/index.js';
 import { jobMessage } from './proto-messages.js';
 import { textField } from './request-checks.js';
 import { serverStream, unary, type RpcContext } from './rpc.js';
+import { runWatch, StreamWatches } from './stream-watches.js';
 
 const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
 
 /** Longest job id a request may carry, in bytes. */
 const MAX_JOB_ID_BYTES = 128;
 
-export class JobWatches {
-  private readonly stops = new Set<() => void>();
-
-  /** Ends every watch (agent shutdown). */
-  endAll(): void {
-    for (const stop of [...this.stops]) stop();
-  }
-
-  track(stop: () => void): () => void {
-    this.stops.add(stop);
-    return () => this.stops.delete(stop);
-  }
-}
+/** The open WatchJob streams. */
+export class JobWatches extends StreamWatches {}
 
 export function jobServiceHandlers(ctx: RpcContext, jobs: JobManager, watches: JobWatches): JobServiceHandlers & UntypedServiceImplementation {
   /** Job ids are short (the agent makes them); a longer one is refused before any message repeats it. */
@@ -43,30 +33,19 @@ export function jobServiceHandlers(ctx: RpcContext, jobs: JobManager, watches: J
 
     WatchJob: serverStream(ctx, 'WatchJob', async (r: WatchJobRequest__Output, call) => {
       const first = job('id', r.id);
-      await new Promise<void>((resolve, reject) => {
-        let settled = false;
-        let unsubscribe: () => void = () => {};
-        const finish = (err?: Error): void => {
-          if (settled) return;
-          settled = true;
-          unsubscribe();
-          untrack();
-          if (err) reject(err);
-          else resolve();
-        };
-        const untrack = watches.track(() => finish(new AgentError('SHUTTING_DOWN', 'the agent is shutting down; watch the job again after it restarts')));
-        call.on('cancelled', () => finish());
+      await runWatch(call, watches, 'watch the job again after it restarts', (end) => {
         let last = '';
         const send = (j: JobRecord): void => {
           const key = `${j.state}:${j.doneBytes}`;
-          if (key !== last && !settled) {
+          if (key !== last) {
             last = key;
             call.write({ job: jobMessage(j) });
           }
-          if (ENDED.has(j.state)) finish();
+          if (ENDED.has(j.state)) end();
         };
-        unsubscribe = jobs.watch(first.id, send, (why) => finish(new AgentError('JOB_MOVED', `${why}; watch it there (through the coordinator)`)));
+        const unsubscribe = jobs.watch(first.id, send, (why) => end(new AgentError('JOB_MOVED', `${why}; watch it there (through the coordinator)`)));
         send(jobs.get(first.id));
+        return unsubscribe;
       });
     }),
   };

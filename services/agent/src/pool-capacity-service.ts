@@ -6,7 +6,7 @@
 import { Metadata, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { NoSpaceMode } from '@thinfleet/engine';
 import type { PoolServiceHandlers, SetPoolRequest__Output, WatchPoolEventsRequest__Output, ExtendPoolRequest__Output } from '@thinfleet/proto';
-import { AgentError, badRequest } from './agent-error.js';
+import { badRequest } from './agent-error.js';
 import type { PoolCapacityMonitor } from './capacity/pool-capacity-monitor.js';
 import { checkDevicePath } from './device-attachments.js';
 import type { HostPools } from './host-pools.js';
@@ -14,6 +14,7 @@ import type { CapacityMetrics } from './metrics/capacity-metrics.js';
 import { poolEventMessage, poolMessage } from './proto-messages.js';
 import { bytesField, poolNameField } from './request-checks.js';
 import { serverStream, unary, type RpcContext } from './rpc.js';
+import { runWatch, StreamWatches } from './stream-watches.js';
 
 /** The PoolService methods this module serves. */
 export type CapacityRpc = 'WatchPoolEvents' | 'ExtendPool' | 'SetPool';
@@ -25,19 +26,8 @@ export function noSpaceModeField(field: string, value: unknown): NoSpaceMode | n
   throw badRequest(field, `must be "queue" or "error", got ${JSON.stringify(String(value).slice(0, 16))}`);
 }
 
-/** Ends every pool event watch at shutdown (as JobWatches does for jobs). */
-export class PoolEventWatches {
-  private readonly stops = new Set<() => void>();
-
-  endAll(): void {
-    for (const stop of [...this.stops]) stop();
-  }
-
-  track(stop: () => void): () => void {
-    this.stops.add(stop);
-    return () => this.stops.delete(stop);
-  }
-}
+/** The open WatchPoolEvents streams. */
+export class PoolEventWatches extends StreamWatches {}
 
 export interface CapacityDeps {
   readonly pools: HostPools;
@@ -56,23 +46,7 @@ export function poolCapacityHandlers(ctx: RpcContext, deps: CapacityDeps): Pick<
       if (name !== null) await pools.view(name);
       // The response headers say the watch is established, before any event.
       call.sendMetadata(new Metadata());
-      await new Promise<void>((resolve, reject) => {
-        let settled = false;
-        let unsubscribe: () => void = () => {};
-        const finish = (err?: Error): void => {
-          if (settled) return;
-          settled = true;
-          unsubscribe();
-          untrack();
-          if (err) reject(err);
-          else resolve();
-        };
-        const untrack = watches.track(() => finish(new AgentError('SHUTTING_DOWN', 'the agent is shutting down; watch again after it restarts')));
-        call.on('cancelled', () => finish());
-        unsubscribe = monitor.subscribe(name, (e) => {
-          if (!settled) call.write({ event: poolEventMessage(e) });
-        });
-      });
+      await runWatch(call, watches, 'watch again after it restarts', () => monitor.subscribe(name, (e) => call.write({ event: poolEventMessage(e) })));
     }),
 
     ExtendPool: unary(ctx, 'ExtendPool', async (r: ExtendPoolRequest__Output) => {

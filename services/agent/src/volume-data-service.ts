@@ -4,10 +4,11 @@
  * engine checks the range against the volume and does the I/O (Pool.readVolume/writeVolume);
  * here the request is checked field by field first, so a bad request changes nothing.
  */
-import { isEngineError, MAX_VOLUME_IO_BYTES, type Pool } from '@thinfleet/engine';
+import { MAX_VOLUME_IO_BYTES, type Pool } from '@thinfleet/engine';
 import type { ReadVolumeRequest__Output, ReadVolumeResponse, WriteVolumeRequest__Output, WriteVolumeResponse } from '@thinfleet/proto';
 import { formatBytes } from '@thinfleet/units';
 import { AgentError, badRequest } from './agent-error.js';
+import { namingFields } from './engine-fields.js';
 import type { HostPools } from './host-pools.js';
 import type { JobManager } from './jobs/index.js';
 import { poolNameField, volumeNameField } from './request-checks.js';
@@ -31,16 +32,6 @@ function ioLengthField(field: string, lengthBytes: unknown): number {
   return lengthBytes;
 }
 
-/** Runs `fn`, naming `field` when the engine refuses the range. */
-async function rangeIn<T>(field: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (isEngineError(err, 'INVALID_ARGUMENT')) throw badRequest(field, err.message);
-    throw err;
-  }
-}
-
 /** The ReadVolume and WriteVolume handlers. */
 export function volumeDataHandlers(ctx: RpcContext, deps: { readonly pools: HostPools; readonly jobs: JobManager }) {
   const target = (r: { pool: string; name: string }): { pool: Pool; name: string } => {
@@ -52,7 +43,7 @@ export function volumeDataHandlers(ctx: RpcContext, deps: { readonly pools: Host
       const offsetBytes = offsetField('offset_bytes', r.offsetBytes);
       const lengthBytes = ioLengthField('length_bytes', r.lengthBytes);
       const { pool, name } = target(r);
-      return { data: await rangeIn('length_bytes', () => pool.readVolume(name, offsetBytes, lengthBytes)) };
+      return { data: await namingFields({ offsetBytes: 'offset_bytes', lengthBytes: 'length_bytes' }, () => pool.readVolume(name, offsetBytes, lengthBytes)) };
     }),
 
     WriteVolume: unary(ctx, 'WriteVolume', async (r: WriteVolumeRequest__Output): Promise<WriteVolumeResponse> => {
@@ -61,7 +52,7 @@ export function volumeDataHandlers(ctx: RpcContext, deps: { readonly pools: Host
       const { pool, name } = target(r);
       const job = deps.jobs.jobOnVolume(pool.name, name);
       if (job !== null) throw new AgentError('JOB_RUNNING', `volume ${pool.name}/${name} is being worked on by job ${job.id} (${job.kind}); wait for it or cancel it`);
-      await rangeIn('data', () => pool.writeVolume(name, offsetBytes, r.data));
+      await namingFields({ offsetBytes: 'offset_bytes', lengthBytes: 'data' }, () => pool.writeVolume(name, offsetBytes, r.data));
       return { writtenBytes: r.data.length };
     }),
   };
