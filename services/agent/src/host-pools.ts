@@ -9,6 +9,7 @@ import { checkPoolName, EngineError, isEngineError, Mutex, poolDeviceNames, type
 import type { Logger } from 'pino';
 import { stat } from 'node:fs/promises';
 import { AgentError, badRequest } from './agent-error.js';
+import { extendOnHost } from './capacity/extend-on-host.js';
 import type { RegistryPool } from './cluster/cluster-pool-lookup.js';
 import { DeviceAttachments, inUserTerms, sameBackingFile } from './device-attachments.js';
 import { DeviceClaims, quotePath, type GivenDevice, type PoolClaim } from './device-claims.js';
@@ -438,52 +439,12 @@ export class HostPools {
   }
 
   /**
-   * Adds `device` (a block device or a file, attached as a loop device) to active pool `name`'s
-   * data region: `sizeBytes` of it, or all (null). A device already in the pool gives the space
-   * after its last extent. Refuses (request field `field`) a device another known pool uses.
-   * Crash story: the engine's (pool-extend.ts); the registry records a new device after its
-   * label is written and before the catalog commits the extent, so a restart always passes every
-   * device the catalog names (and at worst one the catalog does not, which is harmless).
-   * @throws AgentError/EngineError naming the device; NO_SUCH_POOL when the pool is not active
+   * `pool extend`: adds `device` to active pool `name`'s data region (capacity/extend-on-host.ts
+   * says how it is checked and its crash story), under the pool's lock and the device lock.
    */
   async extend(name: string, field: string, device: string, sizeBytes: number | null): Promise<ExtendResult> {
-    return this.lock(name, async () => {
-      const pool = this.engine.pool(name);
-      const known = this.registry.get(name);
-      for (const other of this.registry.list()) {
-        if (other.name === name) continue;
-        if (other.devices.includes(device)) throw new AgentError('DEVICE_IN_USE', `${field}: ${device} is a device of pool ${other.name}`, { field });
-      }
-      const ownFile = known?.loops[device];
-      const attached = await this.attachments.attach(field, [device], ownFile === undefined ? {} : { [device]: ownFile }).catch((err: unknown) => {
-        // attach names list elements (`device[0]`); this request has one device field.
-        if (err instanceof AgentError && err.field === `${field}[0]`) throw new AgentError(err.code, err.message.replace(`${field}[0]`, field), { field, cause: err });
-        throw err;
-      });
-      const path = attached.paths[0]!;
-      for (const other of this.registry.list()) {
-        if (other.name !== name && Object.values(other.loops).includes(path)) throw new AgentError('DEVICE_IN_USE', `${field}: ${device} is a device of pool ${other.name}`, { field });
-      }
-      let recorded = ownFile !== undefined || (known?.devices.includes(device) ?? false);
-      try {
-        return await pool.extend({
-          devicePath: path,
-          sizeBytes,
-          recordDevice: async () => {
-            // A retry of an extend that recorded the device and then failed finds it recorded.
-            if (known === null || (known.devices.includes(device) && known.loops[device] === attached.loops[device])) return;
-            const devices = known.devices.includes(device) ? known.devices : [...known.devices, device];
-            await this.registry.put({ ...known, devices: [...devices], loops: { ...known.loops, ...attached.loops } });
-            recorded = true;
-          },
-        });
-      } catch (err) {
-        if (!recorded) await this.attachments.detach(attached.loops);
-        if (err instanceof EngineError && err.code === 'DEVICE_UNUSABLE') throw new AgentError('DEVICE_IN_USE', `${field}: ${err.message}`, { cause: err, field });
-        if (err instanceof EngineError && err.code === 'INVALID_ARGUMENT') throw new AgentError('BAD_REQUEST', `${field}: ${err.message}`, { cause: err, field });
-        throw err;
-      }
-    });
+    const deps = { engine: this.engine, registry: this.registry, attachments: this.attachments, claims: this.claims, claimsExcept: (except: string | null) => this.claimsExcept(except) };
+    return this.lock(name, () => this.deviceLock.run(() => extendOnHost(deps, name, field, device, sizeBytes)));
   }
 
   /**

@@ -6,7 +6,7 @@
  * by step (item 7d). Polls are driven by the test
  * (`agent.capacity.poll()`), never by sleeping.
  */
-import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentClient } from '@thinfleet/client';
@@ -158,6 +158,25 @@ describe('pool capacity over gRPC', () => {
     expect(await pool()).toEqual(before);
     const bad = await failure(c.call(c.pool, 'SetPool', { name: 'p', noSpaceMode: 'sometimes' }));
     expect(bad.field).toBe('no_space_mode');
+  });
+
+  it('refuses the image file an external origin reads from, under another name too, and leaves it untouched', async () => {
+    await start();
+    const a = file(t.stateDir, 'a.img', 64 * MiB);
+    const image = file(t.stateDir, 'base.img', 16 * MiB);
+    writeFileSync(image, pattern(7, 16 * MiB));
+    const link = join(t.stateDir, 'base-link.img');
+    symlinkSync(image, link);
+    await c.call(c.pool, 'CreatePool', { name: 'p', devices: [a] });
+    await c.call(c.volume, 'CreateVolume', { pool: 'p', name: 'web', externalOrigin: image });
+    const before = await pool();
+    for (const device of [image, link]) {
+      const err = await failure(c.call(c.pool, 'ExtendPool', { name: 'p', device }));
+      expect({ code: err.errorCode, field: err.field }).toEqual({ code: 'DEVICE_IN_USE', field: 'device' });
+      expect(err.details).toContain('external origin');
+    }
+    expect(await pool()).toEqual(before);
+    expect(readFileSync(image).equals(pattern(7, 16 * MiB))).toBe(true);
   });
 
   it('sets the no-space mode on a live pool; queue mode makes writes wait until the pool grows', async () => {
