@@ -1,7 +1,8 @@
 /**
  * An active pool on this host: its volumes, batches and the transaction protocol.
  *
- * Every change runs under the pool's mutex as one transaction (design.md):
+ * Every change runs under the pool's mutex as one transaction (docs/engine.md, "The transaction
+ * protocol"; docs/architecture.md follows one snapshot through it):
  * 1. append the intent `{tx: T+1, ops}` to the catalog, durably;
  * 2. deactivate volumes being deleted; suspend active origins once; send every create_thin /
  *    create_snap; resume (finally path with a deadline); send the deletes;

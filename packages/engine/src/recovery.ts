@@ -1,7 +1,8 @@
 /**
  * Bringing a pool's catalog and its kernel metadata back into step, at activation and after a
- * transaction failed half-way. The rules (design.md, "The transaction protocol"), with K the
- * kernel's transaction id and T the catalog's last committed one:
+ * transaction failed half-way. The rules (docs/engine.md, "Recovery rules"; where they run in a
+ * call: docs/architecture.md), with K the kernel's transaction id and T the catalog's last
+ * committed one:
  *
  * - no pending intent: K must equal T;
  * - pending intent for T+1 and K == T+1: every message was sent and the kernel committed the

@@ -1,7 +1,8 @@
 /**
  * The agent side of fencing, reduced to what the lock tests need: a resource per pool that
  * remembers the newest token it has seen and refuses a write carrying an older one, the way
- * an agent refuses a mutating call with a stale lock token (design.md, the cluster lock).
+ * an agent refuses a mutating call with a stale lock token (docs/architecture.md, "A pool moving
+ * between two hosts"; docs/lock.md).
  */
 
 /** One write offered to a {@link FencedResource}. */
