@@ -49,6 +49,22 @@ describe('docs/architecture.md', () => {
     expect(unnamed).toEqual([]);
   });
 
+  it('gives each package the workspace dependencies its package.json has', () => {
+    const rows = new Map<string, string[]>();
+    for (const m of page.matchAll(/^\| `((?:packages|services)\/[a-z-]+)` \| ([^|]+) \|/gm)) {
+      const uses = m[2]!.trim();
+      rows.set(m[1]!, uses === 'none' ? [] : uses.split(/,\s*/).sort());
+    }
+    const actual = new Map(
+      workspaces.map((dir) => {
+        const pkg = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+        const deps = Object.keys(pkg.dependencies ?? {}).filter((d) => d.startsWith('@thinfleet/')).map((d) => d.slice('@thinfleet/'.length));
+        return [dir, deps.sort()] as const;
+      }),
+    );
+    expect(rows).toEqual(actual);
+  });
+
   it('is the page README lists first under Documentation', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     const list = readme.split('## Documentation')[1] ?? '';
