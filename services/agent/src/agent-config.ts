@@ -6,6 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { anyString, hostPortSchema, nonEmptyString, parseConfig, optionalKeys, says, strictSection, tlsFilesSchema, tlsFilesShape, type TlsFiles } from '@thinfleet/proto';
+import { z } from 'zod';
+
+export { splitHostPort } from '@thinfleet/proto';
 
 /** Which device-mapper the agent drives. `auto`: the kernel's, and a clear error when absent. */
 export type DmBackendKind = 'native' | 'sim' | 'auto';
@@ -20,11 +24,7 @@ export interface TcpConfig {
 }
 
 /** PEM files for a TLS client: the CA that signs the server's certificate, and this host's certificate and key. */
-export interface TlsClientFiles {
-  readonly caFile: string;
-  readonly certFile: string;
-  readonly keyFile: string;
-}
+export type TlsClientFiles = TlsFiles;
 
 /** Cluster mode (docs/agent.md, "Cluster mode"): pools are shared, the coordinator hands out their locks. */
 export interface ClusterConfig {
@@ -131,84 +131,47 @@ export class AgentConfigError extends Error {
   }
 }
 
-type Check = (value: unknown, key: string) => unknown;
-
-const isString: Check = (v, key) => {
-  if (typeof v !== 'string' || v.length === 0) throw new AgentConfigError(`${key}: must be a non-empty string`, key);
-  return v;
-};
-const isHostPort: Check = (v, key) => {
-  const s = isString(v, key) as string;
-  if (!/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/.test(s)) throw new AgentConfigError(`${key}: must be host:port, got "${s}"`, key);
-  return s;
-};
-const wholeNumber =
-  (min: number): Check =>
-  (v, key) => {
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new AgentConfigError(`${key}: must be a whole number >= ${min}`, key);
-    return v;
-  };
-const positiveNumber: Check = (v, key) => {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new AgentConfigError(`${key}: must be a number > 0`, key);
-  return v;
-};
-const percent: Check = (v, key) => {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 100) throw new AgentConfigError(`${key}: must be a percentage > 0 and <= 100`, key);
-  return v;
-};
-const oneOf =
-  (...values: string[]): Check =>
-  (v, key) => {
-    if (typeof v !== 'string' || !values.includes(v)) throw new AgentConfigError(`${key}: must be one of ${values.join(', ')}`, key);
-    return v;
-  };
-const orNull =
-  (check: Check): Check =>
-  (v, key) =>
-    v === null ? null : check(v, key);
-const tcp: Check = (v, key) => {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new AgentConfigError(`${key}: must be an object`, key);
-  return checkObject(v as Record<string, unknown>, key, { listen: isHostPort, caFile: isString, certFile: isString, keyFile: isString }, true);
+/** A whole number from `min` up (and a safe integer). */
+const wholeNumber = (min: number): z.ZodNumber => {
+  const what = says(`must be a whole number >= ${min}`);
+  return z.number(what).int(what).min(min, what);
 };
 
-const anyString: Check = (v, key) => {
-  if (typeof v !== 'string') throw new AgentConfigError(`${key}: must be a string`, key);
-  return v;
-};
-const tlsFiles: Check = (v, key) => {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new AgentConfigError(`${key}: must be an object or null`, key);
-  return checkObject(v as Record<string, unknown>, key, { caFile: isString, certFile: isString, keyFile: isString }, true);
-};
-const cluster: Check = (v, key) => {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new AgentConfigError(`${key}: must be an object or null`, key);
-  const given = checkObject(v as Record<string, unknown>, key, { coordinator: isHostPort, nodeId: anyString, advertise: anyString, tls: orNull(tlsFiles) }, false);
-  if (!('coordinator' in given)) throw new AgentConfigError(`${key}.coordinator: required`, `${key}.coordinator`);
-  return { nodeId: '', advertise: '', tls: null, ...given };
+const oneOf = <const T extends readonly [string, ...string[]]>(...values: T): z.ZodEnum<{ [K in T[number]]: K }> =>
+  z.enum(values, says(`must be one of ${values.join(', ')}`));
+
+const hostPort = (): z.ZodString => hostPortSchema({ strict: false });
+
+const tcp = strictSection({ listen: hostPort(), ...tlsFilesShape() });
+
+/** The file's `cluster` section: only `coordinator` is required; the empty defaults are resolved after every layer. */
+const cluster = strictSection(
+  { coordinator: hostPort(), nodeId: anyString().exactOptional(), advertise: anyString().exactOptional(), tls: tlsFilesSchema('must be an object or null').nullable().exactOptional() },
+  'must be an object or null',
+).transform((given) => ({ nodeId: '', advertise: '', tls: null, ...given }));
+
+const absolutePath = nonEmptyString().startsWith('/', says('must be an absolute path'));
+
+const autoextendEntry = strictSection({ device: absolutePath, stepBytes: wholeNumber(1024 * 1024) });
+
+/** Pool name keys (the engine's pattern) to their autoextend entries. */
+const autoextend = z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9+_.-]{0,31}$/), autoextendEntry, {
+  error: (issue) => (issue.code === 'invalid_key' ? 'not a pool name' : 'must be an object of pool names'),
+});
+
+const positiveNumber = z.number(says('must be a number > 0')).gt(0, says('must be a number > 0'));
+const percent = (): z.ZodNumber => {
+  const what = says('must be a percentage > 0 and <= 100');
+  return z.number(what).gt(0, what).lte(100, what);
 };
 
-const absolutePath: Check = (v, key) => {
-  const s = isString(v, key) as string;
-  if (!s.startsWith('/')) throw new AgentConfigError(`${key}: must be an absolute path`, key);
-  return s;
-};
-const autoextend: Check = (v, key) => {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new AgentConfigError(`${key}: must be an object of pool names`, key);
-  const out: Record<string, unknown> = {};
-  for (const [pool, entry] of Object.entries(v as Record<string, unknown>)) {
-    const at = `${key}.${pool}`;
-    if (!/^[A-Za-z0-9][A-Za-z0-9+_.-]{0,31}$/.test(pool)) throw new AgentConfigError(`${at}: not a pool name`, at);
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new AgentConfigError(`${at}: must be an object`, at);
-    out[pool] = checkObject(entry as Record<string, unknown>, at, { device: absolutePath, stepBytes: wholeNumber(1024 * 1024) }, true);
-  }
-  return out;
-};
-
-const CHECKS: Record<keyof AgentConfig, Check> = {
-  socket: isString,
-  stateDir: isString,
+/** One layer (the file, or the flags): every key optional, none unknown; a given `cluster` or `poolAutoextend` replaces the one below. */
+const LAYER = strictSection(optionalKeys({
+  socket: nonEmptyString(),
+  stateDir: nonEmptyString(),
   dm: oneOf('native', 'sim', 'auto'),
-  tcp: orNull(tcp),
-  metricsListen: orNull(isHostPort),
+  tcp: tcp.nullable(),
+  metricsListen: hostPort().nullable(),
   logLevel: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
   deleteChunkBytes: wholeNumber(64 * 1024),
   deleteInBackgroundAboveBytes: wholeNumber(0),
@@ -216,29 +179,13 @@ const CHECKS: Record<keyof AgentConfig, Check> = {
   shutdownTimeoutMs: wholeNumber(0),
   maxBatchOps: wholeNumber(1),
   maxRequestBytes: wholeNumber(64 * 1024),
-  cluster: orNull(cluster),
-  overprovisionWarnRatio: orNull(positiveNumber),
-  poolDataWarnPercent: percent,
-  poolMetadataWarnPercent: percent,
+  cluster: cluster.nullable(),
+  overprovisionWarnRatio: positiveNumber.nullable(),
+  poolDataWarnPercent: percent(),
+  poolMetadataWarnPercent: percent(),
   poolCapacityPollMs: wholeNumber(100),
   poolAutoextend: autoextend,
-};
-
-function checkObject(value: Record<string, unknown>, prefix: string, checks: Record<string, Check>, requireAll: boolean): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
-    const path = prefix === '' ? key : `${prefix}.${key}`;
-    const check = checks[key];
-    if (check === undefined) throw new AgentConfigError(`${path}: unknown key (known: ${Object.keys(checks).join(', ')})`, path);
-    out[key] = check(value[key], path);
-  }
-  if (requireAll) {
-    for (const key of Object.keys(checks)) {
-      if (!(key in value)) throw new AgentConfigError(`${prefix}.${key}: required`, `${prefix}.${key}`);
-    }
-  }
-  return out;
-}
+} satisfies Record<keyof AgentConfig, z.ZodType>));
 
 /**
  * Checks `overrides` (parsed JSON and flags) and fills in the defaults.
@@ -246,7 +193,7 @@ function checkObject(value: Record<string, unknown>, prefix: string, checks: Rec
  */
 export function resolveAgentConfig(...layers: ReadonlyArray<Record<string, unknown>>): AgentConfig {
   let config: Record<string, unknown> = { ...DEFAULT_AGENT_CONFIG };
-  for (const layer of layers) config = { ...config, ...checkObject(layer, '', CHECKS, false) };
+  for (const layer of layers) config = { ...config, ...parseConfig(LAYER, layer, ({ message, key }) => new AgentConfigError(message, key)) };
   const resolved = config as unknown as AgentConfig;
   if (resolved.cluster === null) return resolved;
   // Empty means "the default", resolved once every layer (the socket flag too) is known.
@@ -292,10 +239,4 @@ export function loadAgentConfig(file: string | null, overrides: Record<string, u
     if (err instanceof AgentConfigError) throw new AgentConfigError(`config ${path}: ${err.message}`, err.key, { cause: err.cause });
     throw err;
   }
-}
-
-/** Splits `host:port` (IPv6 in brackets). Precondition: the value passed the config checks. */
-export function splitHostPort(value: string): { host: string; port: number } {
-  const at = value.lastIndexOf(':');
-  return { host: value.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(value.slice(at + 1)) };
 }

@@ -7,15 +7,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { anyString, hostPortSchema, nonEmptyString, optionalKeys, parseConfig, says, strictSection, tlsFilesSchema, type ConfigProblem, type TlsFiles } from '@thinfleet/proto';
+import { z } from 'zod';
 
-/** PEM files for one side of a mutual-TLS connection. */
-export interface TlsFiles {
-  /** The CA that signs the peer's certificate. */
-  readonly caFile: string;
-  /** This side's certificate and its private key. */
-  readonly certFile: string;
-  readonly keyFile: string;
-}
+export { splitHostPort, type TlsFiles } from '@thinfleet/proto';
 
 /** Where the coordinator keeps its state (locks, registry). */
 export interface EtcdConfig {
@@ -112,54 +107,20 @@ export class CoordinatorConfigError extends Error {
   }
 }
 
-type Check = (value: unknown, key: string) => unknown;
+const toError = ({ message, key }: ConfigProblem): CoordinatorConfigError => new CoordinatorConfigError(message, key);
 
-const fail = (key: string, what: string): never => {
-  throw new CoordinatorConfigError(`${key}: ${what}`, key);
+/** A whole number from `min` to `max` (a safe integer). */
+const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER): z.ZodNumber => {
+  const what = says(`must be a whole number from ${min} to ${max}`);
+  return z.number(what).int(what).min(min, what).max(max, what);
 };
 
-const isString: Check = (v, key) => (typeof v === 'string' && v.length > 0 ? v : fail(key, 'must be a non-empty string'));
-
-const anyString: Check = (v, key) => (typeof v === 'string' ? v : fail(key, 'must be a string'));
-
-const portNumber = (v: string, key: string, min: number): number => {
-  const port = Number(v);
-  if (!/^\d{1,5}$/.test(v) || port < min || port > 65535) fail(key, `port must be from ${min} to 65535, got "${v}"`);
-  return port;
-};
-
-/** `host:port` with port 0..65535 (0: any free port); IPv6 hosts in brackets. */
-const isListen: Check = (v, key) => {
-  const s = isString(v, key) as string;
-  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s[\]/]+):([^:]*)$/.exec(s);
-  if (m === null) return fail(key, `must be host:port, got "${s}"`);
-  portNumber(m[2] as string, key, 0);
-  return s;
-};
-
-const wholeNumber =
-  (min: number, max = Number.MAX_SAFE_INTEGER): Check =>
-  (v, key) =>
-    typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max ? v : fail(key, `must be a whole number from ${min} to ${max}`);
-
-const oneOf =
-  (...values: string[]): Check =>
-  (v, key) =>
-    typeof v === 'string' && values.includes(v) ? v : fail(key, `must be one of ${values.join(', ')}`);
-
-const orNull =
-  (check: Check): Check =>
-  (v, key) =>
-    v === null ? null : check(v, key);
-
-const isObject = (v: unknown, key: string): Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : fail(key, 'must be an object');
-
-const tlsFiles: Check = (v, key) => checkObject(isObject(v, key), key, { caFile: isString, certFile: isString, keyFile: isString }, null);
+const isObject = z.record(z.string(), z.unknown(), says('must be an object'));
 
 /** An http(s) URL naming a host and nothing else (an etcd client URL), no trailing path. */
-const etcdEndpoint = (v: unknown, key: string): string => {
-  const s = isString(v, key) as string;
+const etcdEndpoint = nonEmptyString().check((ctx) => {
+  const s = ctx.value;
+  if (s.length === 0) return;
   let url: URL | null = null;
   try {
     url = new URL(s);
@@ -167,89 +128,64 @@ const etcdEndpoint = (v: unknown, key: string): string => {
     // reported below
   }
   if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
-    return fail(key, `must be an http:// or https:// URL, got "${s}"`);
+    ctx.issues.push({ code: 'custom', input: s, message: `must be an http:// or https:// URL, got "${s}"` });
+  } else if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    ctx.issues.push({ code: 'custom', input: s, message: `must be scheme://host:port only, got "${s}"` });
   }
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
-    return fail(key, `must be scheme://host:port only, got "${s}"`);
-  }
-  return s;
-};
+});
 
-const endpoints: Check = (v, key) => {
-  if (!Array.isArray(v)) return fail(key, 'must be an array of URLs ([] for the embedded etcd)');
-  return v.map((item, i) => etcdEndpoint(item, `${key}[${i}]`));
-};
+const endpoints = z.array(etcdEndpoint, says('must be an array of URLs ([] for the embedded etcd)'));
 
-const prefix: Check = (v, key) => {
-  const s = isString(v, key) as string;
-  return s.endsWith('/') ? s : fail(key, `must end with "/", got "${s}"`);
-};
+const prefix = nonEmptyString().endsWith('/', says((v) => `must end with "/", got "${String(v)}"`));
 
-const absolutePath: Check = (v, key) => {
-  const s = isString(v, key) as string;
-  return s.startsWith('/') ? s : fail(key, `must be an absolute path, got "${s}"`);
-};
+const absolutePath = nonEmptyString().startsWith('/', says((v) => `must be an absolute path, got "${String(v)}"`));
 
 /** `""` (the host name) or a name without whitespace, control characters or `/` (it goes into etcd keys). */
-const coordinatorId: Check = (v, key) => {
-  const s = anyString(v, key) as string;
-  if (/[\s/\u0000-\u001f\u007f]/.test(s) || s.length > 253) return fail(key, `must be at most 253 characters without whitespace or "/", got ${JSON.stringify(s)}`);
-  return s;
+const coordinatorId = anyString().check((ctx) => {
+  const s = ctx.value;
+  if (/[\s/\u0000-\u001f\u007f]/.test(s) || s.length > 253) {
+    ctx.issues.push({ code: 'custom', input: s, message: `must be at most 253 characters without whitespace or "/", got ${JSON.stringify(s)}` });
+  }
+});
+
+/** The nested sections: a layer may give some of their keys, the others keep the layer below's. */
+const SECTIONS = {
+  etcd: strictSection(optionalKeys({ endpoints, tls: tlsFilesSchema().nullable(), prefix })),
+  embeddedEtcd: strictSection(optionalKeys({ binary: absolutePath, clientPort: wholeNumber(1, 65535), peerPort: wholeNumber(1, 65535) })),
+  lock: strictSection(optionalKeys({ ttlSeconds: wholeNumber(2), marginMs: wholeNumber(0), lockDelayMs: wholeNumber(0) })),
 };
 
-/** Checks of one object's keys; `null` for a section whose missing keys keep their defaults. */
-type Checks = Record<string, Check>;
+/** A layer's top-level keys; the sections only have to be objects here, their keys are checked after (as they always were). */
+const TOP = strictSection(
+  optionalKeys({
+    listen: hostPortSchema({ strict: true }),
+    stateDir: absolutePath,
+    coordinatorId,
+    etcd: isObject,
+    embeddedEtcd: isObject,
+    lock: isObject,
+    tls: tlsFilesSchema().nullable(),
+    agentTls: tlsFilesSchema().nullable(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], says('must be one of fatal, error, warn, info, debug, trace, silent')),
+  } satisfies Record<keyof CoordinatorConfig, z.ZodType>),
+);
 
-const SECTION_CHECKS = {
-  etcd: { endpoints, tls: orNull(tlsFiles), prefix },
-  embeddedEtcd: { binary: absolutePath, clientPort: wholeNumber(1, 65535), peerPort: wholeNumber(1, 65535) },
-  lock: { ttlSeconds: wholeNumber(2), marginMs: wholeNumber(0), lockDelayMs: wholeNumber(0) },
-} satisfies Record<string, Checks>;
-
-const TOP_CHECKS: Record<keyof CoordinatorConfig, Check> = {
-  listen: isListen,
-  stateDir: absolutePath,
-  coordinatorId,
-  etcd: (v, key) => isObject(v, key),
-  embeddedEtcd: (v, key) => isObject(v, key),
-  lock: (v, key) => isObject(v, key),
-  tls: orNull(tlsFiles),
-  agentTls: orNull(tlsFiles),
-  logLevel: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
-};
-
-/**
- * Checks each key of `value` and returns the checked copy. With `defaults` given, missing keys
- * take their values from it; with null every key is required.
- */
-function checkObject(value: Record<string, unknown>, prefixKey: string, checks: Checks, defaults: Record<string, unknown> | null): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...(defaults ?? {}) };
-  for (const key of Object.keys(value)) {
-    const path = prefixKey === '' ? key : `${prefixKey}.${key}`;
-    const check = checks[key];
-    if (check === undefined) fail(path, `unknown key (known: ${Object.keys(checks).join(', ')})`);
-    out[key] = (check as Check)(value[key], path);
-  }
-  if (defaults === null) {
-    for (const key of Object.keys(checks)) {
-      if (!(key in value)) fail(`${prefixKey}.${key}`, 'required');
-    }
-  }
-  return out;
-}
-
-/** The rules that span keys; `config` has passed the per-key checks. */
-function checkAcrossKeys(config: CoordinatorConfig): void {
+/** The rules that span keys, on a merged config whose every key passed its own check. */
+const ACROSS_KEYS = z.custom<CoordinatorConfig>().check((ctx) => {
+  const config = ctx.value;
+  const refuse = (path: string[], message: string): void => {
+    ctx.issues.push({ code: 'custom', input: config, path, message });
+  };
   const { ttlSeconds, marginMs } = config.lock;
-  if (marginMs * 2 >= ttlSeconds * 1000) fail('lock.marginMs', `must be below half the TTL (${(ttlSeconds * 1000) / 2} ms for lock.ttlSeconds ${ttlSeconds}), got ${marginMs}`);
-  if (config.embeddedEtcd.clientPort === config.embeddedEtcd.peerPort) fail('embeddedEtcd.peerPort', `must differ from embeddedEtcd.clientPort (${config.embeddedEtcd.clientPort})`);
+  if (marginMs * 2 >= ttlSeconds * 1000) return refuse(['lock', 'marginMs'], `must be below half the TTL (${(ttlSeconds * 1000) / 2} ms for lock.ttlSeconds ${ttlSeconds}), got ${marginMs}`);
+  if (config.embeddedEtcd.clientPort === config.embeddedEtcd.peerPort) return refuse(['embeddedEtcd', 'peerPort'], `must differ from embeddedEtcd.clientPort (${config.embeddedEtcd.clientPort})`);
   const schemes = new Set(config.etcd.endpoints.map((e) => new URL(e).protocol));
-  if (schemes.size > 1) fail('etcd.endpoints', 'must all be http:// or all https://');
+  if (schemes.size > 1) return refuse(['etcd', 'endpoints'], 'must all be http:// or all https://');
   if (config.etcd.tls !== null) {
-    if (config.etcd.endpoints.length === 0) fail('etcd.tls', 'needs etcd.endpoints (the embedded etcd listens on 127.0.0.1 without TLS)');
-    if (!schemes.has('https:')) fail('etcd.tls', 'needs https:// endpoints');
+    if (config.etcd.endpoints.length === 0) return refuse(['etcd', 'tls'], 'needs etcd.endpoints (the embedded etcd listens on 127.0.0.1 without TLS)');
+    if (!schemes.has('https:')) return refuse(['etcd', 'tls'], 'needs https:// endpoints');
   }
-}
+});
 
 /**
  * Checks `value` (parsed JSON: an object whose every key is optional; nested sections `etcd`,
@@ -266,14 +202,13 @@ export function parseCoordinatorConfig(value: unknown, source: string): Coordina
 }
 
 function resolveLayers(base: CoordinatorConfig, layer: Record<string, unknown>): CoordinatorConfig {
-  const top = checkObject(layer, '', TOP_CHECKS, base as unknown as Record<string, unknown>);
-  for (const [section, checks] of Object.entries(SECTION_CHECKS)) {
+  const top: Record<string, unknown> = { ...base, ...parseConfig(TOP, layer, toError) };
+  for (const [section, schema] of Object.entries(SECTIONS)) {
     const given = layer[section];
-    const defaults = base[section as keyof typeof SECTION_CHECKS] as unknown as Record<string, unknown>;
-    top[section] = given === undefined ? defaults : checkObject(given as Record<string, unknown>, section, checks, defaults);
+    const below = base[section as keyof typeof SECTIONS];
+    top[section] = given === undefined ? below : { ...below, ...parseConfig(z.object({ [section]: schema }), { [section]: given }, toError)[section] };
   }
-  const config = top as unknown as CoordinatorConfig;
-  checkAcrossKeys(config);
+  const config = parseConfig(ACROSS_KEYS, top as unknown as CoordinatorConfig, toError);
   return config.coordinatorId === '' ? { ...config, coordinatorId: hostname() } : config;
 }
 
@@ -313,10 +248,4 @@ export function loadCoordinatorConfig(path: string | null, overrides: Coordinato
   const config = parseCoordinatorConfig(fromFile, `config ${file}`);
   if (Object.keys(overrides).length === 0) return config;
   return withSource('command line', () => resolveLayers(config, overrides as Record<string, unknown>));
-}
-
-/** Splits `host:port` (IPv6 in brackets). Precondition: the value passed the `listen` check. */
-export function splitHostPort(value: string): { host: string; port: number } {
-  const at = value.lastIndexOf(':');
-  return { host: value.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(value.slice(at + 1)) };
 }
