@@ -140,7 +140,7 @@ const wholeNumber = (min: number): z.ZodNumber => {
 const oneOf = <const T extends readonly [string, ...string[]]>(...values: T): z.ZodEnum<{ [K in T[number]]: K }> =>
   z.enum(values, says(`must be one of ${values.join(', ')}`));
 
-const hostPort = (): z.ZodString => hostPortSchema({ strict: false });
+const hostPort = (): z.ZodString => hostPortSchema();
 
 const tcp = strictSection({ listen: hostPort(), ...tlsFilesShape() });
 

@@ -158,7 +158,7 @@ const SECTIONS = {
 /** A layer's top-level keys; the sections only have to be objects here, their keys are checked after (as they always were). */
 const TOP = strictSection(
   optionalKeys({
-    listen: hostPortSchema({ strict: true }),
+    listen: hostPortSchema(),
     stateDir: absolutePath,
     coordinatorId,
     etcd: isObject,
