@@ -51,6 +51,8 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export interface CoordinatorConfig {
   /** `host:port` of the gRPC port (agents and clients); port 0 picks a free one (tests). */
   readonly listen: string;
+  /** `host:port` of the Prometheus `/metrics` HTTP listener (port 0: a free one); null for none. */
+  readonly metricsListen: string | null;
   /** The coordinator's own state; the embedded etcd keeps its data in `<stateDir>/etcd`. */
   readonly stateDir: string;
   /**
@@ -71,6 +73,7 @@ export interface CoordinatorConfig {
 /** What flags (or a test) may override: any key, and single keys of the nested sections. */
 export interface CoordinatorConfigOverrides {
   readonly listen?: string;
+  readonly metricsListen?: string | null;
   readonly stateDir?: string;
   readonly coordinatorId?: string;
   readonly etcd?: Partial<EtcdConfig>;
@@ -88,6 +91,7 @@ export interface CoordinatorConfigOverrides {
  */
 export const DEFAULT_COORDINATOR_CONFIG: CoordinatorConfig = {
   listen: '127.0.0.1:9750',
+  metricsListen: '127.0.0.1:9751',
   stateDir: '/var/lib/thinfleet-coordinator',
   coordinatorId: '',
   etcd: { endpoints: [], tls: null, prefix: 'thinfleet/' },
@@ -208,6 +212,7 @@ const SECTION_CHECKS = {
 
 const TOP_CHECKS: Record<keyof CoordinatorConfig, Check> = {
   listen: isListen,
+  metricsListen: orNull(isListen),
   stateDir: absolutePath,
   coordinatorId,
   etcd: (v, key) => isObject(v, key),
