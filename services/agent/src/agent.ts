@@ -19,6 +19,7 @@ import type { Server } from '@grpc/grpc-js';
 import { Engine } from '@thinfleet/engine';
 import { loadAgentApi, shutdownServer } from '@thinfleet/proto';
 import { pino, type Logger } from 'pino';
+import { Registry } from 'prom-client';
 import { splitHostPort, type AgentConfig } from './agent-config.js';
 import { openDmBackend, type DmBackend } from './dm-backend.js';
 import { sweepTemporaryFiles } from './durable-file.js';
@@ -31,7 +32,6 @@ import { JobManager } from './jobs/index.js';
 import { ClusterNode } from './cluster/cluster-node.js';
 import { clusterPoolLookup } from './cluster/cluster-pool-lookup.js';
 import { AgentMetrics } from './metrics/agent-metrics.js';
-import { MetricsRegistry } from './metrics/metrics-registry.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
 import { PoolFencing } from './pool-fencing.js';
 import { PoolRegistry } from './pool-registry.js';
@@ -163,10 +163,9 @@ export class Agent {
         logger.info({ nodeId: config.cluster.nodeId, coordinator: config.cluster.coordinator }, 'cluster mode: pools are activated only under their locks');
       }
 
-      const metricsRegistry = new MetricsRegistry();
-      const metrics = new AgentMetrics(metricsRegistry, engine);
+      const metricsRegistry = new Registry();
+      const metrics = new AgentMetrics(metricsRegistry, engine, { jobCounts: () => jobs.counts(), logger });
       metrics.setInfo(AGENT_VERSION, backend.kind);
-      metricsRegistry.addCollector(async () => metrics.setJobCounts(jobs.counts()));
 
       const capacityMetrics = new CapacityMetrics(metricsRegistry);
       const autoextend = makeAutoextend({
@@ -207,7 +206,7 @@ export class Agent {
       const tcpPort = config.tcp === null ? null : await bindTcp(server, config.tcp);
       if (config.metricsListen !== null) {
         const { host, port } = splitHostPort(config.metricsListen);
-        metricsServer = await startMetricsServer({ host, port, render: () => metricsRegistry.render(), logger });
+        metricsServer = await startMetricsServer({ host, port, render: () => metricsRegistry.metrics(), logger });
       }
       metrics.startSampling();
       await capacity.poll();

@@ -8,7 +8,7 @@ import type { PoolStatus } from '@thinfleet/engine';
 import { PoolCapacityMonitor, type MonitoredPool } from '../src/capacity/pool-capacity-monitor.js';
 import type { PoolEvent } from '../src/capacity/pool-event.js';
 import { CapacityMetrics } from '../src/metrics/capacity-metrics.js';
-import { MetricsRegistry } from '../src/metrics/metrics-registry.js';
+import { Registry } from 'prom-client';
 
 const MiB = 2 ** 20;
 
@@ -46,7 +46,7 @@ class FakePool implements MonitoredPool {
 
 function setup(pools: FakePool[]) {
   let now = 5_000;
-  const registry = new MetricsRegistry();
+  const registry = new Registry();
   const metrics = new CapacityMetrics(registry);
   const monitor = new PoolCapacityMonitor({
     pools: () => pools,
@@ -59,7 +59,7 @@ function setup(pools: FakePool[]) {
   const seen: PoolEvent[] = [];
   monitor.subscribe(null, (e) => seen.push(e));
   const value = async (name: string, labels: string): Promise<number | undefined> => {
-    const line = (await registry.render()).split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
+    const line = (await registry.metrics()).split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
     return line === undefined ? undefined : Number(line.split(' ').pop());
   };
   return { monitor, seen, value, tick: (ms: number) => (now += ms) };

@@ -6,7 +6,8 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { Engine, PoolStatus, VolumeInfo } from '@thinfleet/engine';
 import { AgentMetrics, type MetricsPool, type MetricsSource } from '../src/metrics/agent-metrics.js';
-import { MetricsRegistry } from '../src/metrics/metrics-registry.js';
+import { Registry } from 'prom-client';
+import { sampleValue } from '../../../test/support/metric-samples.js';
 
 const MiB = 1024 * 1024;
 
@@ -70,21 +71,14 @@ class FakePool implements MetricsPool {
 
 /** A registry, AgentMetrics over `pools`, a settable clock, and a reader of rendered values. */
 function setup(pools: FakePool[], minUsageIntervalMs = 5000) {
-  const registry = new MetricsRegistry();
+  const registry = new Registry();
   const clock = { ms: 1_000_000 };
   const source = { pools: () => pools };
   const metrics = new AgentMetrics(registry, source, { minUsageIntervalMs, now: () => clock.ms });
   let text = '';
-  const scrape = async (): Promise<string> => (text = await registry.render());
+  const scrape = async (): Promise<string> => (text = await registry.metrics());
   /** The value of the sample `name{labels}` in the last scrape, or undefined when absent. */
-  const value = (name: string, labels: Record<string, string> = {}): number | undefined => {
-    const body = Object.entries(labels)
-      .map(([k, v]) => `${k}="${v}"`)
-      .join(',');
-    const prefix = body === '' ? `${name} ` : `${name}{${body}} `;
-    const line = text.split('\n').find((l) => l.startsWith(prefix));
-    return line === undefined ? undefined : Number(line.slice(prefix.length));
-  };
+  const value = (name: string, labels: Record<string, string> = {}): number | undefined => sampleValue(text, name, labels);
   return { registry, metrics, clock, scrape, value, text: () => text };
 }
 
@@ -234,7 +228,7 @@ describe('the usage read', () => {
   it('is shared by concurrent scrapes', async () => {
     const p = new FakePool('tank');
     const t = setup([p], 0);
-    await Promise.all([t.registry.render(), t.registry.render(), t.metrics.collect()]);
+    await Promise.all([t.registry.metrics(), t.registry.metrics(), t.metrics.collect()]);
     expect(p.listCalls).toBe(1);
   });
 });
@@ -316,6 +310,17 @@ describe('operations, jobs and info', () => {
     expect(t.value('thinfleet_jobs', { state: 'JOB_STATE_QUEUED' })).toBeUndefined();
     expect(t.value('thinfleet_agent_info', { version: '0.1.0', dm: 'native' })).toBe(1);
     expect(t.text()).not.toContain('0.0.9');
+  });
+
+  it('read job counts at each scrape when given a source of them', async () => {
+    const registry = new Registry();
+    let counts: Record<string, number> = { JOB_STATE_RUNNING: 1 };
+    new AgentMetrics(registry, { pools: () => [] }, { jobCounts: () => counts });
+    expect(sampleValue(await registry.metrics(), 'thinfleet_jobs', { state: 'JOB_STATE_RUNNING' })).toBe(1);
+    counts = { JOB_STATE_SUCCEEDED: 3 };
+    const text = await registry.metrics();
+    expect(sampleValue(text, 'thinfleet_jobs', { state: 'JOB_STATE_SUCCEEDED' })).toBe(3);
+    expect(sampleValue(text, 'thinfleet_jobs', { state: 'JOB_STATE_RUNNING' })).toBeUndefined();
   });
 
   it('startSampling refuses a bad interval and stopSampling is idempotent', () => {

@@ -46,6 +46,8 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export interface CoordinatorConfig {
   /** `host:port` of the gRPC port (agents and clients); port 0 picks a free one (tests). */
   readonly listen: string;
+  /** `host:port` of the Prometheus `/metrics` HTTP listener (port 0: a free one); null for none. */
+  readonly metricsListen: string | null;
   /** The coordinator's own state; the embedded etcd keeps its data in `<stateDir>/etcd`. */
   readonly stateDir: string;
   /**
@@ -66,6 +68,7 @@ export interface CoordinatorConfig {
 /** What flags (or a test) may override: any key, and single keys of the nested sections. */
 export interface CoordinatorConfigOverrides {
   readonly listen?: string;
+  readonly metricsListen?: string | null;
   readonly stateDir?: string;
   readonly coordinatorId?: string;
   readonly etcd?: Partial<EtcdConfig>;
@@ -83,6 +86,7 @@ export interface CoordinatorConfigOverrides {
  */
 export const DEFAULT_COORDINATOR_CONFIG: CoordinatorConfig = {
   listen: '127.0.0.1:9750',
+  metricsListen: '127.0.0.1:9751',
   stateDir: '/var/lib/thinfleet-coordinator',
   coordinatorId: '',
   etcd: { endpoints: [], tls: null, prefix: 'thinfleet/' },
@@ -159,6 +163,7 @@ const SECTIONS = {
 const TOP = strictSection(
   optionalKeys({
     listen: hostPortSchema(),
+    metricsListen: hostPortSchema().nullable(),
     stateDir: absolutePath,
     coordinatorId,
     etcd: isObject,

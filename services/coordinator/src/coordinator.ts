@@ -21,8 +21,10 @@ import { AgentChannels } from './agent-channels.js';
 import { clusterServiceHandlers } from './cluster-service.js';
 import { splitHostPort, type CoordinatorConfig, type TlsFiles } from './coordinator-config.js';
 import { CoordinatorHealth } from './coordinator-health.js';
+import { CoordinatorMetrics } from './coordinator-metrics.js';
 import { EmbeddedEtcd } from './embedded-etcd.js';
 import { FailoverSupervisor } from './failover.js';
+import { startMetricsEndpoint, type MetricsEndpoint } from './metrics-endpoint.js';
 import { ClusterRegistry } from './registry.js';
 import { Router } from './router.js';
 import { sessionServiceHandlers, SessionRegistry } from './session-service.js';
@@ -46,6 +48,7 @@ export class Coordinator {
     private readonly sessions: SessionRegistry,
     private readonly failover: FailoverSupervisor,
     private readonly health: CoordinatorHealth,
+    private readonly metricsEndpoint: MetricsEndpoint | null,
     private readonly logger: Logger,
     /** The bound gRPC port. */
     readonly port: number,
@@ -82,15 +85,17 @@ export class Coordinator {
     const channels = new AgentChannels(config.agentTls);
     const sessions = new SessionRegistry();
     const health = new CoordinatorHealth({ etcd, probeKey: `${config.etcd.prefix}hosts/` });
+    const metrics = new CoordinatorMetrics({ sessions: () => sessions.byNode.size, heldLocks: () => sessions.heldLocks() });
+    let metricsEndpoint: MetricsEndpoint | null = null;
     try {
       const registry = new ClusterRegistry(etcd, config.etcd.prefix);
-      const router = new Router({ registry, channels, logger, ...(options.acquireTimeoutMs === undefined ? {} : { acquireTimeoutMs: options.acquireTimeoutMs }) });
+      const router = new Router({ registry, channels, logger, metrics, ...(options.acquireTimeoutMs === undefined ? {} : { acquireTimeoutMs: options.acquireTimeoutMs }) });
       const coordinatorApi = loadCoordinatorApi();
       const agentApi = loadAgentApi();
       server.addService(
         coordinatorApi.SessionService.service,
         sessionServiceHandlers(
-          { etcd, registry, coordinatorId: config.coordinatorId, lock: config.lock, logger, onPoolReady: (pool, owner) => void router.refreshIndex(pool, owner) },
+          { etcd, registry, coordinatorId: config.coordinatorId, lock: config.lock, logger, metrics, onPoolReady: (pool, owner) => void router.refreshIndex(pool, owner) },
           sessions,
         ),
       );
@@ -104,17 +109,27 @@ export class Coordinator {
         server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, serverCredentials(config.tls), (err, p) => (err === null ? resolve(p) : reject(err))),
       );
       const address = `${host.includes(':') ? `[${host}]` : host}:${bound}`;
-      const failover = new FailoverSupervisor({ registry, logger, ...(options.failoverSweepMs === undefined ? {} : { sweepMs: options.failoverSweepMs }) });
+      if (config.metricsListen !== null) {
+        const m = splitHostPort(config.metricsListen);
+        metricsEndpoint = await startMetricsEndpoint({ host: m.host, port: m.port, registry: metrics.registry, logger });
+      }
+      const failover = new FailoverSupervisor({ registry, logger, metrics, ...(options.failoverSweepMs === undefined ? {} : { sweepMs: options.failoverSweepMs }) });
       failover.start();
-      logger.info({ address, etcd: endpoints, embeddedEtcd: embedded !== null, coordinator: config.coordinatorId }, 'coordinator serving');
-      return new Coordinator(server, etcd, embedded, channels, sessions, failover, health, logger, bound, address, endpoints);
+      logger.info({ address, metrics: metricsEndpoint?.url ?? null, etcd: endpoints, embeddedEtcd: embedded !== null, coordinator: config.coordinatorId }, 'coordinator serving');
+      return new Coordinator(server, etcd, embedded, channels, sessions, failover, health, metricsEndpoint, logger, bound, address, endpoints);
     } catch (err) {
       server.forceShutdown();
+      await metricsEndpoint?.close();
       channels.close();
       etcd.close();
       await embedded?.stop();
       throw err;
     }
+  }
+
+  /** The Prometheus scrape URL, or null when `metricsListen` is null. */
+  get metricsUrl(): string | null {
+    return this.metricsEndpoint?.url ?? null;
   }
 
   /** Agents with a stream on this coordinator. */
@@ -136,6 +151,7 @@ export class Coordinator {
     await this.failover.stop();
     for (const session of [...this.sessions.byNode.values()]) session.end('the coordinator is stopping');
     await shutdownServer(this.server, 2_000);
+    await this.metricsEndpoint?.close();
     this.channels.close();
     this.etcd.close();
     await this.embedded?.stop();

@@ -22,11 +22,14 @@
  * lease, and a decision left without effect is made again after `retryMs` by any coordinator.
  */
 import type { Logger } from 'pino';
+import type { CoordinatorMetrics } from './coordinator-metrics.js';
 import type { ClusterRegistry, HostRecord, IndexedVolume, LockView } from './registry.js';
 
 export interface FailoverOptions {
   readonly registry: ClusterRegistry;
   readonly logger: Logger;
+  /** Where the failovers this coordinator asks for are counted. */
+  readonly metrics?: Pick<CoordinatorMetrics, 'failoverRequested'>;
   /** How often the locks are looked at (default 500 ms). */
   readonly sweepMs?: number;
   /** How long a chosen host has to take the pool before another is asked (default 30 s). */
@@ -147,6 +150,7 @@ export class FailoverSupervisor {
       }
       const claimed = await registry.claimFailover(pool, { grant: last.revision, node: chosen.nodeId, atMs: this.now() }, existing?.revision ?? '0', BigInt(`0x${chosen.session}`).toString());
       if (!claimed) continue;
+      this.options.metrics?.failoverRequested();
       logger.info({ pool, node: chosen.nodeId, previousHolder: last.holder, reasons }, 'failover: asked a host to take a pool whose holder died');
       decisions.push({ pool, node: chosen.nodeId, previousHolder: last.holder, reasons });
     }

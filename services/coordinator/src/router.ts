@@ -15,11 +15,12 @@
  * outcome to the agent (done or not, as the client's retry will find); an acquire request it
  * made stays in etcd, bound to the host's lease, and is served by the host's coordinator.
  */
-import { Metadata, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Metadata, status as grpcStatus, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { AgentChannels, AgentServiceClient, AgentServiceName } from './agent-channels.js';
 import { hostUnreachable, rawUnaryCall, unaryCall } from './agent-calls.js';
 import { coordinatorError, errorCodeOf, isHostUnreachable, isServiceError, unreachableWhy } from './coordinator-error.js';
+import type { CoordinatorMetrics } from './coordinator-metrics.js';
 import { choosePool, PlacementError } from './placement.js';
 import type { ClusterRegistry, IndexedVolume, OwnerRecord } from './registry.js';
 import { markWasActive, pruneWasActive } from './was-active.js';
@@ -30,6 +31,8 @@ export interface RouterOptions {
   readonly logger: Logger;
   /** How long a call waits for a host to take a free pool and report it ready (default 30 s). */
   readonly acquireTimeoutMs?: number;
+  /** Where routed calls are counted by method and outcome. */
+  readonly metrics?: Pick<CoordinatorMetrics, 'routedCall'>;
 }
 
 /** Metadata keys the router reads and writes. */
@@ -395,14 +398,23 @@ export class Router {
     }
   }
 
-  /** A unary handler: errors that are statuses pass through; others become INTERNAL with their message. */
+  /**
+   * A unary handler: errors that are statuses pass through; others become INTERNAL with their
+   * message. Each call is counted by method and outcome (OK, `tf-error-code`, or the status name).
+   */
   private unary<Req>(fn: (request: Req, call: ServerUnaryCall<Req, unknown>) => Promise<unknown>): (call: ServerUnaryCall<Req, unknown>, callback: sendUnaryData<unknown>) => void {
     return (call, callback) => {
+      const method = call.getPath().slice(call.getPath().lastIndexOf('/') + 1);
       fn(call.request, call).then(
-        (response) => callback(null, response),
+        (response) => {
+          this.options.metrics?.routedCall(method, 'OK');
+          callback(null, response);
+        },
         (err: unknown) => {
           if (!isServiceError(err)) this.options.logger.error({ err }, 'routing failed');
-          callback(asStatus(err));
+          const status = asStatus(err);
+          this.options.metrics?.routedCall(method, outcomeOf(status));
+          callback(status);
         },
       );
     };
@@ -413,6 +425,14 @@ function asStatus(err: unknown): Parameters<sendUnaryData<unknown>>[0] {
   if (isServiceError(err)) return err;
   const message = (err as Error).message ?? String(err);
   return coordinatorError('ETCD', `coordinator: ${message}`, { cause: err });
+}
+
+/** A failed call's outcome label: its `tf-error-code`, else the gRPC status name. */
+function outcomeOf(status: Parameters<sendUnaryData<unknown>>[0]): string {
+  const code = errorCodeOf(status);
+  if (code !== null) return code.slice(0, 64); // an agent's code, from a fixed set; bounded all the same
+  const numeric = (status as { code?: unknown } | null)?.code;
+  return typeof numeric === 'number' ? (grpcStatus[numeric] ?? 'UNKNOWN') : 'UNKNOWN';
 }
 
 function hintOf(metadata: Metadata): string | null {

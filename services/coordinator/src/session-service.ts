@@ -15,6 +15,7 @@ import { LockError, LockSession, prefixEnd, type PoolLock } from '@thinfleet/loc
 import type { AgentMessage__Output, CoordinatorMessage, Hello__Output, HostPool__Output, SessionServiceHandlers } from '@thinfleet/proto';
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import type { Logger } from 'pino';
+import type { CoordinatorMetrics } from './coordinator-metrics.js';
 import type { ClusterRegistry, HostPoolRecord, HostRecord, OwnerRecord } from './registry.js';
 
 export interface SessionServiceOptions {
@@ -25,6 +26,8 @@ export interface SessionServiceOptions {
   readonly logger: Logger;
   /** Called when a host reports a pool ready under its grant (the router refreshes the index). */
   readonly onPoolReady?: (pool: string, owner: OwnerRecord) => void;
+  /** Where grants and hand-overs are counted. */
+  readonly metrics?: Pick<CoordinatorMetrics, 'lockGranted'>;
 }
 
 type Stream = ServerDuplexStream<AgentMessage__Output, CoordinatorMessage>;
@@ -35,6 +38,13 @@ const POOL_NAME = /^[A-Za-z0-9][A-Za-z0-9+_.-]{0,31}$/;
 /** The sessions this coordinator serves, by node id; one live stream per node. */
 export class SessionRegistry {
   readonly byNode = new Map<string, AgentSession>();
+
+  /** Pool locks held by the sessions here (a metric read at each scrape). */
+  heldLocks(): number {
+    let n = 0;
+    for (const session of this.byNode.values()) n += session.heldLocks;
+    return n;
+  }
 }
 
 /** The SessionService handlers. */
@@ -79,6 +89,13 @@ export class AgentSession {
 
   get nodeId(): string | null {
     return this.hello?.nodeId ?? null;
+  }
+
+  /** Pool locks this session holds now: those it took or released here and still holds. */
+  get heldLocks(): number {
+    const session = this.lockSession;
+    if (session === null || this.ended) return 0;
+    return [...this.watchedLocks].filter((pool) => session.lock(pool).held !== null).length;
   }
 
   start(): void {
@@ -233,6 +250,7 @@ export class AgentSession {
     if (!POOL_NAME.test(pool)) return failed('BAD_REQUEST', `pool "${pool}" is not a pool name`);
     try {
       const grant = await this.lockFor(pool).take();
+      this.options.metrics?.lockGranted(this.hello!.nodeId, grant);
       this.log.info({ pool, token: grant.token.toString(), dirty: grant.dirty, previousHolder: grant.previousHolder, previousHolderDied: grant.previousHolderDied }, 'lock granted');
       // Before the new holder reports the pool ready (which rewrites the index): what was active
       // on the holder that died is kept, so an orchestrator can restart the volumes' users.

@@ -156,6 +156,7 @@ export function writeCoordinatorConfig(layout: DemoLayout, ports: DemoPorts, etc
     listen: `127.0.0.1:${ports.coordinator}`,
     stateDir: layout.coordinatorStateDir,
     coordinatorId: 'demo-coordinator',
+    metricsListen: null,
     etcd: { endpoints: [], tls: null, prefix: 'thinfleet/' },
     embeddedEtcd: { binary: etcdBinary, clientPort: ports.etcdClient, peerPort: ports.etcdPeer },
     lock: DEMO_LOCK,

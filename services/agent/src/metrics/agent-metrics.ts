@@ -10,7 +10,9 @@
  * shrinkage between the same two samples cancel out: the counter is a lower bound.
  */
 import type { PoolStatus, VolumeInfo } from '@thinfleet/engine';
-import type { Counter, Gauge, Histogram, MetricsRegistry } from './metrics-registry.js';
+import type { Logger } from 'pino';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { CollectGuard } from './collect-guard.js';
 
 /** What the metrics read from one pool; the engine's Pool fits. */
 export interface MetricsPool {
@@ -30,6 +32,10 @@ export interface AgentMetricsOptions {
   readonly minUsageIntervalMs?: number;
   /** Clock in milliseconds (default Date.now); tests pass their own. */
   readonly now?: () => number;
+  /** Job counts by state, read at each scrape (the job manager's `counts()`); none when absent. */
+  readonly jobCounts?: () => Readonly<Record<string, number>>;
+  /** Where failing collect callbacks are reported (warn). */
+  readonly logger?: Pick<Logger, 'warn'>;
 }
 
 /** Bucket upper bounds of `thinfleet_operation_duration_seconds`, from 1 ms to 30 s. */
@@ -66,8 +72,9 @@ interface Baseline {
 }
 
 /**
- * Registers the agent's metrics in a registry and keeps them current. Construct one per
- * registry (registering twice throws). The registry's render runs {@link collect} first.
+ * Registers the agent's metrics in a prom-client registry and keeps them current. Construct one
+ * per registry (registering twice throws). The pool and volume metrics' `collect()` callbacks
+ * run {@link collect} (one collection per scrape, joined by all of them) before they are read.
  *
  * Values live in memory only: after a restart the counters start from zero (a counter reset
  * to Prometheus) and the first sample of each pool and volume is only a baseline.
@@ -95,6 +102,10 @@ export class AgentMetrics {
   private readonly jobs: Gauge;
   private readonly info: Gauge;
 
+  /** Pools with a provisioned-bytes series, and volumes' series keyed by JSON [pool, volume]. */
+  private readonly poolSeries = new Set<string>();
+  private readonly volumeSeries = new Map<string, { pool: string; volume: string }>();
+
   private readonly usageCache = new Map<string, UsageCache>();
   private readonly poolBaselines = new Map<string, Baseline>();
   /** Keyed by JSON [pool, volume]. */
@@ -103,33 +114,45 @@ export class AgentMetrics {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
-    registry: MetricsRegistry,
+    registry: Registry,
     private readonly source: MetricsSource,
     options: AgentMetricsOptions = {},
   ) {
     this.now = options.now ?? Date.now;
     this.minUsageIntervalMs = options.minUsageIntervalMs ?? DEFAULT_MIN_USAGE_INTERVAL_MS;
+    const guard = new CollectGuard(registry, options.logger);
+    const registers = [registry];
+    // Every metric read from the pools collects first; concurrent callbacks join one collection.
+    const collect = guard.wrap('agent', () => this.collect());
     const pool = ['pool'];
     const volume = ['pool', 'volume'];
-    this.operationDuration = registry.histogram('thinfleet_operation_duration_seconds', 'Duration of agent operations (RPCs), failed ones included.', ['operation'], OPERATION_BUCKETS_SECONDS);
-    this.operationErrors = registry.counter('thinfleet_operation_errors_total', 'Agent operations (RPCs) that failed, by error code.', ['operation', 'code']);
-    this.collectErrors = registry.counter('thinfleet_metrics_collect_errors_total', 'Pool status or usage reads that failed while collecting metrics.', pool);
-    this.poolDataSize = registry.gauge('thinfleet_pool_data_size_bytes', 'Size of the pool data device.', pool);
-    this.poolDataUsed = registry.gauge('thinfleet_pool_data_used_bytes', 'Data bytes the pool has allocated.', pool);
-    this.poolMetadataSize = registry.gauge('thinfleet_pool_metadata_size_bytes', 'Size of the pool metadata device.', pool);
-    this.poolMetadataUsed = registry.gauge('thinfleet_pool_metadata_used_bytes', 'Metadata bytes the pool has allocated.', pool);
-    this.poolVolumes = registry.gauge('thinfleet_pool_volumes', 'Volumes in the pool.', pool);
-    this.poolActiveVolumes = registry.gauge('thinfleet_pool_active_volumes', 'Volumes of the pool with an active device.', pool);
-    this.poolNeedsCheck = registry.gauge('thinfleet_pool_needs_check', '1 when the kernel flags the pool metadata as needing thin_check, or the pool status cannot be read.', pool);
-    this.poolTransactionId = registry.gauge('thinfleet_pool_transaction_id', 'The pool transaction id in the kernel.', pool);
-    this.volumeSize = registry.gauge('thinfleet_volume_size_bytes', 'Virtual size of the volume.', volume);
-    this.volumeMapped = registry.gauge('thinfleet_volume_mapped_bytes', 'Pool data bytes the volume maps, shared ones included.', volume);
-    this.volumeActive = registry.gauge('thinfleet_volume_active', '1 when the volume has an active device.', volume);
-    this.poolProvisioned = registry.counter('thinfleet_pool_provisioned_bytes_total', 'Sum of the increases of the pool used data bytes between samples: bytes of newly provisioned data blocks.', pool);
-    this.volumeProvisioned = registry.counter('thinfleet_volume_provisioned_bytes_total', 'Sum of the increases of the volume mapped bytes between samples: bytes of newly provisioned data blocks.', volume);
-    this.jobs = registry.gauge('thinfleet_jobs', 'Jobs known to the agent, by state.', ['state']);
-    this.info = registry.gauge('thinfleet_agent_info', 'Agent build and device-mapper backend; always 1.', ['version', 'dm']);
-    registry.addCollector(() => this.collect(), 'agent');
+    const gauge = (name: string, help: string, labelNames: string[]): Gauge => new Gauge({ name, help, labelNames, registers, collect });
+    const counter = (name: string, help: string, labelNames: string[]): Counter => new Counter({ name, help, labelNames, registers, collect });
+    this.operationDuration = new Histogram({ name: 'thinfleet_operation_duration_seconds', help: 'Duration of agent operations (RPCs), failed ones included.', labelNames: ['operation'], buckets: [...OPERATION_BUCKETS_SECONDS], registers });
+    this.operationErrors = new Counter({ name: 'thinfleet_operation_errors_total', help: 'Agent operations (RPCs) that failed, by error code.', labelNames: ['operation', 'code'], registers });
+    this.collectErrors = counter('thinfleet_metrics_collect_errors_total', 'Pool status or usage reads that failed while collecting metrics.', pool);
+    this.poolDataSize = gauge('thinfleet_pool_data_size_bytes', 'Size of the pool data device.', pool);
+    this.poolDataUsed = gauge('thinfleet_pool_data_used_bytes', 'Data bytes the pool has allocated.', pool);
+    this.poolMetadataSize = gauge('thinfleet_pool_metadata_size_bytes', 'Size of the pool metadata device.', pool);
+    this.poolMetadataUsed = gauge('thinfleet_pool_metadata_used_bytes', 'Metadata bytes the pool has allocated.', pool);
+    this.poolVolumes = gauge('thinfleet_pool_volumes', 'Volumes in the pool.', pool);
+    this.poolActiveVolumes = gauge('thinfleet_pool_active_volumes', 'Volumes of the pool with an active device.', pool);
+    this.poolNeedsCheck = gauge('thinfleet_pool_needs_check', '1 when the kernel flags the pool metadata as needing thin_check, or the pool status cannot be read.', pool);
+    this.poolTransactionId = gauge('thinfleet_pool_transaction_id', 'The pool transaction id in the kernel.', pool);
+    this.volumeSize = gauge('thinfleet_volume_size_bytes', 'Virtual size of the volume.', volume);
+    this.volumeMapped = gauge('thinfleet_volume_mapped_bytes', 'Pool data bytes the volume maps, shared ones included.', volume);
+    this.volumeActive = gauge('thinfleet_volume_active', '1 when the volume has an active device.', volume);
+    this.poolProvisioned = counter('thinfleet_pool_provisioned_bytes_total', 'Sum of the increases of the pool used data bytes between samples: bytes of newly provisioned data blocks.', pool);
+    this.volumeProvisioned = counter('thinfleet_volume_provisioned_bytes_total', 'Sum of the increases of the volume mapped bytes between samples: bytes of newly provisioned data blocks.', volume);
+    const jobCounts = options.jobCounts;
+    this.jobs = new Gauge({
+      name: 'thinfleet_jobs',
+      help: 'Jobs known to the agent, by state.',
+      labelNames: ['state'],
+      registers,
+      ...(jobCounts === undefined ? {} : { collect: guard.wrap('jobs', () => this.setJobCounts(jobCounts())) }),
+    });
+    this.info = new Gauge({ name: 'thinfleet_agent_info', help: 'Agent build and device-mapper backend; always 1.', labelNames: ['version', 'dm'], registers });
   }
 
   /**
@@ -137,6 +160,7 @@ export class AgentMetrics {
    * error code such as NO_SUCH_VOLUME), one error. Throws a RangeError for a NaN duration.
    */
   observeOperation(operation: string, durationSeconds: number, errorCode: string | null): void {
+    if (typeof durationSeconds !== 'number' || Number.isNaN(durationSeconds)) throw new RangeError(`thinfleet_operation_duration_seconds: cannot observe ${durationSeconds}`);
     this.operationDuration.observe({ operation }, durationSeconds);
     if (errorCode !== null) this.operationErrors.inc({ operation, code: errorCode });
   }
@@ -239,9 +263,7 @@ export class AgentMetrics {
       const volumes = st === null ? null : (s.usage?.volumes ?? null);
       if (volumes === null) {
         // The volumes are unknown, not gone: keep their counters and baselines for the next read.
-        for (const labels of this.volumeProvisioned.seriesLabels()) {
-          if (labels['pool'] === s.name) volumesSeen.add(JSON.stringify([s.name, labels['volume']]));
-        }
+        for (const [key, labels] of this.volumeSeries) if (labels.pool === s.name) volumesSeen.add(key);
       }
       if (st === null) continue;
       this.poolDataSize.set(pool, st.dataTotalBytes);
@@ -254,6 +276,7 @@ export class AgentMetrics {
       const tx = Number(st.transactionId);
       if (Number.isFinite(tx)) this.poolTransactionId.set(pool, tx);
       this.poolProvisioned.inc(pool, 0);
+      this.poolSeries.add(s.name);
       // A pool whose kernel status failed reports 0 used bytes: no sample, or its return
       // would count the whole pool as newly provisioned.
       if (st.mode !== 'failed') this.advance(this.poolBaselines, s.name, st.uuid, st.dataUsedBytes, this.poolProvisioned, pool);
@@ -266,6 +289,7 @@ export class AgentMetrics {
         this.volumeSize.set(labels, v.sizeBytes);
         this.volumeActive.set(labels, v.active ? 1 : 0);
         this.volumeProvisioned.inc(labels, 0);
+        this.volumeSeries.set(key, labels);
         if (v.mappedBytes === null) continue;
         this.volumeMapped.set(labels, v.mappedBytes);
         // Cached usage holds no news: only a fresh read moves the counter.
@@ -274,10 +298,10 @@ export class AgentMetrics {
     }
 
     // Volumes gone (deleted, renamed, their pool gone) lose their counters.
-    for (const labels of this.volumeProvisioned.seriesLabels()) {
-      const key = JSON.stringify([labels['pool'], labels['volume']]);
+    for (const [key, labels] of [...this.volumeSeries]) {
       if (!volumesSeen.has(key)) {
         this.volumeProvisioned.remove(labels);
+        this.volumeSeries.delete(key);
         this.volumeBaselines.delete(key);
       }
     }
@@ -285,9 +309,10 @@ export class AgentMetrics {
 
   /** Drops everything kept about pools no longer in the source. */
   private forgetPools(present: ReadonlySet<string>): void {
-    for (const labels of this.poolProvisioned.seriesLabels()) {
-      const name = labels['pool'] as string;
-      if (!present.has(name)) this.poolProvisioned.remove(labels);
+    for (const name of [...this.poolSeries]) {
+      if (present.has(name)) continue;
+      this.poolProvisioned.remove({ pool: name });
+      this.poolSeries.delete(name);
     }
     for (const name of [...this.poolBaselines.keys()]) if (!present.has(name)) this.poolBaselines.delete(name);
     for (const name of [...this.usageCache.keys()]) if (!present.has(name)) this.usageCache.delete(name);

@@ -4,11 +4,12 @@
  * (counters). The existing usage gauges (`thinfleet_pool_data_used_bytes`...) stay where they
  * are (agent-metrics.ts).
  */
-import type { Counter, Gauge, MetricsRegistry } from './metrics-registry.js';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
 /** The region a threshold is about. */
 export type CapacityRegion = 'data' | 'metadata';
 
+/** The capacity metrics of one registry; values live in memory (a restart starts counters at 0). */
 export class CapacityMetrics {
   private readonly over: Record<CapacityRegion, Gauge>;
   private readonly crossings: Counter;
@@ -16,15 +17,16 @@ export class CapacityMetrics {
   private readonly extensions: Counter;
 
   /** Registers the metrics in `registry` (once per registry). */
-  constructor(registry: MetricsRegistry) {
-    const pool = ['pool'];
+  constructor(registry: Registry) {
+    const registers = [registry];
+    const labelNames = ['pool'];
     this.over = {
-      data: registry.gauge('thinfleet_pool_data_threshold_exceeded', 'Whether the pool data use is at or above poolDataWarnPercent (1) or not (0).', pool),
-      metadata: registry.gauge('thinfleet_pool_metadata_threshold_exceeded', 'Whether the pool metadata use is at or above poolMetadataWarnPercent (1) or not (0).', pool),
+      data: new Gauge({ name: 'thinfleet_pool_data_threshold_exceeded', help: 'Whether the pool data use is at or above poolDataWarnPercent (1) or not (0).', labelNames, registers }),
+      metadata: new Gauge({ name: 'thinfleet_pool_metadata_threshold_exceeded', help: 'Whether the pool metadata use is at or above poolMetadataWarnPercent (1) or not (0).', labelNames, registers }),
     };
-    this.crossings = registry.counter('thinfleet_pool_threshold_crossings_total', 'Times the pool data or metadata use rose to its warning threshold.', ['pool', 'region']);
-    this.outOfSpace = registry.gauge('thinfleet_pool_out_of_data_space', 'Whether the kernel reports the pool out of data space (1) or not (0).', pool);
-    this.extensions = registry.counter('thinfleet_pool_extensions_total', 'Times the pool data region was extended, by hand (manual) or by autoextend (auto).', ['pool', 'trigger']);
+    this.crossings = new Counter({ name: 'thinfleet_pool_threshold_crossings_total', help: 'Times the pool data or metadata use rose to its warning threshold.', labelNames: ['pool', 'region'], registers });
+    this.outOfSpace = new Gauge({ name: 'thinfleet_pool_out_of_data_space', help: 'Whether the kernel reports the pool out of data space (1) or not (0).', labelNames, registers });
+    this.extensions = new Counter({ name: 'thinfleet_pool_extensions_total', help: 'Times the pool data region was extended, by hand (manual) or by autoextend (auto).', labelNames: ['pool', 'trigger'], registers });
   }
 
   /** Sets the gauges of one pool's sample. */

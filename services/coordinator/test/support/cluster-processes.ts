@@ -95,6 +95,7 @@ export async function startTestCluster(options: { ttlSeconds: number; marginMs: 
     coordinatorConfig,
     JSON.stringify({
       listen: '127.0.0.1:0',
+      metricsListen: '127.0.0.1:0',
       stateDir: join(dir, 'coordinator'),
       coordinatorId: 'coord-1',
       etcd: { endpoints: [etcd.endpoint], tls: null, prefix: 'thinfleet/' },

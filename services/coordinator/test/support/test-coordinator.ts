@@ -20,6 +20,7 @@ export function testPrefix(): string {
 export async function startTestCoordinator(options: { endpoint: string; prefix: string; id?: string; lock?: Partial<LockConfig>; acquireTimeoutMs?: number }): Promise<Coordinator> {
   const config = loadCoordinatorConfig(null, {
     listen: '127.0.0.1:0',
+    metricsListen: '127.0.0.1:0',
     stateDir: mkdtempSync(join(tmpdir(), 'tf-coord-')),
     coordinatorId: options.id ?? 'coord-test',
     etcd: { endpoints: [options.endpoint], prefix: options.prefix },
