@@ -112,7 +112,7 @@ describe('help and version', () => {
     }
     const ids = [...texts.join('\n').matchAll(/job (?:watch|show|cancel) (\S+)/g)].map((m) => m[1]);
     expect(ids.length).toBeGreaterThan(3);
-    for (const id of ids) expect(id, 'the agent makes 12 hexadecimal characters').toMatch(/^(?:ID|[0-9a-f]{12})$/);
+    for (const id of ids) expect(id, 'the agent makes 12 lower-case letters and digits').toMatch(/^(?:ID|[0-9a-z]{12})$/);
   });
 
   it('states the one size rule in the overview', async () => {

@@ -50,13 +50,12 @@
  * after activating a pool and before reporting it ready (so no call finds a marked volume before
  * its job is known), and `stop` before deactivating pools at shutdown.
  */
-import { randomUUID } from 'node:crypto';
 import type { BlockClient } from '@thinfleet/devmapper';
 import { EngineError, isEngineError, Mutex, type DeleteMark, type Pool, type VolumeInfo } from '@thinfleet/engine';
 import type { Logger } from 'pino';
 import { AgentError } from '../agent-error.js';
 import { errorCodeOf, leftBehind, releaseVolume } from './job-outcome.js';
-import { adoptedRecord, isTerminalState, JOB_ID_PATTERN, JOB_STATES, type JobRecord, type JobState, type MutableJobRecord } from './job-record.js';
+import { adoptedRecord, isTerminalState, JOB_ID_PATTERN, JOB_STATES, newJobId, type JobRecord, type JobState, type MutableJobRecord } from './job-record.js';
 import { JobStore } from './job-store.js';
 import { requireVolumeNotOpen } from './volume-openers.js';
 
@@ -138,7 +137,7 @@ export class JobManager {
     const chunkBytes = options.chunkBytes ?? DEFAULT_JOB_CHUNK_BYTES;
     if (!Number.isSafeInteger(chunkBytes) || chunkBytes <= 0) throw new RangeError(`chunkBytes ${chunkBytes} must be a positive whole number`);
     this.chunkBytes = chunkBytes;
-    this.newId = options.newId ?? (() => randomUUID().replaceAll('-', '').slice(0, 12));
+    this.newId = options.newId ?? newJobId;
     this.logger = options.logger;
     this.store = new JobStore(options.stateDir);
   }

@@ -3,6 +3,7 @@
  * A record is a plain JSON value: the job store writes it whole, the manager hands out frozen
  * copies and keeps its own mutable one.
  */
+import { customAlphabet } from 'nanoid';
 import type { DeleteMark } from '@thinfleet/engine';
 
 /** Where a job is. `succeeded`, `failed` and `cancelled` are terminal: nothing changes after them. */
@@ -57,6 +58,13 @@ export function isTerminalState(state: JobState): boolean {
 
 /** Job ids become file names: letters, digits, `-` and `_`, at most 64 characters. */
 export const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Makes a new job id: 12 characters of lower-case letters and digits (nanoid, 36^12 ids), short
+ * enough to type, never starting with `-` (which a command line would take for a flag), and a
+ * valid file name for the job's record.
+ */
+export const newJobId: () => string = customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 12);
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
