@@ -3,8 +3,7 @@
  * device-mapper, files as devices): a pool that does not exist, a known pool that is inactive,
  * `volume list` over every pool, and sizes that are not a multiple of 512 bytes.
  */
-import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAgent, type TestAgent } from '../../../services/agent/test/support/test-agent.js';
 import { runCli } from '../src/index.js';
@@ -20,12 +19,7 @@ async function cli(argv: readonly string[], stdin?: string): Promise<{ code: num
   return { code, stdout: stdout(), stderr: stderr() };
 }
 
-function disk(name: string): string {
-  const path = join(agent.stateDir, name);
-  writeFileSync(path, '');
-  truncateSync(path, 64 * MiB);
-  return path;
-}
+const disk = (name: string): string => agent.sparseFile(name, 64 * MiB);
 
 beforeAll(async () => {
   agent = await startTestAgent();

@@ -5,7 +5,7 @@
  * refusals.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAgent, type TestAgent } from '../../../services/agent/test/support/test-agent.js';
@@ -26,9 +26,7 @@ const file = (name: string): string => join(agent.stateDir, name);
 
 beforeAll(async () => {
   agent = await startTestAgent();
-  writeFileSync(file('disk.img'), '');
-  truncateSync(file('disk.img'), 64 * MiB);
-  expect((await cli(['pool', 'create', 'demo', '--device', file('disk.img')])).code).toBe(0);
+  expect((await cli(['pool', 'create', 'demo', '--device', agent.sparseFile('disk.img', 64 * MiB)])).code).toBe(0);
 });
 
 afterAll(async () => {

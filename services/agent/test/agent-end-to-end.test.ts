@@ -29,9 +29,7 @@ describe('agent over gRPC (simulated device-mapper)', () => {
   beforeEach(async () => {
     t = await startTestAgent();
     c = rawClients(t.socketPath);
-    disk = join(t.stateDir, 'disk0.img');
-    writeFileSync(disk, '');
-    truncateSync(disk, 256 * MiB);
+    disk = t.sparseFile('disk0.img', 256 * MiB);
   });
 
   afterEach(async () => {
@@ -241,9 +239,7 @@ describe('agent over gRPC (simulated device-mapper)', () => {
         }),
     });
     c = rawClients(t.socketPath);
-    disk = join(t.stateDir, 'disk0.img');
-    writeFileSync(disk, '');
-    truncateSync(disk, 256 * MiB);
+    disk = t.sparseFile('disk0.img', 256 * MiB);
     await c.call(c.pool, 'CreatePool', { name: 'p', devices: [disk] });
     await c.call(c.volume, 'CreateVolume', { pool: 'p', name: 'base', sizeBytes: MiB });
     const ops = Array.from({ length: 50 }, (_, i) => ({ snapshot: { source: 'base', name: `s${i}` } }));

@@ -4,7 +4,7 @@
  * them) is refused with the field named; a regular image file is attached read-only to a loop
  * device, remembered across restarts, and released once no volume uses it.
  */
-import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -25,9 +25,7 @@ describe('external origins (simulated device-mapper)', () => {
   beforeEach(async () => {
     t = await startTestAgent();
     c = rawClients(t.socketPath);
-    disk = join(t.stateDir, 'disk.img');
-    writeFileSync(disk, '');
-    truncateSync(disk, 128 * MiB);
+    disk = t.sparseFile('disk.img', 128 * MiB);
     await c.call(c.pool, 'CreatePool', { name: 'demo', devices: [disk] });
   });
 

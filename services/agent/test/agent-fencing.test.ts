@@ -2,8 +2,6 @@
  * Fencing: a shared pool's mutating calls carry the lock token; the agent refuses older tokens
  * and, once a pool has seen one, calls without a token; the newest token survives a restart.
  */
-import { truncateSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { failure, rawClients, type RawClients } from './support/raw-clients.js';
@@ -18,9 +16,7 @@ describe('fencing tokens', () => {
   beforeEach(async () => {
     t = await startTestAgent();
     c = rawClients(t.socketPath);
-    const disk = join(t.stateDir, 'disk0.img');
-    writeFileSync(disk, '');
-    truncateSync(disk, 128 * MiB);
+    const disk = t.sparseFile('disk0.img', 128 * MiB);
     await c.call(c.pool, 'CreatePool', { name: 'p', devices: [disk] });
   });
   afterEach(async () => {

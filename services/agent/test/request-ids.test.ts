@@ -2,8 +2,6 @@
  * Request ids (issue 11 item 19): a retried mutating call with the same `request_id` is answered
  * from its first attempt, also when the caller gave up on the first before it committed.
  */
-import { truncateSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_PER_SCOPE, REMEMBER_MS, RequestIds } from '../src/request-ids.js';
@@ -59,9 +57,7 @@ describe('request_id over gRPC', () => {
   beforeEach(async () => {
     t = await startTestAgent();
     c = rawClients(t.socketPath);
-    const disk = join(t.stateDir, 'disk0.img');
-    writeFileSync(disk, '');
-    truncateSync(disk, 1024 * MiB);
+    const disk = t.sparseFile('disk0.img', 1024 * MiB);
     await c.call(c.pool, 'CreatePool', { name: 'p', devices: [disk] });
   });
 
@@ -109,9 +105,7 @@ describe('request_id over gRPC', () => {
         }),
     });
     c = rawClients(t.socketPath);
-    const disk = join(t.stateDir, 'disk0.img');
-    writeFileSync(disk, '');
-    truncateSync(disk, 1024 * MiB);
+    const disk = t.sparseFile('disk0.img', 1024 * MiB);
     await c.call(c.pool, 'CreatePool', { name: 'p', devices: [disk] });
 
     const ops = Array.from({ length: 400 }, (_, i) => ({ item: `c${i}`, create: { name: `v${i}`, sizeBytes: MiB } }));

@@ -4,7 +4,7 @@
  * way SIGTERM does; `restart()` starts a new agent over the same state (the simulated kernel
  * keeps its memory there, as a host that did not reboot).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -23,6 +23,8 @@ export interface TestAgent {
   restart(): Promise<TestAgent>;
   /** Stops the agent and removes the state dir. */
   dispose(): Promise<void>;
+  /** Makes (or empties) a sparse file `name` of `sizeBytes` in the state dir, a pool device; returns its path. */
+  sparseFile(name: string, sizeBytes: number): string;
 }
 
 export interface TestAgentOptions {
@@ -67,6 +69,12 @@ export async function startTestAgent(options: TestAgentOptions = {}): Promise<Te
     dispose: async () => {
       await agent.stop();
       rmSync(stateDir, { recursive: true, force: true });
+    },
+    sparseFile: (name, sizeBytes) => {
+      const path = join(stateDir, name);
+      writeFileSync(path, '');
+      truncateSync(path, sizeBytes);
+      return path;
     },
   };
   return handle;
