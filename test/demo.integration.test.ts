@@ -213,7 +213,10 @@ describe('thinfleet demo', () => {
     expect(pids.filter(alive)).toEqual(pids);
     demo.child.kill('SIGKILL');
     await demo.exited;
-    await poll('every process of the demo to end', 10_000, async () => (processesUsing(dir).length === 0 ? true : null));
+    // A process killed a moment ago may still be tearing down: its cmdline already reads empty
+    // while it is not yet a zombie, so wait for both views to agree that nothing is left.
+    await poll('every process of the demo to end', 10_000, async () => (processesUsing(dir).length === 0 && pids.filter(alive).length === 0 ? true : null));
     expect(pids.filter(alive)).toEqual([]);
+    expect(processesUsing(dir)).toEqual([]);
   });
 });
