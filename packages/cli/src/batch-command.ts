@@ -5,7 +5,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { BatchOp, BatchRequest, BatchResponse__Output } from '@thinfleet/proto';
-import { expectPositionals } from './args.js';
 import type { CommandSpec } from './command.js';
 import { EXIT } from './exit-codes.js';
 import { formatBytes, parseSize, sizeProblem } from './sizes.js';
@@ -196,7 +195,7 @@ export const BATCH_COMMAND: CommandSpec = {
   ].join('\n'),
   examples: ['batch ops.json', 'batch - < ops.json', `--json batch ops.json`],
   async run(context, args) {
-    const [file = ''] = expectPositionals(args, this.arguments);
+    const [file = ''] = args.positionals;
     let text: string;
     try {
       text = file === '-' ? await context.io.readStdin() : await readFile(file, 'utf8');

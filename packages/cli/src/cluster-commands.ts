@@ -2,7 +2,6 @@
  * `thinfleet cluster ...`: what the cluster coordinator knows about the cluster. Only through a
  * coordinator (--coordinator or THINFLEET_COORDINATOR).
  */
-import { expectPositionals } from './args.js';
 import type { CommandSpec } from './command.js';
 import { EXIT } from './exit-codes.js';
 import { clusterView } from './views.js';
@@ -21,8 +20,7 @@ export const CLUSTER_COMMANDS: readonly CommandSpec[] = [
       'the nodes waiting for the lock in grant order, the nodes that reach the pool, data used/size and the volumes in the cluster index. ' +
       'With --json: the ClusterStatusResponse.',
     examples: ['--coordinator 127.0.0.1:9750 cluster status', '--coordinator coord-1:9750 --tls-ca ca.pem --tls-cert me.pem --tls-key me.key --json cluster status'],
-    async run(context, args) {
-      expectPositionals(args, this.arguments);
+    async run(context) {
       const response = await (await context.cluster()).clusterStatus();
       context.out.result(response, () => clusterView(response));
       return EXIT.OK;

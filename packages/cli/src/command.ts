@@ -4,10 +4,29 @@
  * process's streams).
  */
 import type { AgentClient, AgentConnectOptions, CoordinatorClient, CoordinatorConnectOptions } from '@thinfleet/client';
-import type { OptionSpecs, ParsedArgs } from './args.js';
 import type { CliIo } from './cli-io.js';
 import type { ExitCode } from './exit-codes.js';
 import type { Output } from './output.js';
+import type { ParsedArgs } from './parsed-args.js';
+
+/** A flag a command (or the CLI as a whole) accepts. */
+export interface OptionSpec {
+  /** `boolean` flags take no value; `string` flags take one (`--size 10GiB` or `--size=10GiB`). */
+  readonly type: 'boolean' | 'string';
+  /** May be given more than once (`--device A --device B`); the values are kept in order. */
+  readonly multiple?: boolean;
+  /** A one-letter alias (`h` for `-h`). */
+  readonly short?: string;
+  /** The value's name in help (`SIZE`). */
+  readonly placeholder?: string;
+  /** Shown without brackets in the synopsis. Help only: the command itself checks it. */
+  readonly required?: boolean;
+  /** One line for help. */
+  readonly description: string;
+}
+
+/** Option specs by long name (without the dashes). */
+export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
 
 /** The agent API as commands see it: every RPC method of AgentClient (on an agent or a coordinator). */
 export type AgentConnection = Omit<AgentClient, 'target'>;
@@ -52,7 +71,10 @@ export interface CommandContext {
 export interface CommandSpec {
   /** Its words: `['volume', 'create']`. */
   readonly words: readonly string[];
-  /** Its argument names for help and checking; bracketed ones are optional (`[POOL]`). */
+  /**
+   * Its argument names for help and checking; bracketed ones are optional (`[POOL]`) and come
+   * last. The parser refuses a line with one missing or one too many, so `run` gets exactly these.
+   */
   readonly arguments: readonly string[];
   /** Its flags (the global ones are separate). */
   readonly options: OptionSpecs;

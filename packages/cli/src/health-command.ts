@@ -1,5 +1,4 @@
 /** `thinfleet health`: asks the standard gRPC health service of the agent, or of the coordinator. */
-import { expectPositionals } from './args.js';
 import type { CommandSpec } from './command.js';
 import { EXIT } from './exit-codes.js';
 
@@ -14,7 +13,7 @@ export const HEALTH_COMMAND: CommandSpec = {
     'With --coordinator, the coordinator answers for itself. With --json: {"status": "SERVING"}.',
   examples: ['health', 'health thinfleet.agent.v1.VolumeService', '--agent /run/thinfleet/agent.sock health', '--coordinator 127.0.0.1:9750 health'],
   async run(context, args) {
-    const [service = ''] = expectPositionals(args, this.arguments);
+    const [service = ''] = args.positionals;
     const status = await (await context.agent()).health(service);
     context.out.result({ status }, () => status);
     return status === 'SERVING' ? EXIT.OK : context.out.failed(`the ${context.coordinator === null ? 'agent' : 'coordinator'} reports ${status}${service === '' ? '' : ` for ${service}`}`);

@@ -2,8 +2,7 @@
  * The help texts: the whole CLI (`thinfleet --help`), a command group (`thinfleet pool --help`)
  * and one command (`thinfleet volume create --help`), each with examples and the exit codes.
  */
-import type { OptionSpec, OptionSpecs } from './args.js';
-import type { CommandSpec } from './command.js';
+import type { CommandSpec, OptionSpec, OptionSpecs } from './command.js';
 import { SIZE_RULE } from './sizes.js';
 import { formatTable } from './table.js';
 

@@ -3,7 +3,7 @@
  * All but list and show change one host's devices, so they go to that host's agent only.
  */
 import type { PoolEvent__Output, Pool__Output } from '@thinfleet/proto';
-import { expectPositionals, parseCount } from './args.js';
+import { parseCount } from './argument-values.js';
 import { present, type CommandSpec } from './command.js';
 import { EXIT } from './exit-codes.js';
 import { formatBytes } from './sizes.js';
@@ -48,7 +48,7 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
       'a device held by a device-mapper table, or a label of a pool this host or the cluster knows. Overwritten labels are printed.',
     examples: ['pool create tank --device /dev/sdb', 'pool create tank --device /dev/sdb --device /dev/sdc --block-size 256KiB', 'pool create demo --device /var/tmp/demo.img --force'],
     async run(context, args) {
-      const [name = ''] = expectPositionals(args, this.arguments);
+      const [name = ''] = args.positionals;
       const devices = args.strings('device');
       if (devices.length === 0) throw fieldError('--device', 'at least one --device is required');
       const request = {
@@ -74,8 +74,7 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
     options: {},
     summary: 'list the pools the agent knows, active or not (with --coordinator: the pools of the cluster)',
     examples: ['pool list', '--json pool list'],
-    async run(context, args) {
-      expectPositionals(args, this.arguments);
+    async run(context) {
       const response = await (await context.agent()).listPools({});
       context.out.result(response, () => poolTable(response.pools));
       return EXIT.OK;
@@ -88,7 +87,7 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
     summary: "show one pool: devices, space, volumes, the kernel's transaction id",
     examples: ['pool show tank'],
     async run(context, args) {
-      const [name = ''] = expectPositionals(args, this.arguments);
+      const [name = ''] = args.positionals;
       const response = await (await context.agent()).getPool({ name });
       context.out.result(response, () => poolView(present(response.pool, 'pool')));
       return EXIT.OK;
@@ -104,7 +103,6 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
     summary: 'read the thinfleet labels on devices and report the pools they belong to (changes nothing)',
     examples: ['pool discover --device /dev/sdb --device /dev/sdc'],
     async run(context, args) {
-      expectPositionals(args, this.arguments);
       const devices = args.strings('device');
       if (devices.length === 0) throw fieldError('--device', 'at least one --device is required');
       const response = await (await context.agent()).discoverPools({ devices: [...devices] });
@@ -123,7 +121,7 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
     details: 'Idempotent: an active pool is reported as it is. NAME may be the pool uuid when importing.',
     examples: ['pool activate tank', 'pool activate tank --device /dev/sdb --device /dev/sdc'],
     async run(context, args) {
-      const [name = ''] = expectPositionals(args, this.arguments);
+      const [name = ''] = args.positionals;
       const response = await (await context.agent()).activatePool({ name, devices: [...args.strings('device')] });
       const pool = present(response.pool, 'pool');
       context.out.result(response, () => `pool ${pool.name} is active${recoveryNote(pool)}`);
@@ -143,7 +141,7 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
       'Reads the labels only. In cluster mode the host then reports that it reaches the pool, so the coordinator can route the pool here (a call for it, or failover when its holder dies); the holder keeps it. Idempotent: run again to change --prefer.',
     examples: ['pool join tank --device /dev/sdb', 'pool join tank --device /dev/mapper/san-lun7 --prefer'],
     async run(context, args) {
-      const [name = ''] = expectPositionals(args, this.arguments);
+      const [name = ''] = args.positionals;
       const devices = args.strings('device');
       if (devices.length === 0) throw fieldError('--device', 'at least one --device is required');
       const response = await (await context.agent()).joinPool({ name, devices: [...devices], prefer: args.flag('prefer') });
@@ -161,7 +159,7 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
     details: 'Idempotent.',
     examples: ['pool deactivate tank'],
     async run(context, args) {
-      const [name = ''] = expectPositionals(args, this.arguments);
+      const [name = ''] = args.positionals;
       const response = await (await context.agent()).deactivatePool({ name });
       context.out.result(response, () => `pool ${present(response.pool, 'pool').name} is inactive`);
       return EXIT.OK;
@@ -182,7 +180,7 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
       'A pool out of data space leaves that mode; queued writes go on.',
     examples: ['pool extend tank --device /dev/sdd', 'pool extend demo --device /var/tmp/spare.img --size 1GiB'],
     async run(context, args) {
-      const [name = ''] = expectPositionals(args, this.arguments);
+      const [name = ''] = args.positionals;
       const device = args.string('device');
       if (device === undefined || device === '') throw fieldError('--device', 'required: the device or file to add');
       const response = await (await context.agent()).extendPool({ name, device, sizeBytes: args.size('size') ?? 0 });
@@ -202,7 +200,7 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
     details: 'Idempotent. See docs/cli.md, "When the data space is full", for what VMs see in each mode.',
     examples: ['pool set tank --no-space-mode error'],
     async run(context, args) {
-      const [name = ''] = expectPositionals(args, this.arguments);
+      const [name = ''] = args.positionals;
       const noSpaceMode = noSpaceModeFlag(args.string('no-space-mode'));
       if (noSpaceMode === undefined) throw fieldError('--no-space-mode', 'required: queue or error');
       const response = await (await context.agent()).setPool({ name, noSpaceMode });
@@ -224,7 +222,7 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
       'With --json, one JSON document per line (JSON Lines): {"event": PoolEvent}.',
     examples: ['pool watch tank', '--json pool watch', 'pool watch tank --count 1'],
     async run(context, args) {
-      const [name = ''] = expectPositionals(args, this.arguments);
+      const [name = ''] = args.positionals;
       const countText = args.string('count');
       const count = countText === undefined ? null : parseCount(countText, '--count', 1, 2 ** 31 - 1);
       const agent = await context.agent();
@@ -249,7 +247,7 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
     details: 'Only an active pool can be destroyed; `pool forget` drops the record of one that cannot be activated.',
     examples: ['pool destroy scratch', 'pool destroy scratch --force'],
     async run(context, args) {
-      const [name = ''] = expectPositionals(args, this.arguments);
+      const [name = ''] = args.positionals;
       const response = await (await context.agent()).destroyPool({ name, force: args.flag('force') });
       context.out.result(response, () => `destroyed pool ${name}`);
       return EXIT.OK;
@@ -264,7 +262,7 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
     details: 'Releases the loop devices the agent attached for the pool. Refused while the pool is active (deactivate or destroy it).',
     examples: ['pool forget scratch'],
     async run(context, args) {
-      const [name = ''] = expectPositionals(args, this.arguments);
+      const [name = ''] = args.positionals;
       const response = await (await context.agent()).forgetPool({ name });
       const released = response.releasedFiles.length === 0 ? '' : `; released the loop devices of ${response.releasedFiles.join(', ')}`;
       context.out.result(response, () => `forgot pool ${name}; its devices were not written${released}`);

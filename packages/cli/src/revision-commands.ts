@@ -2,7 +2,7 @@
  * `thinfleet revision ...`: numbered snapshots of a volume (`<name>.rev<N>`) that rotate, keeping
  * the newest few unpinned ones.
  */
-import { expectPositionals, parseCount, parseVolumeRef } from './args.js';
+import { parseCount, parseVolumeRef } from './argument-values.js';
 import { present, type CommandSpec } from './command.js';
 import { EXIT } from './exit-codes.js';
 import { revisionTable } from './views.js';
@@ -21,7 +21,7 @@ export const REVISION_COMMANDS: readonly CommandSpec[] = [
     summary: 'snapshot a volume as its next revision NAME.revN and delete the oldest unpinned ones beyond --keep',
     examples: ['revision create tank/vm1', 'revision create tank/vm1 --keep 5'],
     async run(context, args) {
-      const [target = ''] = expectPositionals(args, this.arguments);
+      const [target = ''] = args.positionals;
       const { pool, name } = parseVolumeRef(target);
       const keepText = args.string('keep');
       const keep = keepText === undefined ? DEFAULT_KEEP : parseCount(keepText, '--keep', 1, 2 ** 32 - 1);
@@ -40,7 +40,7 @@ export const REVISION_COMMANDS: readonly CommandSpec[] = [
     details: 'With --json the document is {"volumes": [...]}: the volumes whose revisionOf is NAME.',
     examples: ['revision list tank/vm1'],
     async run(context, args) {
-      const [target = ''] = expectPositionals(args, this.arguments);
+      const [target = ''] = args.positionals;
       const { pool, name } = parseVolumeRef(target);
       const response = await (await context.agent()).listVolumes({ pool, usage: false });
       const volumes = response.volumes.filter((volume) => volume.revisionOf === name).sort((a, b) => a.revision - b.revision);

@@ -12,8 +12,8 @@ import {
   type CoordinatorTarget,
   type TlsFiles,
 } from '@thinfleet/client';
-import type { ParsedArgs } from './args.js';
 import type { CliIo } from './cli-io.js';
+import type { ParsedArgs } from './parsed-args.js';
 import { fieldError, UsageError } from './usage-error.js';
 
 /** Where the agent listens unless --agent or THINFLEET_AGENT says otherwise. */

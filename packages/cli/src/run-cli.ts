@@ -4,11 +4,11 @@
  * into an exit code.
  */
 import { AgentCallError, AgentClient, CoordinatorClient } from '@thinfleet/client';
-import { parseCommandLine, type OptionSpecs } from './args.js';
 import { BATCH_COMMAND } from './batch-command.js';
 import type { CliIo } from './cli-io.js';
 import { CLUSTER_COMMANDS } from './cluster-commands.js';
 import type { AgentConnection, ClusterConnection, CommandContext, CommandSpec, ConnectAgent, ConnectCluster, ConnectCoordinator } from './command.js';
+import { parseCommandLine } from './command-line.js';
 import { DEMO_COMMAND } from './demo/demo-command.js';
 import { EXIT } from './exit-codes.js';
 import { HEALTH_COMMAND } from './health-command.js';
@@ -37,14 +37,6 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...CLUSTER_COMMANDS,
   DEMO_COMMAND,
 ];
-
-const BY_WORDS = new Map(COMMANDS.map((command) => [command.words.join(' '), command]));
-
-function lookup(words: readonly string[]): OptionSpecs | 'group' | undefined {
-  const command = BY_WORDS.get(words.join(' '));
-  if (command !== undefined) return command.options;
-  return COMMANDS.some((candidate) => words.every((word, index) => candidate.words[index] === word)) ? 'group' : undefined;
-}
 
 /** Options of runCli; tests only. Each defaults to the real client. */
 export interface RunCliOptions {
@@ -95,13 +87,13 @@ export async function runCli(argv: readonly string[], io: CliIo, options: RunCli
   let connection: AgentConnection | null = null;
   let clusterConnection: ClusterConnection | null = null;
   try {
-    const line = parseCommandLine(words, GLOBAL_OPTIONS, lookup);
+    const line = parseCommandLine(words, COMMANDS, GLOBAL_OPTIONS);
     out = new Output(io, line.globals.flag('json'));
     if (line.globals.flag('version')) {
       io.stdout(`thinfleet ${cliVersion()}\n`);
       return EXIT.OK;
     }
-    const command = line.complete ? BY_WORDS.get(line.words.join(' ')) : undefined;
+    const command = line.command;
     if (line.globals.flag('help')) {
       io.stdout(command !== undefined ? commandHelp(command) : line.words.length > 0 ? groupHelp(line.words[0] ?? '', COMMANDS) : globalHelp(COMMANDS));
       return EXIT.OK;
@@ -113,6 +105,7 @@ export async function runCli(argv: readonly string[], io: CliIo, options: RunCli
     const route = resolveRoute(line.globals, io.env);
     endpoint = { kind: route.kind, address: route.address };
     checkVia(command, route);
+    if (line.argumentError !== null) throw line.argumentError;
     const context: CommandContext = {
       io,
       out,

@@ -4,7 +4,7 @@
  * host's pools; `create` may leave the pool to the coordinator, and `find` needs it.
  */
 import type { CreateVolumeRequest, DeleteMode, Volume__Output } from '@thinfleet/proto';
-import { expectPositionals, parseVolumeRef } from './args.js';
+import { parseVolumeRef } from './argument-values.js';
 import { present, type CommandSpec } from './command.js';
 import { EXIT } from './exit-codes.js';
 import { jobFailure, waitForJob } from './job-wait.js';
@@ -46,7 +46,7 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
       '--coordinator 127.0.0.1:9750 volume create vm3 --size 10GiB --host node-2',
     ],
     async run(context, args) {
-      const [target = ''] = expectPositionals(args, this.arguments);
+      const [target = ''] = args.positionals;
       const placed = context.coordinator !== null && !target.includes('/');
       const { pool, name } = placed ? { pool: '', name: target } : parseVolumeRef(target, 'POOL/NAME', BARE_NAME_HINT);
       const host = args.string('host');
@@ -75,7 +75,7 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
     summary: 'make a writable snapshot of a volume (active or not)',
     examples: ['volume snapshot tank/vm1 vm1-before-upgrade', 'volume snapshot tank/base vm7 --activate'],
     async run(context, args) {
-      const [source = '', name = ''] = expectPositionals(args, this.arguments);
+      const [source = '', name = ''] = args.positionals;
       const { pool, name: sourceName } = parseVolumeRef(source, 'POOL/SOURCE');
       const response = await (await context.agent()).snapshotVolume({ pool, source: sourceName, name, activate: args.flag('activate') });
       const volume = present(response.volume, 'volume');
@@ -93,7 +93,7 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
     summary: 'list the volumes of one pool, or of every active pool, naming the inactive ones (with --coordinator: of every pool in the cluster)',
     examples: ['volume list', 'volume list tank --usage', '--json volume list tank', '--coordinator 127.0.0.1:9750 volume list'],
     async run(context, args) {
-      const [pool = ''] = expectPositionals(args, this.arguments);
+      const [pool = ''] = args.positionals;
       const usage = args.flag('usage');
       const response = await (await context.agent()).listVolumes({ pool, usage });
       context.out.result(response, () => volumeTable(response.volumes, usage));
@@ -113,7 +113,7 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
     summary: 'show one volume',
     examples: ['volume show tank/vm1', 'volume show tank/vm1 --usage'],
     async run(context, args) {
-      const [target = ''] = expectPositionals(args, this.arguments);
+      const [target = ''] = args.positionals;
       const { pool, name } = parseVolumeRef(target);
       const response = await (await context.agent()).getVolume({ pool, name, usage: args.flag('usage') });
       context.out.result(response, () => volumeView(present(response.volume, 'volume')));
@@ -131,7 +131,7 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
       'exit 1 when nothing matches. With --json: {"locations": [...]} (also when empty).',
     examples: ['--coordinator 127.0.0.1:9750 volume find vm1', '--coordinator 127.0.0.1:9750 --json volume find tank/vm1'],
     async run(context, args) {
-      const [name = ''] = expectPositionals(args, this.arguments);
+      const [name = ''] = args.positionals;
       if (name === '') throw fieldError('NAME', 'empty');
       const response = await (await context.cluster()).findVolume(name);
       context.out.result(response, () => (response.locations.length === 0 ? '' : locationTable(response.locations)));
@@ -145,7 +145,7 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
     summary: 'rename an inactive volume',
     examples: ['volume rename tank/vm1 vm1-old'],
     async run(context, args) {
-      const [target = '', newName = ''] = expectPositionals(args, this.arguments);
+      const [target = '', newName = ''] = args.positionals;
       const { pool, name } = parseVolumeRef(target);
       const response = await (await context.agent()).renameVolume({ pool, name, newName });
       context.out.result(response, () => `renamed ${pool}/${name} to ${ref(present(response.volume, 'volume'))}`);
@@ -161,7 +161,7 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
     summary: 'grow a volume (rounded up to the data block size)',
     examples: ['volume resize tank/vm1 --size 20GiB'],
     async run(context, args) {
-      const [target = ''] = expectPositionals(args, this.arguments);
+      const [target = ''] = args.positionals;
       const { pool, name } = parseVolumeRef(target);
       const sizeBytes = args.size('size');
       if (sizeBytes === undefined) throw fieldError('--size', 'required');
@@ -179,7 +179,7 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
     summary: "make the volume's block device (idempotent)",
     examples: ['volume activate tank/vm1'],
     async run(context, args) {
-      const [target = ''] = expectPositionals(args, this.arguments);
+      const [target = ''] = args.positionals;
       const { pool, name } = parseVolumeRef(target);
       const response = await (await context.agent()).activateVolume({ pool, name });
       const volume = present(response.volume, 'volume');
@@ -194,7 +194,7 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
     summary: "remove the volume's block device (refused while open; idempotent)",
     examples: ['volume deactivate tank/vm1'],
     async run(context, args) {
-      const [target = ''] = expectPositionals(args, this.arguments);
+      const [target = ''] = args.positionals;
       const { pool, name } = parseVolumeRef(target);
       const response = await (await context.agent()).deactivateVolume({ pool, name });
       context.out.result(response, () => `${ref(present(response.volume, 'volume'))} is inactive`);
@@ -216,7 +216,7 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
       'With --json the document is the agent answer plus "job": the final state of the job it waited for.',
     examples: ['volume delete tank/vm1', 'volume delete tank/big --chunked', 'volume delete tank/big --chunked --no-wait'],
     async run(context, args) {
-      const [target = ''] = expectPositionals(args, this.arguments);
+      const [target = ''] = args.positionals;
       const { pool, name } = parseVolumeRef(target);
       if (args.flag('now') && args.flag('chunked')) throw new UsageError('--now and --chunked exclude each other', { field: '--chunked' });
       const mode: DeleteMode = args.flag('now') ? 'DELETE_MODE_NOW' : args.flag('chunked') ? 'DELETE_MODE_CHUNKED' : 'DELETE_MODE_AUTO';
@@ -245,7 +245,7 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
     summary: 'give an inactive volume the content and size of one of its snapshots',
     examples: ['volume revert tank/vm1 vm1-before-upgrade'],
     async run(context, args) {
-      const [target = '', snapshot = ''] = expectPositionals(args, this.arguments);
+      const [target = '', snapshot = ''] = args.positionals;
       const { pool, name } = parseVolumeRef(target);
       const response = await (await context.agent()).revertVolume({ pool, name, snapshot });
       const volume = present(response.volume, 'volume');
@@ -261,7 +261,7 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
       summary: verb === 'pin' ? 'pin a volume so revision rotation never deletes it' : 'unpin a volume: revision rotation may delete it again',
       examples: [`volume ${verb} tank/vm1.rev3`],
       async run(context, args) {
-        const [target = ''] = expectPositionals(args, this.arguments);
+        const [target = ''] = args.positionals;
         const { pool, name } = parseVolumeRef(target);
         const response = await (await context.agent()).pinVolume({ pool, name, pinned: verb === 'pin' });
         context.out.result(response, () => `${verb}ned ${ref(present(response.volume, 'volume'))}`);

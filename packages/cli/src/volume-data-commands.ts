@@ -6,8 +6,9 @@
  * last sector back and overlaying it, so the bytes after the file's end keep their content.
  */
 import { open } from 'node:fs/promises';
-import { expectPositionals, parseVolumeRef, type ParsedArgs } from './args.js';
+import { parseVolumeRef } from './argument-values.js';
 import { present, type AgentConnection, type CommandContext, type CommandSpec } from './command.js';
+import type { ParsedArgs } from './parsed-args.js';
 import { EXIT } from './exit-codes.js';
 import { ProgressBar } from './progress-bar.js';
 import { formatBytes, parseSize } from './sizes.js';
@@ -110,7 +111,7 @@ export const VOLUME_DATA_COMMANDS: readonly CommandSpec[] = [
       'on a real kernel, writing the device under /dev/mapper does the same. Each MiB is durable once written.',
     examples: ['volume write demo/vm1 ./disk-start.img', 'volume write demo/vm1 ./patch.bin --offset 1MiB'],
     async run(context, args) {
-      const [target = '', file = ''] = expectPositionals(args, this.arguments);
+      const [target = '', file = ''] = args.positionals;
       const { pool, name } = parseVolumeRef(target);
       const offsetBytes = offsetOf(args);
       const agent = await context.agent();
@@ -130,7 +131,7 @@ export const VOLUME_DATA_COMMANDS: readonly CommandSpec[] = [
     details: 'FILE is made (mode 0600) or truncated. Unwritten ranges read as zeros.',
     examples: ['volume read demo/vm1 ./vm1.img', 'volume read demo/vm1 ./head.bin --length 4KiB'],
     async run(context, args) {
-      const [target = '', file = ''] = expectPositionals(args, this.arguments);
+      const [target = '', file = ''] = args.positionals;
       const { pool, name } = parseVolumeRef(target);
       const offsetBytes = offsetOf(args);
       const wanted = args.size('length');

@@ -13,7 +13,6 @@
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { CoordinatorClient } from '@thinfleet/client';
-import { expectPositionals } from '../args.js';
 import type { CommandSpec } from '../command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { UsageError } from '../usage-error.js';
@@ -119,7 +118,6 @@ export const DEMO_COMMAND: CommandSpec = {
     'With --json: one document with the directory, the coordinator address and pid, the etcd endpoint, each host\'s socket and pid, and the pools with their owners.',
   examples: ['demo', 'demo --dir /tmp/tf-demo', '--json demo --dir /tmp/tf-demo'],
   async run(context, args) {
-    expectPositionals(args, this.arguments);
     const isRoot = typeof process.geteuid === 'function' && process.geteuid() === 0;
     const given = args.string('dir');
     if (given === '') throw new UsageError('--dir: must not be empty', { field: '--dir' });
