@@ -5,7 +5,7 @@
  * never writes or exits on its own: each of its errors becomes a UsageError naming the flag or
  * argument at fault, with the messages the CLI has always printed.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option, type CommanderError } from 'commander';
 import type { CommandSpec, OptionSpec, OptionSpecs } from './command.js';
 import { ParsedArgs, type FlagValue } from './parsed-args.js';
 import { UsageError } from './usage-error.js';
@@ -145,7 +145,10 @@ function quoted(message: string, fallback: string): string {
 /**
  * Turns what commander reports into the CLI's own outcome: a Reached for a group without its
  * command or a wrong number of arguments, a UsageError for the rest. `specs` are the flags known
- * where the error arose (the global ones and the command's).
+ * where the error arose (the global ones and the command's). Commander passes the flag at fault
+ * only inside its message (`unknown option '--bogus'`, `option '--device <PATH>' argument
+ * missing`), so those two are read from there; command-line.test.ts and cli-errors.test.ts pin
+ * the resulting messages, so a change of commander's wording fails them rather than going unseen.
  */
 function usageProblem(err: CommanderError, node: Node, specs: OptionSpecs): Reached | UsageError {
   const { command, words } = node;
