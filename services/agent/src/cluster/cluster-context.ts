@@ -12,6 +12,7 @@ import type { CoordinatorSession } from './coordinator-session.js';
 import type { PoolOwnership } from './pool-ownership.js';
 import type { SessionClock } from './session-clock.js';
 
+/** The shared services and state of one cluster node; its parts hold it, never copy out of it. */
 export interface ClusterContext {
   readonly engine: Engine;
   readonly pools: HostPools;

@@ -44,6 +44,7 @@ import { systemClock, type SessionClock } from './session-clock.js';
 import { SessionResume } from './session-resume.js';
 import { fenceAtStart } from './startup-fence.js';
 
+/** What a cluster node needs from the agent (agent.ts builds it in cluster mode). */
 export interface ClusterNodeOptions {
   readonly config: ClusterConfig;
   readonly stateDir: string;
@@ -62,6 +63,10 @@ export interface ClusterNodeOptions {
   readonly backoffMs?: { readonly min: number; readonly max: number };
 }
 
+/**
+ * The agent's pool lifecycle in cluster mode (see the module comment). Built by `start` (which
+ * fences first), then `connect`; `stop` once. Every change of a pool runs under its mutex.
+ */
 export class ClusterNode implements PoolLifecycle {
   readonly ownership: PoolOwnership;
   readonly session: CoordinatorSession;

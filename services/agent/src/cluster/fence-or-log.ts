@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 /** What a failed fence is logged as unless the caller names the context. */
 export const FENCING_FAILED = 'FENCING FAILED: this host may still write to the pool';
 
+/** How `fenceOrLog` logs each outcome. */
 export interface FenceOrLogOptions {
   /** Fields logged with either outcome, after `pool` (e.g. the token, the reason). */
   readonly fields?: Readonly<Record<string, unknown>>;

@@ -20,7 +20,7 @@ import type { HandoverScheduler } from './handover-scheduler.js';
 import type { OwnershipState } from './pool-ownership.js';
 
 /** The number of volumes in `pool`'s catalog (for PoolReady and the log). */
-export function volumeCount(pool: Pool): number {
+function volumeCount(pool: Pool): number {
   return Object.keys(pool.core.catalog.state.volumes).length;
 }
 
@@ -30,6 +30,10 @@ export function volumeCountOf(engine: Pick<Engine, 'pools'>, pool: string): numb
   return p === undefined ? 0 : volumeCount(p);
 }
 
+/**
+ * Takes locks and brings pools up under their grants (see the module comment); keeps the
+ * activations that wait for the lease deadline. One per cluster node.
+ */
 export class GrantActivation {
   /** Waiting for the lease deadline to lie ahead (a resumed session's first acknowledged keepalive). */
   private renewWaiters: Array<{ resolve(): void; reject(err: Error): void }> = [];

@@ -26,6 +26,10 @@ const UNFINISHED_JOB = new Set(['queued', 'running']);
 /** How long a release at agent stop may wait for the coordinator's answer. */
 const STOP_RELEASE_WAIT_MS = 2000;
 
+/**
+ * The contended pools and their hand-over and release retries (see the module comment). One per
+ * cluster node; its retries run on the session clock and stop with `stop`.
+ */
 export class HandoverScheduler {
   /** Pools another host waits for. */
   private readonly contended = new Set<string>();

@@ -8,6 +8,7 @@ import type { SessionClock } from './session-clock.js';
 /** `handover`: look at a contended pool again; `release`: send a failed Release again. */
 export type PoolTimerKind = 'handover' | 'release';
 
+/** Per-pool timers on a SessionClock, at most one per pool and kind. Not durable. */
 export class PoolTimers {
   private readonly byPool = new Map<string, Map<PoolTimerKind, () => void>>();
 

@@ -19,6 +19,7 @@ import type { HandoverScheduler } from './handover-scheduler.js';
 /** Takes a pool's lock (unless held) and brings the pool up under it (ClusterNode.acquire). */
 export type AcquireFn = (pool: string, reason: TakeReason, bringUp: () => Promise<Pool>) => Promise<Pool>;
 
+/** The cut takes of a cluster node and what it does on each Welcome (see the module comment). One per cluster node. */
 export class SessionResume {
   private readonly cutTakes = new CutTakes();
 
