@@ -207,6 +207,44 @@ describe('coordinator session', () => {
     await until('the welcome', () => rec.events.includes('welcome s1 resumed=false'));
   });
 
+  it('waits backoffMs.min before reopening a stream, doubling per failed stream up to backoffMs.max, and starts again from min after a Welcome', async () => {
+    coordinator = await ScriptedCoordinator.start();
+    coordinator.welcome = false;
+    const clock = new FakeClock();
+    const delays: number[] = [];
+    const after = clock.after.bind(clock);
+    // Every timer but the 5 s wait for a Welcome is a reconnect (no keepalive runs without a Welcome).
+    clock.after = (delayMs, fn) => {
+      if (delayMs !== 5_000) delays.push(delayMs);
+      return after(delayMs, fn);
+    };
+    const rec = recorder();
+    session = new CoordinatorSession({
+      address: coordinator.address, tls: null, nodeId: 'node-a', advertise: 'unix:/run/a.sock', version: '0', resumeSession: '',
+      pools: async () => [], events: rec.handlers, logger: pino({ level: 'silent' }), clock, backoffMs: { min: 100, max: 300 },
+    });
+    const hellos = (): number => coordinator.received.filter((m) => m.message === 'hello').length;
+    session.start();
+    await until('the first hello', () => hellos() === 1);
+    for (const [i, delay] of [100, 200, 300, 300].entries()) {
+      clock.advance(5_000);
+      expect(delays.at(-1)).toBe(delay);
+      clock.advance(delay);
+      await until(`hello ${i + 2}`, () => hellos() === i + 2);
+    }
+    coordinator.welcome = true;
+    clock.advance(5_000);
+    clock.advance(300);
+    await until('the welcome', () => rec.events.includes('welcome s1 resumed=false'));
+    coordinator.ackKeepAlives = false;
+    const before = delays.length;
+    coordinator.drop();
+    await until('the disconnect', () => rec.events.filter((e) => e === 'disconnected').length === 6);
+    // The keepalive after the Welcome set a timer of TTL/3 too; the reconnect is the last one.
+    expect(delays.slice(0, 5)).toEqual([100, 200, 300, 300, 300]);
+    expect(delays.slice(before).at(-1)).toBe(100);
+  });
+
   it('passes Acquire and Contention on, refuses a failed take with its code, and releases a grant no one waits for', async () => {
     const { rec, s } = await open();
     coordinator.push({ acquire: { pool: 'tank' } });

@@ -7,7 +7,8 @@
  *   every stream; the Welcome names the session (the etcd lease) and its TTL and margin.
  * - KeepAlive{seq} goes out at once after the Welcome and then every TTL/3; each acknowledged one
  *   moves the lease deadline (lease-deadline.ts) on the monotonic clock.
- * - A stream that ends or fails is opened again after a backoff (200 ms doubling to 2 s) with
+ * - A stream that ends or fails is opened again after a backoff (200 ms doubling to 2 s, cockatiel's
+ *   ExponentialBackoff without jitter; it starts again from the minimum after each Welcome) with
  *   `resume_session`; the deadline keeps running meanwhile, so pools stay held across a short
  *   cut as long as a keepalive is acknowledged in time.
  * - The session is lost when the deadline passes, when the coordinator sends SessionLost, or
@@ -24,6 +25,7 @@
 import { readFileSync } from 'node:fs';
 import { credentials as grpcCredentials, type ChannelCredentials, type ClientDuplexStream } from '@grpc/grpc-js';
 import { loadCoordinatorApi, type AgentMessage, type CoordinatorMessage__Output, type HostPool, type SessionServiceClient } from '@thinfleet/proto';
+import { ExponentialBackoff, noJitterGenerator, type IBackoff } from 'cockatiel';
 import type { Logger } from 'pino';
 import { AgentError } from '../agent-error.js';
 import { AgentConfigError, type TlsClientFiles } from '../agent-config.js';
@@ -71,7 +73,7 @@ export interface CoordinatorSessionOptions {
   readonly events: SessionEvents;
   readonly logger: Logger;
   readonly clock?: SessionClock;
-  /** Reconnect backoff (default 200 ms doubling to 2000 ms). */
+  /** Reconnect backoff: the first delay after a Welcome, doubling per failed stream up to `max` (default 200 ms doubling to 2000 ms). */
   readonly backoffMs?: { readonly min: number; readonly max: number };
 }
 
@@ -117,7 +119,10 @@ export class CoordinatorSession {
   private started = false;
   private nextRequestId = 1;
   private seq = 0;
-  private backoff: number;
+  /** Reconnect delays: `min` doubling to `max`, no jitter. */
+  private readonly backoffs: ExponentialBackoff<number>;
+  /** The delay before the next reconnect; back to the first after each Welcome. */
+  private backoff: IBackoff<unknown>;
   private cancelKeepAlive: () => void = () => {};
   private cancelDeadline: () => void = () => {};
   private cancelReconnect: () => void = () => {};
@@ -127,7 +132,8 @@ export class CoordinatorSession {
     this.clock = options.clock ?? systemClock;
     this.log = options.logger.child({ coordinator: options.address });
     this.session = options.resumeSession;
-    this.backoff = options.backoffMs?.min ?? 200;
+    this.backoffs = new ExponentialBackoff({ generator: noJitterGenerator, initialDelay: options.backoffMs?.min ?? 200, maxDelay: options.backoffMs?.max ?? 2000, exponent: 2 });
+    this.backoff = this.backoffs.next();
     const api = loadCoordinatorApi();
     this.client = new api.SessionService(options.address, coordinatorCredentials(options.tls)) as unknown as SessionServiceClient;
   }
@@ -270,10 +276,10 @@ export class CoordinatorSession {
     this.failPending(new AgentError('CLUSTER_UNAVAILABLE', `the stream to the coordinator ${this.options.address} broke; retry`, { cause: err ?? undefined }));
     call.cancel();
     if (this.closed) return;
-    this.log.warn({ err, retryInMs: this.backoff, deadlineMs: this.lease.deadlineMs }, 'coordinator stream ended; reconnecting');
+    const delay = this.backoff.duration;
+    this.log.warn({ err, retryInMs: delay, deadlineMs: this.lease.deadlineMs }, 'coordinator stream ended; reconnecting');
     this.options.events.onDisconnected(err);
-    const delay = this.backoff;
-    this.backoff = Math.min(this.backoff * 2, this.options.backoffMs?.max ?? 2000);
+    this.backoff = this.backoff.next(undefined);
     this.cancelReconnect = this.clock.after(delay, () => void this.openStream());
   }
 
@@ -357,7 +363,7 @@ export class CoordinatorSession {
     this.session = w.session;
     this.coordinatorId = w.coordinator;
     this.welcomed = true;
-    this.backoff = this.options.backoffMs?.min ?? 200;
+    this.backoff = this.backoffs.next();
     this.armDeadline();
     this.log.info({ session: w.session, resumed, ttlSeconds, marginMs, coordinatorId: w.coordinator }, 'coordinator session established');
     this.keepAlive();

@@ -30,7 +30,8 @@ export type OwnershipState =
   | { readonly kind: 'releasing'; readonly token: bigint }
   | { readonly kind: 'fenced'; readonly heldToken: bigint | null };
 
-const STANDBY: OwnershipState = Object.freeze({ kind: 'standby' });
+/** The state of every pool this host neither holds nor has devices of (shared: `set(pool, STANDBY)` forgets the pool). */
+export const STANDBY: OwnershipState = Object.freeze({ kind: 'standby' });
 
 /** Operations that take and release the lock themselves (cluster-node.ts), or need none (JoinPool writes no device). */
 const LIFECYCLE = new Set(['CreatePool', 'ActivatePool', 'DeactivatePool', 'DestroyPool', 'JoinPool']);

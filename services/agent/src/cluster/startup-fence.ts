@@ -1,0 +1,65 @@
+/**
+ * Start-up fencing in cluster mode: known pools are never activated at start, since another host
+ * may hold them. Every pool whose devices are live in the kernel (it was held when the agent
+ * stopped or crashed) is fenced before the agent serves anything, and every pool that left
+ * devices or whose lock the saved session may still hold is recorded as `fenced` (its devices
+ * are discarded before it is activated again under a grant).
+ */
+import type { DmClient } from '@thinfleet/devmapper';
+import type { Engine } from '@thinfleet/engine';
+import type { Logger } from 'pino';
+import type { HostPools } from '../host-pools.js';
+import type { ClusterSessionState } from './cluster-session-file.js';
+import { fenceOrLog } from './fence-or-log.js';
+import type { PoolOwnership } from './pool-ownership.js';
+
+/** `tf-<escaped pool>-_tpool|_tmeta|_tdata`: a pool's own devices (names.ts); the escaped name doubles every `-`. */
+const POOL_DEVICE = /^tf-((?:[^-]|--)+)-_t(?:pool|meta|data)$/;
+
+/** The pool a device-mapper device named `deviceName` belongs to, if it is one of a pool's own devices (not a volume's); else null. */
+export function poolOfDevice(deviceName: string): string | null {
+  const m = POOL_DEVICE.exec(deviceName);
+  return m === null ? null : m[1]!.replaceAll('--', '-');
+}
+
+/** What start-up fencing reads and changes. */
+export interface StartupFenceDeps {
+  readonly engine: Pick<Engine, 'poolDeviceState' | 'fencePool'>;
+  /** Start-up looks for pool devices by name. */
+  readonly dm: Pick<DmClient, 'list'>;
+  readonly pools: Pick<HostPools, 'list'>;
+  readonly ownership: Pick<PoolOwnership, 'set'>;
+  readonly log: Logger;
+}
+
+/**
+ * Fences, in parallel, every pool named in `saved`, known to HostPools or with a device in the
+ * kernel, whose devices are live; records as `fenced` each of them that has devices left or a
+ * token in `saved` (`heldToken`: the resumed session may still hold its lock). Call once, before
+ * serving; the caller writes cluster-session.json afterwards.
+ *
+ * Idempotent (a second run finds the devices fenced and records the same states). A fence that
+ * fails is logged at fatal and the pool still recorded as fenced. Crash behaviour: nothing is
+ * written here; a crash midway leaves devices live or fenced, and the next start fences again.
+ * @throws what listing pools or devices, or reading a pool's device state, throws
+ */
+export async function fenceAtStart(saved: ClusterSessionState, deps: StartupFenceDeps): Promise<void> {
+  const names = new Set<string>(Object.keys(saved.held));
+  for (const view of await deps.pools.list()) names.add(view.name);
+  for (const d of await deps.dm.list()) {
+    const pool = poolOfDevice(d.name);
+    if (pool !== null) names.add(pool);
+  }
+  await Promise.all(
+    [...names].map(async (pool) => {
+      const token = saved.held[pool];
+      const heldToken = token === undefined ? null : BigInt(token);
+      const state = await deps.engine.poolDeviceState(pool);
+      if (state === 'live') {
+        deps.log.warn({ pool, token: token ?? null }, 'pool devices live in the kernel at start: fencing them before serving');
+        await fenceOrLog(deps.engine, deps.log, pool, { failed: 'could not fence a pool at start; it may still write to its devices' });
+      }
+      if (state !== 'absent' || heldToken !== null) deps.ownership.set(pool, { kind: 'fenced', heldToken });
+    }),
+  );
+}
