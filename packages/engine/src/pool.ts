@@ -6,6 +6,9 @@
  * through it). A transaction that failed after its deletes began leaves the pool needing
  * recovery (recovery.ts), which runs before its next change. A crash anywhere is recovered at
  * the next activation by the same rules.
+ *
+ * The pool's shared parts (PoolCore: clients, catalog, device names) stay inside the engine:
+ * callers outside it use the methods and getters here.
  */
 import type { BatchItem } from './batch-item.js';
 import { poolCapacity, type PoolCapacity } from './capacity.js';
@@ -26,7 +29,9 @@ import {
   adoptActiveVolumes,
   describeVolume,
   resumeSuspendedDevices,
+  volumeBusy,
   volumeDeviceInfos,
+  volumeOpenCount,
 } from './pool-volume-devices.js';
 import { quoted } from './quote.js';
 import { recoverPending, type RecoveryReport } from './recovery.js';
@@ -37,6 +42,9 @@ export type { BatchResult } from './pool-batch.js';
 export type { PoolStatus } from './pool-status.js';
 export type { ReconcileReport } from './pool-reconcile.js';
 
+/** Set once by Pool's static block: reads a Pool's core (see poolCore). */
+let coreOf: (pool: Pool) => PoolCore;
+
 export class Pool extends SingleVolumeCalls {
   private readonly mutex = new Mutex();
   /** Set when a transaction failed after its deletes began: recover before the next change. */
@@ -45,8 +53,12 @@ export class Pool extends SingleVolumeCalls {
   /** What the last recovery did (at activation, or after a failed transaction). */
   lastRecovery: RecoveryReport | null = null;
 
+  static {
+    coreOf = (pool) => pool.core;
+  }
+
   /** Use Engine.activatePool or Engine.createPool. */
-  constructor(readonly core: PoolCore) {
+  constructor(private readonly core: PoolCore) {
     super();
   }
 
@@ -61,6 +73,59 @@ export class Pool extends SingleVolumeCalls {
   /** True until deactivate or destroy. */
   get isActive(): boolean {
     return !this.closed;
+  }
+
+  /**
+   * The pool's block devices, by device index (as given at creation or activation, plus those
+   * extend added). The same array the pool uses: it grows when the pool is extended.
+   */
+  get devicePaths(): readonly string[] {
+    return this.core.devicePaths;
+  }
+
+  /** How many volumes the catalog holds (committed state). Reads nothing else. */
+  get volumeCount(): number {
+    return Object.keys(this.core.catalog.state.volumes).length;
+  }
+
+  /**
+   * The external origins the pool's volumes name (as the catalog records them: a regular file
+   * or a block device path), each once. Committed state; reads nothing else.
+   */
+  externalOriginsInUse(): ReadonlySet<string> {
+    const used = new Set<string>();
+    for (const v of Object.values(this.core.catalog.state.volumes)) if (v.externalOrigin !== null) used.add(v.externalOrigin);
+    return used;
+  }
+
+  /**
+   * Writes the catalog's staged commit records now (they are otherwise written with the next
+   * change, or at deactivation). Does not wait for the pool's mutex; changes no volume.
+   * Idempotent. Crash: a staged commit not yet written is rolled forward by recovery at the
+   * next activation, so flushing only saves that work.
+   */
+  flushCatalog(): Promise<void> {
+    return this.core.catalog.flush();
+  }
+
+  /**
+   * How many openers (mounts, VMs, other devices' tables) hold the device of volume `name`; 0
+   * when the volume has no device (inactive). Reads the kernel only, not under the pool's mutex,
+   * and does not check that the catalog has the volume.
+   */
+  volumeOpenCount(name: string): Promise<number> {
+    return volumeOpenCount(this.core, name);
+  }
+
+  /**
+   * Refuses when the device of volume `name` is open, with the error a delete of an open
+   * volume gets. Changes nothing; an inactive volume is never open. The answer holds only until
+   * someone opens the device: callers that act on it must expect a later VOLUME_BUSY too.
+   * @throws EngineError VOLUME_BUSY
+   */
+  async requireVolumeNotOpen(name: string): Promise<void> {
+    const openCount = await this.volumeOpenCount(name);
+    if (openCount > 0) throw volumeBusy(name, openCount);
   }
 
   /**
@@ -280,4 +345,13 @@ export class Pool extends SingleVolumeCalls {
       this.core.logger.info('pool deactivated');
     });
   }
+}
+
+/**
+ * Engine-internal: the shared parts of `pool` (clients, catalog, device names). Not exported by
+ * @thinfleet/engine; engine modules and the engine's own tests use it. Code outside the engine
+ * asks the Pool instead.
+ */
+export function poolCore(pool: Pool): PoolCore {
+  return coreOf(pool);
 }

@@ -74,7 +74,7 @@ const ACQUIRE_WHY = 'the coordinator asked for it';
 const STOP_RELEASE_WAIT_MS = 2000;
 
 function volumeCount(pool: Pool): number {
-  return Object.keys(pool.core.catalog.state.volumes).length;
+  return pool.volumeCount;
 }
 
 export class ClusterNode implements PoolLifecycle {
