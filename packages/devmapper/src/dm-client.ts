@@ -10,7 +10,12 @@
  * - remove of an open device (mounted, or used by another device's table): EBUSY;
  * - a table the target rejects: EINVAL (or the target's own errno, e.g. ENODATA for a thin id
  *   that the pool does not have).
+ *
+ * One method is not an ioctl: `readMetadataSnapshot` decodes a pool's held metadata snapshot,
+ * whose on-disk format is the one thing the two implementations do not share (the kernel's
+ * btrees, the simulator's own format). Callers use it instead of asking which client they have.
  */
+import type { ThinMetadataSummary } from './thin-metadata/thin-metadata-summary.js';
 
 /** A block device number. */
 export interface DevNumber {
@@ -108,9 +113,28 @@ export interface DmStatusOptions extends DmQueryOptions {
   readonly noFlush?: boolean;
 }
 
+/**
+ * A thin pool's held metadata snapshot (after `reserve_metadata_snap`), as
+ * DmClient.readMetadataSnapshot reads it: where it is and what the pool's status says of it.
+ */
+export interface HeldMetadataSnapshot {
+  /** Device-mapper name of the thin-pool device (for error messages). */
+  readonly poolName: string;
+  /** The held root's metadata block, from the pool's status (`heldMetadataRoot`). */
+  readonly heldRoot: number;
+  /** The metadata device the pool's table names (for error messages). */
+  readonly metadataDevicePath: string;
+  /** Size of that metadata device, in bytes. */
+  readonly metadataSizeBytes: number;
+  /** The pool's data size now, in data blocks (its status' `totalDataBlocks`). */
+  readonly dataBlocks: number;
+  /** Reads `lengthBytes` of the metadata device from `offsetBytes` (O_DIRECT-aligned ranges). */
+  read(offsetBytes: number, lengthBytes: number): Promise<Buffer>;
+}
+
 /** The device-mapper ioctls. See the module comment for error behaviour. */
 export interface DmClient {
-  /** `native` for the kernel, `sim` for the in-process model. */
+  /** `native` for the kernel, `sim` for the in-process model. Production code does not branch on it. */
   readonly kind: 'native' | 'sim';
 
   /** The DM ioctl interface version. Fails ENOENT when the host has no device-mapper. */
@@ -181,4 +205,15 @@ export interface DmClient {
    * Fails ENXIO if the device is unknown.
    */
   ensureNode(name: string): Promise<void>;
+
+  /**
+   * Decodes the held metadata snapshot `snapshot` describes into per-thin-id usage, reading it
+   * only through `snapshot.read`: the kernel's format for the native client (the held copy of
+   * the superblock has its space map roots wiped, so `dataBlocks` is taken from `snapshot`), the
+   * simulator's own format for the simulated one (which keeps the data size at reserve time).
+   * Reads only; reserves and releases nothing, so the caller must hold the snapshot throughout.
+   * @throws DmError EILSEQ for corrupt metadata (native); EAGAIN when the snapshot on the
+   *   simulator's metadata device is not the one `heldRoot` names; the read's own errors.
+   */
+  readMetadataSnapshot(snapshot: HeldMetadataSnapshot): Promise<ThinMetadataSummary>;
 }

@@ -7,7 +7,9 @@
 import { rm } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  DmError,
   formatDevNumber,
+  isDmError,
   NO_THIN_POOL_FEATURES,
   parseTable,
   readDmStack,
@@ -15,6 +17,7 @@ import {
   ThinPoolControl,
   toTargetLines,
   type DmTableEntry,
+  type HeldMetadataSnapshot,
 } from '@thinfleet/devmapper';
 import { DmTestHost, expectErrno, expectSameBytes, pattern, type TestPool } from './conformance/dm-test-host.js';
 import { KNOWN_DIFFERENCES } from './conformance/known-differences.js';
@@ -339,6 +342,59 @@ describe(`DmClient conformance (${process.env.THINFLEET_DM ?? 'sim'})`, () => {
       pattern(5, 4096).copy(expected, 4096);
       expectSameBytes(await host.block.read(path, 0, 2 * BLOCK), expected);
       expect((await pool.control.status()).usedDataBlocks).toBe(3);
+    });
+
+    it('decodes a held metadata snapshot as of its reserve, reading only through the read it is given', async () => {
+      const { pool, thin, path } = await poolWithThin();
+      await host.block.write(path, 0, pattern(6, 2 * BLOCK));
+      await host.dm.suspend(thin);
+      await pool.control.createSnap(1 as never, 0 as never);
+      await host.dm.resume(thin);
+      await host.block.write(path, 0, pattern(7, BLOCK)); // thin 0 breaks the sharing of block 0
+      await pool.control.setTransactionId(0n, 3n);
+      await pool.control.reserveMetadataSnap();
+      try {
+        const status = await pool.control.status();
+        expect(status.heldMetadataRoot).not.toBeNull();
+        const reads: number[] = [];
+        const snapshot: HeldMetadataSnapshot = {
+          poolName: pool.name,
+          heldRoot: status.heldMetadataRoot ?? -1,
+          metadataDevicePath: pool.metadataLoop,
+          metadataSizeBytes: await host.block.sizeBytes(pool.metadataLoop),
+          dataBlocks: status.totalDataBlocks,
+          read: (offsetBytes, lengthBytes) => {
+            reads.push(offsetBytes);
+            return host.block.read(pool.metadataLoop, offsetBytes, lengthBytes);
+          },
+        };
+        // Changes after the reserve are not in the snapshot.
+        await host.block.write(path, 3 * BLOCK, pattern(8, BLOCK));
+        await pool.control.createThin(2 as never);
+        await pool.control.setTransactionId(3n, 4n);
+
+        const summary = await host.dm.readMetadataSnapshot(snapshot);
+        expect(summary).toMatchObject({ transactionId: 3n, dataBlockSectors: 128, dataBlocks: (64 * MiB) / BLOCK });
+        expect([...summary.devices.values()].map((d) => [d.thinId, d.mappedBlocks, d.exclusiveBlocks, d.sharedBlocks])).toEqual([
+          [0, 2, 1, 1],
+          [1, 2, 1, 1],
+        ]);
+        expect(reads.length).toBeGreaterThan(0);
+        expect((await pool.control.status()).heldMetadataRoot).toBe(snapshot.heldRoot);
+
+        const failing: HeldMetadataSnapshot = {
+          ...snapshot,
+          read: async () => {
+            throw new DmError('EIO', 'read', pool.metadataLoop, 'injected');
+          },
+        };
+        await expectErrno(host.dm.readMetadataSnapshot(failing), 'EIO');
+        // A root the pool does not hold (see KNOWN_DIFFERENCES for the errno).
+        const wrong = await host.dm.readMetadataSnapshot({ ...snapshot, heldRoot: snapshot.heldRoot + 1 }).then(() => null, (e: unknown) => e);
+        expect(isDmError(wrong) && ['EAGAIN', 'EILSEQ'].includes(wrong.code)).toBe(true);
+      } finally {
+        await pool.control.releaseMetadataSnap();
+      }
     });
 
     it('refuses to delete an open thin id and frees its blocks once deleted', async () => {

@@ -306,13 +306,13 @@ export class Engine {
    */
   async destroyPool(name: string, options: { force?: boolean } = {}): Promise<void> {
     const pool = this.pool(name);
-    const count = Object.keys(pool.core.catalog.state.volumes).length;
+    const count = pool.volumeCount;
     if (count > 0 && !options.force) throw new EngineError('VOLUME_BUSY', `pool ${name} has ${count} volume(s); use --force (the request's force) to destroy them with it`);
     const gate = this.gates.get(name);
     const block = gate === undefined ? this.options.block : gatedBlock(this.options.block, gate);
     // Every device must still carry this pool's label before anything changes: a refused
     // destroy leaves the pool as it was (active).
-    for (const [i, path] of pool.core.devicePaths.entries()) {
+    for (const [i, path] of pool.devicePaths.entries()) {
       const label = await readLabel(blockCatalogDevice(block, path)).catch((err: unknown) => {
         throw new EngineError('DEVICE_MISMATCH', `pool ${name}: device ${i} (${path}) cannot be read: ${(err as Error).message}; nothing was changed`, { cause: err });
       });
@@ -321,7 +321,7 @@ export class Engine {
       }
     }
     await pool.deactivate();
-    for (const path of pool.core.devicePaths) await wipeLabel(blockCatalogDevice(block, path));
+    for (const path of pool.devicePaths) await wipeLabel(blockCatalogDevice(block, path));
     this.active.delete(name);
     this.logger.info({ pool: name }, 'pool destroyed');
   }

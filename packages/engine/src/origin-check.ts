@@ -7,6 +7,7 @@
  * through DmClient.deps). Read-only; works on the kernel and the simulated kernel alike.
  */
 import { formatDevNumber, readDmStack, type DevNumber } from '@thinfleet/devmapper';
+import type { BatchItem } from './batch-item.js';
 import type { PoolCore } from './pool-core.js';
 
 /** Loop devices' block major on Linux (and in the simulated kernel). */
@@ -63,4 +64,29 @@ export async function externalOriginProblem(core: PoolCore, blockPath: string, s
     }
   }
   return null;
+}
+
+/**
+ * What a batch's planner needs to know of the external origins its create-external items name
+ * (each path once): the size of each that is a block device, and why one of those cannot be
+ * an origin of this pool. A path that is no block device is in neither map; the planner
+ * rejects its item by name. Reads only.
+ */
+export async function resolveExternalOrigins(core: PoolCore, items: readonly BatchItem[]): Promise<{ sizes: Map<string, number>; problems: Map<string, string> }> {
+  const sizes = new Map<string, number>();
+  const problems = new Map<string, string>();
+  for (const item of items) {
+    if (item?.op !== 'create-external' || typeof item.externalOrigin !== 'string' || sizes.has(item.externalOrigin) || problems.has(item.externalOrigin)) continue;
+    const path = item.externalOrigin;
+    const device = core.resolveOrigin(path);
+    try {
+      await core.block.deviceNumber(device);
+      sizes.set(path, await core.block.sizeBytes(device));
+    } catch {
+      continue; // Not a block device: the planner rejects the item by name.
+    }
+    const problem = await externalOriginProblem(core, device, path);
+    if (problem !== null) problems.set(path, problem);
+  }
+  return { sizes, problems };
 }

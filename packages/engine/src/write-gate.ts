@@ -23,6 +23,7 @@ import type {
   DmStatusOptions,
   DmSuspendOptions,
   DmTargetLine,
+  HeldMetadataSnapshot,
   LoopAttachOptions,
 } from '@thinfleet/devmapper';
 import { EngineError } from './engine-error.js';
@@ -53,7 +54,7 @@ export class WriteGate {
 
 /**
  * `dm` with every call that can change the kernel's state checked against `gate` first.
- * Reads (info, list, table, deps, a non-flushing status, waitEvent) pass through.
+ * Reads (info, list, table, deps, a non-flushing status, waitEvent, readMetadataSnapshot) pass through.
  */
 export function gatedDm(dm: DmClient, gate: WriteGate): DmClient {
   return {
@@ -100,6 +101,7 @@ export function gatedDm(dm: DmClient, gate: WriteGate): DmClient {
     waitEvent: (name: string, eventNr: number) => dm.waitEvent(name, eventNr),
     devicePath: (name: string) => dm.devicePath(name),
     ensureNode: (name: string) => dm.ensureNode(name),
+    readMetadataSnapshot: (snapshot: HeldMetadataSnapshot) => dm.readMetadataSnapshot(snapshot),
   };
 }
 

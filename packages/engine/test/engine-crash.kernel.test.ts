@@ -28,6 +28,7 @@ import { ThinPoolControl } from '@thinfleet/devmapper';
 import { poolDevicePrefix, volumeDeviceName, type Pool } from '@thinfleet/engine';
 import { rng } from '../../../test/support/seeded.mjs';
 import { EngineTestHost, expectSameBytes, pattern, SMALL_CATALOG } from './support/engine-test-host.js';
+import { poolCore } from '../src/pool.js';
 
 const MiB = 1024 * 1024;
 const CHECK_BYTES = 64 * 1024;
@@ -193,8 +194,8 @@ function classifyTorn(bytes: Buffer, oldSeed: number, newSeed: number, label: st
 
 /** thin_ls and thin_dump on a metadata snapshot of the live pool: thin id -> mapped blocks, and the tx. */
 async function kernelView(host: EngineTestHost, pool: Pool): Promise<{ mapped: Map<number, number>; tx: string }> {
-  const control = new ThinPoolControl(host.dm, pool.core.names.pool);
-  const meta = host.dm.devicePath(pool.core.names.meta);
+  const control = new ThinPoolControl(host.dm, poolCore(pool).names.pool);
+  const meta = host.dm.devicePath(poolCore(pool).names.meta);
   await control.reserveMetadataSnap();
   try {
     const ls = await run(tool('thin_ls'), ['--metadata-snap', '--no-headers', '-o', 'DEV,MAPPED_BLOCKS', meta]);
@@ -272,7 +273,7 @@ describe('kernel crash test: kill -9 a worker doing random batches', () => {
       const modes = ['in-batch', 'timed', 'in-batch-slow', 'in-write'] as const;
       const mode = forceInBatch ? 'in-batch-slow' : modes[round % modes.length]!;
       const slow = mode === 'in-batch-slow';
-      const startTx = pool.core.catalog.state.committedTx;
+      const startTx = poolCore(pool).catalog.state.committedTx;
       const worker = new Worker({
         pool: poolName,
         devices: paths,
@@ -316,7 +317,7 @@ describe('kernel crash test: kill -9 a worker doing random batches', () => {
 
         // Restart: a fresh engine activates the pool, which recovers it.
         pool = await h.engine(engineOptions).activatePool(poolName, paths);
-        const state = pool.core.catalog.state;
+        const state = poolCore(pool).catalog.state;
         const outcome = pool.lastRecovery?.outcome ?? 'none';
         expect(state.pending, `${label}: pending intent after recovery`).toBeNull();
         const committed = state.committedTx;
@@ -375,7 +376,7 @@ describe('kernel crash test: kill -9 a worker doing random batches', () => {
         }
 
         // Nothing suspended; every volume device belongs to a volume of the catalog.
-        const own = new Set(Object.values(pool.core.names));
+        const own = new Set(Object.values(poolCore(pool).names));
         const volumeDevices = new Set(Object.values(state.volumes).map((v) => volumeDeviceName(poolName, v.name)));
         for (const d of await h.dm.list()) {
           if (!d.name.startsWith(prefix)) continue;

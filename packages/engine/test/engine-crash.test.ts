@@ -14,6 +14,7 @@ import { ThinPoolControl, thinId } from '@thinfleet/devmapper';
 import type { BatchItem, Pool } from '@thinfleet/engine';
 import { CrashPlan, crashingBlock, crashingDm, SimulatedCrash, type CrashMode } from './support/crash-plan.js';
 import { EngineTestHost, expectSameBytes, pattern, SMALL_CATALOG } from './support/engine-test-host.js';
+import { poolCore } from '../src/pool.js';
 
 const MiB = 1024 * 1024;
 const CHECK_BYTES = 64 * 1024;
@@ -112,7 +113,7 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'repair',
     prepare: async (p) => {
-      await new ThinPoolControl(p.core.dm, p.core.names.pool).createThin(thinId(500));
+      await new ThinPoolControl(poolCore(p).dm, poolCore(p).names.pool).createThin(thinId(500));
     },
     run: (p) => p.repair(),
     after: (c) => c,
@@ -153,7 +154,7 @@ const SCENARIOS: Scenario[] = [
 async function recoverAndCheck(b: Baseline, before: Contents, after: Contents, txBefore: string, label: string, reboot: boolean): Promise<'before' | 'after'> {
   const paths = reboot ? (await b.host.reboot()).slice(0, 2) : b.paths;
   const pool = await b.host.engine({ catalogCheckpointEveryRecords: CHECKPOINT_EVERY }).activatePool(b.poolName, paths);
-  expect(pool.core.catalog.state.pending, label).toBeNull();
+  expect(poolCore(pool).catalog.state.pending, label).toBeNull();
   const report = await pool.reconcile();
   const purgeScenario = report.unknownToCatalog.length === 1 && report.unknownToCatalog[0]?.thinId === 500;
   if (!purgeScenario) expect(report, label).toMatchObject({ consistent: true });
@@ -161,8 +162,8 @@ async function recoverAndCheck(b: Baseline, before: Contents, after: Contents, t
   const names = (await pool.list()).map((v) => v.name).sort();
   const sorted = (c: Contents): string[] => [...c.keys()].sort();
   // The transaction took effect exactly when the catalog's committed id moved past the one before.
-  const which = pool.core.catalog.state.committedTx === txBefore ? 'before' : 'after';
-  expect(BigInt(pool.core.catalog.state.committedTx) - BigInt(txBefore), label).toBeLessThanOrEqual(1n);
+  const which = poolCore(pool).catalog.state.committedTx === txBefore ? 'before' : 'after';
+  expect(BigInt(poolCore(pool).catalog.state.committedTx) - BigInt(txBefore), label).toBeLessThanOrEqual(1n);
   expect(names, `${label}: volumes are neither the state before nor after`).toEqual(sorted(which === 'after' ? after : before));
   const expected = which === 'after' ? after : before;
   for (const [name, seed] of expected) {
@@ -187,7 +188,7 @@ async function crashOnce(scenario: Scenario, n: number, mode: CrashMode, reboot:
   const pool = await engine.activatePool(b.poolName, b.paths);
   await scenario.prepare?.(pool, b);
   const before = b.contents;
-  const txBefore = pool.core.catalog.state.committedTx;
+  const txBefore = poolCore(pool).catalog.state.committedTx;
   plan.arm();
   let error: unknown = null;
   await scenario.run(pool, b).catch((err: unknown) => {

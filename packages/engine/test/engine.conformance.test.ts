@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readLivePoolMetadata, ThinPoolControl, thinId, type DmClient } from '@thinfleet/devmapper';
 import { isEngineError, volumeDeviceName, type BatchItem, type Engine, type EngineErrorCode, type Pool } from '@thinfleet/engine';
 import { EngineTestHost, expectSameBytes, pattern, SMALL_CATALOG } from './support/engine-test-host.js';
+import { poolCore } from '../src/pool.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -41,13 +42,13 @@ async function expectEngineError(promise: Promise<unknown>, code: EngineErrorCod
 }
 
 async function kernelIds(pool: Pool): Promise<number[]> {
-  const names = pool.core.names;
+  const names = poolCore(pool).names;
   const summary = await readLivePoolMetadata(host.dm, host.block, names.pool, host.dm.devicePath(names.meta));
   return [...summary.devices.keys()].sort((a, b) => a - b);
 }
 
 function catalogIds(pool: Pool): number[] {
-  return Object.values(pool.core.catalog.state.volumes)
+  return Object.values(poolCore(pool).catalog.state.volumes)
     .map((v) => v.thinId)
     .sort((a, b) => a - b);
 }
@@ -60,7 +61,7 @@ describe('pools', () => {
     expect(status.needsCheck).toBe(false);
     expect(status.transactionId).toBe('0');
     expect(status.dataBlockBytes).toBe(BLOCK);
-    const layout = pool.core.catalog.state.pool.layout;
+    const layout = poolCore(pool).catalog.state.pool.layout;
     expect(layout.data).toHaveLength(2);
     expect(status.dataTotalBytes).toBe(layout.dataBlocks * BLOCK);
     expect(status.dataTotalBytes).toBeGreaterThan(64 * MiB);
@@ -202,7 +203,7 @@ describe('volumes', () => {
     try {
       await host.dm.load(stacked, [{ startSector: 0, lengthSectors: 2 * KiB, type: 'linear', params: `${volumePath} 0` }]);
       await host.dm.resume(stacked);
-      for (const origin of [paths[0]!, host.dm.devicePath(pool.core.names.pool), volumePath, host.dm.devicePath(stacked)]) {
+      for (const origin of [paths[0]!, host.dm.devicePath(poolCore(pool).names.pool), volumePath, host.dm.devicePath(stacked)]) {
         await expectEngineError(pool.createExternal('x', origin), 'INVALID_ARGUMENT', 'x');
         await expect(pool.checkExternalOrigin(origin)).rejects.toThrow(/a pool cannot be the origin of its own volumes/);
       }
@@ -461,7 +462,7 @@ describe('recovery and reconcile', () => {
     await pool.createVolume('a', MiB);
     await pool.createVolume('b', MiB);
     expect((await pool.reconcile()).consistent).toBe(true);
-    const control = new ThinPoolControl(host.dm, pool.core.names.pool);
+    const control = new ThinPoolControl(host.dm, poolCore(pool).names.pool);
     await control.createThin(thinId(77));
     await control.delete(thinId(1));
     const report = await pool.reconcile();
@@ -478,7 +479,7 @@ describe('recovery and reconcile', () => {
   it('refuses to activate when the kernel transaction id does not fit the catalog', async () => {
     const { pool, paths } = await makePool();
     await pool.createVolume('a', MiB);
-    const control = new ThinPoolControl(host.dm, pool.core.names.pool);
+    const control = new ThinPoolControl(host.dm, poolCore(pool).names.pool);
     await control.setTransactionId(1n, 5n);
     await pool.deactivate();
     await expectEngineError(host.engine().activatePool(pool.name, paths), 'RECOVERY_REFUSED');
@@ -492,7 +493,7 @@ describe('recovery and reconcile', () => {
     // The last commit record was staged (group commit) and never written: recovery rolls the
     // intent forward from the kernel's transaction id.
     expect(restarted.lastRecovery?.outcome).toBe('rolled-forward');
-    expect(restarted.core.catalog.state.pending).toBeNull();
+    expect(poolCore(restarted).catalog.state.pending).toBeNull();
     expect((await restarted.list()).map((v) => [v.name, v.active])).toEqual([['a', true]]);
     expectSameBytes(await host.readStart(restarted, 'a'), pattern(8, 64 * KiB));
   });

@@ -30,7 +30,7 @@ function plan(s: CatalogState, items: BatchItem[], active: Record<string, number
   });
 }
 
-function commit(s: CatalogState, ops: PlannedOp[]): CatalogState {
+function commit(s: CatalogState, ops: readonly PlannedOp[]): CatalogState {
   const tx = String(BigInt(s.committedTx) + 1n);
   reduceCatalog(s, { t: 'intent', intent: { tx, ops } });
   return reduceCatalog(s, { t: 'commit', tx });

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isEngineError } from '@thinfleet/engine';
 import { CrashPlan, crashingBlock, crashingDm } from './support/crash-plan.js';
 import { EngineTestHost, expectSameBytes, pattern, SMALL_CATALOG } from './support/engine-test-host.js';
+import { poolCore } from '../src/pool.js';
 
 const MiB = 1024 * 1024;
 let hosts: EngineTestHost[] = [];
@@ -29,7 +30,7 @@ describe('pool extend', () => {
         await made.createVolume('v', 4 * MiB);
         await host.writePattern(made, 'v', 7);
         await made.deactivateVolume('v');
-        const oldBlocks = made.core.catalog.state.pool.layout.dataBlocks;
+        const oldBlocks = poolCore(made).catalog.state.pool.layout.dataBlocks;
         await made.deactivate();
 
         const plan = new CrashPlan(n, 'after');
@@ -50,7 +51,7 @@ describe('pool extend', () => {
             throw new Error(`crash after step ${n} (${plan.log[n - 1]}): ${String(err)}`, { cause: err });
           });
         const blocks = (await pool.status()).dataTotalBytes / (64 * 1024);
-        const catalogBlocks = pool.core.catalog.state.pool.layout.dataBlocks;
+        const catalogBlocks = poolCore(pool).catalog.state.pool.layout.dataBlocks;
         expect(blocks, `step ${n}: kernel and catalog agree`).toBe(catalogBlocks);
         expect([oldBlocks, oldBlocks + (31 * MiB) / (64 * 1024)], `step ${n}`).toContain(blocks);
         sizes.add(blocks === oldBlocks ? 'old' : 'new');
@@ -79,7 +80,7 @@ describe('pool extend', () => {
     const paths = await host.devices(4, 32 * MiB);
     const a = await host.engine().createPool({ name: host.poolName(), devices: [paths[0]!], ...SMALL_CATALOG });
     await host.engine().createPool({ name: host.poolName('q'), devices: [paths[1]!], ...SMALL_CATALOG });
-    const before = JSON.stringify(a.core.catalog.state.pool);
+    const before = JSON.stringify(poolCore(a).catalog.state.pool);
     const other = (await a.extend({ devicePath: paths[1]!, sizeBytes: null }).then(() => new Error('extended'), (err: unknown) => err)) as Error;
     expect(isEngineError(other, 'DEVICE_UNUSABLE')).toBe(true);
     expect(other.message).toMatch(/carries the label of pool .*q/);
@@ -91,11 +92,11 @@ describe('pool extend', () => {
     expect(isEngineError(used, 'DEVICE_UNUSABLE')).toBe(true);
     expect(used.message).toContain(`in use by device-mapper device ${lin}`);
     await host.dm.remove(lin);
-    expect(JSON.stringify(a.core.catalog.state.pool)).toBe(before);
+    expect(JSON.stringify(poolCore(a).catalog.state.pool)).toBe(before);
     const partial = await a.extend({ devicePath: paths[3]!, sizeBytes: 8 * MiB + 1000 });
     expect(partial).toMatchObject({ addedBytes: 8 * MiB, newDevice: true, extent: { deviceIndex: 1, offsetBytes: MiB, lengthBytes: 8 * MiB } });
     const rest = await a.extend({ devicePath: paths[3]!, sizeBytes: null });
     expect(rest).toMatchObject({ newDevice: false, extent: { deviceIndex: 1, offsetBytes: 9 * MiB, lengthBytes: 23 * MiB } });
-    expect((await a.status()).dataTotalBytes).toBe(a.core.catalog.state.pool.layout.dataBlocks * 64 * 1024);
+    expect((await a.status()).dataTotalBytes).toBe(poolCore(a).catalog.state.pool.layout.dataBlocks * 64 * 1024);
   });
 });

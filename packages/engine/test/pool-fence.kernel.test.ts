@@ -47,6 +47,7 @@ import {
 } from '@thinfleet/devmapper';
 import { poolDeviceNames, poolDevicePrefix, volumeDeviceName, type DeviceExtent } from '@thinfleet/engine';
 import { EngineTestHost, expectSameBytes, pattern, SMALL_CATALOG } from './support/engine-test-host.js';
+import { poolCore } from '../src/pool.js';
 
 const MiB = 1024 * 1024;
 const SECTOR = 512;
@@ -109,7 +110,7 @@ describe('fencing a pool on the real device-mapper', () => {
     const prefix = poolDevicePrefix(poolName);
     const vol = volumeDeviceName(poolName, 'v');
     const volPath = h.dm.devicePath(vol);
-    const layout = pool.core.catalog.state.pool.layout;
+    const layout = poolCore(pool).catalog.state.pool.layout;
     const BLOCK = layout.dataBlockBytes;
 
     // The regions hashed below are exactly what `_tmeta` and `_tdata` map.

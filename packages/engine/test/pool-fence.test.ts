@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openSimHost, thinId, type SimHost } from '@thinfleet/devmapper';
 import { Engine, isEngineError, poolDeviceNames, volumeDeviceName } from '@thinfleet/engine';
 import { expectSameBytes, pattern, SMALL_CATALOG } from './support/engine-test-host.js';
+import { poolCore } from '../src/pool.js';
 
 const MiB = 1024 * 1024;
 const CHECK = 64 * 1024;
@@ -84,7 +85,7 @@ describe('fencing a pool', () => {
     expect(a.engine.pools()).toEqual([]);
     // The old Pool object refuses new calls, and its catalog cannot be written through it.
     await expect(pool.createVolume('w', MiB)).rejects.toSatisfy((e) => isEngineError(e, 'POOL_INACTIVE'));
-    await expect(pool.core.catalog.append({ t: 'abort', tx: '99' })).rejects.toSatisfy((e) => isEngineError(e, 'POOL_FENCED'));
+    await expect(poolCore(pool).catalog.append({ t: 'abort', tx: '99' })).rejects.toSatisfy((e) => isEngineError(e, 'POOL_FENCED'));
     // I/O to the volume waits (queued by the noflush suspend), it does not fail yet. The writer
     // holds the device open, as a VM does.
     a.sim.dm.holdOpen(volumeDeviceName('tank', 'v'));
@@ -138,7 +139,7 @@ describe('fencing a pool', () => {
     const names = poolDeviceNames('tank');
     await expect(a.sim.dm.message(names.pool, 0, 'create_thin 77')).rejects.toMatchObject({ code: 'EIO' });
     // And the stale Pool object's kernel calls are refused before they reach the kernel.
-    await expect(poolA.core.control.createThin(thinId(78))).rejects.toSatisfy((e) => isEngineError(e, 'POOL_FENCED'));
+    await expect(poolCore(poolA).control.createThin(thinId(78))).rejects.toSatisfy((e) => isEngineError(e, 'POOL_FENCED'));
 
     // B hands the pool back; A discards its stale devices and reads the pool afresh.
     await poolB.deactivate();

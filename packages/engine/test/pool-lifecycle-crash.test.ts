@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isEngineError } from '@thinfleet/engine';
 import { CrashPlan, crashingBlock, crashingDm } from './support/crash-plan.js';
 import { EngineTestHost, expectSameBytes, pattern, SMALL_CATALOG } from './support/engine-test-host.js';
+import { poolCore } from '../src/pool.js';
 
 const MiB = 1024 * 1024;
 let hosts: EngineTestHost[] = [];
@@ -143,7 +144,7 @@ describe('recovery', () => {
         });
       const crashedAgain = second.dead;
       const final = await host.engine().activatePool(name, paths);
-      expect(final.core.catalog.state.pending).toBeNull();
+      expect(poolCore(final).catalog.state.pending).toBeNull();
       expect((await final.reconcile()).consistent).toBe(true);
       // The delete had been done, so the batch must have rolled forward.
       expect((await final.list()).map((v) => v.name)).toEqual(['a', 'b', 'o']);

@@ -102,13 +102,13 @@ export class HostPools {
       if (known.name === except) continue;
       const paths = [...known.devices];
       for (const [file, loop] of Object.entries(known.loops)) if (sameBackingFile(await this.attachments.backingFile(loop), file)) paths.push(loop);
-      paths.push(...(active.get(known.name)?.core.devicePaths ?? []));
+      paths.push(...(active.get(known.name)?.devicePaths ?? []));
       claims.push({ pool: known.name, kind: 'device', state: active.has(known.name) ? 'active on this host' : 'known to this host, inactive', paths });
       const origins = Object.keys(known.origins ?? {});
       if (origins.length > 0) claims.push({ pool: known.name, kind: 'origin', state: 'an external origin of its volumes', paths: origins });
     }
     for (const [name, pool] of active) {
-      if (name !== except && this.registry.get(name) === null) claims.push({ pool: name, kind: 'device', state: 'active on this host', paths: pool.core.devicePaths });
+      if (name !== except && this.registry.get(name) === null) claims.push({ pool: name, kind: 'device', state: 'active on this host', paths: pool.devicePaths });
     }
     return claims;
   }
@@ -160,7 +160,7 @@ export class HostPools {
         name,
         uuid: active.uuid,
         active: true,
-        devices: known?.devices ?? active.core.devicePaths,
+        devices: known?.devices ?? active.devicePaths,
         status: await active.status(),
         recovery: active.lastRecovery,
         problem: null,
@@ -480,7 +480,7 @@ export class HostPools {
   async flushAll(): Promise<void> {
     for (const pool of this.engine.pools()) {
       try {
-        await pool.core.catalog.flush();
+        await pool.flushCatalog();
       } catch (err) {
         this.logger.error({ pool: pool.name, err }, 'catalog flush failed at shutdown; the next activation recovers');
       }

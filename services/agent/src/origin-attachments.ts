@@ -91,7 +91,7 @@ export class OriginAttachments {
     const active = this.engine.pools().find((p) => p.name === pool);
     if (active === undefined) return;
     const recorded = this.registry.get(pool)?.origins ?? {};
-    const named = new Set(Object.values(active.core.catalog.state.volumes).flatMap((v) => (v.externalOrigin === null ? [] : [v.externalOrigin])));
+    const named = active.externalOriginsInUse();
     for (const file of named) {
       if (recorded[file] !== undefined && recorded[file] !== '') continue;
       const isFile = await stat(file).then((s) => s.isFile(), () => false);
@@ -110,7 +110,7 @@ export class OriginAttachments {
       const active = this.engine.pools().find((p) => p.name === pool);
       const origins = this.registry.get(pool)?.origins ?? {};
       if (active === undefined || Object.keys(origins).length === 0) return;
-      const used = new Set(Object.values(active.core.catalog.state.volumes).map((v) => v.externalOrigin));
+      const used = active.externalOriginsInUse();
       const unused = Object.fromEntries(Object.entries(origins).filter(([file]) => !used.has(file)));
       if (Object.keys(unused).length === 0) return;
       await this.registry.update(pool, (k) => ({ ...k, origins: Object.fromEntries(Object.entries(k.origins ?? {}).filter(([file]) => used.has(file))) }));

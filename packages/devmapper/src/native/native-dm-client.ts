@@ -18,7 +18,11 @@ import type {
   DmTargetLine,
   DmTargetVersion,
   DmVersion,
+  HeldMetadataSnapshot,
 } from '../dm-client.js';
+import { THIN_METADATA_BLOCK_BYTES } from '../thin-metadata/metadata-block-reader.js';
+import { readThinMetadata } from '../thin-metadata/read-thin-metadata.js';
+import type { ThinMetadataSummary } from '../thin-metadata/thin-metadata-summary.js';
 import { callNative } from './native-error.js';
 
 type NativeInfo = Awaited<ReturnType<typeof native.dmInfo>>;
@@ -143,5 +147,17 @@ export class NativeDmClient implements DmClient {
 
   devicePath(name: string): string {
     return `/dev/mapper/${name}`;
+  }
+
+  /** The kernel's dm-thin format, read from the held superblock (see DmClient.readMetadataSnapshot). */
+  async readMetadataSnapshot(snapshot: HeldMetadataSnapshot): Promise<ThinMetadataSummary> {
+    return readThinMetadata(
+      { read: (offsetBytes, lengthBytes) => snapshot.read(offsetBytes, lengthBytes) },
+      {
+        superblockBlock: snapshot.heldRoot,
+        metadataBlocks: Math.floor(snapshot.metadataSizeBytes / THIN_METADATA_BLOCK_BYTES),
+        dataBlocks: snapshot.dataBlocks,
+      },
+    );
   }
 }

@@ -16,9 +16,13 @@ import type {
   DmTargetLine,
   DmTargetVersion,
   DmVersion,
+  HeldMetadataSnapshot,
 } from '../dm-client.js';
 import { DmError } from '../dm-error.js';
+import { summariseSimSnapshot } from '../thin-metadata/sim-metadata-summary.js';
+import type { ThinMetadataSummary } from '../thin-metadata/thin-metadata-summary.js';
 import { SIM_DM_MAJOR, type SimDevice, type SimKernel, type SimTable } from './sim-kernel.js';
+import { readSimMetadataSnapshot } from './sim-thin-pool.js';
 
 const DM_NAME_MAX_BYTES = 127;
 const DM_UUID_MAX_BYTES = 128;
@@ -193,6 +197,24 @@ export class SimDmClient implements DmClient {
 
   devicePath(name: string): string {
     return `/dev/mapper/${name}`;
+  }
+
+  /**
+   * The simulator's own metadata format (see DmClient.readMetadataSnapshot): the held snapshot
+   * stored on the metadata device, refused with EAGAIN unless it is the one `heldRoot` names.
+   */
+  async readMetadataSnapshot(snapshot: HeldMetadataSnapshot): Promise<ThinMetadataSummary> {
+    const stored = await readSimMetadataSnapshot({
+      sizeBytes: snapshot.metadataSizeBytes,
+      read: (offsetBytes, lengthBytes) => snapshot.read(offsetBytes, lengthBytes),
+      write: async () => {
+        throw new DmError('EROFS', 'write', snapshot.metadataDevicePath, 'metadata snapshots are read-only');
+      },
+    });
+    if (stored === null || stored.root !== snapshot.heldRoot) {
+      throw new DmError('EAGAIN', 'thin metadata', snapshot.poolName, `held root ${snapshot.heldRoot} is not on ${snapshot.metadataDevicePath}`);
+    }
+    return summariseSimSnapshot(stored);
   }
 
   /**

@@ -7,18 +7,14 @@
 import type { BlockClient } from '../block-client.js';
 import type { DmClient } from '../dm-client.js';
 import { DmError } from '../dm-error.js';
-import { readSimMetadataSnapshot } from '../sim/sim-thin-pool.js';
 import { ThinPoolControl } from '../thin-pool-messages.js';
-import { THIN_METADATA_BLOCK_BYTES } from './metadata-block-reader.js';
-import { readThinMetadata } from './read-thin-metadata.js';
-import { summariseSimSnapshot } from './sim-metadata-summary.js';
 import type { ThinMetadataSummary } from './thin-metadata-summary.js';
 
 /**
  * Reserves the live pool's metadata snapshot (reserve_metadata_snap), reads the held root from the pool status, reads
  * the snapshot from `metadataDevicePath` through `block` (O_DIRECT reads), and releases the snapshot in a finally path.
- * For dm.kind === 'sim' it reads the simulator's format (readSimMetadataSnapshot in src/sim/sim-thin-pool.ts) and returns
- * the same summary. EBUSY if a metadata snapshot is already held (it does not release someone else's).
+ * The client decodes the snapshot (DmClient.readMetadataSnapshot): the kernel's format, or the simulator's, to the same
+ * summary. EBUSY if a metadata snapshot is already held (it does not release someone else's).
  *
  * When both the read and the release fail, the read's error is thrown.
  *
@@ -79,27 +75,12 @@ export async function readHeldPoolMetadata(
   const held = status.heldMetadataRoot;
   if (held === null) throw new DmError('ENODATA', 'thin metadata', poolName, 'the pool holds no metadata snapshot');
   const sizeBytes = await block.sizeBytes(metadataDevicePath);
-  const read = (offsetBytes: number, lengthBytes: number): Promise<Buffer> =>
-    block.read(metadataDevicePath, offsetBytes, lengthBytes);
-  if (dm.kind === 'sim') {
-    const snapshot = await readSimMetadataSnapshot({
-      sizeBytes,
-      read,
-      write: async () => {
-        throw new DmError('EROFS', 'write', metadataDevicePath, 'metadata snapshots are read-only');
-      },
-    });
-    if (snapshot === null || snapshot.root !== held) {
-      throw new DmError('EAGAIN', 'thin metadata', poolName, `held root ${held} is not on ${metadataDevicePath}`);
-    }
-    return summariseSimSnapshot(snapshot);
-  }
-  return readThinMetadata(
-    { read },
-    {
-      superblockBlock: held,
-      metadataBlocks: Math.floor(sizeBytes / THIN_METADATA_BLOCK_BYTES),
-      dataBlocks: status.totalDataBlocks,
-    },
-  );
+  return dm.readMetadataSnapshot({
+    poolName,
+    heldRoot: held,
+    metadataDevicePath,
+    metadataSizeBytes: sizeBytes,
+    dataBlocks: status.totalDataBlocks,
+    read: (offsetBytes, lengthBytes) => block.read(metadataDevicePath, offsetBytes, lengthBytes),
+  });
 }

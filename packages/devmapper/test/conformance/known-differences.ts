@@ -9,7 +9,7 @@ export const KNOWN_DIFFERENCES: ReadonlyArray<{ what: string; how: string }> = [
   },
   {
     what: 'the held metadata root block number',
-    how: 'any positive block number; the suite checks presence and absence, not the value',
+    how: 'any positive block number; the suite checks presence and absence, not the value; DmClient.readMetadataSnapshot given a root the pool does not hold fails EAGAIN (the simulator finds another snapshot on disk) or EILSEQ (the kernel format finds no superblock there)',
   },
   {
     what: 'a linear target longer than its device',

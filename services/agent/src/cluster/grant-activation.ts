@@ -19,15 +19,10 @@ import { fenceOrLog } from './fence-or-log.js';
 import type { HandoverScheduler } from './handover-scheduler.js';
 import type { OwnershipState } from './pool-ownership.js';
 
-/** The number of volumes in `pool`'s catalog (for PoolReady and the log). */
-function volumeCount(pool: Pool): number {
-  return Object.keys(pool.core.catalog.state.volumes).length;
-}
-
 /** The number of volumes of `pool` if it is active here, else 0. */
 export function volumeCountOf(engine: Pick<Engine, 'pools'>, pool: string): number {
   const p = engine.pools().find((x) => x.name === pool);
-  return p === undefined ? 0 : volumeCount(p);
+  return p === undefined ? 0 : p.volumeCount;
 }
 
 /**
@@ -96,8 +91,8 @@ export class GrantActivation {
       const activated = await bringUp();
       this.still(pool, activating);
       ctx.ownership.set(pool, { kind: 'held', token });
-      ctx.log.info({ pool, token: token.toString(), dirty, volumes: volumeCount(activated) }, 'pool ready under its lock');
-      ctx.session.poolReady(pool, token, volumeCount(activated));
+      ctx.log.info({ pool, token: token.toString(), dirty, volumes: activated.volumeCount }, 'pool ready under its lock');
+      ctx.session.poolReady(pool, token, activated.volumeCount);
       void ctx.session.reportPools();
       this.handover.activated(pool);
       return activated;

@@ -1,10 +1,10 @@
 /**
  * Whether a volume's device is open (mounted, attached to a VM): the check the engine makes
  * before it deactivates a volume it deletes, made here before a background delete starts
- * discarding, so an open volume is refused before any of its data is touched.
+ * discarding, so an open volume is refused before any of its data is touched. The engine
+ * answers (Pool.requireVolumeNotOpen); this only skips the question for an inactive volume.
  */
-import { isDmError } from '@thinfleet/devmapper';
-import { EngineError, volumeDeviceName, type Pool, type VolumeInfo } from '@thinfleet/engine';
+import type { Pool, VolumeInfo } from '@thinfleet/engine';
 
 /**
  * Refuses when `volume`'s device is open, with the engine's error for it. An inactive volume
@@ -13,14 +13,5 @@ import { EngineError, volumeDeviceName, type Pool, type VolumeInfo } from '@thin
  */
 export async function requireVolumeNotOpen(pool: Pool, volume: Pick<VolumeInfo, 'name' | 'active'>): Promise<void> {
   if (!volume.active) return;
-  let openCount: number;
-  try {
-    openCount = (await pool.core.dm.info(volumeDeviceName(pool.name, volume.name))).openCount;
-  } catch (err) {
-    if (isDmError(err, 'ENXIO')) return;
-    throw err;
-  }
-  if (openCount > 0) {
-    throw new EngineError('VOLUME_BUSY', `volume "${volume.name}" is open (${openCount} opener(s)); close it before deleting`);
-  }
+  await pool.requireVolumeNotOpen(volume.name);
 }

@@ -1,0 +1,158 @@
+/**
+ * One handler per batch op: each checks its item against the volumes as the earlier items leave
+ * them and returns the ops it plans (none when the item changes nothing), noting on the planner
+ * the kernel steps they need. Pure; a handler throws EngineError naming the item (and the
+ * argument at fault) before anything is touched. A new op is a new handler here and a case in
+ * planItem.
+ */
+import { formatBytes } from '@thinfleet/units';
+import { MAX_KEEP_REVISIONS, type BatchItem, type BatchOp } from './batch-item.js';
+import { checkSize, type BatchPlanner } from './batch-planner.js';
+import type { DeleteMark, PlannedOp, VolumeRecord } from './catalog-state.js';
+import { EngineError } from './engine-error.js';
+import { quoted } from './quote.js';
+
+/** The item of op `K`. */
+export type ItemOf<K extends BatchOp> = Extract<BatchItem, { readonly op: K }>;
+
+/** Plans one item of op `K` named `item` (checked non-empty and unique by the caller). */
+export type OpHandler<K extends BatchOp> = (raw: ItemOf<K>, item: string, p: BatchPlanner) => readonly PlannedOp[];
+
+/** A new, empty volume. */
+export const planCreate: OpHandler<'create'> = (raw, item, p) => {
+  const volume = p.newVolume({
+    name: p.volumes.freshName(raw.volume, item),
+    thinId: 0,
+    sizeBytes: checkSize(raw.sizeBytes, p.ctx.state, item),
+    originUuid: null,
+    externalOrigin: null,
+  });
+  return [{ kind: 'create', volume: { ...volume, thinId: p.volumes.allocateThinId(item) } }];
+};
+
+/** A new volume over an external origin the pool resolved beforehand (size, or why it cannot be one). */
+export const planCreateExternal: OpHandler<'create-external'> = (raw, item, p) => {
+  const name = p.volumes.freshName(raw.volume, item);
+  const path = raw.externalOrigin;
+  const problem = typeof path === 'string' ? p.ctx.externalOriginProblems?.get(path) : undefined;
+  if (problem !== undefined) throw new EngineError('INVALID_ARGUMENT', problem, { item, argument: 'externalOrigin' });
+  const originBytes = typeof path === 'string' ? p.ctx.externalOriginSizes.get(path) : undefined;
+  if (originBytes === undefined) {
+    throw new EngineError('INVALID_ARGUMENT', `external origin ${quoted(path)} is not a block device`, { item, argument: 'externalOrigin' });
+  }
+  if (raw.sizeBytes === undefined && originBytes < 512) {
+    throw new EngineError('INVALID_ARGUMENT', `external origin ${quoted(path)} is ${originBytes} bytes, less than one 512-byte sector: nothing to read from`, { item, argument: 'externalOrigin' });
+  }
+  const sizeBytes = checkSize(raw.sizeBytes ?? Math.ceil(originBytes / 512) * 512, p.ctx.state, item);
+  return [{ kind: 'create', volume: p.newVolume({ name, thinId: p.volumes.allocateThinId(item), sizeBytes, originUuid: null, externalOrigin: path }) }];
+};
+
+/** A writable snapshot of an existing volume. */
+export const planSnapshot: OpHandler<'snapshot'> = (raw, item, p) => {
+  const origin = p.volumes.find(raw.origin, item);
+  return [p.snapshotOf(origin, { name: p.volumes.freshName(raw.volume, item) }, item)];
+};
+
+/**
+ * The next revision of a volume, and deletes of its oldest unpinned revisions beyond `keep`.
+ * Revisions belong to the volume's uuid, not its name: a name left by another volume (a
+ * revision of an earlier volume of this name, or any volume) is skipped, never reused or
+ * deleted. Every skip passes a taken name, so the search ends within the pool's volumes.
+ */
+export const planRevision: OpHandler<'revision'> = (raw, item, p) => {
+  const origin = p.volumes.find(raw.volume, item);
+  if (!Number.isInteger(raw.keep) || raw.keep < 1 || raw.keep > MAX_KEEP_REVISIONS) {
+    throw new EngineError('INVALID_ARGUMENT', `keep must be a whole number from 1 to ${MAX_KEEP_REVISIONS}, got ${quoted(raw.keep)}`, { item, argument: 'keep' });
+  }
+  let revision = origin.revisionsMade + 1;
+  while (!p.volumes.isNameFree(`${origin.name}.rev${revision}`)) revision++;
+  const ops = [p.snapshotOf(origin, { name: p.volumes.freshName(`${origin.name}.rev${revision}`, item), revisionOf: origin.uuid, revision }, item)];
+  const unpinned = p.volumes
+    .all()
+    .filter((v) => v.revisionOf === origin.uuid && !v.pinned)
+    .sort((a, b) => (b.revision ?? 0) - (a.revision ?? 0));
+  // The new revision counts as one of the `keep`.
+  for (const old of unpinned.slice(Math.max(0, raw.keep - 1))) ops.push(p.deleteOp(old, item));
+  return ops;
+};
+
+/** Deletes a volume (an active one is deactivated first). */
+export const planDelete: OpHandler<'delete'> = (raw, item, p) => [p.deleteOp(p.volumes.find(raw.volume, item), item)];
+
+/** Renames an inactive volume. */
+export const planRename: OpHandler<'rename'> = (raw, item, p) => {
+  const v = p.volumes.find(raw.volume, item);
+  p.requireInactive(v, 'rename it', item);
+  return [{ kind: 'rename', uuid: v.uuid, name: p.volumes.freshName(raw.newName, item, 'newName') }];
+};
+
+/** Grows a volume (an active one is reloaded after the commit); an equal size changes nothing. */
+export const planGrow: OpHandler<'grow'> = (raw, item, p) => {
+  const v = p.volumes.find(raw.volume, item);
+  const sizeBytes = checkSize(raw.sizeBytes, p.ctx.state, item);
+  if (sizeBytes < v.sizeBytes) {
+    throw new EngineError('SHRINK_REFUSED', `volume "${v.name}" has ${formatBytes(v.sizeBytes)}; shrinking a thin volume to ${formatBytes(sizeBytes)} would cut its data`, { item });
+  }
+  if (sizeBytes === v.sizeBytes) return [];
+  p.reloadIfActive(v.uuid);
+  return [{ kind: 'grow', uuid: v.uuid, sizeBytes }];
+};
+
+/** Gives an inactive volume the content of one of its snapshots (an active snapshot is suspended for it). */
+export const planRevert: OpHandler<'revert'> = (raw, item, p) => {
+  const v = p.volumes.find(raw.volume, item);
+  const from = p.volumes.find(raw.snapshot, item);
+  if (!p.volumes.isDescendant(from, v.uuid)) {
+    throw new EngineError('INVALID_ARGUMENT', `"${from.name}" is not a snapshot of "${v.name}"`, { item, argument: 'snapshot' });
+  }
+  p.requireInactive(v, 'revert it', item);
+  p.suspendIfActive(from.uuid);
+  return [
+    {
+      kind: 'revert',
+      uuid: v.uuid,
+      fromThinId: from.thinId,
+      newThinId: p.volumes.allocateThinId(item),
+      oldThinId: v.thinId,
+      sizeBytes: from.sizeBytes,
+      externalOrigin: from.externalOrigin,
+    },
+  ];
+};
+
+/** Pins (or unpins) a volume; the same setting changes nothing. */
+export const planPin: OpHandler<'pin'> = (raw, item, p) => {
+  const v = p.volumes.find(raw.volume, item);
+  const pinned: unknown = raw.pinned ?? true;
+  if (typeof pinned !== 'boolean') throw new EngineError('INVALID_ARGUMENT', 'pinned must be true or false', { item, argument: 'pinned' });
+  return v.pinned === pinned ? [] : [{ kind: 'pin', uuid: v.uuid, pinned }];
+};
+
+/** Sets or clears a volume's delete mark; an equal mark changes nothing. */
+export const planMarkDelete: OpHandler<'mark-delete'> = (raw, item, p) => {
+  const v = p.volumes.find(raw.volume, item);
+  const mark = checkDeleteMark(raw.mark, v, item);
+  return sameMark(v.deleting ?? null, mark) ? [] : [{ kind: 'mark-delete', uuid: v.uuid, mark }];
+};
+
+/** @throws EngineError INVALID_ARGUMENT naming the first bad field of a delete mark. */
+function checkDeleteMark(mark: unknown, v: VolumeRecord, item: string): DeleteMark | null {
+  if (mark === null) return null;
+  const bad = (what: string): never => {
+    throw new EngineError('INVALID_ARGUMENT', `delete mark: ${what}`, { item, argument: 'mark' });
+  };
+  if (typeof mark !== 'object') return bad('must be an object or null');
+  const fields: Partial<Record<keyof DeleteMark, unknown>> = mark;
+  const { jobId, chunkBytes, doneBytes, createdMs } = fields;
+  if (typeof jobId !== 'string' || jobId.length === 0) return bad('jobId must be a non-empty string');
+  const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+  if (!isCount(chunkBytes) || chunkBytes === 0 || chunkBytes % 512 !== 0) return bad('chunkBytes must be a positive multiple of 512');
+  if (!isCount(doneBytes) || doneBytes > v.sizeBytes) return bad(`doneBytes must be a whole number of bytes up to the volume's ${v.sizeBytes}`);
+  if (!isCount(createdMs)) return bad('createdMs must be milliseconds since the epoch');
+  return { jobId, doneBytes, chunkBytes, createdMs };
+}
+
+function sameMark(a: DeleteMark | null, b: DeleteMark | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.jobId === b.jobId && a.doneBytes === b.doneBytes && a.chunkBytes === b.chunkBytes && a.createdMs === b.createdMs;
+}
