@@ -174,7 +174,7 @@ export class JobRouter {
         if (givenUp()) throw moved();
       }
     } finally {
-      await changes.close();
+      void changes.close(); // not awaited: the answer need not wait for etcd to confirm the cancel
     }
   }
 }

@@ -110,7 +110,7 @@ export class Router {
         await changes.next(deadline);
       }
     } finally {
-      await changes.close();
+      void changes.close(); // not awaited: the answer need not wait for etcd to confirm the cancel
     }
   }
 
