@@ -9,6 +9,7 @@ const here = (path: string): string => fileURLToPath(new URL(path, import.meta.u
 export const workspaceAliases: Record<string, string> = {
   '@thinfleet/units': here('./packages/units/src/index.ts'),
   '@thinfleet/dm-native': here('./packages/dm-native/src/index.ts'),
+  '@thinfleet/sd-notify': here('./packages/sd-notify/src/index.ts'),
   '@thinfleet/devmapper': here('./packages/devmapper/src/index.ts'),
   '@thinfleet/catalog': here('./packages/catalog/src/index.ts'),
   '@thinfleet/engine': here('./packages/engine/src/index.ts'),

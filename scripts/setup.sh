@@ -3,10 +3,10 @@
 #   system packages: etcd (the coordinator's store; its embedded etcd runs /usr/bin/etcd),
 #   qemu + Debian's kernel + busybox (the kernel test tier boots them), thin-provisioning-tools
 #   (thin_check cross-checks), dmsetup/lvm2 (benchmark baselines only; thinfleet itself never
-#   runs them), a C++ toolchain for the native addon, openssl (the agent's mutual-TLS tests make
+#   runs them), a C++ toolchain for the native addons (dm-native, sd-notify), openssl (the agent's mutual-TLS tests make
 #   certificates with it), systemd (its systemd-analyze verifies the agent's and the
 #   coordinator's unit files in the tests).
-#   node packages: npm ci, then the TypeScript and native builds.
+#   node packages: npm ci, then the native builds (packages/dm-native, packages/sd-notify) and TypeScript (npm run build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

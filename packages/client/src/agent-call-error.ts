@@ -4,19 +4,14 @@
  * fault), so callers branch on fields instead of parsing messages.
  */
 import { status, type Metadata, type ServiceError } from '@grpc/grpc-js';
-import { decodeTrailerValue } from '@thinfleet/proto';
+import { decodeTrailerValue, ERROR_TRAILER_KEYS } from '@thinfleet/proto';
 
 /**
  * Trailing-metadata keys the agent sets on a failed call (see services/agent/src/agent-error.ts).
  * Their values are percent-encoded UTF-8 (@thinfleet/proto trailer-values.ts); the fields below
  * hold them decoded.
  */
-export const ERROR_TRAILERS = {
-  code: 'tf-error-code',
-  errno: 'tf-errno',
-  field: 'tf-field',
-  item: 'tf-item',
-} as const;
+export const ERROR_TRAILERS = ERROR_TRAILER_KEYS;
 
 /**
  * A call to the agent (or to a coordinator, which sets the same trailers) that did not succeed.

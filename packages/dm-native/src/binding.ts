@@ -42,7 +42,6 @@ export interface NativeBinding {
   loopAttach(filePath: string, readOnly: boolean, autoclear: boolean): Promise<string>;
   loopDetach(devicePath: string): Promise<void>;
   loopBackingFile(devicePath: string): Promise<string | null>;
-  notifySocket(socketPath: string, message: string): Promise<void>;
 }
 
 /** Where the addon is, relative to this file (src/ and dist/ both sit one level down). */

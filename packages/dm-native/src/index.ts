@@ -2,8 +2,7 @@
  * @thinfleet/dm-native: device-mapper, block and loop ioctls issued directly from a Node-API
  * addon (no libdevmapper, no dmsetup, no child processes). Thin and policy-free: one function
  * per kernel operation, every one async (run off the JS thread) and validated here before it
- * reaches C++. One non-ioctl helper rides along: {@link notifySocket}, the AF_UNIX datagram
- * that systemd's readiness protocol needs and Node cannot send.
+ * reaches C++. (systemd's readiness datagram lives in @thinfleet/sd-notify.)
  *
  * Importing never throws. When the addon is not built, every function rejects with an error
  * (code `ERR_DM_NATIVE_NOT_BUILT`) that says to run `npm run build -w @thinfleet/dm-native`;
@@ -24,7 +23,6 @@ export { addonLoadError, BUILD_COMMAND } from './binding.js';
 export * from './types.js';
 export * from './dm.js';
 export * from './block.js';
-export * from './notify.js';
 export {
   DM_NAME_MAX_BYTES,
   DM_UUID_MAX_BYTES,

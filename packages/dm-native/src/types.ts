@@ -97,15 +97,15 @@ export interface DmNativeError extends Error {
   readonly code: string;
   /** Positive errno number, e.g. 16 for EBUSY. */
   readonly errno: number;
-  /** The system call that failed: `ioctl`, `open`, `pread`, `pwrite`, `stat`, `mknod`, `sendto`, ... */
+  /** The system call that failed: `ioctl`, `open`, `pread`, `pwrite`, `stat`, `mknod`, ... */
   readonly syscall: string;
   /**
    * The ioctl the call is about (`DM_DEV_REMOVE`, `BLKDISCARD`, `LOOP_CONFIGURE`, ...), or the
    * function name for calls that use no ioctl (`blockRead`, `blockWrite`, `mknodBlock`,
-   * `unlinkNode`, `blockDeviceNumber`, `notifySocket`).
+   * `unlinkNode`, `blockDeviceNumber`).
    */
   readonly operation: string;
-  /** The device-mapper name, device/file path or socket address; absent for calls about no device. */
+  /** The device-mapper name or device/file path; absent for calls about no device. */
   readonly device?: string;
   /** The other file the failing system call used, when there is one (e.g. `/dev/mapper/control`). */
   readonly path?: string;

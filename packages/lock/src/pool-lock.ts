@@ -25,6 +25,7 @@
  * saying it never released (so the next holder knows it died and its view is dirty).
  */
 import { EventEmitter } from 'node:events';
+import { ExponentialBackoff, handleAll, noJitterGenerator, retry } from 'cockatiel';
 import type { IKeyValue, Watcher } from 'etcd3';
 import { LockError } from './lock-error.js';
 import { lockKeys, parseEpoch, type LockKeys } from './lock-keys.js';
@@ -53,6 +54,9 @@ export interface PoolLockEvents {
 }
 
 const kv = (response: { kvs: IKeyValue[] }): IKeyValue[] => response.kvs;
+
+/** Retries of a queue entry's withdrawal while etcd does not answer: 50 ms, doubling to 1 s, without end. */
+const withdrawRetry = retry(handleAll, { maxAttempts: Infinity, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1000, generator: noJitterGenerator }) });
 
 export class PoolLock extends EventEmitter<PoolLockEvents> {
   private state: PoolLockState = 'idle';
@@ -381,19 +385,15 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
     try {
       await withdraw();
     } catch {
-      this.withdrawing = (async () => {
-        for (let delayMs = 50; this.session.alive; delayMs = Math.min(1000, delayMs * 2)) {
-          await new Promise((resolve) => setTimeout(resolve, delayMs));
-          try {
-            await withdraw();
-            return;
-          } catch {
-            // etcd still unreachable: try again
-          }
-        }
-      })().finally(() => {
-        this.withdrawing = null;
-      });
+      // etcd unreachable: again after 50 ms, doubling to 1 s, until it succeeds or the session ends.
+      this.withdrawing = withdrawRetry
+        .execute(async () => {
+          if (this.session.alive) await withdraw();
+        })
+        .catch(() => {})
+        .finally(() => {
+          this.withdrawing = null;
+        });
     }
   }
 

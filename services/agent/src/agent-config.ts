@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { anyString, hostPortSchema, nonEmptyString, parseConfig, optionalKeys, says, strictSection, tlsFilesSchema, tlsFilesShape, type TlsFiles } from '@thinfleet/proto';
+import { anyString, hostPortSchema, nonEmptyString, parseConfig, optionalKeys, POOL_NAME_PATTERN, says, strictSection, tlsFilesSchema, tlsFilesShape, type TlsFiles } from '@thinfleet/proto';
 import { z } from 'zod';
 
 export { splitHostPort } from '@thinfleet/proto';
@@ -155,7 +155,7 @@ const absolutePath = nonEmptyString().startsWith('/', says('must be an absolute 
 const autoextendEntry = strictSection({ device: absolutePath, stepBytes: wholeNumber(1024 * 1024) });
 
 /** Pool name keys (the engine's pattern) to their autoextend entries. */
-const autoextend = z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9+_.-]{0,31}$/), autoextendEntry, {
+const autoextend = z.record(z.string().regex(POOL_NAME_PATTERN), autoextendEntry, {
   error: (issue) => (issue.code === 'invalid_key' ? 'not a pool name' : 'must be an object of pool names'),
 });
 

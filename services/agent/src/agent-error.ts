@@ -5,19 +5,10 @@
  */
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { isEngineError, type EngineError, type EngineErrorCode } from '@thinfleet/engine';
-import { boundedDetails, encodeTrailerValue } from '@thinfleet/proto';
+import { boundedDetails, encodeTrailerValue, ERROR_TRAILER_KEYS } from '@thinfleet/proto';
 
-/** Trailing-metadata keys a failed call carries (see docs/agent.md). */
-export const ERROR_METADATA = {
-  /** The engine's or agent's error code (`NO_SUCH_VOLUME`, `JOB_RUNNING`...). */
-  code: 'tf-error-code',
-  /** The errno name closest to the failure (`ENOENT`, `EBUSY`...). */
-  errno: 'tf-errno',
-  /** For a bad request: the request field at fault, as a path (`ops[3].name`). */
-  field: 'tf-field',
-  /** For a batch: the caller's name of the item at fault (percent-encoded, as every value). */
-  item: 'tf-item',
-} as const;
+/** Trailing-metadata keys a failed call carries (see docs/agent.md): code, errno, field, item. */
+export const ERROR_METADATA = ERROR_TRAILER_KEYS;
 
 export type AgentErrorCode =
   /** A request field is missing, of the wrong type or out of range (`field` says which). */

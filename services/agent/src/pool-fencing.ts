@@ -15,9 +15,10 @@ import { join } from 'node:path';
 import { AgentError } from './agent-error.js';
 import { writeFileDurably } from './durable-file.js';
 import { Mutex } from '@thinfleet/engine';
+import { LOCK_TOKEN_METADATA } from '@thinfleet/proto';
 
 /** The metadata key a call's lock token travels in (decimal). */
-export const LOCK_TOKEN_METADATA = 'tf-lock-token';
+export { LOCK_TOKEN_METADATA };
 
 export class PoolFencing {
   private newest = new Map<string, bigint>();

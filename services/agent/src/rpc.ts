@@ -5,7 +5,7 @@
  */
 import { status as grpcStatus, type Metadata, type handleServerStreamingCall, type handleUnaryCall, type ServerWritableStream, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { AgentError, statusName, toServiceError } from './agent-error.js';
+import { AgentError, ERROR_METADATA, statusName, toServiceError } from './agent-error.js';
 import type { InFlight } from './in-flight.js';
 import { LOCK_TOKEN_METADATA } from './pool-fencing.js';
 import type { RequestIds } from './request-ids.js';
@@ -88,7 +88,7 @@ async function tracked<T>(ctx: RpcContext, operation: string, request: unknown, 
   } catch (err) {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const status = toServiceError(err);
-    const code = status.metadata.get('tf-error-code')[0];
+    const code = status.metadata.get(ERROR_METADATA.code)[0];
     ctx.observe(operation, seconds, typeof code === 'string' ? code : statusName(status.code));
     const level = status.code === grpcStatus.INTERNAL ? 'error' : 'warn';
     log[level]({ durationMs: Math.round(seconds * 1e4) / 10, status: statusName(status.code), code, err }, 'failed');

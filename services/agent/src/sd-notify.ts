@@ -4,7 +4,7 @@
  * alive (watchdog). Every call is a no-op returning false when the agent was not started by
  * systemd with Type=notify (NOTIFY_SOCKET unset), so the agent calls them unconditionally.
  */
-import { notifySystemd, type NotifyEnv } from '@thinfleet/dm-native';
+import { notifySystemd, type NotifyEnv } from '@thinfleet/sd-notify';
 
 export { notifySystemd, type NotifyEnv };
 

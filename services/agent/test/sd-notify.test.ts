@@ -1,7 +1,7 @@
 /**
  * systemd notifications against a real receiver: a python3 process bound to an AF_UNIX
  * SOCK_DGRAM socket (a path, or an abstract name) with SO_PASSCRED, printing each datagram
- * and the sender pid the kernel attached, as systemd sees them. Needs the dm-native addon
+ * and the sender pid the kernel attached, as systemd sees them. Needs the sd-notify addon
  * built and python3.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { notifySocket, type DmNativeError } from '@thinfleet/dm-native';
+import { notifySocket, type NotifyError } from '@thinfleet/sd-notify';
 import { extendTimeout, notifySystemd, ready, status, stopping, watchdog, watchdogIntervalMs } from '../src/sd-notify.js';
 
 /** Binds argv[1] ('\0'-prefixed for abstract), says BOUND, then prints one JSON line per datagram. */
@@ -105,7 +105,7 @@ describe('notifySystemd', () => {
   it('rejects with the errno when nothing receives', async () => {
     const dir = await tempDir();
     const missing = join(dir, 'nobody.sock');
-    const err = (await notifySystemd('READY=1', { NOTIFY_SOCKET: missing }).catch((e: unknown) => e)) as DmNativeError;
+    const err = (await notifySystemd('READY=1', { NOTIFY_SOCKET: missing }).catch((e: unknown) => e)) as NotifyError;
     expect(err).toMatchObject({ code: 'ENOENT', syscall: 'sendto', operation: 'notifySocket', device: missing });
     const plain = join(dir, 'plain-file');
     await writeFile(plain, '');

@@ -13,19 +13,23 @@ export function hostUnreachable(address: string, err: { details: string }): Retu
   return coordinatorError('HOST_UNREACHABLE', `the host at ${address} did not answer (${unreachableWhy(err.details)}); retry (--wait SECONDS)`, { cause: err });
 }
 
-/** One unary call on an agent client; a host that does not answer is HOST_UNREACHABLE. */
-export async function unaryCall(client: AgentServiceClient, method: string, request: unknown, metadata: Metadata, deadline: Date | number): Promise<unknown> {
+/**
+ * One unary call on an agent client; a host that does not answer is HOST_UNREACHABLE. `Res` is
+ * the method's response type as grpc-js decodes it (the caller names the method, so the caller
+ * names its type).
+ */
+export async function unaryCall<Res>(client: AgentServiceClient, method: string, request: object, metadata: Metadata, deadline: Date | number): Promise<Res> {
   try {
-    return await rawUnaryCall(client, method, request, metadata, deadline);
+    return await rawUnaryCall<Res>(client, method, request, metadata, deadline);
   } catch (err) {
     throw isHostUnreachable(err) ? hostUnreachable(client.getChannel().getTarget().replace(/^dns:/, ''), err) : err;
   }
 }
 
 /** One unary call on an agent client, failing with the agent's status as it is. */
-export function rawUnaryCall(client: AgentServiceClient, method: string, request: unknown, metadata: Metadata, deadline: Date | number): Promise<unknown> {
+export function rawUnaryCall<Res>(client: AgentServiceClient, method: string, request: object, metadata: Metadata, deadline: Date | number): Promise<Res> {
   return new Promise((resolve, reject) => {
-    const fn = client[method] as (r: unknown, m: Metadata, o: object, cb: (err: Error | null, res: unknown) => void) => void;
+    const fn = client[method] as (r: unknown, m: Metadata, o: object, cb: (err: Error | null, res: Res) => void) => void;
     fn.call(client, request, metadata, { deadline }, (err, response) => (err === null ? resolve(response) : reject(err)));
   });
 }

@@ -4,8 +4,9 @@
  */
 import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import type { ClusterPool, ClusterServiceHandlers, ClusterStatusResponse, FindVolumeRequest__Output, FindVolumeResponse } from '@thinfleet/proto';
-import { coordinatorError, isServiceError } from './coordinator-error.js';
+import { coordinatorError } from './coordinator-error.js';
 import type { ClusterRegistry } from './registry.js';
+import { asStatus } from './routed-status.js';
 
 export interface ClusterServiceOptions {
   readonly registry: ClusterRegistry;
@@ -64,7 +65,7 @@ export function clusterServiceHandlers(options: ClusterServiceOptions): ClusterS
   const answer = <Req, Res>(fn: (request: Req) => Promise<Res>) => (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
     fn(call.request).then(
       (response) => callback(null, response),
-      (err: unknown) => callback(isServiceError(err) ? err : coordinatorError('ETCD', `coordinator: ${(err as Error).message}`, { cause: err })),
+      (err: unknown) => callback(asStatus(err)),
     );
   };
   return {

@@ -4,7 +4,7 @@
  * routed to are passed through unchanged.
  */
 import { Metadata, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { boundedDetails, encodeTrailerValue } from '@thinfleet/proto';
+import { boundedDetails, encodeTrailerValue, ERROR_TRAILER_KEYS } from '@thinfleet/proto';
 
 export type CoordinatorErrorCode =
   /** No host with a live session can reach the pool. */
@@ -23,8 +23,10 @@ export type CoordinatorErrorCode =
   | 'NO_SUCH_JOB'
   /** The job is moving with its pool to the pool's next holder, which has not taken it up yet. */
   | 'JOB_MOVED'
-  /** etcd did not answer. */
-  | 'ETCD';
+  /** etcd did not answer (UNAVAILABLE: retry). */
+  | 'ETCD'
+  /** Anything else that went wrong in the coordinator: a bug, not retried. */
+  | 'INTERNAL';
 
 const STATUS: Record<CoordinatorErrorCode, grpcStatus> = {
   NO_HOST: grpcStatus.FAILED_PRECONDITION,
@@ -38,6 +40,7 @@ const STATUS: Record<CoordinatorErrorCode, grpcStatus> = {
   NO_SUCH_JOB: grpcStatus.NOT_FOUND,
   JOB_MOVED: grpcStatus.UNAVAILABLE,
   ETCD: grpcStatus.UNAVAILABLE,
+  INTERNAL: grpcStatus.INTERNAL,
 };
 
 /**
@@ -47,8 +50,8 @@ const STATUS: Record<CoordinatorErrorCode, grpcStatus> = {
  */
 export function coordinatorError(code: CoordinatorErrorCode, message: string, options: { field?: string; cause?: unknown } = {}): ServiceError {
   const metadata = new Metadata();
-  metadata.set('tf-error-code', encodeTrailerValue(code));
-  if (options.field !== undefined) metadata.set('tf-field', encodeTrailerValue(options.field));
+  metadata.set(ERROR_TRAILER_KEYS.code, encodeTrailerValue(code));
+  if (options.field !== undefined) metadata.set(ERROR_TRAILER_KEYS.field, encodeTrailerValue(options.field));
   const details = boundedDetails(message);
   const err = new Error(details, { cause: options.cause }) as ServiceError;
   return Object.assign(err, { code: STATUS[code], details, metadata });
@@ -62,7 +65,7 @@ export function isServiceError(err: unknown): err is ServiceError {
 /** The `tf-error-code` of a status, if it has one. */
 export function errorCodeOf(err: unknown): string | null {
   if (!isServiceError(err)) return null;
-  const value = err.metadata.get('tf-error-code')[0];
+  const value = err.metadata.get(ERROR_TRAILER_KEYS.code)[0];
   return typeof value === 'string' ? value : null;
 }
 

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { notifySystemd } from '@thinfleet/dm-native';
+import { notifySystemd } from '@thinfleet/sd-notify';
 import { pino, type Logger } from 'pino';
 import { CoordinatorConfigError, DEFAULT_COORDINATOR_CONFIG_FILE, loadCoordinatorConfig, type CoordinatorConfig, type CoordinatorConfigOverrides } from './coordinator-config.js';
 import { Coordinator } from './coordinator.js';

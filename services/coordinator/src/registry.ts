@@ -19,6 +19,7 @@
  */
 import type { Etcd3, IKeyValue } from 'etcd3';
 import { parseEpoch, prefixEnd } from '@thinfleet/lock';
+import { KeyChanges } from './key-changes.js';
 
 /** A host with a live session, as its agent registered it. */
 export interface HostRecord {
@@ -175,6 +176,22 @@ export class ClusterRegistry {
       byPool.set(pool, [...(byPool.get(pool) ?? []), kv]);
     }
     return new Map([...byPool].map(([pool, kvs]) => [pool, lockViewOf(`${this.lockPrefix}${pool}/`, kvs)]));
+  }
+
+  /**
+   * Watches what decides who serves `pool`: its owner record and its lock's keys. Open it before
+   * reading them; close it when done. @throws as {@link KeyChanges.open}
+   */
+  watchPool(pool: string, untilMs: number): Promise<KeyChanges> {
+    return KeyChanges.open(this.etcd, [{ key: this.key('owners', pool) }, { prefix: `${this.lockPrefix}${pool}/` }], untilMs);
+  }
+
+  /**
+   * Watches every owner record and host record: a pool's next holder writes its owner record once
+   * it has the pool ready (and the pool's jobs adopted), a host its record when its session starts.
+   */
+  watchOwnersAndHosts(untilMs: number): Promise<KeyChanges> {
+    return KeyChanges.open(this.etcd, [{ prefix: this.key('owners', '') }, { prefix: this.key('hosts', '') }], untilMs);
   }
 
   /** Asks `nodeId` (through whichever coordinator serves its stream) to take and serve `pool`. */

@@ -13,6 +13,7 @@
 import { status as grpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
 import { LockError, LockSession, prefixEnd, type PoolLock } from '@thinfleet/lock';
 import type { AgentMessage__Output, CoordinatorMessage, Hello__Output, HostPool__Output, SessionServiceHandlers } from '@thinfleet/proto';
+import { POOL_NAME_PATTERN } from '@thinfleet/proto';
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import type { Logger } from 'pino';
 import type { CoordinatorMetrics } from './coordinator-metrics.js';
@@ -33,7 +34,7 @@ export interface SessionServiceOptions {
 type Stream = ServerDuplexStream<AgentMessage__Output, CoordinatorMessage>;
 
 const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-const POOL_NAME = /^[A-Za-z0-9][A-Za-z0-9+_.-]{0,31}$/;
+const POOL_NAME = POOL_NAME_PATTERN;
 
 /** The sessions this coordinator serves, by node id; one live stream per node. */
 export class SessionRegistry {

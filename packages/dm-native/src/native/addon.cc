@@ -43,7 +43,6 @@ Napi::Object MakeError(Napi::Env env, const Failure& f) {
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   dmnative::InitDm(env, exports);
   dmnative::InitBlock(env, exports);
-  dmnative::InitNotify(env, exports);
   return exports;
 }
 

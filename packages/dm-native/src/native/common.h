@@ -145,6 +145,5 @@ inline bool ArgUint(const Napi::CallbackInfo& info, size_t i, uint64_t max, uint
 // Registration of each source file's functions on the module's exports.
 void InitDm(Napi::Env env, Napi::Object exports);
 void InitBlock(Napi::Env env, Napi::Object exports);
-void InitNotify(Napi::Env env, Napi::Object exports);
 
 }  // namespace dmnative

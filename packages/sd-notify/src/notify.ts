@@ -3,13 +3,35 @@
  * node:dgram speaks only UDP, and node:net only stream sockets.
  */
 import { native } from './binding.js';
-import { checkString } from './validate.js';
 
 /**
  * Longest socket address in bytes: sockaddr_un's 108-byte sun_path less the NUL a path needs.
  * An abstract address (`@name`) has no NUL, so its name may be one byte longer.
  */
 export const SOCKET_PATH_MAX_BYTES = 107;
+
+/** A datagram that could not be sent: the errno and the system call, as Node's own errors have them. */
+export interface NotifyError extends Error {
+  /** errno name, e.g. `ENOENT`, `ECONNREFUSED`. */
+  readonly code: string;
+  /** Positive errno number. */
+  readonly errno: number;
+  /** The system call that failed: `socket` or `sendto`. */
+  readonly syscall: string;
+  /** Always `notifySocket`. */
+  readonly operation: string;
+  /** The socket address the datagram was for. */
+  readonly device: string;
+}
+
+/** A string without NUL, optionally non-empty and at most `maxBytes` UTF-8 bytes. */
+function checkString(arg: string, value: unknown, limits: { nonEmpty: boolean; maxBytes?: number }): void {
+  if (typeof value !== 'string') throw new TypeError(`notifySocket: ${arg} must be a string, got ${value === null ? 'null' : typeof value}`);
+  if (limits.nonEmpty && value.length === 0) throw new RangeError(`notifySocket: ${arg} must not be empty`);
+  if (value.includes('\0')) throw new RangeError(`notifySocket: ${arg} must not contain NUL characters`);
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (limits.maxBytes !== undefined && bytes > limits.maxBytes) throw new RangeError(`notifySocket: ${arg} must be at most ${limits.maxBytes} bytes, got ${bytes}`);
+}
 
 /**
  * Sends `message` as one datagram to the AF_UNIX SOCK_DGRAM socket at `socketPath` (socket,
@@ -21,16 +43,16 @@ export const SOCKET_PATH_MAX_BYTES = 107;
  * Not idempotent: each call sends another datagram. Argument errors reject with a TypeError
  * or RangeError (an empty or NUL-containing path or message, a path longer than
  * {@link SOCKET_PATH_MAX_BYTES}, or 108 for an abstract one). System errors reject with a
- * {@link DmNativeError} whose `operation` is `notifySocket` and `device` the path:
+ * {@link NotifyError} whose `operation` is `notifySocket` and `device` the path:
  * `ENOENT` (no socket there), `ECONNREFUSED` (nothing bound to it), `EPROTOTYPE` (a stream
  * socket), `EACCES`, `EAGAIN` (the receiver's queue is full), `EMSGSIZE` (message too long).
+ * An addon that is not built rejects with code `ERR_SD_NOTIFY_NOT_BUILT`.
  */
 export async function notifySocket(socketPath: string, message: string): Promise<void> {
-  const fn = 'notifySocket';
   const abstract = typeof socketPath === 'string' && socketPath.startsWith('@');
-  checkString(fn, 'socketPath', socketPath, { nonEmpty: true, maxBytes: SOCKET_PATH_MAX_BYTES + (abstract ? 1 : 0) });
-  if (abstract && socketPath.length === 1) throw new RangeError(`${fn}: socketPath must name an abstract socket after the @`);
-  checkString(fn, 'message', message, { nonEmpty: true });
+  checkString('socketPath', socketPath, { nonEmpty: true, maxBytes: SOCKET_PATH_MAX_BYTES + (abstract ? 1 : 0) });
+  if (abstract && socketPath.length === 1) throw new RangeError('notifySocket: socketPath must name an abstract socket after the @');
+  checkString('message', message, { nonEmpty: true });
   return native().notifySocket(socketPath, message);
 }
 
@@ -40,8 +62,8 @@ export type NotifyEnv = Readonly<Record<string, string | undefined>>;
 /**
  * Sends `state` (newline-separated `KEY=VALUE` assignments, e.g. `READY=1`) to the socket
  * named by NOTIFY_SOCKET in `env`: a path, or `@name` for an abstract socket. Resolves true
- * when sent, false (sending nothing) when NOTIFY_SOCKET is unset or empty, so a daemon calls it
- * unconditionally whether or not systemd started it with Type=notify.
+ * when sent, false (sending nothing, not even loading the addon) when NOTIFY_SOCKET is unset or
+ * empty, so a daemon calls it unconditionally whether or not systemd started it with Type=notify.
  *
  * Rejects when the datagram cannot be sent, with {@link notifySocket}'s error (`code` = errno
  * name such as `ENOENT`, `ECONNREFUSED`), or with code `EAFNOSUPPORT` for a NOTIFY_SOCKET that

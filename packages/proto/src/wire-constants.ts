@@ -1,0 +1,30 @@
+/**
+ * Names the agent, the coordinator and their clients must spell alike on the wire: the keys of
+ * the trailing metadata a failed call carries, the request metadata a routed call carries, and
+ * the pattern a pool or volume name follows. Plain constants: importing them loads nothing.
+ */
+
+/**
+ * Trailing-metadata keys of a failed call (agent and coordinator alike). Values are
+ * percent-encoded UTF-8 (trailer-values.ts).
+ */
+export const ERROR_TRAILER_KEYS = {
+  /** The engine's, agent's or coordinator's error code (`NO_SUCH_VOLUME`, `JOB_RUNNING`...). */
+  code: 'tf-error-code',
+  /** The errno name closest to the failure (`ENOENT`, `EBUSY`...). */
+  errno: 'tf-errno',
+  /** For a bad request: the request field at fault, as a path (`ops[3].name`). */
+  field: 'tf-field',
+  /** For a batch: the caller's name of the item at fault. */
+  item: 'tf-item',
+} as const;
+
+/** Request metadata key of a routed mutating call: the pool's lock grant token (decimal). */
+export const LOCK_TOKEN_METADATA = 'tf-lock-token';
+
+/**
+ * A pool name: letters, digits and `+ _ . -`, starting with a letter or digit, at most 32
+ * characters (the characters LVM allows; the engine's MAX_POOL_NAME_BYTES, which the engine
+ * checks with its own messages since it sits below this package).
+ */
+export const POOL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9+_.-]{0,31}$/;

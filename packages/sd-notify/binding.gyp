@@ -1,0 +1,12 @@
+{
+  "targets": [
+    {
+      "target_name": "sd_notify",
+      "sources": ["src/native/notify.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
+      "cflags": ["-Wall", "-Wextra"],
+      "cflags_cc": ["-Wall", "-Wextra", "-std=gnu++17"]
+    }
+  ]
+}
