@@ -98,7 +98,9 @@ export interface JobKind<Request = unknown> {
   start(request: Request, host: JobKindHost): Promise<NewJob>;
   /**
    * One run of the job from its checkpoint (a new job, or one resumed after a restart, a
-   * hand-over or its pool's return) until its work is done or `run.signal` is aborted.
+   * hand-over or its pool's return) until its work is done or `run.signal` is aborted. Resolves
+   * `'stopped'` only once the signal is aborted, and only between steps, with the checkpoint of
+   * every finished step saved (`run.update`).
    * @throws what failed; the runner then asks `errorMeansDone`, else fails the job
    */
   resume(run: JobRun, pool: Pool): Promise<RunResult>;

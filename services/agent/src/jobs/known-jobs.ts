@@ -95,7 +95,7 @@ export class KnownJobs {
         const job = this.jobs.get(id);
         return job === undefined ? null : this.snapshot(job);
       },
-      progress: (id, progress) => this.change(this.require(id), progress),
+      progress: async (id, progress) => this.change(this.require(id), progress),
       adopt: async (record, possiblyDoneBytes) => {
         if (this.jobs.has(record.id)) throw new Error(`job ${record.id} is known already`);
         await this.save(record, possiblyDoneBytes);
