@@ -118,7 +118,7 @@ export class Agent {
     const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'thinfleet-agent' } });
     await tellSystemd(logger, env, 'STATUS=opening the device-mapper');
     const backend = await (options.openBackend ?? openDmBackend)(config.dm, config.stateDir);
-    if (backend.kind === 'sim') {
+    if (backend.simulated) {
       logger.warn(
         { dm: 'sim', stateDir: config.stateDir },
         'SIMULATED DEVICE-MAPPER: volumes live in files and an in-process kernel model, not in the kernel; no /dev/mapper devices exist. Use --dm native on a host with dm_thin_pool for real volumes.',
@@ -199,7 +199,7 @@ export class Agent {
         ...poolServiceHandlers(ctx, pools, jobs, cluster ?? pools),
         ...poolCapacityHandlers(ctx, { pools, monitor: capacity, metrics: capacityMetrics, watches: poolEventWatches }),
       });
-      server.addService(wireCheckedDefinition(api.VolumeService.service), volumeServiceHandlers(ctx, { pools, jobs, config, simulated: backend.kind === 'sim' }));
+      server.addService(wireCheckedDefinition(api.VolumeService.service), volumeServiceHandlers(ctx, { pools, jobs, config, simulated: backend.simulated }));
       server.addService(wireCheckedDefinition(api.JobService.service), jobServiceHandlers(ctx, jobs, watches));
       server.addService(wireCheckedDefinition(api.Health.service), health.handlers());
       await bindUnixSocket(server, config.socket);

@@ -9,7 +9,13 @@ import { hasDeviceMapper } from '@thinfleet/dm-native';
 import { AgentConfigError, type DmBackendKind } from './agent-config.js';
 
 export interface DmBackend {
+  /** Which backend this is, for logs and the info metric's label only: ask `simulated` to decide anything. */
   readonly kind: 'native' | 'sim';
+  /**
+   * True when the device-mapper is the in-process model, not the kernel: no /dev/mapper devices
+   * exist (volumes say so, `Volume.device_simulated`, and the agent warns at start).
+   */
+  readonly simulated: boolean;
   readonly dm: DmClient;
   readonly block: BlockClient;
   /** Releases file handles (the simulated kernel's); the kernel's state stays. */
@@ -24,7 +30,7 @@ export interface DmBackend {
 export async function openDmBackend(kind: DmBackendKind, stateDir: string): Promise<DmBackend> {
   if (kind === 'sim') {
     const host = await openSimHost(join(stateDir, 'sim-kernel'));
-    return { kind: 'sim', dm: host.dm, block: host.block, close: () => host.close() };
+    return { kind: 'sim', simulated: true, dm: host.dm, block: host.block, close: () => host.close() };
   }
   if (!hasDeviceMapper()) {
     throw new AgentConfigError(
@@ -35,5 +41,5 @@ export async function openDmBackend(kind: DmBackendKind, stateDir: string): Prom
   if (typeof process.geteuid === 'function' && process.geteuid() !== 0) {
     throw new AgentConfigError('the native device-mapper needs root (CAP_SYS_ADMIN); run the agent as root, or with --dm sim', 'dm');
   }
-  return { kind: 'native', dm: new NativeDmClient(), block: new NativeBlockClient(), close: () => {} };
+  return { kind: 'native', simulated: false, dm: new NativeDmClient(), block: new NativeBlockClient(), close: () => {} };
 }

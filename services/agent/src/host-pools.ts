@@ -1,19 +1,22 @@
 /**
  * The pools of this host as the agent sees them: the engine's active pools, plus the pools the
- * registry knows that are not active (deactivated, or failed to activate at start). Pool
- * lifecycle changes (create, activate, deactivate, destroy) are serialized per pool name; the
- * engine's pool mutex serializes everything inside one active pool.
+ * registry knows that are not active (deactivated, or failed to activate at start), and their
+ * lifecycle: join, activate, deactivate, destroy, forget. Pool lifecycle changes (create,
+ * activate, deactivate, destroy) are serialized per pool name; the engine's pool mutex
+ * serializes everything inside one active pool. Beside it: the claims of this host's pools on
+ * devices (host-pool-claims.ts), pool create with its device and label checks
+ * (host-pool-create.ts), and pool extend (capacity/extend-on-host.ts).
  */
 import type { BlockClient, DmClient } from '@thinfleet/devmapper';
-import { checkPoolName, EngineError, isEngineError, Mutex, poolDeviceNames, type DiscoveredPool, type Engine, type ExtendResult, type NoSpaceMode, type Pool, type PoolStatus } from '@thinfleet/engine';
+import { checkPoolName, EngineError, Mutex, type DiscoveredPool, type Engine, type ExtendResult, type Pool, type PoolStatus } from '@thinfleet/engine';
 import type { Logger } from 'pino';
-import { stat } from 'node:fs/promises';
-import { AgentError, badRequest } from './agent-error.js';
+import { AgentError } from './agent-error.js';
 import { extendOnHost } from './capacity/extend-on-host.js';
 import type { RegistryPool } from './cluster/cluster-pool-lookup.js';
-import { DeviceAttachments, inUserTerms, sameBackingFile } from './device-attachments.js';
-import { DeviceClaims, quotePath, type GivenDevice, type PoolClaim } from './device-claims.js';
-import { labelsToOverwrite, type OverwrittenLabel } from './label-overwrites.js';
+import { DeviceAttachments, inUserTerms } from './device-attachments.js';
+import { DeviceClaims, type PoolClaim } from './device-claims.js';
+import { givenDevices, hostPoolClaims, loopsToRelease, prepareOriginOnHost } from './host-pool-claims.js';
+import { createOnHost, type CreatedHostPool, type CreateHostPoolRequest } from './host-pool-create.js';
 import { OriginAttachments } from './origin-attachments.js';
 import type { KnownPool, PoolRegistry } from './pool-registry.js';
 
@@ -30,23 +33,8 @@ export interface HostPoolView {
   readonly preferred: boolean;
 }
 
-export interface CreateHostPoolRequest {
-  readonly name: string;
-  readonly devices: readonly string[];
-  readonly dataBlockBytes?: number;
-  readonly metadataBytes?: number;
-  readonly force?: boolean;
-  /** What writes do once the data space is full (default queue). */
-  readonly noSpaceMode?: NoSpaceMode;
-}
-
 export type { OverwrittenLabel } from './label-overwrites.js';
-
-/** What a create made, and what it overwrote. */
-export interface CreatedHostPool {
-  readonly pool: Pool;
-  readonly overwritten: readonly OverwrittenLabel[];
-}
+export type { CreatedHostPool, CreateHostPoolRequest } from './host-pool-create.js';
 
 export interface HostPoolsOptions {
   /** The engine's device-mapper client: which dm tables hold a device. */
@@ -57,10 +45,6 @@ export interface HostPoolsOptions {
    */
   readonly clusterPools?: () => Promise<RegistryPool[]>;
 }
-
-const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
-const given = (field: string, paths: readonly string[], blockPaths: readonly string[] = paths): GivenDevice[] =>
-  paths.map((path, i) => ({ field: `${field}[${i}]`, path, blockPath: blockPaths[i]! }));
 
 export class HostPools {
   private readonly locks = new Map<string, Mutex>();
@@ -95,22 +79,8 @@ export class HostPools {
    * the user gave, the loop devices still attached to those files, the engine's paths, and the
    * files of their external origins.
    */
-  async claimsExcept(except: string | null): Promise<PoolClaim[]> {
-    const claims: PoolClaim[] = [];
-    const active = new Map(this.engine.pools().map((p) => [p.name, p]));
-    for (const known of this.registry.list()) {
-      if (known.name === except) continue;
-      const paths = [...known.devices];
-      for (const [file, loop] of Object.entries(known.loops)) if (sameBackingFile(await this.attachments.backingFile(loop), file)) paths.push(loop);
-      paths.push(...(active.get(known.name)?.devicePaths ?? []));
-      claims.push({ pool: known.name, kind: 'device', state: active.has(known.name) ? 'active on this host' : 'known to this host, inactive', paths });
-      const origins = Object.keys(known.origins ?? {});
-      if (origins.length > 0) claims.push({ pool: known.name, kind: 'origin', state: 'an external origin of its volumes', paths: origins });
-    }
-    for (const [name, pool] of active) {
-      if (name !== except && this.registry.get(name) === null) claims.push({ pool: name, kind: 'device', state: 'active on this host', paths: pool.devicePaths });
-    }
-    return claims;
+  claimsExcept(except: string | null): Promise<PoolClaim[]> {
+    return hostPoolClaims({ engine: this.engine, registry: this.registry, attachments: this.attachments }, except);
   }
 
   private lock<T>(name: string, fn: () => Promise<T>): Promise<T> {
@@ -243,64 +213,16 @@ export class HostPools {
   }
 
   /**
-   * Creates a pool. Crash story: the registry entry is written first, marked active with no
-   * uuid yet; then the engine creates the pool (its own steps are crash-safe); then the entry
-   * gets the uuid. A crash before the engine's label makes the pool leaves an entry whose start-up
-   * activation fails with its problem, and `create` may be run again over it; a crash after
-   * leaves a pool the next start activates (the engine completes it) and records. A create that
-   * fails or is refused without a crash leaves the registry as it found it (an earlier unfinished
-   * entry stays) and detaches the loop devices it attached.
-   *
-   * Before anything is written, every device is checked: none may be a device of another pool
-   * this host knows (under any name: the file, a loop device over it, the block device), nor be
-   * held by a device-mapper table; `force` overwrites only labels of pools that neither this
-   * host nor (in cluster mode) the cluster's registry knows, and the answer lists them.
+   * Creates a pool: host-pool-create.ts says how its devices and the labels `force` overwrites
+   * are checked (by this host and, in cluster mode, the cluster's registry) and its crash story.
+   * Runs under the pool's lock and the device lock; the pool's jobs are adopted after.
    * @throws AgentError DEVICE_IN_USE (nothing changed), CLUSTER_UNAVAILABLE (force while the
    *   registry cannot be asked); EngineError as Engine.createPool
    */
   async create(request: CreateHostPoolRequest): Promise<CreatedHostPool> {
     return this.lock(request.name, async () => {
-      const created = await this.deviceLock.run(async () => {
-        checkPoolName(request.name);
-        const known = this.registry.get(request.name);
-        const unfinished = known !== null && known.uuid === '';
-        if ((known !== null && !unfinished) || this.engine.pools().some((p) => p.name === request.name)) {
-          throw new EngineError('NAME_EXISTS', `a pool called ${request.name} is already known on this host`);
-        }
-        await this.claims.check(given('devices', request.devices), await this.claimsExcept(request.name), null);
-        const attached = await this.attachments.attach('devices', request.devices);
-        let done = false;
-        try {
-          const own = unfinished ? new Set(Object.values(poolDeviceNames(request.name))) : new Set<string>();
-          await this.claims.check(given('devices', request.devices, attached.paths), [], { ownDmNames: own });
-          // Labels an unfinished create of the same pool on the same devices left are reused.
-          const reuse = unfinished && sameList(known.devices, request.devices);
-          const overwritten = reuse ? [] : await labelsToOverwrite({ engine: this.engine, registry: this.registry, clusterPools: this.options.clusterPools }, request, attached.paths);
-          await this.registry.put({ name: request.name, uuid: '', devices: [...request.devices], loops: attached.loops, active: true });
-          const pool = await this.engine
-            .createPool({
-              name: request.name,
-              devices: attached.paths,
-              ...(request.dataBlockBytes ? { dataBlockBytes: request.dataBlockBytes } : {}),
-              ...(request.metadataBytes ? { metadataBytes: request.metadataBytes } : {}),
-              ...(request.noSpaceMode ? { noSpaceMode: request.noSpaceMode } : {}),
-              force: reuse || overwritten.length > 0,
-            })
-            .catch((err: unknown) => Promise.reject(inUserTerms(err, attached.loops)));
-          done = true; // the pool exists now: whatever happens next, its devices stay
-          await this.registry.put({ name: request.name, uuid: pool.uuid, devices: [...request.devices], loops: attached.loops, active: true });
-          this.problems.delete(request.name);
-          if (overwritten.length > 0) this.logger.warn({ pool: request.name, overwritten }, 'pool create overwrote thinfleet labels (force)');
-          return { pool, overwritten };
-        } finally {
-          if (!done) {
-            // A refused or failed create leaves the registry as it found it.
-            if (known !== null) await this.registry.put(known);
-            else await this.registry.remove(request.name);
-            await this.attachments.detach(attached.loops);
-          }
-        }
-      });
+      const deps = { ...this.claimDeps(), logger: this.logger, clusterPools: this.options.clusterPools, problems: this.problems };
+      const created = await this.deviceLock.run(() => createOnHost(deps, request));
       // Outside the device lock: what runs on activation may take its time.
       await this.onActivated(request.name);
       return created;
@@ -337,7 +259,7 @@ export class HostPools {
   }
 
   private async activateOn(name: string, known: KnownPool | null, devices: readonly string[], field: string): Promise<Pool> {
-    await this.claims.check(given(field, devices), await this.claimsExcept(known?.name ?? name), null);
+    await this.claims.check(givenDevices(field, devices), await this.claimsExcept(known?.name ?? name), null);
     const attached = await this.attachments.attach(field, devices, known?.loops ?? {});
     const reused = new Set(Object.values(known?.loops ?? {}));
     const attachedNow = Object.fromEntries(Object.entries(attached.loops).filter(([, l]) => !reused.has(l)));
@@ -417,18 +339,7 @@ export class HostPools {
       if (devices !== 'absent') {
         throw new AgentError('POOL_ACTIVE', `pool ${name} still has device-mapper devices on this host (${devices}): deactivate it first`);
       }
-      const stack = await this.claims.stack();
-      const free: Record<string, string> = {};
-      const released: string[] = [];
-      for (const [file, loop] of Object.entries(known.loops)) {
-        const dev = await this.block.deviceNumber(loop).catch(() => null);
-        if (dev !== null && stack.holdersOf(dev).length > 0) {
-          this.logger.warn({ pool: name, loop, file }, 'pool forget: loop device is held by a device-mapper table; left attached');
-          continue;
-        }
-        free[file] = loop;
-      }
-      for (const [file, loop] of Object.entries(free)) if (sameBackingFile(await this.attachments.backingFile(loop), file)) released.push(file);
+      const { free, released } = await loopsToRelease({ block: this.block, attachments: this.attachments, claims: this.claims, logger: this.logger }, name, known.loops);
       await this.detachLoops(name, free);
       await this.origins.detachAll(name);
       await this.registry.remove(name);
@@ -443,8 +354,7 @@ export class HostPools {
    * says how it is checked and its crash story), under the pool's lock and the device lock.
    */
   async extend(name: string, field: string, device: string, sizeBytes: number | null): Promise<ExtendResult> {
-    const deps = { engine: this.engine, registry: this.registry, attachments: this.attachments, claims: this.claims, claimsExcept: (except: string | null) => this.claimsExcept(except) };
-    return this.lock(name, () => this.deviceLock.run(() => extendOnHost(deps, name, field, device, sizeBytes)));
+    return this.lock(name, () => this.deviceLock.run(() => extendOnHost(this.claimDeps(), name, field, device, sizeBytes)));
   }
 
   /**
@@ -456,21 +366,7 @@ export class HostPools {
    * @throws AgentError BAD_REQUEST naming `field`, NO_SUCH_DEVICE
    */
   async prepareOrigin(pool: Pool, field: string, path: string): Promise<void> {
-    const claim = await this.claims.ownerOf({ field, path, blockPath: path }, (await this.claimsExcept(null)).filter((c) => c.kind === 'device'));
-    if (claim !== null) throw badRequest(field, `${quotePath(path)} is a device of pool ${claim.pool} (${claim.state}); a pool's device cannot be an external origin`);
-    let isFile = false;
-    try {
-      isFile = (await stat(path)).isFile();
-    } catch {
-      // a block device of the simulated kernel, or nothing: the engine says which
-    }
-    if (isFile) await this.origins.attach(pool.name, field, path);
-    try {
-      await pool.checkExternalOrigin(path);
-    } catch (err) {
-      if (isEngineError(err, 'INVALID_ARGUMENT')) throw badRequest(field, err.message);
-      throw err;
-    }
+    await prepareOriginOnHost({ ...this.claimDeps(), origins: this.origins }, pool, field, path);
   }
 
   /**
@@ -485,6 +381,11 @@ export class HostPools {
         this.logger.error({ pool: pool.name, err }, 'catalog flush failed at shutdown; the next activation recovers');
       }
     }
+  }
+
+  /** What the claim checks (create, extend, origins) use of this host's pools. */
+  private claimDeps() {
+    return { engine: this.engine, registry: this.registry, attachments: this.attachments, claims: this.claims, claimsExcept: (except: string | null) => this.claimsExcept(except) };
   }
 
   private async detachLoops(name: string, loops: Readonly<Record<string, string>>): Promise<void> {

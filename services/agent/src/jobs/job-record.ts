@@ -4,7 +4,6 @@
  * copies and keeps its own mutable one.
  */
 import { customAlphabet } from 'nanoid';
-import type { DeleteMark } from '@thinfleet/engine';
 
 /** Where a job is. `succeeded`, `failed` and `cancelled` are terminal: nothing changes after them. */
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -12,14 +11,18 @@ export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelle
 /** Every state, in the order of the proto enum. */
 export const JOB_STATES: readonly JobState[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 
-/** The kinds of job the agent runs. */
-export type JobKind = 'delete';
+/**
+ * The kinds a record may name when the reader is not told (`JobStore`'s default): the chunked
+ * delete, the only kind the agent has run. The job runner passes its registry's kinds instead.
+ */
+export const DEFAULT_JOB_KINDS: readonly string[] = ['delete'];
 
 /** One job as saved and as reported (`JobService`'s `Job`, before its mapping to the proto). */
 export interface JobRecord {
   /** Unique on this host; safe as a file name (letters, digits, `-`, `_`). */
   readonly id: string;
-  readonly kind: JobKind;
+  /** The name of the job's kind (job-kind.ts): `delete`. */
+  readonly kind: string;
   readonly pool: string;
   /** The volume's name as last seen (it follows renames: the job works on `volumeUuid`). */
   readonly volume: string;
@@ -72,17 +75,17 @@ const isTextOrNull = (v: unknown): v is string | null => v === null || typeof v 
 
 /**
  * Checks a parsed JSON value and returns it as a record (a fresh object with only the record's
- * fields). Pure.
+ * fields); its `kind` must be one of `kinds`. Pure.
  * @throws Error naming the first field at fault.
  */
-export function parseJobRecord(value: unknown): JobRecord {
+export function parseJobRecord(value: unknown, kinds: readonly string[] = DEFAULT_JOB_KINDS): JobRecord {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('a job record must be a JSON object');
   const v = value as Record<string, unknown>;
   const fail = (field: string): never => {
     throw new Error(`job record field "${field}" is missing or malformed`);
   };
   if (typeof v.id !== 'string' || !JOB_ID_PATTERN.test(v.id)) fail('id');
-  if (v.kind !== 'delete') fail('kind');
+  if (typeof v.kind !== 'string' || !kinds.includes(v.kind)) fail('kind');
   if (!isText(v.pool)) fail('pool');
   if (!isText(v.volume)) fail('volume');
   if (!isText(v.volumeUuid)) fail('volumeUuid');
@@ -97,7 +100,7 @@ export function parseJobRecord(value: unknown): JobRecord {
   if (v.volumeWasActive !== undefined && typeof v.volumeWasActive !== 'boolean') fail('volumeWasActive');
   return {
     id: v.id as string,
-    kind: 'delete',
+    kind: v.kind as string,
     pool: v.pool as string,
     volume: v.volume as string,
     volumeUuid: v.volumeUuid as string,
@@ -110,29 +113,5 @@ export function parseJobRecord(value: unknown): JobRecord {
     error: v.error as string | null,
     errorCode: v.errorCode as string | null,
     volumeWasActive: (v.volumeWasActive as boolean | undefined) ?? true,
-  };
-}
-
-/**
- * The record of a job adopted from its volume's delete mark in pool `pool` (state queued, at the
- * mark's checkpoint). `volumeWasActive` is false: the adopting host never had the volume active
- * for a user, so the job's end deactivates it. Pure.
- */
-export function adoptedRecord(pool: string, volume: { readonly name: string; readonly uuid: string; readonly sizeBytes: number }, mark: DeleteMark, nowMs: number): MutableJobRecord {
-  return {
-    id: mark.jobId,
-    kind: 'delete',
-    pool,
-    volume: volume.name,
-    volumeUuid: volume.uuid,
-    state: 'queued',
-    doneBytes: mark.doneBytes,
-    totalBytes: volume.sizeBytes,
-    chunkBytes: mark.chunkBytes,
-    createdMs: mark.createdMs,
-    updatedMs: nowMs,
-    error: null,
-    errorCode: null,
-    volumeWasActive: false,
   };
 }

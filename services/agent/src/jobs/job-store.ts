@@ -15,7 +15,7 @@
 import { mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { sweepTemporaryFiles, writeFileDurably } from '../durable-file.js';
-import { JOB_ID_PATTERN, parseJobRecord, type JobRecord } from './job-record.js';
+import { DEFAULT_JOB_KINDS, JOB_ID_PATTERN, parseJobRecord, type JobRecord } from './job-record.js';
 
 /** A file `loadAll` skipped, and why. */
 export interface UnreadableJobFile {
@@ -50,7 +50,11 @@ export class JobStore {
   /** The sweep of temporary files earlier processes left; runs once, before this store writes. */
   private swept: Promise<void> | null = null;
 
-  constructor(stateDir: string) {
+  /**
+   * @param kinds the job kinds whose records `loadAll` reads (a record of another kind is
+   *   reported unreadable and left in place); default `DEFAULT_JOB_KINDS`
+   */
+  constructor(stateDir: string, private readonly kinds: readonly string[] = DEFAULT_JOB_KINDS) {
     this.dir = join(stateDir, 'jobs');
   }
 
@@ -109,7 +113,7 @@ export class JobStore {
       const path = join(this.dir, name);
       if (!name.endsWith(RECORD_SUFFIX)) continue;
       try {
-        const record = parseJobRecord(JSON.parse(await readFile(path, 'utf8')));
+        const record = parseJobRecord(JSON.parse(await readFile(path, 'utf8')), this.kinds);
         if (`${record.id}${RECORD_SUFFIX}` !== name) throw new Error(`the file holds job ${record.id}`);
         records.push(record);
       } catch (err) {

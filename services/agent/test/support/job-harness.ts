@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { BlockClient } from '@thinfleet/devmapper';
 import type { Engine, Pool } from '@thinfleet/engine';
 import { pino, type Logger } from 'pino';
-import { isTerminalState, JobManager, type JobManagerOptions, type JobRecord } from '../../src/jobs/index.js';
+import { isTerminalState, JobManager, type JobManagerOptions, type JobRecord, type JobRunner } from '../../src/jobs/index.js';
 import { EngineTestHost, pattern, SMALL_CATALOG } from '../../../../packages/engine/test/support/engine-test-host.js';
 
 export { EngineTestHost, expectSameBytes, pattern } from '../../../../packages/engine/test/support/engine-test-host.js';
@@ -97,7 +97,7 @@ export class Gate {
 }
 
 /** Resolves with the job once it is in a terminal state. */
-export function settled(manager: JobManager, id: string): Promise<JobRecord> {
+export function settled(manager: Pick<JobRunner, 'watch'>, id: string): Promise<JobRecord> {
   return new Promise((resolve) => {
     manager.watch(id, (job) => {
       if (isTerminalState(job.state)) resolve(job);
