@@ -185,7 +185,8 @@ describe('batch files are checked whole before anything is sent', () => {
 function refusal(code: status, details: string, trailers: Record<string, string>): AgentCallError {
   const metadata = new Metadata();
   for (const [key, value] of Object.entries(trailers)) metadata.set(key, value);
-  return new AgentCallError(Object.assign(new Error(details), { code, details, metadata }) as ServiceError);
+  const error: ServiceError = Object.assign(new Error(details), { code, details, metadata });
+  return new AgentCallError(error);
 }
 
 describe('agent refusals: exit 1', () => {

@@ -70,11 +70,11 @@ export function toAgentCallError(err: unknown): AgentCallError {
   if (err instanceof AgentCallError) return err;
   if (isServiceError(err)) return new AgentCallError(err);
   const message = err instanceof Error ? err.message : String(err);
-  const wrapped = Object.assign(new Error(message, { cause: err }), {
+  const wrapped: ServiceError = Object.assign(new Error(message, { cause: err }), {
     code: status.UNKNOWN,
     details: message,
     metadata: undefined as unknown as Metadata,
-  }) as ServiceError;
+  });
   return new AgentCallError(wrapped);
 }
 

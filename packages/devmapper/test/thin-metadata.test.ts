@@ -163,7 +163,7 @@ function fileIo(path: string): MetadataReadIo {
 }
 
 async function readBlock(path: string, block: number): Promise<Buffer> {
-  return (await fileIo(path).read(block * BLOCK, BLOCK)) as Buffer;
+  return await fileIo(path).read(block * BLOCK, BLOCK);
 }
 
 async function writeBlock(path: string, block: number, data: Buffer): Promise<void> {

@@ -73,11 +73,11 @@ export function checkUint32(fn: string, arg: string, value: unknown): number {
 
 /** A byte offset: a non-negative safe integer, multiple of 512. */
 export function checkOffsetBytes(fn: string, arg: string, value: unknown): number {
-  checkUint(fn, arg, value);
-  if ((value as number) % SECTOR_BYTES !== 0) {
-    throw new RangeError(`${fn}: ${arg} must be a multiple of ${SECTOR_BYTES}, got ${value}`);
+  const bytes = checkUint(fn, arg, value);
+  if (bytes % SECTOR_BYTES !== 0) {
+    throw new RangeError(`${fn}: ${arg} must be a multiple of ${SECTOR_BYTES}, got ${bytes}`);
   }
-  return value as number;
+  return bytes;
 }
 
 /** A byte length: a positive safe integer, multiple of 512, at most `max`. */
@@ -87,11 +87,11 @@ export function checkLengthBytes(
   value: unknown,
   max = Number.MAX_SAFE_INTEGER,
 ): number {
-  checkUint(fn, arg, value, max);
-  if (value === 0 || (value as number) % SECTOR_BYTES !== 0) {
-    throw new RangeError(`${fn}: ${arg} must be a positive multiple of ${SECTOR_BYTES}, got ${value}`);
+  const bytes = checkUint(fn, arg, value, max);
+  if (bytes === 0 || bytes % SECTOR_BYTES !== 0) {
+    throw new RangeError(`${fn}: ${arg} must be a positive multiple of ${SECTOR_BYTES}, got ${bytes}`);
   }
-  return value as number;
+  return bytes;
 }
 
 /** The largest Buffer this Node can make, the limit of one blockRead. */

@@ -3,6 +3,7 @@
  * the simulated kernel (unit tier) and the real device-mapper (kernel tier): what is written
  * reads back, a snapshot keeps the old content, and every refusal changes nothing.
  */
+import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isEngineError, MAX_VOLUME_IO_BYTES, type Engine, type EngineErrorCode, type Pool } from '@thinfleet/engine';
 import { EngineTestHost, expectSameBytes, pattern, SMALL_CATALOG } from './support/engine-test-host.js';
@@ -29,7 +30,7 @@ async function refusal(promise: Promise<unknown>): Promise<{ code: EngineErrorCo
     () => null,
     (e: unknown) => e,
   );
-  if (!isEngineError(err)) throw new Error(`expected an EngineError, got ${err === null ? 'success' : String(err)}`);
+  if (!isEngineError(err)) throw new Error(`expected an EngineError, got ${err === null ? 'success' : inspect(err)}`);
   return { code: err.code, message: err.message };
 }
 

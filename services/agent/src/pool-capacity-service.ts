@@ -23,6 +23,8 @@ export type CapacityRpc = 'WatchPoolEvents' | 'ExtendPool' | 'SetPool';
 export function noSpaceModeField(field: string, value: unknown): NoSpaceMode | null {
   if (value === '' || value === undefined) return null;
   if (value === 'queue' || value === 'error') return value;
+  // A proto string field: String() only guards a caller that passes something else.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   throw badRequest(field, `must be "queue" or "error", got ${JSON.stringify(String(value).slice(0, 16))}`);
 }
 

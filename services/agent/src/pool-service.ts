@@ -41,12 +41,19 @@ export interface PoolLifecycle {
   join(name: string, devices: readonly string[], prefer: boolean): Promise<void>;
 }
 
+/**
+ * PoolServiceHandlers without the index signature it inherits from UntypedServiceImplementation:
+ * `Omit` over the index signature would drop every named RPC, and with them the request types
+ * the handlers below are checked against.
+ */
+type NamedPoolServiceHandlers = { [K in keyof PoolServiceHandlers as string extends K ? never : K]: PoolServiceHandlers[K] };
+
 export function poolServiceHandlers(
   ctx: RpcContext,
   pools: HostPools,
   jobs: JobManager,
   lifecycle: PoolLifecycle = pools,
-): Omit<PoolServiceHandlers, CapacityRpc> & UntypedServiceImplementation {
+): Omit<NamedPoolServiceHandlers, CapacityRpc> & UntypedServiceImplementation {
   const view = async (name: string) => ({ pool: poolMessage(await pools.view(name)) });
   return {
     CreatePool: unary(ctx, 'CreatePool', async (r: CreatePoolRequest__Output) => {

@@ -105,7 +105,7 @@ export function unary<Req, Res>(ctx: RpcContext, operation: string, fn: (request
     const request = call.request as Req & { requestId?: unknown };
     const run = (): Promise<Res> => fn(request);
     const once = (): Promise<Res> =>
-      READ_ONLY.test(operation) || ctx.requestIds === undefined ? run() : ctx.requestIds.run(subject(request).pool ?? '', operation, request as object, request.requestId, run);
+      READ_ONLY.test(operation) || ctx.requestIds === undefined ? run() : ctx.requestIds.run(subject(request).pool ?? '', operation, request, request.requestId, run);
     tracked(ctx, operation, call.request, call.metadata, once).then(
       (response) => callback(null, response),
       (err: unknown) => callback(toServiceError(err)),
@@ -156,7 +156,7 @@ export function wireCheckedDefinition(definition: ServiceDefinition<UntypedServi
       ...method,
       requestDeserialize: (bytes: Buffer) => {
         const problem = type === undefined ? null : checkWire(bytes, type, scope);
-        return problem === null ? original(bytes) : { [MALFORMED]: problem };
+        return problem === null ? (original(bytes) as unknown) : { [MALFORMED]: problem };
       },
     };
   }

@@ -106,7 +106,7 @@ function resolveType(typeName: string, scope: string): { name: string; type: unk
   const definition = agentPackageDefinition() as Record<string, { type?: unknown } | undefined>;
   if (typeName.startsWith('.')) {
     const name = typeName.slice(1);
-    return definition[name]?.type === undefined ? null : { name, type: definition[name]!.type };
+    return definition[name]?.type === undefined ? null : { name, type: definition[name].type };
   }
   const parts = scope.split('.').filter((p) => p !== '');
   for (let i = parts.length; i >= 0; i--) {

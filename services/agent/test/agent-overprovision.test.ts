@@ -104,7 +104,7 @@ describe('overprovisioning warnings', () => {
     const json = await cli(['--json', 'volume', 'snapshot', 'p/vm1', 'vm2']);
     expect(json.code).toBe(0);
     expect(json.stderr).toBe('');
-    expect(JSON.parse(json.stdout).overprovision).toMatchObject({ provisionedBytes: 2 * PiB, ratioLimit: 1 });
+    expect((JSON.parse(json.stdout) as { overprovision: unknown }).overprovision).toMatchObject({ provisionedBytes: 2 * PiB, ratioLimit: 1 });
 
     const quiet = await cli(['volume', 'delete', 'p/vm2']);
     expect(quiet.stderr).toBe('');

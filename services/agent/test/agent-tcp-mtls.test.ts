@@ -18,7 +18,7 @@ function openssl(...args: string[]): void {
   try {
     execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   } catch (err) {
-    throw new Error(`openssl ${args.join(' ')} failed (is openssl installed? apt-get install openssl): ${(err as Error).message}`);
+    throw new Error(`openssl ${args.join(' ')} failed (is openssl installed? apt-get install openssl): ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -48,7 +48,7 @@ class FreezingPlan extends CrashPlan {
   }
 }
 
-let cleanups: Array<() => Promise<void>> = [];
+const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });

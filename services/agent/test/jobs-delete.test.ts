@@ -30,7 +30,7 @@ const CHUNK = 256 * KiB;
 const VOLUME_BYTES = 4 * MiB;
 const CHUNKS = VOLUME_BYTES / CHUNK;
 
-let fixtures: JobFixture[] = [];
+const fixtures: JobFixture[] = [];
 afterEach(async () => {
   for (const f of fixtures.splice(0)) await f.teardown();
 });

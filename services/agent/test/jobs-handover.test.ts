@@ -17,7 +17,7 @@ const CHUNK = 256 * KiB;
 const VOLUME_BYTES = 4 * MiB;
 const CHUNKS = VOLUME_BYTES / CHUNK;
 
-let fixtures: JobFixture[] = [];
+const fixtures: JobFixture[] = [];
 const dirs: string[] = [];
 const managers: JobManager[] = [];
 afterEach(async () => {

@@ -15,7 +15,7 @@ import { filledVolume, Gate, jobFixture, KiB, MiB, ScriptedBlock, settled, type 
 const CHUNK = 256 * KiB;
 const VOLUME_BYTES = 4 * MiB;
 
-let fixtures: JobFixture[] = [];
+const fixtures: JobFixture[] = [];
 afterEach(async () => {
   for (const f of fixtures.splice(0)) await f.teardown();
 });

@@ -73,7 +73,7 @@ describe('startMetricsServer', () => {
         if (fail) throw new Error('registry exploded');
         return 'ok 1\n';
       },
-      logger: { warn: (obj: unknown) => warnings.push(obj) } as never,
+      logger: { warn: (obj: unknown) => warnings.push(obj) },
     });
     servers.push(s);
     const res = await fetch(s.url);

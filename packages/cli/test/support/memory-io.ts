@@ -3,10 +3,10 @@ import type { CliIo } from '../../src/index.js';
 
 export interface MemoryIo {
   readonly io: CliIo;
-  /** Everything written to standard output so far. */
-  stdout(): string;
-  /** Everything written to standard error so far. */
-  stderr(): string;
+  /** Everything written to standard output so far (a plain function: safe to destructure). */
+  readonly stdout: () => string;
+  /** Everything written to standard error so far (a plain function: safe to destructure). */
+  readonly stderr: () => string;
 }
 
 export function memoryIo(options: { stdin?: string; env?: Record<string, string | undefined>; isTTY?: boolean } = {}): MemoryIo {

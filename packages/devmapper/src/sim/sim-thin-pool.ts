@@ -183,7 +183,6 @@ export class SimThinPool {
         devices: new Map(),
         held: null,
       };
-      seq = 0;
       await writePoolMetadata(options.metadata, 1, encode(state));
       seq = 1;
     } else {

@@ -66,7 +66,7 @@ export class DmTestHost {
     }
     const sim = await openSimHost(join(dir, 'kernel'));
     const host = new DmTestHost(sim.dm, sim.block, dir);
-    host.closeHost = sim.close;
+    host.closeHost = () => sim.close();
     return host;
   }
 

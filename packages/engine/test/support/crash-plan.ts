@@ -68,7 +68,7 @@ export function crashingDm(dm: DmClient, plan: CrashPlan): DmClient {
   return new Proxy(dm, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof value !== 'function' || prop === 'devicePath') return typeof value === 'function' ? value.bind(target) : value;
+      if (typeof value !== 'function' || prop === 'devicePath') return typeof value === 'function' ? (value.bind(target) as unknown) : value;
       const name = String(prop);
       return (...args: unknown[]) => {
         const call = () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
