@@ -1,4 +1,5 @@
 /** The lock against a real etcd: grants, tokens, dirty, FIFO, contention, release, lost sessions. */
+import { once } from 'node:events';
 import type { Etcd3 } from 'etcd3';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startEtcd, type EtcdServer } from '../../../test/support/etcd-server.mjs';
@@ -91,8 +92,11 @@ describe('pool lock on etcd', () => {
     await a.lock('p3').take();
     await expect(a.lock('p3').take()).rejects.toMatchObject({ code: 'ALREADY_HELD' });
     const abort = new AbortController();
+    const watching = once(b.lock('p3'), 'waiting');
     const waiting = b.lock('p3').take({ signal: abort.signal });
-    await waitUntil('a waiter on p3', async () => (await a.lock('p3').waiters()) >= 1, { intervalMs: 5 });
+    // The take is queued and watches a's queue key: the abort hits a take that waits.
+    await watching;
+    expect(await a.lock('p3').waiters()).toBe(1);
     abort.abort();
     await expect(waiting).rejects.toMatchObject({ code: 'ABORTED' });
     expect(await a.lock('p3').waiters()).toBe(0);
