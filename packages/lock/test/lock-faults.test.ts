@@ -159,6 +159,7 @@ describe('the lock under faults (a process per node, a proxy per node, real etcd
       proxy.cut();
     }
     expect(a.proxy.stats().open + b.proxy.stats().open).toBe(0);
+    // The fault itself: connections refused for 300 ms (a length, not a wait for anything).
     await sleep(300);
     for (const { proxy } of [a, b]) proxy.refuse(false);
     // Each session renews its lease past the deadline it had at the cut (which needs a new
