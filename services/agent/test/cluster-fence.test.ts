@@ -109,7 +109,10 @@ describe('cluster mode: fencing', () => {
     // Granted (activating under token 300), and the session holds nothing before an ack: the
     // activation waits for the deadline to lie ahead, which no ack moves while acks are off.
     const ownership = t.agent.cluster!.ownership;
-    await waitUntil('p to be activating under the grant', () => { const st = ownership.state('p'); return st.kind === 'activating' && st.token === 300n; });
+    await waitUntil('p to be activating under the grant', () => {
+      const state = ownership.state('p');
+      return state.kind === 'activating' && state.token === 300n;
+    });
     expect(t.agent.cluster!.session.holdsNow()).toBe(false);
     expect(coordinator.received.some((m) => m.message === 'poolReady')).toBe(false);
     await expectFenced(t);
