@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { waitUntil } from './support/wait-until.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const CLI = join(ROOT, 'packages/cli/bin/thinfleet.mjs');
@@ -84,16 +85,6 @@ type ClusterStatus = { pools: Array<{ name: string; owner: string; ready: boolea
 const volumeNames = async (address: string, pool: string): Promise<string[]> =>
   (await cliJson<{ volumes: Array<{ name: string }> }>(address, 'volume', 'list', pool)).volumes.map((v) => v.name).sort();
 
-async function poll<T>(what: string, timeoutMs: number, probe: () => Promise<T | null>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 /** Pids of live processes whose command line names the demo directory (agents, coordinator, etcd). */
 function processesUsing(path: string): number[] {
   const pids: number[] = [];
@@ -123,7 +114,7 @@ function alive(pid: number): boolean {
 afterAll(async () => {
   // A failed test must not leave a cluster behind: the demo's children die with it (pdeathsig).
   for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  await poll('the demo processes to end', 10_000, async () => (processesUsing(dir).length === 0 ? true : null)).catch(() => {
+  await waitUntil('the demo processes to end', async () => (processesUsing(dir).length === 0 ? true : null), { timeoutMs: 10_000, intervalMs: 200 }).catch(() => {
     for (const pid of processesUsing(dir)) process.kill(pid, 'SIGKILL');
   });
   rmSync(dir, { recursive: true, force: true });
@@ -165,16 +156,16 @@ describe('thinfleet demo', () => {
     const owner = demo.ready.pools.find((p) => p.name === 'tank')!.owner;
     const victim = demo.ready.hosts.find((h) => h.nodeId === owner)!;
     process.kill(victim.pid, 'SIGKILL');
-    await poll(`${owner} to exit`, 10_000, async () => (alive(victim.pid) ? null : true));
-    await poll('the demo to report the exit', 10_000, async () => (demo.stderr().includes(`${owner} (pid ${victim.pid}) exited`) ? true : null));
+    await waitUntil(`${owner} to exit`, async () => (alive(victim.pid) ? null : true), { timeoutMs: 10_000, intervalMs: 200 });
+    await waitUntil('the demo to report the exit', async () => (demo.stderr().includes(`${owner} (pid ${victim.pid}) exited`) ? true : null), { timeoutMs: 10_000, intervalMs: 200 });
     // No call is made: the coordinator hands the pool to another host that joined it, on its own
     // (every demo host joins every pool with --prefer), once the killed host's lease has run out.
     const killedAtMs = Date.now();
-    await poll('another host to serve tank with no call made', 30_000, async () => {
+    await waitUntil('another host to serve tank with no call made', async () => {
       const status = await cliJson<ClusterStatus>(address, 'cluster', 'status');
       const pool = status.pools.find((p) => p.name === 'tank')!;
       return pool.owner !== owner && pool.owner !== '' && pool.ready ? true : null;
-    });
+    }, { timeoutMs: 30_000, intervalMs: 200 });
     // eslint-disable-next-line no-console
     console.log(`demo failover: tank served again ${((Date.now() - killedAtMs) / 1000).toFixed(1)} s after kill -9 of ${owner}, with no call made`);
     const created = await cli(address, 'volume', 'create', 'tank/v2', '--size', '64MiB');
@@ -215,7 +206,7 @@ describe('thinfleet demo', () => {
     await demo.exited;
     // A process killed a moment ago may still be tearing down: its cmdline already reads empty
     // while it is not yet a zombie, so wait for both views to agree that nothing is left.
-    await poll('every process of the demo to end', 10_000, async () => (processesUsing(dir).length === 0 && pids.filter(alive).length === 0 ? true : null));
+    await waitUntil('every process of the demo to end', async () => (processesUsing(dir).length === 0 && pids.filter(alive).length === 0 ? true : null), { timeoutMs: 10_000, intervalMs: 200 });
     expect(pids.filter(alive)).toEqual([]);
     expect(processesUsing(dir)).toEqual([]);
   });

@@ -46,6 +46,7 @@ import {
   type ThinPoolStatus,
 } from '@thinfleet/devmapper';
 import { poolDeviceNames, poolDevicePrefix, volumeDeviceName, type DeviceExtent } from '@thinfleet/engine';
+import { waitUntil } from '../../../test/support/wait-until.js';
 import { EngineTestHost, expectSameBytes, pattern, SMALL_CATALOG } from './support/engine-test-host.js';
 import { poolCore } from '../src/pool.js';
 
@@ -61,16 +62,6 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const run = promisify(execFile);
 /** JSON for log lines (statuses carry bigints). */
 const json = (value: unknown): string => JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
-
-/** Polls `check` until it holds or `timeoutMs` passes; returns whether it held. */
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() >= deadline) return false;
-    await sleep(25);
-  }
-}
 
 /** Where a promise stands, without waiting for it. */
 function track(promise: Promise<unknown>): { readonly state: () => 'pending' | 'fulfilled' | 'rejected'; readonly error: () => unknown } {
@@ -213,7 +204,7 @@ describe('fencing a pool on the real device-mapper', () => {
     const queued = h.block.write(volPath, 0, pattern(2, 2 * BLOCK));
     const queuedState = track(queued);
     queued.catch(() => undefined);
-    expect(await until(async () => (await h.dm.info(vol)).openCount > 0, 10_000), 'the writer opened the volume').toBe(true);
+    await waitUntil('the writer to open the volume', async () => (await h.dm.info(vol)).openCount > 0, { timeoutMs: 10_000, intervalMs: 25 });
     await sleep(PAST_PERIODIC_COMMIT_MS);
     expect(queuedState.state(), `the write to the fenced volume is still queued after ${PAST_PERIODIC_COMMIT_MS} ms`).toBe('pending');
     expect(await fingerprint(), 'nothing reached the disks while the write was queued').toEqual(fenced);
@@ -266,8 +257,11 @@ describe('fencing a pool on the real device-mapper', () => {
     );
     expect(isDmError(outcome, 'EIO'), `the queued write fails EIO, got ${String(outcome)}`).toBe(true);
     // A deferred remove of the volume completes when the failed write closes its handle.
-    const gone = await until(async () => (await h.dm.list()).every((d) => !d.name.startsWith(prefix)), 10_000);
-    expect(gone, `devices left: ${(await h.dm.list()).map((d) => d.name).filter((n) => n.startsWith(prefix)).join(', ')}`).toBe(true);
+    await waitUntil('the deferred removes to complete', async () => (await h.dm.list()).every((d) => !d.name.startsWith(prefix)), {
+      timeoutMs: 10_000,
+      intervalMs: 25,
+      detail: async () => `devices left: ${(await h.dm.list()).map((d) => d.name).filter((n) => n.startsWith(prefix)).join(', ')}`,
+    });
     expect(await engine.poolDeviceState(poolName)).toBe('absent');
     expect(await fingerprint(), 'nothing reached the disks through the discard').toEqual(fenced);
     expect(await engine.discardFencedPool(poolName), 'a second discard finds nothing').toEqual({ removed: [], deferred: [] });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSimHost, thinId, type SimHost } from '@thinfleet/devmapper';
 import { Engine, isEngineError, poolDeviceNames, volumeDeviceName } from '@thinfleet/engine';
+import { waitUntil } from '../../../test/support/wait-until.js';
 import { expectSameBytes, pattern, SMALL_CATALOG } from './support/engine-test-host.js';
 import { poolCore } from '../src/pool.js';
 
@@ -94,7 +95,7 @@ describe('fencing a pool', () => {
       settled = true;
     });
     write.catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 20));
+    await waitUntil('the write to queue behind the suspend', () => a.sim.kernel.waitingForResume(volumeDeviceName('tank', 'v')) === 1);
     expect(settled).toBe(false);
 
     // Fencing again changes nothing.
@@ -162,14 +163,19 @@ describe('fencing a pool', () => {
       letGo = resolve;
     });
     let reads = 0;
+    let reading!: () => void;
+    const firstRead = new Promise<void>((resolve) => (reading = resolve));
     const block = Object.create(a.sim.block) as typeof a.sim.block;
     block.read = async (path, offset, length) => {
-      if (++reads === 1) await held;
+      if (++reads === 1) {
+        reading();
+        await held;
+      }
       return a.sim.block.read(path, offset, length);
     };
     const engine = new Engine({ dm: a.sim.dm, block });
     const activation = engine.activatePool('tank', a.devices);
-    await new Promise((r) => setTimeout(r, 10));
+    await firstRead;
     await engine.fencePool('tank');
     letGo();
     await expect(activation).rejects.toSatisfy((e) => isEngineError(e, 'POOL_FENCED'));

@@ -51,6 +51,12 @@ export interface PoolLockEvents {
   contention: [number];
   /** The lock (the whole session) is lost: stop writing to the pool now. */
   lost: [LockError];
+  /**
+   * A take is queued behind another session and now watches the queue key just before its own:
+   * from here the predecessor's release or expiry reaches it. Emitted once per watch set up (a
+   * take may set up several as predecessors leave). For tests and diagnostics; nothing to do.
+   */
+  waiting: [];
 }
 
 const kv = (response: { kvs: IKeyValue[] }): IKeyValue[] => response.kvs;
@@ -229,7 +235,7 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
     const watcher = await this.session.etcd.watch().key(before.key).startRevision((BigInt(range.header.revision) + 1n).toString()).create();
     let onAbort: (() => void) | null = null;
     try {
-      await new Promise<void>((resolve, reject) => {
+      const predecessorGone = new Promise<void>((resolve, reject) => {
         this.waiting = reject;
         onAbort = () => reject(new LockError('ABORTED', `take of lock ${this.name} aborted`));
         signal?.addEventListener('abort', onAbort, { once: true });
@@ -237,6 +243,8 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
         watcher.on('delete', () => resolve());
         watcher.on('error', (err) => reject(new LockError('ETCD', `watch of lock ${this.name}: ${err.message}`, { cause: err })));
       });
+      this.emit('waiting');
+      await predecessorGone;
     } finally {
       this.waiting = null;
       if (onAbort !== null) signal?.removeEventListener('abort', onAbort);

@@ -1,7 +1,9 @@
 /** The lock against a real etcd: grants, tokens, dirty, FIFO, contention, release, lost sessions. */
+import { once } from 'node:events';
 import type { Etcd3 } from 'etcd3';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startEtcd, type EtcdServer } from '../../../test/support/etcd-server.mjs';
+import { waitUntil } from '../../../test/support/wait-until.js';
 import { connectEtcd, LockSession, type LockGrant } from '../src/index.js';
 
 let etcd: EtcdServer;
@@ -72,7 +74,7 @@ describe('pool lock on etcd', () => {
           }),
       );
       // each waiter is queued before the next one starts
-      while ((await a!.lock('p2').waiters()) < grants.length) await new Promise((r) => setTimeout(r, 5));
+      await waitUntil(`${grants.length} waiter(s) on p2`, async () => (await a!.lock('p2').waiters()) >= grants.length, { intervalMs: 5 });
     }
     expect(await a!.lock('p2').waiters()).toBe(3);
     // the query reads etcd; the event comes later through the holder's watch
@@ -90,8 +92,11 @@ describe('pool lock on etcd', () => {
     await a.lock('p3').take();
     await expect(a.lock('p3').take()).rejects.toMatchObject({ code: 'ALREADY_HELD' });
     const abort = new AbortController();
+    const watching = once(b.lock('p3'), 'waiting');
     const waiting = b.lock('p3').take({ signal: abort.signal });
-    while ((await a.lock('p3').waiters()) < 1) await new Promise((r) => setTimeout(r, 5));
+    // The take is queued and watches a's queue key: the abort hits a take that waits.
+    await watching;
+    expect(await a.lock('p3').waiters()).toBe(1);
     abort.abort();
     await expect(waiting).rejects.toMatchObject({ code: 'ABORTED' });
     expect(await a.lock('p3').waiters()).toBe(0);
@@ -140,7 +145,7 @@ describe('pool lock on etcd', () => {
     const b = await node('b');
     await a.lock('p6').take();
     const waiting = b.lock('p6').take();
-    while ((await a.lock('p6').waiters()) < 1) await new Promise((r) => setTimeout(r, 5));
+    await waitUntil('a waiter on p6', async () => (await a.lock('p6').waiters()) >= 1, { intervalMs: 5 });
     await a.lock('p6').release({ lazy: true });
     expect(a.lock('p6').current).toBe('idle');
     expect((await waiting).dirty).toBe(true);

@@ -19,6 +19,7 @@ import type { Etcd3 } from 'etcd3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEtcd, type EtcdServer } from '../../../test/support/etcd-server.mjs';
 import { startTcpProxy, type TcpProxy } from '../../../test/support/tcp-proxy.js';
+import { waitUntil } from '../../../test/support/wait-until.js';
 import { connectEtcd } from '../src/index.js';
 import { FencedResource } from './support/fenced-resource.js';
 import { checkHistory, historyOf } from './support/history-checker.js';
@@ -34,7 +35,7 @@ const failoverBoundMs = (ttlSeconds: number): number => ttlSeconds * 1000 + LOCK
 /** Far longer than a handover between two live nodes takes (milliseconds on loopback). */
 const HANDOVER_BOUND_MS = 5_000;
 /** How long a waiter is given to get from queueing to watching its predecessor. */
-const WATCH_SETTLE_MS = 500;
+const WATCH_SETTLE_MS = 5_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -144,12 +145,13 @@ describe('the lock under faults (a process per node, a proxy per node, real etcd
     const held = await a.node.take('p');
     const waiting = awaitLater(b.node.take('p', 20_000));
     await waitersQueued(a.node, 'p', 1);
-    // Let b's take reach its watch on a's queue key (its calls take milliseconds on loopback):
-    // the fault is to hit a waiter that waits, not one mid-call.
-    await sleep(WATCH_SETTLE_MS);
+    // b's take has reached its watch on a's queue key (PoolLock's `waiting` event): the fault
+    // is to hit a waiter that waits, not one mid-call.
+    await b.node.waitFor('waiting', (e) => e.name === 'p', { timeoutMs: WATCH_SETTLE_MS, what: 'b\'s take to watch a\'s queue key' });
     const before = await a.node.write('p');
     expect(before.token).toBe(held.token);
     const deadlineBeforeCut = before.at + before.deadlineLeftMs;
+    const bBefore = await b.node.write('p');
     const connectionsBefore = [a.proxy.stats().total, b.proxy.stats().total];
 
     for (const { proxy } of [a, b]) {
@@ -157,10 +159,20 @@ describe('the lock under faults (a process per node, a proxy per node, real etcd
       proxy.cut();
     }
     expect(a.proxy.stats().open + b.proxy.stats().open).toBe(0);
+    // The fault itself: connections refused for 300 ms (a length, not a wait for anything).
     await sleep(300);
     for (const { proxy } of [a, b]) proxy.refuse(false);
-    // Past the deadline the holder had at the cut: it renewed its lease meanwhile, or it is lost.
-    await sleep(Math.max(0, deadlineBeforeCut - wallClockMs()) + 300);
+    // Each session renews its lease past the deadline it had at the cut (which needs a new
+    // connection), or is lost at that deadline (its writes then carry no token): wait for one
+    // of the two on the sessions' own clocks, not for a time.
+    // (`at + deadlineLeftMs` of one deadline varies by microseconds between two answers: a
+    // renewal moves it by a second or more.)
+    const renewed = async (node: LockNode, deadlineMs: number, holds: boolean): Promise<boolean> => {
+      const w = await node.write('p');
+      return (holds && w.token === null) || w.at + w.deadlineLeftMs > deadlineMs + 100;
+    };
+    await waitUntil('a to renew its lease past its deadline at the cut, or to lose it', () => renewed(a.node, deadlineBeforeCut, true), { timeoutMs: 10_000, intervalMs: 100 });
+    await waitUntil('b to renew its lease past its deadline at the cut', () => renewed(b.node, bBefore.at + bBefore.deadlineLeftMs, false), { timeoutMs: 10_000, intervalMs: 100 });
 
     expect(a.node.events.filter((e) => e.event === 'lost' || e.event === 'session-lost')).toEqual([]);
     const after = await a.node.write('p');
@@ -223,9 +235,9 @@ describe('the lock under faults (a process per node, a proxy per node, real etcd
     expect(aWrite.accepted).toBe(true);
     const waiting = awaitLater(b.node.take('p', 30_000));
     await waitersQueued(a.node, 'p', 1);
-    // Let b's take reach its watch on a's queue key (its calls take milliseconds on loopback):
-    // the fault is to hit a waiter that waits, not one mid-call.
-    await sleep(WATCH_SETTLE_MS);
+    // b's take has reached its watch on a's queue key (PoolLock's `waiting` event): the fault
+    // is to hit a waiter that waits, not one mid-call.
+    await b.node.waitFor('waiting', (e) => e.name === 'p', { timeoutMs: WATCH_SETTLE_MS, what: 'b\'s take to watch a\'s queue key' });
 
     await etcd.kill('SIGKILL');
     const lost = await a.node.waitFor('lost', (e) => e.name === 'p', { timeoutMs: 5_000 });

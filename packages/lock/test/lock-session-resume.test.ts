@@ -2,6 +2,7 @@
  * Sessions whose lease someone else renews (`keepalive: 'external'`, the coordinator's case) and
  * sessions that adopt a lease an earlier session granted (`resume`, an agent reconnecting).
  */
+import { performance } from 'node:perf_hooks';
 import type { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcd, type EtcdServer } from '../../../test/support/etcd-server.mjs';
@@ -20,14 +21,16 @@ afterAll(async () => {
   await etcd.dispose();
 });
 
-const open = (nodeId: string, extra: { resume?: string; ttlSeconds?: number } = {}): Promise<LockSession> =>
+const open = (nodeId: string, extra: { resume?: string; ttlSeconds?: number; now?: () => number } = {}): Promise<LockSession> =>
   LockSession.open({ etcd: client, nodeId, prefix, ttlSeconds: 2, marginMs: 500, lockDelayMs: 200, keepalive: 'external', ...extra });
 
 describe('lock sessions renewed from outside and resumed', () => {
   it('an external session is lost at its deadline unless renew() is called, and renew() moves the deadline', async () => {
-    const s = await open('ext');
+    // The session's monotonic clock, moved on by the test instead of sleeping.
+    let movedMs = 0;
+    const s = await open('ext', { now: () => performance.now() + movedMs });
     const first = s.deadlineMs;
-    await new Promise((r) => setTimeout(r, 300));
+    movedMs += 300;
     expect(await s.renew()).toBeGreaterThan(0);
     expect(s.deadlineMs).toBeGreaterThan(first);
     const lost = new Promise<string>((resolve) => s.on('lost', (err) => resolve(err.code)));

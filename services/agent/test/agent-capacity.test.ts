@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { AgentClient } from '@thinfleet/client';
 import { isDmError, type DmClient } from '@thinfleet/devmapper';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../../test/support/wait-until.js';
 import { failure, rawClients, type RawClients } from './support/raw-clients.js';
 import { startTestAgent, type TestAgent } from './support/test-agent.js';
 
@@ -86,8 +87,7 @@ describe('pool capacity over gRPC', () => {
     })();
     const waitFor = async (kind: string): Promise<void> => {
       await t.agent.capacity.poll();
-      for (let i = 0; i < 200 && !events.some((e) => e.kind === kind); i++) await new Promise((r) => setImmediate(r));
-      expect(events.map((e) => e.kind)).toContain(kind);
+      await waitUntil(`a ${kind} pool event`, () => events.some((e) => e.kind === kind), { intervalMs: 1, detail: () => `events: ${events.map((e) => e.kind).join(', ')}` });
     };
 
     const first = pattern(1, data);

@@ -47,45 +47,76 @@ describe('agent over gRPC (simulated device-mapper)', () => {
     expect((await failure(c.call(c.health, 'Check', { service: 'no.Such' }))).code).toBe(status.NOT_FOUND);
   });
 
-  it('creates a pool on a file, and volumes, snapshots, batches, reverts, resizes and deletes in it', async () => {
-    const created = await c.call<{ pool: { name: string; active: boolean; mode: string; devices: string[]; dataBlockBytes: number } }>(c.pool, 'CreatePool', {
-      name: 'p',
-      devices: [disk],
+  describe('a pool on a file, and the volumes in it', () => {
+    let created: { pool: { name: string; active: boolean; mode: string; devices: string[]; dataBlockBytes: number } };
+
+    beforeEach(async () => {
+      created = await c.call<typeof created>(c.pool, 'CreatePool', { name: 'p', devices: [disk] });
     });
-    expect(created.pool).toMatchObject({ name: 'p', active: true, mode: 'rw', devices: [disk], dataBlockBytes: 64 * 1024 });
 
-    const vol = await c.call<{ volume: V }>(c.volume, 'CreateVolume', { pool: 'p', name: 'base', sizeBytes: 8 * MiB, activate: true });
-    expect(vol.volume).toMatchObject({ name: 'base', sizeBytes: 8 * MiB, active: true, devicePath: '/dev/mapper/tf-p-base' });
-    await c.call(c.volume, 'SnapshotVolume', { pool: 'p', source: 'base', name: 'snap1' });
+    const createBase = (): Promise<{ volume: V }> => c.call<{ volume: V }>(c.volume, 'CreateVolume', { pool: 'p', name: 'base', sizeBytes: 8 * MiB, activate: true });
+    /** base, its snapshot snap1, and the batch's vm1, vm2 (snapshots of base) and scratch. */
+    const batchOnBase = async (): Promise<{ transactionId: string; results: Array<{ item: string; volume: V }> }> => {
+      await createBase();
+      await c.call(c.volume, 'SnapshotVolume', { pool: 'p', source: 'base', name: 'snap1' });
+      return c.call<{ transactionId: string; results: Array<{ item: string; volume: V }> }>(c.volume, 'Batch', {
+        pool: 'p',
+        ops: [
+          { snapshot: { source: 'base', name: 'vm1' } },
+          { item: 'second', snapshot: { source: 'base', name: 'vm2' } },
+          { create: { name: 'scratch', sizeBytes: 4 * MiB } },
+        ],
+      });
+    };
 
-    const batch = await c.call<{ transactionId: string; results: Array<{ item: string; volume: V }> }>(c.volume, 'Batch', {
-      pool: 'p',
-      ops: [
-        { snapshot: { source: 'base', name: 'vm1' } },
-        { item: 'second', snapshot: { source: 'base', name: 'vm2' } },
-        { create: { name: 'scratch', sizeBytes: 4 * MiB } },
-      ],
+    it('creates the pool on the file: active, read-write, 64 KiB data blocks', () => {
+      expect(created.pool).toMatchObject({ name: 'p', active: true, mode: 'rw', devices: [disk], dataBlockBytes: 64 * 1024 });
     });
-    expect(batch.results.map((r) => [r.item, r.volume.name, r.volume.origin])).toEqual([
-      ['ops[0]', 'vm1', 'base'],
-      ['second', 'vm2', 'base'],
-      ['ops[2]', 'scratch', ''],
-    ]);
-    expect(await names()).toEqual(['base', 'scratch', 'snap1', 'vm1', 'vm2']);
 
-    await c.call(c.volume, 'DeactivateVolume', { pool: 'p', name: 'base' });
-    const reverted = await c.call<{ volume: V }>(c.volume, 'RevertVolume', { pool: 'p', name: 'base', snapshot: 'snap1' });
-    expect(reverted.volume.name).toBe('base');
-    const grown = await c.call<{ volume: V }>(c.volume, 'ResizeVolume', { pool: 'p', name: 'scratch', sizeBytes: 16 * MiB });
-    expect(grown.volume.sizeBytes).toBe(16 * MiB);
-    expect((await failure(c.call(c.volume, 'ResizeVolume', { pool: 'p', name: 'scratch', sizeBytes: 4 * MiB }))).code).toBe(status.FAILED_PRECONDITION);
+    it('creates a volume, activated at its device path', async () => {
+      const vol = await createBase();
+      expect(vol.volume).toMatchObject({ name: 'base', sizeBytes: 8 * MiB, active: true, devicePath: '/dev/mapper/tf-p-base' });
+    });
 
-    const deleted = await c.call<{ volume: V; jobId: string }>(c.volume, 'DeleteVolume', { pool: 'p', name: 'vm2' });
-    expect(deleted).toMatchObject({ volume: { name: 'vm2' }, jobId: '' });
-    expect(await names()).toEqual(['base', 'scratch', 'snap1', 'vm1']);
+    it('snapshots a volume', async () => {
+      await createBase();
+      await c.call(c.volume, 'SnapshotVolume', { pool: 'p', source: 'base', name: 'snap1' });
+      expect(await names()).toEqual(['base', 'snap1']);
+    });
 
-    const pool = await c.call<{ pool: { volumes: number; transactionId: string } }>(c.pool, 'GetPool', { name: 'p' });
-    expect(pool.pool.volumes).toBe(4);
+    it('runs a batch, naming each result by its item (ops[i] when none is given)', async () => {
+      const batch = await batchOnBase();
+      expect(batch.results.map((r) => [r.item, r.volume.name, r.volume.origin])).toEqual([
+        ['ops[0]', 'vm1', 'base'],
+        ['second', 'vm2', 'base'],
+        ['ops[2]', 'scratch', ''],
+      ]);
+      expect(await names()).toEqual(['base', 'scratch', 'snap1', 'vm1', 'vm2']);
+    });
+
+    it('reverts an inactive volume to its snapshot', async () => {
+      await createBase();
+      await c.call(c.volume, 'SnapshotVolume', { pool: 'p', source: 'base', name: 'snap1' });
+      await c.call(c.volume, 'DeactivateVolume', { pool: 'p', name: 'base' });
+      const reverted = await c.call<{ volume: V }>(c.volume, 'RevertVolume', { pool: 'p', name: 'base', snapshot: 'snap1' });
+      expect(reverted.volume.name).toBe('base');
+    });
+
+    it('grows a volume, and refuses to shrink it', async () => {
+      await c.call(c.volume, 'CreateVolume', { pool: 'p', name: 'scratch', sizeBytes: 4 * MiB });
+      const grown = await c.call<{ volume: V }>(c.volume, 'ResizeVolume', { pool: 'p', name: 'scratch', sizeBytes: 16 * MiB });
+      expect(grown.volume.sizeBytes).toBe(16 * MiB);
+      expect((await failure(c.call(c.volume, 'ResizeVolume', { pool: 'p', name: 'scratch', sizeBytes: 4 * MiB }))).code).toBe(status.FAILED_PRECONDITION);
+    });
+
+    it('deletes a volume at once (no job), and the pool counts what is left', async () => {
+      await batchOnBase();
+      const deleted = await c.call<{ volume: V; jobId: string }>(c.volume, 'DeleteVolume', { pool: 'p', name: 'vm2' });
+      expect(deleted).toMatchObject({ volume: { name: 'vm2' }, jobId: '' });
+      expect(await names()).toEqual(['base', 'scratch', 'snap1', 'vm1']);
+      const pool = await c.call<{ pool: { volumes: number; transactionId: string } }>(c.pool, 'GetPool', { name: 'p' });
+      expect(pool.pool.volumes).toBe(4);
+    });
   });
 
   it('deletes through a chunked job that reports progress to a watcher, then the volume is gone', async () => {

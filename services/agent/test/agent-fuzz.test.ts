@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeTrailerValue } from '@thinfleet/proto';
 import { workspaceAliases } from '../../../vitest.shared.js';
 import { rng } from '../../../test/support/seeded.mjs';
+import { waitUntil } from '../../../test/support/wait-until.js';
 import { messageType, protoRoot, rawCall } from './support/proto-wire.js';
 import { rawClients, type RawClients } from './support/raw-clients.js';
 
@@ -42,15 +43,17 @@ let socket: string;
 let disks: string[];
 
 async function waitServing(): Promise<void> {
-  for (let i = 0; ; i++) {
-    try {
-      const r = await c.call<{ status: string }>(c.health, 'Check', { service: '' });
-      if (r.status === 'SERVING') return;
-    } catch (err) {
-      if (i > 600) throw err;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitUntil(
+    'the agent to serve',
+    async () => {
+      try {
+        return (await c.call<{ status: string }>(c.health, 'Check', { service: '' })).status === 'SERVING';
+      } catch {
+        return false;
+      }
+    },
+    { timeoutMs: 30_000, intervalMs: 50 },
+  );
 }
 
 beforeAll(async () => {
@@ -99,12 +102,14 @@ async function state(): Promise<string> {
  * started), so that the next snapshot does not move under a refused call.
  */
 async function jobsSettled(what: string): Promise<void> {
-  for (let i = 0; ; i++) {
-    const { jobs } = await c.call<{ jobs: Array<{ state: string }> }>(c.job, 'ListJobs', {});
-    if (!jobs.some((j) => j.state === 'JOB_STATE_QUEUED' || j.state === 'JOB_STATE_RUNNING')) return;
-    if (i > 2000) throw new Error(`${what}: a background job did not end`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await waitUntil(
+    `${what}: the background jobs to end`,
+    async () => {
+      const { jobs } = await c.call<{ jobs: Array<{ state: string }> }>(c.job, 'ListJobs', {});
+      return !jobs.some((j) => j.state === 'JOB_STATE_QUEUED' || j.state === 'JOB_STATE_RUNNING');
+    },
+    { timeoutMs: 20_000, intervalMs: 5 },
+  );
 }
 
 /** Values a field may get: the real names in play, and what breaks naive servers. */

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { poolDeviceNames, volumeDeviceName } from '@thinfleet/engine';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { expectSameBytes, pattern } from '../../../packages/engine/test/support/engine-test-host.js';
+import { waitUntil } from '../../../test/support/wait-until.js';
 import { failure } from './support/raw-clients.js';
 import { MiB, startClusterAgent, token, type ClusterAgent } from './support/cluster-agent.js';
 import { ScriptedCoordinator } from './support/scripted-coordinator.js';
@@ -105,7 +106,14 @@ describe('cluster mode: fencing', () => {
     // The resumed session takes p again at once (clean), but touches nothing before its first
     // acknowledged keepalive; then p comes back under the new token.
     await coordinator.waitFor((m) => m.message === 'take' && m.take!.pool === 'p');
-    await new Promise((r) => setTimeout(r, 200));
+    // Granted (activating under token 300), and the session holds nothing before an ack: the
+    // activation waits for the deadline to lie ahead, which no ack moves while acks are off.
+    const ownership = t.agent.cluster!.ownership;
+    await waitUntil('p to be activating under the grant', () => {
+      const state = ownership.state('p');
+      return state.kind === 'activating' && state.token === 300n;
+    });
+    expect(t.agent.cluster!.session.holdsNow()).toBe(false);
     expect(coordinator.received.some((m) => m.message === 'poolReady')).toBe(false);
     await expectFenced(t);
     coordinator.ackKeepAlives = true;

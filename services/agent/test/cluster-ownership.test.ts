@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import type { BlockClient } from '@thinfleet/devmapper';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { waitUntil } from '../../../test/support/wait-until.js';
+import type { OwnershipState } from '../src/cluster/pool-ownership.js';
 import { failure } from './support/raw-clients.js';
 import { MiB, startClusterAgent, token, type ClusterAgent } from './support/cluster-agent.js';
 import { ScriptedCoordinator } from './support/scripted-coordinator.js';
@@ -30,6 +32,19 @@ async function clusterAgent(options: { wrapBlock?: (block: BlockClient) => Block
 
 const savedSession = (): { session: string; held: Record<string, string> } =>
   JSON.parse(readFileSync(join(t.stateDir, 'cluster-session.json'), 'utf8')) as { session: string; held: Record<string, string> };
+/**
+ * Records each state `pool` passes through from now on (PoolOwnership.onChange is called after
+ * every change): how a test sees the hand-over decide, instead of sleeping and looking.
+ */
+function ownershipStates(pool: string): Array<OwnershipState['kind']> {
+  const seen: Array<OwnershipState['kind']> = [];
+  const ownership = t.agent.cluster!.ownership;
+  ownership.onChange(() => {
+    const kind = ownership.state(pool).kind;
+    if (seen.at(-1) !== kind) seen.push(kind);
+  });
+  return seen;
+}
 const active = async (pool: string): Promise<boolean> => (await t.c.call<{ pool: { active: boolean } }>(t.c.pool, 'GetPool', { name: pool })).pool.active;
 
 describe('cluster mode: pools under their locks', () => {
@@ -125,8 +140,12 @@ describe('cluster mode: pools under their locks', () => {
     await t.c.call(t.c.pool, 'CreatePool', { name: 'p', devices: [t.disk()] });
     await t.c.call(t.c.volume, 'CreateVolume', { pool: 'p', name: 'a', sizeBytes: MiB, activate: true }, token(100));
     const from = coordinator.received.length;
+    const states = ownershipStates('p');
     coordinator.push({ contention: { pool: 'p', waiters: 1 } });
-    await new Promise((r) => setTimeout(r, 300));
+    // The hand-over looks at the pool (no call admitted while it does: releasing), finds the
+    // active volume and keeps the pool (held again, looked at later): it decided to keep it.
+    await waitUntil('the contended pool to be looked at', () => states.length >= 2);
+    expect(states.slice(0, 2)).toEqual(['releasing', 'held']);
     expect(coordinator.received.slice(from).some((m) => m.message === 'release')).toBe(false);
     expect(await active('p')).toBe(true);
 
@@ -164,13 +183,18 @@ describe('cluster mode: pools under their locks', () => {
       watch.on('error', (err: { code: number; metadata?: { get(k: string): unknown[] } }) => resolve({ code: err.code, errorCode: err.metadata?.get('tf-error-code')[0] })),
     );
     watch.on('data', () => {});
-    await waitUntil(() => discards.length >= 2);
+    await waitUntil('the second chunk\'s discard', () => discards.length >= 2);
 
     const from = coordinator.received.length;
+    const handOver = vi.spyOn(t.agent.jobs, 'handOver');
     coordinator.push({ contention: { pool: 'p', waiters: 1 } });
-    // The job stops after the chunk in flight; the pool is not released before.
-    await new Promise((r) => setTimeout(r, 300));
+    // The job stops after the chunk in flight; the pool is not released before: the hand-over
+    // has asked the job to stop (no call admitted meanwhile), and waits for the held chunk.
+    await waitUntil('the hand-over to ask the pool\'s jobs to stop', () => handOver.mock.calls.length === 1);
+    expect(handOver.mock.calls[0]).toEqual(['p']);
+    expect(t.agent.cluster!.ownership.state('p').kind).toBe('releasing');
     expect(coordinator.received.slice(from).some((m) => m.message === 'release')).toBe(false);
+    expect(discards).toEqual([0, CHUNK]);
     release();
     await coordinator.waitFor((m) => m.message === 'release' && m.release!.pool === 'p', { from });
     expect(await active('p')).toBe(false);
@@ -208,12 +232,4 @@ function bind(block: BlockClient): BlockClient {
     detachLoop: (p) => block.detachLoop(p),
     loopBackingFile: (p) => block.loopBackingFile(p),
   };
-}
-
-async function waitUntil(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }

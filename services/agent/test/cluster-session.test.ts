@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { CoordinatorSession, type SessionEvents } from '../src/cluster/coordinator-session.js';
 import { LeaseDeadline } from '../src/cluster/lease-deadline.js';
+import { waitUntil } from '../../../test/support/wait-until.js';
 import { FakeClock } from './support/fake-clock.js';
 import { ScriptedCoordinator } from './support/scripted-coordinator.js';
 
@@ -67,16 +68,8 @@ function recorder(): Recorded {
   };
 }
 
-/** Lets gRPC deliver what is in flight (real I/O; the fake clock does not move). */
-const settle = (ms = 30): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await settle(10);
-  }
-}
+/** Waits (real I/O; the fake clock does not move) for what the session or the coordinator received. */
+const until = (what: string, check: () => boolean): Promise<boolean> => waitUntil(what, check, { timeoutMs: 5_000, intervalMs: 10 });
 
 describe('coordinator session', () => {
   let coordinator: ScriptedCoordinator;
@@ -126,7 +119,8 @@ describe('coordinator session', () => {
     // Without acks the deadline stays where it is, and the session is lost when it passes.
     coordinator.ackKeepAlives = false;
     clock.advance(3_000);
-    await settle();
+    // The third keepalive reached the coordinator, which sends no ack: the deadline stays.
+    await until('the third keepalive', () => coordinator.received.filter((m) => m.message === 'keepAlive').length === 3);
     expect(s.deadlineMs).toBe(helloAt + 10_500);
     clock.advance(4_499);
     expect(s.holdsNow()).toBe(true);
@@ -197,8 +191,11 @@ describe('coordinator session', () => {
     });
     session.start();
     await coordinator.waitFor((m) => m.message === 'hello');
+    // 1 ms before the Welcome wait ends nothing happens: the wait is still pending on the clock
+    // (a timer due falls in advance(), at once), no disconnect, no second Hello.
     clock.advance(4_999);
-    await settle();
+    expect(clock.dueInMs()).toEqual([1]);
+    expect(rec.events).toEqual([]);
     expect(coordinator.received.filter((m) => m.message === 'hello')).toHaveLength(1);
     coordinator.welcome = true;
     clock.advance(1);

@@ -9,7 +9,8 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failure, type RawClients } from '../../agent/test/support/raw-clients.js';
-import { startTestCluster, waitFor, type TestCluster } from './support/cluster-processes.js';
+import { waitUntil } from '../../../test/support/wait-until.js';
+import { startTestCluster, type TestCluster } from './support/cluster-processes.js';
 
 const MiB = 1024 * 1024;
 const TTL_SECONDS = 3;
@@ -84,7 +85,7 @@ describe('a cluster of processes sharing a pool', () => {
     const disk = `${cluster.sharedDir}/tank0.img`;
     await b.clients.call(b.clients.pool, 'ActivatePool', { name: 'tank', devices: [disk] });
     // The coordinator's log line may arrive after the agent's answer: wait for it.
-    const second = await waitFor('the second grant in the log', () => grants('tank')[1] ?? null);
+    const second = await waitUntil('the second grant in the log', () => grants('tank')[1] ?? null, 20_000);
     expect(second).toMatchObject({ node: 'node-b', dirty: true, previousHolder: 'node-a', previousHolderDied: false });
     await via.call(via.volume, 'CreateVolume', { pool: 'tank', name: 'v2', sizeBytes: 4 * MiB });
     expect(await names('tank')).toEqual(['v1', 'v2']);
@@ -101,9 +102,9 @@ describe('a cluster of processes sharing a pool', () => {
     b.kill('SIGKILL');
     const killedAt = performance.now();
     await b.exited;
-    const granted = waitFor('the third grant', () => (grants('tank').length >= 3 ? performance.now() : null), 30_000);
+    const granted = waitUntil('the third grant', () => (grants('tank').length >= 3 ? performance.now() : null), 30_000);
     // The next change makes the coordinator hand the pool to the host still alive.
-    await waitFor('a change to go through after the failover', async () => {
+    await waitUntil('a change to go through after the failover', async () => {
       try {
         await via.call(via.volume, 'CreateVolume', { pool: 'tank', name: 'v3', sizeBytes: 4 * MiB });
         return true;
@@ -143,21 +144,21 @@ describe('a cluster of processes sharing a pool', () => {
     const other = cluster.agents.get('node-a')!;
     // node-a lost its session while frozen in the test before: wait for its new one, so that
     // the hand-over below starts while the delete is still early on.
-    await waitFor('node-a to open a new session', () => {
+    await waitUntil('node-a to open a new session', () => {
       const lost = other.log.findLastIndex((l) => l['msg'] === 'coordinator session lost');
       const opened = other.log.findLastIndex((l) => l['msg'] === 'coordinator session established');
       return opened > lost ? true : null;
-    });
+    }, 20_000);
     const disk = cluster.sharedDisk('jobs0.img', 256 * MiB);
     await holder.clients.call(holder.clients.pool, 'CreatePool', { name: 'jobs', devices: [disk] });
     await via.call(via.volume, 'CreateVolume', { pool: 'jobs', name: 'keep', sizeBytes: 4 * MiB });
     await via.call(via.volume, 'CreateVolume', { pool: 'jobs', name: 'big', sizeBytes: 2048 * MiB });
     const { jobId } = await via.call<{ jobId: string }>(via.volume, 'DeleteVolume', { pool: 'jobs', name: 'big', mode: 'DELETE_MODE_CHUNKED' });
     type Job = { job: { state: string; doneBytes: string; totalBytes: string } };
-    await waitFor('the delete to make progress', async () => {
+    await waitUntil('the delete to make progress', async () => {
       const { job } = await holder.clients.call<Job>(holder.clients.job, 'GetJob', { id: jobId });
       return Number(job.doneBytes) > 0 ? true : null;
-    });
+    }, 20_000);
 
     // A watch through the coordinator follows the job from host to host to its end.
     const watch = (via.job as unknown as { WatchJob(r: unknown): NodeJS.EventEmitter }).WatchJob({ id: jobId });
@@ -170,7 +171,7 @@ describe('a cluster of processes sharing a pool', () => {
 
     // Another host activates the pool: the holder stops the job after its chunk and lets go.
     // (UNAVAILABLE says retry, as a client would.)
-    await waitFor('node-a to activate the pool', async () => {
+    await waitUntil('node-a to activate the pool', async () => {
       try {
         await other.clients.call(other.clients.pool, 'ActivatePool', { name: 'jobs', devices: [disk] });
         return true;
@@ -178,7 +179,7 @@ describe('a cluster of processes sharing a pool', () => {
         if ((err as { code?: number }).code === status.UNAVAILABLE) return null;
         throw err;
       }
-    });
+    }, 20_000);
     expect(grants('jobs').map((g) => g.node)).toEqual(['node-b2', 'node-a']);
     const handed = holder.log.find((l) => l['msg'] === 'job handed over with its pool' && l['job'] === jobId);
     expect(handed, 'the holder logged the hand-over').toBeDefined();
@@ -189,9 +190,9 @@ describe('a cluster of processes sharing a pool', () => {
     expect(await failure(holder.clients.call(holder.clients.job, 'GetJob', { id: jobId }))).toMatchObject({ errorCode: 'NO_SUCH_JOB' });
 
     // The new holder adopted the job from the pool (same id, from the checkpoint) and ends it.
-    const adopted = await waitFor('the new holder to adopt the job', () => other.log.find((l) => l['msg'] === 'delete job adopted from the pool' && l['job'] === jobId) ?? null);
+    const adopted = await waitUntil('the new holder to adopt the job', () => other.log.find((l) => l['msg'] === 'delete job adopted from the pool' && l['job'] === jobId) ?? null, 20_000);
     expect(Number(adopted['doneBytes'])).toBe(handedAtBytes);
-    const done = await waitFor('the delete to finish on the new holder', async () => {
+    const done = await waitUntil('the delete to finish on the new holder', async () => {
       const { job } = await via.call<Job>(via.job, 'GetJob', { id: jobId });
       return job.state === 'JOB_STATE_SUCCEEDED' ? job : null;
     }, 60_000);

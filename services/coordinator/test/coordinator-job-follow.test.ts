@@ -14,6 +14,7 @@ import { loadAgentApi } from '@thinfleet/proto';
 import type { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcd, type EtcdServer } from '../../../test/support/etcd-server.mjs';
+import { waitUntil } from '../../../test/support/wait-until.js';
 import { failure, rawClients, type RawClients } from '../../agent/test/support/raw-clients.js';
 import type { Coordinator } from '../src/coordinator.js';
 import { ClusterRegistry } from '../src/registry.js';
@@ -154,8 +155,13 @@ describe('finding a job that moves with its pool', () => {
     await registry.putVolumes('jobs', [{ pool: 'jobs', name: 'big', uuid: 'u-big', sizeBytes: 100, jobId }]);
 
     const { messages, end } = watchThroughCoordinator(jobId);
-    const looked = via.call<{ job: { id: string } }>(via.job, 'GetJob', { id: jobId });
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    let lookedSettled = false;
+    const looked = via.call<{ job: { id: string } }>(via.job, 'GetJob', { id: jobId }).finally(() => (lookedSettled = true));
+    // The lookup and the watch have both asked the adopter, which did not have the job yet:
+    // neither has an answer, both wait.
+    await waitUntil('the lookup and the watch to ask the adopter before it has the job', () => adopter.getCalls >= 2);
+    expect(lookedSettled).toBe(false);
+    expect(messages).toEqual([]);
     adoptedAt = Date.now();
     expect((await looked).job.id).toBe(jobId);
     expect(await end).toBeNull();

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../../test/support/wait-until.js';
 import type { CoordinatorConfig } from '../src/coordinator-config.js';
 import { COORDINATOR_VERSION, coordinatorMain, type CoordinatorMainDeps } from '../src/coordinator-main.js';
 
@@ -54,11 +55,6 @@ function run(argv: string[], startResult?: (config: CoordinatorConfig) => Promis
   return run;
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
-  expect(condition()).toBe(true);
-}
-
 describe('coordinatorMain', () => {
   it('--help documents every flag and the config path; --version prints the package version', async () => {
     const help = run(['--help']);
@@ -99,7 +95,7 @@ describe('coordinatorMain', () => {
     const file = join(dir, 'ok.json');
     writeFileSync(file, JSON.stringify({ coordinatorId: 'c1', listen: '0.0.0.0:9750', logLevel: 'warn' }));
     const r = run(['--config', file, '--listen', '127.0.0.1:0', '--state-dir', join(dir, 'state'), '--etcd-endpoints', 'http://10.0.0.1:2379, http://10.0.0.2:2379', '--log-level', 'debug']);
-    await until(() => r.notified.some((s) => s.startsWith('READY=1')));
+    await waitUntil('READY=1 to be notified', () => r.notified.some((s) => s.startsWith('READY=1')));
     expect(r.started).toHaveLength(1);
     expect(r.started[0]).toMatchObject({
       coordinatorId: 'c1',
@@ -118,7 +114,7 @@ describe('coordinatorMain', () => {
 
   it('an empty --etcd-endpoints means the embedded etcd', async () => {
     const r = run(['--etcd-endpoints', '', '--config', EMPTY, '--listen', '127.0.0.1:0']);
-    await until(() => r.started.length === 1);
+    await waitUntil('the coordinator to be started', () => r.started.length === 1);
     expect(r.started[0]?.etcd.endpoints).toEqual([]);
     r.signals.emit('SIGINT', 'SIGINT');
     expect(await r.code).toBe(0);
@@ -134,7 +130,7 @@ describe('coordinatorMain', () => {
     expect(failing.signals.listenerCount('SIGTERM')).toBe(0);
 
     const slow = run(['--config', EMPTY, '--listen', '127.0.0.1:0'], async (config) => ({ address: config.listen, stop: () => new Promise<void>(() => undefined) }));
-    await until(() => slow.notified.some((s) => s.startsWith('READY=1')));
+    await waitUntil('READY=1 to be notified', () => slow.notified.some((s) => s.startsWith('READY=1')));
     slow.signals.emit('SIGTERM', 'SIGTERM');
     slow.signals.emit('SIGTERM', 'SIGTERM');
     expect(await slow.code).toBe(1);
@@ -148,7 +144,7 @@ describe('coordinatorMain', () => {
       await gate;
       return { address: config.listen, stop: async () => void (stopped = true) };
     });
-    await until(() => r.started.length === 1);
+    await waitUntil('the coordinator to be started', () => r.started.length === 1);
     r.signals.emit('SIGTERM', 'SIGTERM');
     release();
     expect(await r.code).toBe(0);

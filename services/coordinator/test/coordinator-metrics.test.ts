@@ -8,6 +8,7 @@ import { connectEtcd } from '@thinfleet/lock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcd, type EtcdServer } from '../../../test/support/etcd-server.mjs';
 import { samples, sampleValue } from '../../../test/support/metric-samples.js';
+import { waitUntil } from '../../../test/support/wait-until.js';
 import { failure, rawClients } from '../../agent/test/support/raw-clients.js';
 import type { Coordinator } from '../src/coordinator.js';
 import { CoordinatorConfigError, parseCoordinatorConfig } from '../src/coordinator-config.js';
@@ -127,7 +128,7 @@ describe('coordinator metrics over HTTP', () => {
 
       a.close();
       await a.ended;
-      await waitUntil(() => c.coordinator.connectedAgents.length === 1);
+      await waitUntil('the agent\'s session to be connected', () => c.coordinator.connectedAgents.length === 1, 5_000);
       expect(await c.value('thinfleet_coordinator_sessions')).toBe(1);
     } finally {
       await c.stop();
@@ -181,11 +182,3 @@ describe('metricsListen', () => {
     expect(bad).toThrow(/^test: metricsListen: must be host:port/);
   });
 });
-
-/** Waits for `condition` (a named state, not a sleep-then-assert), failing after 5 s. */
-async function waitUntil(condition: () => boolean): Promise<void> {
-  for (const until = Date.now() + 5000; !condition(); ) {
-    if (Date.now() > until) throw new Error('condition not met within 5 s');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

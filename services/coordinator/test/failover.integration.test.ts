@@ -12,7 +12,8 @@ import { credentials, type Client } from '@grpc/grpc-js';
 import { loadCoordinatorApi } from '@thinfleet/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RawClients } from '../../agent/test/support/raw-clients.js';
-import { startTestCluster, waitFor, type TestCluster } from './support/cluster-processes.js';
+import { waitUntil } from '../../../test/support/wait-until.js';
+import { startTestCluster, type TestCluster } from './support/cluster-processes.js';
 
 const MiB = 1024 * 1024;
 const TTL_SECONDS = 3;
@@ -70,11 +71,11 @@ describe('a second host joins a pool, and takes it over on its own when the hold
     const joined = await b.clients.call<{ pool: { name: string; active: boolean } }>(b.clients.pool, 'JoinPool', { name: 'tank', devices: [disk], prefer: true });
     expect(joined.pool).toMatchObject({ name: 'tank', active: false });
     expect(grantsOf('tank').map((g) => g['node'])).toEqual(['node-a']);
-    const status = await waitFor('the coordinator to see node-b reach tank', async () => {
+    const status = await waitUntil('the coordinator to see node-b reach tank', async () => {
       const s = await clusterStatus();
       const tank = s.pools.find((p) => p.name === 'tank');
       return tank !== undefined && tank.hosts.includes('node-b') ? tank : null;
-    });
+    }, 20_000);
     expect(status).toMatchObject({ owner: 'node-a', ready: true, hosts: ['node-a', 'node-b'] });
     // Repeating it changes nothing but the preference.
     await b.clients.call(b.clients.pool, 'JoinPool', { name: 'tank', devices: [disk], prefer: true });
@@ -89,11 +90,11 @@ describe('a second host joins a pool, and takes it over on its own when the hold
     const { jobId } = await via.call<{ jobId: string }>(via.volume, 'DeleteVolume', { pool: 'tank', name: 'big', mode: 'DELETE_MODE_CHUNKED' });
     // Long enough for the job to have written a checkpoint into its mark (every second).
     const started = performance.now();
-    await waitFor('the delete to run for 2.5 s', async () => {
+    await waitUntil('the delete to run for 2.5 s', async () => {
       const { job } = await a.clients.call<Job>(a.clients.job, 'GetJob', { id: jobId });
       expect(job.state).toBe('JOB_STATE_RUNNING');
       return performance.now() - started > 2500 && Number(job.doneBytes) > 0 ? true : null;
-    });
+    }, 20_000);
     const grantsBefore = grantsOf('tank').length;
     const routerAsksBefore = cluster.coordinator.log.filter((l) => l['msg'] === 'asked a host to take a free pool').length;
 
@@ -101,7 +102,7 @@ describe('a second host joins a pool, and takes it over on its own when the hold
     const killedAt = performance.now();
     await a.exited;
     // No client calls from here until the pool is served again: only logs are read.
-    const grantedAt = await waitFor('the pool to be granted to node-b', () => (grantsOf('tank').length > grantsBefore ? performance.now() : null), 30_000);
+    const grantedAt = await waitUntil('the pool to be granted to node-b', () => (grantsOf('tank').length > grantsBefore ? performance.now() : null), 30_000);
     const grant = grantsOf('tank').at(-1)!;
     expect(grant).toMatchObject({ node: 'node-b', previousHolder: 'node-a', previousHolderDied: true });
     console.log(`granted ${Math.round(grantedAt - killedAt)} ms after the kill (goal ${FAILOVER_GOAL_MS} ms)`);
@@ -111,7 +112,7 @@ describe('a second host joins a pool, and takes it over on its own when the hold
     expect(cluster.coordinator.log.filter((l) => l['msg'] === 'asked a host to take a free pool').length).toBe(routerAsksBefore);
 
     // The new holder adopts the job from the pool's mark, at a checkpoint past 0.
-    const adopted = await waitFor('node-b to adopt the job', () => b.log.find((l) => l['msg'] === 'delete job adopted from the pool' && l['job'] === jobId) ?? null, 30_000);
+    const adopted = await waitUntil('node-b to adopt the job', () => b.log.find((l) => l['msg'] === 'delete job adopted from the pool' && l['job'] === jobId) ?? null, 30_000);
     expect(Number(adopted['doneBytes'])).toBeGreaterThan(0);
     console.log(`delete adopted at ${Number(adopted['doneBytes']) / MiB} of 2048 MiB`);
 
@@ -126,7 +127,7 @@ describe('a second host joins a pool, and takes it over on its own when the hold
     expect(activated.volume).toMatchObject({ active: true, wasActive: false });
     expect((await via.call<VolumeAnswer>(via.volume, 'GetVolume', { pool: 'tank', name: 'vm' })).volume.wasActive).toBe(false);
 
-    const done = await waitFor('the delete to finish on node-b', async () => {
+    const done = await waitUntil('the delete to finish on node-b', async () => {
       const { job } = await via.call<Job>(via.job, 'GetJob', { id: jobId });
       return job.state === 'JOB_STATE_SUCCEEDED' ? job : null;
     }, 90_000);

@@ -372,6 +372,15 @@ export class SimKernel {
     for (const wake of waiters) wake();
   }
 
+  /**
+   * Sim only, for tests: how many waits (I/O to the device, or through it to a pool device) are
+   * queued until the dm device `name` is resumed. A test shows "this I/O waits" by this count,
+   * not by sleeping and seeing that it has not finished. Reads state only.
+   */
+  waitingForResume(name: string): number {
+    return this.resumeWaiters.get(name)?.length ?? 0;
+  }
+
   /** Waits while the dm device `dev` is suspended, as I/O to it would. */
   async untilDeviceResumed(dev: DevNumber): Promise<void> {
     const d = dev.major === SIM_DM_MAJOR ? this.deviceByMinor(dev.minor) : undefined;

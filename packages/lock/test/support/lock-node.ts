@@ -112,6 +112,8 @@ export type LockEvent =
   | { readonly event: 'lost'; readonly name: string; readonly message: string; readonly at: number }
   | { readonly event: 'session-lost'; readonly message: string; readonly at: number }
   | { readonly event: 'contention'; readonly name: string; readonly waiters: number; readonly at: number }
+  /** A queued take now watches the queue key before its own (PoolLock's `waiting` event). */
+  | { readonly event: 'waiting'; readonly name: string; readonly at: number }
   | { readonly event: 'error'; readonly command: string; readonly name: string | null; readonly code: string; readonly message: string; readonly at: number }
   | { readonly event: 'closed'; readonly at: number };
 

@@ -25,7 +25,8 @@
  *
  * Unprompted lines: {"event":"ready","nodeId","lease","at"} once the session is open,
  * {"event":"lost","name","message","at"} when a held or queued lock is lost,
- * {"event":"session-lost","message","at"}, {"event":"contention","name","waiters","at"}.
+ * {"event":"session-lost","message","at"}, {"event":"contention","name","waiters","at"},
+ * {"event":"waiting","name","at"} when a queued take watches the key before its own.
  * A session that cannot be opened prints {"event":"error","command":"open",...} and exits 2.
  *
  * Tokens are decimal strings. `at` is wall-clock ms (performance.timeOrigin + performance.now():
@@ -76,6 +77,7 @@ function lockOf(name) {
     watched.add(name);
     lock.on('lost', (err) => say({ event: 'lost', name, message: err.message }));
     lock.on('contention', (waiters) => say({ event: 'contention', name, waiters }));
+    lock.on('waiting', () => say({ event: 'waiting', name }));
   }
   return lock;
 }

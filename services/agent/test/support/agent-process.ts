@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitUntil } from '../../../../test/support/wait-until.js';
 import { rawClients, type RawClients } from './raw-clients.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -31,17 +32,6 @@ export function agentStateDir(diskBytes: number): { stateDir: string; disk: stri
   writeFileSync(disk, '');
   truncateSync(disk, diskBytes);
   return { stateDir, disk };
-}
-
-/** Polls `fn` (every 20 ms) until it returns something other than null. */
-export async function until<T>(what: string, fn: () => T | null, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = fn();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /**
@@ -74,9 +64,9 @@ export async function startAgentProcess(stateDir: string, config: Record<string,
   child.stderr.on('data', onData);
   let exitCode: number | null | undefined;
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve((exitCode = code))));
-  await until('the agent to serve', () => {
+  await waitUntil('the agent to serve', () => {
     if (exitCode !== undefined) throw new Error(`the agent exited (${exitCode}) before serving: ${JSON.stringify(log.slice(-5))}`);
-    return log.some((l) => l['msg'] === 'agent serving') ? true : null;
-  });
+    return log.some((l) => l['msg'] === 'agent serving');
+  }, 20_000);
   return { stateDir, clients: rawClients(socket), log, exited, kill: (signal) => void child.kill(signal) };
 }

@@ -39,6 +39,11 @@ export class FakeClock implements SessionClock {
     this.now = end;
   }
 
+  /** In how many milliseconds each waiting timer falls due, soonest first, for assertions. */
+  dueInMs(): number[] {
+    return this.timers.filter((t) => !t.cancelled).map((t) => t.at - this.now).sort((a, b) => a - b);
+  }
+
   /** Timers waiting, for assertions. */
   get pending(): number {
     return this.timers.filter((t) => !t.cancelled).length;

@@ -7,6 +7,7 @@
  */
 import { Server, ServerCredentials, status, type ServerDuplexStream } from '@grpc/grpc-js';
 import { loadCoordinatorApi, type AgentMessage__Output, type CoordinatorMessage } from '@thinfleet/proto';
+import { waitUntil } from '../../../../test/support/wait-until.js';
 
 type Stream = ServerDuplexStream<AgentMessage__Output, CoordinatorMessage>;
 
@@ -36,7 +37,6 @@ export class ScriptedCoordinator {
   marginMs: number;
   private stream: Stream | null = null;
   private sessionCounter = 0;
-  private readonly waiters: Array<() => void> = [];
 
   private constructor(
     private readonly server: Server,
@@ -68,7 +68,6 @@ export class ScriptedCoordinator {
     call.on('data', (m: AgentMessage__Output) => {
       this.received.push(m);
       this.answer(call, m);
-      for (const wake of this.waiters.splice(0)) wake();
     });
     call.on('end', () => this.ended(call));
     call.on('error', () => this.ended(call));
@@ -77,7 +76,6 @@ export class ScriptedCoordinator {
 
   private ended(call: Stream): void {
     if (this.stream === call) this.stream = null;
-    for (const wake of this.waiters.splice(0)) wake();
   }
 
   private answer(call: Stream, m: AgentMessage__Output): void {
@@ -145,30 +143,22 @@ export class ScriptedCoordinator {
 
   /** Waits until `pick` finds something among the messages received from index `from` on. */
   async waitFor<T>(pick: (m: AgentMessage__Output) => T | undefined | null | false, options: { from?: number; timeoutMs?: number } = {}): Promise<T> {
-    const deadline = Date.now() + (options.timeoutMs ?? 10_000);
-    for (;;) {
-      for (const m of this.received.slice(options.from ?? 0)) {
-        const found = pick(m);
-        if (found !== undefined && found !== null && found !== false) return found;
-      }
-      if (Date.now() > deadline) throw new Error(`timed out waiting; received: ${JSON.stringify(this.received.map((m) => m.message))}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 50);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+    return waitUntil(
+      'a message the test picks',
+      () => {
+        for (const m of this.received.slice(options.from ?? 0)) {
+          const found = pick(m);
+          if (found !== undefined && found !== null && found !== false) return found;
+        }
+        return null;
+      },
+      { timeoutMs: options.timeoutMs ?? 10_000, detail: () => `received: ${JSON.stringify(this.received.map((m) => m.message))}` },
+    );
   }
 
   /** Waits until an agent stream is open (and welcomed: its Hello arrived). */
   async waitConnected(timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.stream === null || !this.received.some((m) => m.message === 'hello')) {
-      if (Date.now() > deadline) throw new Error('no agent connected');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitUntil('an agent to connect and say Hello', () => this.stream !== null && this.received.some((m) => m.message === 'hello'), timeoutMs);
   }
 
   async stop(): Promise<void> {

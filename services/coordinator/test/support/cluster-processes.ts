@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEtcd, type EtcdServer } from '../../../../test/support/etcd-server.mjs';
+import { waitUntil } from '../../../../test/support/wait-until.js';
 import { rawClients, type RawClients } from '../../../agent/test/support/raw-clients.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -71,16 +72,6 @@ function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv = {})
   return { name, child, log, exited, kill: (signal = 'SIGTERM') => void child.kill(signal) };
 }
 
-async function waitFor<T>(what: string, fn: () => T | null | Promise<T | null>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /** Starts etcd and a coordinator process; agents are started with startAgent. */
 export async function startTestCluster(options: { ttlSeconds: number; marginMs: number; lockDelayMs: number }): Promise<TestCluster> {
   for (const bin of [COORDINATOR_BIN, AGENT_BIN]) {
@@ -104,10 +95,10 @@ export async function startTestCluster(options: { ttlSeconds: number; marginMs: 
     }),
   );
   const coordinator = startProcess('coordinator', [COORDINATOR_BIN, '--config', coordinatorConfig]);
-  const coordinatorAddress = await waitFor('the coordinator to serve', () => {
+  const coordinatorAddress = await waitUntil('the coordinator to serve', () => {
     const line = coordinator.log.find((l) => l['msg'] === 'coordinator serving');
     return typeof line?.['address'] === 'string' ? line['address'] : null;
-  });
+  }, 20_000);
   const agents = new Map<string, ClusterAgent>();
   const opened: RawClients[] = [];
 
@@ -139,9 +130,9 @@ export async function startTestCluster(options: { ttlSeconds: number; marginMs: 
       const proc = startProcess(nodeId, [AGENT_BIN, '--config', config]);
       const clients = rawClients(socketPath);
       opened.push(clients);
-      await waitFor(`agent ${nodeId} to serve`, () => (proc.log.some((l) => l['msg'] === 'agent serving') ? true : null));
+      await waitUntil(`agent ${nodeId} to serve`, () => (proc.log.some((l) => l['msg'] === 'agent serving') ? true : null), 20_000);
       // Pool calls in cluster mode need the session: wait for the coordinator's Welcome.
-      await waitFor(`agent ${nodeId} to join the cluster`, () => (proc.log.some((l) => l['msg'] === 'coordinator session established') ? true : null));
+      await waitUntil(`agent ${nodeId} to join the cluster`, () => (proc.log.some((l) => l['msg'] === 'coordinator session established') ? true : null), 20_000);
       const agent: ClusterAgent = { ...proc, nodeId, socketPath, stateDir, clients };
       agents.set(nodeId, agent);
       return agent;
@@ -171,5 +162,3 @@ export async function startTestCluster(options: { ttlSeconds: number; marginMs: 
   };
   return cluster;
 }
-
-export { waitFor };

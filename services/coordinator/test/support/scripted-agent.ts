@@ -6,6 +6,7 @@
  */
 import { credentials, type ClientDuplexStream } from '@grpc/grpc-js';
 import { loadCoordinatorApi, type AgentMessage, type CoordinatorMessage__Output, type HostPool } from '@thinfleet/proto';
+import { waitUntil } from '../../../../test/support/wait-until.js';
 
 export interface ScriptedAgent {
   /** Every message received so far, oldest first. */
@@ -31,13 +32,11 @@ export function connectScriptedAgent(address: string): ScriptedAgent {
   const stream: ClientDuplexStream<AgentMessage, CoordinatorMessage__Output> = client.Connect();
   const received: CoordinatorMessage__Output[] = [];
   const taken = new Set<CoordinatorMessage__Output>();
-  const waiters: Array<() => void> = [];
   let keepAliveTimer: NodeJS.Timeout | null = null;
   let seq = 0;
   let requestId = 0;
   stream.on('data', (message: CoordinatorMessage__Output) => {
     received.push(message);
-    for (const wake of waiters.splice(0)) wake();
   });
   const ended = new Promise<void>((resolve) => {
     stream.on('end', () => resolve());
@@ -46,32 +45,23 @@ export function connectScriptedAgent(address: string): ScriptedAgent {
   });
 
   const next: ScriptedAgent['next'] = async (kind, timeoutMs = 5000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = received.find((m) => m.message === kind && !taken.has(m));
-      if (found !== undefined) {
-        taken.add(found);
-        return found[kind]!;
-      }
-      if (Date.now() >= deadline) throw new Error(`no ${kind} within ${timeoutMs} ms; received ${JSON.stringify(received.map((m) => m.message))}`);
-      await Promise.race([new Promise<void>((resolve) => waiters.push(resolve)), new Promise((resolve) => setTimeout(resolve, 50))]);
-    }
+    const found = await waitUntil(`a ${kind} message`, () => received.find((m) => m.message === kind && !taken.has(m)), {
+      timeoutMs,
+      detail: () => `received ${JSON.stringify(received.map((m) => m.message))}`,
+    });
+    taken.add(found);
+    return found[kind]!;
   };
 
   /** The answer (`kind` or Failed) to request `id`. */
   const answerFor = async (id: number, kind: 'granted' | 'released'): Promise<CoordinatorMessage__Output> => {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const answer = received.find(
-        (m) => !taken.has(m) && ((m.message === kind && Number(m[kind]!.requestId) === id) || (m.message === 'failed' && Number(m.failed!.requestId) === id)),
-      );
-      if (answer !== undefined) {
-        taken.add(answer);
-        return answer;
-      }
-      if (Date.now() >= deadline) throw new Error(`request ${id}: no ${kind} or failed answer`);
-      await Promise.race([new Promise<void>((resolve) => waiters.push(resolve)), new Promise((resolve) => setTimeout(resolve, 50))]);
-    }
+    const answer = await waitUntil(
+      `the ${kind} or failed answer to request ${id}`,
+      () => received.find((m) => !taken.has(m) && ((m.message === kind && Number(m[kind]!.requestId) === id) || (m.message === 'failed' && Number(m.failed!.requestId) === id))),
+      20_000,
+    );
+    taken.add(answer);
+    return answer;
   };
 
   const agent: ScriptedAgent = {
