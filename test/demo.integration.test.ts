@@ -44,11 +44,11 @@ async function startDemo(): Promise<RunningDemo> {
   started.push(child);
   let stdout = '';
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const ready = await new Promise<DemoReady>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ready line within 90 s; stderr:\n${stderr}`)), 90_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString('utf8');
       const newline = stdout.indexOf('\n');
       if (newline >= 0) {
@@ -166,7 +166,7 @@ describe('thinfleet demo', () => {
       const pool = status.pools.find((p) => p.name === 'tank')!;
       return pool.owner !== owner && pool.owner !== '' && pool.ready ? true : null;
     }, { timeoutMs: 30_000, intervalMs: 200 });
-    // eslint-disable-next-line no-console
+     
     console.log(`demo failover: tank served again ${((Date.now() - killedAtMs) / 1000).toFixed(1)} s after kill -9 of ${owner}, with no call made`);
     const created = await cli(address, 'volume', 'create', 'tank/v2', '--size', '64MiB');
     expect(created.code, created.stderr).toBe(0);

@@ -213,7 +213,7 @@ export class Engine {
       createdAtMs,
       catalog: deviceIndex === 0 ? layout.catalog : null,
     });
-    for (let i = request.devices.length - 1; i >= 0; i--) await writeLabel(blockCatalogDevice(block, request.devices[i]!), label(i));
+    for (let i = request.devices.length - 1; i >= 0; i--) await writeLabel(blockCatalogDevice(block, request.devices[i]), label(i));
     this.logger.info({ pool: name, uuid, devices: request.devices, dataBlocks: layout.dataBlocks }, 'pool created');
     return this.activateWith(catalog, request.devices, gate);
   }

@@ -24,8 +24,8 @@ interface Host {
   readonly devices: string[];
 }
 
-let dirs: string[] = [];
-let sims: SimHost[] = [];
+const dirs: string[] = [];
+const sims: SimHost[] = [];
 
 afterEach(async () => {
   for (const s of sims.splice(0)) s.close();

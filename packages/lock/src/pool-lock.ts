@@ -142,7 +142,7 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
       this.grantedAtMs = this.session.now();
       this.state = 'held';
       // The watch starts at the grant's revision + 1, so nothing is missed while it is set up.
-      void this.watchWhileHeld(this.myRevision!);
+      void this.watchWhileHeld(this.myRevision);
       return grant;
     } catch (err) {
       await this.abandon();

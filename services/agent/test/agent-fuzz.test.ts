@@ -132,9 +132,9 @@ function randomMessage(type: protobuf.Type, random: () => number, depth: number)
   const out: Record<string, unknown> = {};
   const one = (field: protobuf.Field): unknown => {
     const resolved = field.resolvedType;
-    if (resolved !== null && 'fields' in resolved) return depth > 0 ? randomMessage(resolved as protobuf.Type, random, depth - 1) : {};
+    if (resolved !== null && 'fields' in resolved) return depth > 0 ? randomMessage(resolved, random, depth - 1) : {};
     if (resolved !== null && 'values' in resolved) {
-      const declared = Object.values((resolved as protobuf.Enum).values);
+      const declared = Object.values((resolved).values);
       return random() < 0.8 ? pick(declared) : pick([3, 99, -1, 2 ** 31 - 1]);
     }
     // Mostly plausible values for the fields that say what a call is about, so calls get past
@@ -220,7 +220,7 @@ function outcomeOf(err: ServiceError): Outcome {
 
 describe('fuzzing every agent RPC from the proto files (agent as a process)', () => {
   it(`answers up to ${CALLS} seeded calls promptly and a refused call changes nothing`, async () => {
-    // eslint-disable-next-line no-console
+     
     console.log(`agent fuzz: seed ${SEED}, ${CALLS} calls (rerun with TF_FUZZ_SEED=${SEED})`);
     const random = rng(SEED);
     const root = protoRoot();
@@ -284,7 +284,7 @@ describe('fuzzing every agent RPC from the proto files (agent as a process)', ()
         expect(JSON.parse(after), `${what}: refused with ${status[outcome.code]} "${outcome.details}" but changed the state`).toEqual(JSON.parse(before));
         before = after;
       } else {
-        // eslint-disable-next-line no-console
+         
         if (process.env.TF_FUZZ_TRACE) console.log(`ok ${what}`);
         const t2 = Date.now();
         await restore();
@@ -294,9 +294,9 @@ describe('fuzzing every agent RPC from the proto files (agent as a process)', ()
       }
     }
     expect([...called.keys()].sort()).toEqual(methods.map((m) => m.path).sort());
-    // eslint-disable-next-line no-console
+     
     if (process.env.TF_FUZZ_TIMING) console.log([...timing].sort((a, b) => b[1] - a[1]).slice(0, 8));
-    // eslint-disable-next-line no-console
+     
     console.log(`agent fuzz: ${made} of ${CALLS} calls over ${methods.length} RPCs in ${Date.now() - started} ms (seed ${SEED}): ${JSON.stringify(Object.fromEntries(codes))}`);
   }, 120_000);
 });

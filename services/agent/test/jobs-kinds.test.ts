@@ -21,7 +21,7 @@ import {
 } from '../src/jobs/index.js';
 import { Gate, jobFixture, KiB, MiB, recordingLogger, ScriptedBlock, settled, silentLogger, type JobFixture } from './support/job-harness.js';
 
-let fixtures: JobFixture[] = [];
+const fixtures: JobFixture[] = [];
 const runners: JobRunner[] = [];
 afterEach(async () => {
   for (const r of runners.splice(0)) await r.stop();

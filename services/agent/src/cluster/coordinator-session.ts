@@ -135,7 +135,7 @@ export class CoordinatorSession {
     this.backoffs = new ExponentialBackoff({ generator: noJitterGenerator, initialDelay: options.backoffMs?.min ?? 200, maxDelay: options.backoffMs?.max ?? 2000, exponent: 2 });
     this.backoff = this.backoffs.next();
     const api = loadCoordinatorApi();
-    this.client = new api.SessionService(options.address, coordinatorCredentials(options.tls)) as unknown as SessionServiceClient;
+    this.client = new api.SessionService(options.address, coordinatorCredentials(options.tls));
   }
 
   /** The current session id ('' before the first Welcome, and after a loss until the next). */

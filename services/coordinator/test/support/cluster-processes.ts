@@ -66,8 +66,8 @@ function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv = {})
       if (process.env['THINFLEET_TEST_LOG'] !== undefined) process.stderr.write(`[${name}] ${line}\n`);
     }
   };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { name, child, log, exited, kill: (signal = 'SIGTERM') => void child.kill(signal) };
 }
