@@ -35,7 +35,7 @@ export class ParsedArgs {
   /** A repeatable flag's values in order; empty when it was not given. */
   strings(name: string): readonly string[] {
     const value = this.values.get(name);
-    return Array.isArray(value) ? value : [];
+    return typeof value === 'object' ? value : [];
   }
 
   /** A size flag in bytes, or undefined when not given; a UsageError naming the flag when malformed. */

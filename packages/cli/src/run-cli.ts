@@ -114,10 +114,10 @@ export async function runCli(argv: readonly string[], io: CliIo, options: RunCli
       agent: async () => {
         if (connection === null) {
           if (route.kind === 'agent') {
-            const connect = options.connect ?? AgentClient.connect;
+            const connect = options.connect ?? ((address, opts) => AgentClient.connect(address, opts));
             connection = await setUp(route.address, () => connect(route.address, route.options));
           } else {
-            const connect = options.connectCoordinator ?? AgentClient.connectCoordinator;
+            const connect = options.connectCoordinator ?? ((address, opts) => AgentClient.connectCoordinator(address, opts));
             connection = await setUp(route.address, () => connect(route.address, route.options));
           }
         }
@@ -126,7 +126,7 @@ export async function runCli(argv: readonly string[], io: CliIo, options: RunCli
       cluster: async () => {
         if (route.kind !== 'coordinator') throw new UsageError('this command needs --coordinator ADDR', { field: '--coordinator' });
         if (clusterConnection === null) {
-          const connect = options.connectCluster ?? CoordinatorClient.connect;
+          const connect = options.connectCluster ?? ((address, opts) => CoordinatorClient.connect(address, opts));
           clusterConnection = await setUp(route.address, () => connect(route.address, route.options));
         }
         return clusterConnection;

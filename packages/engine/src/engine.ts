@@ -28,6 +28,7 @@ import { makePoolCore, type PoolCatalog } from './pool-core.js';
 import { ensurePoolDevices } from './pool-devices.js';
 import { discardPoolDevices, fencePoolDevices, poolDeviceState, type PoolDeviceState, type PoolDiscardReport, type PoolFenceReport } from './pool-fence.js';
 import { gatedBlock, gatedDm, WriteGate } from './write-gate.js';
+import { isList } from './is-list.js';
 
 export interface EngineOptions {
   readonly dm: DmClient;
@@ -160,7 +161,7 @@ export class Engine {
     if (this.active.get(name)?.isActive) throw new EngineError('NAME_EXISTS', `pool ${name} is already active on this host`);
     const gate = this.openGate(name, startedAt);
     const block = gatedBlock(this.options.block, gate);
-    if (!Array.isArray(request.devices) || request.devices.length === 0) throw new EngineError('INVALID_ARGUMENT', 'a pool needs at least one device', { argument: 'devices' });
+    if (!isList(request.devices) || request.devices.length === 0) throw new EngineError('INVALID_ARGUMENT', 'a pool needs at least one device', { argument: 'devices' });
     if (new Set(request.devices).size !== request.devices.length) throw new EngineError('INVALID_ARGUMENT', 'a device is named twice', { argument: 'devices' });
     const sizes: number[] = [];
     for (const path of request.devices) {
@@ -213,7 +214,8 @@ export class Engine {
       createdAtMs,
       catalog: deviceIndex === 0 ? layout.catalog : null,
     });
-    for (let i = request.devices.length - 1; i >= 0; i--) await writeLabel(blockCatalogDevice(block, request.devices[i]), label(i));
+    // Labels go on last device first, so device 0's (which names the catalog) is written last.
+    for (const [i, path] of [...request.devices.entries()].reverse()) await writeLabel(blockCatalogDevice(block, path), label(i));
     this.logger.info({ pool: name, uuid, devices: request.devices, dataBlocks: layout.dataBlocks }, 'pool created');
     return this.activateWith(catalog, request.devices, gate);
   }

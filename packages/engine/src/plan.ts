@@ -26,6 +26,7 @@ import type { PlannedOp } from './catalog-state.js';
 import { EngineError } from './engine-error.js';
 import type { WorkingVolumes } from './plan-working.js';
 import { quoted } from './quote.js';
+import { isList } from './is-list.js';
 
 export { checkSize, type ActiveDevice, type BatchPlan, type PlanContext } from './batch-planner.js';
 
@@ -74,7 +75,7 @@ function subjectOf(ops: readonly PlannedOp[], raw: BatchItem, item: string, volu
  * @throws EngineError naming the first bad item; nothing has been changed.
  */
 export function planBatch(items: readonly BatchItem[], ctx: PlanContext): BatchPlan {
-  if (!Array.isArray(items) || items.length === 0) throw new EngineError('INVALID_ARGUMENT', 'a batch needs at least one item');
+  if (!isList(items) || items.length === 0) throw new EngineError('INVALID_ARGUMENT', 'a batch needs at least one item');
   const p = new BatchPlanner(ctx);
   const ops: PlannedOp[] = [];
   const itemVolumes: Array<{ readonly item: string; readonly uuid: string }> = [];

@@ -359,7 +359,7 @@ describe('kernel crash test: kill -9 a worker doing random batches', () => {
           try {
             expectSameBytes(bytes, expectedBytes(seed));
           } catch (err) {
-            throw new Error(`${label}: volume ${name} (expected seed ${seed}): ${(err as Error).message}`);
+            throw new Error(`${label}: volume ${name} (expected seed ${seed}): ${(err as Error).message}`, { cause: err });
           }
         }
 

@@ -171,7 +171,7 @@ async function recoverAndCheck(b: Baseline, before: Contents, after: Contents, t
     try {
       expectSameBytes(bytes, seed === 0 ? Buffer.alloc(CHECK_BYTES) : pattern(seed, CHECK_BYTES));
     } catch (err) {
-      throw new Error(`${label}: volume ${name}: ${(err as Error).message}`);
+      throw new Error(`${label}: volume ${name}: ${(err as Error).message}`, { cause: err });
     }
   }
   for (const d of await b.host.dm.list()) {
@@ -194,6 +194,7 @@ async function crashOnce(scenario: Scenario, n: number, mode: CrashMode, reboot:
   await scenario.run(pool, b).catch((err: unknown) => {
     error = err;
   });
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- the scenario's own failure, rethrown as it was
   if (error !== null && !plan.dead) throw error;
   if (error !== null && !(error instanceof SimulatedCrash) && !String((error as Error).message).includes('simulated crash')) {
     // The engine wrapped the crash in its own error: fine, as long as the process is "dead".

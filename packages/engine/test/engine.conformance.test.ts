@@ -3,6 +3,7 @@
  * the real device-mapper (kernel tier, in the qemu guest). Each test makes its own pool on loop
  * devices and tears everything down.
  */
+import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readLivePoolMetadata, ThinPoolControl, thinId, type DmClient } from '@thinfleet/devmapper';
 import { isEngineError, volumeDeviceName, type BatchItem, type Engine, type EngineErrorCode, type Pool } from '@thinfleet/engine';
@@ -36,7 +37,7 @@ async function expectEngineError(promise: Promise<unknown>, code: EngineErrorCod
     () => null,
     (e: unknown) => e,
   );
-  if (!isEngineError(err)) throw new Error(`expected EngineError ${code}, got ${err === null ? 'success' : String(err)}`);
+  if (!isEngineError(err)) throw new Error(`expected EngineError ${code}, got ${err === null ? 'success' : inspect(err)}`);
   expect(err.code).toBe(code);
   if (item !== undefined) expect(err.item).toBe(item);
 }
@@ -510,7 +511,7 @@ function slowMessages(dm: DmClient, kind: string, delayMs: number): DmClient {
           return target.message(name, sector, text);
         };
       }
-      return typeof value === 'function' ? value.bind(target) : value;
+      return typeof value === 'function' ? (value.bind(target) as unknown) : value;
     },
   });
 }

@@ -69,7 +69,7 @@ const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[^:\s[\]/]+):([^:]*)$/;
 const QUOTE_CHARS = 64;
 
 /** `value` in quotes, cut to a short prefix: a message never repeats an unbounded input. */
-function quote(value: string): string {
+export function quote(value: string): string {
   return JSON.stringify(value.length > QUOTE_CHARS ? `${value.slice(0, QUOTE_CHARS)}…` : value);
 }
 

@@ -87,7 +87,9 @@ export async function createOnHost(deps: CreateOnHostDeps, request: CreateHostPo
         ...(request.noSpaceMode ? { noSpaceMode: request.noSpaceMode } : {}),
         force: reuse || overwritten.length > 0,
       })
-      .catch((err: unknown) => Promise.reject(inUserTerms(err, attached.loops)));
+      .catch((err: unknown) => {
+        throw inUserTerms(err, attached.loops);
+      });
     done = true; // the pool exists now: whatever happens next, its devices stay
     await registry.put({ name: request.name, uuid: pool.uuid, devices: [...request.devices], loops: attached.loops, active: true });
     deps.problems.delete(request.name);

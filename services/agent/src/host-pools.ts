@@ -312,7 +312,9 @@ export class HostPools {
           `pool ${name} is not active on this host${problem === undefined ? '' : ` (${problem})`}: activate it to destroy it, or \`pool forget ${name}\` to drop its record without touching its devices`,
         );
       }
-      await this.engine.destroyPool(name, { force }).catch((err: unknown) => Promise.reject(inUserTerms(err, known?.loops ?? {})));
+      await this.engine.destroyPool(name, { force }).catch((err: unknown) => {
+        throw inUserTerms(err, known?.loops ?? {});
+      });
       if (known !== null) await this.detachLoops(name, known.loops);
       await this.origins.detachAll(name);
       await this.registry.remove(name);

@@ -3,6 +3,8 @@
  * and the CLI run as processes from their builds; files become loop devices; `dmsetup table`
  * and `thin_ls` (on a metadata snapshot) confirm what the CLI reports.
  */
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access --
+   the test reads the CLI's --json output, whatever its shape, and asserts on its fields */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { anyString, hostPortSchema, nonEmptyString, optionalKeys, parseConfig, says, strictSection, tlsFilesSchema, type ConfigProblem, type TlsFiles } from '@thinfleet/proto';
+import { anyString, quote, hostPortSchema, nonEmptyString, optionalKeys, parseConfig, says, strictSection, tlsFilesSchema, type ConfigProblem, type TlsFiles } from '@thinfleet/proto';
 import { z } from 'zod';
 
 export { splitHostPort, type TlsFiles } from '@thinfleet/proto';
@@ -76,7 +76,7 @@ export interface CoordinatorConfigOverrides {
   readonly lock?: Partial<LockConfig>;
   readonly tls?: TlsFiles | null;
   readonly agentTls?: TlsFiles | null;
-  readonly logLevel?: LogLevel | string;
+  readonly logLevel?: string;
 }
 
 /**
@@ -147,8 +147,9 @@ const absolutePath = nonEmptyString().startsWith('/', says((v) => `must be an ab
 /** `""` (the host name) or a name without whitespace, control characters or `/` (it goes into etcd keys). */
 const coordinatorId = anyString().check((ctx) => {
   const s = ctx.value;
+  // eslint-disable-next-line no-control-regex -- control characters are what it refuses
   if (/[\s/\u0000-\u001f\u007f]/.test(s) || s.length > 253) {
-    ctx.issues.push({ code: 'custom', input: s, message: `must be at most 253 characters without whitespace or "/", got ${JSON.stringify(s)}` });
+    ctx.issues.push({ code: 'custom', input: s, message: `must be at most 253 characters without whitespace or "/", got ${quote(s)}` });
   }
 });
 

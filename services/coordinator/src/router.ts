@@ -46,6 +46,12 @@ export interface RouterOptions {
 const REFUSED_BEFORE_ACTING = new Set(['STALE_TOKEN', 'NOT_OWNER', 'TOKEN_REQUIRED']);
 const READ_ONLY = /^(List|Get|Watch)/;
 
+/** The volume name a routed request carries, or '' when it has none. */
+function volumeNameOf(request: unknown): string {
+  const name = (request as { name?: unknown }).name;
+  return typeof name === 'string' ? name : '';
+}
+
 /** Volume methods that change a pool: sent to its owner with the grant's token. */
 type ForwardedVolumeMethod = 'SnapshotVolume' | 'RenameVolume' | 'ResizeVolume' | 'ActivateVolume' | 'DeactivateVolume' | 'DeleteVolume' | 'RevertVolume' | 'CreateRevision' | 'PinVolume' | 'Batch' | 'ReadVolume' | 'WriteVolume';
 /** Pool methods that work on a host's devices: refused here (AGENT_ONLY). */
@@ -136,7 +142,7 @@ export class Router {
       try {
         const response = await this.ownerCall<Res>(pool, owner, service, method, request, metadata, deadline);
         // A volume deactivated on purpose is no longer one whose users need restarting.
-        const acknowledged = method === 'DeactivateVolume' ? [String((request as { name?: unknown }).name ?? '')] : [];
+        const acknowledged = method === 'DeactivateVolume' ? [volumeNameOf(request)] : [];
         if (!READ_ONLY.test(method)) await this.refreshIndex(pool, owner, acknowledged);
         return READ_ONLY.test(method) ? response : this.markWasActive(response);
       } catch (err) {

@@ -206,6 +206,7 @@ export class JobRunner extends KnownJobs {
     for (const job of mine) job.yieldRequested = false;
     if (failure !== null) {
       await this.poolActivated(poolName);
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what moving a job away threw, as it was
       throw failure;
     }
     return moved;
