@@ -29,7 +29,7 @@ if (!given('--dm')) defaults.push('--dm', native ? 'native' : 'sim');
 const bar = '='.repeat(78);
 const lines = [bar];
 if (native) {
-  lines.push('thinfleet agent: using the kernel\'s device-mapper.');
+  lines.push("thinfleet agent: using the kernel's device-mapper.");
 } else {
   lines.push('thinfleet agent: SIMULATED DEVICE-MAPPER');
   lines.push(root ? '  This host has no device-mapper (no dm_thin_pool driver),' : '  Not running as root,');

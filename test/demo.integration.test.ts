@@ -68,7 +68,7 @@ async function startDemo(): Promise<RunningDemo> {
 function cli(address: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [CLI, '--coordinator', address, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1;
+      const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1;
       resolve({ code, stdout, stderr });
     });
   });
@@ -161,12 +161,16 @@ describe('thinfleet demo', () => {
     // No call is made: the coordinator hands the pool to another host that joined it, on its own
     // (every demo host joins every pool with --prefer), once the killed host's lease has run out.
     const killedAtMs = Date.now();
-    await waitUntil('another host to serve tank with no call made', async () => {
-      const status = await cliJson<ClusterStatus>(address, 'cluster', 'status');
-      const pool = status.pools.find((p) => p.name === 'tank')!;
-      return pool.owner !== owner && pool.owner !== '' && pool.ready ? true : null;
-    }, { timeoutMs: 30_000, intervalMs: 200 });
-     
+    await waitUntil(
+      'another host to serve tank with no call made',
+      async () => {
+        const status = await cliJson<ClusterStatus>(address, 'cluster', 'status');
+        const pool = status.pools.find((p) => p.name === 'tank')!;
+        return pool.owner !== owner && pool.owner !== '' && pool.ready ? true : null;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+
     console.log(`demo failover: tank served again ${((Date.now() - killedAtMs) / 1000).toFixed(1)} s after kill -9 of ${owner}, with no call made`);
     const created = await cli(address, 'volume', 'create', 'tank/v2', '--size', '64MiB');
     expect(created.code, created.stderr).toBe(0);
@@ -206,7 +210,10 @@ describe('thinfleet demo', () => {
     await demo.exited;
     // A process killed a moment ago may still be tearing down: its cmdline already reads empty
     // while it is not yet a zombie, so wait for both views to agree that nothing is left.
-    await waitUntil('every process of the demo to end', async () => (processesUsing(dir).length === 0 && pids.filter(alive).length === 0 ? true : null), { timeoutMs: 10_000, intervalMs: 200 });
+    await waitUntil('every process of the demo to end', async () => (processesUsing(dir).length === 0 && pids.filter(alive).length === 0 ? true : null), {
+      timeoutMs: 10_000,
+      intervalMs: 200,
+    });
     expect(pids.filter(alive)).toEqual([]);
     expect(processesUsing(dir)).toEqual([]);
   });

@@ -267,7 +267,7 @@ async function listing(ctx, opts) {
   progress(`part 2: pool ${name}, filling it with ${opts.volumes} volumes, ${FILL_BATCH_OPS} create ops per Batch call`);
 
   const fillSamples = [];
-  for (let made = 0; made < opts.volumes; ) {
+  for (let made = 0; made < opts.volumes;) {
     const count = Math.min(FILL_BATCH_OPS, opts.volumes - made);
     const ops = Array.from({ length: count }, (_, i) => ({ item: `v${made + i}`, create: { name: `v${made + i}`, sizeBytes: 64 * MiB } }));
     const t0 = performance.now();
@@ -342,7 +342,10 @@ function printSingle(r) {
   row('gRPC floor: Health/Check round trip', `${fmtStats(r.grpc)} (no agent work: what any call costs)`);
   const p50 = (x, y) => x.p50 / y.p50;
   const mean = (x, y) => x.mean / y.mean;
-  row('agent / engine (the agent\'s own overhead)', `${p50(r.agent, r.engine).toFixed(2)}x by p50, ${mean(r.agent, r.engine).toFixed(2)}x by mean; +${ms(r.agent.p50 - r.engine.p50)} per call by p50`);
+  row(
+    "agent / engine (the agent's own overhead)",
+    `${p50(r.agent, r.engine).toFixed(2)}x by p50, ${mean(r.agent, r.engine).toFixed(2)}x by mean; +${ms(r.agent.p50 - r.engine.p50)} per call by p50`,
+  );
   row('agent / bare message', `${p50(r.agent, r.bare).toFixed(2)}x by p50, ${mean(r.agent, r.bare).toFixed(2)}x by mean`);
   row('engine / bare message', `${p50(r.engine, r.bare).toFixed(2)}x by p50, ${mean(r.engine, r.bare).toFixed(2)}x by mean (the engine's transaction: 2 messages + catalog writes)`);
   const handler = r.agent.p50 - r.engine.p50 - r.grpc.p50;
@@ -368,14 +371,20 @@ function printGoals(single, list) {
   out('goals (design.md, "Numbers to beat")');
   if (single) {
     const ratio = single.agent.p50 / single.engine.p50;
-    row(`agent overhead <= ${OVERHEAD_GOAL}x`, `agent/engine ${ratio.toFixed(2)}x by p50 ${verdict(ratio <= OVERHEAD_GOAL)} (agent/bare message ${(single.agent.p50 / single.bare.p50).toFixed(2)}x, no verdict)`);
+    row(
+      `agent overhead <= ${OVERHEAD_GOAL}x`,
+      `agent/engine ${ratio.toFixed(2)}x by p50 ${verdict(ratio <= OVERHEAD_GOAL)} (agent/bare message ${(single.agent.p50 / single.bare.p50).toFixed(2)}x, no verdict)`,
+    );
     out('    the goal reads "over the bare ioctl for a message", which is ambiguous: the verdict is on the');
     out('    agent against the same engine call in-process (what the agent adds); agent/bare also holds the');
-    out('    engine\'s transaction (two messages and catalog writes per snapshot)');
+    out("    engine's transaction (two messages and catalog writes per snapshot)");
   }
   if (list) {
     const scaled = list.volumes === LIST_GOAL_VOLUMES ? '' : ` (measured with ${list.volumes} volumes; the goal is for ${LIST_GOAL_VOLUMES})`;
-    row(`listing ${LIST_GOAL_VOLUMES} volumes over gRPC < ${LIST_GOAL_MS} ms`, `p50 ${ms(list.plain.stats.p50)}, max ${ms(list.plain.stats.max)} ${verdict(list.plain.stats.p50 < LIST_GOAL_MS)} by p50${scaled}`);
+    row(
+      `listing ${LIST_GOAL_VOLUMES} volumes over gRPC < ${LIST_GOAL_MS} ms`,
+      `p50 ${ms(list.plain.stats.p50)}, max ${ms(list.plain.stats.max)} ${verdict(list.plain.stats.p50 < LIST_GOAL_MS)} by p50${scaled}`,
+    );
   }
 }
 
@@ -445,7 +454,7 @@ async function main() {
   }
 
   const where = inVm ? 'the qemu TCG guest' : 'this host';
-  out(`bench:agent on ${where}, kernel ${kernelRelease}, node ${process.version}, dm ${opts.simOnly ? 'sim (simulated kernel: not the kernel\'s figures)' : 'native'}`);
+  out(`bench:agent on ${where}, kernel ${kernelRelease}, node ${process.version}, dm ${opts.simOnly ? "sim (simulated kernel: not the kernel's figures)" : 'native'}`);
   out('  the agent and its gRPC client run in one process (Agent.start, unix socket); log silent, no metrics listener');
   printSingle(single);
   printListing(list, opts);

@@ -38,7 +38,16 @@ try {
   const meta = await sparse('meta', 64 * MiB);
   const data = await sparse('data', 1024 * MiB);
   await dm.create(pool);
-  await dm.load(pool, toTargetLines([{ startSector: 0, lengthSectors: (1024 * MiB) / 512, target: { type: 'thin-pool', metadataDevice: meta, dataDevice: data, dataBlockSectors: 128, lowWaterMarkBlocks: 0, features: NO_THIN_POOL_FEATURES } }]));
+  await dm.load(
+    pool,
+    toTargetLines([
+      {
+        startSector: 0,
+        lengthSectors: (1024 * MiB) / 512,
+        target: { type: 'thin-pool', metadataDevice: meta, dataDevice: data, dataBlockSectors: 128, lowWaterMarkBlocks: 0, features: NO_THIN_POOL_FEATURES },
+      },
+    ]),
+  );
   await dm.resume(pool);
   const control = new ThinPoolControl(dm, pool);
   await control.createThin(thinId(0));

@@ -189,7 +189,9 @@ function printCalls(title, measured, per, unit = 'snapshot') {
     out(`    ${pad(key, 44)}${(c.n / per).toFixed(per > 1 ? 2 : 0).padStart(8)} calls ${ms(c.ms / per).padStart(10)}${bytes}   (${((100 * c.ms) / elapsedMs).toFixed(0)}%)`);
   }
   out(`    ${pad('=> dm ioctls', 44)}${(dmN / per).toFixed(per > 1 ? 2 : 0).padStart(8)} calls ${ms(dmMs / per).padStart(10)}   (${((100 * dmMs) / elapsedMs).toFixed(0)}%)`);
-  out(`    ${pad('=> catalog appends (encode + write + reduce)', 44)}${' '.repeat(14)}${ms(appendMs / per).padStart(10)}   (${((100 * appendMs) / elapsedMs).toFixed(0)}%), of which device writes ${ms(writeMs / per)}`);
+  out(
+    `    ${pad('=> catalog appends (encode + write + reduce)', 44)}${' '.repeat(14)}${ms(appendMs / per).padStart(10)}   (${((100 * appendMs) / elapsedMs).toFixed(0)}%), of which device writes ${ms(writeMs / per)}`,
+  );
   const other = elapsedMs - dmMs - appendMs;
   out(`    ${pad('=> the rest (JS: planning, lookups, results)', 44)}${' '.repeat(14)}${ms(other / per).padStart(10)}   (${((100 * other) / elapsedMs).toFixed(0)}%)`);
 }
@@ -293,7 +295,9 @@ async function openLvm(ctx, opts) {
     },
     /** Checks LVM made every snapshot and sums up. */
     finish() {
-      const names = lvm('lvs', '--noheadings', '-o', 'lv_name', vg).stdout.split('\n').map((l) => l.trim());
+      const names = lvm('lvs', '--noheadings', '-o', 'lv_name', vg)
+        .stdout.split('\n')
+        .map((l) => l.trim());
       const listed = names.filter((l) => /^c?snap\d+$/.test(l)).length;
       if (listed !== active.length + inactive.length) throw new Error(`lvs lists ${listed} snapshots, expected ${active.length + inactive.length}`);
       const ten = Math.min(10, active.length);
@@ -548,7 +552,10 @@ function printEngine(r, lvm, opts) {
   row(`snapshot with ${r.volumes} volumes in the pool`, `${fmtStats(r.lateActive)}${ratio(lvm?.single.mean, r.lateActive.mean)}`);
   out();
   out(`start-up with ${r.volumes} volumes (${opts.runs} runs each; each activation by a new Engine)`);
-  for (const [label, s] of [['catalog replays its journal', r.journal], ['after a checkpoint', r.checkpoint]]) {
+  for (const [label, s] of [
+    ['catalog replays its journal', r.journal],
+    ['after a checkpoint', r.checkpoint],
+  ]) {
     const c = s.catalog;
     out(`  ${label}: checkpoint ${(c.info.checkpointBytes / KiB).toFixed(0)} KiB, ${c.report.recordsReplayed} journal records (${(c.info.journalUsedBytes / KiB).toFixed(0)} KiB) replayed`);
     row('  catalog load alone (CatalogStore.open)', `${fmtStats(c.stats)}  ${verdict(c.stats.p50 < 1000)}`);
@@ -627,13 +634,15 @@ async function main() {
     out(`lvcreate -s baseline: lvm ${lvm.lvmVersion}, --noudevsync, --config '${LVM_CLI_CONFIG}',`);
     out(`  LVM_SYSTEM_DIR=<tmp> with lvm.conf: ${lvm.lvmConf}`);
     out('  thin pool LV, active thin origin with 8 MiB written, inactive thin origin; each snapshot is one');
-    out('  `lvm lvcreate -s vg/ORIGIN -n NAME` process; runs interleaved with the engine\'s (one each in turn;');
-    out('  the engine\'s batch in the middle of the series), so a change in the host\'s load hits both');
+    out("  `lvm lvcreate -s vg/ORIGIN -n NAME` process; runs interleaved with the engine's (one each in turn;");
+    out("  the engine's batch in the middle of the series), so a change in the host's load hits both");
     row(`first ${lvm.single.n} lvcreate -s (single snapshot)`, fmtStats(lvm.single));
     row(`${lvm.singleInactive.n} lvcreate -s of an inactive origin`, fmtStats(lvm.singleInactive));
     row(`all ${lvm.series.n} consecutive lvcreate -s`, fmtStats(lvm.series));
     row('  first 10 / last 10 of the series', `mean ${ms(lvm.head.mean)} / ${ms(lvm.tail.mean)}`);
-    out(`  the batch baseline is the per-snapshot mean of that series of ${lvm.series.n}${lvm.series.n < opts.batch ? ` (not ${opts.batch}: lvcreate grows slower as the VG grows, so the ratio is a lower bound)` : ''}`);
+    out(
+      `  the batch baseline is the per-snapshot mean of that series of ${lvm.series.n}${lvm.series.n < opts.batch ? ` (not ${opts.batch}: lvcreate grows slower as the VG grows, so the ratio is a lower bound)` : ''}`,
+    );
   }
   if (kernel) printEngine(kernel, lvm, opts);
   if (sim) printEngine(sim, null, opts);

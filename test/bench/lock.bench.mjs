@@ -215,7 +215,7 @@ async function handovers(a, b, opts) {
     const t0 = performance.now();
     const released = await within(STEP_TIMEOUT_MS, 'handover release', locks[holder].release());
     const t1 = performance.now();
-    const grant = await within(STEP_TIMEOUT_MS, 'the waiter\'s grant', pending);
+    const grant = await within(STEP_TIMEOUT_MS, "the waiter's grant", pending);
     const t2 = performance.now();
     if (!released) throw new Error(`handover ${i}: the holder's release released nothing`);
     if (!grant.dirty) throw new Error(`handover ${i}: the grant after the other node held was not dirty`);
@@ -247,11 +247,15 @@ async function holderMain() {
 async function renewLease(etcd, leaseId) {
   const stream = await etcd.leaseClient.leaseKeepAlive();
   try {
-    const response = await within(STEP_TIMEOUT_MS, 'lease keepalive', new Promise((resolve, reject) => {
-      stream.on('data', resolve);
-      stream.on('error', reject);
-      stream.write({ ID: leaseId });
-    }));
+    const response = await within(
+      STEP_TIMEOUT_MS,
+      'lease keepalive',
+      new Promise((resolve, reject) => {
+        stream.on('data', resolve);
+        stream.on('error', reject);
+        stream.write({ ID: leaseId });
+      }),
+    );
     if (Number(response.TTL) <= 0) throw new Error(`lease ${leaseId} had expired before the kill`);
     return Number(response.TTL);
   } finally {
@@ -265,10 +269,14 @@ async function failoverOnce(ctx, b, opts, round) {
   const proc = trackExit(child, live);
   ctx.children.add(child);
   try {
-    const held = await within(STEP_TIMEOUT_MS, 'the child taking the lock', new Promise((resolve, reject) => {
-      child.once('message', resolve);
-      proc.exited.then(() => reject(new Error(`the failover child exited (${proc.description()}) before it held the lock`)));
-    }));
+    const held = await within(
+      STEP_TIMEOUT_MS,
+      'the child taking the lock',
+      new Promise((resolve, reject) => {
+        child.once('message', resolve);
+        proc.exited.then(() => reject(new Error(`the failover child exited (${proc.description()}) before it held the lock`)));
+      }),
+    );
 
     // Watch the child's queue key: its deletion is the lease expiring in etcd.
     const queueKey = lockKeys(PREFIX, 'failover').queueKey(held.leaseHex);
@@ -280,7 +288,7 @@ async function failoverOnce(ctx, b, opts, round) {
       const lock = b.lock('failover');
       const pending = lock.take();
       pending.catch(() => {}); // awaited below
-      for (const deadline = Date.now() + STEP_TIMEOUT_MS; ; ) {
+      for (const deadline = Date.now() + STEP_TIMEOUT_MS; ;) {
         const queued = await ctx.bare.getAll().prefix(lockKeys(PREFIX, 'failover').queuePrefix.toString()).keys();
         if (queued.length >= 2) break;
         if (Date.now() >= deadline) throw new Error('node B did not queue behind the failover child');
@@ -292,7 +300,7 @@ async function failoverOnce(ctx, b, opts, round) {
       const ttlAfterRenewal = await renewLease(ctx.bare, held.leaseId);
       const t0 = performance.now();
       child.kill('SIGKILL');
-      const grant = await within(opts.ttl * 1000 + opts.lockDelay + 30_000, 'the waiter\'s grant after the kill', pending);
+      const grant = await within(opts.ttl * 1000 + opts.lockDelay + 30_000, "the waiter's grant after the kill", pending);
       const t1 = performance.now();
       await within(STEP_TIMEOUT_MS, 'the killed child exiting', proc.exited);
       if (!grant.previousHolderDied) throw new Error(`failover ${round}: the grant did not see that the holder died`);
@@ -357,9 +365,12 @@ async function main() {
     const etcdA = client('node-a');
     const etcdB = client('node-b');
     ctx.bare = client('observer');
-    ctx.cleanups.push(['failover children', async () => {
-      for (const child of ctx.children) child.kill('SIGKILL');
-    }]);
+    ctx.cleanups.push([
+      'failover children',
+      async () => {
+        for (const child of ctx.children) child.kill('SIGKILL');
+      },
+    ]);
     const a = await session('node-a', etcdA);
     const b = await session('node-b', etcdB);
 
@@ -380,7 +391,7 @@ async function main() {
   out(`  one member on 127.0.0.1, data dir on ${fsType} in ${tmpdir()}, fsync ${opts.fsync ? 'ON (every raft write is fsynced: realistic)' : 'OFF (--unsafe-no-fsync, as the tests run)'},`);
   out(`  heartbeat 10 ms, election timeout 100 ms; sessions with TTL ${opts.ttl} s, lock delay ${opts.lockDelay} ms; clients from connectEtcd()`);
   out();
-  out('bare etcd round trips (node A\'s client)');
+  out("bare etcd round trips (node A's client)");
   row('put (one raft write)', fmtStats(base.put));
   row('get (linearizable read)', fmtStats(base.get));
   out();
@@ -389,12 +400,17 @@ async function main() {
   row('release()', `${fmtStats(u.release)}  = ${(u.release.p50 / base.put.p50).toFixed(1)}x put by p50`);
   out();
   out(`lock, handover between two nodes (waiter queued, holder releases; ${WARM_UP} untimed first)`);
-  row('release() call -> waiter\'s take() resolves', `${fmtStats(h.handover)}  = ${(h.handover.p50 / base.put.p50).toFixed(1)}x put by p50`);
+  row("release() call -> waiter's take() resolves", `${fmtStats(h.handover)}  = ${(h.handover.p50 / base.put.p50).toFixed(1)}x put by p50`);
   row('  of which the release() call', fmtStats(h.release));
   out();
   if (f.length > 0) {
     out(`lock, failover after kill -9 of the holder (its lease renewed just before the kill: worst case; TTL ${opts.ttl} s, lock delay ${opts.lockDelay} ms)`);
-    f.forEach((r, i) => row(`failover ${i + 1}: kill -> grant`, `${secs(r.grantMs)}  (kill -> lease expired in etcd ${secs(r.expiryMs)}; then ${secs(r.grantMs - r.expiryMs)} to the grant, lock delay included)`));
+    f.forEach((r, i) =>
+      row(
+        `failover ${i + 1}: kill -> grant`,
+        `${secs(r.grantMs)}  (kill -> lease expired in etcd ${secs(r.expiryMs)}; then ${secs(r.grantMs - r.expiryMs)} to the grant, lock delay included)`,
+      ),
+    );
   } else {
     out('lock, failover: not measured (--failovers 0)');
   }

@@ -69,9 +69,7 @@ function installExitHook() {
  * @throws Error with {@link ETCD_NOT_INSTALLED} when the binary is missing.
  */
 export async function startEtcd(options = {}) {
-  const binary = options.binary === undefined
-    ? resolveExecutable('etcd') ?? resolveExecutable(DEFAULT_BINARY_FALLBACK)
-    : resolveExecutable(options.binary);
+  const binary = options.binary === undefined ? (resolveExecutable('etcd') ?? resolveExecutable(DEFAULT_BINARY_FALLBACK)) : resolveExecutable(options.binary);
   if (binary === undefined) throw new Error(ETCD_NOT_INSTALLED);
   const name = options.name ?? 'thinfleet';
   const fsync = options.fsync ?? false;
@@ -179,10 +177,14 @@ function etcdArgs(name, dataDir, clientPort, peerPort, fsync) {
   return [
     ...singleMemberEtcdArgs({ name, dataDir, clientPort, peerPort }),
     // Test tuning: fast heartbeats and elections, a small quota, no fsync unless asked for.
-    '--heartbeat-interval', '10',
-    '--election-timeout', '100',
-    '--snapshot-count', '10000',
-    '--quota-backend-bytes', String(128 * 1024 * 1024),
+    '--heartbeat-interval',
+    '10',
+    '--election-timeout',
+    '100',
+    '--snapshot-count',
+    '10000',
+    '--quota-backend-bytes',
+    String(128 * 1024 * 1024),
     ...(fsync ? [] : ['--unsafe-no-fsync']),
   ];
 }
@@ -195,9 +197,10 @@ function etcdArgs(name, dataDir, clientPort, peerPort, fsync) {
 function launch(setpriv, binary, args, onStderr) {
   // etcd reads ETCD_* variables as flags; the test's settings must be the only ones.
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('ETCD_')));
-  const child = setpriv === undefined
-    ? spawn(binary, args, { env, stdio: ['ignore', 'ignore', 'pipe'] })
-    : spawn(setpriv, ['--pdeathsig', 'KILL', '--', binary, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child =
+    setpriv === undefined
+      ? spawn(binary, args, { env, stdio: ['ignore', 'ignore', 'pipe'] })
+      : spawn(setpriv, ['--pdeathsig', 'KILL', '--', binary, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   const tracked = trackExit(child, live);
   child.stderr?.setEncoding('utf8');
   let stderr = '';
@@ -329,7 +332,10 @@ async function freePorts(count) {
 function resolveExecutable(name) {
   const candidates = name.includes('/')
     ? [name]
-    : (process.env.PATH ?? '').split(delimiter).filter((dir) => dir !== '').map((dir) => join(dir, name));
+    : (process.env.PATH ?? '')
+        .split(delimiter)
+        .filter((dir) => dir !== '')
+        .map((dir) => join(dir, name));
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);

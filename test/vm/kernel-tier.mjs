@@ -155,7 +155,9 @@ async function runSteps(opts) {
   let checkFailed = false;
   if (metas.length === 0) {
     checkFailed = true;
-    log(`FAIL: the suite left no *.meta file in ${relative(repoRoot, artifacts)}: every pool a kernel test makes must leave its metadata file there after teardown, so thin_check found nothing to check`);
+    log(
+      `FAIL: the suite left no *.meta file in ${relative(repoRoot, artifacts)}: every pool a kernel test makes must leave its metadata file there after teardown, so thin_check found nothing to check`,
+    );
   } else {
     const bad = [];
     for (const file of metas) {
@@ -179,7 +181,9 @@ async function runSteps(opts) {
 function pruneKeptArtifacts(root, keep = 5) {
   let dirs;
   try {
-    dirs = readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join(root, d.name));
+    dirs = readdirSync(root, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => join(root, d.name));
   } catch {
     return;
   }
@@ -233,7 +237,7 @@ async function main() {
     return EXIT_MISSING;
   }
   if (!onPath('thin_check')) {
-    log('thin_check not found (the guest runs the host\'s): apt-get install -y thin-provisioning-tools');
+    log("thin_check not found (the guest runs the host's): apt-get install -y thin-provisioning-tools");
     return EXIT_MISSING;
   }
 

@@ -51,10 +51,7 @@ try {
 try {
   const result = await runInVm({ ...opts, cwd: opts.cwd ?? opts.workTree });
   const secs = (ms) => (ms === undefined ? '?' : (ms / 1000).toFixed(1));
-  console.error(
-    `run-in-vm: exit ${result.exitCode}; wall ${secs(result.wallMs)} s ` +
-      `(boot ${secs(result.bootMs)} s, command ${secs(result.commandMs)} s)`,
-  );
+  console.error(`run-in-vm: exit ${result.exitCode}; wall ${secs(result.wallMs)} s ` + `(boot ${secs(result.bootMs)} s, command ${secs(result.commandMs)} s)`);
   process.exitCode = result.exitCode;
 } catch (err) {
   if (err instanceof VmSetupError) {

@@ -166,14 +166,7 @@ export async function runInVm({
   const jobFile = join(jobsDir, `${nonce}.sh`);
   writeFileSync(jobFile, jobScript({ command, env, cwd }), { mode: 0o644 });
 
-  const append = [
-    'console=ttyS0',
-    'quiet',
-    'panic=-1',
-    `thinfleet.worktree=${workTree}`,
-    `thinfleet.job=${relative(workTree, jobFile)}`,
-    `thinfleet.nonce=${nonce}`,
-  ];
+  const append = ['console=ttyS0', 'quiet', 'panic=-1', `thinfleet.worktree=${workTree}`, `thinfleet.job=${relative(workTree, jobFile)}`, `thinfleet.nonce=${nonce}`];
   if (process.env.THINFLEET_VM_9P_CACHE) append.push(`thinfleet.cache=${process.env.THINFLEET_VM_9P_CACHE}`);
   if (process.env.THINFLEET_VM_9P_WTCACHE) append.push(`thinfleet.wtcache=${process.env.THINFLEET_VM_9P_WTCACHE}`);
   if (process.env.THINFLEET_VM_APPEND) append.push(process.env.THINFLEET_VM_APPEND);
@@ -181,18 +174,28 @@ export async function runInVm({
   // Nested KVM hangs on the machines this was built on; TCG is the default.
   const accel = process.env.THINFLEET_VM_ACCEL ? [process.env.THINFLEET_VM_ACCEL] : ['tcg,thread=multi'];
   const args = [
-    '-accel', ...accel,
-    '-cpu', process.env.THINFLEET_VM_CPU || 'max',
-    '-m', String(memMiB),
-    '-smp', String(smp),
+    '-accel',
+    ...accel,
+    '-cpu',
+    process.env.THINFLEET_VM_CPU || 'max',
+    '-m',
+    String(memMiB),
+    '-smp',
+    String(smp),
     '-nographic',
     '-no-reboot',
-    '-nic', 'none',
-    '-kernel', kernel,
-    '-initrd', initrd,
-    '-append', append.join(' '),
-    '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
-    '-virtfs', `local,path=${workTree},mount_tag=worktree,security_model=none,multidevs=remap`,
+    '-nic',
+    'none',
+    '-kernel',
+    kernel,
+    '-initrd',
+    initrd,
+    '-append',
+    append.join(' '),
+    '-virtfs',
+    'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
+    '-virtfs',
+    `local,path=${workTree},mount_tag=worktree,security_model=none,multidevs=remap`,
   ];
 
   const exitMarker = `THINFLEET_VM_EXIT:${nonce}=`;

@@ -1,13 +1,6 @@
 import type { CatalogDevice } from './catalog-device.js';
 import { CatalogError, isCatalogError } from './catalog-error.js';
-import {
-  CHECKPOINT_HEADER_BYTES,
-  decodeCheckpoint,
-  decodeCheckpointHeader,
-  decodeCheckpointPayload,
-  encodeCheckpoint,
-  type CheckpointHeader,
-} from './checkpoint-slot.js';
+import { CHECKPOINT_HEADER_BYTES, decodeCheckpoint, decodeCheckpointHeader, decodeCheckpointPayload, encodeCheckpoint, type CheckpointHeader } from './checkpoint-slot.js';
 import { JournalReader, replayJournal, scanJournal } from './journal-reader.js';
 import { decodeJournalRecord, encodeJournalRecord } from './journal-record.js';
 import { validateCatalogLayout, type CatalogLayout } from './label.js';
@@ -57,10 +50,7 @@ export interface CatalogSizeInfo {
   readonly checkpointBytes: number;
 }
 
-type SlotRead =
-  | { readonly kind: 'empty' }
-  | { readonly kind: 'damaged'; readonly error: CatalogError }
-  | { readonly kind: 'header'; readonly header: CheckpointHeader };
+type SlotRead = { readonly kind: 'empty' } | { readonly kind: 'damaged'; readonly error: CatalogError } | { readonly kind: 'header'; readonly header: CheckpointHeader };
 
 interface StoreInit<S> {
   readonly state: S;
@@ -383,11 +373,7 @@ export class CatalogStore<S, R> {
     if (frame.length > this.#layout.journalBytes) {
       throw new CatalogError('FULL', `journal record of ${frame.length} bytes exceeds the ${this.#layout.journalBytes}-byte journal`);
     }
-    if (
-      this.#checkpointBeforeAppend ||
-      this.#seq - this.#checkpointSeq >= this.#checkpointEveryRecords ||
-      this.#tailBytes + this.#stagedBytes() + frame.length > this.#layout.journalBytes
-    ) {
+    if (this.#checkpointBeforeAppend || this.#seq - this.#checkpointSeq >= this.#checkpointEveryRecords || this.#tailBytes + this.#stagedBytes() + frame.length > this.#layout.journalBytes) {
       await this.#checkpoint();
       frame = encodeJournalRecord({ generation: this.#generation, seq: this.#seq + 1, record });
     }

@@ -1,12 +1,6 @@
 import { SECTOR_BYTES, type CatalogDevice } from './catalog-device.js';
 import { isCatalogError } from './catalog-error.js';
-import {
-  decodeJournalFrameHeader,
-  JOURNAL_RECORD_MAGIC,
-  parseJournalPayload,
-  verifyJournalFrame,
-  type JournalFrameHeader,
-} from './journal-record.js';
+import { decodeJournalFrameHeader, JOURNAL_RECORD_MAGIC, parseJournalPayload, verifyJournalFrame, type JournalFrameHeader } from './journal-record.js';
 
 /** How much of the journal one device read fetches while replaying or scanning. */
 const READ_CHUNK_BYTES = 1024 * 1024;
@@ -78,12 +72,7 @@ export interface ReplayResult {
  *   in a newer format; CORRUPT for a verified frame whose payload is not JSON; whatever
  *   `apply` throws.
  */
-export async function replayJournal(
-  reader: JournalReader,
-  generation: number,
-  afterSeq: number,
-  apply: (record: unknown) => void,
-): Promise<ReplayResult> {
+export async function replayJournal(reader: JournalReader, generation: number, afterSeq: number, apply: (record: unknown) => void): Promise<ReplayResult> {
   let position = 0;
   let seq = afterSeq;
   let records = 0;
@@ -126,11 +115,7 @@ export async function replayJournal(
  * Frames in a newer format are visited too (their checksum holds). Read-only; reads the rest
  * of the journal once.
  */
-export async function scanJournal(
-  reader: JournalReader,
-  fromBytes: number,
-  visit: (header: JournalFrameHeader, positionBytes: number) => void,
-): Promise<void> {
+export async function scanJournal(reader: JournalReader, fromBytes: number, visit: (header: JournalFrameHeader, positionBytes: number) => void): Promise<void> {
   let position = fromBytes;
   while (position + SECTOR_BYTES <= reader.journalBytes) {
     const sector = await reader.bytes(position, SECTOR_BYTES);

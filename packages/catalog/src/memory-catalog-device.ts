@@ -100,9 +100,7 @@ export class MemoryCatalogDevice implements CatalogDevice {
         this.#bytes.set(data.subarray(0, landed), offsetBytes);
         this.#crashed = true;
         this.#fault = undefined;
-        throw new SimulatedCrash(
-          `simulated crash during a write of ${data.length / SECTOR_BYTES} sectors at ${offsetBytes}: ${landed / SECTOR_BYTES} landed`,
-        );
+        throw new SimulatedCrash(`simulated crash during a write of ${data.length / SECTOR_BYTES} sectors at ${offsetBytes}: ${landed / SECTOR_BYTES} landed`);
       }
       fault.remaining -= 1;
     }

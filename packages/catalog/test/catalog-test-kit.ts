@@ -50,11 +50,7 @@ export function deviceFor(l: CatalogLayout): MemoryCatalogDevice {
   return new MemoryCatalogDevice(l.offsetBytes + catalogAreaBytes(l));
 }
 
-export function optionsFor(
-  device: MemoryCatalogDevice,
-  l: CatalogLayout,
-  checkpointEveryRecords?: number,
-): CatalogStoreOptions<KvState, KvRecord> {
+export function optionsFor(device: MemoryCatalogDevice, l: CatalogLayout, checkpointEveryRecords?: number): CatalogStoreOptions<KvState, KvRecord> {
   return { device, layout: l, reduce: reduceKv, ...(checkpointEveryRecords === undefined ? {} : { checkpointEveryRecords }) };
 }
 

@@ -76,7 +76,10 @@ describe('journal record codec', () => {
     for (const offset of [8, 12, 16, 24, 33, 40, 64, 500, 700]) {
       const damaged = Buffer.from(frame);
       damaged[offset] = (damaged[offset] ?? 0) ^ 0x04;
-      expect(codeOf(() => decodeJournalRecord(damaged)), `byte ${offset}`).toBe('CORRUPT');
+      expect(
+        codeOf(() => decodeJournalRecord(damaged)),
+        `byte ${offset}`,
+      ).toBe('CORRUPT');
     }
     expect(codeOf(() => decodeJournalRecord(frame.subarray(0, 512)))).toBe('CORRUPT');
   });
@@ -122,7 +125,10 @@ describe('checkpoint codec', () => {
     for (const offset of [9, 13, 20, 30, 36, 50, 64, 80]) {
       const damaged = Buffer.from(frame);
       damaged[offset] = (damaged[offset] ?? 0) ^ 0x80;
-      expect(codeOf(() => decodeCheckpoint(damaged)), `byte ${offset}`).toBe('CORRUPT');
+      expect(
+        codeOf(() => decodeCheckpoint(damaged)),
+        `byte ${offset}`,
+      ).toBe('CORRUPT');
     }
     // Payload damage leaves the header readable: that is how open tells a torn checkpoint.
     const payloadDamaged = Buffer.from(frame);

@@ -29,7 +29,7 @@ export const GLOBAL_OPTIONS: OptionSpecs = {
   'tls-ca': { type: 'string', placeholder: 'FILE', description: 'CA certificate (PEM) that signed the server certificate, for a TCP agent or a coordinator' },
   'tls-cert': { type: 'string', placeholder: 'FILE', description: 'client certificate (PEM), for a TCP agent or a coordinator' },
   'tls-key': { type: 'string', placeholder: 'FILE', description: 'client private key (PEM), for a TCP agent or a coordinator' },
-  help: { type: 'boolean', short: 'h', description: 'show help; after a command, that command\'s help' },
+  help: { type: 'boolean', short: 'h', description: "show help; after a command, that command's help" },
   version: { type: 'boolean', description: 'print the version' },
 };
 

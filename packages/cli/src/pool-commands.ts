@@ -62,7 +62,9 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
       const response = await (await context.agent()).createPool(noSpaceMode === undefined ? request : { ...request, noSpaceMode });
       const pool = present(response.pool, 'pool');
       const overwrote = response.overwritten.map((l) =>
-        l.poolUuid === '' ? `\noverwrote a damaged thinfleet label on ${l.device}` : `\noverwrote the label of pool ${l.poolName} (uuid ${l.poolUuid}, device ${l.deviceIndex}) on ${l.device}`,
+        l.poolUuid === ''
+          ? `\noverwrote a damaged thinfleet label on ${l.device}`
+          : `\noverwrote the label of pool ${l.poolName} (uuid ${l.poolUuid}, device ${l.deviceIndex}) on ${l.device}`,
       );
       context.out.result(response, () => `created pool ${pool.name}: ${formatBytes(pool.dataTotalBytes)} of data in ${formatBytes(pool.dataBlockBytes)} blocks${overwrote.join('')}`);
       return EXIT.OK;
@@ -133,7 +135,7 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
     via: 'agent',
     arguments: ['NAME'],
     options: {
-      device: { type: 'string', multiple: true, required: true, placeholder: 'PATH', description: "every device of the pool, as this host names it (repeat)" },
+      device: { type: 'string', multiple: true, required: true, placeholder: 'PATH', description: 'every device of the pool, as this host names it (repeat)' },
       prefer: { type: 'boolean', description: 'cluster mode: the coordinator hands the pool to this host first when its holder dies' },
     },
     summary: 'make this host know a pool on shared storage without activating it or taking its lock',
@@ -170,12 +172,12 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
     via: 'agent',
     arguments: ['NAME'],
     options: {
-      device: { type: 'string', required: true, placeholder: 'PATH', description: 'a block device or regular file to add, or one of the pool\'s devices with free space after its data' },
+      device: { type: 'string', required: true, placeholder: 'PATH', description: "a block device or regular file to add, or one of the pool's devices with free space after its data" },
       size: { type: 'string', placeholder: 'SIZE', description: 'how much of the device to add (default: all of it)' },
     },
     summary: "grow an active pool's data region with a device (or more of one)",
     details:
-      'Files are attached as loop devices. A new device gets a thinfleet label; one of the pool\'s own devices gives the space after its last extent ' +
+      "Files are attached as loop devices. A new device gets a thinfleet label; one of the pool's own devices gives the space after its last extent " +
       '(a spare taken step by step, or a device that grew). Devices of another pool, labelled devices and devices under a device-mapper device are refused. ' +
       'A pool out of data space leaves that mode; queued writes go on.',
     examples: ['pool extend tank --device /dev/sdd', 'pool extend demo --device /var/tmp/spare.img --size 1GiB'],
@@ -196,7 +198,7 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
     options: {
       'no-space-mode': { type: 'string', required: true, placeholder: 'MODE', description: 'queue (wait for space) or error (fail writes at once) when the data space is full' },
     },
-    summary: 'change an active pool\'s settings (the thin-pool table is reloaded)',
+    summary: "change an active pool's settings (the thin-pool table is reloaded)",
     details: 'Idempotent. See docs/cli.md, "When the data space is full", for what VMs see in each mode.',
     examples: ['pool set tank --no-space-mode error'],
     async run(context, args) {
@@ -218,7 +220,7 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
     },
     summary: 'print capacity events of a pool (or of every pool) as they happen: thresholds crossed and cleared, out of data space, extended',
     details:
-      'First the thresholds each pool is over now, marked (now); then one line per change as the agent\'s poll finds it (every poolCapacityPollMs). ' +
+      "First the thresholds each pool is over now, marked (now); then one line per change as the agent's poll finds it (every poolCapacityPollMs). " +
       'With --json, one JSON document per line (JSON Lines): {"event": PoolEvent}.',
     examples: ['pool watch tank', '--json pool watch', 'pool watch tank --count 1'],
     async run(context, args) {

@@ -4,14 +4,7 @@
  * each call to the host holding the pool. Decided from the global flags and the environment,
  * before anything is sent.
  */
-import {
-  parseAgentTarget,
-  parseCoordinatorTarget,
-  type AgentConnectOptions,
-  type CoordinatorConnectOptions,
-  type CoordinatorTarget,
-  type TlsFiles,
-} from '@thinfleet/client';
+import { parseAgentTarget, parseCoordinatorTarget, type AgentConnectOptions, type CoordinatorConnectOptions, type CoordinatorTarget, type TlsFiles } from '@thinfleet/client';
 import type { CliIo } from './cli-io.js';
 import type { ParsedArgs } from './parsed-args.js';
 import { fieldError, UsageError } from './usage-error.js';
@@ -66,8 +59,11 @@ export function resolveRoute(globals: ParsedArgs, env: CliIo['env']): Route {
     } catch (err) {
       throw fieldError(source, (err as Error).message, err);
     }
-    const tls = tlsFiles(globals, target.loopback ? 'optional' : 'required', () =>
-      `the coordinator ${coordinator} is not a loopback address, so the connection needs mutual TLS: give --tls-ca, --tls-cert and --tls-key (plaintext is allowed only to 127.0.0.1, ::1 or localhost)`,
+    const tls = tlsFiles(
+      globals,
+      target.loopback ? 'optional' : 'required',
+      () =>
+        `the coordinator ${coordinator} is not a loopback address, so the connection needs mutual TLS: give --tls-ca, --tls-cert and --tls-key (plaintext is allowed only to 127.0.0.1, ::1 or localhost)`,
     );
     return { kind: 'coordinator', address: coordinator, target, options: { ...timing, ...(tls === undefined ? {} : { tls }) }, fromEnv };
   }

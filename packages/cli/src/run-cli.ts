@@ -53,10 +53,9 @@ function checkVia(command: CommandSpec, route: Route): void {
   const name = `thinfleet ${command.words.join(' ')}`;
   if (command.via === 'agent' && route.kind === 'coordinator') {
     const set = route.fromEnv ? ' (THINFLEET_COORDINATOR is set; --agent overrides it)' : '';
-    throw new UsageError(
-      `${name} changes the devices of one host, so it goes to that host's agent, not through the coordinator: run it on that host with --agent SOCKET|ADDR${set}`,
-      { field: '--coordinator' },
-    );
+    throw new UsageError(`${name} changes the devices of one host, so it goes to that host's agent, not through the coordinator: run it on that host with --agent SOCKET|ADDR${set}`, {
+      field: '--coordinator',
+    });
   }
   if (command.via === 'coordinator' && route.kind === 'agent') {
     throw new UsageError(`${name} asks the cluster coordinator: give --coordinator ADDR (or set THINFLEET_COORDINATOR)`, { field: '--coordinator' });

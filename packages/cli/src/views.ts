@@ -3,14 +3,7 @@
  * tables of the list commands and the `key: value` views of the show commands. JSON output never
  * goes through here.
  */
-import type {
-  ClusterStatusResponse__Output,
-  DiscoveredPool__Output,
-  Job__Output,
-  Pool__Output,
-  VolumeLocation__Output,
-  Volume__Output,
-} from '@thinfleet/proto';
+import type { ClusterStatusResponse__Output, DiscoveredPool__Output, Job__Output, Pool__Output, VolumeLocation__Output, Volume__Output } from '@thinfleet/proto';
 import { formatBytes, formatPercent, percentDone } from './sizes.js';
 import { formatFields, formatTable } from './table.js';
 
@@ -50,7 +43,12 @@ export function poolView(pool: Pool__Output): string {
     ['name', pool.name],
     ['uuid', pool.uuid],
     ['active', yesNo(pool.active)],
-    ['mode', pool.mode === 'out_of_data_space' ? `out_of_data_space: writes to new blocks ${pool.noSpaceMode === 'error' ? 'fail' : 'wait'} until the pool is extended (thinfleet pool extend) or space is freed` : pool.mode],
+    [
+      'mode',
+      pool.mode === 'out_of_data_space'
+        ? `out_of_data_space: writes to new blocks ${pool.noSpaceMode === 'error' ? 'fail' : 'wait'} until the pool is extended (thinfleet pool extend) or space is freed`
+        : pool.mode,
+    ],
     ['problem', pool.problem === '' ? null : pool.problem],
     ['needs check', pool.needsCheck ? 'yes: run thin_check before more changes' : null],
     ['devices', pool.devices.join(', ')],
@@ -59,7 +57,10 @@ export function poolView(pool: Pool__Output): string {
     ['metadata', `${formatBytes(pool.metadataUsedBytes)} of ${formatBytes(pool.metadataTotalBytes)} used (${formatPercent(pool.metadataUsedBytes, pool.metadataTotalBytes)})`],
     ['volumes', `${pool.volumes} (${pool.activeVolumes} active)`],
     ['provisioned', pool.active ? `${formatBytes(pool.provisionedBytes)} (${formatPercent(pool.provisionedBytes, pool.dataTotalBytes)} of data)` : null],
-    ['no-space mode', pool.noSpaceMode === '' ? null : pool.noSpaceMode === 'error' ? 'error (writes fail at once when the data space is full)' : 'queue (writes wait for space when the data space is full)'],
+    [
+      'no-space mode',
+      pool.noSpaceMode === '' ? null : pool.noSpaceMode === 'error' ? 'error (writes fail at once when the data space is full)' : 'queue (writes wait for space when the data space is full)',
+    ],
     ['max volume', pool.maxVolumeBytes > 0 ? formatBytes(pool.maxVolumeBytes) : null],
     ['transaction', pool.transactionId === '' ? null : pool.transactionId],
     ['last recovery', recovery === null ? null : recovery.transactionId === '' ? recovery.outcome : `${recovery.outcome} (transaction ${recovery.transactionId})`],

@@ -253,20 +253,18 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
       return EXIT.OK;
     },
   },
-  ...(['pin', 'unpin'] as const).map(
-    (verb): CommandSpec => ({
-      words: ['volume', verb],
-      arguments: ['POOL/NAME'],
-      options: {},
-      summary: verb === 'pin' ? 'pin a volume so revision rotation never deletes it' : 'unpin a volume: revision rotation may delete it again',
-      examples: [`volume ${verb} tank/vm1.rev3`],
-      async run(context, args) {
-        const [target = ''] = args.positionals;
-        const { pool, name } = parseVolumeRef(target);
-        const response = await (await context.agent()).pinVolume({ pool, name, pinned: verb === 'pin' });
-        context.out.result(response, () => `${verb}ned ${ref(present(response.volume, 'volume'))}`);
-        return EXIT.OK;
-      },
-    }),
-  ),
+  ...(['pin', 'unpin'] as const).map((verb): CommandSpec => ({
+    words: ['volume', verb],
+    arguments: ['POOL/NAME'],
+    options: {},
+    summary: verb === 'pin' ? 'pin a volume so revision rotation never deletes it' : 'unpin a volume: revision rotation may delete it again',
+    examples: [`volume ${verb} tank/vm1.rev3`],
+    async run(context, args) {
+      const [target = ''] = args.positionals;
+      const { pool, name } = parseVolumeRef(target);
+      const response = await (await context.agent()).pinVolume({ pool, name, pinned: verb === 'pin' });
+      context.out.result(response, () => `${verb}ned ${ref(present(response.volume, 'volume'))}`);
+      return EXIT.OK;
+    },
+  })),
 ];

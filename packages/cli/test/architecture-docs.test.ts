@@ -21,7 +21,9 @@ const cited = [...new Set(spans.filter((s) => FILE.test(s) || TOP.test(s)))];
 
 /** Workspace directories: packages/* and services/*. */
 const workspaces = ['packages', 'services'].flatMap((top) =>
-  readdirSync(join(root, top)).filter((name) => existsSync(join(root, top, name, 'package.json'))).map((name) => `${top}/${name}`),
+  readdirSync(join(root, top))
+    .filter((name) => existsSync(join(root, top, name, 'package.json')))
+    .map((name) => `${top}/${name}`),
 );
 
 /** Source and documentation files of the tree that a reader is pointed from. */
@@ -58,7 +60,9 @@ describe('docs/architecture.md', () => {
     const actual = new Map(
       workspaces.map((dir) => {
         const pkg = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-        const deps = Object.keys(pkg.dependencies ?? {}).filter((d) => d.startsWith('@thinfleet/')).map((d) => d.slice('@thinfleet/'.length));
+        const deps = Object.keys(pkg.dependencies ?? {})
+          .filter((d) => d.startsWith('@thinfleet/'))
+          .map((d) => d.slice('@thinfleet/'.length));
         return [dir, deps.sort()] as const;
       }),
     );

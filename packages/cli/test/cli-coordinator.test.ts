@@ -9,14 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Metadata, Server, ServerCredentials, status, type ServiceError } from '@grpc/grpc-js';
-import {
-  loadAgentApi,
-  loadCoordinatorApi,
-  type ClusterServiceHandlers,
-  type HealthHandlers,
-  type Volume,
-  type VolumeServiceHandlers,
-} from '@thinfleet/proto';
+import { loadAgentApi, loadCoordinatorApi, type ClusterServiceHandlers, type HealthHandlers, type Volume, type VolumeServiceHandlers } from '@thinfleet/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/index.js';
 import { memoryIo } from './support/memory-io.js';
@@ -96,13 +89,25 @@ describe('--coordinator: the same requests, to the coordinator', () => {
 
 describe('usage errors with and without a coordinator: exit 2, nothing sent', () => {
   it.each<[string, readonly string[], Record<string, string>, RegExp, string]>([
-    ['pool create', ['--coordinator', LOCAL, 'pool', 'create', 'tank', '--device', '/dev/sdb'], {}, /thinfleet pool create changes the devices of one host.*--agent SOCKET\|ADDR \(field: --coordinator\)\n$/, '--coordinator'],
+    [
+      'pool create',
+      ['--coordinator', LOCAL, 'pool', 'create', 'tank', '--device', '/dev/sdb'],
+      {},
+      /thinfleet pool create changes the devices of one host.*--agent SOCKET\|ADDR \(field: --coordinator\)\n$/,
+      '--coordinator',
+    ],
     ['pool discover', ['--coordinator', LOCAL, 'pool', 'discover', '--device', '/dev/sdb'], {}, /thinfleet pool discover .*--agent/, '--coordinator'],
     ['pool activate', ['--coordinator', LOCAL, 'pool', 'activate', 'tank'], {}, /thinfleet pool activate .*--agent/, '--coordinator'],
     ['pool deactivate', ['--coordinator', LOCAL, 'pool', 'deactivate', 'tank'], {}, /thinfleet pool deactivate .*--agent/, '--coordinator'],
     ['pool join', ['--coordinator', LOCAL, 'pool', 'join', 'tank', '--device', '/dev/sdb'], {}, /thinfleet pool join .*--agent/, '--coordinator'],
     ['pool destroy', ['--coordinator', LOCAL, 'pool', 'destroy', 'tank', '--force'], {}, /thinfleet pool destroy .*--agent/, '--coordinator'],
-    ['pool create, coordinator from the environment', ['pool', 'create', 'tank', '--device', '/dev/sdb'], { THINFLEET_COORDINATOR: LOCAL }, /THINFLEET_COORDINATOR is set; --agent overrides it/, '--coordinator'],
+    [
+      'pool create, coordinator from the environment',
+      ['pool', 'create', 'tank', '--device', '/dev/sdb'],
+      { THINFLEET_COORDINATOR: LOCAL },
+      /THINFLEET_COORDINATOR is set; --agent overrides it/,
+      '--coordinator',
+    ],
     ['cluster status without a coordinator', ['cluster', 'status'], {}, /thinfleet cluster status asks the cluster coordinator: give --coordinator ADDR/, '--coordinator'],
     ['volume find without a coordinator', ['volume', 'find', 'vm1'], { THINFLEET_AGENT: '/tmp/a.sock' }, /thinfleet volume find asks the cluster coordinator/, '--coordinator'],
     ['both --agent and --coordinator', ['--agent', '/tmp/a.sock', '--coordinator', LOCAL, 'volume', 'list'], {}, /--agent and --coordinator exclude each other/, '--coordinator'],
@@ -110,8 +115,20 @@ describe('usage errors with and without a coordinator: exit 2, nothing sent', ()
     ['--host without a coordinator', ['volume', 'create', 'tank/vm9', '--size', '1G', '--host', 'node-2'], {}, /--host: only with --coordinator/, '--host'],
     ['--host with a pool', ['--coordinator', LOCAL, 'volume', 'create', 'tank/vm9', '--size', '1G', '--host', 'node-2'], {}, /--host: .*takes a bare NAME, not tank\/vm9/, '--host'],
     ['an empty --host', ['--coordinator', LOCAL, 'volume', 'create', 'vm9', '--size', '1G', '--host', ''], {}, /--host: empty/, '--host'],
-    ['a remote coordinator without TLS', ['--coordinator', '10.0.0.5:9750', 'volume', 'list'], {}, /coordinator 10\.0\.0\.5:9750 is not a loopback address, so the connection needs mutual TLS/, '--tls-ca'],
-    ['part of the TLS files', ['--coordinator', LOCAL, '--tls-ca', 'ca.pem', '--tls-key', 'k.pem', 'volume', 'list'], {}, /needs all of --tls-ca, --tls-cert and --tls-key; --tls-cert is missing/, '--tls-cert'],
+    [
+      'a remote coordinator without TLS',
+      ['--coordinator', '10.0.0.5:9750', 'volume', 'list'],
+      {},
+      /coordinator 10\.0\.0\.5:9750 is not a loopback address, so the connection needs mutual TLS/,
+      '--tls-ca',
+    ],
+    [
+      'part of the TLS files',
+      ['--coordinator', LOCAL, '--tls-ca', 'ca.pem', '--tls-key', 'k.pem', 'volume', 'list'],
+      {},
+      /needs all of --tls-ca, --tls-cert and --tls-key; --tls-cert is missing/,
+      '--tls-cert',
+    ],
     ['a malformed address', ['--coordinator', 'http://coord:9750', 'volume', 'list'], {}, /--coordinator: coordinator address "http:\/\/coord:9750" is not host:port/, '--coordinator'],
     ['a malformed THINFLEET_COORDINATOR', ['volume', 'list'], { THINFLEET_COORDINATOR: 'coord:99999' }, /THINFLEET_COORDINATOR: .*out of range/, 'THINFLEET_COORDINATOR'],
   ])('%s', async (_title, argv, env, message, field) => {
@@ -180,7 +197,14 @@ const clusterHandlers: ClusterServiceHandlers = {
   },
   FindVolume(call, callback) {
     const found = call.request.name === 'vm1' || call.request.name === 'tank/vm1';
-    callback(null, { locations: found ? [{ pool: 'tank', name: 'vm1', uuid: 'uuid-vm1', sizeBytes: 10 * GiB, owner: 'node-1' }, { pool: 'scratch', name: 'vm1', uuid: 'uuid-vm1b', sizeBytes: GiB, owner: '' }] : [] });
+    callback(null, {
+      locations: found
+        ? [
+            { pool: 'tank', name: 'vm1', uuid: 'uuid-vm1', sizeBytes: 10 * GiB, owner: 'node-1' },
+            { pool: 'scratch', name: 'vm1', uuid: 'uuid-vm1b', sizeBytes: GiB, owner: '' },
+          ]
+        : [],
+    });
   },
 };
 

@@ -178,7 +178,13 @@ describe('thinfleet against a real agent', () => {
 
   it('refuses a bad name inside a batch, naming the op, and applies nothing', async () => {
     const before = await volumes('p');
-    const batch = { pool: 'p', ops: [{ op: 'snapshot', source: 'base', name: 'fine' }, { op: 'snapshot', source: 'base', name: 'not/fine' }] };
+    const batch = {
+      pool: 'p',
+      ops: [
+        { op: 'snapshot', source: 'base', name: 'fine' },
+        { op: 'snapshot', source: 'base', name: 'not/fine' },
+      ],
+    };
     const run = await cli(['--json', 'batch', '-'], JSON.stringify(batch));
     expect(run.code).toBe(1);
     // The agent names the proto path, oneof member included (ops[1].snapshot.name).

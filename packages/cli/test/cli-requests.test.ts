@@ -27,9 +27,17 @@ const BATCH_FILE = JSON.stringify({
 });
 
 const CASES: ReadonlyArray<readonly [string, string, unknown]> = [
-  ['pool create tank --device /dev/sdb --device /dev/sdc --block-size 256KiB --metadata-size 64M --force', 'createPool', { name: 'tank', devices: ['/dev/sdb', '/dev/sdc'], dataBlockBytes: 256 * 1024, metadataBytes: 64 * 2 ** 20, force: true }],
+  [
+    'pool create tank --device /dev/sdb --device /dev/sdc --block-size 256KiB --metadata-size 64M --force',
+    'createPool',
+    { name: 'tank', devices: ['/dev/sdb', '/dev/sdc'], dataBlockBytes: 256 * 1024, metadataBytes: 64 * 2 ** 20, force: true },
+  ],
   ['pool create tank --device=/var/tmp/d0.img', 'createPool', { name: 'tank', devices: ['/var/tmp/d0.img'], dataBlockBytes: 0, metadataBytes: 0, force: false }],
-  ['pool create tank --device /dev/sdb --no-space-mode error', 'createPool', { name: 'tank', devices: ['/dev/sdb'], dataBlockBytes: 0, metadataBytes: 0, force: false, noSpaceMode: 'error' }],
+  [
+    'pool create tank --device /dev/sdb --no-space-mode error',
+    'createPool',
+    { name: 'tank', devices: ['/dev/sdb'], dataBlockBytes: 0, metadataBytes: 0, force: false, noSpaceMode: 'error' },
+  ],
   ['pool extend tank --device /dev/sdd', 'extendPool', { name: 'tank', device: '/dev/sdd', sizeBytes: 0 }],
   ['pool extend tank --device /var/tmp/spare.img --size 1GiB', 'extendPool', { name: 'tank', device: '/var/tmp/spare.img', sizeBytes: GiB }],
   ['pool set tank --no-space-mode queue', 'setPool', { name: 'tank', noSpaceMode: 'queue' }],
@@ -119,8 +127,7 @@ describe('thinfleet command lines → agent requests', () => {
     const human = memoryIo();
     expect(await runCli(['pool', 'watch', 'tank'], human.io, { connect: recordingAgent().connect })).toBe(0);
     expect(human.stdout()).toBe(
-      '2025-01-01T00:00:00.000Z tank data-threshold-crossed (now): pool tank: data use 90%\n' +
-        '2025-01-01T00:00:05.000Z tank out-of-data-space: pool tank is out of data space\n',
+      '2025-01-01T00:00:00.000Z tank data-threshold-crossed (now): pool tank: data use 90%\n' + '2025-01-01T00:00:05.000Z tank out-of-data-space: pool tank is out of data space\n',
     );
     const json = memoryIo();
     expect(await runCli(['--json', 'pool', 'watch', 'tank', '--count', '1'], json.io, { connect: recordingAgent().connect })).toBe(0);
@@ -129,7 +136,7 @@ describe('thinfleet command lines → agent requests', () => {
     expect(JSON.parse(lines[0]!)).toEqual({ event: expect.objectContaining({ kind: 'data-threshold-crossed', current: true }) });
   });
 
-  it('shows a full pool\'s mode with what writes do, its no-space mode and what it promises', async () => {
+  it("shows a full pool's mode with what writes do, its no-space mode and what it promises", async () => {
     const agent = recordingAgent({ getPool: { pool: { ...POOL, mode: 'out_of_data_space', noSpaceMode: 'error' } } });
     const { io, stdout } = memoryIo();
     expect(await runCli(['pool', 'show', 'tank'], io, { connect: agent.connect })).toBe(0);

@@ -124,7 +124,7 @@ describe('thinfleet demo refuses before starting anything', () => {
     expect(io.stderr()).toMatch(/unexpected argument "extra"/);
   });
 
-  it('a --dir too long for the hosts\' unix sockets (exit 2)', async () => {
+  it("a --dir too long for the hosts' unix sockets (exit 2)", async () => {
     const io = memoryIo();
     expect(await runCli(['demo', '--dir', `/tmp/${'d'.repeat(100)}`], io.io)).toBe(2);
     expect(io.stderr()).toMatch(/--dir: too long for the hosts' unix sockets/);

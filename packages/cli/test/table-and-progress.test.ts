@@ -23,7 +23,13 @@ describe('formatTable', () => {
 
 describe('formatFields', () => {
   it('aligns values and leaves out null ones', () => {
-    expect(formatFields([['name', 'tank'], ['origin', null], ['transaction', '7']])).toBe('name:         tank\ntransaction:  7\n');
+    expect(
+      formatFields([
+        ['name', 'tank'],
+        ['origin', null],
+        ['transaction', '7'],
+      ]),
+    ).toBe('name:         tank\ntransaction:  7\n');
   });
 });
 

@@ -6,8 +6,7 @@ import { resolve } from 'node:path';
 
 /** A parsed agent address: `address` is what grpc-js is given. */
 export type AgentTarget =
-  | { readonly kind: 'unix'; readonly path: string; readonly address: string }
-  | { readonly kind: 'tcp'; readonly host: string; readonly port: number; readonly address: string };
+  { readonly kind: 'unix'; readonly path: string; readonly address: string } | { readonly kind: 'tcp'; readonly host: string; readonly port: number; readonly address: string };
 
 const TCP = /^(?<host>\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(?<port>\d{1,5})$/;
 

@@ -93,9 +93,7 @@ beforeAll(async () => {
   const api = loadAgentApi();
   server.addService(api.VolumeService.service, volumeHandlers as VolumeServiceHandlers);
   server.addService(api.JobService.service, jobHandlers as JobServiceHandlers);
-  await new Promise<void>((resolve, reject) =>
-    server.bindAsync(`unix:${socketPath}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
-  );
+  await new Promise<void>((resolve, reject) => server.bindAsync(`unix:${socketPath}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())));
   client = await AgentClient.connect(socketPath);
 });
 
@@ -204,9 +202,10 @@ describe('AgentClient', () => {
   it('refuses a TCP target without TLS, and names a PEM file it cannot read', async () => {
     await expect(AgentClient.connect('127.0.0.1:9745')).rejects.toThrow(/needs mutual TLS/);
     const missing = join(scratch, 'ca.pem');
-    await expect(
-      AgentClient.connect('agent.example:9745', { tls: { caFile: missing, certFile: missing, keyFile: missing } }),
-    ).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining(missing) });
+    await expect(AgentClient.connect('agent.example:9745', { tls: { caFile: missing, certFile: missing, keyFile: missing } })).rejects.toMatchObject({
+      code: 'ENOENT',
+      message: expect.stringContaining(missing),
+    });
   });
 });
 

@@ -18,7 +18,9 @@ const pem = (name: string): string => join(scratch, name);
 
 const STATUS: ClusterStatusResponse = {
   hosts: [{ nodeId: 'node-1', address: '10.0.0.1:9745', session: '1a2b', version: '0.1.0', coordinator: 'c1', pools: ['tank'] }],
-  pools: [{ name: 'tank', uuid: 'u-1', owner: 'node-1', token: '7', ready: true, waiters: ['node-2'], hosts: ['node-1', 'node-2'], dataSizeBytes: 2 ** 34, dataUsedBytes: 2 ** 30, volumeCount: 3 }],
+  pools: [
+    { name: 'tank', uuid: 'u-1', owner: 'node-1', token: '7', ready: true, waiters: ['node-2'], hosts: ['node-1', 'node-2'], dataSizeBytes: 2 ** 34, dataUsedBytes: 2 ** 30, volumeCount: 3 },
+  ],
   etcdEndpoints: ['http://127.0.0.1:2379'],
   embeddedEtcd: true,
   coordinator: 'c1',

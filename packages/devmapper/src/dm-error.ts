@@ -15,13 +15,7 @@ export class DmError extends Error {
   /** The device-mapper name or device path the operation was about, when there is one. */
   readonly device: string | undefined;
 
-  constructor(
-    code: string,
-    operation: string,
-    device: string | undefined,
-    detail?: string,
-    options?: { cause?: unknown },
-  ) {
+  constructor(code: string, operation: string, device: string | undefined, detail?: string, options?: { cause?: unknown }) {
     const where = device === undefined ? operation : `${operation} ${device}`;
     super(`${where}: ${code}${detail ? ` (${detail})` : ''}`, options);
     this.name = 'DmError';

@@ -68,14 +68,10 @@ describe(`DmClient conformance (${process.env.THINFLEET_DM ?? 'sim'})`, () => {
       const entry: DmTableEntry = { startSector: 0, lengthSectors: 4096, target: { type: 'linear', device: loop, offsetSectors: 2048 } };
       const loaded = await host.dm.load(name, toTargetLines([entry]));
       expect(loaded).toMatchObject({ liveTable: false, inactiveTable: true });
-      expect(parseTable(await host.dm.table(name, { inactive: true }))).toEqual([
-        { ...entry, target: { type: 'linear', device: formatDevNumber(loopDev), offsetSectors: 2048 } },
-      ]);
+      expect(parseTable(await host.dm.table(name, { inactive: true }))).toEqual([{ ...entry, target: { type: 'linear', device: formatDevNumber(loopDev), offsetSectors: 2048 } }]);
       const resumed = await host.dm.resume(name);
       expect(resumed).toMatchObject({ liveTable: true, inactiveTable: false, suspended: false, targetCount: 1 });
-      expect(await host.dm.table(name)).toEqual([
-        { startSector: 0, lengthSectors: 4096, type: 'linear', params: `${formatDevNumber(loopDev)} 2048` },
-      ]);
+      expect(await host.dm.table(name)).toEqual([{ startSector: 0, lengthSectors: 4096, type: 'linear', params: `${formatDevNumber(loopDev)} 2048` }]);
       expect(await host.dm.status(name)).toEqual([{ startSector: 0, lengthSectors: 4096, type: 'linear', params: '' }]);
       expect(await host.dm.deps(name)).toEqual([loopDev]);
       expect(await host.block.sizeBytes(host.dm.devicePath(name))).toBe(2 * MiB);
@@ -145,9 +141,10 @@ describe(`DmClient conformance (${process.env.THINFLEET_DM ?? 'sim'})`, () => {
       const loop = await host.loop(MiB);
       const name = host.name('long');
       await host.dm.create(name);
-      const loaded = await host.dm
-        .load(name, [{ startSector: 0, lengthSectors: 4096, type: 'linear', params: `${loop} 0` }])
-        .then(() => null, (e: unknown) => e);
+      const loaded = await host.dm.load(name, [{ startSector: 0, lengthSectors: 4096, type: 'linear', params: `${loop} 0` }]).then(
+        () => null,
+        (e: unknown) => e,
+      );
       if (loaded === null) await expectErrno(host.dm.resume(name), 'EINVAL');
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the load's own rejection, passed on as it was
       else await expectErrno(Promise.reject(loaded), 'EINVAL');
@@ -282,10 +279,7 @@ describe(`DmClient conformance (${process.env.THINFLEET_DM ?? 'sim'})`, () => {
       await host.dm.remove(pool.name);
       const again = host.name('pool');
       await host.dm.create(again);
-      await expectErrno(
-        host.dm.load(again, [{ startSector: 0, lengthSectors: (64 * MiB) / 512, type: 'thin-pool', params: `${pool.metadataLoop} ${pool.dataLoop} 256 0 0` }]),
-        'EINVAL',
-      );
+      await expectErrno(host.dm.load(again, [{ startSector: 0, lengthSectors: (64 * MiB) / 512, type: 'thin-pool', params: `${pool.metadataLoop} ${pool.dataLoop} 256 0 0` }]), 'EINVAL');
     });
 
     it('lets only one pool use a metadata device', async () => {
@@ -293,10 +287,7 @@ describe(`DmClient conformance (${process.env.THINFLEET_DM ?? 'sim'})`, () => {
       const other = host.name('pool');
       await host.dm.create(other);
       const data = await host.loop(64 * MiB);
-      await expectErrno(
-        host.dm.load(other, [{ startSector: 0, lengthSectors: (64 * MiB) / 512, type: 'thin-pool', params: `${pool.metadataLoop} ${data} 128 0 0` }]),
-        'EBUSY',
-      );
+      await expectErrno(host.dm.load(other, [{ startSector: 0, lengthSectors: (64 * MiB) / 512, type: 'thin-pool', params: `${pool.metadataLoop} ${data} 128 0 0` }]), 'EBUSY');
     });
   });
 
@@ -323,9 +314,7 @@ describe(`DmClient conformance (${process.env.THINFLEET_DM ?? 'sim'})`, () => {
         highestMappedSector: 6 * 128 - 1,
       });
       expect((await pool.control.status()).usedDataBlocks).toBe(2);
-      expect(await host.dm.table(thin)).toEqual([
-        { startSector: 0, lengthSectors: (16 * MiB) / 512, type: 'thin', params: `${formatDevNumber((await host.dm.info(pool.name)).dev)} 0` },
-      ]);
+      expect(await host.dm.table(thin)).toEqual([{ startSector: 0, lengthSectors: (16 * MiB) / 512, type: 'thin', params: `${formatDevNumber((await host.dm.info(pool.name)).dev)} 0` }]);
     });
 
     it('snapshots share blocks until either side writes', async () => {
@@ -391,7 +380,10 @@ describe(`DmClient conformance (${process.env.THINFLEET_DM ?? 'sim'})`, () => {
         };
         await expectErrno(host.dm.readMetadataSnapshot(failing), 'EIO');
         // A root the pool does not hold (see KNOWN_DIFFERENCES for the errno).
-        const wrong = await host.dm.readMetadataSnapshot({ ...snapshot, heldRoot: snapshot.heldRoot + 1 }).then(() => null, (e: unknown) => e);
+        const wrong = await host.dm.readMetadataSnapshot({ ...snapshot, heldRoot: snapshot.heldRoot + 1 }).then(
+          () => null,
+          (e: unknown) => e,
+        );
         expect(isDmError(wrong) && ['EAGAIN', 'EILSEQ'].includes(wrong.code)).toBe(true);
       } finally {
         await pool.control.releaseMetadataSnap();
@@ -497,7 +489,10 @@ describe(`DmClient conformance (${process.env.THINFLEET_DM ?? 'sim'})`, () => {
       await pool.control.createThin(0 as never);
       const path = host.dm.devicePath(await host.thin(pool, 0, 16 * BLOCK));
       await host.block.write(path, 0, pattern(22, 8 * BLOCK));
-      const queued = host.block.write(path, 8 * BLOCK, pattern(23, BLOCK)).then(() => null, (err: unknown) => err);
+      const queued = host.block.write(path, 8 * BLOCK, pattern(23, BLOCK)).then(
+        () => null,
+        (err: unknown) => err,
+      );
       await untilMode(pool, 'out_of_data_space');
       const [entry] = parseTable(await host.dm.table(pool.name));
       const target = entry!.target as Extract<DmTableEntry['target'], { type: 'thin-pool' }>;
@@ -520,28 +515,52 @@ describe(`DmClient conformance (${process.env.THINFLEET_DM ?? 'sim'})`, () => {
       const poolLine = (lengthSectors: number): DmTableEntry => ({
         startSector: 0,
         lengthSectors,
-        target: { type: 'thin-pool', metadataDevice: meta, dataDevice: host.dm.devicePath(linear), dataBlockSectors: BLOCK / 512, lowWaterMarkBlocks: 0, features: { ...NO_THIN_POOL_FEATURES, errorIfNoSpace: true } },
+        target: {
+          type: 'thin-pool',
+          metadataDevice: meta,
+          dataDevice: host.dm.devicePath(linear),
+          dataBlockSectors: BLOCK / 512,
+          lowWaterMarkBlocks: 0,
+          features: { ...NO_THIN_POOL_FEATURES, errorIfNoSpace: true },
+        },
       });
       await host.dm.create(name);
       await host.dm.load(name, toTargetLines([poolLine((8 * BLOCK) / 512)]));
       await host.dm.resume(name);
-      const pool: TestPool = { name, path: host.dm.devicePath(name), control: new ThinPoolControl(host.dm, name), metadataLoop: meta, dataLoop: dataA, metadataFile: metaFile, dataBlockSectors: BLOCK / 512 };
+      const pool: TestPool = {
+        name,
+        path: host.dm.devicePath(name),
+        control: new ThinPoolControl(host.dm, name),
+        metadataLoop: meta,
+        dataLoop: dataA,
+        metadataFile: metaFile,
+        dataBlockSectors: BLOCK / 512,
+      };
       await pool.control.createThin(0 as never);
       const path = host.dm.devicePath(await host.thin(pool, 0, 16 * BLOCK));
       await host.block.write(path, 0, pattern(24, 8 * BLOCK));
       await expectErrno(host.block.write(path, 8 * BLOCK, pattern(25, BLOCK)), 'ENOSPC');
 
       // A pool table longer than its data device is refused, at load or at resume.
-      const tooLong = await host.dm.load(name, toTargetLines([poolLine((16 * BLOCK) / 512)])).then(() => host.dm.resume(name)).then(() => null, (e: unknown) => e);
+      const tooLong = await host.dm
+        .load(name, toTargetLines([poolLine((16 * BLOCK) / 512)]))
+        .then(() => host.dm.resume(name))
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
       expect((tooLong as { code?: string } | null)?.code).toBe('EINVAL');
       await host.dm.clear(name).catch(() => undefined);
       expect((await pool.control.status()).totalDataBlocks).toBe(8);
 
       // The data linear grows by a segment on another device; the pool is unchanged until its own reload.
-      await host.dm.load(linear, toTargetLines([
-        { startSector: 0, lengthSectors: (8 * BLOCK) / 512, target: { type: 'linear', device: dataA, offsetSectors: 0 } },
-        { startSector: (8 * BLOCK) / 512, lengthSectors: (8 * BLOCK) / 512, target: { type: 'linear', device: dataB, offsetSectors: 0 } },
-      ]));
+      await host.dm.load(
+        linear,
+        toTargetLines([
+          { startSector: 0, lengthSectors: (8 * BLOCK) / 512, target: { type: 'linear', device: dataA, offsetSectors: 0 } },
+          { startSector: (8 * BLOCK) / 512, lengthSectors: (8 * BLOCK) / 512, target: { type: 'linear', device: dataB, offsetSectors: 0 } },
+        ]),
+      );
       await host.dm.resume(linear);
       expect(await host.block.sizeBytes(host.dm.devicePath(linear))).toBe(16 * BLOCK);
       expect((await pool.control.status()).totalDataBlocks).toBe(8);

@@ -7,16 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtemp, open, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  isDmError,
-  NO_THIN_POOL_FEATURES,
-  openSimHost,
-  SimKernel,
-  ThinPoolControl,
-  thinId,
-  toTargetLines,
-  type SimHost,
-} from '@thinfleet/devmapper';
+import { isDmError, NO_THIN_POOL_FEATURES, openSimHost, SimKernel, ThinPoolControl, thinId, toTargetLines, type SimHost } from '@thinfleet/devmapper';
 import { expectSameBytes, pattern } from './conformance/dm-test-host.js';
 
 const MiB = 1024 * 1024;
@@ -191,7 +182,10 @@ describe('SimKernel persistence', () => {
     let created = 0;
     let failure: unknown;
     for (; created < 1000; created++) {
-      failure = await pool.createThin(thinId(created)).then(() => undefined, (e: unknown) => e);
+      failure = await pool.createThin(thinId(created)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       if (failure !== undefined) break;
     }
     expect(isDmError(failure, 'ENOSPC')).toBe(true);

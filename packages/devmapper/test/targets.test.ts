@@ -89,9 +89,12 @@ describe('statuses', () => {
       needsCheck: false,
       metadataLowWaterMarkBlocks: 256,
     });
-    expect(
-      parseThinPoolStatus('18446744073709551615 10/20 20/20 4711 out_of_data_space ignore_discard error_if_no_space needs_check 5'),
-    ).toMatchObject({ transactionId: 18446744073709551615n, heldMetadataRoot: 4711, mode: 'out_of_data_space', needsCheck: true });
+    expect(parseThinPoolStatus('18446744073709551615 10/20 20/20 4711 out_of_data_space ignore_discard error_if_no_space needs_check 5')).toMatchObject({
+      transactionId: 18446744073709551615n,
+      heldMetadataRoot: 4711,
+      mode: 'out_of_data_space',
+      needsCheck: true,
+    });
     expect(parseThinPoolStatus('Fail')).toEqual({ failed: true });
     expect(() => parseThinPoolStatus('7 150 9/1024 - rw')).toThrow(TableParseError);
     expect(() => parseThinPoolStatus('7 1/2 3/4 - sideways discard_passdown queue_if_no_space - 1')).toThrow(/mode/);

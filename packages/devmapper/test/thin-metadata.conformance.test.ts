@@ -5,14 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import {
-  DmError,
-  readHeldPoolMetadata,
-  readLivePoolMetadata,
-  thinId,
-  type BlockClient,
-  type ThinMetadataSummary,
-} from '@thinfleet/devmapper';
+import { DmError, readHeldPoolMetadata, readLivePoolMetadata, thinId, type BlockClient, type ThinMetadataSummary } from '@thinfleet/devmapper';
 import { DmTestHost, expectErrno, pattern, type TestPool } from './conformance/dm-test-host.js';
 
 const MiB = 1024 * 1024;
@@ -48,8 +41,7 @@ afterEach(async () => {
 });
 
 describe(`thin metadata of a live pool (${process.env.THINFLEET_DM ?? 'sim'})`, () => {
-  const read = (pool: TestPool): Promise<ThinMetadataSummary> =>
-    readLivePoolMetadata(host.dm, host.block, pool.name, pool.metadataLoop);
+  const read = (pool: TestPool): Promise<ThinMetadataSummary> => readLivePoolMetadata(host.dm, host.block, pool.name, pool.metadataLoop);
 
   it('reports thin ids with mapped, exclusive and shared blocks and the transaction id, and releases the snapshot', async () => {
     const pool = await host.pool({ dataBytes: 16 * MiB });

@@ -42,20 +42,15 @@ interface Model {
 /** thin_restore's XML for `model`, runs of consecutive blocks as range mappings. */
 function toXml(model: Model): string {
   const lines = [
-    `<superblock uuid="" time="1" transaction="${model.transactionId}" flags="0" version="2" ` +
-      `data_block_size="${model.dataBlockSectors}" nr_data_blocks="${model.dataBlocks}">`,
+    `<superblock uuid="" time="1" transaction="${model.transactionId}" flags="0" version="2" ` + `data_block_size="${model.dataBlockSectors}" nr_data_blocks="${model.dataBlocks}">`,
   ];
   for (const [id, maps] of model.devices) {
     lines.push(`  <device dev_id="${id}" mapped_blocks="${maps.length}" transaction="0" creation_time="0" snap_time="0">`);
-    for (let i = 0; i < maps.length; ) {
+    for (let i = 0; i < maps.length;) {
       const [v, d] = maps[i]!;
       let n = 1;
       while (i + n < maps.length && maps[i + n]![0] === v + n && maps[i + n]![1] === d + n) n++;
-      lines.push(
-        n === 1
-          ? `    <single_mapping origin_block="${v}" data_block="${d}" time="0"/>`
-          : `    <range_mapping origin_begin="${v}" data_begin="${d}" length="${n}" time="0"/>`,
-      );
+      lines.push(n === 1 ? `    <single_mapping origin_block="${v}" data_block="${d}" time="0"/>` : `    <range_mapping origin_begin="${v}" data_begin="${d}" length="${n}" time="0"/>`);
       i += n;
     }
     lines.push('  </device>');
@@ -222,7 +217,14 @@ function fleetModel(): Model {
       [1, snap],
       [5, some],
       [7, []],
-      [0xff_ffff, [[0, 199_999], [1, 7919], [2, 180_000]]],
+      [
+        0xff_ffff,
+        [
+          [0, 199_999],
+          [1, 7919],
+          [2, 180_000],
+        ],
+      ],
     ]),
   };
 }
@@ -286,7 +288,10 @@ describe('readThinMetadata on metadata made by thin_restore', () => {
     const huge: Array<[number, number]> = [];
     for (let v = 0; v < 200_000; v++) huge.push([2 * v, (v * 7919) % 200_003]);
     devices.set(3, huge);
-    devices.set(4, huge.filter((_, i) => i % 10 === 0));
+    devices.set(
+      4,
+      huge.filter((_, i) => i % 10 === 0),
+    );
     const path = await restore({ transactionId: 9n, dataBlockSectors: 256, dataBlocks: 250_000, devices }, 32 * 1024 * 1024);
     const top = await readBlock(path, await mappingRootOf(path, 3));
     const mid = await readBlock(path, u64(top, 32 + 8 * top.readUInt32LE(20)));
@@ -319,14 +324,22 @@ describe('readThinMetadata on metadata made by thin_restore', () => {
       for (let i = 0; i < node.readUInt32LE(16); i++) values.get(u64(node, 32 + 8 * i))?.(node, base + valueSize * i);
       await writeBlock(path, block, reseal(node, BTREE_XOR));
     };
-    await patch(u64(sb, 320), 8, new Map([
-      [7, (n, at) => n.writeBigUInt64LE(BigInt(root0), at)],
-      [0xff_ffff, (n, at) => n.writeBigUInt64LE(BigInt(leafBlock), at)],
-    ]));
-    await patch(u64(sb, 328), 24, new Map([
-      [7, (n, at) => n.writeBigUInt64LE(50_000n, at)],
-      [0xff_ffff, (n, at) => n.writeBigUInt64LE(BigInt(leafEntries), at)],
-    ]));
+    await patch(
+      u64(sb, 320),
+      8,
+      new Map([
+        [7, (n, at) => n.writeBigUInt64LE(BigInt(root0), at)],
+        [0xff_ffff, (n, at) => n.writeBigUInt64LE(BigInt(leafBlock), at)],
+      ]),
+    );
+    await patch(
+      u64(sb, 328),
+      24,
+      new Map([
+        [7, (n, at) => n.writeBigUInt64LE(50_000n, at)],
+        [0xff_ffff, (n, at) => n.writeBigUInt64LE(BigInt(leafEntries), at)],
+      ]),
+    );
 
     const usage = usageOf(await readThinMetadata(fileIo(path)));
     const dumped = parseThinDump(execFileSync(tool('thin_dump'), [path], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }));
@@ -444,7 +457,7 @@ describe('readThinMetadata on damaged metadata', () => {
   });
 });
 
-describe('the simulator\'s held snapshot', () => {
+describe("the simulator's held snapshot", () => {
   it('still reads a snapshot reserved before it kept the transaction id and data geometry', async () => {
     const bytes = 1024 * 1024;
     const file = Buffer.alloc(bytes);

@@ -5,16 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type {
-  DevNumber,
-  DmDepsResult,
-  DmDeviceEntry,
-  DmInfo,
-  DmTableResult,
-  DmTargetVersion,
-  DmVersion,
-  TargetLine,
-} from './types.js';
+import type { DevNumber, DmDepsResult, DmDeviceEntry, DmInfo, DmTableResult, DmTargetVersion, DmVersion, TargetLine } from './types.js';
 
 /** The addon's functions exactly as C++ registers them: positional, already validated. */
 export interface NativeBinding {
@@ -66,11 +57,9 @@ function tryLoad(): void {
 
 function notBuiltError(cause: unknown): Error {
   const detail = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
-  const err = new Error(
-    `@thinfleet/dm-native: the native addon is not built or cannot be loaded ` +
-      `(${fileURLToPath(ADDON_URL)}: ${detail}); build it with \`${BUILD_COMMAND}\``,
-    { cause },
-  );
+  const err = new Error(`@thinfleet/dm-native: the native addon is not built or cannot be loaded ` + `(${fileURLToPath(ADDON_URL)}: ${detail}); build it with \`${BUILD_COMMAND}\``, {
+    cause,
+  });
   Object.assign(err, { code: 'ERR_DM_NATIVE_NOT_BUILT' });
   return err;
 }

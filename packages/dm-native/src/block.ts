@@ -10,17 +10,7 @@
 import { resolve } from 'node:path';
 import { native } from './binding.js';
 import type { DevNumber } from './types.js';
-import {
-  checkFlag,
-  checkLengthBytes,
-  checkOffsetBytes,
-  checkOptions,
-  checkPath,
-  checkUint,
-  MAX_MAJOR,
-  MAX_MINOR,
-  MAX_READ_BYTES,
-} from './validate.js';
+import { checkFlag, checkLengthBytes, checkOffsetBytes, checkOptions, checkPath, checkUint, MAX_MAJOR, MAX_MINOR, MAX_READ_BYTES } from './validate.js';
 
 /** Options of {@link loopAttach}. */
 export interface LoopAttachOptions {

@@ -15,16 +15,7 @@
  */
 import { native } from './binding.js';
 import type { DmDepsResult, DmDeviceEntry, DmInfo, DmTableResult, DmTargetVersion, DmVersion, TargetLine } from './types.js';
-import {
-  checkFlag,
-  checkName,
-  checkOptions,
-  checkString,
-  checkUint,
-  checkUint32,
-  DM_TARGET_TYPE_MAX_BYTES,
-  DM_UUID_MAX_BYTES,
-} from './validate.js';
+import { checkFlag, checkName, checkOptions, checkString, checkUint, checkUint32, DM_TARGET_TYPE_MAX_BYTES, DM_UUID_MAX_BYTES } from './validate.js';
 
 /** Options of {@link dmRemove}. */
 export interface DmRemoveOptions {
@@ -152,11 +143,7 @@ export async function dmResume(name: string): Promise<DmInfo> {
  * the reason is only in the kernel log. Repeating a load replaces the inactive table, so it is
  * idempotent in effect.
  */
-export async function dmLoadTable(
-  name: string,
-  targets: readonly TargetLine[],
-  options?: DmLoadOptions,
-): Promise<DmInfo> {
+export async function dmLoadTable(name: string, targets: readonly TargetLine[], options?: DmLoadOptions): Promise<DmInfo> {
   const fn = 'dmLoadTable';
   checkName(fn, name);
   if (!Array.isArray(targets)) {

@@ -115,10 +115,5 @@ export interface DmNativeError extends Error {
 export function isDmNativeError(err: unknown, code?: string): err is DmNativeError {
   if (!(err instanceof Error)) return false;
   const e = err as Partial<DmNativeError>;
-  return (
-    typeof e.code === 'string' &&
-    typeof e.errno === 'number' &&
-    typeof e.operation === 'string' &&
-    (code === undefined || e.code === code)
-  );
+  return typeof e.code === 'string' && typeof e.errno === 'number' && typeof e.operation === 'string' && (code === undefined || e.code === code);
 }

@@ -29,12 +29,7 @@ function typeError(fn: string, arg: string, expected: string, value: unknown): T
 }
 
 /** A string without NUL, optionally non-empty and at most `maxBytes` UTF-8 bytes. */
-export function checkString(
-  fn: string,
-  arg: string,
-  value: unknown,
-  limits: { nonEmpty?: boolean; maxBytes?: number } = {},
-): string {
+export function checkString(fn: string, arg: string, value: unknown, limits: { nonEmpty?: boolean; maxBytes?: number } = {}): string {
   if (typeof value !== 'string') throw typeError(fn, arg, 'a string', value);
   if (limits.nonEmpty && value.length === 0) throw new RangeError(`${fn}: ${arg} must not be empty`);
   if (value.includes('\0')) throw new RangeError(`${fn}: ${arg} must not contain NUL characters`);
@@ -81,12 +76,7 @@ export function checkOffsetBytes(fn: string, arg: string, value: unknown): numbe
 }
 
 /** A byte length: a positive safe integer, multiple of 512, at most `max`. */
-export function checkLengthBytes(
-  fn: string,
-  arg: string,
-  value: unknown,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
+export function checkLengthBytes(fn: string, arg: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
   const bytes = checkUint(fn, arg, value, max);
   if (bytes === 0 || bytes % SECTOR_BYTES !== 0) {
     throw new RangeError(`${fn}: ${arg} must be a positive multiple of ${SECTOR_BYTES}, got ${bytes}`);

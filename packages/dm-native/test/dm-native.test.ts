@@ -49,12 +49,7 @@ describe('argument validation', () => {
       RangeError,
       /targets\[0\]\.startSector must be an integer/,
     ],
-    [
-      'dmLoadTable unsafe length',
-      () => dm.dmLoadTable('ok', [{ startSector: 0, lengthSectors: 2 ** 53, type: 'zero', params: '' }]),
-      RangeError,
-      /targets\[0\]\.lengthSectors/,
-    ],
+    ['dmLoadTable unsafe length', () => dm.dmLoadTable('ok', [{ startSector: 0, lengthSectors: 2 ** 53, type: 'zero', params: '' }]), RangeError, /targets\[0\]\.lengthSectors/],
     [
       'dmLoadTable long type',
       () => dm.dmLoadTable('ok', [{ startSector: 0, lengthSectors: 8, type: 't'.repeat(16), params: '' }]),
@@ -163,10 +158,7 @@ describe('block and loop devices', () => {
     try {
       loop = await dm.loopAttach(image);
     } catch (err) {
-      throw new Error(
-        `these tests need a loop device (root and /dev/loop-control); loopAttach failed: ${(err as Error).message}`,
-        { cause: err },
-      );
+      throw new Error(`these tests need a loop device (root and /dev/loop-control); loopAttach failed: ${(err as Error).message}`, { cause: err });
     }
   });
 

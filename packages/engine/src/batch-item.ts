@@ -92,17 +92,7 @@ export interface MarkDeleteItem extends ItemBase {
   readonly mark: DeleteMark | null;
 }
 
-export type BatchItem =
-  | CreateItem
-  | CreateExternalItem
-  | SnapshotItem
-  | DeleteItem
-  | RenameItem
-  | GrowItem
-  | RevertItem
-  | RevisionItem
-  | PinItem
-  | MarkDeleteItem;
+export type BatchItem = CreateItem | CreateExternalItem | SnapshotItem | DeleteItem | RenameItem | GrowItem | RevertItem | RevisionItem | PinItem | MarkDeleteItem;
 
 export type BatchOp = BatchItem['op'];
 

@@ -41,7 +41,10 @@ export const planCreateExternal: OpHandler<'create-external'> = (raw, item, p) =
     throw new EngineError('INVALID_ARGUMENT', `external origin ${quoted(path)} is not a block device`, { item, argument: 'externalOrigin' });
   }
   if (raw.sizeBytes === undefined && originBytes < 512) {
-    throw new EngineError('INVALID_ARGUMENT', `external origin ${quoted(path)} is ${originBytes} bytes, less than one 512-byte sector: nothing to read from`, { item, argument: 'externalOrigin' });
+    throw new EngineError('INVALID_ARGUMENT', `external origin ${quoted(path)} is ${originBytes} bytes, less than one 512-byte sector: nothing to read from`, {
+      item,
+      argument: 'externalOrigin',
+    });
   }
   const sizeBytes = checkSize(raw.sizeBytes ?? Math.ceil(originBytes / 512) * 512, p.ctx.state, item);
   return [{ kind: 'create', volume: p.newVolume({ name, thinId: p.volumes.allocateThinId(item), sizeBytes, originUuid: null, externalOrigin: path }) }];

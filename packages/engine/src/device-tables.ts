@@ -5,16 +5,7 @@
  * otherwise; a device a crash left without a table gets one; a device a crash left suspended
  * is resumed.
  */
-import {
-  isDmError,
-  parseTable,
-  toTargetLines,
-  type BlockClient,
-  type DmClient,
-  type DmDeviceInfo,
-  type DmTableEntry,
-  type DmTarget,
-} from '@thinfleet/devmapper';
+import { isDmError, parseTable, toTargetLines, type BlockClient, type DmClient, type DmDeviceInfo, type DmTableEntry, type DmTarget } from '@thinfleet/devmapper';
 import { EngineError } from './engine-error.js';
 
 /** The device's state, or null when there is no device of that name. */

@@ -178,7 +178,8 @@ export class Engine {
       }
     }
     const maxVolumeBytes = request.maxVolumeBytes ?? DEFAULT_MAX_VOLUME_BYTES;
-    if (!Number.isSafeInteger(maxVolumeBytes) || maxVolumeBytes <= 0) throw new EngineError('INVALID_SIZE', `maxVolumeBytes ${maxVolumeBytes} must be a positive whole number`, { argument: 'maxVolumeBytes' });
+    if (!Number.isSafeInteger(maxVolumeBytes) || maxVolumeBytes <= 0)
+      throw new EngineError('INVALID_SIZE', `maxVolumeBytes ${maxVolumeBytes} must be a positive whole number`, { argument: 'maxVolumeBytes' });
     const layout = computeLayout({
       deviceSizesBytes: sizes,
       dataBlockBytes: request.dataBlockBytes,

@@ -83,7 +83,10 @@ export function computeLayout(request: LayoutRequest): PoolLayout {
   if (sizes.length === 0) throw new EngineError('INVALID_ARGUMENT', 'a pool needs at least one device', { argument: 'devices' });
   const slotBytes = request.catalogSlotBytes ?? DEFAULT_CATALOG_SLOT_BYTES;
   const journalBytes = request.catalogJournalBytes ?? DEFAULT_CATALOG_JOURNAL_BYTES;
-  for (const [what, v] of [['catalog slot', slotBytes], ['catalog journal', journalBytes]] as const) {
+  for (const [what, v] of [
+    ['catalog slot', slotBytes],
+    ['catalog journal', journalBytes],
+  ] as const) {
     if (!Number.isInteger(v) || v < 64 * KiB || v % (4 * KiB) !== 0) {
       throw new EngineError('INVALID_ARGUMENT', `${what} size ${v} must be a multiple of 4 KiB, at least 64 KiB`, { argument: 'devices' });
     }
@@ -95,7 +98,9 @@ export function computeLayout(request: LayoutRequest): PoolLayout {
   const rawData = sizes.reduce((sum, size, i) => sum + Math.max(0, size - (i === 0 ? metadataOffset : LAYOUT_ALIGN_BYTES)), 0);
   const metadataBytes = request.metadataBytes ?? defaultMetadataBytes(rawData, dataBlockBytes);
   if (!Number.isInteger(metadataBytes) || metadataBytes < MIN_METADATA_BYTES || metadataBytes > MAX_METADATA_BYTES || metadataBytes % MiB !== 0) {
-    throw new EngineError('INVALID_ARGUMENT', `metadata size ${metadataBytes} must be whole MiB between ${MIN_METADATA_BYTES / MiB} MiB and ${MAX_METADATA_BYTES / MiB} MiB`, { argument: 'metadataBytes' });
+    throw new EngineError('INVALID_ARGUMENT', `metadata size ${metadataBytes} must be whole MiB between ${MIN_METADATA_BYTES / MiB} MiB and ${MAX_METADATA_BYTES / MiB} MiB`, {
+      argument: 'metadataBytes',
+    });
   }
   const data: DeviceExtent[] = [];
   sizes.forEach((size, deviceIndex) => {

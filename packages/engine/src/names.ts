@@ -25,11 +25,7 @@ function checkName(kind: 'pool' | 'volume', name: unknown, maxBytes: number, ite
     throw new EngineError('INVALID_NAME', `${kind} name ${quoted(name)} is longer than ${maxBytes} characters`, { item, argument });
   }
   if (!NAME_PATTERN.test(name)) {
-    throw new EngineError(
-      'INVALID_NAME',
-      `${kind} name ${quoted(name)} may use only letters, digits and + _ . - and must start with a letter or digit`,
-      { item, argument },
-    );
+    throw new EngineError('INVALID_NAME', `${kind} name ${quoted(name)} may use only letters, digits and + _ . - and must start with a letter or digit`, { item, argument });
   }
   return name;
 }

@@ -60,7 +60,8 @@ export async function externalOriginProblem(core: PoolCore, blockPath: string, s
     if (major === LOOP_MAJOR) {
       const file = await backingOf(core, `/dev/loop${minor}`);
       const whyFile = file === null ? undefined : ownFiles.get(file);
-      if (whyFile !== undefined) return `external origin ${shownAs} ${direct ? 'is a loop device over the same file as' : 'is stacked on a loop device over the same file as'} ${whyFile} of pool ${pool}: a pool cannot be the origin of its own volumes`;
+      if (whyFile !== undefined)
+        return `external origin ${shownAs} ${direct ? 'is a loop device over the same file as' : 'is stacked on a loop device over the same file as'} ${whyFile} of pool ${pool}: a pool cannot be the origin of its own volumes`;
     }
   }
   return null;

@@ -98,9 +98,9 @@ export async function ensurePoolDevices(
   const uuids = poolDeviceUuids(pool.uuid);
   const tables = poolTables(pool, devicePaths, dm);
   const meta = await ensureDevice(dm, block, names.meta, uuids.meta, tables.meta);
-  const dataGrows = await liveAndOwned(dm, names.data, uuids.data) && (await livePrefixOf(dm, block, names.data, tables.data));
+  const dataGrows = (await liveAndOwned(dm, names.data, uuids.data)) && (await livePrefixOf(dm, block, names.data, tables.data));
   const data = await ensureDevice(dm, block, names.data, uuids.data, tables.data, { reloadIfDifferent: dataGrows });
-  const poolGrows = await liveAndOwned(dm, names.pool, uuids.pool) && (await poolTableGrowable(dm, block, names.pool, tables.pool));
+  const poolGrows = (await liveAndOwned(dm, names.pool, uuids.pool)) && (await poolTableGrowable(dm, block, names.pool, tables.pool));
   const thinPool = await ensureDevice(dm, block, names.pool, uuids.pool, tables.pool, { reloadIfDifferent: poolGrows });
   return { meta, data, pool: thinPool };
 }

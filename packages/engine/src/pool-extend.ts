@@ -83,7 +83,12 @@ async function dmUserOf(core: PoolCore, number: string): Promise<string | null> 
     }
     for (const entry of parseTable(lines)) {
       for (const dev of targetDevices(entry.target)) {
-        const n = /^\d+:\d+$/.test(dev) ? dev : await core.block.deviceNumber(dev).then((x) => `${x.major}:${x.minor}`, () => dev);
+        const n = /^\d+:\d+$/.test(dev)
+          ? dev
+          : await core.block.deviceNumber(dev).then(
+              (x) => `${x.major}:${x.minor}`,
+              () => dev,
+            );
         if (n === number) return d.name;
       }
     }
@@ -122,10 +127,16 @@ async function placeExtent(core: PoolCore, request: ExtendRequest): Promise<{ ex
   }
   const limit = (free: number): number => alignDown(request.sizeBytes === null ? free : Math.min(free, request.sizeBytes), block);
   if (index >= 0) {
-    const end = Math.max(...layout.data.filter((e) => e.deviceIndex === index).map((e) => e.offsetBytes + e.lengthBytes), index === 0 ? layout.metadata.offsetBytes + layout.metadata.lengthBytes : 0);
+    const end = Math.max(
+      ...layout.data.filter((e) => e.deviceIndex === index).map((e) => e.offsetBytes + e.lengthBytes),
+      index === 0 ? layout.metadata.offsetBytes + layout.metadata.lengthBytes : 0,
+    );
     const lengthBytes = limit(deviceSizeBytes - end);
     if (lengthBytes < block) {
-      throw new EngineError('INVALID_ARGUMENT', `${path} is device ${index} of pool ${pool.name} and has no free space left after its data for one ${block}-byte data block (${Math.max(0, deviceSizeBytes - end)} bytes free${request.sizeBytes === null ? '' : `, ${request.sizeBytes} asked for`})`);
+      throw new EngineError(
+        'INVALID_ARGUMENT',
+        `${path} is device ${index} of pool ${pool.name} and has no free space left after its data for one ${block}-byte data block (${Math.max(0, deviceSizeBytes - end)} bytes free${request.sizeBytes === null ? '' : `, ${request.sizeBytes} asked for`})`,
+      );
     }
     return { extent: { deviceIndex: index, offsetBytes: end, lengthBytes }, deviceSizeBytes, newDevice: false };
   }
@@ -145,7 +156,10 @@ async function placeExtent(core: PoolCore, request: ExtendRequest): Promise<{ ex
   const offsetBytes = Math.max(LAYOUT_ALIGN_BYTES, block);
   const lengthBytes = limit(deviceSizeBytes - offsetBytes);
   if (lengthBytes < block) {
-    throw new EngineError('INVALID_ARGUMENT', `${path} (${deviceSizeBytes} bytes${request.sizeBytes === null ? '' : `, ${request.sizeBytes} asked for`}) is too small: it needs ${offsetBytes} bytes for its label plus one ${block}-byte data block`);
+    throw new EngineError(
+      'INVALID_ARGUMENT',
+      `${path} (${deviceSizeBytes} bytes${request.sizeBytes === null ? '' : `, ${request.sizeBytes} asked for`}) is too small: it needs ${offsetBytes} bytes for its label plus one ${block}-byte data block`,
+    );
   }
   return { extent: { deviceIndex: catalogDevices, offsetBytes, lengthBytes }, deviceSizeBytes, newDevice: true };
 }
@@ -188,7 +202,10 @@ export async function extendPoolData(core: PoolCore, request: ExtendRequest): Pr
   }
   const wanted = defaultMetadataBytes(after.layout.dataBlocks * after.layout.dataBlockBytes, after.layout.dataBlockBytes);
   if (wanted > after.layout.metadata.lengthBytes) {
-    core.logger.warn({ metadataBytes: after.layout.metadata.lengthBytes, suggestedBytes: wanted }, 'the kernel metadata region is smaller than this data size would get at pool creation; watch metadata use');
+    core.logger.warn(
+      { metadataBytes: after.layout.metadata.lengthBytes, suggestedBytes: wanted },
+      'the kernel metadata region is smaller than this data size would get at pool creation; watch metadata use',
+    );
   }
   core.logger.info({ device: request.devicePath, deviceIndex: extent.deviceIndex, addedBytes: extent.lengthBytes, dataBlocks }, 'pool data extended');
   return { addedBytes: extent.lengthBytes, extent, newDevice };

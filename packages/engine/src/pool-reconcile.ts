@@ -64,10 +64,7 @@ export async function reconcileReport(core: PoolCore): Promise<ReconcileReport> 
 
 /** The ops that fix what `report` found: purge the kernel's unknown thin ids, forget volumes the kernel lacks. */
 function repairOps(report: ReconcileReport): PlannedOp[] {
-  return [
-    ...report.unknownToCatalog.map((u): PlannedOp => ({ kind: 'purge', thinId: u.thinId })),
-    ...report.missingInKernel.map((m): PlannedOp => ({ kind: 'forget', uuid: m.uuid })),
-  ];
+  return [...report.unknownToCatalog.map((u): PlannedOp => ({ kind: 'purge', thinId: u.thinId })), ...report.missingInKernel.map((m): PlannedOp => ({ kind: 'forget', uuid: m.uuid }))];
 }
 
 /**

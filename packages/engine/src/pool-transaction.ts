@@ -98,7 +98,7 @@ async function failTransaction(core: PoolCore, tx: string, sent: readonly number
         : new EngineError('KERNEL_FAILED', `${String((cause as Error)?.message ?? cause)}; ${message}`, { cause, rollbackError });
   if (deletesBegun) {
     needsRecovery();
-    return wrap('the transaction is completed or rolled back before the pool\'s next change', err);
+    return wrap("the transaction is completed or rolled back before the pool's next change", err);
   }
   try {
     for (const id of [...sent].reverse()) await deleteThinIfPresent(core, id);

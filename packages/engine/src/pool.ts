@@ -24,15 +24,7 @@ import { ensurePoolDevices, removePoolDevices } from './pool-devices.js';
 import { extendPoolData, type ExtendRequest, type ExtendResult } from './pool-extend.js';
 import { readPoolUsage, reconcileReport, releaseStaleMetadataSnapshot, repairPool, type ReconcileReport } from './pool-reconcile.js';
 import { readPoolStatus, type PoolStatus } from './pool-status.js';
-import {
-  activeVolumeDevices,
-  adoptActiveVolumes,
-  describeVolume,
-  resumeSuspendedDevices,
-  volumeBusy,
-  volumeDeviceInfos,
-  volumeOpenCount,
-} from './pool-volume-devices.js';
+import { activeVolumeDevices, adoptActiveVolumes, describeVolume, resumeSuspendedDevices, volumeBusy, volumeDeviceInfos, volumeOpenCount } from './pool-volume-devices.js';
 import { quoted } from './quote.js';
 import { recoverPending, type RecoveryReport } from './recovery.js';
 import { checkVolumeRange, volumeInactive } from './volume-data.js';

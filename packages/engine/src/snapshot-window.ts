@@ -41,12 +41,7 @@ async function resumeAll(dm: DmClient, names: readonly string[]): Promise<unknow
  * @throws EngineError DEADLINE_EXCEEDED when `deadlineMs` passes first (after resuming), the
  *   body's own error otherwise; KERNEL_FAILED when an origin could not be resumed.
  */
-export async function withSuspended<T>(
-  dm: DmClient,
-  names: readonly string[],
-  deadlineMs: number,
-  body: (signal: WindowSignal) => Promise<T>,
-): Promise<T> {
+export async function withSuspended<T>(dm: DmClient, names: readonly string[], deadlineMs: number, body: (signal: WindowSignal) => Promise<T>): Promise<T> {
   const signal = { expired: false };
   const suspended: string[] = [];
   let timer: NodeJS.Timeout | undefined;

@@ -31,12 +31,7 @@ export interface VolumeInfo {
 }
 
 /** Builds the report of `v`; `usage` from a metadata read, when one was made. */
-export function volumeInfo(
-  state: CatalogState,
-  v: VolumeRecord,
-  device: { active: boolean; path: string | null },
-  usage: ThinDeviceUsage | undefined | null,
-): VolumeInfo {
+export function volumeInfo(state: CatalogState, v: VolumeRecord, device: { active: boolean; path: string | null }, usage: ThinDeviceUsage | undefined | null): VolumeInfo {
   const nameOf = (uuid: string | null): string | null => (uuid === null ? null : (state.volumes[uuid]?.name ?? null));
   const blockBytes = state.pool.layout.dataBlockBytes;
   const bytes = (blocks: number | undefined): number | null => (usage === null ? null : (blocks ?? 0) * blockBytes);

@@ -130,7 +130,10 @@ class Worker {
   }
 
   describe(): string {
-    const tail = this.events.slice(-6).map((e) => JSON.stringify(e)).join('\n  ');
+    const tail = this.events
+      .slice(-6)
+      .map((e) => JSON.stringify(e))
+      .join('\n  ');
     return `worker's last lines:\n  ${tail}\nstderr:\n${this.stderr.slice(-4000)}`;
   }
 }
@@ -366,8 +369,13 @@ describe('kernel crash test: kill -9 a worker doing random batches', () => {
         // The real tools agree with the catalog.
         const kernel = await kernelView(h, pool);
         expect(kernel.tx, `${label}: thin_dump transaction id`).toBe(committed);
-        const catalogIds = Object.values(state.volumes).map((v) => v.thinId).sort((a, b) => a - b);
-        expect([...kernel.mapped.keys()].sort((a, b) => a - b), `${label}: thin_ls ids`).toEqual(catalogIds);
+        const catalogIds = Object.values(state.volumes)
+          .map((v) => v.thinId)
+          .sort((a, b) => a - b);
+        expect(
+          [...kernel.mapped.keys()].sort((a, b) => a - b),
+          `${label}: thin_ls ids`,
+        ).toEqual(catalogIds);
         for (const v of Object.values(state.volumes)) {
           if (unknown.has(v.name)) continue;
           const blocks = kernel.mapped.get(v.thinId) ?? -1;

@@ -302,7 +302,10 @@ describe('volumes', () => {
     await pool.deleteVolume('vm');
     // The dead volume's revisions stay, belonging to nobody.
     const leftovers = (await pool.list()).filter((v) => v.name.startsWith('vm.rev'));
-    expect(leftovers.map((v) => [v.name, v.revisionOf])).toEqual([['vm.rev2', null], ['vm.rev3', null]]);
+    expect(leftovers.map((v) => [v.name, v.revisionOf])).toEqual([
+      ['vm.rev2', null],
+      ['vm.rev3', null],
+    ]);
 
     const reborn = await pool.createVolume('vm', MiB);
     await host.writePattern(pool, 'vm', 7);

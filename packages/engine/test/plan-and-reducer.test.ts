@@ -1,15 +1,6 @@
 /** The planner and the catalog reducer, without any kernel. */
 import { describe, expect, it } from 'vitest';
-import {
-  computeLayout,
-  initialCatalogState,
-  isEngineError,
-  kernelEffects,
-  reduceCatalog,
-  type BatchItem,
-  type CatalogState,
-  type PlannedOp,
-} from '@thinfleet/engine';
+import { computeLayout, initialCatalogState, isEngineError, kernelEffects, reduceCatalog, type BatchItem, type CatalogState, type PlannedOp } from '@thinfleet/engine';
 import { planBatch } from '../src/plan.js';
 
 const MiB = 1024 * 1024;
@@ -39,20 +30,38 @@ function commit(s: CatalogState, ops: readonly PlannedOp[]): CatalogState {
 describe('planBatch', () => {
   it('plans creates and snapshots with lowest-free ids and kernel effects in order, creates before deletes', () => {
     const s = state();
-    commit(s, plan(s, [{ item: '1', op: 'create', volume: 'a', sizeBytes: MiB }, { item: '2', op: 'create', volume: 'b', sizeBytes: MiB }]).ops);
+    commit(
+      s,
+      plan(s, [
+        { item: '1', op: 'create', volume: 'a', sizeBytes: MiB },
+        { item: '2', op: 'create', volume: 'b', sizeBytes: MiB },
+      ]).ops,
+    );
     const p = plan(s, [
       { item: 'd', op: 'delete', volume: 'a' },
       { item: 's', op: 'snapshot', volume: 's', origin: 'b' },
       { item: 'e', op: 'create-external', volume: 'e', externalOrigin: '/dev/base' },
     ]);
-    expect(kernelEffects(p.ops)).toEqual({ creates: [[2, 1], [3, null]], deletes: [0] });
+    expect(kernelEffects(p.ops)).toEqual({
+      creates: [
+        [2, 1],
+        [3, null],
+      ],
+      deletes: [0],
+    });
     const e = p.ops[2];
     expect(e?.kind === 'create' && e.volume.sizeBytes).toBe(10 * MiB + 64 * 1024);
   });
 
   it('records what must be suspended, deactivated, activated and reloaded', () => {
     const s = state();
-    commit(s, plan(s, [{ item: '1', op: 'create', volume: 'a', sizeBytes: MiB }, { item: '2', op: 'create', volume: 'b', sizeBytes: MiB }]).ops);
+    commit(
+      s,
+      plan(s, [
+        { item: '1', op: 'create', volume: 'a', sizeBytes: MiB },
+        { item: '2', op: 'create', volume: 'b', sizeBytes: MiB },
+      ]).ops,
+    );
     const uuidOf = (name: string) => Object.values(s.volumes).find((v) => v.name === name)!.uuid;
     const [a, b] = [uuidOf('a'), uuidOf('b')];
     const p = plan(
@@ -75,7 +84,10 @@ describe('planBatch', () => {
     const s = state();
     commit(s, plan(s, [{ item: '1', op: 'create', volume: 'vm', sizeBytes: MiB }]).ops);
     for (let i = 0; i < 3; i++) commit(s, plan(s, [{ item: 'r', op: 'revision', volume: 'vm', keep: 2 }]).ops);
-    const names = () => Object.values(s.volumes).map((v) => v.name).sort();
+    const names = () =>
+      Object.values(s.volumes)
+        .map((v) => v.name)
+        .sort();
     expect(names()).toEqual(['vm', 'vm.rev2', 'vm.rev3']);
     const p = plan(s, [{ item: 'r', op: 'revision', volume: 'vm', keep: 2 }]);
     expect(p.ops.map((o) => o.kind)).toEqual(['snapshot', 'delete']);
@@ -85,7 +97,10 @@ describe('planBatch', () => {
     const s = state();
     const before = JSON.stringify(s);
     try {
-      plan(s, [{ item: 'ok', op: 'create', volume: 'a', sizeBytes: MiB }, { item: 'bad', op: 'grow', volume: 'zzz', sizeBytes: MiB }]);
+      plan(s, [
+        { item: 'ok', op: 'create', volume: 'a', sizeBytes: MiB },
+        { item: 'bad', op: 'grow', volume: 'zzz', sizeBytes: MiB },
+      ]);
       expect.unreachable();
     } catch (err) {
       expect(isEngineError(err, 'NO_SUCH_VOLUME') && err.item).toBe('bad');
@@ -110,7 +125,7 @@ describe('reduceCatalog', () => {
     expect(Object.values(s.volumes)[0]).toMatchObject({ name: 'a', thinId: 0, sizeBytes: MiB });
   });
 
-  it('appends an extend record\'s extent and replaces the settings; refuses a record type it does not know', () => {
+  it("appends an extend record's extent and replaces the settings; refuses a record type it does not know", () => {
     const s = state();
     const blocks = s.pool.layout.dataBlocks;
     reduceCatalog(s, { t: 'extend', extent: { deviceIndex: 1, offsetBytes: MiB, lengthBytes: 64 * MiB }, deviceSizeBytes: 65 * MiB, lowWaterMarkBlocks: 99 });

@@ -81,14 +81,20 @@ describe('pool extend', () => {
     const a = await host.engine().createPool({ name: host.poolName(), devices: [paths[0]!], ...SMALL_CATALOG });
     await host.engine().createPool({ name: host.poolName('q'), devices: [paths[1]!], ...SMALL_CATALOG });
     const before = JSON.stringify(poolCore(a).catalog.state.pool);
-    const other = (await a.extend({ devicePath: paths[1]!, sizeBytes: null }).then(() => new Error('extended'), (err: unknown) => err)) as Error;
+    const other = (await a.extend({ devicePath: paths[1]!, sizeBytes: null }).then(
+      () => new Error('extended'),
+      (err: unknown) => err,
+    )) as Error;
     expect(isEngineError(other, 'DEVICE_UNUSABLE')).toBe(true);
     expect(other.message).toMatch(/carries the label of pool .*q/);
     const lin = `${host.poolName('lin')}`;
     await host.dm.create(lin);
     await host.dm.load(lin, [{ startSector: 0, lengthSectors: 2048, type: 'linear', params: `${paths[2]!} 0` }]);
     await host.dm.resume(lin);
-    const used = (await a.extend({ devicePath: paths[2]!, sizeBytes: null }).then(() => new Error('extended'), (err: unknown) => err)) as Error;
+    const used = (await a.extend({ devicePath: paths[2]!, sizeBytes: null }).then(
+      () => new Error('extended'),
+      (err: unknown) => err,
+    )) as Error;
     expect(isEngineError(used, 'DEVICE_UNUSABLE')).toBe(true);
     expect(used.message).toContain(`in use by device-mapper device ${lin}`);
     await host.dm.remove(lin);

@@ -36,15 +36,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  formatDevNumber,
-  isDmError,
-  parseThinPoolStatus,
-  parseThinStatus,
-  type DmTargetLine,
-  type FailedThinPoolStatus,
-  type ThinPoolStatus,
-} from '@thinfleet/devmapper';
+import { formatDevNumber, isDmError, parseThinPoolStatus, parseThinStatus, type DmTargetLine, type FailedThinPoolStatus, type ThinPoolStatus } from '@thinfleet/devmapper';
 import { poolDeviceNames, poolDevicePrefix, volumeDeviceName, type DeviceExtent } from '@thinfleet/engine';
 import { waitUntil } from '../../../test/support/wait-until.js';
 import { EngineTestHost, expectSameBytes, pattern, SMALL_CATALOG } from './support/engine-test-host.js';
@@ -219,9 +211,7 @@ describe('fencing a pool on the real device-mapper', () => {
       (err: unknown) => ({ ok: false as const, err }),
     );
     const statusAfterMessage = await poolStatus();
-    step(
-      `create_thin on the fenced pool: ${message.ok ? 'accepted' : `refused (${String(message.err)})`}; pool status ${json(statusAfterMessage)}`,
-    );
+    step(`create_thin on the fenced pool: ${message.ok ? 'accepted' : `refused (${String(message.err)})`}; pool status ${json(statusAfterMessage)}`);
     if (!message.ok) expect(isDmError(message.err), String(message.err)).toBe(true);
     // The commit was really attempted and hit the error table: dm-thin leaves read-write mode.
     expect(statusAfterMessage.failed || statusAfterMessage.mode === 'ro', 'the pool gave up on its metadata after the failed commit').toBe(true);
@@ -260,7 +250,11 @@ describe('fencing a pool on the real device-mapper', () => {
     await waitUntil('the deferred removes to complete', async () => (await h.dm.list()).every((d) => !d.name.startsWith(prefix)), {
       timeoutMs: 10_000,
       intervalMs: 25,
-      detail: async () => `devices left: ${(await h.dm.list()).map((d) => d.name).filter((n) => n.startsWith(prefix)).join(', ')}`,
+      detail: async () =>
+        `devices left: ${(await h.dm.list())
+          .map((d) => d.name)
+          .filter((n) => n.startsWith(prefix))
+          .join(', ')}`,
     });
     expect(await engine.poolDeviceState(poolName)).toBe('absent');
     expect(await fingerprint(), 'nothing reached the disks through the discard').toEqual(fenced);

@@ -54,8 +54,7 @@ async function sharedDisks(): Promise<{ files: string[]; host: (label: string) =
 }
 
 const tableType = async (h: Host, name: string): Promise<string | undefined> => (await h.sim.dm.table(name))[0]?.type;
-const poolDevicesOf = async (h: Host, pool: string): Promise<string[]> =>
-  (await h.sim.dm.list()).map((d) => d.name).filter((n) => n.startsWith(`tf-${pool}-`));
+const poolDevicesOf = async (h: Host, pool: string): Promise<string[]> => (await h.sim.dm.list()).map((d) => d.name).filter((n) => n.startsWith(`tf-${pool}-`));
 
 async function readVolume(h: Host, pool: string, volume: string): Promise<Buffer> {
   const info = await h.engine.pool(pool).activateVolume(volume);

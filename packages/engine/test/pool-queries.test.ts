@@ -57,9 +57,15 @@ describe('Pool queries', () => {
     const release = await host.holdOpen(active.devicePath ?? '');
     try {
       expect(await pool.volumeOpenCount('vm')).toBe(1);
-      const refused = await pool.requireVolumeNotOpen('vm').then(() => null, (e: unknown) => e);
+      const refused = await pool.requireVolumeNotOpen('vm').then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(isEngineError(refused, 'VOLUME_BUSY')).toBe(true);
-      const byDelete = await pool.deleteVolume('vm').then(() => null, (e: unknown) => e);
+      const byDelete = await pool.deleteVolume('vm').then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(isEngineError(byDelete, 'VOLUME_BUSY')).toBe(true);
       // The same words; the delete's error also names its batch item.
       expect((byDelete as Error).message).toBe(`item "vm": ${(refused as Error).message}`);

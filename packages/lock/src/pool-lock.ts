@@ -232,7 +232,11 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
     if (!keys.some((k) => BigInt(k.create_revision) === my)) this.loseQueueKey();
     const before = keys.filter((k) => BigInt(k.create_revision) < my).at(-1);
     if (before === undefined) return;
-    const watcher = await this.session.etcd.watch().key(before.key).startRevision((BigInt(range.header.revision) + 1n).toString()).create();
+    const watcher = await this.session.etcd
+      .watch()
+      .key(before.key)
+      .startRevision((BigInt(range.header.revision) + 1n).toString())
+      .create();
     let onAbort: (() => void) | null = null;
     try {
       const predecessorGone = new Promise<void>((resolve, reject) => {
@@ -262,7 +266,11 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
     const current = (): boolean => (this.state === 'held' || this.state === 'lazy') && this.myRevision === my;
     let queue: Watcher;
     try {
-      queue = await this.session.etcd.watch().prefix(this.keys.queuePrefix).startRevision((token + 1n).toString()).create();
+      queue = await this.session.etcd
+        .watch()
+        .prefix(this.keys.queuePrefix)
+        .startRevision((token + 1n).toString())
+        .create();
     } catch {
       if (current() && this.session.alive) setTimeout(() => void this.watchWhileHeld(my), 200).unref();
       return;

@@ -102,7 +102,7 @@ describe('pool lock on etcd', () => {
     expect(await a.lock('p3').waiters()).toBe(0);
   });
 
-  it('grants a dead holder\'s lock after its lease expires and the lock delay, dirty, naming the dead holder', async () => {
+  it("grants a dead holder's lock after its lease expires and the lock delay, dirty, naming the dead holder", async () => {
     const dead = await node('dead', { ttlSeconds: 2, marginMs: 500 });
     const b = await node('b', { lockDelayMs: 300 });
     const held = await dead.lock('p4').take();

@@ -147,7 +147,7 @@ describe('the lock under faults (a process per node, a proxy per node, real etcd
     await waitersQueued(a.node, 'p', 1);
     // b's take has reached its watch on a's queue key (PoolLock's `waiting` event): the fault
     // is to hit a waiter that waits, not one mid-call.
-    await b.node.waitFor('waiting', (e) => e.name === 'p', { timeoutMs: WATCH_SETTLE_MS, what: 'b\'s take to watch a\'s queue key' });
+    await b.node.waitFor('waiting', (e) => e.name === 'p', { timeoutMs: WATCH_SETTLE_MS, what: "b's take to watch a's queue key" });
     const before = await a.node.write('p');
     expect(before.token).toBe(held.token);
     const deadlineBeforeCut = before.at + before.deadlineLeftMs;
@@ -237,7 +237,7 @@ describe('the lock under faults (a process per node, a proxy per node, real etcd
     await waitersQueued(a.node, 'p', 1);
     // b's take has reached its watch on a's queue key (PoolLock's `waiting` event): the fault
     // is to hit a waiter that waits, not one mid-call.
-    await b.node.waitFor('waiting', (e) => e.name === 'p', { timeoutMs: WATCH_SETTLE_MS, what: 'b\'s take to watch a\'s queue key' });
+    await b.node.waitFor('waiting', (e) => e.name === 'p', { timeoutMs: WATCH_SETTLE_MS, what: "b's take to watch a's queue key" });
 
     await etcd.kill('SIGKILL');
     const lost = await a.node.waitFor('lost', (e) => e.name === 'p', { timeoutMs: 5_000 });
@@ -342,10 +342,7 @@ describe('takes cut short by etcd errors or by the loss of their session', () =>
     expect(await a.node.release('p')).toBe(true);
     // b's take failed, so b is not waiting for the lock: c, the only waiter, must be granted it.
     // A queue entry of b's left behind would hold the lock for as long as b's session lives.
-    const outcome = await Promise.race([
-      waiting.then(() => 'granted'),
-      sleep(HANDOVER_BOUND_MS).then(async () => `not granted; the queue in etcd: ${(await queueOf('p')).join(', ')}`),
-    ]);
+    const outcome = await Promise.race([waiting.then(() => 'granted'), sleep(HANDOVER_BOUND_MS).then(async () => `not granted; the queue in etcd: ${(await queueOf('p')).join(', ')}`)]);
     expect(outcome).toBe('granted');
     expect(await waiting).toMatchObject({ dirty: true, previousHolder: 'a' });
     expect(await queueOf('p')).toEqual(['c']);

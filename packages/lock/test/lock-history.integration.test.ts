@@ -278,40 +278,44 @@ describe('randomized history', () => {
     }
   }
 
-  it(`${NODES} nodes, ${LOCKS.length} locks, kills and partitions for ${DURATION_MS / 1000} s: the history keeps every invariant`, async () => {
-    for (let index = 0; index < NODES; index++) {
-      slots.push({ index, proxy: await startTcpProxy({ host: '127.0.0.1', port: etcd.clientPort }), node: null, incarnation: 0, partitioned: false, restarting: false });
-    }
-    await Promise.all(slots.map((slot) => startIn(slot)));
-    const endAt = wallClockMs() + DURATION_MS;
-    const actors = awaitLater(Promise.all(slots.map((slot) => actor(slot, endAt))));
-    await Promise.all([chaos(0, endAt), chaos(1, endAt)]);
+  it(
+    `${NODES} nodes, ${LOCKS.length} locks, kills and partitions for ${DURATION_MS / 1000} s: the history keeps every invariant`,
+    async () => {
+      for (let index = 0; index < NODES; index++) {
+        slots.push({ index, proxy: await startTcpProxy({ host: '127.0.0.1', port: etcd.clientPort }), node: null, incarnation: 0, partitioned: false, restarting: false });
+      }
+      await Promise.all(slots.map((slot) => startIn(slot)));
+      const endAt = wallClockMs() + DURATION_MS;
+      const actors = awaitLater(Promise.all(slots.map((slot) => actor(slot, endAt))));
+      await Promise.all([chaos(0, endAt), chaos(1, endAt)]);
 
-    // The faults are over: every take still waiting must now be granted and released.
-    const drained = await Promise.race([actors.then(() => true), sleep(Math.max(0, endAt - wallClockMs()) + DRAIN_MS).then(() => false)]);
-    while (slots.some((s) => s.restarting)) await sleep(20);
-    for (const slot of slots) await slot.node?.exit();
+      // The faults are over: every take still waiting must now be granted and released.
+      const drained = await Promise.race([actors.then(() => true), sleep(Math.max(0, endAt - wallClockMs()) + DRAIN_MS).then(() => false)]);
+      while (slots.some((s) => s.restarting)) await sleep(20);
+      for (const slot of slots) await slot.node?.exit();
 
-    const history = historyOf(
-      everyNode.map((node) => ({ session: node.nodeId, events: node.events })),
-      agent,
-      deaths,
-    );
-    const report = checkHistory(history);
-    const sessionLosses = everyNode.filter((node) => node.events.some((e) => e.event === 'session-lost')).length;
-    console.log(
-      `lock history (seed ${SEED}, ${DURATION_MS} ms): ${report.summary.grants} grants, ${report.summary.releases} releases, ` +
-        `${report.summary.losses} locks lost, ${sessionLosses} sessions lost, ${counts.kill} kills, ${counts.restartsAfterLoss} restarts after a loss, ` +
-        `${counts.short} short and ${counts.long} long partitions, ${counts.cut} cuts, ${report.summary.writesAccepted} writes accepted, ` +
-        `${report.summary.writesRefused} refused, ${counts.etcdErrors} commands retried after etcd errors`,
-    );
+      const history = historyOf(
+        everyNode.map((node) => ({ session: node.nodeId, events: node.events })),
+        agent,
+        deaths,
+      );
+      const report = checkHistory(history);
+      const sessionLosses = everyNode.filter((node) => node.events.some((e) => e.event === 'session-lost')).length;
+      console.log(
+        `lock history (seed ${SEED}, ${DURATION_MS} ms): ${report.summary.grants} grants, ${report.summary.releases} releases, ` +
+          `${report.summary.losses} locks lost, ${sessionLosses} sessions lost, ${counts.kill} kills, ${counts.restartsAfterLoss} restarts after a loss, ` +
+          `${counts.short} short and ${counts.long} long partitions, ${counts.cut} cuts, ${report.summary.writesAccepted} writes accepted, ` +
+          `${report.summary.writesRefused} refused, ${counts.etcdErrors} commands retried after etcd errors`,
+      );
 
-    expect(report.violations).toEqual([]);
-    expect(drained, 'every take completes once the faults stop').toBe(true);
-    // The run was not trivial: the faults happened and the locks changed hands under them.
-    expect(counts.kill).toBeGreaterThanOrEqual(1);
-    expect(sessionLosses).toBeGreaterThanOrEqual(1);
-    expect(report.summary.grants).toBeGreaterThanOrEqual(20);
-    expect(new Set(history.filter((e) => e.kind === 'grant').map((e) => e.session)).size).toBeGreaterThanOrEqual(NODES);
-  }, DURATION_MS + 60_000);
+      expect(report.violations).toEqual([]);
+      expect(drained, 'every take completes once the faults stop').toBe(true);
+      // The run was not trivial: the faults happened and the locks changed hands under them.
+      expect(counts.kill).toBeGreaterThanOrEqual(1);
+      expect(sessionLosses).toBeGreaterThanOrEqual(1);
+      expect(report.summary.grants).toBeGreaterThanOrEqual(20);
+      expect(new Set(history.filter((e) => e.kind === 'grant').map((e) => e.session)).size).toBeGreaterThanOrEqual(NODES);
+    },
+    DURATION_MS + 60_000,
+  );
 });

@@ -23,10 +23,12 @@ async function dial(port: number): Promise<Client> {
   let isClosed = false;
   socket.on('data', (chunk: Buffer) => chunks.push(chunk));
   socket.on('error', () => {});
-  const closed = new Promise<void>((resolve) => socket.once('close', () => {
-    isClosed = true;
-    resolve();
-  }));
+  const closed = new Promise<void>((resolve) =>
+    socket.once('close', () => {
+      isClosed = true;
+      resolve();
+    }),
+  );
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
     socket.once('error', reject);

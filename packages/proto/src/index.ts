@@ -9,5 +9,20 @@ export { LOAD_OPTIONS, PROTO_FILES, PROTO_ROOT } from './load-options.js';
 export { shutdownServer } from './server-shutdown.js';
 export { COORDINATOR_SERVICE_NAMES, loadCoordinatorApi, type CoordinatorApi } from './coordinator-api.js';
 export { boundedDetails, decodeTrailerValue, encodeTrailerValue, MAX_STATUS_DETAILS_BYTES, MAX_TRAILER_VALUE_BYTES } from './trailer-values.js';
-export { anyString, quote, firstConfigProblem, hostPortSchema, nonEmptyString, optionalKeys, parseConfig, says, splitHostPort, strictSection, tlsFilesSchema, tlsFilesShape, type ConfigProblem, type TlsFiles } from './config-schema.js';
+export {
+  anyString,
+  quote,
+  firstConfigProblem,
+  hostPortSchema,
+  nonEmptyString,
+  optionalKeys,
+  parseConfig,
+  says,
+  splitHostPort,
+  strictSection,
+  tlsFilesSchema,
+  tlsFilesShape,
+  type ConfigProblem,
+  type TlsFiles,
+} from './config-schema.js';
 export { ERROR_TRAILER_KEYS, LOCK_TOKEN_METADATA, POOL_NAME_PATTERN } from './wire-constants.js';

@@ -137,8 +137,7 @@ const wholeNumber = (min: number): z.ZodNumber => {
   return z.number(what).int(what).min(min, what);
 };
 
-const oneOf = <const T extends readonly [string, ...string[]]>(...values: T): z.ZodEnum<{ [K in T[number]]: K }> =>
-  z.enum(values, says(`must be one of ${values.join(', ')}`));
+const oneOf = <const T extends readonly [string, ...string[]]>(...values: T): z.ZodEnum<{ [K in T[number]]: K }> => z.enum(values, says(`must be one of ${values.join(', ')}`));
 
 const hostPort = (): z.ZodString => hostPortSchema();
 
@@ -166,26 +165,28 @@ const percent = (): z.ZodNumber => {
 };
 
 /** One layer (the file, or the flags): every key optional, none unknown; a given `cluster` or `poolAutoextend` replaces the one below. */
-const LAYER = strictSection(optionalKeys({
-  socket: nonEmptyString(),
-  stateDir: nonEmptyString(),
-  dm: oneOf('native', 'sim', 'auto'),
-  tcp: tcp.nullable(),
-  metricsListen: hostPort().nullable(),
-  logLevel: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
-  deleteChunkBytes: wholeNumber(64 * 1024),
-  deleteInBackgroundAboveBytes: wholeNumber(0),
-  snapshotDeadlineMs: wholeNumber(1),
-  shutdownTimeoutMs: wholeNumber(0),
-  maxBatchOps: wholeNumber(1),
-  maxRequestBytes: wholeNumber(64 * 1024),
-  cluster: cluster.nullable(),
-  overprovisionWarnRatio: positiveNumber.nullable(),
-  poolDataWarnPercent: percent(),
-  poolMetadataWarnPercent: percent(),
-  poolCapacityPollMs: wholeNumber(100),
-  poolAutoextend: autoextend,
-} satisfies Record<keyof AgentConfig, z.ZodType>));
+const LAYER = strictSection(
+  optionalKeys({
+    socket: nonEmptyString(),
+    stateDir: nonEmptyString(),
+    dm: oneOf('native', 'sim', 'auto'),
+    tcp: tcp.nullable(),
+    metricsListen: hostPort().nullable(),
+    logLevel: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
+    deleteChunkBytes: wholeNumber(64 * 1024),
+    deleteInBackgroundAboveBytes: wholeNumber(0),
+    snapshotDeadlineMs: wholeNumber(1),
+    shutdownTimeoutMs: wholeNumber(0),
+    maxBatchOps: wholeNumber(1),
+    maxRequestBytes: wholeNumber(64 * 1024),
+    cluster: cluster.nullable(),
+    overprovisionWarnRatio: positiveNumber.nullable(),
+    poolDataWarnPercent: percent(),
+    poolMetadataWarnPercent: percent(),
+    poolCapacityPollMs: wholeNumber(100),
+    poolAutoextend: autoextend,
+  } satisfies Record<keyof AgentConfig, z.ZodType>),
+);
 
 /**
  * Checks `overrides` (parsed JSON and flags) and fills in the defaults.

@@ -217,10 +217,7 @@ export class Agent {
       cluster?.connect();
       await tellSystemd(logger, env, `READY=1\nSTATUS=serving ${engine.pools().length} pool(s) on ${config.socket}`);
       agent.startWatchdog();
-      logger.info(
-        { socket: config.socket, tcpPort, metrics: metricsServer?.url ?? null, dm: backend.kind, version: AGENT_VERSION },
-        'agent serving',
-      );
+      logger.info({ socket: config.socket, tcpPort, metrics: metricsServer?.url ?? null, dm: backend.kind, version: AGENT_VERSION }, 'agent serving');
       return agent;
     } catch (err) {
       server.forceShutdown();
@@ -256,7 +253,8 @@ export class Agent {
     if (this.watchdogTimer !== null) clearInterval(this.watchdogTimer);
     this.health.set('NOT_SERVING');
     const drained = await this.inFlight.close(this.config.shutdownTimeoutMs);
-    if (!drained) log.error({ inFlight: this.inFlight.size, timeoutMs: this.config.shutdownTimeoutMs }, 'in-flight operations did not finish in time; stopping anyway (each recovers at the next start)');
+    if (!drained)
+      log.error({ inFlight: this.inFlight.size, timeoutMs: this.config.shutdownTimeoutMs }, 'in-flight operations did not finish in time; stopping anyway (each recovers at the next start)');
     // No more polls; one in progress (it may be extending a pool) ends first.
     await this.capacity.stop();
     await this.jobs.stop();

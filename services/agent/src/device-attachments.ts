@@ -86,12 +86,7 @@ export class DeviceAttachments {
    * detached again.
    * @throws AgentError BAD_REQUEST / NO_SUCH_DEVICE naming `field[i]`
    */
-  async attach(
-    field: string,
-    devices: readonly string[],
-    known: Readonly<Record<string, string>> = {},
-    options: { readOnly?: boolean } = {},
-  ): Promise<AttachedDevices> {
+  async attach(field: string, devices: readonly string[], known: Readonly<Record<string, string>> = {}, options: { readOnly?: boolean } = {}): Promise<AttachedDevices> {
     const kinds: PathKind[] = [];
     for (const [i, path] of devices.entries()) kinds.push(await kindOf(this.block, `${field}[${i}]`, checkDevicePath(`${field}[${i}]`, path)));
     const paths: string[] = [];

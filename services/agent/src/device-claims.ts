@@ -105,7 +105,9 @@ export class DeviceClaims {
         const dev = await this.block.deviceNumber(g.blockPath).catch(() => null);
         const users = dev === null ? [] : stack.holdersOf(dev).filter((n) => !holders.ownDmNames.has(n));
         if (users.length > 0) {
-          throw new AgentError('DEVICE_IN_USE', `${g.field}: ${quotePath(g.path)} is in use by device-mapper device ${users[0]}; a device in use is never overwritten, --force included`, { field: g.field });
+          throw new AgentError('DEVICE_IN_USE', `${g.field}: ${quotePath(g.path)} is in use by device-mapper device ${users[0]}; a device in use is never overwritten, --force included`, {
+            field: g.field,
+          });
         }
       }
     }

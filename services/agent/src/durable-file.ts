@@ -42,7 +42,13 @@ export async function sweepTemporaryFiles(dir: string): Promise<string[]> {
   const removed: string[] = [];
   for (const name of names) {
     if (!isTemporaryFile(name) || writerAlive(name)) continue;
-    if (await unlink(join(dir, name)).then(() => true, () => false)) removed.push(name);
+    if (
+      await unlink(join(dir, name)).then(
+        () => true,
+        () => false,
+      )
+    )
+      removed.push(name);
   }
   return removed;
 }

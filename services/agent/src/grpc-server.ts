@@ -72,11 +72,7 @@ export async function bindTcp(server: Server, tcp: TcpConfig): Promise<number> {
       throw new AgentConfigError(`tcp.${key}: cannot read ${file}: ${(err as Error).message}`, `tcp.${key}`, { cause: err });
     }
   };
-  const credentials = ServerCredentials.createSsl(
-    read('caFile', tcp.caFile),
-    [{ cert_chain: read('certFile', tcp.certFile), private_key: read('keyFile', tcp.keyFile) }],
-    true,
-  );
+  const credentials = ServerCredentials.createSsl(read('caFile', tcp.caFile), [{ cert_chain: read('certFile', tcp.certFile), private_key: read('keyFile', tcp.keyFile) }], true);
   const { host, port } = splitHostPort(tcp.listen);
   return bind(server, `${host.includes(':') ? `[${host}]` : host}:${port}`, credentials);
 }

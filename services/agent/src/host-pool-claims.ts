@@ -67,7 +67,10 @@ export async function prepareOriginOnHost(
   field: string,
   path: string,
 ): Promise<void> {
-  const claim = await deps.claims.ownerOf({ field, path, blockPath: path }, (await hostPoolClaims(deps, null)).filter((c) => c.kind === 'device'));
+  const claim = await deps.claims.ownerOf(
+    { field, path, blockPath: path },
+    (await hostPoolClaims(deps, null)).filter((c) => c.kind === 'device'),
+  );
   if (claim !== null) throw badRequest(field, `${quotePath(path)} is a device of pool ${claim.pool} (${claim.state}); a pool's device cannot be an external origin`);
   let isFile = false;
   try {

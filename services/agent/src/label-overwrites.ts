@@ -55,7 +55,11 @@ export async function labelsToOverwrite(deps: LabelOwners, request: Pick<CreateH
   for (const l of named) {
     const pool = here.get(l.poolUuid);
     if (pool !== undefined) {
-      throw new AgentError('DEVICE_IN_USE', `${l.field}: ${quotePath(l.device)} carries the label of pool ${pool}, which this host knows; --force never overwrites a known pool (destroy it, or forget it first)`, { field: l.field });
+      throw new AgentError(
+        'DEVICE_IN_USE',
+        `${l.field}: ${quotePath(l.device)} carries the label of pool ${pool}, which this host knows; --force never overwrites a known pool (destroy it, or forget it first)`,
+        { field: l.field },
+      );
     }
   }
   if (deps.clusterPools !== undefined) {
@@ -63,7 +67,11 @@ export async function labelsToOverwrite(deps: LabelOwners, request: Pick<CreateH
     for (const l of named) {
       const pool = cluster.find((p) => p.uuid === l.poolUuid);
       if (pool !== undefined) {
-        throw new AgentError('DEVICE_IN_USE', `${l.field}: ${quotePath(l.device)} carries the label of pool ${pool.name}, which the cluster's registry knows; --force never overwrites a known pool`, { field: l.field });
+        throw new AgentError(
+          'DEVICE_IN_USE',
+          `${l.field}: ${quotePath(l.device)} carries the label of pool ${pool.name}, which the cluster's registry knows; --force never overwrites a known pool`,
+          { field: l.field },
+        );
       }
     }
   }

@@ -94,7 +94,10 @@ export class OriginAttachments {
     const named = active.externalOriginsInUse();
     for (const file of named) {
       if (recorded[file] !== undefined && recorded[file] !== '') continue;
-      const isFile = await stat(file).then((s) => s.isFile(), () => false);
+      const isFile = await stat(file).then(
+        (s) => s.isFile(),
+        () => false,
+      );
       if (!isFile) continue;
       try {
         await this.attach(pool, 'external origin', file);

@@ -66,7 +66,14 @@ export function poolServiceHandlers(
       const metadataBytes = r.metadataBytes === 0 ? undefined : bytesField('metadata_bytes', r.metadataBytes);
       const noSpaceMode = noSpaceModeField('no_space_mode', r.noSpaceMode);
       const created = await namingFields({ dataBlockBytes: 'data_block_bytes', metadataBytes: 'metadata_bytes', devices: 'devices' }, () =>
-        lifecycle.create({ name, devices, force: r.force, ...(dataBlockBytes ? { dataBlockBytes } : {}), ...(metadataBytes ? { metadataBytes } : {}), ...(noSpaceMode ? { noSpaceMode } : {}) }),
+        lifecycle.create({
+          name,
+          devices,
+          force: r.force,
+          ...(dataBlockBytes ? { dataBlockBytes } : {}),
+          ...(metadataBytes ? { metadataBytes } : {}),
+          ...(noSpaceMode ? { noSpaceMode } : {}),
+        }),
       );
       return {
         ...(await view(name)),

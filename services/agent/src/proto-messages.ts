@@ -24,8 +24,7 @@ export function poolMessage(view: HostPoolView): PoolMessage {
     volumes: s?.volumes ?? 0,
     activeVolumes: s?.activeVolumes ?? 0,
     maxVolumeBytes: s?.maxVolumeBytes ?? 0,
-    lastRecovery:
-      view.recovery === null ? null : { outcome: view.recovery.outcome, transactionId: view.recovery.tx ?? '', kernelTransactionId: view.recovery.kernelTx },
+    lastRecovery: view.recovery === null ? null : { outcome: view.recovery.outcome, transactionId: view.recovery.tx ?? '', kernelTransactionId: view.recovery.kernelTx },
     problem: view.problem ?? '',
     noSpaceMode: s?.noSpaceMode ?? '',
     provisionedBytes: s?.provisionedBytes ?? 0,
@@ -37,8 +36,7 @@ export function poolMessage(view: HostPoolView): PoolMessage {
  * the pool's delete mark names (one handed over with the pool, not yet adopted).
  */
 export function volumeMessage(pool: string, info: VolumeInfo, jobId: string | null, deviceSimulated = false): Volume {
-  const usage =
-    info.mappedBytes === null ? {} : { mappedBytes: info.mappedBytes, exclusiveBytes: info.exclusiveBytes ?? 0, sharedBytes: info.sharedBytes ?? 0 };
+  const usage = info.mappedBytes === null ? {} : { mappedBytes: info.mappedBytes, exclusiveBytes: info.exclusiveBytes ?? 0, sharedBytes: info.sharedBytes ?? 0 };
   return {
     pool,
     name: info.name,

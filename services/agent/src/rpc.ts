@@ -3,7 +3,15 @@
  * shutdown, one log record per call with the pool and volume it is about, the latency and error
  * metrics, and the one mapping of errors to gRPC statuses (agent-error.ts).
  */
-import { status as grpcStatus, type Metadata, type handleServerStreamingCall, type handleUnaryCall, type ServerWritableStream, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  status as grpcStatus,
+  type Metadata,
+  type handleServerStreamingCall,
+  type handleUnaryCall,
+  type ServerWritableStream,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { AgentError, ERROR_METADATA, statusName, toServiceError } from './agent-error.js';
 import type { InFlight } from './in-flight.js';
@@ -118,11 +126,7 @@ export function unary<Req, Res>(ctx: RpcContext, operation: string, fn: (request
  * end; its error becomes the status. Streams are not counted in flight (watching is not work):
  * shutdown ends them (see JobService).
  */
-export function serverStream<Req, Res>(
-  ctx: RpcContext,
-  operation: string,
-  fn: (request: Req, call: ServerWritableStream<Req, Res>) => Promise<void>,
-): handleServerStreamingCall<Req, Res> {
+export function serverStream<Req, Res>(ctx: RpcContext, operation: string, fn: (request: Req, call: ServerWritableStream<Req, Res>) => Promise<void>): handleServerStreamingCall<Req, Res> {
   return (call) => {
     const log = ctx.logger.child({ operation, ...subject(call.request) });
     Promise.resolve()

@@ -30,12 +30,7 @@ export class StreamWatches {
  * the source's end, the client's cancel, and `watches.endAll()` (SHUTTING_DOWN, `again` saying
  * what to do after the restart).
  */
-export function runWatch<Req, Res>(
-  call: ServerWritableStream<Req, Res>,
-  watches: StreamWatches,
-  again: string,
-  start: (end: (err?: Error) => void) => () => void,
-): Promise<void> {
+export function runWatch<Req, Res>(call: ServerWritableStream<Req, Res>, watches: StreamWatches, again: string, start: (end: (err?: Error) => void) => () => void): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     let unsubscribe: () => void = () => {};

@@ -95,7 +95,9 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
         try {
           await pools.prepareOrigin(pool, 'external_origin', origin);
           v = await sizeIn('size_bytes', () =>
-            namingFields({ volume: 'name', externalOrigin: 'external_origin' }, () => pool.createExternal(name, origin, { ...(sizeBytes === undefined ? {} : { sizeBytes }), activate: r.activate })),
+            namingFields({ volume: 'name', externalOrigin: 'external_origin' }, () =>
+              pool.createExternal(name, origin, { ...(sizeBytes === undefined ? {} : { sizeBytes }), activate: r.activate }),
+            ),
           );
         } finally {
           await pools.origins.releaseUnused(pool.name);
@@ -239,12 +241,7 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
 }
 
 /** The warning field of a batch response (logged as well), from the batch's own before and after. */
-function overprovisionOf(
-  pool: string,
-  capacity: { before: PoolCapacity; after: PoolCapacity },
-  ratio: number | null,
-  ctx: RpcContext,
-): { overprovision?: OverprovisionWarning } {
+function overprovisionOf(pool: string, capacity: { before: PoolCapacity; after: PoolCapacity }, ratio: number | null, ctx: RpcContext): { overprovision?: OverprovisionWarning } {
   const w = overprovisionWarning(pool, capacity.before, capacity.after, ratio);
   if (w === null) return {};
   ctx.logger.warn({ pool, provisionedBytes: w.provisionedBytes, dataBytes: w.dataBytes, ratioLimit: w.ratioLimit }, 'pool overprovisioned');

@@ -95,7 +95,10 @@ describe('pool capacity over gRPC', () => {
     await waitFor('data-threshold-crossed');
     await block.write(volume.devicePath, data / 2 + MiB, first.subarray(data / 2 + MiB));
     // Error mode: a write to a new block fails at once instead of waiting.
-    const refused = await block.write(volume.devicePath, data, pattern(2, MiB)).then(() => null, (err: unknown) => err);
+    const refused = await block.write(volume.devicePath, data, pattern(2, MiB)).then(
+      () => null,
+      (err: unknown) => err,
+    );
     expect(isDmError(refused, 'ENOSPC') || (refused as { code?: string })?.code === 'ENOSPC').toBe(true);
     await waitFor('out-of-data-space');
     expect(await pool()).toMatchObject({ mode: 'out_of_data_space', dataUsedBytes: data });

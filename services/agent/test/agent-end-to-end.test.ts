@@ -37,8 +37,7 @@ describe('agent over gRPC (simulated device-mapper)', () => {
     await t.dispose();
   });
 
-  const names = async (pool = 'p'): Promise<string[]> =>
-    (await c.call<{ volumes: V[] }>(c.volume, 'ListVolumes', { pool })).volumes.map((v) => v.name);
+  const names = async (pool = 'p'): Promise<string[]> => (await c.call<{ volumes: V[] }>(c.volume, 'ListVolumes', { pool })).volumes.map((v) => v.name);
 
   it('serves the socket with owner-only permissions and reports SERVING', async () => {
     expect(statSync(t.socketPath).mode & 0o777).toBe(0o600);
@@ -61,11 +60,7 @@ describe('agent over gRPC (simulated device-mapper)', () => {
       await c.call(c.volume, 'SnapshotVolume', { pool: 'p', source: 'base', name: 'snap1' });
       return c.call<{ transactionId: string; results: Array<{ item: string; volume: V }> }>(c.volume, 'Batch', {
         pool: 'p',
-        ops: [
-          { snapshot: { source: 'base', name: 'vm1' } },
-          { item: 'second', snapshot: { source: 'base', name: 'vm2' } },
-          { create: { name: 'scratch', sizeBytes: 4 * MiB } },
-        ],
+        ops: [{ snapshot: { source: 'base', name: 'vm1' } }, { item: 'second', snapshot: { source: 'base', name: 'vm2' } }, { create: { name: 'scratch', sizeBytes: 4 * MiB } }],
       });
     };
 
@@ -213,7 +208,13 @@ describe('agent over gRPC (simulated device-mapper)', () => {
     expect(await failure(c.call(c.volume, 'GetVolume', { pool: 'p', name: 'zz' }))).toMatchObject({ code: status.NOT_FOUND, errorCode: 'NO_SUCH_VOLUME' });
     expect(await failure(c.call(c.volume, 'ListVolumes', { pool: 'nopool' }))).toMatchObject({ code: status.NOT_FOUND, errorCode: 'NO_SUCH_POOL' });
     const batch = await failure(
-      c.call(c.volume, 'Batch', { pool: 'p', ops: [{ item: 'one', snapshot: { source: 'a', name: 'b' } }, { item: 'two', snapshot: { source: 'nope', name: 'c' } }] }),
+      c.call(c.volume, 'Batch', {
+        pool: 'p',
+        ops: [
+          { item: 'one', snapshot: { source: 'a', name: 'b' } },
+          { item: 'two', snapshot: { source: 'nope', name: 'c' } },
+        ],
+      }),
     );
     expect(batch).toMatchObject({ code: status.NOT_FOUND, item: 'two' });
     expect(await names()).toEqual(['a']);

@@ -35,8 +35,7 @@ describe('external origins (simulated device-mapper)', () => {
   });
 
   const registry = (): Registry => JSON.parse(readFileSync(join(t.stateDir, 'pools.json'), 'utf8')) as Registry;
-  const names = async (): Promise<string[]> =>
-    (await c.call<{ volumes: Array<{ name: string }> }>(c.volume, 'ListVolumes', { pool: 'demo' })).volumes.map((v) => v.name);
+  const names = async (): Promise<string[]> => (await c.call<{ volumes: Array<{ name: string }> }>(c.volume, 'ListVolumes', { pool: 'demo' })).volumes.map((v) => v.name);
 
   it('refuses the pool itself as an origin: its loop device, its file, an active thin volume, a device stacked on one', async () => {
     await c.call(c.volume, 'CreateVolume', { pool: 'demo', name: 'vm9', sizeBytes: 4 * MiB, activate: true });

@@ -25,8 +25,7 @@ describe('fencing tokens', () => {
   });
 
   const token = (value: string): Record<string, string> => ({ 'tf-lock-token': value });
-  const names = async (): Promise<string[]> =>
-    (await c.call<{ volumes: Array<{ name: string }> }>(c.volume, 'ListVolumes', { pool: 'p' })).volumes.map((v) => v.name);
+  const names = async (): Promise<string[]> => (await c.call<{ volumes: Array<{ name: string }> }>(c.volume, 'ListVolumes', { pool: 'p' })).volumes.map((v) => v.name);
 
   it('refuses a token older than the newest seen, and calls without one once the pool is shared', async () => {
     await c.call(c.volume, 'CreateVolume', { pool: 'p', name: 'a', sizeBytes: MiB }, token('105'));

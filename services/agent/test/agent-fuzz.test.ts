@@ -65,10 +65,14 @@ beforeAll(async () => {
     truncateSync(path, 256 * MiB);
     return path;
   });
-  child = spawn(process.execPath, [new URL('./support/agent-process.mjs', import.meta.url).pathname, '--dm', 'sim', '--state-dir', dir, '--socket', socket, '--metrics', 'off', '--log-level', 'silent'], {
-    env: { ...process.env, TF_WORKSPACE_ALIASES: JSON.stringify(workspaceAliases) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  child = spawn(
+    process.execPath,
+    [new URL('./support/agent-process.mjs', import.meta.url).pathname, '--dm', 'sim', '--state-dir', dir, '--socket', socket, '--metrics', 'off', '--log-level', 'silent'],
+    {
+      env: { ...process.env, TF_WORKSPACE_ALIASES: JSON.stringify(workspaceAliases) },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   c = rawClients(socket);
   await waitServing();
 }, 60_000);
@@ -134,7 +138,7 @@ function randomMessage(type: protobuf.Type, random: () => number, depth: number)
     const resolved = field.resolvedType;
     if (resolved !== null && 'fields' in resolved) return depth > 0 ? randomMessage(resolved, random, depth - 1) : {};
     if (resolved !== null && 'values' in resolved) {
-      const declared = Object.values((resolved).values);
+      const declared = Object.values(resolved.values);
       return random() < 0.8 ? pick(declared) : pick([3, 99, -1, 2 ** 31 - 1]);
     }
     // Mostly plausible values for the fields that say what a call is about, so calls get past
@@ -198,7 +202,14 @@ interface Outcome {
 
 function streamCall(client: Client, path: string, bytes: Buffer): Promise<Outcome> {
   return new Promise((resolve) => {
-    const call = client.makeServerStreamRequest(path, (b: Buffer) => b, (b: Buffer) => b, bytes, new Metadata(), { deadline: new Date(Date.now() + 5_000) });
+    const call = client.makeServerStreamRequest(
+      path,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      bytes,
+      new Metadata(),
+      { deadline: new Date(Date.now() + 5_000) },
+    );
     call.on('data', () => {});
     // A watch that is established sends its headers at once (a refusal comes as a status
     // without them): the call was accepted, and a watch changes nothing, so stop there.
@@ -220,7 +231,6 @@ function outcomeOf(err: ServiceError): Outcome {
 
 describe('fuzzing every agent RPC from the proto files (agent as a process)', () => {
   it(`answers up to ${CALLS} seeded calls promptly and a refused call changes nothing`, async () => {
-     
     console.log(`agent fuzz: seed ${SEED}, ${CALLS} calls (rerun with TF_FUZZ_SEED=${SEED})`);
     const random = rng(SEED);
     const root = protoRoot();
@@ -284,7 +294,6 @@ describe('fuzzing every agent RPC from the proto files (agent as a process)', ()
         expect(JSON.parse(after), `${what}: refused with ${status[outcome.code]} "${outcome.details}" but changed the state`).toEqual(JSON.parse(before));
         before = after;
       } else {
-         
         if (process.env.TF_FUZZ_TRACE) console.log(`ok ${what}`);
         const t2 = Date.now();
         await restore();
@@ -294,9 +303,9 @@ describe('fuzzing every agent RPC from the proto files (agent as a process)', ()
       }
     }
     expect([...called.keys()].sort()).toEqual(methods.map((m) => m.path).sort());
-     
+
     if (process.env.TF_FUZZ_TIMING) console.log([...timing].sort((a, b) => b[1] - a[1]).slice(0, 8));
-     
+
     console.log(`agent fuzz: ${made} of ${CALLS} calls over ${methods.length} RPCs in ${Date.now() - started} ms (seed ${SEED}): ${JSON.stringify(Object.fromEntries(codes))}`);
   }, 120_000);
 });

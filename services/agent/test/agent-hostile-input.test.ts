@@ -60,8 +60,7 @@ describe('hostile input over gRPC', () => {
     await t.dispose();
   });
 
-  const names = async (): Promise<string[]> =>
-    (await c.call<{ volumes: Array<{ name: string }> }>(c.volume, 'ListVolumes', { pool: 'p1' })).volumes.map((v) => v.name).sort();
+  const names = async (): Promise<string[]> => (await c.call<{ volumes: Array<{ name: string }> }>(c.volume, 'ListVolumes', { pool: 'p1' })).volumes.map((v) => v.name).sort();
   const tx = async (): Promise<string> => (await c.call<{ pool: { transactionId: string } }>(c.pool, 'GetPool', { name: 'p1' })).pool.transactionId;
   const batch = (bytes: Buffer): Promise<Buffer> => rawCall(c.volume, `/${V1}.VolumeService/Batch`, bytes, 5_000);
 

@@ -46,8 +46,7 @@ describe('pool devices (simulated device-mapper)', () => {
     const registry = JSON.parse(readFileSync(join(t.stateDir, 'pools.json'), 'utf8')) as { pools: Record<string, { loops: Record<string, string> }> };
     return registry.pools[pool]!.loops[path]!;
   };
-  const volumes = async (pool: string): Promise<string[]> =>
-    (await c.call<{ volumes: Array<{ name: string }> }>(c.volume, 'ListVolumes', { pool })).volumes.map((v) => v.name);
+  const volumes = async (pool: string): Promise<string[]> => (await c.call<{ volumes: Array<{ name: string }> }>(c.volume, 'ListVolumes', { pool })).volumes.map((v) => v.name);
   const pools = async (): Promise<P[]> => (await c.call<{ pools: P[] }>(c.pool, 'ListPools', {})).pools;
 
   it('refuses --force over a device of another pool, by its file, a symlink or its loop device, active or not', async () => {

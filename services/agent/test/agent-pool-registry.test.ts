@@ -77,6 +77,10 @@ describe('pool registry crash story', () => {
     truncateSync(tiny, 64 * 1024);
     await expect(c.call(c.pool, 'CreatePool', { name: 'p', devices: [tiny] })).rejects.toMatchObject({ code: 6 });
     await expect(c.call(c.pool, 'CreatePool', { name: 'q', devices: [tiny] })).rejects.toMatchObject({ code: 9 });
-    expect(PoolRegistry.open(t.stateDir).list().map((p) => p.name)).toEqual(['p']);
+    expect(
+      PoolRegistry.open(t.stateDir)
+        .list()
+        .map((p) => p.name),
+    ).toEqual(['p']);
   });
 });

@@ -74,7 +74,10 @@ describe('thinfleet CLI on a real pool', () => {
   const volumes = (): Map<string, Volume> => new Map((ok(['volume', 'list', 'p']).volumes as Volume[]).map((v) => [v.name, v]));
 
   beforeAll(async () => {
-    for (const [name, size] of [['d0.img', 512 * MiB], ['d1.img', 256 * MiB]] as const) {
+    for (const [name, size] of [
+      ['d0.img', 512 * MiB],
+      ['d1.img', 256 * MiB],
+    ] as const) {
       writeFileSync(join(dir, name), '');
       truncateSync(join(dir, name), size);
     }
@@ -158,7 +161,10 @@ describe('thinfleet CLI on a real pool', () => {
 
   it('deactivates and reactivates the pool, leaving its metadata for thin_check, then destroys it', async () => {
     // Where the kernel metadata sits on device 0, from the linear table of the metadata device.
-    const [, lengthSectors, , , offsetSectors] = sh('dmsetup', ['table', 'tf-p-_tmeta']).trim().split(/\s+/).map((f) => (/^\d+$/.test(f) ? Number(f) : f));
+    const [, lengthSectors, , , offsetSectors] = sh('dmsetup', ['table', 'tf-p-_tmeta'])
+      .trim()
+      .split(/\s+/)
+      .map((f) => (/^\d+$/.test(f) ? Number(f) : f));
     ok(['volume', 'deactivate', 'p/base']);
     expect(ok(['pool', 'deactivate', 'p']).pool).toMatchObject({ active: false, mode: 'inactive' });
     expect(sh('dmsetup', ['ls'])).not.toMatch(/tf-p-/);

@@ -40,7 +40,12 @@ describe('fenceOrLog', () => {
     await expect(fenceOrLog(throwing, log, 'pond', { failed: 'could not fence a pool at start; it may still write to its devices' })).resolves.toBeNull();
     expect(records).toEqual([
       expect.objectContaining({ level: LEVEL.fatal, msg: FENCING_FAILED, pool: 'tank', token: '7', err: expect.objectContaining({ message: 'EBUSY: device busy' }) }),
-      expect.objectContaining({ level: LEVEL.fatal, msg: 'could not fence a pool at start; it may still write to its devices', pool: 'pond', err: expect.objectContaining({ message: 'no such device' }) }),
+      expect.objectContaining({
+        level: LEVEL.fatal,
+        msg: 'could not fence a pool at start; it may still write to its devices',
+        pool: 'pond',
+        err: expect.objectContaining({ message: 'no such device' }),
+      }),
     ]);
   });
 });

@@ -75,7 +75,7 @@ describe('hand-over scheduler: releasing a pool', () => {
     expect(t.clock.pending).toBe(1);
   });
 
-  it('ends at a LOCK_FAILED answer: the lock is not this session\'s', async () => {
+  it("ends at a LOCK_FAILED answer: the lock is not this session's", async () => {
     const t = scheduler([new AgentError('LOCK_FAILED', 'not held')]);
     await t.handover.finishRelease('tank', t.releasing, 'DeactivatePool');
     expect(t.ownership.state('tank').kind).toBe('standby');

@@ -84,7 +84,12 @@ describe('cluster mode: pools under their locks', () => {
     coordinator.drop();
     await coordinator.waitFor((m) => m.hello?.resumeSession === 's1', { from });
     expect(await coordinator.waitFor((m) => m.poolReady, { from })).toMatchObject({ pool: 'p', token: '101' });
-    expect(coordinator.received.slice(from).filter((m) => m.message === 'take').map((m) => m.take!.pool)).toEqual(['p']);
+    expect(
+      coordinator.received
+        .slice(from)
+        .filter((m) => m.message === 'take')
+        .map((m) => m.take!.pool),
+    ).toEqual(['p']);
     // The volume stayed active throughout: nothing was torn down.
     expect((await t.block.read(v.volume.devicePath, 0, 4096)).equals(Buffer.alloc(4096, 9))).toBe(true);
     expect(await failure(t.c.call(t.c.volume, 'CreateVolume', { pool: 'p', name: 'b', sizeBytes: MiB }, token(100)))).toMatchObject({ errorCode: 'STALE_TOKEN' });
@@ -109,12 +114,18 @@ describe('cluster mode: pools under their locks', () => {
     await coordinator.waitFor((m) => m.hello?.resumeSession === 's1', { from });
     expect(await coordinator.waitFor((m) => m.poolReady, { from })).toMatchObject({ pool: 'p' });
     await coordinator.waitFor((m) => m.message === 'release' && m.release!.pool === 'q', { from });
-    expect(coordinator.received.slice(from).filter((m) => m.message === 'take').map((m) => m.take!.pool).sort()).toEqual(['p', 'q']);
+    expect(
+      coordinator.received
+        .slice(from)
+        .filter((m) => m.message === 'take')
+        .map((m) => m.take!.pool)
+        .sort(),
+    ).toEqual(['p', 'q']);
     expect(await active('p')).toBe(true);
     expect(await active('q')).toBe(false);
   });
 
-  it('admits a mutating call only with the current grant\'s token', async () => {
+  it("admits a mutating call only with the current grant's token", async () => {
     await clusterAgent();
     await t.c.call(t.c.pool, 'CreatePool', { name: 'p', devices: [t.disk()] });
     await t.c.call(t.c.volume, 'CreateVolume', { pool: 'p', name: 'a', sizeBytes: MiB }, token(100));
@@ -156,7 +167,7 @@ describe('cluster mode: pools under their locks', () => {
     expect(await failure(t.c.call(t.c.volume, 'CreateVolume', { pool: 'p', name: 'b', sizeBytes: MiB }, token(100)))).toMatchObject({ errorCode: 'NOT_OWNER' });
   });
 
-  it('hands a contended pool over with its running job, which the pool\'s next holder resumes from its checkpoint', async () => {
+  it("hands a contended pool over with its running job, which the pool's next holder resumes from its checkpoint", async () => {
     let release: () => void = () => {};
     const held = new Promise<void>((resolve) => {
       release = resolve;
@@ -183,14 +194,14 @@ describe('cluster mode: pools under their locks', () => {
       watch.on('error', (err: { code: number; metadata?: { get(k: string): unknown[] } }) => resolve({ code: err.code, errorCode: err.metadata?.get('tf-error-code')[0] })),
     );
     watch.on('data', () => {});
-    await waitUntil('the second chunk\'s discard', () => discards.length >= 2);
+    await waitUntil("the second chunk's discard", () => discards.length >= 2);
 
     const from = coordinator.received.length;
     const handOver = vi.spyOn(t.agent.jobs, 'handOver');
     coordinator.push({ contention: { pool: 'p', waiters: 1 } });
     // The job stops after the chunk in flight; the pool is not released before: the hand-over
     // has asked the job to stop (no call admitted meanwhile), and waits for the held chunk.
-    await waitUntil('the hand-over to ask the pool\'s jobs to stop', () => handOver.mock.calls.length === 1);
+    await waitUntil("the hand-over to ask the pool's jobs to stop", () => handOver.mock.calls.length === 1);
     expect(handOver.mock.calls[0]).toEqual(['p']);
     expect(t.agent.cluster!.ownership.state('p').kind).toBe('releasing');
     expect(coordinator.received.slice(from).some((m) => m.message === 'release')).toBe(false);
@@ -210,9 +221,12 @@ describe('cluster mode: pools under their locks', () => {
     await coordinator.waitFor((m) => m.poolReady, { from });
     // Adopted before the pool was reported ready: no call finds the volume without its job.
     expect((await t.c.call<{ job: { id: string } }>(t.c.job, 'GetJob', { id: deleted.jobId })).job.id).toBe(deleted.jobId);
-    await vi.waitFor(async () => {
-      expect((await t.c.call<{ job: { state: string } }>(t.c.job, 'GetJob', { id: deleted.jobId })).job.state).toBe('JOB_STATE_SUCCEEDED');
-    }, { timeout: 10_000, interval: 50 });
+    await vi.waitFor(
+      async () => {
+        expect((await t.c.call<{ job: { state: string } }>(t.c.job, 'GetJob', { id: deleted.jobId })).job.state).toBe('JOB_STATE_SUCCEEDED');
+      },
+      { timeout: 10_000, interval: 50 },
+    );
     expect(discards).toEqual(Array.from({ length: MiB / CHUNK }, (_, i) => i * CHUNK));
     const listed = await t.c.call<{ volumes: unknown[] }>(t.c.volume, 'ListVolumes', { pool: 'p' });
     expect(listed.volumes).toEqual([]);

@@ -186,8 +186,16 @@ describe('coordinator session', () => {
     const clock = new FakeClock();
     const rec = recorder();
     session = new CoordinatorSession({
-      address: coordinator.address, tls: null, nodeId: 'node-a', advertise: 'unix:/run/a.sock', version: '0', resumeSession: '',
-      pools: async () => [], events: rec.handlers, logger: pino({ level: 'silent' }), clock,
+      address: coordinator.address,
+      tls: null,
+      nodeId: 'node-a',
+      advertise: 'unix:/run/a.sock',
+      version: '0',
+      resumeSession: '',
+      pools: async () => [],
+      events: rec.handlers,
+      logger: pino({ level: 'silent' }),
+      clock,
     });
     session.start();
     await coordinator.waitFor((m) => m.message === 'hello');
@@ -217,8 +225,17 @@ describe('coordinator session', () => {
     };
     const rec = recorder();
     session = new CoordinatorSession({
-      address: coordinator.address, tls: null, nodeId: 'node-a', advertise: 'unix:/run/a.sock', version: '0', resumeSession: '',
-      pools: async () => [], events: rec.handlers, logger: pino({ level: 'silent' }), clock, backoffMs: { min: 100, max: 300 },
+      address: coordinator.address,
+      tls: null,
+      nodeId: 'node-a',
+      advertise: 'unix:/run/a.sock',
+      version: '0',
+      resumeSession: '',
+      pools: async () => [],
+      events: rec.handlers,
+      logger: pino({ level: 'silent' }),
+      clock,
+      backoffMs: { min: 100, max: 300 },
     });
     const hellos = (): number => coordinator.received.filter((m) => m.message === 'hello').length;
     session.start();

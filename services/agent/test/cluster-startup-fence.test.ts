@@ -9,7 +9,7 @@ import { fenceAtStart, poolOfDevice } from '../src/cluster/startup-fence.js';
 import { captureLog, LEVEL } from './support/log-capture.js';
 
 describe('poolOfDevice', () => {
-  it('names the pool of a pool\'s own device, unescaping its dashes, and nothing for a volume\'s', () => {
+  it("names the pool of a pool's own device, unescaping its dashes, and nothing for a volume's", () => {
     expect(poolOfDevice('tf-tank-_tpool')).toBe('tank');
     expect(poolOfDevice('tf-my--pool-_tmeta')).toBe('my-pool');
     expect(poolOfDevice('tf-tank-_tdata')).toBe('tank');
@@ -55,7 +55,12 @@ describe('fenceAtStart', () => {
       known: { kind: 'fenced', heldToken: 7n },
       'kernel-only': { kind: 'fenced', heldToken: null },
     });
-    expect(t.records.filter((r) => r.level === LEVEL.warn).map((r) => r['pool']).sort()).toEqual(['kernel-only', 'known']);
+    expect(
+      t.records
+        .filter((r) => r.level === LEVEL.warn)
+        .map((r) => r['pool'])
+        .sort(),
+    ).toEqual(['kernel-only', 'known']);
   });
 
   it('records a pool whose fence failed as fenced too, after logging at fatal', async () => {

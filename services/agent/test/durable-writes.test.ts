@@ -55,7 +55,10 @@ describe('job store temporary files', () => {
       expect(loaded.unreadable).toEqual([]);
     }
     expect(readdirSync(join(stateDir, 'jobs')).sort()).toEqual(['j1.json', 'j2.json']);
-    expect((await store.loadAll()).records.map((r) => [r.id, r.doneBytes]).sort()).toEqual([['j1', 40 * 512], ['j2', 40 * 512]]);
+    expect((await store.loadAll()).records.map((r) => [r.id, r.doneBytes]).sort()).toEqual([
+      ['j1', 40 * 512],
+      ['j2', 40 * 512],
+    ]);
   });
 
   it("sweeps a dead writer's temporary files from a state directory, and leaves a live writer's", async () => {
@@ -109,7 +112,11 @@ describe('pool registry', () => {
     const names = Array.from({ length: 8 }, (_, i) => `p${i}`);
     await Promise.all([...names.map((name) => registry.put({ name, uuid: `u-${name}`, devices: [`/dev/${name}`], loops: {}, active: true })), registry.remove('gone')]);
     expect(registry.list().map((p) => p.name)).toEqual(names);
-    expect(PoolRegistry.open(stateDir).list().map((p) => p.name)).toEqual(names);
+    expect(
+      PoolRegistry.open(stateDir)
+        .list()
+        .map((p) => p.name),
+    ).toEqual(names);
     expect(readdirSync(stateDir)).toEqual(['pools.json']);
   });
 });

@@ -103,13 +103,10 @@ describe('clusterPoolLookup', () => {
   it("lists the pools of the coordinator's ClusterStatus", async () => {
     const server = new Server();
     server.addService(loadCoordinatorApi().ClusterService.service, {
-      ClusterStatus: (_call: unknown, callback: (err: null, res: unknown) => void) =>
-        callback(null, { pools: [{ name: 'tank', uuid: 'u-1', owner: 'node-a' }], hosts: [] }),
+      ClusterStatus: (_call: unknown, callback: (err: null, res: unknown) => void) => callback(null, { pools: [{ name: 'tank', uuid: 'u-1', owner: 'node-a' }], hosts: [] }),
       FindVolume: (_call: unknown, callback: (err: null, res: unknown) => void) => callback(null, { locations: [] }),
     });
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-    );
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
     try {
       expect(await clusterPoolLookup({ coordinator: `127.0.0.1:${port}`, tls: null })()).toEqual([{ name: 'tank', uuid: 'u-1' }]);
     } finally {
@@ -119,9 +116,7 @@ describe('clusterPoolLookup', () => {
 
   it('rejects with CLUSTER_UNAVAILABLE when the coordinator does not answer', async () => {
     const server = new Server();
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-    );
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
     server.forceShutdown(); // the port is free again: nothing listens there
     const err = await rejection(clusterPoolLookup({ coordinator: `127.0.0.1:${port}`, tls: null })());
     expect(err.code).toBe('CLUSTER_UNAVAILABLE');

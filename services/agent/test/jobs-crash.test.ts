@@ -117,9 +117,15 @@ async function crashOnce(n: number, mode: CrashMode): Promise<{ crashed: boolean
 
   // Resumed from the checkpoint, not from 0.
   const remaining = Array.from({ length: (VOLUME_BYTES - frozen.doneBytes) / CHUNK }, (_, k) => frozen.doneBytes + k * CHUNK);
-  expect(block2.discards.map((d) => d.offsetBytes), label).toEqual(remaining);
+  expect(
+    block2.discards.map((d) => d.offsetBytes),
+    label,
+  ).toEqual(remaining);
 
-  expect((await pool2.list()).map((v) => v.name), label).toEqual(['keep', 'vs']);
+  expect(
+    (await pool2.list()).map((v) => v.name),
+    label,
+  ).toEqual(['keep', 'vs']);
   expect(await pool2.reconcile(), label).toMatchObject({ consistent: true });
   expectSameBytes(await readAt(f.host, pool2, 'keep', 0, MiB), keepBytes);
   expectSameBytes(await readAt(f.host, pool2, 'vs', 0, VOLUME_BYTES), vBytes);
@@ -151,6 +157,6 @@ describe('delete job crash at every step', () => {
     // The plan covered every discard and the engine's delete.
     expect(labels.filter((l) => l.startsWith('block.discard'))).toHaveLength(VOLUME_BYTES / CHUNK);
     expect(labels.some((l) => l.startsWith('dm.message'))).toBe(true);
-    expect(crashes).toBeGreaterThan(VOLUME_BYTES / CHUNK * 2);
+    expect(crashes).toBeGreaterThan((VOLUME_BYTES / CHUNK) * 2);
   }, 300_000);
 });

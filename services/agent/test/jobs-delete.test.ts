@@ -11,20 +11,7 @@ import { DmError } from '@thinfleet/devmapper';
 import type { Pool } from '@thinfleet/engine';
 import { AgentError } from '../src/agent-error.js';
 import { JobManager, type JobRecord } from '../src/jobs/index.js';
-import {
-  expectSameBytes,
-  filledVolume,
-  Gate,
-  jobFixture,
-  KiB,
-  MiB,
-  readAt,
-  recordingLogger,
-  ScriptedBlock,
-  settled,
-  silentLogger,
-  type JobFixture,
-} from './support/job-harness.js';
+import { expectSameBytes, filledVolume, Gate, jobFixture, KiB, MiB, readAt, recordingLogger, ScriptedBlock, settled, silentLogger, type JobFixture } from './support/job-harness.js';
 
 const CHUNK = 256 * KiB;
 const VOLUME_BYTES = 4 * MiB;

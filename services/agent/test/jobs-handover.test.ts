@@ -102,7 +102,11 @@ describe('delete job hand-over with its pool', () => {
     const { m, job, block, gate } = await runningAtChunk(f, 4);
     const moved: string[] = [];
     const seen: JobRecord[] = [];
-    m.watch(job.id, (j) => seen.push(j), (why) => moved.push(why));
+    m.watch(
+      job.id,
+      (j) => seen.push(j),
+      (why) => moved.push(why),
+    );
     const handing = m.handOver(f.poolName);
     gate.open();
     const handed = await handing;

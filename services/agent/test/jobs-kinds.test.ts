@@ -8,17 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Pool } from '@thinfleet/engine';
-import {
-  deleteJobKind,
-  JobKindRegistry,
-  JobManager,
-  JobRunner,
-  type JobKind,
-  type JobRecord,
-  type JobRun,
-  type JobView,
-  type RunResult,
-} from '../src/jobs/index.js';
+import { deleteJobKind, JobKindRegistry, JobManager, JobRunner, type JobKind, type JobRecord, type JobRun, type JobView, type RunResult } from '../src/jobs/index.js';
 import { Gate, jobFixture, KiB, MiB, recordingLogger, ScriptedBlock, settled, silentLogger, type JobFixture } from './support/job-harness.js';
 
 const fixtures: JobFixture[] = [];
@@ -43,7 +33,10 @@ function tallyKind(engine: { pool(name: string): Pool }, calls: Call[], hold: (n
       const volume = (await pool.list()).find((v) => v.name === request.volume)!;
       const other = host.unfinishedJobOn(request.pool, volume.uuid, volume.name);
       if (other !== null) throw new Error(`job ${other.id} works on it`);
-      return { pool, fields: { pool: request.pool, volume: volume.name, volumeUuid: volume.uuid, doneBytes: 0, totalBytes: volume.sizeBytes, chunkBytes: 64 * KiB, volumeWasActive: volume.active } };
+      return {
+        pool,
+        fields: { pool: request.pool, volume: volume.name, volumeUuid: volume.uuid, doneBytes: 0, totalBytes: volume.sizeBytes, chunkBytes: 64 * KiB, volumeWasActive: volume.active },
+      };
     },
     async resume(run: JobRun): Promise<RunResult> {
       const r = run.record;
@@ -149,7 +142,11 @@ describe('a second job kind, registered with the runner beside the delete', () =
     const r = runner(f, [tallyKind(f.engine, calls, (n) => (n === 2 ? gate.hold() : undefined))]);
     const job = await r.startJob('tally', { pool: f.poolName, volume: 'v' });
     const moved: string[] = [];
-    r.watch(job.id, () => undefined, (why) => moved.push(why));
+    r.watch(
+      job.id,
+      () => undefined,
+      (why) => moved.push(why),
+    );
     await gate.reached;
     const handing = r.handOver(f.poolName);
     gate.open();

@@ -87,10 +87,14 @@ describe('a chunked delete across SIGTERM and a restart of the agent process', (
     expect(Number(end!.doneBytes)).toBe(VOLUME_BYTES);
     // Resumed from the record's checkpoint: not adopted anew from the pool's mark, not from 0.
     expect(second.log.filter((l) => l['msg'] === 'delete job adopted from the pool')).toEqual([]);
-    const resumedFrom = await waitUntil('the resumed run to log where it starts', () => {
-      const line = second.log.find((l) => l['msg'] === 'discarding the volume chunk by chunk' && l['job'] === jobId);
-      return line === undefined ? null : line['fromBytes'];
-    }, 20_000);
+    const resumedFrom = await waitUntil(
+      'the resumed run to log where it starts',
+      () => {
+        const line = second.log.find((l) => l['msg'] === 'discarding the volume chunk by chunk' && l['job'] === jobId);
+        return line === undefined ? null : line['fromBytes'];
+      },
+      20_000,
+    );
     expect(resumedFrom).toBe(record.doneBytes);
     expect(second.log.filter((l) => l['level'] === 50)).toEqual([]);
     const { volumes } = await second.clients.call<{ volumes: Array<{ name: string }> }>(second.clients.volume, 'ListVolumes', { pool: 'tank' });

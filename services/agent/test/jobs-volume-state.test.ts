@@ -54,9 +54,7 @@ describe('the volume a delete job leaves', () => {
     gate.open();
     const end = await cancelling;
     expect(end).toMatchObject({ state: 'cancelled', doneBytes: 3 * CHUNK, volumeWasActive: false });
-    expect(end.error).toBe(
-      `cancelled: the volume remains with the first ${3 * CHUNK} of its ${VOLUME_BYTES} bytes discarded (they read as zeros, or from its external origin)`,
-    );
+    expect(end.error).toBe(`cancelled: the volume remains with the first ${3 * CHUNK} of its ${VOLUME_BYTES} bytes discarded (they read as zeros, or from its external origin)`);
     expect(await active(f)).toBe(false);
     expect((await f.pool.show('v')).deleting).toBeNull();
   });

@@ -28,14 +28,7 @@ describe('startMetricsServer', () => {
     const res = await fetch(s.url);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe(METRICS_CONTENT_TYPE);
-    expect(await res.text()).toBe(
-      [
-        '# HELP scrapes_total Scrapes.',
-        '# TYPE scrapes_total counter',
-        'scrapes_total 1',
-        '',
-      ].join('\n'),
-    );
+    expect(await res.text()).toBe(['# HELP scrapes_total Scrapes.', '# TYPE scrapes_total counter', 'scrapes_total 1', ''].join('\n'));
 
     // Each scrape runs the collectors again; a query string is ignored.
     const again = await fetch(`${s.url}?name[]=x`);

@@ -62,12 +62,14 @@ export async function findVolume(options: ClusterServiceOptions, request: FindVo
 }
 
 export function clusterServiceHandlers(options: ClusterServiceOptions): ClusterServiceHandlers {
-  const answer = <Req, Res>(fn: (request: Req) => Promise<Res>) => (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-    fn(call.request).then(
-      (response) => callback(null, response),
-      (err: unknown) => callback(asStatus(err)),
-    );
-  };
+  const answer =
+    <Req, Res>(fn: (request: Req) => Promise<Res>) =>
+    (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+      fn(call.request).then(
+        (response) => callback(null, response),
+        (err: unknown) => callback(asStatus(err)),
+      );
+    };
   return {
     ClusterStatus: answer(() => clusterStatus(options)),
     FindVolume: answer((request: FindVolumeRequest__Output) => findVolume(options, request)),

@@ -140,9 +140,15 @@ const etcdEndpoint = nonEmptyString().check((ctx) => {
 
 const endpoints = z.array(etcdEndpoint, says('must be an array of URLs ([] for the embedded etcd)'));
 
-const prefix = nonEmptyString().endsWith('/', says((v) => `must end with "/", got "${String(v)}"`));
+const prefix = nonEmptyString().endsWith(
+  '/',
+  says((v) => `must end with "/", got "${String(v)}"`),
+);
 
-const absolutePath = nonEmptyString().startsWith('/', says((v) => `must be an absolute path, got "${String(v)}"`));
+const absolutePath = nonEmptyString().startsWith(
+  '/',
+  says((v) => `must be an absolute path, got "${String(v)}"`),
+);
 
 /** `""` (the host name) or a name without whitespace, control characters or `/` (it goes into etcd keys). */
 const coordinatorId = anyString().check((ctx) => {
@@ -184,7 +190,8 @@ const ACROSS_KEYS = z.custom<CoordinatorConfig>().check((ctx) => {
   };
   const { ttlSeconds, marginMs } = config.lock;
   if (marginMs * 2 >= ttlSeconds * 1000) return refuse(['lock', 'marginMs'], `must be below half the TTL (${(ttlSeconds * 1000) / 2} ms for lock.ttlSeconds ${ttlSeconds}), got ${marginMs}`);
-  if (config.embeddedEtcd.clientPort === config.embeddedEtcd.peerPort) return refuse(['embeddedEtcd', 'peerPort'], `must differ from embeddedEtcd.clientPort (${config.embeddedEtcd.clientPort})`);
+  if (config.embeddedEtcd.clientPort === config.embeddedEtcd.peerPort)
+    return refuse(['embeddedEtcd', 'peerPort'], `must differ from embeddedEtcd.clientPort (${config.embeddedEtcd.clientPort})`);
   const schemes = new Set(config.etcd.endpoints.map((e) => new URL(e).protocol));
   if (schemes.size > 1) return refuse(['etcd', 'endpoints'], 'must all be http:// or all https://');
   if (config.etcd.tls !== null) {

@@ -110,7 +110,12 @@ export async function coordinatorMain(argv: readonly string[], io: CoordinatorMa
   if (values['state-dir'] !== undefined) overrides.stateDir = values['state-dir'];
   if (values['log-level'] !== undefined) overrides.logLevel = values['log-level'];
   if (values['etcd-endpoints'] !== undefined) {
-    overrides.etcd = { endpoints: values['etcd-endpoints'].split(',').map((e) => e.trim()).filter((e) => e !== '') };
+    overrides.etcd = {
+      endpoints: values['etcd-endpoints']
+        .split(',')
+        .map((e) => e.trim())
+        .filter((e) => e !== ''),
+    };
   }
 
   let config: CoordinatorConfig;

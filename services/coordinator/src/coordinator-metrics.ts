@@ -37,12 +37,27 @@ export class CoordinatorMetrics {
   constructor(source: CoordinatorMetricsSource) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    const sessions: Gauge = new Gauge({ name: 'thinfleet_coordinator_sessions', help: 'Agent sessions with a stream on this coordinator.', registers, collect: () => sessions.set(source.sessions()) });
-    const held: Gauge = new Gauge({ name: 'thinfleet_coordinator_held_locks', help: 'Pool locks held by the agent sessions on this coordinator.', registers, collect: () => held.set(source.heldLocks()) });
+    const sessions: Gauge = new Gauge({
+      name: 'thinfleet_coordinator_sessions',
+      help: 'Agent sessions with a stream on this coordinator.',
+      registers,
+      collect: () => sessions.set(source.sessions()),
+    });
+    const held: Gauge = new Gauge({
+      name: 'thinfleet_coordinator_held_locks',
+      help: 'Pool locks held by the agent sessions on this coordinator.',
+      registers,
+      collect: () => held.set(source.heldLocks()),
+    });
     this.grants = new Counter({ name: 'thinfleet_coordinator_lock_grants_total', help: 'Pool locks this coordinator granted to its agents.', registers });
     this.handovers = new Counter({ name: 'thinfleet_coordinator_handovers_total', help: 'Grants of a pool that another live host had released: hand-overs between hosts.', registers });
     this.failovers = new Counter({ name: 'thinfleet_coordinator_failovers_total', help: 'Pools whose holder died that this coordinator asked a live host to take.', registers });
-    this.routed = new Counter({ name: 'thinfleet_coordinator_routed_calls_total', help: 'Agent API calls routed by this coordinator, by method and outcome (OK, the error code, or the gRPC status).', labelNames: ['method', 'code'], registers });
+    this.routed = new Counter({
+      name: 'thinfleet_coordinator_routed_calls_total',
+      help: 'Agent API calls routed by this coordinator, by method and outcome (OK, the error code, or the gRPC status).',
+      labelNames: ['method', 'code'],
+      registers,
+    });
   }
 
   /** Counts a grant to the agent `nodeId`, and a hand-over when another live host released the pool. */

@@ -99,7 +99,10 @@ export class Coordinator {
           sessions,
         ),
       );
-      server.addService(coordinatorApi.ClusterService.service, clusterServiceHandlers({ registry, coordinatorId: config.coordinatorId, etcdEndpoints: endpoints, embeddedEtcd: embedded !== null }));
+      server.addService(
+        coordinatorApi.ClusterService.service,
+        clusterServiceHandlers({ registry, coordinatorId: config.coordinatorId, etcdEndpoints: endpoints, embeddedEtcd: embedded !== null }),
+      );
       server.addService(agentApi.VolumeService.service, router.volumeHandlers());
       server.addService(agentApi.PoolService.service, router.poolHandlers());
       server.addService(agentApi.JobService.service, router.jobHandlers());

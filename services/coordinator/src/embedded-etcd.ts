@@ -301,7 +301,10 @@ export class EmbeddedEtcd {
     if (!Number.isSafeInteger(pid) || pid <= 1 || pid === process.pid) return;
     if (!(await runsEtcdOn(pid, this.dataDir))) return;
     this.options.logger.warn({ pid, dataDir: this.dataDir, pidFile: this.pidFile }, 'an etcd left running on this data dir (orphaned by an earlier coordinator): stopping it');
-    for (const [signal, waitMs] of [['SIGTERM', STOP_GRACE_MS], ['SIGKILL', STOP_GRACE_MS]] as const) {
+    for (const [signal, waitMs] of [
+      ['SIGTERM', STOP_GRACE_MS],
+      ['SIGKILL', STOP_GRACE_MS],
+    ] as const) {
       try {
         process.kill(pid, signal);
       } catch (err) {
@@ -319,8 +322,10 @@ function etcdArgs(name: string, dataDir: string, clientPort: number, peerPort: n
     ...singleMemberEtcdArgs({ name, dataDir, clientPort, peerPort }),
     // Keep an hour of history (watches resume within it); without compaction the revisions
     // written by lock grants grow until etcd's space quota stops all writes.
-    '--auto-compaction-mode', 'periodic',
-    '--auto-compaction-retention', '1h',
+    '--auto-compaction-mode',
+    'periodic',
+    '--auto-compaction-retention',
+    '1h',
   ];
 }
 

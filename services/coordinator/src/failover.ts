@@ -148,7 +148,12 @@ export class FailoverSupervisor {
         }
         continue;
       }
-      const claimed = await registry.claimFailover(pool, { grant: last.revision, node: chosen.nodeId, atMs: this.now() }, existing?.revision ?? '0', BigInt(`0x${chosen.session}`).toString());
+      const claimed = await registry.claimFailover(
+        pool,
+        { grant: last.revision, node: chosen.nodeId, atMs: this.now() },
+        existing?.revision ?? '0',
+        BigInt(`0x${chosen.session}`).toString(),
+      );
       if (!claimed) continue;
       this.options.metrics?.failoverRequested();
       logger.info({ pool, node: chosen.nodeId, previousHolder: last.holder, reasons }, 'failover: asked a host to take a pool whose holder died');

@@ -161,7 +161,10 @@ export class JobRouter {
       if (pool === null) throw coordinatorError('NO_SUCH_JOB', `no host with a live session has job ${id}`);
     }
     const moved = (): Error =>
-      coordinatorError('JOB_MOVED', `job ${id} is moving with its pool${pool === null ? '' : ` ${pool}`} to the pool's next holder, which has not taken it up yet; retry in a few seconds (--wait SECONDS)`);
+      coordinatorError(
+        'JOB_MOVED',
+        `job ${id} is moving with its pool${pool === null ? '' : ` ${pool}`} to the pool's next holder, which has not taken it up yet; retry in a few seconds (--wait SECONDS)`,
+      );
     const givenUp = (): boolean => follow.signal?.aborted === true || Date.now() > follow.untilMs;
     if (givenUp()) throw moved();
     // Watching before asking again: an adoption after that still wakes the wait.

@@ -43,17 +43,23 @@ export class KeyChanges {
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
     const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        timedOut = true;
-        reject(new EtcdWatchTimeoutError('etcd did not set up a watch in time'));
-      }, Math.max(0, untilMs - Date.now()));
+      timer = setTimeout(
+        () => {
+          timedOut = true;
+          reject(new EtcdWatchTimeoutError('etcd did not set up a watch in time'));
+        },
+        Math.max(0, untilMs - Date.now()),
+      );
     });
     try {
       for (const watched of keys) {
         const builder = 'key' in watched ? etcd.watch().key(watched.key) : etcd.watch().prefix(watched.prefix);
         const creating = builder.create();
         // A watch set up only after the time ran out is cancelled when it comes.
-        creating.then((w) => (timedOut ? void w.cancel().catch(() => {}) : undefined), () => {});
+        creating.then(
+          (w) => (timedOut ? void w.cancel().catch(() => {}) : undefined),
+          () => {},
+        );
         watchers.push(await Promise.race([creating, timeout]));
       }
     } catch (err) {

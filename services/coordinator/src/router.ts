@@ -18,7 +18,15 @@
 import { Metadata, type handleUnaryCall, type ServerUnaryCall } from '@grpc/grpc-js';
 import { ExponentialBackoff, handleWhen, noJitterGenerator, retry } from 'cockatiel';
 import type { Logger } from 'pino';
-import { LOCK_TOKEN_METADATA, POOL_NAME_PATTERN, type GetPoolResponse__Output, type ListVolumesResponse__Output, type Pool, type PoolServiceHandlers, type VolumeServiceHandlers } from '@thinfleet/proto';
+import {
+  LOCK_TOKEN_METADATA,
+  POOL_NAME_PATTERN,
+  type GetPoolResponse__Output,
+  type ListVolumesResponse__Output,
+  type Pool,
+  type PoolServiceHandlers,
+  type VolumeServiceHandlers,
+} from '@thinfleet/proto';
 import type { AgentChannels, AgentServiceClient, AgentServiceName } from './agent-channels.js';
 import { rawUnaryCall, unaryCall } from './agent-calls.js';
 import { coordinatorError, errorCodeOf, isHostUnreachable, unreachableWhy } from './coordinator-error.js';
@@ -53,7 +61,19 @@ function volumeNameOf(request: unknown): string {
 }
 
 /** Volume methods that change a pool: sent to its owner with the grant's token. */
-type ForwardedVolumeMethod = 'SnapshotVolume' | 'RenameVolume' | 'ResizeVolume' | 'ActivateVolume' | 'DeactivateVolume' | 'DeleteVolume' | 'RevertVolume' | 'CreateRevision' | 'PinVolume' | 'Batch' | 'ReadVolume' | 'WriteVolume';
+type ForwardedVolumeMethod =
+  | 'SnapshotVolume'
+  | 'RenameVolume'
+  | 'ResizeVolume'
+  | 'ActivateVolume'
+  | 'DeactivateVolume'
+  | 'DeleteVolume'
+  | 'RevertVolume'
+  | 'CreateRevision'
+  | 'PinVolume'
+  | 'Batch'
+  | 'ReadVolume'
+  | 'WriteVolume';
 /** Pool methods that work on a host's devices: refused here (AGENT_ONLY). */
 type AgentOnlyPoolMethod = 'CreatePool' | 'DiscoverPools' | 'ActivatePool' | 'DeactivatePool' | 'DestroyPool' | 'ForgetPool' | 'ExtendPool' | 'SetPool' | 'JoinPool';
 /** The routed part of the agent's PoolService (WatchPoolEvents is not served: UNIMPLEMENTED). */
@@ -147,7 +167,8 @@ export class Router {
         return READ_ONLY.test(method) ? response : this.markWasActive(response);
       } catch (err) {
         const code = errorCodeOf(err);
-        if (code !== null && REFUSED_BEFORE_ACTING.has(code) && attempt < 2) this.options.logger.info({ pool, node: owner.nodeId, code, attempt: attempt + 1 }, 'owner refused the token; routing again');
+        if (code !== null && REFUSED_BEFORE_ACTING.has(code) && attempt < 2)
+          this.options.logger.info({ pool, node: owner.nodeId, code, attempt: attempt + 1 }, 'owner refused the token; routing again');
         throw err;
       }
     });
@@ -366,5 +387,10 @@ export class Router {
 }
 
 function checkPool(pool: string): void {
-  if (!POOL_NAME_PATTERN.test(pool)) throw coordinatorError('BAD_REQUEST', `pool ${JSON.stringify(pool.slice(0, 80))}${pool.length > 80 ? `… (${pool.length} characters)` : ''} is not a pool name (letters, digits and + _ . -, at most 32)`, { field: 'pool' });
+  if (!POOL_NAME_PATTERN.test(pool))
+    throw coordinatorError(
+      'BAD_REQUEST',
+      `pool ${JSON.stringify(pool.slice(0, 80))}${pool.length > 80 ? `… (${pool.length} characters)` : ''} is not a pool name (letters, digits and + _ . -, at most 32)`,
+      { field: 'pool' },
+    );
 }

@@ -61,8 +61,7 @@ function checkInvariants(pool: string): void {
   }
 }
 
-const names = async (pool: string): Promise<string[]> =>
-  (await via.call<{ volumes: Array<{ name: string }> }>(via.volume, 'ListVolumes', { pool })).volumes.map((v) => v.name).sort();
+const names = async (pool: string): Promise<string[]> => (await via.call<{ volumes: Array<{ name: string }> }>(via.volume, 'ListVolumes', { pool })).volumes.map((v) => v.name).sort();
 
 describe('a cluster of processes sharing a pool', () => {
   it('routes volume calls to the host holding the pool, with its token', async () => {
@@ -104,15 +103,19 @@ describe('a cluster of processes sharing a pool', () => {
     await b.exited;
     const granted = waitUntil('the third grant', () => (grants('tank').length >= 3 ? performance.now() : null), 30_000);
     // The next change makes the coordinator hand the pool to the host still alive.
-    await waitUntil('a change to go through after the failover', async () => {
-      try {
-        await via.call(via.volume, 'CreateVolume', { pool: 'tank', name: 'v3', sizeBytes: 4 * MiB });
-        return true;
-      } catch (err) {
-        if ((err as { code?: number }).code === status.ALREADY_EXISTS) return true;
-        return null;
-      }
-    }, 30_000);
+    await waitUntil(
+      'a change to go through after the failover',
+      async () => {
+        try {
+          await via.call(via.volume, 'CreateVolume', { pool: 'tank', name: 'v3', sizeBytes: 4 * MiB });
+          return true;
+        } catch (err) {
+          if ((err as { code?: number }).code === status.ALREADY_EXISTS) return true;
+          return null;
+        }
+      },
+      30_000,
+    );
     const third = grants('tank')[2]!;
     expect(third).toMatchObject({ node: 'node-a', dirty: true, previousHolder: 'node-b', previousHolderDied: true });
     const grantedAt = await granted;
@@ -144,21 +147,29 @@ describe('a cluster of processes sharing a pool', () => {
     const other = cluster.agents.get('node-a')!;
     // node-a lost its session while frozen in the test before: wait for its new one, so that
     // the hand-over below starts while the delete is still early on.
-    await waitUntil('node-a to open a new session', () => {
-      const lost = other.log.findLastIndex((l) => l['msg'] === 'coordinator session lost');
-      const opened = other.log.findLastIndex((l) => l['msg'] === 'coordinator session established');
-      return opened > lost ? true : null;
-    }, 20_000);
+    await waitUntil(
+      'node-a to open a new session',
+      () => {
+        const lost = other.log.findLastIndex((l) => l['msg'] === 'coordinator session lost');
+        const opened = other.log.findLastIndex((l) => l['msg'] === 'coordinator session established');
+        return opened > lost ? true : null;
+      },
+      20_000,
+    );
     const disk = cluster.sharedDisk('jobs0.img', 256 * MiB);
     await holder.clients.call(holder.clients.pool, 'CreatePool', { name: 'jobs', devices: [disk] });
     await via.call(via.volume, 'CreateVolume', { pool: 'jobs', name: 'keep', sizeBytes: 4 * MiB });
     await via.call(via.volume, 'CreateVolume', { pool: 'jobs', name: 'big', sizeBytes: 2048 * MiB });
     const { jobId } = await via.call<{ jobId: string }>(via.volume, 'DeleteVolume', { pool: 'jobs', name: 'big', mode: 'DELETE_MODE_CHUNKED' });
     type Job = { job: { state: string; doneBytes: string; totalBytes: string } };
-    await waitUntil('the delete to make progress', async () => {
-      const { job } = await holder.clients.call<Job>(holder.clients.job, 'GetJob', { id: jobId });
-      return Number(job.doneBytes) > 0 ? true : null;
-    }, 20_000);
+    await waitUntil(
+      'the delete to make progress',
+      async () => {
+        const { job } = await holder.clients.call<Job>(holder.clients.job, 'GetJob', { id: jobId });
+        return Number(job.doneBytes) > 0 ? true : null;
+      },
+      20_000,
+    );
 
     // A watch through the coordinator follows the job from host to host to its end.
     const watch = (via.job as unknown as { WatchJob(r: unknown): NodeJS.EventEmitter }).WatchJob({ id: jobId });
@@ -171,15 +182,19 @@ describe('a cluster of processes sharing a pool', () => {
 
     // Another host activates the pool: the holder stops the job after its chunk and lets go.
     // (UNAVAILABLE says retry, as a client would.)
-    await waitUntil('node-a to activate the pool', async () => {
-      try {
-        await other.clients.call(other.clients.pool, 'ActivatePool', { name: 'jobs', devices: [disk] });
-        return true;
-      } catch (err) {
-        if ((err as { code?: number }).code === status.UNAVAILABLE) return null;
-        throw err;
-      }
-    }, 20_000);
+    await waitUntil(
+      'node-a to activate the pool',
+      async () => {
+        try {
+          await other.clients.call(other.clients.pool, 'ActivatePool', { name: 'jobs', devices: [disk] });
+          return true;
+        } catch (err) {
+          if ((err as { code?: number }).code === status.UNAVAILABLE) return null;
+          throw err;
+        }
+      },
+      20_000,
+    );
     expect(grants('jobs').map((g) => g.node)).toEqual(['node-b2', 'node-a']);
     const handed = holder.log.find((l) => l['msg'] === 'job handed over with its pool' && l['job'] === jobId);
     expect(handed, 'the holder logged the hand-over').toBeDefined();
@@ -192,10 +207,14 @@ describe('a cluster of processes sharing a pool', () => {
     // The new holder adopted the job from the pool (same id, from the checkpoint) and ends it.
     const adopted = await waitUntil('the new holder to adopt the job', () => other.log.find((l) => l['msg'] === 'delete job adopted from the pool' && l['job'] === jobId) ?? null, 20_000);
     expect(Number(adopted['doneBytes'])).toBe(handedAtBytes);
-    const done = await waitUntil('the delete to finish on the new holder', async () => {
-      const { job } = await via.call<Job>(via.job, 'GetJob', { id: jobId });
-      return job.state === 'JOB_STATE_SUCCEEDED' ? job : null;
-    }, 60_000);
+    const done = await waitUntil(
+      'the delete to finish on the new holder',
+      async () => {
+        const { job } = await via.call<Job>(via.job, 'GetJob', { id: jobId });
+        return job.state === 'JOB_STATE_SUCCEEDED' ? job : null;
+      },
+      60_000,
+    );
     expect(Number(done.doneBytes)).toBe(2048 * MiB);
     expect(await watchEnd).toBeNull();
     expect(watched.at(-1)).toMatchObject({ state: 'JOB_STATE_SUCCEEDED' });

@@ -63,10 +63,7 @@ describe('coordinator config', () => {
   });
 
   it('takes a production setup: etcd over mutual TLS, TLS on the gRPC port and towards agents', () => {
-    const config = parseCoordinatorConfig(
-      { etcd: { endpoints: ['https://etcd1:2379', 'https://[fd00::2]:2379'], tls }, tls, agentTls: tls, listen: '[::]:9750' },
-      'test',
-    );
+    const config = parseCoordinatorConfig({ etcd: { endpoints: ['https://etcd1:2379', 'https://[fd00::2]:2379'], tls }, tls, agentTls: tls, listen: '[::]:9750' }, 'test');
     expect(config.etcd.tls).toEqual(tls);
     expect(config.tls).toEqual(tls);
     expect(splitHostPort(config.listen)).toEqual({ host: '::', port: 9750 });

@@ -24,9 +24,7 @@ function shown(value: unknown): string {
 }
 
 /** The config table's rows: key -> default cell. */
-const rows = new Map(
-  [...doc.matchAll(/^\| `([A-Za-z.]+)` \| ([^|]+) \|/gm)].map((m) => [m[1] as string, (m[2] as string).trim()]),
-);
+const rows = new Map([...doc.matchAll(/^\| `([A-Za-z.]+)` \| ([^|]+) \|/gm)].map((m) => [m[1] as string, (m[2] as string).trim()]));
 
 describe('docs/coordinator.md', () => {
   it('documents every config key with its default, and no other key', () => {

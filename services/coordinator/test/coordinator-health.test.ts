@@ -26,8 +26,7 @@ afterAll(async () => {
   await etcd?.dispose();
 });
 
-const check = (service: string): Promise<string> =>
-  new Promise((resolve, reject) => health.Check({ service }, (err, res) => (err === null ? resolve(res.status) : reject(err))));
+const check = (service: string): Promise<string> => new Promise((resolve, reject) => health.Check({ service }, (err, res) => (err === null ? resolve(res.status) : reject(err))));
 
 describe('coordinator health', () => {
   it('answers SERVING for itself and for each service it serves while etcd answers; NOT_FOUND for others', async () => {

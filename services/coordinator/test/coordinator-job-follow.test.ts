@@ -104,7 +104,10 @@ async function register(nodeId: string, host: JobHost): Promise<ScriptedAgent> {
   const session = connectScriptedAgent(coordinator.address);
   await session.hello(nodeId, { address: host.address, pools: [] });
   session.startKeepAlive(500);
-  closers.push(() => session.close(), () => host.close());
+  closers.push(
+    () => session.close(),
+    () => host.close(),
+  );
   return session;
 }
 

@@ -128,7 +128,7 @@ describe('coordinator metrics over HTTP', () => {
 
       a.close();
       await a.ended;
-      await waitUntil('the agent\'s session to be connected', () => c.coordinator.connectedAgents.length === 1, 5_000);
+      await waitUntil("the agent's session to be connected", () => c.coordinator.connectedAgents.length === 1, 5_000);
       expect(await c.value('thinfleet_coordinator_sessions')).toBe(1);
     } finally {
       await c.stop();

@@ -112,7 +112,10 @@ describe('routing through the coordinator', () => {
 
   it('refuses pool changes (they go to an agent) and pools no live host reaches', async () => {
     expect(await failure(viaCoordinator.call(viaCoordinator.pool, 'DestroyPool', { name: 'tank' }))).toMatchObject({ code: status.FAILED_PRECONDITION, errorCode: 'AGENT_ONLY' });
-    for (const [method, request] of [['ExtendPool', { name: 'tank', device: '/dev/sdz' }], ['SetPool', { name: 'tank', noSpaceMode: 'error' }]] as const) {
+    for (const [method, request] of [
+      ['ExtendPool', { name: 'tank', device: '/dev/sdz' }],
+      ['SetPool', { name: 'tank', noSpaceMode: 'error' }],
+    ] as const) {
       expect(await failure(viaCoordinator.call(viaCoordinator.pool, method, request)), method).toMatchObject({ code: status.FAILED_PRECONDITION, errorCode: 'AGENT_ONLY' });
     }
     expect(await failure(viaCoordinator.call(viaCoordinator.volume, 'CreateVolume', { pool: 'elsewhere', name: 'v', sizeBytes: MiB }))).toMatchObject({
@@ -123,7 +126,7 @@ describe('routing through the coordinator', () => {
     expect(pools.pools).toEqual([expect.objectContaining({ name: 'tank', active: true, volumes: 3 })]);
   });
 
-  it('relays the agent\'s tf-* trailers as it encoded them, and its own statuses always fit the trailers', async () => {
+  it("relays the agent's tf-* trailers as it encoded them, and its own statuses always fit the trailers", async () => {
     const batch = await failure(viaCoordinator.call(viaCoordinator.volume, 'Batch', { pool: 'tank', ops: [{ item: 'é %', delete: { name: 'missing' } }] }));
     expect(batch).toMatchObject({ code: status.NOT_FOUND, errorCode: 'NO_SUCH_VOLUME' });
     expect(decodeTrailerValue(batch.item!)).toBe('é %');
@@ -138,7 +141,12 @@ describe('routing through the coordinator', () => {
     const shown = (await viaCoordinator.call<{ pool: PoolMessage }>(viaCoordinator.pool, 'GetPool', { name: 'tank' })).pool;
     expect(Number(shown.metadataTotalBytes)).toBeGreaterThan(0);
     expect(Number(shown.metadataUsedBytes)).toBeGreaterThan(0);
-    expect(listed).toMatchObject({ metadataTotalBytes: shown.metadataTotalBytes, metadataUsedBytes: shown.metadataUsedBytes, dataBlockBytes: shown.dataBlockBytes, dataTotalBytes: shown.dataTotalBytes });
+    expect(listed).toMatchObject({
+      metadataTotalBytes: shown.metadataTotalBytes,
+      metadataUsedBytes: shown.metadataUsedBytes,
+      dataBlockBytes: shown.dataBlockBytes,
+      dataTotalBytes: shown.dataTotalBytes,
+    });
     const record = (await registry.pools()).find((p) => p.name === 'tank')!;
     expect(record.metadataSizeBytes).toBe(Number(shown.metadataTotalBytes));
   });

@@ -152,7 +152,7 @@ describe('EmbeddedEtcd', () => {
     expect(((err as Error).cause as NodeJS.ErrnoException).code).toBe('ENOENT');
   });
 
-  it('fails with etcd\'s own words when it cannot start (client port taken), leaving no process', async () => {
+  it("fails with etcd's own words when it cannot start (client port taken), leaving no process", async () => {
     const o = await options();
     const connections = new Set<import('node:net').Socket>();
     const squatter = createServer((socket) => void connections.add(socket));
@@ -181,10 +181,22 @@ describe('EmbeddedEtcd', () => {
     // What a coordinator killed with SIGKILL (and no setpriv) leaves behind: etcd on the same
     // data dir and ports, and its pid file.
     const orphan = child(ETCD, [
-      '--name', 'thinfleet', '--data-dir', o.dataDir,
-      '--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl,
-      '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl,
-      '--initial-cluster', `thinfleet=${peerUrl}`, '--log-level', 'error',
+      '--name',
+      'thinfleet',
+      '--data-dir',
+      o.dataDir,
+      '--listen-client-urls',
+      clientUrl,
+      '--advertise-client-urls',
+      clientUrl,
+      '--listen-peer-urls',
+      peerUrl,
+      '--initial-advertise-peer-urls',
+      peerUrl,
+      '--initial-cluster',
+      `thinfleet=${peerUrl}`,
+      '--log-level',
+      'error',
     ]);
     await waitUntil('the orphan to serve', () => healthy(clientUrl));
     await put(clientUrl, 'left', 'behind');

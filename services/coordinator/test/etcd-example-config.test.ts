@@ -21,7 +21,10 @@ function parseYaml(text: string, file: string): Yaml {
   const top: Yaml = new Map();
   let section: Map<string, string> | null = null;
   text.split('\n').forEach((raw, i) => {
-    const line = raw.replace(/\s+#.*$/, '').replace(/^#.*$/, '').trimEnd();
+    const line = raw
+      .replace(/\s+#.*$/, '')
+      .replace(/^#.*$/, '')
+      .trimEnd();
     if (line.trim() === '') return;
     const m = /^( *)([a-z0-9-]+):(?: (.*))?$/.exec(line);
     if (m === null) throw new Error(`${file}:${i + 1}: not "key: value": ${raw}`);
@@ -104,11 +107,14 @@ describe('deploy/etcd example cluster', () => {
     for (const other of rest) expect(other).toBe(first);
   });
 
-  it('requires client certificates on both ports, from separate CAs, with etcd\'s own TLS off', () => {
+  it("requires client certificates on both ports, from separate CAs, with etcd's own TLS off", () => {
     for (const m of members) {
       const client = section(m.yaml, 'client-transport-security');
       const peer = section(m.yaml, 'peer-transport-security');
-      for (const [name, tls] of [['client', client], ['peer', peer]] as const) {
+      for (const [name, tls] of [
+        ['client', client],
+        ['peer', peer],
+      ] as const) {
         expect([m.file, name, tls.get('client-cert-auth'), tls.get('auto-tls')]).toEqual([m.file, name, 'true', 'false']);
         for (const key of ['cert-file', 'key-file', 'trusted-ca-file']) expect(tls.get(key)).toMatch(/^\/etc\/etcd\/pki\/[a-z-]+\.pem$/);
       }
@@ -117,7 +123,7 @@ describe('deploy/etcd example cluster', () => {
     }
   });
 
-  it('shows in the README a coordinator config the coordinator accepts, naming the members\' client URLs', () => {
+  it("shows in the README a coordinator config the coordinator accepts, naming the members' client URLs", () => {
     const readme = readFileSync(fileURLToPath(new URL('README.md', DIR)), 'utf8');
     const json = /```json\n([\s\S]*?)\n```/.exec(readme)?.[1];
     expect(json).toBeDefined();

@@ -38,7 +38,10 @@ type VolumeAnswer = { volume: { name: string; active: boolean; wasActive: boolea
 type StatusPool = { name: string; owner: string; ready: boolean; hosts: string[] };
 
 async function clusterStatus(): Promise<{ pools: StatusPool[] }> {
-  const Service = loadCoordinatorApi().ClusterService as unknown as new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => Client & {
+  const Service = loadCoordinatorApi().ClusterService as unknown as new (
+    address: string,
+    creds: ReturnType<typeof credentials.createInsecure>,
+  ) => Client & {
     ClusterStatus(r: object, cb: (err: Error | null, res: { pools: StatusPool[] }) => void): void;
   };
   const client = new Service(cluster.coordinatorAddress, credentials.createInsecure());
@@ -71,11 +74,15 @@ describe('a second host joins a pool, and takes it over on its own when the hold
     const joined = await b.clients.call<{ pool: { name: string; active: boolean } }>(b.clients.pool, 'JoinPool', { name: 'tank', devices: [disk], prefer: true });
     expect(joined.pool).toMatchObject({ name: 'tank', active: false });
     expect(grantsOf('tank').map((g) => g['node'])).toEqual(['node-a']);
-    const status = await waitUntil('the coordinator to see node-b reach tank', async () => {
-      const s = await clusterStatus();
-      const tank = s.pools.find((p) => p.name === 'tank');
-      return tank !== undefined && tank.hosts.includes('node-b') ? tank : null;
-    }, 20_000);
+    const status = await waitUntil(
+      'the coordinator to see node-b reach tank',
+      async () => {
+        const s = await clusterStatus();
+        const tank = s.pools.find((p) => p.name === 'tank');
+        return tank !== undefined && tank.hosts.includes('node-b') ? tank : null;
+      },
+      20_000,
+    );
     expect(status).toMatchObject({ owner: 'node-a', ready: true, hosts: ['node-a', 'node-b'] });
     // Repeating it changes nothing but the preference.
     await b.clients.call(b.clients.pool, 'JoinPool', { name: 'tank', devices: [disk], prefer: true });
@@ -90,11 +97,15 @@ describe('a second host joins a pool, and takes it over on its own when the hold
     const { jobId } = await via.call<{ jobId: string }>(via.volume, 'DeleteVolume', { pool: 'tank', name: 'big', mode: 'DELETE_MODE_CHUNKED' });
     // Long enough for the job to have written a checkpoint into its mark (every second).
     const started = performance.now();
-    await waitUntil('the delete to run for 2.5 s', async () => {
-      const { job } = await a.clients.call<Job>(a.clients.job, 'GetJob', { id: jobId });
-      expect(job.state).toBe('JOB_STATE_RUNNING');
-      return performance.now() - started > 2500 && Number(job.doneBytes) > 0 ? true : null;
-    }, 20_000);
+    await waitUntil(
+      'the delete to run for 2.5 s',
+      async () => {
+        const { job } = await a.clients.call<Job>(a.clients.job, 'GetJob', { id: jobId });
+        expect(job.state).toBe('JOB_STATE_RUNNING');
+        return performance.now() - started > 2500 && Number(job.doneBytes) > 0 ? true : null;
+      },
+      20_000,
+    );
     const grantsBefore = grantsOf('tank').length;
     const routerAsksBefore = cluster.coordinator.log.filter((l) => l['msg'] === 'asked a host to take a free pool').length;
 
@@ -127,10 +138,14 @@ describe('a second host joins a pool, and takes it over on its own when the hold
     expect(activated.volume).toMatchObject({ active: true, wasActive: false });
     expect((await via.call<VolumeAnswer>(via.volume, 'GetVolume', { pool: 'tank', name: 'vm' })).volume.wasActive).toBe(false);
 
-    const done = await waitUntil('the delete to finish on node-b', async () => {
-      const { job } = await via.call<Job>(via.job, 'GetJob', { id: jobId });
-      return job.state === 'JOB_STATE_SUCCEEDED' ? job : null;
-    }, 90_000);
+    const done = await waitUntil(
+      'the delete to finish on node-b',
+      async () => {
+        const { job } = await via.call<Job>(via.job, 'GetJob', { id: jobId });
+        return job.state === 'JOB_STATE_SUCCEEDED' ? job : null;
+      },
+      90_000,
+    );
     expect(Number(done.doneBytes)).toBe(2048 * MiB);
   });
 

@@ -21,7 +21,13 @@ describe('the status of a failed routed call', () => {
   });
 
   it('is ETCD (UNAVAILABLE) only when etcd does not answer', () => {
-    for (const err of [new GRPCUnavailableError('14 UNAVAILABLE: No connection established'), new GRPCDeadlineExceededError('4 DEADLINE_EXCEEDED'), new BrokenCircuitError(), new ClientClosedError('kv'), new EtcdWatchTimeoutError('no watch')]) {
+    for (const err of [
+      new GRPCUnavailableError('14 UNAVAILABLE: No connection established'),
+      new GRPCDeadlineExceededError('4 DEADLINE_EXCEEDED'),
+      new BrokenCircuitError(),
+      new ClientClosedError('kv'),
+      new EtcdWatchTimeoutError('no watch'),
+    ]) {
       expect(isEtcdUnavailable(err)).toBe(true);
       const answered = asStatus(err);
       expect(answered.code).toBe(status.UNAVAILABLE);
@@ -30,7 +36,7 @@ describe('the status of a failed routed call', () => {
     expect(isEtcdUnavailable(new Error('x'))).toBe(false);
   });
 
-  it('passes a status (the coordinator\'s own or an agent\'s) through as it is', () => {
+  it("passes a status (the coordinator's own or an agent's) through as it is", () => {
     const own = coordinatorError('NO_HOST', 'no host with a live session reaches pool tank');
     expect(asStatus(own)).toBe(own);
   });

@@ -27,10 +27,7 @@ export function demoBanner(ready: DemoReady): string {
   const addr = ready.coordinator.address;
   const processes = formatTable(
     [{ header: 'PROCESS' }, { header: 'PID', align: 'right' }, { header: 'ENDPOINT' }],
-    [
-      ['coordinator', String(ready.coordinator.pid), `${addr} (embedded etcd ${ready.etcd.endpoint})`],
-      ...ready.hosts.map((h) => [h.nodeId, String(h.pid), h.socket]),
-    ],
+    [['coordinator', String(ready.coordinator.pid), `${addr} (embedded etcd ${ready.etcd.endpoint})`], ...ready.hosts.map((h) => [h.nodeId, String(h.pid), h.socket])],
   );
   const pools = ready.pools.map((p) => `  ${p.name}: ${formatBytes(p.sizeBytes)} in ${p.file}, served by ${p.owner === '' ? 'nobody yet' : p.owner}`);
   const victim = ready.pools.find((p) => p.owner !== '');

@@ -110,7 +110,10 @@ async function setUpPool(layout: DemoLayout, pool: DemoPool, agents: ReadonlyMap
   const knows = new Map<string, boolean>();
   for (const host of DEMO_HOSTS) {
     const listed = await agents.get(host)!.listPools();
-    knows.set(host, listed.pools.some((p) => p.name === pool.name));
+    knows.set(
+      host,
+      listed.pools.some((p) => p.name === pool.name),
+    );
   }
   const devices = [layout.poolFile(pool)];
   if (![...knows.values()].some(Boolean)) {

@@ -18,18 +18,7 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { UsageError } from '../usage-error.js';
 import { demoBanner, type DemoReady } from './demo-banner.js';
 import { setUpPools, waitForPoolsServed, waitForSessions } from './demo-cluster.js';
-import {
-  choosePorts,
-  DEMO_HOSTS,
-  DEMO_LOCK,
-  DEMO_POOLS,
-  defaultDemoDir,
-  demoLayout,
-  makeDirectories,
-  writeAgentConfig,
-  writeCoordinatorConfig,
-  type DemoLayout,
-} from './demo-layout.js';
+import { choosePorts, DEMO_HOSTS, DEMO_LOCK, DEMO_POOLS, defaultDemoDir, demoLayout, makeDirectories, writeAgentConfig, writeCoordinatorConfig, type DemoLayout } from './demo-layout.js';
 import { endLeftovers, forgetChildren, recordChildren } from './demo-leftovers.js';
 import { findServiceBin, startProcess, stopProcesses, type DemoProcess } from './demo-processes.js';
 
@@ -115,7 +104,7 @@ export const DEMO_COMMAND: CommandSpec = {
     'Prints the endpoints, the pids, commands to try and a failover to watch, then runs until SIGINT (Ctrl-C) or SIGTERM, ' +
     'which stop the hosts and then the coordinator; another signal a second or more later kills them at once. No process outlives the demo. ' +
     'A second start with the same --dir finds the same pools and volumes. Needs the built services (npm run build) and etcd (/usr/bin/etcd). ' +
-    'With --json: one document with the directory, the coordinator address and pid, the etcd endpoint, each host\'s socket and pid, and the pools with their owners.',
+    "With --json: one document with the directory, the coordinator address and pid, the etcd endpoint, each host's socket and pid, and the pools with their owners.",
   examples: ['demo', 'demo --dir /tmp/tf-demo', '--json demo --dir /tmp/tf-demo'],
   async run(context, args) {
     const isRoot = typeof process.geteuid === 'function' && process.geteuid() === 0;
@@ -162,7 +151,10 @@ export const DEMO_COMMAND: CommandSpec = {
       for (const host of DEMO_HOSTS) {
         writeAgentConfig(layout, host, ports);
         hosts.push(await startProcess(host, agentBin, ['--config', layout.hostConfig(host)], layout.logFile(host)));
-        recordChildren(layout.dir, all().map((p) => p.pid));
+        recordChildren(
+          layout.dir,
+          all().map((p) => p.pid),
+        );
       }
       const starting = (async (): Promise<'ready'> => {
         await waitForSessions(address, all());
@@ -181,7 +173,9 @@ export const DEMO_COMMAND: CommandSpec = {
       for (const host of hosts) {
         void host.exited.then((how) => {
           if (!stoppingNow && coordinator?.exit() === null) {
-            context.io.stderr(`thinfleet demo: ${host.name} (pid ${host.pid}) exited (${how}); once its lease runs out (${DEMO_LOCK.ttlSeconds} s) the pools it served can go to another host: see \`thinfleet cluster status\`\n`);
+            context.io.stderr(
+              `thinfleet demo: ${host.name} (pid ${host.pid}) exited (${how}); once its lease runs out (${DEMO_LOCK.ttlSeconds} s) the pools it served can go to another host: see \`thinfleet cluster status\`\n`,
+            );
           }
         });
       }

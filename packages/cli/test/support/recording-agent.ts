@@ -22,7 +22,18 @@ export const CLUSTER_STATUS: ClusterStatusResponse__Output = {
   ],
   pools: [
     { name: 'scratch', uuid: 'u-2', owner: '', token: '', ready: false, waiters: [], hosts: ['node-1'], dataSizeBytes: 2 ** 30, dataUsedBytes: 0, volumeCount: 0 },
-    { name: 'tank', uuid: 'u-1', owner: 'node-1', token: '12', ready: true, waiters: ['node-2'], hosts: ['node-1', 'node-2'], dataSizeBytes: 10 * 2 ** 30, dataUsedBytes: 2 ** 30, volumeCount: 3 },
+    {
+      name: 'tank',
+      uuid: 'u-1',
+      owner: 'node-1',
+      token: '12',
+      ready: true,
+      waiters: ['node-2'],
+      hosts: ['node-1', 'node-2'],
+      dataSizeBytes: 10 * 2 ** 30,
+      dataUsedBytes: 2 ** 30,
+      volumeCount: 3,
+    },
   ],
   etcdEndpoints: ['http://127.0.0.1:2379'],
   embeddedEtcd: true,
@@ -92,8 +103,26 @@ export function job(state: Job__Output['state'], doneBytes: number, extra: Parti
 
 /** What watchPoolEvents yields. */
 export const POOL_EVENTS: readonly PoolEvent__Output[] = [
-  { pool: 'tank', kind: 'data-threshold-crossed', usedBytes: 9 * 2 ** 30, totalBytes: 10 * 2 ** 30, thresholdPercent: 80, time: '2025-01-01T00:00:00.000Z', message: 'pool tank: data use 90%', current: true },
-  { pool: 'tank', kind: 'out-of-data-space', usedBytes: 10 * 2 ** 30, totalBytes: 10 * 2 ** 30, thresholdPercent: 0, time: '2025-01-01T00:00:05.000Z', message: 'pool tank is out of data space', current: false },
+  {
+    pool: 'tank',
+    kind: 'data-threshold-crossed',
+    usedBytes: 9 * 2 ** 30,
+    totalBytes: 10 * 2 ** 30,
+    thresholdPercent: 80,
+    time: '2025-01-01T00:00:00.000Z',
+    message: 'pool tank: data use 90%',
+    current: true,
+  },
+  {
+    pool: 'tank',
+    kind: 'out-of-data-space',
+    usedBytes: 10 * 2 ** 30,
+    totalBytes: 10 * 2 ** 30,
+    thresholdPercent: 0,
+    time: '2025-01-01T00:00:05.000Z',
+    message: 'pool tank is out of data space',
+    current: false,
+  },
 ];
 
 const DEFAULT_RESPONSES: Record<string, unknown> = {

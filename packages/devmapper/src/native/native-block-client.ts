@@ -30,9 +30,7 @@ export class NativeBlockClient implements BlockClient {
   }
 
   async attachLoop(filePath: string, options: LoopAttachOptions = {}): Promise<string> {
-    return callNative('LOOP_CONFIGURE', filePath, () =>
-      native.loopAttach(filePath, { readOnly: options.readOnly ?? false, autoclear: options.autoclear ?? false }),
-    );
+    return callNative('LOOP_CONFIGURE', filePath, () => native.loopAttach(filePath, { readOnly: options.readOnly ?? false, autoclear: options.autoclear ?? false }));
   }
 
   async detachLoop(devicePath: string): Promise<void> {

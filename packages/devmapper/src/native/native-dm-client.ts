@@ -57,17 +57,13 @@ export class NativeDmClient implements DmClient {
 
   async list(): Promise<DmDeviceSummary[]> {
     const list = await callNative('DM_LIST_DEVICES', undefined, () => native.dmListDevices());
-    return list
-      .map((d) => ({ name: d.name, dev: { major: d.major, minor: d.minor } }))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return list.map((d) => ({ name: d.name, dev: { major: d.major, minor: d.minor } })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   async create(name: string, options: DmCreateOptions = {}): Promise<DmDeviceInfo> {
     const info = toInfo(await callNative('DM_DEV_CREATE', name, () => native.dmCreate(name, options.uuid ?? null)));
     try {
-      await callNative('mknod', this.devicePath(name), () =>
-        native.mknodBlock(this.devicePath(name), info.dev.major, info.dev.minor),
-      );
+      await callNative('mknod', this.devicePath(name), () => native.mknodBlock(this.devicePath(name), info.dev.major, info.dev.minor));
     } catch (err) {
       // Without its node the device is unusable: take it away again rather than leave half a create.
       await callNative('DM_DEV_REMOVE', name, () => native.dmRemove(name, {})).catch(() => undefined);
@@ -86,11 +82,7 @@ export class NativeDmClient implements DmClient {
   }
 
   async suspend(name: string, options: DmSuspendOptions = {}): Promise<DmDeviceInfo> {
-    return toInfo(
-      await callNative('DM_DEV_SUSPEND', name, () =>
-        native.dmSuspend(name, { noFlush: options.noFlush ?? false, skipLockfs: options.skipLockfs ?? false }),
-      ),
-    );
+    return toInfo(await callNative('DM_DEV_SUSPEND', name, () => native.dmSuspend(name, { noFlush: options.noFlush ?? false, skipLockfs: options.skipLockfs ?? false })));
   }
 
   async resume(name: string): Promise<DmDeviceInfo> {
@@ -100,7 +92,11 @@ export class NativeDmClient implements DmClient {
   async load(name: string, targets: readonly DmTargetLine[], options: DmLoadOptions = {}): Promise<DmDeviceInfo> {
     return toInfo(
       await callNative('DM_TABLE_LOAD', name, () =>
-        native.dmLoadTable(name, targets.map((t) => ({ ...t })), { readOnly: options.readOnly ?? false }),
+        native.dmLoadTable(
+          name,
+          targets.map((t) => ({ ...t })),
+          { readOnly: options.readOnly ?? false },
+        ),
       ),
     );
   }
@@ -119,9 +115,7 @@ export class NativeDmClient implements DmClient {
   }
 
   async status(name: string, options: DmStatusOptions = {}): Promise<DmTargetLine[]> {
-    const r = await callNative('DM_TABLE_STATUS', name, () =>
-      native.dmStatus(name, { inactive: options.inactive ?? false, noFlush: options.noFlush ?? false }),
-    );
+    const r = await callNative('DM_TABLE_STATUS', name, () => native.dmStatus(name, { inactive: options.inactive ?? false, noFlush: options.noFlush ?? false }));
     return r.targets.map((t) => ({ ...t }));
   }
 
@@ -140,9 +134,7 @@ export class NativeDmClient implements DmClient {
 
   async ensureNode(name: string): Promise<void> {
     const info = await this.info(name);
-    await callNative('mknod', this.devicePath(name), () =>
-      native.mknodBlock(this.devicePath(name), info.dev.major, info.dev.minor),
-    );
+    await callNative('mknod', this.devicePath(name), () => native.mknodBlock(this.devicePath(name), info.dev.major, info.dev.minor));
   }
 
   devicePath(name: string): string {

@@ -21,7 +21,10 @@ export class SimBlockClient implements BlockClient {
   }
 
   private checkRange(path: string, operation: string, offsetBytes: number, lengthBytes: number): DevNumber {
-    for (const [what, v] of [['offset', offsetBytes], ['length', lengthBytes]] as const) {
+    for (const [what, v] of [
+      ['offset', offsetBytes],
+      ['length', lengthBytes],
+    ] as const) {
       if (!Number.isSafeInteger(v) || v < 0 || v % SECTOR_BYTES !== 0) {
         throw new RangeError(`${operation} ${path}: ${what} ${v} is not a multiple of ${SECTOR_BYTES}`);
       }

@@ -47,9 +47,7 @@ export class SimDmClient implements DmClient {
   }
 
   async list(): Promise<DmDeviceSummary[]> {
-    return [...this.kernel.devices.values()]
-      .map((d) => ({ name: d.name, dev: { major: SIM_DM_MAJOR, minor: d.minor } }))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [...this.kernel.devices.values()].map((d) => ({ name: d.name, dev: { major: SIM_DM_MAJOR, minor: d.minor } })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   async create(name: string, options: DmCreateOptions = {}): Promise<DmDeviceInfo> {
@@ -66,7 +64,15 @@ export class SimDmClient implements DmClient {
     let minor = 0;
     while (k.deviceByMinor(minor) !== undefined) minor++;
     const device: SimDevice = {
-      name, uuid, minor, live: null, inactive: null, suspended: false, eventNr: 0, deferredRemove: false, holds: 0,
+      name,
+      uuid,
+      minor,
+      live: null,
+      inactive: null,
+      suspended: false,
+      eventNr: 0,
+      deferredRemove: false,
+      holds: 0,
     };
     k.devices.set(name, device);
     k.save();
@@ -176,7 +182,10 @@ export class SimDmClient implements DmClient {
     if (d.live === null) throw new DmError('EINVAL', 'DM_TARGET_MSG', name, 'device has no live table');
     if (target === undefined) throw new DmError('EINVAL', 'DM_TARGET_MSG', name, 'message sector outside device');
     if (target.type !== 'thin-pool') throw new DmError('EINVAL', 'DM_TARGET_MSG', name, 'target type does not support messages');
-    const words = text.trim().split(/\s+/).filter((w) => w !== '');
+    const words = text
+      .trim()
+      .split(/\s+/)
+      .filter((w) => w !== '');
     try {
       return await target.pool.message(words, (id) => k.thinOpen(target.pool, id));
     } catch (err) {

@@ -104,8 +104,7 @@ export class SimKernel {
     // Devices are rebuilt bottom-up, as they were stacked: plain targets (the linear devices a
     // pool's data and metadata sit on) first, then pools (whose construction reads those
     // devices' sizes), then thin volumes (which look their pool up).
-    const rank = (lines: ReadonlyArray<{ type: string }>): number =>
-      lines.some((l) => l.type === 'thin-pool') ? 1 : lines.some((l) => l.type === 'thin') ? 2 : 0;
+    const rank = (lines: ReadonlyArray<{ type: string }>): number => (lines.some((l) => l.type === 'thin-pool') ? 1 : lines.some((l) => l.type === 'thin') ? 2 : 0);
     for (const pass of [0, 1, 2]) {
       for (const d of saved.devices) {
         const dev = kernel.devices.get(d.name)!;
@@ -120,7 +119,11 @@ export class SimKernel {
             // the devices below (a thin-pool whose metadata device now fails I/O, after a fence,
             // is in failed mode). The simulator constructs it again and may find those devices
             // failing; such a table comes back as error targets of the same geometry.
-            dev[which] = await kernel.buildTable(dev.name, t.lines.map((l) => ({ ...l, type: 'error', params: '' })), t.readOnly);
+            dev[which] = await kernel.buildTable(
+              dev.name,
+              t.lines.map((l) => ({ ...l, type: 'error', params: '' })),
+              t.readOnly,
+            );
           }
         }
       }
@@ -223,9 +226,7 @@ export class SimKernel {
   /** Devices (by name) whose live or inactive table uses `dev`. */
   private users(dev: DevNumber): SimDevice[] {
     const key = devKey(dev);
-    return [...this.devices.values()].filter((d) =>
-      [d.live, d.inactive].some((t) => t?.targets.some((target) => target.deps.includes(key))),
-    );
+    return [...this.devices.values()].filter((d) => [d.live, d.inactive].some((t) => t?.targets.some((target) => target.deps.includes(key))));
   }
 
   /** How many openers hold `dev`: distinct dm devices whose tables use it, plus holds. */
@@ -303,12 +304,7 @@ export class SimKernel {
   }
 
   /** Finds or opens the pool object for a thin-pool target of device `owner`. */
-  async poolFor(
-    owner: string,
-    metadataDev: string,
-    dataDev: string,
-    open: () => Promise<SimThinPool>,
-  ): Promise<SimThinPool> {
+  async poolFor(owner: string, metadataDev: string, dataDev: string, open: () => Promise<SimThinPool>): Promise<SimThinPool> {
     const existing = this.pools.get(metadataDev);
     if (existing !== undefined) {
       if (existing.owner !== owner) {
@@ -410,29 +406,47 @@ export class SimKernel {
 
   async read(dev: DevNumber, offsetBytes: number, lengthBytes: number): Promise<Buffer> {
     const out = Buffer.alloc(lengthBytes);
-    await this.route(dev, offsetBytes, lengthBytes, async (t, rel, len, at) => {
-      (await t.read(this, rel, len)).copy(out, at);
-    }, (file, off, len, at) => {
-      readSync(this.fd(file), out, at, len, off);
-    });
+    await this.route(
+      dev,
+      offsetBytes,
+      lengthBytes,
+      async (t, rel, len, at) => {
+        (await t.read(this, rel, len)).copy(out, at);
+      },
+      (file, off, len, at) => {
+        readSync(this.fd(file), out, at, len, off);
+      },
+    );
     return out;
   }
 
   async write(dev: DevNumber, offsetBytes: number, data: Buffer): Promise<void> {
-    await this.route(dev, offsetBytes, data.length, async (t, rel, len, at) => {
-      await t.write(this, rel, data.subarray(at, at + len));
-    }, (file, off, len, at) => {
-      writeSync(this.fd(file), data, at, len, off);
-    });
+    await this.route(
+      dev,
+      offsetBytes,
+      data.length,
+      async (t, rel, len, at) => {
+        await t.write(this, rel, data.subarray(at, at + len));
+      },
+      (file, off, len, at) => {
+        writeSync(this.fd(file), data, at, len, off);
+      },
+    );
   }
 
   async discard(dev: DevNumber, offsetBytes: number, lengthBytes: number): Promise<void> {
-    await this.route(dev, offsetBytes, lengthBytes, async (t, rel, len) => {
-      await t.discard(this, rel, len);
-    }, (file, off, len) => {
-      // A loop device over a file punches a hole: the range reads back as zeroes.
-      writeSync(this.fd(file), Buffer.alloc(len), 0, len, off);
-    });
+    await this.route(
+      dev,
+      offsetBytes,
+      lengthBytes,
+      async (t, rel, len) => {
+        await t.discard(this, rel, len);
+      },
+      (file, off, len) => {
+        // A loop device over a file punches a hole: the range reads back as zeroes.
+        writeSync(this.fd(file), Buffer.alloc(len), 0, len, off);
+      },
+    );
   }
 
   /**

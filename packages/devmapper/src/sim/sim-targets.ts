@@ -67,22 +67,34 @@ export async function constructTarget(k: SimKernel, owner: string, line: DmTarge
   switch (parsed.type) {
     case 'error':
       return {
-        type: 'error', ...range, deps: [],
-        read: async () => ioError(owner), write: async () => ioError(owner), discard: async () => ioError(owner),
-        tableText: () => '', statusText: () => '',
+        type: 'error',
+        ...range,
+        deps: [],
+        read: async () => ioError(owner),
+        write: async () => ioError(owner),
+        discard: async () => ioError(owner),
+        tableText: () => '',
+        statusText: () => '',
       };
     case 'zero':
       return {
-        type: 'zero', ...range, deps: [],
-        read: async (_k, _o, len) => Buffer.alloc(len), write: async () => {}, discard: async () => {},
-        tableText: () => '', statusText: () => '',
+        type: 'zero',
+        ...range,
+        deps: [],
+        read: async (_k, _o, len) => Buffer.alloc(len),
+        write: async () => {},
+        discard: async () => {},
+        tableText: () => '',
+        statusText: () => '',
       };
     case 'linear': {
       const dev = open(parsed.device, 'device');
       const base = parsed.offsetSectors * SECTOR_BYTES;
       if (base + lengthBytes > k.sizeBytes(toDev(dev))) invalid(`device ${parsed.device} too small for target`);
       return {
-        type: 'linear', ...range, deps: [dev],
+        type: 'linear',
+        ...range,
+        deps: [dev],
         read: (kk, o, len) => kk.read(toDev(dev), base + o, len),
         write: (kk, o, data) => kk.write(toDev(dev), base + o, data),
         discard: (kk, o, len) => kk.discard(toDev(dev), base + o, len),
@@ -112,7 +124,13 @@ export async function constructTarget(k: SimKernel, owner: string, line: DmTarge
       );
       if (pool.dataBlockSectors !== parsed.dataBlockSectors) invalid('data block size differs from the open pool');
       return {
-        type: 'thin-pool', ...range, deps: [metadataDev, dataDev], metadataDev, dataDev, pool, features,
+        type: 'thin-pool',
+        ...range,
+        deps: [metadataDev, dataDev],
+        metadataDev,
+        dataDev,
+        pool,
+        features,
         lowWaterMarkBlocks: parsed.lowWaterMarkBlocks,
         read: (kk, o, len) => kk.read(toDev(dataDev), o, len),
         write: (kk, o, data) => kk.write(toDev(dataDev), o, data),
@@ -146,7 +164,12 @@ export async function constructTarget(k: SimKernel, owner: string, line: DmTarge
             };
       const deps = originDev === undefined ? [poolDev] : [poolDev, originDev];
       return {
-        type: 'thin', ...range, deps, poolDev, id, ...(originDev === undefined ? {} : { originDev }),
+        type: 'thin',
+        ...range,
+        deps,
+        poolDev,
+        id,
+        ...(originDev === undefined ? {} : { originDev }),
         read: async (kk, o, len) => {
           await kk.untilDeviceResumed(toDev(poolDev));
           return pool.readThin(id, o, len, origin);

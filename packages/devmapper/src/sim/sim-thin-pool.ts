@@ -10,12 +10,7 @@ import { SECTOR_BYTES } from '../units.js';
 import { METADATA_BLOCK_BYTES } from '../targets/thin-pool-status.js';
 import type { ThinPoolFeatures } from '../targets/target.js';
 import { MAX_THIN_ID } from '../thin-id.js';
-import {
-  payloadCapacityBytes,
-  readPoolMetadata,
-  writePoolMetadata,
-  type MetadataDeviceIo,
-} from './sim-pool-format.js';
+import { payloadCapacityBytes, readPoolMetadata, writePoolMetadata, type MetadataDeviceIo } from './sim-pool-format.js';
 
 /** Block-level access to the pool's data device. */
 export interface DataDeviceIo {
@@ -62,8 +57,7 @@ export interface SimMetadataSnapshot {
 const MAX_METADATA_BLOCKS = 255 * ((1 << 14) - 64);
 
 function encode(state: PoolState): Buffer {
-  const devs = (m: Map<number, Mapping>): Array<[number, number[]]> =>
-    [...m].map(([id, map]) => [id, [...map].flat()]);
+  const devs = (m: Map<number, Mapping>): Array<[number, number[]]> => [...m].map(([id, map]) => [id, [...map].flat()]);
   return Buffer.from(
     JSON.stringify({
       v: 1,
@@ -189,23 +183,10 @@ export class SimThinPool {
       state = decode(stored.payload);
       seq = stored.seq;
       if (state.dataBlockSectors !== options.dataBlockSectors) {
-        throw new DmError(
-          'EINVAL',
-          'DM_TABLE_LOAD',
-          undefined,
-          `changing the data block size (from ${state.dataBlockSectors} to ${options.dataBlockSectors}) is not supported`,
-        );
+        throw new DmError('EINVAL', 'DM_TABLE_LOAD', undefined, `changing the data block size (from ${state.dataBlockSectors} to ${options.dataBlockSectors}) is not supported`);
       }
     }
-    return new SimThinPool(
-      options.metadata,
-      options.data,
-      state,
-      seq,
-      options.features,
-      options.lowWaterMarkBlocks,
-      options.raiseEvent,
-    );
+    return new SimThinPool(options.metadata, options.data, state, seq, options.features, options.lowWaterMarkBlocks, options.raiseEvent);
   }
 
   /**
@@ -274,12 +255,7 @@ export class SimThinPool {
   async resizeData(tableLengthSectors: number): Promise<void> {
     const blocks = Math.floor(tableLengthSectors / this.state.dataBlockSectors);
     if (blocks < this.state.dataBlocks) {
-      throw new DmError(
-        'EINVAL',
-        'DM_DEV_SUSPEND',
-        undefined,
-        `pool target (${blocks} blocks) too small: expected ${this.state.dataBlocks}`,
-      );
+      throw new DmError('EINVAL', 'DM_DEV_SUSPEND', undefined, `pool target (${blocks} blocks) too small: expected ${this.state.dataBlocks}`);
     }
     if (blocks > this.state.dataBlocks) {
       this.state.dataBlocks = blocks;
@@ -296,11 +272,7 @@ export class SimThinPool {
     const totalMeta = Math.min(Math.floor(metadataSizeBytes / METADATA_BLOCK_BYTES), MAX_METADATA_BLOCKS);
     const usedMeta = Math.min(totalMeta, 2 + Math.ceil(encode(this.state).length / METADATA_BLOCK_BYTES));
     const held = this.state.held === null ? '-' : String(this.state.held.root);
-    const discards = this.features.ignoreDiscard
-      ? 'ignore_discard'
-      : this.features.noDiscardPassdown
-        ? 'no_discard_passdown'
-        : 'discard_passdown';
+    const discards = this.features.ignoreDiscard ? 'ignore_discard' : this.features.noDiscardPassdown ? 'no_discard_passdown' : 'discard_passdown';
     const space = this.features.errorIfNoSpace ? 'error_if_no_space' : 'queue_if_no_space';
     const threshold = Math.min(1024, Math.floor(totalMeta / 4));
     return (
@@ -467,7 +439,7 @@ export class SimThinPool {
     const map = this.state.devices.get(id);
     const out = Buffer.alloc(lengthBytes);
     const bb = this.blockBytes;
-    for (let pos = offsetBytes; pos < offsetBytes + lengthBytes; ) {
+    for (let pos = offsetBytes; pos < offsetBytes + lengthBytes;) {
       const vb = Math.floor(pos / bb);
       const inner = pos - vb * bb;
       const n = Math.min(bb - inner, offsetBytes + lengthBytes - pos);
@@ -485,7 +457,7 @@ export class SimThinPool {
   async writeThin(id: number, offsetBytes: number, data: Buffer, origin?: ExternalOriginIo): Promise<void> {
     if (this.mode === 'ro' || this.mode === 'fail') throw new DmError('EIO', 'write', undefined, 'pool is read-only');
     const bb = this.blockBytes;
-    for (let pos = offsetBytes; pos < offsetBytes + data.length; ) {
+    for (let pos = offsetBytes; pos < offsetBytes + data.length;) {
       const map = this.state.devices.get(id);
       if (map === undefined) throw new DmError('EIO', 'write', undefined, `thin id ${id} was deleted`);
       const vb = Math.floor(pos / bb);
@@ -509,12 +481,7 @@ export class SimThinPool {
   }
 
   /** What the rest of a block holds when a write covers only part of it. */
-  private async fillForWrite(
-    map: Mapping,
-    vb: number,
-    fresh: number,
-    origin: ExternalOriginIo | undefined,
-  ): Promise<Buffer> {
+  private async fillForWrite(map: Mapping, vb: number, fresh: number, origin: ExternalOriginIo | undefined): Promise<Buffer> {
     if (map.has(vb) || origin !== undefined) return this.readBlock(map, vb, origin);
     // skip_block_zeroing leaves whatever the data block held before; zeroing is the default.
     if (this.features.skipBlockZeroing) return this.data.read(fresh * this.blockBytes, this.blockBytes);

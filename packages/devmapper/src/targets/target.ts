@@ -93,12 +93,7 @@ const FEATURE_KEYWORDS: ReadonlyArray<readonly [keyof ThinPoolFeatures, string]>
 
 /** True when `sectors` is a data block size dm-thin accepts. */
 export function isValidDataBlockSectors(sectors: number): boolean {
-  return (
-    Number.isInteger(sectors) &&
-    sectors >= DATA_BLOCK_MIN_SECTORS &&
-    sectors <= DATA_BLOCK_MAX_SECTORS &&
-    sectors % DATA_BLOCK_MIN_SECTORS === 0
-  );
+  return Number.isInteger(sectors) && sectors >= DATA_BLOCK_MIN_SECTORS && sectors <= DATA_BLOCK_MAX_SECTORS && sectors % DATA_BLOCK_MIN_SECTORS === 0;
 }
 
 /** Formats a target's table parameters, exactly as the kernel expects them. */
@@ -112,9 +107,7 @@ export function formatTargetParams(target: DmTarget): string {
       return features.length === 0 ? `${head} 0` : `${head} ${features.length} ${features.join(' ')}`;
     }
     case 'thin':
-      return target.externalOrigin === undefined
-        ? `${target.poolDevice} ${target.thinId}`
-        : `${target.poolDevice} ${target.thinId} ${target.externalOrigin}`;
+      return target.externalOrigin === undefined ? `${target.poolDevice} ${target.thinId}` : `${target.poolDevice} ${target.thinId} ${target.externalOrigin}`;
     case 'error':
     case 'zero':
       return '';
@@ -136,7 +129,10 @@ export function toTargetLines(entries: readonly DmTableEntry[]): DmTargetLine[] 
  * @throws TableParseError for an unknown type or malformed parameters.
  */
 export function parseTarget(type: string, params: string): DmTarget {
-  const words = params.trim().split(/\s+/).filter((w) => w !== '');
+  const words = params
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== '');
   const fail = (why: string): never => {
     throw new TableParseError(type, params, why);
   };

@@ -45,12 +45,7 @@ export interface BtreeNode {
  * @param leafValueSize the value size of this tree's leaves (internal nodes always hold 8).
  * @throws DmError EILSEQ for anything that does not check out.
  */
-export async function readBtreeNode(
-  reader: MetadataBlockReader,
-  block: number,
-  leafValueSize: number,
-  what: string,
-): Promise<BtreeNode> {
+export async function readBtreeNode(reader: MetadataBlockReader, block: number, leafValueSize: number, what: string): Promise<BtreeNode> {
   const data = await reader.read(block, what);
   return decodeBtreeNode(data, block, leafValueSize, what);
 }

@@ -15,13 +15,7 @@ export const MAX_BTREE_DEPTH = 32;
  * @param visit called with the key, the leaf node and the entry's index in it.
  * @throws DmError EILSEQ when a node or the tree's shape does not check out.
  */
-export async function walkBtree(
-  reader: MetadataBlockReader,
-  root: number,
-  leafValueSize: number,
-  what: string,
-  visit: (key: number, leaf: BtreeNode, index: number) => void,
-): Promise<void> {
+export async function walkBtree(reader: MetadataBlockReader, root: number, leafValueSize: number, what: string, visit: (key: number, leaf: BtreeNode, index: number) => void): Promise<void> {
   let leafDepth = -1;
   let lastKey = -1;
   const path = new Set<number>();

@@ -28,12 +28,7 @@ import type { ThinMetadataSummary } from './thin-metadata-summary.js';
  * @throws DmError EBUSY when a metadata snapshot is already held; EILSEQ for corrupt metadata;
  *   the pool's own errors (EOPNOTSUPP for a read-only or failed pool).
  */
-export async function readLivePoolMetadata(
-  dm: DmClient,
-  block: BlockClient,
-  poolName: string,
-  metadataDevicePath: string,
-): Promise<ThinMetadataSummary> {
+export async function readLivePoolMetadata(dm: DmClient, block: BlockClient, poolName: string, metadataDevicePath: string): Promise<ThinMetadataSummary> {
   const control = new ThinPoolControl(dm, poolName);
   await control.reserveMetadataSnap();
   let summary: ThinMetadataSummary | undefined;
@@ -65,12 +60,7 @@ export async function readLivePoolMetadata(
  * @throws DmError ENODATA when the pool holds no metadata snapshot; EAGAIN when the simulator's
  *   snapshot on disk is not the one the status names; EILSEQ for corrupt metadata.
  */
-export async function readHeldPoolMetadata(
-  dm: DmClient,
-  block: BlockClient,
-  poolName: string,
-  metadataDevicePath: string,
-): Promise<ThinMetadataSummary> {
+export async function readHeldPoolMetadata(dm: DmClient, block: BlockClient, poolName: string, metadataDevicePath: string): Promise<ThinMetadataSummary> {
   const status = await new ThinPoolControl(dm, poolName).status();
   const held = status.heldMetadataRoot;
   if (held === null) throw new DmError('ENODATA', 'thin metadata', poolName, 'the pool holds no metadata snapshot');

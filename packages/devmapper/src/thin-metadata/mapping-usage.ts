@@ -71,11 +71,7 @@ interface MappingNode {
  * @throws DmError EILSEQ when a node, the shape of a tree, or a data block number does not
  *   check out.
  */
-export async function countMappingUsage(
-  reader: MetadataBlockReader,
-  roots: ReadonlyMap<number, number>,
-  sharing: DataBlockSharing,
-): Promise<Map<number, MappingUsage>> {
+export async function countMappingUsage(reader: MetadataBlockReader, roots: ReadonlyMap<number, number>, sharing: DataBlockSharing): Promise<Map<number, MappingUsage>> {
   const nodes: MappingNode[] = [];
   const indexOf = new Map<number, number>();
   const childBlocksOf = new Map<number, number[]>();

@@ -4,12 +4,7 @@
 import { readDeviceDetails } from './device-details.js';
 import { DataBlockSharing } from './data-block-sharing.js';
 import { countMappingUsage, readMappingRoots } from './mapping-usage.js';
-import {
-  corruptMetadata,
-  MetadataBlockReader,
-  readMetadataBlock,
-  type MetadataReadIo,
-} from './metadata-block-reader.js';
+import { corruptMetadata, MetadataBlockReader, readMetadataBlock, type MetadataReadIo } from './metadata-block-reader.js';
 import { parseThinSuperblock, type ThinSuperblock } from './thin-superblock.js';
 import type { ThinDeviceUsage, ThinMetadataSummary } from './thin-metadata-summary.js';
 
@@ -52,10 +47,7 @@ export interface ReadThinMetadataOptions {
  * @throws DmError EILSEQ for corrupt metadata; EINVAL for a metadata version or feature this
  *   reader does not know; the io's own errors.
  */
-export async function readThinMetadata(
-  io: MetadataReadIo,
-  options: ReadThinMetadataOptions = {},
-): Promise<ThinMetadataSummary> {
+export async function readThinMetadata(io: MetadataReadIo, options: ReadThinMetadataOptions = {}): Promise<ThinMetadataSummary> {
   const at = options.superblockBlock ?? 0;
   if (!Number.isSafeInteger(at) || at < 0) throw new RangeError(`superblock block ${at} is not a block number`);
   const superblock = parseThinSuperblock(await readMetadataBlock(io, at, 'superblock'), at);
@@ -68,11 +60,8 @@ export async function readThinMetadata(
     live ??= at === 0 ? superblock : parseThinSuperblock(await readMetadataBlock(io, 0, 'superblock'), 0);
     return live;
   };
-  const metadataBlocks =
-    superblock.metadataSpaceMapBlocks || options.metadataBlocks || (await fromLive()).metadataSpaceMapBlocks;
-  const dataBlocks =
-    superblock.dataSpaceMapBlocks ||
-    (options.dataBlocks !== undefined ? options.dataBlocks : (await fromLive()).dataSpaceMapBlocks);
+  const metadataBlocks = superblock.metadataSpaceMapBlocks || options.metadataBlocks || (await fromLive()).metadataSpaceMapBlocks;
+  const dataBlocks = superblock.dataSpaceMapBlocks || (options.dataBlocks !== undefined ? options.dataBlocks : (await fromLive()).dataSpaceMapBlocks);
   if (!Number.isSafeInteger(dataBlocks) || dataBlocks < 0) throw new RangeError(`data block count ${dataBlocks} is not a count`);
   if (at >= metadataBlocks) throw corruptMetadata(`superblock block ${at} is past the metadata device's ${metadataBlocks} blocks`);
 

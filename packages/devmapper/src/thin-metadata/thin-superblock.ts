@@ -88,11 +88,7 @@ export function parseThinSuperblock(data: Buffer, block: number): ThinSuperblock
     throw corruptMetadata(`${where}: metadata block size ${metadataBlockSectors} sectors, not 8`);
   }
   const dataBlockSectors = data.readUInt32LE(336);
-  if (
-    dataBlockSectors < MIN_DATA_BLOCK_SECTORS ||
-    dataBlockSectors > MAX_DATA_BLOCK_SECTORS ||
-    dataBlockSectors % MIN_DATA_BLOCK_SECTORS !== 0
-  ) {
+  if (dataBlockSectors < MIN_DATA_BLOCK_SECTORS || dataBlockSectors > MAX_DATA_BLOCK_SECTORS || dataBlockSectors % MIN_DATA_BLOCK_SECTORS !== 0) {
     throw corruptMetadata(`${where}: data block size ${dataBlockSectors} sectors is not one dm-thin allows`);
   }
   return {

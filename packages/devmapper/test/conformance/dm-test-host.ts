@@ -108,11 +108,7 @@ export class DmTestHost {
     const metadataBytes = options.metadataBytes ?? 4 * 1024 * 1024;
     const dataBlockSectors = options.dataBlockSectors ?? 128;
     const artifacts = process.env.THINFLEET_KERNEL_ARTIFACTS;
-    const metadataFile = await this.file(
-      metadataBytes,
-      artifacts !== undefined && options.checkAfter !== false ? artifacts : this.dir,
-      '.meta',
-    );
+    const metadataFile = await this.file(metadataBytes, artifacts !== undefined && options.checkAfter !== false ? artifacts : this.dir, '.meta');
     const metadataLoop = await this.loop(metadataBytes, { file: metadataFile });
     const dataLoop = await this.loop(dataBytes);
     const name = this.name('pool');
@@ -212,8 +208,5 @@ export function expectSameBytes(actual: Uint8Array, expected: Uint8Array): void 
   if (Buffer.compare(actual, expected) === 0) return;
   let at = 0;
   while (at < Math.min(actual.length, expected.length) && actual[at] === expected[at]) at++;
-  throw new Error(
-    `bytes differ: lengths ${actual.length} and ${expected.length}, first difference at offset ${at} ` +
-      `(actual ${actual[at]}, expected ${expected[at]})`,
-  );
+  throw new Error(`bytes differ: lengths ${actual.length} and ${expected.length}, first difference at offset ${at} ` + `(actual ${actual[at]}, expected ${expected[at]})`);
 }

@@ -9,15 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { CatalogStore, fileCatalogDevice, readLabel } from '@thinfleet/catalog';
 import { randomBytes } from 'node:crypto';
-import {
-  NativeBlockClient,
-  NativeDmClient,
-  openSimHost,
-  SimKernel,
-  type BlockClient,
-  type DmClient,
-  type SimHost,
-} from '@thinfleet/devmapper';
+import { NativeBlockClient, NativeDmClient, openSimHost, SimKernel, type BlockClient, type DmClient, type SimHost } from '@thinfleet/devmapper';
 import { Engine, reduceCatalog, type CatalogRecord, type CatalogState, type EngineOptions, type Pool } from '@thinfleet/engine';
 import { pattern } from '../../../devmapper/test/conformance/dm-test-host.js';
 

@@ -138,7 +138,12 @@ export function checkHistory(history: readonly HistoryEvent[]): HistoryReport {
       }
       const cleanAllowed = previous !== undefined && previous.session === grant.session && endOf(previous, bySession)?.kind === 'release';
       if (!grant.dirty && !cleanAllowed) {
-        const why = previous === undefined ? 'no earlier grant' : previous.session !== grant.session ? `${previous.session} held it before (token ${previous.token})` : `its own grant (token ${previous.token}) ended without a release`;
+        const why =
+          previous === undefined
+            ? 'no earlier grant'
+            : previous.session !== grant.session
+              ? `${previous.session} held it before (token ${previous.token})`
+              : `its own grant (token ${previous.token}) ended without a release`;
         violations.push(`dirty: ${lock} granted to ${grant.session} (token ${grant.token}) with dirty = false, but ${why}`);
       }
     }

@@ -339,10 +339,11 @@ export class LockNode {
   private async command<K extends 'granted' | 'released' | 'write'>(command: string, name: string, answer: K, timeoutMs: number): Promise<EventOf<K>> {
     const from = this.events.length;
     this.send(`${command} ${name}`);
-    const event = await this.next(
-      (e) => (e.event === answer && (e as { readonly name?: string }).name === name) || (e.event === 'error' && e.command === command && e.name === name),
-      { from, timeoutMs, what: `an answer to "${command} ${name}"` },
-    );
+    const event = await this.next((e) => (e.event === answer && (e as { readonly name?: string }).name === name) || (e.event === 'error' && e.command === command && e.name === name), {
+      from,
+      timeoutMs,
+      what: `an answer to "${command} ${name}"`,
+    });
     if (event.event === 'error') throw new LockNodeError(this.nodeId, `${command} ${name}`, event.code, event.message);
     return event as EventOf<K>;
   }
@@ -352,7 +353,10 @@ export class LockNode {
   }
 
   private describe(): string {
-    const tail = this.events.slice(-8).map((e) => JSON.stringify(e)).join('\n  ');
+    const tail = this.events
+      .slice(-8)
+      .map((e) => JSON.stringify(e))
+      .join('\n  ');
     return `\n last events:\n  ${tail}${this.stderrTail === '' ? '' : `\n stderr:\n${this.stderrTail}`}`;
   }
 }

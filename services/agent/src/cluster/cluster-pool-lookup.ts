@@ -32,10 +32,13 @@ export function clusterPoolLookup(config: Pick<ClusterConfig, 'coordinator' | 't
         reject(new AgentError('CLUSTER_UNAVAILABLE', `cannot ask the cluster registry which pools exist: ${(err as Error).message}`, { cause: err }));
         return;
       }
-      const call = (client as unknown as Record<string, (r: unknown, m: Metadata, o: { deadline: Date }, cb: (err: ServiceError | null, res: { pools?: RegistryPool[] }) => void) => void>).ClusterStatus!;
+      const call = (client as unknown as Record<string, (r: unknown, m: Metadata, o: { deadline: Date }, cb: (err: ServiceError | null, res: { pools?: RegistryPool[] }) => void) => void>)
+        .ClusterStatus!;
       call.call(client, {}, new Metadata(), { deadline: new Date(Date.now() + LOOKUP_DEADLINE_MS) }, (err, res) => {
         if (err !== null) {
-          reject(new AgentError('CLUSTER_UNAVAILABLE', `cannot ask the cluster registry which pools exist (coordinator ${config.coordinator}: ${err.details || err.message})`, { cause: err }));
+          reject(
+            new AgentError('CLUSTER_UNAVAILABLE', `cannot ask the cluster registry which pools exist (coordinator ${config.coordinator}: ${err.details || err.message})`, { cause: err }),
+          );
           return;
         }
         resolve((res.pools ?? []).map((p) => ({ name: p.name, uuid: p.uuid })));

@@ -178,7 +178,7 @@ export class HandoverScheduler {
       this.ctx.log.info({ pool, jobs: moved.map((j) => ({ id: j.id, volume: j.volume, doneBytes: j.doneBytes, totalBytes: j.totalBytes })) }, 'jobs handed over with the pool');
       return true;
     } catch (err) {
-      this.ctx.log.warn({ pool, err }, 'could not hand the pool\'s jobs over; looking again later');
+      this.ctx.log.warn({ pool, err }, "could not hand the pool's jobs over; looking again later");
       return false;
     }
   }

@@ -51,7 +51,9 @@ export class SessionResume {
         : async (): Promise<Pool> => {
             throw new AgentError('CLUSTER_UNAVAILABLE', `pool ${pool}: a take cut by a broken stream, taken again only to release it`);
           };
-      void this.acquire(pool, stillWanted ? RETAKEN_AFTER_RESUME : RELEASING_CUT_TAKE, bringUp).catch((err: unknown) => ctx.log.info({ pool, err }, 'a take cut by a broken stream is settled'));
+      void this.acquire(pool, stillWanted ? RETAKEN_AFTER_RESUME : RELEASING_CUT_TAKE, bringUp).catch((err: unknown) =>
+        ctx.log.info({ pool, err }, 'a take cut by a broken stream is settled'),
+      );
     }
     for (const [pool, state] of ctx.ownership.entries()) {
       if (state.kind === 'held' || state.kind === 'releasing' || (state.kind === 'fenced' && state.heldToken !== null)) {

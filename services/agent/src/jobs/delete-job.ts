@@ -225,7 +225,10 @@ export function deleteJobKind(options: DeleteJobOptions): JobKind<DeleteJobReque
     /** NO_SUCH_VOLUME while no volume has the job's uuid: the delete happened. */
     async errorMeansDone(job: JobView, pool: Pool, err: unknown): Promise<string | null> {
       if (!isEngineError(err, 'NO_SUCH_VOLUME')) return null;
-      const gone = await resolve(pool, job.record.volumeUuid).then((v) => v === null, () => false);
+      const gone = await resolve(pool, job.record.volumeUuid).then(
+        (v) => v === null,
+        () => false,
+      );
       return gone ? 'its volume is gone' : null;
     },
 
@@ -245,7 +248,9 @@ export function deleteJobKind(options: DeleteJobOptions): JobKind<DeleteJobReque
           // Its end (cancelled, failed) could not clear the mark (or its pool was not active
           // then); adopting it, here or on the pool's next host, would delete the volume.
           logger.warn({ pool: name, volume: v.name, job: mark.jobId }, 'clearing the delete mark of a job that ended here');
-          await pool.markDelete(v.name, null).catch((err: unknown) => logger.error({ pool: name, volume: v.name, job: mark.jobId, err }, 'could not clear the delete mark of a job that ended here'));
+          await pool
+            .markDelete(v.name, null)
+            .catch((err: unknown) => logger.error({ pool: name, volume: v.name, job: mark.jobId, err }, 'could not clear the delete mark of a job that ended here'));
           continue;
         }
         const known = host.known(mark.jobId);

@@ -91,8 +91,8 @@ export function parseJobRecord(value: unknown, kinds: readonly string[] = DEFAUL
   if (!isText(v.volumeUuid)) fail('volumeUuid');
   if (typeof v.state !== 'string' || !(JOB_STATES as readonly string[]).includes(v.state)) fail('state');
   if (!isCount(v.totalBytes)) fail('totalBytes');
-  if (!isCount(v.doneBytes) || (v.doneBytes) > (v.totalBytes as number)) fail('doneBytes');
-  if (!isCount(v.chunkBytes) || v.chunkBytes === 0 || (v.chunkBytes) % 512 !== 0) fail('chunkBytes');
+  if (!isCount(v.doneBytes) || v.doneBytes > (v.totalBytes as number)) fail('doneBytes');
+  if (!isCount(v.chunkBytes) || v.chunkBytes === 0 || v.chunkBytes % 512 !== 0) fail('chunkBytes');
   if (!isCount(v.createdMs)) fail('createdMs');
   if (!isCount(v.updatedMs)) fail('updatedMs');
   if (!isTextOrNull(v.error)) fail('error');

@@ -54,7 +54,10 @@ export class JobStore {
    * @param kinds the job kinds whose records `loadAll` reads (a record of another kind is
    *   reported unreadable and left in place); default `DEFAULT_JOB_KINDS`
    */
-  constructor(stateDir: string, private readonly kinds: readonly string[] = DEFAULT_JOB_KINDS) {
+  constructor(
+    stateDir: string,
+    private readonly kinds: readonly string[] = DEFAULT_JOB_KINDS,
+  ) {
     this.dir = join(stateDir, 'jobs');
   }
 

@@ -128,8 +128,19 @@ export class AgentMetrics {
     const volume = ['pool', 'volume'];
     const gauge = (name: string, help: string, labelNames: string[]): Gauge => new Gauge({ name, help, labelNames, registers, collect });
     const counter = (name: string, help: string, labelNames: string[]): Counter => new Counter({ name, help, labelNames, registers, collect });
-    this.operationDuration = new Histogram({ name: 'thinfleet_operation_duration_seconds', help: 'Duration of agent operations (RPCs), failed ones included.', labelNames: ['operation'], buckets: [...OPERATION_BUCKETS_SECONDS], registers });
-    this.operationErrors = new Counter({ name: 'thinfleet_operation_errors_total', help: 'Agent operations (RPCs) that failed, by error code.', labelNames: ['operation', 'code'], registers });
+    this.operationDuration = new Histogram({
+      name: 'thinfleet_operation_duration_seconds',
+      help: 'Duration of agent operations (RPCs), failed ones included.',
+      labelNames: ['operation'],
+      buckets: [...OPERATION_BUCKETS_SECONDS],
+      registers,
+    });
+    this.operationErrors = new Counter({
+      name: 'thinfleet_operation_errors_total',
+      help: 'Agent operations (RPCs) that failed, by error code.',
+      labelNames: ['operation', 'code'],
+      registers,
+    });
     this.collectErrors = counter('thinfleet_metrics_collect_errors_total', 'Pool status or usage reads that failed while collecting metrics.', pool);
     this.poolDataSize = gauge('thinfleet_pool_data_size_bytes', 'Size of the pool data device.', pool);
     this.poolDataUsed = gauge('thinfleet_pool_data_used_bytes', 'Data bytes the pool has allocated.', pool);
@@ -142,8 +153,16 @@ export class AgentMetrics {
     this.volumeSize = gauge('thinfleet_volume_size_bytes', 'Virtual size of the volume.', volume);
     this.volumeMapped = gauge('thinfleet_volume_mapped_bytes', 'Pool data bytes the volume maps, shared ones included.', volume);
     this.volumeActive = gauge('thinfleet_volume_active', '1 when the volume has an active device.', volume);
-    this.poolProvisioned = counter('thinfleet_pool_provisioned_bytes_total', 'Sum of the increases of the pool used data bytes between samples: bytes of newly provisioned data blocks.', pool);
-    this.volumeProvisioned = counter('thinfleet_volume_provisioned_bytes_total', 'Sum of the increases of the volume mapped bytes between samples: bytes of newly provisioned data blocks.', volume);
+    this.poolProvisioned = counter(
+      'thinfleet_pool_provisioned_bytes_total',
+      'Sum of the increases of the pool used data bytes between samples: bytes of newly provisioned data blocks.',
+      pool,
+    );
+    this.volumeProvisioned = counter(
+      'thinfleet_volume_provisioned_bytes_total',
+      'Sum of the increases of the volume mapped bytes between samples: bytes of newly provisioned data blocks.',
+      volume,
+    );
     const jobCounts = options.jobCounts;
     this.jobs = new Gauge({
       name: 'thinfleet_jobs',
@@ -247,7 +266,19 @@ export class AgentMetrics {
 
   /** Writes a collection's samples to the metrics, all at once. */
   private apply(samples: readonly PoolSample[]): void {
-    const gauges = [this.poolDataSize, this.poolDataUsed, this.poolMetadataSize, this.poolMetadataUsed, this.poolVolumes, this.poolActiveVolumes, this.poolNeedsCheck, this.poolTransactionId, this.volumeSize, this.volumeMapped, this.volumeActive];
+    const gauges = [
+      this.poolDataSize,
+      this.poolDataUsed,
+      this.poolMetadataSize,
+      this.poolMetadataUsed,
+      this.poolVolumes,
+      this.poolActiveVolumes,
+      this.poolNeedsCheck,
+      this.poolTransactionId,
+      this.volumeSize,
+      this.volumeMapped,
+      this.volumeActive,
+    ];
     for (const g of gauges) g.reset();
 
     const present = new Set(samples.map((s) => s.name));

@@ -22,11 +22,26 @@ export class CapacityMetrics {
     const labelNames = ['pool'];
     this.over = {
       data: new Gauge({ name: 'thinfleet_pool_data_threshold_exceeded', help: 'Whether the pool data use is at or above poolDataWarnPercent (1) or not (0).', labelNames, registers }),
-      metadata: new Gauge({ name: 'thinfleet_pool_metadata_threshold_exceeded', help: 'Whether the pool metadata use is at or above poolMetadataWarnPercent (1) or not (0).', labelNames, registers }),
+      metadata: new Gauge({
+        name: 'thinfleet_pool_metadata_threshold_exceeded',
+        help: 'Whether the pool metadata use is at or above poolMetadataWarnPercent (1) or not (0).',
+        labelNames,
+        registers,
+      }),
     };
-    this.crossings = new Counter({ name: 'thinfleet_pool_threshold_crossings_total', help: 'Times the pool data or metadata use rose to its warning threshold.', labelNames: ['pool', 'region'], registers });
+    this.crossings = new Counter({
+      name: 'thinfleet_pool_threshold_crossings_total',
+      help: 'Times the pool data or metadata use rose to its warning threshold.',
+      labelNames: ['pool', 'region'],
+      registers,
+    });
     this.outOfSpace = new Gauge({ name: 'thinfleet_pool_out_of_data_space', help: 'Whether the kernel reports the pool out of data space (1) or not (0).', labelNames, registers });
-    this.extensions = new Counter({ name: 'thinfleet_pool_extensions_total', help: 'Times the pool data region was extended, by hand (manual) or by autoextend (auto).', labelNames: ['pool', 'trigger'], registers });
+    this.extensions = new Counter({
+      name: 'thinfleet_pool_extensions_total',
+      help: 'Times the pool data region was extended, by hand (manual) or by autoextend (auto).',
+      labelNames: ['pool', 'trigger'],
+      registers,
+    });
   }
 
   /** Sets the gauges of one pool's sample. */

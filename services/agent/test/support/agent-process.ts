@@ -64,9 +64,13 @@ export async function startAgentProcess(stateDir: string, config: Record<string,
   child.stderr.on('data', onData);
   let exitCode: number | null | undefined;
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve((exitCode = code))));
-  await waitUntil('the agent to serve', () => {
-    if (exitCode !== undefined) throw new Error(`the agent exited (${exitCode}) before serving: ${JSON.stringify(log.slice(-5))}`);
-    return log.some((l) => l['msg'] === 'agent serving');
-  }, 20_000);
+  await waitUntil(
+    'the agent to serve',
+    () => {
+      if (exitCode !== undefined) throw new Error(`the agent exited (${exitCode}) before serving: ${JSON.stringify(log.slice(-5))}`);
+      return log.some((l) => l['msg'] === 'agent serving');
+    },
+    20_000,
+  );
   return { stateDir, clients: rawClients(socket), log, exited, kill: (signal) => void child.kill(signal) };
 }

@@ -41,7 +41,10 @@ export class FakeClock implements SessionClock {
 
   /** In how many milliseconds each waiting timer falls due, soonest first, for assertions. */
   dueInMs(): number[] {
-    return this.timers.filter((t) => !t.cancelled).map((t) => t.at - this.now).sort((a, b) => a - b);
+    return this.timers
+      .filter((t) => !t.cancelled)
+      .map((t) => t.at - this.now)
+      .sort((a, b) => a - b);
   }
 
   /** Timers waiting, for assertions. */

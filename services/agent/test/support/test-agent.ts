@@ -51,10 +51,14 @@ export async function startTestAgent(options: TestAgentOptions = {}): Promise<Te
   const agent = await Agent.start(config, {
     logger,
     env: {},
-    ...(wrapDm === undefined ? {} : { openBackend: async (kind, dir) => {
-      const backend = await openDmBackend(kind, dir);
-      return { ...backend, dm: wrapDm(backend.dm) };
-    } }),
+    ...(wrapDm === undefined
+      ? {}
+      : {
+          openBackend: async (kind, dir) => {
+            const backend = await openDmBackend(kind, dir);
+            return { ...backend, dm: wrapDm(backend.dm) };
+          },
+        }),
   });
   const handle: TestAgent = {
     agent,

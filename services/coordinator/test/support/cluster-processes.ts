@@ -95,10 +95,14 @@ export async function startTestCluster(options: { ttlSeconds: number; marginMs: 
     }),
   );
   const coordinator = startProcess('coordinator', [COORDINATOR_BIN, '--config', coordinatorConfig]);
-  const coordinatorAddress = await waitUntil('the coordinator to serve', () => {
-    const line = coordinator.log.find((l) => l['msg'] === 'coordinator serving');
-    return typeof line?.['address'] === 'string' ? line['address'] : null;
-  }, 20_000);
+  const coordinatorAddress = await waitUntil(
+    'the coordinator to serve',
+    () => {
+      const line = coordinator.log.find((l) => l['msg'] === 'coordinator serving');
+      return typeof line?.['address'] === 'string' ? line['address'] : null;
+    },
+    20_000,
+  );
   const agents = new Map<string, ClusterAgent>();
   const opened: RawClients[] = [];
 
