@@ -14,7 +14,7 @@ import { BatchPlanner, type BatchPlan, type PlanContext } from './batch-planner.
 import type { PlannedOp } from './catalog-state.js';
 import { EngineError } from './engine-error.js';
 import type { WorkingVolumes } from './plan-working.js';
-import { quoted } from './quote.js';
+import { quoted } from '@thinfleet/units';
 import { isList } from './is-list.js';
 
 export { checkSize, type ActiveDevice, type BatchPlan, type PlanContext } from './batch-planner.js';
