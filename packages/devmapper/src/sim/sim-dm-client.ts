@@ -21,8 +21,9 @@ import type {
 import { DmError } from '../dm-error.js';
 import { summariseSimSnapshot } from '../thin-metadata/sim-metadata-summary.js';
 import type { ThinMetadataSummary } from '../thin-metadata/thin-metadata-summary.js';
-import { SIM_DM_MAJOR, type SimDevice, type SimKernel, type SimTable } from './sim-kernel.js';
-import { readSimMetadataSnapshot } from './sim-thin-pool.js';
+import { SIM_DM_MAJOR, type SimDevice, type SimTable } from './sim-devices.js';
+import type { SimKernel } from './sim-kernel.js';
+import { readSimMetadataSnapshot } from './sim-pool-state.js';
 
 const DM_NAME_MAX_BYTES = 127;
 const DM_UUID_MAX_BYTES = 128;
