@@ -4,19 +4,16 @@
  * NativeBlockClient (the kernel) and SimBlockClient (the simulated kernel), held to the same
  * conformance suite. Failures are DmErrors with the errno.
  */
+import type { LoopAttachOptions } from '@thinfleet/dm-native';
 import type { DevNumber } from './dm-client.js';
 
-export interface LoopAttachOptions {
-  /** Attach read-only. */
-  readonly readOnly?: boolean;
-  /**
-   * Detach automatically when the last opener closes the loop device (LO_FLAGS_AUTOCLEAR). The
-   * attach call's own handle is closed before it returns, so without another opener (a dm
-   * table) the device is detached at once.
-   */
-  readonly autoclear?: boolean;
-}
+// The options loopAttach takes are dm-native's own: one definition, not a copy here.
+export type { LoopAttachOptions } from '@thinfleet/dm-native';
 
+/**
+ * The block and loop calls both clients implement. Deliberately the same parameters as
+ * dm-native's block functions (and its NativeBinding): each method is one of those syscalls.
+ */
 export interface BlockClient {
   /** Size of a block device (or, for the simulator, a disk file) in bytes. */
   sizeBytes(path: string): Promise<number>;

@@ -15,64 +15,23 @@
  * whose on-disk format is the one thing the two implementations do not share (the kernel's
  * btrees, the simulator's own format). Callers use it instead of asking which client they have.
  */
+import type { DevNumber, DmInfo, DmLoadOptions, DmQueryOptions, DmRemoveOptions, DmStatusOptions, DmSuspendOptions, DmTargetVersion, DmVersion, TargetLine } from '@thinfleet/dm-native';
 import type { ThinMetadataSummary } from './thin-metadata/thin-metadata-summary.js';
 
-/** A block device number. */
-export interface DevNumber {
-  readonly major: number;
-  readonly minor: number;
-}
+// The shapes the ioctls give and take are dm-native's own: one definition, not a copy here.
+export type { DevNumber, DmLoadOptions, DmQueryOptions, DmRemoveOptions, DmStatusOptions, DmSuspendOptions, DmTargetVersion, DmVersion } from '@thinfleet/dm-native';
 
 /** Formats a device number the way the kernel prints it in tables: `major:minor`. */
 export function formatDevNumber(dev: DevNumber): string {
   return `${dev.major}:${dev.minor}`;
 }
 
-/** Version of the device-mapper ioctl interface (the kernel's DM_VERSION). */
-export interface DmVersion {
-  readonly major: number;
-  readonly minor: number;
-  readonly patch: number;
-}
+/** One line of a device-mapper table or status, in 512-byte sectors: dm-native's TargetLine. */
+export type DmTargetLine = TargetLine;
 
-/** A target type the kernel has loaded, with its version (DM_LIST_VERSIONS). */
-export interface DmTargetVersion {
-  readonly name: string;
-  readonly version: readonly [number, number, number];
-}
-
-/** One line of a device-mapper table or status, in 512-byte sectors. */
-export interface DmTargetLine {
-  /** First sector this target covers, in 512-byte sectors. */
-  readonly startSector: number;
-  /** Number of 512-byte sectors this target covers. */
-  readonly lengthSectors: number;
-  /** Target type: `linear`, `thin-pool`, `thin`, `error`, `zero`, ... */
-  readonly type: string;
-  /** Target parameters (table) or status text (status), without the three leading fields. */
-  readonly params: string;
-}
-
-/** The state of one device-mapper device (DM_DEV_STATUS). */
-export interface DmDeviceInfo {
-  readonly name: string;
-  /** The device's uuid, or '' when it has none. */
-  readonly uuid: string;
+/** The state of one device-mapper device (DM_DEV_STATUS): dm-native's DmInfo with the device number as one field. */
+export interface DmDeviceInfo extends Omit<DmInfo, 'major' | 'minor'> {
   readonly dev: DevNumber;
-  /** How many openers hold the device: mounts, other devices' tables, open file handles. */
-  readonly openCount: number;
-  /** Event counter, for waitEvent. */
-  readonly eventNr: number;
-  /** Number of targets in the table that `targetCount` describes (live, or inactive if asked). */
-  readonly targetCount: number;
-  readonly suspended: boolean;
-  readonly readOnly: boolean;
-  /** A live table is present. */
-  readonly liveTable: boolean;
-  /** An inactive (loaded, not yet resumed) table is present. */
-  readonly inactiveTable: boolean;
-  /** A deferred remove is pending until the last opener closes it. */
-  readonly deferredRemove: boolean;
 }
 
 /** A device in the kernel's list (DM_LIST_DEVICES). */
@@ -81,36 +40,10 @@ export interface DmDeviceSummary {
   readonly dev: DevNumber;
 }
 
+/** Options of DmClient.create. */
 export interface DmCreateOptions {
   /** Device uuid (at most 128 bytes); it cannot be changed later. */
   readonly uuid?: string;
-}
-
-export interface DmRemoveOptions {
-  /** If the device is open, remove it when the last opener closes it instead of failing EBUSY. */
-  readonly deferred?: boolean;
-}
-
-export interface DmSuspendOptions {
-  /** Do not flush queued I/O; leave it queued until resume (DM_NOFLUSH_FLAG). */
-  readonly noFlush?: boolean;
-  /** Do not freeze a filesystem on the device (DM_SKIP_LOCKFS_FLAG). */
-  readonly skipLockfs?: boolean;
-}
-
-export interface DmLoadOptions {
-  /** Load the table read-only (DM_READONLY_FLAG). */
-  readonly readOnly?: boolean;
-}
-
-export interface DmQueryOptions {
-  /** Report on the inactive table instead of the live one (DM_QUERY_INACTIVE_TABLE_FLAG). */
-  readonly inactive?: boolean;
-}
-
-export interface DmStatusOptions extends DmQueryOptions {
-  /** Do not flush before reporting (DM_NOFLUSH_FLAG), e.g. a pool's status without a commit. */
-  readonly noFlush?: boolean;
 }
 
 /**

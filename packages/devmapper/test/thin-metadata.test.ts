@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { isDmError, readThinMetadata, type MetadataReadIo, type ThinMetadataSummary } from '@thinfleet/devmapper';
 import { crc32c, dmChecksum } from '../src/thin-metadata/crc32c.js';
-import { readSimMetadataSnapshot } from '../src/sim/sim-thin-pool.js';
+import { readSimMetadataSnapshot } from '../src/sim/sim-pool-state.js';
 import { writePoolMetadata } from '../src/sim/sim-pool-format.js';
 
 const BLOCK = 4096;

@@ -24,6 +24,7 @@ export interface NativeBinding {
   dmMessage(name: string, sector: number, message: string): Promise<string>;
   mknodBlock(path: string, major: number, minor: number): Promise<void>;
   unlinkNode(path: string): Promise<void>;
+  // The block calls have the shapes of devmapper's BlockClient by design: it wraps them one for one.
   blockSizeBytes(path: string): Promise<number>;
   blockDeviceNumber(path: string): Promise<DevNumber>;
   blockDiscard(path: string, offsetBytes: number, lengthBytes: number): Promise<void>;

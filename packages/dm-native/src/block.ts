@@ -69,15 +69,23 @@ export async function blockDeviceNumber(path: string): Promise<DevNumber> {
 }
 
 /**
+ * The arguments of a call on a byte range of a device, checked in order: `path`, `offsetBytes`
+ * (a multiple of 512), `lengthBytes` (a positive multiple of 512, at most `maxLengthBytes`).
+ * @throws TypeError or RangeError naming the first bad argument
+ */
+function checkRange(fn: string, path: string, offsetBytes: number, lengthBytes: number, maxLengthBytes?: number): void {
+  checkPath(fn, 'path', path);
+  checkOffsetBytes(fn, 'offsetBytes', offsetBytes);
+  checkLengthBytes(fn, 'lengthBytes', lengthBytes, maxLengthBytes);
+}
+
+/**
  * Discards `lengthBytes` from `offsetBytes` (BLKDISCARD); on a thin volume this unmaps the
  * blocks. Idempotent. Rejects `EOPNOTSUPP` where the device does not discard, `EINVAL` past
  * the end of the device, `ENOTTY` for a path that is not a block device.
  */
 export async function blockDiscard(path: string, offsetBytes: number, lengthBytes: number): Promise<void> {
-  const fn = 'blockDiscard';
-  checkPath(fn, 'path', path);
-  checkOffsetBytes(fn, 'offsetBytes', offsetBytes);
-  checkLengthBytes(fn, 'lengthBytes', lengthBytes);
+  checkRange('blockDiscard', path, offsetBytes, lengthBytes);
   return native().blockDiscard(path, offsetBytes, lengthBytes);
 }
 
@@ -87,10 +95,7 @@ export async function blockDiscard(path: string, offsetBytes: number, lengthByte
  * device, `ENOTTY` for a path that is not a block device.
  */
 export async function blockZeroOut(path: string, offsetBytes: number, lengthBytes: number): Promise<void> {
-  const fn = 'blockZeroOut';
-  checkPath(fn, 'path', path);
-  checkOffsetBytes(fn, 'offsetBytes', offsetBytes);
-  checkLengthBytes(fn, 'lengthBytes', lengthBytes);
+  checkRange('blockZeroOut', path, offsetBytes, lengthBytes);
   return native().blockZeroOut(path, offsetBytes, lengthBytes);
 }
 
@@ -100,10 +105,7 @@ export async function blockZeroOut(path: string, offsetBytes: number, lengthByte
  * device rejects `ENXIO` (syscall `pread`); lengths are limited to the largest Buffer.
  */
 export async function blockRead(path: string, offsetBytes: number, lengthBytes: number): Promise<Buffer> {
-  const fn = 'blockRead';
-  checkPath(fn, 'path', path);
-  checkOffsetBytes(fn, 'offsetBytes', offsetBytes);
-  checkLengthBytes(fn, 'lengthBytes', lengthBytes, MAX_READ_BYTES);
+  checkRange('blockRead', path, offsetBytes, lengthBytes, MAX_READ_BYTES);
   return native().blockRead(path, offsetBytes, lengthBytes);
 }
 

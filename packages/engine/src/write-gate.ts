@@ -13,19 +13,7 @@
  *
  * The gate is in memory only: a restarted process has no Pool objects to cut off.
  */
-import type {
-  BlockClient,
-  DmClient,
-  DmCreateOptions,
-  DmLoadOptions,
-  DmQueryOptions,
-  DmRemoveOptions,
-  DmStatusOptions,
-  DmSuspendOptions,
-  DmTargetLine,
-  HeldMetadataSnapshot,
-  LoopAttachOptions,
-} from '@thinfleet/devmapper';
+import type { BlockClient, DmClient } from '@thinfleet/devmapper';
 import { EngineError } from './engine-error.js';
 
 /** One pool's gate. Starts open; `close` is final (a new activation gets a new gate). */
@@ -62,69 +50,69 @@ export function gatedDm(dm: DmClient, gate: WriteGate): DmClient {
     version: () => dm.version(),
     targetVersions: () => dm.targetVersions(),
     list: () => dm.list(),
-    create: async (name: string, options?: DmCreateOptions) => {
+    create: async (name, options) => {
       gate.check(`creating device ${name}`);
       return dm.create(name, options);
     },
-    remove: async (name: string, options?: DmRemoveOptions) => {
+    remove: async (name, options) => {
       gate.check(`removing device ${name}`);
       return dm.remove(name, options);
     },
-    suspend: async (name: string, options?: DmSuspendOptions) => {
+    suspend: async (name, options) => {
       gate.check(`suspending device ${name}`);
       return dm.suspend(name, options);
     },
-    resume: async (name: string) => {
+    resume: async (name) => {
       gate.check(`resuming device ${name}`);
       return dm.resume(name);
     },
-    load: async (name: string, targets: readonly DmTargetLine[], options?: DmLoadOptions) => {
+    load: async (name, targets, options) => {
       gate.check(`loading a table into ${name}`);
       return dm.load(name, targets, options);
     },
-    clear: async (name: string) => {
+    clear: async (name) => {
       gate.check(`clearing the inactive table of ${name}`);
       return dm.clear(name);
     },
-    info: (name: string) => dm.info(name),
-    table: (name: string, options?: DmQueryOptions) => dm.table(name, options),
-    status: async (name: string, options?: DmStatusOptions) => {
+    info: (name) => dm.info(name),
+    table: (name, options) => dm.table(name, options),
+    status: async (name, options) => {
       // Without noFlush the kernel flushes first, and a thin-pool commits its metadata.
       if (!options?.noFlush) gate.check(`a flushing status of ${name}`);
       return dm.status(name, options);
     },
-    deps: (name: string, options?: DmQueryOptions) => dm.deps(name, options),
-    message: async (name: string, sector: number, text: string) => {
+    deps: (name, options) => dm.deps(name, options),
+    message: async (name, sector, text) => {
       gate.check(`message "${text}" to ${name}`);
       return dm.message(name, sector, text);
     },
-    waitEvent: (name: string, eventNr: number) => dm.waitEvent(name, eventNr),
-    devicePath: (name: string) => dm.devicePath(name),
-    ensureNode: (name: string) => dm.ensureNode(name),
-    readMetadataSnapshot: (snapshot: HeldMetadataSnapshot) => dm.readMetadataSnapshot(snapshot),
+    waitEvent: (name, eventNr) => dm.waitEvent(name, eventNr),
+    devicePath: (name) => dm.devicePath(name),
+    ensureNode: (name) => dm.ensureNode(name),
+    readMetadataSnapshot: (snapshot) => dm.readMetadataSnapshot(snapshot),
   };
 }
 
 /** `block` with writes, discards and zeroing checked against `gate` first; reads pass through. */
 export function gatedBlock(block: BlockClient, gate: WriteGate): BlockClient {
   return {
-    sizeBytes: (path: string) => block.sizeBytes(path),
-    deviceNumber: (path: string) => block.deviceNumber(path),
-    discard: async (path: string, offsetBytes: number, lengthBytes: number) => {
+    sizeBytes: (path) => block.sizeBytes(path),
+    deviceNumber: (path) => block.deviceNumber(path),
+    discard: async (path, offsetBytes, lengthBytes) => {
       gate.check(`discarding on ${path}`);
       return block.discard(path, offsetBytes, lengthBytes);
     },
-    zeroOut: async (path: string, offsetBytes: number, lengthBytes: number) => {
+    zeroOut: async (path, offsetBytes, lengthBytes) => {
       gate.check(`zeroing ${path}`);
       return block.zeroOut(path, offsetBytes, lengthBytes);
     },
-    read: (path: string, offsetBytes: number, lengthBytes: number) => block.read(path, offsetBytes, lengthBytes),
-    write: async (path: string, offsetBytes: number, data: Uint8Array) => {
+    read: (path, offsetBytes, lengthBytes) => block.read(path, offsetBytes, lengthBytes),
+    write: async (path, offsetBytes, data) => {
       gate.check(`writing to ${path}`);
       return block.write(path, offsetBytes, data);
     },
-    attachLoop: (filePath: string, options?: LoopAttachOptions) => block.attachLoop(filePath, options),
-    detachLoop: (devicePath: string) => block.detachLoop(devicePath),
-    loopBackingFile: (devicePath: string) => block.loopBackingFile(devicePath),
+    attachLoop: (filePath, options) => block.attachLoop(filePath, options),
+    detachLoop: (devicePath) => block.detachLoop(devicePath),
+    loopBackingFile: (devicePath) => block.loopBackingFile(devicePath),
   };
 }

@@ -4,22 +4,7 @@
  * and removes the /dev/mapper/NAME node itself; where udev also makes it, both agree.
  */
 import * as native from '@thinfleet/dm-native';
-import type {
-  DevNumber,
-  DmClient,
-  DmCreateOptions,
-  DmDeviceInfo,
-  DmDeviceSummary,
-  DmLoadOptions,
-  DmQueryOptions,
-  DmRemoveOptions,
-  DmStatusOptions,
-  DmSuspendOptions,
-  DmTargetLine,
-  DmTargetVersion,
-  DmVersion,
-  HeldMetadataSnapshot,
-} from '../dm-client.js';
+import type * as api from '../dm-client.js';
 import { THIN_METADATA_BLOCK_BYTES } from '../thin-metadata/metadata-block-reader.js';
 import { readThinMetadata } from '../thin-metadata/read-thin-metadata.js';
 import type { ThinMetadataSummary } from '../thin-metadata/thin-metadata-summary.js';
@@ -27,7 +12,7 @@ import { callNative } from './native-error.js';
 
 type NativeInfo = Awaited<ReturnType<typeof native.dmInfo>>;
 
-function toInfo(i: NativeInfo): DmDeviceInfo {
+function toInfo(i: NativeInfo): api.DmDeviceInfo {
   return {
     name: i.name,
     uuid: i.uuid,
@@ -43,24 +28,24 @@ function toInfo(i: NativeInfo): DmDeviceInfo {
   };
 }
 
-export class NativeDmClient implements DmClient {
+export class NativeDmClient implements api.DmClient {
   readonly kind = 'native' as const;
 
-  async version(): Promise<DmVersion> {
+  async version(): Promise<api.DmVersion> {
     return callNative('DM_VERSION', undefined, () => native.dmVersion());
   }
 
-  async targetVersions(): Promise<DmTargetVersion[]> {
+  async targetVersions(): Promise<api.DmTargetVersion[]> {
     const list = await callNative('DM_LIST_VERSIONS', undefined, () => native.dmListTargetVersions());
     return list.map((t) => ({ name: t.name, version: [t.version[0], t.version[1], t.version[2]] as const }));
   }
 
-  async list(): Promise<DmDeviceSummary[]> {
+  async list(): Promise<api.DmDeviceSummary[]> {
     const list = await callNative('DM_LIST_DEVICES', undefined, () => native.dmListDevices());
     return list.map((d) => ({ name: d.name, dev: { major: d.major, minor: d.minor } })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  async create(name: string, options: DmCreateOptions = {}): Promise<DmDeviceInfo> {
+  async create(name: string, options: api.DmCreateOptions = {}): Promise<api.DmDeviceInfo> {
     const info = toInfo(await callNative('DM_DEV_CREATE', name, () => native.dmCreate(name, options.uuid ?? null)));
     try {
       await callNative('mknod', this.devicePath(name), () => native.mknodBlock(this.devicePath(name), info.dev.major, info.dev.minor));
@@ -72,7 +57,7 @@ export class NativeDmClient implements DmClient {
     return info;
   }
 
-  async remove(name: string, options: DmRemoveOptions = {}): Promise<void> {
+  async remove(name: string, options: api.DmRemoveOptions = {}): Promise<void> {
     await callNative('DM_DEV_REMOVE', name, () => native.dmRemove(name, { deferred: options.deferred ?? false }));
     const stillThere = await callNative('DM_DEV_STATUS', name, () => native.dmInfo(name)).then(
       () => true,
@@ -81,15 +66,15 @@ export class NativeDmClient implements DmClient {
     if (!stillThere) await callNative('unlink', this.devicePath(name), () => native.unlinkNode(this.devicePath(name)));
   }
 
-  async suspend(name: string, options: DmSuspendOptions = {}): Promise<DmDeviceInfo> {
+  async suspend(name: string, options: api.DmSuspendOptions = {}): Promise<api.DmDeviceInfo> {
     return toInfo(await callNative('DM_DEV_SUSPEND', name, () => native.dmSuspend(name, { noFlush: options.noFlush ?? false, skipLockfs: options.skipLockfs ?? false })));
   }
 
-  async resume(name: string): Promise<DmDeviceInfo> {
+  async resume(name: string): Promise<api.DmDeviceInfo> {
     return toInfo(await callNative('DM_DEV_SUSPEND', name, () => native.dmResume(name)));
   }
 
-  async load(name: string, targets: readonly DmTargetLine[], options: DmLoadOptions = {}): Promise<DmDeviceInfo> {
+  async load(name: string, targets: readonly api.DmTargetLine[], options: api.DmLoadOptions = {}): Promise<api.DmDeviceInfo> {
     return toInfo(
       await callNative('DM_TABLE_LOAD', name, () =>
         native.dmLoadTable(
@@ -101,25 +86,25 @@ export class NativeDmClient implements DmClient {
     );
   }
 
-  async clear(name: string): Promise<DmDeviceInfo> {
+  async clear(name: string): Promise<api.DmDeviceInfo> {
     return toInfo(await callNative('DM_TABLE_CLEAR', name, () => native.dmClearTable(name)));
   }
 
-  async info(name: string): Promise<DmDeviceInfo> {
+  async info(name: string): Promise<api.DmDeviceInfo> {
     return toInfo(await callNative('DM_DEV_STATUS', name, () => native.dmInfo(name)));
   }
 
-  async table(name: string, options: DmQueryOptions = {}): Promise<DmTargetLine[]> {
+  async table(name: string, options: api.DmQueryOptions = {}): Promise<api.DmTargetLine[]> {
     const r = await callNative('DM_TABLE_STATUS', name, () => native.dmTable(name, { inactive: options.inactive ?? false }));
     return r.targets.map((t) => ({ ...t }));
   }
 
-  async status(name: string, options: DmStatusOptions = {}): Promise<DmTargetLine[]> {
+  async status(name: string, options: api.DmStatusOptions = {}): Promise<api.DmTargetLine[]> {
     const r = await callNative('DM_TABLE_STATUS', name, () => native.dmStatus(name, { inactive: options.inactive ?? false, noFlush: options.noFlush ?? false }));
     return r.targets.map((t) => ({ ...t }));
   }
 
-  async deps(name: string, options: DmQueryOptions = {}): Promise<DevNumber[]> {
+  async deps(name: string, options: api.DmQueryOptions = {}): Promise<api.DevNumber[]> {
     const r = await callNative('DM_TABLE_DEPS', name, () => native.dmDeps(name, { inactive: options.inactive ?? false }));
     return r.devices.map((d) => ({ major: d.major, minor: d.minor }));
   }
@@ -128,7 +113,7 @@ export class NativeDmClient implements DmClient {
     return callNative('DM_TARGET_MSG', name, () => native.dmMessage(name, sector, text));
   }
 
-  async waitEvent(name: string, eventNr: number): Promise<DmDeviceInfo> {
+  async waitEvent(name: string, eventNr: number): Promise<api.DmDeviceInfo> {
     return toInfo(await callNative('DM_DEV_WAIT', name, () => native.dmWaitEvent(name, eventNr)));
   }
 
@@ -142,7 +127,7 @@ export class NativeDmClient implements DmClient {
   }
 
   /** The kernel's dm-thin format, read from the held superblock (see DmClient.readMetadataSnapshot). */
-  async readMetadataSnapshot(snapshot: HeldMetadataSnapshot): Promise<ThinMetadataSummary> {
+  async readMetadataSnapshot(snapshot: api.HeldMetadataSnapshot): Promise<ThinMetadataSummary> {
     return readThinMetadata(
       { read: (offsetBytes, lengthBytes) => snapshot.read(offsetBytes, lengthBytes) },
       {

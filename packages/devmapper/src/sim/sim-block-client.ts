@@ -8,7 +8,9 @@ import type { BlockClient, LoopAttachOptions } from '../block-client.js';
 import type { DevNumber } from '../dm-client.js';
 import { DmError } from '../dm-error.js';
 import { SECTOR_BYTES } from '../units.js';
-import { SIM_LOOP_MAJOR, SimKernel } from './sim-kernel.js';
+import { isRegularFile } from './sim-backing-files.js';
+import { SIM_LOOP_MAJOR } from './sim-devices.js';
+import type { SimKernel } from './sim-kernel.js';
 
 export class SimBlockClient implements BlockClient {
   constructor(readonly kernel: SimKernel) {}
@@ -16,7 +18,7 @@ export class SimBlockClient implements BlockClient {
   private device(path: string, operation: string): DevNumber {
     const dev = this.kernel.resolve(path);
     if (dev !== null) return dev;
-    const code = SimKernel.isRegularFile(path) ? 'ENOTBLK' : 'ENOENT';
+    const code = isRegularFile(path) ? 'ENOTBLK' : 'ENOENT';
     throw new DmError(code, operation, path, code === 'ENOTBLK' ? 'not a block device' : 'no such device');
   }
 

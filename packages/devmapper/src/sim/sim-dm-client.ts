@@ -2,41 +2,27 @@
  * DmClient over the simulated kernel: the DM ioctls with the kernel's semantics and errnos.
  * Every mutation is saved before the call returns (see SimKernel for what persists where).
  */
-import type {
-  DevNumber,
-  DmClient,
-  DmCreateOptions,
-  DmDeviceInfo,
-  DmDeviceSummary,
-  DmLoadOptions,
-  DmQueryOptions,
-  DmRemoveOptions,
-  DmStatusOptions,
-  DmSuspendOptions,
-  DmTargetLine,
-  DmTargetVersion,
-  DmVersion,
-  HeldMetadataSnapshot,
-} from '../dm-client.js';
+import type * as api from '../dm-client.js';
 import { DmError } from '../dm-error.js';
 import { summariseSimSnapshot } from '../thin-metadata/sim-metadata-summary.js';
 import type { ThinMetadataSummary } from '../thin-metadata/thin-metadata-summary.js';
-import { SIM_DM_MAJOR, type SimDevice, type SimKernel, type SimTable } from './sim-kernel.js';
-import { readSimMetadataSnapshot } from './sim-thin-pool.js';
+import { SIM_DM_MAJOR, type SimDevice, type SimTable } from './sim-devices.js';
+import type { SimKernel } from './sim-kernel.js';
+import { readSimMetadataSnapshot } from './sim-pool-state.js';
 
 const DM_NAME_MAX_BYTES = 127;
 const DM_UUID_MAX_BYTES = 128;
 
-export class SimDmClient implements DmClient {
+export class SimDmClient implements api.DmClient {
   readonly kind = 'sim' as const;
 
   constructor(readonly kernel: SimKernel) {}
 
-  async version(): Promise<DmVersion> {
+  async version(): Promise<api.DmVersion> {
     return { major: 4, minor: 47, patch: 0 };
   }
 
-  async targetVersions(): Promise<DmTargetVersion[]> {
+  async targetVersions(): Promise<api.DmTargetVersion[]> {
     return [
       { name: 'thin', version: [1, 22, 0] },
       { name: 'thin-pool', version: [1, 22, 0] },
@@ -46,11 +32,11 @@ export class SimDmClient implements DmClient {
     ];
   }
 
-  async list(): Promise<DmDeviceSummary[]> {
+  async list(): Promise<api.DmDeviceSummary[]> {
     return [...this.kernel.devices.values()].map((d) => ({ name: d.name, dev: { major: SIM_DM_MAJOR, minor: d.minor } })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  async create(name: string, options: DmCreateOptions = {}): Promise<DmDeviceInfo> {
+  async create(name: string, options: api.DmCreateOptions = {}): Promise<api.DmDeviceInfo> {
     const k = this.kernel;
     if (name === '' || name === '.' || name === '..' || name.includes('/') || Buffer.byteLength(name) > DM_NAME_MAX_BYTES) {
       throw new DmError('EINVAL', 'DM_DEV_CREATE', name, 'invalid device name');
@@ -79,7 +65,7 @@ export class SimDmClient implements DmClient {
     return this.infoOf(device);
   }
 
-  async remove(name: string, options: DmRemoveOptions = {}): Promise<void> {
+  async remove(name: string, options: api.DmRemoveOptions = {}): Promise<void> {
     const k = this.kernel;
     const d = k.device(name, 'DM_DEV_REMOVE');
     if (k.openCount(this.dev(d)) > 0) {
@@ -94,14 +80,14 @@ export class SimDmClient implements DmClient {
     k.wakeResumed(name);
   }
 
-  async suspend(name: string, _options: DmSuspendOptions = {}): Promise<DmDeviceInfo> {
+  async suspend(name: string, _options: api.DmSuspendOptions = {}): Promise<api.DmDeviceInfo> {
     const d = this.kernel.device(name, 'DM_DEV_SUSPEND');
     d.suspended = true;
     this.kernel.save();
     return this.infoOf(d);
   }
 
-  async resume(name: string): Promise<DmDeviceInfo> {
+  async resume(name: string): Promise<api.DmDeviceInfo> {
     const k = this.kernel;
     const d = k.device(name, 'DM_DEV_SUSPEND');
     if (d.inactive !== null) {
@@ -128,7 +114,7 @@ export class SimDmClient implements DmClient {
     return this.infoOf(d);
   }
 
-  async load(name: string, targets: readonly DmTargetLine[], options: DmLoadOptions = {}): Promise<DmDeviceInfo> {
+  async load(name: string, targets: readonly api.DmTargetLine[], options: api.DmLoadOptions = {}): Promise<api.DmDeviceInfo> {
     const k = this.kernel;
     const d = k.device(name, 'DM_TABLE_LOAD');
     if (targets.length === 0) throw new DmError('EINVAL', 'DM_TABLE_LOAD', name, 'empty table');
@@ -138,7 +124,7 @@ export class SimDmClient implements DmClient {
     return this.infoOf(d);
   }
 
-  async clear(name: string): Promise<DmDeviceInfo> {
+  async clear(name: string): Promise<api.DmDeviceInfo> {
     const k = this.kernel;
     const d = k.device(name, 'DM_TABLE_CLEAR');
     d.inactive = null;
@@ -147,16 +133,16 @@ export class SimDmClient implements DmClient {
     return this.infoOf(d);
   }
 
-  async info(name: string): Promise<DmDeviceInfo> {
+  async info(name: string): Promise<api.DmDeviceInfo> {
     return this.infoOf(this.kernel.device(name, 'DM_DEV_STATUS'));
   }
 
-  async table(name: string, options: DmQueryOptions = {}): Promise<DmTargetLine[]> {
+  async table(name: string, options: api.DmQueryOptions = {}): Promise<api.DmTargetLine[]> {
     const t = this.pick(this.kernel.device(name, 'DM_TABLE_STATUS'), options);
     return (t?.targets ?? []).map((x) => ({ startSector: x.startSector, lengthSectors: x.lengthSectors, type: x.type, params: x.tableText() }));
   }
 
-  async status(name: string, options: DmStatusOptions = {}): Promise<DmTargetLine[]> {
+  async status(name: string, options: api.DmStatusOptions = {}): Promise<api.DmTargetLine[]> {
     const t = this.pick(this.kernel.device(name, 'DM_TABLE_STATUS'), options);
     return (t?.targets ?? []).map((x) => ({
       startSector: x.startSector,
@@ -166,7 +152,7 @@ export class SimDmClient implements DmClient {
     }));
   }
 
-  async deps(name: string, options: DmQueryOptions = {}): Promise<DevNumber[]> {
+  async deps(name: string, options: api.DmQueryOptions = {}): Promise<api.DevNumber[]> {
     const t = this.pick(this.kernel.device(name, 'DM_TABLE_DEPS'), options);
     const keys = [...new Set((t?.targets ?? []).flatMap((x) => x.deps))];
     return keys.map((key) => {
@@ -193,7 +179,7 @@ export class SimDmClient implements DmClient {
     }
   }
 
-  async waitEvent(name: string, eventNr: number): Promise<DmDeviceInfo> {
+  async waitEvent(name: string, eventNr: number): Promise<api.DmDeviceInfo> {
     const d = this.kernel.device(name, 'DM_DEV_WAIT');
     while (d.eventNr === eventNr && this.kernel.devices.get(name) === d) await this.kernel.waitForEvent(name);
     return this.infoOf(d);
@@ -212,7 +198,7 @@ export class SimDmClient implements DmClient {
    * The simulator's own metadata format (see DmClient.readMetadataSnapshot): the held snapshot
    * stored on the metadata device, refused with EAGAIN unless it is the one `heldRoot` names.
    */
-  async readMetadataSnapshot(snapshot: HeldMetadataSnapshot): Promise<ThinMetadataSummary> {
+  async readMetadataSnapshot(snapshot: api.HeldMetadataSnapshot): Promise<ThinMetadataSummary> {
     const stored = await readSimMetadataSnapshot({
       sizeBytes: snapshot.metadataSizeBytes,
       read: (offsetBytes, lengthBytes) => snapshot.read(offsetBytes, lengthBytes),
@@ -243,15 +229,15 @@ export class SimDmClient implements DmClient {
     this.kernel.save();
   }
 
-  private dev(d: SimDevice): DevNumber {
+  private dev(d: SimDevice): api.DevNumber {
     return { major: SIM_DM_MAJOR, minor: d.minor };
   }
 
-  private pick(d: SimDevice, options: DmQueryOptions): SimTable | null {
+  private pick(d: SimDevice, options: api.DmQueryOptions): SimTable | null {
     return options.inactive ? d.inactive : d.live;
   }
 
-  private infoOf(d: SimDevice): DmDeviceInfo {
+  private infoOf(d: SimDevice): api.DmDeviceInfo {
     const live = d.live;
     return {
       name: d.name,

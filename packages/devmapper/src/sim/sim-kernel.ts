@@ -10,61 +10,23 @@
  * - what dm-thin keeps on disk (pool metadata, data) lives in the disk files, written through the
  *   tables, so `reboot()` (forget kernel.json) then re-activating finds it again.
  * One SimKernel per state directory at a time; it does not lock against a second process.
+ *
+ * Beside it: the device records (sim-devices.ts), kernel.json (sim-kernel-file.ts), the files
+ * behind loop devices (sim-backing-files.ts), the targets (sim-targets.ts), the pools
+ * (sim-thin-pool.ts).
  */
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { DmError } from '../dm-error.js';
 import type { DevNumber, DmTargetLine } from '../dm-client.js';
 import { SECTOR_BYTES } from '../units.js';
-import { SimThinPool } from './sim-thin-pool.js';
+import { BackingFiles } from './sim-backing-files.js';
+import { devKey, SIM_DM_MAJOR, SIM_LOOP_MAJOR, type SimDevice, type SimLoop, type SimTable } from './sim-devices.js';
+import { readKernelFile, removeKernelFile, writeKernelFile } from './sim-kernel-file.js';
+import type { SimThinPool } from './sim-thin-pool.js';
 import type { MetadataDeviceIo } from './sim-pool-format.js';
 import { constructTarget, type SimTarget } from './sim-targets.js';
-
-export const SIM_LOOP_MAJOR = 7;
-export const SIM_DM_MAJOR = 253;
-
-/** A table as loaded: the raw lines (persisted) and their constructed targets. */
-export interface SimTable {
-  readonly lines: readonly DmTargetLine[];
-  readonly targets: readonly SimTarget[];
-  readonly readOnly: boolean;
-}
-
-export interface SimDevice {
-  readonly name: string;
-  readonly uuid: string;
-  readonly minor: number;
-  live: SimTable | null;
-  inactive: SimTable | null;
-  suspended: boolean;
-  eventNr: number;
-  deferredRemove: boolean;
-  /** Openers outside device-mapper (a VM, a mount), from holdOpen(). */
-  holds: number;
-}
-
-export interface SimLoop {
-  readonly index: number;
-  readonly file: string;
-  readonly readOnly: boolean;
-  autoclear: boolean;
-}
-
-interface PersistedState {
-  version: 1;
-  devices: Array<{
-    name: string;
-    uuid: string;
-    minor: number;
-    live: { lines: DmTargetLine[]; readOnly: boolean } | null;
-    inactive: { lines: DmTargetLine[]; readOnly: boolean } | null;
-    suspended: boolean;
-    eventNr: number;
-    deferredRemove: boolean;
-    holds: number;
-  }>;
-  loops: SimLoop[];
-}
+import { NamedWaiters } from './sim-waiters.js';
 
 /** A pool object: shared by every table of one device that names the same metadata device. */
 interface PoolEntry {
@@ -72,18 +34,15 @@ interface PoolEntry {
   readonly owner: string;
 }
 
-export function devKey(dev: DevNumber): string {
-  return `${dev.major}:${dev.minor}`;
-}
-
+/** The simulated kernel whose memory is in one state directory (see the module comment). */
 export class SimKernel {
   readonly devices = new Map<string, SimDevice>();
   readonly loops = new Map<number, SimLoop>();
   /** Pool objects by metadata device key. */
   private readonly pools = new Map<string, PoolEntry>();
-  private readonly fds = new Map<string, number>();
-  private readonly resumeWaiters = new Map<string, Array<() => void>>();
-  private readonly eventWaiters = new Map<string, Array<() => void>>();
+  private readonly files = new BackingFiles();
+  private readonly resumeWaiters = new NamedWaiters();
+  private readonly eventWaiters = new NamedWaiters();
 
   private constructor(readonly stateDir: string) {}
 
@@ -94,9 +53,8 @@ export class SimKernel {
   static async open(stateDir: string): Promise<SimKernel> {
     mkdirSync(stateDir, { recursive: true });
     const kernel = new SimKernel(resolve(stateDir));
-    const file = kernel.stateFile();
-    if (!existsSync(file)) return kernel;
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as PersistedState;
+    const saved = readKernelFile(kernel.stateDir);
+    if (saved === null) return kernel;
     for (const loop of saved.loops) kernel.loops.set(loop.index, { ...loop });
     for (const d of saved.devices) {
       kernel.devices.set(d.name, { ...d, live: null, inactive: null });
@@ -133,39 +91,17 @@ export class SimKernel {
 
   /** Forgets everything a reboot forgets (devices, loop devices); disk files keep their data. */
   static reboot(stateDir: string): void {
-    rmSync(join(stateDir, 'kernel.json'), { force: true });
-  }
-
-  private stateFile(): string {
-    return join(this.stateDir, 'kernel.json');
+    removeKernelFile(stateDir);
   }
 
   /** Writes the kernel's memory to kernel.json (write-temp, rename). */
   save(): void {
-    const state: PersistedState = {
-      version: 1,
-      devices: [...this.devices.values()].map((d) => ({
-        name: d.name,
-        uuid: d.uuid,
-        minor: d.minor,
-        live: d.live && { lines: [...d.live.lines], readOnly: d.live.readOnly },
-        inactive: d.inactive && { lines: [...d.inactive.lines], readOnly: d.inactive.readOnly },
-        suspended: d.suspended,
-        eventNr: d.eventNr,
-        deferredRemove: d.deferredRemove,
-        holds: d.holds,
-      })),
-      loops: [...this.loops.values()],
-    };
-    const tmp = `${this.stateFile()}.tmp`;
-    writeFileSync(tmp, JSON.stringify(state));
-    renameSync(tmp, this.stateFile());
+    writeKernelFile(this.stateDir, this.devices.values(), this.loops.values());
   }
 
   /** Closes cached file descriptors. The kernel state stays on disk. */
   close(): void {
-    for (const fd of this.fds.values()) closeSync(fd);
-    this.fds.clear();
+    this.files.closeAll();
   }
 
   // ---- device lookup -------------------------------------------------------------------
@@ -214,7 +150,7 @@ export class SimKernel {
   sizeBytes(dev: DevNumber): number {
     if (dev.major === SIM_LOOP_MAJOR) {
       const loop = this.loops.get(dev.minor)!;
-      return Math.floor(fstatSync(this.fd(loop.file)).size / SECTOR_BYTES) * SECTOR_BYTES;
+      return Math.floor(this.files.sizeBytes(loop.file) / SECTOR_BYTES) * SECTOR_BYTES;
     }
     const d = this.deviceByMinor(dev.minor)!;
     const targets = d.live?.targets ?? [];
@@ -279,11 +215,7 @@ export class SimKernel {
     if (loop === undefined) return;
     this.loops.delete(index);
     const stillUsed = [...this.loops.values()].some((l) => l.file === loop.file);
-    const fd = this.fds.get(loop.file);
-    if (!stillUsed && fd !== undefined) {
-      closeSync(fd);
-      this.fds.delete(loop.file);
-    }
+    if (!stillUsed) this.files.close(loop.file);
   }
 
   // ---- tables and pools -----------------------------------------------------------------
@@ -349,23 +281,15 @@ export class SimKernel {
     if (d === undefined) return;
     d.eventNr += 1;
     this.save();
-    const waiters = this.eventWaiters.get(name) ?? [];
-    this.eventWaiters.delete(name);
-    for (const wake of waiters) wake();
+    this.eventWaiters.wakeAll(name);
   }
 
   waitForEvent(name: string): Promise<void> {
-    return new Promise((resolve) => {
-      const list = this.eventWaiters.get(name) ?? [];
-      list.push(resolve);
-      this.eventWaiters.set(name, list);
-    });
+    return this.eventWaiters.wait(name);
   }
 
   wakeResumed(name: string): void {
-    const waiters = this.resumeWaiters.get(name) ?? [];
-    this.resumeWaiters.delete(name);
-    for (const wake of waiters) wake();
+    this.resumeWaiters.wakeAll(name);
   }
 
   /**
@@ -374,7 +298,7 @@ export class SimKernel {
    * not by sleeping and seeing that it has not finished. Reads state only.
    */
   waitingForResume(name: string): number {
-    return this.resumeWaiters.get(name)?.length ?? 0;
+    return this.resumeWaiters.count(name);
   }
 
   /** Waits while the dm device `dev` is suspended, as I/O to it would. */
@@ -384,25 +308,10 @@ export class SimKernel {
   }
 
   private async untilResumed(d: SimDevice): Promise<void> {
-    while (d.suspended && this.devices.get(d.name) === d) {
-      await new Promise<void>((resolve) => {
-        const list = this.resumeWaiters.get(d.name) ?? [];
-        list.push(resolve);
-        this.resumeWaiters.set(d.name, list);
-      });
-    }
+    while (d.suspended && this.devices.get(d.name) === d) await this.resumeWaiters.wait(d.name);
   }
 
   // ---- block I/O ----------------------------------------------------------------------------
-
-  private fd(file: string): number {
-    let fd = this.fds.get(file);
-    if (fd === undefined) {
-      fd = openSync(file, 'r+');
-      this.fds.set(file, fd);
-    }
-    return fd;
-  }
 
   async read(dev: DevNumber, offsetBytes: number, lengthBytes: number): Promise<Buffer> {
     const out = Buffer.alloc(lengthBytes);
@@ -414,7 +323,7 @@ export class SimKernel {
         (await t.read(this, rel, len)).copy(out, at);
       },
       (file, off, len, at) => {
-        readSync(this.fd(file), out, at, len, off);
+        this.files.read(file, out, at, len, off);
       },
     );
     return out;
@@ -429,7 +338,7 @@ export class SimKernel {
         await t.write(this, rel, data.subarray(at, at + len));
       },
       (file, off, len, at) => {
-        writeSync(this.fd(file), data, at, len, off);
+        this.files.write(file, data, at, len, off);
       },
     );
   }
@@ -444,7 +353,7 @@ export class SimKernel {
       },
       (file, off, len) => {
         // A loop device over a file punches a hole: the range reads back as zeroes.
-        writeSync(this.fd(file), Buffer.alloc(len), 0, len, off);
+        this.files.write(file, Buffer.alloc(len), 0, len, off);
       },
     );
   }
@@ -477,15 +386,6 @@ export class SimKernel {
       const from = Math.max(offsetBytes, tStart);
       const to = Math.min(end, tEnd);
       if (from < to) await onTarget(t, from - tStart, to - from, from - offsetBytes);
-    }
-  }
-
-  /** Reports whether a path is a regular file, for the ENOTBLK / ENOENT distinction. */
-  static isRegularFile(path: string): boolean {
-    try {
-      return statSync(path).isFile();
-    } catch {
-      return false;
     }
   }
 }

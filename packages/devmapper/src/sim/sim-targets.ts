@@ -7,8 +7,8 @@ import { DmError } from '../dm-error.js';
 import type { DmTargetLine } from '../dm-client.js';
 import { SECTOR_BYTES } from '../units.js';
 import { isValidDataBlockSectors, parseTarget, TableParseError, type ThinPoolFeatures } from '../targets/target.js';
+import { devKey } from './sim-devices.js';
 import type { SimKernel } from './sim-kernel.js';
-import { devKey } from './sim-kernel.js';
 import { SimThinPool, type ExternalOriginIo } from './sim-thin-pool.js';
 
 interface TargetBase {

@@ -2,7 +2,7 @@
  * The simulator's held metadata snapshot, summarised the way readThinMetadata summarises the
  * kernel's, so reconcile sees the same thing from either.
  */
-import type { SimMetadataSnapshot } from '../sim/sim-thin-pool.js';
+import type { SimMetadataSnapshot } from '../sim/sim-pool-state.js';
 import { DataBlockSharing } from './data-block-sharing.js';
 import type { ThinDeviceUsage, ThinMetadataSummary } from './thin-metadata-summary.js';
 

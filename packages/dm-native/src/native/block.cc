@@ -246,6 +246,45 @@ std::string LoopBackingFile(const std::string& device, bool* attached, Failure& 
 
 // ---- exported functions ----
 
+// The arguments (path, offset, length) of a call on a byte range of a device, the length at
+// most `max_length`. Throws and returns false at the first bad one.
+bool ArgRange(const Napi::CallbackInfo& info, std::string* path, uint64_t* offset,
+              uint64_t* length, uint64_t max_length) {
+  return ArgString(info, 0, path) && ArgUint(info, 1, UINT64_MAX, offset) &&
+         ArgUint(info, 2, max_length, length);
+}
+
+// A call whose one argument is a path: takes the path, then runs work(path, result, f) off the
+// JS thread with the failure already naming `operation` and the path; `convert` makes the JS
+// value of the result.
+template <typename Result>
+Napi::Value StartOnPath(const Napi::CallbackInfo& info, const char* operation,
+                        std::function<void(const std::string&, Result&, Failure&)> work,
+                        typename Job<Result>::Convert convert) {
+  std::string path;
+  if (!ArgString(info, 0, &path)) return Napi::Value();
+  return Job<Result>::Start(
+      info.Env(),
+      [path, operation, work = std::move(work)](Result& out, Failure& f) {
+        f.operation = operation;
+        f.device = path;
+        work(path, out, f);
+      },
+      std::move(convert));
+}
+
+// The same for a call that resolves to undefined.
+Napi::Value StartVoidOnPath(const Napi::CallbackInfo& info, const char* operation,
+                            std::function<void(const std::string&, Failure&)> work) {
+  std::string path;
+  if (!ArgString(info, 0, &path)) return Napi::Value();
+  return StartVoid(info.Env(), [path, operation, work = std::move(work)](Failure& f) {
+    f.operation = operation;
+    f.device = path;
+    work(path, f);
+  });
+}
+
 Napi::Value JsMknodBlock(const Napi::CallbackInfo& info) {
   std::string path;
   uint64_t maj = 0, min = 0;
@@ -258,23 +297,15 @@ Napi::Value JsMknodBlock(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value JsUnlinkNode(const Napi::CallbackInfo& info) {
-  std::string path;
-  if (!ArgString(info, 0, &path)) return Napi::Value();
-  return StartVoid(info.Env(), [path](Failure& f) {
-    f.operation = "unlinkNode";
-    f.device = path;
+  return StartVoidOnPath(info, "unlinkNode", [](const std::string& path, Failure& f) {
     if (unlink(path.c_str()) != 0 && errno != ENOENT) f.Set(errno, "unlink");
   });
 }
 
 Napi::Value JsBlockSizeBytes(const Napi::CallbackInfo& info) {
-  std::string path;
-  if (!ArgString(info, 0, &path)) return Napi::Value();
-  return Job<uint64_t>::Start(
-      info.Env(),
-      [path](uint64_t& size, Failure& f) {
-        f.operation = "BLKGETSIZE64";
-        f.device = path;
+  return StartOnPath<uint64_t>(
+      info, "BLKGETSIZE64",
+      [](const std::string& path, uint64_t& size, Failure& f) {
         Fd fd(OpenOrFail(path, O_RDONLY, f));
         if (fd.ok()) IoctlOrFail(fd.get(), BLKGETSIZE64, &size, f);
       },
@@ -284,13 +315,9 @@ Napi::Value JsBlockSizeBytes(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value JsBlockDeviceNumber(const Napi::CallbackInfo& info) {
-  std::string path;
-  if (!ArgString(info, 0, &path)) return Napi::Value();
-  return Job<dev_t>::Start(
-      info.Env(),
-      [path](dev_t& dev, Failure& f) {
-        f.operation = "blockDeviceNumber";
-        f.device = path;
+  return StartOnPath<dev_t>(
+      info, "blockDeviceNumber",
+      [](const std::string& path, dev_t& dev, Failure& f) {
         struct stat st;
         if (stat(path.c_str(), &st) != 0) return (void)f.Set(errno, "stat");
         if (!S_ISBLK(st.st_mode)) return (void)f.Set(ENOTBLK, "stat");
@@ -309,10 +336,7 @@ Napi::Value StartRangeIoctl(const Napi::CallbackInfo& info, const char* operatio
                             unsigned long request) {
   std::string path;
   uint64_t offset = 0, length = 0;
-  if (!ArgString(info, 0, &path) || !ArgUint(info, 1, UINT64_MAX, &offset) ||
-      !ArgUint(info, 2, UINT64_MAX, &length)) {
-    return Napi::Value();
-  }
+  if (!ArgRange(info, &path, &offset, &length, UINT64_MAX)) return Napi::Value();
   return StartVoid(info.Env(), [=](Failure& f) {
     RangeIoctl(operation, request, path, offset, length, f);
   });
@@ -329,10 +353,7 @@ Napi::Value JsBlockZeroOut(const Napi::CallbackInfo& info) {
 Napi::Value JsBlockRead(const Napi::CallbackInfo& info) {
   std::string path;
   uint64_t offset = 0, length = 0;
-  if (!ArgString(info, 0, &path) || !ArgUint(info, 1, UINT64_MAX, &offset) ||
-      !ArgUint(info, 2, SIZE_MAX, &length)) {
-    return Napi::Value();
-  }
+  if (!ArgRange(info, &path, &offset, &length, SIZE_MAX)) return Napi::Value();
   struct Result {
     std::shared_ptr<char> data;
     size_t size = 0;
@@ -390,11 +411,7 @@ Napi::Value JsLoopAttach(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value JsLoopDetach(const Napi::CallbackInfo& info) {
-  std::string device;
-  if (!ArgString(info, 0, &device)) return Napi::Value();
-  return StartVoid(info.Env(), [device](Failure& f) {
-    f.operation = "LOOP_CLR_FD";
-    f.device = device;
+  return StartVoidOnPath(info, "LOOP_CLR_FD", [](const std::string& device, Failure& f) {
     Fd fd(OpenOrFail(device, O_RDONLY, f));
     if (fd.ok()) IoctlOrFail(fd.get(), LOOP_CLR_FD, nullptr, f);
   });
@@ -418,17 +435,19 @@ Napi::Value JsLoopBackingFile(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitBlock(Napi::Env env, Napi::Object exports) {
-  exports.Set("mknodBlock", Napi::Function::New(env, JsMknodBlock, "mknodBlock"));
-  exports.Set("unlinkNode", Napi::Function::New(env, JsUnlinkNode, "unlinkNode"));
-  exports.Set("blockSizeBytes", Napi::Function::New(env, JsBlockSizeBytes, "blockSizeBytes"));
-  exports.Set("blockDeviceNumber", Napi::Function::New(env, JsBlockDeviceNumber, "blockDeviceNumber"));
-  exports.Set("blockDiscard", Napi::Function::New(env, JsBlockDiscard, "blockDiscard"));
-  exports.Set("blockZeroOut", Napi::Function::New(env, JsBlockZeroOut, "blockZeroOut"));
-  exports.Set("blockRead", Napi::Function::New(env, JsBlockRead, "blockRead"));
-  exports.Set("blockWrite", Napi::Function::New(env, JsBlockWrite, "blockWrite"));
-  exports.Set("loopAttach", Napi::Function::New(env, JsLoopAttach, "loopAttach"));
-  exports.Set("loopDetach", Napi::Function::New(env, JsLoopDetach, "loopDetach"));
-  exports.Set("loopBackingFile", Napi::Function::New(env, JsLoopBackingFile, "loopBackingFile"));
+  SetExports(env, exports, {
+      {"mknodBlock", JsMknodBlock},
+      {"unlinkNode", JsUnlinkNode},
+      {"blockSizeBytes", JsBlockSizeBytes},
+      {"blockDeviceNumber", JsBlockDeviceNumber},
+      {"blockDiscard", JsBlockDiscard},
+      {"blockZeroOut", JsBlockZeroOut},
+      {"blockRead", JsBlockRead},
+      {"blockWrite", JsBlockWrite},
+      {"loopAttach", JsLoopAttach},
+      {"loopDetach", JsLoopDetach},
+      {"loopBackingFile", JsLoopBackingFile},
+  });
 }
 
 }  // namespace dmnative

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <unistd.h>
 #include <utility>
@@ -140,6 +141,19 @@ inline bool ArgUint(const Napi::CallbackInfo& info, size_t i, uint64_t max, uint
   }
   *out = static_cast<uint64_t>(v);
   return true;
+}
+
+// One function the module exports: its JS name (also the JS function's `name`) and its body.
+struct Export {
+  const char* name;
+  Napi::Function::Callback function;
+};
+
+// Sets each of `functions` on `exports` under its name.
+inline void SetExports(Napi::Env env, Napi::Object exports, std::initializer_list<Export> functions) {
+  for (const Export& e : functions) {
+    exports.Set(e.name, Napi::Function::New(env, e.function, e.name));
+  }
 }
 
 // Registration of each source file's functions on the module's exports.

@@ -12,7 +12,9 @@
 #include <array>
 #include <cstddef>
 #include <cstring>
+#include <initializer_list>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -145,6 +147,48 @@ std::string BoundedString(const char* start, size_t max) {
   return std::string(start, strnlen(start, max));
 }
 
+// `items` as a JS array, each item converted by to_js(env, item).
+template <typename T, typename ToJs>
+Napi::Array ToJsArray(Napi::Env env, const std::vector<T>& items, ToJs to_js) {
+  Napi::Array a = Napi::Array::New(env, items.size());
+  for (size_t i = 0; i < items.size(); i++) a.Set(static_cast<uint32_t>(i), to_js(env, items[i]));
+  return a;
+}
+
+// Runs a DM_LIST_* command whose answer is a chain of `Record`s (dm_name_list,
+// dm_target_versions): each record's `next` is the distance to the following one, 0 on the
+// last, and its name ends the record. read(record, name) turns each record whose name starts
+// inside the data into an Entry, or into nullopt to end the list; the promise resolves to the
+// array of to_js(env, entry).
+template <typename Record, typename Entry, typename Read, typename ToJs>
+Napi::Value StartListCall(const Napi::CallbackInfo& info, const char* operation,
+                          unsigned long command, Read read, ToJs to_js) {
+  DmIoctl call(operation, command, "");
+  call.growable = true;
+  using Result = std::vector<Entry>;
+  return Job<Result>::Start(
+      info.Env(),
+      [call, read](Result& out, Failure& f) mutable {
+        if (!call.Run(f)) return;
+        const char* data = call.Data();
+        const size_t size = call.DataSize();
+        const size_t name_at = offsetof(Record, name);
+        size_t at = 0;
+        while (at + name_at < size) {
+          const auto next = ReadAt<uint32_t>(data, at + offsetof(Record, next));
+          std::optional<Entry> entry =
+              read(data + at, BoundedString(data + at + name_at, size - at - name_at));
+          if (!entry) break;
+          out.push_back(std::move(*entry));
+          if (next == 0) break;
+          at += next;
+        }
+      },
+      [to_js](Napi::Env env, Result& entries) -> Napi::Value {
+        return ToJsArray(env, entries, to_js);
+      });
+}
+
 // ---- the device state every per-device command returns ----
 
 struct Info {
@@ -198,6 +242,32 @@ Napi::Value StartInfoCall(Napi::Env env, DmIoctl call) {
       [](Napi::Env e, Info& info) -> Napi::Value { return InfoToJs(e, info); });
 }
 
+// Runs a per-device command whose answer is the device state and a list decoded from the data
+// after the header by decode(data, size, info, items); the promise resolves to
+// {info, <key>: items converted by to_js(env, item)}.
+template <typename Item, typename Decode, typename ToJs>
+Napi::Value StartInfoAndListCall(Napi::Env env, DmIoctl call, const char* key, Decode decode,
+                                 ToJs to_js) {
+  struct Result {
+    Info info;
+    std::vector<Item> items;
+  };
+  return Job<Result>::Start(
+      env,
+      [call, decode](Result& out, Failure& f) mutable {
+        if (!call.Run(f)) return;
+        out.info = ReadInfo(call.Header());
+        decode(call.Data(), call.DataSize(), out.info, out.items);
+      },
+      [key, to_js](Napi::Env e, Result& r) -> Napi::Value {
+        Napi::Array items = ToJsArray(e, r.items, to_js);
+        Napi::Object o = Napi::Object::New(e);
+        o.Set("info", InfoToJs(e, r.info));
+        o.Set(key, items);
+        return o;
+      });
+}
+
 // A device name (or uuid) argument: a string that fits the header field with its NUL.
 bool ArgName(const Napi::CallbackInfo& info, size_t i, size_t field_size, std::string* out) {
   if (!ArgString(info, i, out)) return false;
@@ -206,6 +276,18 @@ bool ArgName(const Napi::CallbackInfo& info, size_t i, size_t field_size, std::s
                                           " is too long or contains NUL")
         .ThrowAsJavaScriptException();
     return false;
+  }
+  return true;
+}
+
+// The arguments (name, flag, ...) of a per-device command: a device name, then one boolean per
+// entry of `flags`. Throws and returns false at the first bad one.
+bool ArgNameAndFlags(const Napi::CallbackInfo& info, std::string* name,
+                     std::initializer_list<bool*> flags) {
+  if (!ArgName(info, 0, DM_NAME_LEN, name)) return false;
+  size_t i = 1;
+  for (bool* flag : flags) {
+    if (!ArgBool(info, i++, flag)) return false;
   }
   return true;
 }
@@ -241,37 +323,20 @@ struct DeviceEntry {
 
 // dmListDevices(): [{name, major, minor}], walking the dm_name_list records by `next`.
 Napi::Value ListDevices(const Napi::CallbackInfo& info) {
-  DmIoctl call("DM_LIST_DEVICES", DM_LIST_DEVICES, "");
-  call.growable = true;
-  using Result = std::vector<DeviceEntry>;
-  return Job<Result>::Start(
-      info.Env(),
-      [call](Result& out, Failure& f) mutable {
-        if (!call.Run(f)) return;
-        const char* data = call.Data();
-        const size_t size = call.DataSize();
-        const size_t name_at = offsetof(struct dm_name_list, name);
-        size_t at = 0;
-        while (at + name_at < size) {
-          const uint64_t dev = ReadAt<uint64_t>(data, at + offsetof(struct dm_name_list, dev));
-          const uint32_t next = ReadAt<uint32_t>(data, at + offsetof(struct dm_name_list, next));
-          if (dev == 0) break;  // the kernel's "no devices" record
-          out.push_back({BoundedString(data + at + name_at, size - at - name_at),
-                         static_cast<uint32_t>(major(dev)), static_cast<uint32_t>(minor(dev))});
-          if (next == 0) break;
-          at += next;
-        }
+  return StartListCall<struct dm_name_list, DeviceEntry>(
+      info, "DM_LIST_DEVICES", DM_LIST_DEVICES,
+      [](const char* record, std::string name) -> std::optional<DeviceEntry> {
+        const auto dev = ReadAt<uint64_t>(record, offsetof(struct dm_name_list, dev));
+        if (dev == 0) return std::nullopt;  // the kernel's "no devices" record
+        return DeviceEntry{std::move(name), static_cast<uint32_t>(major(dev)),
+                           static_cast<uint32_t>(minor(dev))};
       },
-      [](Napi::Env env, Result& devices) -> Napi::Value {
-        Napi::Array a = Napi::Array::New(env, devices.size());
-        for (size_t i = 0; i < devices.size(); i++) {
-          Napi::Object o = Napi::Object::New(env);
-          o.Set("name", devices[i].name);
-          o.Set("major", devices[i].major);
-          o.Set("minor", devices[i].minor);
-          a.Set(static_cast<uint32_t>(i), o);
-        }
-        return a;
+      [](Napi::Env env, const DeviceEntry& d) {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("name", d.name);
+        o.Set("major", d.major);
+        o.Set("minor", d.minor);
+        return o;
       });
 }
 
@@ -282,37 +347,20 @@ struct TargetVersion {
 
 // dmListTargetVersions(): [{name, version: [a, b, c]}] from the dm_target_versions records.
 Napi::Value ListVersions(const Napi::CallbackInfo& info) {
-  DmIoctl call("DM_LIST_VERSIONS", DM_LIST_VERSIONS, "");
-  call.growable = true;
-  using Result = std::vector<TargetVersion>;
-  return Job<Result>::Start(
-      info.Env(),
-      [call](Result& out, Failure& f) mutable {
-        if (!call.Run(f)) return;
-        const char* data = call.Data();
-        const size_t size = call.DataSize();
-        const size_t name_at = offsetof(struct dm_target_versions, name);
-        size_t at = 0;
-        while (at + name_at < size) {
-          const auto next = ReadAt<uint32_t>(data, at + offsetof(struct dm_target_versions, next));
-          const auto version = ReadAt<std::array<uint32_t, 3>>(
-              data, at + offsetof(struct dm_target_versions, version));
-          out.push_back({BoundedString(data + at + name_at, size - at - name_at), version});
-          if (next == 0) break;
-          at += next;
-        }
+  return StartListCall<struct dm_target_versions, TargetVersion>(
+      info, "DM_LIST_VERSIONS", DM_LIST_VERSIONS,
+      [](const char* record, std::string name) -> std::optional<TargetVersion> {
+        const auto version =
+            ReadAt<std::array<uint32_t, 3>>(record, offsetof(struct dm_target_versions, version));
+        return TargetVersion{std::move(name), version};
       },
-      [](Napi::Env env, Result& targets) -> Napi::Value {
-        Napi::Array a = Napi::Array::New(env, targets.size());
-        for (size_t i = 0; i < targets.size(); i++) {
-          Napi::Array v = Napi::Array::New(env, 3);
-          for (uint32_t k = 0; k < 3; k++) v.Set(k, targets[i].version[k]);
-          Napi::Object o = Napi::Object::New(env);
-          o.Set("name", targets[i].name);
-          o.Set("version", v);
-          a.Set(static_cast<uint32_t>(i), o);
-        }
-        return a;
+      [](Napi::Env env, const TargetVersion& t) {
+        Napi::Array v = Napi::Array::New(env, 3);
+        for (uint32_t k = 0; k < 3; k++) v.Set(k, t.version[k]);
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("name", t.name);
+        o.Set("version", v);
+        return o;
       });
 }
 
@@ -332,7 +380,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
 Napi::Value Remove(const Napi::CallbackInfo& info) {
   std::string name;
   bool deferred = false;
-  if (!ArgName(info, 0, DM_NAME_LEN, &name) || !ArgBool(info, 1, &deferred)) return Napi::Value();
+  if (!ArgNameAndFlags(info, &name, {&deferred})) return Napi::Value();
   DmIoctl call("DM_DEV_REMOVE", DM_DEV_REMOVE, name);
   if (deferred) call.flags |= DM_DEFERRED_REMOVE;
   return StartVoid(info.Env(), [call](Failure& f) mutable { call.Run(f); });
@@ -342,10 +390,7 @@ Napi::Value Remove(const Napi::CallbackInfo& info) {
 Napi::Value Suspend(const Napi::CallbackInfo& info) {
   std::string name;
   bool suspend = false, no_flush = false, skip_lockfs = false;
-  if (!ArgName(info, 0, DM_NAME_LEN, &name) || !ArgBool(info, 1, &suspend) ||
-      !ArgBool(info, 2, &no_flush) || !ArgBool(info, 3, &skip_lockfs)) {
-    return Napi::Value();
-  }
+  if (!ArgNameAndFlags(info, &name, {&suspend, &no_flush, &skip_lockfs})) return Napi::Value();
   DmIoctl call("DM_DEV_SUSPEND", DM_DEV_SUSPEND, name);
   if (suspend) call.flags |= DM_SUSPEND_FLAG;
   if (no_flush) call.flags |= DM_NOFLUSH_FLAG;
@@ -439,101 +484,66 @@ struct TargetLine {
   std::string params;
 };
 
-struct TableResult {
-  Info info;
-  std::vector<TargetLine> targets;
-};
-
 // dmTableStatus(name, table, inactive, noFlush): {info, targets}. table=true asks for the
 // table text (DM_STATUS_TABLE_FLAG), false for the status text. Output specs are found at
 // data + spec.next (offsets from the first spec).
 Napi::Value TableStatus(const Napi::CallbackInfo& info) {
   std::string name;
   bool table = false, inactive = false, no_flush = false;
-  if (!ArgName(info, 0, DM_NAME_LEN, &name) || !ArgBool(info, 1, &table) ||
-      !ArgBool(info, 2, &inactive) || !ArgBool(info, 3, &no_flush)) {
-    return Napi::Value();
-  }
+  if (!ArgNameAndFlags(info, &name, {&table, &inactive, &no_flush})) return Napi::Value();
   DmIoctl call("DM_TABLE_STATUS", DM_TABLE_STATUS, name);
   call.growable = true;
   if (table) call.flags |= DM_STATUS_TABLE_FLAG;
   if (inactive) call.flags |= DM_QUERY_INACTIVE_TABLE_FLAG;
   if (no_flush) call.flags |= DM_NOFLUSH_FLAG;
-  return Job<TableResult>::Start(
-      info.Env(),
-      [call](TableResult& out, Failure& f) mutable {
-        if (!call.Run(f)) return;
-        out.info = ReadInfo(call.Header());
-        const char* data = call.Data();
-        const size_t size = call.DataSize();
+  return StartInfoAndListCall<TargetLine>(
+      info.Env(), call, "targets",
+      [](const char* data, size_t size, const Info& device, std::vector<TargetLine>& targets) {
         size_t at = 0;
-        for (uint32_t i = 0; i < out.info.target_count; i++) {
+        for (uint32_t i = 0; i < device.target_count; i++) {
           if (at + sizeof(dm_target_spec) > size) break;
           const auto spec = ReadAt<dm_target_spec>(data, at);
           const size_t params_at = at + sizeof(dm_target_spec);
-          out.targets.push_back({spec.sector_start, spec.length,
-                                 BoundedString(spec.target_type, sizeof(spec.target_type)),
-                                 BoundedString(data + params_at, size - params_at)});
+          targets.push_back({spec.sector_start, spec.length,
+                             BoundedString(spec.target_type, sizeof(spec.target_type)),
+                             BoundedString(data + params_at, size - params_at)});
           if (spec.next <= at) break;  // offsets only grow; anything else ends the list
           at = spec.next;
         }
       },
-      [](Napi::Env env, TableResult& r) -> Napi::Value {
-        Napi::Array targets = Napi::Array::New(env, r.targets.size());
-        for (size_t i = 0; i < r.targets.size(); i++) {
-          Napi::Object t = Napi::Object::New(env);
-          t.Set("startSector", static_cast<double>(r.targets[i].start));
-          t.Set("lengthSectors", static_cast<double>(r.targets[i].length));
-          t.Set("type", r.targets[i].type);
-          t.Set("params", r.targets[i].params);
-          targets.Set(static_cast<uint32_t>(i), t);
-        }
-        Napi::Object o = Napi::Object::New(env);
-        o.Set("info", InfoToJs(env, r.info));
-        o.Set("targets", targets);
-        return o;
+      [](Napi::Env env, const TargetLine& line) {
+        Napi::Object t = Napi::Object::New(env);
+        t.Set("startSector", static_cast<double>(line.start));
+        t.Set("lengthSectors", static_cast<double>(line.length));
+        t.Set("type", line.type);
+        t.Set("params", line.params);
+        return t;
       });
 }
-
-struct DepsResult {
-  Info info;
-  std::vector<uint64_t> devices;
-};
 
 // dmDeps(name, inactive): {info, devices: [{major, minor}]} from struct dm_target_deps.
 Napi::Value Deps(const Napi::CallbackInfo& info) {
   std::string name;
   bool inactive = false;
-  if (!ArgName(info, 0, DM_NAME_LEN, &name) || !ArgBool(info, 1, &inactive)) return Napi::Value();
+  if (!ArgNameAndFlags(info, &name, {&inactive})) return Napi::Value();
   DmIoctl call("DM_TABLE_DEPS", DM_TABLE_DEPS, name);
   call.growable = true;
   if (inactive) call.flags |= DM_QUERY_INACTIVE_TABLE_FLAG;
-  return Job<DepsResult>::Start(
-      info.Env(),
-      [call](DepsResult& out, Failure& f) mutable {
-        if (!call.Run(f)) return;
-        out.info = ReadInfo(call.Header());
-        const char* data = call.Data();
-        const size_t size = call.DataSize();
+  return StartInfoAndListCall<uint64_t>(
+      info.Env(), call, "devices",
+      [](const char* data, size_t size, const Info&, std::vector<uint64_t>& devices) {
         const size_t devs_at = offsetof(struct dm_target_deps, dev);
         if (size < devs_at) return;
         const uint32_t count = ReadAt<uint32_t>(data, offsetof(struct dm_target_deps, count));
         for (uint32_t i = 0; i < count && devs_at + (i + 1) * 8 <= size; i++) {
-          out.devices.push_back(ReadAt<uint64_t>(data, devs_at + i * 8));
+          devices.push_back(ReadAt<uint64_t>(data, devs_at + i * 8));
         }
       },
-      [](Napi::Env env, DepsResult& r) -> Napi::Value {
-        Napi::Array devices = Napi::Array::New(env, r.devices.size());
-        for (size_t i = 0; i < r.devices.size(); i++) {
-          Napi::Object d = Napi::Object::New(env);
-          d.Set("major", static_cast<uint32_t>(major(r.devices[i])));
-          d.Set("minor", static_cast<uint32_t>(minor(r.devices[i])));
-          devices.Set(static_cast<uint32_t>(i), d);
-        }
-        Napi::Object o = Napi::Object::New(env);
-        o.Set("info", InfoToJs(env, r.info));
-        o.Set("devices", devices);
-        return o;
+      [](Napi::Env env, uint64_t dev) {
+        Napi::Object d = Napi::Object::New(env);
+        d.Set("major", static_cast<uint32_t>(major(dev)));
+        d.Set("minor", static_cast<uint32_t>(minor(dev)));
+        return d;
       });
 }
 
@@ -570,19 +580,21 @@ Napi::Value Message(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitDm(Napi::Env env, Napi::Object exports) {
-  exports.Set("dmVersion", Napi::Function::New(env, Version, "dmVersion"));
-  exports.Set("dmListDevices", Napi::Function::New(env, ListDevices, "dmListDevices"));
-  exports.Set("dmListTargetVersions", Napi::Function::New(env, ListVersions, "dmListTargetVersions"));
-  exports.Set("dmCreate", Napi::Function::New(env, Create, "dmCreate"));
-  exports.Set("dmRemove", Napi::Function::New(env, Remove, "dmRemove"));
-  exports.Set("dmSuspend", Napi::Function::New(env, Suspend, "dmSuspend"));
-  exports.Set("dmLoadTable", Napi::Function::New(env, LoadTable, "dmLoadTable"));
-  exports.Set("dmClearTable", Napi::Function::New(env, ClearTable, "dmClearTable"));
-  exports.Set("dmInfo", Napi::Function::New(env, DevStatus, "dmInfo"));
-  exports.Set("dmWaitEvent", Napi::Function::New(env, WaitEvent, "dmWaitEvent"));
-  exports.Set("dmTableStatus", Napi::Function::New(env, TableStatus, "dmTableStatus"));
-  exports.Set("dmDeps", Napi::Function::New(env, Deps, "dmDeps"));
-  exports.Set("dmMessage", Napi::Function::New(env, Message, "dmMessage"));
+  SetExports(env, exports, {
+      {"dmVersion", Version},
+      {"dmListDevices", ListDevices},
+      {"dmListTargetVersions", ListVersions},
+      {"dmCreate", Create},
+      {"dmRemove", Remove},
+      {"dmSuspend", Suspend},
+      {"dmLoadTable", LoadTable},
+      {"dmClearTable", ClearTable},
+      {"dmInfo", DevStatus},
+      {"dmWaitEvent", WaitEvent},
+      {"dmTableStatus", TableStatus},
+      {"dmDeps", Deps},
+      {"dmMessage", Message},
+  });
 }
 
 }  // namespace dmnative
