@@ -59,11 +59,12 @@ export class Output {
   /**
    * Prints the warnings a response carries (`overprovision`: the call took its pool beyond the
    * agent's overprovisioning ratio) to standard error, in human mode only: with --json they are
-   * fields of the document.
+   * fields of the document. Any answer may be given: one without `overprovision` prints nothing.
    */
-  responseWarnings(response: { readonly overprovision?: { readonly message: string } | null }): void {
-    if (this.json) return;
-    if (response.overprovision) this.warn(`warning: ${response.overprovision.message}`);
+  responseWarnings(response: object): void {
+    if (this.json || !('overprovision' in response)) return;
+    const warning = response.overprovision;
+    if (typeof warning === 'object' && warning !== null && 'message' in warning && typeof warning.message === 'string') this.warn(`warning: ${warning.message}`);
   }
 
   /**

@@ -3,10 +3,12 @@
  * All but list and show change one host's devices, so they go to that host's agent only.
  */
 import type { PoolEvent__Output, Pool__Output } from '@thinfleet/proto';
+import { agentCallCommand } from './agent-call-command.js';
 import { parseCount } from './argument-values.js';
 import { present, type CommandSpec } from './command.js';
 import { EXIT } from './exit-codes.js';
 import { formatBytes } from './sizes.js';
+import type { ParsedArgs } from './parsed-args.js';
 import { fieldError } from './usage-error.js';
 import { discoveredTable, poolTable, poolView } from './views.js';
 
@@ -28,9 +30,20 @@ function eventLine(e: PoolEvent__Output): string {
   return `${e.time} ${e.pool} ${e.kind}${e.current ? ' (now)' : ''}: ${e.message}`;
 }
 
+/** The request of a command on one pool: its NAME argument. */
+const poolName = (args: ParsedArgs): { name: string } => ({ name: args.positionals[0] ?? '' });
+
+/** The --device values of a command that needs at least one. */
+function requiredDevices(args: ParsedArgs): string[] {
+  const devices = args.strings('device');
+  if (devices.length === 0) throw fieldError('--device', 'at least one --device is required');
+  return [...devices];
+}
+
 /** The pool commands, in help order. */
 export const POOL_COMMANDS: readonly CommandSpec[] = [
-  {
+  // Entries alike by design (duplicates pairs them by shape): each declares one command's help, request and text; the shared run is agentCallCommand.
+  agentCallCommand({
     words: ['pool', 'create'],
     via: 'agent',
     arguments: ['NAME'],
@@ -47,55 +60,47 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
       'Nothing, --force included, touches a device another pool of this host uses (under any name: the file, a loop device over it), ' +
       'a device held by a device-mapper table, or a label of a pool this host or the cluster knows. Overwritten labels are printed.',
     examples: ['pool create tank --device /dev/sdb', 'pool create tank --device /dev/sdb --device /dev/sdc --block-size 256KiB', 'pool create demo --device /var/tmp/demo.img --force'],
-    async run(context, args) {
-      const [name = ''] = args.positionals;
-      const devices = args.strings('device');
-      if (devices.length === 0) throw fieldError('--device', 'at least one --device is required');
+    request(args) {
       const request = {
-        name,
-        devices: [...devices],
+        ...poolName(args),
+        devices: requiredDevices(args),
         dataBlockBytes: args.size('block-size') ?? 0,
         metadataBytes: args.size('metadata-size') ?? 0,
         force: args.flag('force'),
       };
       const noSpaceMode = noSpaceModeFlag(args.string('no-space-mode'));
-      const response = await (await context.agent()).createPool(noSpaceMode === undefined ? request : { ...request, noSpaceMode });
+      return noSpaceMode === undefined ? request : { ...request, noSpaceMode };
+    },
+    call: (agent, request) => agent.createPool(request),
+    human(response) {
       const pool = present(response.pool, 'pool');
       const overwrote = response.overwritten.map((l) =>
         l.poolUuid === ''
           ? `\noverwrote a damaged thinfleet label on ${l.device}`
           : `\noverwrote the label of pool ${l.poolName} (uuid ${l.poolUuid}, device ${l.deviceIndex}) on ${l.device}`,
       );
-      context.out.result(response, () => `created pool ${pool.name}: ${formatBytes(pool.dataTotalBytes)} of data in ${formatBytes(pool.dataBlockBytes)} blocks${overwrote.join('')}`);
-      return EXIT.OK;
+      return `created pool ${pool.name}: ${formatBytes(pool.dataTotalBytes)} of data in ${formatBytes(pool.dataBlockBytes)} blocks${overwrote.join('')}`;
     },
-  },
-  {
+  }),
+  agentCallCommand({
     words: ['pool', 'list'],
     arguments: [],
-    options: {},
     summary: 'list the pools the agent knows, active or not (with --coordinator: the pools of the cluster)',
     examples: ['pool list', '--json pool list'],
-    async run(context) {
-      const response = await (await context.agent()).listPools({});
-      context.out.result(response, () => poolTable(response.pools));
-      return EXIT.OK;
-    },
-  },
-  {
+    request: () => ({}),
+    call: (agent, request) => agent.listPools(request),
+    human: (response) => poolTable(response.pools),
+  }),
+  agentCallCommand({
     words: ['pool', 'show'],
     arguments: ['NAME'],
-    options: {},
     summary: "show one pool: devices, space, volumes, the kernel's transaction id",
     examples: ['pool show tank'],
-    async run(context, args) {
-      const [name = ''] = args.positionals;
-      const response = await (await context.agent()).getPool({ name });
-      context.out.result(response, () => poolView(present(response.pool, 'pool')));
-      return EXIT.OK;
-    },
-  },
-  {
+    request: poolName,
+    call: (agent, request) => agent.getPool(request),
+    human: (response) => poolView(present(response.pool, 'pool')),
+  }),
+  agentCallCommand({
     words: ['pool', 'discover'],
     via: 'agent',
     arguments: [],
@@ -104,15 +109,11 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
     },
     summary: 'read the thinfleet labels on devices and report the pools they belong to (changes nothing)',
     examples: ['pool discover --device /dev/sdb --device /dev/sdc'],
-    async run(context, args) {
-      const devices = args.strings('device');
-      if (devices.length === 0) throw fieldError('--device', 'at least one --device is required');
-      const response = await (await context.agent()).discoverPools({ devices: [...devices] });
-      context.out.result(response, () => (response.pools.length === 0 ? 'no thinfleet pool on these devices' : discoveredTable(response.pools)));
-      return EXIT.OK;
-    },
-  },
-  {
+    request: (args) => ({ devices: requiredDevices(args) }),
+    call: (agent, request) => agent.discoverPools(request),
+    human: (response) => (response.pools.length === 0 ? 'no thinfleet pool on these devices' : discoveredTable(response.pools)),
+  }),
+  agentCallCommand({
     words: ['pool', 'activate'],
     via: 'agent',
     arguments: ['NAME'],
@@ -122,15 +123,14 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
     summary: 'activate a known pool, or import one from its devices; recovers an interrupted transaction first',
     details: 'Idempotent: an active pool is reported as it is. NAME may be the pool uuid when importing.',
     examples: ['pool activate tank', 'pool activate tank --device /dev/sdb --device /dev/sdc'],
-    async run(context, args) {
-      const [name = ''] = args.positionals;
-      const response = await (await context.agent()).activatePool({ name, devices: [...args.strings('device')] });
+    request: (args) => ({ ...poolName(args), devices: [...args.strings('device')] }),
+    call: (agent, request) => agent.activatePool(request),
+    human(response) {
       const pool = present(response.pool, 'pool');
-      context.out.result(response, () => `pool ${pool.name} is active${recoveryNote(pool)}`);
-      return EXIT.OK;
+      return `pool ${pool.name} is active${recoveryNote(pool)}`;
     },
-  },
-  {
+  }),
+  agentCallCommand({
     words: ['pool', 'join'],
     via: 'agent',
     arguments: ['NAME'],
@@ -142,32 +142,25 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
     details:
       'Reads the labels only. In cluster mode the host then reports that it reaches the pool, so the coordinator can route the pool here (a call for it, or failover when its holder dies); the holder keeps it. Idempotent: run again to change --prefer.',
     examples: ['pool join tank --device /dev/sdb', 'pool join tank --device /dev/mapper/san-lun7 --prefer'],
-    async run(context, args) {
-      const [name = ''] = args.positionals;
-      const devices = args.strings('device');
-      if (devices.length === 0) throw fieldError('--device', 'at least one --device is required');
-      const response = await (await context.agent()).joinPool({ name, devices: [...devices], prefer: args.flag('prefer') });
+    request: (args) => ({ ...poolName(args), devices: requiredDevices(args), prefer: args.flag('prefer') }),
+    call: (agent, request) => agent.joinPool(request),
+    human(response, request) {
       const pool = present(response.pool, 'pool');
-      context.out.result(response, () => `joined pool ${pool.name}: this host reaches it (${pool.active ? 'active here' : 'not active here'})${args.flag('prefer') ? '; preferred' : ''}`);
-      return EXIT.OK;
+      return `joined pool ${pool.name}: this host reaches it (${pool.active ? 'active here' : 'not active here'})${request.prefer ? '; preferred' : ''}`;
     },
-  },
-  {
+  }),
+  agentCallCommand({
     words: ['pool', 'deactivate'],
     via: 'agent',
     arguments: ['NAME'],
-    options: {},
     summary: 'deactivate a pool and all its volumes (refused while a volume is open)',
     details: 'Idempotent.',
     examples: ['pool deactivate tank'],
-    async run(context, args) {
-      const [name = ''] = args.positionals;
-      const response = await (await context.agent()).deactivatePool({ name });
-      context.out.result(response, () => `pool ${present(response.pool, 'pool').name} is inactive`);
-      return EXIT.OK;
-    },
-  },
-  {
+    request: poolName,
+    call: (agent, request) => agent.deactivatePool(request),
+    human: (response) => `pool ${present(response.pool, 'pool').name} is inactive`,
+  }),
+  agentCallCommand({
     words: ['pool', 'extend'],
     via: 'agent',
     arguments: ['NAME'],
@@ -181,17 +174,19 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
       '(a spare taken step by step, or a device that grew). Devices of another pool, labelled devices and devices under a device-mapper device are refused. ' +
       'A pool out of data space leaves that mode; queued writes go on.',
     examples: ['pool extend tank --device /dev/sdd', 'pool extend demo --device /var/tmp/spare.img --size 1GiB'],
-    async run(context, args) {
-      const [name = ''] = args.positionals;
+    request(args) {
+      const { name } = poolName(args);
       const device = args.string('device');
       if (device === undefined || device === '') throw fieldError('--device', 'required: the device or file to add');
-      const response = await (await context.agent()).extendPool({ name, device, sizeBytes: args.size('size') ?? 0 });
-      const pool = present(response.pool, 'pool');
-      context.out.result(response, () => `extended pool ${pool.name} by ${formatBytes(response.addedBytes)}: ${formatBytes(pool.dataTotalBytes)} of data`);
-      return EXIT.OK;
+      return { name, device, sizeBytes: args.size('size') ?? 0 };
     },
-  },
-  {
+    call: (agent, request) => agent.extendPool(request),
+    human(response) {
+      const pool = present(response.pool, 'pool');
+      return `extended pool ${pool.name} by ${formatBytes(response.addedBytes)}: ${formatBytes(pool.dataTotalBytes)} of data`;
+    },
+  }),
+  agentCallCommand({
     words: ['pool', 'set'],
     via: 'agent',
     arguments: ['NAME'],
@@ -201,16 +196,18 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
     summary: "change an active pool's settings (the thin-pool table is reloaded)",
     details: 'Idempotent. See docs/cli.md, "When the data space is full", for what VMs see in each mode.',
     examples: ['pool set tank --no-space-mode error'],
-    async run(context, args) {
-      const [name = ''] = args.positionals;
+    request(args) {
+      const { name } = poolName(args);
       const noSpaceMode = noSpaceModeFlag(args.string('no-space-mode'));
       if (noSpaceMode === undefined) throw fieldError('--no-space-mode', 'required: queue or error');
-      const response = await (await context.agent()).setPool({ name, noSpaceMode });
-      const pool = present(response.pool, 'pool');
-      context.out.result(response, () => `pool ${pool.name}: no-space mode ${pool.noSpaceMode}`);
-      return EXIT.OK;
+      return { name, noSpaceMode };
     },
-  },
+    call: (agent, request) => agent.setPool(request),
+    human(response) {
+      const pool = present(response.pool, 'pool');
+      return `pool ${pool.name}: no-space mode ${pool.noSpaceMode}`;
+    },
+  }),
   {
     words: ['pool', 'watch'],
     via: 'agent',
@@ -238,7 +235,7 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
       return EXIT.OK;
     },
   },
-  {
+  agentCallCommand({
     words: ['pool', 'destroy'],
     via: 'agent',
     arguments: ['NAME'],
@@ -248,27 +245,22 @@ export const POOL_COMMANDS: readonly CommandSpec[] = [
     summary: 'wipe the pool labels so no host finds the pool again (refused while it has volumes unless --force)',
     details: 'Only an active pool can be destroyed; `pool forget` drops the record of one that cannot be activated.',
     examples: ['pool destroy scratch', 'pool destroy scratch --force'],
-    async run(context, args) {
-      const [name = ''] = args.positionals;
-      const response = await (await context.agent()).destroyPool({ name, force: args.flag('force') });
-      context.out.result(response, () => `destroyed pool ${name}`);
-      return EXIT.OK;
-    },
-  },
-  {
+    request: (args) => ({ ...poolName(args), force: args.flag('force') }),
+    call: (agent, request) => agent.destroyPool(request),
+    human: (_response, request) => `destroyed pool ${request.name}`,
+  }),
+  agentCallCommand({
     words: ['pool', 'forget'],
     via: 'agent',
     arguments: ['NAME'],
-    options: {},
     summary: "drop this host's record of an inactive pool (e.g. its devices lost their label); writes nothing to its devices",
     details: 'Releases the loop devices the agent attached for the pool. Refused while the pool is active (deactivate or destroy it).',
     examples: ['pool forget scratch'],
-    async run(context, args) {
-      const [name = ''] = args.positionals;
-      const response = await (await context.agent()).forgetPool({ name });
+    request: poolName,
+    call: (agent, request) => agent.forgetPool(request),
+    human(response, request) {
       const released = response.releasedFiles.length === 0 ? '' : `; released the loop devices of ${response.releasedFiles.join(', ')}`;
-      context.out.result(response, () => `forgot pool ${name}; its devices were not written${released}`);
-      return EXIT.OK;
+      return `forgot pool ${request.name}; its devices were not written${released}`;
     },
-  },
+  }),
 ];

@@ -2,6 +2,7 @@
  * `thinfleet revision ...`: numbered snapshots of a volume (`<name>.rev<N>`) that rotate, keeping
  * the newest few unpinned ones.
  */
+import { agentCallCommand } from './agent-call-command.js';
 import { parseCount, parseVolumeRef } from './argument-values.js';
 import { present, type CommandSpec } from './command.js';
 import { EXIT } from './exit-codes.js';
@@ -12,7 +13,8 @@ export const DEFAULT_KEEP = 3;
 
 /** The revision commands, in help order. */
 export const REVISION_COMMANDS: readonly CommandSpec[] = [
-  {
+  // Entries alike by design (duplicates pairs them by shape): each declares one command's help, request and text; the shared run is agentCallCommand.
+  agentCallCommand({
     words: ['revision', 'create'],
     arguments: ['POOL/NAME'],
     options: {
@@ -20,18 +22,18 @@ export const REVISION_COMMANDS: readonly CommandSpec[] = [
     },
     summary: 'snapshot a volume as its next revision NAME.revN and delete the oldest unpinned ones beyond --keep',
     examples: ['revision create tank/vm1', 'revision create tank/vm1 --keep 5'],
-    async run(context, args) {
-      const [target = ''] = args.positionals;
-      const { pool, name } = parseVolumeRef(target);
+    request(args) {
+      const { pool, name } = parseVolumeRef(args.positionals[0] ?? '');
       const keepText = args.string('keep');
       const keep = keepText === undefined ? DEFAULT_KEEP : parseCount(keepText, '--keep', 1, 2 ** 32 - 1);
-      const response = await (await context.agent()).createRevision({ pool, name, keep });
-      const volume = present(response.volume, 'volume');
-      context.out.result(response, () => `created revision ${volume.pool}/${volume.name} (revision ${volume.revision} of ${name})`);
-      context.out.responseWarnings(response);
-      return EXIT.OK;
+      return { pool, name, keep };
     },
-  },
+    call: (agent, request) => agent.createRevision(request),
+    human(response, request) {
+      const volume = present(response.volume, 'volume');
+      return `created revision ${volume.pool}/${volume.name} (revision ${volume.revision} of ${request.name})`;
+    },
+  }),
   {
     words: ['revision', 'list'],
     arguments: ['POOL/NAME'],

@@ -4,10 +4,12 @@
  * host's pools; `create` may leave the pool to the coordinator, and `find` needs it.
  */
 import type { CreateVolumeRequest, DeleteMode, Volume__Output } from '@thinfleet/proto';
-import { parseVolumeRef } from './argument-values.js';
+import { agentCallCommand } from './agent-call-command.js';
+import { parseVolumeRef, type VolumeRef } from './argument-values.js';
 import { present, type CommandSpec } from './command.js';
 import { EXIT } from './exit-codes.js';
 import { jobFailure, waitForJob } from './job-wait.js';
+import type { ParsedArgs } from './parsed-args.js';
 import { formatBytes } from './sizes.js';
 import { fieldError, UsageError } from './usage-error.js';
 import { locationTable, volumeTable, volumeView } from './views.js';
@@ -20,12 +22,19 @@ function activeNote(volume: Volume__Output): string {
   return `, active at ${volume.devicePath}`;
 }
 
+/** The volume a command works on: its first argument, POOL/NAME. */
+const volumeArg = (args: ParsedArgs): VolumeRef => parseVolumeRef(args.positionals[0] ?? '');
+
+/** The volume an answer must carry (throws when a broken server left it out). */
+const volumeOf = (response: { readonly volume: Volume__Output | null }): Volume__Output => present(response.volume, 'volume');
+
 const BARE_NAME_HINT = 'a bare NAME needs --coordinator, which chooses the pool';
 
 const activateOption = { type: 'boolean', description: 'make the block device as well' } as const;
 
 /** The volume commands, in help order. */
 export const VOLUME_COMMANDS: readonly CommandSpec[] = [
+  // Entries alike by design (duplicates pairs them by shape): each declares one command's help, request and text; the shared run is agentCallCommand.
   {
     words: ['volume', 'create'],
     arguments: ['POOL/NAME'],
@@ -68,22 +77,23 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
       return EXIT.OK;
     },
   },
-  {
+  agentCallCommand({
     words: ['volume', 'snapshot'],
     arguments: ['POOL/SOURCE', 'NAME'],
     options: { activate: activateOption },
     summary: 'make a writable snapshot of a volume (active or not)',
     examples: ['volume snapshot tank/vm1 vm1-before-upgrade', 'volume snapshot tank/base vm7 --activate'],
-    async run(context, args) {
+    request(args) {
       const [source = '', name = ''] = args.positionals;
       const { pool, name: sourceName } = parseVolumeRef(source, 'POOL/SOURCE');
-      const response = await (await context.agent()).snapshotVolume({ pool, source: sourceName, name, activate: args.flag('activate') });
-      const volume = present(response.volume, 'volume');
-      context.out.result(response, () => `created snapshot ${ref(volume)} of ${pool}/${sourceName}${activeNote(volume)}`);
-      context.out.responseWarnings(response);
-      return EXIT.OK;
+      return { pool, source: sourceName, name, activate: args.flag('activate') };
     },
-  },
+    call: (agent, request) => agent.snapshotVolume(request),
+    human(response, request) {
+      const volume = volumeOf(response);
+      return `created snapshot ${ref(volume)} of ${request.pool}/${request.source}${activeNote(volume)}`;
+    },
+  }),
   {
     words: ['volume', 'list'],
     arguments: ['[POOL]'],
@@ -104,7 +114,7 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
       return EXIT.OK;
     },
   },
-  {
+  agentCallCommand({
     words: ['volume', 'show'],
     arguments: ['POOL/NAME'],
     options: {
@@ -112,14 +122,10 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
     },
     summary: 'show one volume',
     examples: ['volume show tank/vm1', 'volume show tank/vm1 --usage'],
-    async run(context, args) {
-      const [target = ''] = args.positionals;
-      const { pool, name } = parseVolumeRef(target);
-      const response = await (await context.agent()).getVolume({ pool, name, usage: args.flag('usage') });
-      context.out.result(response, () => volumeView(present(response.volume, 'volume')));
-      return EXIT.OK;
-    },
-  },
+    request: (args) => ({ ...volumeArg(args), usage: args.flag('usage') }),
+    call: (agent, request) => agent.getVolume(request),
+    human: (response) => volumeView(volumeOf(response)),
+  }),
   {
     words: ['volume', 'find'],
     arguments: ['NAME'],
@@ -138,21 +144,16 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
       return response.locations.length === 0 ? context.out.failed(`no volume ${name} in the cluster`) : EXIT.OK;
     },
   },
-  {
+  agentCallCommand({
     words: ['volume', 'rename'],
     arguments: ['POOL/NAME', 'NEWNAME'],
-    options: {},
     summary: 'rename an inactive volume',
     examples: ['volume rename tank/vm1 vm1-old'],
-    async run(context, args) {
-      const [target = '', newName = ''] = args.positionals;
-      const { pool, name } = parseVolumeRef(target);
-      const response = await (await context.agent()).renameVolume({ pool, name, newName });
-      context.out.result(response, () => `renamed ${pool}/${name} to ${ref(present(response.volume, 'volume'))}`);
-      return EXIT.OK;
-    },
-  },
-  {
+    request: (args) => ({ ...volumeArg(args), newName: args.positionals[1] ?? '' }),
+    call: (agent, request) => agent.renameVolume(request),
+    human: (response, { pool, name }) => `renamed ${pool}/${name} to ${ref(volumeOf(response))}`,
+  }),
+  agentCallCommand({
     words: ['volume', 'resize'],
     arguments: ['POOL/NAME'],
     options: {
@@ -160,47 +161,39 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
     },
     summary: 'grow a volume (rounded up to the data block size)',
     examples: ['volume resize tank/vm1 --size 20GiB'],
-    async run(context, args) {
-      const [target = ''] = args.positionals;
-      const { pool, name } = parseVolumeRef(target);
+    request(args) {
+      const volume = volumeArg(args);
       const sizeBytes = args.size('size');
       if (sizeBytes === undefined) throw fieldError('--size', 'required');
-      const response = await (await context.agent()).resizeVolume({ pool, name, sizeBytes });
-      const volume = present(response.volume, 'volume');
-      context.out.result(response, () => `resized ${ref(volume)} to ${formatBytes(volume.sizeBytes)}`);
-      context.out.responseWarnings(response);
-      return EXIT.OK;
+      return { ...volume, sizeBytes };
     },
-  },
-  {
+    call: (agent, request) => agent.resizeVolume(request),
+    human(response) {
+      const volume = volumeOf(response);
+      return `resized ${ref(volume)} to ${formatBytes(volume.sizeBytes)}`;
+    },
+  }),
+  agentCallCommand({
     words: ['volume', 'activate'],
     arguments: ['POOL/NAME'],
-    options: {},
     summary: "make the volume's block device (idempotent)",
     examples: ['volume activate tank/vm1'],
-    async run(context, args) {
-      const [target = ''] = args.positionals;
-      const { pool, name } = parseVolumeRef(target);
-      const response = await (await context.agent()).activateVolume({ pool, name });
-      const volume = present(response.volume, 'volume');
-      context.out.result(response, () => `${ref(volume)} is${activeNote(volume).replace(/^, /, ' ')}`);
-      return EXIT.OK;
+    request: volumeArg,
+    call: (agent, request) => agent.activateVolume(request),
+    human(response) {
+      const volume = volumeOf(response);
+      return `${ref(volume)} is${activeNote(volume).replace(/^, /, ' ')}`;
     },
-  },
-  {
+  }),
+  agentCallCommand({
     words: ['volume', 'deactivate'],
     arguments: ['POOL/NAME'],
-    options: {},
     summary: "remove the volume's block device (refused while open; idempotent)",
     examples: ['volume deactivate tank/vm1'],
-    async run(context, args) {
-      const [target = ''] = args.positionals;
-      const { pool, name } = parseVolumeRef(target);
-      const response = await (await context.agent()).deactivateVolume({ pool, name });
-      context.out.result(response, () => `${ref(present(response.volume, 'volume'))} is inactive`);
-      return EXIT.OK;
-    },
-  },
+    request: volumeArg,
+    call: (agent, request) => agent.deactivateVolume(request),
+    human: (response) => `${ref(volumeOf(response))} is inactive`,
+  }),
   {
     words: ['volume', 'delete'],
     arguments: ['POOL/NAME'],
@@ -238,33 +231,27 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
       return EXIT.OK;
     },
   },
-  {
+  agentCallCommand({
     words: ['volume', 'revert'],
     arguments: ['POOL/NAME', 'SNAPSHOT'],
-    options: {},
     summary: 'give an inactive volume the content and size of one of its snapshots',
     examples: ['volume revert tank/vm1 vm1-before-upgrade'],
-    async run(context, args) {
-      const [target = '', snapshot = ''] = args.positionals;
-      const { pool, name } = parseVolumeRef(target);
-      const response = await (await context.agent()).revertVolume({ pool, name, snapshot });
-      const volume = present(response.volume, 'volume');
-      context.out.result(response, () => `reverted ${ref(volume)} to ${snapshot} (${formatBytes(volume.sizeBytes)})`);
-      return EXIT.OK;
+    request: (args) => ({ ...volumeArg(args), snapshot: args.positionals[1] ?? '' }),
+    call: (agent, request) => agent.revertVolume(request),
+    human(response, request) {
+      const volume = volumeOf(response);
+      return `reverted ${ref(volume)} to ${request.snapshot} (${formatBytes(volume.sizeBytes)})`;
     },
-  },
-  ...(['pin', 'unpin'] as const).map((verb): CommandSpec => ({
-    words: ['volume', verb],
-    arguments: ['POOL/NAME'],
-    options: {},
-    summary: verb === 'pin' ? 'pin a volume so revision rotation never deletes it' : 'unpin a volume: revision rotation may delete it again',
-    examples: [`volume ${verb} tank/vm1.rev3`],
-    async run(context, args) {
-      const [target = ''] = args.positionals;
-      const { pool, name } = parseVolumeRef(target);
-      const response = await (await context.agent()).pinVolume({ pool, name, pinned: verb === 'pin' });
-      context.out.result(response, () => `${verb}ned ${ref(present(response.volume, 'volume'))}`);
-      return EXIT.OK;
-    },
-  })),
+  }),
+  ...(['pin', 'unpin'] as const).map((verb) =>
+    agentCallCommand({
+      words: ['volume', verb],
+      arguments: ['POOL/NAME'],
+      summary: verb === 'pin' ? 'pin a volume so revision rotation never deletes it' : 'unpin a volume: revision rotation may delete it again',
+      examples: [`volume ${verb} tank/vm1.rev3`],
+      request: (args) => ({ ...volumeArg(args), pinned: verb === 'pin' }),
+      call: (agent, request) => agent.pinVolume(request),
+      human: (response) => `${verb}ned ${ref(volumeOf(response))}`,
+    }),
+  ),
 ];

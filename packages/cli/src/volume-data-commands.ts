@@ -101,6 +101,7 @@ const offsetOption = { type: 'string', placeholder: 'SIZE', description: 'where 
 
 /** The volume content commands, in help order. */
 export const VOLUME_DATA_COMMANDS: readonly CommandSpec[] = [
+  // Entries alike by design (duplicates pairs their help declarations by shape): a table of commands, each with its own run.
   {
     words: ['volume', 'write'],
     arguments: ['POOL/NAME', 'FILE'],

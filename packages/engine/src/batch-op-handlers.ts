@@ -10,7 +10,7 @@ import { MAX_KEEP_REVISIONS, type BatchItem, type BatchOp } from './batch-item.j
 import { checkSize, type BatchPlanner } from './batch-planner.js';
 import type { DeleteMark, PlannedOp, VolumeRecord } from './catalog-state.js';
 import { EngineError } from './engine-error.js';
-import { quoted } from './quote.js';
+import { quoted } from '@thinfleet/units';
 
 /** The item of op `K`. */
 export type ItemOf<K extends BatchOp> = Extract<BatchItem, { readonly op: K }>;

@@ -4,7 +4,7 @@
  * `item` names the batch item a validation error is about.
  */
 import { constants } from 'node:os';
-import { quoted } from './quote.js';
+import { quoted } from '@thinfleet/units';
 
 export type EngineErrorCode =
   /** A pool or volume name breaks the naming rules. */

@@ -3,7 +3,7 @@
  * thin id. Start with `Engine`.
  */
 export * from './engine-error.js';
-export * from './quote.js';
+export { QUOTED_PREFIX_CHARS, quoted } from '@thinfleet/units';
 export * from './names.js';
 export * from './layout.js';
 export * from './batch-item.js';

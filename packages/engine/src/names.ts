@@ -8,14 +8,12 @@
  * `-_tdata`, which no volume name can produce (volume names never start with `_`).
  */
 import { EngineError } from './engine-error.js';
-import { quoted } from './quote.js';
+import { MAX_POOL_NAME_CHARS, MAX_VOLUME_NAME_CHARS, NAME_PATTERN, NAME_RULE, quoted } from '@thinfleet/units';
 
-export const MAX_POOL_NAME_BYTES = 32;
-export const MAX_VOLUME_NAME_BYTES = 64;
+export const MAX_POOL_NAME_BYTES = MAX_POOL_NAME_CHARS;
+export const MAX_VOLUME_NAME_BYTES = MAX_VOLUME_NAME_CHARS;
 /** The kernel's DM_NAME_LEN is 128 including the terminating NUL. */
 const MAX_DM_NAME_BYTES = 127;
-
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9+_.-]*$/;
 
 function checkName(kind: 'pool' | 'volume', name: unknown, maxBytes: number, item?: string, argument?: string): string {
   if (typeof name !== 'string' || name.length === 0) {
@@ -25,7 +23,7 @@ function checkName(kind: 'pool' | 'volume', name: unknown, maxBytes: number, ite
     throw new EngineError('INVALID_NAME', `${kind} name ${quoted(name)} is longer than ${maxBytes} characters`, { item, argument });
   }
   if (!NAME_PATTERN.test(name)) {
-    throw new EngineError('INVALID_NAME', `${kind} name ${quoted(name)} may use only letters, digits and + _ . - and must start with a letter or digit`, { item, argument });
+    throw new EngineError('INVALID_NAME', `${kind} name ${quoted(name)} ${NAME_RULE}`, { item, argument });
   }
   return name;
 }

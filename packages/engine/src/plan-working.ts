@@ -7,7 +7,7 @@ import { MAX_THIN_ID } from '@thinfleet/devmapper';
 import { applyOp, catalogIndex, thinIdsInUse, type CatalogIndex, type CatalogState, type PlannedOp, type VolumeRecord, type VolumeTable } from './catalog-state.js';
 import { EngineError } from './engine-error.js';
 import { checkVolumeName } from './names.js';
-import { quoted } from './quote.js';
+import { quoted } from '@thinfleet/units';
 
 /**
  * The committed state plus the changes of the items planned so far. Thin ids it hands out are

@@ -14,7 +14,7 @@ import { BatchPlanner, type BatchPlan, type PlanContext } from './batch-planner.
 import type { PlannedOp } from './catalog-state.js';
 import { EngineError } from './engine-error.js';
 import type { WorkingVolumes } from './plan-working.js';
-import { quoted } from './quote.js';
+import { quoted } from '@thinfleet/units';
 import { isList } from './is-list.js';
 
 export { checkSize, type ActiveDevice, type BatchPlan, type PlanContext } from './batch-planner.js';
@@ -25,6 +25,7 @@ export { checkSize, type ActiveDevice, type BatchPlan, type PlanContext } from '
  */
 function planItem(raw: BatchItem, item: string, p: BatchPlanner): readonly PlannedOp[] {
   const op: unknown = raw.op;
+  // One case per op, alike by design (duplicates pairs them): the switch narrows raw to each handler's own type, which a lookup table could not do without a cast.
   switch (raw.op) {
     case 'create':
       return planCreate(raw, item, p);

@@ -25,7 +25,7 @@ import { extendPoolData, type ExtendRequest, type ExtendResult } from './pool-ex
 import { readPoolUsage, reconcileReport, releaseStaleMetadataSnapshot, repairPool, type ReconcileReport } from './pool-reconcile.js';
 import { readPoolStatus, type PoolStatus } from './pool-status.js';
 import { activeVolumeDevices, adoptActiveVolumes, describeVolume, resumeSuspendedDevices, volumeBusy, volumeDeviceInfos, volumeOpenCount } from './pool-volume-devices.js';
-import { quoted } from './quote.js';
+import { quoted } from '@thinfleet/units';
 import { recoverPending, type RecoveryReport } from './recovery.js';
 import { checkVolumeRange, volumeInactive } from './volume-data.js';
 import type { VolumeInfo } from './volume-info.js';

@@ -18,6 +18,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
+import { NAME_PATTERN, NAME_RULE, quoted } from '@thinfleet/units';
 import type { Etcd3 } from 'etcd3';
 import { LockError } from './lock-error.js';
 import { PoolLock } from './pool-lock.js';
@@ -107,7 +108,7 @@ export class LockSession extends EventEmitter<LockSessionEvents> {
     let resumed = false;
     try {
       if (options.resume !== undefined) {
-        if (!/^[0-9a-f]{1,16}$/.test(options.resume)) throw new RangeError(`resume must be a lease id in hex, got "${options.resume}"`);
+        if (!/^[0-9a-f]{1,16}$/.test(options.resume)) throw new RangeError(`resume must be a lease id in hex, got ${quoted(options.resume)}`);
         const id = BigInt(`0x${options.resume}`).toString();
         const answer = await leases.leaseKeepAlive().then((stream) => keepaliveOn(stream, id));
         if (answer.ttlSeconds > 0) {
@@ -138,7 +139,7 @@ export class LockSession extends EventEmitter<LockSessionEvents> {
 
   /** The lock called `name` (one object per name per session). */
   lock(name: string): PoolLock {
-    if (!/^[A-Za-z0-9][A-Za-z0-9+_.-]*$/.test(name)) throw new RangeError(`lock name "${name}" may use only letters, digits and + _ . -`);
+    if (!NAME_PATTERN.test(name)) throw new RangeError(`lock name ${quoted(name)} ${NAME_RULE}`);
     let lock = this.locks.get(name);
     if (lock === undefined) {
       lock = new PoolLock(this, name);

@@ -2,13 +2,16 @@
  * What the agent's and the coordinator's config files have in common, as zod schemas: host:port
  * addresses, TLS sections `{caFile, certFile, keyFile}`, strict sections that refuse unknown keys,
  * and the turning of zod's issues into one message that names the key at fault
- * (`lock.marginMs: must be below half the TTL ...`).
+ * (`lock.marginMs: must be below half the TTL ...`); the reading of the file itself; and the
+ * daemons' command lines, whose flags override config keys.
  *
  * It lives in @thinfleet/proto because that is the lowest package both services already depend on
  * (the other one, @thinfleet/dm-native, is the native addon); proto already holds what the two
  * daemons share (server shutdown, load options), and a config is the other half of a daemon's
  * surface. Nothing here touches the wire.
  */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
 /**
@@ -170,4 +173,76 @@ export function parseConfig<T>(schema: z.ZodType<T>, input: unknown, toError: (p
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   throw toError(firstConfigProblem(result.error, input));
+}
+
+/**
+ * Reads a daemon's JSON config file and parses the JSON (the schema is the caller's). `path` null
+ * means `defaultPath`, where a missing file gives `{}` (a host that never wrote one runs on
+ * defaults); a named file must exist. Reads only; idempotent.
+ * @returns the file read (for messages) and its parsed JSON
+ * @throws `toError(message, cause)` for an unreadable file or text that is not JSON; the message
+ * names the file (`cannot read config F: ...`, `config F is not valid JSON: ...`)
+ */
+export function readConfigFile(path: string | null, defaultPath: string, toError: (message: string, cause: unknown) => Error): { file: string; json: unknown } {
+  const file = path ?? defaultPath;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if (path === null && (err as NodeJS.ErrnoException).code === 'ENOENT') return { file, json: {} };
+    throw toError(`cannot read config ${file}: ${(err as Error).message}`, err);
+  }
+  try {
+    return { file, json: JSON.parse(text) };
+  } catch (err) {
+    throw toError(`config ${file} is not valid JSON: ${(err as Error).message}`, err);
+  }
+}
+
+/** Where {@link parseDaemonFlags} writes --help, --version and usage errors. */
+export interface DaemonFlagsIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+/**
+ * Parses a daemon's command line: the string flags `names` (each at most once, `--name VALUE` or
+ * `--name=VALUE`), plus `-h`/`--help` and `--version`; no positionals. Pure but for `io`.
+ * @returns the values given, by flag name; or the exit code when the daemon should stop here:
+ * 0 after printing `usage` (--help) or `<program> <version>` (--version) on `io.out`, 2 after
+ * printing `<program>: <what is wrong>` and `usage` on `io.err`
+ */
+export function parseDaemonFlags<K extends string>(
+  program: string,
+  version: string,
+  usage: string,
+  argv: readonly string[],
+  names: readonly K[],
+  io: DaemonFlagsIo,
+): { readonly values: Partial<Record<K, string>> } | { readonly exitCode: 0 | 2 } {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  for (const name of names) options[name] = { type: 'string' };
+  options.help = { type: 'boolean', short: 'h' };
+  options.version = { type: 'boolean' };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    io.err(`${program}: ${(e as Error).message}\n${usage}`);
+    return { exitCode: 2 };
+  }
+  if (parsed.help === true) {
+    io.out(usage);
+    return { exitCode: 0 };
+  }
+  if (parsed.version === true) {
+    io.out(`${program} ${version}\n`);
+    return { exitCode: 0 };
+  }
+  const values: Partial<Record<K, string>> = {};
+  for (const name of names) {
+    const value = parsed[name];
+    if (typeof value === 'string') values[name] = value;
+  }
+  return { values };
 }

@@ -17,12 +17,15 @@ export {
   nonEmptyString,
   optionalKeys,
   parseConfig,
+  parseDaemonFlags,
+  readConfigFile,
   says,
   splitHostPort,
   strictSection,
   tlsFilesSchema,
   tlsFilesShape,
   type ConfigProblem,
+  type DaemonFlagsIo,
   type TlsFiles,
 } from './config-schema.js';
 export { ERROR_TRAILER_KEYS, LOCK_TOKEN_METADATA, POOL_NAME_PATTERN } from './wire-constants.js';

@@ -1,7 +1,7 @@
 /**
  * Names the agent, the coordinator and their clients must spell alike on the wire: the keys of
  * the trailing metadata a failed call carries, the request metadata a routed call carries, and
- * the pattern a pool or volume name follows. Plain constants: importing them loads nothing.
+ * the pattern a pool name follows (re-exported from @thinfleet/units). Plain constants: importing them loads nothing.
  */
 
 /**
@@ -22,9 +22,5 @@ export const ERROR_TRAILER_KEYS = {
 /** Request metadata key of a routed mutating call: the pool's lock grant token (decimal). */
 export const LOCK_TOKEN_METADATA = 'tf-lock-token';
 
-/**
- * A pool name: letters, digits and `+ _ . -`, starting with a letter or digit, at most 32
- * characters (the characters LVM allows; the engine's MAX_POOL_NAME_BYTES, which the engine
- * checks with its own messages since it sits below this package).
- */
-export const POOL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9+_.-]{0,31}$/;
+/** A pool name (the rule lives in @thinfleet/units, below every package that checks a name). */
+export { POOL_NAME_PATTERN } from '@thinfleet/units';

@@ -17,6 +17,7 @@ const ADDON_URL = new URL('../build/Release/sd_notify.node', import.meta.url);
 /** The command that builds the addon. */
 export const BUILD_COMMAND = 'npm run build -w @thinfleet/sd-notify';
 
+// The lazy load below repeats dm-native's binding.ts on purpose (duplicates pairs them): this package stays independent so the coordinator never loads dm-native.
 let loaded: NotifyBinding | undefined;
 let loadFailure: Error | null | undefined; // undefined: not tried yet
 

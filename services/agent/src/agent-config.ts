@@ -4,9 +4,21 @@
  * `loadAgentConfig` fills the defaults and refuses unknown keys and wrong types, naming the key,
  * so a typo never silently runs the agent with a default.
  */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { anyString, hostPortSchema, nonEmptyString, parseConfig, optionalKeys, POOL_NAME_PATTERN, says, strictSection, tlsFilesSchema, tlsFilesShape, type TlsFiles } from '@thinfleet/proto';
+import {
+  anyString,
+  hostPortSchema,
+  nonEmptyString,
+  parseConfig,
+  optionalKeys,
+  POOL_NAME_PATTERN,
+  readConfigFile,
+  says,
+  strictSection,
+  tlsFilesSchema,
+  tlsFilesShape,
+  type TlsFiles,
+} from '@thinfleet/proto';
 import { z } from 'zod';
 
 export { splitHostPort } from '@thinfleet/proto';
@@ -214,26 +226,9 @@ export function resolveAgentConfig(...layers: ReadonlyArray<Record<string, unkno
  * @throws AgentConfigError for unreadable JSON, unknown keys, or wrong types
  */
 export function loadAgentConfig(file: string | null, overrides: Record<string, unknown> = {}): AgentConfig {
-  const path = file ?? DEFAULT_CONFIG_FILE;
-  let fromFile: Record<string, unknown> = {};
-  let text: string | null = null;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if (file !== null || (err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new AgentConfigError(`cannot read config ${path}: ${(err as Error).message}`, null, { cause: err });
-    }
-  }
-  if (text !== null) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (err) {
-      throw new AgentConfigError(`config ${path} is not valid JSON: ${(err as Error).message}`, null, { cause: err });
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new AgentConfigError(`config ${path} must hold a JSON object`, null);
-    fromFile = parsed as Record<string, unknown>;
-  }
+  const { file: path, json } = readConfigFile(file, DEFAULT_CONFIG_FILE, (message, cause) => new AgentConfigError(message, null, { cause }));
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new AgentConfigError(`config ${path} must hold a JSON object`, null);
+  const fromFile = json as Record<string, unknown>;
   try {
     return resolveAgentConfig(fromFile, overrides);
   } catch (err) {

@@ -37,6 +37,7 @@ export type AgentErrorCode =
   /** The pool is active on this host, and the call needs it inactive (pool forget). */
   | 'POOL_ACTIVE';
 
+// A table, one row per code: rows alike by design (duplicates pairs them by shape).
 const AGENT_STATUS: Record<AgentErrorCode, { grpc: status; errno: string }> = {
   BAD_REQUEST: { grpc: status.INVALID_ARGUMENT, errno: 'EINVAL' },
   JOB_RUNNING: { grpc: status.FAILED_PRECONDITION, errno: 'EBUSY' },

@@ -3,7 +3,7 @@
  * [--log-level LEVEL] [--metrics HOST:PORT|off]`: loads the config, starts the agent, stops it
  * cleanly on SIGTERM or SIGINT (a second signal exits at once).
  */
-import { parseArgs } from 'node:util';
+import { parseDaemonFlags } from '@thinfleet/proto';
 import { AgentConfigError, loadAgentConfig } from './agent-config.js';
 import { Agent, AGENT_VERSION } from './agent.js';
 
@@ -28,35 +28,12 @@ Examples:
 
 /** Runs the agent until a signal; returns the process exit code. */
 export async function agentMain(argv: readonly string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args: [...argv],
-      options: {
-        config: { type: 'string' },
-        socket: { type: 'string' },
-        'state-dir': { type: 'string' },
-        dm: { type: 'string' },
-        'log-level': { type: 'string' },
-        metrics: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (err) {
-    process.stderr.write(`thinfleet-agent: ${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (values.version) {
-    process.stdout.write(`thinfleet-agent ${AGENT_VERSION}\n`);
-    return 0;
-  }
+  const flags = parseDaemonFlags('thinfleet-agent', AGENT_VERSION, USAGE, argv, ['config', 'socket', 'state-dir', 'dm', 'log-level', 'metrics'], {
+    out: (text) => void process.stdout.write(text),
+    err: (text) => void process.stderr.write(text),
+  });
+  if ('exitCode' in flags) return flags.exitCode;
+  const { values } = flags;
   const overrides: Record<string, unknown> = {};
   if (values.socket !== undefined) overrides.socket = values.socket;
   if (values['state-dir'] !== undefined) overrides.stateDir = values['state-dir'];

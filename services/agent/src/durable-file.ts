@@ -7,7 +7,10 @@
  * temporary file; the last rename wins. A crash between writing and renaming leaves the
  * temporary file behind: `isTemporaryFile` tells its owner's start-up which names to sweep, and
  * the sweep must run before this process writes anything there (see JobStore).
+ *
+ * `readStateFileSync` reads such a file back at start-up.
  */
+import { readFileSync } from 'node:fs';
 import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -79,4 +82,24 @@ export async function writeFileDurably(path: string, content: string): Promise<v
   } finally {
     await dir.close();
   }
+}
+
+/**
+ * Reads a state file that `writeFileDurably` wrote, a JSON object whose `version` must be 1; null
+ * when the file does not exist (a first start). Synchronous: for start-up only. Reads only.
+ * The JSON's shape beyond `version` is the caller's to trust (it wrote the file).
+ * @throws the read error (errno kept) for an unreadable file, SyntaxError for text that is not
+ * JSON, and `PATH: unknown <versionName> N` for another version
+ */
+export function readStateFileSync<T extends { readonly version: number }>(path: string, versionName = 'version'): T | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  const saved = JSON.parse(text) as T;
+  if (saved.version !== 1) throw new Error(`${path}: unknown ${versionName} ${String(saved.version)}`);
+  return saved;
 }

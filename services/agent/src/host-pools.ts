@@ -9,6 +9,7 @@
  */
 import type { BlockClient, DmClient } from '@thinfleet/devmapper';
 import { checkPoolName, EngineError, Mutex, type DiscoveredPool, type Engine, type ExtendResult, type Pool, type PoolStatus } from '@thinfleet/engine';
+import { KeyedMutex } from './keyed-mutex.js';
 import type { Logger } from 'pino';
 import { AgentError } from './agent-error.js';
 import { extendOnHost } from './capacity/extend-on-host.js';
@@ -47,7 +48,7 @@ export interface HostPoolsOptions {
 }
 
 export class HostPools {
-  private readonly locks = new Map<string, Mutex>();
+  private readonly locks = new KeyedMutex();
   /** Why a known pool failed to activate at start. */
   private readonly problems = new Map<string, string>();
   private readonly attachments: DeviceAttachments;
@@ -84,12 +85,7 @@ export class HostPools {
   }
 
   private lock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    let m = this.locks.get(name);
-    if (m === undefined) {
-      m = new Mutex();
-      this.locks.set(name, m);
-    }
-    return m.run(fn);
+    return this.locks.run(name, fn);
   }
 
   /**

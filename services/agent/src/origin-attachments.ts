@@ -14,13 +14,13 @@
  */
 import { stat } from 'node:fs/promises';
 import type { Engine } from '@thinfleet/engine';
-import { Mutex } from '@thinfleet/engine';
+import { KeyedMutex } from './keyed-mutex.js';
 import type { Logger } from 'pino';
 import { sameBackingFile, type DeviceAttachments } from './device-attachments.js';
 import type { KnownPool, PoolRegistry } from './pool-registry.js';
 
 export class OriginAttachments {
-  private readonly locks = new Map<string, Mutex>();
+  private readonly locks = new KeyedMutex();
 
   constructor(
     private readonly registry: PoolRegistry,
@@ -30,12 +30,7 @@ export class OriginAttachments {
   ) {}
 
   private lock<T>(pool: string, fn: () => Promise<T>): Promise<T> {
-    let m = this.locks.get(pool);
-    if (m === undefined) {
-      m = new Mutex();
-      this.locks.set(pool, m);
-    }
-    return m.run(fn);
+    return this.locks.run(pool, fn);
   }
 
   /** The block device for external origin `path` of `pool`: its loop device for a recorded file, else `path`. */

@@ -10,10 +10,9 @@
  * before the call that raised a token proceeds; a crash leaves the old or the new file, and a
  * token the agent admitted is never forgotten across a restart.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentError } from './agent-error.js';
-import { writeFileDurably } from './durable-file.js';
+import { readStateFileSync, writeFileDurably } from './durable-file.js';
 import { Mutex } from '@thinfleet/engine';
 import { LOCK_TOKEN_METADATA } from '@thinfleet/proto';
 
@@ -27,17 +26,8 @@ export class PoolFencing {
 
   constructor(stateDir: string) {
     this.path = join(stateDir, 'fencing.json');
-    let text: string | null = null;
-    try {
-      text = readFileSync(this.path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    if (text !== null) {
-      const saved = JSON.parse(text) as { version: number; pools: Record<string, string> };
-      if (saved.version !== 1) throw new Error(`${this.path}: unknown version ${saved.version}`);
-      for (const [pool, token] of Object.entries(saved.pools)) this.newest.set(pool, BigInt(token));
-    }
+    const saved = readStateFileSync<{ version: number; pools: Record<string, string> }>(this.path);
+    if (saved !== null) for (const [pool, token] of Object.entries(saved.pools)) this.newest.set(pool, BigInt(token));
   }
 
   /** The newest token seen for `pool`, or null when the pool is not shared. */

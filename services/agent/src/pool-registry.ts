@@ -10,10 +10,10 @@
  * a pool that exists but is missing here (a crash between create and this write) is imported
  * with `pool activate NAME --device ...`.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Mutex } from '@thinfleet/engine';
-import { writeFileDurably } from './durable-file.js';
+import { readStateFileSync, writeFileDurably } from './durable-file.js';
 
 export interface KnownPool {
   readonly name: string;
@@ -57,17 +57,8 @@ export class PoolRegistry {
   static open(stateDir: string): PoolRegistry {
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     const registry = new PoolRegistry(stateDir);
-    let text: string | null = null;
-    try {
-      text = readFileSync(registry.path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    if (text !== null) {
-      const parsed = JSON.parse(text) as RegistryFile;
-      if (parsed.version !== 1) throw new Error(`${registry.path}: unknown registry version ${String(parsed.version)}`);
-      for (const pool of Object.values(parsed.pools)) registry.pools.set(pool.name, pool);
-    }
+    const parsed = readStateFileSync<RegistryFile>(registry.path, 'registry version');
+    if (parsed !== null) for (const pool of Object.values(parsed.pools)) registry.pools.set(pool.name, pool);
     return registry;
   }
 

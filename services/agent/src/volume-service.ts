@@ -300,6 +300,7 @@ function batchItem(pool: string, op: BatchOp__Output, i: number): BatchItem {
 
 /** The existing volumes a batch item changes or reads from. */
 function touched(item: BatchItem): string[] {
+  // Alike by design with targetDevices() in the engine's pool-extend.ts (duplicates pairs them by shape): two switches over unrelated unions.
   switch (item.op) {
     case 'snapshot':
       return [item.origin];

@@ -5,9 +5,21 @@
  * out of range, naming the key (`lock.marginMs`), so a typo never silently runs the coordinator
  * with a default.
  */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { anyString, quote, hostPortSchema, nonEmptyString, optionalKeys, parseConfig, says, strictSection, tlsFilesSchema, type ConfigProblem, type TlsFiles } from '@thinfleet/proto';
+import {
+  anyString,
+  quote,
+  hostPortSchema,
+  nonEmptyString,
+  optionalKeys,
+  parseConfig,
+  readConfigFile,
+  says,
+  strictSection,
+  tlsFilesSchema,
+  type ConfigProblem,
+  type TlsFiles,
+} from '@thinfleet/proto';
 import { z } from 'zod';
 
 export { splitHostPort, type TlsFiles } from '@thinfleet/proto';
@@ -241,23 +253,7 @@ function withSource<T>(source: string, fn: () => T): T {
  * @throws CoordinatorConfigError for an unreadable file, bad JSON, unknown keys, wrong types or ranges
  */
 export function loadCoordinatorConfig(path: string | null, overrides: CoordinatorConfigOverrides = {}): CoordinatorConfig {
-  const file = path ?? DEFAULT_COORDINATOR_CONFIG_FILE;
-  let text: string | null = null;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if (path !== null || (err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new CoordinatorConfigError(`cannot read config ${file}: ${(err as Error).message}`, null, { cause: err });
-    }
-  }
-  let fromFile: unknown = {};
-  if (text !== null) {
-    try {
-      fromFile = JSON.parse(text);
-    } catch (err) {
-      throw new CoordinatorConfigError(`config ${file} is not valid JSON: ${(err as Error).message}`, null, { cause: err });
-    }
-  }
+  const { file, json: fromFile } = readConfigFile(path, DEFAULT_COORDINATOR_CONFIG_FILE, (message, cause) => new CoordinatorConfigError(message, null, { cause }));
   const config = parseCoordinatorConfig(fromFile, `config ${file}`);
   if (Object.keys(overrides).length === 0) return config;
   return withSource('command line', () => resolveLayers(config, overrides as Record<string, unknown>));

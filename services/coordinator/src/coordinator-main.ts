@@ -6,7 +6,7 @@
  * failed, 2 for a bad command line or config.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseDaemonFlags } from '@thinfleet/proto';
 import { notifySystemd } from '@thinfleet/sd-notify';
 import { pino, type Logger } from 'pino';
 import { CoordinatorConfigError, DEFAULT_COORDINATOR_CONFIG_FILE, loadCoordinatorConfig, type CoordinatorConfig, type CoordinatorConfigOverrides } from './coordinator-config.js';
@@ -77,34 +77,9 @@ export async function coordinatorMain(argv: readonly string[], io: CoordinatorMa
   const env = io.env ?? process.env;
   const signals = io.signals ?? process;
 
-  let values;
-  try {
-    values = parseArgs({
-      args: [...argv],
-      options: {
-        config: { type: 'string' },
-        listen: { type: 'string' },
-        'state-dir': { type: 'string' },
-        'etcd-endpoints': { type: 'string' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (e) {
-    err(`thinfleet-coordinator: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    out(USAGE);
-    return 0;
-  }
-  if (values.version) {
-    out(`thinfleet-coordinator ${COORDINATOR_VERSION}\n`);
-    return 0;
-  }
+  const flags = parseDaemonFlags('thinfleet-coordinator', COORDINATOR_VERSION, USAGE, argv, ['config', 'listen', 'state-dir', 'etcd-endpoints', 'log-level'], { out, err });
+  if ('exitCode' in flags) return flags.exitCode;
+  const { values } = flags;
   const overrides: { -readonly [K in keyof CoordinatorConfigOverrides]: CoordinatorConfigOverrides[K] } = {};
   if (values.listen !== undefined) overrides.listen = values.listen;
   if (values['state-dir'] !== undefined) overrides.stateDir = values['state-dir'];

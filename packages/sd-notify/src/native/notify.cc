@@ -14,6 +14,7 @@
 
 namespace {
 
+// ErrnoName/ErrnoText repeat dm-native's addon.cc on purpose (duplicates pairs them): this package stays independent so the coordinator never loads dm-native.
 // errno name such as "ENOENT"; glibc >= 2.32 knows them all, anything else prints as E<number>.
 std::string ErrnoName(int err) {
   const char* name = strerrorname_np(err);

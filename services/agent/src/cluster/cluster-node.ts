@@ -23,7 +23,8 @@
  * is gone.
  */
 import type { DmClient } from '@thinfleet/devmapper';
-import { Mutex, type Engine, type Pool } from '@thinfleet/engine';
+import { type Engine, type Pool } from '@thinfleet/engine';
+import { KeyedMutex } from '../keyed-mutex.js';
 import type { HostPool } from '@thinfleet/proto';
 import type { Logger } from 'pino';
 import { AgentError } from '../agent-error.js';
@@ -71,7 +72,7 @@ export class ClusterNode implements PoolLifecycle {
   readonly ownership: PoolOwnership;
   readonly session: CoordinatorSession;
   private readonly log: Logger;
-  private readonly locks = new Map<string, Mutex>();
+  private readonly locks = new KeyedMutex();
   private readonly ctx: ClusterContext;
   private readonly handover: HandoverScheduler;
   private readonly grants: GrantActivation;
@@ -203,12 +204,7 @@ export class ClusterNode implements PoolLifecycle {
   // ---- taking a pool ---------------------------------------------------------------------
 
   private serial<T>(pool: string, fn: () => Promise<T>): Promise<T> {
-    let m = this.locks.get(pool);
-    if (m === undefined) {
-      m = new Mutex();
-      this.locks.set(pool, m);
-    }
-    return m.run(fn);
+    return this.locks.run(pool, fn);
   }
 
   /** Takes `pool`'s lock (unless held) and brings the pool up under it; a take cut by a broken stream is recorded with `reason`. */

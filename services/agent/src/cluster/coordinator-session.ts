@@ -297,6 +297,7 @@ export class CoordinatorSession {
         p.resolve({ pool: g.pool, token: BigInt(g.token), dirty: g.dirty, previousHolderDied: g.previousHolderDied, previousHolder: g.previousHolder });
         return;
       }
+      // 'released' and 'failed' settle a pending request alike by design (duplicates pairs them); they differ in how (resolve null, reject with the code).
       case 'released': {
         const r = m.released!;
         this.pending.settle(Number(r.requestId))?.resolve(null);

@@ -128,6 +128,7 @@ export class AgentMetrics {
     const volume = ['pool', 'volume'];
     const gauge = (name: string, help: string, labelNames: string[]): Gauge => new Gauge({ name, help, labelNames, registers, collect });
     const counter = (name: string, help: string, labelNames: string[]): Counter => new Counter({ name, help, labelNames, registers, collect });
+    // Declarations of distinct metrics, alike by design (duplicates pairs them by shape, here and in capacity-metrics.ts): each is its own name, help and labels.
     this.operationDuration = new Histogram({
       name: 'thinfleet_operation_duration_seconds',
       help: 'Duration of agent operations (RPCs), failed ones included.',

@@ -20,6 +20,7 @@ export class CapacityMetrics {
   constructor(registry: Registry) {
     const registers = [registry];
     const labelNames = ['pool'];
+    // Declarations of distinct metrics, alike by design (duplicates pairs them with agent-metrics.ts by shape).
     this.over = {
       data: new Gauge({ name: 'thinfleet_pool_data_threshold_exceeded', help: 'Whether the pool data use is at or above poolDataWarnPercent (1) or not (0).', labelNames, registers }),
       metadata: new Gauge({
