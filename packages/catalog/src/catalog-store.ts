@@ -1,15 +1,12 @@
 import type { CatalogDevice } from './catalog-device.js';
-import { CatalogError, isCatalogError } from './catalog-error.js';
-import { CHECKPOINT_HEADER_BYTES, decodeCheckpoint, decodeCheckpointHeader, decodeCheckpointPayload, encodeCheckpoint, type CheckpointHeader } from './checkpoint-slot.js';
-import { JournalReader, replayJournal, scanJournal } from './journal-reader.js';
+import { CatalogError } from './catalog-error.js';
+import { encodeCheckpoint } from './checkpoint-slot.js';
+import { checkFitsSlot, formatCatalog, journalOffset, loadCatalog, slotOffset, type StoreInit } from './catalog-load.js';
 import { decodeJournalRecord, encodeJournalRecord } from './journal-record.js';
 import { validateCatalogLayout, type CatalogLayout } from './label.js';
 
 /** Checkpoint when this many records follow the last checkpoint, unless told otherwise. */
 export const DEFAULT_CHECKPOINT_EVERY_RECORDS = 512;
-
-/** Largest write {@link CatalogStore.create} issues while zeroing the journal. */
-const ZERO_CHUNK_BYTES = 1024 * 1024;
 
 /** How a {@link CatalogStore} reaches its device and folds records into its state. */
 export interface CatalogStoreOptions<S, R> {
@@ -48,21 +45,6 @@ export interface CatalogSizeInfo {
   readonly slotBytes: number;
   /** Bytes of the checkpoint in force (header + JSON state, rounded up to 512). */
   readonly checkpointBytes: number;
-}
-
-type SlotRead = { readonly kind: 'empty' } | { readonly kind: 'damaged'; readonly error: CatalogError } | { readonly kind: 'header'; readonly header: CheckpointHeader };
-
-interface StoreInit<S> {
-  readonly state: S;
-  readonly slot: 0 | 1;
-  readonly generation: number;
-  readonly checkpointSeq: number;
-  readonly checkpointBytes: number;
-  readonly seq: number;
-  readonly tailBytes: number;
-  readonly generationFloor: number;
-  readonly checkpointBeforeAppend: boolean;
-  readonly loadReport: CatalogLoadReport;
 }
 
 /**
@@ -140,34 +122,7 @@ export class CatalogStore<S, R> {
    */
   static async create<S, R>(options: CatalogStoreOptions<S, R>, initial: S): Promise<CatalogStore<S, R>> {
     checkOptions(options);
-    const { device, layout } = options;
-    const frame = encodeCheckpoint({ generation: 1, seq: 0, state: initial });
-    checkFitsSlot(frame.length, layout);
-    const checkpoint = decodeCheckpoint<S>(frame);
-    if (checkpoint === null) throw new Error('unreachable: an encoded checkpoint has its magic');
-
-    const header = Buffer.alloc(4096);
-    await device.write(slotOffset(layout, 0), header);
-    await device.write(slotOffset(layout, 1), header);
-    const zeros = Buffer.alloc(Math.min(ZERO_CHUNK_BYTES, layout.journalBytes));
-    for (let done = 0; done < layout.journalBytes; done += zeros.length) {
-      const length = Math.min(zeros.length, layout.journalBytes - done);
-      await device.write(journalOffset(layout) + done, length === zeros.length ? zeros : zeros.subarray(0, length));
-    }
-    await device.write(slotOffset(layout, 0), frame);
-
-    return new CatalogStore(options, {
-      state: checkpoint.state,
-      slot: 0,
-      generation: 1,
-      checkpointSeq: 0,
-      checkpointBytes: frame.length,
-      seq: 0,
-      tailBytes: 0,
-      generationFloor: 1,
-      checkpointBeforeAppend: false,
-      loadReport: { checkpointSlot: 0, generation: 1, checkpointSeq: 0, recordsReplayed: 0, tornTail: false, usedOlderSlot: false },
-    });
+    return new CatalogStore(options, await formatCatalog(options, initial));
   }
 
   /**
@@ -186,91 +141,7 @@ export class CatalogStore<S, R> {
    */
   static async open<S, R>(options: CatalogStoreOptions<S, R>): Promise<CatalogStore<S, R>> {
     checkOptions(options);
-    const { device, layout } = options;
-    const slots: [SlotRead, SlotRead] = [await readSlotHeader(device, layout, 0), await readSlotHeader(device, layout, 1)];
-
-    const candidates = ([0, 1] as const)
-      .flatMap((slot) => {
-        const read = slots[slot];
-        return read.kind === 'header' ? [{ slot, header: read.header }] : [];
-      })
-      .sort((a, b) => b.header.generation - a.header.generation);
-    const [first, second] = candidates;
-    if (first !== undefined && second !== undefined && first.header.generation === second.header.generation) {
-      throw new CatalogError('CORRUPT', `both checkpoint slots claim generation ${first.header.generation}`);
-    }
-
-    const failures: CatalogError[] = [];
-    let loaded: { slot: 0 | 1; header: CheckpointHeader; state: S } | undefined;
-    for (const candidate of candidates) {
-      try {
-        if (candidate.header.frameBytes > layout.slotBytes) {
-          throw new CatalogError('CORRUPT', `checkpoint in slot ${candidate.slot} claims ${candidate.header.payloadBytes} bytes, more than the slot holds`);
-        }
-        const frame = await device.read(slotOffset(layout, candidate.slot), candidate.header.frameBytes);
-        loaded = { ...candidate, state: decodeCheckpointPayload<S>(candidate.header, frame) };
-        break;
-      } catch (err) {
-        if (!isCatalogError(err, 'CORRUPT')) throw err;
-        failures.push(err);
-      }
-    }
-    for (const read of slots) if (read.kind === 'damaged') failures.push(read.error);
-    if (loaded === undefined) {
-      throw new CatalogError('NO_CATALOG', `no valid checkpoint in either catalog slot${failures.length > 0 ? ` (${failures.map((f) => f.message).join('; ')})` : ''}`, {
-        cause: failures[0],
-      });
-    }
-
-    const other = slots[loaded.slot === 0 ? 1 : 0];
-    const generation = loaded.header.generation;
-    const usedOlderSlot = other.kind === 'damaged' || (other.kind === 'header' && other.header.generation > generation);
-    let generationFloor = Math.max(generation, other.kind === 'header' ? other.header.generation : 0);
-
-    const reduce = options.reduce;
-    let state = loaded.state;
-    const reader = new JournalReader(device, journalOffset(layout), layout.journalBytes);
-    const replay = await replayJournal(reader, generation, loaded.header.seq, (record) => {
-      state = reduce(state, record as R);
-    });
-
-    let newestFrameGeneration = 0;
-    if (replay.stop === 'torn' || replay.stop === 'newer') {
-      let beyondDamage: { seq: number; position: number } | undefined;
-      await scanJournal(reader, replay.tailBytes, (header, position) => {
-        newestFrameGeneration = Math.max(newestFrameGeneration, header.generation);
-        if (header.generation === generation && header.seq > replay.lastSeq && position > replay.tailBytes && beyondDamage === undefined) {
-          beyondDamage = { seq: header.seq, position };
-        }
-      });
-      if (replay.stop === 'torn' && beyondDamage !== undefined) {
-        throw new CatalogError(
-          'CORRUPT',
-          `journal record after seq ${replay.lastSeq} (at journal byte ${replay.tailBytes}) is damaged, but record seq ${beyondDamage.seq} of the same generation ${generation} follows at byte ${beyondDamage.position}: committed records would be lost`,
-        );
-      }
-      generationFloor = Math.max(generationFloor, newestFrameGeneration);
-    }
-
-    return new CatalogStore(options, {
-      state,
-      slot: loaded.slot,
-      generation,
-      checkpointSeq: loaded.header.seq,
-      checkpointBytes: loaded.header.frameBytes,
-      seq: replay.lastSeq,
-      tailBytes: replay.tailBytes,
-      generationFloor,
-      checkpointBeforeAppend: newestFrameGeneration > generation,
-      loadReport: {
-        checkpointSlot: loaded.slot,
-        generation,
-        checkpointSeq: loaded.header.seq,
-        recordsReplayed: replay.recordsReplayed,
-        tornTail: replay.stop === 'torn',
-        usedOlderSlot,
-      },
-    });
+    return new CatalogStore(options, await loadCatalog(options));
   }
 
   /** Current state: the checkpoint plus every record whose append returned. Treat as read-only. */
@@ -450,32 +321,5 @@ function checkOptions<S, R>(options: CatalogStoreOptions<S, R>): void {
   const every = options.checkpointEveryRecords;
   if (every !== undefined && (!Number.isSafeInteger(every) || every < 1)) {
     throw new RangeError(`checkpointEveryRecords ${every} is not a positive integer`);
-  }
-}
-
-function checkFitsSlot(frameBytes: number, layout: CatalogLayout): void {
-  if (frameBytes > layout.slotBytes) {
-    throw new CatalogError('FULL', `catalog state needs a ${frameBytes}-byte checkpoint; slots hold ${layout.slotBytes}`);
-  }
-}
-
-function slotOffset(layout: CatalogLayout, slot: 0 | 1): number {
-  return layout.offsetBytes + slot * layout.slotBytes;
-}
-
-function journalOffset(layout: CatalogLayout): number {
-  return layout.offsetBytes + 2 * layout.slotBytes;
-}
-
-async function readSlotHeader(device: CatalogDevice, layout: CatalogLayout, slot: 0 | 1): Promise<SlotRead> {
-  const bytes = await device.read(slotOffset(layout, slot), 512);
-  try {
-    const header = decodeCheckpointHeader(bytes.subarray(0, CHECKPOINT_HEADER_BYTES));
-    return header === null ? { kind: 'empty' } : { kind: 'header', header };
-  } catch (err) {
-    if (isCatalogError(err, 'CORRUPT')) {
-      return { kind: 'damaged', error: new CatalogError('CORRUPT', `checkpoint slot ${slot}: ${err.message}`, { cause: err }) };
-    }
-    throw err;
   }
 }

@@ -1,7 +1,10 @@
-import { readSafeU64, writeSafeU64, hex32 } from './binary-fields.js';
+import { checkFormatVersion, hex32, readSafeU64, writeSafeU64 } from './binary-fields.js';
 import { roundUpToSector } from './catalog-device.js';
 import { CatalogError } from './catalog-error.js';
 import { crc32 } from './checksum.js';
+
+// Deliberately parallel to checkpoint-slot.ts (magic, version, 64-byte header, the same offsets
+// 8..32): two on-disk formats, each versioned on its own; see the note there.
 
 /**
  * The 8 bytes a journal frame starts with: ASCII `TFJOURN` and a NUL. JSON text never contains
@@ -124,10 +127,7 @@ export function verifyJournalFrame(frame: Buffer): JournalFrameHeader | null {
   if (actual !== header.crc32) {
     throw new CatalogError('CORRUPT', `journal frame generation ${header.generation} seq ${header.seq} checksum mismatch (stored ${hex32(header.crc32)}, computed ${hex32(actual)})`);
   }
-  if (header.formatVersion > JOURNAL_RECORD_FORMAT_VERSION) {
-    throw new CatalogError('UNSUPPORTED_VERSION', `journal frame format version ${header.formatVersion} is newer than ${JOURNAL_RECORD_FORMAT_VERSION}; upgrade thinfleet`);
-  }
-  if (header.formatVersion === 0) throw new CatalogError('CORRUPT', 'journal frame format version 0');
+  checkFormatVersion(header.formatVersion, JOURNAL_RECORD_FORMAT_VERSION, 'journal frame');
   return header;
 }
 

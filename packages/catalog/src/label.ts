@@ -1,7 +1,7 @@
 import type { CatalogDevice } from './catalog-device.js';
 import { CatalogError } from './catalog-error.js';
 import { crc32 } from './checksum.js';
-import { hex32, readSafeU64, writeSafeU64 } from './binary-fields.js';
+import { checkFormatVersion, hex32, readSafeU64, verifySelfCrc, writeSafeU64 } from './binary-fields.js';
 
 /** Size of the label at byte 0 of every pool device. */
 export const LABEL_BYTES = 4096;
@@ -203,18 +203,9 @@ export function decodeLabel(block: Buffer): PoolLabel | null {
   }
   const label = block.subarray(0, LABEL_BYTES);
   if (!label.subarray(OFF_MAGIC, OFF_MAGIC + LABEL_MAGIC.length).equals(LABEL_MAGIC)) return null;
-  const stored = label.readUInt32LE(OFF_CRC);
-  const scratch = Buffer.from(label);
-  scratch.writeUInt32LE(0, OFF_CRC);
-  const actual = crc32(scratch);
-  if (stored !== actual) {
-    throw new CatalogError('CORRUPT', `pool label checksum mismatch (stored ${hex32(stored)}, computed ${hex32(actual)})`);
-  }
+  verifySelfCrc(label, OFF_CRC, 'pool label');
   const formatVersion = label.readUInt32LE(OFF_VERSION);
-  if (formatVersion > LABEL_FORMAT_VERSION) {
-    throw new CatalogError('UNSUPPORTED_VERSION', `pool label format version ${formatVersion} is newer than ${LABEL_FORMAT_VERSION}; upgrade thinfleet`);
-  }
-  if (formatVersion === 0) throw new CatalogError('CORRUPT', 'pool label format version 0');
+  checkFormatVersion(formatVersion, LABEL_FORMAT_VERSION, 'pool label');
   const flags = label.readUInt32LE(OFF_FLAGS);
   if ((flags & ~FLAG_HAS_CATALOG) !== 0) throw new CatalogError('CORRUPT', `pool label has unknown flags ${hex32(flags)}`);
   const nameLength = label.readUInt32LE(OFF_NAME_LENGTH);

@@ -5,154 +5,55 @@
  * holding the pool.
  */
 import { randomUUID } from 'node:crypto';
-import { credentials, Metadata, type CallOptions, type ChannelCredentials, type ClientReadableStream } from '@grpc/grpc-js';
+import { credentials, Metadata, type ChannelCredentials } from '@grpc/grpc-js';
 import {
   loadAgentApi,
-  type ActivatePoolRequest,
-  type ActivatePoolResponse__Output,
-  type ActivateVolumeRequest,
-  type ActivateVolumeResponse__Output,
-  type BatchRequest,
-  type BatchResponse__Output,
-  type CancelJobRequest,
-  type CancelJobResponse__Output,
-  type CreatePoolRequest,
-  type CreatePoolResponse__Output,
-  type CreateRevisionRequest,
-  type CreateRevisionResponse__Output,
-  type CreateVolumeRequest,
-  type CreateVolumeResponse__Output,
-  type DeactivatePoolRequest,
-  type DeactivatePoolResponse__Output,
-  type DeactivateVolumeRequest,
-  type DeactivateVolumeResponse__Output,
-  type DeleteVolumeRequest,
-  type DeleteVolumeResponse__Output,
-  type DestroyPoolRequest,
-  type DestroyPoolResponse__Output,
-  type JoinPoolRequest,
-  type JoinPoolResponse__Output,
-  type DiscoverPoolsRequest,
-  type ForgetPoolRequest,
-  type ForgetPoolResponse__Output,
-  type DiscoverPoolsResponse__Output,
-  type GetJobRequest,
-  type GetJobResponse__Output,
-  type GetPoolRequest,
-  type GetPoolResponse__Output,
-  type GetVolumeRequest,
-  type GetVolumeResponse__Output,
   type HealthCheckResponse__Output,
   type HealthClient,
   type Job__Output,
   type JobServiceClient,
-  type ListJobsRequest,
-  type ListJobsResponse__Output,
-  type ListPoolsRequest,
-  type ListPoolsResponse__Output,
-  type ListVolumesRequest,
-  type ListVolumesResponse__Output,
-  type PinVolumeRequest,
-  type PinVolumeResponse__Output,
-  type ReadVolumeRequest,
-  type ReadVolumeResponse__Output,
-  type WriteVolumeRequest,
-  type WriteVolumeResponse__Output,
-  type PoolServiceClient,
-  type RenameVolumeRequest,
-  type RenameVolumeResponse__Output,
-  type ResizeVolumeRequest,
-  type ResizeVolumeResponse__Output,
-  type RevertVolumeRequest,
-  type RevertVolumeResponse__Output,
-  type SnapshotVolumeRequest,
-  type SnapshotVolumeResponse__Output,
-  type VolumeServiceClient,
-  type WatchJobResponse__Output,
-  type ExtendPoolRequest,
-  type ExtendPoolResponse__Output,
-  type SetPoolRequest,
-  type SetPoolResponse__Output,
   type PoolEvent__Output,
+  type PoolServiceClient,
+  type VolumeServiceClient,
 } from '@thinfleet/proto';
 import { toAgentCallError } from './agent-call-error.js';
+import { AgentRpcBase, type AgentRpcKind, type AgentRpcs, type AgentServiceName } from './agent-rpcs.js';
 import { parseAgentTarget, type AgentTarget } from './agent-target.js';
-import { coordinatorCredentials, parseCoordinatorTarget, type CoordinatorTarget } from './coordinator-target.js';
-import { mutualTlsCredentials, type TlsFiles } from './tls-credentials.js';
+import {
+  coordinatorChannel,
+  deadlineMsOf,
+  retryUnavailableMsOf,
+  type AgentCallOptions,
+  type AgentConnectOptions,
+  type ClientChannel,
+  type CoordinatorConnectOptions,
+} from './client-options.js';
+import type { CoordinatorTarget } from './coordinator-target.js';
+import { mutualTlsCredentials } from './tls-credentials.js';
+import { watchStream } from './read-stream.js';
 import { retryUnavailable, unaryCall, type UnaryStarter } from './unary-call.js';
 
-/** The deadline of a unary call when neither the client nor the call sets one. */
-export const DEFAULT_DEADLINE_MS = 60_000;
-
-/** PEM files for mutual TLS to an agent listening on TCP. */
-export type AgentTlsFiles = TlsFiles;
+export {
+  DEFAULT_DEADLINE_MS,
+  retryUnavailableMsOf,
+  type AgentCallOptions,
+  type AgentConnectOptions,
+  type AgentTlsFiles,
+  type CoordinatorConnectOptions,
+  type RetryOptions,
+} from './client-options.js';
 
 /** The request metadata key of the placement hint (see AgentCallOptions.placementHost). */
 export const PLACEMENT_HOST_METADATA = 'tf-host';
-
-/** How to reach the agent. */
-export interface AgentConnectOptions {
-  /** Required for a TCP target, ignored for a unix socket. */
-  readonly tls?: AgentTlsFiles;
-  /** Deadline of each unary call, in milliseconds; DEFAULT_DEADLINE_MS when absent. */
-  readonly deadlineMs?: number;
-  /** See RetryOptions.retryUnavailableMs. */
-  readonly retryUnavailableMs?: number;
-}
-
-/**
- * Retrying for the caller (the CLI's `--wait SECONDS`): a unary call answered UNAVAILABLE (the
- * server, or the host behind a coordinator, cannot serve now: `HOST_UNREACHABLE`, `NOT_READY`,
- * `JOB_MOVED`, `CLUSTER_UNAVAILABLE`, `POOL_FENCED`, or no answer at all, as during a failover)
- * is made again after 250 ms, doubling to 2 s, until this many milliseconds have passed since
- * the first attempt; other answers are returned at once. A change whose answer was lost may have
- * been done: its retry then answers as a repeat does (e.g. `NAME_EXISTS`). 0 or absent: no retry.
- */
-export interface RetryOptions {
-  readonly retryUnavailableMs?: number;
-}
-
-/** How to reach a cluster coordinator. */
-export interface CoordinatorConnectOptions {
-  /**
-   * Mutual TLS to the coordinator. Optional only when the address is a loopback address
-   * (127.0.0.0/8, ::1, localhost); required for any other host.
-   */
-  readonly tls?: TlsFiles;
-  /** Deadline of each unary call, in milliseconds; DEFAULT_DEADLINE_MS when absent. */
-  readonly deadlineMs?: number;
-  /** See RetryOptions.retryUnavailableMs. */
-  readonly retryUnavailableMs?: number;
-}
-
-/** Per-call options. */
-export interface AgentCallOptions {
-  /** This call's deadline in milliseconds, overriding the client's. */
-  readonly deadlineMs?: number;
-  /**
-   * A node id sent as request metadata `tf-host`. Only a coordinator reads it: on CreateVolume with
-   * an empty pool it places the volume in a pool that host reaches. An agent ignores it.
-   */
-  readonly placementHost?: string;
-  /**
-   * For a mutating call: its request id (`request_id`), when the request carries none. When
-   * neither gives one, the client makes one (a random UUID) per call. An agent answers a repeat
-   * of the same id and request from the first attempt (docs/agent.md, Request ids).
-   */
-  readonly requestId?: string;
-  /**
-   * For a mutating call: how long, in milliseconds, to keep retrying it, with the same request
-   * id, while the answer is lost (DEADLINE_EXCEEDED, or UNAVAILABLE before the server answered).
-   * 0 (the default): no retry.
-   */
-  readonly retryForMs?: number;
-}
 
 /** Statuses after which a mutating call's outcome is unknown (the answer was lost), so a retry with its id is safe. */
 const LOST_ANSWER = new Set(['DEADLINE_EXCEEDED', 'UNAVAILABLE']);
 
 /** The health of the agent or one of its services, as grpc.health.v1 names it. */
 export type ServingStatus = HealthCheckResponse__Output['status'];
+
+/** A grpc-js unary method called with request, metadata, options and callback. */
+type UnaryMethod = (request: object, ...rest: Parameters<UnaryStarter<unknown>>) => ReturnType<UnaryStarter<unknown>>;
 
 /**
  * A connection to one agent, or to a coordinator (`connectCoordinator`). Connecting is lazy: `connect` checks the target and reads TLS files
@@ -166,9 +67,9 @@ export type ServingStatus = HealthCheckResponse__Output['status'];
  * (create, discover, activate, deactivate, destroy) fail with FAILED_PRECONDITION: they go to the
  * agent of the host.
  *
- * Each RPC method (`createPool` ... `cancelJob`) takes the request message and an optional
- * per-call deadline, and resolves to the response message as grpc-js decodes it (camelCase
- * fields, 64-bit integers as numbers, enums as names); it rejects with an AgentCallError.
+ * Each RPC method (`createPool` ... `cancelJob`, typed in {@link AgentRpcs}) takes the request
+ * message and optional per-call options, and resolves to the response message as grpc-js decodes
+ * it (camelCase fields, 64-bit integers as numbers, enums as names); it rejects with an AgentCallError.
  *
  * @example
  * const client = await AgentClient.connect('/run/thinfleet/agent.sock');
@@ -178,28 +79,28 @@ export type ServingStatus = HealthCheckResponse__Output['status'];
  *   client.close();
  * }
  */
-export class AgentClient {
+export class AgentClient extends AgentRpcBase {
   /** The parsed target this client talks to: an agent, or a coordinator. */
   readonly target: AgentTarget | CoordinatorTarget;
   private readonly deadlineMs: number;
-  private readonly pools: PoolServiceClient;
-  private readonly volumes: VolumeServiceClient;
-  private readonly jobs: JobServiceClient;
+  private readonly retryUnavailableMs: number;
+  private readonly services: { readonly pools: PoolServiceClient; readonly volumes: VolumeServiceClient; readonly jobs: JobServiceClient };
   private readonly healthClient: HealthClient;
 
-  private constructor(
-    target: AgentTarget | CoordinatorTarget,
-    channelCredentials: ChannelCredentials,
-    deadlineMs: number,
-    private readonly retryUnavailableMs: number,
-  ) {
+  private constructor(channel: ClientChannel<AgentTarget | CoordinatorTarget>) {
+    super();
+    const { target, channelCredentials } = channel;
     this.target = target;
-    this.deadlineMs = deadlineMs;
+    this.deadlineMs = channel.deadlineMs;
+    this.retryUnavailableMs = channel.retryUnavailableMs;
     const api = loadAgentApi();
-    this.pools = new api.PoolService(target.address, channelCredentials);
-    const channelOverride = this.pools.getChannel();
-    this.volumes = new api.VolumeService(target.address, channelCredentials, { channelOverride });
-    this.jobs = new api.JobService(target.address, channelCredentials, { channelOverride });
+    const pools = new api.PoolService(target.address, channelCredentials);
+    const channelOverride = pools.getChannel();
+    this.services = {
+      pools,
+      volumes: new api.VolumeService(target.address, channelCredentials, { channelOverride }),
+      jobs: new api.JobService(target.address, channelCredentials, { channelOverride }),
+    };
     this.healthClient = new api.Health(target.address, channelCredentials, { channelOverride });
   }
 
@@ -210,14 +111,14 @@ export class AgentClient {
    */
   static async connect(target: string, options: AgentConnectOptions = {}): Promise<AgentClient> {
     const parsed = parseAgentTarget(target);
-    const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
-    if (!(deadlineMs > 0)) throw new Error(`deadlineMs must be more than 0, got ${deadlineMs}`);
-    const retryMs = retryUnavailableMsOf(options);
-    if (parsed.kind === 'unix') return new AgentClient(parsed, credentials.createInsecure(), deadlineMs, retryMs);
+    const deadlineMs = deadlineMsOf(options);
+    const retryUnavailableMs = retryUnavailableMsOf(options);
+    const channel = (channelCredentials: ChannelCredentials): AgentClient => new AgentClient({ target: parsed, channelCredentials, deadlineMs, retryUnavailableMs });
+    if (parsed.kind === 'unix') return channel(credentials.createInsecure());
     if (options.tls === undefined) {
       throw new Error(`the agent at ${parsed.address} is a TCP address, which needs mutual TLS: give a CA, a client certificate and a client key`);
     }
-    return new AgentClient(parsed, await mutualTlsCredentials(options.tls), deadlineMs, retryMs);
+    return channel(await mutualTlsCredentials(options.tls));
   }
 
   /**
@@ -232,61 +133,12 @@ export class AgentClient {
    * await client.createVolume({ pool: '', name: 'vm9', sizeBytes: 2 ** 30 }, { placementHost: 'node-2' });
    */
   static async connectCoordinator(address: string, options: CoordinatorConnectOptions = {}): Promise<AgentClient> {
-    const parsed = parseCoordinatorTarget(address);
-    const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
-    if (!(deadlineMs > 0)) throw new Error(`deadlineMs must be more than 0, got ${deadlineMs}`);
-    const retryMs = retryUnavailableMsOf(options);
-    return new AgentClient(parsed, await coordinatorCredentials(parsed, options.tls), deadlineMs, retryMs);
+    return new AgentClient(await coordinatorChannel(address, options));
   }
 
   /** Closes the connection; pending calls fail with CANCELLED or UNAVAILABLE. Idempotent. */
   close(): void {
-    this.pools.close();
-  }
-
-  createPool(request: CreatePoolRequest, options?: AgentCallOptions): Promise<CreatePoolResponse__Output> {
-    return this.mutating(request, options, (r) => (m, o, cb) => this.pools.createPool(r, m, o, cb));
-  }
-
-  listPools(request: ListPoolsRequest = {}, options?: AgentCallOptions): Promise<ListPoolsResponse__Output> {
-    return this.unary((m, o, cb) => this.pools.listPools(request, m, o, cb), options);
-  }
-
-  getPool(request: GetPoolRequest, options?: AgentCallOptions): Promise<GetPoolResponse__Output> {
-    return this.unary((m, o, cb) => this.pools.getPool(request, m, o, cb), options);
-  }
-
-  discoverPools(request: DiscoverPoolsRequest, options?: AgentCallOptions): Promise<DiscoverPoolsResponse__Output> {
-    return this.unary((m, o, cb) => this.pools.discoverPools(request, m, o, cb), options);
-  }
-
-  activatePool(request: ActivatePoolRequest, options?: AgentCallOptions): Promise<ActivatePoolResponse__Output> {
-    return this.mutating(request, options, (r) => (m, o, cb) => this.pools.activatePool(r, m, o, cb));
-  }
-
-  deactivatePool(request: DeactivatePoolRequest, options?: AgentCallOptions): Promise<DeactivatePoolResponse__Output> {
-    return this.mutating(request, options, (r) => (m, o, cb) => this.pools.deactivatePool(r, m, o, cb));
-  }
-
-  /** Records a pool on `devices` as known on the agent's host without activating it (JoinPool). */
-  joinPool(request: JoinPoolRequest, options?: AgentCallOptions): Promise<JoinPoolResponse__Output> {
-    return this.unary((m, o, cb) => this.pools.joinPool(request, m, o, cb), options);
-  }
-
-  destroyPool(request: DestroyPoolRequest, options?: AgentCallOptions): Promise<DestroyPoolResponse__Output> {
-    return this.mutating(request, options, (r) => (m, o, cb) => this.pools.destroyPool(r, m, o, cb));
-  }
-
-  forgetPool(request: ForgetPoolRequest, options?: AgentCallOptions): Promise<ForgetPoolResponse__Output> {
-    return this.mutating(request, options, (r) => (m, o, cb) => this.pools.forgetPool(r, m, o, cb));
-  }
-
-  extendPool(request: ExtendPoolRequest, options?: AgentCallOptions): Promise<ExtendPoolResponse__Output> {
-    return this.mutating(request, options, (r) => (m, o, cb) => this.pools.extendPool(r, m, o, cb));
-  }
-
-  setPool(request: SetPoolRequest, options?: AgentCallOptions): Promise<SetPoolResponse__Output> {
-    return this.mutating(request, options, (r) => (m, o, cb) => this.pools.setPool(r, m, o, cb));
+    this.services.pools.close();
   }
 
   /**
@@ -296,90 +148,7 @@ export class AgentClient {
    * `options.deadlineMs` is given. Agents only: a coordinator answers UNIMPLEMENTED.
    */
   watchPoolEvents(name: string, options: AgentCallOptions = {}): AsyncIterable<PoolEvent__Output> {
-    const callOptions: CallOptions = options.deadlineMs === undefined ? {} : { deadline: Date.now() + options.deadlineMs };
-    const pools = this.pools;
-    return {
-      async *[Symbol.asyncIterator]() {
-        const call = pools.watchPoolEvents({ name }, new Metadata(), callOptions);
-        for await (const message of readStream<{ event: PoolEvent__Output | null }>(call)) {
-          if (message.event !== null) yield message.event;
-        }
-      },
-    };
-  }
-
-  createVolume(request: CreateVolumeRequest, options?: AgentCallOptions): Promise<CreateVolumeResponse__Output> {
-    return this.mutating(request, options, (r) => (m, o, cb) => this.volumes.createVolume(r, m, o, cb));
-  }
-
-  snapshotVolume(request: SnapshotVolumeRequest, options?: AgentCallOptions): Promise<SnapshotVolumeResponse__Output> {
-    return this.mutating(request, options, (r) => (m, o, cb) => this.volumes.snapshotVolume(r, m, o, cb));
-  }
-
-  listVolumes(request: ListVolumesRequest = {}, options?: AgentCallOptions): Promise<ListVolumesResponse__Output> {
-    return this.unary((m, o, cb) => this.volumes.listVolumes(request, m, o, cb), options);
-  }
-
-  getVolume(request: GetVolumeRequest, options?: AgentCallOptions): Promise<GetVolumeResponse__Output> {
-    return this.unary((m, o, cb) => this.volumes.getVolume(request, m, o, cb), options);
-  }
-
-  renameVolume(request: RenameVolumeRequest, options?: AgentCallOptions): Promise<RenameVolumeResponse__Output> {
-    return this.mutating(request, options, (r) => (m, o, cb) => this.volumes.renameVolume(r, m, o, cb));
-  }
-
-  resizeVolume(request: ResizeVolumeRequest, options?: AgentCallOptions): Promise<ResizeVolumeResponse__Output> {
-    return this.mutating(request, options, (r) => (m, o, cb) => this.volumes.resizeVolume(r, m, o, cb));
-  }
-
-  activateVolume(request: ActivateVolumeRequest, options?: AgentCallOptions): Promise<ActivateVolumeResponse__Output> {
-    return this.mutating(request, options, (r) => (m, o, cb) => this.volumes.activateVolume(r, m, o, cb));
-  }
-
-  deactivateVolume(request: DeactivateVolumeRequest, options?: AgentCallOptions): Promise<DeactivateVolumeResponse__Output> {
-    return this.mutating(request, options, (r) => (m, o, cb) => this.volumes.deactivateVolume(r, m, o, cb));
-  }
-
-  deleteVolume(request: DeleteVolumeRequest, options?: AgentCallOptions): Promise<DeleteVolumeResponse__Output> {
-    return this.mutating(request, options, (r) => (m, o, cb) => this.volumes.deleteVolume(r, m, o, cb));
-  }
-
-  revertVolume(request: RevertVolumeRequest, options?: AgentCallOptions): Promise<RevertVolumeResponse__Output> {
-    return this.mutating(request, options, (r) => (m, o, cb) => this.volumes.revertVolume(r, m, o, cb));
-  }
-
-  createRevision(request: CreateRevisionRequest, options?: AgentCallOptions): Promise<CreateRevisionResponse__Output> {
-    return this.mutating(request, options, (r) => (m, o, cb) => this.volumes.createRevision(r, m, o, cb));
-  }
-
-  pinVolume(request: PinVolumeRequest, options?: AgentCallOptions): Promise<PinVolumeResponse__Output> {
-    return this.mutating(request, options, (r) => (m, o, cb) => this.volumes.pinVolume(r, m, o, cb));
-  }
-
-  batch(request: BatchRequest, options?: AgentCallOptions): Promise<BatchResponse__Output> {
-    return this.mutating(request, options, (r) => (m, o, cb) => this.volumes.batch(r, m, o, cb));
-  }
-
-  /** Reads up to 1 MiB of an active volume's content (sector-aligned). */
-  readVolume(request: ReadVolumeRequest, options?: AgentCallOptions): Promise<ReadVolumeResponse__Output> {
-    return this.unary((m, o, cb) => this.volumes.readVolume(request, m, o, cb), options);
-  }
-
-  /** Writes up to 1 MiB into an active volume (sector-aligned), durably once it resolves. */
-  writeVolume(request: WriteVolumeRequest, options?: AgentCallOptions): Promise<WriteVolumeResponse__Output> {
-    return this.mutating(request, options, (r) => (m, o, cb) => this.volumes.writeVolume(r, m, o, cb));
-  }
-
-  listJobs(request: ListJobsRequest = {}, options?: AgentCallOptions): Promise<ListJobsResponse__Output> {
-    return this.unary((m, o, cb) => this.jobs.listJobs(request, m, o, cb), options);
-  }
-
-  getJob(request: GetJobRequest, options?: AgentCallOptions): Promise<GetJobResponse__Output> {
-    return this.unary((m, o, cb) => this.jobs.getJob(request, m, o, cb), options);
-  }
-
-  cancelJob(request: CancelJobRequest, options?: AgentCallOptions): Promise<CancelJobResponse__Output> {
-    return this.mutating(request, options, (r) => (m, o, cb) => this.jobs.cancelJob(r, m, o, cb));
+    return watchStream(options.deadlineMs, 'event', (callOptions) => this.services.pools.watchPoolEvents({ name }, new Metadata(), callOptions));
   }
 
   /**
@@ -389,16 +158,7 @@ export class AgentClient {
    * cancels the call (the job itself keeps running: use `cancelJob` to stop it).
    */
   watchJob(id: string, options: AgentCallOptions = {}): AsyncIterable<Job__Output> {
-    const callOptions: CallOptions = options.deadlineMs === undefined ? {} : { deadline: Date.now() + options.deadlineMs };
-    const jobs = this.jobs;
-    return {
-      async *[Symbol.asyncIterator]() {
-        const call = jobs.watchJob({ id }, new Metadata(), callOptions);
-        for await (const message of readStream<WatchJobResponse__Output>(call)) {
-          if (message.job !== null) yield message.job;
-        }
-      },
-    };
+    return watchStream(options.deadlineMs, 'job', (callOptions) => this.services.jobs.watchJob({ id }, new Metadata(), callOptions));
   }
 
   /**
@@ -408,6 +168,18 @@ export class AgentClient {
   async health(service = '', options?: AgentCallOptions): Promise<ServingStatus> {
     const response = await this.unary<HealthCheckResponse__Output>((m, o, cb) => this.healthClient.check({ service }, m, o, cb), options);
     return response.status;
+  }
+
+  /** Makes the unary RPC `method` of `service` (see AgentRpcMethods): a mutating one with a request id. */
+  protected invoke(service: AgentServiceName, method: keyof AgentRpcs, kind: AgentRpcKind, request: object, options: AgentCallOptions | undefined): Promise<unknown> {
+    const client = this.services[service];
+    const call = (client as unknown as Record<string, UnaryMethod | undefined>)[method];
+    if (call === undefined) throw new Error(`unreachable: the ${service} client has no method ${method}`);
+    const start =
+      (r: object): UnaryStarter<unknown> =>
+      (m, o, cb) =>
+        call.call(client, r, m, o, cb);
+    return kind === 'mutating' ? this.mutating(request, options, start) : this.unary(start(request), options);
   }
 
   /**
@@ -433,58 +205,5 @@ export class AgentClient {
   private unary<Res>(start: UnaryStarter<Res>, options: AgentCallOptions | undefined): Promise<Res> {
     const host = options?.placementHost;
     return retryUnavailable(this.retryUnavailableMs, () => unaryCall(start, options?.deadlineMs ?? this.deadlineMs, host === undefined ? {} : { [PLACEMENT_HOST_METADATA]: host }));
-  }
-}
-
-/** The checked RetryOptions.retryUnavailableMs (0 when absent). @throws Error for a negative or non-finite value */
-export function retryUnavailableMsOf(options: RetryOptions): number {
-  const ms = options.retryUnavailableMs ?? 0;
-  if (!(ms >= 0) || !Number.isFinite(ms)) throw new Error(`retryUnavailableMs must be 0 or more, got ${ms}`);
-  return ms;
-}
-
-/**
- * Reads a server stream message by message. Ends after the last message on an OK status; throws
- * the call's status as an AgentCallError otherwise. Returning early cancels the call.
- */
-async function* readStream<T>(call: ClientReadableStream<T>): AsyncGenerator<T> {
-  const queue: T[] = [];
-  let ended = false;
-  let failure: unknown = null;
-  let wake: (() => void) | null = null;
-  const notify = (): void => {
-    const waiting = wake;
-    wake = null;
-    waiting?.();
-  };
-  call.on('data', (message: T) => {
-    queue.push(message);
-    notify();
-  });
-  // 'end' comes after every message was delivered; an error status comes as 'error' (always
-  // listened to, so a status that arrives after the caller left never goes unhandled).
-  call.on('end', () => {
-    ended = true;
-    notify();
-  });
-  call.on('error', (err: unknown) => {
-    failure ??= err;
-    notify();
-  });
-  try {
-    for (;;) {
-      const next = queue.shift();
-      if (next !== undefined) {
-        yield next;
-        continue;
-      }
-      if (failure !== null) throw toAgentCallError(failure);
-      if (ended) return;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-      });
-    }
-  } finally {
-    if (!ended && failure === null) call.cancel();
   }
 }

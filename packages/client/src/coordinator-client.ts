@@ -3,10 +3,9 @@
  * what the cluster looks like, and where a volume lives. The agent API the coordinator also
  * serves is reached with `AgentClient.connectCoordinator`.
  */
-import type { ChannelCredentials } from '@grpc/grpc-js';
 import { loadCoordinatorApi, type ClusterServiceClient, type ClusterStatusResponse__Output, type FindVolumeResponse__Output } from '@thinfleet/proto';
-import { DEFAULT_DEADLINE_MS, retryUnavailableMsOf, type CoordinatorConnectOptions } from './agent-client.js';
-import { coordinatorCredentials, parseCoordinatorTarget, type CoordinatorTarget } from './coordinator-target.js';
+import { coordinatorChannel, type ClientChannel, type CoordinatorConnectOptions } from './client-options.js';
+import type { CoordinatorTarget } from './coordinator-target.js';
 import { retryUnavailable, unaryCall } from './unary-call.js';
 
 /** Per-call options of CoordinatorClient. */
@@ -35,17 +34,14 @@ export class CoordinatorClient {
   /** The parsed address this client talks to. */
   readonly target: CoordinatorTarget;
   private readonly deadlineMs: number;
+  private readonly retryUnavailableMs: number;
   private readonly cluster: ClusterServiceClient;
 
-  private constructor(
-    target: CoordinatorTarget,
-    channelCredentials: ChannelCredentials,
-    deadlineMs: number,
-    private readonly retryUnavailableMs: number,
-  ) {
-    this.target = target;
-    this.deadlineMs = deadlineMs;
-    this.cluster = new (loadCoordinatorApi().ClusterService)(target.address, channelCredentials);
+  private constructor(channel: ClientChannel<CoordinatorTarget>) {
+    this.target = channel.target;
+    this.deadlineMs = channel.deadlineMs;
+    this.retryUnavailableMs = channel.retryUnavailableMs;
+    this.cluster = new (loadCoordinatorApi().ClusterService)(channel.target.address, channel.channelCredentials);
   }
 
   /**
@@ -56,11 +52,7 @@ export class CoordinatorClient {
    * be read.
    */
   static async connect(address: string, options: CoordinatorConnectOptions = {}): Promise<CoordinatorClient> {
-    const parsed = parseCoordinatorTarget(address);
-    const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
-    if (!(deadlineMs > 0)) throw new Error(`deadlineMs must be more than 0, got ${deadlineMs}`);
-    const retryMs = retryUnavailableMsOf(options);
-    return new CoordinatorClient(parsed, await coordinatorCredentials(parsed, options.tls), deadlineMs, retryMs);
+    return new CoordinatorClient(await coordinatorChannel(address, options));
   }
 
   /** Closes the connection; pending calls fail with CANCELLED or UNAVAILABLE. Idempotent. */

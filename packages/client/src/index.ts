@@ -17,6 +17,7 @@ export {
 } from './agent-client.js';
 export { AgentCallError, ERROR_TRAILERS, statusName, toAgentCallError } from './agent-call-error.js';
 export { parseAgentTarget, type AgentTarget } from './agent-target.js';
+export { type AgentListRpc, type AgentRpc, type AgentRpcs } from './agent-rpcs.js';
 export { CoordinatorClient, type CoordinatorCallOptions } from './coordinator-client.js';
 export { DEFAULT_COORDINATOR_PORT, isLoopbackHost, parseCoordinatorTarget, type CoordinatorTarget } from './coordinator-target.js';
 export { type TlsFiles } from './tls-credentials.js';

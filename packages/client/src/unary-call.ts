@@ -27,7 +27,7 @@ export function unaryCall<Res>(start: UnaryStarter<Res>, deadlineMs: number, met
 
 /**
  * Runs `call`, and again after 250 ms (doubling to 2 s) while it fails UNAVAILABLE and `retryMs`
- * since the first attempt leave room for the pause (see RetryOptions in agent-client.ts). Other
+ * since the first attempt leave room for the pause (see RetryOptions in client-options.ts). Other
  * failures, and the last UNAVAILABLE, are thrown as they are. `retryMs` 0: one attempt.
  */
 export async function retryUnavailable<T>(retryMs: number, call: () => Promise<T>): Promise<T> {

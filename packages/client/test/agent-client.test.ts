@@ -16,6 +16,7 @@ import {
   type WatchJobResponse,
 } from '@thinfleet/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AGENT_RPCS } from '../src/agent-rpcs.js';
 import { AgentCallError, AgentClient, parseAgentTarget } from '../src/index.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'tf-client-'));
@@ -108,6 +109,19 @@ describe('AgentClient', () => {
   it('sends the request and resolves to the decoded response', async () => {
     const response = await client.getVolume({ pool: 'p', name: 'a', usage: true });
     expect(response.volume).toMatchObject({ pool: 'p', name: 'a', sizeBytes: 1 << 20, mappedBytes: 4096, origin: '' });
+  });
+
+  it('has one method for every unary RPC of the agent API, made on the service that defines it', () => {
+    const api = loadAgentApi();
+    const services = { pools: api.PoolService.service, volumes: api.VolumeService.service, jobs: api.JobService.service };
+    const unary = Object.entries(services).flatMap(([service, definition]) =>
+      Object.values(definition)
+        .filter((method) => !method.requestStream && !method.responseStream)
+        .map((method) => `${service}.${method.originalName}`),
+    );
+    const table = Object.entries(AGENT_RPCS).map(([method, [service]]) => `${service}.${method}`);
+    expect(table.sort()).toEqual(unary.sort());
+    for (const method of Object.keys(AGENT_RPCS)) expect(typeof (client as unknown as Record<string, unknown>)[method]).toBe('function');
   });
 
   it('accepts unix:PATH as a target too', async () => {

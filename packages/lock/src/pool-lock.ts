@@ -26,23 +26,13 @@
  */
 import { EventEmitter } from 'node:events';
 import { ExponentialBackoff, handleAll, noJitterGenerator, retry } from 'cockatiel';
-import type { IKeyValue, Watcher } from 'etcd3';
+import type { Watcher } from 'etcd3';
 import { LockError } from './lock-error.js';
-import { lockKeys, parseEpoch, type LockKeys } from './lock-keys.js';
+import { lockKeys, type LockKeys } from './lock-keys.js';
 import type { LockSession } from './lock-session.js';
+import { LockTransactions, type LockGrant } from './lock-transactions.js';
 
-/** What a successful take tells the caller. */
-export interface LockGrant {
-  readonly name: string;
-  /** The fencing token: the grant's etcd revision; every later grant of this lock has a larger one. */
-  readonly token: bigint;
-  /** Another node may have held the lock since this node last released it: flush and reload. */
-  readonly dirty: boolean;
-  /** The previous holder never released (it died); the grant waited the lock delay. */
-  readonly previousHolderDied: boolean;
-  /** The node id of the previous holder, if any. */
-  readonly previousHolder: string | null;
-}
+export type { LockGrant };
 
 export type PoolLockState = 'idle' | 'queued' | 'held' | 'lazy' | 'releasing' | 'lost';
 
@@ -59,8 +49,6 @@ export interface PoolLockEvents {
   waiting: [];
 }
 
-const kv = (response: { kvs: IKeyValue[] }): IKeyValue[] => response.kvs;
-
 /** Retries of a queue entry's withdrawal while etcd does not answer: 50 ms, doubling to 1 s, without end. */
 const withdrawRetry = retry(handleAll, { maxAttempts: Infinity, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1000, generator: noJitterGenerator }) });
 
@@ -68,6 +56,7 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
   private state: PoolLockState = 'idle';
   private readonly keys: LockKeys;
   private readonly queueKey: Buffer;
+  private readonly txns: LockTransactions;
   /** Our queue key's create revision while queued or held. */
   private myRevision: bigint | null = null;
   /** The revision of this lock's last release by this session (null: none yet). */
@@ -91,6 +80,7 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
     super();
     this.keys = lockKeys(session.prefix, name);
     this.queueKey = this.keys.queueKey(session.leaseHex);
+    this.txns = new LockTransactions(session, name, this.keys, this.queueKey);
   }
 
   get current(): PoolLockState {
@@ -128,13 +118,13 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
     this.state = 'queued';
     this.contendedBy = 0;
     try {
-      const first = await this.enqueue();
+      const first = await this.txns.enqueue(this.lastRelease);
       this.myRevision = first.myRevision;
       let grant = first.grant;
       while (grant === null) {
         await this.waitForPredecessor(options.signal);
         options.signal?.throwIfAborted();
-        grant = await this.tryGrant();
+        grant = await this.txns.tryGrant(this.myRevision, this.lastRelease);
       }
       if (grant.previousHolderDied) await this.sleep(this.session.lockDelayMs, options.signal);
       this.session.requireAlive();
@@ -152,90 +142,15 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
     }
   }
 
-  /**
-   * Queues this session: one transaction that, when the queue is empty, also grants the lock
-   * (the uncontended take is one round trip); otherwise it only puts our queue key (a put on a
-   * key that exists keeps its create revision). Returns our create revision and the grant, if any.
-   */
-  private async enqueue(): Promise<{ myRevision: bigint; grant: LockGrant | null }> {
-    const putQueueKey = { request_put: { key: this.queueKey, value: Buffer.from(this.session.nodeId), lease: this.session.leaseId } };
-    const response = await this.session.etcd.kv.txn({
-      compare: [{ key: this.keys.queuePrefix, range_end: this.keys.queueEnd, target: 'Version', result: 'Equal', version: 0 }],
-      success: [putQueueKey, this.epochPut()],
-      failure: [putQueueKey, { request_range: { key: this.queueKey } }],
-    });
-    if (response.succeeded) {
-      const revision = BigInt(response.header.revision);
-      return { myRevision: revision, grant: this.grantOf(response.responses[1]!.response_put.prev_kv, revision) };
-    }
-    const mine = kv(response.responses[1]!.response_range)[0];
-    if (mine === undefined) this.loseQueueKey();
-    return { myRevision: BigInt(mine.create_revision), grant: null };
-  }
-
-  /** The grant's write: the epoch says this session holds the lock, and returns the one before. */
-  private epochPut(): { request_put: { key: Buffer; value: Buffer; prev_kv: true } } {
-    return {
-      request_put: {
-        key: this.keys.epoch,
-        value: Buffer.from(JSON.stringify({ holder: this.session.nodeId, lease: this.session.leaseHex, released: false })),
-        prev_kv: true,
-      },
-    };
-  }
-
-  /** What a grant at `revision` means, from the epoch it replaced. */
-  private grantOf(previous: IKeyValue | null | undefined, revision: bigint): LockGrant {
-    const epoch = parseEpoch(previous?.value);
-    const previousRevision = previous === undefined || previous === null ? null : BigInt(previous.mod_revision);
-    // This lease held it until now (a resumed session taking its lock again): no one came between.
-    const heldByThisLease = epoch !== null && !epoch.released && epoch.lease === this.session.leaseHex;
-    return {
-      name: this.name,
-      token: revision,
-      dirty: !heldByThisLease && (previousRevision === null || this.lastRelease === null || previousRevision !== this.lastRelease),
-      previousHolderDied: epoch !== null && !epoch.released && epoch.lease !== this.session.leaseHex,
-      previousHolder: epoch?.holder ?? null,
-    };
-  }
-
-  /** The grant transaction; null when an older queue key exists. */
-  private async tryGrant(): Promise<LockGrant | null> {
-    const my = this.myRevision!;
-    const response = await this.session.etcd.kv.txn({
-      compare: [
-        { key: this.queueKey, target: 'Create', result: 'Equal', create_revision: my.toString() },
-        // Every queue key is at least as new as ours: none is ahead of us.
-        { key: this.keys.queuePrefix, range_end: this.keys.queueEnd, target: 'Create', result: 'Greater', create_revision: (my - 1n).toString() },
-      ],
-      success: [this.epochPut()],
-      failure: [{ request_range: { key: this.queueKey } }],
-    });
-    if (!response.succeeded) {
-      if (kv(response.responses[0]!.response_range).length === 0) this.loseQueueKey();
-      return null;
-    }
-    return this.grantOf(response.responses[0]!.response_put.prev_kv, BigInt(response.header.revision));
-  }
-
-  private loseQueueKey(): never {
-    const err = new LockError('LOST', `lock ${this.name}: this session's queue key is gone (its lease expired)`);
-    this.session.lose(err);
-    throw err;
-  }
-
   /** Waits until the queue key just before ours is deleted (or none is left). */
   private async waitForPredecessor(signal: AbortSignal | undefined): Promise<void> {
     const my = this.myRevision!;
-    const range = await this.session.etcd.kv.range({ key: this.keys.queuePrefix, range_end: this.keys.queueEnd, sort_target: 'Create', sort_order: 'Ascend', keys_only: true });
-    const keys = kv(range);
-    if (!keys.some((k) => BigInt(k.create_revision) === my)) this.loseQueueKey();
-    const before = keys.filter((k) => BigInt(k.create_revision) < my).at(-1);
-    if (before === undefined) return;
+    const before = await this.txns.predecessor(my);
+    if (before === null) return;
     const watcher = await this.session.etcd
       .watch()
       .key(before.key)
-      .startRevision((BigInt(range.header.revision) + 1n).toString())
+      .startRevision((before.readAt + 1n).toString())
       .create();
     let onAbort: (() => void) | null = null;
     try {
@@ -299,8 +214,7 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
   async waiters(): Promise<number> {
     const my = this.myRevision;
     if (my === null) return 0;
-    const range = await this.session.etcd.kv.range({ key: this.keys.queuePrefix, range_end: this.keys.queueEnd, keys_only: true });
-    return kv(range).filter((k) => BigInt(k.create_revision) > my).length;
+    return this.txns.waitersAfter(my);
   }
 
   /**
@@ -351,13 +265,7 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
     // The watches ignore our own delete: the state is `releasing` until the answer is in.
     let response;
     try {
-      response = await this.session.etcd.kv.txn({
-        compare: [{ key: this.queueKey, target: 'Create', result: 'Equal', create_revision: my.toString() }],
-        success: [
-          { request_delete_range: { key: this.queueKey } },
-          { request_put: { key: this.keys.epoch, value: Buffer.from(JSON.stringify({ holder: this.session.nodeId, lease: this.session.leaseHex, released: true })) } },
-        ],
-      });
+      response = await this.txns.release(my);
     } catch (err) {
       // Still held, as far as we know; the watches go on.
       if (this.state === 'releasing') this.state = before;
@@ -369,7 +277,7 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
       this.state = 'lost';
       return false;
     }
-    this.lastRelease = BigInt(response.header.revision);
+    this.lastRelease = response.revision;
     this.state = 'idle';
     this.myRevision = null;
     this.grant = null;
@@ -389,15 +297,7 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
     if (this.state !== 'lost') this.state = 'idle';
     this.myRevision = null;
     if (!this.session.alive) return;
-    const withdraw = (): Promise<unknown> =>
-      this.session.etcd.kv.txn({
-        compare: [
-          my === null
-            ? { key: this.queueKey, target: 'Create', result: 'Greater', create_revision: 0 }
-            : { key: this.queueKey, target: 'Create', result: 'Equal', create_revision: my.toString() },
-        ],
-        success: [{ request_delete_range: { key: this.queueKey } }],
-      });
+    const withdraw = (): Promise<void> => this.txns.withdraw(my);
     try {
       await withdraw();
     } catch {

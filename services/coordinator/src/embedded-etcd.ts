@@ -19,11 +19,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { singleMemberEtcdArgs } from '@thinfleet/lock';
 import type { Logger } from 'pino';
+import { stopOrphanEtcd, writePidFile } from './etcd-orphan.js';
 
 /** Why an embedded etcd could not be started. */
 export type EmbeddedEtcdErrorCode = 'ETCD_NOT_INSTALLED' | 'ETCD_START_FAILED' | 'ETCD_ORPHAN_ALIVE';
@@ -135,7 +136,8 @@ export class EmbeddedEtcd {
     await chmod(dataDir, 0o700);
 
     const etcd = new EmbeddedEtcd(options, etcdArgs(options.name ?? 'thinfleet', dataDir, options.clientPort, options.peerPort), existsSync(SETPRIV));
-    await etcd.#killOrphan();
+    const survivor = await stopOrphanEtcd(etcd.pidFile, dataDir, STOP_GRACE_MS, options.logger);
+    if (survivor !== null) throw new EmbeddedEtcdError(`orphaned etcd ${survivor} on ${dataDir} survived SIGKILL`, 'ETCD_ORPHAN_ALIVE');
     process.on('exit', etcd.#onProcessExit);
     try {
       const launched = await etcd.#launch();
@@ -284,37 +286,6 @@ export class EmbeddedEtcd {
     else if (level === 'warn' || level === 'info' || level === 'debug') this.options.logger.warn({ etcd: entry ?? line }, `etcd: ${msg}`);
     else this.options.logger.error({ etcd: entry ?? line }, `etcd: ${msg}`);
   }
-
-  /**
-   * If the pid file names a live process running etcd on this data dir, SIGTERM it, SIGKILL
-   * after 5 s, and wait until it is gone. A stale or foreign pid is left alone.
-   */
-  async #killOrphan(): Promise<void> {
-    let text: string;
-    try {
-      text = await readFile(this.pidFile, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    const pid = Number(text.trim());
-    if (!Number.isSafeInteger(pid) || pid <= 1 || pid === process.pid) return;
-    if (!(await runsEtcdOn(pid, this.dataDir))) return;
-    this.options.logger.warn({ pid, dataDir: this.dataDir, pidFile: this.pidFile }, 'an etcd left running on this data dir (orphaned by an earlier coordinator): stopping it');
-    for (const [signal, waitMs] of [
-      ['SIGTERM', STOP_GRACE_MS],
-      ['SIGKILL', STOP_GRACE_MS],
-    ] as const) {
-      try {
-        process.kill(pid, signal);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ESRCH') return;
-        throw err;
-      }
-      if (await waitGone(pid, waitMs)) return;
-    }
-    throw new EmbeddedEtcdError(`orphaned etcd ${pid} on ${this.dataDir} survived SIGKILL`, 'ETCD_ORPHAN_ALIVE');
-  }
 }
 
 function etcdArgs(name: string, dataDir: string, clientPort: number, peerPort: number): string[] {
@@ -351,51 +322,6 @@ function isHealthy(endpoint: string): Promise<boolean> {
     request.on('timeout', () => request.destroy());
     request.on('error', () => resolve(false));
   });
-}
-
-/** Writes the pid file through a temporary file and a rename, so it is never half written. */
-async function writePidFile(path: string, pid: number): Promise<void> {
-  const tmp = `${path}.tmp`;
-  await writeFile(tmp, `${pid}\n`, { mode: 0o600 });
-  await rename(tmp, path);
-}
-
-/** True when `pid` is alive (not a zombie) and its command line has `--data-dir <dataDir>`. */
-async function runsEtcdOn(pid: number, dataDir: string): Promise<boolean> {
-  let cmdline: string;
-  try {
-    cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
-  } catch {
-    return false; // gone (or no /proc: nothing to check against, leave it alone)
-  }
-  if (await isZombie(pid)) return false;
-  const args = cmdline.split('\0');
-  return args.some((arg, i) => (arg === '--data-dir' && args[i + 1] !== undefined && resolve(args[i + 1] as string) === dataDir) || arg === `--data-dir=${dataDir}`);
-}
-
-async function isZombie(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // "pid (comm) S ...": the state follows the last ')' (comm may contain anything).
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
-  } catch {
-    return true; // gone
-  }
-}
-
-/** Polls until `pid` is gone or a zombie; false after `timeoutMs`. */
-async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      process.kill(pid, 0);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return true;
-    }
-    if (await isZombie(pid)) return true;
-    if (Date.now() >= deadline) return false;
-    await delay(25);
-  }
 }
 
 function delay(ms: number): Promise<void> {

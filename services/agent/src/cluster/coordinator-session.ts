@@ -30,6 +30,7 @@ import type { Logger } from 'pino';
 import { AgentError } from '../agent-error.js';
 import { AgentConfigError, type TlsClientFiles } from '../agent-config.js';
 import { LeaseDeadline } from './lease-deadline.js';
+import { PendingRequests } from './pending-requests.js';
 import { systemClock, type SessionClock } from './session-clock.js';
 
 /** What a Granted says. */
@@ -77,13 +78,6 @@ export interface CoordinatorSessionOptions {
   readonly backoffMs?: { readonly min: number; readonly max: number };
 }
 
-interface Pending {
-  readonly kind: 'take' | 'release';
-  readonly pool: string;
-  resolve(grant: Grant | null): void;
-  reject(err: Error): void;
-}
-
 const TOKEN = /^[0-9]{1,20}$/;
 
 /** How long a stream may wait for its Welcome before it is opened again (a connection that died silently). */
@@ -107,7 +101,7 @@ export class CoordinatorSession {
   private readonly clock: SessionClock;
   private readonly lease = new LeaseDeadline();
   private readonly log: Logger;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new PendingRequests();
   private call: ClientDuplexStream<AgentMessage, CoordinatorMessage__Output> | null = null;
   /** The session id to give as resume_session; '' once lost. */
   private session: string;
@@ -117,7 +111,6 @@ export class CoordinatorSession {
   private coordinatorId = '';
   private closed = false;
   private started = false;
-  private nextRequestId = 1;
   private seq = 0;
   /** Reconnect delays: `min` doubling to `max`, no jitter. */
   private readonly backoffs: ExponentialBackoff<number>;
@@ -210,7 +203,7 @@ export class CoordinatorSession {
     const call = this.call;
     this.call = null;
     this.welcomed = false;
-    this.failPending(new AgentError('CLUSTER_UNAVAILABLE', 'the agent is stopping'));
+    this.pending.failAll(new AgentError('CLUSTER_UNAVAILABLE', 'the agent is stopping'));
     call?.cancel();
     this.client.close();
   }
@@ -219,11 +212,7 @@ export class CoordinatorSession {
     if (!this.live) {
       return Promise.reject(new AgentError('CLUSTER_UNAVAILABLE', `no session with the coordinator ${this.options.address} now; retry`));
     }
-    const requestId = this.nextRequestId++;
-    return new Promise<Grant | null>((resolve, reject) => {
-      this.pending.set(requestId, { kind, pool, resolve, reject });
-      this.send(kind === 'take' ? { take: { requestId, pool } } : { release: { requestId, pool } });
-    });
+    return this.pending.open(kind, pool, (requestId) => this.send(kind === 'take' ? { take: { requestId, pool } } : { release: { requestId, pool } }));
   }
 
   private send(message: AgentMessage): void {
@@ -233,12 +222,6 @@ export class CoordinatorSession {
     } catch (err) {
       this.log.warn({ err }, 'writing to the coordinator stream failed');
     }
-  }
-
-  private failPending(err: Error): void {
-    const all = [...this.pending.values()];
-    this.pending.clear();
-    for (const p of all) p.reject(err);
   }
 
   private async openStream(): Promise<void> {
@@ -273,7 +256,7 @@ export class CoordinatorSession {
     this.welcomed = false;
     this.cancelKeepAlive();
     this.cancelWelcomeWait();
-    this.failPending(new AgentError('CLUSTER_UNAVAILABLE', `the stream to the coordinator ${this.options.address} broke; retry`, { cause: err ?? undefined }));
+    this.pending.failAll(new AgentError('CLUSTER_UNAVAILABLE', `the stream to the coordinator ${this.options.address} broke; retry`, { cause: err ?? undefined }));
     call.cancel();
     if (this.closed) return;
     const delay = this.backoff.duration;
@@ -301,13 +284,12 @@ export class CoordinatorSession {
       }
       case 'granted': {
         const g = m.granted!;
-        const p = this.pending.get(Number(g.requestId));
-        if (p === undefined || p.kind !== 'take') {
+        const p = this.pending.settle(Number(g.requestId), 'take');
+        if (p === undefined) {
           this.log.warn({ pool: g.pool, token: g.token, requestId: g.requestId }, 'granted a lock no one waits for; releasing it');
           void this.release(g.pool).catch((err: unknown) => this.log.warn({ pool: g.pool, err }, 'releasing an unwanted grant failed'));
           return;
         }
-        this.pending.delete(Number(g.requestId));
         if (!TOKEN.test(g.token)) {
           p.reject(new AgentError('LOCK_FAILED', `pool ${g.pool}: the coordinator granted a malformed token "${g.token}"`));
           return;
@@ -318,17 +300,13 @@ export class CoordinatorSession {
       // 'released' and 'failed' settle a pending request alike by design (duplicates pairs them); they differ in how (resolve null, reject with the code).
       case 'released': {
         const r = m.released!;
-        const p = this.pending.get(Number(r.requestId));
-        if (p === undefined) return;
-        this.pending.delete(Number(r.requestId));
-        p.resolve(null);
+        this.pending.settle(Number(r.requestId))?.resolve(null);
         return;
       }
       case 'failed': {
         const f = m.failed!;
-        const p = this.pending.get(Number(f.requestId));
+        const p = this.pending.settle(Number(f.requestId));
         if (p === undefined) return;
-        this.pending.delete(Number(f.requestId));
         p.reject(new AgentError('LOCK_FAILED', `pool ${f.pool}: the coordinator refused the ${p.kind} (${f.code}): ${f.message}`));
         return;
       }
@@ -402,7 +380,7 @@ export class CoordinatorSession {
     this.lease.reset();
     this.cancelDeadline();
     this.log.error({ session, reason }, 'coordinator session lost');
-    this.failPending(new AgentError('CLUSTER_UNAVAILABLE', `the session with the coordinator was lost (${reason}); retry`));
+    this.pending.failAll(new AgentError('CLUSTER_UNAVAILABLE', `the session with the coordinator was lost (${reason}); retry`));
     this.options.events.onLost(reason);
     if (endStream) this.dropStream();
   }
