@@ -5,7 +5,10 @@
       "sources": [
         "src/native/addon.cc",
         "src/native/dm-ioctl.cc",
-        "src/native/block.cc"
+        "src/native/dm-list.cc",
+        "src/native/dm-device.cc",
+        "src/native/block.cc",
+        "src/native/loop.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],

@@ -43,6 +43,7 @@ Napi::Object MakeError(Napi::Env env, const Failure& f) {
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   dmnative::InitDm(env, exports);
   dmnative::InitBlock(env, exports);
+  dmnative::InitLoop(env, exports);
   return exports;
 }
 

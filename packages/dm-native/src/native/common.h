@@ -159,5 +159,6 @@ inline void SetExports(Napi::Env env, Napi::Object exports, std::initializer_lis
 // Registration of each source file's functions on the module's exports.
 void InitDm(Napi::Env env, Napi::Object exports);
 void InitBlock(Napi::Env env, Napi::Object exports);
+void InitLoop(Napi::Env env, Napi::Object exports);
 
 }  // namespace dmnative
