@@ -81,6 +81,23 @@ describe('coordinator session', () => {
     await coordinator?.stop();
   });
 
+  /** A session of node-a with no pools, on the scripted coordinator, not yet started. */
+  function poolLessSession(rec: Recorded, clock: FakeClock, extra: { backoffMs?: { min: number; max: number } } = {}): CoordinatorSession {
+    return new CoordinatorSession({
+      address: coordinator.address,
+      tls: null,
+      nodeId: 'node-a',
+      advertise: 'unix:/run/a.sock',
+      version: '0',
+      resumeSession: '',
+      pools: async () => [],
+      events: rec.handlers,
+      logger: pino({ level: 'silent' }),
+      clock,
+      ...extra,
+    });
+  }
+
   async function open(options: { resumeSession?: string; ttlSeconds?: number; marginMs?: number } = {}) {
     coordinator = await ScriptedCoordinator.start({ ttlSeconds: options.ttlSeconds ?? 9, marginMs: options.marginMs ?? 1_500 });
     const clock = new FakeClock();
@@ -185,18 +202,7 @@ describe('coordinator session', () => {
     coordinator.welcome = false;
     const clock = new FakeClock();
     const rec = recorder();
-    session = new CoordinatorSession({
-      address: coordinator.address,
-      tls: null,
-      nodeId: 'node-a',
-      advertise: 'unix:/run/a.sock',
-      version: '0',
-      resumeSession: '',
-      pools: async () => [],
-      events: rec.handlers,
-      logger: pino({ level: 'silent' }),
-      clock,
-    });
+    session = poolLessSession(rec, clock);
     session.start();
     await coordinator.waitFor((m) => m.message === 'hello');
     // 1 ms before the Welcome wait ends nothing happens: the wait is still pending on the clock
@@ -224,19 +230,7 @@ describe('coordinator session', () => {
       return after(delayMs, fn);
     };
     const rec = recorder();
-    session = new CoordinatorSession({
-      address: coordinator.address,
-      tls: null,
-      nodeId: 'node-a',
-      advertise: 'unix:/run/a.sock',
-      version: '0',
-      resumeSession: '',
-      pools: async () => [],
-      events: rec.handlers,
-      logger: pino({ level: 'silent' }),
-      clock,
-      backoffMs: { min: 100, max: 300 },
-    });
+    session = poolLessSession(rec, clock, { backoffMs: { min: 100, max: 300 } });
     const hellos = (): number => coordinator.received.filter((m) => m.message === 'hello').length;
     session.start();
     await until('the first hello', () => hellos() === 1);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../../test/support/wait-until.js';
+import { singleMemberEtcdArgs } from '@thinfleet/lock';
 import { EmbeddedEtcd, EmbeddedEtcdError } from '../src/embedded-etcd.js';
 
 const ETCD = '/usr/bin/etcd';
@@ -176,28 +177,10 @@ describe('EmbeddedEtcd', () => {
 
   it('kills an etcd orphaned on its data dir (named by the pid file) before starting, and serves its data', async () => {
     const o = await options();
-    const peerUrl = `http://127.0.0.1:${o.peerPort}`;
     const clientUrl = `http://127.0.0.1:${o.clientPort}`;
     // What a coordinator killed with SIGKILL (and no setpriv) leaves behind: etcd on the same
     // data dir and ports, and its pid file.
-    const orphan = child(ETCD, [
-      '--name',
-      'thinfleet',
-      '--data-dir',
-      o.dataDir,
-      '--listen-client-urls',
-      clientUrl,
-      '--advertise-client-urls',
-      clientUrl,
-      '--listen-peer-urls',
-      peerUrl,
-      '--initial-advertise-peer-urls',
-      peerUrl,
-      '--initial-cluster',
-      `thinfleet=${peerUrl}`,
-      '--log-level',
-      'error',
-    ]);
+    const orphan = child(ETCD, singleMemberEtcdArgs({ name: 'thinfleet', dataDir: o.dataDir, clientPort: o.clientPort, peerPort: o.peerPort }));
     await waitUntil('the orphan to serve', () => healthy(clientUrl));
     await put(clientUrl, 'left', 'behind');
     writeFileSync(`${o.dataDir}.pid`, `${orphan.pid}\n`);
