@@ -25,3 +25,5 @@ export type { ThinDeviceUsage, ThinMetadataSummary } from './thin-metadata/thin-
 export { THIN_METADATA_BLOCK_BYTES, type MetadataReadIo } from './thin-metadata/metadata-block-reader.js';
 export { readThinMetadata, type ReadThinMetadataOptions } from './thin-metadata/read-thin-metadata.js';
 export { readLivePoolMetadata, readHeldPoolMetadata } from './thin-metadata/live-pool-metadata.js';
+export * from './fencing/pool-fence-plan.js';
+export * from './fencing/host-watchdog.js';
