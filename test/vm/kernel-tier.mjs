@@ -254,6 +254,9 @@ async function main() {
       memMiB: opts.memMiB,
       smp: opts.smp,
       timeoutSec: opts.timeoutSec,
+      // An emulated watchdog (/dev/watchdog in the guest) for the host-watchdog tests; a test
+      // that leaves it armed powers the guest off, which fails the tier loudly.
+      extraQemuArgs: ['-device', 'i6300esb', '-action', 'watchdog=poweroff'],
     });
   } catch (err) {
     if (err instanceof VmSetupError) {

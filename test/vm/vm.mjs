@@ -134,6 +134,8 @@ const firmwarePrefix = /^Booting from ROM\.*/;
  * @param {(text: string) => void} [opts.onOutput]  receives guest output line by line
  *   (default: written to process.stdout)
  * @param {boolean} [opts.captureOutput=false]  also return the output as `output`
+ * @param {string[]} [opts.extraQemuArgs=[]]  more qemu arguments (e.g. a watchdog device:
+ *   `['-device', 'i6300esb', '-action', 'watchdog=poweroff']`)
  * @returns {Promise<{exitCode: number, timedOut: boolean, wallMs: number,
  *   bootMs: number|undefined, commandMs: number|undefined, output?: string}>}
  *   `bootMs`: qemu start to the command's start; `commandMs`: the command's run, both wall time
@@ -149,6 +151,7 @@ export async function runInVm({
   cwd = workTree,
   onOutput = (text) => process.stdout.write(text),
   captureOutput = false,
+  extraQemuArgs = [],
 } = {}) {
   if (!Array.isArray(command) || command.length === 0) throw new Error('runInVm: command must be a non-empty array');
   if (!/^\/[A-Za-z0-9._+@/-]*$/.test(workTree)) {
@@ -196,6 +199,7 @@ export async function runInVm({
     'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
     '-virtfs',
     `local,path=${workTree},mount_tag=worktree,security_model=none,multidevs=remap`,
+    ...extraQemuArgs,
   ];
 
   const exitMarker = `THINFLEET_VM_EXIT:${nonce}=`;
