@@ -44,6 +44,26 @@ const fenced: OwnershipState = { kind: 'fenced', heldToken: null };
 /** Lets the watchdog's queued arm/disarm run. */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/**
+ * Pool p held under an armed 1 s watchdog, then the session lost: the deadline cleared, p's
+ * fence started (not finished: `done` finishes it) and p recorded fenced.
+ */
+async function heldThenLost(): Promise<{ wd: SimHostWatchdog; done: (ok: boolean) => void }> {
+  const wd = watchdog();
+  const lease = new LeaseWatchdog({ watchdog: wd, clock, log });
+  lease.welcome(1);
+  lease.poolsChanged([['p', { kind: 'activating', token: 1n }]]);
+  await lease.beforeBringUp('p', clock.nowMs() + 5_000);
+  lease.poolsChanged([['p', held(1n)]]);
+  await settle();
+  lease.deadline(0);
+  const done = lease.fenceStarted('p');
+  lease.poolsChanged([['p', fenced]]);
+  await settle();
+  expect(wd.status().armed).toBe(true);
+  return { wd, done };
+}
+
 describe('lease watchdog', () => {
   it('arms with the cluster timeout before the first pool comes up, follows the deadline, and disarms after the last pool is gone', async () => {
     const wd = watchdog();
@@ -119,19 +139,7 @@ describe('lease watchdog', () => {
   });
 
   it('stops petting when the lease is lost, stays armed while a fence fails (the host is reset), and disarms once it succeeds', async () => {
-    const wd = watchdog();
-    const lease = new LeaseWatchdog({ watchdog: wd, clock, log });
-    lease.welcome(1);
-    lease.poolsChanged([['p', { kind: 'activating', token: 1n }]]);
-    await lease.beforeBringUp('p', clock.nowMs() + 5_000);
-    lease.poolsChanged([['p', held(1n)]]);
-    await settle();
-    // The session is lost: petting stops; the fence of p starts, then p is recorded fenced.
-    lease.deadline(0);
-    const done = lease.fenceStarted('p');
-    lease.poolsChanged([['p', fenced]]);
-    await settle();
-    expect(wd.status().armed).toBe(true);
+    const { wd, done } = await heldThenLost();
     const lostAt = clock.nowMs();
     clock.advance(250);
     await wd.fenceSettled();
@@ -145,16 +153,7 @@ describe('lease watchdog', () => {
   });
 
   it('disarms after a loss once every fence succeeded, before the device fires', async () => {
-    const wd = watchdog();
-    const lease = new LeaseWatchdog({ watchdog: wd, clock, log });
-    lease.welcome(1);
-    lease.poolsChanged([['p', { kind: 'activating', token: 1n }]]);
-    await lease.beforeBringUp('p', clock.nowMs() + 5_000);
-    lease.deadline(0);
-    const done = lease.fenceStarted('p');
-    lease.poolsChanged([['p', fenced]]);
-    await settle();
-    expect(wd.status().armed).toBe(true);
+    const { wd, done } = await heldThenLost();
     done(true);
     await settle();
     expect(wd.status().armed).toBe(false);

@@ -21,11 +21,12 @@ import { ScriptedCoordinator } from './support/scripted-coordinator.js';
 let coordinator: ScriptedCoordinator | null = null;
 let t: ClusterAgent | null = null;
 
+// The agent goes before the coordinator it talks to.
 afterEach(async () => {
-  await t?.dispose();
-  t = null;
-  await coordinator?.stop();
-  coordinator = null;
+  const [agent, scripted] = [t, coordinator];
+  [t, coordinator] = [null, null];
+  await agent?.dispose();
+  await scripted?.stop();
 });
 
 const names = poolDeviceNames('p');
