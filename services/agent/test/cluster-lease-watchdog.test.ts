@@ -161,12 +161,29 @@ describe('lease watchdog', () => {
     expect(fired).toBe(0);
   });
 
+  it('closes the device cleanly at start (what a killed agent left counting) once nothing is live, and never while a pool is', async () => {
+    const wd = watchdog();
+    const lease = new LeaseWatchdog({ watchdog: wd, clock, log });
+    await lease.clearAfterStartupFence();
+    // Opened (one pet), closed with the magic close: nothing fires.
+    expect(wd.status()).toMatchObject({ armed: false, pets: 1 });
+    clock.advance(120_000);
+    expect(fired).toBe(0);
+    // Armed for a pool: left alone.
+    lease.welcome(1);
+    lease.poolsChanged([['p', { kind: 'activating', token: 1n }]]);
+    await lease.beforeBringUp('p', clock.nowMs() + 5_000);
+    await lease.clearAfterStartupFence();
+    expect(wd.status().armed).toBe(true);
+  });
+
   it('does nothing with fencing "none"', async () => {
     const lease = new LeaseWatchdog({ watchdog: null, clock, log });
     lease.welcome(1);
     await lease.beforeBringUp('p', clock.nowMs() + 1_000);
     lease.poolsChanged([['p', held(1n)]]);
     lease.deadline(0);
+    await lease.clearAfterStartupFence();
     await lease.stop();
     expect(lease.status()).toEqual({ fencing: 'none', deviceTimeoutSeconds: 0, watchdog: null });
   });
