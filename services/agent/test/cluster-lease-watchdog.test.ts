@@ -64,6 +64,13 @@ async function heldThenLost(): Promise<{ wd: SimHostWatchdog; done: (ok: boolean
   return { wd, done };
 }
 
+/** `wd` is disarmed, and stays quiet however long the clock runs. */
+function expectDisarmedForGood(wd: SimHostWatchdog): void {
+  expect(wd.status().armed).toBe(false);
+  clock.advance(10_000);
+  expect(fired).toBe(0);
+}
+
 describe('lease watchdog', () => {
   it('arms with the cluster timeout before the first pool comes up, follows the deadline, and disarms after the last pool is gone', async () => {
     const wd = watchdog();
@@ -95,9 +102,7 @@ describe('lease watchdog', () => {
     expect(wd.status().armed).toBe(true);
     lease.poolsChanged([]);
     await settle();
-    expect(wd.status().armed).toBe(false);
-    clock.advance(10_000);
-    expect(fired).toBe(0);
+    expectDisarmedForGood(wd);
   });
 
   it('gives the watchdog the fence plans of the pools that may write here', async () => {
@@ -156,9 +161,7 @@ describe('lease watchdog', () => {
     const { wd, done } = await heldThenLost();
     done(true);
     await settle();
-    expect(wd.status().armed).toBe(false);
-    clock.advance(10_000);
-    expect(fired).toBe(0);
+    expectDisarmedForGood(wd);
   });
 
   it('closes the device cleanly at start (what a killed agent left counting) once nothing is live, and never while a pool is', async () => {
