@@ -6,13 +6,9 @@
  * volumes, all sharing the pool's name prefix.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NO_THIN_POOL_FEATURES, ThinPoolControl, thinId, toTargetLines, type PoolFencePlan } from '@thinfleet/devmapper';
-import { DmTestHost, expectSameBytes, pattern } from './conformance/dm-test-host.js';
-
-const MiB = 1024 * 1024;
-const META_SECTORS = (4 * MiB) / 512;
-const DATA_SECTORS = (32 * MiB) / 512;
-const VOLUME_BYTES = 8 * MiB;
+import type { PoolFencePlan } from '@thinfleet/devmapper';
+import { DmTestHost, expectSameBytes } from './conformance/dm-test-host.js';
+import { DATA_SECTORS, livePool as makeLivePool, META_SECTORS } from './conformance/fence-pool-layout.js';
 
 let host: DmTestHost;
 beforeEach(async () => {
@@ -22,45 +18,7 @@ afterEach(async () => {
   await host.teardown();
 });
 
-/** Makes a device named `name` with `table` live. */
-async function device(name: string, table: Parameters<typeof toTargetLines>[0]): Promise<void> {
-  await host.dm.create(name);
-  await host.dm.load(name, toTargetLines(table));
-  await host.dm.resume(name);
-}
-
-/** A live pool as the engine lays one out, with two thin volumes; the first holds `written`. */
-async function livePool(): Promise<{ plan: PoolFencePlan; volumes: string[]; written: Buffer }> {
-  const prefix = `${host.name('fp')}-`;
-  const plan: PoolFencePlan = { pool: 'fp', devicePrefix: prefix, metaDevice: `${prefix}_tmeta`, dataDevice: `${prefix}_tdata`, poolDevice: `${prefix}_tpool` };
-  const metaDisk = await host.loop(META_SECTORS * 512);
-  const dataDisk = await host.loop(DATA_SECTORS * 512);
-  await device(plan.metaDevice, [{ startSector: 0, lengthSectors: META_SECTORS, target: { type: 'linear', device: metaDisk, offsetSectors: 0 } }]);
-  await device(plan.dataDevice, [{ startSector: 0, lengthSectors: DATA_SECTORS, target: { type: 'linear', device: dataDisk, offsetSectors: 0 } }]);
-  await device(plan.poolDevice, [
-    {
-      startSector: 0,
-      lengthSectors: DATA_SECTORS,
-      target: {
-        type: 'thin-pool',
-        metadataDevice: host.dm.devicePath(plan.metaDevice),
-        dataDevice: host.dm.devicePath(plan.dataDevice),
-        dataBlockSectors: 128,
-        lowWaterMarkBlocks: 0,
-        features: NO_THIN_POOL_FEATURES,
-      },
-    },
-  ]);
-  const control = new ThinPoolControl(host.dm, plan.poolDevice);
-  const volumes = [`${prefix}vol0`, `${prefix}vol1`];
-  for (const [i, name] of volumes.entries()) {
-    await control.createThin(thinId(i));
-    await device(name, [{ startSector: 0, lengthSectors: VOLUME_BYTES / 512, target: { type: 'thin', poolDevice: host.dm.devicePath(plan.poolDevice), thinId: thinId(i) } }]);
-  }
-  const written = pattern(1, 64 * 1024);
-  await host.block.write(host.dm.devicePath(volumes[0]!), 0, written);
-  return { plan, volumes, written };
-}
+const livePool = (): ReturnType<typeof makeLivePool> => makeLivePool(host);
 
 describe(`DmClient.fencePool conformance (${process.env.THINFLEET_DM ?? 'sim'})`, () => {
   it('suspends the volumes noflush, swaps metadata then data to error tables of their length, and leaves the pool device alone', async () => {
