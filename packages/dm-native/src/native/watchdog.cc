@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
+#include <utility>
 
 #include "dm-ioctl.h"
 #include "fence.h"
@@ -308,15 +309,21 @@ Napi::Value Status(const Napi::CallbackInfo& info) {
   Watchdog& w = State();
   std::lock_guard<std::mutex> lock(w.mutex);
   Napi::Object o = Napi::Object::New(env);
-  o.Set("armed", w.armed);
   o.Set("path", w.path);
-  o.Set("timeoutSeconds", w.timeout_s);
-  o.Set("isWatchdog", w.is_watchdog);
-  o.Set("deadlineMs", w.deadline_ms);
-  o.Set("lastPetMs", w.last_pet_ms);
-  o.Set("pets", static_cast<double>(w.pets));
-  o.Set("expired", w.expired);
-  o.Set("fenceHealthy", w.fence_healthy && !(w.armed && FenceThreadStuck(MonotonicMs())));
+  const bool healthy = w.fence_healthy && !(w.armed && FenceThreadStuck(MonotonicMs()));
+  for (const auto& [key, flag] : {std::pair<const char*, bool>{"armed", w.armed},
+                                  {"isWatchdog", w.is_watchdog},
+                                  {"expired", w.expired},
+                                  {"fenceHealthy", healthy}}) {
+    o.Set(key, flag);
+  }
+  for (const auto& [key, number] :
+       {std::pair<const char*, double>{"timeoutSeconds", w.timeout_s},
+        {"deadlineMs", w.deadline_ms},
+        {"lastPetMs", w.last_pet_ms},
+        {"pets", static_cast<double>(w.pets)}}) {
+    o.Set(key, number);
+  }
   o.Set("fenced", ToJsArray(env, w.fenced, FenceReportToJs));
   o.Set("fenceErrors", ToJsArray(env, w.fence_errors, [](Napi::Env e, const FenceError& x) {
           Napi::Object y = Napi::Object::New(e);
