@@ -37,6 +37,17 @@ function simHarness(): Promise<HostWatchdogHarness> {
   });
 }
 
+/** Opens and closes a writer of `fifo` without blocking; false while it has no reader yet. */
+function releaseReader(fifo: string): boolean {
+  try {
+    closeSync(openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK));
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENXIO') return false;
+    throw err;
+  }
+}
+
 async function nativeHarness(): Promise<HostWatchdogHarness> {
   const dir = await mkdtemp(join(tmpdir(), 'thinfleet-wd-'));
   const fifo = join(dir, 'watchdog');
@@ -66,7 +77,8 @@ async function nativeHarness(): Promise<HostWatchdogHarness> {
     close: async () => {
       await watchdog.disarm();
       // A test that never armed leaves the reader waiting in open: a writer releases it.
-      if (!stream.closed) closeSync(openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK));
+      // (ENXIO until libuv's thread has started that open: ask again.)
+      if (!stream.closed) await until('the reader to open', () => releaseReader(fifo));
       await ended;
       await rm(dir, { recursive: true, force: true });
     },
@@ -178,6 +190,22 @@ describe('NativeHostWatchdog', () => {
     const err: unknown = await wd.arm({ timeoutSeconds: 10 }).catch((e: unknown) => e);
     expect(isDmError(err, 'ENOENT'), String(err)).toBe(true);
     expect(wd.status().armed).toBe(false);
+  });
+
+  it('a disarm during a failed arm does not cut short the next arm', async () => {
+    const missing = new NativeHostWatchdog('/nonexistent/thinfleet/watchdog');
+    const [armed, disarmed] = await Promise.allSettled([missing.arm({ timeoutSeconds: 10 }), missing.disarm()]);
+    expect(armed.status).toBe('rejected');
+    expect(disarmed.status).toBe('fulfilled');
+    const h = await nativeHarness();
+    try {
+      h.watchdog.setDeadline(h.watchdog.nowMs() + 600_000);
+      await h.watchdog.arm({ timeoutSeconds: 10, petIntervalMs: h.petIntervalMs });
+      await h.until('three pets', () => h.watchdog.status().pets >= 3);
+      expect(h.watchdog.status().armed).toBe(true);
+    } finally {
+      await h.close();
+    }
   });
 
   it('keeps its deadline on the monotonic clock it reports', () => {

@@ -78,7 +78,7 @@ export class SimHostWatchdog implements HostWatchdog {
     return this.options.clock.nowMs();
   }
 
-  /** See HostWatchdog.arm. Idempotent while armed; refused (EIO) after the device fired. */
+  /** See HostWatchdog.arm. Idempotent while armed; after the device fired it may be armed afresh (the host came back). */
   async arm(options: HostWatchdogArmOptions): Promise<{ readonly timeoutSeconds: number }> {
     if (this.armed) return { timeoutSeconds: this.timeoutSeconds };
     checkArmOptions(options);

@@ -42,6 +42,7 @@ struct Watchdog {
   double deadline_ms = 0, last_pet_ms = 0;
   uint64_t pets = 0;
   bool expired = false, fence_healthy = true;
+  double expiry_fence_stuck_after_ms = 0;  // while the thread's own fence runs; 0 otherwise
   std::vector<FencePlan> plans;
   uint32_t suspend_wait_ms = 500;
   std::vector<FenceReport> fenced;
@@ -136,6 +137,7 @@ void Settle(std::vector<ThreadPromise*>& waiters, const Failure& f, uint32_t tim
 void FenceAll(Watchdog& w, std::unique_lock<std::mutex>& lock) {
   std::vector<FencePlan> plans = w.plans;
   uint32_t wait_ms = w.suspend_wait_ms;
+  w.expiry_fence_stuck_after_ms = MonotonicMs() + wait_ms + kFenceStuckMs;
   lock.unlock();
   std::vector<FenceReport> reports;
   std::vector<FenceError> errors;
@@ -149,6 +151,7 @@ void FenceAll(Watchdog& w, std::unique_lock<std::mutex>& lock) {
     }
   }
   lock.lock();
+  w.expiry_fence_stuck_after_ms = 0;
   for (FenceReport& r : reports) w.fenced.push_back(std::move(r));
   for (FenceError& e : errors) w.fence_errors.push_back(std::move(e));
   if (!errors.empty()) w.fence_healthy = false;
@@ -160,6 +163,7 @@ void Run(std::string path, uint32_t asked_s) {
   if (!Open(w, path, asked_s, f)) {
     std::lock_guard<std::mutex> lock(w.mutex);
     w.running = false;
+    w.stopping = false;
     Settle(w.arm_waiters, f, 0);
     Settle(w.disarm_waiters, Failure(), 0);
     return;
@@ -242,6 +246,7 @@ Napi::Value Arm(const Napi::CallbackInfo& info) {
       return result;
     }
     w.running = true;
+    w.stopping = false;
     w.path = path;
     w.interval_ms = interval_ms;
     w.pets = 0;
@@ -310,7 +315,10 @@ Napi::Value Status(const Napi::CallbackInfo& info) {
   std::lock_guard<std::mutex> lock(w.mutex);
   Napi::Object o = Napi::Object::New(env);
   o.Set("path", w.path);
-  const bool healthy = w.fence_healthy && !(w.armed && FenceThreadStuck(MonotonicMs()));
+  const double now = MonotonicMs();
+  const bool stuck = (w.armed && FenceThreadStuck(now)) ||
+                     (w.expiry_fence_stuck_after_ms > 0 && now > w.expiry_fence_stuck_after_ms);
+  const bool healthy = w.fence_healthy && !stuck;
   for (const auto& [key, flag] : {std::pair<const char*, bool>{"armed", w.armed},
                                   {"isWatchdog", w.is_watchdog},
                                   {"expired", w.expired},
