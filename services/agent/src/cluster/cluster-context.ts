@@ -20,6 +20,8 @@ export interface ClusterContext {
   readonly fencing: PoolFencing;
   readonly ownership: PoolOwnership;
   readonly session: CoordinatorSession;
+  /** This node's id (the agent config's cluster.nodeId): the writer of the catalogs of the pools it holds. */
+  readonly nodeId: string;
   /** The node's logger (child with the node id). */
   readonly log: Logger;
   readonly clock: SessionClock;

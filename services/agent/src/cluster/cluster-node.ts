@@ -115,6 +115,7 @@ export class ClusterNode implements PoolLifecycle {
       fencing: options.fencing,
       ownership: this.ownership,
       session: this.session,
+      nodeId: options.config.nodeId,
       log: this.log,
       clock,
       retryMs: options.handoverRetryMs ?? 1000,
