@@ -36,35 +36,28 @@ async function refusal(promise: Promise<unknown>, code: string): Promise<string>
   return (err as Error).message;
 }
 
-/** A frame in format version 1 (no writer fields), as thinfleet wrote before tokens. */
-function v1Frame(generation: number, seq: number, record: unknown): Buffer {
-  const json = JSON.stringify(record);
+/**
+ * A journal frame (`TFJOURN`) or checkpoint (`TFCHKPT`) in format version 1, as thinfleet wrote
+ * before writer tokens: no writer fields, the JSON right after the 64-byte header.
+ */
+function v1Structure(magic: 'TFJOURN' | 'TFCHKPT', generation: number, seq: number, value: unknown): Buffer {
+  const json = JSON.stringify(value);
   const payload = Buffer.byteLength(json);
-  const frame = Buffer.alloc(Math.ceil((64 + payload) / 512) * 512);
-  frame.write('TFJOURN\0', 0, 'latin1');
-  frame.writeUInt32LE(1, 8);
-  frame.writeBigUInt64LE(BigInt(generation), 16);
-  frame.writeBigUInt64LE(BigInt(seq), 24);
-  frame.writeUInt32LE(payload, 32);
-  frame.write(json, 64, 'utf8');
-  frame.writeUInt32LE(crc32(frame.subarray(64, 64 + payload), crc32(frame.subarray(0, 64))), 12);
-  return frame;
-}
-
-/** A checkpoint in format version 1 (no newest token). */
-function v1Checkpoint(generation: number, seq: number, state: unknown): Buffer {
-  const json = JSON.stringify(state);
-  const payload = Buffer.byteLength(json);
-  const frame = Buffer.alloc(Math.ceil((64 + payload) / 512) * 512);
-  frame.write('TFCHKPT\0', 0, 'latin1');
-  frame.writeUInt32LE(1, 8);
-  frame.writeBigUInt64LE(BigInt(generation), 16);
-  frame.writeBigUInt64LE(BigInt(seq), 24);
-  frame.writeUInt32LE(payload, 32);
-  frame.write(json, 64, 'utf8');
-  frame.writeUInt32LE(crc32(frame.subarray(64, 64 + payload)), 36);
-  frame.writeUInt32LE(crc32(frame.subarray(0, 64)), 12);
-  return frame;
+  const out = Buffer.alloc(Math.ceil((64 + payload) / 512) * 512);
+  out.write(`${magic}\0`, 0, 'latin1');
+  out.writeUInt32LE(1, 8);
+  out.writeBigUInt64LE(BigInt(generation), 16);
+  out.writeBigUInt64LE(BigInt(seq), 24);
+  out.writeUInt32LE(payload, 32);
+  out.write(json, 64, 'utf8');
+  const body = out.subarray(64, 64 + payload);
+  if (magic === 'TFCHKPT') {
+    out.writeUInt32LE(crc32(body), 36);
+    out.writeUInt32LE(crc32(out.subarray(0, 64)), 12);
+  } else {
+    out.writeUInt32LE(crc32(body, crc32(out.subarray(0, 64))), 12);
+  }
+  return out;
 }
 
 describe('catalog writers', () => {
@@ -155,9 +148,9 @@ describe('catalog writers', () => {
     const l = layout();
     const device = deviceFor(l);
     const records: KvRecord[] = [put(1), put(2, 900)];
-    device.poke(slotAt(l, 0), v1Checkpoint(1, 0, emptyState()));
-    device.poke(journalAt(l), v1Frame(1, 1, records[0]));
-    device.poke(journalAt(l) + 512, v1Frame(1, 2, records[1]));
+    device.poke(slotAt(l, 0), v1Structure('TFCHKPT', 1, 0, emptyState()));
+    device.poke(journalAt(l), v1Structure('TFJOURN', 1, 1, records[0]));
+    device.poke(journalAt(l) + 512, v1Structure('TFJOURN', 1, 2, records[1]));
     const expected: KvState = applied(emptyState(), ...records);
     const old = await CatalogStore.open(opts(device, l, A));
     expect(old.state).toEqual(expected);

@@ -31,6 +31,16 @@ async function setup() {
   return { host, devices, name };
 }
 
+/** A new pool with volume `v`, created by a fresh engine under `writer`. */
+async function poolWrittenBy(writer: typeof A) {
+  const { host, devices, name } = await setup();
+  const engine = host.engine();
+  engine.setPoolWriter(name, writer);
+  const pool = await engine.createPool({ name, devices, ...SMALL_CATALOG });
+  await pool.createVolume('v', MiB);
+  return { host, devices, name, engine, pool };
+}
+
 async function refusal(promise: Promise<unknown>, code: string): Promise<string> {
   const err = await promise.then(
     () => undefined,
@@ -57,11 +67,7 @@ async function handTo(from: Engine, to: Engine, name: string, devices: string[],
 
 describe('writer tokens in the engine', () => {
   it('writes every catalog frame with the grant token and node id of the activation', async () => {
-    const { host, devices, name } = await setup();
-    const a = host.engine();
-    a.setPoolWriter(name, A);
-    const pool = await a.createPool({ name, devices, ...SMALL_CATALOG });
-    await pool.createVolume('v', MiB);
+    const { host, devices, name, engine: a, pool } = await poolWrittenBy(A);
     expect(pool.writer).toEqual(A);
     const b = host.engine();
     const again = await handTo(a, b, name, devices, B);
@@ -77,11 +83,7 @@ describe('writer tokens in the engine', () => {
   });
 
   it('refuses to serve a pool whose catalog holds a token newer than the activating grant, changing nothing', async () => {
-    const { host, devices, name } = await setup();
-    const b = host.engine();
-    b.setPoolWriter(name, B);
-    const pool = await b.createPool({ name, devices, ...SMALL_CATALOG });
-    await pool.createVolume('v', MiB);
+    const { host, devices, name, pool } = await poolWrittenBy(B);
     await pool.deactivate();
     const dmBefore = (await host.dm.list()).map((d) => d.name).sort();
     const a = host.engine();
@@ -96,11 +98,7 @@ describe('writer tokens in the engine', () => {
   });
 
   it('refuses a pool that two holders wrote at once, naming both', async () => {
-    const { host, devices, name } = await setup();
-    const a = host.engine();
-    a.setPoolWriter(name, A);
-    const poolA = await a.createPool({ name, devices, ...SMALL_CATALOG });
-    await poolA.createVolume('v', MiB);
+    const { host, devices, name, pool: poolA } = await poolWrittenBy(A);
     await poolA.flushCatalog();
     // B is granted the pool and activates it while A (stalled, never fenced) still has it open.
     const b = host.engine();
@@ -119,11 +117,7 @@ describe('writer tokens in the engine', () => {
   });
 
   it('stamps delete marks with the owner token, and refuses a stale owner', async () => {
-    const { host, devices, name } = await setup();
-    const a = host.engine();
-    a.setPoolWriter(name, A);
-    const poolA = await a.createPool({ name, devices, ...SMALL_CATALOG });
-    await poolA.createVolume('v', MiB);
+    const { host, devices, name, pool: poolA } = await poolWrittenBy(A);
     const mark = { jobId: 'job1', doneBytes: 0, chunkBytes: 65536, createdMs: 1 };
     expect((await poolA.markDelete('v', mark)).deleting).toEqual({ ...mark, ownerToken: '10' });
     expect(poolA.jobOwnerToken('job1')).toBe(10n);

@@ -20,24 +20,22 @@ const A = { token: 10n, nodeId: 'node-a' };
 const B = { token: 20n, nodeId: 'node-b' };
 const C = { token: 30n, nodeId: 'node-c' };
 
-const fixtures: JobFixture[] = [];
-const dirs: string[] = [];
-const managers: JobManager[] = [];
+/** What each test leaves to undo, last made first: managers stopped, fixtures torn down, directories removed. */
+const undo: Array<() => Promise<void>> = [];
 afterEach(async () => {
-  for (const m of managers.splice(0)) await m.stop();
-  for (const f of fixtures.splice(0)) await f.teardown();
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+  for (const step of undo.splice(0).reverse()) await step();
 });
 
 /** A job manager of a host: `engine`, its own (or the given) state directory, discards through `block`. */
 async function managerOf(engine: Engine, block: ScriptedBlock, stateDir?: string, markEveryMs = 1000): Promise<JobManager> {
   let dir = stateDir;
   if (dir === undefined) {
-    dir = await mkdtemp(join(tmpdir(), 'thinfleet-jobs-host-'));
-    dirs.push(dir);
+    const made = await mkdtemp(join(tmpdir(), 'thinfleet-jobs-host-'));
+    undo.push(() => rm(made, { recursive: true, force: true }));
+    dir = made;
   }
   const m = new JobManager({ stateDir: dir, engine, block, logger: silentLogger, chunkBytes: CHUNK, markEveryMs });
-  managers.push(m);
+  undo.push(() => m.stop());
   await m.start();
   return m;
 }
@@ -65,9 +63,24 @@ function outcomeOf(m: JobManager, id: string): Promise<{ how: 'ended'; job: JobR
   });
 }
 
+/**
+ * Host B (token 20, its own engine and job manager) activates the pool and adopts its marked
+ * job; resolves with B's run held in its first discard.
+ */
+async function hostBAdopts(f: JobFixture) {
+  const engineB = f.host.engine();
+  engineB.setPoolWriter(f.poolName, B);
+  const poolB = await engineB.activatePool(f.poolName, f.paths);
+  const b = heldAt(f, 1);
+  const mB = await managerOf(engineB, b.block);
+  await mB.poolActivated(f.poolName);
+  await b.gate.reached;
+  return { poolB, mB, b };
+}
+
 async function setup() {
   const f = await jobFixture();
-  fixtures.push(f);
+  undo.push(() => f.teardown());
   const vBytes = await filledVolume(f.host, f.pool, 'v', VOLUME_BYTES, 2);
   f.engine.setPoolWriter(f.poolName, A);
   return { f, vBytes };
@@ -88,13 +101,7 @@ describe('delete jobs owned by grant tokens', () => {
     await f.pool.deactivate();
 
     // Host B (token 20) takes the pool, adopts the job from the mark, and the user cancels it there.
-    const engineB = f.host.engine();
-    engineB.setPoolWriter(f.poolName, B);
-    const poolB = await engineB.activatePool(f.poolName, f.paths);
-    const b = heldAt(f, 1);
-    const mB = await managerOf(engineB, b.block);
-    await mB.poolActivated(f.poolName);
-    await b.gate.reached;
+    const { poolB, mB, b } = await hostBAdopts(f);
     expect((await poolB.show('v')).deleting).toMatchObject({ jobId: job.id, ownerToken: '20' });
     const cancelling = mB.cancel(job.id);
     b.gate.open();
@@ -127,13 +134,7 @@ describe('delete jobs owned by grant tokens', () => {
     await a.gate.reached;
 
     // Host B (token 20) is granted the pool meanwhile (A was never fenced) and adopts the job.
-    const engineB = f.host.engine();
-    engineB.setPoolWriter(f.poolName, B);
-    const poolB = await engineB.activatePool(f.poolName, f.paths);
-    const b = heldAt(f, 1);
-    const mB = await managerOf(engineB, b.block);
-    await mB.poolActivated(f.poolName);
-    await b.gate.reached;
+    const { poolB, mB, b } = await hostBAdopts(f);
     expect(mB.get(job.id)).toMatchObject({ state: 'running' });
     expect((await poolB.show('v')).deleting).toMatchObject({ jobId: job.id, ownerToken: '20' });
 
