@@ -114,11 +114,10 @@ export class Engine {
   }
 
   /**
-   * Sets who writes pool `name`'s catalog: the grant token of the cluster lock this host holds it
-   * under and the host's node id (at most 64 UTF-8 bytes), or null for a standalone pool (token
-   * 0). Takes effect at the pool's next activation or creation (whose catalog load then also
-   * refuses a token newer than this one: SPLIT_BRAIN) and at once on the active pool: every later
-   * catalog append carries it. Call before activating under a grant. Idempotent.
+   * Sets who writes pool `name`'s catalog (pool-writer.ts): the grant token this host holds it
+   * under and the node id (at most 64 UTF-8 bytes), or null for standalone (token 0). Used by the
+   * pool's next activation or creation, whose load then refuses a newer token (SPLIT_BRAIN), and
+   * at once by the active pool's later appends. Idempotent.
    * @throws RangeError for a malformed writer; EngineError STALE_OWNER when the active pool's
    *   catalog has seen a newer token (nothing changed)
    */
