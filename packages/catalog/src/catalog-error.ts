@@ -10,11 +10,15 @@ import { constants } from 'node:os';
  * - `FULL`: a record does not fit in the journal or the state does not fit in a slot
  *   (errno `ENOSPC`).
  * - `BAD_LAYOUT`: a catalog layout or a label's placement of it is unusable (errno `EINVAL`).
+ * - `SPLIT_BRAIN`: the journal's writer tokens show two holders writing the pool at once, or a
+ *   holder newer than the reader's own grant (errno `EUCLEAN`); see writer-evidence.ts.
+ * - `STALE_WRITER`: this store's writer token is older than one already on the device, or another
+ *   writer's frame or checkpoint appeared after this store's (errno `ESTALE`).
  */
-export type CatalogErrorCode = 'CORRUPT' | 'UNSUPPORTED_VERSION' | 'NO_CATALOG' | 'FULL' | 'BAD_LAYOUT';
+export type CatalogErrorCode = 'CORRUPT' | 'UNSUPPORTED_VERSION' | 'NO_CATALOG' | 'FULL' | 'BAD_LAYOUT' | 'SPLIT_BRAIN' | 'STALE_WRITER';
 
 /** The errno name each {@link CatalogErrorCode} maps to. */
-export type CatalogErrnoName = 'EILSEQ' | 'ENOSPC' | 'ENOENT' | 'EINVAL';
+export type CatalogErrnoName = 'EILSEQ' | 'ENOSPC' | 'ENOENT' | 'EINVAL' | 'EUCLEAN' | 'ESTALE';
 
 const ERRNO_NAMES: Readonly<Record<CatalogErrorCode, CatalogErrnoName>> = {
   CORRUPT: 'EILSEQ',
@@ -22,6 +26,8 @@ const ERRNO_NAMES: Readonly<Record<CatalogErrorCode, CatalogErrnoName>> = {
   NO_CATALOG: 'ENOENT',
   FULL: 'ENOSPC',
   BAD_LAYOUT: 'EINVAL',
+  SPLIT_BRAIN: 'EUCLEAN',
+  STALE_WRITER: 'ESTALE',
 };
 
 /**
@@ -38,7 +44,7 @@ const ERRNO_NAMES: Readonly<Record<CatalogErrorCode, CatalogErrnoName>> = {
 export class CatalogError extends Error {
   /** What kind of failure this is. */
   readonly code: CatalogErrorCode;
-  /** The errno name for `code`: EILSEQ, ENOSPC, ENOENT or EINVAL. */
+  /** The errno name for `code`: EILSEQ, ENOSPC, ENOENT, EINVAL, EUCLEAN or ESTALE. */
   readonly errnoName: CatalogErrnoName;
   /** The positive errno number for `errnoName` on this platform (e.g. 84 for EILSEQ on Linux). */
   readonly errno: number;

@@ -3,12 +3,23 @@
  * {@link CatalogStore.open} reads back (the two checkpoint slots, then the journal replayed
  * from the newest valid one). The on-disk format is docs/catalog-format.md.
  */
-import type { CatalogDevice } from './catalog-device.js';
+import { SECTOR_BYTES, type CatalogDevice } from './catalog-device.js';
 import { CatalogError, isCatalogError } from './catalog-error.js';
-import { CHECKPOINT_HEADER_BYTES, decodeCheckpoint, decodeCheckpointHeader, decodeCheckpointPayload, encodeCheckpoint, type CheckpointHeader } from './checkpoint-slot.js';
+import { checkCatalogWriter, STANDALONE_WRITER } from './catalog-writer.js';
+import {
+  CHECKPOINT_FORMAT_VERSION,
+  CHECKPOINT_HEADER_BYTES,
+  decodeCheckpoint,
+  decodeCheckpointHeader,
+  decodeCheckpointPayload,
+  encodeCheckpoint,
+  type CheckpointHeader,
+} from './checkpoint-slot.js';
 import type { CatalogLoadReport, CatalogStoreOptions } from './catalog-store.js';
 import { JournalReader, replayJournal, scanJournal } from './journal-reader.js';
+import { decodeJournalFrameHeader, verifyJournalFrame, type JournalFrameHeader } from './journal-record.js';
 import type { CatalogLayout } from './label.js';
+import { checkWriterTokens, WriterEvidence } from './writer-evidence.js';
 
 /** Largest write {@link formatCatalog} issues while zeroing the journal. */
 const ZERO_CHUNK_BYTES = 1024 * 1024;
@@ -26,6 +37,8 @@ export interface StoreInit<S> {
   readonly tailBytes: number;
   readonly generationFloor: number;
   readonly checkpointBeforeAppend: boolean;
+  /** The newest writer token the state has seen (checkpoint and replayed frames). */
+  readonly newestToken: bigint;
   readonly loadReport: CatalogLoadReport;
 }
 
@@ -37,7 +50,8 @@ export interface StoreInit<S> {
  */
 export async function formatCatalog<S, R>(options: CatalogStoreOptions<S, R>, initial: S): Promise<StoreInit<S>> {
   const { device, layout } = options;
-  const frame = encodeCheckpoint({ generation: 1, seq: 0, state: initial });
+  const newestToken = (options.writer ?? STANDALONE_WRITER).token;
+  const frame = encodeCheckpoint({ generation: 1, seq: 0, state: initial, newestToken });
   checkFitsSlot(frame.length, layout);
   const checkpoint = decodeCheckpoint<S>(frame);
   if (checkpoint === null) throw new Error('unreachable: an encoded checkpoint has its magic');
@@ -62,7 +76,16 @@ export async function formatCatalog<S, R>(options: CatalogStoreOptions<S, R>, in
     tailBytes: 0,
     generationFloor: 1,
     checkpointBeforeAppend: false,
-    loadReport: { checkpointSlot: 0, generation: 1, checkpointSeq: 0, recordsReplayed: 0, tornTail: false, usedOlderSlot: false },
+    newestToken,
+    loadReport: {
+      checkpointSlot: 0,
+      generation: 1,
+      checkpointSeq: 0,
+      recordsReplayed: 0,
+      tornTail: false,
+      usedOlderSlot: false,
+      writers: { checkpointToken: newestToken, newestToken, writers: [], regression: null },
+    },
   };
 }
 
@@ -70,10 +93,11 @@ export async function formatCatalog<S, R>(options: CatalogStoreOptions<S, R>, in
  * Loads the newest valid checkpoint and replays its generation's journal records, as
  * {@link CatalogStore.open} documents (which calls it after checking its options). Read-only
  * and idempotent.
- * @throws CatalogError NO_CATALOG, UNSUPPORTED_VERSION, CORRUPT as CatalogStore.open says; whatever `reduce` or the device throws.
+ * @throws CatalogError NO_CATALOG, UNSUPPORTED_VERSION, CORRUPT, SPLIT_BRAIN as CatalogStore.open says; whatever `reduce` or the device throws.
  */
 export async function loadCatalog<S, R>(options: CatalogStoreOptions<S, R>): Promise<StoreInit<S>> {
   const { device, layout, reduce } = options;
+  if (options.writer !== undefined) checkCatalogWriter(options.writer);
   const slots: [SlotRead, SlotRead] = [await readSlotHeader(device, layout, 0), await readSlotHeader(device, layout, 1)];
 
   const candidates = ([0, 1] as const)
@@ -116,7 +140,9 @@ export async function loadCatalog<S, R>(options: CatalogStoreOptions<S, R>): Pro
 
   let state = loaded.state;
   const reader = new JournalReader(device, journalOffset(layout), layout.journalBytes);
-  const replay = await replayJournal(reader, generation, loaded.header.seq, (record) => {
+  const evidence = new WriterEvidence(loaded.header.newestToken);
+  const replay = await replayJournal(reader, generation, loaded.header.seq, (record, writer, seq, positionBytes) => {
+    evidence.observe(writer, seq, positionBytes);
     state = reduce(state, record as R);
   });
 
@@ -137,6 +163,8 @@ export async function loadCatalog<S, R>(options: CatalogStoreOptions<S, R>): Pro
     }
     generationFloor = Math.max(generationFloor, newestFrameGeneration);
   }
+  const writers = evidence.report();
+  checkWriterTokens(writers, options.writer);
 
   return {
     state,
@@ -147,7 +175,10 @@ export async function loadCatalog<S, R>(options: CatalogStoreOptions<S, R>): Pro
     seq: replay.lastSeq,
     tailBytes: replay.tailBytes,
     generationFloor,
-    checkpointBeforeAppend: newestFrameGeneration > generation,
+    // A checkpoint in an older format is rewritten in this one before the first append, so
+    // frames of this format follow only a checkpoint of this format (docs/catalog-format.md, Versioning).
+    checkpointBeforeAppend: newestFrameGeneration > generation || loaded.header.formatVersion < CHECKPOINT_FORMAT_VERSION,
+    newestToken: writers.newestToken,
     loadReport: {
       checkpointSlot: loaded.slot,
       generation,
@@ -155,6 +186,7 @@ export async function loadCatalog<S, R>(options: CatalogStoreOptions<S, R>): Pro
       recordsReplayed: replay.recordsReplayed,
       tornTail: replay.stop === 'torn',
       usedOlderSlot,
+      writers,
     },
   };
 }
@@ -187,4 +219,43 @@ async function readSlotHeader(device: CatalogDevice, layout: CatalogLayout, slot
     }
     throw err;
   }
+}
+
+/**
+ * Looks on the device for signs that another writer used the catalog after a store whose view
+ * is `view`: a checkpoint (valid header) of a generation above `generationFloor` in either slot,
+ * or a valid frame of the store's own generation at its journal tail (the store never wrote
+ * there; stale frames of its generation never lie beyond its tail). Read-only: two sector reads
+ * and the frame at the tail, if any.
+ * @throws the device's read errors.
+ * @returns what was found, for a message, or null.
+ */
+export async function findNewerWriter(
+  device: CatalogDevice,
+  layout: CatalogLayout,
+  view: { readonly generation: number; readonly generationFloor: number; readonly tailBytes: number },
+): Promise<string | null> {
+  for (const slot of [0, 1] as const) {
+    const read = await readSlotHeader(device, layout, slot);
+    if (read.kind === 'header' && read.header.generation > view.generationFloor) {
+      return `a checkpoint of generation ${read.header.generation} (newest token ${read.header.newestToken}) in slot ${slot}, newer than this host's generation ${view.generation}`;
+    }
+  }
+  if (view.tailBytes + SECTOR_BYTES > layout.journalBytes) return null;
+  const at = journalOffset(layout) + view.tailBytes;
+  let header: JournalFrameHeader | null;
+  try {
+    header = decodeJournalFrameHeader(await device.read(at, SECTOR_BYTES));
+  } catch (err) {
+    if (isCatalogError(err, 'CORRUPT')) return null;
+    throw err;
+  }
+  if (header === null || header.generation !== view.generation || view.tailBytes + header.frameBytes > layout.journalBytes) return null;
+  try {
+    verifyJournalFrame(await device.read(at, header.frameBytes));
+  } catch (err) {
+    if (isCatalogError(err)) return null;
+    throw err;
+  }
+  return `a frame seq ${header.seq} with token ${header.writerToken} at journal byte ${view.tailBytes}, where this host would append next`;
 }

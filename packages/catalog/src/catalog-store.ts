@@ -1,9 +1,11 @@
 import type { CatalogDevice } from './catalog-device.js';
 import { CatalogError } from './catalog-error.js';
 import { encodeCheckpoint } from './checkpoint-slot.js';
-import { checkFitsSlot, formatCatalog, journalOffset, loadCatalog, slotOffset, type StoreInit } from './catalog-load.js';
+import { checkFitsSlot, findNewerWriter, formatCatalog, journalOffset, loadCatalog, slotOffset, type StoreInit } from './catalog-load.js';
+import { checkCatalogWriter, STANDALONE_WRITER, type CatalogWriter } from './catalog-writer.js';
 import { decodeJournalRecord, encodeJournalRecord } from './journal-record.js';
 import { validateCatalogLayout, type CatalogLayout } from './label.js';
+import type { WriterReport } from './writer-evidence.js';
 
 /** Checkpoint when this many records follow the last checkpoint, unless told otherwise. */
 export const DEFAULT_CHECKPOINT_EVERY_RECORDS = 512;
@@ -20,6 +22,12 @@ export interface CatalogStoreOptions<S, R> {
   readonly reduce: (state: S, record: R) => S;
   /** Checkpoint when this many records follow the last checkpoint (default 512). */
   readonly checkpointEveryRecords?: number;
+  /**
+   * Who appends (default {@link STANDALONE_WRITER}): every frame carries it. When its token is
+   * above 0 (the holder of the pool's cluster lock), open also refuses a journal holding a token
+   * newer than it (SPLIT_BRAIN); see writer-evidence.ts.
+   */
+  readonly writer?: CatalogWriter;
 }
 
 /** What {@link CatalogStore.open} found on the device. */
@@ -32,6 +40,8 @@ export interface CatalogLoadReport {
   readonly tornTail: boolean;
   /** The newest checkpoint slot was unreadable and the older one was used. */
   readonly usedOlderSlot: boolean;
+  /** The writers of the checkpoint and the replayed frames (split-brain evidence; writer-evidence.ts). */
+  readonly writers: WriterReport;
 }
 
 /** Space use of a {@link CatalogStore}, for status reports. */
@@ -88,6 +98,9 @@ export class CatalogStore<S, R> {
   #failure: { readonly error: unknown } | undefined;
   /** Frames applied in memory by stage() and not yet written; they go out with the next write. */
   #staged: Buffer[] = [];
+  #writer: CatalogWriter;
+  /** The newest writer token the state has seen, this store's own included. */
+  #newestToken: bigint;
 
   private constructor(options: CatalogStoreOptions<S, R>, init: StoreInit<S>) {
     this.#device = options.device;
@@ -104,6 +117,8 @@ export class CatalogStore<S, R> {
     this.#generationFloor = init.generationFloor;
     this.#checkpointBeforeAppend = init.checkpointBeforeAppend;
     this.loadReport = init.loadReport;
+    this.#writer = options.writer ?? STANDALONE_WRITER;
+    this.#newestToken = init.newestToken > this.#writer.token ? init.newestToken : this.#writer.token;
   }
 
   /**
@@ -135,9 +150,13 @@ export class CatalogStore<S, R> {
    * reused the journal. After a torn tail the rest of the journal is searched once: a valid
    * record of this generation beyond the damage means committed records were lost, and open
    * refuses (CORRUPT) rather than silently roll back.
+   * The writer tokens of the checkpoint and the replayed records are checked (writer-evidence.ts):
+   * a record whose token is older than one before it, or a token newer than `options.writer`'s
+   * when that is above 0, means two holders wrote the pool, and open refuses (SPLIT_BRAIN) rather
+   * than serve it.
    * @throws CatalogError NO_CATALOG; UNSUPPORTED_VERSION when either slot, or a record of the
    *   loaded generation, has a newer format; CORRUPT as above or when both slots claim the same
-   *   generation; BAD_LAYOUT; RangeError for bad options; whatever `reduce` or the device throws.
+   *   generation; SPLIT_BRAIN; BAD_LAYOUT; RangeError for bad options; whatever `reduce` or the device throws.
    */
   static async open<S, R>(options: CatalogStoreOptions<S, R>): Promise<CatalogStore<S, R>> {
     checkOptions(options);
@@ -157,6 +176,50 @@ export class CatalogStore<S, R> {
   /** Generation of the checkpoint in force; journal records carry it. */
   get generation(): number {
     return this.#generation;
+  }
+
+  /** Who this store's appends are written by. */
+  get writer(): CatalogWriter {
+    return this.#writer;
+  }
+
+  /** The newest writer token the state has seen: the checkpoint's, every applied record's and this store's own. */
+  get newestToken(): bigint {
+    return this.#newestToken;
+  }
+
+  /**
+   * Changes who later appends are written by (a pool activated under a new grant). Records
+   * already staged keep their writer. Idempotent.
+   * @throws RangeError for a malformed writer; CatalogError STALE_WRITER when its token is above 0
+   *   and older than {@link newestToken} (a newer holder has written the pool).
+   */
+  setWriter(writer: CatalogWriter): void {
+    checkCatalogWriter(writer);
+    if (writer.token > 0n && writer.token < this.#newestToken) {
+      throw new CatalogError('STALE_WRITER', `writer token ${writer.token} is older than token ${this.#newestToken}, which has written this catalog already`);
+    }
+    this.#writer = writer;
+    if (writer.token > this.#newestToken) this.#newestToken = writer.token;
+  }
+
+  /**
+   * Checks, by reading the device, that no other writer has used the catalog since this store
+   * last wrote or loaded it (findNewerWriter: a newer checkpoint in either slot, or another
+   * writer's frame at this store's tail), and that this store's token is not older than one
+   * already seen. For writes whose owner must be current (the engine's delete marks). Read-only;
+   * runs in order with the store's other operations.
+   * @throws CatalogError STALE_WRITER saying what was found; the device's read errors.
+   */
+  checkNoNewerWriter(): Promise<void> {
+    return this.#serialized(async () => {
+      this.#assertUsable();
+      if (this.#writer.token > 0n && this.#writer.token < this.#newestToken) {
+        throw new CatalogError('STALE_WRITER', `writer token ${this.#writer.token} is older than token ${this.#newestToken}, which has written this catalog`);
+      }
+      const found = await findNewerWriter(this.#device, this.#layout, { generation: this.#generation, generationFloor: this.#generationFloor, tailBytes: this.#tailBytes });
+      if (found !== null) throw new CatalogError('STALE_WRITER', `another writer has used this catalog since this host last did: ${found}`);
+    });
   }
 
   /**
@@ -186,7 +249,7 @@ export class CatalogStore<S, R> {
   stage(record: R): Promise<void> {
     return this.#serialized(async () => {
       this.#assertUsable();
-      const frame = encodeJournalRecord({ generation: this.#generation, seq: this.#seq + 1, record });
+      const frame = encodeJournalRecord({ generation: this.#generation, seq: this.#seq + 1, record, writer: this.#writer });
       this.#apply(frame);
       this.#staged.push(frame);
     });
@@ -240,13 +303,13 @@ export class CatalogStore<S, R> {
 
   async #append(record: R): Promise<void> {
     this.#assertUsable();
-    let frame = encodeJournalRecord({ generation: this.#generation, seq: this.#seq + 1, record });
+    let frame = encodeJournalRecord({ generation: this.#generation, seq: this.#seq + 1, record, writer: this.#writer });
     if (frame.length > this.#layout.journalBytes) {
       throw new CatalogError('FULL', `journal record of ${frame.length} bytes exceeds the ${this.#layout.journalBytes}-byte journal`);
     }
     if (this.#checkpointBeforeAppend || this.#seq - this.#checkpointSeq >= this.#checkpointEveryRecords || this.#tailBytes + this.#stagedBytes() + frame.length > this.#layout.journalBytes) {
       await this.#checkpoint();
-      frame = encodeJournalRecord({ generation: this.#generation, seq: this.#seq + 1, record });
+      frame = encodeJournalRecord({ generation: this.#generation, seq: this.#seq + 1, record, writer: this.#writer });
     }
     // Staged frames precede this one in the same write (after a checkpoint there are none).
     const out = this.#staged.length === 0 ? frame : Buffer.concat([...this.#staged, frame]);
@@ -267,12 +330,13 @@ export class CatalogStore<S, R> {
       throw err;
     }
     this.#seq = decoded.seq;
+    if (decoded.writer.token > this.#newestToken) this.#newestToken = decoded.writer.token;
   }
 
   async #checkpoint(): Promise<void> {
     this.#assertUsable();
     const generation = Math.max(this.#generation, this.#generationFloor) + 1;
-    const frame = encodeCheckpoint({ generation, seq: this.#seq, state: this.#state });
+    const frame = encodeCheckpoint({ generation, seq: this.#seq, state: this.#state, newestToken: this.#newestToken });
     checkFitsSlot(frame.length, this.#layout);
     const slot = this.#slot === 0 ? 1 : 0;
     await this.#write(slotOffset(this.#layout, slot), frame);
@@ -318,6 +382,7 @@ export class CatalogStore<S, R> {
 function checkOptions<S, R>(options: CatalogStoreOptions<S, R>): void {
   validateCatalogLayout(options.layout);
   if (typeof options.reduce !== 'function') throw new TypeError('CatalogStore needs a reduce function');
+  if (options.writer !== undefined) checkCatalogWriter(options.writer);
   const every = options.checkpointEveryRecords;
   if (every !== undefined && (!Number.isSafeInteger(every) || every < 1)) {
     throw new RangeError(`checkpointEveryRecords ${every} is not a positive integer`);

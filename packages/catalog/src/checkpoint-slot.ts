@@ -10,8 +10,11 @@ import { crc32 } from './checksum.js';
 /** The 8 bytes a checkpoint starts with: ASCII `TFCHKPT` and a NUL. */
 export const CHECKPOINT_MAGIC: Readonly<Buffer> = Buffer.from('TFCHKPT\0', 'latin1');
 
-/** The checkpoint format this code writes and the newest it reads. */
-export const CHECKPOINT_FORMAT_VERSION = 1;
+/**
+ * The checkpoint format this code writes and the newest it reads. Version 2 added the newest
+ * writer token; a version 1 checkpoint reads as token 0.
+ */
+export const CHECKPOINT_FORMAT_VERSION = 2;
 
 /** Size of the fixed checkpoint header; the JSON state follows it. */
 export const CHECKPOINT_HEADER_BYTES = 64;
@@ -26,6 +29,8 @@ const OFF_GENERATION = 16;
 const OFF_SEQ = 24;
 const OFF_PAYLOAD_LENGTH = 32;
 const OFF_PAYLOAD_CRC = 36;
+// Version 2: the newest writer token folded into the state.
+const OFF_NEWEST_TOKEN = 40;
 
 /** The header of a checkpoint, verified by its own CRC. */
 export interface CheckpointHeader {
@@ -40,6 +45,8 @@ export interface CheckpointHeader {
   readonly payloadCrc32: number;
   /** Header + payload rounded up to a multiple of 512: the bytes written to the slot. */
   readonly frameBytes: number;
+  /** The newest writer token among the records folded into the state and the checkpoint's own writer (0 in version 1). */
+  readonly newestToken: bigint;
 }
 
 /** A decoded, verified checkpoint. */
@@ -59,9 +66,9 @@ export function checkpointFrameBytes(payloadBytes: number): number {
  * Encodes a checkpoint: the 64-byte header, `JSON.stringify(state)` as UTF-8, zero padding to
  * a multiple of 512. Pure (returns a new buffer, whose length the caller compares with the slot).
  * @throws RangeError when `generation` is not a positive safe integer or `seq` not a
- *   non-negative one; TypeError when `state` has no JSON form or cannot be serialised.
+ *   non-negative one, or `newestToken` is beyond 2^64-1; TypeError when `state` has no JSON form or cannot be serialised.
  */
-export function encodeCheckpoint(checkpoint: { readonly generation: number; readonly seq: number; readonly state: unknown }): Buffer {
+export function encodeCheckpoint(checkpoint: { readonly generation: number; readonly seq: number; readonly state: unknown; readonly newestToken?: bigint }): Buffer {
   if (!Number.isSafeInteger(checkpoint.generation) || checkpoint.generation < 1) {
     throw new RangeError(`checkpoint generation ${checkpoint.generation} is not a positive integer`);
   }
@@ -75,6 +82,7 @@ export function encodeCheckpoint(checkpoint: { readonly generation: number; read
   writeSafeU64(frame, checkpoint.generation, OFF_GENERATION, 'checkpoint generation');
   writeSafeU64(frame, checkpoint.seq, OFF_SEQ, 'checkpoint seq');
   frame.writeUInt32LE(payloadBytes, OFF_PAYLOAD_LENGTH);
+  frame.writeBigUInt64LE(checkpoint.newestToken ?? 0n, OFF_NEWEST_TOKEN);
   frame.write(json, CHECKPOINT_HEADER_BYTES, 'utf8');
   frame.writeUInt32LE(crc32(frame.subarray(CHECKPOINT_HEADER_BYTES, CHECKPOINT_HEADER_BYTES + payloadBytes)), OFF_PAYLOAD_CRC);
   frame.writeUInt32LE(crc32(frame.subarray(0, CHECKPOINT_HEADER_BYTES)), OFF_HEADER_CRC);
@@ -108,6 +116,7 @@ export function decodeCheckpointHeader(bytes: Buffer): CheckpointHeader | null {
     payloadBytes,
     payloadCrc32: header.readUInt32LE(OFF_PAYLOAD_CRC),
     frameBytes: checkpointFrameBytes(payloadBytes),
+    newestToken: formatVersion >= 2 ? header.readBigUInt64LE(OFF_NEWEST_TOKEN) : 0n,
   };
 }
 

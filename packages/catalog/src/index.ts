@@ -6,6 +6,8 @@
  */
 export * from './catalog-device.js';
 export * from './catalog-error.js';
+export * from './catalog-writer.js';
+export * from './writer-evidence.js';
 export * from './checksum.js';
 export * from './file-catalog-device.js';
 export * from './memory-catalog-device.js';

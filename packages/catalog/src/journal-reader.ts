@@ -1,6 +1,7 @@
 import { SECTOR_BYTES, type CatalogDevice } from './catalog-device.js';
 import { isCatalogError } from './catalog-error.js';
-import { decodeJournalFrameHeader, JOURNAL_RECORD_MAGIC, parseJournalPayload, verifyJournalFrame, type JournalFrameHeader } from './journal-record.js';
+import type { CatalogWriter } from './catalog-writer.js';
+import { decodeJournalFrameHeader, JOURNAL_RECORD_MAGIC, journalFrameWriter, parseJournalPayload, verifyJournalFrame, type JournalFrameHeader } from './journal-record.js';
 
 /** How much of the journal one device read fetches while replaying or scanning. */
 const READ_CHUNK_BYTES = 1024 * 1024;
@@ -67,12 +68,17 @@ export interface ReplayResult {
 /**
  * Replays the records of `generation` from the journal start: frame after frame while each
  * one verifies, belongs to `generation` and carries the next seq (`afterSeq + 1`, ...),
- * handing each parsed record to `apply`. Read-only on the device.
+ * handing each parsed record to `apply` with its writer, seq and journal byte offset. Read-only on the device.
  * @throws CatalogError UNSUPPORTED_VERSION for a verified frame of this or a newer generation
  *   in a newer format; CORRUPT for a verified frame whose payload is not JSON; whatever
  *   `apply` throws.
  */
-export async function replayJournal(reader: JournalReader, generation: number, afterSeq: number, apply: (record: unknown) => void): Promise<ReplayResult> {
+export async function replayJournal(
+  reader: JournalReader,
+  generation: number,
+  afterSeq: number,
+  apply: (record: unknown, writer: CatalogWriter, seq: number, positionBytes: number) => void,
+): Promise<ReplayResult> {
   let position = 0;
   let seq = afterSeq;
   let records = 0;
@@ -102,7 +108,7 @@ export async function replayJournal(reader: JournalReader, generation: number, a
     if (header.generation < generation) return stopped('older');
     if (header.generation > generation) return stopped('newer');
     if (header.seq !== seq + 1) return stopped('torn');
-    apply(parseJournalPayload(header, frame));
+    apply(parseJournalPayload(header, frame), journalFrameWriter(header, frame), header.seq, position);
     seq = header.seq;
     records += 1;
     position += header.frameBytes;

@@ -1,6 +1,7 @@
 import { checkFormatVersion, hex32, readSafeU64, writeSafeU64 } from './binary-fields.js';
 import { roundUpToSector } from './catalog-device.js';
 import { CatalogError } from './catalog-error.js';
+import { checkCatalogWriter, MAX_WRITER_NODE_ID_BYTES, STANDALONE_WRITER, type CatalogWriter } from './catalog-writer.js';
 import { crc32 } from './checksum.js';
 
 // Deliberately parallel to checkpoint-slot.ts (magic, version, 64-byte header, the same offsets
@@ -12,8 +13,11 @@ import { crc32 } from './checksum.js';
  */
 export const JOURNAL_RECORD_MAGIC: Readonly<Buffer> = Buffer.from('TFJOURN\0', 'latin1');
 
-/** The journal frame format this code writes and the newest it reads. */
-export const JOURNAL_RECORD_FORMAT_VERSION = 1;
+/**
+ * The journal frame format this code writes and the newest it reads. Version 2 added the
+ * writer (token and node id); version 1 frames read as written by {@link STANDALONE_WRITER}.
+ */
+export const JOURNAL_RECORD_FORMAT_VERSION = 2;
 
 /** Size of the fixed frame header; the JSON payload follows it. */
 export const JOURNAL_RECORD_HEADER_BYTES = 64;
@@ -27,6 +31,9 @@ const OFF_CRC = 12;
 const OFF_GENERATION = 16;
 const OFF_SEQ = 24;
 const OFF_PAYLOAD_LENGTH = 32;
+// Version 2: the writer. Its node id leads the payload area, before the JSON.
+const OFF_WRITER_NODE_LENGTH = 48;
+const OFF_WRITER_TOKEN = 40;
 
 /** The header fields of a journal frame, as read without verifying the checksum. */
 export interface JournalFrameHeader {
@@ -37,10 +44,14 @@ export interface JournalFrameHeader {
   readonly generation: number;
   /** The record's sequence number (>= 1), one more than the record before it. */
   readonly seq: number;
-  /** Length of the UTF-8 JSON payload. */
+  /** Length of the payload area the CRC covers after the header: the writer's node id, then the UTF-8 JSON. */
   readonly payloadBytes: number;
   /** Whole frame length: header + payload rounded up to a multiple of 512. */
   readonly frameBytes: number;
+  /** The writer's grant token (0 in version 1). */
+  readonly writerToken: bigint;
+  /** Length of the writer's node id at the start of the payload area (0 in version 1). */
+  readonly writerNodeBytes: number;
 }
 
 /** One decoded, checksum-verified journal record. */
@@ -51,6 +62,8 @@ export interface JournalRecord<R = unknown> {
   readonly record: R;
   /** Bytes the frame occupies in the journal (a multiple of 512). */
   readonly frameBytes: number;
+  /** Who wrote it ({@link STANDALONE_WRITER} for a version 1 frame). */
+  readonly writer: CatalogWriter;
 }
 
 /** Bytes a frame with a payload of `payloadBytes` occupies: a multiple of 512. Pure. */
@@ -59,18 +72,22 @@ export function journalFrameBytes(payloadBytes: number): number {
 }
 
 /**
- * Encodes one journal record as a frame: the 64-byte header, `JSON.stringify(record)` as
- * UTF-8, zero padding to a multiple of 512. Pure (the frame is a new buffer).
- * @throws RangeError when `generation` or `seq` is not a positive safe integer;
- *   TypeError when `record` has no JSON form (`undefined`, a function) or cannot be
- *   serialised (cycles, BigInt).
+ * Encodes one journal record as a frame in the current format: the 64-byte header (with the
+ * writer's token), the writer's node id, `JSON.stringify(record)` as UTF-8, zero padding to a
+ * multiple of 512. Pure (the frame is a new buffer).
+ * @throws RangeError when `generation` or `seq` is not a positive safe integer, or the writer is
+ *   malformed (see checkCatalogWriter); TypeError when `record` has no JSON form (`undefined`, a
+ *   function) or cannot be serialised (cycles, BigInt).
  */
-export function encodeJournalRecord(entry: { readonly generation: number; readonly seq: number; readonly record: unknown }): Buffer {
+export function encodeJournalRecord(entry: { readonly generation: number; readonly seq: number; readonly record: unknown; readonly writer?: CatalogWriter }): Buffer {
   if (!Number.isSafeInteger(entry.generation) || entry.generation < 1) throw new RangeError(`generation ${entry.generation} is not a positive integer`);
   if (!Number.isSafeInteger(entry.seq) || entry.seq < 1) throw new RangeError(`record seq ${entry.seq} is not a positive integer`);
+  const writer = entry.writer ?? STANDALONE_WRITER;
+  checkCatalogWriter(writer);
   const json: unknown = JSON.stringify(entry.record);
   if (typeof json !== 'string') throw new TypeError('a journal record must have a JSON form (got undefined/function)');
-  const payloadBytes = Buffer.byteLength(json, 'utf8');
+  const nodeBytes = Buffer.byteLength(writer.nodeId, 'utf8');
+  const payloadBytes = nodeBytes + Buffer.byteLength(json, 'utf8');
   if (payloadBytes > MAX_PAYLOAD_BYTES) throw new RangeError(`journal record payload of ${payloadBytes} bytes exceeds 4 GiB`);
   const frame = Buffer.alloc(journalFrameBytes(payloadBytes));
   JOURNAL_RECORD_MAGIC.copy(frame, 0);
@@ -78,7 +95,10 @@ export function encodeJournalRecord(entry: { readonly generation: number; readon
   writeSafeU64(frame, entry.generation, OFF_GENERATION, 'generation');
   writeSafeU64(frame, entry.seq, OFF_SEQ, 'seq');
   frame.writeUInt32LE(payloadBytes, OFF_PAYLOAD_LENGTH);
-  frame.write(json, JOURNAL_RECORD_HEADER_BYTES, 'utf8');
+  frame.writeUInt32LE(nodeBytes, OFF_WRITER_NODE_LENGTH);
+  frame.writeBigUInt64LE(writer.token, OFF_WRITER_TOKEN);
+  frame.write(writer.nodeId, JOURNAL_RECORD_HEADER_BYTES, 'utf8');
+  frame.write(json, JOURNAL_RECORD_HEADER_BYTES + nodeBytes, 'utf8');
   frame.writeUInt32LE(frameChecksum(frame, payloadBytes), OFF_CRC);
   return frame;
 }
@@ -87,8 +107,11 @@ export function encodeJournalRecord(entry: { readonly generation: number; readon
  * Reads the header of the frame starting at `bytes[0]` WITHOUT checking the checksum (it covers
  * the payload, which the caller may not have read yet). Pure.
  * @returns null when `bytes` does not start with {@link JOURNAL_RECORD_MAGIC}.
+ * The writer fields are read only in version 2; a version 1 frame (or one of a version this code
+ * does not know, refused later by {@link verifyJournalFrame}) reads as token 0, no node id.
  * @throws RangeError when `bytes` is shorter than the header; CatalogError CORRUPT when a
- *   field is impossible (generation or seq 0 or beyond 2^53).
+ *   field is impossible (generation or seq 0 or beyond 2^53, a node id longer than
+ *   {@link MAX_WRITER_NODE_ID_BYTES} or than the payload area).
  */
 export function decodeJournalFrameHeader(bytes: Buffer): JournalFrameHeader | null {
   if (bytes.length < JOURNAL_RECORD_HEADER_BYTES) {
@@ -99,13 +122,25 @@ export function decodeJournalFrameHeader(bytes: Buffer): JournalFrameHeader | nu
   const seq = readSafeU64(bytes, OFF_SEQ, 'journal frame seq');
   if (generation === 0 || seq === 0) throw new CatalogError('CORRUPT', `journal frame with generation ${generation} seq ${seq}`);
   const payloadBytes = bytes.readUInt32LE(OFF_PAYLOAD_LENGTH);
+  const formatVersion = bytes.readUInt32LE(OFF_VERSION);
+  let writerToken = 0n;
+  let writerNodeBytes = 0;
+  if (formatVersion === 2) {
+    writerNodeBytes = bytes.readUInt32LE(OFF_WRITER_NODE_LENGTH);
+    if (writerNodeBytes > MAX_WRITER_NODE_ID_BYTES || writerNodeBytes > payloadBytes) {
+      throw new CatalogError('CORRUPT', `journal frame generation ${generation} seq ${seq} claims a ${writerNodeBytes}-byte writer node id`);
+    }
+    writerToken = bytes.readBigUInt64LE(OFF_WRITER_TOKEN);
+  }
   return {
-    formatVersion: bytes.readUInt32LE(OFF_VERSION),
+    formatVersion,
     crc32: bytes.readUInt32LE(OFF_CRC),
     generation,
     seq,
     payloadBytes,
     frameBytes: journalFrameBytes(payloadBytes),
+    writerToken,
+    writerNodeBytes,
   };
 }
 
@@ -140,7 +175,13 @@ export function verifyJournalFrame(frame: Buffer): JournalFrameHeader | null {
 export function decodeJournalRecord<R = unknown>(frame: Buffer): JournalRecord<R> | null {
   const header = verifyJournalFrame(frame);
   if (header === null) return null;
-  return { generation: header.generation, seq: header.seq, record: parseJournalPayload<R>(header, frame), frameBytes: header.frameBytes };
+  return { generation: header.generation, seq: header.seq, record: parseJournalPayload<R>(header, frame), frameBytes: header.frameBytes, writer: journalFrameWriter(header, frame) };
+}
+
+/** The writer of a frame already checked by {@link verifyJournalFrame}. Pure. */
+export function journalFrameWriter(header: JournalFrameHeader, frame: Buffer): CatalogWriter {
+  if (header.writerNodeBytes === 0 && header.writerToken === 0n) return STANDALONE_WRITER;
+  return { token: header.writerToken, nodeId: frame.toString('utf8', JOURNAL_RECORD_HEADER_BYTES, JOURNAL_RECORD_HEADER_BYTES + header.writerNodeBytes) };
 }
 
 /**
@@ -150,7 +191,7 @@ export function decodeJournalRecord<R = unknown>(frame: Buffer): JournalRecord<R
  */
 export function parseJournalPayload<R = unknown>(header: JournalFrameHeader, frame: Buffer): R {
   try {
-    return JSON.parse(frame.toString('utf8', JOURNAL_RECORD_HEADER_BYTES, JOURNAL_RECORD_HEADER_BYTES + header.payloadBytes)) as R;
+    return JSON.parse(frame.toString('utf8', JOURNAL_RECORD_HEADER_BYTES + header.writerNodeBytes, JOURNAL_RECORD_HEADER_BYTES + header.payloadBytes)) as R;
   } catch (cause) {
     throw new CatalogError('CORRUPT', `journal frame generation ${header.generation} seq ${header.seq} payload is not JSON`, { cause });
   }

@@ -131,6 +131,31 @@ describe('crash during append', () => {
   });
 });
 
+describe('crash during an append with a writer token', () => {
+  it('at every sector boundary: a torn frame is never applied, a whole one keeps its writer', async () => {
+    const l = layout(64, 128);
+    const writer = { token: 77n, nodeId: 'h'.repeat(64) };
+    const base = deviceFor(l);
+    const seed = await CatalogStore.create({ ...optionsFor(base, l), writer }, emptyState());
+    await seed.append(put(1, 200));
+    const record = put(2, 3000);
+    const sectors = encodeJournalRecord({ generation: 1, seq: 2, record, writer }).length / 512;
+    expect(sectors).toBe(7);
+    for (let k = 0; k <= sectors; k++) {
+      const device = cloneDevice(base);
+      const store = await CatalogStore.open({ ...optionsFor(device, l), writer });
+      device.failWritesAfter(0, k);
+      await expect(store.append(record)).rejects.toBeInstanceOf(SimulatedCrash);
+      device.restart();
+      const reopened = await CatalogStore.open({ ...optionsFor(device, l), writer });
+      expect(reopened.seq, `${k}/${sectors}`).toBe(k === sectors ? 2 : 1);
+      expect(reopened.loadReport.tornTail, `${k}/${sectors}`).toBe(k > 0 && k < sectors);
+      expect(reopened.loadReport.writers.writers).toMatchObject([{ writer, firstSeq: 1, lastSeq: k === sectors ? 2 : 1 }]);
+      await expectBeforeOrAfter(device, l, undefined, { state: seed.state, seq: 1 }, { state: applied(seed.state, record), seq: 2 });
+    }
+  });
+});
+
 describe('crash during checkpoint', () => {
   it('at every sector boundary keeps the previous slot and its journal in force', async () => {
     const l = layout(64, 64);

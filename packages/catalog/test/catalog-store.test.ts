@@ -38,7 +38,7 @@ describe('CatalogStore basics', () => {
     const created = await CatalogStore.create(optionsFor(device, l), initial);
     expect(created.state).toEqual(initial);
     expect(created.state).not.toBe(initial);
-    expect(created.loadReport).toEqual({ checkpointSlot: 0, generation: 1, checkpointSeq: 0, recordsReplayed: 0, tornTail: false, usedOlderSlot: false });
+    expect(created.loadReport).toEqual({ checkpointSlot: 0, generation: 1, checkpointSeq: 0, recordsReplayed: 0, tornTail: false, usedOlderSlot: false, writers: expect.anything() });
     const opened = await CatalogStore.open(optionsFor(device, l));
     expect(opened.state).toEqual(initial);
     expect([opened.seq, opened.generation]).toEqual([0, 1]);
@@ -55,7 +55,7 @@ describe('CatalogStore basics', () => {
     const opened = await CatalogStore.open(optionsFor(device, l));
     expect(opened.state).toEqual(model);
     expect(opened.seq).toBe(10);
-    expect(opened.loadReport).toMatchObject({ generation: 1, recordsReplayed: 10, tornTail: false, usedOlderSlot: false });
+    expect(opened.loadReport).toMatchObject({ generation: 1, recordsReplayed: 10, tornTail: false, usedOlderSlot: false, writers: expect.anything() });
   });
 
   it('applies the record as decoded from its frame, not the caller object', async () => {
@@ -149,7 +149,7 @@ describe('CatalogStore checkpoints', () => {
     await opened.append(put(4));
     const reopened = await CatalogStore.open(optionsFor(device, l));
     // Gen 3 has one record at the journal start; gen 2's stale frame lies after it.
-    expect(reopened.loadReport).toEqual({ checkpointSlot: 0, generation: 3, checkpointSeq: 3, recordsReplayed: 1, tornTail: false, usedOlderSlot: false });
+    expect(reopened.loadReport).toEqual({ checkpointSlot: 0, generation: 3, checkpointSeq: 3, recordsReplayed: 1, tornTail: false, usedOlderSlot: false, writers: expect.anything() });
     expect(reopened.state).toEqual(applied(emptyState(), put(1), put(2), put(3), put(4)));
     opened = reopened;
     await opened.checkpoint();
@@ -268,7 +268,7 @@ describe('CatalogStore with damaged media', () => {
     await store.checkpoint();
     device.flipBit(slotAt(l, 1) + 64 + 5, 1);
     const opened = await CatalogStore.open(optionsFor(device, l));
-    expect(opened.loadReport).toEqual({ checkpointSlot: 0, generation: 1, checkpointSeq: 0, recordsReplayed: 3, tornTail: false, usedOlderSlot: true });
+    expect(opened.loadReport).toEqual({ checkpointSlot: 0, generation: 1, checkpointSeq: 0, recordsReplayed: 3, tornTail: false, usedOlderSlot: true, writers: expect.anything() });
     expect(opened.state).toEqual(store.state);
     await opened.checkpoint();
     expect(opened.generation).toBeGreaterThan(2);
@@ -340,7 +340,7 @@ describe('CatalogStore with damaged media', () => {
     const { device, l, store } = await fresh();
     await store.append(put(1));
     const frame = encodeCheckpoint({ generation: 5, seq: 1, state: emptyState() });
-    frame.writeUInt32LE(2, 8);
+    frame.writeUInt32LE(3, 8);
     frame.writeUInt32LE(0, 12);
     frame.writeUInt32LE(crc32(frame.subarray(0, 64)), 12);
     const slot1 = new MemoryCatalogDevice(device.sizeBytes);
@@ -349,7 +349,7 @@ describe('CatalogStore with damaged media', () => {
     await rejectsWith(CatalogStore.open(optionsFor(slot1, l)), 'UNSUPPORTED_VERSION');
 
     const record = encodeJournalRecord({ generation: 1, seq: 2, record: put(2) });
-    record.writeUInt32LE(2, 8);
+    record.writeUInt32LE(3, 8);
     record.writeUInt32LE(0, 12);
     record.writeUInt32LE(crc32(record.subarray(64, 64 + record.readUInt32LE(32)), crc32(record.subarray(0, 64))), 12);
     device.poke(journalAt(l) + store.sizeInfo().journalUsedBytes, record);

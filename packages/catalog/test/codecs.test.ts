@@ -45,7 +45,7 @@ describe('journal record codec', () => {
     expect(frame.length).toBe(512);
     expect(frame.length).toBe(journalFrameBytes(payload));
     expect(frame.subarray(JOURNAL_RECORD_HEADER_BYTES + payload).every((b) => b === 0)).toBe(true);
-    expect(decodeJournalRecord(frame)).toEqual({ ...entry, frameBytes: 512 });
+    expect(decodeJournalRecord(frame)).toEqual({ ...entry, frameBytes: 512, writer: { token: 0n, nodeId: '' } });
     const header = decodeJournalFrameHeader(frame);
     expect(header).toMatchObject({ formatVersion: JOURNAL_RECORD_FORMAT_VERSION, generation: 7, seq: 42, payloadBytes: payload });
   });
@@ -53,7 +53,7 @@ describe('journal record codec', () => {
   it('stores the documented header fields', () => {
     const frame = encodeJournalRecord(entry);
     expect(frame.toString('latin1', 0, 8)).toBe('TFJOURN\0');
-    expect(frame.readUInt32LE(8)).toBe(1);
+    expect(frame.readUInt32LE(8)).toBe(2);
     expect(frame.readBigUInt64LE(16)).toBe(7n);
     expect(frame.readBigUInt64LE(24)).toBe(42n);
     const scratch = Buffer.from(frame);

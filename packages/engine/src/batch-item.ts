@@ -90,6 +90,12 @@ export interface MarkDeleteItem extends ItemBase {
   readonly op: 'mark-delete';
   readonly volume: string;
   readonly mark: DeleteMark | null;
+  /**
+   * The grant token (decimal) of the holder writing the mark, on a pool under a cluster lock: the
+   * mark is stamped with it (`ownerToken`) and the job's owner recorded (`jobOwners`). Set by
+   * Pool.markDelete from the pool's writer; absent on a standalone pool.
+   */
+  readonly owner?: string;
 }
 
 export type BatchItem = CreateItem | CreateExternalItem | SnapshotItem | DeleteItem | RenameItem | GrowItem | RevertItem | RevisionItem | PinItem | MarkDeleteItem;

@@ -134,8 +134,15 @@ export const planPin: OpHandler<'pin'> = (raw, item, p) => {
 /** Sets or clears a volume's delete mark; an equal mark changes nothing. */
 export const planMarkDelete: OpHandler<'mark-delete'> = (raw, item, p) => {
   const v = p.volumes.find(raw.volume, item);
-  const mark = checkDeleteMark(raw.mark, v, item);
-  return sameMark(v.deleting ?? null, mark) ? [] : [{ kind: 'mark-delete', uuid: v.uuid, mark }];
+  const checked = checkDeleteMark(raw.mark, v, item);
+  const owner = raw.owner;
+  if (owner !== undefined && (typeof owner !== 'string' || !/^[0-9]{1,20}$/.test(owner))) {
+    throw new EngineError('INVALID_ARGUMENT', 'delete mark: owner must be a decimal grant token', { item, argument: 'mark' });
+  }
+  const mark = checked === null || owner === undefined ? checked : { ...checked, ownerToken: owner };
+  if (sameMark(v.deleting ?? null, mark)) return [];
+  const jobId = mark?.jobId ?? v.deleting?.jobId;
+  return [{ kind: 'mark-delete', uuid: v.uuid, mark, ...(owner !== undefined && jobId !== undefined ? { owner: { jobId, token: owner } } : {}) }];
 };
 
 /** @throws EngineError INVALID_ARGUMENT naming the first bad field of a delete mark. */
@@ -157,5 +164,5 @@ function checkDeleteMark(mark: unknown, v: VolumeRecord, item: string): DeleteMa
 
 function sameMark(a: DeleteMark | null, b: DeleteMark | null): boolean {
   if (a === null || b === null) return a === b;
-  return a.jobId === b.jobId && a.doneBytes === b.doneBytes && a.chunkBytes === b.chunkBytes && a.createdMs === b.createdMs;
+  return a.jobId === b.jobId && a.doneBytes === b.doneBytes && a.chunkBytes === b.chunkBytes && a.createdMs === b.createdMs && a.ownerToken === b.ownerToken;
 }

@@ -54,6 +54,11 @@ export interface DeleteMark {
   readonly chunkBytes: number;
   /** Milliseconds since the epoch when the job was made. */
   readonly createdMs: number;
+  /**
+   * The grant token (decimal) of the holder that wrote the mark, on a pool under a cluster lock;
+   * absent on a standalone pool and in marks written before tokens.
+   */
+  readonly ownerToken?: string;
 }
 
 export interface PoolRecord {
@@ -98,8 +103,12 @@ export type PlannedOp =
       readonly externalOrigin: string | null;
     }
   | { readonly kind: 'pin'; readonly uuid: string; readonly pinned: boolean }
-  /** Sets (or clears, with null) the volume's delete mark. Catalog only: no kernel message. */
-  | { readonly kind: 'mark-delete'; readonly uuid: string; readonly mark: DeleteMark | null }
+  /**
+   * Sets (or clears, with null) the volume's delete mark. Catalog only: no kernel message.
+   * `owner`: the job whose mark it is and the grant token (decimal) of the holder writing it,
+   * recorded in `CatalogState.jobOwners` (absent on a standalone pool).
+   */
+  | { readonly kind: 'mark-delete'; readonly uuid: string; readonly mark: DeleteMark | null; readonly owner?: { readonly jobId: string; readonly token: string } }
   /** repair: delete a kernel thin id the catalog does not know. */
   | { readonly kind: 'purge'; readonly thinId: number }
   /** repair: drop a volume whose thin id the kernel lacks. */
@@ -119,6 +128,36 @@ export interface CatalogState {
   /** Keyed by volume uuid. */
   volumes: Record<string, VolumeRecord>;
   pending: Intent | null;
+  /**
+   * The newest grant token (decimal) that wrote each job's delete mark (set or cleared), by job
+   * id: a holder whose record of a job is older may not resume it. At most MAX_JOB_OWNERS
+   * entries (the oldest tokens go first). Absent in catalogs written before it: none.
+   */
+  jobOwners?: Record<string, string>;
+}
+
+/** The most jobs `CatalogState.jobOwners` remembers. */
+export const MAX_JOB_OWNERS = 1024;
+
+/** The newest token recorded for job `jobId` (0 when none). Pure. */
+export function jobOwnerToken(state: CatalogState, jobId: string): bigint {
+  const token = state.jobOwners?.[jobId];
+  return token === undefined ? 0n : BigInt(token);
+}
+
+/** Records `owner` in `state.jobOwners` (the newer token wins), dropping the oldest beyond MAX_JOB_OWNERS. Mutates `state`. */
+function recordJobOwner(state: CatalogState, owner: { readonly jobId: string; readonly token: string }): void {
+  const owners = (state.jobOwners ??= {});
+  const known = owners[owner.jobId];
+  if (known !== undefined && BigInt(known) >= BigInt(owner.token)) return;
+  owners[owner.jobId] = owner.token;
+  const ids = Object.keys(owners);
+  if (ids.length <= MAX_JOB_OWNERS) return;
+  ids.sort((a, b) => {
+    const d = BigInt(owners[a]!) - BigInt(owners[b]!);
+    return d < 0n ? -1 : d > 0n ? 1 : a < b ? -1 : a > b ? 1 : 0;
+  });
+  for (const id of ids.slice(0, ids.length - MAX_JOB_OWNERS)) delete owners[id];
 }
 
 export type CatalogRecord =
@@ -271,7 +310,10 @@ function indexedTable(state: CatalogState): VolumeTable {
 /** Applies `ops` to the state's volumes in order, then clears links to volumes they deleted. */
 export function applyOps(state: CatalogState, ops: readonly PlannedOp[]): void {
   const table = indexedTable(state);
-  for (const op of ops) applyOp(table, op);
+  for (const op of ops) {
+    applyOp(table, op);
+    if (op.kind === 'mark-delete' && op.owner !== undefined) recordJobOwner(state, op.owner);
+  }
   const gone = new Set(ops.flatMap((op) => (op.kind === 'delete' || op.kind === 'forget' ? [op.uuid] : [])));
   if (gone.size === 0) return;
   for (const v of Object.values(state.volumes)) {

@@ -44,7 +44,17 @@ export type EngineErrorCode =
   /** The pool is read-only, failed or needs_check: no metadata changes. */
   | 'POOL_NOT_WRITABLE'
   /** This host was fenced off the pool (it lost the pool's cluster lock): it may not write to the pool's devices. */
-  | 'POOL_FENCED';
+  | 'POOL_FENCED'
+  /**
+   * The pool's catalog shows two holders writing it at once (writer tokens going backwards, or a
+   * token newer than this host's grant): activation refuses to serve it (docs/agent.md, "Split-brain evidence").
+   */
+  | 'SPLIT_BRAIN'
+  /**
+   * A write whose owner must be current came from a stale holder: its grant token is older than
+   * one the pool (or the job) has recorded, or another holder has written the catalog since.
+   */
+  | 'STALE_OWNER';
 
 const ERRNO_OF: Record<EngineErrorCode, string> = {
   INVALID_NAME: 'EINVAL',
@@ -67,6 +77,8 @@ const ERRNO_OF: Record<EngineErrorCode, string> = {
   DEADLINE_EXCEEDED: 'ETIMEDOUT',
   POOL_NOT_WRITABLE: 'EROFS',
   POOL_FENCED: 'ESTALE',
+  SPLIT_BRAIN: 'EUCLEAN',
+  STALE_OWNER: 'ESTALE',
 };
 
 export class EngineError extends Error {

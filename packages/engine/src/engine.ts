@@ -14,7 +14,7 @@
  * Destroy wipes device 0's label first (the pool is gone at once), then the others.
  */
 import { randomUUID } from 'node:crypto';
-import { CatalogStore, readLabel, wipeLabel, writeLabel, type PoolLabel } from '@thinfleet/catalog';
+import { CatalogStore, checkCatalogWriter, isCatalogError, readLabel, wipeLabel, writeLabel, type CatalogWriter, type PoolLabel } from '@thinfleet/catalog';
 import { type BlockClient, type DmClient } from '@thinfleet/devmapper';
 import { formatBytes } from '@thinfleet/units';
 import { pino, type Logger } from 'pino';
@@ -89,6 +89,8 @@ export class Engine {
   /** Counts fences; `fencedAt` has each pool's last one, so an activation that began before it never opens. */
   private fenceSeq = 0;
   private readonly fencedAt = new Map<string, number>();
+  /** Each pool's catalog writer (setPoolWriter); absent: standalone, token 0. */
+  private readonly writers = new Map<string, CatalogWriter>();
   readonly logger: Logger;
 
   constructor(private readonly options: EngineOptions) {
@@ -102,7 +104,29 @@ export class Engine {
       layout: label.catalog,
       reduce: reduceCatalog,
       ...this.checkpointOption(),
+      ...this.writerOption(label.poolName),
     };
+  }
+
+  private writerOption(pool: string): { writer?: CatalogWriter } {
+    const writer = this.writers.get(pool);
+    return writer === undefined ? {} : { writer };
+  }
+
+  /**
+   * Sets who writes pool `name`'s catalog (pool-writer.ts): the grant token this host holds it
+   * under and the node id (at most 64 UTF-8 bytes), or null for standalone (token 0). Used by the
+   * pool's next activation or creation, whose load then refuses a newer token (SPLIT_BRAIN), and
+   * at once by the active pool's later appends. Idempotent.
+   * @throws RangeError for a malformed writer; EngineError STALE_OWNER when the active pool's
+   *   catalog has seen a newer token (nothing changed)
+   */
+  setPoolWriter(name: string, writer: CatalogWriter | null): void {
+    if (writer !== null) checkCatalogWriter(writer);
+    const active = this.active.get(name);
+    if (active?.isActive) active.setWriter(writer ?? { token: 0n, nodeId: '' });
+    if (writer === null) this.writers.delete(name);
+    else this.writers.set(name, writer);
   }
 
   private checkpointOption(): { checkpointEveryRecords?: number } {
@@ -202,7 +226,7 @@ export class Engine {
     const device0 = request.devices[0]!;
     await block.write(device0, layout.metadata.offsetBytes, Buffer.alloc(4096));
     const catalog: PoolCatalog = await CatalogStore.create<CatalogState, CatalogRecord>(
-      { device: blockCatalogDevice(block, device0), layout: layout.catalog, reduce: reduceCatalog, ...this.checkpointOption() },
+      { device: blockCatalogDevice(block, device0), layout: layout.catalog, reduce: reduceCatalog, ...this.checkpointOption(), ...this.writerOption(name) },
       initialCatalogState(pool),
     );
     const label = (deviceIndex: number): PoolLabel => ({
@@ -264,8 +288,10 @@ export class Engine {
   /**
    * Finds pool `nameOrUuid` on `devicePaths` and activates it: creates or adopts its devices,
    * resumes devices a crash left suspended, resolves an interrupted transaction (recovery.ts).
-   * Idempotent: an active pool is returned as it is.
-   * @throws EngineError NO_SUCH_POOL, POOL_INCOMPLETE, DEVICE_MISMATCH, RECOVERY_REFUSED
+   * Idempotent: an active pool is returned as it is. The catalog's writer tokens are checked
+   * first (catalog-format.md, "Writers"): evidence that two holders wrote the pool refuses it
+   * before any device changes.
+   * @throws EngineError NO_SUCH_POOL, POOL_INCOMPLETE, DEVICE_MISMATCH, RECOVERY_REFUSED, SPLIT_BRAIN
    */
   async activatePool(nameOrUuid: string, devicePaths: readonly string[]): Promise<Pool> {
     const startedAt = this.fenceSeq;
@@ -279,7 +305,10 @@ export class Engine {
     const paths = pool.devices as string[];
     const label = await readLabel(blockCatalogDevice(this.options.block, paths[0]!));
     const gate = this.openGate(pool.name, startedAt);
-    const catalog: PoolCatalog = await CatalogStore.open<CatalogState, CatalogRecord>(this.catalogOptions(paths[0]!, label!, gate));
+    const catalog: PoolCatalog = await CatalogStore.open<CatalogState, CatalogRecord>(this.catalogOptions(paths[0]!, label!, gate)).catch((err: unknown) => {
+      if (isCatalogError(err, 'SPLIT_BRAIN')) throw new EngineError('SPLIT_BRAIN', `pool ${pool.name} is not served: ${err.message}`, { cause: err });
+      throw err;
+    });
     return this.activateWith(catalog, paths, gate);
   }
 

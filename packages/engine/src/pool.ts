@@ -12,7 +12,9 @@
  */
 import type { BatchItem } from './batch-item.js';
 import { poolCapacity, type PoolCapacity } from './capacity.js';
-import { noSpaceModeOf, type NoSpaceMode, type VolumeRecord } from './catalog-state.js';
+import { jobOwnerToken, noSpaceModeOf, type DeleteMark, type NoSpaceMode, type VolumeRecord } from './catalog-state.js';
+import type { CatalogWriter } from '@thinfleet/catalog';
+import { checkMarkOwner, setCatalogWriter } from './pool-writer.js';
 import { ensureDevice, removeDevice } from './device-tables.js';
 import { EngineError } from './engine-error.js';
 import { Mutex } from './mutex.js';
@@ -73,6 +75,25 @@ export class Pool extends SingleVolumeCalls {
    */
   get devicePaths(): readonly string[] {
     return this.core.devicePaths;
+  }
+
+  /** Who the pool's catalog appends are written by: the grant token and node id (token 0 on a standalone pool). */
+  get writer(): CatalogWriter {
+    return this.core.catalog.writer;
+  }
+
+  /** The newest grant token that wrote job `jobId`'s delete mark (0 when none). Committed state. */
+  jobOwnerToken(jobId: string): bigint {
+    return jobOwnerToken(this.core.catalog.state, jobId);
+  }
+
+  /** Engine.setPoolWriter's work on an active pool. @throws EngineError STALE_OWNER */
+  setWriter(writer: CatalogWriter): void {
+    setCatalogWriter(this.core, writer);
+  }
+
+  protected markOwner(name: string, mark: DeleteMark | null): Promise<string | null> {
+    return checkMarkOwner(this.core, name, mark);
   }
 
   /** How many volumes the catalog holds (committed state). Reads nothing else. */

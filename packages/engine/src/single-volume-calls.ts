@@ -76,9 +76,19 @@ export abstract class SingleVolumeCalls {
    * Sets (or, with null, clears) the delete mark of volume `name`: a catalog transaction, no
    * kernel change, allowed on an active volume. Idempotent (an equal mark changes nothing).
    * Crash: like every transaction, the mark is in the catalog after the commit, or not at all.
-   * @throws EngineError NO_SUCH_VOLUME, INVALID_ARGUMENT (a malformed mark)
+   * On a pool under a cluster lock (a writer token above 0) the mark is stamped with the token
+   * and written only by a current owner (see `markOwner`).
+   * @throws EngineError NO_SUCH_VOLUME, INVALID_ARGUMENT (a malformed mark), STALE_OWNER
    */
-  markDelete(name: string, mark: DeleteMark | null): Promise<VolumeInfo> {
-    return this.single({ item: name, op: 'mark-delete', volume: name, mark });
+  async markDelete(name: string, mark: DeleteMark | null): Promise<VolumeInfo> {
+    const owner = await this.markOwner(name, mark);
+    return this.single({ item: name, op: 'mark-delete', volume: name, mark, ...(owner === null ? {} : { owner }) });
   }
+
+  /**
+   * The grant token (decimal) a delete mark of volume `name` is written under, after checking
+   * the writer is the mark's current owner; null on a standalone pool.
+   * @throws EngineError STALE_OWNER
+   */
+  protected abstract markOwner(name: string, mark: DeleteMark | null): Promise<string | null>;
 }

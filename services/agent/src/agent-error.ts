@@ -75,6 +75,8 @@ const ENGINE_STATUS: Record<EngineErrorCode, status> = {
   DEADLINE_EXCEEDED: status.DEADLINE_EXCEEDED,
   POOL_NOT_WRITABLE: status.FAILED_PRECONDITION,
   POOL_FENCED: status.UNAVAILABLE,
+  SPLIT_BRAIN: status.FAILED_PRECONDITION,
+  STALE_OWNER: status.FAILED_PRECONDITION,
 };
 
 /** An error the agent raises itself. */

@@ -40,6 +40,7 @@ const record = (id: string, doneBytes: number): JobRecord => ({
   error: null,
   errorCode: null,
   volumeWasActive: false,
+  ownerToken: '0',
 });
 
 describe('job store temporary files', () => {

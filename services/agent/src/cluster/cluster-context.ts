@@ -23,6 +23,8 @@ export interface ClusterContext {
   readonly session: CoordinatorSession;
   /** The host watchdog coupled to the lease (a no-op with fencing "none"). */
   readonly watchdog: LeaseWatchdog;
+  /** This node's id (the agent config's cluster.nodeId): the writer of the catalogs of the pools it holds. */
+  readonly nodeId: string;
   /** The node's logger (child with the node id). */
   readonly log: Logger;
   readonly clock: SessionClock;

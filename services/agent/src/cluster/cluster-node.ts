@@ -136,6 +136,7 @@ export class ClusterNode implements PoolLifecycle {
       ownership: this.ownership,
       session: this.session,
       watchdog: this.watchdog,
+      nodeId: options.config.nodeId,
       log: this.log,
       clock,
       retryMs: options.handoverRetryMs ?? 1000,

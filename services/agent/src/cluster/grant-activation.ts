@@ -3,7 +3,8 @@
  * (cluster-session.json), nothing is written to its devices before the lease deadline lies ahead,
  * the host watchdog is armed (lease-watchdog.ts; a watchdog that cannot be armed, or whose
  * timeout is too long, gives the grant back), devices a fence left of it are discarded (engine.discardFencedPool), the grant's token becomes
- * the newest this host admits (PoolFencing), the pool is activated (a new Pool object:
+ * the newest this host admits (PoolFencing) and the writer of the pool's catalog with the node id
+ * (Engine.setPoolWriter: split-brain evidence on the disks), the pool is activated (a new Pool object:
  * everything is read from the devices, recovery runs) and PoolReady{pool, token} goes to the
  * coordinator. A grant that cannot be used is given back: whatever came up is taken down (or
  * fenced) and the lock released. If the lock is lost meanwhile, whatever the activation made
@@ -92,6 +93,9 @@ export class GrantActivation {
       }
       this.still(pool, activating);
       await ctx.fencing.admit(pool, token.toString());
+      // Every catalog frame the pool writes from now on carries this grant's token and this node's
+      // id, and the activation refuses the pool if its catalog shows a newer grant (SPLIT_BRAIN).
+      ctx.engine.setPoolWriter(pool, { token, nodeId: ctx.nodeId });
       const activated = await bringUp();
       this.still(pool, activating);
       ctx.ownership.set(pool, { kind: 'held', token });

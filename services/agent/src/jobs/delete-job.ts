@@ -85,6 +85,24 @@ function markOf(r: JobRecord): DeleteMark {
 }
 
 /**
+ * Refuses to resume a job another holder of the pool adopted and ended: the pool records an
+ * owner token for the job newer than this host's record's, and no volume carries its mark any
+ * more (the other holder cancelled it or it failed there). Re-marking the volume would delete a
+ * volume whose delete was cancelled elsewhere. A job still marked in the pool is this holder's
+ * to finish, from the mark's checkpoint. Pure.
+ * @throws AgentError JOB_MOVED
+ */
+function requireOwnership(pool: Pool, r: JobRecord, mark: DeleteMark | null): void {
+  const owner = pool.jobOwnerToken(r.id);
+  if (owner > BigInt(r.ownerToken) && mark?.jobId !== r.id) {
+    throw new AgentError(
+      'JOB_MOVED',
+      `job ${r.id} was adopted by the holder of pool ${r.pool} with grant token ${owner} and ended there; this host's record of it (token ${r.ownerToken}) is stale`,
+    );
+  }
+}
+
+/**
  * The record of a job adopted from its volume's delete mark in pool `pool` (state queued, at the
  * mark's checkpoint). `volumeWasActive` is false: the adopting host never had the volume active
  * for a user, so the job's end deactivates it. Pure.
@@ -105,6 +123,7 @@ export function adoptedRecord(pool: string, volume: { readonly name: string; rea
     error: null,
     errorCode: null,
     volumeWasActive: false,
+    ownerToken: '0',
   };
 }
 
@@ -160,6 +179,7 @@ export function deleteJobKind(options: DeleteJobOptions): JobKind<DeleteJobReque
           totalBytes: volume.sizeBytes,
           chunkBytes: Math.max(blockBytes, Math.floor(chunkBytes / blockBytes) * blockBytes),
           volumeWasActive: volume.active,
+          ownerToken: pool.writer.token.toString(),
         },
       };
     },
@@ -176,8 +196,12 @@ export function deleteJobKind(options: DeleteJobOptions): JobKind<DeleteJobReque
       if (mark !== null && mark.jobId !== r.id && !run.host.endedHere(mark.jobId)) {
         throw new AgentError('JOB_RUNNING', `job ${mark.jobId}, recorded in the pool, is deleting volume "${volume.name}"; this job stops`);
       }
+      requireOwnership(pool, r, mark);
       if (mark?.jobId === r.id && mark.doneBytes > r.doneBytes) await run.update({ doneBytes: mark.doneBytes });
-      if (mark?.jobId !== r.id) await pool.markDelete(volume.name, markOf(r));
+      const token = pool.writer.token.toString();
+      // The mark names this host as the job's owner (a holder under a grant stamps its token).
+      if (mark?.jobId !== r.id || (token !== '0' && mark.ownerToken !== token)) await pool.markDelete(volume.name, markOf(r));
+      if (r.ownerToken !== token) await run.update({ ownerToken: token });
       if (r.doneBytes < r.totalBytes) {
         await requireVolumeNotOpen(pool, volume);
         const device = (await pool.activateVolume(volume.name)).devicePath;

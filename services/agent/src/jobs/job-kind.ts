@@ -17,7 +17,10 @@ import type { Logger } from 'pino';
 import type { JobRecord, MutableJobRecord } from './job-record.js';
 
 /** The fields of a new job's record that its kind decides (the runner adds id, kind, state, times). */
-export type NewJobFields = Pick<JobRecord, 'pool' | 'volume' | 'volumeUuid' | 'doneBytes' | 'totalBytes' | 'chunkBytes' | 'volumeWasActive'>;
+export type NewJobFields = Pick<JobRecord, 'pool' | 'volume' | 'volumeUuid' | 'doneBytes' | 'totalBytes' | 'chunkBytes' | 'volumeWasActive'> & {
+  /** The grant token the job starts under (the pool's writer token; default "0"). */
+  readonly ownerToken?: string;
+};
 
 /** What `JobKind.start` found: the job's pool (active) and its record's fields. */
 export interface NewJob {
@@ -25,8 +28,8 @@ export interface NewJob {
   readonly fields: NewJobFields;
 }
 
-/** The progress a run may save: its checkpoint, and the volume's name and size as it finds them. */
-export type JobProgress = Partial<Pick<MutableJobRecord, 'volume' | 'totalBytes' | 'doneBytes'>>;
+/** The progress a run may save: its checkpoint, the volume's name and size as it finds them, and the token it owns the job under. */
+export type JobProgress = Partial<Pick<MutableJobRecord, 'volume' | 'totalBytes' | 'doneBytes' | 'ownerToken'>>;
 
 /** How one run of a job ended when it did not throw: its work is done (`why` is logged), or it stopped on its signal. */
 export type RunResult = { readonly done: string } | 'stopped';

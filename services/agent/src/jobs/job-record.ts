@@ -49,6 +49,13 @@ export interface JobRecord {
    * deactivates it. Records written before this field existed read as true (left as they are).
    */
   readonly volumeWasActive: boolean;
+  /**
+   * The grant token (decimal) under which this host last owned the job: the pool's writer token
+   * when it started, adopted or last marked the job ("0" on a standalone pool, and in records
+   * written before this field). A record whose token is older than the job's owner token in the
+   * pool's catalog is stale: another holder adopted the job since (delete-job.ts).
+   */
+  readonly ownerToken: string;
 }
 
 /** A record the manager may change. */
@@ -98,6 +105,7 @@ export function parseJobRecord(value: unknown, kinds: readonly string[] = DEFAUL
   if (!isTextOrNull(v.error)) fail('error');
   if (!isTextOrNull(v.errorCode)) fail('errorCode');
   if (v.volumeWasActive !== undefined && typeof v.volumeWasActive !== 'boolean') fail('volumeWasActive');
+  if (v.ownerToken !== undefined && (typeof v.ownerToken !== 'string' || !/^[0-9]{1,20}$/.test(v.ownerToken))) fail('ownerToken');
   return {
     id: v.id as string,
     kind: v.kind as string,
@@ -113,5 +121,6 @@ export function parseJobRecord(value: unknown, kinds: readonly string[] = DEFAUL
     error: v.error as string | null,
     errorCode: v.errorCode as string | null,
     volumeWasActive: (v.volumeWasActive as boolean | undefined) ?? true,
+    ownerToken: (v.ownerToken as string | undefined) ?? '0',
   };
 }

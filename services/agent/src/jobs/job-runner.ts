@@ -137,6 +137,7 @@ export class JobRunner extends KnownJobs {
         error: null,
         errorCode: null,
         volumeWasActive: f.volumeWasActive,
+        ownerToken: f.ownerToken ?? '0',
       };
       const job = await this.save(record, 0);
       job.logger.info({ volume: record.volume, totalBytes: record.totalBytes, chunkBytes: record.chunkBytes }, `${kind.name} job started`);
@@ -349,6 +350,9 @@ export class JobRunner extends KnownJobs {
     const done = await job.kind.errorMeansDone(job, pool, err);
     if (done !== null) return this.succeed(job, done).catch(() => 'ended' as const);
     const errorCode = errorCodeOf(err);
+    // The job is another holder's now (it adopted it, or the catalog shows this host stale): it
+    // is not this host's to end, undo or answer for. Forgotten here; the holder answers for it.
+    if (errorCode === 'JOB_MOVED' || errorCode === 'STALE_OWNER') return this.disown(job, err);
     job.logger.error({ volume: r.volume, errorCode, doneBytes: r.doneBytes, err }, `${r.kind} job failed`);
     // JOB_RUNNING: another job owns the volume (and this run touched nothing); leave both alone.
     const note = errorCode === 'JOB_RUNNING' ? '' : await job.kind.cancel(job, pool);
@@ -357,6 +361,26 @@ export class JobRunner extends KnownJobs {
       job.logger.error({ err: saveErr }, 'could not save the failed state of a job; it resumes at the next start'),
     );
     return 'ended';
+  }
+
+  /**
+   * Forgets a job another holder of its pool owns (see `failed`): record removed, watchers told
+   * it moved; nothing is written into the pool. If the record cannot be removed the job stays
+   * known (queued) and the next activation decides again.
+   */
+  private async disown(job: Job, err: unknown): Promise<RunEnd> {
+    const r = job.record;
+    const why = err instanceof Error ? err.message : String(err);
+    job.logger.warn({ volume: r.volume, doneBytes: r.doneBytes, err }, 'the job belongs to another holder of its pool; forgetting it here');
+    try {
+      await this.forget(job);
+    } catch (removeErr) {
+      job.logger.error({ err: removeErr }, 'could not remove the record of a job another holder owns');
+      await this.park(job);
+      return 'parked';
+    }
+    this.tellMoved(job, `job ${r.id} belongs to another holder of pool ${r.pool}: ${why}`);
+    return 'moved';
   }
 
   /**
