@@ -16,6 +16,7 @@ import type { AgentMessage__Output, CoordinatorMessage, Hello__Output, HostPool_
 import { POOL_NAME_PATTERN } from '@thinfleet/proto';
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import type { Logger } from 'pino';
+import { checkHelloClusterId, peerCredential } from './cluster-identity.js';
 import type { CoordinatorMetrics } from './coordinator-metrics.js';
 import type { ClusterRegistry, HostPoolRecord, HostRecord, OwnerRecord } from './registry.js';
 
@@ -29,6 +30,8 @@ export interface SessionServiceOptions {
   readonly onPoolReady?: (pool: string, owner: OwnerRecord) => void;
   /** Where grants and hand-overs are counted. */
   readonly metrics?: Pick<CoordinatorMetrics, 'lockGranted'>;
+  /** The cluster's id (cluster-identity.ts): sent in every Welcome, checked against a Hello's. */
+  readonly clusterId: () => Promise<string>;
 }
 
 type Stream = ServerDuplexStream<AgentMessage__Output, CoordinatorMessage>;
@@ -145,6 +148,8 @@ export class AgentSession {
     if (this.hello !== null) throw Object.assign(new Error('Hello was already sent on this stream'), { code: grpcStatus.FAILED_PRECONDITION });
     if (!NODE_ID.test(hello.nodeId)) throw Object.assign(new Error(`node_id "${hello.nodeId}" must be 1-64 letters, digits, _ . -`), { code: grpcStatus.INVALID_ARGUMENT });
     if (hello.address === '') throw Object.assign(new Error('address is required: where the coordinator reaches this agent'), { code: grpcStatus.INVALID_ARGUMENT });
+    const clusterId = await this.options.clusterId();
+    checkHelloClusterId(hello.clusterId, clusterId);
     this.hello = hello;
     this.log = this.options.logger.child({ node: hello.nodeId });
     // A node has one stream: a newer one replaces an older (the agent reconnected).
@@ -159,8 +164,15 @@ export class AgentSession {
       marginMs,
       lockDelayMs,
       keepalive: 'external',
+      credential: peerCredential(this.stream),
       ...(hello.resumeSession === '' ? {} : { resume: hello.resumeSession }),
     });
+    if (lockSession.resumeRefused === 'another node' || lockSession.resumeRefused === 'another credential') {
+      // A copied session id (another host's cluster-session.json) or a stolen one: the owner keeps its lease.
+      this.log.warn({ refused: lockSession.resumeRefused, session: lockSession.leaseHex }, 'resume refused: the session belongs to another node or certificate; a new session was opened');
+    } else if (lockSession.resumeRefused !== null) {
+      this.log.info({ refused: lockSession.resumeRefused, session: lockSession.leaseHex }, 'the session to resume is gone; a new session was opened');
+    }
     if (this.ended) {
       lockSession.detach();
       return;
@@ -172,7 +184,7 @@ export class AgentSession {
       this.end('session lost');
     });
     this.pools = hello.pools.map(toPoolRecord);
-    this.send({ welcome: { session: lockSession.leaseHex, ttlSeconds, marginMs, resumed: lockSession.resumed, coordinator: this.options.coordinatorId } });
+    this.send({ welcome: { session: lockSession.leaseHex, ttlSeconds, marginMs, resumed: lockSession.resumed, coordinator: this.options.coordinatorId, clusterId } });
     this.log.info({ session: lockSession.leaseHex, resumed: lockSession.resumed, address: hello.address, pools: this.pools.length }, 'agent session open');
     await this.publishHost();
     await this.publishPools();

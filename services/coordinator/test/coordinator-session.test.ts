@@ -176,4 +176,77 @@ describe('agent sessions on the coordinator', () => {
       await c.stop();
     }
   });
+
+  it('a copied session id used by another node is not resumed: it gets a new session, and the owner keeps its lease and its lock', async () => {
+    const c = await cluster();
+    try {
+      const a = connectScriptedAgent(c.coordinator.address);
+      c.agents.push(a);
+      const welcome = await a.hello('node-a', { pools: [pool('tank')] });
+      a.startKeepAlive(500);
+      const held = await a.take('tank');
+      // node-c starts with a copy of node-a's cluster-session.json: it asks to resume node-a's session.
+      const copy = connectScriptedAgent(c.coordinator.address);
+      c.agents.push(copy);
+      const copied = await copy.hello('node-c', { resume: welcome.session, pools: [pool('tank')] });
+      expect(copied.resumed).toBe(false);
+      expect(copied.session).not.toBe(welcome.session);
+      copy.startKeepAlive(500);
+      // Its take of the pool queues behind node-a (which is told of the contention) instead of
+      // being granted at once as a resumed session's would be.
+      const waiting = copy.take('tank');
+      expect(await a.next('contention')).toMatchObject({ pool: 'tank', waiters: 1 });
+      expect((await c.registry.lockView('tank')).holder).toBe('node-a');
+      expect((await c.registry.lockView('tank')).token).toBe(held.token);
+      // node-a's stream and lease are untouched: its keepalives are still answered.
+      await a.keepAlive();
+      expect(c.coordinator.connectedAgents).toEqual(['node-a', 'node-c']);
+      expect((await c.registry.hosts()).find((h) => h.nodeId === 'node-a')?.session).toBe(welcome.session);
+      await a.release('tank');
+      expect(await waiting).toMatchObject({ dirty: true, previousHolder: 'node-a', previousHolderDied: false });
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('sends the cluster id in every Welcome (one per lock space) and refuses a Hello from another cluster without disturbing the node', async () => {
+    const c = await cluster();
+    const twin = await startTestCoordinator({ endpoint: etcd.endpoint, prefix: c.prefix, id: 'coord-twin' });
+    const other = await cluster();
+    try {
+      const a = connectScriptedAgent(c.coordinator.address);
+      c.agents.push(a);
+      const first = await a.hello('node-a', { pools: [pool('tank')] });
+      expect(first.clusterId).toMatch(/^[A-Za-z0-9_-]{21}$/);
+      const b = connectScriptedAgent(twin.address);
+      c.agents.push(b);
+      expect((await b.hello('node-b', { clusterId: first.clusterId })).clusterId).toBe(first.clusterId);
+      const stranger = connectScriptedAgent(other.coordinator.address);
+      other.agents.push(stranger);
+      const otherId = (await stranger.hello('node-x')).clusterId;
+      expect(otherId).not.toBe(first.clusterId);
+      // node-a, belonging to the first cluster, reaches the other cluster's coordinator.
+      const wrong = connectScriptedAgent(other.coordinator.address);
+      other.agents.push(wrong);
+      wrong.send({ hello: { nodeId: 'node-a', address: 'unix:/x', resumeSession: first.session, pools: [], version: '', clusterId: first.clusterId } });
+      const err = await wrong.ended;
+      expect(err).toMatchObject({ code: 9 }); // FAILED_PRECONDITION
+      expect(err!.details).toBe(`this coordinator serves cluster ${otherId}, not the agent's cluster ${first.clusterId}`);
+      expect(wrong.received.some((m) => m.message === 'welcome')).toBe(false);
+      expect(other.coordinator.connectedAgents).toEqual(['node-x']);
+      expect((await new ClusterRegistry(client, other.prefix).hosts()).map((h) => h.nodeId)).toEqual(['node-x']);
+      // A malformed id is refused naming the field, with a bounded quote.
+      const bad = connectScriptedAgent(c.coordinator.address);
+      c.agents.push(bad);
+      bad.send({ hello: { nodeId: 'node-q', address: 'unix:/x', resumeSession: '', pools: [], version: '', clusterId: 'x'.repeat(500) } });
+      const badErr = await bad.ended;
+      expect(badErr).toMatchObject({ code: 3 }); // INVALID_ARGUMENT
+      expect(badErr!.details.length).toBeLessThan(120);
+      expect(badErr!.details).toMatch(/^cluster_id "x+…" is not a cluster id$/);
+    } finally {
+      await twin.stop();
+      await other.stop();
+      await c.stop();
+    }
+  });
 });

@@ -4,7 +4,7 @@
  * proto/thinfleet/coordinator/v1/session.proto and nothing more (no pools, no fencing): the real
  * agent's side is tested in services/agent and end to end with this coordinator.
  */
-import { credentials, type ClientDuplexStream } from '@grpc/grpc-js';
+import { credentials, type ChannelCredentials, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { loadCoordinatorApi, type AgentMessage, type CoordinatorMessage__Output, type HostPool } from '@thinfleet/proto';
 import { waitUntil } from '../../../../test/support/wait-until.js';
 
@@ -14,21 +14,21 @@ export interface ScriptedAgent {
   send(message: AgentMessage): void;
   /** The next received message of `kind` (after those already taken), waiting up to `timeoutMs`. */
   next<K extends NonNullable<CoordinatorMessage__Output['message']>>(kind: K, timeoutMs?: number): Promise<NonNullable<CoordinatorMessage__Output[K]>>;
-  hello(nodeId: string, options?: { address?: string; resume?: string; pools?: HostPool[] }): Promise<NonNullable<CoordinatorMessage__Output['welcome']>>;
+  hello(nodeId: string, options?: { address?: string; resume?: string; pools?: HostPool[]; clusterId?: string }): Promise<NonNullable<CoordinatorMessage__Output['welcome']>>;
   keepAlive(): Promise<void>;
   /** Keeps the lease alive every `intervalMs` until stopKeepAlive(). */
   startKeepAlive(intervalMs: number): void;
   stopKeepAlive(): void;
   take(pool: string): Promise<NonNullable<CoordinatorMessage__Output['granted']>>;
   release(pool: string): Promise<void>;
-  /** Resolves when the stream has ended (either side). */
-  readonly ended: Promise<void>;
+  /** Resolves when the stream has ended (either side), with the error that ended it (null: a clean end). */
+  readonly ended: Promise<ServiceError | null>;
   close(): void;
 }
 
-export function connectScriptedAgent(address: string): ScriptedAgent {
+export function connectScriptedAgent(address: string, channelCredentials: ChannelCredentials = credentials.createInsecure()): ScriptedAgent {
   const api = loadCoordinatorApi();
-  const client = new api.SessionService(address, credentials.createInsecure());
+  const client = new api.SessionService(address, channelCredentials);
   const stream: ClientDuplexStream<AgentMessage, CoordinatorMessage__Output> = client.Connect();
   const received: CoordinatorMessage__Output[] = [];
   const taken = new Set<CoordinatorMessage__Output>();
@@ -38,10 +38,10 @@ export function connectScriptedAgent(address: string): ScriptedAgent {
   stream.on('data', (message: CoordinatorMessage__Output) => {
     received.push(message);
   });
-  const ended = new Promise<void>((resolve) => {
-    stream.on('end', () => resolve());
-    stream.on('error', () => resolve());
-    stream.on('close', () => resolve());
+  const ended = new Promise<ServiceError | null>((resolve) => {
+    stream.on('end', () => resolve(null));
+    stream.on('error', (err: ServiceError) => resolve(err));
+    stream.on('close', () => resolve(null));
   });
 
   const next: ScriptedAgent['next'] = async (kind, timeoutMs = 5000) => {
@@ -69,7 +69,16 @@ export function connectScriptedAgent(address: string): ScriptedAgent {
     send: (message) => stream.write(message),
     next,
     async hello(nodeId, options = {}) {
-      stream.write({ hello: { nodeId, address: options.address ?? `unix:/nonexistent/${nodeId}.sock`, resumeSession: options.resume ?? '', pools: options.pools ?? [], version: 'test' } });
+      stream.write({
+        hello: {
+          nodeId,
+          address: options.address ?? `unix:/nonexistent/${nodeId}.sock`,
+          resumeSession: options.resume ?? '',
+          pools: options.pools ?? [],
+          version: 'test',
+          clusterId: options.clusterId ?? '',
+        },
+      });
       return next('welcome');
     },
     async keepAlive() {

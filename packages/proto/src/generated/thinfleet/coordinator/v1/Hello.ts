@@ -20,6 +20,11 @@ export interface Hello {
    * The agent's version, for `cluster status`.
    */
   'version'?: (string);
+  /**
+   * The cluster (lock space) this agent belongs to, from its last Welcome; empty when it never
+   * had one. A coordinator serving another cluster refuses the stream (FAILED_PRECONDITION).
+   */
+  'clusterId'?: (string);
 }
 
 export interface Hello__Output {
@@ -40,4 +45,9 @@ export interface Hello__Output {
    * The agent's version, for `cluster status`.
    */
   'version': (string);
+  /**
+   * The cluster (lock space) this agent belongs to, from its last Welcome; empty when it never
+   * had one. A coordinator serving another cluster refuses the stream (FAILED_PRECONDITION).
+   */
+  'clusterId': (string);
 }

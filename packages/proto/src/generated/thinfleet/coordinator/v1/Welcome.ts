@@ -22,6 +22,11 @@ export interface Welcome {
    * The coordinator serving this stream (its id), for logs.
    */
   'coordinator'?: (string);
+  /**
+   * The cluster's id: one per lock space (etcd and key prefix), created once in etcd. An agent
+   * that belongs to another cluster does not use this stream.
+   */
+  'clusterId'?: (string);
 }
 
 export interface Welcome__Output {
@@ -45,4 +50,9 @@ export interface Welcome__Output {
    * The coordinator serving this stream (its id), for logs.
    */
   'coordinator': (string);
+  /**
+   * The cluster's id: one per lock space (etcd and key prefix), created once in etcd. An agent
+   * that belongs to another cluster does not use this stream.
+   */
+  'clusterId': (string);
 }
