@@ -24,7 +24,7 @@ import { splitHostPort, type AgentConfig } from './agent-config.js';
 import { openDmBackend, type DmBackend } from './dm-backend.js';
 import { sweepTemporaryFiles } from './durable-file.js';
 import { bindTcp, bindUnixSocket, makeServer } from './grpc-server.js';
-import { HealthState } from './health-service.js';
+import { HealthState, SESSION_HEALTH_SERVICE } from './health-service.js';
 import { HostPools } from './host-pools.js';
 import { InFlight } from './in-flight.js';
 import { JobWatches, jobServiceHandlers } from './job-service.js';
@@ -150,6 +150,7 @@ export class Agent {
       resolveOrigin = (pool, path) => pools.origins.resolve(pool, path);
 
       const fencing = new PoolFencing(config.stateDir);
+      const health = new HealthState();
       if (config.cluster === null) {
         await tellSystemd(logger, env, 'STATUS=activating and recovering pools');
         const started = Date.now();
@@ -158,9 +159,21 @@ export class Agent {
         logger.info({ pools: activated.length, failed: failed.length, durationMs: Date.now() - started }, 'known pools activated');
       } else {
         await tellSystemd(logger, env, 'STATUS=fencing pools left live in the kernel');
-        cluster = await ClusterNode.start({ config: config.cluster, stateDir: config.stateDir, engine, dm: backend.dm, pools, jobs, fencing, logger, version: AGENT_VERSION });
+        health.setService(SESSION_HEALTH_SERVICE, 'NOT_SERVING');
+        cluster = await ClusterNode.start({
+          config: config.cluster,
+          stateDir: config.stateDir,
+          engine,
+          dm: backend.dm,
+          pools,
+          jobs,
+          fencing,
+          logger,
+          version: AGENT_VERSION,
+          onSessionLive: (live) => health.setService(SESSION_HEALTH_SERVICE, live ? 'SERVING' : 'NOT_SERVING'),
+        });
         await jobs.start();
-        logger.info({ nodeId: config.cluster.nodeId, coordinator: config.cluster.coordinator }, 'cluster mode: pools are activated only under their locks');
+        logger.info({ nodeId: config.cluster.nodeId, coordinators: config.cluster.coordinators }, 'cluster mode: pools are activated only under their locks');
       }
 
       const metricsRegistry = new Registry();
@@ -185,7 +198,6 @@ export class Agent {
       const poolEventWatches = new PoolEventWatches();
 
       const inFlight = new InFlight();
-      const health = new HealthState();
       const watches = new JobWatches();
       const ctx: RpcContext = {
         logger,

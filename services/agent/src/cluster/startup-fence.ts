@@ -43,7 +43,7 @@ export interface StartupFenceDeps {
  * written here; a crash midway leaves devices live or fenced, and the next start fences again.
  * @throws what listing pools or devices, or reading a pool's device state, throws
  */
-export async function fenceAtStart(saved: ClusterSessionState, deps: StartupFenceDeps): Promise<void> {
+export async function fenceAtStart(saved: Pick<ClusterSessionState, 'session' | 'held'>, deps: StartupFenceDeps): Promise<void> {
   const names = new Set<string>(Object.keys(saved.held));
   for (const view of await deps.pools.list()) names.add(view.name);
   for (const d of await deps.dm.list()) {
