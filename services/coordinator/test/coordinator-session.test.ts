@@ -3,10 +3,15 @@
  * locks taken and released for agents, contention pushed to the holder, a silent agent's session
  * lost, a broken stream resumed with its locks, and the cluster view of it all.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { credentials } from '@grpc/grpc-js';
 import type { Etcd3 } from 'etcd3';
 import { connectEtcd } from '@thinfleet/lock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcd, type EtcdServer } from '../../../test/support/etcd-server.mjs';
+import { makeTestPki } from '../../../test/support/test-pki.js';
 import { clusterStatus } from '../src/cluster-service.js';
 import type { Coordinator } from '../src/coordinator.js';
 import { ClusterRegistry } from '../src/registry.js';
@@ -247,6 +252,41 @@ describe('agent sessions on the coordinator', () => {
       await twin.stop();
       await other.stop();
       await c.stop();
+    }
+  });
+
+  it('with mutual TLS, a session is resumed only with the client certificate it was opened with', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tf-session-pki-'));
+    const pki = makeTestPki(dir, ['host-a', 'host-b']);
+    const prefix = testPrefix();
+    const coordinator = await startTestCoordinator({ endpoint: etcd.endpoint, prefix, tls: { caFile: pki.caFile, ...pki.server } });
+    const as = (name: string): ScriptedAgent =>
+      connectScriptedAgent(coordinator.address, credentials.createSsl(readFileSync(pki.caFile), readFileSync(pki.clients[name]!.keyFile), readFileSync(pki.clients[name]!.certFile)));
+    const agents: ScriptedAgent[] = [];
+    try {
+      const a = as('host-a');
+      agents.push(a);
+      const welcome = await a.hello('node-a', { pools: [pool('tank')] });
+      await a.keepAlive();
+      const held = await a.take('tank');
+      a.close();
+      // The same node id and session id, but another host's certificate: not resumed.
+      const b = as('host-b');
+      agents.push(b);
+      expect(await b.hello('node-a', { resume: welcome.session })).toMatchObject({ resumed: false });
+      b.close();
+      // The certificate it was opened with resumes it, with the lock still in place.
+      const again = as('host-a');
+      agents.push(again);
+      expect(await again.hello('node-a', { resume: welcome.session })).toMatchObject({ session: welcome.session, resumed: true });
+      await again.keepAlive();
+      const regrant = await again.take('tank');
+      expect(regrant).toMatchObject({ dirty: false, previousHolderDied: false });
+      expect(BigInt(regrant.token)).toBeGreaterThan(BigInt(held.token));
+    } finally {
+      for (const agent of agents) agent.close();
+      await coordinator.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
