@@ -32,7 +32,10 @@ export interface LockSessionOptions {
   readonly nodeId: string;
   /** Key prefix of every lock (default `thinfleet/locks/`). */
   readonly prefix?: string;
-  /** Lease TTL (default 10 s); a dead holder's locks are free this long after its last renewal. */
+  /**
+   * Lease TTL of a new lease (default 10 s); a dead holder's locks are free this long after its
+   * last renewal. A resumed lease keeps the TTL it was granted with (see `LockSession.ttlSeconds`).
+   */
   readonly ttlSeconds?: number;
   /** The session counts itself lost this long before etcd could expire its lease (default 2000 ms). */
   readonly marginMs?: number;
@@ -64,6 +67,11 @@ export interface LockSessionEvents {
 export class LockSession extends EventEmitter<LockSessionEvents> {
   readonly nodeId: string;
   readonly prefix: string;
+  /**
+   * The TTL etcd renews this lease with: the one it was granted with, which for a resumed lease
+   * may differ from `options.ttlSeconds` (another coordinator granted it). The deadline counts
+   * with this one, and so must whoever the session's holder reports it to.
+   */
   readonly ttlSeconds: number;
   readonly marginMs: number;
   readonly lockDelayMs: number;
@@ -87,12 +95,13 @@ export class LockSession extends EventEmitter<LockSessionEvents> {
     grantedAt: number,
     resumed: boolean,
     resumeRefused: ResumeRefusal | null,
+    ttlSeconds: number,
     options: LockSessionOptions,
   ) {
     super();
     this.nodeId = options.nodeId;
     this.prefix = options.prefix ?? 'thinfleet/locks/';
-    this.ttlSeconds = options.ttlSeconds ?? 10;
+    this.ttlSeconds = ttlSeconds;
     this.marginMs = options.marginMs ?? 2000;
     this.lockDelayMs = options.lockDelayMs ?? 1000;
     this.now = options.now ?? (() => performance.now());
@@ -123,6 +132,7 @@ export class LockSession extends EventEmitter<LockSessionEvents> {
     let leaseId: string | null = null;
     let resumed = false;
     let refused: ResumeRefusal | null = null;
+    let grantedTtlSeconds = ttlSeconds;
     try {
       if (options.resume !== undefined) {
         if (!/^[0-9a-f]{1,16}$/.test(options.resume)) throw new RangeError(`resume must be a lease id in hex, got ${quoted(options.resume)}`);
@@ -134,6 +144,8 @@ export class LockSession extends EventEmitter<LockSessionEvents> {
           if (answer.ttlSeconds > 0) {
             leaseId = id;
             resumed = true;
+            // A renewal restores the TTL the lease was granted with: that, not ours, is what etcd keeps.
+            grantedTtlSeconds = answer.ttlSeconds;
           } else {
             refused = 'gone';
           }
@@ -151,7 +163,7 @@ export class LockSession extends EventEmitter<LockSessionEvents> {
       if (err instanceof RangeError) throw err;
       throw new LockError('ETCD', `cannot grant a lease: ${(err as Error).message}`, { cause: err });
     }
-    const session = new LockSession(options.etcd, leaseId, sentAt, resumed, refused, options);
+    const session = new LockSession(options.etcd, leaseId, sentAt, resumed, refused, grantedTtlSeconds, options);
     if ((options.keepalive ?? 'auto') === 'auto') session.scheduleKeepalive(session.keepaliveIntervalMs());
     session.armDeadline();
     return session;

@@ -104,4 +104,14 @@ describe('lock sessions renewed from outside and resumed', () => {
     expect((await client.get(clusterIdKey(space).toString()).string()) ?? '').toBe(ids[0]);
     expect(await ensureClusterId(client, `other-${space}`)).not.toBe(ids[0]);
   });
+
+  it('a resumed lease keeps the TTL it was granted with, whatever TTL the resuming side asks for', async () => {
+    const first = await open('agent-ttl', { ttlSeconds: 2 });
+    first.detach();
+    const again = await LockSession.open({ etcd: client, nodeId: 'agent-ttl', prefix, ttlSeconds: 10, marginMs: 500, keepalive: 'external', resume: first.leaseHex });
+    expect(again).toMatchObject({ resumed: true, ttlSeconds: 2 });
+    // Its deadline counts with 2 s, not 10 s.
+    expect(again.deadlineMs - performance.now()).toBeLessThanOrEqual(2000 - 500);
+    await again.close();
+  });
 });

@@ -291,6 +291,23 @@ describe('coordinator session', () => {
     expect(rec.events.some((e) => e.startsWith('lost'))).toBe(false);
   });
 
+  it('while the lease holds, reconnects within TTL/6 whatever the configured backoff says', async () => {
+    coordinator = await ScriptedCoordinator.start({ ttlSeconds: 3, marginMs: 1_000 });
+    const clock = new FakeClock();
+    const rec = recorder();
+    session = poolLessSession(rec, clock, { backoffMs: { min: 1_500, max: 4_000 } });
+    session.start();
+    await until('the first ack', () => rec.events.includes('renewed'));
+    coordinator.drop();
+    await until('the disconnect', () => rec.events.includes('disconnected'));
+    const hellos = (): number => coordinator.received.filter((m) => m.message === 'hello').length;
+    clock.advance(499);
+    expect(hellos()).toBe(1);
+    clock.advance(1);
+    await until('the resume', () => rec.events.includes('welcome s1 resumed=true'));
+    expect(rec.events.some((e) => e.startsWith('lost'))).toBe(false);
+  });
+
   describe('several coordinators and the cluster id', () => {
     let second: ScriptedCoordinator | null = null;
     afterEach(async () => {

@@ -184,8 +184,15 @@ export class AgentSession {
       this.end('session lost');
     });
     this.pools = hello.pools.map(toPoolRecord);
-    this.send({ welcome: { session: lockSession.leaseHex, ttlSeconds, marginMs, resumed: lockSession.resumed, coordinator: this.options.coordinatorId, clusterId } });
-    this.log.info({ session: lockSession.leaseHex, resumed: lockSession.resumed, address: hello.address, pools: this.pools.length }, 'agent session open');
+    // The lease's own TTL: a session resumed from another coordinator keeps the TTL it was granted
+    // with, whatever this coordinator's lock.ttlSeconds says; the agent's deadline must count with it.
+    this.send({
+      welcome: { session: lockSession.leaseHex, ttlSeconds: lockSession.ttlSeconds, marginMs, resumed: lockSession.resumed, coordinator: this.options.coordinatorId, clusterId },
+    });
+    this.log.info(
+      { session: lockSession.leaseHex, resumed: lockSession.resumed, ttlSeconds: lockSession.ttlSeconds, address: hello.address, pools: this.pools.length },
+      'agent session open',
+    );
     await this.publishHost();
     await this.publishPools();
     await this.watchAcquires();

@@ -289,4 +289,25 @@ describe('agent sessions on the coordinator', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('a session resumed through a coordinator configured with another TTL is welcomed with the TTL its lease was granted with', async () => {
+    const c = await cluster();
+    const longer = await startTestCoordinator({ endpoint: etcd.endpoint, prefix: c.prefix, id: 'coord-ttl10', lock: { ttlSeconds: 10, marginMs: 1000 } });
+    try {
+      const a = connectScriptedAgent(c.coordinator.address);
+      const welcome = await a.hello('node-a');
+      expect(welcome.ttlSeconds).toBe(3);
+      a.close();
+      const moved = connectScriptedAgent(longer.address);
+      c.agents.push(moved);
+      expect(await moved.hello('node-a', { resume: welcome.session })).toMatchObject({ session: welcome.session, resumed: true, ttlSeconds: 3 });
+      // A new session there gets that coordinator's TTL.
+      const fresh = connectScriptedAgent(longer.address);
+      c.agents.push(fresh);
+      expect(await fresh.hello('node-f')).toMatchObject({ resumed: false, ttlSeconds: 10 });
+    } finally {
+      await longer.stop();
+      await c.stop();
+    }
+  });
 });

@@ -16,7 +16,8 @@
  *   keeps running meanwhile, so pools stay held across a short cut or a coordinator's death as
  *   long as a keepalive is acknowledged in time. A Welcome is awaited at most TTL/6 once a TTL is
  *   known (5 s before), and with several coordinators a keepalive unanswered for TTL/6 drops the
- *   stream too (a coordinator that hangs), leaving time to resume at the next before the deadline.
+ *   stream too (a coordinator that hangs), leaving time to resume at the next before the deadline;
+ *   while the lease holds, no reconnect waits longer than TTL/6 either.
  * - The session is lost when the deadline passes, when the coordinator sends SessionLost, or
  *   when a Welcome says a resume attempt was not resumed. `onLost` then runs at once (the owner
  *   fences every pool the session held) and the next stream starts a new session.
@@ -300,7 +301,8 @@ export class CoordinatorSession {
     this.pending.failAll(new AgentError('CLUSTER_UNAVAILABLE', `the stream to the coordinator ${this.address} broke; retry`, { cause: err ?? undefined }));
     call.cancel();
     if (this.closed) return;
-    const delay = this.backoff.duration;
+    // While the lease holds, no wait is longer than TTL/6: the session must resume before its deadline.
+    const delay = this.lease.holds(this.clock.nowMs()) ? Math.min(this.backoff.duration, this.answerWaitMs()) : this.backoff.duration;
     const from = this.address;
     this.current = (this.current + 1) % this.clients.length;
     this.log.warn({ err, coordinator: from, next: this.address, retryInMs: delay, deadlineMs: this.lease.deadlineMs }, 'coordinator stream ended; reconnecting');
