@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { CoordinatorSession, type SessionEvents } from '../src/cluster/coordinator-session.js';
+import { CoordinatorSession, type CoordinatorSessionOptions, type SessionEvents } from '../src/cluster/coordinator-session.js';
 import { LeaseDeadline } from '../src/cluster/lease-deadline.js';
 import { waitUntil } from '../../../test/support/wait-until.js';
 import { FakeClock } from './support/fake-clock.js';
@@ -82,7 +82,7 @@ describe('coordinator session', () => {
   });
 
   /** A session of node-a with no pools, on the scripted coordinator, not yet started. */
-  function poolLessSession(rec: Recorded, clock: FakeClock, extra: { backoffMs?: { min: number; max: number } } = {}): CoordinatorSession {
+  function poolLessSession(rec: Recorded, clock: FakeClock, extra: Partial<CoordinatorSessionOptions> = {}): CoordinatorSession {
     return new CoordinatorSession({
       addresses: [coordinator.address],
       tls: null,
@@ -320,19 +320,7 @@ describe('coordinator session', () => {
       second = await ScriptedCoordinator.start({ ttlSeconds: options.ttlSeconds ?? 3, marginMs: options.marginMs ?? 1_000 });
       const clock = new FakeClock();
       const rec = recorder();
-      session = new CoordinatorSession({
-        addresses: [coordinator.address, second.address],
-        clusterId: options.clusterId ?? '',
-        tls: null,
-        nodeId: 'node-a',
-        advertise: 'unix:/run/a.sock',
-        version: '0',
-        resumeSession: '',
-        pools: async () => [],
-        events: rec.handlers,
-        logger: pino({ level: 'silent' }),
-        clock,
-      });
+      session = poolLessSession(rec, clock, { addresses: [coordinator.address, second.address], clusterId: options.clusterId ?? '' });
       return { clock, rec, s: session, first: coordinator, other: second };
     }
 

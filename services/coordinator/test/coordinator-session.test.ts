@@ -47,6 +47,18 @@ async function cluster(): Promise<{ coordinator: Coordinator; registry: ClusterR
 
 const pool = (name: string) => ({ name, uuid: `uuid-${name}`, devices: ['/dev/shared0'], active: false, dataSizeBytes: 0, dataUsedBytes: 0 });
 
+/** An agent of `c` welcomed as `nodeId`, reaching pool tank (no keepalives yet). */
+async function agentReachingTank(
+  c: Awaited<ReturnType<typeof cluster>>,
+  nodeId: string,
+  resume?: string,
+): Promise<{ agent: ScriptedAgent; welcome: Awaited<ReturnType<ScriptedAgent['hello']>> }> {
+  const agent = connectScriptedAgent(c.coordinator.address);
+  c.agents.push(agent);
+  const welcome = await agent.hello(nodeId, { pools: [pool('tank')], ...(resume === undefined ? {} : { resume }) });
+  return { agent, welcome };
+}
+
 /** node-a and node-b, both reaching pool tank, welcomed by `c`'s coordinator (no keepalives yet). */
 async function twoAgents(c: Awaited<ReturnType<typeof cluster>>): Promise<[ScriptedAgent, ScriptedAgent]> {
   const [a, b] = [connectScriptedAgent(c.coordinator.address), connectScriptedAgent(c.coordinator.address)];
@@ -60,9 +72,7 @@ describe('agent sessions on the coordinator', () => {
   it('welcomes an agent, registers its host and pools, and answers keepalives', async () => {
     const c = await cluster();
     try {
-      const a = connectScriptedAgent(c.coordinator.address);
-      c.agents.push(a);
-      const welcome = await a.hello('node-a', { pools: [pool('tank')] });
+      const { agent: a, welcome } = await agentReachingTank(c, 'node-a');
       expect(welcome).toMatchObject({ ttlSeconds: 3, marginMs: 1000, resumed: false, coordinator: 'coord-test' });
       expect(welcome.session).toMatch(/^[0-9a-f]+$/);
       await a.keepAlive();
@@ -185,15 +195,11 @@ describe('agent sessions on the coordinator', () => {
   it('a copied session id used by another node is not resumed: it gets a new session, and the owner keeps its lease and its lock', async () => {
     const c = await cluster();
     try {
-      const a = connectScriptedAgent(c.coordinator.address);
-      c.agents.push(a);
-      const welcome = await a.hello('node-a', { pools: [pool('tank')] });
+      const { agent: a, welcome } = await agentReachingTank(c, 'node-a');
       a.startKeepAlive(500);
       const held = await a.take('tank');
       // node-c starts with a copy of node-a's cluster-session.json: it asks to resume node-a's session.
-      const copy = connectScriptedAgent(c.coordinator.address);
-      c.agents.push(copy);
-      const copied = await copy.hello('node-c', { resume: welcome.session, pools: [pool('tank')] });
+      const { agent: copy, welcome: copied } = await agentReachingTank(c, 'node-c', welcome.session);
       expect(copied.resumed).toBe(false);
       expect(copied.session).not.toBe(welcome.session);
       copy.startKeepAlive(500);
