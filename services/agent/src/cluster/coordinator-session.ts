@@ -15,7 +15,7 @@
  *   `resume_session`, to the next of the configured coordinators (round robin); the deadline
  *   keeps running meanwhile, so pools stay held across a short cut or a coordinator's death as
  *   long as a keepalive is acknowledged in time. A Welcome is awaited at most TTL/6 once a TTL is
- *   known (5 s before), and with several coordinators a keepalive unanswered for TTL/6 drops the
+ *   known (TTL/3 with a single coordinator; 5 s before), and with several coordinators a keepalive unanswered for TTL/6 drops the
  *   stream too (a coordinator that hangs), leaving time to resume at the next before the deadline;
  *   while the lease holds, no reconnect waits longer than TTL/6 either.
  * - The session is lost when the deadline passes, when the coordinator sends SessionLost, or
@@ -281,7 +281,8 @@ export class CoordinatorSession {
     this.lease.helloSent(this.clock.nowMs());
     // Once the lease's TTL is known, a coordinator that does not answer within TTL/3 is given up
     // early enough to resume the session at the next one before the deadline.
-    const welcomeWaitMs = this.lease.leaseTtlMs > 0 ? this.answerWaitMs() : WELCOME_TIMEOUT_MS;
+    // With a single coordinator there is nowhere else to go: it gets TTL/3 (a dead connection is still noticed).
+    const welcomeWaitMs = this.lease.leaseTtlMs === 0 ? WELCOME_TIMEOUT_MS : this.clients.length > 1 ? this.answerWaitMs() : Math.min(WELCOME_TIMEOUT_MS, this.lease.keepAliveIntervalMs);
     this.cancelWelcomeWait = this.clock.after(welcomeWaitMs, () => {
       if (this.call === call && !this.welcomed) this.streamEnded(call, new Error(`no Welcome within ${welcomeWaitMs} ms`));
     });
