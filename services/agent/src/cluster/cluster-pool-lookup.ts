@@ -7,7 +7,7 @@ import { Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadCoordinatorApi } from '@thinfleet/proto';
 import type { ClusterConfig } from '../agent-config.js';
 import { AgentError } from '../agent-error.js';
-import { coordinatorCredentials } from './coordinator-session.js';
+import { coordinatorCredentials } from './coordinator-endpoints.js';
 
 /** A pool as the cluster's registry names it. */
 export interface RegistryPool {

@@ -29,13 +29,13 @@
  * Crash story: nothing here is durable; the owner (cluster-node.ts) keeps the session id and
  * the held pools in cluster-session.json and passes the id back as `resumeSession`.
  */
-import { readFileSync } from 'node:fs';
-import { credentials as grpcCredentials, type ChannelCredentials, type ClientDuplexStream } from '@grpc/grpc-js';
-import { loadCoordinatorApi, type AgentMessage, type CoordinatorMessage__Output, type HostPool, type SessionServiceClient } from '@thinfleet/proto';
+import type { ClientDuplexStream } from '@grpc/grpc-js';
+import type { AgentMessage, CoordinatorMessage__Output, HostPool } from '@thinfleet/proto';
 import { ExponentialBackoff, noJitterGenerator, type IBackoff } from 'cockatiel';
 import type { Logger } from 'pino';
 import { AgentError } from '../agent-error.js';
-import { AgentConfigError, type TlsClientFiles } from '../agent-config.js';
+import type { TlsClientFiles } from '../agent-config.js';
+import { CoordinatorEndpoints } from './coordinator-endpoints.js';
 import { LeaseDeadline } from './lease-deadline.js';
 import { PendingRequests } from './pending-requests.js';
 import { systemClock, type SessionClock } from './session-clock.js';
@@ -92,27 +92,8 @@ const TOKEN = /^[0-9]{1,20}$/;
 /** How long a stream may wait for its Welcome before it is opened again, until a Welcome told the TTL. */
 const WELCOME_TIMEOUT_MS = 5000;
 
-/** Channel credentials for `tls` (mutual TLS) or plaintext. @throws AgentConfigError naming `cluster.tls` when a PEM file cannot be read */
-export function coordinatorCredentials(tls: TlsClientFiles | null): ChannelCredentials {
-  if (tls === null) return grpcCredentials.createInsecure();
-  const read = (path: string): Buffer => {
-    try {
-      return readFileSync(path);
-    } catch (err) {
-      throw new AgentConfigError(`cluster.tls: cannot read ${path}: ${(err as Error).message}`, 'cluster.tls', { cause: err });
-    }
-  };
-  return grpcCredentials.createSsl(read(tls.caFile), read(tls.keyFile), read(tls.certFile));
-}
-
 export class CoordinatorSession {
-  private readonly clients: SessionServiceClient[];
-  /** The coordinator the current (or next) stream goes to: an index into `options.addresses`. */
-  private current = 0;
-  /** The cluster this host belongs to ('' until the first Welcome). */
-  private cluster: string;
-  /** Why the last Welcome was refused (another cluster), null once one is accepted. */
-  private refusal: string | null = null;
+  private readonly endpoints: CoordinatorEndpoints;
   /** The oldest keepalive on the current stream not yet acknowledged, or null. */
   private unacked: number | null = null;
   private readonly clock: SessionClock;
@@ -141,30 +122,26 @@ export class CoordinatorSession {
 
   constructor(private readonly options: CoordinatorSessionOptions) {
     this.clock = options.clock ?? systemClock;
-    if (options.addresses.length === 0) throw new RangeError('CoordinatorSession: at least one coordinator address is required');
     this.log = options.logger;
     this.session = options.resumeSession;
-    this.cluster = options.clusterId ?? '';
     this.backoffs = new ExponentialBackoff({ generator: noJitterGenerator, initialDelay: options.backoffMs?.min ?? 200, maxDelay: options.backoffMs?.max ?? 2000, exponent: 2 });
     this.backoff = this.backoffs.next();
-    const api = loadCoordinatorApi();
-    const creds = coordinatorCredentials(options.tls);
-    this.clients = options.addresses.map((address) => new api.SessionService(address, creds));
+    this.endpoints = new CoordinatorEndpoints(options.addresses, options.tls, options.clusterId ?? '');
   }
 
   /** The coordinator the current stream goes to. */
   get address(): string {
-    return this.options.addresses[this.current]!;
+    return this.endpoints.address;
   }
 
   /** The cluster's id from the first accepted Welcome (or as saved); '' before any. */
   get clusterId(): string {
-    return this.cluster;
+    return this.endpoints.clusterId;
   }
 
   /** Why the last Welcome was not used (it came from another cluster); null when the last one was. */
   get refused(): string | null {
-    return this.refusal;
+    return this.endpoints.refused;
   }
 
   /** The current session id ('' before the first Welcome, and after a loss until the next). */
@@ -242,7 +219,7 @@ export class CoordinatorSession {
     this.welcomed = false;
     this.pending.failAll(new AgentError('CLUSTER_UNAVAILABLE', 'the agent is stopping'));
     call?.cancel();
-    for (const client of this.clients) client.close();
+    this.endpoints.close();
   }
 
   private request(kind: 'take' | 'release', pool: string): Promise<Grant | null> {
@@ -268,7 +245,7 @@ export class CoordinatorSession {
       return [] as HostPool[];
     });
     if (this.closed) return;
-    const call = this.clients[this.current]!.Connect();
+    const call = this.endpoints.client.Connect();
     this.call = call;
     this.welcomed = false;
     this.unacked = null;
@@ -282,12 +259,13 @@ export class CoordinatorSession {
     // Once the lease's TTL is known, a coordinator that does not answer within TTL/3 is given up
     // early enough to resume the session at the next one before the deadline.
     // With a single coordinator there is nowhere else to go: it gets TTL/3 (a dead connection is still noticed).
-    const welcomeWaitMs = this.lease.leaseTtlMs === 0 ? WELCOME_TIMEOUT_MS : this.clients.length > 1 ? this.answerWaitMs() : Math.min(WELCOME_TIMEOUT_MS, this.lease.keepAliveIntervalMs);
+    const welcomeWaitMs =
+      this.lease.leaseTtlMs === 0 ? WELCOME_TIMEOUT_MS : Math.min(WELCOME_TIMEOUT_MS, this.endpoints.count > 1 ? this.lease.answerWaitMs : this.lease.keepAliveIntervalMs);
     this.cancelWelcomeWait = this.clock.after(welcomeWaitMs, () => {
       if (this.call === call && !this.welcomed) this.streamEnded(call, new Error(`no Welcome within ${welcomeWaitMs} ms`));
     });
     call.write({
-      hello: { nodeId: this.options.nodeId, address: this.options.advertise, resumeSession: this.resumeAttempt, pools, version: this.options.version, clusterId: this.cluster },
+      hello: { nodeId: this.options.nodeId, address: this.options.advertise, resumeSession: this.resumeAttempt, pools, version: this.options.version, clusterId: this.endpoints.clusterId },
     });
     this.log.debug({ coordinator: this.address, resumeSession: this.resumeAttempt }, 'hello sent');
   }
@@ -303,9 +281,9 @@ export class CoordinatorSession {
     call.cancel();
     if (this.closed) return;
     // While the lease holds, no wait is longer than TTL/6: the session must resume before its deadline.
-    const delay = this.lease.holds(this.clock.nowMs()) ? Math.min(this.backoff.duration, this.answerWaitMs()) : this.backoff.duration;
+    const delay = this.lease.holds(this.clock.nowMs()) ? Math.min(this.backoff.duration, this.lease.answerWaitMs) : this.backoff.duration;
     const from = this.address;
-    this.current = (this.current + 1) % this.clients.length;
+    this.endpoints.advance();
     this.log.warn({ err, coordinator: from, next: this.address, retryInMs: delay, deadlineMs: this.lease.deadlineMs }, 'coordinator stream ended; reconnecting');
     this.options.events.onDisconnected(err);
     this.backoff = this.backoff.next(undefined);
@@ -385,16 +363,14 @@ export class CoordinatorSession {
       this.dropStream();
       return;
     }
-    if (w.clusterId !== '' && this.cluster !== '' && w.clusterId !== this.cluster) {
+    const refused = this.endpoints.checkWelcome(w.clusterId);
+    if (refused !== null) {
       // A coordinator of another lock space: its grants would exclude nobody this host shares pools with.
-      this.refusal = `the coordinator ${this.address} serves cluster ${w.clusterId.slice(0, 64)}, not this host's cluster ${this.cluster}`;
-      this.log.error({ coordinator: this.address, coordinatorCluster: w.clusterId.slice(0, 64), cluster: this.cluster }, `${this.refusal}: not using it, trying the next coordinator`);
-      this.dropStream(this.refusal);
+      this.log.error({ coordinator: this.address, cluster: this.endpoints.clusterId }, `${refused}: not using it, trying the next coordinator`);
+      this.dropStream(refused);
       return;
     }
     this.cancelWelcomeWait();
-    this.refusal = null;
-    if (this.cluster === '' && w.clusterId !== '') this.cluster = w.clusterId;
     const resumed = this.resumeAttempt !== '' && w.resumed && w.session === this.resumeAttempt;
     // The old session's locks are gone: they are given up (fenced) before the new session is used.
     if (this.resumeAttempt !== '' && !resumed) this.lose(`the coordinator did not resume session ${this.resumeAttempt}`, false);
@@ -404,9 +380,12 @@ export class CoordinatorSession {
     this.welcomed = true;
     this.backoff = this.backoffs.next();
     this.armDeadline();
-    this.log.info({ session: w.session, resumed, ttlSeconds, marginMs, coordinatorId: w.coordinator, coordinator: this.address, clusterId: this.cluster }, 'coordinator session established');
+    this.log.info(
+      { session: w.session, resumed, ttlSeconds, marginMs, coordinatorId: w.coordinator, coordinator: this.address, clusterId: this.endpoints.clusterId },
+      'coordinator session established',
+    );
     this.keepAlive();
-    this.options.events.onWelcome({ session: w.session, resumed, coordinator: this.coordinatorId, clusterId: this.cluster });
+    this.options.events.onWelcome({ session: w.session, resumed, coordinator: this.coordinatorId, clusterId: this.endpoints.clusterId });
   }
 
   private keepAlive(): void {
@@ -416,22 +395,17 @@ export class CoordinatorSession {
     const seq = ++this.seq;
     this.lease.keepAliveSent(seq, this.clock.nowMs());
     this.send({ keepAlive: { seq } });
-    if (this.unacked === null && this.clients.length > 1) {
+    if (this.unacked === null && this.endpoints.count > 1) {
       // With somewhere else to go, a coordinator that does not answer within TTL/6 is left while
       // the previous acknowledgement's deadline still leaves time to resume at the next one.
       this.unacked = seq;
       const call = this.call;
-      const waitMs = this.answerWaitMs();
+      const waitMs = this.lease.answerWaitMs;
       this.cancelAnswerWait = this.clock.after(waitMs, () => {
         if (this.call === call && this.unacked !== null) this.dropStream(`no keepalive answer within ${waitMs} ms`);
       });
     }
     this.cancelKeepAlive = this.clock.after(this.lease.keepAliveIntervalMs, () => this.keepAlive());
-  }
-
-  /** How long a coordinator may take to answer a Hello or a keepalive once the TTL is known: TTL/6 (at most 5 s). */
-  private answerWaitMs(): number {
-    return Math.min(WELCOME_TIMEOUT_MS, Math.max(1, Math.floor(this.lease.keepAliveIntervalMs / 2)));
   }
 
   /** Sets the deadline timer; at the deadline the session is lost (unless an ack moved it on). */
