@@ -164,7 +164,9 @@ export class LockSession extends EventEmitter<LockSessionEvents> {
       throw new LockError('ETCD', `cannot grant a lease: ${(err as Error).message}`, { cause: err });
     }
     const session = new LockSession(options.etcd, leaseId, sentAt, resumed, refused, grantedTtlSeconds, options);
-    if ((options.keepalive ?? 'auto') === 'auto') session.scheduleKeepalive(session.keepaliveIntervalMs());
+    // The cadence counts from the grant's request, like the deadline: the time open() spent (the
+    // owner record's write included) does not eat into the first renewal's margin.
+    if ((options.keepalive ?? 'auto') === 'auto') session.scheduleKeepalive(session.keepaliveIntervalMs() - (now() - sentAt));
     session.armDeadline();
     return session;
   }
