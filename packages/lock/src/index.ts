@@ -10,3 +10,5 @@ export { LockSession, type LockSessionOptions } from './lock-session.js';
 export { PoolLock, type LockGrant, type PoolLockState } from './pool-lock.js';
 export { LockError, isLockError, type LockErrorCode } from './lock-error.js';
 export { lockKeys, parseEpoch, prefixEnd, type EpochValue, type LockKeys } from './lock-keys.js';
+export { checkSessionOwner, putSessionOwner, sessionOwnerKey, type ResumeRefusal, type SessionOwner } from './session-owner.js';
+export { CLUSTER_ID_PATTERN, clusterIdKey, ensureClusterId } from './cluster-id.js';

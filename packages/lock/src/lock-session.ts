@@ -14,7 +14,8 @@
  * timer; `'external'` leaves it to the caller's `renew()` — the coordinator renews an agent's
  * lease when the agent's keepalive arrives on its stream, so a silent agent loses its lease.
  * `resume` adopts a lease an earlier session granted (a coordinator taking over an agent's stream
- * after a reconnect): the lease keeps its queue keys, so the locks keep their place.
+ * after a reconnect): the lease keeps its queue keys, so the locks keep their place. Only the node
+ * the lease was granted to (same node id and credential, session-owner.ts) may resume it.
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
@@ -22,6 +23,7 @@ import { NAME_PATTERN, NAME_RULE, quoted } from '@thinfleet/units';
 import type { Etcd3 } from 'etcd3';
 import { LockError } from './lock-error.js';
 import { PoolLock } from './pool-lock.js';
+import { checkSessionOwner, putSessionOwner, type ResumeRefusal } from './session-owner.js';
 
 export interface LockSessionOptions {
   /** The etcd client (the caller owns it and closes it after the session). */
@@ -30,7 +32,10 @@ export interface LockSessionOptions {
   readonly nodeId: string;
   /** Key prefix of every lock (default `thinfleet/locks/`). */
   readonly prefix?: string;
-  /** Lease TTL (default 10 s); a dead holder's locks are free this long after its last renewal. */
+  /**
+   * Lease TTL of a new lease (default 10 s); a dead holder's locks are free this long after its
+   * last renewal. A resumed lease keeps the TTL it was granted with (see `LockSession.ttlSeconds`).
+   */
   readonly ttlSeconds?: number;
   /** The session counts itself lost this long before etcd could expire its lease (default 2000 ms). */
   readonly marginMs?: number;
@@ -40,6 +45,12 @@ export interface LockSessionOptions {
   readonly keepalive?: 'auto' | 'external';
   /** A live lease (id in hex) to adopt instead of granting a new one; see the module comment. */
   readonly resume?: string;
+  /**
+   * The node's credential (e.g. its client certificate's SHA-256 fingerprint; '' for none),
+   * recorded with the lease beside `nodeId` (session-owner.ts). `resume` adopts only a lease
+   * recorded with the same node id and credential. Default ''.
+   */
+  readonly credential?: string;
   /** Monotonic clock in ms (tests). */
   readonly now?: () => number;
 }
@@ -56,6 +67,11 @@ export interface LockSessionEvents {
 export class LockSession extends EventEmitter<LockSessionEvents> {
   readonly nodeId: string;
   readonly prefix: string;
+  /**
+   * The TTL etcd renews this lease with: the one it was granted with, which for a resumed lease
+   * may differ from `options.ttlSeconds` (another coordinator granted it). The deadline counts
+   * with this one, and so must whoever the session's holder reports it to.
+   */
   readonly ttlSeconds: number;
   readonly marginMs: number;
   readonly lockDelayMs: number;
@@ -70,30 +86,37 @@ export class LockSession extends EventEmitter<LockSessionEvents> {
   private deadlineTimer: NodeJS.Timeout | null = null;
   /** True when this session adopted an existing lease (`resume`). */
   readonly resumed: boolean;
+  /** Why `resume` was not honoured (null when resumed or not asked). */
+  readonly resumeRefused: ResumeRefusal | null;
 
   private constructor(
     readonly etcd: Etcd3,
     readonly leaseId: string,
     grantedAt: number,
     resumed: boolean,
+    resumeRefused: ResumeRefusal | null,
+    ttlSeconds: number,
     options: LockSessionOptions,
   ) {
     super();
     this.nodeId = options.nodeId;
     this.prefix = options.prefix ?? 'thinfleet/locks/';
-    this.ttlSeconds = options.ttlSeconds ?? 10;
+    this.ttlSeconds = ttlSeconds;
     this.marginMs = options.marginMs ?? 2000;
     this.lockDelayMs = options.lockDelayMs ?? 1000;
     this.now = options.now ?? (() => performance.now());
     this.leaseHex = BigInt(leaseId).toString(16);
     this.deadline = grantedAt + this.ttlSeconds * 1000 - this.marginMs;
     this.resumed = resumed;
+    this.resumeRefused = resumeRefused;
   }
 
   /**
-   * Grants a lease (or adopts `resume` while etcd still has it) and, unless `keepalive` is
-   * `external`, starts keeping it alive. A lease to resume that etcd no longer has is not an
-   * error: a new one is granted and `resumed` is false (its locks are dirty, as they must be).
+   * Grants a lease (or adopts `resume` while etcd still has it and it was recorded for this node
+   * id and credential) and, unless `keepalive` is `external`, starts keeping it alive. A lease to
+   * resume that etcd no longer has, or that belongs to another node or credential, is not an
+   * error: a new one is granted, `resumed` is false (its locks are dirty, as they must be) and
+   * `resumeRefused` says why. Another node's lease is not renewed by the attempt.
    * @throws LockError ETCD when etcd cannot grant one; RangeError for a margin that leaves no time
    */
   static async open(options: LockSessionOptions): Promise<LockSession> {
@@ -104,25 +127,46 @@ export class LockSession extends EventEmitter<LockSessionEvents> {
     const now = options.now ?? (() => performance.now());
     const sentAt = now();
     const leases = options.etcd.leaseClient;
+    const prefix = options.prefix ?? 'thinfleet/locks/';
+    const owner = { nodeId: options.nodeId, credential: options.credential ?? '' };
     let leaseId: string | null = null;
     let resumed = false;
+    let refused: ResumeRefusal | null = null;
+    let grantedTtlSeconds = ttlSeconds;
     try {
       if (options.resume !== undefined) {
         if (!/^[0-9a-f]{1,16}$/.test(options.resume)) throw new RangeError(`resume must be a lease id in hex, got ${quoted(options.resume)}`);
         const id = BigInt(`0x${options.resume}`).toString();
-        const answer = await leases.leaseKeepAlive().then((stream) => keepaliveOn(stream, id));
-        if (answer.ttlSeconds > 0) {
-          leaseId = id;
-          resumed = true;
+        // Whose lease it is, before anything touches it: another node's lease is not kept alive.
+        refused = await checkSessionOwner(options.etcd, prefix, options.resume, owner);
+        if (refused === null) {
+          const answer = await leases.leaseKeepAlive().then((stream) => keepaliveOn(stream, id));
+          if (answer.ttlSeconds > 0) {
+            leaseId = id;
+            resumed = true;
+            // A renewal restores the TTL the lease was granted with: that, not ours, is what etcd keeps.
+            grantedTtlSeconds = answer.ttlSeconds;
+          } else {
+            refused = 'gone';
+          }
         }
       }
-      leaseId ??= (await leases.leaseGrant({ TTL: ttlSeconds })).ID;
+      if (leaseId === null) {
+        leaseId = (await leases.leaseGrant({ TTL: ttlSeconds })).ID;
+        const granted = leaseId;
+        await putSessionOwner(options.etcd, prefix, granted, owner).catch(async (err: unknown) => {
+          await leases.leaseRevoke({ ID: granted }).catch(() => {});
+          throw err;
+        });
+      }
     } catch (err) {
       if (err instanceof RangeError) throw err;
       throw new LockError('ETCD', `cannot grant a lease: ${(err as Error).message}`, { cause: err });
     }
-    const session = new LockSession(options.etcd, leaseId, sentAt, resumed, options);
-    if ((options.keepalive ?? 'auto') === 'auto') session.scheduleKeepalive(session.keepaliveIntervalMs());
+    const session = new LockSession(options.etcd, leaseId, sentAt, resumed, refused, grantedTtlSeconds, options);
+    // The cadence counts from the grant's request, like the deadline: the time open() spent (the
+    // owner record's write included) does not eat into the first renewal's margin.
+    if ((options.keepalive ?? 'auto') === 'auto') session.scheduleKeepalive(session.keepaliveIntervalMs() - (now() - sentAt));
     session.armDeadline();
     return session;
   }

@@ -43,7 +43,12 @@ export type TlsClientFiles = TlsFiles;
 
 /** Cluster mode (docs/agent.md, "Cluster mode"): pools are shared, the coordinator hands out their locks. */
 export interface ClusterConfig {
-  /** The coordinator's `host:port`. */
+  /**
+   * The coordinators' `host:port`s, tried in turn (the file's `coordinators`, or its one
+   * `coordinator`): when the stream to one breaks, the session moves on to the next.
+   */
+  readonly coordinators: readonly string[];
+  /** The first of `coordinators` (kept for callers that need one address). */
   readonly coordinator: string;
   /** This host's node id, unique in the cluster and stable across restarts (`""` in the file: the host name). */
   readonly nodeId: string;
@@ -169,11 +174,34 @@ const hostPort = (): z.ZodString => hostPortSchema();
 
 const tcp = strictSection({ listen: hostPort(), ...tlsFilesShape() });
 
-/** The file's `cluster` section: only `coordinator` is required; the empty defaults are resolved after every layer. */
+/** `cluster.coordinators`: a non-empty array of `host:port`, each checked (a fault names its index). */
+const coordinatorList = z.array(hostPort(), says('must be an array of host:port strings')).min(1, says('must name at least one coordinator'));
+
+/**
+ * The file's `cluster` section: exactly one of `coordinator` and `coordinators` is required; the
+ * empty defaults are resolved after every layer.
+ */
 const cluster = strictSection(
-  { coordinator: hostPort(), nodeId: anyString().exactOptional(), advertise: anyString().exactOptional(), tls: tlsFilesSchema('must be an object or null').nullable().exactOptional() },
+  {
+    coordinator: hostPort().exactOptional(),
+    coordinators: coordinatorList.exactOptional(),
+    nodeId: anyString().exactOptional(),
+    advertise: anyString().exactOptional(),
+    tls: tlsFilesSchema('must be an object or null').nullable().exactOptional(),
+  },
   'must be an object or null',
-).transform((given) => ({ nodeId: '', advertise: '', tls: null, ...given }));
+)
+  .superRefine((given, ctx) => {
+    if (given.coordinator !== undefined && given.coordinators !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['coordinators'], message: 'give either coordinator or coordinators, not both' });
+    } else if (given.coordinator === undefined && given.coordinators === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['coordinator'], message: 'required (or coordinators: ["host:port", ...])' });
+    }
+  })
+  .transform(({ coordinator, coordinators, ...given }) => {
+    const list = coordinators ?? [coordinator!];
+    return { nodeId: '', advertise: '', tls: null, ...given, coordinators: list, coordinator: list[0]! };
+  });
 
 const absolutePath = nonEmptyString().startsWith('/', says('must be an absolute path'));
 

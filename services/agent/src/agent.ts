@@ -25,7 +25,7 @@ import { splitHostPort, type AgentConfig } from './agent-config.js';
 import { openDmBackend, type DmBackend } from './dm-backend.js';
 import { sweepTemporaryFiles } from './durable-file.js';
 import { bindTcp, bindUnixSocket, makeServer } from './grpc-server.js';
-import { HealthState } from './health-service.js';
+import { HealthState, SESSION_HEALTH_SERVICE } from './health-service.js';
 import { HostPools } from './host-pools.js';
 import { InFlight } from './in-flight.js';
 import { JobWatches, jobServiceHandlers } from './job-service.js';
@@ -159,6 +159,7 @@ export class Agent {
       resolveOrigin = (pool, path) => pools.origins.resolve(pool, path);
 
       const fencing = new PoolFencing(config.stateDir);
+      const health = new HealthState();
       if (config.cluster === null) {
         await tellSystemd(logger, env, 'STATUS=activating and recovering pools');
         const started = Date.now();
@@ -179,6 +180,7 @@ export class Agent {
           );
         }
         await tellSystemd(logger, env, 'STATUS=fencing pools left live in the kernel');
+        health.setService(SESSION_HEALTH_SERVICE, 'NOT_SERVING');
         cluster = await ClusterNode.start({
           config: config.cluster,
           stateDir: config.stateDir,
@@ -191,9 +193,10 @@ export class Agent {
           version: AGENT_VERSION,
           watchdog,
           clock,
+          onSessionLive: (live) => health.setService(SESSION_HEALTH_SERVICE, live ? 'SERVING' : 'NOT_SERVING'),
         });
         await jobs.start();
-        logger.info({ nodeId: config.cluster.nodeId, coordinator: config.cluster.coordinator }, 'cluster mode: pools are activated only under their locks');
+        logger.info({ nodeId: config.cluster.nodeId, coordinators: config.cluster.coordinators }, 'cluster mode: pools are activated only under their locks');
       }
 
       const metricsRegistry = new Registry();
@@ -219,7 +222,6 @@ export class Agent {
       const poolEventWatches = new PoolEventWatches();
 
       const inFlight = new InFlight();
-      const health = new HealthState();
       const watches = new JobWatches();
       const ctx: RpcContext = {
         logger,

@@ -69,7 +69,7 @@ describe('agent config', () => {
   it('is standalone by default; cluster mode fills the node id and the advertised address', () => {
     expect(resolveAgentConfig().cluster).toBeNull();
     const path = configFile(JSON.stringify({ socket: '/tmp/a.sock', cluster: { coordinator: '10.0.0.5:9750' } }));
-    expect(loadAgentConfig(path).cluster).toEqual({ coordinator: '10.0.0.5:9750', nodeId: hostname(), advertise: 'unix:/tmp/a.sock', tls: null });
+    expect(loadAgentConfig(path).cluster).toEqual({ coordinator: '10.0.0.5:9750', coordinators: ['10.0.0.5:9750'], nodeId: hostname(), advertise: 'unix:/tmp/a.sock', tls: null });
     // The socket flag is known before the advertised default is made from it.
     expect(loadAgentConfig(path, { socket: '/tmp/b.sock' }).cluster?.advertise).toBe('unix:/tmp/b.sock');
     const full = {
@@ -78,7 +78,26 @@ describe('agent config', () => {
       advertise: 'host-a.example:9747',
       tls: { caFile: '/etc/thinfleet/ca.pem', certFile: '/etc/thinfleet/host.pem', keyFile: '/etc/thinfleet/host.key' },
     };
-    expect(loadAgentConfig(configFile(JSON.stringify({ cluster: full }))).cluster).toEqual(full);
+    expect(loadAgentConfig(configFile(JSON.stringify({ cluster: full }))).cluster).toEqual({ ...full, coordinators: ['coord.example:9750'] });
+    // Several coordinators: tried in turn; the first is also `coordinator`.
+    const several = loadAgentConfig(configFile(JSON.stringify({ cluster: { coordinators: ['c1.example:9750', '[::1]:9750'] } }))).cluster;
+    expect(several).toMatchObject({ coordinators: ['c1.example:9750', '[::1]:9750'], coordinator: 'c1.example:9750' });
+  });
+
+  it('refuses a bad coordinators list, naming the entry, and a section with both keys or neither', () => {
+    const refused = (cluster: unknown): { key: string | null; message: string } => {
+      const err = refusal(() => resolveAgentConfig({ cluster }));
+      return { key: err.key, message: err.message };
+    };
+    expect(refused({ coordinators: ['a:1', 'nope', 'b:2'] })).toMatchObject({ key: 'cluster.coordinators[1]' });
+    expect(refused({ coordinators: ['a:1', 7] })).toMatchObject({ key: 'cluster.coordinators[1]' });
+    expect(refused({ coordinators: [] })).toEqual({ key: 'cluster.coordinators', message: 'cluster.coordinators: must name at least one coordinator' });
+    expect(refused({ coordinators: 'a:1,b:2' })).toEqual({ key: 'cluster.coordinators', message: 'cluster.coordinators: must be an array of host:port strings' });
+    expect(refused({ coordinator: 'a:1', coordinators: ['b:2'] })).toEqual({
+      key: 'cluster.coordinators',
+      message: 'cluster.coordinators: give either coordinator or coordinators, not both',
+    });
+    expect(refused({ nodeId: 'x' })).toMatchObject({ key: 'cluster.coordinator', message: expect.stringContaining('required') });
   });
 
   it('fences with the watchdog at /dev/watchdog by default; fencing and watchdogDevice are checked, naming the key', () => {

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { CoordinatorSession, type SessionEvents } from '../src/cluster/coordinator-session.js';
+import { CoordinatorSession, type CoordinatorSessionOptions, type SessionEvents } from '../src/cluster/coordinator-session.js';
 import { LeaseDeadline } from '../src/cluster/lease-deadline.js';
 import { waitUntil } from '../../../test/support/wait-until.js';
 import { FakeClock } from './support/fake-clock.js';
@@ -82,9 +82,9 @@ describe('coordinator session', () => {
   });
 
   /** A session of node-a with no pools, on the scripted coordinator, not yet started. */
-  function poolLessSession(rec: Recorded, clock: FakeClock, extra: { backoffMs?: { min: number; max: number } } = {}): CoordinatorSession {
+  function poolLessSession(rec: Recorded, clock: FakeClock, extra: Partial<CoordinatorSessionOptions> = {}): CoordinatorSession {
     return new CoordinatorSession({
-      address: coordinator.address,
+      addresses: [coordinator.address],
       tls: null,
       nodeId: 'node-a',
       advertise: 'unix:/run/a.sock',
@@ -103,7 +103,7 @@ describe('coordinator session', () => {
     const clock = new FakeClock();
     const rec = recorder();
     session = new CoordinatorSession({
-      address: coordinator.address,
+      addresses: [coordinator.address],
       tls: null,
       nodeId: 'node-a',
       advertise: 'unix:/run/a.sock',
@@ -267,5 +267,136 @@ describe('coordinator session', () => {
     const from = coordinator.received.length;
     coordinator.push({ granted: { requestId: 999, pool: 'other', token: '5', dirty: true, previousHolderDied: false, previousHolder: '' } });
     await coordinator.waitFor((m) => m.message === 'release' && m.release!.pool === 'other', { from });
+  });
+
+  it('takes every timing from the Welcome: with TTL 3 s, keepalives every 1 s and a Welcome awaited 1 s (one coordinator), not the 5 s used before any TTL is known', async () => {
+    const { clock, rec, helloAt, s } = await open({ ttlSeconds: 3, marginMs: 1_000 });
+    await until('the first ack', () => rec.events.includes('renewed'));
+    expect(s.leaseTtlMs).toBe(3_000);
+    expect(s.deadlineMs).toBe(helloAt + 3_000 - 1_000);
+    clock.advance(999);
+    expect(coordinator.received.filter((m) => m.message === 'keepAlive')).toHaveLength(1);
+    clock.advance(1);
+    await until('the second keepalive after TTL/3', () => coordinator.received.filter((m) => m.message === 'keepAlive').length === 2);
+    // The stream breaks and the next coordinator hangs: it is given up after TTL/3.
+    coordinator.welcome = false;
+    coordinator.drop();
+    await until('the disconnect', () => rec.events.includes('disconnected'));
+    clock.advance(200);
+    await coordinator.waitFor((m) => m.message === 'hello' && m.hello!.resumeSession === 's1');
+    clock.advance(999);
+    expect(rec.events.filter((e) => e === 'disconnected')).toHaveLength(1);
+    clock.advance(1);
+    expect(rec.events.filter((e) => e === 'disconnected')).toHaveLength(2);
+    expect(rec.events.some((e) => e.startsWith('lost'))).toBe(false);
+  });
+
+  it('while the lease holds, reconnects within TTL/6 whatever the configured backoff says', async () => {
+    coordinator = await ScriptedCoordinator.start({ ttlSeconds: 3, marginMs: 1_000 });
+    const clock = new FakeClock();
+    const rec = recorder();
+    session = poolLessSession(rec, clock, { backoffMs: { min: 1_500, max: 4_000 } });
+    session.start();
+    await until('the first ack', () => rec.events.includes('renewed'));
+    coordinator.drop();
+    await until('the disconnect', () => rec.events.includes('disconnected'));
+    const hellos = (): number => coordinator.received.filter((m) => m.message === 'hello').length;
+    clock.advance(499);
+    expect(hellos()).toBe(1);
+    clock.advance(1);
+    await until('the resume', () => rec.events.includes('welcome s1 resumed=true'));
+    expect(rec.events.some((e) => e.startsWith('lost'))).toBe(false);
+  });
+
+  describe('several coordinators and the cluster id', () => {
+    let second: ScriptedCoordinator | null = null;
+    afterEach(async () => {
+      await second?.stop();
+      second = null;
+    });
+
+    async function openTwo(options: { clusterId?: string; ttlSeconds?: number; marginMs?: number } = {}) {
+      coordinator = await ScriptedCoordinator.start({ ttlSeconds: options.ttlSeconds ?? 3, marginMs: options.marginMs ?? 1_000 });
+      second = await ScriptedCoordinator.start({ ttlSeconds: options.ttlSeconds ?? 3, marginMs: options.marginMs ?? 1_000 });
+      const clock = new FakeClock();
+      const rec = recorder();
+      session = poolLessSession(rec, clock, { addresses: [coordinator.address, second.address], clusterId: options.clusterId ?? '' });
+      return { clock, rec, s: session, first: coordinator, other: second };
+    }
+
+    it('moves to the next coordinator when the stream breaks and resumes the session there, keeping the deadline', async () => {
+      const { clock, rec, s, first, other } = await openTwo();
+      first.clusterId = other.clusterId = 'cluster-1';
+      s.start();
+      await until('the first ack', () => rec.events.includes('renewed'));
+      expect(s.clusterId).toBe('cluster-1');
+      const deadline = s.deadlineMs;
+      // The second coordinator shares the etcd: it knows the session.
+      other.sessions.add('s1');
+      first.drop();
+      await until('the disconnect', () => rec.events.includes('disconnected'));
+      clock.advance(200);
+      await until('the welcome from the second', () => rec.events.includes('welcome s1 resumed=true'));
+      expect(other.received[0]!.hello).toMatchObject({ resumeSession: 's1', clusterId: 'cluster-1' });
+      expect(s.address).toBe(other.address);
+      expect(s.deadlineMs).toBeGreaterThanOrEqual(deadline);
+      expect(rec.events.some((e) => e.startsWith('lost'))).toBe(false);
+      // Round robin: the next break goes back to the first.
+      other.drop();
+      await until('the second disconnect', () => rec.events.filter((e) => e === 'disconnected').length === 2);
+      clock.advance(200);
+      await until('a hello at the first again', () => first.received.filter((m) => m.message === 'hello').length === 2);
+    });
+
+    it('drops a coordinator that stops acknowledging keepalives after TTL/6 and resumes at the next before the deadline', async () => {
+      const { clock, rec, s, first, other } = await openTwo();
+      s.start();
+      await until('the first ack', () => rec.events.includes('renewed'));
+      const deadline = s.deadlineMs;
+      first.ackKeepAlives = false; // the first coordinator hangs
+      other.sessions.add('s1');
+      clock.advance(1_000);
+      await until('the second keepalive', () => first.received.filter((m) => m.message === 'keepAlive').length === 2);
+      clock.advance(499);
+      expect(rec.events.includes('disconnected')).toBe(false);
+      clock.advance(1);
+      expect(rec.events).toContain('disconnected');
+      clock.advance(200);
+      await until('the resume at the second', () => rec.events.includes('welcome s1 resumed=true'));
+      await until('an ack from the second', () => s.deadlineMs > deadline);
+      expect(rec.events.some((e) => e.startsWith('lost'))).toBe(false);
+    });
+
+    it('does not use a Welcome from another cluster: it says why and tries the next coordinator', async () => {
+      const { clock, rec, s, first, other } = await openTwo({ clusterId: 'home' });
+      first.clusterId = 'elsewhere';
+      other.clusterId = 'home';
+      s.start();
+      await until('the refusal', () => rec.events.includes('disconnected'));
+      expect(first.received[0]!.hello!.clusterId).toBe('home');
+      expect(s.refused).toBe(`the coordinator ${first.address} serves cluster elsewhere, not this host's cluster home`);
+      expect(rec.events).toEqual(['disconnected']); // no welcome, no loss
+      expect(s.live).toBe(false);
+      clock.advance(200);
+      await until('the welcome from the second', () => rec.events.includes('welcome s1 resumed=false'));
+      expect(s.refused).toBeNull();
+      expect(s.address).toBe(other.address);
+      expect(s.clusterId).toBe('home');
+    });
+
+    it('takes the cluster id of its first Welcome when it has none, and sends it from then on', async () => {
+      const { clock, rec, s, first, other } = await openTwo();
+      first.clusterId = 'first-seen';
+      other.clusterId = 'another';
+      s.start();
+      await until('the welcome', () => rec.events.includes('welcome s1 resumed=false'));
+      expect(first.received[0]!.hello!.clusterId).toBe('');
+      expect(s.clusterId).toBe('first-seen');
+      first.drop();
+      await until('the disconnect', () => rec.events.includes('disconnected'));
+      clock.advance(200);
+      await until('the refusal of the other cluster', () => s.refused !== null);
+      expect(other.received[0]!.hello!.clusterId).toBe('first-seen');
+    });
   });
 });

@@ -107,8 +107,13 @@ describe('clusterPoolLookup', () => {
       FindVolume: (_call: unknown, callback: (err: null, res: unknown) => void) => callback(null, { locations: [] }),
     });
     const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    const dead = new Server();
+    const deadPort = await new Promise<number>((resolve, reject) => dead.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    dead.forceShutdown();
     try {
-      expect(await clusterPoolLookup({ coordinator: `127.0.0.1:${port}`, tls: null })()).toEqual([{ name: 'tank', uuid: 'u-1' }]);
+      expect(await clusterPoolLookup({ coordinators: [`127.0.0.1:${port}`], tls: null })()).toEqual([{ name: 'tank', uuid: 'u-1' }]);
+      // Several coordinators: one that does not answer is passed over.
+      expect(await clusterPoolLookup({ coordinators: [`127.0.0.1:${deadPort}`, `127.0.0.1:${port}`], tls: null })()).toEqual([{ name: 'tank', uuid: 'u-1' }]);
     } finally {
       server.forceShutdown();
     }
@@ -118,7 +123,7 @@ describe('clusterPoolLookup', () => {
     const server = new Server();
     const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
     server.forceShutdown(); // the port is free again: nothing listens there
-    const err = await rejection(clusterPoolLookup({ coordinator: `127.0.0.1:${port}`, tls: null })());
+    const err = await rejection(clusterPoolLookup({ coordinators: [`127.0.0.1:${port}`], tls: null })());
     expect(err.code).toBe('CLUSTER_UNAVAILABLE');
   });
 });

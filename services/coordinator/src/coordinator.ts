@@ -18,6 +18,7 @@ import { loadAgentApi, loadCoordinatorApi, shutdownServer } from '@thinfleet/pro
 import type { Etcd3 } from 'etcd3';
 import { pino, type Logger } from 'pino';
 import { AgentChannels } from './agent-channels.js';
+import { clusterIdOnce } from './cluster-identity.js';
 import { clusterServiceHandlers } from './cluster-service.js';
 import { splitHostPort, type CoordinatorConfig, type TlsFiles } from './coordinator-config.js';
 import { CoordinatorHealth } from './coordinator-health.js';
@@ -95,7 +96,16 @@ export class Coordinator {
       server.addService(
         coordinatorApi.SessionService.service,
         sessionServiceHandlers(
-          { etcd, registry, coordinatorId: config.coordinatorId, lock: config.lock, logger, metrics, onPoolReady: (pool, owner) => void router.refreshIndex(pool, owner) },
+          {
+            etcd,
+            registry,
+            coordinatorId: config.coordinatorId,
+            lock: config.lock,
+            logger,
+            metrics,
+            onPoolReady: (pool, owner) => void router.refreshIndex(pool, owner),
+            clusterId: clusterIdOnce(etcd, registry.lockPrefix),
+          },
           sessions,
         ),
       );

@@ -11,6 +11,8 @@
  *   failover/<pool>         {grant, node, atMs}: which host a coordinator asked to take    kept
  *                           the pool after grant `grant` died (one decision per dead grant)
  *   locks/<pool>/...        the pool's lock (packages/lock: q/<lease> and epoch)
+ *   locks/_cluster-id       the cluster's id, created once (packages/lock cluster-id.ts)       kept
+ *   locks/_sessions/<lease> {nodeId, credential}: whose session the lease is                  bound to that lease
  *
  * Nothing here is the truth about a pool: the pool's own devices are. A record bound to a lease
  * vanishes with the session that wrote it; the index (pools/, volumes/) is what the last holder
@@ -19,6 +21,7 @@
  */
 import type { Etcd3, IKeyValue } from 'etcd3';
 import { parseEpoch, prefixEnd } from '@thinfleet/lock';
+import { POOL_NAME_PATTERN } from '@thinfleet/proto';
 import { KeyChanges } from './key-changes.js';
 
 /** A host with a live session, as its agent registered it. */
@@ -175,8 +178,9 @@ export class ClusterRegistry {
     const byPool = new Map<string, IKeyValue[]>();
     for (const kv of await this.range(this.lockPrefix)) {
       const rest = kv.key.toString().slice(this.lockPrefix.length);
-      const pool = rest.slice(0, rest.indexOf('/'));
-      if (pool === '') continue;
+      const pool = rest.slice(0, Math.max(0, rest.indexOf('/')));
+      // The lock space's own keys (_cluster-id, _sessions/) are no pool's.
+      if (!POOL_NAME_PATTERN.test(pool)) continue;
       byPool.set(pool, [...(byPool.get(pool) ?? []), kv]);
     }
     return new Map([...byPool].map(([pool, kvs]) => [pool, lockViewOf(`${this.lockPrefix}${pool}/`, kvs)]));

@@ -16,6 +16,7 @@ import type { AgentMessage__Output, CoordinatorMessage, Hello__Output, HostPool_
 import { POOL_NAME_PATTERN } from '@thinfleet/proto';
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import type { Logger } from 'pino';
+import { checkHelloClusterId, peerCredential } from './cluster-identity.js';
 import type { CoordinatorMetrics } from './coordinator-metrics.js';
 import type { ClusterRegistry, HostPoolRecord, HostRecord, OwnerRecord } from './registry.js';
 
@@ -29,6 +30,8 @@ export interface SessionServiceOptions {
   readonly onPoolReady?: (pool: string, owner: OwnerRecord) => void;
   /** Where grants and hand-overs are counted. */
   readonly metrics?: Pick<CoordinatorMetrics, 'lockGranted'>;
+  /** The cluster's id (cluster-identity.ts): sent in every Welcome, checked against a Hello's. */
+  readonly clusterId: () => Promise<string>;
 }
 
 type Stream = ServerDuplexStream<AgentMessage__Output, CoordinatorMessage>;
@@ -146,6 +149,8 @@ export class AgentSession {
     if (!NODE_ID.test(hello.nodeId)) throw Object.assign(new Error(`node_id "${hello.nodeId}" must be 1-64 letters, digits, _ . -`), { code: grpcStatus.INVALID_ARGUMENT });
     if (hello.address === '') throw Object.assign(new Error('address is required: where the coordinator reaches this agent'), { code: grpcStatus.INVALID_ARGUMENT });
     this.checkFencing(hello);
+    const clusterId = await this.options.clusterId();
+    checkHelloClusterId(hello.clusterId, clusterId);
     this.hello = hello;
     this.log = this.options.logger.child({ node: hello.nodeId });
     // A node has one stream: a newer one replaces an older (the agent reconnected).
@@ -160,8 +165,15 @@ export class AgentSession {
       marginMs,
       lockDelayMs,
       keepalive: 'external',
+      credential: peerCredential(this.stream),
       ...(hello.resumeSession === '' ? {} : { resume: hello.resumeSession }),
     });
+    if (lockSession.resumeRefused === 'another node' || lockSession.resumeRefused === 'another credential') {
+      // A copied session id (another host's cluster-session.json) or a stolen one: the owner keeps its lease.
+      this.log.warn({ refused: lockSession.resumeRefused, session: lockSession.leaseHex }, 'resume refused: the session belongs to another node or certificate; a new session was opened');
+    } else if (lockSession.resumeRefused !== null) {
+      this.log.info({ refused: lockSession.resumeRefused, session: lockSession.leaseHex }, 'the session to resume is gone; a new session was opened');
+    }
     if (this.ended) {
       lockSession.detach();
       return;
@@ -174,8 +186,23 @@ export class AgentSession {
     });
     this.pools = hello.pools.map(toPoolRecord);
     const { watchdogTimeoutSeconds } = this.options.lock;
-    this.send({ welcome: { session: lockSession.leaseHex, ttlSeconds, marginMs, resumed: lockSession.resumed, coordinator: this.options.coordinatorId, watchdogTimeoutSeconds } });
-    this.log.info({ session: lockSession.leaseHex, resumed: lockSession.resumed, address: hello.address, pools: this.pools.length }, 'agent session open');
+    // The lease's own TTL: a session resumed from another coordinator keeps the TTL it was granted
+    // with, whatever this coordinator's lock.ttlSeconds says; the agent's deadline must count with it.
+    this.send({
+      welcome: {
+        session: lockSession.leaseHex,
+        ttlSeconds: lockSession.ttlSeconds,
+        marginMs,
+        resumed: lockSession.resumed,
+        coordinator: this.options.coordinatorId,
+        clusterId,
+        watchdogTimeoutSeconds,
+      },
+    });
+    this.log.info(
+      { session: lockSession.leaseHex, resumed: lockSession.resumed, ttlSeconds: lockSession.ttlSeconds, address: hello.address, pools: this.pools.length },
+      'agent session open',
+    );
     await this.publishHost();
     await this.publishPools();
     await this.watchAcquires();

@@ -3,11 +3,15 @@
  * locks taken and released for agents, contention pushed to the holder, a silent agent's session
  * lost, a broken stream resumed with its locks, and the cluster view of it all.
  */
-import { status as grpcStatus } from '@grpc/grpc-js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { credentials, status as grpcStatus } from '@grpc/grpc-js';
 import type { Etcd3 } from 'etcd3';
 import { connectEtcd } from '@thinfleet/lock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcd, type EtcdServer } from '../../../test/support/etcd-server.mjs';
+import { makeTestPki } from '../../../test/support/test-pki.js';
 import { clusterStatus } from '../src/cluster-service.js';
 import type { Coordinator } from '../src/coordinator.js';
 import { ClusterRegistry } from '../src/registry.js';
@@ -43,6 +47,18 @@ async function cluster(): Promise<{ coordinator: Coordinator; registry: ClusterR
 
 const pool = (name: string) => ({ name, uuid: `uuid-${name}`, devices: ['/dev/shared0'], active: false, dataSizeBytes: 0, dataUsedBytes: 0 });
 
+/** An agent of `c` welcomed as `nodeId`, reaching pool tank (no keepalives yet). */
+async function agentReachingTank(
+  c: Awaited<ReturnType<typeof cluster>>,
+  nodeId: string,
+  resume?: string,
+): Promise<{ agent: ScriptedAgent; welcome: Awaited<ReturnType<ScriptedAgent['hello']>> }> {
+  const agent = connectScriptedAgent(c.coordinator.address);
+  c.agents.push(agent);
+  const welcome = await agent.hello(nodeId, { pools: [pool('tank')], ...(resume === undefined ? {} : { resume }) });
+  return { agent, welcome };
+}
+
 /** node-a and node-b, both reaching pool tank, welcomed by `c`'s coordinator (no keepalives yet). */
 async function twoAgents(c: Awaited<ReturnType<typeof cluster>>): Promise<[ScriptedAgent, ScriptedAgent]> {
   const [a, b] = [connectScriptedAgent(c.coordinator.address), connectScriptedAgent(c.coordinator.address)];
@@ -56,9 +72,7 @@ describe('agent sessions on the coordinator', () => {
   it('welcomes an agent, registers its host and pools, and answers keepalives', async () => {
     const c = await cluster();
     try {
-      const a = connectScriptedAgent(c.coordinator.address);
-      c.agents.push(a);
-      const welcome = await a.hello('node-a', { pools: [pool('tank')] });
+      const { agent: a, welcome } = await agentReachingTank(c, 'node-a');
       expect(welcome).toMatchObject({ ttlSeconds: 3, marginMs: 1000, resumed: false, coordinator: 'coord-test', watchdogTimeoutSeconds: 1 });
       expect(welcome.session).toMatch(/^[0-9a-f]+$/);
       await a.keepAlive();
@@ -208,6 +222,131 @@ describe('agent sessions on the coordinator', () => {
       expect(b.received.some((m) => m.message === 'welcome')).toBe(false);
       expect(await c.registry.hosts()).toEqual([]);
     } finally {
+      await c.stop();
+    }
+  });
+
+  it('a copied session id used by another node is not resumed: it gets a new session, and the owner keeps its lease and its lock', async () => {
+    const c = await cluster();
+    try {
+      const { agent: a, welcome } = await agentReachingTank(c, 'node-a');
+      a.startKeepAlive(500);
+      const held = await a.take('tank');
+      // node-c starts with a copy of node-a's cluster-session.json: it asks to resume node-a's session.
+      const { agent: copy, welcome: copied } = await agentReachingTank(c, 'node-c', welcome.session);
+      expect(copied.resumed).toBe(false);
+      expect(copied.session).not.toBe(welcome.session);
+      copy.startKeepAlive(500);
+      // Its take of the pool queues behind node-a (which is told of the contention) instead of
+      // being granted at once as a resumed session's would be.
+      const waiting = copy.take('tank');
+      expect(await a.next('contention')).toMatchObject({ pool: 'tank', waiters: 1 });
+      expect((await c.registry.lockView('tank')).holder).toBe('node-a');
+      expect((await c.registry.lockView('tank')).token).toBe(held.token);
+      // node-a's stream and lease are untouched: its keepalives are still answered.
+      await a.keepAlive();
+      expect(c.coordinator.connectedAgents).toEqual(['node-a', 'node-c']);
+      expect((await c.registry.hosts()).find((h) => h.nodeId === 'node-a')?.session).toBe(welcome.session);
+      await a.release('tank');
+      expect(await waiting).toMatchObject({ dirty: true, previousHolder: 'node-a', previousHolderDied: false });
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('sends the cluster id in every Welcome (one per lock space) and refuses a Hello from another cluster without disturbing the node', async () => {
+    const c = await cluster();
+    const twin = await startTestCoordinator({ endpoint: etcd.endpoint, prefix: c.prefix, id: 'coord-twin' });
+    const other = await cluster();
+    try {
+      const a = connectScriptedAgent(c.coordinator.address);
+      c.agents.push(a);
+      const first = await a.hello('node-a', { pools: [pool('tank')] });
+      expect(first.clusterId).toMatch(/^[A-Za-z0-9_-]{21}$/);
+      const b = connectScriptedAgent(twin.address);
+      c.agents.push(b);
+      expect((await b.hello('node-b', { clusterId: first.clusterId })).clusterId).toBe(first.clusterId);
+      const stranger = connectScriptedAgent(other.coordinator.address);
+      other.agents.push(stranger);
+      const otherId = (await stranger.hello('node-x')).clusterId;
+      expect(otherId).not.toBe(first.clusterId);
+      // node-a, belonging to the first cluster, reaches the other cluster's coordinator.
+      const wrong = connectScriptedAgent(other.coordinator.address);
+      other.agents.push(wrong);
+      wrong.send({ hello: { nodeId: 'node-a', address: 'unix:/x', resumeSession: first.session, pools: [], version: '', clusterId: first.clusterId } });
+      const err = await wrong.ended;
+      expect(err).toMatchObject({ code: 9 }); // FAILED_PRECONDITION
+      expect(err!.details).toBe(`this coordinator serves cluster ${otherId}, not the agent's cluster ${first.clusterId}`);
+      expect(wrong.received.some((m) => m.message === 'welcome')).toBe(false);
+      expect(other.coordinator.connectedAgents).toEqual(['node-x']);
+      expect((await new ClusterRegistry(client, other.prefix).hosts()).map((h) => h.nodeId)).toEqual(['node-x']);
+      // A malformed id is refused naming the field, with a bounded quote.
+      const bad = connectScriptedAgent(c.coordinator.address);
+      c.agents.push(bad);
+      bad.send({ hello: { nodeId: 'node-q', address: 'unix:/x', resumeSession: '', pools: [], version: '', clusterId: 'x'.repeat(500) } });
+      const badErr = await bad.ended;
+      expect(badErr).toMatchObject({ code: 3 }); // INVALID_ARGUMENT
+      expect(badErr!.details.length).toBeLessThan(120);
+      expect(badErr!.details).toMatch(/^cluster_id "x+…" is not a cluster id$/);
+    } finally {
+      await twin.stop();
+      await other.stop();
+      await c.stop();
+    }
+  });
+
+  it('with mutual TLS, a session is resumed only with the client certificate it was opened with', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tf-session-pki-'));
+    const pki = makeTestPki(dir, ['host-a', 'host-b']);
+    const prefix = testPrefix();
+    const coordinator = await startTestCoordinator({ endpoint: etcd.endpoint, prefix, tls: { caFile: pki.caFile, ...pki.server } });
+    const as = (name: string): ScriptedAgent =>
+      connectScriptedAgent(coordinator.address, credentials.createSsl(readFileSync(pki.caFile), readFileSync(pki.clients[name]!.keyFile), readFileSync(pki.clients[name]!.certFile)));
+    const agents: ScriptedAgent[] = [];
+    try {
+      const a = as('host-a');
+      agents.push(a);
+      const welcome = await a.hello('node-a', { pools: [pool('tank')] });
+      await a.keepAlive();
+      const held = await a.take('tank');
+      a.close();
+      // The same node id and session id, but another host's certificate: not resumed.
+      const b = as('host-b');
+      agents.push(b);
+      expect(await b.hello('node-a', { resume: welcome.session })).toMatchObject({ resumed: false });
+      b.close();
+      // The certificate it was opened with resumes it, with the lock still in place.
+      const again = as('host-a');
+      agents.push(again);
+      expect(await again.hello('node-a', { resume: welcome.session })).toMatchObject({ session: welcome.session, resumed: true });
+      await again.keepAlive();
+      const regrant = await again.take('tank');
+      expect(regrant).toMatchObject({ dirty: false, previousHolderDied: false });
+      expect(BigInt(regrant.token)).toBeGreaterThan(BigInt(held.token));
+    } finally {
+      for (const agent of agents) agent.close();
+      await coordinator.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a session resumed through a coordinator configured with another TTL is welcomed with the TTL its lease was granted with', async () => {
+    const c = await cluster();
+    const longer = await startTestCoordinator({ endpoint: etcd.endpoint, prefix: c.prefix, id: 'coord-ttl10', lock: { ttlSeconds: 10, marginMs: 1000 } });
+    try {
+      const a = connectScriptedAgent(c.coordinator.address);
+      const welcome = await a.hello('node-a');
+      expect(welcome.ttlSeconds).toBe(3);
+      a.close();
+      const moved = connectScriptedAgent(longer.address);
+      c.agents.push(moved);
+      expect(await moved.hello('node-a', { resume: welcome.session })).toMatchObject({ session: welcome.session, resumed: true, ttlSeconds: 3 });
+      // A new session there gets that coordinator's TTL.
+      const fresh = connectScriptedAgent(longer.address);
+      c.agents.push(fresh);
+      expect(await fresh.hello('node-f')).toMatchObject({ resumed: false, ttlSeconds: 10 });
+    } finally {
+      await longer.stop();
       await c.stop();
     }
   });

@@ -34,7 +34,7 @@ import type { JobManager } from '../jobs/index.js';
 import type { PoolFencing } from '../pool-fencing.js';
 import type { PoolLifecycle } from '../pool-service.js';
 import type { ClusterContext } from './cluster-context.js';
-import { ClusterSessionFile } from './cluster-session-file.js';
+import { ClusterSessionFile, type ClusterSessionState } from './cluster-session-file.js';
 import { CoordinatorSession, type Grant } from './coordinator-session.js';
 import { COORDINATOR_ASKED, localCall, type TakeReason } from './cut-takes.js';
 import { fenceOrLog } from './fence-or-log.js';
@@ -66,6 +66,8 @@ export interface ClusterNodeOptions {
   readonly handoverRetryMs?: number;
   /** Reconnect backoff of the session (default 200..2000 ms). */
   readonly backoffMs?: { readonly min: number; readonly max: number };
+  /** Told when a coordinator's Welcome is accepted (true) and when the stream breaks (false): the agent's health. */
+  readonly onSessionLive?: (live: boolean) => void;
 }
 
 /**
@@ -88,19 +90,20 @@ export class ClusterNode implements PoolLifecycle {
   private constructor(
     private readonly options: ClusterNodeOptions,
     private readonly file: ClusterSessionFile,
-    resumeSession: string,
+    saved: ClusterSessionState,
   ) {
     this.log = options.logger.child({ cluster: options.config.nodeId });
     const clock = options.clock ?? systemClock;
     const device = options.watchdog?.devicePath ?? null;
     this.watchdog = new LeaseWatchdog({ watchdog: options.watchdog, clock, log: this.log, presetTimeoutSeconds: () => (device === null ? 0 : readWatchdogTimeoutSeconds(device)) });
     this.session = new CoordinatorSession({
-      address: options.config.coordinator,
+      addresses: options.config.coordinators,
+      clusterId: saved.clusterId,
       tls: options.config.tls,
       nodeId: options.config.nodeId,
       advertise: options.config.advertise,
       version: options.version,
-      resumeSession,
+      resumeSession: saved.session,
       pools: () => this.hostPools(),
       fencing: () => {
         const status = this.watchdog.status();
@@ -122,7 +125,7 @@ export class ClusterNode implements PoolLifecycle {
         onLost: (reason) => this.onLost(reason),
         onAcquire: (pool) => this.onAcquire(pool),
         onContention: (pool, waiters) => this.onContention(pool, waiters),
-        onDisconnected: () => {},
+        onDisconnected: () => options.onSessionLive?.(false),
       },
     });
     this.ownership = new PoolOwnership(options.fencing, () => this.session.holdsNow());
@@ -157,7 +160,7 @@ export class ClusterNode implements PoolLifecycle {
   static async start(options: ClusterNodeOptions): Promise<ClusterNode> {
     const file = new ClusterSessionFile(options.stateDir);
     const saved = file.read();
-    const node = new ClusterNode(options, file, saved.session);
+    const node = new ClusterNode(options, file, saved);
     const unfenced = await fenceAtStart(saved, { engine: options.engine, dm: options.dm, pools: options.pools, ownership: node.ownership, log: node.log });
     // A previous agent killed while it held pools left its watchdog counting down: with every
     // leftover pool fenced now, it is closed cleanly (a failed fence leaves it to reset the host).
@@ -175,6 +178,7 @@ export class ClusterNode implements PoolLifecycle {
 
   /** A Welcome: cluster-session.json names the session; a resumed one takes its pools again (session-resume.ts). */
   private onWelcome(resumed: boolean, session: string): void {
+    this.options.onSessionLive?.(true);
     void this.persist().catch((err: unknown) => this.log.error({ err }, 'could not write cluster-session.json'));
     this.resume.welcome(resumed, session);
   }
@@ -366,7 +370,7 @@ export class ClusterNode implements PoolLifecycle {
   // ---- helpers -----------------------------------------------------------------------------
 
   private persist(): Promise<void> {
-    return this.file.write({ session: this.session.sessionId, held: this.ownership.heldTokens() });
+    return this.file.write({ session: this.session.sessionId, clusterId: this.session.clusterId, held: this.ownership.heldTokens() });
   }
 
   /** This host's pools as the coordinator wants them (Hello, PoolReport). */

@@ -7,7 +7,7 @@ import { Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadCoordinatorApi } from '@thinfleet/proto';
 import type { ClusterConfig } from '../agent-config.js';
 import { AgentError } from '../agent-error.js';
-import { coordinatorCredentials } from './coordinator-session.js';
+import { coordinatorCredentials } from './coordinator-endpoints.js';
 
 /** A pool as the cluster's registry names it. */
 export interface RegistryPool {
@@ -22,12 +22,14 @@ const LOOKUP_DEADLINE_MS = 5000;
  * A function that lists the cluster registry's pools, or rejects with CLUSTER_UNAVAILABLE
  * when the coordinator cannot be asked (the caller then refuses rather than guesses).
  */
-export function clusterPoolLookup(config: Pick<ClusterConfig, 'coordinator' | 'tls'>): () => Promise<RegistryPool[]> {
-  let client: Client | null = null;
-  return () =>
+export function clusterPoolLookup(config: Pick<ClusterConfig, 'coordinators' | 'tls'>): () => Promise<RegistryPool[]> {
+  const clients = new Map<string, Client>();
+  const ask = (address: string): Promise<RegistryPool[]> =>
     new Promise<RegistryPool[]>((resolve, reject) => {
+      let client = clients.get(address);
       try {
-        client ??= new (loadCoordinatorApi().ClusterService)(config.coordinator, coordinatorCredentials(config.tls)) as unknown as Client;
+        client ??= new (loadCoordinatorApi().ClusterService)(address, coordinatorCredentials(config.tls)) as unknown as Client;
+        clients.set(address, client);
       } catch (err) {
         reject(new AgentError('CLUSTER_UNAVAILABLE', `cannot ask the cluster registry which pools exist: ${(err as Error).message}`, { cause: err }));
         return;
@@ -36,12 +38,22 @@ export function clusterPoolLookup(config: Pick<ClusterConfig, 'coordinator' | 't
         .ClusterStatus!;
       call.call(client, {}, new Metadata(), { deadline: new Date(Date.now() + LOOKUP_DEADLINE_MS) }, (err, res) => {
         if (err !== null) {
-          reject(
-            new AgentError('CLUSTER_UNAVAILABLE', `cannot ask the cluster registry which pools exist (coordinator ${config.coordinator}: ${err.details || err.message})`, { cause: err }),
-          );
+          reject(new AgentError('CLUSTER_UNAVAILABLE', `cannot ask the cluster registry which pools exist (coordinator ${address}: ${err.details || err.message})`, { cause: err }));
           return;
         }
         resolve((res.pools ?? []).map((p) => ({ name: p.name, uuid: p.uuid })));
       });
     });
+  // Each coordinator in turn until one answers; the last one's refusal is the answer otherwise.
+  return async () => {
+    let last: unknown = null;
+    for (const address of config.coordinators) {
+      try {
+        return await ask(address);
+      } catch (err) {
+        last = err;
+      }
+    }
+    throw last;
+  };
 }

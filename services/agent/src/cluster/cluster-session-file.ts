@@ -15,14 +15,22 @@ import { join } from 'node:path';
 import { Mutex } from '@thinfleet/engine';
 import { writeFileDurably } from '../durable-file.js';
 
+/** A cluster id as the coordinator makes them (packages/lock cluster-id.ts). */
+const CLUSTER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
 export interface ClusterSessionState {
   /** The session (lease id, hex) to resume; '' for none. */
   readonly session: string;
+  /**
+   * The cluster (lock space) this host belongs to, from its first Welcome; '' before any (and in
+   * files written before cluster ids). A coordinator of another cluster is refused.
+   */
+  readonly clusterId: string;
   /** Pools whose lock the session holds, with the grant's token (decimal). */
   readonly held: Readonly<Record<string, string>>;
 }
 
-const EMPTY: ClusterSessionState = { session: '', held: {} };
+const EMPTY: ClusterSessionState = { session: '', clusterId: '', held: {} };
 
 export class ClusterSessionFile {
   private readonly path: string;
@@ -45,16 +53,18 @@ export class ClusterSessionFile {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY;
       throw err;
     }
-    const saved = JSON.parse(text) as { version?: unknown; session?: unknown; held?: unknown };
+    const saved = JSON.parse(text) as { version?: unknown; session?: unknown; clusterId?: unknown; held?: unknown };
     if (saved.version !== 1) throw new Error(`${this.path}: unknown version ${String(saved.version)}`);
     if (typeof saved.session !== 'string' || typeof saved.held !== 'object' || saved.held === null) throw new Error(`${this.path}: malformed`);
+    const clusterId = saved.clusterId ?? '';
+    if (typeof clusterId !== 'string' || !(clusterId === '' || CLUSTER_ID.test(clusterId))) throw new Error(`${this.path}: malformed clusterId`);
     const held: Record<string, string> = {};
     for (const [pool, token] of Object.entries(saved.held as Record<string, unknown>)) {
       if (typeof token !== 'string' || !/^[0-9]{1,20}$/.test(token)) throw new Error(`${this.path}: pool ${pool} has a malformed token`);
       held[pool] = token;
     }
-    this.last = this.render({ session: saved.session, held });
-    return { session: saved.session, held };
+    this.last = this.render({ session: saved.session, clusterId, held });
+    return { session: saved.session, clusterId, held };
   }
 
   /** Writes `state` durably (skipped when the file holds it already). */
@@ -69,6 +79,6 @@ export class ClusterSessionFile {
 
   private render(state: ClusterSessionState): string {
     const held = Object.fromEntries(Object.entries(state.held).sort(([a], [b]) => a.localeCompare(b)));
-    return `${JSON.stringify({ version: 1, session: state.session, held }, null, 2)}\n`;
+    return `${JSON.stringify({ version: 1, session: state.session, clusterId: state.clusterId, held }, null, 2)}\n`;
   }
 }

@@ -3,15 +3,22 @@
  * proto/thinfleet/coordinator/v1/session.proto) carrying the lease's keepalives and the pool
  * locks' takes and releases, and the coordinator's pushes (contention, acquire, session lost).
  *
- * - Hello (node id, advertised address, the session to resume, this host's pools, version, its
- *   fencing and watchdog timeout) opens every stream; the Welcome names the session (the etcd
- *   lease), its TTL and margin, and the cluster's watchdog timeout.
+ * - Hello (node id, advertised address, the session to resume, this host's pools, version, the
+ *   cluster id, its fencing and watchdog timeout) opens every stream; the Welcome names the
+ *   session (the etcd lease), its TTL and margin, the cluster's id and its watchdog timeout.
+ *   Every timing comes from the Welcome, none from configuration.
+ * - A Welcome from another cluster (its id differs from the one this host saved) is not used: the
+ *   stream is dropped and the next coordinator tried, with an error in the log.
  * - KeepAlive{seq} goes out at once after the Welcome and then every TTL/3; each acknowledged one
  *   moves the lease deadline (lease-deadline.ts) on the monotonic clock.
  * - A stream that ends or fails is opened again after a backoff (200 ms doubling to 2 s, cockatiel's
  *   ExponentialBackoff without jitter; it starts again from the minimum after each Welcome) with
- *   `resume_session`; the deadline keeps running meanwhile, so pools stay held across a short
- *   cut as long as a keepalive is acknowledged in time.
+ *   `resume_session`, to the next of the configured coordinators (round robin); the deadline
+ *   keeps running meanwhile, so pools stay held across a short cut or a coordinator's death as
+ *   long as a keepalive is acknowledged in time. A Welcome is awaited at most TTL/6 once a TTL is
+ *   known (TTL/3 with a single coordinator; 5 s before), and with several coordinators a keepalive unanswered for TTL/6 drops the
+ *   stream too (a coordinator that hangs), leaving time to resume at the next before the deadline;
+ *   while the lease holds, no reconnect waits longer than TTL/6 either.
  * - The session is lost when the deadline passes, when the coordinator sends SessionLost, or
  *   when a Welcome says a resume attempt was not resumed. `onLost` then runs at once (the owner
  *   fences every pool the session held) and the next stream starts a new session.
@@ -23,13 +30,13 @@
  * Crash story: nothing here is durable; the owner (cluster-node.ts) keeps the session id and
  * the held pools in cluster-session.json and passes the id back as `resumeSession`.
  */
-import { readFileSync } from 'node:fs';
-import { credentials as grpcCredentials, type ChannelCredentials, type ClientDuplexStream } from '@grpc/grpc-js';
-import { loadCoordinatorApi, type AgentMessage, type CoordinatorMessage__Output, type HostPool, type SessionServiceClient } from '@thinfleet/proto';
+import type { ClientDuplexStream } from '@grpc/grpc-js';
+import type { AgentMessage, CoordinatorMessage__Output, HostPool } from '@thinfleet/proto';
 import { ExponentialBackoff, noJitterGenerator, type IBackoff } from 'cockatiel';
 import type { Logger } from 'pino';
 import { AgentError } from '../agent-error.js';
-import { AgentConfigError, type TlsClientFiles } from '../agent-config.js';
+import type { TlsClientFiles } from '../agent-config.js';
+import { CoordinatorEndpoints } from './coordinator-endpoints.js';
 import { LeaseDeadline } from './lease-deadline.js';
 import { PendingRequests } from './pending-requests.js';
 import { systemClock, type SessionClock } from './session-clock.js';
@@ -47,7 +54,14 @@ export interface Grant {
 /** What the session tells its owner. Each runs synchronously from the stream's data handler. */
 export interface SessionEvents {
   /** A Welcome arrived: the stream is usable. `resumed`: the session (and every lock it held) was kept. */
-  onWelcome(welcome: { readonly session: string; readonly resumed: boolean; readonly coordinator: string; readonly watchdogTimeoutSeconds: number; readonly deadlineMs: number }): void;
+  onWelcome(welcome: {
+    readonly session: string;
+    readonly resumed: boolean;
+    readonly coordinator: string;
+    readonly clusterId: string;
+    readonly watchdogTimeoutSeconds: number;
+    readonly deadlineMs: number;
+  }): void;
   /** An acknowledged keepalive moved the deadline. */
   onRenewed(deadlineMs: number): void;
   /** The session is gone: stop writing to every pool it held, now. */
@@ -61,8 +75,10 @@ export interface SessionEvents {
 }
 
 export interface CoordinatorSessionOptions {
-  /** The coordinator's `host:port`. */
-  readonly address: string;
+  /** The coordinators' `host:port`s, tried in turn (at least one). */
+  readonly addresses: readonly string[];
+  /** The cluster id this host saved from an earlier Welcome ('' for none: the first Welcome's is taken). */
+  readonly clusterId?: string;
   readonly tls: TlsClientFiles | null;
   readonly nodeId: string;
   /** Where the coordinator reaches this agent. */
@@ -83,24 +99,13 @@ export interface CoordinatorSessionOptions {
 
 const TOKEN = /^[0-9]{1,20}$/;
 
-/** How long a stream may wait for its Welcome before it is opened again (a connection that died silently). */
+/** How long a stream may wait for its Welcome before it is opened again, until a Welcome told the TTL. */
 const WELCOME_TIMEOUT_MS = 5000;
 
-/** Channel credentials for `tls` (mutual TLS) or plaintext. @throws AgentConfigError naming `cluster.tls` when a PEM file cannot be read */
-export function coordinatorCredentials(tls: TlsClientFiles | null): ChannelCredentials {
-  if (tls === null) return grpcCredentials.createInsecure();
-  const read = (path: string): Buffer => {
-    try {
-      return readFileSync(path);
-    } catch (err) {
-      throw new AgentConfigError(`cluster.tls: cannot read ${path}: ${(err as Error).message}`, 'cluster.tls', { cause: err });
-    }
-  };
-  return grpcCredentials.createSsl(read(tls.caFile), read(tls.keyFile), read(tls.certFile));
-}
-
 export class CoordinatorSession {
-  private readonly client: SessionServiceClient;
+  private readonly endpoints: CoordinatorEndpoints;
+  /** The oldest keepalive on the current stream not yet acknowledged, or null. */
+  private unacked: number | null = null;
   private readonly clock: SessionClock;
   private readonly lease = new LeaseDeadline();
   private readonly log: Logger;
@@ -123,15 +128,30 @@ export class CoordinatorSession {
   private cancelDeadline: () => void = () => {};
   private cancelReconnect: () => void = () => {};
   private cancelWelcomeWait: () => void = () => {};
+  private cancelAnswerWait: () => void = () => {};
 
   constructor(private readonly options: CoordinatorSessionOptions) {
     this.clock = options.clock ?? systemClock;
-    this.log = options.logger.child({ coordinator: options.address });
+    this.log = options.logger;
     this.session = options.resumeSession;
     this.backoffs = new ExponentialBackoff({ generator: noJitterGenerator, initialDelay: options.backoffMs?.min ?? 200, maxDelay: options.backoffMs?.max ?? 2000, exponent: 2 });
     this.backoff = this.backoffs.next();
-    const api = loadCoordinatorApi();
-    this.client = new api.SessionService(options.address, coordinatorCredentials(options.tls));
+    this.endpoints = new CoordinatorEndpoints(options.addresses, options.tls, options.clusterId ?? '');
+  }
+
+  /** The coordinator the current stream goes to. */
+  get address(): string {
+    return this.endpoints.address;
+  }
+
+  /** The cluster's id from the first accepted Welcome (or as saved); '' before any. */
+  get clusterId(): string {
+    return this.endpoints.clusterId;
+  }
+
+  /** Why the last Welcome was not used (it came from another cluster); null when the last one was. */
+  get refused(): string | null {
+    return this.endpoints.refused;
   }
 
   /** The current session id ('' before the first Welcome, and after a loss until the next). */
@@ -202,18 +222,19 @@ export class CoordinatorSession {
     this.cancelReconnect();
     this.cancelWelcomeWait();
     this.cancelKeepAlive();
+    this.cancelAnswerWait();
     this.cancelDeadline();
     const call = this.call;
     this.call = null;
     this.welcomed = false;
     this.pending.failAll(new AgentError('CLUSTER_UNAVAILABLE', 'the agent is stopping'));
     call?.cancel();
-    this.client.close();
+    this.endpoints.close();
   }
 
   private request(kind: 'take' | 'release', pool: string): Promise<Grant | null> {
     if (!this.live) {
-      return Promise.reject(new AgentError('CLUSTER_UNAVAILABLE', `no session with the coordinator ${this.options.address} now; retry`));
+      return Promise.reject(new AgentError('CLUSTER_UNAVAILABLE', `no session with a coordinator now (${this.address} next); retry`));
     }
     return this.pending.open(kind, pool, (requestId) => this.send(kind === 'take' ? { take: { requestId, pool } } : { release: { requestId, pool } }));
   }
@@ -234,9 +255,10 @@ export class CoordinatorSession {
       return [] as HostPool[];
     });
     if (this.closed) return;
-    const call = this.client.Connect();
+    const call = this.endpoints.client.Connect();
     this.call = call;
     this.welcomed = false;
+    this.unacked = null;
     this.resumeAttempt = this.session;
     call.on('data', (message: CoordinatorMessage__Output) => {
       if (this.call === call) this.onMessage(message);
@@ -244,14 +266,27 @@ export class CoordinatorSession {
     call.on('error', (err: Error) => this.streamEnded(call, err));
     call.on('end', () => this.streamEnded(call, null));
     this.lease.helloSent(this.clock.nowMs());
-    this.cancelWelcomeWait = this.clock.after(WELCOME_TIMEOUT_MS, () => {
-      if (this.call === call && !this.welcomed) this.streamEnded(call, new Error(`no Welcome within ${WELCOME_TIMEOUT_MS} ms`));
+    // Once the lease's TTL is known, a coordinator that does not answer within TTL/3 is given up
+    // early enough to resume the session at the next one before the deadline.
+    // With a single coordinator there is nowhere else to go: it gets TTL/3 (a dead connection is still noticed).
+    const welcomeWaitMs =
+      this.lease.leaseTtlMs === 0 ? WELCOME_TIMEOUT_MS : Math.min(WELCOME_TIMEOUT_MS, this.endpoints.count > 1 ? this.lease.answerWaitMs : this.lease.keepAliveIntervalMs);
+    this.cancelWelcomeWait = this.clock.after(welcomeWaitMs, () => {
+      if (this.call === call && !this.welcomed) this.streamEnded(call, new Error(`no Welcome within ${welcomeWaitMs} ms`));
     });
     const fencing = this.options.fencing?.() ?? { fencing: 'none', watchdogTimeoutSeconds: 0 };
     call.write({
-      hello: { nodeId: this.options.nodeId, address: this.options.advertise, resumeSession: this.resumeAttempt, pools, version: this.options.version, ...fencing },
+      hello: {
+        nodeId: this.options.nodeId,
+        address: this.options.advertise,
+        resumeSession: this.resumeAttempt,
+        pools,
+        version: this.options.version,
+        clusterId: this.endpoints.clusterId,
+        ...fencing,
+      },
     });
-    this.log.debug({ resumeSession: this.resumeAttempt }, 'hello sent');
+    this.log.debug({ coordinator: this.address, resumeSession: this.resumeAttempt }, 'hello sent');
   }
 
   private streamEnded(call: ClientDuplexStream<AgentMessage, CoordinatorMessage__Output>, err: Error | null): void {
@@ -260,20 +295,24 @@ export class CoordinatorSession {
     this.welcomed = false;
     this.cancelKeepAlive();
     this.cancelWelcomeWait();
-    this.pending.failAll(new AgentError('CLUSTER_UNAVAILABLE', `the stream to the coordinator ${this.options.address} broke; retry`, { cause: err ?? undefined }));
+    this.cancelAnswerWait();
+    this.pending.failAll(new AgentError('CLUSTER_UNAVAILABLE', `the stream to the coordinator ${this.address} broke; retry`, { cause: err ?? undefined }));
     call.cancel();
     if (this.closed) return;
-    const delay = this.backoff.duration;
-    this.log.warn({ err, retryInMs: delay, deadlineMs: this.lease.deadlineMs }, 'coordinator stream ended; reconnecting');
+    // While the lease holds, no wait is longer than TTL/6: the session must resume before its deadline.
+    const delay = this.lease.holds(this.clock.nowMs()) ? Math.min(this.backoff.duration, this.lease.answerWaitMs) : this.backoff.duration;
+    const from = this.address;
+    this.endpoints.advance();
+    this.log.warn({ err, coordinator: from, next: this.address, retryInMs: delay, deadlineMs: this.lease.deadlineMs }, 'coordinator stream ended; reconnecting');
     this.options.events.onDisconnected(err);
     this.backoff = this.backoff.next(undefined);
     this.cancelReconnect = this.clock.after(delay, () => void this.openStream());
   }
 
-  /** Cancels the current stream (its end reconnects). */
-  private dropStream(): void {
+  /** Cancels the current stream (its end reconnects, to the next coordinator). */
+  private dropStream(why = 'stream dropped by the agent'): void {
     const call = this.call;
-    if (call !== null) this.streamEnded(call, new Error('stream dropped by the agent'));
+    if (call !== null) this.streamEnded(call, new Error(why));
   }
 
   private onMessage(m: CoordinatorMessage__Output): void {
@@ -281,7 +320,12 @@ export class CoordinatorSession {
       case 'welcome':
         return this.onWelcome(m.welcome!);
       case 'keepAliveAck': {
-        if (!this.lease.acked(Number(m.keepAliveAck!.seq))) return;
+        const seq = Number(m.keepAliveAck!.seq);
+        if (!this.lease.acked(seq)) return;
+        if (this.unacked !== null && seq >= this.unacked) {
+          this.unacked = null;
+          this.cancelAnswerWait();
+        }
         this.armDeadline();
         this.options.events.onRenewed(this.lease.deadlineMs);
         return;
@@ -338,6 +382,13 @@ export class CoordinatorSession {
       this.dropStream();
       return;
     }
+    const refused = this.endpoints.checkWelcome(w.clusterId);
+    if (refused !== null) {
+      // A coordinator of another lock space: its grants would exclude nobody this host shares pools with.
+      this.log.error({ coordinator: this.address, cluster: this.endpoints.clusterId }, `${refused}: not using it, trying the next coordinator`);
+      this.dropStream(refused);
+      return;
+    }
     this.cancelWelcomeWait();
     const resumed = this.resumeAttempt !== '' && w.resumed && w.session === this.resumeAttempt;
     // The old session's locks are gone: they are given up (fenced) before the new session is used.
@@ -349,17 +400,38 @@ export class CoordinatorSession {
     this.backoff = this.backoffs.next();
     this.armDeadline();
     const watchdogTimeoutSeconds = w.watchdogTimeoutSeconds;
-    this.log.info({ session: w.session, resumed, ttlSeconds, marginMs, watchdogTimeoutSeconds, coordinatorId: w.coordinator }, 'coordinator session established');
+    this.log.info(
+      { session: w.session, resumed, ttlSeconds, marginMs, watchdogTimeoutSeconds, coordinatorId: w.coordinator, coordinator: this.address, clusterId: this.endpoints.clusterId },
+      'coordinator session established',
+    );
     this.keepAlive();
-    this.options.events.onWelcome({ session: w.session, resumed, coordinator: this.coordinatorId, watchdogTimeoutSeconds, deadlineMs: this.lease.deadlineMs });
+    this.options.events.onWelcome({
+      session: w.session,
+      resumed,
+      coordinator: this.coordinatorId,
+      clusterId: this.endpoints.clusterId,
+      watchdogTimeoutSeconds,
+      deadlineMs: this.lease.deadlineMs,
+    });
   }
 
   private keepAlive(): void {
     this.cancelKeepAlive();
+    this.cancelAnswerWait();
     if (!this.live) return;
     const seq = ++this.seq;
     this.lease.keepAliveSent(seq, this.clock.nowMs());
     this.send({ keepAlive: { seq } });
+    if (this.unacked === null && this.endpoints.count > 1) {
+      // With somewhere else to go, a coordinator that does not answer within TTL/6 is left while
+      // the previous acknowledgement's deadline still leaves time to resume at the next one.
+      this.unacked = seq;
+      const call = this.call;
+      const waitMs = this.lease.answerWaitMs;
+      this.cancelAnswerWait = this.clock.after(waitMs, () => {
+        if (this.call === call && this.unacked !== null) this.dropStream(`no keepalive answer within ${waitMs} ms`);
+      });
+    }
     this.cancelKeepAlive = this.clock.after(this.lease.keepAliveIntervalMs, () => this.keepAlive());
   }
 

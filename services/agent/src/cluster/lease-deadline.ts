@@ -35,6 +35,15 @@ export class LeaseDeadline {
     return Math.max(1, Math.floor(this.ttlMs / 3));
   }
 
+  /**
+   * How long a coordinator may take to answer (a Hello, a keepalive) before another is tried:
+   * TTL/6, half the keepalive interval, so that a keepalive unanswered that long still leaves
+   * time to resume elsewhere before the deadline the previous one set.
+   */
+  get answerWaitMs(): number {
+    return Math.max(1, Math.floor(this.keepAliveIntervalMs / 2));
+  }
+
   /** True while the deadline lies ahead of `nowMs`. */
   holds(nowMs: number): boolean {
     return nowMs < this.deadline;

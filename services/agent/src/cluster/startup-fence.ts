@@ -44,7 +44,7 @@ export interface StartupFenceDeps {
  * @returns the pools whose fence failed (they may still write)
  * @throws what listing pools or devices, or reading a pool's device state, throws
  */
-export async function fenceAtStart(saved: ClusterSessionState, deps: StartupFenceDeps): Promise<string[]> {
+export async function fenceAtStart(saved: Pick<ClusterSessionState, 'session' | 'held'>, deps: StartupFenceDeps): Promise<string[]> {
   const failed: string[] = [];
   const names = new Set<string>(Object.keys(saved.held));
   for (const view of await deps.pools.list()) names.add(view.name);

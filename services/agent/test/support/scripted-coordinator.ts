@@ -35,6 +35,8 @@ export class ScriptedCoordinator {
   nextToken = 100n;
   /** Streams opened so far. */
   connects = 0;
+  /** The cluster id every Welcome carries ('' as a coordinator from before cluster ids). */
+  clusterId = '';
   ttlSeconds: number;
   marginMs: number;
   watchdogTimeoutSeconds: number;
@@ -90,7 +92,17 @@ export class ScriptedCoordinator {
         const resumed = resume !== '' && this.sessions.has(resume);
         const session = resumed ? resume : `s${++this.sessionCounter}`;
         this.sessions.add(session);
-        call.write({ welcome: { session, ttlSeconds: this.ttlSeconds, marginMs: this.marginMs, resumed, coordinator: 'scripted', watchdogTimeoutSeconds: this.watchdogTimeoutSeconds } });
+        call.write({
+          welcome: {
+            session,
+            ttlSeconds: this.ttlSeconds,
+            marginMs: this.marginMs,
+            resumed,
+            coordinator: 'scripted',
+            clusterId: this.clusterId,
+            watchdogTimeoutSeconds: this.watchdogTimeoutSeconds,
+          },
+        });
         return;
       }
       case 'keepAlive':

@@ -32,13 +32,19 @@ export interface TestCluster {
   readonly dir: string;
   /** The shared storage: files every agent can open. */
   readonly sharedDir: string;
+  /** The first coordinator's address and process. */
   readonly coordinatorAddress: string;
   readonly coordinator: ClusterProcess;
+  /** Every coordinator (`coordinators` of the options, default 1), on the same etcd and prefix; agents are given all of them. */
+  readonly coordinatorAddresses: readonly string[];
+  readonly coordinators: readonly ClusterProcess[];
   readonly agents: Map<string, ClusterAgent>;
-  startAgent(nodeId: string): Promise<ClusterAgent>;
+  /** Starts an agent; `prepare` runs on its state directory first (e.g. to place a cluster-session.json). */
+  startAgent(nodeId: string, prepare?: (stateDir: string) => void): Promise<ClusterAgent>;
   /** A file of `sizeBytes` on the shared storage. */
   sharedDisk(name: string, sizeBytes: number): string;
-  viaCoordinator(): RawClients;
+  /** Clients of the agent API through coordinator `index` (default the first). */
+  viaCoordinator(index?: number): RawClients;
   dispose(): Promise<void>;
 }
 
@@ -72,8 +78,9 @@ function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv = {})
   return { name, child, log, exited, kill: (signal = 'SIGTERM') => void child.kill(signal) };
 }
 
-/** Starts etcd and a coordinator process; agents are started with startAgent. */
-export async function startTestCluster(options: { ttlSeconds: number; marginMs: number; lockDelayMs: number; watchdogTimeoutSeconds: number }): Promise<TestCluster> {
+/** Starts etcd and the coordinator processes (one unless `coordinators` says more); agents are started with startAgent. */
+export async function startTestCluster(options: { ttlSeconds: number; marginMs: number; lockDelayMs: number; watchdogTimeoutSeconds: number; coordinators?: number }): Promise<TestCluster> {
+  const { coordinators: count = 1, ...lock } = options;
   for (const bin of [COORDINATOR_BIN, AGENT_BIN]) {
     if (!existsSync(join(bin, '..', '..', 'dist', 'index.js'))) throw new Error(`${bin}: not built; run \`npm run build\` (npm test builds first)`);
   }
@@ -81,28 +88,37 @@ export async function startTestCluster(options: { ttlSeconds: number; marginMs: 
   const dir = mkdtempSync(join(tmpdir(), 'tf-cluster-'));
   const sharedDir = join(dir, 'shared');
   mkdirSync(sharedDir);
-  const coordinatorConfig = join(dir, 'coordinator.json');
-  writeFileSync(
-    coordinatorConfig,
-    JSON.stringify({
-      listen: '127.0.0.1:0',
-      metricsListen: '127.0.0.1:0',
-      stateDir: join(dir, 'coordinator'),
-      coordinatorId: 'coord-1',
-      etcd: { endpoints: [etcd.endpoint], tls: null, prefix: 'thinfleet/' },
-      lock: options,
-      logLevel: 'info',
-    }),
-  );
-  const coordinator = startProcess('coordinator', [COORDINATOR_BIN, '--config', coordinatorConfig]);
-  const coordinatorAddress = await waitUntil(
-    'the coordinator to serve',
-    () => {
-      const line = coordinator.log.find((l) => l['msg'] === 'coordinator serving');
-      return typeof line?.['address'] === 'string' ? line['address'] : null;
-    },
-    20_000,
-  );
+  const coordinators: ClusterProcess[] = [];
+  const coordinatorAddresses: string[] = [];
+  for (let i = 1; i <= count; i++) {
+    const coordinatorConfig = join(dir, `coordinator-${i}.json`);
+    writeFileSync(
+      coordinatorConfig,
+      JSON.stringify({
+        listen: '127.0.0.1:0',
+        metricsListen: '127.0.0.1:0',
+        stateDir: join(dir, `coordinator-${i}`),
+        coordinatorId: `coord-${i}`,
+        etcd: { endpoints: [etcd.endpoint], tls: null, prefix: 'thinfleet/' },
+        lock,
+        logLevel: 'info',
+      }),
+    );
+    const proc = startProcess(i === 1 ? 'coordinator' : `coordinator-${i}`, [COORDINATOR_BIN, '--config', coordinatorConfig]);
+    coordinators.push(proc);
+    coordinatorAddresses.push(
+      await waitUntil(
+        `coordinator ${i} to serve`,
+        () => {
+          const line = proc.log.find((l) => l['msg'] === 'coordinator serving');
+          return typeof line?.['address'] === 'string' ? line['address'] : null;
+        },
+        20_000,
+      ),
+    );
+  }
+  const coordinator = coordinators[0]!;
+  const coordinatorAddress = coordinatorAddresses[0]!;
   const agents = new Map<string, ClusterAgent>();
   const opened: RawClients[] = [];
 
@@ -112,10 +128,13 @@ export async function startTestCluster(options: { ttlSeconds: number; marginMs: 
     sharedDir,
     coordinatorAddress,
     coordinator,
+    coordinatorAddresses,
+    coordinators,
     agents,
-    async startAgent(nodeId) {
+    async startAgent(nodeId, prepare) {
       const stateDir = join(dir, nodeId);
       mkdirSync(stateDir, { recursive: true });
+      prepare?.(stateDir);
       const socketPath = join(stateDir, 'agent.sock');
       const config = join(stateDir, 'agent.json');
       writeFileSync(
@@ -128,7 +147,7 @@ export async function startTestCluster(options: { ttlSeconds: number; marginMs: 
           logLevel: 'info',
           // Small steps, so that a chunked delete is still running when the pool is handed over.
           deleteChunkBytes: 1024 * 1024,
-          cluster: { coordinator: coordinatorAddress, nodeId, advertise: '', tls: null },
+          cluster: { ...(count === 1 ? { coordinator: coordinatorAddress } : { coordinators: coordinatorAddresses }), nodeId, advertise: '', tls: null },
           // Processes on one machine share no host to reset: no watchdog (the agent warns).
           fencing: 'none',
         }),
@@ -149,14 +168,14 @@ export async function startTestCluster(options: { ttlSeconds: number; marginMs: 
       truncateSync(path, sizeBytes);
       return path;
     },
-    viaCoordinator() {
-      const clients = rawClients(coordinatorAddress);
+    viaCoordinator(index = 0) {
+      const clients = rawClients(coordinatorAddresses[index]!);
       opened.push(clients);
       return clients;
     },
     async dispose() {
       for (const c of opened) c.close();
-      const all = [...agents.values(), coordinator];
+      const all = [...agents.values(), ...coordinators];
       for (const p of all) {
         p.child.kill('SIGCONT');
         p.kill('SIGKILL');

@@ -4,7 +4,7 @@
  * proto/thinfleet/coordinator/v1/session.proto and nothing more (no pools, no fencing): the real
  * agent's side is tested in services/agent and end to end with this coordinator.
  */
-import { credentials, type ClientDuplexStream } from '@grpc/grpc-js';
+import { credentials, type ChannelCredentials, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { loadCoordinatorApi, type AgentMessage, type CoordinatorMessage__Output, type HostPool } from '@thinfleet/proto';
 import { waitUntil } from '../../../../test/support/wait-until.js';
 
@@ -23,23 +23,24 @@ export interface ScriptedAgent {
   stopKeepAlive(): void;
   take(pool: string): Promise<NonNullable<CoordinatorMessage__Output['granted']>>;
   release(pool: string): Promise<void>;
-  /** Resolves when the stream has ended (either side). */
-  readonly ended: Promise<void>;
+  /** Resolves when the stream has ended (either side), with the error that ended it (null: a clean end). */
+  readonly ended: Promise<ServiceError | null>;
   close(): void;
 }
 
-/** What a Hello says besides the node id (defaults: a unix address that does not exist, a new session, fencing "watchdog" with an unknown timeout). */
+/** What a Hello says besides the node id (defaults: a unix address that does not exist, a new session, fencing "watchdog" with an unknown timeout, no cluster id). */
 export interface HelloOptions {
   readonly address?: string;
   readonly resume?: string;
   readonly pools?: HostPool[];
   readonly fencing?: string;
   readonly watchdogTimeoutSeconds?: number;
+  readonly clusterId?: string;
 }
 
-export function connectScriptedAgent(address: string): ScriptedAgent {
+export function connectScriptedAgent(address: string, channelCredentials: ChannelCredentials = credentials.createInsecure()): ScriptedAgent {
   const api = loadCoordinatorApi();
-  const client = new api.SessionService(address, credentials.createInsecure());
+  const client = new api.SessionService(address, channelCredentials);
   const stream: ClientDuplexStream<AgentMessage, CoordinatorMessage__Output> = client.Connect();
   const received: CoordinatorMessage__Output[] = [];
   const taken = new Set<CoordinatorMessage__Output>();
@@ -53,10 +54,10 @@ export function connectScriptedAgent(address: string): ScriptedAgent {
   stream.on('error', (err: { code: number; details: string }) => {
     error = { code: err.code, details: err.details };
   });
-  const ended = new Promise<void>((resolve) => {
-    stream.on('end', () => resolve());
-    stream.on('error', () => resolve());
-    stream.on('close', () => resolve());
+  const ended = new Promise<ServiceError | null>((resolve) => {
+    stream.on('end', () => resolve(null));
+    stream.on('error', (err: ServiceError) => resolve(err));
+    stream.on('close', () => resolve(null));
   });
 
   const next: ScriptedAgent['next'] = async (kind, timeoutMs = 5000) => {
@@ -94,6 +95,7 @@ export function connectScriptedAgent(address: string): ScriptedAgent {
           version: 'test',
           fencing: options.fencing ?? 'watchdog',
           watchdogTimeoutSeconds: options.watchdogTimeoutSeconds ?? 0,
+          clusterId: options.clusterId ?? '',
         },
       });
       return next('welcome');

@@ -17,7 +17,15 @@ export function testPrefix(): string {
   return `t${process.pid}-${Date.now()}-${counter++}/`;
 }
 
-export async function startTestCoordinator(options: { endpoint: string; prefix: string; id?: string; lock?: Partial<LockConfig>; acquireTimeoutMs?: number }): Promise<Coordinator> {
+export async function startTestCoordinator(options: {
+  endpoint: string;
+  prefix: string;
+  id?: string;
+  lock?: Partial<LockConfig>;
+  acquireTimeoutMs?: number;
+  /** Serve with mutual TLS (`tls` of the coordinator's config). */
+  tls?: { caFile: string; certFile: string; keyFile: string };
+}): Promise<Coordinator> {
   const config = loadCoordinatorConfig(null, {
     listen: '127.0.0.1:0',
     metricsListen: '127.0.0.1:0',
@@ -25,6 +33,7 @@ export async function startTestCoordinator(options: { endpoint: string; prefix: 
     coordinatorId: options.id ?? 'coord-test',
     etcd: { endpoints: [options.endpoint], prefix: options.prefix },
     lock: { ttlSeconds: 3, marginMs: 1000, lockDelayMs: 1000, watchdogTimeoutSeconds: 1, ...options.lock },
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
   });
   const logger = pino({ level: process.env['THINFLEET_TEST_LOG'] ?? 'silent' });
   return Coordinator.start(config, { logger, ...(options.acquireTimeoutMs === undefined ? {} : { acquireTimeoutMs: options.acquireTimeoutMs }) });

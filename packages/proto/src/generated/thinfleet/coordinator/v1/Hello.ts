@@ -21,6 +21,11 @@ export interface Hello {
    */
   'version'?: (string);
   /**
+   * The cluster (lock space) this agent belongs to, from its last Welcome; empty when it never
+   * had one. A coordinator serving another cluster refuses the stream (FAILED_PRECONDITION).
+   */
+  'clusterId'?: (string);
+  /**
    * How this host is fenced when its agent cannot fence (docs/agent.md, "Fencing"): "watchdog"
    * (a host watchdog resets it) or "none" (no backstop: the coordinator warns); empty from an
    * agent older than the field (treated as "none").
@@ -52,6 +57,11 @@ export interface Hello__Output {
    * The agent's version, for `cluster status`.
    */
   'version': (string);
+  /**
+   * The cluster (lock space) this agent belongs to, from its last Welcome; empty when it never
+   * had one. A coordinator serving another cluster refuses the stream (FAILED_PRECONDITION).
+   */
+  'clusterId': (string);
   /**
    * How this host is fenced when its agent cannot fence (docs/agent.md, "Fencing"): "watchdog"
    * (a host watchdog resets it) or "none" (no backstop: the coordinator warns); empty from an

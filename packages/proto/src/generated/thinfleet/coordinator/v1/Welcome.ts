@@ -23,6 +23,11 @@ export interface Welcome {
    */
   'coordinator'?: (string);
   /**
+   * The cluster's id: one per lock space (etcd and key prefix), created once in etcd. An agent
+   * that belongs to another cluster does not use this stream.
+   */
+  'clusterId'?: (string);
+  /**
    * The cluster's host watchdog timeout in seconds (coordinator `lock.watchdogTimeoutSeconds`):
    * an agent with fencing "watchdog" arms its watchdog with it, and refuses to hold pools when
    * its device reports a longer one. 0 from a coordinator older than the field.
@@ -51,6 +56,11 @@ export interface Welcome__Output {
    * The coordinator serving this stream (its id), for logs.
    */
   'coordinator': (string);
+  /**
+   * The cluster's id: one per lock space (etcd and key prefix), created once in etcd. An agent
+   * that belongs to another cluster does not use this stream.
+   */
+  'clusterId': (string);
   /**
    * The cluster's host watchdog timeout in seconds (coordinator `lock.watchdogTimeoutSeconds`):
    * an agent with fencing "watchdog" arms its watchdog with it, and refuses to hold pools when
