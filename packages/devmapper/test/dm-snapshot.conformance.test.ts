@@ -52,13 +52,31 @@ async function stack(store: SnapshotStore, cowBytes = 256 * KiB): Promise<Stack>
   const originLoop = await host.loop(ORIGIN_BYTES);
   await host.block.write(originLoop, 0, pattern(1, ORIGIN_BYTES));
   const origin = await device('origin', { type: 'snapshot-origin', device: originLoop });
-  return { originLoop, origin, ...(await snapshotOf(originLoop, store, cowBytes)) };
+  return { originLoop, origin, ...(await snapshotOf({ originLoop, origin }, store, cowBytes)) };
 }
 
-async function snapshotOf(originLoop: string, store: SnapshotStore, cowBytes = 256 * KiB): Promise<{ cowLoop: string; snap: string }> {
+/**
+ * A snapshot of `s.originLoop` on a fresh COW device; then the origin device is suspended and
+ * resumed, as LVM does: a snapshot-origin target takes the chunk size it splits writes at from
+ * the snapshots registered at its resume (see the test of a stale one below).
+ */
+async function snapshotOf(s: { originLoop: string; origin: string }, store: SnapshotStore, cowBytes = 256 * KiB): Promise<{ cowLoop: string; snap: string }> {
   const cowLoop = await host.loop(cowBytes);
-  const snap = await device('snap', { type: 'snapshot', originDevice: originLoop, cowDevice: cowLoop, store, chunkSectors: CHUNK_SECTORS });
+  const snap = await device('snap', { type: 'snapshot', originDevice: s.originLoop, cowDevice: cowLoop, store, chunkSectors: CHUNK_SECTORS });
+  await host.dm.suspend(s.origin);
+  await host.dm.resume(s.origin);
   return { cowLoop, snap };
+}
+
+/** Removes device `name` and makes a new one with the same table; returns its name. */
+async function recreate(name: string): Promise<string> {
+  const table = await host.dm.table(name);
+  await host.dm.remove(name);
+  const again = host.name('snap');
+  await host.dm.create(again);
+  await host.dm.load(again, table);
+  await host.dm.resume(again);
+  return again;
 }
 
 /** Polls a snapshot-merge status (the kernel raises no event when a merge ends) until it is finished. */
@@ -81,8 +99,8 @@ describe(`DmClient conformance: snapshot targets (${process.env.THINFLEET_DM ?? 
 
   it('round-trips the tables as the kernel prints them and reports fresh stores', async () => {
     const { originLoop, origin, cowLoop, snap } = await stack('P');
-    const other = await snapshotOf(originLoop, 'N');
-    const third = await snapshotOf(originLoop, 'PO');
+    const other = await snapshotOf({ originLoop, origin }, 'N');
+    const third = await snapshotOf({ originLoop, origin }, 'PO');
     const originDev = formatDevNumber(await host.block.deviceNumber(originLoop));
     const cowDev = formatDevNumber(await host.block.deviceNumber(cowLoop));
     expect(parseTable(await host.dm.table(origin))).toEqual([{ startSector: 0, lengthSectors: ORIGIN_BYTES / 512, target: { type: 'snapshot-origin', device: originDev } }]);
@@ -99,7 +117,7 @@ describe(`DmClient conformance: snapshot targets (${process.env.THINFLEET_DM ?? 
 
   it('copies each chunk into every snapshot once, before the origin changes', async () => {
     const { originLoop, origin, snap } = await stack('P');
-    const transient = await snapshotOf(originLoop, 'N');
+    const transient = await snapshotOf({ originLoop, origin }, 'N');
     // 12 KiB from 4.5 KiB: touches chunks 1 to 4.
     await host.block.write(path(origin), CHUNK + 512, pattern(2, 3 * CHUNK));
     const changed = pattern(1, ORIGIN_BYTES);
@@ -115,6 +133,25 @@ describe(`DmClient conformance: snapshot targets (${process.env.THINFLEET_DM ?? 
     expectSameBytes(await host.block.read(path(snap), 0, ORIGIN_BYTES), pattern(1, ORIGIN_BYTES));
   });
 
+  it('copies only the first chunk of a write while the origin device has not been resumed since its snapshot came', async () => {
+    const originLoop = await host.loop(ORIGIN_BYTES);
+    await host.block.write(originLoop, 0, pattern(1, ORIGIN_BYTES));
+    const origin = await device('origin', { type: 'snapshot-origin', device: originLoop });
+    const cowLoop = await host.loop(256 * KiB);
+    const snap = await device('snap', { type: 'snapshot', originDevice: originLoop, cowDevice: cowLoop, store: 'P', chunkSectors: CHUNK_SECTORS });
+    // The origin split writes at 2^31 sectors when it resumed: one copy-out per write, for its first chunk.
+    await host.block.write(path(origin), 0, pattern(16, 2 * CHUNK));
+    const expected = pattern(1, ORIGIN_BYTES);
+    pattern(16, 2 * CHUNK).copy(expected, CHUNK, CHUNK);
+    expectSameBytes(await host.block.read(path(snap), 0, ORIGIN_BYTES), expected);
+    expect(await status(snap)).toMatchObject({ allocatedSectors: 16 + CHUNK_SECTORS });
+    await host.dm.suspend(origin);
+    await host.dm.resume(origin);
+    await host.block.write(path(origin), 4 * CHUNK, pattern(17, 2 * CHUNK));
+    expectSameBytes(await host.block.read(path(snap), 0, ORIGIN_BYTES), expected);
+    expect(await status(snap)).toMatchObject({ allocatedSectors: 16 + 3 * CHUNK_SECTORS });
+  });
+
   it('writes to a snapshot into its exception store, never to the origin', async () => {
     const { originLoop, snap } = await stack('P');
     await host.block.write(path(snap), 2 * CHUNK + 512, pattern(4, KiB));
@@ -128,7 +165,7 @@ describe(`DmClient conformance: snapshot targets (${process.env.THINFLEET_DM ?? 
   it('drops a snapshot whose COW device fills up: Invalid, I/O errors, an event, and a persistent store remembers', async () => {
     // 16 chunks: header, one metadata area, room for 14 exceptions.
     const { originLoop, origin, snap } = await stack('P', 16 * CHUNK);
-    const transient = await snapshotOf(originLoop, 'N', 8 * CHUNK);
+    const transient = await snapshotOf({ originLoop, origin }, 'N', 8 * CHUNK);
     const events = (await host.dm.info(snap)).eventNr;
     await host.block.write(path(origin), 0, pattern(5, 14 * CHUNK));
     expect(await status(snap)).toMatchObject({ state: 'active', allocatedSectors: 16 * CHUNK_SECTORS });
@@ -140,19 +177,14 @@ describe(`DmClient conformance: snapshot targets (${process.env.THINFLEET_DM ?? 
     await expectErrno(host.block.read(path(transient.snap), 0, CHUNK), 'EIO');
     expectSameBytes(await host.block.read(path(origin), 0, 15 * CHUNK), Buffer.concat([pattern(5, 14 * CHUNK), pattern(6, CHUNK)]));
 
-    const table = await host.dm.table(snap);
-    await host.dm.remove(snap);
-    const again = host.name('snap');
-    await host.dm.create(again);
-    await host.dm.load(again, table);
-    await host.dm.resume(again);
+    const again = await recreate(snap);
     expect(await status(again)).toEqual({ state: 'invalid' });
     await expectErrno(host.block.read(path(again), 0, CHUNK), 'EIO');
   });
 
   it('overflows a PO snapshot whose own write finds the COW device full (reads go on); a P one is dropped', async () => {
     const po = await stack('PO', 16 * CHUNK);
-    const p = await snapshotOf(po.originLoop, 'P', 16 * CHUNK);
+    const p = await snapshotOf(po, 'P', 16 * CHUNK);
     for (const snap of [po.snap, p.snap]) {
       await host.block.write(path(snap), 0, pattern(7, 14 * CHUNK));
       await expectErrno(host.block.write(path(snap), 14 * CHUNK, pattern(8, CHUNK)), 'EIO');
@@ -168,7 +200,7 @@ describe(`DmClient conformance: snapshot targets (${process.env.THINFLEET_DM ?? 
 
   it('keeps exceptions across a table reload; a new table finds a persistent store again but not a transient one', async () => {
     const { originLoop, origin, snap } = await stack('P');
-    const transient = await snapshotOf(originLoop, 'N');
+    const transient = await snapshotOf({ originLoop, origin }, 'N');
     await host.block.write(path(origin), 0, pattern(10, 2 * CHUNK));
     const changed = pattern(1, ORIGIN_BYTES);
     pattern(10, 2 * CHUNK).copy(changed, 0);
@@ -177,16 +209,7 @@ describe(`DmClient conformance: snapshot targets (${process.env.THINFLEET_DM ?? 
       await host.dm.resume(name);
       expectSameBytes(await host.block.read(path(name), 0, ORIGIN_BYTES), pattern(1, ORIGIN_BYTES));
     }
-    const recreated: string[] = [];
-    for (const name of [snap, transient.snap]) {
-      const table = await host.dm.table(name);
-      await host.dm.remove(name);
-      const again = host.name('snap');
-      await host.dm.create(again);
-      await host.dm.load(again, table);
-      await host.dm.resume(again);
-      recreated.push(again);
-    }
+    const recreated = [await recreate(snap), await recreate(transient.snap)];
     expectSameBytes(await host.block.read(path(recreated[0]!), 0, ORIGIN_BYTES), pattern(1, ORIGIN_BYTES));
     expect(await status(recreated[0]!)).toMatchObject({ allocatedSectors: 16 + 2 * CHUNK_SECTORS });
     expectSameBytes(await host.block.read(path(recreated[1]!), 0, ORIGIN_BYTES), changed);

@@ -9,6 +9,9 @@ import { DmError } from '../dm-error.js';
 import { SECTOR_BYTES } from '../units.js';
 import type { SimSnapshot } from './sim-snapshot.js';
 
+/** The split boundary of an origin without snapshots: rounddown_pow_of_two(UINT_MAX) sectors. */
+export const NO_SNAPSHOT_SPLIT_SECTORS = 2 ** 31;
+
 /** Snapshots registered by origin device. */
 export class SnapshotOrigins {
   private readonly byOrigin = new Map<string, SimSnapshot[]>();
@@ -108,6 +111,31 @@ export class SnapshotOrigins {
       src.valid = false;
     }
     snap.active = true;
+  }
+
+  /**
+   * The kernel's get_origin_minimum_chunksize: the smallest chunk of the snapshots registered on
+   * `originDev` (2^31 sectors when there are none). A snapshot-origin target takes it at its
+   * resume and splits writes there.
+   */
+  minimumChunkSectors(originDev: string): number {
+    const sizes = this.of(originDev)
+      .map((s) => s.chunkSectors)
+      .filter((c) => c > 0);
+    return sizes.length === 0 ? NO_SNAPSHOT_SPLIT_SECTORS : Math.min(...sizes);
+  }
+
+  /**
+   * What one write piece of a snapshot-origin target does first (the kernel's __origin_write):
+   * each active, valid, non-merging snapshot copies out the chunk holding the piece's first
+   * sector. The target splits writes at its split boundary, so a piece covers one chunk, unless
+   * the boundary is stale (the origin was resumed before its snapshots existed): then only the
+   * first chunk of the piece is copied, as the kernel does. Call under the origin's lock.
+   */
+  async copyOutAt(originDev: string, offsetBytes: number): Promise<void> {
+    for (const snap of this.of(originDev)) {
+      if (snap.chunkSectors > 0) await snap.copyOut(Math.floor(offsetBytes / (snap.chunkSectors * SECTOR_BYTES)));
+    }
   }
 
   /**

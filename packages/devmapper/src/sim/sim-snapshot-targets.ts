@@ -11,7 +11,7 @@ import { SECTOR_BYTES } from '../units.js';
 import { devNumberOf } from './sim-devices.js';
 import type { SimKernel } from './sim-kernel.js';
 import { SnapshotMerge } from './sim-snapshot-merge.js';
-import type { SnapshotOrigins } from './sim-snapshot-origins.js';
+import { NO_SNAPSHOT_SPLIT_SECTORS, type SnapshotOrigins } from './sim-snapshot-origins.js';
 import { PersistentStore } from './sim-snapshot-persistent.js';
 import { TransientStore, type CowIo } from './sim-snapshot-store.js';
 import { forChunkPieces, SimSnapshot, type SnapshotMemory } from './sim-snapshot.js';
@@ -25,8 +25,13 @@ export interface SnapshotLineContext {
   readonly lengthSectors: number;
   /** Resolves a device reference to `major:minor` (ENXIO if missing). */
   open(ref: string, what: string): string;
-  /** Kernel memory of this target from kernel.json, when the kernel is rebuilt. */
-  readonly memory?: SnapshotMemory;
+  /** Kernel memory of this target from kernel.json, when the kernel is rebuilt (SnapshotMemory, or OriginMemory for snapshot-origin). */
+  readonly memory?: unknown;
+}
+
+/** What kernel memory holds of a snapshot-origin target: where it splits writes, in sectors. */
+interface OriginMemory {
+  readonly splitSectors: number;
 }
 
 function unsupportedDiscard(owner: string): Promise<never> {
@@ -48,6 +53,8 @@ export async function constructSnapshotTarget(ctx: SnapshotLineContext, parsed: 
   if (parsed.type === 'snapshot-origin') {
     const dev = ctx.open(parsed.device, 'origin device');
     tooSmall(dev, 'origin device');
+    // Set at each resume from the snapshots registered then (the kernel's origin_resume), kept in kernel memory.
+    let splitSectors = (ctx.memory as OriginMemory | undefined)?.splitSectors ?? NO_SNAPSHOT_SPLIT_SECTORS;
     return {
       type: 'snapshot-origin',
       ...range,
@@ -55,13 +62,19 @@ export async function constructSnapshotTarget(ctx: SnapshotLineContext, parsed: 
       snapshot: null,
       read: (kk, o, len) => kk.read(devNumberOf(dev), o, len),
       write: (kk, o, data) =>
-        origins.locked(dev, async () => {
-          await origins.copyOut(dev, o, data.length);
-          await kk.write(devNumberOf(dev), o, data);
-        }),
+        origins.locked(dev, () =>
+          forChunkPieces(splitSectors * SECTOR_BYTES, o, data.length, async (_chunk, _inner, at, n) => {
+            await origins.copyOutAt(dev, o + at);
+            await kk.write(devNumberOf(dev), o + at, data.subarray(at, at + n));
+          }),
+        ),
       discard: () => unsupportedDiscard(owner),
       tableText: () => dev,
       statusText: () => '',
+      resume: () => {
+        splitSectors = origins.minimumChunkSectors(dev);
+      },
+      memory: (): OriginMemory => ({ splitSectors }),
     };
   }
 
@@ -75,6 +88,7 @@ export async function constructSnapshotTarget(ctx: SnapshotLineContext, parsed: 
     write: (o, data) => k.write(devNumberOf(cowDev), o, data),
   };
   const isMerge = parsed.type === 'snapshot-merge';
+  const memory = ctx.memory as SnapshotMemory | undefined;
   const snap = new SimSnapshot(owner, isMerge, originDev, cowDev, ctx.lengthSectors, parsed.store, parsed.chunkSectors, null, {
     cow,
     readOrigin: (o, len) => k.read(devNumberOf(originDev), o, len),
@@ -89,7 +103,7 @@ export async function constructSnapshotTarget(ctx: SnapshotLineContext, parsed: 
     try {
       if (parsed.store === 'N') {
         if (parsed.chunkSectors === 0) invalid('chunk size not set');
-        snap.store = new TransientStore(cow, parsed.chunkSectors, ctx.memory?.transient ?? undefined);
+        snap.store = new TransientStore(cow, parsed.chunkSectors, memory?.transient ?? undefined);
       } else {
         const store = await PersistentStore.open(cow, parsed.chunkSectors);
         snap.store = store;
@@ -100,7 +114,6 @@ export async function constructSnapshotTarget(ctx: SnapshotLineContext, parsed: 
       throw err instanceof DmError ? new DmError(err.code, 'DM_TABLE_LOAD', owner, err.message, { cause: err }) : err;
     }
   }
-  const memory = ctx.memory;
   if (memory !== undefined) {
     snap.active = memory.active;
     snap.valid = snap.valid && memory.valid;

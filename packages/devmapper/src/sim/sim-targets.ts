@@ -11,7 +11,7 @@ import { devKey, devNumberOf } from './sim-devices.js';
 import type { SimKernel } from './sim-kernel.js';
 import { SimThinPool, type ExternalOriginIo } from './sim-thin-pool.js';
 import { constructSnapshotTarget } from './sim-snapshot-targets.js';
-import type { SimSnapshot, SnapshotMemory } from './sim-snapshot.js';
+import type { SimSnapshot } from './sim-snapshot.js';
 
 interface TargetBase {
   readonly startSector: number;
@@ -197,7 +197,7 @@ export async function constructTarget(k: SimKernel, owner: string, line: DmTarge
     case 'snapshot-origin':
     case 'snapshot':
     case 'snapshot-merge':
-      return constructSnapshotTarget({ k, owner, ...range, open, ...(memory === undefined || memory === null ? {} : { memory: memory as SnapshotMemory }) }, parsed);
+      return constructSnapshotTarget({ k, owner, ...range, open, ...(memory === undefined || memory === null ? {} : { memory }) }, parsed);
   }
 }
 
