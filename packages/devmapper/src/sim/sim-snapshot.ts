@@ -70,9 +70,9 @@ export class SimSnapshot {
     return this.chunkSectors * SECTOR_BYTES;
   }
 
-  /** The table's parameters as the kernel prints them. */
+  /** The table's parameters as the kernel prints them: the store's kind, and `PO` when this table asked for Overflow. */
   tableText(): string {
-    const kind = this.store === null ? (this.tableStore === 'N' ? 'N' : this.tableStore) : this.store.kind === 'N' ? 'N' : this.tableStore === 'PO' ? 'PO' : 'P';
+    const kind = this.store === null ? this.tableStore : this.store.kind === 'N' ? 'N' : this.tableStore === 'PO' ? 'PO' : 'P';
     return `${this.originDev} ${this.cowDev} ${kind} ${this.chunkSectors}`;
   }
 
