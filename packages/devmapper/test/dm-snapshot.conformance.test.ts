@@ -116,7 +116,7 @@ describe(`DmClient conformance: snapshot targets (${process.env.THINFLEET_DM ?? 
   });
 
   it('copies each chunk into every snapshot once, before the origin changes', async () => {
-    const { originLoop, origin, snap } = await stack('P');
+    const { originLoop, origin, cowLoop, snap } = await stack('P');
     const transient = await snapshotOf({ originLoop, origin }, 'N');
     // 12 KiB from 4.5 KiB: touches chunks 1 to 4.
     await host.block.write(path(origin), CHUNK + 512, pattern(2, 3 * CHUNK));
@@ -128,6 +128,18 @@ describe(`DmClient conformance: snapshot targets (${process.env.THINFLEET_DM ?? 
     expectSameBytes(await host.block.read(path(transient.snap), 0, ORIGIN_BYTES), pattern(1, ORIGIN_BYTES));
     expect(await status(snap)).toMatchObject({ allocatedSectors: 16 + 4 * CHUNK_SECTORS, metadataSectors: 16 });
     expect(await status(transient.snap)).toMatchObject({ allocatedSectors: 4 * CHUNK_SECTORS, metadataSectors: 0 });
+    // The persistent store on the COW device, in the kernel's format: header "SnAp", valid, version 1,
+    // chunk size; then the first metadata area of { origin chunk, COW chunk } pairs, a zero COW chunk ending it.
+    const store = await host.block.read(cowLoop, 0, 2 * CHUNK);
+    expect([0, 4, 8, 12].map((at) => store.readUInt32LE(at))).toEqual([0x70416e53, 1, 1, CHUNK_SECTORS]);
+    const pairs = Array.from({ length: 5 }, (_, i) => [Number(store.readBigUInt64LE(CHUNK + 16 * i)), Number(store.readBigUInt64LE(CHUNK + 16 * i + 8))]);
+    expect(pairs).toEqual([
+      [1, 2],
+      [2, 3],
+      [3, 4],
+      [4, 5],
+      [0, 0],
+    ]);
     await host.block.write(path(origin), 2 * CHUNK, pattern(3, CHUNK));
     expect(await status(snap)).toMatchObject({ allocatedSectors: 16 + 4 * CHUNK_SECTORS });
     expectSameBytes(await host.block.read(path(snap), 0, ORIGIN_BYTES), pattern(1, ORIGIN_BYTES));
