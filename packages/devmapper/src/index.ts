@@ -12,6 +12,7 @@ export * from './dm-stack.js';
 export * from './targets/target.js';
 export * from './targets/thin-pool-status.js';
 export * from './targets/thin-status.js';
+export * from './targets/snapshot-status.js';
 export * from './thin-pool-messages.js';
 export { NativeDmClient } from './native/native-dm-client.js';
 export { NativeBlockClient } from './native/native-block-client.js';

@@ -10,7 +10,12 @@ import {
   TableParseError,
   thinId,
   MAX_THIN_ID,
+  isValidSnapshotChunkSectors,
+  parseSnapshotStatus,
+  parseSnapshotMergeStatus,
+  formatSnapshotStatus,
   type DmTarget,
+  type SnapshotStatus,
 } from '@thinfleet/devmapper';
 
 describe('target tables', () => {
@@ -42,6 +47,12 @@ describe('target tables', () => {
     [{ type: 'thin', poolDevice: '253:2', thinId: thinId(MAX_THIN_ID), externalOrigin: '7:3' }, '253:2 16777215 7:3'],
     [{ type: 'error' }, ''],
     [{ type: 'zero' }, ''],
+    [{ type: 'snapshot-origin', device: '7:0' }, '7:0'],
+    [{ type: 'snapshot', originDevice: '7:0', cowDevice: '253:4', store: 'P', chunkSectors: 8 }, '7:0 253:4 P 8'],
+    [{ type: 'snapshot', originDevice: '/dev/loop0', cowDevice: '/dev/loop1', store: 'PO', chunkSectors: 16 }, '/dev/loop0 /dev/loop1 PO 16'],
+    [{ type: 'snapshot', originDevice: '7:0', cowDevice: '7:1', store: 'N', chunkSectors: 4_194_304 }, '7:0 7:1 N 4194304'],
+    [{ type: 'snapshot', originDevice: '7:0', cowDevice: '7:1', store: 'P', chunkSectors: 0 }, '7:0 7:1 P 0'],
+    [{ type: 'snapshot-merge', originDevice: '7:0', cowDevice: '253:4', store: 'P', chunkSectors: 8 }, '7:0 253:4 P 8'],
   ];
 
   it.each(examples)('formats and parses %j', (target, text) => {
@@ -63,8 +74,34 @@ describe('target tables', () => {
     ['thin', '253:2 16777216'],
     ['thin', '253:2'],
     ['striped', '2 128 7:0 0 7:1 0'],
+    ['snapshot-origin', ''],
+    ['snapshot-origin', '7:0 7:1'],
+    ['snapshot', '7:0 7:1 P'],
+    ['snapshot', '7:0 7:1 P 8 1 discard_zeroes_cow'],
   ])('rejects %s "%s"', (type, text) => {
     expect(() => parseTarget(type, text)).toThrow(TableParseError);
+  });
+
+  it.each([
+    ['snapshot', '7:0 7:1 X 8', /store "X"/],
+    ['snapshot', '7:0 7:1 PX 8', /store "PX"/],
+    ['snapshot', '7:0 7:1 P 12', /chunk size 12 is not 0 or a power of two/],
+    ['snapshot', '7:0 7:1 P 8388608', /chunk size 8388608/],
+    ['snapshot', '7:0 7:1 P eight', /chunk size "eight" is not a number/],
+    ['snapshot-merge', '7:0 7:1 N 8', /store N: snapshot-merge needs a persistent store/],
+  ])('names the field in the error for %s "%s"', (type, text, why) => {
+    expect(() => parseTarget(type, text)).toThrow(why);
+  });
+
+  it('takes the store letters in either case, as the kernel does, and formats them upper case', () => {
+    const parsed = parseTarget('snapshot', '7:0 7:1 po 8');
+    expect(parsed).toMatchObject({ store: 'PO' });
+    expect(formatTargetParams(parsed)).toBe('7:0 7:1 PO 8');
+  });
+
+  it('knows the chunk sizes the snapshot targets accept', () => {
+    expect([0, 1, 8, 2048, 4_194_304].every(isValidSnapshotChunkSectors)).toBe(true);
+    expect([3, 12, -8, 1.5, 8_388_608].some(isValidSnapshotChunkSectors)).toBe(false);
   });
 
   it('knows the data block sizes dm-thin accepts', () => {
@@ -98,6 +135,40 @@ describe('statuses', () => {
     expect(parseThinPoolStatus('Fail')).toEqual({ failed: true });
     expect(() => parseThinPoolStatus('7 150 9/1024 - rw')).toThrow(TableParseError);
     expect(() => parseThinPoolStatus('7 1/2 3/4 - sideways discard_passdown queue_if_no_space - 1')).toThrow(/mode/);
+  });
+
+  it('parses and formats snapshot statuses as the kernel prints them', () => {
+    const examples: Array<[string, SnapshotStatus]> = [
+      ['16/2097152 16', { state: 'active', allocatedSectors: 16, totalSectors: 2097152, metadataSectors: 16 }],
+      ['397896/2097152 1560', { state: 'active', allocatedSectors: 397896, totalSectors: 2097152, metadataSectors: 1560 }],
+      ['0/128 0', { state: 'active', allocatedSectors: 0, totalSectors: 128, metadataSectors: 0 }],
+      ['Invalid', { state: 'invalid' }],
+      ['Overflow', { state: 'overflow' }],
+      ['Merge failed', { state: 'merge-failed' }],
+    ];
+    for (const [text, status] of examples) {
+      expect(parseSnapshotStatus(text)).toEqual(status);
+      expect(parseSnapshotStatus(` ${text} `)).toEqual(status);
+      expect(formatSnapshotStatus(status)).toBe(text);
+    }
+    expect(() => parseSnapshotStatus('12 16')).toThrow(/usage "12" is not allocated\/total/);
+    expect(() => parseSnapshotStatus('1/x 16')).toThrow(/total sectors "x"/);
+    expect(() => parseSnapshotStatus('1/2 m')).toThrow(/metadata sectors "m"/);
+    expect(() => parseSnapshotStatus('Merge')).toThrow(TableParseError);
+    expect(() => parseSnapshotStatus('')).toThrow(TableParseError);
+  });
+
+  it('reads merge progress from a snapshot-merge status: allocated shrinks to the metadata sectors', () => {
+    expect(parseSnapshotMergeStatus('281688/2097152 1104')).toEqual({
+      state: 'active',
+      allocatedSectors: 281688,
+      totalSectors: 2097152,
+      metadataSectors: 1104,
+      remainingSectors: 280584,
+      finished: false,
+    });
+    expect(parseSnapshotMergeStatus('16/2097152 16')).toMatchObject({ remainingSectors: 0, finished: true });
+    expect(parseSnapshotMergeStatus('Merge failed')).toEqual({ state: 'merge-failed' });
   });
 
   it('parses thin statuses', () => {

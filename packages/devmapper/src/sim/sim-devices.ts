@@ -44,3 +44,9 @@ export interface SimLoop {
 export function devKey(dev: DevNumber): string {
   return `${dev.major}:${dev.minor}`;
 }
+
+/** The device number a `major:minor` key stands for. */
+export function devNumberOf(key: string): DevNumber {
+  const [major, minor] = key.split(':').map(Number);
+  return { major: major!, minor: minor! };
+}

@@ -11,8 +11,27 @@ import type { ThinMetadataSummary } from '../thin-metadata/thin-metadata-summary
 import { SIM_DM_MAJOR, type SimDevice, type SimTable } from './sim-devices.js';
 import type { SimKernel } from './sim-kernel.js';
 import { readSimMetadataSnapshot } from './sim-pool-state.js';
+import type { SimTarget } from './sim-targets.js';
 
 const DM_NAME_MAX_BYTES = 127;
+
+/** The kernel's presuspend of a device's live targets (a merge stops after its current step). */
+async function presuspend(d: SimDevice): Promise<void> {
+  for (const t of d.live?.targets ?? []) await t.presuspend?.();
+}
+
+/**
+ * The kernel's dm_table_resume_targets for the snapshot targets: every preresume first (one
+ * refusal fails the resume, EINVAL, and the device stays suspended), then every resume hook.
+ */
+function resumeTargets(name: string, targets: readonly SimTarget[]): void {
+  try {
+    for (const t of targets) t.preresume?.();
+  } catch (err) {
+    throw err instanceof DmError ? new DmError(err.code, 'DM_DEV_SUSPEND', name, err.message, { cause: err }) : err;
+  }
+  for (const t of targets) t.resume?.();
+}
 const DM_UUID_MAX_BYTES = 128;
 
 export class SimDmClient implements api.DmClient {
@@ -31,6 +50,9 @@ export class SimDmClient implements api.DmClient {
       { name: 'zero', version: [1, 2, 0] },
       { name: 'error', version: [1, 6, 0] },
       { name: 'linear', version: [1, 4, 0] },
+      { name: 'snapshot-merge', version: [1, 5, 0] },
+      { name: 'snapshot-origin', version: [1, 9, 0] },
+      { name: 'snapshot', version: [1, 16, 0] },
     ];
   }
 
@@ -84,6 +106,7 @@ export class SimDmClient implements api.DmClient {
 
   async suspend(name: string, _options: api.DmSuspendOptions = {}): Promise<api.DmDeviceInfo> {
     const d = this.kernel.device(name, 'DM_DEV_SUSPEND');
+    if (!d.suspended) await presuspend(d);
     d.suspended = true;
     this.kernel.save();
     return this.infoOf(d);
@@ -93,12 +116,18 @@ export class SimDmClient implements api.DmClient {
     const k = this.kernel;
     const d = k.device(name, 'DM_DEV_SUSPEND');
     if (d.inactive !== null) {
-      // As do_resume: suspend, swap the tables, then resume, which runs each target's preresume.
+      // As do_resume: suspend, swap the tables, then resume, which runs each target's preresume;
+      // the old table goes only after that (a snapshot table hands its store over first).
+      if (!d.suspended) await presuspend(d);
       d.suspended = true;
       d.live = d.inactive;
       d.inactive = null;
-      k.collect();
-      k.save();
+      try {
+        resumeTargets(name, d.live.targets);
+      } finally {
+        k.collect();
+        k.save();
+      }
       for (const t of d.live.targets) {
         if (t.type === 'thin-pool') {
           try {
@@ -109,7 +138,7 @@ export class SimDmClient implements api.DmClient {
           }
         }
       }
-    }
+    } else if (d.suspended && d.live !== null) resumeTargets(name, d.live.targets);
     d.suspended = false;
     k.save();
     k.wakeResumed(name);

@@ -7,12 +7,14 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DmTargetLine } from '../dm-client.js';
-import type { SimDevice, SimLoop } from './sim-devices.js';
+import type { SimDevice, SimLoop, SimTable } from './sim-devices.js';
 
 /** A table as kernel.json keeps it: its lines; the targets are constructed again on open. */
 export interface SavedTable {
   lines: DmTargetLine[];
   readOnly: boolean;
+  /** Per line, what the target keeps in kernel memory beyond its line (snapshot targets), or null; absent when no line has any. */
+  memory?: unknown[];
 }
 
 /** One device as kernel.json keeps it. */
@@ -54,8 +56,8 @@ export function writeKernelFile(stateDir: string, devices: Iterable<SimDevice>, 
       name: d.name,
       uuid: d.uuid,
       minor: d.minor,
-      live: d.live && { lines: [...d.live.lines], readOnly: d.live.readOnly },
-      inactive: d.inactive && { lines: [...d.inactive.lines], readOnly: d.inactive.readOnly },
+      live: d.live && savedTable(d.live),
+      inactive: d.inactive && savedTable(d.inactive),
       suspended: d.suspended,
       eventNr: d.eventNr,
       deferredRemove: d.deferredRemove,
@@ -66,6 +68,11 @@ export function writeKernelFile(stateDir: string, devices: Iterable<SimDevice>, 
   const tmp = `${kernelFile(stateDir)}.tmp`;
   writeFileSync(tmp, JSON.stringify(state));
   renameSync(tmp, kernelFile(stateDir));
+}
+
+function savedTable(t: SimTable): SavedTable {
+  const memory = t.targets.map((x) => x.memory?.() ?? null);
+  return { lines: [...t.lines], readOnly: t.readOnly, ...(memory.some((m) => m !== null) ? { memory } : {}) };
 }
 
 /** Forgets the kernel memory in `stateDir`, as a reboot does. Idempotent. */

@@ -23,10 +23,14 @@ import { SECTOR_BYTES } from '../units.js';
 import { BackingFiles } from './sim-backing-files.js';
 import { devKey, SIM_DM_MAJOR, SIM_LOOP_MAJOR, type SimDevice, type SimLoop, type SimTable } from './sim-devices.js';
 import { readKernelFile, removeKernelFile, writeKernelFile } from './sim-kernel-file.js';
+import { rebuildTables } from './sim-kernel-rebuild.js';
 import type { SimThinPool } from './sim-thin-pool.js';
 import type { MetadataDeviceIo } from './sim-pool-format.js';
 import { constructTarget, type SimTarget } from './sim-targets.js';
 import { NamedWaiters } from './sim-waiters.js';
+import type { MergeGate } from './sim-snapshot-merge.js';
+import { SnapshotOrigins } from './sim-snapshot-origins.js';
+import type { SimSnapshot } from './sim-snapshot.js';
 
 /** A pool object: shared by every table of one device that names the same metadata device. */
 interface PoolEntry {
@@ -43,6 +47,13 @@ export class SimKernel {
   private readonly files = new BackingFiles();
   private readonly resumeWaiters = new NamedWaiters();
   private readonly eventWaiters = new NamedWaiters();
+  /** The snapshots of each origin device (the snapshot targets' shared state). */
+  readonly snapshots = new SnapshotOrigins();
+  /**
+   * Sim only, for tests: awaited before each step of a snapshot merge (a turn of the event loop by
+   * default). A test that holds it back sees a merge part-way, deterministically.
+   */
+  mergeGate: MergeGate = () => new Promise((resolve) => setImmediate(resolve));
 
   private constructor(readonly stateDir: string) {}
 
@@ -59,33 +70,7 @@ export class SimKernel {
     for (const d of saved.devices) {
       kernel.devices.set(d.name, { ...d, live: null, inactive: null });
     }
-    // Devices are rebuilt bottom-up, as they were stacked: plain targets (the linear devices a
-    // pool's data and metadata sit on) first, then pools (whose construction reads those
-    // devices' sizes), then thin volumes (which look their pool up).
-    const rank = (lines: ReadonlyArray<{ type: string }>): number => (lines.some((l) => l.type === 'thin-pool') ? 1 : lines.some((l) => l.type === 'thin') ? 2 : 0);
-    for (const pass of [0, 1, 2]) {
-      for (const d of saved.devices) {
-        const dev = kernel.devices.get(d.name)!;
-        for (const which of ['live', 'inactive'] as const) {
-          const t = d[which];
-          if (t === null || rank(t.lines) !== pass) continue;
-          try {
-            dev[which] = await kernel.buildTable(dev.name, t.lines, t.readOnly);
-          } catch (err) {
-            if (!(err instanceof DmError)) throw err;
-            // The kernel never rebuilds a table: it keeps the target it made, whatever became of
-            // the devices below (a thin-pool whose metadata device now fails I/O, after a fence,
-            // is in failed mode). The simulator constructs it again and may find those devices
-            // failing; such a table comes back as error targets of the same geometry.
-            dev[which] = await kernel.buildTable(
-              dev.name,
-              t.lines.map((l) => ({ ...l, type: 'error', params: '' })),
-              t.readOnly,
-            );
-          }
-        }
-      }
-    }
+    await rebuildTables(kernel, saved);
     return kernel;
   }
 
@@ -99,8 +84,9 @@ export class SimKernel {
     writeKernelFile(this.stateDir, this.devices.values(), this.loops.values());
   }
 
-  /** Closes cached file descriptors. The kernel state stays on disk. */
+  /** Closes cached file descriptors and stops background merges. The kernel state stays on disk. */
   close(): void {
+    for (const snap of this.snapshots.all()) snap.onDestroy?.();
     this.files.closeAll();
   }
 
@@ -203,10 +189,22 @@ export class SimKernel {
         this.detachLoopNow(loop.index);
       }
     }
+    const tables = [...this.devices.values()].flatMap((d) => [d.live, d.inactive]);
+    const inTables = new Set(tables.flatMap((t) => t?.targets ?? []).map((t) => ('snapshot' in t ? t.snapshot : null)));
+    this.dropSnapshots(this.snapshots.all().filter((s) => !inTables.has(s)));
     for (const [key, entry] of [...this.pools]) {
       const owner = this.devices.get(entry.owner);
       const used = [owner?.live, owner?.inactive].some((t) => t?.targets.some((x) => x.type === 'thin-pool' && x.metadataDev === key));
       if (!used) this.pools.delete(key);
+    }
+  }
+
+  /** The kernel's snapshot destructor for targets whose table is gone: unregisters them and stops their merges. */
+  private dropSnapshots(snapshots: ReadonlyArray<SimSnapshot | null>): void {
+    for (const snap of snapshots) {
+      if (snap === null) continue;
+      snap.onDestroy?.();
+      this.snapshots.unregister(snap);
     }
   }
 
@@ -221,7 +219,7 @@ export class SimKernel {
   // ---- tables and pools -----------------------------------------------------------------
 
   /** Constructs a table's targets (the kernel's table load), or throws the target's error. */
-  async buildTable(owner: string, lines: readonly DmTargetLine[], readOnly: boolean): Promise<SimTable> {
+  async buildTable(owner: string, lines: readonly DmTargetLine[], readOnly: boolean, memory?: readonly unknown[]): Promise<SimTable> {
     const targets: SimTarget[] = [];
     let next = 0;
     for (const line of lines) {
@@ -230,7 +228,12 @@ export class SimKernel {
       }
       if (line.startSector !== next) throw new DmError('EINVAL', 'DM_TABLE_LOAD', owner, 'gap in table');
       next = line.startSector + line.lengthSectors;
-      targets.push(await constructTarget(this, owner, line));
+      try {
+        targets.push(await constructTarget(this, owner, line, memory?.[targets.length]));
+      } catch (err) {
+        this.dropSnapshots(targets.map((t) => ('snapshot' in t ? t.snapshot : null)));
+        throw err;
+      }
     }
     return { lines: [...lines], targets, readOnly };
   }

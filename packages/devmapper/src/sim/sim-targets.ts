@@ -7,9 +7,11 @@ import { DmError } from '../dm-error.js';
 import type { DmTargetLine } from '../dm-client.js';
 import { SECTOR_BYTES } from '../units.js';
 import { isValidDataBlockSectors, parseTarget, TableParseError, type ThinPoolFeatures } from '../targets/target.js';
-import { devKey } from './sim-devices.js';
+import { devKey, devNumberOf } from './sim-devices.js';
 import type { SimKernel } from './sim-kernel.js';
 import { SimThinPool, type ExternalOriginIo } from './sim-thin-pool.js';
+import { constructSnapshotTarget } from './sim-snapshot-targets.js';
+import type { SimSnapshot } from './sim-snapshot.js';
 
 interface TargetBase {
   readonly startSector: number;
@@ -21,6 +23,14 @@ interface TargetBase {
   discard(k: SimKernel, offsetBytes: number, lengthBytes: number): Promise<void>;
   tableText(): string;
   statusText(k: SimKernel): string;
+  /** The kernel's preresume: may refuse the resume (a snapshot handover whose source is live: EINVAL). */
+  preresume?(): void;
+  /** The kernel's resume hook (a snapshot takes its store over, a merge starts). */
+  resume?(): void;
+  /** The kernel's presuspend: stops background work (a merge) and waits for it. */
+  presuspend?(): Promise<void>;
+  /** Kernel memory beyond the table line, kept in kernel.json (snapshot flags, transient exceptions). */
+  memory?(): unknown;
 }
 
 export type SimTarget =
@@ -33,19 +43,17 @@ export type SimTarget =
       readonly features: ThinPoolFeatures;
       readonly lowWaterMarkBlocks: number;
     })
-  | (TargetBase & { readonly type: 'thin'; readonly poolDev: string; readonly id: number; readonly originDev?: string });
+  | (TargetBase & { readonly type: 'thin'; readonly poolDev: string; readonly id: number; readonly originDev?: string })
+  | (TargetBase & { readonly type: 'snapshot-origin' | 'snapshot' | 'snapshot-merge'; readonly snapshot: SimSnapshot | null });
 
-function toDev(key: string): { major: number; minor: number } {
-  const [major, minor] = key.split(':').map(Number);
-  return { major: major!, minor: minor! };
-}
+const toDev = devNumberOf;
 
 function ioError(owner: string): never {
   throw new DmError('EIO', 'io', owner, 'I/O error');
 }
 
-/** Builds the target for one table line of device `owner`. */
-export async function constructTarget(k: SimKernel, owner: string, line: DmTargetLine): Promise<SimTarget> {
+/** Builds the target for one table line of device `owner`; `memory` is its kernel memory when the kernel is rebuilt. */
+export async function constructTarget(k: SimKernel, owner: string, line: DmTargetLine, memory?: unknown): Promise<SimTarget> {
   const invalid = (why: string): never => {
     throw new DmError('EINVAL', 'DM_TABLE_LOAD', owner, why);
   };
@@ -186,6 +194,10 @@ export async function constructTarget(k: SimKernel, owner: string, line: DmTarge
         statusText: () => pool.thinStatusText(id),
       };
     }
+    case 'snapshot-origin':
+    case 'snapshot':
+    case 'snapshot-merge':
+      return constructSnapshotTarget({ k, owner, ...range, open, ...(memory === undefined || memory === null ? {} : { memory }) }, parsed);
   }
 }
 

@@ -60,7 +60,48 @@ export interface ZeroTarget {
   readonly type: 'zero';
 }
 
-export type DmTarget = LinearTarget | ThinPoolTarget | ThinTarget | ErrorTarget | ZeroTarget;
+/**
+ * A classic snapshot's exception store, as its table word: `P` persistent (the exceptions live on
+ * the COW device and survive a reboot), `PO` persistent where userspace understands the
+ * `Overflow` status (a write to the snapshot that finds the COW device full fails, the snapshot
+ * stays readable), `N` transient (the exceptions live in kernel memory only).
+ */
+export type SnapshotStore = 'P' | 'PO' | 'N';
+
+/** `snapshot-origin <origin dev>`: the origin device; each write first copies the old chunk into every snapshot of it. */
+export interface SnapshotOriginTarget {
+  readonly type: 'snapshot-origin';
+  /** The real origin device (the one the snapshots name), a path or `major:minor`. */
+  readonly device: string;
+}
+
+/** `snapshot <origin dev> <COW dev> <P|PO|N> <chunk sectors>`: a writable point-in-time view of the origin. */
+export interface SnapshotTarget {
+  readonly type: 'snapshot';
+  /** The real origin device (not the snapshot-origin device over it). */
+  readonly originDevice: string;
+  /** Where the exceptions (copied chunks) are kept. */
+  readonly cowDevice: string;
+  readonly store: SnapshotStore;
+  /**
+   * Exception granularity in 512-byte sectors: a power of two, or 0 (a persistent store then takes
+   * its header's, 32 for a new one; the kernel prints 0 for a table waiting to take a store over).
+   */
+  readonly chunkSectors: number;
+}
+
+/** `snapshot-merge <origin dev> <COW dev> <P|PO> <chunk sectors>`: replaces snapshot-origin and copies a snapshot's exceptions back. */
+export interface SnapshotMergeTarget {
+  readonly type: 'snapshot-merge';
+  readonly originDevice: string;
+  readonly cowDevice: string;
+  /** Only persistent stores merge. */
+  readonly store: Exclude<SnapshotStore, 'N'>;
+  /** In 512-byte sectors: a power of two, or 0 as for SnapshotTarget. */
+  readonly chunkSectors: number;
+}
+
+export type DmTarget = LinearTarget | ThinPoolTarget | ThinTarget | ErrorTarget | ZeroTarget | SnapshotOriginTarget | SnapshotTarget | SnapshotMergeTarget;
 
 /** One typed table line: a target covering a sector range of the device. */
 export interface DmTableEntry {
@@ -111,8 +152,21 @@ export function formatTargetParams(target: DmTarget): string {
     case 'error':
     case 'zero':
       return '';
+    case 'snapshot-origin':
+      return target.device;
+    case 'snapshot':
+    case 'snapshot-merge':
+      return `${target.originDevice} ${target.cowDevice} ${target.store} ${target.chunkSectors}`;
   }
 }
+
+/** True when `sectors` is a chunk size the snapshot targets accept: a power of two up to 2^22 sectors, or 0 (see SnapshotTarget). */
+export function isValidSnapshotChunkSectors(sectors: number): boolean {
+  return Number.isInteger(sectors) && sectors >= 0 && sectors <= SNAPSHOT_CHUNK_MAX_SECTORS && (sectors & (sectors - 1)) === 0;
+}
+
+/** The largest chunk the kernel takes: INT_MAX >> 9 sectors, rounded down to a power of two. */
+export const SNAPSHOT_CHUNK_MAX_SECTORS = 4_194_304;
 
 /** Turns typed entries into the lines DmClient.load takes. */
 export function toTargetLines(entries: readonly DmTableEntry[]): DmTargetLine[] {
@@ -171,6 +225,23 @@ export function parseTarget(type: string, params: string): DmTarget {
     case 'error':
     case 'zero':
       return { type };
+    case 'snapshot-origin':
+      if (words.length !== 1) fail('expected <origin device>');
+      return { type, device: words[0]! };
+    case 'snapshot':
+    case 'snapshot-merge': {
+      if (words.length < 4) fail('expected <origin device> <COW device> <P|PO|N> <chunk sectors>');
+      if (words.length > 4) fail('feature arguments (from the 5th word) are not supported');
+      // The kernel takes the store letters in either case and prints them upper case.
+      const store = words[2]!.toUpperCase();
+      if (store !== 'P' && store !== 'PO' && store !== 'N') return fail(`store "${words[2]!.slice(0, 8)}" is not P, PO or N`);
+      const chunkSectors = parseCount(words[3]!, 'chunk size', fail);
+      if (!isValidSnapshotChunkSectors(chunkSectors)) fail(`chunk size ${chunkSectors} is not 0 or a power of two up to ${SNAPSHOT_CHUNK_MAX_SECTORS} sectors`);
+      const devices = { originDevice: words[0]!, cowDevice: words[1]!, chunkSectors };
+      if (type === 'snapshot') return { type, ...devices, store };
+      if (store === 'N') return fail('store N: snapshot-merge needs a persistent store (P or PO)');
+      return { type, ...devices, store };
+    }
     default:
       return fail('unknown target type');
   }
