@@ -5,10 +5,11 @@
  */
 import { SECTOR_BYTES, type CatalogDevice } from './catalog-device.js';
 import { CatalogError, isCatalogError } from './catalog-error.js';
-import { checkCatalogWriter, STANDALONE_WRITER } from './catalog-writer.js';
+import { checkCatalogWriter, STANDALONE_WRITER, writerClusterId } from './catalog-writer.js';
 import {
   CHECKPOINT_FORMAT_VERSION,
   CHECKPOINT_HEADER_BYTES,
+  checkpointClusterId,
   decodeCheckpoint,
   decodeCheckpointHeader,
   decodeCheckpointPayload,
@@ -37,8 +38,10 @@ export interface StoreInit<S> {
   readonly tailBytes: number;
   readonly generationFloor: number;
   readonly checkpointBeforeAppend: boolean;
-  /** The newest writer token the state has seen (checkpoint and replayed frames). */
+  /** The newest writer token the state has seen (checkpoint and replayed frames) in the last epoch. */
   readonly newestToken: bigint;
+  /** The cluster id of that epoch (writer-evidence.ts). */
+  readonly newestClusterId: string;
   readonly loadReport: CatalogLoadReport;
 }
 
@@ -51,7 +54,8 @@ export interface StoreInit<S> {
 export async function formatCatalog<S, R>(options: CatalogStoreOptions<S, R>, initial: S): Promise<StoreInit<S>> {
   const { device, layout } = options;
   const newestToken = (options.writer ?? STANDALONE_WRITER).token;
-  const frame = encodeCheckpoint({ generation: 1, seq: 0, state: initial, newestToken });
+  const newestClusterId = writerClusterId(options.writer ?? STANDALONE_WRITER);
+  const frame = encodeCheckpoint({ generation: 1, seq: 0, state: initial, newestToken, newestClusterId });
   checkFitsSlot(frame.length, layout);
   const checkpoint = decodeCheckpoint<S>(frame);
   if (checkpoint === null) throw new Error('unreachable: an encoded checkpoint has its magic');
@@ -77,6 +81,7 @@ export async function formatCatalog<S, R>(options: CatalogStoreOptions<S, R>, in
     generationFloor: 1,
     checkpointBeforeAppend: false,
     newestToken,
+    newestClusterId,
     loadReport: {
       checkpointSlot: 0,
       generation: 1,
@@ -84,7 +89,16 @@ export async function formatCatalog<S, R>(options: CatalogStoreOptions<S, R>, in
       recordsReplayed: 0,
       tornTail: false,
       usedOlderSlot: false,
-      writers: { checkpointToken: newestToken, newestToken, writers: [], regression: null },
+      writers: {
+        checkpointToken: newestToken,
+        checkpointClusterId: newestClusterId,
+        newestToken,
+        clusterId: newestClusterId,
+        writers: [],
+        regression: null,
+        earlierClusterIds: [],
+        moves: [],
+      },
     },
   };
 }
@@ -112,14 +126,14 @@ export async function loadCatalog<S, R>(options: CatalogStoreOptions<S, R>): Pro
   }
 
   const failures: CatalogError[] = [];
-  let loaded: { slot: 0 | 1; header: CheckpointHeader; state: S } | undefined;
+  let loaded: { slot: 0 | 1; header: CheckpointHeader; state: S; clusterId: string } | undefined;
   for (const candidate of candidates) {
     try {
       if (candidate.header.frameBytes > layout.slotBytes) {
         throw new CatalogError('CORRUPT', `checkpoint in slot ${candidate.slot} claims ${candidate.header.payloadBytes} bytes, more than the slot holds`);
       }
       const frame = await device.read(slotOffset(layout, candidate.slot), candidate.header.frameBytes);
-      loaded = { ...candidate, state: decodeCheckpointPayload<S>(candidate.header, frame) };
+      loaded = { ...candidate, state: decodeCheckpointPayload<S>(candidate.header, frame), clusterId: checkpointClusterId(candidate.header, frame) };
       break;
     } catch (err) {
       if (!isCatalogError(err, 'CORRUPT')) throw err;
@@ -140,7 +154,7 @@ export async function loadCatalog<S, R>(options: CatalogStoreOptions<S, R>): Pro
 
   let state = loaded.state;
   const reader = new JournalReader(device, journalOffset(layout), layout.journalBytes);
-  const evidence = new WriterEvidence(loaded.header.newestToken);
+  const evidence = new WriterEvidence(loaded.header.newestToken, loaded.clusterId);
   const replay = await replayJournal(reader, generation, loaded.header.seq, (record, writer, seq, positionBytes) => {
     evidence.observe(writer, seq, positionBytes);
     state = reduce(state, record as R);
@@ -179,6 +193,7 @@ export async function loadCatalog<S, R>(options: CatalogStoreOptions<S, R>): Pro
     // frames of this format follow only a checkpoint of this format (docs/catalog-format.md, Versioning).
     checkpointBeforeAppend: newestFrameGeneration > generation || loaded.header.formatVersion < CHECKPOINT_FORMAT_VERSION,
     newestToken: writers.newestToken,
+    newestClusterId: writers.clusterId,
     loadReport: {
       checkpointSlot: loaded.slot,
       generation,

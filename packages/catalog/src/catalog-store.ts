@@ -2,7 +2,7 @@ import type { CatalogDevice } from './catalog-device.js';
 import { CatalogError } from './catalog-error.js';
 import { encodeCheckpoint } from './checkpoint-slot.js';
 import { checkFitsSlot, findNewerWriter, formatCatalog, journalOffset, loadCatalog, slotOffset, type StoreInit } from './catalog-load.js';
-import { checkCatalogWriter, STANDALONE_WRITER, type CatalogWriter } from './catalog-writer.js';
+import { checkCatalogWriter, STANDALONE_WRITER, writerClusterId, type CatalogWriter } from './catalog-writer.js';
 import { decodeJournalRecord, encodeJournalRecord } from './journal-record.js';
 import { validateCatalogLayout, type CatalogLayout } from './label.js';
 import type { WriterReport } from './writer-evidence.js';
@@ -99,8 +99,10 @@ export class CatalogStore<S, R> {
   /** Frames applied in memory by stage() and not yet written; they go out with the next write. */
   #staged: Buffer[] = [];
   #writer: CatalogWriter;
-  /** The newest writer token the state has seen, this store's own included. */
+  /** The newest writer token the state has seen in its last epoch, this store's own included. */
   #newestToken: bigint;
+  /** The cluster id of that epoch: tokens compare only within one lock space (writer-evidence.ts). */
+  #newestClusterId: string;
 
   private constructor(options: CatalogStoreOptions<S, R>, init: StoreInit<S>) {
     this.#device = options.device;
@@ -118,7 +120,28 @@ export class CatalogStore<S, R> {
     this.#checkpointBeforeAppend = init.checkpointBeforeAppend;
     this.loadReport = init.loadReport;
     this.#writer = options.writer ?? STANDALONE_WRITER;
-    this.#newestToken = init.newestToken > this.#writer.token ? init.newestToken : this.#writer.token;
+    this.#newestToken = init.newestToken;
+    this.#newestClusterId = init.newestClusterId;
+    this.#noteWriter(this.#writer);
+  }
+
+  /**
+   * Takes `writer` into the newest token: a writer under a grant of another cluster id than the
+   * last epoch's starts a new epoch (the load refused the cases where that is split-brain);
+   * token 0 is never counted.
+   */
+  #noteWriter(writer: CatalogWriter): void {
+    if (writer.token === 0n) return;
+    const cluster = writerClusterId(writer);
+    if (this.#newestToken === 0n || cluster !== this.#newestClusterId) {
+      this.#newestToken = writer.token;
+      this.#newestClusterId = cluster;
+    } else if (writer.token > this.#newestToken) this.#newestToken = writer.token;
+  }
+
+  /** True when `writer` is under a grant older than the newest of its own lock space's. */
+  #isStale(writer: CatalogWriter): boolean {
+    return writer.token > 0n && writerClusterId(writer) === this.#newestClusterId && writer.token < this.#newestToken;
   }
 
   /**
@@ -183,24 +206,30 @@ export class CatalogStore<S, R> {
     return this.#writer;
   }
 
-  /** The newest writer token the state has seen: the checkpoint's, every applied record's and this store's own. */
+  /** The newest writer token the state has seen in its last epoch: the checkpoint's, every applied record's and this store's own. */
   get newestToken(): bigint {
     return this.#newestToken;
   }
 
+  /** The cluster id of {@link newestToken}'s epoch ('' when none). */
+  get newestClusterId(): string {
+    return this.#newestClusterId;
+  }
+
   /**
    * Changes who later appends are written by (a pool activated under a new grant). Records
-   * already staged keep their writer. Idempotent.
+   * already staged keep their writer. A writer of another cluster id than {@link newestClusterId}
+   * starts a new epoch. Idempotent.
    * @throws RangeError for a malformed writer; CatalogError STALE_WRITER when its token is above 0
-   *   and older than {@link newestToken} (a newer holder has written the pool).
+   *   and older than {@link newestToken} of the same cluster id (a newer holder has written the pool).
    */
   setWriter(writer: CatalogWriter): void {
     checkCatalogWriter(writer);
-    if (writer.token > 0n && writer.token < this.#newestToken) {
+    if (this.#isStale(writer)) {
       throw new CatalogError('STALE_WRITER', `writer token ${writer.token} is older than token ${this.#newestToken}, which has written this catalog already`);
     }
     this.#writer = writer;
-    if (writer.token > this.#newestToken) this.#newestToken = writer.token;
+    this.#noteWriter(writer);
   }
 
   /**
@@ -214,7 +243,7 @@ export class CatalogStore<S, R> {
   checkNoNewerWriter(): Promise<void> {
     return this.#serialized(async () => {
       this.#assertUsable();
-      if (this.#writer.token > 0n && this.#writer.token < this.#newestToken) {
+      if (this.#isStale(this.#writer)) {
         throw new CatalogError('STALE_WRITER', `writer token ${this.#writer.token} is older than token ${this.#newestToken}, which has written this catalog`);
       }
       const found = await findNewerWriter(this.#device, this.#layout, { generation: this.#generation, generationFloor: this.#generationFloor, tailBytes: this.#tailBytes });
@@ -330,13 +359,13 @@ export class CatalogStore<S, R> {
       throw err;
     }
     this.#seq = decoded.seq;
-    if (decoded.writer.token > this.#newestToken) this.#newestToken = decoded.writer.token;
+    this.#noteWriter(decoded.writer);
   }
 
   async #checkpoint(): Promise<void> {
     this.#assertUsable();
     const generation = Math.max(this.#generation, this.#generationFloor) + 1;
-    const frame = encodeCheckpoint({ generation, seq: this.#seq, state: this.#state, newestToken: this.#newestToken });
+    const frame = encodeCheckpoint({ generation, seq: this.#seq, state: this.#state, newestToken: this.#newestToken, newestClusterId: this.#newestClusterId });
     checkFitsSlot(frame.length, this.#layout);
     const slot = this.#slot === 0 ? 1 : 0;
     await this.#write(slotOffset(this.#layout, slot), frame);

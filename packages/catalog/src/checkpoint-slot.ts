@@ -1,6 +1,7 @@
 import { checkFormatVersion, hex32, readSafeU64, verifySelfCrc, writeSafeU64 } from './binary-fields.js';
 import { roundUpToSector } from './catalog-device.js';
 import { CatalogError } from './catalog-error.js';
+import { MAX_WRITER_CLUSTER_ID_BYTES } from './catalog-writer.js';
 import { crc32 } from './checksum.js';
 
 // Deliberately parallel to journal-record.ts (magic, version, 64-byte header, the same offsets
@@ -12,7 +13,7 @@ export const CHECKPOINT_MAGIC: Readonly<Buffer> = Buffer.from('TFCHKPT\0', 'lati
 
 /**
  * The checkpoint format this code writes and the newest it reads. Version 2 added the newest
- * writer token; a version 1 checkpoint reads as token 0.
+ * writer token and its cluster id; a version 1 checkpoint reads as token 0, no cluster id.
  */
 export const CHECKPOINT_FORMAT_VERSION = 2;
 
@@ -29,8 +30,10 @@ const OFF_GENERATION = 16;
 const OFF_SEQ = 24;
 const OFF_PAYLOAD_LENGTH = 32;
 const OFF_PAYLOAD_CRC = 36;
-// Version 2: the newest writer token folded into the state.
+// Version 2: the newest writer token folded into the state, and the length of its cluster id,
+// which leads the payload area before the JSON.
 const OFF_NEWEST_TOKEN = 40;
+const OFF_NEWEST_CLUSTER_LENGTH = 48;
 
 /** The header of a checkpoint, verified by its own CRC. */
 export interface CheckpointHeader {
@@ -39,14 +42,16 @@ export interface CheckpointHeader {
   readonly generation: number;
   /** Seq of the last journal record folded into the state (0 for a fresh catalog). */
   readonly seq: number;
-  /** Length of the UTF-8 JSON state. */
+  /** Length of the payload area: the newest token's cluster id, then the UTF-8 JSON state. */
   readonly payloadBytes: number;
-  /** CRC-32 of the payload. */
+  /** CRC-32 of the payload area. */
   readonly payloadCrc32: number;
   /** Header + payload rounded up to a multiple of 512: the bytes written to the slot. */
   readonly frameBytes: number;
   /** The newest writer token among the records folded into the state and the checkpoint's own writer (0 in version 1). */
   readonly newestToken: bigint;
+  /** Length of the cluster id of {@link newestToken} at the start of the payload area (0 in version 1). */
+  readonly newestClusterBytes: number;
 }
 
 /** A decoded, verified checkpoint. */
@@ -55,6 +60,8 @@ export interface Checkpoint<S = unknown> {
   readonly seq: number;
   /** The state as `JSON.parse` returns it. */
   readonly state: S;
+  /** The cluster id of the header's newest token ('' when none). */
+  readonly newestClusterId: string;
 }
 
 /** Bytes a checkpoint with a payload of `payloadBytes` occupies: a multiple of 512. Pure. */
@@ -63,18 +70,28 @@ export function checkpointFrameBytes(payloadBytes: number): number {
 }
 
 /**
- * Encodes a checkpoint: the 64-byte header, `JSON.stringify(state)` as UTF-8, zero padding to
- * a multiple of 512. Pure (returns a new buffer, whose length the caller compares with the slot).
+ * Encodes a checkpoint: the 64-byte header, the newest token's cluster id, `JSON.stringify(state)`
+ * as UTF-8, zero padding to a multiple of 512. Pure (returns a new buffer, whose length the caller compares with the slot).
  * @throws RangeError when `generation` is not a positive safe integer or `seq` not a
- *   non-negative one, or `newestToken` is beyond 2^64-1; TypeError when `state` has no JSON form or cannot be serialised.
+ *   non-negative one, `newestToken` is beyond 2^64-1, or `newestClusterId` is longer than
+ *   {@link MAX_WRITER_CLUSTER_ID_BYTES}; TypeError when `state` has no JSON form or cannot be serialised.
  */
-export function encodeCheckpoint(checkpoint: { readonly generation: number; readonly seq: number; readonly state: unknown; readonly newestToken?: bigint }): Buffer {
+export function encodeCheckpoint(checkpoint: {
+  readonly generation: number;
+  readonly seq: number;
+  readonly state: unknown;
+  readonly newestToken?: bigint;
+  readonly newestClusterId?: string;
+}): Buffer {
   if (!Number.isSafeInteger(checkpoint.generation) || checkpoint.generation < 1) {
     throw new RangeError(`checkpoint generation ${checkpoint.generation} is not a positive integer`);
   }
   const json: unknown = JSON.stringify(checkpoint.state);
   if (typeof json !== 'string') throw new TypeError('catalog state must have a JSON form (got undefined/function)');
-  const payloadBytes = Buffer.byteLength(json, 'utf8');
+  const clusterId = checkpoint.newestClusterId ?? '';
+  const clusterBytes = Buffer.byteLength(clusterId, 'utf8');
+  if (clusterBytes > MAX_WRITER_CLUSTER_ID_BYTES) throw new RangeError(`checkpoint cluster id is ${clusterBytes} bytes; at most ${MAX_WRITER_CLUSTER_ID_BYTES}`);
+  const payloadBytes = clusterBytes + Buffer.byteLength(json, 'utf8');
   if (payloadBytes > MAX_PAYLOAD_BYTES) throw new RangeError(`checkpoint payload of ${payloadBytes} bytes exceeds 4 GiB`);
   const frame = Buffer.alloc(checkpointFrameBytes(payloadBytes));
   CHECKPOINT_MAGIC.copy(frame, 0);
@@ -83,7 +100,9 @@ export function encodeCheckpoint(checkpoint: { readonly generation: number; read
   writeSafeU64(frame, checkpoint.seq, OFF_SEQ, 'checkpoint seq');
   frame.writeUInt32LE(payloadBytes, OFF_PAYLOAD_LENGTH);
   frame.writeBigUInt64LE(checkpoint.newestToken ?? 0n, OFF_NEWEST_TOKEN);
-  frame.write(json, CHECKPOINT_HEADER_BYTES, 'utf8');
+  frame.writeUInt32LE(clusterBytes, OFF_NEWEST_CLUSTER_LENGTH);
+  frame.write(clusterId, CHECKPOINT_HEADER_BYTES, 'utf8');
+  frame.write(json, CHECKPOINT_HEADER_BYTES + clusterBytes, 'utf8');
   frame.writeUInt32LE(crc32(frame.subarray(CHECKPOINT_HEADER_BYTES, CHECKPOINT_HEADER_BYTES + payloadBytes)), OFF_PAYLOAD_CRC);
   frame.writeUInt32LE(crc32(frame.subarray(0, CHECKPOINT_HEADER_BYTES)), OFF_HEADER_CRC);
   return frame;
@@ -109,6 +128,10 @@ export function decodeCheckpointHeader(bytes: Buffer): CheckpointHeader | null {
   const generation = readSafeU64(header, OFF_GENERATION, 'checkpoint generation');
   if (generation === 0) throw new CatalogError('CORRUPT', 'checkpoint generation 0');
   const payloadBytes = header.readUInt32LE(OFF_PAYLOAD_LENGTH);
+  const newestClusterBytes = formatVersion >= 2 ? header.readUInt32LE(OFF_NEWEST_CLUSTER_LENGTH) : 0;
+  if (newestClusterBytes > MAX_WRITER_CLUSTER_ID_BYTES || newestClusterBytes > payloadBytes) {
+    throw new CatalogError('CORRUPT', `checkpoint generation ${generation} claims a ${newestClusterBytes}-byte cluster id`);
+  }
   return {
     formatVersion,
     generation,
@@ -117,6 +140,7 @@ export function decodeCheckpointHeader(bytes: Buffer): CheckpointHeader | null {
     payloadCrc32: header.readUInt32LE(OFF_PAYLOAD_CRC),
     frameBytes: checkpointFrameBytes(payloadBytes),
     newestToken: formatVersion >= 2 ? header.readBigUInt64LE(OFF_NEWEST_TOKEN) : 0n,
+    newestClusterBytes,
   };
 }
 
@@ -137,10 +161,15 @@ export function decodeCheckpointPayload<S = unknown>(header: CheckpointHeader, f
     throw new CatalogError('CORRUPT', `checkpoint generation ${header.generation} payload checksum mismatch (stored ${hex32(header.payloadCrc32)}, computed ${hex32(actual)})`);
   }
   try {
-    return JSON.parse(payload.toString('utf8')) as S;
+    return JSON.parse(payload.toString('utf8', header.newestClusterBytes)) as S;
   } catch (cause) {
     throw new CatalogError('CORRUPT', `checkpoint generation ${header.generation} payload is not JSON`, { cause });
   }
+}
+
+/** The cluster id of the newest token of a checkpoint whose payload {@link decodeCheckpointPayload} verified. Pure. */
+export function checkpointClusterId(header: CheckpointHeader, frame: Buffer): string {
+  return frame.toString('utf8', CHECKPOINT_HEADER_BYTES, CHECKPOINT_HEADER_BYTES + header.newestClusterBytes);
 }
 
 /**
@@ -152,5 +181,5 @@ export function decodeCheckpointPayload<S = unknown>(header: CheckpointHeader, f
 export function decodeCheckpoint<S = unknown>(frame: Buffer): Checkpoint<S> | null {
   const header = decodeCheckpointHeader(frame);
   if (header === null) return null;
-  return { generation: header.generation, seq: header.seq, state: decodeCheckpointPayload<S>(header, frame) };
+  return { generation: header.generation, seq: header.seq, state: decodeCheckpointPayload<S>(header, frame), newestClusterId: checkpointClusterId(header, frame) };
 }

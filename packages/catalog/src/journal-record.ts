@@ -1,7 +1,7 @@
 import { checkFormatVersion, hex32, readSafeU64, writeSafeU64 } from './binary-fields.js';
 import { roundUpToSector } from './catalog-device.js';
 import { CatalogError } from './catalog-error.js';
-import { checkCatalogWriter, MAX_WRITER_NODE_ID_BYTES, STANDALONE_WRITER, type CatalogWriter } from './catalog-writer.js';
+import { checkCatalogWriter, MAX_WRITER_CLUSTER_ID_BYTES, MAX_WRITER_NODE_ID_BYTES, STANDALONE_WRITER, writerClusterId, type CatalogWriter } from './catalog-writer.js';
 import { crc32 } from './checksum.js';
 
 // Deliberately parallel to checkpoint-slot.ts (magic, version, 64-byte header, the same offsets
@@ -15,7 +15,7 @@ export const JOURNAL_RECORD_MAGIC: Readonly<Buffer> = Buffer.from('TFJOURN\0', '
 
 /**
  * The journal frame format this code writes and the newest it reads. Version 2 added the
- * writer (token and node id); version 1 frames read as written by {@link STANDALONE_WRITER}.
+ * writer (token, node id and cluster id); version 1 frames read as written by {@link STANDALONE_WRITER}.
  */
 export const JOURNAL_RECORD_FORMAT_VERSION = 2;
 
@@ -31,9 +31,10 @@ const OFF_CRC = 12;
 const OFF_GENERATION = 16;
 const OFF_SEQ = 24;
 const OFF_PAYLOAD_LENGTH = 32;
-// Version 2: the writer. Its node id leads the payload area, before the JSON.
+// Version 2: the writer. Its node id and then its cluster id lead the payload area, before the JSON.
 const OFF_WRITER_NODE_LENGTH = 48;
 const OFF_WRITER_TOKEN = 40;
+const OFF_WRITER_CLUSTER_LENGTH = 52;
 
 /** The header fields of a journal frame, as read without verifying the checksum. */
 export interface JournalFrameHeader {
@@ -44,7 +45,7 @@ export interface JournalFrameHeader {
   readonly generation: number;
   /** The record's sequence number (>= 1), one more than the record before it. */
   readonly seq: number;
-  /** Length of the payload area the CRC covers after the header: the writer's node id, then the UTF-8 JSON. */
+  /** Length of the payload area the CRC covers after the header: the writer's node id, its cluster id, then the UTF-8 JSON. */
   readonly payloadBytes: number;
   /** Whole frame length: header + payload rounded up to a multiple of 512. */
   readonly frameBytes: number;
@@ -52,6 +53,8 @@ export interface JournalFrameHeader {
   readonly writerToken: bigint;
   /** Length of the writer's node id at the start of the payload area (0 in version 1). */
   readonly writerNodeBytes: number;
+  /** Length of the writer's cluster id, after the node id (0 in version 1). */
+  readonly writerClusterBytes: number;
 }
 
 /** One decoded, checksum-verified journal record. */
@@ -73,7 +76,7 @@ export function journalFrameBytes(payloadBytes: number): number {
 
 /**
  * Encodes one journal record as a frame in the current format: the 64-byte header (with the
- * writer's token), the writer's node id, `JSON.stringify(record)` as UTF-8, zero padding to a
+ * writer's token), the writer's node id and cluster id, `JSON.stringify(record)` as UTF-8, zero padding to a
  * multiple of 512. Pure (the frame is a new buffer).
  * @throws RangeError when `generation` or `seq` is not a positive safe integer, or the writer is
  *   malformed (see checkCatalogWriter); TypeError when `record` has no JSON form (`undefined`, a
@@ -86,8 +89,10 @@ export function encodeJournalRecord(entry: { readonly generation: number; readon
   checkCatalogWriter(writer);
   const json: unknown = JSON.stringify(entry.record);
   if (typeof json !== 'string') throw new TypeError('a journal record must have a JSON form (got undefined/function)');
+  const clusterId = writerClusterId(writer);
   const nodeBytes = Buffer.byteLength(writer.nodeId, 'utf8');
-  const payloadBytes = nodeBytes + Buffer.byteLength(json, 'utf8');
+  const clusterBytes = Buffer.byteLength(clusterId, 'utf8');
+  const payloadBytes = nodeBytes + clusterBytes + Buffer.byteLength(json, 'utf8');
   if (payloadBytes > MAX_PAYLOAD_BYTES) throw new RangeError(`journal record payload of ${payloadBytes} bytes exceeds 4 GiB`);
   const frame = Buffer.alloc(journalFrameBytes(payloadBytes));
   JOURNAL_RECORD_MAGIC.copy(frame, 0);
@@ -96,9 +101,11 @@ export function encodeJournalRecord(entry: { readonly generation: number; readon
   writeSafeU64(frame, entry.seq, OFF_SEQ, 'seq');
   frame.writeUInt32LE(payloadBytes, OFF_PAYLOAD_LENGTH);
   frame.writeUInt32LE(nodeBytes, OFF_WRITER_NODE_LENGTH);
+  frame.writeUInt32LE(clusterBytes, OFF_WRITER_CLUSTER_LENGTH);
   frame.writeBigUInt64LE(writer.token, OFF_WRITER_TOKEN);
   frame.write(writer.nodeId, JOURNAL_RECORD_HEADER_BYTES, 'utf8');
-  frame.write(json, JOURNAL_RECORD_HEADER_BYTES + nodeBytes, 'utf8');
+  frame.write(clusterId, JOURNAL_RECORD_HEADER_BYTES + nodeBytes, 'utf8');
+  frame.write(json, JOURNAL_RECORD_HEADER_BYTES + nodeBytes + clusterBytes, 'utf8');
   frame.writeUInt32LE(frameChecksum(frame, payloadBytes), OFF_CRC);
   return frame;
 }
@@ -108,10 +115,11 @@ export function encodeJournalRecord(entry: { readonly generation: number; readon
  * the payload, which the caller may not have read yet). Pure.
  * @returns null when `bytes` does not start with {@link JOURNAL_RECORD_MAGIC}.
  * The writer fields are read only in version 2; a version 1 frame (or one of a version this code
- * does not know, refused later by {@link verifyJournalFrame}) reads as token 0, no node id.
+ * does not know, refused later by {@link verifyJournalFrame}) reads as token 0, no node or cluster id.
  * @throws RangeError when `bytes` is shorter than the header; CatalogError CORRUPT when a
  *   field is impossible (generation or seq 0 or beyond 2^53, a node id longer than
- *   {@link MAX_WRITER_NODE_ID_BYTES} or than the payload area).
+ *   {@link MAX_WRITER_NODE_ID_BYTES}, a cluster id longer than {@link MAX_WRITER_CLUSTER_ID_BYTES},
+ *   or the two longer than the payload area).
  */
 export function decodeJournalFrameHeader(bytes: Buffer): JournalFrameHeader | null {
   if (bytes.length < JOURNAL_RECORD_HEADER_BYTES) {
@@ -125,10 +133,12 @@ export function decodeJournalFrameHeader(bytes: Buffer): JournalFrameHeader | nu
   const formatVersion = bytes.readUInt32LE(OFF_VERSION);
   let writerToken = 0n;
   let writerNodeBytes = 0;
+  let writerClusterBytes = 0;
   if (formatVersion === 2) {
     writerNodeBytes = bytes.readUInt32LE(OFF_WRITER_NODE_LENGTH);
-    if (writerNodeBytes > MAX_WRITER_NODE_ID_BYTES || writerNodeBytes > payloadBytes) {
-      throw new CatalogError('CORRUPT', `journal frame generation ${generation} seq ${seq} claims a ${writerNodeBytes}-byte writer node id`);
+    writerClusterBytes = bytes.readUInt32LE(OFF_WRITER_CLUSTER_LENGTH);
+    if (writerNodeBytes > MAX_WRITER_NODE_ID_BYTES || writerClusterBytes > MAX_WRITER_CLUSTER_ID_BYTES || writerNodeBytes + writerClusterBytes > payloadBytes) {
+      throw new CatalogError('CORRUPT', `journal frame generation ${generation} seq ${seq} claims a ${writerNodeBytes}-byte writer node id and a ${writerClusterBytes}-byte cluster id`);
     }
     writerToken = bytes.readBigUInt64LE(OFF_WRITER_TOKEN);
   }
@@ -141,6 +151,7 @@ export function decodeJournalFrameHeader(bytes: Buffer): JournalFrameHeader | nu
     frameBytes: journalFrameBytes(payloadBytes),
     writerToken,
     writerNodeBytes,
+    writerClusterBytes,
   };
 }
 
@@ -180,8 +191,13 @@ export function decodeJournalRecord<R = unknown>(frame: Buffer): JournalRecord<R
 
 /** The writer of a frame already checked by {@link verifyJournalFrame}. Pure. */
 export function journalFrameWriter(header: JournalFrameHeader, frame: Buffer): CatalogWriter {
-  if (header.writerNodeBytes === 0 && header.writerToken === 0n) return STANDALONE_WRITER;
-  return { token: header.writerToken, nodeId: frame.toString('utf8', JOURNAL_RECORD_HEADER_BYTES, JOURNAL_RECORD_HEADER_BYTES + header.writerNodeBytes) };
+  if (header.writerNodeBytes === 0 && header.writerClusterBytes === 0 && header.writerToken === 0n) return STANDALONE_WRITER;
+  const clusterAt = JOURNAL_RECORD_HEADER_BYTES + header.writerNodeBytes;
+  const nodeId = frame.toString('utf8', JOURNAL_RECORD_HEADER_BYTES, clusterAt);
+  // An empty cluster id is left out, as a writer that has none is written.
+  return header.writerClusterBytes === 0
+    ? { token: header.writerToken, nodeId }
+    : { token: header.writerToken, nodeId, clusterId: frame.toString('utf8', clusterAt, clusterAt + header.writerClusterBytes) };
 }
 
 /**
@@ -191,7 +207,7 @@ export function journalFrameWriter(header: JournalFrameHeader, frame: Buffer): C
  */
 export function parseJournalPayload<R = unknown>(header: JournalFrameHeader, frame: Buffer): R {
   try {
-    return JSON.parse(frame.toString('utf8', JOURNAL_RECORD_HEADER_BYTES + header.writerNodeBytes, JOURNAL_RECORD_HEADER_BYTES + header.payloadBytes)) as R;
+    return JSON.parse(frame.toString('utf8', JOURNAL_RECORD_HEADER_BYTES + header.writerNodeBytes + header.writerClusterBytes, JOURNAL_RECORD_HEADER_BYTES + header.payloadBytes)) as R;
   } catch (cause) {
     throw new CatalogError('CORRUPT', `journal frame generation ${header.generation} seq ${header.seq} payload is not JSON`, { cause });
   }

@@ -132,9 +132,9 @@ describe('crash during append', () => {
 });
 
 describe('crash during an append with a writer token', () => {
-  it('at every sector boundary: a torn frame is never applied, a whole one keeps its writer', async () => {
+  it('at every sector boundary: a torn frame is never applied, a whole one keeps its writer (64-byte node and cluster ids)', async () => {
     const l = layout(64, 128);
-    const writer = { token: 77n, nodeId: 'h'.repeat(64) };
+    const writer = { token: 77n, nodeId: 'h'.repeat(64), clusterId: 'c'.repeat(64) };
     const base = deviceFor(l);
     const seed = await CatalogStore.create({ ...optionsFor(base, l), writer }, emptyState());
     await seed.append(put(1, 200));

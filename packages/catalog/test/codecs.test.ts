@@ -115,7 +115,7 @@ describe('checkpoint codec', () => {
     expect(frame.toString('latin1', 0, 8)).toBe('TFCHKPT\0');
     const header = decodeCheckpointHeader(frame.subarray(0, CHECKPOINT_HEADER_BYTES));
     expect(header).toMatchObject({ formatVersion: CHECKPOINT_FORMAT_VERSION, generation: 3, seq: 17, frameBytes: frame.length });
-    expect(decodeCheckpoint(frame)).toEqual({ generation: 3, seq: 17, state });
+    expect(decodeCheckpoint(frame)).toEqual({ generation: 3, seq: 17, state, newestClusterId: '' });
     expect(encodeCheckpoint({ generation: 1, seq: 0, state: null }).length).toBe(512);
   });
 
