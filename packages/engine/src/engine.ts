@@ -14,7 +14,7 @@
  * Destroy wipes device 0's label first (the pool is gone at once), then the others.
  */
 import { randomUUID } from 'node:crypto';
-import { CatalogStore, checkCatalogWriter, isCatalogError, readLabel, wipeLabel, writeLabel, type CatalogWriter, type PoolLabel } from '@thinfleet/catalog';
+import { CatalogStore, checkCatalogWriter, clusterMoveOf, isCatalogError, readLabel, wipeLabel, writeLabel, type CatalogWriter, type PoolLabel } from '@thinfleet/catalog';
 import { type BlockClient, type DmClient } from '@thinfleet/devmapper';
 import { formatBytes } from '@thinfleet/units';
 import { pino, type Logger } from 'pino';
@@ -115,8 +115,10 @@ export class Engine {
 
   /**
    * Sets who writes pool `name`'s catalog (pool-writer.ts): the grant token this host holds it
-   * under and the node id (at most 64 UTF-8 bytes), or null for standalone (token 0). Used by the
-   * pool's next activation or creation, whose load then refuses a newer token (SPLIT_BRAIN), and
+   * under, the node id and the cluster id of the lock space that granted it (each at most 64 UTF-8
+   * bytes), or null for standalone (token 0). Used by the pool's next activation or creation, whose
+   * load then refuses a newer token of the same cluster id (SPLIT_BRAIN) and warns of a pool last
+   * written under another cluster id, and
    * at once by the active pool's later appends. Idempotent.
    * @throws RangeError for a malformed writer; EngineError STALE_OWNER when the active pool's
    *   catalog has seen a newer token (nothing changed)
@@ -309,7 +311,22 @@ export class Engine {
       if (isCatalogError(err, 'SPLIT_BRAIN')) throw new EngineError('SPLIT_BRAIN', `pool ${pool.name} is not served: ${err.message}`, { cause: err });
       throw err;
     });
+    this.warnClusterMove(pool.name, catalog);
     return this.activateWith(catalog, paths, gate);
+  }
+
+  /**
+   * Logs (warn) a pool whose catalog was last written under another lock space's grants than the
+   * one this host activates it under: its tokens are not compared with this grant's (a new epoch;
+   * docs/catalog-format.md, "Writers"). An operator's act, e.g. a replaced etcd.
+   */
+  private warnClusterMove(pool: string, catalog: PoolCatalog): void {
+    const move = clusterMoveOf(catalog.loadReport.writers, this.writers.get(pool));
+    if (move === null) return;
+    this.logger.warn(
+      { pool, fromClusterId: move.fromClusterId, fromToken: move.fromToken.toString(), clusterId: move.toClusterId, token: move.toToken.toString() },
+      'pool moved to another lock space: its catalog was last written under another cluster id, whose tokens are not compared with this grant',
+    );
   }
 
   private async activateWith(catalog: PoolCatalog, devicePaths: readonly string[], gate: WriteGate): Promise<Pool> {

@@ -6,8 +6,9 @@
  * owner may not write one (STALE_OWNER). Two engines over one simulated kernel and disk play two
  * hosts.
  */
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CatalogStore, readLabel } from '@thinfleet/catalog';
+import { CatalogStore, readLabel, type CatalogWriter } from '@thinfleet/catalog';
 import { isEngineError, type Engine } from '@thinfleet/engine';
 import { blockCatalogDevice } from '../src/block-catalog-device.js';
 import { reduceCatalog } from '../src/catalog-state.js';
@@ -32,7 +33,7 @@ async function setup() {
 }
 
 /** A new pool with volume `v`, created by a fresh engine under `writer`. */
-async function poolWrittenBy(writer: typeof A) {
+async function poolWrittenBy(writer: CatalogWriter) {
   const { host, devices, name } = await setup();
   const engine = host.engine();
   engine.setPoolWriter(name, writer);
@@ -59,7 +60,7 @@ async function catalogWriters(host: EngineTestHost, device: string) {
 }
 
 /** Hands the pool from one engine to another the clean way: deactivate, then activate under `writer`. */
-async function handTo(from: Engine, to: Engine, name: string, devices: string[], writer: typeof A) {
+async function handTo(from: Engine, to: Engine, name: string, devices: string[], writer: CatalogWriter) {
   await from.pool(name).deactivate();
   to.setPoolWriter(name, writer);
   return to.activatePool(name, devices);
@@ -141,6 +142,29 @@ describe('writer tokens in the engine', () => {
     // An older grant may not become the writer of a pool that has seen a newer one.
     expect(() => c.setPoolWriter(name, B)).toThrow(expect.objectContaining({ code: 'STALE_OWNER' }) as Error);
     expect(poolC.writer).toEqual(C);
+  });
+
+  it('serves a pool moved to a new lock space whose tokens restarted, with a warning naming both cluster ids', async () => {
+    const X = { token: 900n, nodeId: 'node-a', clusterId: 'cluster-x' };
+    const Y = { token: 5n, nodeId: 'node-b', clusterId: 'cluster-y' };
+    const { host, devices, name, engine: a } = await poolWrittenBy(X);
+    const logged: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) });
+    const b = host.engine({ logger });
+    const moved = await handTo(a, b, name, devices, Y);
+    expect(moved.writer).toEqual(Y);
+    expect(logged).toMatchObject([{ level: 40, pool: name, fromClusterId: 'cluster-x', fromToken: '900', clusterId: 'cluster-y', token: '5' }]);
+    // The new holder writes, delete marks included.
+    await moved.createVolume('w', MiB);
+    const mark = { jobId: 'job1', doneBytes: 0, chunkBytes: 65536, createdMs: 1 };
+    expect((await moved.markDelete('w', mark)).deleting).toEqual({ ...mark, ownerToken: '5' });
+    await moved.deactivate();
+    expect(await catalogWriters(host, devices[0]!)).toMatchObject({ newestToken: 5n, clusterId: 'cluster-y', regression: null });
+    // A later grant of the same lock space activates it without a warning.
+    b.setPoolWriter(name, { ...Y, token: 6n });
+    const again = await b.activatePool(name, devices);
+    expect(again.volumeCount).toBe(2);
+    expect(logged).toHaveLength(1);
   });
 
   it('leaves a standalone pool as it was: no owner token on marks', async () => {
