@@ -75,7 +75,7 @@ describe('cluster mode: fencing', () => {
     expect(await t.tableType(names.meta)).toBe('linear');
     expect(await t.tableType(names.data)).toBe('linear');
     // The pool's catalog is written under the new grant, by this node (split-brain evidence).
-    expect(t.agent.engine.pool('p').writer).toEqual({ token: 101n, nodeId: 'node-a' });
+    expect(t.agent.engine.pool('p').writer).toEqual({ token: 101n, nodeId: 'node-a', clusterId: '' });
     expectSameBytes(await readV(t, '101'), pattern(1, CHECK));
     expect(await failure(t.c.call(t.c.volume, 'CreateVolume', { pool: 'p', name: 'w', sizeBytes: MiB }, token(100)))).toMatchObject({ errorCode: 'STALE_TOKEN' });
     await t.c.call(t.c.volume, 'CreateVolume', { pool: 'p', name: 'w', sizeBytes: MiB }, token(101));

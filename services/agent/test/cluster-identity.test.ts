@@ -79,4 +79,13 @@ describe('cluster id and several coordinators', () => {
     expect(await t.tableType(names.data)).not.toBe('error');
     expect(Object.keys(saved(t).held)).toEqual(['p']);
   });
+
+  it("writes the pool's catalog under the grant with the session's cluster id (tokens compare only within one lock space)", async () => {
+    const home = await scripted('home-cluster');
+    t = await startClusterAgent({ coordinator: home });
+    await waitUntil('the session', () => t!.agent.cluster!.session.live || null, 5000);
+    await t.c.call(t.c.pool, 'CreatePool', { name: 'p', devices: [t.disk()] });
+    expect(t.agent.engine.pool('p').writer).toEqual({ token: BigInt(home.granted.get('p')!), nodeId: 'node-a', clusterId: 'home-cluster' });
+    expect(saved(t).clusterId).toBe('home-cluster');
+  });
 });

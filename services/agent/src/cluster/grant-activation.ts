@@ -95,7 +95,7 @@ export class GrantActivation {
       await ctx.fencing.admit(pool, token.toString());
       // Every catalog frame the pool writes from now on carries this grant's token and this node's
       // id, and the activation refuses the pool if its catalog shows a newer grant (SPLIT_BRAIN).
-      ctx.engine.setPoolWriter(pool, { token, nodeId: ctx.nodeId });
+      ctx.engine.setPoolWriter(pool, { token, nodeId: ctx.nodeId, clusterId: ctx.session.clusterId });
       const activated = await bringUp();
       this.still(pool, activating);
       ctx.ownership.set(pool, { kind: 'held', token });
