@@ -6,12 +6,12 @@
  * through the first coordinator stays held, unfenced, when its stream dies and the session is
  * resumed at the second.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { poolDeviceNames } from '@thinfleet/engine';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../../test/support/wait-until.js';
-import { startClusterAgent, type ClusterAgent } from './support/cluster-agent.js';
+import { startClusterAgent, token, type ClusterAgent } from './support/cluster-agent.js';
 import { ScriptedCoordinator } from './support/scripted-coordinator.js';
 
 const coordinators: ScriptedCoordinator[] = [];
@@ -87,5 +87,28 @@ describe('cluster id and several coordinators', () => {
     await t.c.call(t.c.pool, 'CreatePool', { name: 'p', devices: [t.disk()] });
     expect(t.agent.engine.pool('p').writer).toEqual({ token: BigInt(home.granted.get('p')!), nodeId: 'node-a', clusterId: 'home-cluster' });
     expect(saved(t).clusterId).toBe('home-cluster');
+  });
+
+  it('serves a pool moved to a new lock space whose tokens restarted near 1 (the etcd replaced)', async () => {
+    const old = await scripted('old-cluster');
+    old.nextToken = 900n;
+    t = await startClusterAgent({ coordinator: old });
+    await waitUntil('the session', () => t!.agent.cluster!.session.live || null, 5000);
+    const disk = t.disk();
+    await t.c.call(t.c.pool, 'CreatePool', { name: 'p', devices: [disk] });
+    await t.c.call(t.c.volume, 'CreateVolume', { pool: 'p', name: 'v', sizeBytes: 1024 * 1024 }, token(900));
+    await t.c.call(t.c.pool, 'DeactivatePool', { name: 'p' });
+    // The operator moves the host to the new cluster: its saved session and cluster id go.
+    const fresh = await scripted('new-cluster');
+    fresh.nextToken = 5n;
+    await t.stop();
+    rmSync(join(t.stateDir, 'cluster-session.json'));
+    t = await t.restart({ coordinator: fresh, config: { cluster: { coordinator: fresh.address, nodeId: 'node-a' } } });
+    await waitUntil('the new session', () => t!.agent.cluster!.session.live || null, 5000);
+    await t.c.call(t.c.pool, 'ActivatePool', { name: 'p', devices: [disk] });
+    expect(fresh.granted.get('p')).toBe('5');
+    expect(t.agent.engine.pool('p').writer).toEqual({ token: 5n, nodeId: 'node-a', clusterId: 'new-cluster' });
+    await t.c.call(t.c.volume, 'CreateVolume', { pool: 'p', name: 'w', sizeBytes: 1024 * 1024 }, token(5));
+    expect(t.agent.engine.pool('p').volumeCount).toBe(2);
   });
 });

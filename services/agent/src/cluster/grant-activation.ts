@@ -92,7 +92,7 @@ export class GrantActivation {
         ctx.log.warn({ pool, token: token.toString(), ...report }, 'stale devices of the pool discarded before activating it under the grant');
       }
       this.still(pool, activating);
-      await ctx.fencing.admit(pool, token.toString());
+      await ctx.fencing.admitGrant(pool, token, ctx.session.clusterId);
       // Every catalog frame the pool writes from now on carries this grant's token and this node's
       // id, and the activation refuses the pool if its catalog shows a newer grant (SPLIT_BRAIN).
       ctx.engine.setPoolWriter(pool, { token, nodeId: ctx.nodeId, clusterId: ctx.session.clusterId });

@@ -87,7 +87,7 @@ export class SessionResume {
         await grants.activate(pool, fenced, grant.token, true, () => ctx.pools.activate(pool, []));
         return;
       }
-      await ctx.fencing.admit(pool, grant.token.toString());
+      await ctx.fencing.admitGrant(pool, grant.token, ctx.session.clusterId);
       if (!ctx.ownership.transition(pool, state, { kind: 'held', token: grant.token })) return;
       ctx.log.info({ pool, token: grant.token.toString(), previousToken: state.token.toString() }, 'pool held again under the resumed session');
       ctx.session.poolReady(pool, grant.token, volumeCountOf(ctx.engine, pool));
