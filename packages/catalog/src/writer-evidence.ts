@@ -63,7 +63,7 @@ export interface WriterReport {
   readonly writers: readonly SeenWriter[];
   /** The first pair of frames in the wrong order, if any. */
   readonly regression: TokenRegression | null;
-  /** Cluster ids of the epochs before the last one, oldest first (at most 8). */
+  /** Cluster ids of the epochs before the last one, each once, oldest first (not for messages: a hostile journal can hold many). */
   readonly earlierClusterIds: readonly string[];
   /** Where the frames moved to another lock space, in journal order (at most 8). */
   readonly moves: readonly ClusterMove[];
@@ -77,7 +77,8 @@ export class WriterEvidence {
   #newest: bigint;
   #newestAt: WriterSighting;
   #regression: TokenRegression | null = null;
-  readonly #earlier: string[] = [];
+  /** Cluster ids of every earlier epoch of this walk (a set: a hostile journal may name a new one in every frame). */
+  readonly #earlier = new Set<string>();
   readonly #moves: ClusterMove[] = [];
   readonly #writers: Array<{ -readonly [K in keyof SeenWriter]: SeenWriter[K] }> = [];
 
@@ -113,11 +114,11 @@ export class WriterEvidence {
       return;
     }
     if (cluster !== this.#cluster) {
-      if (this.#earlier.includes(cluster)) {
+      if (this.#earlier.has(cluster)) {
         this.#regression ??= { kind: 'cluster', earlier: this.#newestAt, later: at };
         return;
       }
-      if (this.#earlier.length < MAX_MOVES) this.#earlier.push(this.#cluster);
+      this.#earlier.add(this.#cluster);
       if (this.#moves.length < MAX_MOVES) this.#moves.push({ from: this.#newestAt, to: at });
       this.#cluster = cluster;
       this.#newest = writer.token;

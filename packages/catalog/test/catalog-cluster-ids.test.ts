@@ -89,6 +89,12 @@ describe('catalog cluster ids', () => {
     const back = await journalOf(l, [y(5n), x(900n)]);
     expect(await refusal(CatalogStore.open(opts(back, l, y(6n))))).toContain(`this host's cluster "${Y}" wrote this pool's catalog before cluster "${X}" took over from it`);
     expect((await CatalogStore.open(opts(back, l, x(901n)))).seq).toBe(2);
+    // Many moves, then a return to the first lock space: still evidence (and the report stays bounded).
+    const many = Array.from({ length: 12 }, (_, i): CatalogWriter => ({ token: 3n, nodeId: 'n', clusterId: `c${i}` }));
+    const hopping = await journalOf(l, [...many, many[0]!]);
+    const message = await refusal(CatalogStore.open(opts(hopping, l)));
+    expect(message).toContain('cluster "c0" wrote after cluster "c11" had taken over from it');
+    expect(message).toContain('and 4 more');
   });
 
   it('within one cluster id the token rules are unchanged', async () => {
