@@ -14,7 +14,7 @@
  * Destroy wipes device 0's label first (the pool is gone at once), then the others.
  */
 import { randomUUID } from 'node:crypto';
-import { CatalogStore, checkCatalogWriter, clusterMoveOf, isCatalogError, readLabel, wipeLabel, writeLabel, type CatalogWriter, type PoolLabel } from '@thinfleet/catalog';
+import { CatalogStore, checkCatalogWriter, isCatalogError, readLabel, wipeLabel, writeLabel, type CatalogWriter, type PoolLabel } from '@thinfleet/catalog';
 import { type BlockClient, type DmClient } from '@thinfleet/devmapper';
 import { formatBytes } from '@thinfleet/units';
 import { pino, type Logger } from 'pino';
@@ -27,6 +27,7 @@ import { Pool } from './pool.js';
 import { makePoolCore, type PoolCatalog } from './pool-core.js';
 import { ensurePoolDevices } from './pool-devices.js';
 import { discardPoolDevices, fencePoolDevices, poolDeviceState, type PoolDeviceState, type PoolDiscardReport, type PoolFenceReport } from './pool-fence.js';
+import { warnClusterMove } from './pool-writer.js';
 import { gatedBlock, gatedDm, WriteGate } from './write-gate.js';
 import { isList } from './is-list.js';
 
@@ -311,22 +312,8 @@ export class Engine {
       if (isCatalogError(err, 'SPLIT_BRAIN')) throw new EngineError('SPLIT_BRAIN', `pool ${pool.name} is not served: ${err.message}`, { cause: err });
       throw err;
     });
-    this.warnClusterMove(pool.name, catalog);
+    warnClusterMove(this.logger, pool.name, catalog, this.writers.get(pool.name));
     return this.activateWith(catalog, paths, gate);
-  }
-
-  /**
-   * Logs (warn) a pool whose catalog was last written under another lock space's grants than the
-   * one this host activates it under: its tokens are not compared with this grant's (a new epoch;
-   * docs/catalog-format.md, "Writers"). An operator's act, e.g. a replaced etcd.
-   */
-  private warnClusterMove(pool: string, catalog: PoolCatalog): void {
-    const move = clusterMoveOf(catalog.loadReport.writers, this.writers.get(pool));
-    if (move === null) return;
-    this.logger.warn(
-      { pool, fromClusterId: move.fromClusterId, fromToken: move.fromToken.toString(), clusterId: move.toClusterId, token: move.toToken.toString() },
-      'pool moved to another lock space: its catalog was last written under another cluster id, whose tokens are not compared with this grant',
-    );
   }
 
   private async activateWith(catalog: PoolCatalog, devicePaths: readonly string[], gate: WriteGate): Promise<Pool> {

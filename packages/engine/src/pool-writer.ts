@@ -5,10 +5,11 @@
  * is written only by the job's current owner: a holder whose token is older than one the pool,
  * or the job, has recorded is stale, and so is one that finds another holder's writes on the disk.
  */
-import { isCatalogError, type CatalogWriter } from '@thinfleet/catalog';
+import { clusterMoveOf, isCatalogError, type CatalogWriter } from '@thinfleet/catalog';
+import type { Logger } from 'pino';
 import { jobOwnerToken, type DeleteMark } from './catalog-state.js';
 import { EngineError } from './engine-error.js';
-import { volumeByName, type PoolCore } from './pool-core.js';
+import { volumeByName, type PoolCatalog, type PoolCore } from './pool-core.js';
 
 /**
  * Makes `writer` the writer of the pool's later catalog appends.
@@ -50,4 +51,19 @@ export async function checkMarkOwner(core: PoolCore, name: string, mark: DeleteM
     throw err;
   }
   return token.toString();
+}
+
+/**
+ * Logs (warn) a pool whose catalog was last written under another lock space's grants than
+ * `writer`'s, the grant this host activates it under: its tokens are not compared with this
+ * grant's (a new epoch; docs/catalog-format.md, "Writers"). An operator's act, e.g. a replaced
+ * etcd. Writes nothing.
+ */
+export function warnClusterMove(logger: Logger, pool: string, catalog: PoolCatalog, writer: CatalogWriter | undefined): void {
+  const move = clusterMoveOf(catalog.loadReport.writers, writer);
+  if (move === null) return;
+  logger.warn(
+    { pool, fromClusterId: move.fromClusterId, fromToken: move.fromToken.toString(), clusterId: move.toClusterId, token: move.toToken.toString() },
+    'pool moved to another lock space: its catalog was last written under another cluster id, whose tokens are not compared with this grant',
+  );
 }
