@@ -1,0 +1,3 @@
+export async function runHandoverScenario() {
+  throw new Error('not yet');
+}
