@@ -7,54 +7,22 @@
  *
  * Scenarios, in the order run: handover (A to B and back with volumes, snapshots and a delete
  * job in flight), kill (kill -9 of the holder's agent while it writes), stop (SIGSTOP of the
- * holder's agent). Prints every check and the failover times. Exit code: 0 when every check
+ * holder's agent), cut (the holder cut from the coordinator). Prints every check and the
+ * failover times. Exit code: 0 when every check
  * passed, 1 otherwise, 2 when qemu, the kernel, busybox-static, etcd or thin-provisioning-tools
  * are missing. The run directory (.cache/two-host/<run id>: images, metadata copies, logs) is
  * removed after a clean run, kept otherwise or with --keep.
  */
-import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { walkArgs } from '../../support/args.mjs';
-import { EXIT_MISSING, prepareVm, repoRoot, VmSetupError } from '../vm.mjs';
 import { secs } from './checks.mjs';
 import { runHandoverScenario } from './scenario-handover.mjs';
 import { preparePool, runFenceScenario } from './scenario-fence.mjs';
+import { newRunDir, requireTools, TIER_LOCK } from './tier-setup.mjs';
 import { startTwoHost } from './two-host.mjs';
 
-/** Lease and fence timing of the tier: lockDelayMs = watchdog - margin + 1 s (the coordinator's rule). */
-export const TIER_LOCK = { ttlSeconds: 5, marginMs: 1000, watchdogTimeoutSeconds: 3, lockDelayMs: 3000 };
-
-const ALL = ['handover', 'kill', 'stop'];
-
-/** Exits 2 with the install line when something the tier needs is not installed. */
-export function requireTools() {
-  try {
-    prepareVm();
-  } catch (err) {
-    if (err instanceof VmSetupError) {
-      console.error(`two-host tier: ${err.message}`);
-      process.exit(EXIT_MISSING);
-    }
-    throw err;
-  }
-  const missing = [
-    ['thin_check', 'thin-provisioning-tools'],
-    ['thin_dump', 'thin-provisioning-tools'],
-    ['etcd', 'etcd-server'],
-    ['openssl', 'openssl'],
-    ['busybox', 'busybox-static'],
-  ].filter(([bin]) => spawnSync('sh', ['-c', `command -v ${bin} || test -x /usr/bin/${bin}`], { stdio: 'ignore' }).status !== 0);
-  if (missing.length > 0) {
-    console.error(`two-host tier: missing ${missing.map(([b]) => b).join(', ')}\ninstall with: apt-get install -y ${[...new Set(missing.map(([, p]) => p))].join(' ')}`);
-    process.exit(EXIT_MISSING);
-  }
-}
-
-export function newRunDir(kind) {
-  const id = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${process.pid}`;
-  return join(repoRoot, '.cache', kind, id);
-}
+const ALL = ['handover', 'kill', 'stop', 'cut'];
 
 async function main() {
   const opts = { only: ALL, verbose: false, keep: false };
@@ -70,7 +38,7 @@ async function main() {
   const started = Date.now();
   const runDir = newRunDir('two-host');
   console.log(`two-host tier: run directory ${runDir}`);
-  const h = await startTwoHost({ runDir, imageCount: 2, lock: TIER_LOCK, verbose: opts.verbose });
+  const h = await startTwoHost({ runDir, imageCount: 4, lock: TIER_LOCK, verbose: opts.verbose });
   console.log(
     `two-host tier: TTL ${TIER_LOCK.ttlSeconds} s, margin ${TIER_LOCK.marginMs} ms, watchdog ${TIER_LOCK.watchdogTimeoutSeconds} s, lock delay ${TIER_LOCK.lockDelayMs} ms; watchdog support in the build: ${h.watchdog ? 'yes' : 'NO'}`,
   );
@@ -81,12 +49,13 @@ async function main() {
     let [a, b] = await Promise.all([h.bootHost('a', 'host-a'), h.bootHost('b', 'host-b')]);
     console.log(`two-host tier: both guests up and their agents in the cluster after ${secs(Date.now() - bootAt)}`);
 
-    if (opts.only.includes('handover')) results.push(await runHandoverScenario(h, { a, b, pool: 'hand', imageIndex: 1 }));
+    if (opts.only.includes('handover')) results.push(await runHandoverScenario(h, { a, b, pool: 'hand', imageIndex: 0 }));
 
     let round = 0;
-    for (const [name, signal] of [
-      ['kill', 'SIGKILL'],
-      ['stop', 'SIGSTOP'],
+    for (const [name, fault, what] of [
+      ['kill', 'SIGKILL', "SIGKILL of the holder's agent"],
+      ['stop', 'SIGSTOP', "SIGSTOP of the holder's agent"],
+      ['cut', 'cut', 'the holder cut from the coordinator'],
     ]) {
       if (!opts.only.includes(name)) continue;
       round++;
@@ -95,9 +64,12 @@ async function main() {
         a = await h.bootHost(`a${round}`, `host-a${round}`);
         console.log(`two-host tier: a new guest A (${a.nodeId}) up after ${secs(Date.now() - bootAt2)}`);
       }
-      await preparePool(h, { holder: a, taker: b, pool: 'tank', imageIndex: 0 });
-      const title = `${name}: ${signal} of the holder's agent while it writes`;
-      const { checks, times } = await runFenceScenario(h, { title, holder: a, taker: b, pool: 'tank', imageIndex: 0, signal, round });
+      // A pool and disk of its own per scenario: one scenario's damage is not the next one's.
+      const pool = `tank${round}`;
+      const imageIndex = round;
+      await preparePool(h, { holder: a, taker: b, pool, imageIndex });
+      const title = `${name}: ${what} while it writes`;
+      const { checks, times } = await runFenceScenario(h, { title, holder: a, taker: b, pool, imageIndex, fault, round });
       results.push(checks);
       failovers.push({ name, ...times });
       await h.stopHost(a.name);
@@ -114,7 +86,7 @@ async function main() {
   for (const c of results) console.log(`  ${c.failed ? 'FAIL' : 'ok  '} ${c.scenario} (${c.results.filter((r) => r.ok).length}/${c.results.length} checks)`);
   for (const f of failovers) {
     console.log(
-      `  failover (${f.name}): kill to watchdog ${secs(f.watchdogAtMs - f.killAtMs)}, to qemu exit ${secs(f.qemuExitAtMs - f.killAtMs)}, ` +
+      `  failover (${f.name}): fault to watchdog ${secs(f.watchdogAtMs - f.killAtMs)}, to qemu exit ${secs(f.qemuExitAtMs - f.killAtMs)}, ` +
         `to grant ${secs(f.grantAtMs - f.killAtMs)}, to the new holder serving ${secs(f.readyAtMs - f.killAtMs)} ` +
         `(goal TTL + watchdog + 2 s = ${TIER_LOCK.ttlSeconds + TIER_LOCK.watchdogTimeoutSeconds + 2} s)`,
     );
@@ -127,4 +99,4 @@ async function main() {
   return failed ? 1 : 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = await main();
+process.exitCode = await main();

@@ -8,15 +8,15 @@
  * - QMP on a unix socket, watched from the start (qmp.mjs): the WATCHDOG event and qemu's exit
  *   time are the host-side proof of when the guest stopped;
  * - one restricted user-mode NIC (restrict=on, net=192.0.2.0/24, a documentation range) whose
- *   only ways out are guestfwd to the coordinator and the control server on host loopback, and
+ *   only ways out are guestfwd to the coordinators' relays and the control server on host loopback, and
  *   hostfwd from 127.0.0.1:agentPort to the agent's TCP port 9747 in the guest.
  */
 import { join } from 'node:path';
 import { runInVm } from '../vm.mjs';
 import { watchQmp } from './qmp.mjs';
 
-/** In the guest: where the host's coordinator and control server appear. */
-export const GUEST_COORDINATOR = '192.0.2.100:9750';
+/** In the guest: where the host's coordinators (through the tier's relays) and control server appear. */
+export const GUEST_COORDINATORS = ['192.0.2.100:9750', '192.0.2.100:9752'];
 export const GUEST_CONTROL = '192.0.2.100:9751';
 /** The agent's TCP port inside the guest. */
 export const GUEST_AGENT_PORT = 9747;
@@ -29,7 +29,7 @@ const toLoopback = (port) => `cmd:/bin/busybox nc 127.0.0.1 ${port}`;
  * @param {string} opts.name            guest name (a, b, a2 ...): the control channel's hello
  * @param {string[]} opts.images        shared raw images, in device order
  * @param {string} opts.runDir          where the QMP socket goes (host path)
- * @param {number} opts.coordinatorPort host loopback port of the coordinator
+ * @param {number[]} opts.coordinatorPorts host loopback ports behind GUEST_COORDINATORS, in order
  * @param {number} opts.controlPort     host loopback port of the control server
  * @param {number} opts.agentPort       host loopback port forwarded to the guest's agent
  * @param {number} [opts.memMiB=1536]
@@ -38,7 +38,7 @@ const toLoopback = (port) => `cmd:/bin/busybox nc 127.0.0.1 ${port}`;
  * @returns {Promise<{name: string, qmp: object, done: Promise<object>, exitedAtMs: () => number|undefined, kill: () => void}>}
  *   `done` resolves runInVm's result plus `exitedAtMs` (host time qemu ended); `kill` stops qemu
  */
-export async function bootGuest({ name, images, runDir, coordinatorPort, controlPort, agentPort, memMiB = 1536, timeoutSec = 900, onOutput }) {
+export async function bootGuest({ name, images, runDir, coordinatorPorts, controlPort, agentPort, memMiB = 1536, timeoutSec = 900, onOutput }) {
   const qmpPath = join(runDir, `qmp-${name}.sock`);
   const drives = images.flatMap((image, i) => ['-drive', `file=${image},format=raw,if=none,id=d${i},cache=none,file.locking=off`, '-device', `virtio-blk-pci,drive=d${i},share-rw=on`]);
   const nic = [
@@ -47,7 +47,7 @@ export async function bootGuest({ name, images, runDir, coordinatorPort, control
     'net=192.0.2.0/24',
     'restrict=on',
     'ipv6=off',
-    `guestfwd=tcp:${GUEST_COORDINATOR}-${toLoopback(coordinatorPort)}`,
+    ...coordinatorPorts.map((port, i) => `guestfwd=tcp:${GUEST_COORDINATORS[i]}-${toLoopback(port)}`),
     `guestfwd=tcp:${GUEST_CONTROL}-${toLoopback(controlPort)}`,
     `hostfwd=tcp:127.0.0.1:${agentPort}-:${GUEST_AGENT_PORT}`,
   ].join(',');

@@ -41,7 +41,8 @@ export function sharedDataBlocks(xml) {
 /**
  * Copies the metadata extent of `image` to `<runDir>/<label>.meta`, runs thin_check and
  * thin_dump on it. The pool must be inactive everywhere (its metadata committed).
- * @returns {{file: string, thinCheckOk: boolean, thinCheckOutput: string, devices: number, mappedBlocks: number, shared: Array<{block: number, devices: number[]}>}}
+ * @returns {{file: string, thinCheckOk: boolean, thinCheckOutput: string, dumpError: string|undefined, devices: number, mappedBlocks: number, shared: Array<{block: number, devices: number[]}>}}
+ *   `dumpError`: thin_dump's complaint when it could not read the metadata (then no mappings)
  */
 export function checkPoolMetadata({ image, extent, runDir, label }) {
   const bytes = Buffer.alloc(extent.lengthBytes);
@@ -55,13 +56,24 @@ export function checkPoolMetadata({ image, extent, runDir, label }) {
   writeFileSync(file, bytes);
   const check = spawnSync('thin_check', [file], { encoding: 'utf8' });
   const dump = spawnSync('thin_dump', [file], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-  if (dump.status !== 0) throw new Error(`thin_dump ${file}: ${dump.stderr.trim()}`);
+  if (dump.status !== 0) {
+    return {
+      file,
+      thinCheckOk: check.status === 0,
+      thinCheckOutput: `${check.stdout}${check.stderr}`.trim(),
+      dumpError: dump.stderr.trim() || `exit ${dump.status}`,
+      devices: 0,
+      mappedBlocks: 0,
+      shared: [],
+    };
+  }
   const devices = [...dump.stdout.matchAll(/<device\b/g)].length;
   const mappedBlocks = [...dump.stdout.matchAll(/mapped_blocks="(\d+)"/g)].reduce((sum, m) => sum + Number(m[1]), 0);
   return {
     file,
     thinCheckOk: check.status === 0,
     thinCheckOutput: `${check.stdout}${check.stderr}`.trim(),
+    dumpError: undefined,
     devices,
     mappedBlocks,
     shared: sharedDataBlocks(dump.stdout),

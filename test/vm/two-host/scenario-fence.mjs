@@ -1,6 +1,8 @@
 /**
  * Scenarios 1 and 3 of the two-host tier, and bench:failover's round: the holder's agent is
- * killed (SIGKILL) or stopped (SIGSTOP) while a writer writes into one of the pool's volumes.
+ * killed (SIGKILL) or stopped (SIGSTOP), or the holder is cut from the coordinator (its relays
+ * drop every connection and refuse new ones), while a writer writes into one of the pool's
+ * volumes.
  * What must follow: the holder's guest is powered off by its watchdog (QMP WATCHDOG event, qemu
  * exit) before the coordinator grants the pool to the other host; the other host recovers the
  * pool; every write the holder's writer acknowledged reads back there (O_DIRECT); the other
@@ -37,10 +39,11 @@ export async function preparePool(h, { holder, taker, pool, imageIndex }) {
 }
 
 /**
- * Runs one round. `holder` holds `pool` (preparePool); `signal` is SIGKILL or SIGSTOP.
+ * Runs one round. `holder` holds `pool` (preparePool); `fault` is SIGKILL or SIGSTOP (sent to
+ * the holder's agent) or `cut` (the holder's coordinator relays).
  * @returns {Promise<{checks: Checks, times: object}>}
  */
-export async function runFenceScenario(h, { title, holder, taker, pool, imageIndex, signal, round }) {
+export async function runFenceScenario(h, { title, holder, taker, pool, imageIndex, fault, round }) {
   const checks = new Checks(title);
   console.log(`\n== ${title}`);
   const wName = `w${round}`;
@@ -55,9 +58,11 @@ export async function runFenceScenario(h, { title, holder, taker, pool, imageInd
   const grantsBefore = h.grants(pool).length;
 
   times.killAtMs = Date.now();
-  await holder.channel.call('signalAgent', { signal });
+  if (fault === 'cut') for (const relay of holder.relays) relay.cut();
+  else await holder.channel.call('signalAgent', { signal: fault });
   times.killAnsweredAtMs = Date.now();
-  console.log(`  ${signal} to ${holder.nodeId}'s agent; ${acksOf(holder, wTag).length} writes acknowledged so far`);
+  const what = fault === 'cut' ? `${holder.nodeId} cut from the coordinator` : `${fault} to ${holder.nodeId}'s agent`;
+  console.log(`  ${what}; ${acksOf(holder, wTag).length} writes acknowledged so far`);
 
   const grant = await waitFor(
     `${taker.nodeId} to be granted ${pool}`,
@@ -78,7 +83,7 @@ export async function runFenceScenario(h, { title, holder, taker, pool, imageInd
   times.watchdogAtMs = watchdogEvent?.qemuTimeMs;
   times.qemuExitAtMs = holder.vm.exitedAtMs();
   console.log(
-    `  after the ${signal}: watchdog ${secs(times.watchdogAtMs - times.killAtMs)}, qemu exit ${secs(times.qemuExitAtMs - times.killAtMs)}, ` +
+    `  after the ${fault}: watchdog ${secs(times.watchdogAtMs - times.killAtMs)}, qemu exit ${secs(times.qemuExitAtMs - times.killAtMs)}, ` +
       `grant to ${taker.nodeId} ${secs(times.grantAtMs - times.killAtMs)}, served ${secs(times.readyAtMs - times.killAtMs)}`,
   );
 
@@ -90,9 +95,7 @@ export async function runFenceScenario(h, { title, holder, taker, pool, imageInd
   checks.check(
     `${holder.nodeId}'s watchdog fired before ${pool} was granted to ${taker.nodeId}`,
     times.watchdogAtMs !== undefined && times.watchdogAtMs < times.grantAtMs,
-    times.watchdogAtMs === undefined
-      ? `granted ${secs(times.grantAtMs - times.killAtMs)} after the ${signal}, no watchdog`
-      : `${secs(times.grantAtMs - times.watchdogAtMs)} before the grant`,
+    times.watchdogAtMs === undefined ? `granted ${secs(times.grantAtMs - times.killAtMs)} after the ${fault}, no watchdog` : `${secs(times.grantAtMs - times.watchdogAtMs)} before the grant`,
   );
   checks.check(
     `${holder.nodeId}'s qemu had exited before the grant`,
@@ -155,12 +158,14 @@ export async function runFenceScenario(h, { title, holder, taker, pool, imageInd
     checks.check(
       'thin_check on the pool metadata',
       meta.thinCheckOk,
-      meta.thinCheckOk ? `${meta.devices} thin devices, ${meta.mappedBlocks} mapped blocks` : meta.thinCheckOutput.slice(0, 300),
+      meta.thinCheckOk ? `${meta.devices} thin devices, ${meta.mappedBlocks} mapped blocks` : meta.thinCheckOutput.replace(/\s+/g, ' ').slice(0, 300),
     );
     checks.check(
       'no data block belongs to two thin devices',
-      meta.shared.length === 0,
-      `${meta.shared.length} shared${meta.shared.length ? `, e.g. ${JSON.stringify(meta.shared.slice(0, 3))}` : ''}`,
+      meta.dumpError === undefined && meta.shared.length === 0,
+      meta.dumpError !== undefined
+        ? `thin_dump cannot read the metadata: ${meta.dumpError.slice(0, 200)}`
+        : `${meta.shared.length} shared${meta.shared.length ? `, e.g. ${JSON.stringify(meta.shared.slice(0, 3))}` : ''}`,
     );
   } catch (err) {
     checks.broken('thin_check and block ownership', err);

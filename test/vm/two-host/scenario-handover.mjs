@@ -117,7 +117,7 @@ export async function runHandoverScenario(h, { a, b, pool, imageIndex }) {
     checks.check(
       'thin_check on the pool metadata',
       meta.thinCheckOk,
-      meta.thinCheckOk ? `${meta.devices} thin devices, ${meta.mappedBlocks} mapped blocks` : meta.thinCheckOutput.slice(0, 300),
+      meta.thinCheckOk ? `${meta.devices} thin devices, ${meta.mappedBlocks} mapped blocks` : meta.thinCheckOutput.replace(/\s+/g, ' ').slice(0, 300),
     );
   } catch (err) {
     checks.broken('the hand-over scenario ran to its end', err);

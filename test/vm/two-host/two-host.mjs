@@ -10,8 +10,9 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { AgentClient } from '@thinfleet/client';
 import { startControlServer } from './control-server.mjs';
-import { bootGuest, GUEST_AGENT_PORT, GUEST_COORDINATOR } from './guest-vm.mjs';
+import { bootGuest, GUEST_AGENT_PORT, GUEST_COORDINATORS } from './guest-vm.mjs';
 import { coordinatorKnowsWatchdog, startHostCluster } from './host-cluster.mjs';
+import { startLoopbackProxy } from './loopback-proxy.mjs';
 
 const MiB = 1024 * 1024;
 
@@ -89,11 +90,14 @@ export async function startTwoHost({ runDir, imageCount = 2, imageMiB = 1024, lo
      */
     async bootHost(name, nodeId) {
       const agentPort = await freePort();
+      // One relay per coordinator endpoint: the first to the coordinator serving now, the
+      // second to none until a second coordinator is started (connections to it are closed).
+      const relays = [await startLoopbackProxy({ upstreamPort: cluster.coordinator.port }), await startLoopbackProxy()];
       const vm = await bootGuest({
         name,
         images,
         runDir,
-        coordinatorPort: cluster.coordinator.port,
+        coordinatorPorts: relays.map((r) => r.port),
         controlPort: control.port,
         agentPort,
         onOutput: (text) => echo(text.replace(/^/gm, `[vm ${name}] `)),
@@ -107,7 +111,7 @@ export async function startTwoHost({ runDir, imageCount = 2, imageMiB = 1024, lo
         logLevel: 'info',
         deleteChunkBytes: MiB,
         tcp: { listen: `0.0.0.0:${GUEST_AGENT_PORT}`, ...cluster.tls.agent },
-        cluster: { coordinator: GUEST_COORDINATOR, nodeId, advertise: `127.0.0.1:${agentPort}`, tls: null },
+        cluster: { coordinator: GUEST_COORDINATORS[0], nodeId, advertise: `127.0.0.1:${agentPort}`, tls: null },
         ...(watchdog ? { fencing: 'watchdog', watchdogDevice: '/dev/watchdog' } : {}),
       };
       const agentLog = [];
@@ -128,7 +132,7 @@ export async function startTwoHost({ runDir, imageCount = 2, imageMiB = 1024, lo
       await channel.call('startAgent', { config });
       await waitFor(`agent ${nodeId} to join the cluster`, () => agentLog.some((l) => l.msg === 'coordinator session established'), 120_000);
       const client = await AgentClient.connect(`127.0.0.1:${agentPort}`, { tls: cluster.tls.client, deadlineMs: 120_000 });
-      const host = { name, nodeId, vm, channel, agentLog, client, agentPort, agentStartMs: Date.now() - startedAt };
+      const host = { name, nodeId, vm, channel, agentLog, client, agentPort, relays, agentStartMs: Date.now() - startedAt };
       hosts.set(name, host);
       return host;
     },
@@ -142,6 +146,7 @@ export async function startTwoHost({ runDir, imageCount = 2, imageMiB = 1024, lo
       const timer = setTimeout(() => host.vm.kill(), 20_000);
       const result = await host.vm.done;
       clearTimeout(timer);
+      for (const relay of host.relays) relay.close();
       hosts.delete(name);
       return result;
     },
