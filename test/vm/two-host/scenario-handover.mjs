@@ -39,6 +39,14 @@ async function takeOver(h, checks, { pool, from, to }) {
 
 const names = (list) => list.volumes.map((v) => v.name).sort();
 
+/** Activates v1 (on whichever host holds the pool now), checks the page at `offsetBytes` reads `text`. */
+async function checkPage(h, checks, { pool, offsetBytes, text, what }) {
+  await h.via.activateVolume({ pool, name: 'v1' });
+  const { data } = await h.via.readVolume({ pool, name: 'v1', offsetBytes, lengthBytes: 4096 });
+  const got = Buffer.from(data);
+  checks.check(what, got.equals(page(text)), got.subarray(0, 24).toString('latin1').replace(/\0+$/, ''));
+}
+
 export async function runHandoverScenario(h, { a, b, pool, imageIndex }) {
   const checks = new Checks('handover: A to B and back with volumes, snapshots and a delete job in flight');
   console.log(`\n== ${checks.scenario}`);
@@ -73,13 +81,7 @@ export async function runHandoverScenario(h, { a, b, pool, imageIndex }) {
       ['JOB_STATE_RUNNING', 'JOB_STATE_SUCCEEDED'].includes(adoptedOnB.state),
       `${adoptedOnB.state} at ${Number(adoptedOnB.doneBytes) / MiB} MiB`,
     );
-    await h.via.activateVolume({ pool, name: 'v1' });
-    const readOnB = await h.via.readVolume({ pool, name: 'v1', offsetBytes: 0, lengthBytes: 4096 });
-    checks.check(
-      "host-b reads host-a's data in v1",
-      Buffer.from(readOnB.data).equals(page('written on host-a')),
-      Buffer.from(readOnB.data).subarray(0, 24).toString('latin1').replace(/\0+$/, ''),
-    );
+    await checkPage(h, checks, { pool, offsetBytes: 0, text: 'written on host-a', what: "host-b reads host-a's data in v1" });
 
     // B's changes: data, a new volume, a new snapshot, a snapshot deleted.
     await h.via.writeVolume({ pool, name: 'v1', offsetBytes: 4096, data: page('written on host-b') });
@@ -95,13 +97,7 @@ export async function runHandoverScenario(h, { a, b, pool, imageIndex }) {
       names(onA).includes('v2') && names(onA).includes('s2') && !names(onA).includes('s1'),
       names(onA).join(' '),
     );
-    await h.via.activateVolume({ pool, name: 'v1' });
-    const readOnA = await h.via.readVolume({ pool, name: 'v1', offsetBytes: 4096, lengthBytes: 4096 });
-    checks.check(
-      "host-a reads host-b's data in v1",
-      Buffer.from(readOnA.data).equals(page('written on host-b')),
-      Buffer.from(readOnA.data).subarray(0, 24).toString('latin1').replace(/\0+$/, ''),
-    );
+    await checkPage(h, checks, { pool, offsetBytes: 4096, text: 'written on host-b', what: "host-a reads host-b's data in v1" });
     await h.via.deactivateVolume({ pool, name: 'v1' });
     const job = (await h.via.getJob({ id: jobId })).job;
     checks.check(
