@@ -11,7 +11,8 @@ export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.integration.test.ts', 'services/*/test/**/*.integration.test.ts', 'test/**/*.integration.test.ts'],
     exclude: ['**/node_modules/**'],
-    env: { THINFLEET_DM: 'sim' },
+    // THINFLEET_NO_REAL_WATCHDOG: dm-native refuses to arm a character device, so no host test can open a real watchdog.
+    env: { THINFLEET_DM: 'sim', THINFLEET_NO_REAL_WATCHDOG: '1' },
     pool: 'forks',
     maxWorkers: 1,
     fileParallelism: false,

@@ -7,7 +7,8 @@ export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/*.kernel.test.ts', '**/*.integration.test.ts'],
-    env: { THINFLEET_DM: 'sim' },
+    // THINFLEET_NO_REAL_WATCHDOG: dm-native refuses to arm a character device, so no host test can open a real watchdog.
+    env: { THINFLEET_DM: 'sim', THINFLEET_NO_REAL_WATCHDOG: '1' },
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 20_000,

@@ -155,8 +155,12 @@ export function jobView(job: Job__Output): string {
 
 const listOrDash = (items: readonly string[]): string => (items.length === 0 ? '-' : items.join(','));
 
+/** A host's fencing for `cluster status`: `watchdog` (with its timeout once the agent knows it), else `NONE` in capitals: no backstop. */
+const fencingOf = (host: { readonly fencing: string; readonly watchdogTimeoutSeconds: number }): string =>
+  host.fencing === 'watchdog' ? (host.watchdogTimeoutSeconds > 0 ? `watchdog ${host.watchdogTimeoutSeconds}s` : 'watchdog') : 'NONE';
+
 /**
- * `cluster status`: the coordinator and its etcd, then HOSTS (NODE ADDRESS VERSION POOLS) and
+ * `cluster status`: the coordinator and its etcd, then HOSTS (NODE ADDRESS VERSION FENCING POOLS) and
  * POOLS (NAME OWNER TOKEN READY WAITERS HOSTS USED/SIZE VOLUMES), each a table under a title.
  */
 export function clusterView(status: ClusterStatusResponse__Output): string {
@@ -165,8 +169,8 @@ export function clusterView(status: ClusterStatusResponse__Output): string {
     ['etcd', `${listOrDash(status.etcdEndpoints)}${status.embeddedEtcd ? ' (embedded)' : ''}`],
   ]);
   const hosts = formatTable(
-    [{ header: 'NODE' }, { header: 'ADDRESS' }, { header: 'VERSION' }, { header: 'POOLS' }],
-    status.hosts.map((host) => [host.nodeId, orDash(host.address), orDash(host.version), listOrDash(host.pools)]),
+    [{ header: 'NODE' }, { header: 'ADDRESS' }, { header: 'VERSION' }, { header: 'FENCING' }, { header: 'POOLS' }],
+    status.hosts.map((host) => [host.nodeId, orDash(host.address), orDash(host.version), fencingOf(host), listOrDash(host.pools)]),
   );
   const pools = formatTable(
     [

@@ -17,6 +17,7 @@
  */
 import type { DevNumber, DmInfo, DmLoadOptions, DmQueryOptions, DmRemoveOptions, DmStatusOptions, DmSuspendOptions, DmTargetVersion, DmVersion, TargetLine } from '@thinfleet/dm-native';
 import type { ThinMetadataSummary } from './thin-metadata/thin-metadata-summary.js';
+import type { PoolFenceOptions, PoolFencePlan, PoolFenceReport } from './fencing/pool-fence-plan.js';
 
 // The shapes the ioctls give and take are dm-native's own: one definition, not a copy here.
 export type { DevNumber, DmLoadOptions, DmQueryOptions, DmRemoveOptions, DmStatusOptions, DmSuspendOptions, DmTargetVersion, DmVersion } from '@thinfleet/dm-native';
@@ -149,4 +150,17 @@ export interface DmClient {
    *   simulator's metadata device is not the one `heldRoot` names; the read's own errors.
    */
   readMetadataSnapshot(snapshot: HeldMetadataSnapshot): Promise<ThinMetadataSummary>;
+
+  /**
+   * Fences the pool `plan` names on this host (the steps of fencing/pool-fence-plan.ts): its
+   * volume devices suspended with noflush and no filesystem freeze, then its metadata and data
+   * devices swapped to `error` tables of their length; the pool device is left alone. The
+   * native client runs it whole on a native thread of its own (never on libuv's pool, where it
+   * could queue behind blocked pool I/O); the simulated one runs the same steps on its calls.
+   * Idempotent (done steps are skipped); a pool with no devices here is a no-op. Waits at most
+   * `volumeSuspendWaitMs` for the volume suspends (a stuck one is left behind, in `slowVolumes`).
+   * Crash story: each step is kernel state that survives the caller; the next call finishes it.
+   * @throws DmError of the metadata or data swap: the pool may still be writable
+   */
+  fencePool(plan: PoolFencePlan, options?: PoolFenceOptions): Promise<PoolFenceReport>;
 }

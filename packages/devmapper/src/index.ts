@@ -27,3 +27,7 @@ export { readThinMetadata, type ReadThinMetadataOptions } from './thin-metadata/
 export { readLivePoolMetadata, readHeldPoolMetadata } from './thin-metadata/live-pool-metadata.js';
 export * from './fencing/pool-fence-plan.js';
 export * from './fencing/host-watchdog.js';
+export { fencePoolByCalls, hasErrorTable } from './fencing/fence-by-calls.js';
+export { checkArmOptions, defaultPetIntervalMs, MAX_WATCHDOG_TIMEOUT_SECONDS } from './fencing/arm-options.js';
+export { NativeHostWatchdog, type NativeHostWatchdogOptions } from './native/native-host-watchdog.js';
+export { SimHostWatchdog, type SimHostWatchdogOptions, type WatchdogClock } from './sim/sim-host-watchdog.js';

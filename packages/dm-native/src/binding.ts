@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { DevNumber, DmDepsResult, DmDeviceEntry, DmInfo, DmTableResult, DmTargetVersion, DmVersion, TargetLine } from './types.js';
+import type { DevNumber, DmFencePlan, DmFenceReport, WatchdogStatus, DmDepsResult, DmDeviceEntry, DmInfo, DmTableResult, DmTargetVersion, DmVersion, TargetLine } from './types.js';
 
 /** The addon's functions exactly as C++ registers them: positional, already validated. */
 export interface NativeBinding {
@@ -34,6 +34,13 @@ export interface NativeBinding {
   loopAttach(filePath: string, readOnly: boolean, autoclear: boolean): Promise<string>;
   loopDetach(devicePath: string): Promise<void>;
   loopBackingFile(devicePath: string): Promise<string | null>;
+  dmFencePool(plan: DmFencePlan, volumeSuspendWaitMs: number): Promise<DmFenceReport>;
+  watchdogArm(path: string, timeoutSeconds: number, petIntervalMs: number): Promise<{ timeoutSeconds: number }>;
+  watchdogSetDeadline(monotonicMs: number): void;
+  watchdogSetFencePlans(plans: readonly DmFencePlan[], volumeSuspendWaitMs: number): void;
+  watchdogStatus(): WatchdogStatus;
+  watchdogDisarm(): Promise<void>;
+  monotonicNowMs(): number;
 }
 
 /** Where the addon is, relative to this file (src/ and dist/ both sit one level down). */

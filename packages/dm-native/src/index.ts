@@ -23,6 +23,7 @@ export { addonLoadError, BUILD_COMMAND } from './binding.js';
 export * from './types.js';
 export * from './dm.js';
 export * from './block.js';
+export * from './fence.js';
 export { DM_NAME_MAX_BYTES, DM_UUID_MAX_BYTES, DM_TARGET_TYPE_MAX_BYTES, SECTOR_BYTES, MAX_MAJOR, MAX_MINOR, MAX_READ_BYTES } from './validate.js';
 
 /** The device-mapper control node. */

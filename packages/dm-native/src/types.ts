@@ -117,3 +117,56 @@ export function isDmNativeError(err: unknown, code?: string): err is DmNativeErr
   const e = err as Partial<DmNativeError>;
   return typeof e.code === 'string' && typeof e.errno === 'number' && typeof e.operation === 'string' && (code === undefined || e.code === code);
 }
+
+/** The devices of one pool a fence touches, by device-mapper name (see {@link dmFencePool}). */
+export interface DmFencePlan {
+  /** The pool's name (for reports only). */
+  readonly pool: string;
+  /** Every device whose name starts with this (and is none of the three below) is a volume. */
+  readonly devicePrefix: string;
+  /** The metadata device: swapped to `error` first. */
+  readonly metaDevice: string;
+  /** The data device: swapped to `error` second. */
+  readonly dataDevice: string;
+  /** The pool device: never touched. */
+  readonly poolDevice: string;
+}
+
+/** A device a fence could not handle (errno name, message). */
+export interface DmFenceDeviceError {
+  readonly device: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** What {@link dmFencePool} did. */
+export interface DmFenceReport {
+  /** Volume devices suspended now, sorted. */
+  readonly suspendedVolumes: string[];
+  /** Metadata and data devices swapped to `error` now (metadata first). */
+  readonly erroredDevices: string[];
+  /** Volume devices whose suspend had not returned when the swaps started, sorted. */
+  readonly slowVolumes: string[];
+  /** Volume devices whose suspend failed, sorted by device. */
+  readonly failedVolumes: DmFenceDeviceError[];
+}
+
+/** What the watchdog thread is doing ({@link watchdogStatus}); times on {@link monotonicNowMs}'s clock. */
+export interface WatchdogStatus {
+  readonly armed: boolean;
+  /** The device path armed (or last armed); '' when never. */
+  readonly path: string;
+  /** The device's timeout (what was asked for when it is not a watchdog). */
+  readonly timeoutSeconds: number;
+  /** False when the file armed is not a watchdog (a FIFO or plain file: pets are byte writes). */
+  readonly isWatchdog: boolean;
+  readonly deadlineMs: number;
+  readonly lastPetMs: number;
+  readonly pets: number;
+  readonly expired: boolean;
+  readonly fenceHealthy: boolean;
+  readonly fenced: DmFenceReport[];
+  readonly fenceErrors: { readonly pool: string; readonly device: string; readonly errno: string; readonly message: string }[];
+  /** The last failed pet (errno name and message), or null. */
+  readonly lastPetError: { readonly code: string; readonly message: string } | null;
+}

@@ -7,6 +7,7 @@
  * pool/volume pairs share a device name. A pool's own devices end in `-_tpool`, `-_tmeta` and
  * `-_tdata`, which no volume name can produce (volume names never start with `_`).
  */
+import type { PoolFencePlan } from '@thinfleet/devmapper';
 import { EngineError } from './engine-error.js';
 import { MAX_POOL_NAME_CHARS, MAX_VOLUME_NAME_CHARS, NAME_PATTERN, NAME_RULE, quoted } from '@thinfleet/units';
 
@@ -61,6 +62,12 @@ export function poolDevicePrefix(poolName: string): string {
 export function poolDeviceNames(poolName: string): { pool: string; meta: string; data: string } {
   const prefix = poolDevicePrefix(poolName);
   return { pool: `${prefix}_tpool`, meta: `${prefix}_tmeta`, data: `${prefix}_tdata` };
+}
+
+/** What fencing pool `poolName` touches, by device name (DmClient.fencePool, the host watchdog's plans). */
+export function poolFencePlan(poolName: string): PoolFencePlan {
+  const names = poolDeviceNames(poolName);
+  return { pool: poolName, devicePrefix: poolDevicePrefix(poolName), metaDevice: names.meta, dataDevice: names.data, poolDevice: names.pool };
 }
 
 /** The device-mapper uuid of an active volume: ties the device to the volume, whatever its name. */

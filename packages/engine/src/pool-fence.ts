@@ -33,10 +33,12 @@
  * use only DmClient calls the conformance suite holds both implementations to (suspend with
  * noflush, load of an `error` table into a device in use, resume, deferred remove).
  */
-import { isDmError, type DmClient } from '@thinfleet/devmapper';
+import { hasErrorTable, isDmError, type DmClient, type PoolFenceReport } from '@thinfleet/devmapper';
 import type { Logger } from 'pino';
 import { infoOrNull } from './device-tables.js';
-import { poolDeviceNames, poolDevicePrefix } from './names.js';
+import { poolDeviceNames, poolDevicePrefix, poolFencePlan } from './names.js';
+
+export type { PoolFenceReport } from '@thinfleet/devmapper';
 
 /** Where a pool's devices stand in this host's kernel. */
 export type PoolDeviceState =
@@ -46,15 +48,6 @@ export type PoolDeviceState =
   | 'live'
   /** The metadata or data device carries an error table: the pool was fenced and not yet discarded. */
   | 'fenced';
-
-export interface PoolFenceReport {
-  /** Volume devices suspended now (those already suspended or already erroring are left out). */
-  readonly suspendedVolumes: readonly string[];
-  /** The pool's metadata and data devices that got an error table now. */
-  readonly erroredDevices: readonly string[];
-  /** Volume devices whose suspend had not finished when the sub-devices were swapped. */
-  readonly slowVolumes: readonly string[];
-}
 
 export interface PoolDiscardReport {
   /** Every device of the pool that was removed. */
@@ -73,10 +66,6 @@ export interface FenceOptions {
   readonly volumeSuspendWaitMs?: number;
 }
 
-const DEFAULT_VOLUME_SUSPEND_WAIT_MS = 500;
-/** How often the swap of one device is retried when its live table is not `error` afterwards. */
-const SWAP_ATTEMPTS = 3;
-
 /** The pool's devices in the kernel now: its own three (null when absent) and its volume devices. */
 async function poolDevices(dm: DmClient, poolName: string): Promise<{ meta: string | null; data: string | null; pool: string | null; volumes: string[] }> {
   const prefix = poolDevicePrefix(poolName);
@@ -93,33 +82,9 @@ async function poolDevices(dm: DmClient, poolName: string): Promise<{ meta: stri
   return { meta: pick(names.meta), data: pick(names.data), pool: pick(names.pool), volumes };
 }
 
-/** True when `name` has a live table and every target of it is `error`. */
-async function isErrorTable(dm: DmClient, name: string): Promise<boolean> {
-  const live = await dm.table(name);
-  return live.length > 0 && live.every((t) => t.type === 'error');
-}
-
 /** The device's length in sectors from its live table (0 when it has none). */
 async function lengthSectors(dm: DmClient, name: string): Promise<number> {
   return (await dm.table(name)).reduce((sum, t) => sum + t.lengthSectors, 0);
-}
-
-/**
- * Replaces `name`'s table by an `error` table of the same length: load, suspend (noflush, no
- * filesystem freeze), resume, then check the live table, retrying if a concurrent caller's
- * table won. A device with no live table gets a one-sector error table. Returns false when the
- * device was erroring already.
- */
-async function swapToError(dm: DmClient, name: string): Promise<boolean> {
-  if (await isErrorTable(dm, name)) return false;
-  const sectors = Math.max(1, await lengthSectors(dm, name));
-  for (let attempt = 1; ; attempt++) {
-    await dm.load(name, [{ startSector: 0, lengthSectors: sectors, type: 'error', params: '' }]);
-    await dm.suspend(name, { noFlush: true, skipLockfs: true });
-    await dm.resume(name);
-    if (await isErrorTable(dm, name)) return true;
-    if (attempt >= SWAP_ATTEMPTS) throw new Error(`device ${name} does not keep its error table`);
-  }
 }
 
 /** Where the pool's devices stand (see PoolDeviceState). Changes nothing. */
@@ -127,7 +92,7 @@ export async function poolDeviceState(dm: DmClient, poolName: string): Promise<P
   const d = await poolDevices(dm, poolName);
   if (d.meta === null && d.data === null && d.pool === null && d.volumes.length === 0) return 'absent';
   for (const sub of [d.meta, d.data]) {
-    if (sub !== null && (await isErrorTable(dm, sub))) return 'fenced';
+    if (sub !== null && (await hasErrorTable(dm, sub))) return 'fenced';
   }
   return 'live';
 }
@@ -141,37 +106,10 @@ export async function poolDeviceState(dm: DmClient, poolName: string): Promise<P
  */
 export async function fencePoolDevices(dm: DmClient, poolName: string, options: FenceOptions = {}): Promise<PoolFenceReport> {
   const log = options.logger;
-  const d = await poolDevices(dm, poolName);
-  const suspendedVolumes: string[] = [];
-  const pending = new Set(d.volumes);
-  const suspends = d.volumes.map(async (name) => {
-    try {
-      const info = await infoOrNull(dm, name);
-      if (info === null || info.suspended || (await isErrorTable(dm, name))) return;
-      await dm.suspend(name, { noFlush: true, skipLockfs: true });
-      suspendedVolumes.push(name);
-    } catch (err) {
-      log?.error({ device: name, err }, 'fence: volume device did not suspend');
-    } finally {
-      pending.delete(name);
-    }
-  });
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    Promise.all(suspends),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, options.volumeSuspendWaitMs ?? DEFAULT_VOLUME_SUSPEND_WAIT_MS);
-    }),
-  ]);
-  clearTimeout(timer);
-  const slowVolumes = [...pending];
-  if (slowVolumes.length > 0) log?.error({ devices: slowVolumes }, 'fence: volume suspends still running; swapping the pool devices anyway');
-  const erroredDevices: string[] = [];
-  // Metadata first: it is what a stale commit would overwrite.
-  for (const sub of [d.meta, d.data]) {
-    if (sub !== null && (await swapToError(dm, sub))) erroredDevices.push(sub);
-  }
-  return { suspendedVolumes: suspendedVolumes.sort(), erroredDevices, slowVolumes };
+  const report = await dm.fencePool(poolFencePlan(poolName), { volumeSuspendWaitMs: options.volumeSuspendWaitMs });
+  for (const f of report.failedVolumes ?? []) log?.error({ device: f.device, code: f.code, err: f.message }, 'fence: volume device did not suspend');
+  if (report.slowVolumes.length > 0) log?.error({ devices: report.slowVolumes }, 'fence: volume suspends still running; swapping the pool devices anyway');
+  return report;
 }
 
 /** Removes `name`; when it is open, marks it for removal on last close. Returns false then. */
@@ -207,7 +145,7 @@ export async function discardPoolDevices(dm: DmClient, poolName: string, options
       deferred.push(name);
       continue;
     }
-    if (!(await isErrorTable(dm, name))) {
+    if (!(await hasErrorTable(dm, name))) {
       const sectors = Math.max(1, await lengthSectors(dm, name));
       await dm.load(name, [{ startSector: 0, lengthSectors: sectors, type: 'error', params: '' }]);
     }

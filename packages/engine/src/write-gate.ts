@@ -42,7 +42,8 @@ export class WriteGate {
 
 /**
  * `dm` with every call that can change the kernel's state checked against `gate` first.
- * Reads (info, list, table, deps, a non-flushing status, waitEvent, readMetadataSnapshot) pass through.
+ * Reads (info, list, table, deps, a non-flushing status, waitEvent, readMetadataSnapshot) and the
+ * fence (fencePool) pass through.
  */
 export function gatedDm(dm: DmClient, gate: WriteGate): DmClient {
   return {
@@ -75,6 +76,8 @@ export function gatedDm(dm: DmClient, gate: WriteGate): DmClient {
       return dm.clear(name);
     },
     info: (name) => dm.info(name),
+    // A fence only takes devices away from the disks, which is what a closed gate is for.
+    fencePool: (plan, options) => dm.fencePool(plan, options),
     table: (name, options) => dm.table(name, options),
     status: async (name, options) => {
       // Without noFlush the kernel flushes first, and a thin-pool commits its metadata.

@@ -23,6 +23,9 @@ import { z } from 'zod';
 
 export { splitHostPort } from '@thinfleet/proto';
 
+/** How a host is fenced without its agent's cooperation: a host watchdog, or nothing. */
+export type FencingKind = 'watchdog' | 'none';
+
 /** Which device-mapper the agent drives. `auto`: the kernel's, and a clear error when absent. */
 export type DmBackendKind = 'native' | 'sim' | 'auto';
 
@@ -79,6 +82,15 @@ export interface AgentConfig {
   /** Cluster mode; null for a standalone host (every pool is this host's alone). */
   readonly cluster: ClusterConfig | null;
   /**
+   * How this host is fenced when its agent cannot fence (cluster mode only; docs/agent.md,
+   * "Fencing"): `watchdog` arms the host watchdog at `watchdogDevice` while a pool is held, so a
+   * dead, stopped or hung agent ends in a host reset before the pool can be granted elsewhere;
+   * `none` runs without that backstop (warned at every start, shown in `cluster status`).
+   */
+  readonly fencing: FencingKind;
+  /** The host watchdog device (absolute path); opened only while a pool is held. */
+  readonly watchdogDevice: string;
+  /**
    * A create, snapshot, resize, revision or batch that takes a pool's provisioned size (the sum
    * of its volumes' sizes) beyond this many times its data size answers with a warning (the call
    * still succeeds); null: never warn. Default 1, LVM's: warn once volumes promise more than the pool holds.
@@ -122,6 +134,8 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   maxBatchOps: 10_000,
   maxRequestBytes: 16 * 1024 * 1024,
   cluster: null,
+  fencing: 'watchdog',
+  watchdogDevice: '/dev/watchdog',
   overprovisionWarnRatio: 1,
   poolDataWarnPercent: 80,
   poolMetadataWarnPercent: 80,
@@ -192,6 +206,8 @@ const LAYER = strictSection(
     maxBatchOps: wholeNumber(1),
     maxRequestBytes: wholeNumber(64 * 1024),
     cluster: cluster.nullable(),
+    fencing: oneOf('watchdog', 'none'),
+    watchdogDevice: absolutePath,
     overprovisionWarnRatio: positiveNumber.nullable(),
     poolDataWarnPercent: percent(),
     poolMetadataWarnPercent: percent(),

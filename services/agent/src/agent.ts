@@ -16,6 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { Server } from '@grpc/grpc-js';
+import type { HostWatchdog } from '@thinfleet/devmapper';
 import { Engine } from '@thinfleet/engine';
 import { loadAgentApi, shutdownServer } from '@thinfleet/proto';
 import { pino, type Logger } from 'pino';
@@ -30,6 +31,9 @@ import { InFlight } from './in-flight.js';
 import { JobWatches, jobServiceHandlers } from './job-service.js';
 import { JobManager } from './jobs/index.js';
 import { ClusterNode } from './cluster/cluster-node.js';
+import { systemClock, type SessionClock } from './cluster/session-clock.js';
+import { backendHostWatchdog, checkWatchdogDevice, type HostWatchdogBackend } from './cluster/watchdog-device.js';
+import { WatchdogMetrics } from './metrics/watchdog-metrics.js';
 import { clusterPoolLookup } from './cluster/cluster-pool-lookup.js';
 import { AgentMetrics } from './metrics/agent-metrics.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
@@ -64,6 +68,10 @@ export interface AgentStartOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Opens the device-mapper backend (tests wrap the simulated one); default openDmBackend. */
   readonly openBackend?: typeof openDmBackend;
+  /** Makes the host watchdog of cluster mode with fencing "watchdog" (tests); default backendHostWatchdog. */
+  readonly hostWatchdog?: (backend: HostWatchdogBackend) => HostWatchdog;
+  /** The cluster session's clock, which the simulated watchdog shares (tests); default the system's. */
+  readonly clusterClock?: SessionClock;
 }
 
 export class Agent {
@@ -157,8 +165,32 @@ export class Agent {
         await jobs.start();
         logger.info({ pools: activated.length, failed: failed.length, durationMs: Date.now() - started }, 'known pools activated');
       } else {
+        const clock = options.clusterClock ?? systemClock;
+        let watchdog: HostWatchdog | null = null;
+        if (config.fencing === 'watchdog') {
+          checkWatchdogDevice(config.watchdogDevice, backend.simulated);
+          const watchdogBackend = { simulated: backend.simulated, dm: backend.dm, stateDir: config.stateDir, devicePath: config.watchdogDevice, clock, logger };
+          watchdog = (options.hostWatchdog ?? backendHostWatchdog)(watchdogBackend);
+        } else {
+          logger.warn(
+            { fencing: 'none' },
+            'FENCING "none": this host has no watchdog backstop; if the agent dies, stops or hangs while holding pools, their devices stay live in this kernel after another host may be granted them. Set "fencing": "watchdog" with a host watchdog for shared storage.',
+          );
+        }
         await tellSystemd(logger, env, 'STATUS=fencing pools left live in the kernel');
-        cluster = await ClusterNode.start({ config: config.cluster, stateDir: config.stateDir, engine, dm: backend.dm, pools, jobs, fencing, logger, version: AGENT_VERSION });
+        cluster = await ClusterNode.start({
+          config: config.cluster,
+          stateDir: config.stateDir,
+          engine,
+          dm: backend.dm,
+          pools,
+          jobs,
+          fencing,
+          logger,
+          version: AGENT_VERSION,
+          watchdog,
+          clock,
+        });
         await jobs.start();
         logger.info({ nodeId: config.cluster.nodeId, coordinator: config.cluster.coordinator }, 'cluster mode: pools are activated only under their locks');
       }
@@ -166,6 +198,7 @@ export class Agent {
       const metricsRegistry = new Registry();
       const metrics = new AgentMetrics(metricsRegistry, engine, { jobCounts: () => jobs.counts(), logger });
       metrics.setInfo(AGENT_VERSION, backend.kind);
+      if (cluster !== null) new WatchdogMetrics(metricsRegistry, () => cluster!.watchdog.status());
 
       const capacityMetrics = new CapacityMetrics(metricsRegistry);
       const autoextend = makeAutoextend({

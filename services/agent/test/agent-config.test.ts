@@ -81,6 +81,14 @@ describe('agent config', () => {
     expect(loadAgentConfig(configFile(JSON.stringify({ cluster: full }))).cluster).toEqual(full);
   });
 
+  it('fences with the watchdog at /dev/watchdog by default; fencing and watchdogDevice are checked, naming the key', () => {
+    expect(resolveAgentConfig()).toMatchObject({ fencing: 'watchdog', watchdogDevice: '/dev/watchdog' });
+    expect(resolveAgentConfig({ fencing: 'none', watchdogDevice: '/tmp/wd' })).toMatchObject({ fencing: 'none', watchdogDevice: '/tmp/wd' });
+    expect(refusal(() => resolveAgentConfig({ fencing: 'softdog' }))).toMatchObject({ key: 'fencing', message: expect.stringMatching(/must be one of watchdog, none/) });
+    expect(refusal(() => resolveAgentConfig({ watchdogDevice: 'dev/watchdog' }))).toMatchObject({ key: 'watchdogDevice', message: expect.stringMatching(/absolute path/) });
+    expect(refusal(() => resolveAgentConfig({ watchdogDevice: '' })).key).toBe('watchdogDevice');
+  });
+
   it('refuses a bad cluster section, naming the key', () => {
     expect(refusal(() => loadAgentConfig(configFile('{"cluster": {}}'))).key).toBe('cluster.coordinator');
     expect(refusal(() => loadAgentConfig(configFile('{"cluster": {"coordinator": "nope"}}'))).key).toBe('cluster.coordinator');

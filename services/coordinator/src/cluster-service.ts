@@ -38,7 +38,16 @@ export async function clusterStatus(options: ClusterServiceOptions): Promise<Clu
     });
   }
   return {
-    hosts: hosts.map((h) => ({ nodeId: h.nodeId, address: h.address, session: h.session, version: h.version, coordinator: h.coordinator, pools: h.pools.map((p) => p.name) })),
+    hosts: hosts.map((h) => ({
+      nodeId: h.nodeId,
+      address: h.address,
+      session: h.session,
+      version: h.version,
+      coordinator: h.coordinator,
+      pools: h.pools.map((p) => p.name),
+      fencing: h.fencing ?? 'none',
+      watchdogTimeoutSeconds: h.watchdogTimeoutSeconds ?? 0,
+    })),
     pools,
     etcdEndpoints: [...options.etcdEndpoints],
     embeddedEtcd: options.embeddedEtcd,

@@ -49,8 +49,17 @@ export interface LockConfig {
   readonly ttlSeconds: number;
   /** An agent stops writing this long before its lease can expire (clock drift, scheduling). */
   readonly marginMs: number;
-  /** After a holder's session expired, its pools stay locked this much longer. */
+  /**
+   * After a holder's session expired, its pools stay locked this much longer. At least
+   * {@link minLockDelayMs}: a dead holder's host is reset by its watchdog before the next grant.
+   */
   readonly lockDelayMs: number;
+  /**
+   * The host watchdog timeout agents with fencing "watchdog" arm (sent in Welcome): a host
+   * whose agent stops petting is reset this long after its last pet. An agent whose device
+   * reports a longer timeout is refused.
+   */
+  readonly watchdogTimeoutSeconds: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -103,7 +112,7 @@ export const DEFAULT_COORDINATOR_CONFIG: CoordinatorConfig = {
   coordinatorId: '',
   etcd: { endpoints: [], tls: null, prefix: 'thinfleet/' },
   embeddedEtcd: { binary: '/usr/bin/etcd', clientPort: 2379, peerPort: 2380 },
-  lock: { ttlSeconds: 10, marginMs: 2000, lockDelayMs: 1000 },
+  lock: { ttlSeconds: 10, marginMs: 2000, lockDelayMs: 4000, watchdogTimeoutSeconds: 5 },
   tls: null,
   agentTls: null,
   logLevel: 'info',
@@ -175,7 +184,7 @@ const coordinatorId = anyString().check((ctx) => {
 const SECTIONS = {
   etcd: strictSection(optionalKeys({ endpoints, tls: tlsFilesSchema().nullable(), prefix })),
   embeddedEtcd: strictSection(optionalKeys({ binary: absolutePath, clientPort: wholeNumber(1, 65535), peerPort: wholeNumber(1, 65535) })),
-  lock: strictSection(optionalKeys({ ttlSeconds: wholeNumber(2), marginMs: wholeNumber(0), lockDelayMs: wholeNumber(0) })),
+  lock: strictSection(optionalKeys({ ttlSeconds: wholeNumber(2), marginMs: wholeNumber(0), lockDelayMs: wholeNumber(0), watchdogTimeoutSeconds: wholeNumber(1, 3600) })),
 };
 
 /** A layer's top-level keys; the sections only have to be objects here, their keys are checked after (as they always were). */
@@ -194,6 +203,19 @@ const TOP = strictSection(
   } satisfies Record<keyof CoordinatorConfig, z.ZodType>),
 );
 
+/** What a clock-rate difference and a host's power-off may add to the watchdog's reset, in ms (docs/lock.md, "Lock delay"). */
+export const RESET_SLACK_MS = 1000;
+
+/**
+ * The shortest lock delay that lets a dead holder's host be reset before the next grant
+ * (docs/lock.md, "Lock delay"): the grant comes no earlier than lastKeepAliveSent + TTL +
+ * lockDelay; the last pet no later than lastKeepAliveSent + TTL - margin; the reset within the
+ * watchdog timeout of it, plus {@link RESET_SLACK_MS}. Hence lockDelay >= timeout - margin + slack.
+ */
+export function minLockDelayMs(lock: Pick<LockConfig, 'marginMs' | 'watchdogTimeoutSeconds'>): number {
+  return Math.max(0, lock.watchdogTimeoutSeconds * 1000 - lock.marginMs + RESET_SLACK_MS);
+}
+
 /** The rules that span keys, on a merged config whose every key passed its own check. */
 const ACROSS_KEYS = z.custom<CoordinatorConfig>().check((ctx) => {
   const config = ctx.value;
@@ -202,6 +224,13 @@ const ACROSS_KEYS = z.custom<CoordinatorConfig>().check((ctx) => {
   };
   const { ttlSeconds, marginMs } = config.lock;
   if (marginMs * 2 >= ttlSeconds * 1000) return refuse(['lock', 'marginMs'], `must be below half the TTL (${(ttlSeconds * 1000) / 2} ms for lock.ttlSeconds ${ttlSeconds}), got ${marginMs}`);
+  const minDelay = minLockDelayMs(config.lock);
+  if (config.lock.lockDelayMs < minDelay) {
+    return refuse(
+      ['lock', 'lockDelayMs'],
+      `must be at least ${minDelay} ms (lock.watchdogTimeoutSeconds ${config.lock.watchdogTimeoutSeconds} s - lock.marginMs ${marginMs} ms + ${RESET_SLACK_MS} ms), so that a dead holder's host is reset by its watchdog before the next grant; got ${config.lock.lockDelayMs}`,
+    );
+  }
   if (config.embeddedEtcd.clientPort === config.embeddedEtcd.peerPort)
     return refuse(['embeddedEtcd', 'peerPort'], `must differ from embeddedEtcd.clientPort (${config.embeddedEtcd.clientPort})`);
   const schemes = new Set(config.etcd.endpoints.map((e) => new URL(e).protocol));

@@ -32,6 +32,10 @@ export interface HostRecord {
   /** The coordinator serving the host's stream. */
   readonly coordinator: string;
   readonly pools: readonly HostPoolRecord[];
+  /** The host's fencing from its Hello: "watchdog" or "none" (absent in records of older coordinators: "none"). */
+  readonly fencing?: 'watchdog' | 'none';
+  /** The watchdog timeout its device reported, in seconds; 0 when not known yet. */
+  readonly watchdogTimeoutSeconds?: number;
 }
 
 export interface HostPoolRecord {

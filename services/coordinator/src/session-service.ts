@@ -23,7 +23,7 @@ export interface SessionServiceOptions {
   readonly etcd: Etcd3;
   readonly registry: ClusterRegistry;
   readonly coordinatorId: string;
-  readonly lock: { readonly ttlSeconds: number; readonly marginMs: number; readonly lockDelayMs: number };
+  readonly lock: { readonly ttlSeconds: number; readonly marginMs: number; readonly lockDelayMs: number; readonly watchdogTimeoutSeconds: number };
   readonly logger: Logger;
   /** Called when a host reports a pool ready under its grant (the router refreshes the index). */
   readonly onPoolReady?: (pool: string, owner: OwnerRecord) => void;
@@ -145,6 +145,7 @@ export class AgentSession {
     if (this.hello !== null) throw Object.assign(new Error('Hello was already sent on this stream'), { code: grpcStatus.FAILED_PRECONDITION });
     if (!NODE_ID.test(hello.nodeId)) throw Object.assign(new Error(`node_id "${hello.nodeId}" must be 1-64 letters, digits, _ . -`), { code: grpcStatus.INVALID_ARGUMENT });
     if (hello.address === '') throw Object.assign(new Error('address is required: where the coordinator reaches this agent'), { code: grpcStatus.INVALID_ARGUMENT });
+    this.checkFencing(hello);
     this.hello = hello;
     this.log = this.options.logger.child({ node: hello.nodeId });
     // A node has one stream: a newer one replaces an older (the agent reconnected).
@@ -172,11 +173,41 @@ export class AgentSession {
       this.end('session lost');
     });
     this.pools = hello.pools.map(toPoolRecord);
-    this.send({ welcome: { session: lockSession.leaseHex, ttlSeconds, marginMs, resumed: lockSession.resumed, coordinator: this.options.coordinatorId } });
+    const { watchdogTimeoutSeconds } = this.options.lock;
+    this.send({ welcome: { session: lockSession.leaseHex, ttlSeconds, marginMs, resumed: lockSession.resumed, coordinator: this.options.coordinatorId, watchdogTimeoutSeconds } });
     this.log.info({ session: lockSession.leaseHex, resumed: lockSession.resumed, address: hello.address, pools: this.pools.length }, 'agent session open');
     await this.publishHost();
     await this.publishPools();
     await this.watchAcquires();
+  }
+
+  /**
+   * A host fenced by a watchdog whose device reports a longer timeout than the cluster's would be
+   * reset after the lock delay let another host in: refused (FAILED_PRECONDITION). A host
+   * without a watchdog (fencing "none", or an agent too old to say) is let in with a warning:
+   * a dead agent there leaves its pools live (`cluster status` shows it).
+   * @throws FAILED_PRECONDITION naming watchdog_timeout_seconds; INVALID_ARGUMENT for an unknown fencing
+   */
+  private checkFencing(hello: Hello__Output): void {
+    const limit = this.options.lock.watchdogTimeoutSeconds;
+    if (hello.fencing === 'watchdog') {
+      if (hello.watchdogTimeoutSeconds > limit) {
+        throw Object.assign(
+          new Error(
+            `watchdog_timeout_seconds: the host's watchdog reports ${hello.watchdogTimeoutSeconds} s, longer than the cluster's lock.watchdogTimeoutSeconds ${limit} s: set the device's timeout (or the cluster's, with a longer lock.lockDelayMs)`,
+          ),
+          { code: grpcStatus.FAILED_PRECONDITION },
+        );
+      }
+      return;
+    }
+    if (hello.fencing !== 'none' && hello.fencing !== '') {
+      throw Object.assign(new Error(`fencing: must be "watchdog" or "none", got ${JSON.stringify(hello.fencing.slice(0, 32))}`), { code: grpcStatus.INVALID_ARGUMENT });
+    }
+    this.log.warn(
+      { node: hello.nodeId, fencing: hello.fencing === '' ? 'unknown' : 'none' },
+      'host without a watchdog (fencing "none"): if its agent dies or hangs, its pools stay live in its kernel',
+    );
   }
 
   private async publishHost(): Promise<void> {
@@ -188,6 +219,8 @@ export class AgentSession {
       version: hello.version,
       coordinator: this.options.coordinatorId,
       pools: this.pools,
+      fencing: hello.fencing === 'watchdog' ? 'watchdog' : 'none',
+      watchdogTimeoutSeconds: hello.watchdogTimeoutSeconds,
     };
     await this.options.registry.putHost(record, this.lockSession!.leaseId);
   }

@@ -15,13 +15,14 @@ import { startTestCluster, type TestCluster } from './support/cluster-processes.
 const MiB = 1024 * 1024;
 const TTL_SECONDS = 3;
 const MARGIN_MS = 1000;
-const LOCK_DELAY_MS = 300;
+// The shortest the lock-delay rule allows for a 1 s watchdog: 1000 - MARGIN_MS + 1000.
+const LOCK_DELAY_MS = 1000;
 
 let cluster: TestCluster;
 let via: RawClients;
 
 beforeAll(async () => {
-  cluster = await startTestCluster({ ttlSeconds: TTL_SECONDS, marginMs: MARGIN_MS, lockDelayMs: LOCK_DELAY_MS });
+  cluster = await startTestCluster({ ttlSeconds: TTL_SECONDS, marginMs: MARGIN_MS, lockDelayMs: LOCK_DELAY_MS, watchdogTimeoutSeconds: 1 });
   via = cluster.viaCoordinator();
 });
 afterAll(async () => {

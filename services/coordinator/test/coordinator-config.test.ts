@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CoordinatorConfigError, DEFAULT_COORDINATOR_CONFIG, loadCoordinatorConfig, parseCoordinatorConfig, splitHostPort } from '../src/coordinator-config.js';
+import { CoordinatorConfigError, DEFAULT_COORDINATOR_CONFIG, loadCoordinatorConfig, minLockDelayMs, parseCoordinatorConfig, splitHostPort } from '../src/coordinator-config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tf-coord-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,7 +56,7 @@ describe('coordinator config', () => {
     const path = configFile({ listen: '0.0.0.0:9750', lock: { ttlSeconds: 20 }, etcd: { prefix: 'tf/' } });
     const config = loadCoordinatorConfig(path, { listen: '127.0.0.1:0', etcd: { endpoints: ['http://10.0.0.1:2379'] }, logLevel: 'debug' });
     expect(config.listen).toBe('127.0.0.1:0');
-    expect(config.lock).toEqual({ ttlSeconds: 20, marginMs: 2000, lockDelayMs: 1000 });
+    expect(config.lock).toEqual({ ttlSeconds: 20, marginMs: 2000, lockDelayMs: 4000, watchdogTimeoutSeconds: 5 });
     expect(config.etcd).toEqual({ endpoints: ['http://10.0.0.1:2379'], tls: null, prefix: 'tf/' });
     expect(config.logLevel).toBe('debug');
     expect(config.embeddedEtcd).toEqual(DEFAULT_COORDINATOR_CONFIG.embeddedEtcd);
@@ -101,10 +101,32 @@ describe('coordinator config', () => {
     expect(keyOf({ lock: { marginMs: -1 } })).toBe('lock.marginMs');
     expect(keyOf({ lock: { ttlSeconds: 4, marginMs: 2000 } })).toBe('lock.marginMs');
     expect(keyOf({ lock: { lockDelayMs: -5 } })).toBe('lock.lockDelayMs');
-    expect(parseCoordinatorConfig({ lock: { ttlSeconds: 2, marginMs: 999, lockDelayMs: 0 } }, 't').lock).toEqual({ ttlSeconds: 2, marginMs: 999, lockDelayMs: 0 });
+    expect(parseCoordinatorConfig({ lock: { ttlSeconds: 2, marginMs: 999, lockDelayMs: 1001, watchdogTimeoutSeconds: 1 } }, 't').lock).toEqual({
+      ttlSeconds: 2,
+      marginMs: 999,
+      lockDelayMs: 1001,
+      watchdogTimeoutSeconds: 1,
+    });
     // A flag that breaks the rule against the file's values is refused too, as the command line's.
-    const path = configFile({ lock: { ttlSeconds: 4, marginMs: 1000 } });
+    const path = configFile({ lock: { ttlSeconds: 4, marginMs: 1000, lockDelayMs: 5000 } });
     expect(refusal(() => loadCoordinatorConfig(path, { lock: { ttlSeconds: 2 } })).message).toMatch(/^command line: lock\.marginMs: must be below half the TTL/);
+  });
+
+  it('refuses a lock delay too short for the watchdog to reset a dead holder before the next grant', () => {
+    expect(keyOf({ lock: { watchdogTimeoutSeconds: 0 } })).toBe('lock.watchdogTimeoutSeconds');
+    expect(keyOf({ lock: { watchdogTimeoutSeconds: 2.5 } })).toBe('lock.watchdogTimeoutSeconds');
+    // The defaults sit exactly on the rule: 5000 - 2000 + 1000.
+    expect(minLockDelayMs(DEFAULT_COORDINATOR_CONFIG.lock)).toBe(4000);
+    expect(DEFAULT_COORDINATOR_CONFIG.lock.lockDelayMs).toBe(4000);
+    const err = refusal(() => loadCoordinatorConfig(configFile({ lock: { lockDelayMs: 3999 } })));
+    expect(err.key).toBe('lock.lockDelayMs');
+    expect(err.message).toMatch(/^config .*\.json: lock\.lockDelayMs: must be at least 4000 ms \(lock\.watchdogTimeoutSeconds 5 s - lock\.marginMs 2000 ms \+ 1000 ms\).*got 3999$/);
+    // A longer watchdog given alone needs a longer delay; with it, it passes.
+    expect(keyOf({ lock: { watchdogTimeoutSeconds: 10 } })).toBe('lock.lockDelayMs');
+    expect(parseCoordinatorConfig({ lock: { watchdogTimeoutSeconds: 10, lockDelayMs: 9000 } }, 't').lock.lockDelayMs).toBe(9000);
+    // A margin at least the watchdog timeout + 1 s needs no delay at all.
+    expect(parseCoordinatorConfig({ lock: { ttlSeconds: 10, marginMs: 4000, watchdogTimeoutSeconds: 3, lockDelayMs: 0 } }, 't').lock.lockDelayMs).toBe(0);
+    expect(refusal(() => loadCoordinatorConfig(configFile({}), { lock: { marginMs: 500 } })).message).toMatch(/^command line: lock\.lockDelayMs: must be at least 5500 ms/);
   });
 
   it('checks etcd endpoints and when TLS may be used', () => {

@@ -3,6 +3,7 @@
  * locks taken and released for agents, contention pushed to the holder, a silent agent's session
  * lost, a broken stream resumed with its locks, and the cluster view of it all.
  */
+import { status as grpcStatus } from '@grpc/grpc-js';
 import type { Etcd3 } from 'etcd3';
 import { connectEtcd } from '@thinfleet/lock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,7 +59,7 @@ describe('agent sessions on the coordinator', () => {
       const a = connectScriptedAgent(c.coordinator.address);
       c.agents.push(a);
       const welcome = await a.hello('node-a', { pools: [pool('tank')] });
-      expect(welcome).toMatchObject({ ttlSeconds: 3, marginMs: 1000, resumed: false, coordinator: 'coord-test' });
+      expect(welcome).toMatchObject({ ttlSeconds: 3, marginMs: 1000, resumed: false, coordinator: 'coord-test', watchdogTimeoutSeconds: 1 });
       expect(welcome.session).toMatch(/^[0-9a-f]+$/);
       await a.keepAlive();
       const hosts = await c.registry.hosts();
@@ -154,6 +155,40 @@ describe('agent sessions on the coordinator', () => {
       const regrant = await again.take('tank');
       expect(regrant).toMatchObject({ dirty: false, previousHolderDied: false });
       expect(BigInt(regrant.token)).toBeGreaterThan(BigInt(held.token));
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it("refuses a host whose watchdog timeout exceeds the cluster's, and lets a host without a watchdog in, shown in the cluster status", async () => {
+    const c = await cluster();
+    try {
+      const slow = connectScriptedAgent(c.coordinator.address);
+      c.agents.push(slow);
+      slow.send({ hello: { nodeId: 'node-slow', address: 'unix:/x', resumeSession: '', pools: [], version: '', fencing: 'watchdog', watchdogTimeoutSeconds: 2 } });
+      await slow.ended;
+      expect(slow.received.some((m) => m.message === 'welcome')).toBe(false);
+      expect(slow.error()).toMatchObject({
+        code: grpcStatus.FAILED_PRECONDITION,
+        details: expect.stringMatching(/^watchdog_timeout_seconds: .*2 s, longer than the cluster's lock\.watchdogTimeoutSeconds 1 s/),
+      });
+
+      const odd = connectScriptedAgent(c.coordinator.address);
+      c.agents.push(odd);
+      odd.send({ hello: { nodeId: 'node-odd', address: 'unix:/x', resumeSession: '', pools: [], version: '', fencing: 'sometimes', watchdogTimeoutSeconds: 0 } });
+      await odd.ended;
+      expect(odd.error()).toMatchObject({ code: grpcStatus.INVALID_ARGUMENT, details: expect.stringMatching(/^fencing: must be "watchdog" or "none"/) });
+      expect(await c.registry.hosts()).toEqual([]);
+
+      const [a, b] = [connectScriptedAgent(c.coordinator.address), connectScriptedAgent(c.coordinator.address)];
+      c.agents.push(a, b);
+      await a.hello('node-a', { fencing: 'watchdog', watchdogTimeoutSeconds: 1 });
+      await b.hello('node-b', { fencing: 'none' });
+      const view = await clusterStatus({ registry: c.registry, etcdEndpoints: [], embeddedEtcd: false, coordinatorId: 'coord-test' });
+      expect(view.hosts?.map((h) => [h.nodeId, h.fencing, h.watchdogTimeoutSeconds])).toEqual([
+        ['node-a', 'watchdog', 1],
+        ['node-b', 'none', 0],
+      ]);
     } finally {
       await c.stop();
     }

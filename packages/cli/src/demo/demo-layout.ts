@@ -147,8 +147,11 @@ export function makeDirectories(layout: DemoLayout): void {
   }
 }
 
-/** The lock timing of the demo cluster: a failover within about TTL + lock delay + 2 s = 7.5 s. */
-export const DEMO_LOCK = { ttlSeconds: 5, marginMs: 1500, lockDelayMs: 500 } as const;
+/**
+ * The lock timing of the demo cluster: a failover within about TTL + lock delay + 2 s = 7.5 s.
+ * The 1 s watchdog keeps the coordinator's lock-delay rule (lockDelayMs >= 1000 - 1500 + 1000).
+ */
+export const DEMO_LOCK = { ttlSeconds: 5, marginMs: 1500, lockDelayMs: 500, watchdogTimeoutSeconds: 1 } as const;
 
 /** Writes the coordinator's config (embedded etcd on the chosen ports, state under the demo dir). */
 export function writeCoordinatorConfig(layout: DemoLayout, ports: DemoPorts, etcdBinary: string): void {

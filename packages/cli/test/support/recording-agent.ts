@@ -17,8 +17,17 @@ export interface RecordedCall {
 
 export const CLUSTER_STATUS: ClusterStatusResponse__Output = {
   hosts: [
-    { nodeId: 'node-1', address: '10.0.0.1:9745', session: '694d8a2b1f3c0e01', version: '0.1.0', coordinator: 'coord-1', pools: ['tank', 'scratch'] },
-    { nodeId: 'node-2', address: '10.0.0.2:9745', session: '694d8a2b1f3c0e02', version: '0.1.0', coordinator: 'coord-1', pools: ['tank'] },
+    {
+      nodeId: 'node-1',
+      address: '10.0.0.1:9745',
+      session: '694d8a2b1f3c0e01',
+      version: '0.1.0',
+      coordinator: 'coord-1',
+      pools: ['tank', 'scratch'],
+      fencing: 'watchdog',
+      watchdogTimeoutSeconds: 5,
+    },
+    { nodeId: 'node-2', address: '10.0.0.2:9745', session: '694d8a2b1f3c0e02', version: '0.1.0', coordinator: 'coord-1', pools: ['tank'], fencing: 'none', watchdogTimeoutSeconds: 0 },
   ],
   pools: [
     { name: 'scratch', uuid: 'u-2', owner: '', token: '', ready: false, waiters: [], hosts: ['node-1'], dataSizeBytes: 2 ** 30, dataUsedBytes: 0, volumeCount: 0 },

@@ -36,6 +36,18 @@ export interface PoolFenceReport {
   readonly erroredDevices: readonly string[];
   /** Volume devices whose suspend had not finished when the sub-devices were swapped. */
   readonly slowVolumes: readonly string[];
+  /**
+   * Volume devices whose suspend failed (errno name and message), sorted by device; the fence
+   * went on to swap the metadata and data devices all the same. Absent means none.
+   */
+  readonly failedVolumes?: readonly PoolFenceDeviceError[];
+}
+
+/** A device a fence could not handle, with the errno name (`EIO` when there was none). */
+export interface PoolFenceDeviceError {
+  readonly device: string;
+  readonly code: string;
+  readonly message: string;
 }
 
 /** How a fence waits. */

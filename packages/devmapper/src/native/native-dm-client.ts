@@ -9,6 +9,7 @@ import { THIN_METADATA_BLOCK_BYTES } from '../thin-metadata/metadata-block-reade
 import { readThinMetadata } from '../thin-metadata/read-thin-metadata.js';
 import type { ThinMetadataSummary } from '../thin-metadata/thin-metadata-summary.js';
 import { callNative } from './native-error.js';
+import { DEFAULT_VOLUME_SUSPEND_WAIT_MS, type PoolFenceOptions, type PoolFencePlan, type PoolFenceReport } from '../fencing/pool-fence-plan.js';
 
 type NativeInfo = Awaited<ReturnType<typeof native.dmInfo>>;
 
@@ -124,6 +125,18 @@ export class NativeDmClient implements api.DmClient {
 
   devicePath(name: string): string {
     return `/dev/mapper/${name}`;
+  }
+
+  /** dm-native's dmFencePool: the whole fence on the addon's own fence thread (DmClient.fencePool). */
+  async fencePool(plan: PoolFencePlan, options: PoolFenceOptions = {}): Promise<PoolFenceReport> {
+    const r = await callNative('fencePool', plan.metaDevice, () =>
+      native.dmFencePool(
+        { pool: plan.pool, devicePrefix: plan.devicePrefix, metaDevice: plan.metaDevice, dataDevice: plan.dataDevice, poolDevice: plan.poolDevice },
+        options.volumeSuspendWaitMs ?? DEFAULT_VOLUME_SUSPEND_WAIT_MS,
+      ),
+    );
+    const report = { suspendedVolumes: r.suspendedVolumes, erroredDevices: r.erroredDevices, slowVolumes: r.slowVolumes };
+    return r.failedVolumes.length === 0 ? report : { ...report, failedVolumes: r.failedVolumes };
   }
 
   /** The kernel's dm-thin format, read from the held superblock (see DmClient.readMetadataSnapshot). */

@@ -4,6 +4,8 @@
  */
 import type * as api from '../dm-client.js';
 import { DmError } from '../dm-error.js';
+import { fencePoolByCalls } from '../fencing/fence-by-calls.js';
+import type { PoolFenceOptions, PoolFencePlan, PoolFenceReport } from '../fencing/pool-fence-plan.js';
 import { summariseSimSnapshot } from '../thin-metadata/sim-metadata-summary.js';
 import type { ThinMetadataSummary } from '../thin-metadata/thin-metadata-summary.js';
 import { SIM_DM_MAJOR, type SimDevice, type SimTable } from './sim-devices.js';
@@ -210,6 +212,11 @@ export class SimDmClient implements api.DmClient {
       throw new DmError('EAGAIN', 'thin metadata', snapshot.poolName, `held root ${snapshot.heldRoot} is not on ${snapshot.metadataDevicePath}`);
     }
     return summariseSimSnapshot(stored);
+  }
+
+  /** The steps of pool-fence-plan.ts on this client's own calls (fence-by-calls.ts). */
+  async fencePool(plan: PoolFencePlan, options: PoolFenceOptions = {}): Promise<PoolFenceReport> {
+    return fencePoolByCalls(this, plan, options);
   }
 
   /**

@@ -9,6 +9,7 @@ import type { HostPools } from '../host-pools.js';
 import type { JobManager } from '../jobs/index.js';
 import type { PoolFencing } from '../pool-fencing.js';
 import type { CoordinatorSession } from './coordinator-session.js';
+import type { LeaseWatchdog } from './lease-watchdog.js';
 import type { PoolOwnership } from './pool-ownership.js';
 import type { SessionClock } from './session-clock.js';
 
@@ -20,6 +21,8 @@ export interface ClusterContext {
   readonly fencing: PoolFencing;
   readonly ownership: PoolOwnership;
   readonly session: CoordinatorSession;
+  /** The host watchdog coupled to the lease (a no-op with fencing "none"). */
+  readonly watchdog: LeaseWatchdog;
   /** The node's logger (child with the node id). */
   readonly log: Logger;
   readonly clock: SessionClock;

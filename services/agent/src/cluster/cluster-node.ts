@@ -22,7 +22,7 @@
  * released); busy ones (open volumes) are fenced, since nothing renews the lease once the agent
  * is gone.
  */
-import type { DmClient } from '@thinfleet/devmapper';
+import type { DmClient, HostWatchdog } from '@thinfleet/devmapper';
 import { type Engine, type Pool } from '@thinfleet/engine';
 import { KeyedMutex } from '../keyed-mutex.js';
 import type { HostPool } from '@thinfleet/proto';
@@ -40,6 +40,7 @@ import { COORDINATOR_ASKED, localCall, type TakeReason } from './cut-takes.js';
 import { fenceOrLog } from './fence-or-log.js';
 import { GrantActivation, volumeCountOf } from './grant-activation.js';
 import { HandoverScheduler } from './handover-scheduler.js';
+import { LeaseWatchdog } from './lease-watchdog.js';
 import { PoolOwnership, STANDBY } from './pool-ownership.js';
 import { systemClock, type SessionClock } from './session-clock.js';
 import { SessionResume } from './session-resume.js';
@@ -57,6 +58,8 @@ export interface ClusterNodeOptions {
   readonly fencing: PoolFencing;
   readonly logger: Logger;
   readonly version: string;
+  /** The host watchdog coupled to the lease (lease-watchdog.ts); null: fencing "none". */
+  readonly watchdog: HostWatchdog | null;
   readonly clock?: SessionClock;
   /** How often a contended pool that is busy is looked at again (default 1000 ms). */
   readonly handoverRetryMs?: number;
@@ -71,6 +74,8 @@ export interface ClusterNodeOptions {
 export class ClusterNode implements PoolLifecycle {
   readonly ownership: PoolOwnership;
   readonly session: CoordinatorSession;
+  /** The host watchdog as the lease drives it (status for metrics and health). */
+  readonly watchdog: LeaseWatchdog;
   private readonly log: Logger;
   private readonly locks = new KeyedMutex();
   private readonly ctx: ClusterContext;
@@ -86,6 +91,7 @@ export class ClusterNode implements PoolLifecycle {
   ) {
     this.log = options.logger.child({ cluster: options.config.nodeId });
     const clock = options.clock ?? systemClock;
+    this.watchdog = new LeaseWatchdog({ watchdog: options.watchdog, clock, log: this.log });
     this.session = new CoordinatorSession({
       address: options.config.coordinator,
       tls: options.config.tls,
@@ -94,12 +100,23 @@ export class ClusterNode implements PoolLifecycle {
       version: options.version,
       resumeSession,
       pools: () => this.hostPools(),
+      fencing: () => {
+        const status = this.watchdog.status();
+        return { fencing: status.fencing, watchdogTimeoutSeconds: status.deviceTimeoutSeconds };
+      },
       logger: options.logger,
       clock,
       ...(options.backoffMs === undefined ? {} : { backoffMs: options.backoffMs }),
       events: {
-        onWelcome: (w) => this.onWelcome(w.resumed, w.session),
-        onRenewed: () => this.grants.renewed(),
+        onWelcome: (w) => {
+          this.watchdog.welcome(w.watchdogTimeoutSeconds);
+          this.watchdog.deadline(w.deadlineMs);
+          this.onWelcome(w.resumed, w.session);
+        },
+        onRenewed: (deadlineMs) => {
+          this.watchdog.deadline(deadlineMs);
+          this.grants.renewed();
+        },
         onLost: (reason) => this.onLost(reason),
         onAcquire: (pool) => this.onAcquire(pool),
         onContention: (pool, waiters) => this.onContention(pool, waiters),
@@ -108,6 +125,7 @@ export class ClusterNode implements PoolLifecycle {
     });
     this.ownership = new PoolOwnership(options.fencing, () => this.session.holdsNow());
     this.ownership.onChange(() => void this.persist().catch((err: unknown) => this.log.error({ err }, 'could not write cluster-session.json')));
+    this.ownership.onChange(() => this.watchdog.poolsChanged(this.ownership.entries()));
     this.ctx = {
       engine: options.engine,
       pools: options.pools,
@@ -115,6 +133,7 @@ export class ClusterNode implements PoolLifecycle {
       fencing: options.fencing,
       ownership: this.ownership,
       session: this.session,
+      watchdog: this.watchdog,
       log: this.log,
       clock,
       retryMs: options.handoverRetryMs ?? 1000,
@@ -159,6 +178,8 @@ export class ClusterNode implements PoolLifecycle {
    * anything else runs (the engine's fence does not wait for the pool's work in flight).
    */
   private onLost(reason: string): void {
+    // The watchdog stops petting now; it is disarmed once every pool's fence succeeded.
+    this.watchdog.deadline(0);
     this.grants.lost(reason);
     for (const [pool, state] of this.ownership.entries()) {
       this.handover.lost(pool);
@@ -169,7 +190,7 @@ export class ClusterNode implements PoolLifecycle {
       const token = 'token' in state ? state.token.toString() : null;
       const fenced = this.ownership.set(pool, { kind: 'fenced', heldToken: null });
       this.log.error({ pool, token, reason, was: state.kind }, 'pool lock lost: fencing the pool');
-      void fenceOrLog(this.options.engine, this.log, pool, { fields: { token }, fenced: 'pool fenced' })
+      void fenceOrLog(this.options.engine, this.log, pool, { fields: { token }, fenced: 'pool fenced', watchdog: this.watchdog })
         .then(async (report) => {
           if (report !== null && (await this.options.engine.poolDeviceState(pool)) === 'absent') this.ownership.transition(pool, fenced, STANDBY);
         })
@@ -331,6 +352,8 @@ export class ClusterNode implements PoolLifecycle {
     this.handover.stop();
     await Promise.all(this.ownership.entries().map(([pool]) => this.serial(pool, () => this.handover.handBackAtStop(pool))));
     await this.persist().catch((err: unknown) => this.log.error({ err }, 'could not write cluster-session.json'));
+    // Disarmed when every pool was released or fenced; a pool still live keeps it armed.
+    await this.watchdog.stop();
     this.session.close();
   }
 

@@ -3,8 +3,9 @@
  * proto/thinfleet/coordinator/v1/session.proto) carrying the lease's keepalives and the pool
  * locks' takes and releases, and the coordinator's pushes (contention, acquire, session lost).
  *
- * - Hello (node id, advertised address, the session to resume, this host's pools, version) opens
- *   every stream; the Welcome names the session (the etcd lease) and its TTL and margin.
+ * - Hello (node id, advertised address, the session to resume, this host's pools, version, its
+ *   fencing and watchdog timeout) opens every stream; the Welcome names the session (the etcd
+ *   lease), its TTL and margin, and the cluster's watchdog timeout.
  * - KeepAlive{seq} goes out at once after the Welcome and then every TTL/3; each acknowledged one
  *   moves the lease deadline (lease-deadline.ts) on the monotonic clock.
  * - A stream that ends or fails is opened again after a backoff (200 ms doubling to 2 s, cockatiel's
@@ -46,7 +47,7 @@ export interface Grant {
 /** What the session tells its owner. Each runs synchronously from the stream's data handler. */
 export interface SessionEvents {
   /** A Welcome arrived: the stream is usable. `resumed`: the session (and every lock it held) was kept. */
-  onWelcome(welcome: { readonly session: string; readonly resumed: boolean; readonly coordinator: string }): void;
+  onWelcome(welcome: { readonly session: string; readonly resumed: boolean; readonly coordinator: string; readonly watchdogTimeoutSeconds: number; readonly deadlineMs: number }): void;
   /** An acknowledged keepalive moved the deadline. */
   onRenewed(deadlineMs: number): void;
   /** The session is gone: stop writing to every pool it held, now. */
@@ -71,6 +72,8 @@ export interface CoordinatorSessionOptions {
   readonly resumeSession: string;
   /** This host's pools, for Hello and PoolReport. */
   readonly pools: () => Promise<HostPool[]>;
+  /** This host's fencing for the Hello: "watchdog" or "none", and the device's timeout once known (0 before). */
+  readonly fencing?: () => { readonly fencing: string; readonly watchdogTimeoutSeconds: number };
   readonly events: SessionEvents;
   readonly logger: Logger;
   readonly clock?: SessionClock;
@@ -244,8 +247,9 @@ export class CoordinatorSession {
     this.cancelWelcomeWait = this.clock.after(WELCOME_TIMEOUT_MS, () => {
       if (this.call === call && !this.welcomed) this.streamEnded(call, new Error(`no Welcome within ${WELCOME_TIMEOUT_MS} ms`));
     });
+    const fencing = this.options.fencing?.() ?? { fencing: 'none', watchdogTimeoutSeconds: 0 };
     call.write({
-      hello: { nodeId: this.options.nodeId, address: this.options.advertise, resumeSession: this.resumeAttempt, pools, version: this.options.version },
+      hello: { nodeId: this.options.nodeId, address: this.options.advertise, resumeSession: this.resumeAttempt, pools, version: this.options.version, ...fencing },
     });
     this.log.debug({ resumeSession: this.resumeAttempt }, 'hello sent');
   }
@@ -344,9 +348,10 @@ export class CoordinatorSession {
     this.welcomed = true;
     this.backoff = this.backoffs.next();
     this.armDeadline();
-    this.log.info({ session: w.session, resumed, ttlSeconds, marginMs, coordinatorId: w.coordinator }, 'coordinator session established');
+    const watchdogTimeoutSeconds = w.watchdogTimeoutSeconds;
+    this.log.info({ session: w.session, resumed, ttlSeconds, marginMs, watchdogTimeoutSeconds, coordinatorId: w.coordinator }, 'coordinator session established');
     this.keepAlive();
-    this.options.events.onWelcome({ session: w.session, resumed, coordinator: this.coordinatorId });
+    this.options.events.onWelcome({ session: w.session, resumed, coordinator: this.coordinatorId, watchdogTimeoutSeconds, deadlineMs: this.lease.deadlineMs });
   }
 
   private keepAlive(): void {

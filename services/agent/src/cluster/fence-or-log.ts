@@ -19,6 +19,8 @@ export interface FenceOrLogOptions {
   readonly fenced?: string;
   /** Logged at fatal with the error when the fence failed (default FENCING_FAILED). */
   readonly failed?: string;
+  /** Keeps the host watchdog armed for the pool until the fence succeeded (LeaseWatchdog.fenceStarted). */
+  readonly watchdog?: { fenceStarted(pool: string): (ok: boolean) => void };
 }
 
 /**
@@ -32,13 +34,16 @@ export interface FenceOrLogOptions {
  * @returns the engine's report, or null when the fence failed (already logged)
  */
 export async function fenceOrLog(engine: Pick<Engine, 'fencePool'>, log: Logger, pool: string, options: FenceOrLogOptions = {}): Promise<PoolFenceReport | null> {
+  const done = options.watchdog?.fenceStarted(pool);
   let report: PoolFenceReport;
   try {
     report = await engine.fencePool(pool);
   } catch (err) {
     log.fatal({ pool, ...options.fields, err }, options.failed ?? FENCING_FAILED);
+    done?.(false);
     return null;
   }
+  done?.(true);
   if (options.fenced !== undefined) log.warn({ pool, ...options.fields, ...report }, options.fenced);
   return report;
 }

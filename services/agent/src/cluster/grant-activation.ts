@@ -1,7 +1,8 @@
 /**
  * Taking a pool's lock and bringing the pool up under the grant, in cluster mode: the pool is recorded as held
  * (cluster-session.json), nothing is written to its devices before the lease deadline lies ahead,
- * devices a fence left of it are discarded (engine.discardFencedPool), the grant's token becomes
+ * the host watchdog is armed (lease-watchdog.ts; a watchdog that cannot be armed, or whose
+ * timeout is too long, gives the grant back), devices a fence left of it are discarded (engine.discardFencedPool), the grant's token becomes
  * the newest this host admits (PoolFencing), the pool is activated (a new Pool object:
  * everything is read from the devices, recovery runs) and PoolReady{pool, token} goes to the
  * coordinator. A grant that cannot be used is given back: whatever came up is taken down (or
@@ -82,6 +83,9 @@ export class GrantActivation {
       // restart a resumed session has none until its first acknowledged keepalive).
       await this.untilHolding();
       this.still(pool, activating);
+      // The host watchdog is armed before any device of the pool comes up (lease-watchdog.ts).
+      await ctx.watchdog.beforeBringUp(pool, ctx.session.deadlineMs);
+      this.still(pool, activating);
       if ((await ctx.engine.poolDeviceState(pool)) !== 'absent') {
         const report = await ctx.engine.discardFencedPool(pool);
         ctx.log.warn({ pool, token: token.toString(), ...report }, 'stale devices of the pool discarded before activating it under the grant');
@@ -142,7 +146,7 @@ export class GrantActivation {
     const live = engine.pools().some((p) => p.name === pool) || (await engine.poolDeviceState(pool).catch(() => 'live')) === 'live';
     if (!live) return;
     ownership.set(pool, { kind: 'fenced', heldToken: null });
-    await fenceOrLog(engine, log, pool, { fenced: 'fenced what an activation brought up after the lock was lost' });
+    await fenceOrLog(engine, log, pool, { fenced: 'fenced what an activation brought up after the lock was lost', watchdog: this.ctx.watchdog });
   }
 
   /** A grant that could not be used: whatever came up is taken down, and the lock released. */
@@ -154,7 +158,7 @@ export class GrantActivation {
         await ctx.pools.deactivate(pool);
       } catch (err) {
         ctx.log.error({ pool, err }, 'could not deactivate the pool; fencing it');
-        await fenceOrLog(ctx.engine, ctx.log, pool);
+        await fenceOrLog(ctx.engine, ctx.log, pool, { watchdog: ctx.watchdog });
         ctx.ownership.transition(pool, activating, { kind: 'fenced', heldToken: null });
       }
     }

@@ -138,6 +138,7 @@ export class HandoverScheduler {
     ctx.ownership.set(pool, { kind: 'fenced', heldToken: state.token });
     await fenceOrLog(ctx.engine, ctx.log, pool, {
       fields: { token: state.token.toString(), active },
+      watchdog: ctx.watchdog,
       fenced: 'pool fenced at stop (its volumes are in use; the next start activates it again)',
       failed: 'FENCING FAILED at stop: this host may still write to the pool',
     });

@@ -7,11 +7,13 @@
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BlockClient, SimDmClient } from '@thinfleet/devmapper';
-import { pino } from 'pino';
+import type { BlockClient, SimDmClient, SimHostWatchdog } from '@thinfleet/devmapper';
+import { pino, type Logger } from 'pino';
 import { Agent } from '../../src/agent.js';
 import { resolveAgentConfig, type AgentConfig } from '../../src/agent-config.js';
 import { openDmBackend } from '../../src/dm-backend.js';
+import type { SessionClock } from '../../src/cluster/session-clock.js';
+import { backendHostWatchdog } from '../../src/cluster/watchdog-device.js';
 import { rawClients, type RawClients } from './raw-clients.js';
 import { ScriptedCoordinator } from './scripted-coordinator.js';
 
@@ -24,6 +26,10 @@ export interface ClusterAgentOptions {
   readonly config?: Partial<Record<keyof AgentConfig, unknown>>;
   /** Wraps the simulated block client (to hold discards). */
   readonly wrapBlock?: (block: BlockClient) => BlockClient;
+  /** The cluster session's clock, which the simulated watchdog shares (default the system's). */
+  readonly clock?: SessionClock;
+  /** Default: pino at THINFLEET_TEST_LOG (silent). */
+  readonly logger?: Logger;
 }
 
 export interface ClusterAgent {
@@ -32,6 +38,10 @@ export interface ClusterAgent {
   readonly stateDir: string;
   readonly dm: SimDmClient;
   readonly block: BlockClient;
+  /** The simulated host watchdog (cluster mode with fencing "watchdog": the default here); null otherwise. */
+  readonly watchdog: SimHostWatchdog | null;
+  /** Times the simulated watchdog fired (it would have reset the host; here it only counts). */
+  readonly fired: () => number;
   /** A sparse disk file of `sizeBytes` in the state dir. */
   disk(name?: string, sizeBytes?: number): string;
   /** The live table's first target type of a dm device (`error`, `linear`, `thin`...). */
@@ -51,6 +61,11 @@ export async function startClusterAgent(options: ClusterAgentOptions = {}): Prom
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'tf-cluster-'));
   const socket = join(stateDir, 'agent.sock');
   const coordinator = options.coordinator === undefined ? null : options.coordinator;
+  // A plain file stands in for the watchdog device: the simulated watchdog opens nothing.
+  const watchdogDevice = join(stateDir, 'watchdog');
+  writeFileSync(watchdogDevice, '');
+  let watchdog: SimHostWatchdog | null = null;
+  let fired = 0;
   const config = resolveAgentConfig({
     socket,
     stateDir,
@@ -58,19 +73,25 @@ export async function startClusterAgent(options: ClusterAgentOptions = {}): Prom
     metricsListen: null,
     logLevel: 'silent',
     deleteChunkBytes: 64 * 1024,
+    watchdogDevice,
     ...(coordinator === null ? {} : { cluster: { coordinator: coordinator.address, nodeId: 'node-a' } }),
     ...options.config,
   });
   let dm: SimDmClient | null = null;
   let block: BlockClient | null = null;
   const agent = await Agent.start(config, {
-    logger: pino({ level: process.env.THINFLEET_TEST_LOG ?? 'silent' }),
+    logger: options.logger ?? pino({ level: process.env.THINFLEET_TEST_LOG ?? 'silent' }),
     env: {},
     openBackend: async (kind, dir) => {
       const backend = await openDmBackend(kind, dir);
       dm = backend.dm as SimDmClient;
       block = options.wrapBlock?.(backend.block) ?? backend.block;
       return { ...backend, block };
+    },
+    ...(options.clock === undefined ? {} : { clusterClock: options.clock }),
+    hostWatchdog: (backend) => {
+      watchdog = backendHostWatchdog({ ...backend, onSimulatedFire: () => void (fired += 1) }) as SimHostWatchdog;
+      return watchdog;
     },
   });
   const c = rawClients(socket);
@@ -84,6 +105,8 @@ export async function startClusterAgent(options: ClusterAgentOptions = {}): Prom
     stateDir,
     dm: dm!,
     block: block!,
+    watchdog,
+    fired: () => fired,
     disk: (name = 'disk0.img', sizeBytes = 128 * MiB) => {
       const path = join(stateDir, name);
       writeFileSync(path, '');

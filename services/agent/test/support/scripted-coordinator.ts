@@ -14,6 +14,8 @@ type Stream = ServerDuplexStream<AgentMessage__Output, CoordinatorMessage>;
 export interface ScriptedCoordinatorOptions {
   readonly ttlSeconds?: number;
   readonly marginMs?: number;
+  /** The cluster's watchdog timeout sent in the Welcome (default 1). */
+  readonly watchdogTimeoutSeconds?: number;
 }
 
 export class ScriptedCoordinator {
@@ -35,6 +37,7 @@ export class ScriptedCoordinator {
   connects = 0;
   ttlSeconds: number;
   marginMs: number;
+  watchdogTimeoutSeconds: number;
   private stream: Stream | null = null;
   private sessionCounter = 0;
 
@@ -45,6 +48,7 @@ export class ScriptedCoordinator {
   ) {
     this.ttlSeconds = options.ttlSeconds ?? 2;
     this.marginMs = options.marginMs ?? 500;
+    this.watchdogTimeoutSeconds = options.watchdogTimeoutSeconds ?? 1;
   }
 
   static async start(options: ScriptedCoordinatorOptions = {}): Promise<ScriptedCoordinator> {
@@ -86,7 +90,7 @@ export class ScriptedCoordinator {
         const resumed = resume !== '' && this.sessions.has(resume);
         const session = resumed ? resume : `s${++this.sessionCounter}`;
         this.sessions.add(session);
-        call.write({ welcome: { session, ttlSeconds: this.ttlSeconds, marginMs: this.marginMs, resumed, coordinator: 'scripted' } });
+        call.write({ welcome: { session, ttlSeconds: this.ttlSeconds, marginMs: this.marginMs, resumed, coordinator: 'scripted', watchdogTimeoutSeconds: this.watchdogTimeoutSeconds } });
         return;
       }
       case 'keepAlive':

@@ -73,7 +73,7 @@ function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv = {})
 }
 
 /** Starts etcd and a coordinator process; agents are started with startAgent. */
-export async function startTestCluster(options: { ttlSeconds: number; marginMs: number; lockDelayMs: number }): Promise<TestCluster> {
+export async function startTestCluster(options: { ttlSeconds: number; marginMs: number; lockDelayMs: number; watchdogTimeoutSeconds: number }): Promise<TestCluster> {
   for (const bin of [COORDINATOR_BIN, AGENT_BIN]) {
     if (!existsSync(join(bin, '..', '..', 'dist', 'index.js'))) throw new Error(`${bin}: not built; run \`npm run build\` (npm test builds first)`);
   }
@@ -129,6 +129,8 @@ export async function startTestCluster(options: { ttlSeconds: number; marginMs: 
           // Small steps, so that a chunked delete is still running when the pool is handed over.
           deleteChunkBytes: 1024 * 1024,
           cluster: { coordinator: coordinatorAddress, nodeId, advertise: '', tls: null },
+          // Processes on one machine share no host to reset: no watchdog (the agent warns).
+          fencing: 'none',
         }),
       );
       const proc = startProcess(nodeId, [AGENT_BIN, '--config', config]);

@@ -14,7 +14,9 @@ export interface ScriptedAgent {
   send(message: AgentMessage): void;
   /** The next received message of `kind` (after those already taken), waiting up to `timeoutMs`. */
   next<K extends NonNullable<CoordinatorMessage__Output['message']>>(kind: K, timeoutMs?: number): Promise<NonNullable<CoordinatorMessage__Output[K]>>;
-  hello(nodeId: string, options?: { address?: string; resume?: string; pools?: HostPool[] }): Promise<NonNullable<CoordinatorMessage__Output['welcome']>>;
+  hello(nodeId: string, options?: HelloOptions): Promise<NonNullable<CoordinatorMessage__Output['welcome']>>;
+  /** The error the stream ended with (its gRPC code and message), once it has. */
+  readonly error: () => { readonly code: number; readonly details: string } | null;
   keepAlive(): Promise<void>;
   /** Keeps the lease alive every `intervalMs` until stopKeepAlive(). */
   startKeepAlive(intervalMs: number): void;
@@ -26,6 +28,15 @@ export interface ScriptedAgent {
   close(): void;
 }
 
+/** What a Hello says besides the node id (defaults: a unix address that does not exist, a new session, fencing "watchdog" with an unknown timeout). */
+export interface HelloOptions {
+  readonly address?: string;
+  readonly resume?: string;
+  readonly pools?: HostPool[];
+  readonly fencing?: string;
+  readonly watchdogTimeoutSeconds?: number;
+}
+
 export function connectScriptedAgent(address: string): ScriptedAgent {
   const api = loadCoordinatorApi();
   const client = new api.SessionService(address, credentials.createInsecure());
@@ -35,8 +46,12 @@ export function connectScriptedAgent(address: string): ScriptedAgent {
   let keepAliveTimer: NodeJS.Timeout | null = null;
   let seq = 0;
   let requestId = 0;
+  let error: { code: number; details: string } | null = null;
   stream.on('data', (message: CoordinatorMessage__Output) => {
     received.push(message);
+  });
+  stream.on('error', (err: { code: number; details: string }) => {
+    error = { code: err.code, details: err.details };
   });
   const ended = new Promise<void>((resolve) => {
     stream.on('end', () => resolve());
@@ -68,8 +83,19 @@ export function connectScriptedAgent(address: string): ScriptedAgent {
     received,
     send: (message) => stream.write(message),
     next,
+    error: () => error,
     async hello(nodeId, options = {}) {
-      stream.write({ hello: { nodeId, address: options.address ?? `unix:/nonexistent/${nodeId}.sock`, resumeSession: options.resume ?? '', pools: options.pools ?? [], version: 'test' } });
+      stream.write({
+        hello: {
+          nodeId,
+          address: options.address ?? `unix:/nonexistent/${nodeId}.sock`,
+          resumeSession: options.resume ?? '',
+          pools: options.pools ?? [],
+          version: 'test',
+          fencing: options.fencing ?? 'watchdog',
+          watchdogTimeoutSeconds: options.watchdogTimeoutSeconds ?? 0,
+        },
+      });
       return next('welcome');
     },
     async keepAlive() {

@@ -24,7 +24,7 @@ export async function startTestCoordinator(options: { endpoint: string; prefix: 
     stateDir: mkdtempSync(join(tmpdir(), 'tf-coord-')),
     coordinatorId: options.id ?? 'coord-test',
     etcd: { endpoints: [options.endpoint], prefix: options.prefix },
-    lock: { ttlSeconds: 3, marginMs: 1000, lockDelayMs: 300, ...options.lock },
+    lock: { ttlSeconds: 3, marginMs: 1000, lockDelayMs: 1000, watchdogTimeoutSeconds: 1, ...options.lock },
   });
   const logger = pino({ level: process.env['THINFLEET_TEST_LOG'] ?? 'silent' });
   return Coordinator.start(config, { logger, ...(options.acquireTimeoutMs === undefined ? {} : { acquireTimeoutMs: options.acquireTimeoutMs }) });

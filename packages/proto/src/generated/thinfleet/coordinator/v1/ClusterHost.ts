@@ -17,6 +17,15 @@ export interface ClusterHost {
    * Names of the pools the host can reach.
    */
   'pools'?: (string)[];
+  /**
+   * How the host is fenced without its agent: "watchdog", or "none" (no backstop: a dead agent
+   * leaves its pools live; shown as a warning).
+   */
+  'fencing'?: (string);
+  /**
+   * The host watchdog's timeout in seconds as its device reported it; 0 when not known yet.
+   */
+  'watchdogTimeoutSeconds'?: (number);
 }
 
 export interface ClusterHost__Output {
@@ -35,4 +44,13 @@ export interface ClusterHost__Output {
    * Names of the pools the host can reach.
    */
   'pools': (string)[];
+  /**
+   * How the host is fenced without its agent: "watchdog", or "none" (no backstop: a dead agent
+   * leaves its pools live; shown as a warning).
+   */
+  'fencing': (string);
+  /**
+   * The host watchdog's timeout in seconds as its device reported it; 0 when not known yet.
+   */
+  'watchdogTimeoutSeconds': (number);
 }

@@ -20,6 +20,17 @@ export interface Hello {
    * The agent's version, for `cluster status`.
    */
   'version'?: (string);
+  /**
+   * How this host is fenced when its agent cannot fence (docs/agent.md, "Fencing"): "watchdog"
+   * (a host watchdog resets it) or "none" (no backstop: the coordinator warns); empty from an
+   * agent older than the field (treated as "none").
+   */
+  'fencing'?: (string);
+  /**
+   * The host watchdog's timeout in seconds as the device reported it when last armed; 0 when not
+   * known yet (the device is opened only once a pool is held) or with fencing "none".
+   */
+  'watchdogTimeoutSeconds'?: (number);
 }
 
 export interface Hello__Output {
@@ -40,4 +51,15 @@ export interface Hello__Output {
    * The agent's version, for `cluster status`.
    */
   'version': (string);
+  /**
+   * How this host is fenced when its agent cannot fence (docs/agent.md, "Fencing"): "watchdog"
+   * (a host watchdog resets it) or "none" (no backstop: the coordinator warns); empty from an
+   * agent older than the field (treated as "none").
+   */
+  'fencing': (string);
+  /**
+   * The host watchdog's timeout in seconds as the device reported it when last armed; 0 when not
+   * known yet (the device is opened only once a pool is held) or with fencing "none".
+   */
+  'watchdogTimeoutSeconds': (number);
 }

@@ -22,6 +22,12 @@ export interface Welcome {
    * The coordinator serving this stream (its id), for logs.
    */
   'coordinator'?: (string);
+  /**
+   * The cluster's host watchdog timeout in seconds (coordinator `lock.watchdogTimeoutSeconds`):
+   * an agent with fencing "watchdog" arms its watchdog with it, and refuses to hold pools when
+   * its device reports a longer one. 0 from a coordinator older than the field.
+   */
+  'watchdogTimeoutSeconds'?: (number);
 }
 
 export interface Welcome__Output {
@@ -45,4 +51,10 @@ export interface Welcome__Output {
    * The coordinator serving this stream (its id), for logs.
    */
   'coordinator': (string);
+  /**
+   * The cluster's host watchdog timeout in seconds (coordinator `lock.watchdogTimeoutSeconds`):
+   * an agent with fencing "watchdog" arms its watchdog with it, and refuses to hold pools when
+   * its device reports a longer one. 0 from a coordinator older than the field.
+   */
+  'watchdogTimeoutSeconds': (number);
 }

@@ -1,0 +1,190 @@
+/**
+ * Couples the host watchdog to the session's lease (the sanlock/wdmd model; docs/agent.md,
+ * "Fencing"): while this host may write to a pool, the watchdog is armed and its thread pets it
+ * only while the lease deadline lies ahead, so a killed, stopped or hung agent, or a lost lease,
+ * ends in a host reset before the coordinator's lock delay lets anyone else in.
+ *
+ * - Arming: before a pool's devices are brought up under a grant (`beforeBringUp`), with the
+ *   cluster's timeout from the Welcome. A device that reports a longer timeout is disarmed and
+ *   the grant refused: this host would be reset too late.
+ * - The deadline: every change of the session's LeaseDeadline (Welcome, acknowledged keepalive,
+ *   loss) is passed on, converted from the session clock to the watchdog's (`nowMs()`). A lost
+ *   session sets a deadline in the past: petting stops at once.
+ * - The plans: the pools whose devices may write here (activating, held, releasing, and those
+ *   whose fence after a loss has not succeeded), by device name (engine names.ts), so the
+ *   thread fences them itself when the deadline passes.
+ * - Disarming (the magic close): once no pool needs it any more (released, handed over, fenced
+ *   after a loss or at stop). A pool whose fence failed keeps it armed: with the deadline past
+ *   the host is reset, which is the point.
+ *
+ * With fencing "none" there is no watchdog: every call is a no-op and the status says so.
+ *
+ * Crash story: nothing here is durable. A killed agent closes the device without the magic
+ * close and the host is reset after the timeout; a host that comes back has no devices live.
+ * Arm and disarm run one at a time, in call order.
+ */
+import type { HostWatchdog, HostWatchdogStatus, PoolFencePlan } from '@thinfleet/devmapper';
+import { Mutex, poolFencePlan } from '@thinfleet/engine';
+import type { Logger } from 'pino';
+import { AgentError } from '../agent-error.js';
+import type { FencingKind } from '../agent-config.js';
+import type { OwnershipState } from './pool-ownership.js';
+import type { SessionClock } from './session-clock.js';
+
+/** The fencing as health, metrics and the Hello report it. */
+export interface LeaseWatchdogStatus {
+  readonly fencing: FencingKind;
+  /** The device's timeout as it reported it when last armed; 0 when never armed (or fencing "none"). */
+  readonly deviceTimeoutSeconds: number;
+  /** The watchdog's own status; null with fencing "none". */
+  readonly watchdog: HostWatchdogStatus | null;
+}
+
+export interface LeaseWatchdogOptions {
+  /** null: fencing "none". */
+  readonly watchdog: HostWatchdog | null;
+  /** The session's clock (the lease deadline is on it). */
+  readonly clock: SessionClock;
+  readonly log: Logger;
+}
+
+/** The states in which a pool's devices may be live and writing here. */
+const LIVE = new Set<OwnershipState['kind']>(['activating', 'held', 'releasing']);
+
+/** See the module comment. One per cluster node. */
+export class LeaseWatchdog {
+  private clusterTimeoutSeconds = 0;
+  private deviceTimeoutSeconds = 0;
+  private armed = false;
+  /** The pools whose devices may write here, by the ownership states. */
+  private live: readonly string[] = [];
+  /** Pools whose fence after a loss has not succeeded (yet). */
+  private readonly unfenced = new Set<string>();
+  private readonly mutex = new Mutex();
+
+  constructor(private readonly options: LeaseWatchdogOptions) {}
+
+  get fencing(): FencingKind {
+    return this.options.watchdog === null ? 'none' : 'watchdog';
+  }
+
+  status(): LeaseWatchdogStatus {
+    return { fencing: this.fencing, deviceTimeoutSeconds: this.deviceTimeoutSeconds, watchdog: this.options.watchdog?.status() ?? null };
+  }
+
+  /** The Welcome's watchdog timeout (0 from a coordinator that does not send one). */
+  welcome(watchdogTimeoutSeconds: number): void {
+    this.clusterTimeoutSeconds = watchdogTimeoutSeconds;
+  }
+
+  /**
+   * The session's lease deadline changed (on the session clock; 0: nothing is held). Passed on
+   * to the watchdog on its own clock; 0 and past deadlines stop the petting.
+   */
+  deadline(deadlineMs: number): void {
+    const wd = this.options.watchdog;
+    if (wd === null) return;
+    wd.setDeadline(deadlineMs <= 0 ? 0 : Math.max(0, wd.nowMs() + (deadlineMs - this.options.clock.nowMs())));
+  }
+
+  /**
+   * The pools' states changed: the plans follow the pools that may write here, and the watchdog
+   * is disarmed once there are none. Call after every change (PoolOwnership.onChange).
+   */
+  poolsChanged(states: ReadonlyArray<readonly [string, OwnershipState]>): void {
+    this.live = states.filter(([, s]) => LIVE.has(s.kind)).map(([pool]) => pool);
+    void this.sync();
+  }
+
+  /**
+   * A fence of `pool` after a loss started: the watchdog stays armed for the pool until it
+   * succeeds (`ok`), and for good when it fails (the host is reset once the deadline passed).
+   */
+  fenceStarted(pool: string): (ok: boolean) => void {
+    this.unfenced.add(pool);
+    return (ok) => {
+      if (!ok) return;
+      this.unfenced.delete(pool);
+      void this.sync();
+    };
+  }
+
+  /**
+   * Arms the watchdog, if it is not armed, before `pool`'s devices are brought up: with the
+   * deadline and the plans set first (the pool's included), and the cluster's timeout. Call
+   * once the lease deadline lies ahead.
+   * @throws AgentError CLUSTER_UNAVAILABLE when the coordinator sent no watchdog timeout, the
+   *   device cannot be opened (its errno in the message), or it reports a longer timeout than
+   *   the cluster's (then it is disarmed again)
+   */
+  async beforeBringUp(pool: string, deadlineMs: number): Promise<void> {
+    const wd = this.options.watchdog;
+    if (wd === null) return;
+    await this.mutex.run(async () => {
+      this.deadline(deadlineMs);
+      wd.setFencePlans(this.plans([pool]));
+      if (this.armed && wd.status().expired) {
+        // An expired watchdog never pets again: re-armed only when nothing else may write here.
+        if (this.plans([]).some((p) => p.pool !== pool)) {
+          throw new AgentError('CLUSTER_UNAVAILABLE', `pool ${pool}: the host watchdog expired while other pools may still write here; this host is about to be reset`);
+        }
+        await this.disarmNow('re-armed for a new grant after its deadline passed');
+      }
+      if (this.armed) return;
+      const limit = this.clusterTimeoutSeconds;
+      if (limit <= 0) {
+        throw new AgentError(
+          'CLUSTER_UNAVAILABLE',
+          `pool ${pool}: the coordinator sent no watchdog timeout (an older coordinator?); with "fencing": "watchdog" this host holds no pool without one`,
+        );
+      }
+      let reported: number;
+      try {
+        reported = (await wd.arm({ timeoutSeconds: limit })).timeoutSeconds;
+      } catch (err) {
+        const errno = (err as { code?: unknown }).code;
+        throw new AgentError('CLUSTER_UNAVAILABLE', `pool ${pool}: cannot arm the host watchdog ${wd.devicePath} (${typeof errno === 'string' ? errno : (err as Error).message})`, {
+          cause: err,
+        });
+      }
+      this.armed = true;
+      this.deviceTimeoutSeconds = reported;
+      if (reported > limit) {
+        await this.disarmNow("its timeout is longer than the cluster's");
+        throw new AgentError(
+          'CLUSTER_UNAVAILABLE',
+          `pool ${pool}: the host watchdog ${wd.devicePath} reports a ${reported} s timeout, longer than the cluster's ${limit} s (coordinator lock.watchdogTimeoutSeconds): this host would be reset after another could be granted the pool; holding no pool`,
+        );
+      }
+      this.options.log.info({ device: wd.devicePath, timeoutSeconds: reported, pool }, 'host watchdog armed: this host is reset if its lease runs out while it holds pools');
+    });
+  }
+
+  /** Stops (disarms) at agent stop, once every pool is released or fenced; a pool still live keeps it armed. */
+  async stop(): Promise<void> {
+    await this.sync();
+  }
+
+  private plans(extra: readonly string[]): PoolFencePlan[] {
+    return [...new Set([...this.live, ...this.unfenced, ...extra])].sort().map((pool) => poolFencePlan(pool));
+  }
+
+  private sync(): Promise<void> {
+    const wd = this.options.watchdog;
+    if (wd === null) return Promise.resolve();
+    return this.mutex
+      .run(async () => {
+        const plans = this.plans([]);
+        wd.setFencePlans(plans);
+        if (plans.length === 0 && this.armed) await this.disarmNow('no pool is held here any more');
+      })
+      .catch((err: unknown) => this.options.log.error({ err }, 'could not disarm the host watchdog: the host is reset when its timeout passes'));
+  }
+
+  private async disarmNow(why: string): Promise<void> {
+    const wd = this.options.watchdog!;
+    await wd.disarm();
+    this.armed = false;
+    this.options.log.info({ device: wd.devicePath, why }, 'host watchdog disarmed');
+  }
+}
