@@ -8,12 +8,15 @@
         "src/native/dm-list.cc",
         "src/native/dm-device.cc",
         "src/native/block.cc",
-        "src/native/loop.cc"
+        "src/native/loop.cc",
+        "src/native/fence.cc",
+        "src/native/watchdog.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
       "cflags": ["-Wall", "-Wextra"],
-      "cflags_cc": ["-Wall", "-Wextra", "-std=gnu++17"]
+      "cflags_cc": ["-Wall", "-Wextra", "-std=gnu++17"],
+      "libraries": ["-lpthread"]
     }
   ]
 }

@@ -17,7 +17,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'tf-coord-client-'));
 const pem = (name: string): string => join(scratch, name);
 
 const STATUS: ClusterStatusResponse = {
-  hosts: [{ nodeId: 'node-1', address: '10.0.0.1:9745', session: '1a2b', version: '0.1.0', coordinator: 'c1', pools: ['tank'] }],
+  hosts: [{ nodeId: 'node-1', address: '10.0.0.1:9745', session: '1a2b', version: '0.1.0', coordinator: 'c1', pools: ['tank'], fencing: 'watchdog', watchdogTimeoutSeconds: 5 }],
   pools: [
     { name: 'tank', uuid: 'u-1', owner: 'node-1', token: '7', ready: true, waiters: ['node-2'], hosts: ['node-1', 'node-2'], dataSizeBytes: 2 ** 34, dataUsedBytes: 2 ** 30, volumeCount: 3 },
   ],

@@ -6,7 +6,7 @@
  */
 import { native } from './binding.js';
 import type { DmFencePlan, DmFenceReport, WatchdogStatus } from './types.js';
-import { checkName, checkOptions, checkPath, checkString, checkUint } from './validate.js';
+import { checkName, checkPath, checkString, checkUint } from './validate.js';
 
 /** Longest wait for volume suspends a fence takes, in ms. */
 export const MAX_VOLUME_SUSPEND_WAIT_MS = 60_000;
@@ -14,8 +14,10 @@ export const MAX_VOLUME_SUSPEND_WAIT_MS = 60_000;
 export const MAX_WATCHDOG_TIMEOUT_SECONDS = 3600;
 
 function checkPlan(fn: string, arg: string, value: unknown): DmFencePlan {
-  const plan = checkOptions(fn, value);
-  if (value === undefined) throw new TypeError(`${fn}: ${arg} must be an object, got undefined`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TypeError(`${fn}: ${arg} must be an object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+  }
+  const plan = value as Record<string, unknown>;
   return {
     pool: checkString(fn, `${arg}.pool`, plan.pool, { nonEmpty: true, maxBytes: 255 }),
     devicePrefix: checkName(`${fn}: ${arg}.devicePrefix`, plan.devicePrefix),

@@ -295,3 +295,33 @@ describe('block and loop devices', () => {
     expect(await rejection(dm.unlinkNode(join(dir, 'dev')))).toMatchObject({ code: 'EISDIR', syscall: 'unlink' });
   });
 });
+
+describe('fence and watchdog argument validation', () => {
+  const plan = { pool: 'p', devicePrefix: 'tf-p-', metaDevice: 'tf-p-_tmeta', dataDevice: 'tf-p-_tdata', poolDevice: 'tf-p-_tpool' };
+  const cases: Array<[string, () => unknown, ErrorConstructor, RegExp]> = [
+    ['dmFencePool plan type', () => dm.dmFencePool(null as never, 500), TypeError, /dmFencePool: plan must be an object/],
+    ['dmFencePool missing device', () => dm.dmFencePool({ ...plan, metaDevice: undefined } as never, 500), TypeError, /plan\.metaDevice: name must be a string/],
+    ['dmFencePool wait range', () => dm.dmFencePool(plan, 60_001), RangeError, /volumeSuspendWaitMs must be an integer from 0 to 60000/],
+    ['watchdogArm zero timeout', () => dm.watchdogArm('/tmp/x', 0, 10), RangeError, /timeoutSeconds must be at least 1/],
+    ['watchdogArm interval over timeout', () => dm.watchdogArm('/tmp/x', 1, 1001), RangeError, /petIntervalMs must be an integer from 0 to 1000/],
+    ['watchdogArm empty path', () => dm.watchdogArm('', 10, 100), RangeError, /path must not be empty/],
+    ['watchdogSetDeadline negative', () => dm.watchdogSetDeadline(-1), RangeError, /monotonicMs/],
+    ['watchdogSetFencePlans not an array', () => dm.watchdogSetFencePlans({} as never, 500), TypeError, /plans must be an array/],
+  ];
+  it.each(cases)('%s', async (_label, call, type, message) => {
+    const err = await (async () => call())().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(type);
+    expect(String(err)).toMatch(message);
+  });
+
+  it('monotonicNowMs is CLOCK_MONOTONIC in ms (the clock of process.hrtime) and never goes back', () => {
+    const a = dm.monotonicNowMs();
+    const hr = Number(process.hrtime.bigint() / 1_000_000n);
+    const b = dm.monotonicNowMs();
+    expect(b).toBeGreaterThanOrEqual(a);
+    expect(Math.abs(hr - a)).toBeLessThan(1000);
+  });
+});

@@ -32,6 +32,7 @@ import { JobWatches, jobServiceHandlers } from './job-service.js';
 import { JobManager } from './jobs/index.js';
 import { ClusterNode } from './cluster/cluster-node.js';
 import { systemClock, type SessionClock } from './cluster/session-clock.js';
+import { fenceLeftoverPools } from './cluster/startup-fence.js';
 import { backendHostWatchdog, checkWatchdogDevice, type HostWatchdogBackend } from './cluster/watchdog-device.js';
 import { WatchdogMetrics } from './metrics/watchdog-metrics.js';
 import { clusterPoolLookup } from './cluster/cluster-pool-lookup.js';
@@ -254,6 +255,9 @@ export class Agent {
       return agent;
     } catch (err) {
       server.forceShutdown();
+      // Cluster mode: whatever failed (an unreadable state file, a refused watchdog), no pool
+      // may stay live in the kernel while the agent is down (startup-fence.ts).
+      if (config.cluster !== null) await fenceLeftoverPools(backend.dm, logger);
       await cluster?.stop();
       await metricsServer?.close();
       backend.close();

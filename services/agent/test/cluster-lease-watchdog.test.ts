@@ -64,6 +64,13 @@ async function heldThenLost(): Promise<{ wd: SimHostWatchdog; done: (ok: boolean
   return { wd, done };
 }
 
+/** `wd` is disarmed, and stays quiet however long the clock runs. */
+function expectDisarmedForGood(wd: SimHostWatchdog): void {
+  expect(wd.status().armed).toBe(false);
+  clock.advance(10_000);
+  expect(fired).toBe(0);
+}
+
 describe('lease watchdog', () => {
   it('arms with the cluster timeout before the first pool comes up, follows the deadline, and disarms after the last pool is gone', async () => {
     const wd = watchdog();
@@ -95,9 +102,7 @@ describe('lease watchdog', () => {
     expect(wd.status().armed).toBe(true);
     lease.poolsChanged([]);
     await settle();
-    expect(wd.status().armed).toBe(false);
-    clock.advance(10_000);
-    expect(fired).toBe(0);
+    expectDisarmedForGood(wd);
   });
 
   it('gives the watchdog the fence plans of the pools that may write here', async () => {
@@ -156,9 +161,23 @@ describe('lease watchdog', () => {
     const { wd, done } = await heldThenLost();
     done(true);
     await settle();
-    expect(wd.status().armed).toBe(false);
-    clock.advance(10_000);
+    expectDisarmedForGood(wd);
+  });
+
+  it('closes the device cleanly at start (what a killed agent left counting) once nothing is live, and never while a pool is', async () => {
+    const wd = watchdog();
+    const lease = new LeaseWatchdog({ watchdog: wd, clock, log });
+    await lease.clearAfterStartupFence();
+    // Opened (one pet), closed with the magic close: nothing fires.
+    expect(wd.status()).toMatchObject({ armed: false, pets: 1 });
+    clock.advance(120_000);
     expect(fired).toBe(0);
+    // Armed for a pool: left alone.
+    lease.welcome(1);
+    lease.poolsChanged([['p', { kind: 'activating', token: 1n }]]);
+    await lease.beforeBringUp('p', clock.nowMs() + 5_000);
+    await lease.clearAfterStartupFence();
+    expect(wd.status().armed).toBe(true);
   });
 
   it('does nothing with fencing "none"', async () => {
@@ -167,6 +186,7 @@ describe('lease watchdog', () => {
     await lease.beforeBringUp('p', clock.nowMs() + 1_000);
     lease.poolsChanged([['p', held(1n)]]);
     lease.deadline(0);
+    await lease.clearAfterStartupFence();
     await lease.stop();
     expect(lease.status()).toEqual({ fencing: 'none', deviceTimeoutSeconds: 0, watchdog: null });
   });

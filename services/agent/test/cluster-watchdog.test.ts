@@ -103,6 +103,20 @@ describe('cluster mode: the host watchdog follows the lease', () => {
   });
 });
 
+describe('cluster mode: a watchdog too slow for the cluster', () => {
+  it('refuses to hold a pool when the device reports a longer timeout: the grant is given back, nothing comes up', async () => {
+    coordinator = await ScriptedCoordinator.start({ ttlSeconds: 3, marginMs: 500, watchdogTimeoutSeconds: 1 });
+    t = await startClusterAgent({ coordinator, deviceTimeoutSeconds: 2 });
+    await coordinator.waitConnected();
+    const failed = await t.c.call(t.c.pool, 'CreatePool', { name: 'p', devices: [t.disk()] }).catch((err: unknown) => err);
+    expect(failed).toMatchObject({ message: expect.stringMatching(/reports a 2 s timeout, longer than the cluster's 1 s/) });
+    await coordinator.waitFor((m) => m.message === 'release' && m.release!.pool === 'p');
+    expect(t.watchdog!.status().armed).toBe(false);
+    expect(t.agent.cluster!.ownership.state('p').kind).toBe('standby');
+    expect(await t.dm.list()).toEqual([]);
+  });
+});
+
 describe('cluster mode: the watchdog device at start', () => {
   it('refuses to start without a watchdog device, naming watchdogDevice and the fixes', async () => {
     coordinator = await ScriptedCoordinator.start();

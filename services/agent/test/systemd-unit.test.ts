@@ -82,6 +82,17 @@ describe('thinfleet-agent.service', () => {
     expect(last('KillMode')).toBe('mixed');
   });
 
+  it('restarts a failed or watchdog-aborted agent within the lease, with no start limit that could leave pools unfenced', () => {
+    expect(unit.get('Unit')?.get('StartLimitIntervalSec')).toEqual(['0']);
+    expect(unit.get('Unit')?.has('StartLimitBurst')).toBe(false);
+    expect(last('Restart')).toBe('on-failure');
+    // Hang, systemd's watchdog abort, the abort's grace, the restart delay and about a second of
+    // start-up fencing stay inside the default lease deadline (TTL 10 s - margin 2 s).
+    const lease = 10 - 2; // the coordinator's defaults: lock.ttlSeconds 10, lock.marginMs 2000
+    expect(seconds(last('WatchdogSec')) + seconds(last('TimeoutAbortSec')) + seconds(last('RestartSec')) + 1).toBeLessThanOrEqual(lease);
+    expect(seconds(last('TimeoutAbortSec'))).toBeLessThan(seconds(last('TimeoutStopSec')));
+  });
+
   it('owns private runtime and state directories', () => {
     expect(last('RuntimeDirectory')).toBe('thinfleet');
     expect(last('RuntimeDirectoryMode')).toBe('0700');
@@ -98,6 +109,9 @@ describe('thinfleet-agent.service', () => {
     expect(allow).toContain('/dev/mapper/control rw');
     expect(allow).toContain('/dev/loop-control rw');
     expect(allow).toContain('block-* rwm');
+    // The host watchdog of cluster mode.
+    expect(allow).toContain('/dev/watchdog rw');
+    expect(allow).toContain('char-watchdog rw');
     expect(last('DevicePolicy')).toBe('closed');
     const caps = (last('CapabilityBoundingSet') ?? '').split(/\s+/);
     expect(caps).toEqual(expect.arrayContaining(['CAP_SYS_ADMIN', 'CAP_MKNOD']));

@@ -169,9 +169,13 @@ export function writeCoordinatorConfig(layout: DemoLayout, ports: DemoPorts, etc
 
 /**
  * Writes `host`'s agent config: its own socket and state directory (the simulated kernel keeps
- * its devices in `sim-kernel/` there), no metrics port, cluster mode with the coordinator.
+ * its devices in `sim-kernel/` there), no metrics port, cluster mode with the coordinator, and
+ * the simulated host watchdog (fencing "watchdog"; a plain file `watchdog` in the host's
+ * directory stands in for the device, which the simulated watchdog never opens).
  */
 export function writeAgentConfig(layout: DemoLayout, host: string, ports: DemoPorts): void {
+  const watchdogDevice = join(layout.hostDir(host), 'watchdog');
+  writeFileSync(watchdogDevice, '', { mode: 0o600 });
   writeJsonFile(layout.hostConfig(host), {
     socket: layout.hostSocket(host),
     stateDir: layout.hostDir(host),
@@ -182,5 +186,7 @@ export function writeAgentConfig(layout: DemoLayout, host: string, ports: DemoPo
     deleteChunkBytes: 16 * 1024 * 1024,
     shutdownTimeoutMs: 10_000,
     cluster: { coordinator: `127.0.0.1:${ports.coordinator}`, nodeId: host, advertise: '', tls: null },
+    fencing: 'watchdog',
+    watchdogDevice,
   });
 }

@@ -29,6 +29,12 @@ function toInfo(i: NativeInfo): api.DmDeviceInfo {
   };
 }
 
+/** dm-native's fence report as devmapper's (failedVolumes only when there are any). */
+export function toPoolFenceReport(r: native.DmFenceReport): PoolFenceReport {
+  const report = { suspendedVolumes: r.suspendedVolumes, erroredDevices: r.erroredDevices, slowVolumes: r.slowVolumes };
+  return r.failedVolumes.length === 0 ? report : { ...report, failedVolumes: r.failedVolumes };
+}
+
 export class NativeDmClient implements api.DmClient {
   readonly kind = 'native' as const;
 
@@ -135,8 +141,7 @@ export class NativeDmClient implements api.DmClient {
         options.volumeSuspendWaitMs ?? DEFAULT_VOLUME_SUSPEND_WAIT_MS,
       ),
     );
-    const report = { suspendedVolumes: r.suspendedVolumes, erroredDevices: r.erroredDevices, slowVolumes: r.slowVolumes };
-    return r.failedVolumes.length === 0 ? report : { ...report, failedVolumes: r.failedVolumes };
+    return toPoolFenceReport(r);
   }
 
   /** The kernel's dm-thin format, read from the held superblock (see DmClient.readMetadataSnapshot). */

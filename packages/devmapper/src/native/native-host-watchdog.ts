@@ -8,6 +8,7 @@ import * as native from '@thinfleet/dm-native';
 import { checkArmOptions, defaultPetIntervalMs } from '../fencing/arm-options.js';
 import type { HostWatchdog, HostWatchdogArmOptions, HostWatchdogStatus } from '../fencing/host-watchdog.js';
 import { DEFAULT_VOLUME_SUSPEND_WAIT_MS, type PoolFencePlan } from '../fencing/pool-fence-plan.js';
+import { toPoolFenceReport } from './native-dm-client.js';
 import { callNative } from './native-error.js';
 
 /** Options of NativeHostWatchdog. */
@@ -59,7 +60,7 @@ export class NativeHostWatchdog implements HostWatchdog {
       pets: s.pets,
       expired: s.expired,
       fenceHealthy: s.fenceHealthy,
-      fenced: s.fenced,
+      fenced: s.fenced.map(toPoolFenceReport),
       fenceErrors: s.fenceErrors,
     };
   }

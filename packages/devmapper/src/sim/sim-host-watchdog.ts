@@ -57,6 +57,7 @@ export class SimHostWatchdog implements HostWatchdog {
   private cancelTick: () => void = () => {};
   private cancelFire: () => void = () => {};
   private firedFlag = false;
+  private nextPetMs = 0;
   private fencing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: SimHostWatchdogOptions) {
@@ -77,7 +78,7 @@ export class SimHostWatchdog implements HostWatchdog {
     return this.options.clock.nowMs();
   }
 
-  /** See HostWatchdog.arm. Idempotent while armed; refused (EIO) after the device fired. */
+  /** See HostWatchdog.arm. Idempotent while armed; after the device fired it may be armed afresh (the host came back). */
   async arm(options: HostWatchdogArmOptions): Promise<{ readonly timeoutSeconds: number }> {
     if (this.armed) return { timeoutSeconds: this.timeoutSeconds };
     checkArmOptions(options);
@@ -92,12 +93,15 @@ export class SimHostWatchdog implements HostWatchdog {
     this.timeoutSeconds = this.options.deviceTimeoutSeconds ?? options.timeoutSeconds;
     this.petIntervalMs = options.petIntervalMs ?? defaultPetIntervalMs(options.timeoutSeconds);
     this.pet();
+    this.nextPetMs = this.nowMs() + this.petIntervalMs;
     this.scheduleTick();
     return { timeoutSeconds: this.timeoutSeconds };
   }
 
   setDeadline(deadlineMs: number): void {
     this.deadlineMs = deadlineMs;
+    // As the native thread is woken: a new deadline is acted on at once.
+    if (this.armed) this.scheduleTick();
   }
 
   setFencePlans(plans: readonly PoolFencePlan[]): void {
@@ -145,8 +149,11 @@ export class SimHostWatchdog implements HostWatchdog {
     this.options.onFire?.();
   }
 
+  /** The native thread's wait: until the next pet is due, or the deadline if that is sooner. */
   private scheduleTick(): void {
-    this.cancelTick = this.options.clock.after(this.petIntervalMs, () => this.tick());
+    this.cancelTick();
+    const wakeMs = this.expired ? this.nextPetMs : Math.min(this.nextPetMs, this.deadlineMs);
+    this.cancelTick = this.options.clock.after(wakeMs - this.nowMs(), () => this.tick());
   }
 
   /** One round of the native thread's loop. */
@@ -156,8 +163,10 @@ export class SimHostWatchdog implements HostWatchdog {
     if (!this.expired && now >= this.deadlineMs) {
       this.expired = true;
       this.fencing = this.fenceAll();
+    } else if (now >= this.nextPetMs) {
+      this.nextPetMs = now + this.petIntervalMs;
+      if (!this.expired && this.fenceHealthy) this.pet();
     }
-    if (!this.expired && this.fenceHealthy) this.pet();
     this.scheduleTick();
   }
 

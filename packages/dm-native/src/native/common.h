@@ -37,6 +37,10 @@ struct Failure {
 // Builds the JS Error for a failure: message, code, errno, syscall, operation, device, path.
 Napi::Object MakeError(Napi::Env env, const Failure& failure);
 
+// The errno name ("EBUSY") and the message MakeError gives a failure; safe on any thread.
+std::string ErrnoName(int err);
+std::string FailureMessage(const Failure& failure);
+
 // Closes the descriptor it holds.
 class Fd {
  public:
@@ -160,5 +164,7 @@ inline void SetExports(Napi::Env env, Napi::Object exports, std::initializer_lis
 void InitDm(Napi::Env env, Napi::Object exports);
 void InitBlock(Napi::Env env, Napi::Object exports);
 void InitLoop(Napi::Env env, Napi::Object exports);
+void InitFence(Napi::Env env, Napi::Object exports);
+void InitWatchdog(Napi::Env env, Napi::Object exports);
 
 }  // namespace dmnative

@@ -64,13 +64,6 @@ bool ArgNameAndFlags(const Napi::CallbackInfo& info, std::string* name,
   return true;
 }
 
-struct TargetLine {
-  uint64_t start = 0;
-  uint64_t length = 0;
-  std::string type;
-  std::string params;
-};
-
 // ---- exported functions ----
 
 // dmCreate(name, uuid | null)
@@ -136,21 +129,14 @@ Napi::Value LoadTable(const Napi::CallbackInfo& info) {
       ThrowType(info, 1, "an array of {startSector, lengthSectors, type, params}");
       return Napi::Value();
     }
-    std::string type_name = type.As<Napi::String>().Utf8Value();
-    std::string text = params.As<Napi::String>().Utf8Value();
-    if (type_name.size() >= DM_MAX_TYPE_NAME) {
+    TargetLine line{static_cast<uint64_t>(start.As<Napi::Number>().Int64Value()),
+                    static_cast<uint64_t>(length.As<Napi::Number>().Int64Value()),
+                    type.As<Napi::String>().Utf8Value(), params.As<Napi::String>().Utf8Value()};
+    if (line.type.size() >= DM_MAX_TYPE_NAME) {
       Napi::RangeError::New(env, "target type is too long").ThrowAsJavaScriptException();
       return Napi::Value();
     }
-    dm_target_spec spec{};
-    spec.sector_start = static_cast<uint64_t>(start.As<Napi::Number>().Int64Value());
-    spec.length = static_cast<uint64_t>(length.As<Napi::Number>().Int64Value());
-    spec.next = static_cast<uint32_t>(AlignUp8(sizeof(spec) + text.size() + 1));
-    std::memcpy(spec.target_type, type_name.data(), type_name.size());
-    std::string record(spec.next, '\0');
-    std::memcpy(record.data(), &spec, sizeof(spec));
-    std::memcpy(record.data() + sizeof(spec), text.data(), text.size());
-    payload += record;
+    payload += TargetPayload(line);
   }
 
   DmIoctl call("DM_TABLE_LOAD", DM_TABLE_LOAD, name);
@@ -201,17 +187,7 @@ Napi::Value TableStatus(const Napi::CallbackInfo& info) {
   return StartInfoAndListCall<TargetLine>(
       info.Env(), call, "targets",
       [](const char* data, size_t size, const Info& device, std::vector<TargetLine>& targets) {
-        size_t at = 0;
-        for (uint32_t i = 0; i < device.target_count; i++) {
-          if (at + sizeof(dm_target_spec) > size) break;
-          const auto spec = ReadAt<dm_target_spec>(data, at);
-          const size_t params_at = at + sizeof(dm_target_spec);
-          targets.push_back({spec.sector_start, spec.length,
-                             BoundedString(spec.target_type, sizeof(spec.target_type)),
-                             BoundedString(data + params_at, size - params_at)});
-          if (spec.next <= at) break;  // offsets only grow; anything else ends the list
-          at = spec.next;
-        }
+        targets = DecodeTargets(data, size, device.target_count);
       },
       [](Napi::Env env, const TargetLine& line) {
         Napi::Object t = Napi::Object::New(env);

@@ -123,6 +123,48 @@ Napi::Array ToJsArray(Napi::Env env, const std::vector<T>& items, ToJs to_js) {
   return a;
 }
 
+// ---- tables ----
+
+// One target of a table: what DM_TABLE_LOAD takes and DM_TABLE_STATUS gives back.
+struct TargetLine {
+  uint64_t start = 0;
+  uint64_t length = 0;
+  std::string type;
+  std::string params;
+};
+
+// The DM_TABLE_LOAD payload of one target: a dm_target_spec, its params and a NUL, padded to
+// 8 bytes (`next` is the distance to the following spec). `type` must fit DM_MAX_TYPE_NAME.
+inline std::string TargetPayload(const TargetLine& t) {
+  dm_target_spec spec{};
+  spec.sector_start = t.start;
+  spec.length = t.length;
+  spec.next = static_cast<uint32_t>(AlignUp8(sizeof(spec) + t.params.size() + 1));
+  std::memcpy(spec.target_type, t.type.data(), std::min(t.type.size(), sizeof(spec.target_type) - 1));
+  std::string record(spec.next, '\0');
+  std::memcpy(record.data(), &spec, sizeof(spec));
+  std::memcpy(record.data() + sizeof(spec), t.params.data(), t.params.size());
+  return record;
+}
+
+// The `count` targets of a DM_TABLE_STATUS answer: specs found at data + spec.next (offsets
+// from the first spec); a truncated or backwards chain ends the list.
+inline std::vector<TargetLine> DecodeTargets(const char* data, size_t size, uint32_t count) {
+  std::vector<TargetLine> targets;
+  size_t at = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    if (at + sizeof(dm_target_spec) > size) break;
+    const auto spec = ReadAt<dm_target_spec>(data, at);
+    const size_t params_at = at + sizeof(dm_target_spec);
+    targets.push_back({spec.sector_start, spec.length,
+                       BoundedString(spec.target_type, sizeof(spec.target_type)),
+                       BoundedString(data + params_at, size - params_at)});
+    if (spec.next <= at) break;  // offsets only grow; anything else ends the list
+    at = spec.next;
+  }
+  return targets;
+}
+
 // ---- the device state every per-device command returns ----
 
 struct Info {

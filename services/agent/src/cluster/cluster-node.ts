@@ -155,7 +155,10 @@ export class ClusterNode implements PoolLifecycle {
     const file = new ClusterSessionFile(options.stateDir);
     const saved = file.read();
     const node = new ClusterNode(options, file, saved.session);
-    await fenceAtStart(saved, { engine: options.engine, dm: options.dm, pools: options.pools, ownership: node.ownership, log: node.log });
+    const unfenced = await fenceAtStart(saved, { engine: options.engine, dm: options.dm, pools: options.pools, ownership: node.ownership, log: node.log });
+    // A previous agent killed while it held pools left its watchdog counting down: with every
+    // leftover pool fenced now, it is closed cleanly (a failed fence leaves it to reset the host).
+    if (unfenced.length === 0) await node.watchdog.clearAfterStartupFence();
     await node.persist();
     return node;
   }

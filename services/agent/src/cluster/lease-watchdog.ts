@@ -48,6 +48,9 @@ export interface LeaseWatchdogOptions {
   readonly log: Logger;
 }
 
+/** The timeout set while the device is opened only to be closed cleanly at start (whole seconds). */
+const CLEAR_TIMEOUT_SECONDS = 60;
+
 /** The states in which a pool's devices may be live and writing here. */
 const LIVE = new Set<OwnershipState['kind']>(['activating', 'held', 'releasing']);
 
@@ -157,6 +160,30 @@ export class LeaseWatchdog {
         );
       }
       this.options.log.info({ device: wd.devicePath, timeoutSeconds: reported, pool }, 'host watchdog armed: this host is reset if its lease runs out while it holds pools');
+    });
+  }
+
+  /**
+   * At start, once every pool the kernel had live is fenced: opens the device and closes it
+   * with the magic close, so the countdown a killed agent left running (its device closed
+   * without the magic close) does not reset a host that writes to no pool any more. Call only
+   * when no pool may write here. A device that cannot be opened is logged (the host may then be
+   * reset, which is safe); never throws.
+   */
+  async clearAfterStartupFence(): Promise<void> {
+    const wd = this.options.watchdog;
+    if (wd === null) return;
+    await this.mutex.run(async () => {
+      if (this.armed) return;
+      try {
+        wd.setFencePlans([]);
+        wd.setDeadline(wd.nowMs() + CLEAR_TIMEOUT_SECONDS * 1000);
+        await wd.arm({ timeoutSeconds: CLEAR_TIMEOUT_SECONDS });
+        await wd.disarm();
+        this.options.log.info({ device: wd.devicePath }, 'host watchdog closed cleanly at start: no pool is live here');
+      } catch (err) {
+        this.options.log.warn({ err, device: wd.devicePath }, 'could not close the host watchdog at start; if an earlier agent left it counting, the host is reset');
+      }
     });
   }
 

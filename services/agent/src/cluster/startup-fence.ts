@@ -6,7 +6,7 @@
  * are discarded before it is activated again under a grant).
  */
 import type { DmClient } from '@thinfleet/devmapper';
-import type { Engine } from '@thinfleet/engine';
+import { poolFencePlan, type Engine } from '@thinfleet/engine';
 import type { Logger } from 'pino';
 import type { HostPools } from '../host-pools.js';
 import type { ClusterSessionState } from './cluster-session-file.js';
@@ -41,9 +41,11 @@ export interface StartupFenceDeps {
  * Idempotent (a second run finds the devices fenced and records the same states). A fence that
  * fails is logged at fatal and the pool still recorded as fenced. Crash behaviour: nothing is
  * written here; a crash midway leaves devices live or fenced, and the next start fences again.
+ * @returns the pools whose fence failed (they may still write)
  * @throws what listing pools or devices, or reading a pool's device state, throws
  */
-export async function fenceAtStart(saved: ClusterSessionState, deps: StartupFenceDeps): Promise<void> {
+export async function fenceAtStart(saved: ClusterSessionState, deps: StartupFenceDeps): Promise<string[]> {
+  const failed: string[] = [];
   const names = new Set<string>(Object.keys(saved.held));
   for (const view of await deps.pools.list()) names.add(view.name);
   for (const d of await deps.dm.list()) {
@@ -57,9 +59,46 @@ export async function fenceAtStart(saved: ClusterSessionState, deps: StartupFenc
       const state = await deps.engine.poolDeviceState(pool);
       if (state === 'live') {
         deps.log.warn({ pool, token: token ?? null }, 'pool devices live in the kernel at start: fencing them before serving');
-        await fenceOrLog(deps.engine, deps.log, pool, { failed: 'could not fence a pool at start; it may still write to its devices' });
+        const report = await fenceOrLog(deps.engine, deps.log, pool, { failed: 'could not fence a pool at start; it may still write to its devices' });
+        if (report === null) failed.push(pool);
       }
       if (state !== 'absent' || heldToken !== null) deps.ownership.set(pool, { kind: 'fenced', heldToken });
     }),
   );
+  return failed.sort();
+}
+
+/**
+ * The last resort of a cluster-mode start-up that fails (a state file it cannot read:
+ * fencing.json, cluster-session.json, pools.json, the jobs directory; a refused config): every
+ * pool with a device in the kernel (poolOfDevice over `dm.list()`) is fenced through
+ * `dm.fencePool` alone (no engine, no registry: nothing the failure may have broken), in
+ * parallel, so no pool stays live while the agent is down. Never throws: what fails is logged
+ * (fatal for a fence), and the caller goes on failing with its own error.
+ *
+ * Idempotent (a fenced pool is left as it is). Crash behaviour: each fence is kernel state; the
+ * next start fences again.
+ * @returns the pools fenced, sorted
+ */
+export async function fenceLeftoverPools(dm: Pick<DmClient, 'list' | 'fencePool'>, log: Logger): Promise<string[]> {
+  let pools: string[];
+  try {
+    pools = [...new Set((await dm.list()).map((d) => poolOfDevice(d.name)).filter((p): p is string => p !== null))].sort();
+  } catch (err) {
+    log.fatal({ err }, "start-up failed and the kernel's devices cannot be listed: pools this host held may still be live");
+    return [];
+  }
+  const fenced = await Promise.all(
+    pools.map(async (pool) => {
+      try {
+        const report = await dm.fencePool(poolFencePlan(pool));
+        log.warn({ pool, ...report }, 'start-up failed: the pool left live in the kernel is fenced before the agent exits');
+        return pool;
+      } catch (err) {
+        log.fatal({ pool, err }, 'FENCING FAILED while start-up failed: this host may still write to the pool');
+        return null;
+      }
+    }),
+  );
+  return fenced.filter((p): p is string => p !== null);
 }

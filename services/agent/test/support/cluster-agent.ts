@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BlockClient, SimDmClient, SimHostWatchdog } from '@thinfleet/devmapper';
+import { SimHostWatchdog, type BlockClient, type SimDmClient } from '@thinfleet/devmapper';
 import { pino, type Logger } from 'pino';
 import { Agent } from '../../src/agent.js';
 import { resolveAgentConfig, type AgentConfig } from '../../src/agent-config.js';
@@ -30,6 +30,8 @@ export interface ClusterAgentOptions {
   readonly clock?: SessionClock;
   /** Default: pino at THINFLEET_TEST_LOG (silent). */
   readonly logger?: Logger;
+  /** The timeout the simulated watchdog device reports (default: the one asked for). */
+  readonly deviceTimeoutSeconds?: number;
 }
 
 export interface ClusterAgent {
@@ -90,7 +92,11 @@ export async function startClusterAgent(options: ClusterAgentOptions = {}): Prom
     },
     ...(options.clock === undefined ? {} : { clusterClock: options.clock }),
     hostWatchdog: (backend) => {
-      watchdog = backendHostWatchdog({ ...backend, onSimulatedFire: () => void (fired += 1) }) as SimHostWatchdog;
+      const onSimulatedFire = (): void => void (fired += 1);
+      watchdog =
+        options.deviceTimeoutSeconds === undefined
+          ? (backendHostWatchdog({ ...backend, onSimulatedFire }) as SimHostWatchdog)
+          : new SimHostWatchdog({ dm: backend.dm, clock: backend.clock, devicePath: backend.devicePath, onFire: onSimulatedFire, deviceTimeoutSeconds: options.deviceTimeoutSeconds });
       return watchdog;
     },
   });
