@@ -19,6 +19,12 @@ export function coordinatorKnowsWatchdog() {
   return existsSync(file) && readFileSync(file, 'utf8').includes('watchdogTimeoutSeconds');
 }
 
+/** Whether the built agent takes several coordinator endpoints (`cluster.coordinators`, issue 13's session work). */
+export function agentKnowsCoordinators() {
+  const file = join(repoRoot, 'services/agent/dist/agent-config.js');
+  return existsSync(file) && readFileSync(file, 'utf8').includes('coordinators');
+}
+
 /** A CA, a server certificate for 127.0.0.1 (the agents) and a client certificate (the coordinator and the tier). */
 export function makeCertificates(dir) {
   mkdirSync(dir, { recursive: true });

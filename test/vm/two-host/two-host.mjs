@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { AgentClient } from '@thinfleet/client';
 import { startControlServer } from './control-server.mjs';
 import { bootGuest, GUEST_AGENT_PORT, GUEST_COORDINATORS } from './guest-vm.mjs';
-import { coordinatorKnowsWatchdog, startHostCluster } from './host-cluster.mjs';
+import { agentKnowsCoordinators, coordinatorKnowsWatchdog, startHostCluster } from './host-cluster.mjs';
 import { startLoopbackProxy } from './loopback-proxy.mjs';
 
 const MiB = 1024 * 1024;
@@ -58,7 +58,7 @@ export async function startTwoHost({ runDir, imageCount = 2, imageMiB = 1024, lo
   const coordinatorLock = watchdog ? lock : { ttlSeconds: lock.ttlSeconds, marginMs: lock.marginMs, lockDelayMs: lock.lockDelayMs };
   const cluster = await startHostCluster({ runDir, lock: coordinatorLock });
   const control = await startControlServer();
-  const via = await AgentClient.connectCoordinator(cluster.coordinator.address, { deadlineMs: 60_000 });
+  const multiEndpoint = agentKnowsCoordinators();
   const hosts = new Map();
   const echo = (text) => verbose && process.stdout.write(text);
 
@@ -67,10 +67,14 @@ export async function startTwoHost({ runDir, imageCount = 2, imageMiB = 1024, lo
     images,
     cluster,
     control,
-    via,
+    /** The agent API through the coordinator serving now (a scenario that replaces it replaces this). */
+    via: await AgentClient.connectCoordinator(cluster.coordinator.address, { deadlineMs: 60_000 }),
     hosts,
+    lock,
     /** Whether the built code arms watchdogs (issue 13's agent and coordinator work is in). */
     watchdog,
+    /** Whether the built agent takes several coordinator endpoints (`cluster.coordinators`). */
+    multiEndpoint,
     /** Every `lock granted` of `pool` in the coordinators' logs (each with `node`, `time`, `dirty`). */
     grants: (pool) =>
       cluster.coordinators
@@ -111,7 +115,7 @@ export async function startTwoHost({ runDir, imageCount = 2, imageMiB = 1024, lo
         logLevel: 'info',
         deleteChunkBytes: MiB,
         tcp: { listen: `0.0.0.0:${GUEST_AGENT_PORT}`, ...cluster.tls.agent },
-        cluster: { coordinator: GUEST_COORDINATORS[0], nodeId, advertise: `127.0.0.1:${agentPort}`, tls: null },
+        cluster: { ...(multiEndpoint ? { coordinators: GUEST_COORDINATORS } : { coordinator: GUEST_COORDINATORS[0] }), nodeId, advertise: `127.0.0.1:${agentPort}`, tls: null },
         ...(watchdog ? { fencing: 'watchdog', watchdogDevice: '/dev/watchdog' } : {}),
       };
       const agentLog = [];
@@ -152,7 +156,7 @@ export async function startTwoHost({ runDir, imageCount = 2, imageMiB = 1024, lo
     },
 
     async dispose() {
-      via.close();
+      harness.via.close();
       await Promise.all([...hosts.keys()].map((n) => harness.stopHost(n)));
       control.close();
       await cluster.dispose();
