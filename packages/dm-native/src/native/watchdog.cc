@@ -26,6 +26,17 @@ struct FenceError {
   std::string pool, device, errno_name, message;
 };
 
+// What one arming has seen so far; a new arm starts from a fresh one.
+struct RunState {
+  double last_pet_ms = 0;
+  uint64_t pets = 0;
+  bool expired = false, fence_healthy = true;
+  double expiry_fence_stuck_after_ms = 0;  // while the thread's own fence runs; 0 otherwise
+  std::vector<FenceReport> fenced;
+  std::vector<FenceError> fence_errors;
+  std::string pet_error_code, pet_error_message;
+};
+
 // Everything the thread and the JS calls share, under `mutex`. Never destroyed: the thread may
 // outlive the JS environment (process exit closes the device without the magic close).
 struct Watchdog {
@@ -39,15 +50,10 @@ struct Watchdog {
   bool is_watchdog = false;
   uint32_t timeout_s = 0;
   uint64_t interval_ms = 0;
-  double deadline_ms = 0, last_pet_ms = 0;
-  uint64_t pets = 0;
-  bool expired = false, fence_healthy = true;
-  double expiry_fence_stuck_after_ms = 0;  // while the thread's own fence runs; 0 otherwise
+  double deadline_ms = 0;
   std::vector<FencePlan> plans;
   uint32_t suspend_wait_ms = 500;
-  std::vector<FenceReport> fenced;
-  std::vector<FenceError> fence_errors;
-  std::string pet_error_code, pet_error_message;
+  RunState run;  // reset by each arm
   std::vector<ThreadPromise*> arm_waiters, disarm_waiters;
 };
 
@@ -71,12 +77,12 @@ void Pet(Watchdog& w) {
     f.operation = w.is_watchdog ? "WDIOC_KEEPALIVE" : "watchdog pet";
     f.device = w.path;
     f.Set(errno, w.is_watchdog ? "ioctl" : "write");
-    w.pet_error_code = ErrnoName(f.err);
-    w.pet_error_message = FailureMessage(f);
+    w.run.pet_error_code = ErrnoName(f.err);
+    w.run.pet_error_message = FailureMessage(f);
     return;
   }
-  w.pets += 1;
-  w.last_pet_ms = MonotonicMs();
+  w.run.pets += 1;
+  w.run.last_pet_ms = MonotonicMs();
 }
 
 // The magic close: 'V' then close, so the driver stops the timer.
@@ -137,7 +143,7 @@ void Settle(std::vector<ThreadPromise*>& waiters, const Failure& f, uint32_t tim
 void FenceAll(Watchdog& w, std::unique_lock<std::mutex>& lock) {
   std::vector<FencePlan> plans = w.plans;
   uint32_t wait_ms = w.suspend_wait_ms;
-  w.expiry_fence_stuck_after_ms = MonotonicMs() + wait_ms + kFenceStuckMs;
+  w.run.expiry_fence_stuck_after_ms = MonotonicMs() + wait_ms + kFenceStuckMs;
   lock.unlock();
   std::vector<FenceReport> reports;
   std::vector<FenceError> errors;
@@ -151,10 +157,10 @@ void FenceAll(Watchdog& w, std::unique_lock<std::mutex>& lock) {
     }
   }
   lock.lock();
-  w.expiry_fence_stuck_after_ms = 0;
-  for (FenceReport& r : reports) w.fenced.push_back(std::move(r));
-  for (FenceError& e : errors) w.fence_errors.push_back(std::move(e));
-  if (!errors.empty()) w.fence_healthy = false;
+  w.run.expiry_fence_stuck_after_ms = 0;
+  for (FenceReport& r : reports) w.run.fenced.push_back(std::move(r));
+  for (FenceError& e : errors) w.run.fence_errors.push_back(std::move(e));
+  if (!errors.empty()) w.run.fence_healthy = false;
 }
 
 void Run(std::string path, uint32_t asked_s) {
@@ -175,20 +181,20 @@ void Run(std::string path, uint32_t asked_s) {
   double next_pet_ms = MonotonicMs() + static_cast<double>(w.interval_ms);
   while (!w.stopping) {
     double wake_ms = next_pet_ms;
-    if (!w.expired && w.deadline_ms < wake_ms) wake_ms = w.deadline_ms;
+    if (!w.run.expired && w.deadline_ms < wake_ms) wake_ms = w.deadline_ms;
     auto until = std::chrono::steady_clock::time_point(
         std::chrono::microseconds(static_cast<int64_t>(wake_ms * 1000.0)));
     w.wake.wait_until(lock, until);  // woken early by a new deadline, new plans or disarm
     if (w.stopping) break;
     double now = MonotonicMs();
-    if (!w.expired && now >= w.deadline_ms) {
-      w.expired = true;
+    if (!w.run.expired && now >= w.deadline_ms) {
+      w.run.expired = true;
       FenceAll(w, lock);
       continue;
     }
     if (now < next_pet_ms) continue;
     next_pet_ms = now + static_cast<double>(w.interval_ms);
-    if (!w.expired && w.fence_healthy && !FenceThreadStuck(now)) Pet(w);
+    if (!w.run.expired && w.run.fence_healthy && !FenceThreadStuck(now)) Pet(w);
   }
   MagicClose(w.fd);
   w.fd = -1;
@@ -249,14 +255,7 @@ Napi::Value Arm(const Napi::CallbackInfo& info) {
     w.stopping = false;
     w.path = path;
     w.interval_ms = interval_ms;
-    w.pets = 0;
-    w.last_pet_ms = 0;
-    w.expired = false;
-    w.fence_healthy = true;
-    w.fenced.clear();
-    w.fence_errors.clear();
-    w.pet_error_code.clear();
-    w.pet_error_message.clear();
+    w.run = RunState();
     w.arm_waiters.push_back(promise);
   }
   return result;
@@ -317,23 +316,23 @@ Napi::Value Status(const Napi::CallbackInfo& info) {
   o.Set("path", w.path);
   const double now = MonotonicMs();
   const bool stuck = (w.armed && FenceThreadStuck(now)) ||
-                     (w.expiry_fence_stuck_after_ms > 0 && now > w.expiry_fence_stuck_after_ms);
-  const bool healthy = w.fence_healthy && !stuck;
+                     (w.run.expiry_fence_stuck_after_ms > 0 && now > w.run.expiry_fence_stuck_after_ms);
+  const bool healthy = w.run.fence_healthy && !stuck;
   for (const auto& [key, flag] : {std::pair<const char*, bool>{"armed", w.armed},
                                   {"isWatchdog", w.is_watchdog},
-                                  {"expired", w.expired},
+                                  {"expired", w.run.expired},
                                   {"fenceHealthy", healthy}}) {
     o.Set(key, flag);
   }
   for (const auto& [key, number] :
        {std::pair<const char*, double>{"timeoutSeconds", w.timeout_s},
         {"deadlineMs", w.deadline_ms},
-        {"lastPetMs", w.last_pet_ms},
-        {"pets", static_cast<double>(w.pets)}}) {
+        {"lastPetMs", w.run.last_pet_ms},
+        {"pets", static_cast<double>(w.run.pets)}}) {
     o.Set(key, number);
   }
-  o.Set("fenced", ToJsArray(env, w.fenced, FenceReportToJs));
-  o.Set("fenceErrors", ToJsArray(env, w.fence_errors, [](Napi::Env e, const FenceError& x) {
+  o.Set("fenced", ToJsArray(env, w.run.fenced, FenceReportToJs));
+  o.Set("fenceErrors", ToJsArray(env, w.run.fence_errors, [](Napi::Env e, const FenceError& x) {
           Napi::Object y = Napi::Object::New(e);
           y.Set("pool", x.pool);
           y.Set("device", x.device);
@@ -341,12 +340,12 @@ Napi::Value Status(const Napi::CallbackInfo& info) {
           y.Set("message", x.message);
           return y;
         }));
-  if (w.pet_error_code.empty()) {
+  if (w.run.pet_error_code.empty()) {
     o.Set("lastPetError", env.Null());
   } else {
     Napi::Object e = Napi::Object::New(env);
-    e.Set("code", w.pet_error_code);
-    e.Set("message", w.pet_error_message);
+    e.Set("code", w.run.pet_error_code);
+    e.Set("message", w.run.pet_error_message);
     o.Set("lastPetError", e);
   }
   return o;
@@ -358,8 +357,8 @@ void WatchdogNoteFenceFailure(const std::string& pool, const Failure& f) {
   Watchdog& w = State();
   std::lock_guard<std::mutex> lock(w.mutex);
   if (!w.armed) return;
-  w.fence_errors.push_back({pool, f.device, ErrnoName(f.err), FailureMessage(f)});
-  w.fence_healthy = false;
+  w.run.fence_errors.push_back({pool, f.device, ErrnoName(f.err), FailureMessage(f)});
+  w.run.fence_healthy = false;
 }
 
 void InitWatchdog(Napi::Env env, Napi::Object exports) {

@@ -41,6 +41,7 @@ import { fenceOrLog } from './fence-or-log.js';
 import { GrantActivation, volumeCountOf } from './grant-activation.js';
 import { HandoverScheduler } from './handover-scheduler.js';
 import { LeaseWatchdog } from './lease-watchdog.js';
+import { readWatchdogTimeoutSeconds } from './watchdog-device.js';
 import { PoolOwnership, STANDBY } from './pool-ownership.js';
 import { systemClock, type SessionClock } from './session-clock.js';
 import { SessionResume } from './session-resume.js';
@@ -91,7 +92,8 @@ export class ClusterNode implements PoolLifecycle {
   ) {
     this.log = options.logger.child({ cluster: options.config.nodeId });
     const clock = options.clock ?? systemClock;
-    this.watchdog = new LeaseWatchdog({ watchdog: options.watchdog, clock, log: this.log });
+    const device = options.watchdog?.devicePath ?? null;
+    this.watchdog = new LeaseWatchdog({ watchdog: options.watchdog, clock, log: this.log, presetTimeoutSeconds: () => (device === null ? 0 : readWatchdogTimeoutSeconds(device)) });
     this.session = new CoordinatorSession({
       address: options.config.coordinator,
       tls: options.config.tls,

@@ -34,7 +34,7 @@ import type { SessionClock } from './session-clock.js';
 /** The fencing as health, metrics and the Hello report it. */
 export interface LeaseWatchdogStatus {
   readonly fencing: FencingKind;
-  /** The device's timeout as it reported it when last armed; 0 when never armed (or fencing "none"). */
+  /** The device's timeout as it reported it when last armed, or as sysfs says before; 0 when unknown (or fencing "none"). */
   readonly deviceTimeoutSeconds: number;
   /** The watchdog's own status; null with fencing "none". */
   readonly watchdog: HostWatchdogStatus | null;
@@ -43,6 +43,8 @@ export interface LeaseWatchdogStatus {
 export interface LeaseWatchdogOptions {
   /** null: fencing "none". */
   readonly watchdog: HostWatchdog | null;
+  /** The device's timeout before it is first armed (readWatchdogTimeoutSeconds; 0: unknown). */
+  readonly presetTimeoutSeconds?: () => number;
   /** The session's clock (the lease deadline is on it). */
   readonly clock: SessionClock;
   readonly log: Logger;
@@ -72,7 +74,9 @@ export class LeaseWatchdog {
   }
 
   status(): LeaseWatchdogStatus {
-    return { fencing: this.fencing, deviceTimeoutSeconds: this.deviceTimeoutSeconds, watchdog: this.options.watchdog?.status() ?? null };
+    const watchdog = this.options.watchdog?.status() ?? null;
+    const deviceTimeoutSeconds = watchdog === null ? 0 : this.deviceTimeoutSeconds > 0 ? this.deviceTimeoutSeconds : (this.options.presetTimeoutSeconds?.() ?? 0);
+    return { fencing: this.fencing, deviceTimeoutSeconds, watchdog };
   }
 
   /** The Welcome's watchdog timeout (0 from a coordinator that does not send one). */

@@ -27,8 +27,9 @@ export interface Hello {
    */
   'fencing'?: (string);
   /**
-   * The host watchdog's timeout in seconds as the device reported it when last armed; 0 when not
-   * known yet (the device is opened only once a pool is held) or with fencing "none".
+   * The host watchdog's timeout in seconds: as the device reported it when last armed, before
+   * that as sysfs says (the device is opened only once a pool is held); 0 when unknown or with
+   * fencing "none".
    */
   'watchdogTimeoutSeconds'?: (number);
 }
@@ -58,8 +59,9 @@ export interface Hello__Output {
    */
   'fencing': (string);
   /**
-   * The host watchdog's timeout in seconds as the device reported it when last armed; 0 when not
-   * known yet (the device is opened only once a pool is held) or with fencing "none".
+   * The host watchdog's timeout in seconds: as the device reported it when last armed, before
+   * that as sysfs says (the device is opened only once a pool is held); 0 when unknown or with
+   * fencing "none".
    */
   'watchdogTimeoutSeconds': (number);
 }
