@@ -5,6 +5,9 @@
  * host's control server (control-server.mjs) and runs the host's commands until told to stop:
  *
  *   exec {argv, timeoutMs}        a program; answers {code, signal, stdout, stderr}
+ *   setWatchdogTimeout {device, seconds}  the operator's step before the agent starts: the
+ *                                 device's timeout set with `wdctl -s` (which closes it with the
+ *                                 magic 'V', leaving it disarmed); answers sysfs's timeout
  *   startAgent {config}           writes /tmp/tf/agent.json and starts thinfleet-agent; its log
  *                                 lines come back as `agent-log` events, its end as `agent-exit`
  *   signalAgent {signal}          kill(2) of the agent (SIGKILL, SIGSTOP, SIGCONT, SIGTERM)
@@ -17,7 +20,7 @@
  *   node test/vm/two-host/guest-main.mjs --name NAME [--control 192.0.2.100:9751]
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,6 +101,12 @@ function run(argv, timeoutMs = 60_000) {
 
 const commands = {
   exec: ({ argv, timeoutMs }) => run(argv, timeoutMs),
+
+  async setWatchdogTimeout({ device, seconds }) {
+    const r = await run(['wdctl', '-s', String(seconds), device]);
+    if (r.code !== 0) throw new Error(`wdctl -s ${seconds} ${device}: exit ${r.code}: ${r.stderr.trim()}`);
+    return { timeoutSeconds: Number(readFileSync('/sys/class/watchdog/watchdog0/timeout', 'utf8').trim()) };
+  },
 
   startAgent({ config }) {
     if (agent && agent.exitCode === null && agent.signalCode === null) throw new Error('the agent is already running');

@@ -6,7 +6,7 @@
  * host time it was read (`atMs`); pino's own `time` is on the same host clock.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEtcd } from '../../support/etcd-server.mjs';
 import { repoRoot } from '../vm.mjs';
@@ -64,6 +64,7 @@ export async function startCoordinator({ id, runDir, etcdEndpoint, lock, agentTl
   );
   const child = spawn(process.execPath, [COORDINATOR_BIN, '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = [];
+  const logFile = join(runDir, `coordinator-${id}.log`);
   let partial = '';
   const onData = (chunk) => {
     partial += chunk.toString('utf8');
@@ -78,6 +79,7 @@ export async function startCoordinator({ id, runDir, etcdEndpoint, lock, agentTl
       }
       entry.atMs = Date.now();
       log.push(entry);
+      appendFileSync(logFile, `${line}\n`);
       onLine?.(entry);
     }
   };

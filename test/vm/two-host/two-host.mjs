@@ -5,7 +5,7 @@
  * Scenarios use `host(name)` handles, `via` (the agent API through the coordinator) and the
  * coordinator's log.
  */
-import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { AgentClient } from '@thinfleet/client';
@@ -104,7 +104,10 @@ export async function startTwoHost({ runDir, imageCount = 2, imageMiB = 1024, lo
         coordinatorPorts: relays.map((r) => r.port),
         controlPort: control.port,
         agentPort,
-        onOutput: (text) => echo(text.replace(/^/gm, `[vm ${name}] `)),
+        onOutput: (text) => {
+          appendFileSync(join(runDir, `console-${name}.log`), text);
+          echo(text.replace(/^/gm, `[vm ${name}] `));
+        },
       });
       const channel = await control.guest(name);
       const config = {
@@ -129,9 +132,16 @@ export async function startTwoHost({ runDir, imageCount = 2, imageMiB = 1024, lo
           }
           entry.atMs = e.atMs;
           agentLog.push(entry);
+          appendFileSync(join(runDir, `agent-${nodeId}.log`), `${e.line}\n`);
           echo(`[agent ${nodeId}] ${e.line}\n`);
         } else if (e.event !== 'ack') echo(`[${name}] ${JSON.stringify(e)}\n`);
       });
+      if (watchdog) {
+        // The device must already be set to the cluster's timeout (or less): the agent reports
+        // it in its Hello before it first arms, and the coordinator refuses a longer one.
+        const { timeoutSeconds } = await channel.call('setWatchdogTimeout', { device: '/dev/watchdog', seconds: lock.watchdogTimeoutSeconds });
+        if (timeoutSeconds !== lock.watchdogTimeoutSeconds) throw new Error(`${name}: /dev/watchdog reports ${timeoutSeconds} s after wdctl -s ${lock.watchdogTimeoutSeconds}`);
+      }
       const startedAt = Date.now();
       await channel.call('startAgent', { config });
       await waitFor(`agent ${nodeId} to join the cluster`, () => agentLog.some((l) => l.msg === 'coordinator session established'), 120_000);
