@@ -136,6 +136,8 @@ const firmwarePrefix = /^Booting from ROM\.*/;
  * @param {boolean} [opts.captureOutput=false]  also return the output as `output`
  * @param {string[]} [opts.extraQemuArgs=[]]  more qemu arguments (e.g. a watchdog device:
  *   `['-device', 'i6300esb', '-action', 'watchdog=poweroff']`)
+ * @param {AbortSignal} [opts.signal]  stops qemu (SIGTERM, SIGKILL after 5 s) when aborted: the
+ *   run then ends like an interrupted one (exit code 143 unless the guest reported its own)
  * @returns {Promise<{exitCode: number, timedOut: boolean, wallMs: number,
  *   bootMs: number|undefined, commandMs: number|undefined, output?: string}>}
  *   `bootMs`: qemu start to the command's start; `commandMs`: the command's run, both wall time
@@ -152,6 +154,7 @@ export async function runInVm({
   onOutput = (text) => process.stdout.write(text),
   captureOutput = false,
   extraQemuArgs = [],
+  signal,
 } = {}) {
   if (!Array.isArray(command) || command.length === 0) throw new Error('runInVm: command must be a non-empty array');
   if (!/^\/[A-Za-z0-9._+@/-]*$/.test(workTree)) {
@@ -283,6 +286,12 @@ export async function runInVm({
   };
   process.once('SIGINT', onInt);
   process.once('SIGTERM', onInt);
+  const onAbort = () => {
+    onInt('SIGTERM');
+    killTimer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  };
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
 
   let qemuStatus;
   try {
@@ -297,6 +306,7 @@ export async function runInVm({
     clearTimeout(killTimer);
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onInt);
+    signal?.removeEventListener('abort', onAbort);
     rmSync(jobFile, { force: true });
   }
   if (pending) onLine(pending);

@@ -1,0 +1,43 @@
+/**
+ * The stand-in for a VM's disk writes in the two-host tier: writes pattern blocks (pattern.mjs)
+ * into a thin volume, one per slot of `--stride` bytes (so each write maps a fresh pool block and
+ * makes dm-thin commit metadata), never rewriting a slot, with O_DIRECT|O_DSYNC (dm-native's
+ * blockWrite: each write is durable when it returns, as write + fdatasync). After each
+ * acknowledged write it prints one pattern-log line on stdout: {"seq", "offset", "sum"}.
+ * Stops at SIGTERM, after the last slot, or at the first failed write (printed on stderr).
+ *
+ *   node writer.mjs --device /dev/mapper/tf-pool-vol --tag A1 --slots 2048 --stride 65536 --rate 20
+ */
+import { blockWrite } from '@thinfleet/dm-native';
+import { walkArgs, wholeNumber } from '../../support/args.mjs';
+import { blockSum, patternBlock } from './pattern.mjs';
+
+const opts = { device: '', tag: '', slots: 1024, stride: 65536, rate: 20 };
+walkArgs(process.argv.slice(2), (a, value) => {
+  if (a === '--device') opts.device = value();
+  else if (a === '--tag') opts.tag = value();
+  else if (a === '--slots') opts.slots = wholeNumber(a, value());
+  else if (a === '--stride') opts.stride = wholeNumber(a, value());
+  else if (a === '--rate') opts.rate = wholeNumber(a, value());
+  else throw new Error(`unknown option ${a}`);
+});
+if (!opts.device || !/^[A-Za-z0-9_-]+$/.test(opts.tag)) throw new Error('--device and --tag (letters, digits, _ and -) are required');
+
+let stopping = false;
+process.on('SIGTERM', () => (stopping = true));
+const gapMs = 1000 / opts.rate;
+const started = Date.now();
+for (let seq = 0; seq < opts.slots && !stopping; seq++) {
+  const offset = seq * opts.stride;
+  const block = patternBlock(opts.tag, seq, offset);
+  try {
+    await blockWrite(opts.device, offset, block);
+  } catch (err) {
+    process.stderr.write(`write ${seq} at ${offset} failed: ${err.code ?? ''} ${err.message}\n`);
+    process.exitCode = 1;
+    break;
+  }
+  process.stdout.write(`${JSON.stringify({ seq, offset, sum: blockSum(block) })}\n`);
+  const wait = started + (seq + 1) * gapMs - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+}
