@@ -74,10 +74,10 @@ function expectDisarmedForGood(wd: SimHostWatchdog): void {
 describe('lease watchdog', () => {
   it('arms with the cluster timeout before the first pool comes up, follows the deadline, and disarms after the last pool is gone', async () => {
     const wd = watchdog();
-    // Before the first arm the timeout is what sysfs says (readWatchdogTimeoutSeconds), then the device's.
-    const lease = new LeaseWatchdog({ watchdog: wd, clock, log, presetTimeoutSeconds: () => 4 });
+    // Before the first arm the timeout is unknown (0): arming sets the cluster's; then the device's.
+    const lease = new LeaseWatchdog({ watchdog: wd, clock, log });
     lease.welcome(2);
-    expect(lease.status()).toMatchObject({ fencing: 'watchdog', deviceTimeoutSeconds: 4, watchdog: { armed: false } });
+    expect(lease.status()).toMatchObject({ fencing: 'watchdog', deviceTimeoutSeconds: 0, watchdog: { armed: false } });
     lease.poolsChanged([['p', { kind: 'activating', token: 5n }]]);
     await lease.beforeBringUp('p', clock.nowMs() + 3_000);
     expect(wd.status()).toMatchObject({ armed: true, timeoutSeconds: 2, deadlineMs: clock.nowMs() + 3_000, pets: 1 });

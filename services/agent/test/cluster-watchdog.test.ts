@@ -6,13 +6,13 @@
  * device unless fencing is "none", which is warned about at every start.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { poolDeviceNames } from '@thinfleet/engine';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../../test/support/wait-until.js';
-import { checkWatchdogDevice, readWatchdogTimeoutSeconds } from '../src/cluster/watchdog-device.js';
+import { checkWatchdogDevice } from '../src/cluster/watchdog-device.js';
 import { FakeClock } from './support/fake-clock.js';
 import { captureLog, LEVEL } from './support/log-capture.js';
 import { MiB, startClusterAgent, token, type ClusterAgent } from './support/cluster-agent.js';
@@ -77,7 +77,7 @@ describe('cluster mode: the host watchdog follows the lease', () => {
     expect(t.fired()).toBe(0);
   });
 
-  it('stops petting once acknowledgements stop (a cut), fences the pool, and disarms only after the fence', async () => {
+  it('stops petting once acknowledgements stop (a cut), fences the pool, and never disarms: the host is reset within the timeout', async () => {
     const clock = new FakeClock();
     coordinator = await ScriptedCoordinator.start({ ttlSeconds: 3, marginMs: 500, watchdogTimeoutSeconds: 1 });
     t = await startClusterAgent({ coordinator, clock });
@@ -97,9 +97,10 @@ describe('cluster mode: the host watchdog follows the lease', () => {
     // No pet at or after the lease deadline; the watchdog's own expiry fence ran too.
     expect(wd.status().expired).toBe(true);
     expect(wd.status().lastPetMs).toBeLessThan(deadline);
-    await waitUntil('the watchdog to be disarmed once the fence succeeded', () => !wd.status().armed);
+    // A lost lease while a pool could write here: never disarmed, so the watchdog fires (1 s
+    // after the last pet) although the fence succeeded, and no new grant is taken meanwhile.
     await advance(clock, 2_000, 250);
-    expect(t.fired()).toBe(0);
+    expect(t.fired()).toBe(1);
   });
 });
 
@@ -154,23 +155,6 @@ describe('cluster mode: the watchdog device at start', () => {
       expect(() => checkWatchdogDevice(dir, true)).toThrow(/not a character device/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('reads the device timeout from sysfs without opening the device, for the Hello before it is armed', () => {
-    const sys = mkdtempSync(join(tmpdir(), 'tf-sys-'));
-    try {
-      // /dev/null (1:3) plays a watchdog whose sysfs attribute says 7 s.
-      mkdirSync(join(sys, 'dev/char/1:3'), { recursive: true });
-      writeFileSync(join(sys, 'dev/char/1:3/timeout'), '7\n');
-      expect(readWatchdogTimeoutSeconds('/dev/null', sys)).toBe(7);
-      // No attribute, not a character device, garbage: unknown.
-      expect(readWatchdogTimeoutSeconds('/dev/zero', sys)).toBe(0);
-      expect(readWatchdogTimeoutSeconds(join(sys, 'dev/char/1:3/timeout'), sys)).toBe(0);
-      writeFileSync(join(sys, 'dev/char/1:3/timeout'), 'soon');
-      expect(readWatchdogTimeoutSeconds('/dev/null', sys)).toBe(0);
-    } finally {
-      rmSync(sys, { recursive: true, force: true });
     }
   });
 

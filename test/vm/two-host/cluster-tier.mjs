@@ -5,7 +5,7 @@
  *
  *   node test/vm/two-host/cluster-tier.mjs [--only NAME[,NAME]] [--verbose] [--keep]
  *
- * Without --only: every scenario but `cut` (see DEFAULT).
+ * Without --only: every scenario.
  *
  * Scenarios, in the order run: handover (A to B and back with volumes, snapshots and a delete
  * job in flight), coordinator (the coordinator killed while both hosts hold pools; a second one
@@ -27,13 +27,7 @@ import { newRunDir, requireTools, TIER_LOCK } from './tier-setup.mjs';
 import { startTwoHost } from './two-host.mjs';
 
 const ALL = ['handover', 'coordinator', 'kill', 'stop', 'cut'];
-/**
- * `cut` is run only when asked for: the issue wants a cut-off holder's guest off before the next
- * grant, while the agent as built fences its pools itself and then disarms the watchdog (docs/
- * agent.md, the timeline: "no reset"). Its data checks pass either way; the first three of its
- * checks fail until that is settled.
- */
-const DEFAULT = ['handover', 'coordinator', 'kill', 'stop'];
+const DEFAULT = ALL;
 
 async function main() {
   const opts = { only: DEFAULT, verbose: false, keep: false };

@@ -41,7 +41,6 @@ import { fenceOrLog } from './fence-or-log.js';
 import { GrantActivation, volumeCountOf } from './grant-activation.js';
 import { HandoverScheduler } from './handover-scheduler.js';
 import { LeaseWatchdog } from './lease-watchdog.js';
-import { readWatchdogTimeoutSeconds } from './watchdog-device.js';
 import { PoolOwnership, STANDBY } from './pool-ownership.js';
 import { systemClock, type SessionClock } from './session-clock.js';
 import { SessionResume } from './session-resume.js';
@@ -94,8 +93,7 @@ export class ClusterNode implements PoolLifecycle {
   ) {
     this.log = options.logger.child({ cluster: options.config.nodeId });
     const clock = options.clock ?? systemClock;
-    const device = options.watchdog?.devicePath ?? null;
-    this.watchdog = new LeaseWatchdog({ watchdog: options.watchdog, clock, log: this.log, presetTimeoutSeconds: () => (device === null ? 0 : readWatchdogTimeoutSeconds(device)) });
+    this.watchdog = new LeaseWatchdog({ watchdog: options.watchdog, clock, log: this.log });
     this.session = new CoordinatorSession({
       addresses: options.config.coordinators,
       clusterId: saved.clusterId,
@@ -188,8 +186,9 @@ export class ClusterNode implements PoolLifecycle {
    * anything else runs (the engine's fence does not wait for the pool's work in flight).
    */
   private onLost(reason: string): void {
-    // The watchdog stops petting now; it is disarmed once every pool's fence succeeded.
-    this.watchdog.deadline(0);
+    // The watchdog stops petting now and, if a pool could write here, is never disarmed again:
+    // the host is reset (the fences below only close the gap until then).
+    this.watchdog.leaseLost();
     this.grants.lost(reason);
     for (const [pool, state] of this.ownership.entries()) {
       this.handover.lost(pool);

@@ -8,14 +8,18 @@
  *   cluster's timeout from the Welcome. A device that reports a longer timeout is disarmed and
  *   the grant refused: this host would be reset too late.
  * - The deadline: every change of the session's LeaseDeadline (Welcome, acknowledged keepalive,
- *   loss) is passed on, converted from the session clock to the watchdog's (`nowMs()`). A lost
- *   session sets a deadline in the past: petting stops at once.
+ *   loss) is passed on, converted from the session clock to the watchdog's (`nowMs()`).
+ * - A lost lease (`leaseLost`) while a pool could write here stops the petting at once and for
+ *   good: the pools are fenced (by the agent and by the thread), and the host is still reset
+ *   when the timeout passes, whether or not the fences worked. A host cut off from the
+ *   coordinator is thus off before anyone else can be granted its pools, as a killed, stopped
+ *   or hung one is, and never serves a fenced pool's stuck I/O again.
  * - The plans: the pools whose devices may write here (activating, held, releasing, and those
  *   whose fence after a loss has not succeeded), by device name (engine names.ts), so the
  *   thread fences them itself when the deadline passes.
  * - Disarming (the magic close): once no pool needs it any more (released, handed over, fenced
- *   after a loss or at stop). A pool whose fence failed keeps it armed: with the deadline past
- *   the host is reset, which is the point.
+ *   at stop) and no lease was lost while one could write. A pool whose fence failed keeps it
+ *   armed: with the deadline past the host is reset, which is the point.
  *
  * With fencing "none" there is no watchdog: every call is a no-op and the status says so.
  *
@@ -34,7 +38,7 @@ import type { SessionClock } from './session-clock.js';
 /** The fencing as health, metrics and the Hello report it. */
 export interface LeaseWatchdogStatus {
   readonly fencing: FencingKind;
-  /** The device's timeout as it reported it when last armed, or as sysfs says before; 0 when unknown (or fencing "none"). */
+  /** The device's timeout as it reported it when last armed (arming sets the cluster's); 0 before, or with fencing "none". */
   readonly deviceTimeoutSeconds: number;
   /** The watchdog's own status; null with fencing "none". */
   readonly watchdog: HostWatchdogStatus | null;
@@ -43,8 +47,6 @@ export interface LeaseWatchdogStatus {
 export interface LeaseWatchdogOptions {
   /** null: fencing "none". */
   readonly watchdog: HostWatchdog | null;
-  /** The device's timeout before it is first armed (readWatchdogTimeoutSeconds; 0: unknown). */
-  readonly presetTimeoutSeconds?: () => number;
   /** The session's clock (the lease deadline is on it). */
   readonly clock: SessionClock;
   readonly log: Logger;
@@ -65,6 +67,8 @@ export class LeaseWatchdog {
   private live: readonly string[] = [];
   /** Pools whose fence after a loss has not succeeded (yet). */
   private readonly unfenced = new Set<string>();
+  /** The lease was lost while a pool could write here: the host is being reset; never disarmed again. */
+  private resetPending = false;
   private readonly mutex = new Mutex();
 
   constructor(private readonly options: LeaseWatchdogOptions) {}
@@ -75,8 +79,7 @@ export class LeaseWatchdog {
 
   status(): LeaseWatchdogStatus {
     const watchdog = this.options.watchdog?.status() ?? null;
-    const deviceTimeoutSeconds = watchdog === null ? 0 : this.deviceTimeoutSeconds > 0 ? this.deviceTimeoutSeconds : (this.options.presetTimeoutSeconds?.() ?? 0);
-    return { fencing: this.fencing, deviceTimeoutSeconds, watchdog };
+    return { fencing: this.fencing, deviceTimeoutSeconds: watchdog === null ? 0 : this.deviceTimeoutSeconds, watchdog };
   }
 
   /** The Welcome's watchdog timeout (0 from a coordinator that does not send one). */
@@ -92,6 +95,22 @@ export class LeaseWatchdog {
     const wd = this.options.watchdog;
     if (wd === null) return;
     wd.setDeadline(deadlineMs <= 0 ? 0 : Math.max(0, wd.nowMs() + (deadlineMs - this.options.clock.nowMs())));
+  }
+
+  /**
+   * The session's lease is lost (the coordinator said so, or its deadline passed). Petting stops
+   * now; if the watchdog is armed for a pool that could write here, it is never disarmed again
+   * in this process: the host is reset within the timeout. Idempotent.
+   */
+  leaseLost(): void {
+    this.deadline(0);
+    if (this.armed && this.plans([]).length > 0 && !this.resetPending) {
+      this.resetPending = true;
+      this.options.log.fatal(
+        { device: this.options.watchdog?.devicePath, pools: this.plans([]).map((p) => p.pool) },
+        'lease lost while holding pools: the host watchdog is no longer petted and resets this host',
+      );
+    }
   }
 
   /**
@@ -130,6 +149,9 @@ export class LeaseWatchdog {
     await this.mutex.run(async () => {
       this.deadline(deadlineMs);
       wd.setFencePlans(this.plans([pool]));
+      if (this.resetPending) {
+        throw new AgentError('CLUSTER_UNAVAILABLE', `pool ${pool}: this host lost its lease while holding pools and is about to be reset by its watchdog`);
+      }
       if (this.armed && wd.status().expired) {
         // An expired watchdog never pets again: re-armed only when nothing else may write here.
         if (this.plans([]).some((p) => p.pool !== pool)) {
@@ -207,7 +229,7 @@ export class LeaseWatchdog {
       .run(async () => {
         const plans = this.plans([]);
         wd.setFencePlans(plans);
-        if (plans.length === 0 && this.armed) await this.disarmNow('no pool is held here any more');
+        if (plans.length === 0 && this.armed && !this.resetPending) await this.disarmNow('no pool is held here any more');
       })
       .catch((err: unknown) => this.options.log.error({ err }, 'could not disarm the host watchdog: the host is reset when its timeout passes'));
   }

@@ -3,7 +3,7 @@
  * of `watchdogDevice`, and the watchdog the backend provides for it. The device is never opened
  * here: it is opened (armed) only once a pool is held (lease-watchdog.ts).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { NativeHostWatchdog, SimHostWatchdog, SimKernel, type DmClient, type HostWatchdog } from '@thinfleet/devmapper';
 import type { Logger } from 'pino';
@@ -33,32 +33,6 @@ export function checkWatchdogDevice(path: string, simulated: boolean): void {
   if (stat.isCharacterDevice()) return;
   if (simulated && (stat.isFIFO() || stat.isFile())) return;
   throw new AgentConfigError(`watchdogDevice ${path}: not a character device; cluster mode with "fencing": "watchdog" needs a host watchdog: ${HOW_TO_FIX}`, 'watchdogDevice');
-}
-
-/** The legacy `/dev/watchdog` (misc 10:130): the first watchdog, `watchdog0` in sysfs. */
-const LEGACY_WATCHDOG = { major: 10n, minor: 130n };
-
-/**
- * The timeout the watchdog at `path` is set to, read from sysfs without opening the device
- * (`/sys/class/watchdog/watchdog0/timeout` for the legacy `/dev/watchdog`, else
- * `/sys/dev/char/MAJOR:MINOR/timeout`), for the Hello before the device is first armed. 0 when
- * it cannot be told (not a character device, no sysfs attribute, a simulated host).
- * @param sysRoot where sysfs is mounted (tests give a directory of their own)
- */
-export function readWatchdogTimeoutSeconds(path: string, sysRoot = '/sys'): number {
-  try {
-    const stat = statSync(path, { bigint: true });
-    if (!stat.isCharacterDevice()) return 0;
-    // glibc's major()/minor() of a dev_t.
-    const major = ((stat.rdev >> 8n) & 0xfffn) | ((stat.rdev >> 32n) & ~0xfffn);
-    const minor = (stat.rdev & 0xffn) | ((stat.rdev >> 12n) & ~0xffn);
-    const attribute =
-      major === LEGACY_WATCHDOG.major && minor === LEGACY_WATCHDOG.minor ? join(sysRoot, 'class/watchdog/watchdog0/timeout') : join(sysRoot, `dev/char/${major}:${minor}/timeout`);
-    const seconds = Number(readFileSync(attribute, 'utf8').trim());
-    return Number.isSafeInteger(seconds) && seconds > 0 ? seconds : 0;
-  } catch {
-    return 0;
-  }
 }
 
 /** What makes the backend's watchdog. */

@@ -32,9 +32,9 @@ export interface Hello {
    */
   'fencing'?: (string);
   /**
-   * The host watchdog's timeout in seconds: as the device reported it when last armed, before
-   * that as sysfs says (the device is opened only once a pool is held); 0 when unknown or with
-   * fencing "none".
+   * The host watchdog's timeout in seconds as the device reported it when last armed (arming
+   * sets the cluster's; the device is opened only once a pool is held); 0 before the first arm
+   * and with fencing "none".
    */
   'watchdogTimeoutSeconds'?: (number);
 }
@@ -69,9 +69,9 @@ export interface Hello__Output {
    */
   'fencing': (string);
   /**
-   * The host watchdog's timeout in seconds: as the device reported it when last armed, before
-   * that as sysfs says (the device is opened only once a pool is held); 0 when unknown or with
-   * fencing "none".
+   * The host watchdog's timeout in seconds as the device reported it when last armed (arming
+   * sets the cluster's; the device is opened only once a pool is held); 0 before the first arm
+   * and with fencing "none".
    */
   'watchdogTimeoutSeconds': (number);
 }
