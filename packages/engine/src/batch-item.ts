@@ -96,6 +96,8 @@ export interface MarkDeleteItem extends ItemBase {
    * Pool.markDelete from the pool's writer; absent on a standalone pool.
    */
   readonly owner?: string;
+  /** The writer's lock space (cluster id) with `owner`; absent or '' when none. */
+  readonly ownerCluster?: string;
 }
 
 export type BatchItem = CreateItem | CreateExternalItem | SnapshotItem | DeleteItem | RenameItem | GrowItem | RevertItem | RevisionItem | PinItem | MarkDeleteItem;

@@ -5,6 +5,7 @@
  * argument at fault) before anything is touched. A new op is a new handler here and a case in
  * planItem.
  */
+import { MAX_WRITER_CLUSTER_ID_BYTES } from '@thinfleet/catalog';
 import { formatBytes } from '@thinfleet/units';
 import { MAX_KEEP_REVISIONS, type BatchItem, type BatchOp } from './batch-item.js';
 import { checkSize, type BatchPlanner } from './batch-planner.js';
@@ -139,10 +140,15 @@ export const planMarkDelete: OpHandler<'mark-delete'> = (raw, item, p) => {
   if (owner !== undefined && (typeof owner !== 'string' || !/^[0-9]{1,20}$/.test(owner))) {
     throw new EngineError('INVALID_ARGUMENT', 'delete mark: owner must be a decimal grant token', { item, argument: 'mark' });
   }
+  const clusterId = raw.ownerCluster;
+  if (clusterId !== undefined && (typeof clusterId !== 'string' || Buffer.byteLength(clusterId) > MAX_WRITER_CLUSTER_ID_BYTES)) {
+    throw new EngineError('INVALID_ARGUMENT', `delete mark: ownerCluster must be a cluster id of at most ${MAX_WRITER_CLUSTER_ID_BYTES} bytes`, { item, argument: 'mark' });
+  }
   const mark = checked === null || owner === undefined ? checked : { ...checked, ownerToken: owner };
   if (sameMark(v.deleting ?? null, mark)) return [];
   const jobId = mark?.jobId ?? v.deleting?.jobId;
-  return [{ kind: 'mark-delete', uuid: v.uuid, mark, ...(owner !== undefined && jobId !== undefined ? { owner: { jobId, token: owner } } : {}) }];
+  const ownerOp = owner !== undefined && jobId !== undefined ? { owner: { jobId, token: owner, ...(clusterId ? { clusterId } : {}) } } : {};
+  return [{ kind: 'mark-delete', uuid: v.uuid, mark, ...ownerOp }];
 };
 
 /** @throws EngineError INVALID_ARGUMENT naming the first bad field of a delete mark. */

@@ -105,10 +105,10 @@ export type PlannedOp =
   | { readonly kind: 'pin'; readonly uuid: string; readonly pinned: boolean }
   /**
    * Sets (or clears, with null) the volume's delete mark. Catalog only: no kernel message.
-   * `owner`: the job whose mark it is and the grant token (decimal) of the holder writing it,
-   * recorded in `CatalogState.jobOwners` (absent on a standalone pool).
+   * `owner`: the job whose mark it is, the grant token (decimal) of the holder writing it and
+   * its lock space's cluster id, recorded in `CatalogState.jobOwners` (absent on a standalone pool).
    */
-  | { readonly kind: 'mark-delete'; readonly uuid: string; readonly mark: DeleteMark | null; readonly owner?: { readonly jobId: string; readonly token: string } }
+  | { readonly kind: 'mark-delete'; readonly uuid: string; readonly mark: DeleteMark | null; readonly owner?: JobOwner }
   /** repair: delete a kernel thin id the catalog does not know. */
   | { readonly kind: 'purge'; readonly thinId: number }
   /** repair: drop a volume whose thin id the kernel lacks. */
@@ -134,30 +134,56 @@ export interface CatalogState {
    * entries (the oldest tokens go first). Absent in catalogs written before it: none.
    */
   jobOwners?: Record<string, string>;
+  /**
+   * The cluster id (lock space) of each `jobOwners` token, by job id; absent or missing entries
+   * are ''. Tokens of different lock spaces are not compared: a replaced etcd restarts them.
+   */
+  jobOwnerClusters?: Record<string, string>;
+}
+
+/** Who wrote a job's delete mark: the job, the grant token (decimal) and its lock space ('' when none). */
+export interface JobOwner {
+  readonly jobId: string;
+  readonly token: string;
+  readonly clusterId?: string;
 }
 
 /** The most jobs `CatalogState.jobOwners` remembers. */
 export const MAX_JOB_OWNERS = 1024;
 
-/** The newest token recorded for job `jobId` (0 when none). Pure. */
-export function jobOwnerToken(state: CatalogState, jobId: string): bigint {
+/**
+ * The newest token recorded for job `jobId` in lock space `clusterId` (0 when none, or when the
+ * recorded owner belongs to another lock space: its token does not outrank this one's). Pure.
+ */
+export function jobOwnerToken(state: CatalogState, jobId: string, clusterId = ''): bigint {
   const token = state.jobOwners?.[jobId];
-  return token === undefined ? 0n : BigInt(token);
+  if (token === undefined || (state.jobOwnerClusters?.[jobId] ?? '') !== clusterId) return 0n;
+  return BigInt(token);
 }
 
-/** Records `owner` in `state.jobOwners` (the newer token wins), dropping the oldest beyond MAX_JOB_OWNERS. Mutates `state`. */
-function recordJobOwner(state: CatalogState, owner: { readonly jobId: string; readonly token: string }): void {
+/**
+ * Records `owner` in `state.jobOwners` (within one lock space the newer token wins; an owner of
+ * another lock space replaces the entry), dropping the oldest beyond MAX_JOB_OWNERS. Mutates `state`.
+ */
+function recordJobOwner(state: CatalogState, owner: JobOwner): void {
   const owners = (state.jobOwners ??= {});
+  const clusters = (state.jobOwnerClusters ??= {});
+  const clusterId = owner.clusterId ?? '';
   const known = owners[owner.jobId];
-  if (known !== undefined && BigInt(known) >= BigInt(owner.token)) return;
+  if (known !== undefined && (clusters[owner.jobId] ?? '') === clusterId && BigInt(known) >= BigInt(owner.token)) return;
   owners[owner.jobId] = owner.token;
+  if (clusterId === '') delete clusters[owner.jobId];
+  else clusters[owner.jobId] = clusterId;
   const ids = Object.keys(owners);
   if (ids.length <= MAX_JOB_OWNERS) return;
   ids.sort((a, b) => {
     const d = BigInt(owners[a]!) - BigInt(owners[b]!);
     return d < 0n ? -1 : d > 0n ? 1 : a < b ? -1 : a > b ? 1 : 0;
   });
-  for (const id of ids.slice(0, ids.length - MAX_JOB_OWNERS)) delete owners[id];
+  for (const id of ids.slice(0, ids.length - MAX_JOB_OWNERS)) {
+    delete owners[id];
+    delete clusters[id];
+  }
 }
 
 export type CatalogRecord =

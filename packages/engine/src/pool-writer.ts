@@ -5,7 +5,7 @@
  * is written only by the job's current owner: a holder whose token is older than one the pool,
  * or the job, has recorded is stale, and so is one that finds another holder's writes on the disk.
  */
-import { clusterMoveOf, isCatalogError, type CatalogWriter } from '@thinfleet/catalog';
+import { clusterMoveOf, isCatalogError, writerClusterId, type CatalogWriter } from '@thinfleet/catalog';
 import type { Logger } from 'pino';
 import { jobOwnerToken, type DeleteMark } from './catalog-state.js';
 import { EngineError } from './engine-error.js';
@@ -32,14 +32,14 @@ export function setCatalogWriter(core: PoolCore, writer: CatalogWriter): void {
  * Reads two sectors and the frame at the catalog's tail; writes nothing.
  * @throws EngineError STALE_OWNER; the device's read errors
  */
-export async function checkMarkOwner(core: PoolCore, name: string, mark: DeleteMark | null): Promise<string | null> {
+export async function checkMarkOwner(core: PoolCore, name: string, mark: DeleteMark | null): Promise<{ readonly token: string; readonly clusterId: string } | null> {
   const { catalog } = core;
   const token = catalog.writer.token;
   if (token === 0n) return null;
   const pool = catalog.state.pool.name;
   const jobId = mark?.jobId ?? volumeByName(core, name)?.deleting?.jobId;
   if (jobId !== undefined) {
-    const owner = jobOwnerToken(catalog.state, jobId);
+    const owner = jobOwnerToken(catalog.state, jobId, writerClusterId(catalog.writer));
     if (owner > token) {
       throw new EngineError('STALE_OWNER', `pool ${pool}: job ${jobId} is owned by grant token ${owner}, newer than this host's ${token}; its delete mark is not this host's to write`);
     }
@@ -50,7 +50,7 @@ export async function checkMarkOwner(core: PoolCore, name: string, mark: DeleteM
     if (isCatalogError(err, 'STALE_WRITER')) throw new EngineError('STALE_OWNER', `pool ${pool}: ${err.message}; this host (token ${token}) may not write delete marks`, { cause: err });
     throw err;
   }
-  return token.toString();
+  return { token: token.toString(), clusterId: writerClusterId(catalog.writer) };
 }
 
 /**

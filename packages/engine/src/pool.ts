@@ -13,7 +13,7 @@
 import type { BatchItem } from './batch-item.js';
 import { poolCapacity, type PoolCapacity } from './capacity.js';
 import { jobOwnerToken, noSpaceModeOf, type DeleteMark, type NoSpaceMode, type VolumeRecord } from './catalog-state.js';
-import type { CatalogWriter } from '@thinfleet/catalog';
+import { writerClusterId, type CatalogWriter } from '@thinfleet/catalog';
 import { checkMarkOwner, setCatalogWriter } from './pool-writer.js';
 import { ensureDevice, removeDevice } from './device-tables.js';
 import { EngineError } from './engine-error.js';
@@ -82,9 +82,9 @@ export class Pool extends SingleVolumeCalls {
     return this.core.catalog.writer;
   }
 
-  /** The newest grant token that wrote job `jobId`'s delete mark (0 when none). Committed state. */
+  /** The newest grant token of this pool's lock space that wrote job `jobId`'s delete mark (0 when none). Committed state. */
   jobOwnerToken(jobId: string): bigint {
-    return jobOwnerToken(this.core.catalog.state, jobId);
+    return jobOwnerToken(this.core.catalog.state, jobId, writerClusterId(this.core.catalog.writer));
   }
 
   /** Engine.setPoolWriter's work on an active pool. @throws EngineError STALE_OWNER */
@@ -92,7 +92,7 @@ export class Pool extends SingleVolumeCalls {
     setCatalogWriter(this.core, writer);
   }
 
-  protected markOwner(name: string, mark: DeleteMark | null): Promise<string | null> {
+  protected markOwner(name: string, mark: DeleteMark | null): Promise<{ readonly token: string; readonly clusterId: string } | null> {
     return checkMarkOwner(this.core, name, mark);
   }
 

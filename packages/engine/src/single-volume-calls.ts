@@ -82,13 +82,13 @@ export abstract class SingleVolumeCalls {
    */
   async markDelete(name: string, mark: DeleteMark | null): Promise<VolumeInfo> {
     const owner = await this.markOwner(name, mark);
-    return this.single({ item: name, op: 'mark-delete', volume: name, mark, ...(owner === null ? {} : { owner }) });
+    return this.single({ item: name, op: 'mark-delete', volume: name, mark, ...(owner === null ? {} : { owner: owner.token, ownerCluster: owner.clusterId }) });
   }
 
   /**
-   * The grant token (decimal) a delete mark of volume `name` is written under, after checking
-   * the writer is the mark's current owner; null on a standalone pool.
+   * The grant token (decimal) and lock space a delete mark of volume `name` is written under,
+   * after checking the writer is the mark's current owner; null on a standalone pool.
    * @throws EngineError STALE_OWNER
    */
-  protected abstract markOwner(name: string, mark: DeleteMark | null): Promise<string | null>;
+  protected abstract markOwner(name: string, mark: DeleteMark | null): Promise<{ readonly token: string; readonly clusterId: string } | null>;
 }

@@ -167,6 +167,23 @@ describe('writer tokens in the engine', () => {
     expect(logged).toHaveLength(1);
   });
 
+  it('lets the new lock space resume a delete job whose mark an older lock space wrote with a higher token', async () => {
+    const X = { token: 900n, nodeId: 'node-a', clusterId: 'cluster-x' };
+    const Y = { token: 5n, nodeId: 'node-b', clusterId: 'cluster-y' };
+    const { host, devices, name, engine: a } = await poolWrittenBy(X);
+    const before = await a.activatePool(name, devices);
+    await before.createVolume('w', MiB);
+    const mark = { jobId: 'job1', doneBytes: 0, chunkBytes: 65536, createdMs: 1 };
+    await before.markDelete('w', mark);
+    expect(before.jobOwnerToken('job1')).toBe(900n);
+    const moved = await handTo(a, host.engine(), name, devices, Y);
+    // Token 900 belongs to the old lock space: it does not outrank this one's 5.
+    expect(moved.jobOwnerToken('job1')).toBe(0n);
+    const resumed = { ...mark, doneBytes: 65536 };
+    expect((await moved.markDelete('w', resumed)).deleting).toEqual({ ...resumed, ownerToken: '5' });
+    expect(moved.jobOwnerToken('job1')).toBe(5n);
+  });
+
   it('leaves a standalone pool as it was: no owner token on marks', async () => {
     const { host, devices, name } = await setup();
     const pool = await host.engine().createPool({ name, devices, ...SMALL_CATALOG });
