@@ -72,6 +72,31 @@ function expectDisarmedForGood(wd: SimHostWatchdog): void {
 }
 
 describe('lease watchdog', () => {
+  it('after a lease lost while a pool could write here: never disarmed, and no new pool is brought up until the reset', async () => {
+    const wd = watchdog();
+    const lease = new LeaseWatchdog({ watchdog: wd, clock, log });
+    lease.welcome(1);
+    lease.poolsChanged([['p', { kind: 'activating', token: 1n }]]);
+    await lease.beforeBringUp('p', clock.nowMs() + 5_000);
+    lease.poolsChanged([['p', held(1n)]]);
+    await settle();
+    lease.leaseLost();
+    const done = lease.fenceStarted('p');
+    lease.poolsChanged([['p', fenced]]);
+    done(true);
+    await settle();
+    // Every pool fenced, none live: still armed and unpetted.
+    expect(wd.status().armed).toBe(true);
+    await expect(lease.beforeBringUp('q', clock.nowMs() + 5_000)).rejects.toMatchObject({ code: 'CLUSTER_UNAVAILABLE' });
+    // A new session's Welcome and acknowledgements do not restart the petting either.
+    lease.deadline(clock.nowMs() + 5_000);
+    clock.advance(250);
+    await wd.fenceSettled();
+    await settle();
+    clock.advance(1_000);
+    expect(fired).toBe(1);
+  });
+
   it('arms with the cluster timeout before the first pool comes up, follows the deadline, and disarms after the last pool is gone', async () => {
     const wd = watchdog();
     // Before the first arm the timeout is unknown (0): arming sets the cluster's; then the device's.

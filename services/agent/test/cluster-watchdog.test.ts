@@ -98,7 +98,7 @@ describe('cluster mode: the host watchdog follows the lease', () => {
     expect(wd.status().expired).toBe(true);
     expect(wd.status().lastPetMs).toBeLessThan(deadline);
     // A lost lease while a pool could write here: never disarmed, so the watchdog fires (1 s
-    // after the last pet) although the fence succeeded, and no new grant is taken meanwhile.
+    // after the last pet) although the fence succeeded.
     await advance(clock, 2_000, 250);
     expect(t.fired()).toBe(1);
   });

@@ -97,8 +97,6 @@ export interface CoordinatorSessionOptions {
   readonly backoffMs?: { readonly min: number; readonly max: number };
 }
 
-const TOKEN = /^[0-9]{1,20}$/;
-
 /** How long a stream may wait for its Welcome before it is opened again, until a Welcome told the TTL. */
 const WELCOME_TIMEOUT_MS = 5000;
 
@@ -330,34 +328,13 @@ export class CoordinatorSession {
         this.options.events.onRenewed(this.lease.deadlineMs);
         return;
       }
-      case 'granted': {
-        const g = m.granted!;
-        const p = this.pending.settle(Number(g.requestId), 'take');
-        if (p === undefined) {
-          this.log.warn({ pool: g.pool, token: g.token, requestId: g.requestId }, 'granted a lock no one waits for; releasing it');
-          void this.release(g.pool).catch((err: unknown) => this.log.warn({ pool: g.pool, err }, 'releasing an unwanted grant failed'));
-          return;
-        }
-        if (!TOKEN.test(g.token)) {
-          p.reject(new AgentError('LOCK_FAILED', `pool ${g.pool}: the coordinator granted a malformed token "${g.token}"`));
-          return;
-        }
-        p.resolve({ pool: g.pool, token: BigInt(g.token), dirty: g.dirty, previousHolderDied: g.previousHolderDied, previousHolder: g.previousHolder });
-        return;
-      }
-      // 'released' and 'failed' settle a pending request alike by design (duplicates pairs them); they differ in how (resolve null, reject with the code).
-      case 'released': {
-        const r = m.released!;
-        this.pending.settle(Number(r.requestId))?.resolve(null);
-        return;
-      }
-      case 'failed': {
-        const f = m.failed!;
-        const p = this.pending.settle(Number(f.requestId));
-        if (p === undefined) return;
-        p.reject(new AgentError('LOCK_FAILED', `pool ${f.pool}: the coordinator refused the ${p.kind} (${f.code}): ${f.message}`));
-        return;
-      }
+      case 'granted':
+      case 'released':
+      case 'failed':
+        return this.pending.answer(m, (pool, token, requestId) => {
+          this.log.warn({ pool, token, requestId }, 'granted a lock no one waits for; releasing it');
+          void this.release(pool).catch((err: unknown) => this.log.warn({ pool, err }, 'releasing an unwanted grant failed'));
+        });
       case 'contention':
         return this.options.events.onContention(m.contention!.pool, m.contention!.waiters);
       case 'acquire':

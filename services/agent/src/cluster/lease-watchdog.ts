@@ -89,12 +89,14 @@ export class LeaseWatchdog {
 
   /**
    * The session's lease deadline changed (on the session clock; 0: nothing is held). Passed on
-   * to the watchdog on its own clock; 0 and past deadlines stop the petting.
+   * to the watchdog on its own clock; 0 and past deadlines stop the petting, and so does every
+   * deadline after `leaseLost` while a pool could write here.
    */
   deadline(deadlineMs: number): void {
     const wd = this.options.watchdog;
     if (wd === null) return;
-    wd.setDeadline(deadlineMs <= 0 ? 0 : Math.max(0, wd.nowMs() + (deadlineMs - this.options.clock.nowMs())));
+    // After a lease lost while holding, no later session's deadline restarts the petting.
+    wd.setDeadline(deadlineMs <= 0 || this.resetPending ? 0 : Math.max(0, wd.nowMs() + (deadlineMs - this.options.clock.nowMs())));
   }
 
   /**
@@ -147,11 +149,11 @@ export class LeaseWatchdog {
     const wd = this.options.watchdog;
     if (wd === null) return;
     await this.mutex.run(async () => {
-      this.deadline(deadlineMs);
-      wd.setFencePlans(this.plans([pool]));
       if (this.resetPending) {
         throw new AgentError('CLUSTER_UNAVAILABLE', `pool ${pool}: this host lost its lease while holding pools and is about to be reset by its watchdog`);
       }
+      this.deadline(deadlineMs);
+      wd.setFencePlans(this.plans([pool]));
       if (this.armed && wd.status().expired) {
         // An expired watchdog never pets again: re-armed only when nothing else may write here.
         if (this.plans([]).some((p) => p.pool !== pool)) {

@@ -4,7 +4,12 @@
  * restarted agent starts with none (an answer to an id it no longer knows is ignored, or, for a
  * grant, released by the session).
  */
+import type { CoordinatorMessage__Output } from '@thinfleet/proto';
+import { AgentError } from '../agent-error.js';
 import type { Grant } from './coordinator-session.js';
+
+/** A grant token as the coordinator sends it (decimal, at most 20 digits). */
+const TOKEN = /^[0-9]{1,20}$/;
 
 /** One request waiting for its Granted, Released or Failed. */
 export interface PendingRequest {
@@ -41,6 +46,28 @@ export class PendingRequests {
     if (pending === undefined || (kind !== undefined && pending.kind !== kind)) return undefined;
     this.byId.delete(requestId);
     return pending;
+  }
+
+  /**
+   * Settles the request a Granted, Released or Failed answers: a grant resolves its take (a
+   * malformed token rejects it with LOCK_FAILED), a release resolves with null, a failure
+   * rejects with LOCK_FAILED and the coordinator's code. A grant no request waits for is passed
+   * to `unwanted` (the caller releases it); other answers to unknown ids are ignored.
+   */
+  answer(m: Pick<CoordinatorMessage__Output, 'granted' | 'released' | 'failed'>, unwanted: (pool: string, token: string, requestId: string) => void): void {
+    if (m.granted) {
+      const g = m.granted;
+      const p = this.settle(Number(g.requestId), 'take');
+      if (p === undefined) return unwanted(g.pool, g.token, String(g.requestId));
+      if (!TOKEN.test(g.token)) return p.reject(new AgentError('LOCK_FAILED', `pool ${g.pool}: the coordinator granted a malformed token "${g.token}"`));
+      return p.resolve({ pool: g.pool, token: BigInt(g.token), dirty: g.dirty, previousHolderDied: g.previousHolderDied, previousHolder: g.previousHolder });
+    }
+    if (m.released) return this.settle(Number(m.released.requestId))?.resolve(null);
+    if (m.failed) {
+      const f = m.failed;
+      const p = this.settle(Number(f.requestId));
+      p?.reject(new AgentError('LOCK_FAILED', `pool ${f.pool}: the coordinator refused the ${p.kind} (${f.code}): ${f.message}`));
+    }
   }
 
   /** Rejects every waiting request with `err` and empties the table. Idempotent. */
