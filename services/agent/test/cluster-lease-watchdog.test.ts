@@ -45,10 +45,11 @@ const fenced: OwnershipState = { kind: 'fenced', heldToken: null };
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * Pool p held under an armed 1 s watchdog, then the session lost: the deadline cleared, p's
- * fence started (not finished: `done` finishes it) and p recorded fenced.
+ * Pool p held under an armed 1 s watchdog, then the deadline cleared (`how` 'deadline': a fence
+ * after a lock loss) or the lease lost ('leaseLost'), p's fence started (not finished: `done`
+ * finishes it) and p recorded fenced.
  */
-async function heldThenLost(): Promise<{ wd: SimHostWatchdog; done: (ok: boolean) => void }> {
+async function heldThenLost(how: 'deadline' | 'leaseLost' = 'deadline'): Promise<{ wd: SimHostWatchdog; lease: LeaseWatchdog; done: (ok: boolean) => void }> {
   const wd = watchdog();
   const lease = new LeaseWatchdog({ watchdog: wd, clock, log });
   lease.welcome(1);
@@ -56,12 +57,13 @@ async function heldThenLost(): Promise<{ wd: SimHostWatchdog; done: (ok: boolean
   await lease.beforeBringUp('p', clock.nowMs() + 5_000);
   lease.poolsChanged([['p', held(1n)]]);
   await settle();
-  lease.deadline(0);
+  if (how === 'leaseLost') lease.leaseLost();
+  else lease.deadline(0);
   const done = lease.fenceStarted('p');
   lease.poolsChanged([['p', fenced]]);
   await settle();
   expect(wd.status().armed).toBe(true);
-  return { wd, done };
+  return { wd, lease, done };
 }
 
 /** `wd` is disarmed, and stays quiet however long the clock runs. */
@@ -73,16 +75,7 @@ function expectDisarmedForGood(wd: SimHostWatchdog): void {
 
 describe('lease watchdog', () => {
   it('after a lease lost while a pool could write here: never disarmed, and no new pool is brought up until the reset', async () => {
-    const wd = watchdog();
-    const lease = new LeaseWatchdog({ watchdog: wd, clock, log });
-    lease.welcome(1);
-    lease.poolsChanged([['p', { kind: 'activating', token: 1n }]]);
-    await lease.beforeBringUp('p', clock.nowMs() + 5_000);
-    lease.poolsChanged([['p', held(1n)]]);
-    await settle();
-    lease.leaseLost();
-    const done = lease.fenceStarted('p');
-    lease.poolsChanged([['p', fenced]]);
+    const { wd, lease, done } = await heldThenLost('leaseLost');
     done(true);
     await settle();
     // Every pool fenced, none live: still armed and unpetted.
