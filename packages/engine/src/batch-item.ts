@@ -2,7 +2,7 @@
  * The operations a batch can hold. Every item carries `item`, a name the caller chooses, so a
  * rejection can say which item was bad. Single-volume calls are batches of one item.
  */
-import type { DeleteMark } from './catalog-state.js';
+import type { DeleteMark, JobMark } from './catalog-state.js';
 
 interface ItemBase {
   /** The caller's name for this item, unique within the batch. */
@@ -100,7 +100,22 @@ export interface MarkDeleteItem extends ItemBase {
   readonly ownerCluster?: string;
 }
 
-export type BatchItem = CreateItem | CreateExternalItem | SnapshotItem | DeleteItem | RenameItem | GrowItem | RevertItem | RevisionItem | PinItem | MarkDeleteItem;
+/**
+ * Sets or clears (mark null) the job mark of a volume: a background job of another kind than
+ * delete (flatten, merge) records itself, its phase and its checkpoint in the pool's catalog, so
+ * that the host holding the pool next resumes it. Changes nothing else; the volume may be active.
+ */
+export interface MarkJobItem extends ItemBase {
+  readonly op: 'mark-job';
+  readonly volume: string;
+  readonly mark: JobMark | null;
+  /** As MarkDeleteItem.owner. */
+  readonly owner?: string;
+  /** As MarkDeleteItem.ownerCluster. */
+  readonly ownerCluster?: string;
+}
+
+export type BatchItem = CreateItem | CreateExternalItem | SnapshotItem | DeleteItem | RenameItem | GrowItem | RevertItem | RevisionItem | PinItem | MarkDeleteItem | MarkJobItem;
 
 export type BatchOp = BatchItem['op'];
 

@@ -9,7 +9,7 @@ import { MAX_WRITER_CLUSTER_ID_BYTES } from '@thinfleet/catalog';
 import { formatBytes } from '@thinfleet/units';
 import { MAX_KEEP_REVISIONS, type BatchItem, type BatchOp } from './batch-item.js';
 import { checkSize, type BatchPlanner } from './batch-planner.js';
-import type { DeleteMark, PlannedOp, VolumeRecord } from './catalog-state.js';
+import type { DeleteMark, JobMark, PlannedOp, VolumeRecord } from './catalog-state.js';
 import { EngineError } from './engine-error.js';
 import { quoted } from '@thinfleet/units';
 
@@ -136,26 +136,59 @@ export const planPin: OpHandler<'pin'> = (raw, item, p) => {
 export const planMarkDelete: OpHandler<'mark-delete'> = (raw, item, p) => {
   const v = p.volumes.find(raw.volume, item);
   const checked = checkDeleteMark(raw.mark, v, item);
-  const owner = raw.owner;
-  if (owner !== undefined && (typeof owner !== 'string' || !/^[0-9]{1,20}$/.test(owner))) {
-    throw new EngineError('INVALID_ARGUMENT', 'delete mark: owner must be a decimal grant token', { item, argument: 'mark' });
-  }
-  const clusterId = raw.ownerCluster;
-  if (clusterId !== undefined && (typeof clusterId !== 'string' || Buffer.byteLength(clusterId) > MAX_WRITER_CLUSTER_ID_BYTES)) {
-    throw new EngineError('INVALID_ARGUMENT', `delete mark: ownerCluster must be a cluster id of at most ${MAX_WRITER_CLUSTER_ID_BYTES} bytes`, { item, argument: 'mark' });
-  }
-  const mark = checked === null || owner === undefined ? checked : { ...checked, ownerToken: owner };
+  const owner = checkOwner(raw.owner, raw.ownerCluster, 'delete mark', item);
+  const mark = checked === null || owner === null ? checked : { ...checked, ownerToken: owner.token };
   if (sameMark(v.deleting ?? null, mark)) return [];
   const jobId = mark?.jobId ?? v.deleting?.jobId;
-  const ownerOp = owner !== undefined && jobId !== undefined ? { owner: { jobId, token: owner, ...(clusterId ? { clusterId } : {}) } } : {};
+  const ownerOp = owner !== null && jobId !== undefined ? { owner: { jobId, ...owner } } : {};
   return [{ kind: 'mark-delete', uuid: v.uuid, mark, ...ownerOp }];
 };
 
-/** @throws EngineError INVALID_ARGUMENT naming the first bad field of a delete mark. */
-function checkDeleteMark(mark: unknown, v: VolumeRecord, item: string): DeleteMark | null {
+/** Sets or clears a volume's job mark (flatten, merge); an equal mark changes nothing. */
+export const planMarkJob: OpHandler<'mark-job'> = (raw, item, p) => {
+  const v = p.volumes.find(raw.volume, item);
+  const checked = checkJobMark(raw.mark, v, item);
+  const owner = checkOwner(raw.owner, raw.ownerCluster, 'job mark', item);
+  const mark = checked === null || owner === null ? checked : { ...checked, ownerToken: owner.token };
+  const old = v.job ?? null;
+  if (old === null ? mark === null : mark !== null && JSON.stringify(old) === JSON.stringify(mark)) return [];
+  const jobId = mark?.jobId ?? old?.jobId;
+  const ownerOp = owner !== null && jobId !== undefined ? { owner: { jobId, ...owner } } : {};
+  return [{ kind: 'mark-job', uuid: v.uuid, mark, ...ownerOp }];
+};
+
+/** The owner a mark is written under (null when none). @throws EngineError INVALID_ARGUMENT */
+function checkOwner(owner: unknown, clusterId: unknown, what: string, item: string): { token: string; clusterId?: string } | null {
+  if (owner === undefined) return null;
+  if (typeof owner !== 'string' || !/^[0-9]{1,20}$/.test(owner)) {
+    throw new EngineError('INVALID_ARGUMENT', `${what}: owner must be a decimal grant token`, { item, argument: 'mark' });
+  }
+  if (clusterId !== undefined && (typeof clusterId !== 'string' || Buffer.byteLength(clusterId) > MAX_WRITER_CLUSTER_ID_BYTES)) {
+    throw new EngineError('INVALID_ARGUMENT', `${what}: ownerCluster must be a cluster id of at most ${MAX_WRITER_CLUSTER_ID_BYTES} bytes`, { item, argument: 'mark' });
+  }
+  return { token: owner, ...(clusterId ? { clusterId } : {}) };
+}
+
+/** @throws EngineError INVALID_ARGUMENT naming the first bad field of a job mark. */
+function checkJobMark(mark: unknown, v: VolumeRecord, item: string): JobMark | null {
   if (mark === null) return null;
   const bad = (what: string): never => {
-    throw new EngineError('INVALID_ARGUMENT', `delete mark: ${what}`, { item, argument: 'mark' });
+    throw new EngineError('INVALID_ARGUMENT', `job mark: ${what}`, { item, argument: 'mark' });
+  };
+  if (typeof mark !== 'object') return bad('must be an object or null');
+  const { kind, phase } = mark as Partial<Record<keyof JobMark, unknown>>;
+  const word = (w: unknown): w is string => typeof w === 'string' && /^[a-z0-9-]{1,32}$/.test(w);
+  if (!word(kind) || kind === 'delete') return bad("kind must be 1 to 32 lower-case letters, digits or '-', and not delete");
+  if (!word(phase)) return bad("phase must be 1 to 32 lower-case letters, digits or '-'");
+  const base = checkDeleteMark(mark, v, item, 'job mark')!;
+  return { kind, jobId: base.jobId, doneBytes: base.doneBytes, chunkBytes: base.chunkBytes, createdMs: base.createdMs, phase };
+}
+
+/** @throws EngineError INVALID_ARGUMENT naming the first bad field of a delete mark (`what`: how the message names the mark). */
+function checkDeleteMark(mark: unknown, v: VolumeRecord, item: string, what = 'delete mark'): DeleteMark | null {
+  if (mark === null) return null;
+  const bad = (why: string): never => {
+    throw new EngineError('INVALID_ARGUMENT', `${what}: ${why}`, { item, argument: 'mark' });
   };
   if (typeof mark !== 'object') return bad('must be an object or null');
   const fields: Partial<Record<keyof DeleteMark, unknown>> = mark;

@@ -42,6 +42,31 @@ export interface VolumeRecord {
    * the pool next finds the job and resumes it from `doneBytes`.
    */
   readonly deleting?: DeleteMark | null;
+  /**
+   * Set while a background job of another kind than delete (a flatten, a device snapshot's
+   * merge) works on the volume (absent in catalogs written before it, which means null). Like
+   * the delete mark it travels with the pool: the next holder adopts the job from it.
+   */
+  readonly job?: JobMark | null;
+}
+
+/**
+ * A background job's place in the pool's catalog, for every kind but delete (whose mark is
+ * `VolumeRecord.deleting`): which job, of which kind, the checkpoint another host resumes it
+ * from (bytes from offset 0 done, in steps of `chunkBytes`) and the phase it is in.
+ */
+export interface JobMark {
+  /** The job's kind (`flatten`, `merge`): 1 to 32 lower-case letters, digits or '-'. */
+  readonly kind: string;
+  readonly jobId: string;
+  readonly doneBytes: number;
+  readonly chunkBytes: number;
+  /** Milliseconds since the epoch when the job was made. */
+  readonly createdMs: number;
+  /** The kind's phase at the checkpoint (`copy`, `detach`): 1 to 32 lower-case letters, digits or '-'. */
+  readonly phase: string;
+  /** The grant token (decimal) of the holder that wrote the mark; absent on a standalone pool. */
+  readonly ownerToken?: string;
 }
 
 /**
@@ -109,6 +134,8 @@ export type PlannedOp =
    * its lock space's cluster id, recorded in `CatalogState.jobOwners` (absent on a standalone pool).
    */
   | { readonly kind: 'mark-delete'; readonly uuid: string; readonly mark: DeleteMark | null; readonly owner?: JobOwner }
+  /** Sets (or clears, with null) the volume's job mark (`VolumeRecord.job`). Catalog only; `owner` as for mark-delete. */
+  | { readonly kind: 'mark-job'; readonly uuid: string; readonly mark: JobMark | null; readonly owner?: JobOwner }
   /** repair: delete a kernel thin id the catalog does not know. */
   | { readonly kind: 'purge'; readonly thinId: number }
   /** repair: drop a volume whose thin id the kernel lacks. */
@@ -266,13 +293,15 @@ export function applyOp(table: VolumeTable, op: PlannedOp): void {
     case 'grow':
     case 'revert':
     case 'pin':
-    case 'mark-delete': {
+    case 'mark-delete':
+    case 'mark-job': {
       const v = table.get(op.uuid);
       if (!v) return;
       if (op.kind === 'rename') table.set({ ...v, name: op.name });
       else if (op.kind === 'grow') table.set({ ...v, sizeBytes: op.sizeBytes });
       else if (op.kind === 'pin') table.set({ ...v, pinned: op.pinned });
       else if (op.kind === 'mark-delete') table.set({ ...v, deleting: op.mark });
+      else if (op.kind === 'mark-job') table.set({ ...v, job: op.mark });
       else table.set({ ...v, thinId: op.newThinId, sizeBytes: op.sizeBytes, externalOrigin: op.externalOrigin });
       return;
     }
@@ -338,7 +367,7 @@ export function applyOps(state: CatalogState, ops: readonly PlannedOp[]): void {
   const table = indexedTable(state);
   for (const op of ops) {
     applyOp(table, op);
-    if (op.kind === 'mark-delete' && op.owner !== undefined) recordJobOwner(state, op.owner);
+    if ((op.kind === 'mark-delete' || op.kind === 'mark-job') && op.owner !== undefined) recordJobOwner(state, op.owner);
   }
   const gone = new Set(ops.flatMap((op) => (op.kind === 'delete' || op.kind === 'forget' ? [op.uuid] : [])));
   if (gone.size === 0) return;

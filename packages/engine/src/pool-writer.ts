@@ -7,7 +7,7 @@
  */
 import { clusterMoveOf, isCatalogError, writerClusterId, type CatalogWriter } from '@thinfleet/catalog';
 import type { Logger } from 'pino';
-import { jobOwnerToken, type DeleteMark } from './catalog-state.js';
+import { jobOwnerToken, type DeleteMark, type JobMark } from './catalog-state.js';
 import { EngineError } from './engine-error.js';
 import { volumeByName, type PoolCatalog, type PoolCore } from './pool-core.js';
 
@@ -25,19 +25,20 @@ export function setCatalogWriter(core: PoolCore, writer: CatalogWriter): void {
 }
 
 /**
- * The grant token (decimal) a delete mark of volume `name` is written under, or null on a
+ * The grant token (decimal) a delete or job mark of volume `name` is written under, or null on a
  * standalone pool (token 0). Refuses a stale owner: the job's recorded owner token (the mark's
  * job, or the job of the mark being cleared) is newer than the writer's, or the catalog on the
  * disk shows another writer since this host's last write (CatalogStore.checkNoNewerWriter).
  * Reads two sectors and the frame at the catalog's tail; writes nothing.
  * @throws EngineError STALE_OWNER; the device's read errors
  */
-export async function checkMarkOwner(core: PoolCore, name: string, mark: DeleteMark | null): Promise<{ readonly token: string; readonly clusterId: string } | null> {
+export async function checkMarkOwner(core: PoolCore, name: string, mark: DeleteMark | JobMark | null): Promise<{ readonly token: string; readonly clusterId: string } | null> {
   const { catalog } = core;
   const token = catalog.writer.token;
   if (token === 0n) return null;
   const pool = catalog.state.pool.name;
-  const jobId = mark?.jobId ?? volumeByName(core, name)?.deleting?.jobId;
+  const volume = volumeByName(core, name);
+  const jobId = mark?.jobId ?? volume?.deleting?.jobId ?? volume?.job?.jobId;
   if (jobId !== undefined) {
     const owner = jobOwnerToken(catalog.state, jobId, writerClusterId(catalog.writer));
     if (owner > token) {

@@ -12,7 +12,7 @@
  */
 import type { BatchItem } from './batch-item.js';
 import { poolCapacity, type PoolCapacity } from './capacity.js';
-import { jobOwnerToken, noSpaceModeOf, type DeleteMark, type NoSpaceMode, type VolumeRecord } from './catalog-state.js';
+import { jobOwnerToken, noSpaceModeOf, type DeleteMark, type JobMark, type NoSpaceMode, type VolumeRecord } from './catalog-state.js';
 import { writerClusterId, type CatalogWriter } from '@thinfleet/catalog';
 import { checkMarkOwner, setCatalogWriter } from './pool-writer.js';
 import { ensureDevice, removeDevice } from './device-tables.js';
@@ -92,7 +92,7 @@ export class Pool extends SingleVolumeCalls {
     setCatalogWriter(this.core, writer);
   }
 
-  protected markOwner(name: string, mark: DeleteMark | null): Promise<{ readonly token: string; readonly clusterId: string } | null> {
+  protected markOwner(name: string, mark: DeleteMark | JobMark | null): Promise<{ readonly token: string; readonly clusterId: string } | null> {
     return checkMarkOwner(this.core, name, mark);
   }
 

@@ -3,7 +3,7 @@
  * its volume, so it gets the batch's checks, transaction and crash story unchanged.
  */
 import type { BatchItem } from './batch-item.js';
-import type { DeleteMark } from './catalog-state.js';
+import type { DeleteMark, JobMark } from './catalog-state.js';
 import { EngineError } from './engine-error.js';
 import type { BatchResult } from './pool-batch.js';
 import type { VolumeInfo } from './volume-info.js';
@@ -86,9 +86,21 @@ export abstract class SingleVolumeCalls {
   }
 
   /**
-   * The grant token (decimal) and lock space a delete mark of volume `name` is written under,
+   * Sets (or, with null, clears) the job mark of volume `name` (a flatten's or a merge's place
+   * in the pool, `VolumeRecord.job`): a catalog transaction, no kernel change, allowed on an
+   * active volume. Idempotent (an equal mark changes nothing). Crash: in the catalog after the
+   * commit, or not at all. Owner checks and stamping as for `markDelete`.
+   * @throws EngineError NO_SUCH_VOLUME, INVALID_ARGUMENT (a malformed mark), STALE_OWNER
+   */
+  async markJob(name: string, mark: JobMark | null): Promise<VolumeInfo> {
+    const owner = await this.markOwner(name, mark);
+    return this.single({ item: name, op: 'mark-job', volume: name, mark, ...(owner === null ? {} : { owner: owner.token, ownerCluster: owner.clusterId }) });
+  }
+
+  /**
+   * The grant token (decimal) and lock space a delete or job mark of volume `name` is written under,
    * after checking the writer is the mark's current owner; null on a standalone pool.
    * @throws EngineError STALE_OWNER
    */
-  protected abstract markOwner(name: string, mark: DeleteMark | null): Promise<{ readonly token: string; readonly clusterId: string } | null>;
+  protected abstract markOwner(name: string, mark: DeleteMark | JobMark | null): Promise<{ readonly token: string; readonly clusterId: string } | null>;
 }

@@ -1,6 +1,6 @@
 /** What list and show report about a volume. */
 import type { ThinDeviceUsage } from '@thinfleet/devmapper';
-import type { CatalogState, DeleteMark, VolumeRecord } from './catalog-state.js';
+import type { CatalogState, DeleteMark, JobMark, VolumeRecord } from './catalog-state.js';
 
 export interface VolumeInfo {
   readonly name: string;
@@ -28,6 +28,8 @@ export interface VolumeInfo {
   readonly sharedBytes: number | null;
   /** The delete job working on the volume and its checkpoint, or null. */
   readonly deleting: DeleteMark | null;
+  /** The job of another kind (flatten, merge) working on the volume, its phase and checkpoint, or null. */
+  readonly job: JobMark | null;
 }
 
 /** Builds the report of `v`; `usage` from a metadata read, when one was made. */
@@ -52,5 +54,6 @@ export function volumeInfo(state: CatalogState, v: VolumeRecord, device: { activ
     exclusiveBytes: bytes(usage?.exclusiveBlocks),
     sharedBytes: bytes(usage?.sharedBlocks),
     deleting: v.deleting ?? null,
+    job: v.job ?? null,
   };
 }

@@ -350,6 +350,31 @@ describe('volumes', () => {
     expect(await again.list()).toEqual([]);
   });
 
+  it('keeps a job mark (flatten, merge) in the catalog for the next activation, clears it, and refuses a malformed one', async () => {
+    const { pool, paths } = await makePool();
+    await pool.createVolume('base', 4 * MiB, { activate: true });
+    expect((await pool.show('base')).job).toBeNull();
+    const mark = { kind: 'flatten', jobId: 'job-2', doneBytes: MiB, chunkBytes: MiB, createdMs: 1_700_000_000_000, phase: 'copy' };
+    expect((await pool.markJob('base', mark)).job).toEqual(mark);
+    expect((await pool.show('base')).deleting).toBeNull();
+    const tx = (await pool.status()).transactionId;
+    await pool.markJob('base', { ...mark });
+    expect((await pool.status()).transactionId).toBe(tx); // an equal mark is no transaction
+    await expectEngineError(pool.markJob('base', { ...mark, kind: 'delete' }), 'INVALID_ARGUMENT', 'base');
+    await expectEngineError(pool.markJob('base', { ...mark, kind: 'Bad Kind' }), 'INVALID_ARGUMENT', 'base');
+    await expectEngineError(pool.markJob('base', { ...mark, phase: '' }), 'INVALID_ARGUMENT', 'base');
+    await expectEngineError(pool.markJob('base', { ...mark, doneBytes: 5 * MiB }), 'INVALID_ARGUMENT', 'base');
+    await expectEngineError(pool.markJob('missing', mark), 'NO_SUCH_VOLUME');
+    expect((await pool.status()).transactionId).toBe(tx); // nothing was half-applied
+    const detached = { ...mark, doneBytes: 4 * MiB, phase: 'detach' };
+    expect((await pool.markJob('base', detached)).job).toEqual(detached);
+    await pool.deactivateVolume('base');
+    await pool.deactivate();
+    const again = await host.engine().activatePool(pool.name, paths);
+    expect((await again.show('base')).job).toEqual(detached);
+    expect((await again.markJob('base', null)).job).toBeNull();
+  });
+
   it('activates only what is asked for, and refuses to delete an open volume', async () => {
     const { pool } = await makePool();
     await pool.createVolume('a', MiB);

@@ -40,6 +40,7 @@ const BATCH_FIELDS: Readonly<Record<BatchItem['op'], { readonly op: string; read
   revision: { op: 'revision', fields: { volume: 'name', keep: 'keep' } },
   pin: { op: 'pin', fields: { volume: 'name', pinned: 'pinned' } },
   'mark-delete': { op: 'mark_delete', fields: {} },
+  'mark-job': { op: 'mark_job', fields: {} },
 };
 
 /** The request fields of batch item `item` at index `index` (`ops[3].revert.snapshot`). */

@@ -65,6 +65,7 @@ class FakePool implements MetricsPool {
       exclusiveBytes: null,
       sharedBytes: null,
       deleting: null,
+      job: null,
     }));
   }
 }
