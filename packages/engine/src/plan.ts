@@ -9,8 +9,7 @@
  * (which volumes are active or open, external origin sizes); it changes nothing.
  */
 import type { BatchItem } from './batch-item.js';
-import { planCreate, planCreateExternal, planDelete, planGrow, planMarkDelete, planMarkJob,
-  planPin, planRename, planRevert, planRevision, planSnapshot } from './batch-op-handlers.js';
+import { planCreate, planCreateExternal, planDelete, planGrow, planMarkDelete, planMarkJob, planPin, planRename, planRevert, planRevision, planSnapshot } from './batch-op-handlers.js';
 import { BatchPlanner, type BatchPlan, type PlanContext } from './batch-planner.js';
 import type { PlannedOp } from './catalog-state.js';
 import { EngineError } from './engine-error.js';
