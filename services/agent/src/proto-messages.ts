@@ -79,6 +79,7 @@ export function jobMessage(job: JobRecord): Job {
     updated: new Date(job.updatedMs).toISOString(),
     error: job.error ?? '',
     errorCode: job.errorCode ?? '',
+    phase: job.phase,
   };
 }
 

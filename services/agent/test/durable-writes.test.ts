@@ -41,6 +41,7 @@ const record = (id: string, doneBytes: number): JobRecord => ({
   errorCode: null,
   volumeWasActive: false,
   ownerToken: '0',
+  phase: '',
 });
 
 describe('job store temporary files', () => {

@@ -106,6 +106,7 @@ export function job(state: Job__Output['state'], doneBytes: number, extra: Parti
     updated: '2025-01-01T00:00:01Z',
     error: '',
     errorCode: '',
+    phase: '',
     ...extra,
   };
 }

@@ -124,6 +124,7 @@ export function adoptedRecord(pool: string, volume: { readonly name: string; rea
     errorCode: null,
     volumeWasActive: false,
     ownerToken: '0',
+    phase: '',
   };
 }
 

@@ -20,6 +20,8 @@ import type { JobRecord, MutableJobRecord } from './job-record.js';
 export type NewJobFields = Pick<JobRecord, 'pool' | 'volume' | 'volumeUuid' | 'doneBytes' | 'totalBytes' | 'chunkBytes' | 'volumeWasActive'> & {
   /** The grant token the job starts under (the pool's writer token; default "0"). */
   readonly ownerToken?: string;
+  /** The kind's first phase (default ''). */
+  readonly phase?: string;
 };
 
 /** What `JobKind.start` found: the job's pool (active) and its record's fields. */
@@ -28,8 +30,8 @@ export interface NewJob {
   readonly fields: NewJobFields;
 }
 
-/** The progress a run may save: its checkpoint, the volume's name and size as it finds them, and the token it owns the job under. */
-export type JobProgress = Partial<Pick<MutableJobRecord, 'volume' | 'totalBytes' | 'doneBytes' | 'ownerToken'>>;
+/** The progress a run may save: its checkpoint and phase, the volume's name and size as it finds them, and the token it owns the job under. */
+export type JobProgress = Partial<Pick<MutableJobRecord, 'volume' | 'totalBytes' | 'doneBytes' | 'ownerToken' | 'phase'>>;
 
 /** How one run of a job ended when it did not throw: its work is done (`why` is logged), or it stopped on its signal. */
 export type RunResult = { readonly done: string } | 'stopped';

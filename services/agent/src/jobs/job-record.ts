@@ -56,6 +56,11 @@ export interface JobRecord {
    * pool's catalog is stale: another holder adopted the job since (delete-job.ts).
    */
   readonly ownerToken: string;
+  /**
+   * The kind's phase (`copy`, `detach`, `merge`...): 0 to 32 lower-case letters, digits or '-';
+   * '' for a kind with one phase (delete) and in records written before this field.
+   */
+  readonly phase: string;
 }
 
 /** A record the manager may change. */
@@ -106,6 +111,7 @@ export function parseJobRecord(value: unknown, kinds: readonly string[] = DEFAUL
   if (!isTextOrNull(v.errorCode)) fail('errorCode');
   if (v.volumeWasActive !== undefined && typeof v.volumeWasActive !== 'boolean') fail('volumeWasActive');
   if (v.ownerToken !== undefined && (typeof v.ownerToken !== 'string' || !/^[0-9]{1,20}$/.test(v.ownerToken))) fail('ownerToken');
+  if (v.phase !== undefined && (typeof v.phase !== 'string' || !/^[a-z0-9-]{0,32}$/.test(v.phase))) fail('phase');
   return {
     id: v.id as string,
     kind: v.kind as string,
@@ -122,5 +128,6 @@ export function parseJobRecord(value: unknown, kinds: readonly string[] = DEFAUL
     errorCode: v.errorCode as string | null,
     volumeWasActive: (v.volumeWasActive as boolean | undefined) ?? true,
     ownerToken: (v.ownerToken as string | undefined) ?? '0',
+    phase: (v.phase as string | undefined) ?? '',
   };
 }

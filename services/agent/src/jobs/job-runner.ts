@@ -138,6 +138,7 @@ export class JobRunner extends KnownJobs {
         errorCode: null,
         volumeWasActive: f.volumeWasActive,
         ownerToken: f.ownerToken ?? '0',
+        phase: f.phase ?? '',
       };
       const job = await this.save(record, 0);
       job.logger.info({ volume: record.volume, totalBytes: record.totalBytes, chunkBytes: record.chunkBytes }, `${kind.name} job started`);

@@ -9,7 +9,7 @@ export interface Job {
    */
   'id'?: (string);
   /**
-   * "delete".
+   * "delete", "flatten" or "merge".
    */
   'kind'?: (string);
   'pool'?: (string);
@@ -34,6 +34,11 @@ export interface Job {
    * name ("EIO"); empty otherwise.
    */
   'errorCode'?: (string);
+  /**
+   * The kind's phase now: "copy" or "detach" for a flatten, "merge" for a device snapshot's
+   * merge; empty for a delete (one phase).
+   */
+  'phase'?: (string);
 }
 
 export interface Job__Output {
@@ -42,7 +47,7 @@ export interface Job__Output {
    */
   'id': (string);
   /**
-   * "delete".
+   * "delete", "flatten" or "merge".
    */
   'kind': (string);
   'pool': (string);
@@ -67,4 +72,9 @@ export interface Job__Output {
    * name ("EIO"); empty otherwise.
    */
   'errorCode': (string);
+  /**
+   * The kind's phase now: "copy" or "detach" for a flatten, "merge" for a device snapshot's
+   * merge; empty for a delete (one phase).
+   */
+  'phase': (string);
 }
