@@ -270,7 +270,13 @@ export function importJobKind(options: ImageJobOptions): JobKind<ImportJobReques
       }
     },
 
+    /**
+     * Said without looking at the pool: a job that had copied every byte may have committed its
+     * volume (cleared its mark) before it stopped, and such a volume, complete, remains (a queued
+     * job cancelled after a crash in that window).
+     */
     outcome(r: JobRecord): string {
+      if (r.doneBytes >= r.totalBytes) return `the import had copied all ${r.totalBytes} bytes of the image; if it had committed its volume before it stopped, the volume remains, complete`;
       return `the import stopped after ${r.doneBytes} of the image's ${r.totalBytes} bytes`;
     },
 
