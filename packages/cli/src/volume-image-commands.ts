@@ -47,6 +47,10 @@ function fileOf(context: CommandContext, args: ParsedArgs): string {
 const formatOption = { type: 'string', placeholder: 'FORMAT', description: 'raw, qcow2, vmdk, vhdx or vdi (default: from the extension of FILE, else raw)' } as const;
 const noWaitOption = { type: 'boolean', description: 'do not follow the job; print its id' } as const;
 
+/** What both commands' help says about waiting. */
+const FOLLOWS =
+  'The command follows the job with a progress bar (exit 1 if it fails or is cancelled) unless --no-wait. With --json the document is {"job": Job}: its final state, or as it started with --no-wait.';
+
 /** Waits for job `id` unless --no-wait was given, printing what it did; else prints the job id. */
 async function finish(context: CommandContext, args: ParsedArgs, response: object, id: string, what: string, done: string): Promise<ExitCode> {
   if (args.flag('no-wait')) {
@@ -73,11 +77,7 @@ export const VOLUME_IMAGE_COMMANDS: readonly CommandSpec[] = [
       'no-wait': noWaitOption,
     },
     summary: 'make a new volume from an image file on the agent host, in a background job',
-    details:
-      'Raw images are copied sparsely: holes and all-zero blocks are not written. qcow2, vmdk, vhdx and vdi go through qemu-img (Debian: qemu-utils). ' +
-      'The volume takes no other change and cannot be activated until the job succeeds; a failed or cancelled import leaves no volume behind. ' +
-      'The command follows the job with a progress bar (exit 1 if it fails or is cancelled) unless --no-wait. ' +
-      'With --json the document is {"job": Job}: its final state, or as it started with --no-wait.',
+    details: `Raw images are copied sparsely: holes and all-zero blocks are not written. qcow2, vmdk, vhdx and vdi go through qemu-img (Debian: qemu-utils). The volume takes no other change and cannot be activated until the job succeeds; a failed or cancelled import leaves no volume behind. ${FOLLOWS}`,
     examples: ['volume import tank/vm1 /srv/images/debian.qcow2', 'volume import tank/vm2 disk.raw --size 20GiB --no-wait', 'volume import tank/vm3 /srv/win.img --format raw'],
     async run(context, args) {
       const { pool, name } = parseVolumeRef(args.positionals[0] ?? '');
@@ -94,11 +94,7 @@ export const VOLUME_IMAGE_COMMANDS: readonly CommandSpec[] = [
     arguments: ['POOL/NAME', 'FILE'],
     options: { format: formatOption, 'no-wait': noWaitOption },
     summary: 'write a volume to a new image file on the agent host, in a background job',
-    details:
-      'Raw images are written as sparse files (all-zero blocks become holes). qcow2, vmdk, vhdx and vdi go through qemu-img. ' +
-      'An existing FILE is refused, never overwritten; a failed or cancelled export leaves no file. Export a snapshot for a consistent image of a volume in use. ' +
-      'The command follows the job with a progress bar (exit 1 if it fails or is cancelled) unless --no-wait. ' +
-      'With --json the document is {"job": Job}: its final state, or as it started with --no-wait.',
+    details: `Raw images are written as sparse files (all-zero blocks become holes). qcow2, vmdk, vhdx and vdi go through qemu-img. An existing FILE is refused, never overwritten; a failed or cancelled export leaves no file. Export a snapshot for a consistent image of a volume in use. ${FOLLOWS}`,
     examples: ['volume export tank/vm1-snap /srv/backup/vm1.qcow2', 'volume export tank/vm1 /srv/backup/vm1.raw --no-wait'],
     async run(context, args) {
       const { pool, name } = parseVolumeRef(args.positionals[0] ?? '');

@@ -17,7 +17,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { BlockClient } from '@thinfleet/devmapper';
 import type { Pool } from '@thinfleet/engine';
 import { JobManager, QemuImg, type CommandRunner, type JobRecord } from '../src/jobs/index.js';
-import { CrashPlan, crashingBlock, crashingDm, type CrashMode } from '../../../packages/engine/test/support/crash-plan.js';
+import { crashingBlock, crashingDm, type CrashMode } from '../../../packages/engine/test/support/crash-plan.js';
+import { FreezingPlan } from './support/freezing-plan.js';
 import { Gate, jobFixture, KiB, MiB, ScriptedBlock, settled, silentLogger, type JobFixture } from './support/job-harness.js';
 import { rawClients } from './support/raw-clients.js';
 import { startTestAgent } from './support/test-agent.js';
@@ -159,17 +160,23 @@ class GatedBlock extends ScriptedBlock {
   }
 }
 
+/** A raw import of a 1 MiB image into `img` whose second write is held. */
+async function heldImport(): Promise<{ f: JobFixture & { dir: string }; image: string; m: JobManager; job: JobRecord; gate: Gate }> {
+  const f = await fixture();
+  const image = join(f.dir, 'in.raw');
+  writeFileSync(image, Buffer.alloc(MiB, 0x42));
+  const block = new GatedBlock(f.host.block);
+  const gate = new Gate();
+  block.beforeWrite = (n) => (n === 2 ? gate.hold() : undefined);
+  const m = f.manager({ block, imageChunkBytes: CHUNK });
+  const job = await m.startImport({ pool: f.poolName, volume: 'img', path: image, format: 'raw' });
+  await gate.reached;
+  return { f, image, m, job, gate };
+}
+
 describe('an import or export that does not finish', () => {
   it('a cancelled import leaves no volume, and its volume took no other change while it ran', async () => {
-    const f = await fixture();
-    const image = join(f.dir, 'in.raw');
-    writeFileSync(image, Buffer.alloc(MiB, 0x42));
-    const block = new GatedBlock(f.host.block);
-    const gate = new Gate();
-    block.beforeWrite = (n) => (n === 2 ? gate.hold() : undefined);
-    const m = f.manager({ block, imageChunkBytes: CHUNK });
-    const job = await m.startImport({ pool: f.poolName, volume: 'img', path: image, format: 'raw' });
-    await gate.reached;
+    const { f, m, job, gate } = await heldImport();
     expect(m.jobOnVolume(f.poolName, 'img')?.id).toBe(job.id);
     expect((await f.pool.show('img')).job).toMatchObject({ kind: 'import', jobId: job.id });
     const cancelling = m.cancel(job.id);
@@ -211,15 +218,7 @@ describe('an import or export that does not finish', () => {
   });
 
   it('an import whose file changed while the agent was down fails and leaves no volume', async () => {
-    const f = await fixture();
-    const image = join(f.dir, 'in.raw');
-    writeFileSync(image, Buffer.alloc(MiB, 0x42));
-    const block = new GatedBlock(f.host.block);
-    const gate = new Gate();
-    block.beforeWrite = (n) => (n === 2 ? gate.hold() : undefined);
-    const m = f.manager({ block, imageChunkBytes: CHUNK });
-    const job = await m.startImport({ pool: f.poolName, volume: 'img', path: image, format: 'raw' });
-    await gate.reached;
+    const { f, image, m, job, gate } = await heldImport();
     const stopping = m.stop();
     gate.open();
     await stopping;
@@ -231,26 +230,6 @@ describe('an import or export that does not finish', () => {
     expect(await f.pool.list()).toEqual([]);
   });
 });
-
-/** A crash plan that copies the jobs directory at the moment the process dies. */
-class FreezingPlan extends CrashPlan {
-  constructor(
-    crashAt: number,
-    mode: CrashMode,
-    private readonly freeze: () => void,
-  ) {
-    super(crashAt, mode);
-  }
-
-  override async step<T>(label: string, run: () => Promise<T>, tear?: () => Promise<void>): Promise<T> {
-    const wasDead = this.dead;
-    try {
-      return await super.step(label, run, tear);
-    } finally {
-      if (this.dead && !wasDead) this.freeze();
-    }
-  }
-}
 
 /** One raw import crashed at step `n`, then restarted; `cancel`: the restarted job is cancelled. */
 async function crashImport(n: number, mode: CrashMode, cancel: boolean): Promise<{ crashed: boolean; log: string[] }> {

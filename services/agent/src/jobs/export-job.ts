@@ -28,7 +28,7 @@ import { open } from 'node:fs/promises';
 import { EngineError, type Pool, type VolumeInfo } from '@thinfleet/engine';
 import { AgentError } from '../agent-error.js';
 import { dataRuns, isImageFormat, partialPath, publishFile, removeIfPresent, requireNewFile, type ImageFormat } from './image-files.js';
-import { percentProgress, qemuImgOf, stepBytes, yieldToEventLoop, type ImageJobOptions } from './image-job-options.js';
+import { activePool, imageJob, percentProgress, qemuImgOf, stepBytes, yieldToEventLoop, type ImageJobOptions } from './image-job-options.js';
 import type { JobKind, JobKindHost, JobRun, JobView, NewJob, RunResult } from './job-kind.js';
 import { releaseVolume } from './job-outcome.js';
 import type { JobRecord } from './job-record.js';
@@ -135,8 +135,7 @@ export function exportJobKind(options: ImageJobOptions): JobKind<ExportJobReques
      */
     async start(request: ExportJobRequest, host: JobKindHost): Promise<NewJob> {
       const { pool: poolName, volume: name, path, format } = request;
-      const pool = options.engine.pool(poolName);
-      if (!pool.isActive) throw new EngineError('POOL_INACTIVE', `pool ${poolName} is not active`);
+      const pool = activePool(options, poolName);
       const volume = (await pool.list()).find((v) => v.name === name);
       if (volume === undefined) throw new EngineError('NO_SUCH_VOLUME', `no volume "${name}" in pool ${poolName}`);
       const other = host.unfinishedJobOn(poolName, volume.uuid, volume.name);
@@ -146,21 +145,7 @@ export function exportJobKind(options: ImageJobOptions): JobKind<ExportJobReques
       await requireNewFile('path', path);
       if (format !== 'raw') await qemuImg.requireInstalled();
       const { chunkBytes } = await stepBytes(pool, options.imageChunkBytes);
-      return {
-        pool,
-        fields: {
-          pool: poolName,
-          volume: volume.name,
-          volumeUuid: volume.uuid,
-          doneBytes: 0,
-          totalBytes: volume.sizeBytes,
-          chunkBytes,
-          volumeWasActive: volume.active,
-          ownerToken: pool.writer.token.toString(),
-          phase: 'copy',
-          args: { path, format },
-        },
-      };
+      return imageJob(pool, 'copy', { path, format }, { volume: volume.name, volumeUuid: volume.uuid, totalBytes: volume.sizeBytes, chunkBytes, volumeWasActive: volume.active });
     },
 
     /** Copies the volume into the temporary file from the checkpoint, then gives the file its name. */

@@ -11,11 +11,12 @@
  * a failed or cancelled one removes; a crash between the link and the removal of the temporary
  * name leaves both names on one file, which the resumed job sees (same inode) and finishes.
  */
-import { link, lstat, open, rename, stat, unlink } from 'node:fs/promises';
+import { link, lstat, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { BlockClient } from '@thinfleet/devmapper';
 import { quoted } from '@thinfleet/engine';
 import { AgentError, badRequest } from '../agent-error.js';
+import { syncDirectory } from '../durable-file.js';
 
 /** The image formats: raw (the agent's own sparse copy) and those qemu-img converts. */
 export const IMAGE_FORMATS = ['raw', 'qcow2', 'vmdk', 'vhdx', 'vdi'] as const;
@@ -72,16 +73,6 @@ export async function requireNewFile(field: string, path: string): Promise<void>
 /** The temporary name job `jobId` writes the export to `path` under, beside it. */
 export function partialPath(path: string, jobId: string): string {
   return join(dirname(path), `.tf-export-${jobId}.part`);
-}
-
-/** fsyncs directory `dir`. */
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /**

@@ -2,19 +2,16 @@
  * What the import and export kinds (import-job.ts, export-job.ts) share: their options, their
  * step size, and the progress of a qemu-img conversion as job checkpoints.
  */
-import type { BlockClient } from '@thinfleet/devmapper';
-import type { Pool } from '@thinfleet/engine';
-import type { JobRun } from './job-kind.js';
+import { EngineError, type Pool } from '@thinfleet/engine';
+import type { DeleteJobOptions } from './delete-job.js';
+import type { JobRun, NewJob, NewJobFields } from './job-kind.js';
 import { QemuImg } from './qemu-img.js';
 
 /** Default bytes per step of a raw import or export: 4 MiB. */
 export const DEFAULT_IMAGE_CHUNK_BYTES = 4 * 1024 * 1024;
 
-export interface ImageJobOptions {
-  /** The engine (or anything that finds active pools by name the way `Engine.pool` does). */
-  readonly engine: { pool(name: string): Pool };
-  /** Reads and writes of volumes' devices: the block client of the engine's host. */
-  readonly block: BlockClient;
+/** The engine and the block client (reads and writes of volumes' devices) as the delete kind has them, and the image kinds' own. */
+export interface ImageJobOptions extends Pick<DeleteJobOptions, 'engine' | 'block'> {
   /** qemu-img for the formats other than raw (default: the `qemu-img` on PATH). */
   readonly qemuImg?: QemuImg;
   /** Bytes per step of a raw copy (default 4 MiB), rounded down to a multiple of the pool's data block size (at least one block). */
@@ -58,6 +55,26 @@ export function percentProgress(run: JobRun): { onPercent: (percent: number) => 
       if (failure !== null) throw failure;
     },
   };
+}
+
+/**
+ * The job an image kind's `start` returns: pool `pool` under its writer's token, from byte 0, in
+ * phase `phase`, with the kind's arguments; `fields` gives the volume's part (name, uuid, sizes).
+ */
+export function imageJob(
+  pool: Pool,
+  phase: string,
+  args: Readonly<Record<string, string>>,
+  fields: Pick<NewJobFields, 'volume' | 'volumeUuid' | 'totalBytes' | 'chunkBytes' | 'volumeWasActive'>,
+): NewJob {
+  return { pool, fields: { ...fields, pool: pool.name, doneBytes: 0, ownerToken: pool.writer.token.toString(), phase, args } };
+}
+
+/** Pool `name` of `options`' engine, active. @throws EngineError NO_SUCH_POOL, POOL_INACTIVE */
+export function activePool(options: ImageJobOptions, name: string): Pool {
+  const pool = options.engine.pool(name);
+  if (!pool.isActive) throw new EngineError('POOL_INACTIVE', `pool ${name} is not active`);
+  return pool;
 }
 
 /** The qemu-img of `options` (the one on PATH by default). */

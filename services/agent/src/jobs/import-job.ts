@@ -37,7 +37,7 @@ import { open } from 'node:fs/promises';
 import { EngineError, quoted, type JobMark, type Pool, type VolumeInfo } from '@thinfleet/engine';
 import { AgentError, badRequest } from '../agent-error.js';
 import { dataRuns, imageSource, isImageFormat, type ImageFormat } from './image-files.js';
-import { percentProgress, qemuImgOf, stepBytes, yieldToEventLoop, type ImageJobOptions } from './image-job-options.js';
+import { activePool, imageJob, percentProgress, qemuImgOf, stepBytes, yieldToEventLoop, type ImageJobOptions } from './image-job-options.js';
 import type { JobKind, JobKindHost, JobRun, JobView, NewJob, RunResult } from './job-kind.js';
 import { errorCodeOf } from './job-outcome.js';
 import { isTerminalState, type JobRecord } from './job-record.js';
@@ -194,8 +194,7 @@ export function importJobKind(options: ImageJobOptions): JobKind<ImportJobReques
      */
     async start(request: ImportJobRequest, host: JobKindHost): Promise<NewJob> {
       const { pool: poolName, volume: name, path, format } = request;
-      const pool = options.engine.pool(poolName);
-      if (!pool.isActive) throw new EngineError('POOL_INACTIVE', `pool ${poolName} is not active`);
+      const pool = activePool(options, poolName);
       if ((await pool.list()).some((v) => v.name === name)) throw new EngineError('NAME_EXISTS', `volume "${name}" exists in pool ${poolName}`, { argument: 'volume' });
       const other = host.unfinishedJobOn(poolName, '', name);
       if (other !== null) throw new AgentError('JOB_RUNNING', `job ${other.id} (${other.kind}) works on a volume "${name}" of pool ${poolName}`);
@@ -208,21 +207,8 @@ export function importJobKind(options: ImageJobOptions): JobKind<ImportJobReques
         const field = (request.sizeBytes ?? 0) > imageBytes ? 'size_bytes' : 'path';
         throw badRequest(field, `the volume would be ${volumeBytes} bytes, beyond the pool's limit of ${limit} bytes per volume`);
       }
-      return {
-        pool,
-        fields: {
-          pool: poolName,
-          volume: name,
-          volumeUuid: '',
-          doneBytes: 0,
-          totalBytes: imageBytes,
-          chunkBytes,
-          volumeWasActive: false,
-          ownerToken: pool.writer.token.toString(),
-          phase: 'create',
-          args: { path, format, volumeBytes: String(volumeBytes), fileBytes: String(source.sizeBytes), mtimeMs: String(source.mtimeMs) },
-        },
-      };
+      const args = { path, format, volumeBytes: String(volumeBytes), fileBytes: String(source.sizeBytes), mtimeMs: String(source.mtimeMs) };
+      return imageJob(pool, 'create', args, { volume: name, volumeUuid: '', totalBytes: imageBytes, chunkBytes, volumeWasActive: false });
     },
 
     /** Makes (or finds) the volume, copies the image from the checkpoint, then deactivates it and clears its mark. */
