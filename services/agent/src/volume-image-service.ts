@@ -1,8 +1,9 @@
 /**
  * VolumeService's ImportVolume and ExportVolume: a volume from and to an image file on the
  * agent's host, through background jobs (jobs/import-job.ts, jobs/export-job.ts). The request is
- * checked field by field first, then the job's own checks run (the name is free, the file exists
- * or does not, qemu-img runs); a refused request creates nothing.
+ * checked field by field first (the path also against the agent's `imageDirectories`), then
+ * the job's own checks run (the name is free, the file exists or does not, qemu-img runs); a
+ * refused request creates nothing.
  */
 import type { ExportVolumeRequest__Output, ExportVolumeResponse, ImportVolumeRequest__Output, ImportVolumeResponse } from '@thinfleet/proto';
 import { quoted } from '@thinfleet/engine';
@@ -10,6 +11,8 @@ import { badRequest } from './agent-error.js';
 import { checkDevicePath } from './device-attachments.js';
 import { namingFields } from './engine-fields.js';
 import type { HostPools } from './host-pools.js';
+import type { AgentConfig } from './agent-config.js';
+import { requireAllowedPath } from './jobs/image-files.js';
 import type { ImageFormat, JobManager } from './jobs/index.js';
 import { jobMessage } from './proto-messages.js';
 import { optionalBytesField, poolNameField, volumeNameField } from './request-checks.js';
@@ -32,7 +35,7 @@ function formatField(field: string, value: unknown): ImageFormat {
 }
 
 /** The ImportVolume and ExportVolume handlers. */
-export function volumeImageHandlers(ctx: RpcContext, deps: { readonly pools: HostPools; readonly jobs: JobManager }) {
+export function volumeImageHandlers(ctx: RpcContext, deps: { readonly pools: HostPools; readonly jobs: JobManager; readonly config: Pick<AgentConfig, 'imageDirectories'> }) {
   const target = (r: { pool: string; name: string }): { pool: string; name: string } => {
     const pool = deps.pools.activePool(poolNameField('pool', r.pool));
     return { pool: pool.name, name: volumeNameField('name', pool.name, r.name) };
@@ -43,6 +46,7 @@ export function volumeImageHandlers(ctx: RpcContext, deps: { readonly pools: Hos
       const path = checkDevicePath('path', r.path);
       const format = formatField('format', r.format);
       const sizeBytes = optionalBytesField('size_bytes', r.sizeBytes);
+      await requireAllowedPath('path', path, deps.config.imageDirectories, 'import');
       const job = await namingFields({ volume: 'name' }, () => deps.jobs.startImport({ pool, volume: name, path, format, ...(sizeBytes === undefined ? {} : { sizeBytes }) }));
       return { job: jobMessage(job) };
     }),
@@ -51,6 +55,7 @@ export function volumeImageHandlers(ctx: RpcContext, deps: { readonly pools: Hos
       const { pool, name } = target(r);
       const path = checkDevicePath('path', r.path);
       const format = formatField('format', r.format);
+      await requireAllowedPath('path', path, deps.config.imageDirectories, 'export');
       const job = await deps.jobs.startExport({ pool, volume: name, path, format });
       return { job: jobMessage(job) };
     }),

@@ -38,7 +38,7 @@ import { batchFieldNames, nameEngineField, namingFields } from './engine-fields.
 interface VolumeDeps {
   readonly pools: HostPools;
   readonly jobs: JobManager;
-  readonly config: Pick<AgentConfig, 'deleteInBackgroundAboveBytes' | 'maxBatchOps' | 'overprovisionWarnRatio'>;
+  readonly config: Pick<AgentConfig, 'deleteInBackgroundAboveBytes' | 'maxBatchOps' | 'overprovisionWarnRatio' | 'imageDirectories'>;
   /** The agent runs the simulated device-mapper (volumes say so: Volume.device_simulated). */
   readonly simulated?: boolean;
 }

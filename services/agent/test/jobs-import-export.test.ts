@@ -8,7 +8,7 @@
  * only in this process).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -436,5 +436,37 @@ describe('ImportVolume and ExportVolume over gRPC', () => {
     }
     expect(await failure('ExportVolume', { ...base, path: image })).toEqual({ code: status.ALREADY_EXISTS, field: 'path' });
     expect(await failure('ExportVolume', { ...base, path: join(t.stateDir, 'o.raw'), format: 7 })).toEqual({ code: status.INVALID_ARGUMENT, field: 'format' });
+  });
+
+  it('confines images to imageDirectories when set, symbolic links resolved', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tf-imex-dirs-'));
+    const images = join(root, 'images');
+    mkdirSync(images);
+    const t = await startTestAgent({ config: { imageDirectories: [images] } });
+    const c = rawClients(t.socketPath);
+    cleanups.push(async () => {
+      c.close();
+      await t.dispose();
+      await rm(root, { recursive: true, force: true });
+    });
+    await c.call(c.pool, 'CreatePool', { name: 'p', devices: [t.sparseFile('d0', 64 * MiB)] });
+    writeFileSync(join(root, 'outside.raw'), Buffer.alloc(MiB, 1));
+    symlinkSync(join(root, 'outside.raw'), join(images, 'link.raw'));
+    symlinkSync(root, join(images, 'up'));
+    const field = async (method: string, path: string): Promise<string | undefined> =>
+      c.call(c.volume, method, { pool: 'p', name: 'v', path }).then(
+        () => 'accepted',
+        (err: ServiceError) => err.metadata.get('tf-field')[0]?.toString(),
+      );
+    expect(await field('ImportVolume', join(root, 'outside.raw'))).toBe('path');
+    expect(await field('ImportVolume', join(images, 'link.raw'))).toBe('path');
+    expect(await field('ImportVolume', join(images, '..', 'outside.raw'))).toBe('path');
+    await c.call(c.volume, 'CreateVolume', { pool: 'p', name: 'v', sizeBytes: MiB });
+    expect(await field('ExportVolume', join(images, 'up', 'out.raw'))).toBe('path');
+    expect(await field('ExportVolume', join(root, 'out.raw'))).toBe('path');
+    expect(readdirSync(root).sort()).toEqual(['images', 'outside.raw']);
+    writeFileSync(join(images, 'in.raw'), Buffer.alloc(MiB, 1));
+    const started = await c.call<{ job: { kind: string } }>(c.volume, 'ImportVolume', { pool: 'p', name: 'w', path: join(images, 'in.raw') });
+    expect(started.job.kind).toBe('import');
   });
 });

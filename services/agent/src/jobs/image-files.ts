@@ -11,7 +11,7 @@
  * a failed or cancelled one removes; a crash between the link and the removal of the temporary
  * name leaves both names on one file, which the resumed job sees (same inode) and finishes.
  */
-import { link, lstat, rename, stat, unlink } from 'node:fs/promises';
+import { link, lstat, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { BlockClient } from '@thinfleet/devmapper';
 import { quoted } from '@thinfleet/engine';
@@ -68,6 +68,28 @@ export async function requireNewFile(field: string, path: string): Promise<void>
   if (basename(path) === '' || path.endsWith('/')) throw badRequest(field, `${quoted(path)} names a directory, not a file`);
   const existing = await lstat(path).catch(() => null);
   if (existing !== null) throw new AgentError('FILE_EXISTS', `${field}: ${quoted(path)} exists; an export never overwrites a file (remove it, or choose another name)`, { field });
+}
+
+/**
+ * Refuses `path` unless it lies in one of `directories` (the agent's `imageDirectories`; empty:
+ * any path): for an import the file itself, for an export its directory, each with symbolic
+ * links resolved, so a link cannot lead out. Reads only.
+ * @throws AgentError BAD_REQUEST naming `field`
+ */
+export async function requireAllowedPath(field: string, path: string, directories: readonly string[], use: 'import' | 'export'): Promise<void> {
+  if (directories.length === 0) return;
+  const real = await realpath(use === 'import' ? path : dirname(path)).catch((err: unknown) => {
+    throw new AgentError('BAD_REQUEST', `${field}: cannot read ${quoted(path)}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { field, cause: err });
+  });
+  const inside = await Promise.all(
+    directories.map(async (d) =>
+      realpath(d).then(
+        (r) => real === r || real.startsWith(r.endsWith('/') ? r : `${r}/`),
+        () => false,
+      ),
+    ),
+  );
+  if (!inside.includes(true)) throw badRequest(field, `${quoted(path)} is outside the directories this agent ${use}s images ${use === 'import' ? 'from' : 'to'} (its imageDirectories)`);
 }
 
 /** The temporary name job `jobId` writes the export to `path` under, beside it. */
