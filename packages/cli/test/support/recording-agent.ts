@@ -161,6 +161,8 @@ const DEFAULT_RESPONSES: Record<string, unknown> = {
   listJobs: { jobs: [] },
   getJob: { job: job('JOB_STATE_RUNNING', 0) },
   cancelJob: { job: job('JOB_STATE_CANCELLED', 0) },
+  importVolume: { job: job('JOB_STATE_RUNNING', 0, { id: 'j1', kind: 'import' }) },
+  exportVolume: { job: job('JOB_STATE_RUNNING', 0, { id: 'j1', kind: 'export' }) },
   health: 'SERVING',
   clusterStatus: CLUSTER_STATUS,
   extendPool: { pool: POOL, addedBytes: 2 ** 30 },
