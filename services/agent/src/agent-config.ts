@@ -71,6 +71,8 @@ export interface AgentConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** A chunked delete discards this many bytes per step. */
   readonly deleteChunkBytes: number;
+  /** A flatten job copies this many bytes of the volume per step (its pause on the volume grows with it). */
+  readonly flattenChunkBytes: number;
   /** DeleteMode AUTO deletes in the background when the volume maps more than this many bytes. */
   readonly deleteInBackgroundAboveBytes: number;
   /** Longest time origins stay suspended for one batch's snapshots. */
@@ -133,6 +135,7 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   metricsListen: '127.0.0.1:9746',
   logLevel: 'info',
   deleteChunkBytes: GiB,
+  flattenChunkBytes: 4 * 1024 * 1024,
   deleteInBackgroundAboveBytes: GiB,
   snapshotDeadlineMs: 30_000,
   shutdownTimeoutMs: 60_000,
@@ -228,6 +231,7 @@ const LAYER = strictSection(
     metricsListen: hostPort().nullable(),
     logLevel: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
     deleteChunkBytes: wholeNumber(64 * 1024),
+    flattenChunkBytes: wholeNumber(64 * 1024).max(64 * 1024 * 1024, says('must be a whole number from 65536 to 67108864')),
     deleteInBackgroundAboveBytes: wholeNumber(0),
     snapshotDeadlineMs: wholeNumber(1),
     shutdownTimeoutMs: wholeNumber(0),

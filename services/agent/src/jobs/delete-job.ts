@@ -89,10 +89,10 @@ function markOf(r: JobRecord): DeleteMark {
  * owner token for the job newer than this host's record's, and no volume carries its mark any
  * more (the other holder cancelled it or it failed there). Re-marking the volume would delete a
  * volume whose delete was cancelled elsewhere. A job still marked in the pool is this holder's
- * to finish, from the mark's checkpoint. Pure.
+ * to finish, from the mark's checkpoint. Pure. Any kind's mark (a delete mark, a job mark) will do.
  * @throws AgentError JOB_MOVED
  */
-function requireOwnership(pool: Pool, r: JobRecord, mark: DeleteMark | null): void {
+export function requireOwnership(pool: Pool, r: JobRecord, mark: { readonly jobId: string } | null): void {
   const owner = pool.jobOwnerToken(r.id);
   if (owner > BigInt(r.ownerToken) && mark?.jobId !== r.id) {
     throw new AgentError(

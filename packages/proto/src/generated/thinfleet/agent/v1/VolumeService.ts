@@ -14,6 +14,8 @@ import type { DeactivateVolumeRequest as _thinfleet_agent_v1_DeactivateVolumeReq
 import type { DeactivateVolumeResponse as _thinfleet_agent_v1_DeactivateVolumeResponse, DeactivateVolumeResponse__Output as _thinfleet_agent_v1_DeactivateVolumeResponse__Output } from '../../../thinfleet/agent/v1/DeactivateVolumeResponse.js';
 import type { DeleteVolumeRequest as _thinfleet_agent_v1_DeleteVolumeRequest, DeleteVolumeRequest__Output as _thinfleet_agent_v1_DeleteVolumeRequest__Output } from '../../../thinfleet/agent/v1/DeleteVolumeRequest.js';
 import type { DeleteVolumeResponse as _thinfleet_agent_v1_DeleteVolumeResponse, DeleteVolumeResponse__Output as _thinfleet_agent_v1_DeleteVolumeResponse__Output } from '../../../thinfleet/agent/v1/DeleteVolumeResponse.js';
+import type { FlattenVolumeRequest as _thinfleet_agent_v1_FlattenVolumeRequest, FlattenVolumeRequest__Output as _thinfleet_agent_v1_FlattenVolumeRequest__Output } from '../../../thinfleet/agent/v1/FlattenVolumeRequest.js';
+import type { FlattenVolumeResponse as _thinfleet_agent_v1_FlattenVolumeResponse, FlattenVolumeResponse__Output as _thinfleet_agent_v1_FlattenVolumeResponse__Output } from '../../../thinfleet/agent/v1/FlattenVolumeResponse.js';
 import type { GetVolumeRequest as _thinfleet_agent_v1_GetVolumeRequest, GetVolumeRequest__Output as _thinfleet_agent_v1_GetVolumeRequest__Output } from '../../../thinfleet/agent/v1/GetVolumeRequest.js';
 import type { GetVolumeResponse as _thinfleet_agent_v1_GetVolumeResponse, GetVolumeResponse__Output as _thinfleet_agent_v1_GetVolumeResponse__Output } from '../../../thinfleet/agent/v1/GetVolumeResponse.js';
 import type { ListVolumesRequest as _thinfleet_agent_v1_ListVolumesRequest, ListVolumesRequest__Output as _thinfleet_agent_v1_ListVolumesRequest__Output } from '../../../thinfleet/agent/v1/ListVolumesRequest.js';
@@ -130,6 +132,27 @@ export interface VolumeServiceClient extends grpc.Client {
   deleteVolume(argument: _thinfleet_agent_v1_DeleteVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_DeleteVolumeResponse__Output>): grpc.ClientUnaryCall;
   deleteVolume(argument: _thinfleet_agent_v1_DeleteVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_DeleteVolumeResponse__Output>): grpc.ClientUnaryCall;
   deleteVolume(argument: _thinfleet_agent_v1_DeleteVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_DeleteVolumeResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Detaches a volume from its external origin in the background: a `flatten` job copies every
+   * origin block the volume has not written into it (the volume may stay open and written),
+   * then drops the origin. Returns the job (see JobService). Refused while a job works on the
+   * volume; a volume without an external origin is INVALID_ARGUMENT (`name`).
+   */
+  FlattenVolume(argument: _thinfleet_agent_v1_FlattenVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_FlattenVolumeResponse__Output>): grpc.ClientUnaryCall;
+  FlattenVolume(argument: _thinfleet_agent_v1_FlattenVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_FlattenVolumeResponse__Output>): grpc.ClientUnaryCall;
+  FlattenVolume(argument: _thinfleet_agent_v1_FlattenVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_FlattenVolumeResponse__Output>): grpc.ClientUnaryCall;
+  FlattenVolume(argument: _thinfleet_agent_v1_FlattenVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_FlattenVolumeResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Detaches a volume from its external origin in the background: a `flatten` job copies every
+   * origin block the volume has not written into it (the volume may stay open and written),
+   * then drops the origin. Returns the job (see JobService). Refused while a job works on the
+   * volume; a volume without an external origin is INVALID_ARGUMENT (`name`).
+   */
+  flattenVolume(argument: _thinfleet_agent_v1_FlattenVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_FlattenVolumeResponse__Output>): grpc.ClientUnaryCall;
+  flattenVolume(argument: _thinfleet_agent_v1_FlattenVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_FlattenVolumeResponse__Output>): grpc.ClientUnaryCall;
+  flattenVolume(argument: _thinfleet_agent_v1_FlattenVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_FlattenVolumeResponse__Output>): grpc.ClientUnaryCall;
+  flattenVolume(argument: _thinfleet_agent_v1_FlattenVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_FlattenVolumeResponse__Output>): grpc.ClientUnaryCall;
   
   GetVolume(argument: _thinfleet_agent_v1_GetVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_GetVolumeResponse__Output>): grpc.ClientUnaryCall;
   GetVolume(argument: _thinfleet_agent_v1_GetVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_GetVolumeResponse__Output>): grpc.ClientUnaryCall;
@@ -302,6 +325,14 @@ export interface VolumeServiceHandlers extends grpc.UntypedServiceImplementation
    */
   DeleteVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_DeleteVolumeRequest__Output, _thinfleet_agent_v1_DeleteVolumeResponse>;
   
+  /**
+   * Detaches a volume from its external origin in the background: a `flatten` job copies every
+   * origin block the volume has not written into it (the volume may stay open and written),
+   * then drops the origin. Returns the job (see JobService). Refused while a job works on the
+   * volume; a volume without an external origin is INVALID_ARGUMENT (`name`).
+   */
+  FlattenVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_FlattenVolumeRequest__Output, _thinfleet_agent_v1_FlattenVolumeResponse>;
+  
   GetVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_GetVolumeRequest__Output, _thinfleet_agent_v1_GetVolumeResponse>;
   
   /**
@@ -355,6 +386,7 @@ export interface VolumeServiceDefinition extends grpc.ServiceDefinition {
   CreateVolume: MethodDefinition<_thinfleet_agent_v1_CreateVolumeRequest, _thinfleet_agent_v1_CreateVolumeResponse, _thinfleet_agent_v1_CreateVolumeRequest__Output, _thinfleet_agent_v1_CreateVolumeResponse__Output>
   DeactivateVolume: MethodDefinition<_thinfleet_agent_v1_DeactivateVolumeRequest, _thinfleet_agent_v1_DeactivateVolumeResponse, _thinfleet_agent_v1_DeactivateVolumeRequest__Output, _thinfleet_agent_v1_DeactivateVolumeResponse__Output>
   DeleteVolume: MethodDefinition<_thinfleet_agent_v1_DeleteVolumeRequest, _thinfleet_agent_v1_DeleteVolumeResponse, _thinfleet_agent_v1_DeleteVolumeRequest__Output, _thinfleet_agent_v1_DeleteVolumeResponse__Output>
+  FlattenVolume: MethodDefinition<_thinfleet_agent_v1_FlattenVolumeRequest, _thinfleet_agent_v1_FlattenVolumeResponse, _thinfleet_agent_v1_FlattenVolumeRequest__Output, _thinfleet_agent_v1_FlattenVolumeResponse__Output>
   GetVolume: MethodDefinition<_thinfleet_agent_v1_GetVolumeRequest, _thinfleet_agent_v1_GetVolumeResponse, _thinfleet_agent_v1_GetVolumeRequest__Output, _thinfleet_agent_v1_GetVolumeResponse__Output>
   ListVolumes: MethodDefinition<_thinfleet_agent_v1_ListVolumesRequest, _thinfleet_agent_v1_ListVolumesResponse, _thinfleet_agent_v1_ListVolumesRequest__Output, _thinfleet_agent_v1_ListVolumesResponse__Output>
   PinVolume: MethodDefinition<_thinfleet_agent_v1_PinVolumeRequest, _thinfleet_agent_v1_PinVolumeResponse, _thinfleet_agent_v1_PinVolumeRequest__Output, _thinfleet_agent_v1_PinVolumeResponse__Output>
