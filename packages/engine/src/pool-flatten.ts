@@ -16,7 +16,8 @@
  *    release the snapshot;
  * 5. write, through the helper device, the origin's content of every block of the chunk that
  *    is unmapped and inside the origin and not all zero: whole data blocks, consecutive ones in
- *    one write, each durable when it completes (O_DSYNC: the pool commits its mapping);
+ *    one write, up to four writes at once, each durable when it completes (O_DSYNC: the pool
+ *    commits its mapping);
  * 6. resume the volume, in a finally path (three attempts), always.
  *
  * Why a VM write is never overwritten: the mappings are read while the volume is suspended,
@@ -75,6 +76,8 @@ export interface FlattenChunkPlan {
 }
 
 const RESUME_ATTEMPTS = 3;
+/** Copy writes in flight at once inside the pause. */
+const COPY_WRITES_AT_ONCE = 4;
 
 /**
  * Checks a flatten request against the committed catalog and reads the origin's bytes of the
@@ -132,16 +135,33 @@ export async function copyFlattenChunk(core: PoolCore, plan: FlattenChunkPlan): 
   if (device !== undefined) await core.dm.suspend(device);
   try {
     const runs = await readLiveThinMappings(core.dm, core.block, core.names.pool, core.dm.devicePath(core.names.meta), v.thinId, plan.firstBlock, plan.blockCount);
-    for (const run of copyRuns(plan, runs)) {
-      if (core.now() - started > core.snapshotDeadlineMs) {
-        throw new EngineError(
-          'DEADLINE_EXCEEDED',
-          `flatten of volume "${v.name}" passed the ${core.snapshotDeadlineMs} ms pause deadline; the volume was resumed, the chunk is copied again next time`,
-        );
+    const writes = copyRuns(plan, runs);
+    let next = 0;
+    let stop: { error: unknown } | undefined;
+    // A few writes at once (the pool batches their FUA commits); each worker stops at the first
+    // failure or at the deadline, and every write issued is waited for before the resume.
+    const worker = async (): Promise<void> => {
+      while (stop === undefined && next < writes.length) {
+        if (core.now() - started > core.snapshotDeadlineMs) {
+          stop = {
+            error: new EngineError(
+              'DEADLINE_EXCEEDED',
+              `flatten of volume "${v.name}" passed the ${core.snapshotDeadlineMs} ms pause deadline; the volume was resumed, the chunk is copied again next time`,
+            ),
+          };
+          return;
+        }
+        const run = writes[next++]!;
+        try {
+          await core.block.write(core.dm.devicePath(helper), run.firstBlock * blockBytes, run.data);
+          copiedBytes += run.data.length;
+        } catch (error) {
+          stop ??= { error };
+        }
       }
-      await core.block.write(core.dm.devicePath(helper), run.firstBlock * blockBytes, run.data);
-      copiedBytes += run.data.length;
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(COPY_WRITES_AT_ONCE, writes.length) }, worker));
+    if (stop !== undefined) throw stop.error;
   } catch (error) {
     failure = { error };
   } finally {
