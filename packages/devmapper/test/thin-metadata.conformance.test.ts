@@ -134,6 +134,14 @@ describe(`thin mappings of a live pool (${process.env.THINFLEET_DM ?? 'sim'})`, 
   const pairs = (list: readonly ThinMappingRun[]): Array<[number, number]> =>
     list.flatMap((r) => Array.from({ length: r.blocks }, (_, i): [number, number] => [r.virtualBlock + i, r.dataBlock + i]));
 
+  /** A pool of `dataBytes` with thin id 1 of `thinBytes` active. */
+  async function poolWithThin(dataBytes: number, thinBytes: number): Promise<{ pool: TestPool; control: TestPool['control']; one: string; path: string }> {
+    const pool = await host.pool({ dataBytes });
+    await pool.control.createThin(thinId(1));
+    const one = await host.thin(pool, 1, thinBytes);
+    return { pool, control: pool.control, one, path: host.dm.devicePath(one) };
+  }
+
   /** Checks the runs are ascending, maximal (no two could be one) and each block's data is the thin's. */
   async function expectTrueRuns(pool: TestPool, thin: string, list: readonly ThinMappingRun[]): Promise<void> {
     for (let i = 1; i < list.length; i++) {
@@ -147,11 +155,7 @@ describe(`thin mappings of a live pool (${process.env.THINFLEET_DM ?? 'sim'})`, 
   }
 
   it('gives the written blocks as ascending runs, a snapshot the same runs, a range cut at its ends, and ENODATA for a missing id', async () => {
-    const pool = await host.pool({ dataBytes: 16 * MiB });
-    const { control } = pool;
-    await control.createThin(thinId(1));
-    const one = await host.thin(pool, 1, 2 * MiB);
-    const path = host.dm.devicePath(one);
+    const { pool, control, one, path } = await poolWithThin(16 * MiB, 2 * MiB);
     // Blocks 0-3, 10-11 and 20 (one block at a time, so the pool allocates them in this order).
     for (const b of [0, 1, 2, 3, 10, 11, 20]) await host.block.write(path, b * BLOCK, pattern(100 + b, BLOCK));
     await host.dm.suspend(one);
@@ -188,11 +192,7 @@ describe(`thin mappings of a live pool (${process.env.THINFLEET_DM ?? 'sim'})`, 
   });
 
   it('reads only the range of a device whose btree has internal nodes', async () => {
-    const pool = await host.pool({ dataBytes: 32 * MiB });
-    const { control } = pool;
-    await control.createThin(thinId(1));
-    const one = await host.thin(pool, 1, 32 * MiB);
-    const path = host.dm.devicePath(one);
+    const { pool, one, path } = await poolWithThin(32 * MiB, 32 * MiB);
     // 400 mapped blocks (more than a leaf holds) in 50 runs of 8 with one-block gaps: 0-7, 9-16, ...
     const written: number[] = [];
     for (let run = 0; run < 50; run++) {

@@ -8,13 +8,13 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { EngineTestHost, expectSameBytes, pattern, SMALL_CATALOG } from './support/engine-test-host.js';
+import { startPatternWriter } from './support/pattern-writer.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const BLOCK = 64 * KiB;
 const SIZE = 16 * MiB;
 const CHUNK = MiB;
-const SLOT = 4 * KiB;
 
 const hosts: EngineTestHost[] = [];
 afterAll(async () => {
@@ -35,20 +35,8 @@ describe('flatten on the kernel', () => {
     const device = v.devicePath!;
     const expected = Buffer.from(origin);
 
-    // The VM: 4 KiB O_DSYNC writes at pseudo-random slots, logged once acknowledged.
-    let running = true;
-    let writes = 0;
-    const writer = (async () => {
-      let x = 4242;
-      while (running) {
-        x = (x * 1103515245 + 12345) % 2 ** 31;
-        const slot = x % (SIZE / SLOT);
-        const data = pattern(10_000 + writes, SLOT);
-        await host.block.write(device, slot * SLOT, data);
-        data.copy(expected, slot * SLOT);
-        writes += 1;
-      }
-    })();
+    // The VM: 4 KiB O_DSYNC writes at pseudo-random places, logged once acknowledged.
+    const writer = startPatternWriter(host.block, device, SIZE, expected, { seed: 4242 });
 
     const pausesMs: number[] = [];
     let copiedBytes = 0;
@@ -59,11 +47,10 @@ describe('flatten on the kernel', () => {
       copiedBytes += chunk.copiedBytes;
     }
     const copyMs = Date.now() - started;
-    const writesDuringCopy = writes;
+    const writesDuringCopy = writer.writes;
     await pool.detachExternalOrigin('vm');
     await pool.removeFlattenHelper('vm');
-    running = false;
-    await writer;
+    await writer.stop();
     const sorted = [...pausesMs].sort((a, b) => a - b);
     console.log(
       `flatten pauses: ${JSON.stringify({ chunks: pausesMs.length, chunkBytes: CHUNK, pausesMs, medianMs: sorted[sorted.length >> 1], maxMs: sorted.at(-1), copiedBytes, copyMs, writesDuringCopy })}`,

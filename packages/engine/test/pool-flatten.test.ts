@@ -10,20 +10,15 @@ import type { DmClient } from '@thinfleet/devmapper';
 import { EngineTestHost, expectSameBytes, pattern, SMALL_CATALOG } from './support/engine-test-host.js';
 import { poolCore } from '../src/pool.js';
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
-const BLOCK = 64 * KiB;
+const MiB = 1024 * 1024;
+/** The pools' data block size (the engine's default). */
+const BLOCK = MiB / 16;
 
 let host: EngineTestHost;
 let engine: Engine;
 
-beforeEach(async () => {
-  host = await EngineTestHost.open();
-  engine = host.engine();
-});
-afterEach(async () => {
-  await host.teardown();
-});
+beforeEach(async () => ({ host, engine } = await EngineTestHost.open().then((h) => ({ host: h, engine: h.engine() }))));
+afterEach(() => host.teardown());
 
 async function refusal(promise: Promise<unknown>): Promise<{ code: EngineErrorCode; argument?: string; message: string }> {
   const err = await promise.then(
@@ -70,10 +65,10 @@ describe('Pool.flattenChunk and detachExternalOrigin', () => {
     expectSameBytes(await content(pool, 'vm'), expected);
 
     // Two chunks of 512 KiB cover the origin; the third lies past it.
-    const first = await pool.flattenChunk('vm', 0, 512 * KiB);
+    const first = await pool.flattenChunk('vm', 0, MiB / 2);
     expect(first.copiedBytes).toBe(5 * BLOCK); // blocks 0, 2, 4, 6, 7: not 1 and 3 (written), not 5 (zero)
     expect(first.pauseMs).toBeGreaterThanOrEqual(0);
-    expect((await pool.flattenChunk('vm', 512 * KiB, 512 * KiB)).copiedBytes).toBe(8 * BLOCK);
+    expect((await pool.flattenChunk('vm', MiB / 2, MiB / 2)).copiedBytes).toBe(8 * BLOCK);
     expect(await pool.flattenChunk('vm', MiB, MiB)).toEqual({ copiedBytes: 0, pauseMs: 0 });
     // Idempotent: everything is mapped now (the mappings are still read, under a pause).
     expect((await pool.flattenChunk('vm', 0, MiB)).copiedBytes).toBe(0);

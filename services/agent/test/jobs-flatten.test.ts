@@ -3,18 +3,19 @@
  * and written by a "VM" throughout, gets every origin block it has not written copied in, then
  * loses its origin; crash at every step; cancel; hand-over to another host's manager.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Pool } from '@thinfleet/engine';
 import { JobManager, type JobManagerOptions, type JobRecord } from '../src/jobs/index.js';
-import { CrashPlan, crashingBlock, crashingDm, type CrashMode } from '../../../packages/engine/test/support/crash-plan.js';
+import type { CrashMode } from '../../../packages/engine/test/support/crash-plan.js';
+import { crashFixture, firstRun, freezingEngine } from './support/freezing-plan.js';
+import { startPatternWriter } from '../../../packages/engine/test/support/pattern-writer.js';
 import { BLOCK_BYTES, expectSameBytes, Gate, jobFixture, KiB, MiB, pattern, settled, silentLogger, type JobFixture } from './support/job-harness.js';
 
 const CHUNK = 256 * KiB;
-const SLOT = 4 * KiB;
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -92,22 +93,8 @@ describe('flatten job', () => {
     cleanups.unshift(release);
     const device = v.devicePath!;
 
-    // The VM: 4 KiB writes at pseudo-random slots, each logged once acknowledged, until the job ends.
-    let running = true;
-    let seed = 1;
-    let duringJob = 0;
-    const writer = (async () => {
-      let x = 12345;
-      while (running) {
-        x = (x * 1103515245 + 12345) % 2 ** 31;
-        const slot = x % (size / SLOT);
-        const data = pattern(seed++, SLOT);
-        await f.host.block.write(device, slot * SLOT, data);
-        data.copy(expected, slot * SLOT);
-        duringJob += 1;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    })();
+    // The VM: 4 KiB writes at pseudo-random places, each logged once acknowledged, until the job ends.
+    const writer = startPatternWriter(f.host.block, device, size, expected, { yieldEachWrite: true });
     const m = f.manager({ flattenChunkBytes: CHUNK, markEveryMs: 0 });
     const job = await m.startFlatten(f.poolName, 'v');
     expect(job).toMatchObject({ kind: 'flatten', phase: 'copy', totalBytes: size, chunkBytes: CHUNK });
@@ -115,8 +102,7 @@ describe('flatten job', () => {
     const phases: string[] = [];
     m.watch(job.id, (j) => void (phases.at(-1) !== j.phase && phases.push(j.phase)));
     const done = await settled(m, job.id);
-    running = false;
-    await writer;
+    const duringJob = await writer.stop();
     expect(done).toMatchObject({ state: 'succeeded', doneBytes: size });
     expect(phases).toContain('detach');
     expect(duringJob).toBeGreaterThan(size / CHUNK); // the VM wrote all through the copy
@@ -202,54 +188,16 @@ describe('flatten job', () => {
   });
 });
 
-/** A crash plan that copies the jobs directory at the moment the process dies. */
-class FreezingPlan extends CrashPlan {
-  constructor(
-    crashAt: number,
-    mode: CrashMode,
-    private readonly freeze: () => void,
-  ) {
-    super(crashAt, mode);
-  }
-
-  override async step<T>(label: string, run: () => Promise<T>, tear?: () => Promise<void>): Promise<T> {
-    const wasDead = this.dead;
-    try {
-      return await super.step(label, run, tear);
-    } catch (err) {
-      if (this.dead && !wasDead) this.freeze();
-      throw err;
-    }
-  }
-}
-
 /** Flattens `v` (active) crashing at step n; restarts a manager over the state at death; checks the end state. */
 async function crashOnce(n: number, mode: CrashMode): Promise<{ crashed: boolean; log: string[] }> {
-  const f = await jobFixture();
-  const frozenDir = await mkdtemp(join(tmpdir(), 'thinfleet-jobs-frozen-'));
-  const managers: JobManager[] = [];
-  cleanups.push(async () => {
-    for (const m of managers) await m.stop();
-    await f.teardown();
-    await rm(frozenDir, { recursive: true, force: true });
-  });
+  const { f, frozenDir, managers } = await crashFixture(cleanups);
   const { expected } = await setup(MiB, f);
-  const liveJobs = join(f.stateDir, 'jobs');
-  const frozenJobs = join(frozenDir, 'jobs');
-  const plan = new FreezingPlan(n, mode, () => {
-    if (existsSync(liveJobs)) cpSync(liveJobs, frozenJobs, { recursive: true });
-    else mkdirSync(frozenJobs);
-  });
-  const engine = f.host.engine({ dm: crashingDm(f.host.dm, plan), block: crashingBlock(f.host.block, plan) });
+  const { plan, engine, frozenJobs } = freezingEngine(f, frozenDir, n, mode);
   const pool = await engine.activatePool(f.poolName, f.paths);
   await pool.activateVolume('v');
   const m = new JobManager({ stateDir: f.stateDir, engine, block: f.host.block, logger: silentLogger, flattenChunkBytes: CHUNK, markEveryMs: 0 });
   managers.push(m);
-  await m.start();
-  plan.arm();
-  const job = await m.startFlatten(f.poolName, 'v');
-  const first = await settled(m, job.id);
-  const label = `crash ${mode} step ${n} (${plan.log[n - 1] ?? 'none'})`;
+  const { job, first, label } = await firstRun(plan, m, (started) => started.startFlatten(f.poolName, 'v'), n, mode);
   if (!plan.dead) {
     expect(first, label).toMatchObject({ state: 'succeeded' });
     return { crashed: false, log: plan.log };

@@ -38,7 +38,8 @@ import { EngineError, isEngineError, type JobMark, type Pool, type VolumeInfo } 
 import { AgentError } from '../agent-error.js';
 import { requireOwnership } from './delete-job.js';
 import type { JobKind, JobKindHost, JobRun, JobView, NewJob, RunResult } from './job-kind.js';
-import { isTerminalState, JOB_ID_PATTERN, type JobRecord, type MutableJobRecord } from './job-record.js';
+import type { JobRecord, MutableJobRecord } from './job-record.js';
+import { adoptMarks, followVolume, markedRecord, newJobOn, resolveVolume, startingVolume, yieldToEventLoop } from './volume-job.js';
 
 /** The flatten kind's name, the `kind` of its records and of its marks in the pool. */
 export const FLATTEN_JOB_KIND = 'flatten';
@@ -66,13 +67,6 @@ export interface FlattenJobRequest {
   readonly volume: string;
 }
 
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/** The volume with catalog uuid `uuid`, or null when the pool has none. */
-async function resolve(pool: Pool, uuid: string): Promise<VolumeInfo | null> {
-  return (await pool.list()).find((v) => v.uuid === uuid) ?? null;
-}
-
 /** The job mark of `r` at its checkpoint and phase. */
 function markOf(r: JobRecord): JobMark {
   return { kind: FLATTEN_JOB_KIND, jobId: r.id, doneBytes: r.doneBytes, chunkBytes: r.chunkBytes, createdMs: r.createdMs, phase: r.phase === '' ? 'copy' : r.phase };
@@ -80,24 +74,7 @@ function markOf(r: JobRecord): JobMark {
 
 /** The record of a job adopted from its volume's flatten mark in pool `pool` (state queued, at the mark's checkpoint and phase). Pure. */
 export function adoptedFlattenRecord(pool: string, volume: { readonly name: string; readonly uuid: string; readonly sizeBytes: number }, mark: JobMark, nowMs: number): MutableJobRecord {
-  return {
-    id: mark.jobId,
-    kind: FLATTEN_JOB_KIND,
-    pool,
-    volume: volume.name,
-    volumeUuid: volume.uuid,
-    state: 'queued',
-    doneBytes: Math.min(mark.doneBytes, volume.sizeBytes),
-    totalBytes: volume.sizeBytes,
-    chunkBytes: mark.chunkBytes,
-    createdMs: mark.createdMs,
-    updatedMs: nowMs,
-    error: null,
-    errorCode: null,
-    volumeWasActive: false,
-    ownerToken: '0',
-    phase: mark.phase,
-  };
+  return markedRecord(FLATTEN_JOB_KIND, pool, volume, mark, nowMs, mark.phase);
 }
 
 /** What a flatten that stopped early left: the volume keeps its origin and reads as before. Pure. */
@@ -118,15 +95,14 @@ export function flattenJobKind(options: FlattenJobOptions): JobKind<FlattenJobRe
   const markEveryMs = options.markEveryMs ?? 1000;
 
   /** Clears the job's mark if its volume still carries it and removes its helper device; failures are logged only. */
-  const release = async (job: JobView, pool: Pool): Promise<void> => {
-    const r = job.record;
-    try {
-      const volume = await resolve(pool, r.volumeUuid);
-      if (volume?.job?.jobId === r.id) await pool.markJob(volume.name, null);
-      if (volume !== null) await pool.removeFlattenHelper(volume.name);
-    } catch (err) {
-      job.logger.warn({ volume: r.volume, err }, 'could not clear the mark or remove the helper device of a flatten that stopped');
-    }
+  const release = (job: JobView, pool: Pool): Promise<void> => {
+    const { id, volume: name, volumeUuid } = job.record;
+    return resolveVolume(pool, volumeUuid)
+      .then(async (volume) => {
+        if (volume?.job?.jobId === id) await pool.markJob(volume.name, null);
+        if (volume !== null) await pool.removeFlattenHelper(volume.name);
+      })
+      .catch((err: unknown) => job.logger.warn({ volume: name, err }, 'could not clear the mark or remove the helper device of a flatten that stopped'));
   };
 
   /** The copy phase from the checkpoint; 'stopped' when the signal came first. */
@@ -165,10 +141,7 @@ export function flattenJobKind(options: FlattenJobOptions): JobKind<FlattenJobRe
      */
     async start(request: FlattenJobRequest, host: JobKindHost): Promise<NewJob> {
       const { pool: poolName, volume: volumeName } = request;
-      const pool = options.engine.pool(poolName);
-      if (!pool.isActive) throw new EngineError('POOL_INACTIVE', `pool ${poolName} is not active`);
-      const volume = (await pool.list()).find((v) => v.name === volumeName);
-      if (volume === undefined) throw new EngineError('NO_SUCH_VOLUME', `no volume "${volumeName}" in pool ${poolName}`);
+      const { pool, volume } = await startingVolume(options.engine, poolName, volumeName);
       if (volume.externalOrigin === null) {
         throw new EngineError('INVALID_ARGUMENT', `volume "${volumeName}" has no external origin: there is nothing to flatten`, { argument: 'volume' });
       }
@@ -179,31 +152,14 @@ export function flattenJobKind(options: FlattenJobOptions): JobKind<FlattenJobRe
           throw new AgentError('JOB_RUNNING', `job ${mark.jobId}, recorded in the pool, is working on volume "${volumeName}" of pool ${poolName}`);
         }
       }
-      const blockBytes = (await pool.status()).dataBlockBytes;
-      return {
-        pool,
-        fields: {
-          pool: poolName,
-          volume: volume.name,
-          volumeUuid: volume.uuid,
-          doneBytes: 0,
-          totalBytes: volume.sizeBytes,
-          chunkBytes: Math.max(blockBytes, Math.floor(chunkBytes / blockBytes) * blockBytes),
-          volumeWasActive: volume.active,
-          ownerToken: pool.writer.token.toString(),
-          phase: 'copy',
-        },
-      };
+      return newJobOn(pool, volume, chunkBytes, 'copy');
     },
 
     /** Marks the volume, copies from the checkpoint, detaches the origin, clears the mark. */
     async resume(run: JobRun, pool: Pool): Promise<RunResult> {
       const r = run.record;
-      const volume = await resolve(pool, r.volumeUuid);
+      const volume = await followVolume(run, pool);
       if (volume === null) throw new EngineError('NO_SUCH_VOLUME', `volume "${r.volume}" of pool ${r.pool} is gone; there is nothing to flatten`);
-      if (volume.name !== r.volume || volume.sizeBytes !== r.totalBytes) {
-        await run.update({ volume: volume.name, totalBytes: volume.sizeBytes, doneBytes: Math.min(r.doneBytes, volume.sizeBytes) });
-      }
       const mark = volume.job;
       for (const other of [volume.deleting, mark]) {
         if (other !== null && other.jobId !== r.id && !run.host.endedHere(other.jobId)) {
@@ -245,7 +201,7 @@ export function flattenJobKind(options: FlattenJobOptions): JobKind<FlattenJobRe
 
     /** Hand-over: the mark gets the job's checkpoint and phase (the helper device went with the run). */
     async checkpoint(job: JobView, pool: Pool): Promise<void> {
-      const volume = await resolve(pool, job.record.volumeUuid);
+      const volume = await resolveVolume(pool, job.record.volumeUuid);
       if (volume === null || volume.externalOrigin === null) return;
       await pool.markJob(volume.name, markOf(job.record));
       await pool.removeFlattenHelper(volume.name);
@@ -263,7 +219,7 @@ export function flattenJobKind(options: FlattenJobOptions): JobKind<FlattenJobRe
     async errorMeansDone(job: JobView, pool: Pool, err: unknown): Promise<string | null> {
       if (job.record.phase !== 'detach' || isEngineError(err, 'STALE_OWNER')) return null;
       try {
-        const volume = await resolve(pool, job.record.volumeUuid);
+        const volume = await resolveVolume(pool, job.record.volumeUuid);
         if (volume === null || volume.externalOrigin !== null) return null;
         await release(job, pool);
         return 'its external origin is detached (an active device still showing the old table is reloaded at its next activation)';
@@ -279,34 +235,13 @@ export function flattenJobKind(options: FlattenJobOptions): JobKind<FlattenJobRe
      * a job that ended here is cleared.
      */
     async adopt(pool: Pool, host: JobKindHost): Promise<void> {
-      const name = pool.name;
-      const logger = host.logger;
-      for (const v of await pool.list()) {
-        const mark = v.job;
-        if (mark === null || mark.kind !== FLATTEN_JOB_KIND) continue;
-        if (host.endedHere(mark.jobId)) {
-          logger.warn({ pool: name, volume: v.name, job: mark.jobId }, 'clearing the flatten mark of a job that ended here');
-          await pool
-            .markJob(v.name, null)
-            .catch((err: unknown) => logger.error({ pool: name, volume: v.name, job: mark.jobId, err }, 'could not clear the flatten mark of a job that ended here'));
-          continue;
-        }
-        const known = host.known(mark.jobId);
-        if (known !== null) {
-          if (known.volumeUuid === v.uuid && !isTerminalState(known.state) && mark.doneBytes > known.doneBytes) {
-            await host.progress(known.id, { doneBytes: Math.min(mark.doneBytes, known.totalBytes) });
-          }
-          continue;
-        }
-        if (!JOB_ID_PATTERN.test(mark.jobId)) {
-          logger.warn({ pool: name, volume: v.name, job: mark.jobId }, 'a flatten mark names a job id this agent cannot use; ignored');
-          continue;
-        }
-        const record = adoptedFlattenRecord(name, v, mark, host.now());
-        // Copying past the mark's checkpoint is harmless (copied blocks equal the origin).
-        await host.adopt(record, record.totalBytes);
-        logger.info({ job: record.id, pool: name, volume: v.name, doneBytes: record.doneBytes, phase: record.phase }, 'flatten job adopted from the pool');
-      }
+      // Copying again past an adopted mark's checkpoint is harmless (copied blocks equal the origin).
+      await adoptMarks(pool, host, {
+        kind: FLATTEN_JOB_KIND,
+        markOf: (v) => (v.job?.kind === FLATTEN_JOB_KIND ? v.job : null),
+        clear: (p, name) => p.markJob(name, null),
+        record: adoptedFlattenRecord,
+      });
     },
   };
 }

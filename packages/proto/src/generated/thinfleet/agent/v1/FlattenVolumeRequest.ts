@@ -1,30 +1,36 @@
 // Original file: proto/thinfleet/agent/v1/volume.proto
 
 
+/**
+ * FlattenVolume: see the rpc. The answer is the job it started.
+ */
 export interface FlattenVolumeRequest {
-  'pool'?: (string);
   /**
-   * The volume to flatten; it must have an external origin.
+   * The pool, and in it the volume to flatten (it must have an external origin).
    */
+  'pool'?: (string);
   'name'?: (string);
   /**
-   * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
-   * retry with the same id and the same fields is answered from the first attempt instead of
-   * running again (see docs/agent.md, Request ids: per pool, 10 minutes, not across a restart).
+   * Optional, as in every call that changes a pool: the caller's request id (at most 128
+   * printable ASCII bytes); a retry with it gets the first attempt's answer (docs/agent.md,
+   * Request ids).
    */
   'requestId'?: (string);
 }
 
+/**
+ * FlattenVolume: see the rpc. The answer is the job it started.
+ */
 export interface FlattenVolumeRequest__Output {
-  'pool': (string);
   /**
-   * The volume to flatten; it must have an external origin.
+   * The pool, and in it the volume to flatten (it must have an external origin).
    */
+  'pool': (string);
   'name': (string);
   /**
-   * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
-   * retry with the same id and the same fields is answered from the first attempt instead of
-   * running again (see docs/agent.md, Request ids: per pool, 10 minutes, not across a restart).
+   * Optional, as in every call that changes a pool: the caller's request id (at most 128
+   * printable ASCII bytes); a retry with it gets the first attempt's answer (docs/agent.md,
+   * Request ids).
    */
   'requestId': (string);
 }

@@ -4,14 +4,14 @@ import type { Job as _thinfleet_agent_v1_Job, Job__Output as _thinfleet_agent_v1
 
 export interface FlattenVolumeResponse {
   /**
-   * The flatten job (kind "flatten", phase "copy" then "detach"; progress in bytes of the volume).
+   * The flatten job: kind "flatten", phase "copy" then "detach", progress in bytes of the volume.
    */
   'job'?: (_thinfleet_agent_v1_Job | null);
 }
 
 export interface FlattenVolumeResponse__Output {
   /**
-   * The flatten job (kind "flatten", phase "copy" then "detach"; progress in bytes of the volume).
+   * The flatten job: kind "flatten", phase "copy" then "detach", progress in bytes of the volume.
    */
   'job': (_thinfleet_agent_v1_Job__Output | null);
 }
