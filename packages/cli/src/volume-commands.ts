@@ -218,7 +218,7 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
         context.out.result(response, () => `deleted ${pool}/${name}`);
         return EXIT.OK;
       }
-      if (args.flag('no-wait')) {
+      if (!args.flag('watch')) {
         context.out.result(response, () => `deleting ${pool}/${name} in the background: job ${response.jobId} (thinfleet job watch ${response.jobId})`);
         return EXIT.OK;
       }
@@ -235,19 +235,20 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
     words: ['volume', 'flatten'],
     arguments: ['POOL/NAME'],
     options: {
-      'no-wait': { type: 'boolean', description: 'do not wait for the job; print its id' },
+      watch: { type: 'boolean', description: 'wait for the job with a progress bar (exit 1 if it fails or is cancelled)' },
     },
     summary: 'detach a volume from its external origin: a background job copies the origin in, then drops it',
     details:
       'The volume may stay open and written meanwhile: each chunk pauses it briefly, and no write of its user is overwritten. ' +
-      'The command waits for the job with a progress bar (exit 1 if it fails or is cancelled) unless --no-wait, which prints the job id and returns. ' +
-      'With --json the document is {"job": Job}: in its final state, or as started with --no-wait.',
-    examples: ['volume flatten tank/vm1', 'volume flatten tank/vm1 --no-wait && thinfleet job list'],
+      'The command prints the job and returns; --watch waits for it with a progress bar (exit 1 if it fails or is cancelled), as `job watch` does. ' +
+      '(The global --wait SECONDS retries unavailable calls; it does not wait for the job.) ' +
+      'With --json the document is {"job": Job}: as started, or with --watch in its final state.',
+    examples: ['volume flatten tank/vm1 --watch', 'volume flatten tank/vm1 && thinfleet job list'],
     async run(context, args) {
       const { pool, name } = parseVolumeRef(args.positionals[0] ?? '');
       const response = await (await context.agent()).flattenVolume({ pool, name });
       const started = present(response.job, 'job');
-      if (args.flag('no-wait')) {
+      if (!args.flag('watch')) {
         context.out.result(response, () => `flattening ${pool}/${name} in the background: job ${started.id} (thinfleet job watch ${started.id})`);
         return EXIT.OK;
       }
