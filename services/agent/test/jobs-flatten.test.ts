@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Pool } from '@thinfleet/engine';
 import { JobManager, type JobManagerOptions, type JobRecord } from '../src/jobs/index.js';
+import { volumeMessage } from '../src/proto-messages.js';
 import type { CrashMode } from '../../../packages/engine/test/support/crash-plan.js';
 import { crashFixture, firstRun, freezingEngine } from './support/freezing-plan.js';
 import { startPatternWriter } from '../../../packages/engine/test/support/pattern-writer.js';
@@ -165,7 +166,10 @@ describe('flatten job', () => {
     gate.open();
     expect(await handing).toMatchObject([{ id: job.id, doneBytes: 4 * CHUNK, phase: 'copy' }]);
     expect(m.list()).toEqual([]);
-    expect((await f.pool.show('v')).job).toMatchObject({ kind: 'flatten', jobId: job.id, doneBytes: 4 * CHUNK, phase: 'copy' });
+    const marked = await f.pool.show('v');
+    expect(marked.job).toMatchObject({ kind: 'flatten', jobId: job.id, doneBytes: 4 * CHUNK, phase: 'copy' });
+    // Listings still name the job (from the mark) while it is on the move.
+    expect(volumeMessage(f.poolName, marked, null).jobId).toBe(job.id);
     expect(await helperDevices(f)).toEqual([]);
     await f.pool.deactivate();
 
