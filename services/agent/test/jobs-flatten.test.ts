@@ -238,13 +238,17 @@ async function crashOnce(n: number, mode: CrashMode): Promise<{ crashed: boolean
 }
 
 describe('flatten job crash at every step', () => {
-  it('resumes to a flattened volume after a crash before or after any step', async () => {
+  it('resumes to a flattened volume after a crash before, after or inside any step', async () => {
     const labels: string[] = [];
     for (let n = 1; ; n++) {
       const outcome = await crashOnce(n, 'before');
       if (!outcome.crashed) break;
-      labels.push(outcome.log[n - 1]!);
+      const step = outcome.log[n - 1]!;
+      labels.push(step);
       await crashOnce(n, 'after');
+      // Torn: multi-sector writes but the copy's (a thin device maps a copied block only once all
+      // of it landed: engine-crash.test.ts says why the simulator cannot tear those truthfully).
+      if (step.startsWith('block.write') && !step.endsWith(' 512B)') && !step.includes('-_flat-')) await crashOnce(n, 'torn');
       for (const c of cleanups.splice(0)) await c();
     }
     // The plan covered the suspends, the copy writes through the helper and the detach's transaction.
