@@ -218,7 +218,7 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
         context.out.result(response, () => `deleted ${pool}/${name}`);
         return EXIT.OK;
       }
-      if (!args.flag('watch')) {
+      if (args.flag('no-wait')) {
         context.out.result(response, () => `deleting ${pool}/${name} in the background: job ${response.jobId} (thinfleet job watch ${response.jobId})`);
         return EXIT.OK;
       }
