@@ -151,12 +151,22 @@ export class Agent {
         resolveExternalOrigin: (pool, path) => resolveOrigin(pool, path),
       });
       const registry = PoolRegistry.open(config.stateDir);
-      const jobs = new JobManager({ stateDir: config.stateDir, engine, block: backend.block, logger, chunkBytes: config.deleteChunkBytes });
+      let releaseOrigins: (pool: string) => Promise<void> = async () => {};
+      const jobs = new JobManager({
+        stateDir: config.stateDir,
+        engine,
+        block: backend.block,
+        logger,
+        chunkBytes: config.deleteChunkBytes,
+        flattenChunkBytes: config.flattenChunkBytes,
+        afterDetach: (pool) => releaseOrigins(pool),
+      });
       const pools = new HostPools(engine, registry, backend.block, logger, (name) => jobs.poolActivated(name), {
         dm: backend.dm,
         ...(config.cluster === null ? {} : { clusterPools: clusterPoolLookup(config.cluster) }),
       });
       resolveOrigin = (pool, path) => pools.origins.resolve(pool, path);
+      releaseOrigins = (pool) => pools.origins.releaseUnused(pool);
 
       const fencing = new PoolFencing(config.stateDir);
       const health = new HealthState();
