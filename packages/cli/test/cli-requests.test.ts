@@ -70,7 +70,7 @@ const CASES: ReadonlyArray<readonly [string, string, unknown]> = [
   ['volume delete tank/vm1', 'deleteVolume', { pool: 'tank', name: 'vm1', mode: 'DELETE_MODE_AUTO' }],
   ['volume delete tank/vm1 --now', 'deleteVolume', { pool: 'tank', name: 'vm1', mode: 'DELETE_MODE_NOW' }],
   ['volume delete tank/vm1 --chunked', 'deleteVolume', { pool: 'tank', name: 'vm1', mode: 'DELETE_MODE_CHUNKED' }],
-  ['volume flatten tank/vm1', 'flattenVolume', { pool: 'tank', name: 'vm1' }],
+  ['volume flatten tank/vm1 --no-wait', 'flattenVolume', { pool: 'tank', name: 'vm1' }],
   ['volume revert tank/vm1 vm1-s1', 'revertVolume', { pool: 'tank', name: 'vm1', snapshot: 'vm1-s1' }],
   ['volume pin tank/vm1.rev2', 'pinVolume', { pool: 'tank', name: 'vm1.rev2', pinned: true }],
   ['volume unpin tank/vm1.rev2', 'pinVolume', { pool: 'tank', name: 'vm1.rev2', pinned: false }],
