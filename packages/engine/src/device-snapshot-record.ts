@@ -17,13 +17,7 @@ export const MAX_SNAPSHOT_CHUNK_SECTORS = 2 ** 22;
 
 /** True when `sectors` is a chunk size a device snapshot accepts: a power of two from 8 to 2^22. */
 export function isSnapshotChunkSectors(sectors: unknown): sectors is number {
-  return (
-    typeof sectors === 'number' &&
-    Number.isInteger(sectors) &&
-    sectors >= MIN_SNAPSHOT_CHUNK_SECTORS &&
-    sectors <= MAX_SNAPSHOT_CHUNK_SECTORS &&
-    (sectors & (sectors - 1)) === 0
-  );
+  return typeof sectors === 'number' && Number.isInteger(sectors) && sectors >= MIN_SNAPSHOT_CHUNK_SECTORS && sectors <= MAX_SNAPSHOT_CHUNK_SECTORS && (sectors & (sectors - 1)) === 0;
 }
 
 /**

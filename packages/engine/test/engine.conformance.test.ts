@@ -400,7 +400,7 @@ describe('volumes', () => {
     expect((await again.show('cow')).deviceSnapshot).toEqual(record);
   });
 
-  it('sizes an exception store so a device\'s every chunk fits', () => {
+  it("sizes an exception store so a device's every chunk fits", () => {
     // 1 MiB device, 4 KiB chunks: 256 data chunks, 256 pairs per area: header + 256 + 1 area + 1 spare.
     expect(exceptionStoreBytes(MiB, 8)).toBe((1 + 256 + 1 + 1) * 4 * KiB);
     expect(exceptionStoreBytes(MiB + 1, 8)).toBe((1 + 257 + 2 + 1) * 4 * KiB);
