@@ -17,36 +17,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Pool } from '@thinfleet/engine';
 import { JobManager, type JobRecord } from '../src/jobs/index.js';
-import { CrashPlan, crashingBlock, crashingDm, type CrashMode } from '../../../packages/engine/test/support/crash-plan.js';
+import { crashingBlock, crashingDm, type CrashMode } from '../../../packages/engine/test/support/crash-plan.js';
+import { FreezingPlan } from './support/freezing-plan.js';
 import { expectSameBytes, filledVolume, jobFixture, KiB, MiB, readAt, ScriptedBlock, settled, silentLogger, type JobFixture } from './support/job-harness.js';
 
 const CHUNK = 256 * KiB;
 const VOLUME_BYTES = MiB;
-
-/** A crash plan that copies the jobs directory at the moment the process dies. */
-class FreezingPlan extends CrashPlan {
-  diedAt: string | null = null;
-
-  constructor(
-    crashAt: number,
-    mode: CrashMode,
-    private readonly freeze: () => void,
-  ) {
-    super(crashAt, mode);
-  }
-
-  override async step<T>(label: string, run: () => Promise<T>, tear?: () => Promise<void>): Promise<T> {
-    try {
-      return await super.step(label, run, tear);
-    } catch (err) {
-      if (this.dead && this.diedAt === null) {
-        this.diedAt = label;
-        this.freeze();
-      }
-      throw err;
-    }
-  }
-}
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -2,7 +2,8 @@
  * The agent's job manager: the generic job runner (job-runner.ts: records, cancel, watch,
  * hand-over, shutdown, and their crash story) with the agent's job kinds registered. One kind so
  * far: `delete`, the chunked delete of a large volume (delete-job.ts: its crash story, its marks
- * in the pool's catalog). A new kind (flatten, merge, copy) is a module beside delete-job.ts
+ * in the pool's catalog), and `merge`, a device snapshot merged back into its device
+ * (merge-job.ts), registered when the manager is given the device-mapper client it needs. A new kind (flatten, merge, copy) is a module beside delete-job.ts
  * implementing `JobKind` (job-kind.ts), registered here with a `start...` method; the runner does
  * not change. docs/agent.md, "Background jobs", says the same for operators.
  */
@@ -10,11 +11,15 @@ import { JobKindRegistry } from './job-kind.js';
 import type { JobRecord } from './job-record.js';
 import { JobRunner, type JobRunnerOptions } from './job-runner.js';
 import { DELETE_JOB_KIND, deleteJobKind, type DeleteJobOptions, type DeleteJobRequest } from './delete-job.js';
+import { MERGE_JOB_KIND, mergeJobKind, type MergeJobOptions, type MergeJobRequest } from './merge-job.js';
 
 export { DEFAULT_JOB_CHUNK_BYTES } from './delete-job.js';
 
 /** The runner's options (its kinds are this manager's) and the delete kind's. */
-export interface JobManagerOptions extends Omit<JobRunnerOptions, 'kinds'>, DeleteJobOptions {}
+export interface JobManagerOptions extends Omit<JobRunnerOptions, 'kinds'>, DeleteJobOptions {
+  /** The merge kind's options (its engine is the manager's); without them no merge kind is registered. */
+  readonly merge?: Omit<MergeJobOptions, 'engine'>;
+}
 
 /**
  * Runs, tracks and persists the agent's background jobs (see job-runner.ts for the crash story).
@@ -23,7 +28,9 @@ export interface JobManagerOptions extends Omit<JobRunnerOptions, 'kinds'>, Dele
 export class JobManager extends JobRunner {
   /** Reads nothing yet; call `start`. @throws RangeError for a chunkBytes that is not a positive whole number. */
   constructor(options: JobManagerOptions) {
-    super({ ...options, kinds: new JobKindRegistry([deleteJobKind(options)]) });
+    const kinds = new JobKindRegistry([deleteJobKind(options)]);
+    if (options.merge !== undefined) kinds.register(mergeJobKind({ ...options.merge, engine: options.engine }));
+    super({ ...options, kinds });
   }
 
   /**
@@ -38,5 +45,17 @@ export class JobManager extends JobRunner {
   startDelete(poolName: string, volumeName: string): Promise<JobRecord> {
     const request: DeleteJobRequest = { pool: poolName, volume: volumeName };
     return this.startJob(DELETE_JOB_KIND, request);
+  }
+
+  /**
+   * Starts merging device snapshot `name` of pool `poolName` back into its device and returns
+   * the job (state running). The checks come first and write nothing (merge-job.ts `start`);
+   * the record is saved durably before the job marks the store and loads `snapshot-merge`.
+   * @throws EngineError NO_SUCH_POOL, POOL_INACTIVE, NO_SUCH_VOLUME, DEVICE_MISMATCH,
+   *   DEVICE_UNUSABLE; AgentError JOB_RUNNING, SHUTTING_DOWN; Error when no merge kind is registered
+   */
+  startMerge(poolName: string, name: string): Promise<JobRecord> {
+    const request: MergeJobRequest = { pool: poolName, name };
+    return this.startJob(MERGE_JOB_KIND, request);
   }
 }
