@@ -37,6 +37,7 @@ import {
 } from '@thinfleet/engine';
 import type { Logger } from 'pino';
 import { AgentError, badRequest } from '../agent-error.js';
+import { checkDevicePath } from '../device-attachments.js';
 import { newJobId } from '../jobs/job-record.js';
 import { requireSameDevice, type IdentityReader } from './device-identity.js';
 import { deviceInfo, liveTableType, loadSnapshotStack, releaseOrigin, removeIfPresent, stackNames, type StackNames, type StackSpec } from './snapshot-stack.js';
@@ -86,6 +87,8 @@ export interface DeviceSnapshotsOptions {
   readonly block: BlockClient;
   readonly readIdentity: IdentityReader;
   readonly logger: Logger;
+  /** Refuses a path that is a device of a pool of this host (HostPools.requireUnclaimed); none by default. */
+  readonly requireUnclaimed?: (field: string, path: string) => Promise<void>;
   /** The clock for records (ms since the epoch). */
   readonly now?: () => number;
 }
@@ -110,14 +113,14 @@ export async function activeStore(pool: Pool, name: string): Promise<string> {
 }
 
 /**
- * Checks a device path from a request: absolute, bounded, no NUL. Pure.
+ * Checks a device path from a request: device-attachments.ts's checks, and at most the
+ * catalog's MAX_DEVICE_PATH_BYTES. Pure.
  * @throws AgentError BAD_REQUEST naming `field`
  */
-export function checkDevicePath(field: string, path: unknown): string {
-  if (typeof path !== 'string' || path === '') throw badRequest(field, 'a device path is required');
-  if (Buffer.byteLength(path) > MAX_DEVICE_PATH_BYTES) throw badRequest(field, `${quoted(path)} is longer than ${MAX_DEVICE_PATH_BYTES} bytes`);
-  if (!path.startsWith('/') || path.includes('\0')) throw badRequest(field, `${quoted(path)} must be an absolute path`);
-  return path;
+export function checkSnapshotDevicePath(field: string, path: unknown): string {
+  const checked = checkDevicePath(field, path);
+  if (Buffer.byteLength(checked) > MAX_DEVICE_PATH_BYTES) throw badRequest(field, `must be at most ${MAX_DEVICE_PATH_BYTES} bytes`);
+  return checked;
 }
 
 export class DeviceSnapshots {
@@ -137,7 +140,7 @@ export class DeviceSnapshots {
    * Makes device snapshot `request.name` of `request.device` in pool `request.pool` (see the
    * module comment for the steps and their crash story) and returns it. Checks first, changing
    * nothing when one fails: the name, the path (absolute, bounded, a block device, not a
-   * thinfleet device, not protected by another device snapshot of this host), the chunk and
+   * thinfleet device nor a pool's, not protected by another device snapshot of this host), the chunk and
    * store sizes.
    * @throws AgentError BAD_REQUEST (field name, device, size_bytes, chunk_sectors), NO_SUCH_DEVICE,
    *   DEVICE_IN_USE; EngineError as Pool.createVolume (NAME_EXISTS, INVALID_SIZE, ...)
@@ -147,7 +150,7 @@ export class DeviceSnapshots {
     const name = checkVolumeName(pool.name, request.name, undefined, 'name');
     const names = stackNames(pool.name, name);
     if (Buffer.byteLength(names.origin) > 127) throw badRequest('name', `${quoted(name)} makes a device-mapper name over 127 bytes`);
-    const path = checkDevicePath('device', request.device);
+    const path = checkSnapshotDevicePath('device', request.device);
     const chunkSectors = request.chunkSectors ?? DEFAULT_SNAPSHOT_CHUNK_SECTORS;
     if (!isSnapshotChunkSectors(chunkSectors)) throw badRequest('chunk_sectors', 'must be a power of two from 8 (4 KiB) to 4194304 (2 GiB) sectors');
     const identity = await this.options.readIdentity(path);
@@ -237,13 +240,14 @@ export class DeviceSnapshots {
     }
   }
 
-  /** Refuses a thinfleet device, and a device another device snapshot of this host protects. */
+  /** Refuses a thinfleet device, a device of a pool of this host, and a device another device snapshot of this host protects. */
   private async requireUnclaimed(path: string): Promise<void> {
     const dm = this.options.dm;
     const inUse = (why: string): never => {
       throw new AgentError('DEVICE_IN_USE', `device: ${quoted(path)} ${why}`, { field: 'device' });
     };
     if (path.startsWith('/dev/mapper/tf-')) inUse('is a device of a thinfleet pool');
+    await this.options.requireUnclaimed?.('device', path);
     const dev = formatDevNumber(await this.options.block.deviceNumber(path));
     for (const d of await dm.list()) {
       if (!d.name.startsWith('tf-')) continue;
