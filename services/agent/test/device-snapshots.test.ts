@@ -33,14 +33,8 @@ afterEach(async () => {
 
 const immediate = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-interface Setup {
-  readonly f: JobFixture;
-  /** The protected loop device, filled with pattern(1). */
-  readonly device: string;
-  readonly original: Buffer;
-}
-
-async function setup(): Promise<Setup> {
+/** A job fixture, the protected loop device (filled with pattern(1)) and that content. */
+async function setup(): Promise<{ f: JobFixture; device: string; original: Buffer }> {
   const f = await jobFixture();
   cleanups.push(() => f.teardown());
   const [device] = await f.host.devices(1, DEVICE_BYTES);
@@ -85,6 +79,34 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<void
     (e: unknown) => e,
   );
   expect(isEngineError(err) || err instanceof AgentError ? err.code : err).toBe(code);
+}
+
+/**
+ * A device snapshot of `setup()`'s device, written through its origin device, whose merge job
+ * has started; the simulated kernel's merge steps after the first `freeSteps` wait at `gate`
+ * until `gate.release()`.
+ */
+async function mergeHeldAfter(freeSteps: number) {
+  const s = await setup();
+  const { f } = s;
+  let steps = 0;
+  let hold = true;
+  const waiting: Array<() => void> = [];
+  (f.host.dm as SimDmClient).kernel.mergeGate = () => (hold && ++steps > freeSteps ? new Promise<void>((resolve) => waiting.push(resolve)) : immediate());
+  const gate = {
+    waiting,
+    release(): void {
+      hold = false;
+      for (const go of waiting.splice(0)) go();
+    },
+  };
+  const ds = snapshots(f);
+  const made = await ds.create({ pool: f.poolName, name: 'base', device: s.device });
+  await scatter(f, made.originPath!, 10, Buffer.from(s.original));
+  const m = manager(f, f.stateDir, f.engine);
+  await m.start();
+  const job = await m.startMerge(f.poolName, 'base');
+  return { ...s, ds, made, m, job, gate };
 }
 
 describe('device snapshots', () => {
@@ -203,27 +225,19 @@ describe('device snapshots', () => {
   });
 
   it('keeps a merging origin device usable, refuses delete during a merge, and a cancelled merge still finishes at the next start', async () => {
-    const { f, device, original } = await setup();
-    const kernel = (f.host.dm as SimDmClient).kernel;
-    let hold = true;
-    const waiting: Array<() => void> = [];
-    kernel.mergeGate = () => (hold ? new Promise<void>((resolve) => waiting.push(resolve)) : immediate());
-    const ds = snapshots(f);
-    const made = await ds.create({ pool: f.poolName, name: 'base', device });
-    await scatter(f, made.originPath!, 10, Buffer.from(original));
-    const m = manager(f, f.stateDir, f.engine);
-    await m.start();
-    const job = await m.startMerge(f.poolName, 'base');
+    const { f, device, original, ds, made, m, job, gate } = await mergeHeldAfter(0);
     while ((await ds.list(f.poolName))[0]?.state !== 'merging' || (await dsDevices(f)).length !== 1) await immediate();
-    // Reads through the origin device show the snapshot at once; writes land.
+    // Reads through the origin device show the snapshot at once; writes land (and stay).
     expectSameBytes(await f.host.block.read(made.originPath!, 0, DEVICE_BYTES), original);
+    const expected = Buffer.from(original);
+    await f.host.block.write(made.originPath!, 6 * CHUNK, pattern(50, CHUNK));
+    pattern(50, CHUNK).copy(expected, 6 * CHUNK);
     await expectCode(ds.delete(f.poolName, 'base'), 'JOB_RUNNING');
     const cancelled = await m.cancel(job.id);
     expect(cancelled.state).toBe('cancelled');
     expect(cancelled.error).toContain('cannot be undone');
     expect(await ds.list(f.poolName)).toMatchObject([{ state: 'merging' }]);
-    hold = false;
-    for (const go of waiting.splice(0)) go();
+    gate.release();
     // The agent restarts: the pool's activation adopts the merge from its mark under a new job.
     await m.stop();
     const m2 = manager(f, f.stateDir, f.engine);
@@ -232,31 +246,20 @@ describe('device snapshots', () => {
     const adopted = m2.list().find((j) => j.id !== job.id && j.kind === 'merge');
     expect(adopted).toBeDefined();
     expect(await settled(m2, adopted!.id)).toMatchObject({ state: 'succeeded' });
-    expectSameBytes(await f.host.block.read(device, 0, DEVICE_BYTES), original);
+    expectSameBytes(await f.host.block.read(device, 0, DEVICE_BYTES), expected);
     expect(await f.pool.list()).toEqual([]);
   });
 
   it('hands a running merge over with its pool; the next holder reloads snapshot-merge and finishes it', async () => {
-    const { f, device, original } = await setup();
-    const kernel = (f.host.dm as SimDmClient).kernel;
-    let steps = 0;
-    let hold = true;
-    const waiting: Array<() => void> = [];
-    kernel.mergeGate = () => (hold && ++steps > 5 ? new Promise<void>((resolve) => waiting.push(resolve)) : immediate());
-    const ds = snapshots(f);
-    const made = await ds.create({ pool: f.poolName, name: 'base', device });
-    await scatter(f, made.originPath!, 10, Buffer.from(original));
-    const m = manager(f, f.stateDir, f.engine);
-    await m.start();
-    const job = await m.startMerge(f.poolName, 'base');
+    const { f, device, original, m, job, gate } = await mergeHeldAfter(5);
+    const waiting = gate.waiting;
     while (waiting.length === 0) await immediate();
     const moved = await m.handOver(f.poolName);
     expect(moved.map((j) => j.id)).toEqual([job.id]);
     const [marked] = (await f.pool.list()).filter((v) => v.name === 'base');
     expect(marked).toMatchObject({ active: false, job: { kind: 'merge', jobId: job.id, phase: 'merge' } });
     expect(await dsDevices(f)).toEqual([]);
-    hold = false;
-    for (const go of waiting.splice(0)) go();
+    gate.release();
     await f.pool.deactivate();
 
     // The other host: its own state directory and engine, the same devices.
@@ -363,17 +366,25 @@ async function crashMerge(n: number, mode: CrashMode, steps: string[] = []): Pro
   return true;
 }
 
+/**
+ * Runs `crash` before and after step 1, 2, ... until a run passes its last step without
+ * crashing; returns the labels of every step the plan counted.
+ */
+async function crashAtEveryStep(crash: (n: number, mode: CrashMode, steps?: string[]) => Promise<boolean>): Promise<string[]> {
+  const steps: string[] = [];
+  for (let n = 1; ; n++) {
+    const crashed = await crash(n, 'before', steps);
+    await crash(n, 'after');
+    for (const c of cleanups.splice(0).reverse()) await c();
+    if (!crashed) break;
+  }
+  expect(steps.length).toBeGreaterThan(4);
+  return steps;
+}
+
 describe('device snapshot crashes', () => {
   it('a crash at any step of create leaves either no device snapshot or one that loads at the next activation', async () => {
-    const steps: string[] = [];
-    let n = 1;
-    for (;;) {
-      const crashed = await crashCreate(n, 'before', steps);
-      await crashCreate(n, 'after');
-      for (const c of cleanups.splice(0).reverse()) await c();
-      if (!crashed) break;
-      n += 1;
-    }
+    const steps = await crashAtEveryStep(crashCreate);
     // The plan covered the store's create (kernel message, catalog writes) and both devices' loads.
     expect(steps.filter((l) => l.startsWith('dm.message'))).not.toEqual([]);
     expect(steps.filter((l) => /dm\.create\(.*-_ds(snap|origin)/.test(l))).toHaveLength(2);
@@ -381,15 +392,7 @@ describe('device snapshot crashes', () => {
   }, 300_000);
 
   it('a crash at any step of a merge resumes it at the next start, and the device ends equal to the snapshot', async () => {
-    const steps: string[] = [];
-    let n = 1;
-    for (;;) {
-      const crashed = await crashMerge(n, 'before', steps);
-      await crashMerge(n, 'after');
-      for (const c of cleanups.splice(0).reverse()) await c();
-      if (!crashed) break;
-      n += 1;
-    }
+    const steps = await crashAtEveryStep(crashMerge);
     // The plan covered the mark, the snapshot's suspend, the merge table's load, both removals and the store's delete.
     expect(steps.filter((l) => l.startsWith('block.write'))).not.toEqual([]);
     for (const step of [/dm\.suspend\(.*-_dssnap/, /dm\.load\(.*-_dsorigin/, /dm\.remove\(.*-_dssnap/, /dm\.remove\(.*-_dsorigin/, /dm\.message/]) {
