@@ -58,6 +58,8 @@ export async function liveTableType(dm: DmClient, name: string): Promise<DmTarge
 /** Creates device `name` with `target` over `sectors`, or replaces the table of the existing one, and resumes it. */
 async function put(dm: DmClient, name: string, sectors: number, target: DmTarget): Promise<void> {
   if ((await deviceInfo(dm, name)) === null) await dm.create(name);
+  // A crash between DM_DEV_CREATE and the node's creation leaves a device without /dev/mapper/NAME.
+  else await dm.ensureNode(name);
   await dm.load(name, toTargetLines([{ startSector: 0, lengthSectors: sectors, target }]));
   await dm.resume(name);
 }
