@@ -76,7 +76,6 @@ describe(`device snapshot of a loop device (${process.env.THINFLEET_DM ?? 'sim'}
     const last = parseSnapshotMergeStatus(seen.at(-1) ?? '');
     expect(last).toMatchObject({ state: 'active', finished: true, remainingSectors: 0 });
     if (last.state === 'active') expect(last.allocatedSectors).toBe(last.metadataSectors);
-    expect(seen.length).toBeGreaterThan(1);
 
     expect(sha256(await fixture.host.block.read(device!, 0, DEVICE_BYTES))).toBe(before);
     expect(await fixture.pool.list()).toEqual([]);
