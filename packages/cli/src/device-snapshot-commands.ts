@@ -19,7 +19,7 @@ const WRITE_HINT = 'write the device through this path: writes to the device its
 export function deviceSnapshotTable(snapshots: readonly DeviceSnapshot__Output[]): string {
   return formatTable(
     [{ header: 'NAME' }, { header: 'DEVICE' }, { header: 'SIZE', align: 'right' }, { header: 'STATE' }, { header: 'STORE', align: 'right' }, { header: 'WRITE THROUGH' }],
-    snapshots.map((s) => [s.name, s.device?.path ?? '', formatBytes(s.device?.sizeBytes ?? 0), s.state, formatBytes(s.cowSizeBytes), s.originPath || '-']),
+    snapshots.map((s) => [s.name, s.device?.path ?? '', formatBytes(s.device?.sizeBytes ?? 0), s.state, formatBytes(s.cowSizeBytes), s.originDevicePath || '-']),
   );
 }
 
@@ -54,7 +54,7 @@ export const DEVICE_SNAPSHOT_COMMANDS: readonly CommandSpec[] = [
     call: (agent, request) => agent.createDeviceSnapshot(request),
     human(response) {
       const s = present(response.snapshot, 'snapshot');
-      return `created device snapshot ${s.pool}/${s.name} of ${s.device?.path ?? ''}\n  origin (${WRITE_HINT}): ${s.originPath}\n  snapshot: ${s.snapshotPath}`;
+      return `created device snapshot ${s.pool}/${s.name} of ${s.device?.path ?? ''}\n  origin (${WRITE_HINT}): ${s.originDevicePath}\n  snapshot: ${s.snapshotDevicePath}`;
     },
   }),
   agentCallCommand({
@@ -86,19 +86,19 @@ export const DEVICE_SNAPSHOT_COMMANDS: readonly CommandSpec[] = [
   {
     words: ['device', 'snapshot', 'merge'],
     arguments: ['POOL/NAME'],
-    options: { 'no-wait': { type: 'boolean', description: 'do not wait for the merge; print its job id' } },
+    options: { watch: { type: 'boolean', description: 'follow the merge job with a progress bar until it ends (exit 1 if it fails or is cancelled)' } },
     via: 'agent',
     summary: 'roll the device back to the snapshot (a background merge job; the device stays usable through its origin device)',
     details:
       'The origin device shows the snapshot content at once; the kernel copies it back into the device in the background, and the exception store is deleted at the end. ' +
       "A started merge cannot be undone: job cancel ends the job, but the merge goes on and is finished at the pool's next activation. " +
-      'The command waits for the job with a progress bar (exit 1 if it fails or is cancelled) unless --no-wait, like volume delete (the global --wait is the UNAVAILABLE retry). It travels with its pool: a hand-over or a crash resumes it on the next holder. With --json the document is the answer plus "job": its final state.',
-    examples: ['device snapshot merge tank/lun7-before', 'device snapshot merge tank/lun7-before --no-wait'],
+      'The command prints the job and returns; --watch follows it with a progress bar as job watch does (exit 1 if it fails or is cancelled; the global --wait is the UNAVAILABLE retry). It travels with its pool: a hand-over or a crash resumes it on the next holder. With --json the document is {"job": Job}: as started, or with --watch in its final state.',
+    examples: ['device snapshot merge tank/lun7-before', 'device snapshot merge tank/lun7-before --watch'],
     async run(context, args) {
       const { pool, name } = parseVolumeRef(args.positionals[0] ?? '');
       const response = await (await context.agent()).mergeDeviceSnapshot({ pool, name });
       const started = present(response.job, 'job');
-      if (args.flag('no-wait')) {
+      if (!args.flag('watch')) {
         context.out.result(response, () => `merging ${pool}/${name} back into its device: job ${started.id} (thinfleet job watch ${started.id})`);
         return EXIT.OK;
       }

@@ -37,8 +37,8 @@ export function deviceSnapshotMessage(pool: string, v: DeviceSnapshotView): Devi
     created: new Date(v.record.createdAtMs).toISOString(),
     state: v.state,
     jobId: v.jobId ?? '',
-    originPath: v.originPath ?? '',
-    snapshotPath: v.snapshotPath ?? '',
+    originDevicePath: v.originDevicePath ?? '',
+    snapshotDevicePath: v.snapshotDevicePath ?? '',
     status: v.status,
   };
 }

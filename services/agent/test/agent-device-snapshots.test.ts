@@ -41,8 +41,8 @@ describe('device snapshots over gRPC (simulated device-mapper)', () => {
   interface Snap {
     name: string;
     state: string;
-    originPath: string;
-    snapshotPath: string;
+    originDevicePath: string;
+    snapshotDevicePath: string;
     device: { path: string; sizeBytes: number; label: string };
   }
   const list = async (): Promise<Snap[]> => (await c.call<{ snapshots: Snap[] }>(ds, 'ListDeviceSnapshots', { pool: 'demo' })).snapshots;
@@ -52,8 +52,8 @@ describe('device snapshots over gRPC (simulated device-mapper)', () => {
     const { snapshot } = await c.call<{ snapshot: Snap }>(ds, 'CreateDeviceSnapshot', { pool: 'demo', name: 'lun', device });
     expect(snapshot).toMatchObject({ name: 'lun', state: 'active', device: { path: device, sizeBytes: MiB } });
     expect(snapshot.device.label).toMatch(/^loop-file:/);
-    expect(await list()).toMatchObject([{ name: 'lun', originPath: snapshot.originPath }]);
-    await block().write(snapshot.originPath, 5 * CHUNK, pattern(2, 3 * CHUNK));
+    expect(await list()).toMatchObject([{ name: 'lun', originDevicePath: snapshot.originDevicePath }]);
+    await block().write(snapshot.originDevicePath, 5 * CHUNK, pattern(2, 3 * CHUNK));
     const { job } = await c.call<{ job: { id: string; kind: string; phase: string } }>(ds, 'MergeDeviceSnapshot', { pool: 'demo', name: 'lun' });
     expect(job).toMatchObject({ kind: 'merge', phase: 'merge' });
     let state = '';

@@ -56,13 +56,13 @@ describe(`device snapshot of a loop device (${process.env.THINFLEET_DM ?? 'sim'}
     const ds = new DeviceSnapshots({ engine: fixture.engine, dm, block: fixture.host.block, readIdentity, logger: silentLogger });
     const made = await ds.create({ pool: fixture.poolName, name: 'base', device: device! });
     expect(made.record.device.label).toMatch(/^loop-file:\//);
-    expect(made.originPath).toBe(fixture.host.dm.devicePath(names.origin));
+    expect(made.originDevicePath).toBe(fixture.host.dm.devicePath(names.origin));
 
     // Writes through the origin device: scattered chunks and a longer run.
-    for (let chunk = 0; chunk < 256; chunk += 5) await fixture.host.block.write(made.originPath!, chunk * CHUNK, pattern(100 + chunk, CHUNK));
-    await fixture.host.block.write(made.originPath!, MiB, pattern(7, 2 * MiB));
+    for (let chunk = 0; chunk < 256; chunk += 5) await fixture.host.block.write(made.originDevicePath!, chunk * CHUNK, pattern(100 + chunk, CHUNK));
+    await fixture.host.block.write(made.originDevicePath!, MiB, pattern(7, 2 * MiB));
     expect(sha256(await fixture.host.block.read(device!, 0, DEVICE_BYTES))).not.toBe(before);
-    expect(sha256(await fixture.host.block.read(made.snapshotPath!, 0, DEVICE_BYTES))).toBe(before);
+    expect(sha256(await fixture.host.block.read(made.snapshotDevicePath!, 0, DEVICE_BYTES))).toBe(before);
 
     const m = new JobManager({ stateDir: fixture.stateDir, engine: fixture.engine, block: fixture.host.block, logger: silentLogger, merge: { dm, readIdentity, pollMs: 20 } });
     await m.start();

@@ -102,7 +102,7 @@ async function mergeHeldAfter(freeSteps: number) {
   };
   const ds = snapshots(f);
   const made = await ds.create({ pool: f.poolName, name: 'base', device: s.device });
-  await scatter(f, made.originPath!, 10, Buffer.from(s.original));
+  await scatter(f, made.originDevicePath!, 10, Buffer.from(s.original));
   const m = manager(f, f.stateDir, f.engine);
   await m.start();
   const job = await m.startMerge(f.poolName, 'base');
@@ -118,10 +118,10 @@ describe('device snapshots', () => {
     expect(made.record.device.label).toMatch(/^loop-file:\//);
     // The default store holds every chunk of the device: it cannot overflow.
     expect(made.cowSizeBytes).toBeGreaterThanOrEqual(DEVICE_BYTES + 3 * CHUNK);
-    expect(made.originPath).toBe(f.host.dm.devicePath(stackNames(f.poolName, 'base').origin));
+    expect(made.originDevicePath).toBe(f.host.dm.devicePath(stackNames(f.poolName, 'base').origin));
     const changed = Buffer.from(original);
-    await scatter(f, made.originPath!, 10, changed);
-    expectSameBytes(await f.host.block.read(made.snapshotPath!, 0, DEVICE_BYTES), original);
+    await scatter(f, made.originDevicePath!, 10, changed);
+    expectSameBytes(await f.host.block.read(made.snapshotDevicePath!, 0, DEVICE_BYTES), original);
     expectSameBytes(await f.host.block.read(device, 0, DEVICE_BYTES), changed);
     const [listed] = await ds.list(f.poolName);
     expect(listed).toMatchObject({ name: 'base', state: 'active' });
@@ -203,10 +203,10 @@ describe('device snapshots', () => {
     const { f, device, original } = await setup();
     const ds = snapshots(f);
     const made = await ds.create({ pool: f.poolName, name: 'base', device });
-    await scatter(f, made.originPath!, 10, Buffer.from(original));
+    await scatter(f, made.originDevicePath!, 10, Buffer.from(original));
     // A write to the snapshot itself is part of what the merge brings back.
     const expected = Buffer.from(original);
-    await f.host.block.write(made.snapshotPath!, 200 * CHUNK, pattern(9, CHUNK));
+    await f.host.block.write(made.snapshotDevicePath!, 200 * CHUNK, pattern(9, CHUNK));
     pattern(9, CHUNK).copy(expected, 200 * CHUNK);
     const m = manager(f, f.stateDir, f.engine);
     await m.start();
@@ -228,9 +228,9 @@ describe('device snapshots', () => {
     const { f, device, original, ds, made, m, job, gate } = await mergeHeldAfter(0);
     while ((await ds.list(f.poolName))[0]?.state !== 'merging' || (await dsDevices(f)).length !== 1) await immediate();
     // Reads through the origin device show the snapshot at once; writes land (and stay).
-    expectSameBytes(await f.host.block.read(made.originPath!, 0, DEVICE_BYTES), original);
+    expectSameBytes(await f.host.block.read(made.originDevicePath!, 0, DEVICE_BYTES), original);
     const expected = Buffer.from(original);
-    await f.host.block.write(made.originPath!, 6 * CHUNK, pattern(50, CHUNK));
+    await f.host.block.write(made.originDevicePath!, 6 * CHUNK, pattern(50, CHUNK));
     pattern(50, CHUNK).copy(expected, 6 * CHUNK);
     await expectCode(ds.delete(f.poolName, 'base'), 'JOB_RUNNING');
     const cancelled = await m.cancel(job.id);
@@ -272,7 +272,7 @@ describe('device snapshots', () => {
     const ds2 = snapshots(f, engine2);
     await ds2.restore(f.poolName);
     // A merging snapshot is never loaded as a snapshot again: the merge job reloads snapshot-merge.
-    expect(await ds2.list(f.poolName)).toMatchObject([{ state: 'merging', jobId: job.id, snapshotPath: null, originPath: null }]);
+    expect(await ds2.list(f.poolName)).toMatchObject([{ state: 'merging', jobId: job.id, snapshotDevicePath: null, originDevicePath: null }]);
     expect(await dsDevices(f)).toEqual([]);
     await m2.poolActivated(f.poolName);
     expect(m2.get(job.id)).toMatchObject({ kind: 'merge' });
@@ -322,8 +322,8 @@ async function crashCreate(n: number, mode: CrashMode, steps: string[] = []): Pr
   const view = views[0]!;
   expectSameBytes(await f.host.block.read(device, 0, DEVICE_BYTES), original);
   const changed = Buffer.from(original);
-  await scatter(f, view.originPath!, 30, changed);
-  expectSameBytes(await f.host.block.read(view.snapshotPath!, 0, DEVICE_BYTES), original);
+  await scatter(f, view.originDevicePath!, 30, changed);
+  expectSameBytes(await f.host.block.read(view.snapshotDevicePath!, 0, DEVICE_BYTES), original);
   expectSameBytes(await f.host.block.read(device, 0, DEVICE_BYTES), changed);
   return true;
 }
@@ -331,7 +331,7 @@ async function crashCreate(n: number, mode: CrashMode, steps: string[] = []): Pr
 async function crashMerge(n: number, mode: CrashMode, steps: string[] = []): Promise<boolean> {
   const { f, device, original } = await setup();
   const made = await snapshots(f).create({ pool: f.poolName, name: 'base', device });
-  await scatter(f, made.originPath!, 10, Buffer.from(original));
+  await scatter(f, made.originDevicePath!, 10, Buffer.from(original));
   const frozenDir = await mkdtemp(join(tmpdir(), 'thinfleet-ds-frozen-'));
   cleanups.push(() => rm(frozenDir, { recursive: true, force: true }));
   const liveJobs = join(f.stateDir, 'jobs');

@@ -59,8 +59,8 @@ export const DEVICE_SNAPSHOT: DeviceSnapshot__Output = {
   created: '2026-12-06T10:00:00.000Z',
   state: 'active',
   jobId: '',
-  originPath: '/dev/mapper/tf-tank-base-_dsorigin',
-  snapshotPath: '/dev/mapper/tf-tank-base-_dssnap',
+  originDevicePath: '/dev/mapper/tf-tank-base-_dsorigin',
+  snapshotDevicePath: '/dev/mapper/tf-tank-base-_dssnap',
   status: '16/2097176 16',
 };
 

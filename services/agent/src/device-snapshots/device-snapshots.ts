@@ -5,7 +5,7 @@
  * cannot overflow). The device snapshot's name is its store volume's; the volume's catalog
  * record (`VolumeRecord.deviceSnapshot`) holds the device's identity (path, size, label), the
  * chunk size and the creation time, so it travels with the pool. Devices: snapshot-stack.ts.
- * While a snapshot exists, users write the device THROUGH its origin device (`originPath`);
+ * While a snapshot exists, users write the device THROUGH its origin device (`originDevicePath`);
  * writes to the device's own path bypass the store and would show in the snapshot.
  *
  * Crash story of create (`create`): (1) the store volume is created with its record in one
@@ -62,9 +62,9 @@ export interface DeviceSnapshotView {
   /** The merge job's id while merging, else null. */
   readonly jobId: string | null;
   /** The device to write through (`/dev/mapper/...-_dsorigin`) while loaded, else null. */
-  readonly originPath: string | null;
+  readonly originDevicePath: string | null;
   /** The snapshot's content (`/dev/mapper/...-_dssnap`) while loaded, else null. */
-  readonly snapshotPath: string | null;
+  readonly snapshotDevicePath: string | null;
   /** The kernel's status line of the snapshot (or merge) device, '' when none is loaded. */
   readonly status: string;
 }
@@ -273,8 +273,8 @@ export class DeviceSnapshots {
       record: v.deviceSnapshot,
       state: merging ? 'merging' : v.job?.kind === DROP_MARK_KIND ? 'deleting' : 'active',
       jobId: merging ? v.job.jobId : null,
-      originPath: origin === null ? null : dm.devicePath(names.origin),
-      snapshotPath: snap === null ? null : dm.devicePath(names.snap),
+      originDevicePath: origin === null ? null : dm.devicePath(names.origin),
+      snapshotDevicePath: snap === null ? null : dm.devicePath(names.snap),
       status,
     };
   }

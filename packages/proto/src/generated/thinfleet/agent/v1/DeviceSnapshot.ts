@@ -37,11 +37,11 @@ export interface DeviceSnapshot {
   /**
    * The device to write through while the snapshot exists (a /dev/mapper path); empty when not loaded here.
    */
-  'originPath'?: (string);
+  'originDevicePath'?: (string);
   /**
    * The snapshot's content (a /dev/mapper path); empty when not loaded here (or merging).
    */
-  'snapshotPath'?: (string);
+  'snapshotDevicePath'?: (string);
   /**
    * The kernel's status of the snapshot (or merge) device: "<allocated>/<total> <metadata>" in
    * 512-byte sectors, "Invalid", "Overflow", "Merge failed"; empty when not loaded.
@@ -83,11 +83,11 @@ export interface DeviceSnapshot__Output {
   /**
    * The device to write through while the snapshot exists (a /dev/mapper path); empty when not loaded here.
    */
-  'originPath': (string);
+  'originDevicePath': (string);
   /**
    * The snapshot's content (a /dev/mapper path); empty when not loaded here (or merging).
    */
-  'snapshotPath': (string);
+  'snapshotDevicePath': (string);
   /**
    * The kernel's status of the snapshot (or merge) device: "<allocated>/<total> <metadata>" in
    * 512-byte sectors, "Invalid", "Overflow", "Merge failed"; empty when not loaded.
