@@ -328,6 +328,53 @@ async function crashCreate(n: number, mode: CrashMode, steps: string[] = []): Pr
   return true;
 }
 
+/**
+ * Deletes a device snapshot (its device written through the origin device) with a crash at step
+ * `n`; after the reboot the device snapshot is either gone for good (the drop mark was written:
+ * the activation finishes the delete, never loading the snapshot again) or intact and loaded (a
+ * crash before the mark), and then deletes. Either way the device keeps its current content.
+ */
+async function crashDelete(n: number, mode: CrashMode, steps: string[] = []): Promise<boolean> {
+  const { f, device, original } = await setup();
+  const made = await snapshots(f).create({ pool: f.poolName, name: 'base', device });
+  const changed = Buffer.from(original);
+  await scatter(f, made.originDevicePath!, 10, changed);
+  const plan = new FreezingPlan(n, mode, () => undefined);
+  const dm = crashingDm(f.host.dm, plan);
+  const engine = f.host.engine({ dm, block: crashingBlock(f.host.block, plan) });
+  await engine.activatePool(f.poolName, f.paths);
+  plan.arm();
+  const label = `crash ${mode} at step ${n}`;
+  const deleted = await snapshots(f, engine, dm)
+    .delete(f.poolName, 'base')
+    .catch((err: unknown) => {
+      if (!plan.dead) throw err;
+      return null;
+    });
+  steps.push(...plan.log.slice(steps.length));
+  if (!plan.dead) {
+    expect(deleted, label).toEqual({ originKept: false });
+    return false;
+  }
+  // The steps that took place (a crash "before" a step kept it from happening).
+  const happened = mode === 'before' ? plan.log.slice(0, -1) : plan.log;
+  const { pool, ds } = await restart(f, f.stateDir);
+  const left = await ds.list(f.poolName);
+  // Once its snapshot device was removed, the device may have been written without the store: never loaded again.
+  if (happened.some((l) => /dm\.remove\(.*-_dssnap/.test(l))) expect(left, label).toEqual([]);
+  if (left.length > 0) {
+    // Crashed before the drop mark: the snapshot is intact, loaded, and still shows its time.
+    expect(left, label).toMatchObject([{ state: 'active' }]);
+    expectSameBytes(await f.host.block.read(left[0]!.snapshotDevicePath!, 0, DEVICE_BYTES), original);
+    await ds.delete(f.poolName, 'base');
+  }
+  expect(await pool.list(), label).toEqual([]);
+  expect(await dsDevices(f), label).toEqual([]);
+  expectSameBytes(await f.host.block.read(device, 0, DEVICE_BYTES), changed);
+  expect(await pool.reconcile(), label).toMatchObject({ consistent: true });
+  return true;
+}
+
 async function crashMerge(n: number, mode: CrashMode, steps: string[] = []): Promise<boolean> {
   const { f, device, original } = await setup();
   const made = await snapshots(f).create({ pool: f.poolName, name: 'base', device });
@@ -389,6 +436,14 @@ describe('device snapshot crashes', () => {
     expect(steps.filter((l) => l.startsWith('dm.message'))).not.toEqual([]);
     expect(steps.filter((l) => /dm\.create\(.*-_ds(snap|origin)/.test(l))).toHaveLength(2);
     expect(steps.filter((l) => /dm\.resume\(.*-_ds(snap|origin)/.test(l))).toHaveLength(2);
+  }, 300_000);
+
+  it('a crash at any step of delete leaves the device snapshot intact or gone for good, never loaded again once marked', async () => {
+    const steps = await crashAtEveryStep(crashDelete);
+    // The plan covered the drop mark (a catalog write), both devices' removal and the store's delete.
+    expect(steps.filter((l) => l.startsWith('block.write'))).not.toEqual([]);
+    expect(steps.filter((l) => /dm\.remove\(.*-_ds(snap|origin)/.test(l))).toHaveLength(2);
+    expect(steps.some((l) => l.startsWith('dm.message'))).toBe(true);
   }, 300_000);
 
   it('a crash at any step of a merge resumes it at the next start, and the device ends equal to the snapshot', async () => {
