@@ -295,22 +295,30 @@ async function restart(f: JobFixture, stateDir: string): Promise<{ pool: Pool; m
   return { pool, m, ds };
 }
 
-async function crashCreate(n: number, mode: CrashMode, steps: string[] = []): Promise<boolean> {
-  const { f, device, original } = await setup();
+/**
+ * Runs `call` on device snapshots over an engine and device-mapper client that crash at step `n`
+ * (counted from the call on); resolves with its result, or null when the process died.
+ */
+async function crashingCall<T>(f: JobFixture, n: number, mode: CrashMode, steps: string[], call: (ds: DeviceSnapshots) => Promise<T>) {
   const plan = new FreezingPlan(n, mode, () => undefined);
   const dm = crashingDm(f.host.dm, plan);
   const engine = f.host.engine({ dm, block: crashingBlock(f.host.block, plan) });
   await engine.activatePool(f.poolName, f.paths);
   plan.arm();
-  const label = `crash ${mode} at step ${n}`;
-  const made = await snapshots(f, engine, dm)
-    .create({ pool: f.poolName, name: 'base', device })
-    .catch((err: unknown) => {
-      if (!plan.dead) throw err;
-      return null;
-    });
+  const result = await call(snapshots(f, engine, dm)).catch((err: unknown) => {
+    if (!plan.dead) throw err;
+    return null;
+  });
   steps.push(...plan.log.slice(steps.length));
-  if (!plan.dead) {
+  // The steps that took place (a crash "before" a step kept it from happening).
+  const happened = mode === 'before' ? plan.log.slice(0, -1) : plan.log;
+  return { result, dead: plan.dead, happened, label: `crash ${mode} at step ${n}` };
+}
+
+async function crashCreate(n: number, mode: CrashMode, steps: string[] = []): Promise<boolean> {
+  const { f, device, original } = await setup();
+  const { result: made, dead, label } = await crashingCall(f, n, mode, steps, (ds) => ds.create({ pool: f.poolName, name: 'base', device }));
+  if (!dead) {
     expect(made, label).not.toBeNull();
     return false;
   }
@@ -339,25 +347,11 @@ async function crashDelete(n: number, mode: CrashMode, steps: string[] = []): Pr
   const made = await snapshots(f).create({ pool: f.poolName, name: 'base', device });
   const changed = Buffer.from(original);
   await scatter(f, made.originDevicePath!, 10, changed);
-  const plan = new FreezingPlan(n, mode, () => undefined);
-  const dm = crashingDm(f.host.dm, plan);
-  const engine = f.host.engine({ dm, block: crashingBlock(f.host.block, plan) });
-  await engine.activatePool(f.poolName, f.paths);
-  plan.arm();
-  const label = `crash ${mode} at step ${n}`;
-  const deleted = await snapshots(f, engine, dm)
-    .delete(f.poolName, 'base')
-    .catch((err: unknown) => {
-      if (!plan.dead) throw err;
-      return null;
-    });
-  steps.push(...plan.log.slice(steps.length));
-  if (!plan.dead) {
+  const { result: deleted, dead, happened, label } = await crashingCall(f, n, mode, steps, (ds) => ds.delete(f.poolName, 'base'));
+  if (!dead) {
     expect(deleted, label).toEqual({ originKept: false });
     return false;
   }
-  // The steps that took place (a crash "before" a step kept it from happening).
-  const happened = mode === 'before' ? plan.log.slice(0, -1) : plan.log;
   const { pool, ds } = await restart(f, f.stateDir);
   const left = await ds.list(f.poolName);
   // Once its snapshot device was removed, the device may have been written without the store: never loaded again.
