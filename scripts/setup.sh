@@ -5,7 +5,8 @@
 #   (thin_check cross-checks), dmsetup/lvm2 (benchmark baselines only; thinfleet itself never
 #   runs them), a C++ toolchain for the native addons (dm-native, sd-notify), openssl (the agent's mutual-TLS tests make
 #   certificates with it), systemd (its systemd-analyze verifies the agent's and the
-#   coordinator's unit files in the tests).
+#   coordinator's unit files in the tests), qemu-utils (qemu-img: the agent imports and exports
+#   qcow2, vmdk, vhdx and vdi images through it; the kernel tier's import test uses it and qemu-io).
 #   node packages: npm ci, then the native builds (packages/dm-native, packages/sd-notify) and TypeScript (npm run build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ cd "$(dirname "$0")/.."
 packages=(
   etcd-server
   qemu-system-x86
+  qemu-utils
   linux-image-amd64
   busybox-static
   thin-provisioning-tools

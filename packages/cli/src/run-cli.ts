@@ -23,6 +23,7 @@ import { UsageError } from './usage-error.js';
 import { cliVersion } from './version.js';
 import { VOLUME_COMMANDS } from './volume-commands.js';
 import { VOLUME_DATA_COMMANDS } from './volume-data-commands.js';
+import { VOLUME_IMAGE_COMMANDS } from './volume-image-commands.js';
 
 export { DEFAULT_AGENT_SOCKET } from './route.js';
 
@@ -31,6 +32,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...POOL_COMMANDS,
   ...VOLUME_COMMANDS,
   ...VOLUME_DATA_COMMANDS,
+  ...VOLUME_IMAGE_COMMANDS,
   ...REVISION_COMMANDS,
   ...DEVICE_SNAPSHOT_COMMANDS,
   BATCH_COMMAND,

@@ -144,6 +144,7 @@ export function jobView(job: Job__Output): string {
   return formatFields([
     ['job', job.id],
     ['kind', job.kind],
+    ['phase', job.phase === '' ? null : job.phase],
     ['volume', `${job.pool}/${job.volume}`],
     ['state', jobStateName(job.state)],
     ['progress', jobProgress(job)],

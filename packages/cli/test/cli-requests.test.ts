@@ -88,6 +88,11 @@ const CASES: ReadonlyArray<readonly [string, string, unknown]> = [
   ['job list', 'listJobs', {}],
   ['job show j1', 'getJob', { id: 'j1' }],
   ['job cancel j1', 'cancelJob', { id: 'j1' }],
+  ['volume import tank/vm1 /srv/d.qcow2 --no-wait', 'importVolume', { pool: 'tank', name: 'vm1', path: '/srv/d.qcow2', format: 'IMAGE_FORMAT_QCOW2' }],
+  ['volume import tank/vm1 /srv/d.img --size 2GiB --no-wait', 'importVolume', { pool: 'tank', name: 'vm1', path: '/srv/d.img', format: 'IMAGE_FORMAT_RAW', sizeBytes: 2 * GiB }],
+  ['volume import tank/vm1 /srv/d.img --format vdi --no-wait', 'importVolume', { pool: 'tank', name: 'vm1', path: '/srv/d.img', format: 'IMAGE_FORMAT_VDI' }],
+  ['volume export tank/vm1 /srv/out.VMDK --no-wait', 'exportVolume', { pool: 'tank', name: 'vm1', path: '/srv/out.VMDK', format: 'IMAGE_FORMAT_VMDK' }],
+  ['volume export tank/vm1 /srv/out.vhdx --format raw --no-wait', 'exportVolume', { pool: 'tank', name: 'vm1', path: '/srv/out.vhdx', format: 'IMAGE_FORMAT_RAW' }],
   ['health', 'health', ''],
   ['health thinfleet.agent.v1.VolumeService', 'health', 'thinfleet.agent.v1.VolumeService'],
   // Names are the agent's business: a slash after the pool's goes into the name as it is.
@@ -175,6 +180,26 @@ describe('thinfleet command lines → agent requests', () => {
     const document = JSON.parse(stdout()) as { jobId: string; job: { state: string; doneBytes: number } };
     expect(document.jobId).toBe('j1');
     expect(document.job).toMatchObject({ state: 'JOB_STATE_SUCCEEDED', doneBytes: 100 * 2 ** 20 });
+  });
+
+  it('follows the job of an import, resolves a relative FILE, and refuses a bad --format before sending anything', async () => {
+    const agent = recordingAgent({}, [
+      job('JOB_STATE_RUNNING', 0, { kind: 'import' }),
+      job('JOB_STATE_FAILED', 10, { kind: 'import', error: 'qemu-img convert failed', errorCode: 'TOOL_FAILED' }),
+    ]);
+    const { io, stderr } = memoryIo();
+    const code = await runCli(['volume', 'import', 'tank/vm1', 'd.vhdx'], io, { connect: agent.connect });
+    expect(code).toBe(1);
+    expect(agent.calls).toEqual([
+      { method: 'importVolume', request: { pool: 'tank', name: 'vm1', path: `${process.cwd()}/d.vhdx`, format: 'IMAGE_FORMAT_VHDX' } },
+      { method: 'watchJob', request: 'j1' },
+    ]);
+    expect(stderr()).toContain('failed: qemu-img convert failed (TOOL_FAILED)');
+    const bad = memoryIo();
+    const quiet = recordingAgent();
+    expect(await runCli(['volume', 'export', 'tank/vm1', '/srv/x', '--format', 'iso'], bad.io, { connect: quiet.connect })).toBe(2);
+    expect(bad.stderr()).toContain('--format');
+    expect(quiet.calls).toEqual([]);
   });
 
   it('does not wait for the job with --no-wait', async () => {

@@ -30,6 +30,8 @@ import type {
   DeleteVolumeRequest,
   DeleteVolumeResponse__Output,
   DestroyPoolRequest,
+  ExportVolumeRequest,
+  ExportVolumeResponse__Output,
   DestroyPoolResponse__Output,
   DiscoverPoolsRequest,
   DiscoverPoolsResponse__Output,
@@ -43,6 +45,8 @@ import type {
   GetPoolResponse__Output,
   GetVolumeRequest,
   GetVolumeResponse__Output,
+  ImportVolumeRequest,
+  ImportVolumeResponse__Output,
   JoinPoolRequest,
   JoinPoolResponse__Output,
   ListDeviceSnapshotsRequest,
@@ -116,6 +120,10 @@ export interface AgentRpcs {
   readVolume: AgentRpc<ReadVolumeRequest, ReadVolumeResponse__Output>;
   /** Writes up to 1 MiB into an active volume (sector-aligned), durably once it resolves. */
   writeVolume: AgentRpc<WriteVolumeRequest, WriteVolumeResponse__Output>;
+  /** Starts importing an image file on the agent's host into a new volume (a background job). */
+  importVolume: AgentRpc<ImportVolumeRequest, ImportVolumeResponse__Output>;
+  /** Starts exporting a volume to a new image file on the agent's host (a background job). */
+  exportVolume: AgentRpc<ExportVolumeRequest, ExportVolumeResponse__Output>;
   listJobs: AgentListRpc<ListJobsRequest, ListJobsResponse__Output>;
   getJob: AgentRpc<GetJobRequest, GetJobResponse__Output>;
   cancelJob: AgentRpc<CancelJobRequest, CancelJobResponse__Output>;
@@ -163,6 +171,8 @@ export const AGENT_RPCS: { readonly [M in keyof AgentRpcs]: readonly [AgentServi
   batch: ['volumes', 'mutating'],
   readVolume: ['volumes', 'read'],
   writeVolume: ['volumes', 'mutating'],
+  importVolume: ['volumes', 'mutating'],
+  exportVolume: ['volumes', 'mutating'],
   listJobs: ['jobs', 'list'],
   getJob: ['jobs', 'read'],
   cancelJob: ['jobs', 'mutating'],

@@ -2,9 +2,9 @@
  * A pool's capacity as the catalog sees it: how many bytes its volumes promise (the sum of their
  * virtual sizes, LVM's "provisioned" size) against the bytes its data region holds, and the
  * overprovisioning warning LVM users rely on ("Sum of all thin volume sizes exceeds the size of
- * thin pool"). Pure functions of the catalog state; nothing here reads the kernel.
+ * thin pool"). Functions of the catalog state (and its index); nothing here reads the kernel.
  */
-import type { CatalogState } from './catalog-state.js';
+import { catalogIndex, type CatalogState } from './catalog-state.js';
 
 /** What a pool promises against what it holds. */
 export interface PoolCapacity {
@@ -28,12 +28,10 @@ export interface OverprovisionWarning {
   readonly message: string;
 }
 
-/** The capacity of the pool whose catalog state is `state`. */
+/** The capacity of the pool whose catalog state is `state` (its provisioned bytes kept by the catalog's index: no walk over the volumes). */
 export function poolCapacity(state: CatalogState): PoolCapacity {
-  let provisionedBytes = 0;
-  for (const v of Object.values(state.volumes)) provisionedBytes += v.sizeBytes;
   const layout = state.pool.layout;
-  return { provisionedBytes, dataBytes: layout.dataBlocks * layout.dataBlockBytes };
+  return { provisionedBytes: catalogIndex(state).provisionedBytes, dataBytes: layout.dataBlocks * layout.dataBlockBytes };
 }
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];

@@ -354,6 +354,10 @@ export interface CatalogIndex {
   readonly byName: Map<string, string>;
   /** Thin ids of committed volumes. */
   readonly thinIds: Set<number>;
+  /** The sum of the committed volumes' sizes in bytes (what the pool promises; capacity.ts). */
+  provisionedBytes: number;
+  /** Every thin id below this one is in `thinIds`: where the search for the lowest free id starts. */
+  freeThinIdFrom: number;
 }
 
 type Indexed = CatalogState & { [INDEX]?: CatalogIndex };
@@ -362,11 +366,13 @@ type Indexed = CatalogState & { [INDEX]?: CatalogIndex };
 export function catalogIndex(state: CatalogState): CatalogIndex {
   const s = state as Indexed;
   if (s[INDEX] === undefined) {
-    const index: CatalogIndex = { byName: new Map(), thinIds: new Set() };
+    const index: CatalogIndex = { byName: new Map(), thinIds: new Set(), provisionedBytes: 0, freeThinIdFrom: 0 };
     for (const v of Object.values(state.volumes)) {
       index.byName.set(v.name, v.uuid);
       index.thinIds.add(v.thinId);
+      index.provisionedBytes += v.sizeBytes;
     }
+    while (index.thinIds.has(index.freeThinIdFrom)) index.freeThinIdFrom++;
     Object.defineProperty(s, INDEX, { value: index, enumerable: false });
   }
   return s[INDEX]!;
@@ -376,18 +382,25 @@ export function catalogIndex(state: CatalogState): CatalogIndex {
 function indexedTable(state: CatalogState): VolumeTable {
   const index = catalogIndex(state);
   const volumes = state.volumes;
-  const forget = (old: VolumeRecord): void => {
+  /** Takes `old` out of the index; its thin id stays taken when `next` (its new record) keeps it. */
+  const forget = (old: VolumeRecord, next?: VolumeRecord): void => {
     if (index.byName.get(old.name) === old.uuid) index.byName.delete(old.name);
-    index.thinIds.delete(old.thinId);
+    if (next?.thinId !== old.thinId) {
+      index.thinIds.delete(old.thinId);
+      index.freeThinIdFrom = Math.min(index.freeThinIdFrom, old.thinId);
+    }
+    index.provisionedBytes -= old.sizeBytes;
   };
   return {
     get: (uuid) => volumes[uuid],
     set: (v) => {
       const old = volumes[v.uuid];
-      if (old) forget(old);
+      if (old) forget(old, v);
       volumes[v.uuid] = v;
       index.byName.set(v.name, v.uuid);
       index.thinIds.add(v.thinId);
+      while (index.thinIds.has(index.freeThinIdFrom)) index.freeThinIdFrom++;
+      index.provisionedBytes += v.sizeBytes;
     },
     delete: (uuid) => {
       const old = volumes[uuid];

@@ -26,6 +26,8 @@ export class WorkingVolumes implements VolumeTable {
   constructor(readonly state: CatalogState) {
     this.index = catalogIndex(state);
     this.pendingIds = thinIdsInUse(state);
+    // Every id below it is committed, so taken: the search for the lowest free id starts there.
+    this.nextCandidate = this.index.freeThinIdFrom;
   }
 
   /** The volume with `uuid` as of now, or undefined when it does not exist (or was deleted). */

@@ -1,6 +1,6 @@
 /** The planner and the catalog reducer, without any kernel. */
 import { describe, expect, it } from 'vitest';
-import { computeLayout, initialCatalogState, isEngineError, kernelEffects, reduceCatalog, type BatchItem, type CatalogState, type PlannedOp } from '@thinfleet/engine';
+import { catalogIndex, computeLayout, initialCatalogState, isEngineError, kernelEffects, reduceCatalog, type BatchItem, type CatalogState, type PlannedOp } from '@thinfleet/engine';
 import { planBatch } from '../src/plan.js';
 
 const MiB = 1024 * 1024;
@@ -148,5 +148,38 @@ describe('reduceCatalog', () => {
     commit(s, plan(s, [{ item: '2', op: 'revision', volume: 'a', keep: 3 }]).ops);
     commit(s, plan(s, [{ item: '3', op: 'delete', volume: 'a' }]).ops);
     expect(Object.values(s.volumes)).toEqual([expect.objectContaining({ name: 'a.rev1', originUuid: null, revisionOf: null })]);
+  });
+});
+
+describe("the catalog's index", () => {
+  it('keeps the provisioned bytes and the lowest free thin id in step with the volumes through creates, snapshots, reverts, grows, renames and deletes', () => {
+    const s = state();
+    const fresh = (): { provisionedBytes: number; freeThinIdFrom: number; thinIds: number[] } => {
+      const copy: CatalogState = JSON.parse(JSON.stringify(s)) as CatalogState; // no index yet: built from the volumes
+      const i = catalogIndex(copy);
+      return { provisionedBytes: i.provisionedBytes, freeThinIdFrom: i.freeThinIdFrom, thinIds: [...i.thinIds].sort((a, b) => a - b) };
+    };
+    const kept = (): ReturnType<typeof fresh> => {
+      const i = catalogIndex(s);
+      return { provisionedBytes: i.provisionedBytes, freeThinIdFrom: i.freeThinIdFrom, thinIds: [...i.thinIds].sort((a, b) => a - b) };
+    };
+    const steps: BatchItem[][] = [
+      Array.from({ length: 6 }, (_, k) => ({ item: `c${k}`, op: 'create', volume: `v${k}`, sizeBytes: (k + 1) * MiB })),
+      [{ item: 'd', op: 'delete', volume: 'v1' }],
+      [{ item: 's', op: 'snapshot', origin: 'v2', volume: 's2' }],
+      [{ item: 'g', op: 'grow', volume: 'v3', sizeBytes: 40 * MiB }],
+      [{ item: 'r', op: 'rename', volume: 'v4', newName: 'w4' }],
+      [{ item: 'rv', op: 'revert', volume: 'v2', snapshot: 's2' }],
+      [
+        { item: 'd0', op: 'delete', volume: 'v0' },
+        { item: 'c9', op: 'create', volume: 'v9', sizeBytes: MiB },
+      ],
+      [{ item: 'c10', op: 'create', volume: 'v10', sizeBytes: MiB }],
+    ];
+    for (const items of steps) {
+      commit(s, plan(s, items).ops);
+      expect(kept()).toEqual(fresh());
+    }
+    expect(catalogIndex(s).freeThinIdFrom).toBe(Math.min(...Array.from({ length: 20 }, (_, id) => id).filter((id) => !catalogIndex(s).thinIds.has(id))));
   });
 });

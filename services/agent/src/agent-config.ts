@@ -71,6 +71,11 @@ export interface AgentConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** A chunked delete discards this many bytes per step. */
   readonly deleteChunkBytes: number;
+  /**
+   * The directories ImportVolume may read images from and ExportVolume may write them to (after
+   * symbolic links are resolved); empty: any absolute path (the agent opens it as root, like dd).
+   */
+  readonly imageDirectories: readonly string[];
   /** DeleteMode AUTO deletes in the background when the volume maps more than this many bytes. */
   readonly deleteInBackgroundAboveBytes: number;
   /** Longest time origins stay suspended for one batch's snapshots. */
@@ -133,6 +138,7 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   metricsListen: '127.0.0.1:9746',
   logLevel: 'info',
   deleteChunkBytes: GiB,
+  imageDirectories: [],
   deleteInBackgroundAboveBytes: GiB,
   snapshotDeadlineMs: 30_000,
   shutdownTimeoutMs: 60_000,
@@ -228,6 +234,7 @@ const LAYER = strictSection(
     metricsListen: hostPort().nullable(),
     logLevel: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
     deleteChunkBytes: wholeNumber(64 * 1024),
+    imageDirectories: z.array(absolutePath, says('must be an array of absolute directory paths')),
     deleteInBackgroundAboveBytes: wholeNumber(0),
     snapshotDeadlineMs: wholeNumber(1),
     shutdownTimeoutMs: wholeNumber(0),

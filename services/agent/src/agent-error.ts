@@ -35,7 +35,15 @@ export type AgentErrorCode =
   /** A device belongs to a pool on this host or in the cluster (or a dm table holds it): no call, `force` included, may overwrite it; `field` names it. */
   | 'DEVICE_IN_USE'
   /** The pool is active on this host, and the call needs it inactive (pool forget). */
-  | 'POOL_ACTIVE';
+  | 'POOL_ACTIVE'
+  /** An export's file exists already: never overwritten (`field` names it). */
+  | 'FILE_EXISTS'
+  /** An import's image file changed (size or modification time) between its start and a resumed run. */
+  | 'FILE_CHANGED'
+  /** A tool the call needs (qemu-img) is not installed on the agent's host; the message says how to install it. */
+  | 'TOOL_MISSING'
+  /** A tool the job ran (qemu-img) failed; the message carries the start of what it said. */
+  | 'TOOL_FAILED';
 
 // A table, one row per code: rows alike by design (duplicates pairs them by shape).
 const AGENT_STATUS: Record<AgentErrorCode, { grpc: status; errno: string }> = {
@@ -52,6 +60,10 @@ const AGENT_STATUS: Record<AgentErrorCode, { grpc: status; errno: string }> = {
   JOB_MOVED: { grpc: status.UNAVAILABLE, errno: 'EAGAIN' },
   DEVICE_IN_USE: { grpc: status.FAILED_PRECONDITION, errno: 'EBUSY' },
   POOL_ACTIVE: { grpc: status.FAILED_PRECONDITION, errno: 'EBUSY' },
+  FILE_EXISTS: { grpc: status.ALREADY_EXISTS, errno: 'EEXIST' },
+  FILE_CHANGED: { grpc: status.FAILED_PRECONDITION, errno: 'ESTALE' },
+  TOOL_MISSING: { grpc: status.FAILED_PRECONDITION, errno: 'ENOENT' },
+  TOOL_FAILED: { grpc: status.FAILED_PRECONDITION, errno: 'EIO' },
 };
 
 const ENGINE_STATUS: Record<EngineErrorCode, status> = {

@@ -218,7 +218,7 @@ export class Agent {
       }
 
       const metricsRegistry = new Registry();
-      const metrics = new AgentMetrics(metricsRegistry, engine, { jobCounts: () => jobs.counts(), logger });
+      const metrics = new AgentMetrics(metricsRegistry, engine, { jobCounts: () => jobs.countsByKind(), logger });
       metrics.setInfo(AGENT_VERSION, backend.kind);
       if (cluster !== null) new WatchdogMetrics(metricsRegistry, () => cluster!.watchdog.status());
 

@@ -76,7 +76,12 @@ export async function writeFileDurably(path: string, content: string): Promise<v
     await unlink(temp).catch(() => {});
     throw err;
   }
-  const dir = await open(dirname(path), 'r');
+  await syncDirectory(dirname(path));
+}
+
+/** fsyncs directory `path`, so the names made or removed in it are durable. @throws the file system's error */
+export async function syncDirectory(path: string): Promise<void> {
+  const dir = await open(path, 'r');
   try {
     await dir.sync();
   } finally {

@@ -31,13 +31,14 @@ import { volumeMessage } from './proto-messages.js';
 import { bytesField, countField, optionalBytesField, poolNameField, textField, volumeNameField } from './request-checks.js';
 import { unary, type RpcContext } from './rpc.js';
 import { volumeDataHandlers } from './volume-data-service.js';
+import { volumeImageHandlers } from './volume-image-service.js';
 import { checkDevicePath } from './device-attachments.js';
 import { batchFieldNames, nameEngineField, namingFields } from './engine-fields.js';
 
 interface VolumeDeps {
   readonly pools: HostPools;
   readonly jobs: JobManager;
-  readonly config: Pick<AgentConfig, 'deleteInBackgroundAboveBytes' | 'maxBatchOps' | 'overprovisionWarnRatio'>;
+  readonly config: Pick<AgentConfig, 'deleteInBackgroundAboveBytes' | 'maxBatchOps' | 'overprovisionWarnRatio' | 'imageDirectories'>;
   /** The agent runs the simulated device-mapper (volumes say so: Volume.device_simulated). */
   readonly simulated?: boolean;
 }
@@ -88,6 +89,7 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
   return {
     CreateVolume: unary(ctx, 'CreateVolume', async (r: CreateVolumeRequest__Output) => {
       const { pool, name } = target(r);
+      noJobOn(pool, name); // an import about to make this name
       const sizeBytes = optionalBytesField('size_bytes', r.sizeBytes);
       let v: VolumeInfo;
       if (r.externalOrigin !== '') {
@@ -237,6 +239,7 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
     }),
 
     ...volumeDataHandlers(ctx, deps),
+    ...volumeImageHandlers(ctx, deps),
   };
 }
 
@@ -308,7 +311,7 @@ function touched(item: BatchItem): string[] {
       return [item.volume, item.snapshot];
     case 'create':
     case 'create-external':
-      return [];
+      return [item.volume]; // a name an import is about to make is taken
     default:
       return [item.volume];
   }

@@ -10,7 +10,7 @@
  * with TF_FUZZ_SEED=<seed> (and TF_FUZZ_CALLS=<n> to change the count).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
@@ -65,9 +65,28 @@ beforeAll(async () => {
     truncateSync(path, 256 * MiB);
     return path;
   });
+  // ImportVolume and ExportVolume open the paths they are given (as root in CI): fuzzed ones stay in here.
+  const images = join(dir, 'images');
+  mkdirSync(images);
+  const config = join(dir, 'agent.json');
+  writeFileSync(config, JSON.stringify({ imageDirectories: [images] }));
   child = spawn(
     process.execPath,
-    [new URL('./support/agent-process.mjs', import.meta.url).pathname, '--dm', 'sim', '--state-dir', dir, '--socket', socket, '--metrics', 'off', '--log-level', 'silent'],
+    [
+      new URL('./support/agent-process.mjs', import.meta.url).pathname,
+      '--config',
+      config,
+      '--dm',
+      'sim',
+      '--state-dir',
+      dir,
+      '--socket',
+      socket,
+      '--metrics',
+      'off',
+      '--log-level',
+      'silent',
+    ],
     {
       env: { ...process.env, TF_WORKSPACE_ALIASES: JSON.stringify(workspaceAliases) },
       stdio: ['ignore', 'ignore', 'inherit'],

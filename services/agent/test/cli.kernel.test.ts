@@ -6,13 +6,14 @@
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access --
    the test reads the CLI's --json output, whatever its shape, and asserts on its fields */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeBlockClient } from '@thinfleet/devmapper';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pattern } from '../../../test/support/seeded.mjs';
+import { metadataExtent, saveMetadataArtifact } from './support/pool-metadata-artifact.js';
 
 const MiB = 1024 * 1024;
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -160,22 +161,11 @@ describe('thinfleet CLI on a real pool', () => {
   });
 
   it('deactivates and reactivates the pool, leaving its metadata for thin_check, then destroys it', async () => {
-    // Where the kernel metadata sits on device 0, from the linear table of the metadata device.
-    const [, lengthSectors, , , offsetSectors] = sh('dmsetup', ['table', 'tf-p-_tmeta'])
-      .trim()
-      .split(/\s+/)
-      .map((f) => (/^\d+$/.test(f) ? Number(f) : f));
+    const extent = metadataExtent(sh('dmsetup', ['table', 'tf-p-_tmeta']));
     ok(['volume', 'deactivate', 'p/base']);
     expect(ok(['pool', 'deactivate', 'p']).pool).toMatchObject({ active: false, mode: 'inactive' });
     expect(sh('dmsetup', ['ls'])).not.toMatch(/tf-p-/);
-    const artifacts = process.env.THINFLEET_KERNEL_ARTIFACTS;
-    if (artifacts !== undefined) {
-      const bytes = Buffer.alloc(Number(lengthSectors) * 512);
-      const fd = openSync(join(dir, 'd0.img'), 'r');
-      readSync(fd, bytes, 0, bytes.length, Number(offsetSectors) * 512);
-      closeSync(fd);
-      writeFileSync(join(artifacts, 'cli-pool.meta'), bytes);
-    }
+    saveMetadataArtifact(join(dir, 'd0.img'), extent, 'cli-pool');
     const again = ok(['pool', 'activate', 'p']).pool;
     expect(again).toMatchObject({ active: true, mode: 'rw', volumes: 8 });
     expect(again.lastRecovery.outcome).toBeTruthy();

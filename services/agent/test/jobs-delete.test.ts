@@ -108,6 +108,7 @@ describe('delete job', () => {
     expect(await recordOnDisk(f.stateDir, job.id)).toMatchObject({ state: 'succeeded', doneBytes: VOLUME_BYTES });
     expect(m.list()).toEqual([end]);
     expect(m.counts()).toEqual({ queued: 0, running: 0, succeeded: 1, failed: 0, cancelled: 0 });
+    expect(m.countsByKind().delete).toEqual({ queued: 0, running: 0, succeeded: 1, failed: 0, cancelled: 0 });
     expect(m.jobOnVolume(f.poolName, 'v')).toBeNull();
   });
 

@@ -302,27 +302,28 @@ describe('operations, jobs and info', () => {
 
   it('set job counts and info, replacing the earlier ones', async () => {
     const t = setup([]);
-    t.metrics.setJobCounts({ JOB_STATE_RUNNING: 2, JOB_STATE_QUEUED: 1 });
-    t.metrics.setJobCounts({ JOB_STATE_RUNNING: 1, JOB_STATE_SUCCEEDED: 4 });
+    t.metrics.setJobCounts({ delete: { JOB_STATE_RUNNING: 2, JOB_STATE_QUEUED: 1 } });
+    t.metrics.setJobCounts({ delete: { JOB_STATE_RUNNING: 1, JOB_STATE_SUCCEEDED: 4 }, flatten: { JOB_STATE_RUNNING: 2 } });
     t.metrics.setInfo('0.0.9', 'sim');
     t.metrics.setInfo('0.1.0', 'native');
     await t.scrape();
-    expect(t.value('thinfleet_jobs', { state: 'JOB_STATE_RUNNING' })).toBe(1);
-    expect(t.value('thinfleet_jobs', { state: 'JOB_STATE_SUCCEEDED' })).toBe(4);
-    expect(t.value('thinfleet_jobs', { state: 'JOB_STATE_QUEUED' })).toBeUndefined();
+    expect(t.value('thinfleet_jobs', { kind: 'delete', state: 'JOB_STATE_RUNNING' })).toBe(1);
+    expect(t.value('thinfleet_jobs', { kind: 'flatten', state: 'JOB_STATE_RUNNING' })).toBe(2);
+    expect(t.value('thinfleet_jobs', { kind: 'delete', state: 'JOB_STATE_SUCCEEDED' })).toBe(4);
+    expect(t.value('thinfleet_jobs', { kind: 'delete', state: 'JOB_STATE_QUEUED' })).toBeUndefined();
     expect(t.value('thinfleet_agent_info', { version: '0.1.0', dm: 'native' })).toBe(1);
     expect(t.text()).not.toContain('0.0.9');
   });
 
   it('read job counts at each scrape when given a source of them', async () => {
     const registry = new Registry();
-    let counts: Record<string, number> = { JOB_STATE_RUNNING: 1 };
+    let counts: Record<string, Record<string, number>> = { delete: { JOB_STATE_RUNNING: 1 } };
     new AgentMetrics(registry, { pools: () => [] }, { jobCounts: () => counts });
-    expect(sampleValue(await registry.metrics(), 'thinfleet_jobs', { state: 'JOB_STATE_RUNNING' })).toBe(1);
-    counts = { JOB_STATE_SUCCEEDED: 3 };
+    expect(sampleValue(await registry.metrics(), 'thinfleet_jobs', { kind: 'delete', state: 'JOB_STATE_RUNNING' })).toBe(1);
+    counts = { merge: { JOB_STATE_SUCCEEDED: 3 } };
     const text = await registry.metrics();
-    expect(sampleValue(text, 'thinfleet_jobs', { state: 'JOB_STATE_SUCCEEDED' })).toBe(3);
-    expect(sampleValue(text, 'thinfleet_jobs', { state: 'JOB_STATE_RUNNING' })).toBeUndefined();
+    expect(sampleValue(text, 'thinfleet_jobs', { kind: 'merge', state: 'JOB_STATE_SUCCEEDED' })).toBe(3);
+    expect(sampleValue(text, 'thinfleet_jobs', { kind: 'delete', state: 'JOB_STATE_RUNNING' })).toBeUndefined();
   });
 
   it('startSampling refuses a bad interval and stopSampling is idempotent', () => {

@@ -73,7 +73,9 @@ type ForwardedVolumeMethod =
   | 'PinVolume'
   | 'Batch'
   | 'ReadVolume'
-  | 'WriteVolume';
+  | 'WriteVolume'
+  | 'ImportVolume'
+  | 'ExportVolume';
 /** Pool methods that work on a host's devices: refused here (AGENT_ONLY). */
 type AgentOnlyPoolMethod = 'CreatePool' | 'DiscoverPools' | 'ActivatePool' | 'DeactivatePool' | 'DestroyPool' | 'ForgetPool' | 'ExtendPool' | 'SetPool' | 'JoinPool';
 /** The routed part of the agent's PoolService (WatchPoolEvents is not served: UNIMPLEMENTED). */
@@ -272,6 +274,9 @@ export class Router {
       Batch: this.forward('Batch'),
       ReadVolume: this.forward('ReadVolume'),
       WriteVolume: this.forward('WriteVolume'),
+      // The image file is on the pool's owner: its path is read or written there.
+      ImportVolume: this.forward('ImportVolume'),
+      ExportVolume: this.forward('ExportVolume'),
       ListVolumes: this.unary(async (request, call) => {
         if (request.pool === '') return this.markWasActive({ volumes: await this.options.registry.volumes(null) });
         checkPool(request.pool);

@@ -3,11 +3,13 @@
  * into a thin volume, one per slot of `--stride` bytes (so each write maps a fresh pool block and
  * makes dm-thin commit metadata), never rewriting a slot, with O_DIRECT|O_DSYNC (dm-native's
  * blockWrite: each write is durable when it returns, as write + fdatasync). After each
- * acknowledged write it prints one pattern-log line on stdout: {"seq", "offset", "sum"}.
+ * acknowledged write it prints one pattern-log line on stdout: {"seq", "offset", "sum", "ms"}
+ * (`ms`: how long the write took, for the benchmarks' pause figures).
  * Stops at SIGTERM, after the last slot, or at the first failed write (printed on stderr).
  *
  *   node writer.mjs --device /dev/mapper/tf-pool-vol --tag A1 --slots 2048 --stride 65536 --rate 20
  */
+import { performance } from 'node:perf_hooks';
 import { blockWrite } from '@thinfleet/dm-native';
 import { walkArgs, wholeNumber } from '../../support/args.mjs';
 import { blockSum, patternBlock } from './pattern.mjs';
@@ -30,6 +32,7 @@ const started = Date.now();
 for (let seq = 0; seq < opts.slots && !stopping; seq++) {
   const offset = seq * opts.stride;
   const block = patternBlock(opts.tag, seq, offset);
+  const t0 = performance.now();
   try {
     await blockWrite(opts.device, offset, block);
   } catch (err) {
@@ -37,7 +40,8 @@ for (let seq = 0; seq < opts.slots && !stopping; seq++) {
     process.exitCode = 1;
     break;
   }
-  process.stdout.write(`${JSON.stringify({ seq, offset, sum: blockSum(block) })}\n`);
+  const ms = Math.round((performance.now() - t0) * 100) / 100;
+  process.stdout.write(`${JSON.stringify({ seq, offset, sum: blockSum(block), ms })}\n`);
   const wait = started + (seq + 1) * gapMs - Date.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
 }

@@ -180,6 +180,8 @@ const DEFAULT_RESPONSES: Record<string, unknown> = {
   listDeviceSnapshots: { snapshots: [DEVICE_SNAPSHOT] },
   deleteDeviceSnapshot: { originKept: false },
   mergeDeviceSnapshot: { job: job('JOB_STATE_RUNNING', 0) },
+  importVolume: { job: job('JOB_STATE_RUNNING', 0, { id: 'j1', kind: 'import' }) },
+  exportVolume: { job: job('JOB_STATE_RUNNING', 0, { id: 'j1', kind: 'export' }) },
   health: 'SERVING',
   clusterStatus: CLUSTER_STATUS,
   extendPool: { pool: POOL, addedBytes: 2 ** 30 },

@@ -5,7 +5,7 @@
  * `readSimMetadataSnapshot`, which only reads.
  */
 import { DmError } from '../dm-error.js';
-import { readPoolMetadata, type MetadataDeviceIo } from './sim-pool-format.js';
+import { readPoolMetadata, type MetadataDeviceIo, type StoredPoolMetadata } from './sim-pool-format.js';
 
 /** One thin device's mappings: virtual block → data block. */
 export type Mapping = Map<number, number>;
@@ -106,11 +106,69 @@ export function decodePoolState(payload: Buffer): PoolState {
   };
 }
 
+/**
+ * What one commit changed, as its log record says it: the pool's transaction id and data size
+ * after it, each thin device it made, changed or deleted (its whole mapping, or null when
+ * deleted), and the metadata snapshot it reserved (a copy of every device as they are after
+ * the record's devices; so a reserve record stays small) or released.
+ */
+export interface PoolChange {
+  readonly devices: ReadonlySet<number>;
+  readonly held: 'kept' | 'reserved' | 'released';
+}
+
+/** The log record of `change`, made after it was applied to `state` (version 1, JSON). Pure. */
+export function encodePoolRecord(state: PoolState, change: PoolChange): Buffer {
+  const devs = [...change.devices].map((id) => {
+    const map = state.devices.get(id);
+    return [id, map === undefined ? null : [...map].flat()];
+  });
+  const held = change.held === 'released' ? null : change.held === 'reserved' && state.held !== null ? { root: state.held.root, tx: state.held.transactionId.toString() } : undefined;
+  return Buffer.from(JSON.stringify({ v: 1, tx: state.transactionId.toString(), blocks: state.dataBlocks, devs, ...(held === undefined ? {} : { held }) }));
+}
+
+/**
+ * Applies a record of `encodePoolRecord` to `state` (in place). Pure but for `state`.
+ * @throws DmError EINVAL for a record of another format version
+ */
+export function applyPoolRecord(state: PoolState, record: Buffer): void {
+  const raw = JSON.parse(record.toString('utf8')) as { v: number; tx: string; blocks: number; devs: Array<[number, number[] | null]>; held?: { root: number; tx: string } | null };
+  if (raw.v !== 1) throw new DmError('EINVAL', 'thin-pool metadata', undefined, `unknown sim log record format ${raw.v}`);
+  state.transactionId = BigInt(raw.tx);
+  state.dataBlocks = raw.blocks;
+  for (const [id, flat] of raw.devs) {
+    if (flat === null) {
+      state.devices.delete(id);
+      continue;
+    }
+    const m: Mapping = new Map();
+    for (let i = 0; i < flat.length; i += 2) m.set(flat[i]!, flat[i + 1]!);
+    state.devices.set(id, m);
+  }
+  if (raw.held === null) state.held = null;
+  else if (raw.held !== undefined) {
+    state.held = {
+      root: raw.held.root,
+      devices: new Map([...state.devices].map(([id, m]) => [id, new Map(m)] as const)),
+      transactionId: BigInt(raw.held.tx),
+      dataBlockSectors: state.dataBlockSectors,
+      dataBlocks: state.dataBlocks,
+    };
+  }
+}
+
+/** The state a stored base and its log stand for. @throws DmError EINVAL for an unknown format */
+export function loadPoolState(stored: StoredPoolMetadata): PoolState {
+  const state = decodePoolState(stored.payload);
+  for (const record of stored.log) applyPoolRecord(state, record);
+  return state;
+}
+
 /** Reads the thin ids and mappings held by a metadata snapshot, as a reader of the device would. */
 export async function readSimMetadataSnapshot(io: MetadataDeviceIo): Promise<SimMetadataSnapshot | null> {
   const stored = await readPoolMetadata(io);
   if (stored === null) return null;
-  const state = decodePoolState(stored.payload);
+  const state = loadPoolState(stored);
   return state.held && snapshotOf(state.held);
 }
 

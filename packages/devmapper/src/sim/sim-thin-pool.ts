@@ -14,9 +14,9 @@ import { SECTOR_BYTES } from '../units.js';
 import { METADATA_BLOCK_BYTES } from '../targets/thin-pool-status.js';
 import type { ThinPoolFeatures } from '../targets/target.js';
 import { DataBlockRefs } from './sim-data-block-refs.js';
-import { payloadCapacityBytes, readPoolMetadata, writePoolMetadata, type MetadataDeviceIo } from './sim-pool-format.js';
+import { appendPoolLog, payloadCapacityBytes, readPoolMetadata, storedBytes, writePoolBase, type MetadataDeviceIo, type PoolMetadataPlace } from './sim-pool-format.js';
 import { applyPoolMessage } from './sim-pool-messages.js';
-import { decodePoolState, encodePoolState, snapshotOf, type Mapping, type PoolState, type SimMetadataSnapshot } from './sim-pool-state.js';
+import { encodePoolRecord, encodePoolState, loadPoolState, snapshotOf, type Mapping, type PoolChange, type PoolState, type SimMetadataSnapshot } from './sim-pool-state.js';
 
 /** Block-level access to the pool's data device. */
 export interface DataDeviceIo {
@@ -42,7 +42,8 @@ export class SimThinPool {
     private readonly metadata: MetadataDeviceIo,
     private readonly data: DataDeviceIo,
     private state: PoolState,
-    private seq: number,
+    /** Where the committed state lies on the metadata device (sim-pool-format.ts). */
+    private place: PoolMetadataPlace,
     public features: ThinPoolFeatures,
     public lowWaterMarkBlocks: number,
     /** Called when the pool raises a dm event (low water mark, mode change). */
@@ -67,7 +68,7 @@ export class SimThinPool {
   }): Promise<SimThinPool> {
     const stored = await readPoolMetadata(options.metadata);
     let state: PoolState;
-    let seq: number;
+    let place: PoolMetadataPlace;
     if (stored === null) {
       state = {
         dataBlockSectors: options.dataBlockSectors,
@@ -76,16 +77,15 @@ export class SimThinPool {
         devices: new Map(),
         held: null,
       };
-      await writePoolMetadata(options.metadata, 1, encodePoolState(state));
-      seq = 1;
+      place = await writePoolBase(options.metadata, null, encodePoolState(state));
     } else {
-      state = decodePoolState(stored.payload);
-      seq = stored.seq;
+      state = loadPoolState(stored);
+      place = stored.place;
       if (state.dataBlockSectors !== options.dataBlockSectors) {
         throw new DmError('EINVAL', 'DM_TABLE_LOAD', undefined, `changing the data block size (from ${state.dataBlockSectors} to ${options.dataBlockSectors}) is not supported`);
       }
     }
-    return new SimThinPool(options.metadata, options.data, state, seq, options.features, options.lowWaterMarkBlocks, options.raiseEvent);
+    return new SimThinPool(options.metadata, options.data, state, place, options.features, options.lowWaterMarkBlocks, options.raiseEvent);
   }
 
   /**
@@ -117,15 +117,23 @@ export class SimThinPool {
     return this.state.dataBlockSectors * SECTOR_BYTES;
   }
 
-  private async commit(): Promise<void> {
+  /**
+   * Commits the state after `change` (the devices it touched, the metadata snapshot it reserved
+   * or released): as one log record, or, when the log is full, as a whole new base. Its cost
+   * follows the change, not the number of devices (sim-pool-format.ts).
+   */
+  private async commit(change: PoolChange): Promise<void> {
     try {
-      await writePoolMetadata(this.metadata, this.seq + 1, encodePoolState(this.state));
-      this.seq += 1;
+      const appended = await appendPoolLog(this.metadata, this.place, encodePoolRecord(this.state, change));
+      this.place = appended ?? (await writePoolBase(this.metadata, this.place, encodePoolState(this.state)));
     } catch (err) {
       // Like the kernel: a failed commit aborts the in-core transaction and the pool drops to
       // read-only; what is on disk stays the last committed state.
       const stored = await readPoolMetadata(this.metadata);
-      if (stored !== null) this.state = decodePoolState(stored.payload);
+      if (stored !== null) {
+        this.state = loadPoolState(stored);
+        this.place = stored.place;
+      }
       this.refs.rebuild(this.state.devices.values());
       if ((err as DmError).code === 'ENOSPC') this.outOfMetadataSpace = true;
       this.setMode('ro');
@@ -151,7 +159,7 @@ export class SimThinPool {
     }
     if (blocks > this.state.dataBlocks) {
       this.state.dataBlocks = blocks;
-      await this.commit();
+      await this.commit(NO_DEVICES);
       this.lowWaterTriggered = false;
       if (this.mode === 'out_of_data_space') this.setMode('rw');
       this.wakeSpaceWaiters();
@@ -162,7 +170,7 @@ export class SimThinPool {
   statusText(metadataSizeBytes: number): string {
     if (this.mode === 'fail') return 'Fail';
     const totalMeta = Math.min(Math.floor(metadataSizeBytes / METADATA_BLOCK_BYTES), MAX_METADATA_BLOCKS);
-    const usedMeta = Math.min(totalMeta, 2 + Math.ceil(encodePoolState(this.state).length / METADATA_BLOCK_BYTES));
+    const usedMeta = Math.min(totalMeta, 2 + Math.ceil(storedBytes(this.place) / METADATA_BLOCK_BYTES));
     const held = this.state.held === null ? '-' : String(this.state.held.root);
     const discards = this.features.ignoreDiscard ? 'ignore_discard' : this.features.noDiscardPassdown ? 'no_discard_passdown' : 'discard_passdown';
     const space = this.features.errorIfNoSpace ? 'error_if_no_space' : 'queue_if_no_space';
@@ -198,8 +206,8 @@ export class SimThinPool {
     if (this.mode === 'ro' || this.mode === 'fail') {
       throw new DmError('EOPNOTSUPP', 'DM_TARGET_MSG', undefined, 'pool is read-only or failed');
     }
-    applyPoolMessage(words, { state: this.state, refs: this.refs, heldRoot: this.seq + 2, isOpen });
-    await this.commit();
+    applyPoolMessage(words, { state: this.state, refs: this.refs, heldRoot: this.place.seq + 2, isOpen });
+    await this.commit(messageChange(words));
     return '';
   }
 
@@ -280,7 +288,7 @@ export class SimThinPool {
       }
       pos += n;
     }
-    await this.commit();
+    await this.commit({ devices: new Set([id]), held: 'kept' });
   }
 
   /** What the rest of a block holds when a write covers only part of it. */
@@ -305,7 +313,7 @@ export class SimThinPool {
       map.delete(vb);
       this.refs.release(db);
     }
-    await this.commit();
+    await this.commit({ devices: new Set([id]), held: 'kept' });
   }
 
   /** The pool's current metadata snapshot, if held (for tests that compare with a reader). */
@@ -321,6 +329,24 @@ export class SimThinPool {
   /** True once a commit failed for lack of metadata space. */
   get metadataFull(): boolean {
     return this.outOfMetadataSpace;
+  }
+}
+
+const NO_DEVICES: PoolChange = { devices: new Set(), held: 'kept' };
+
+/** What a pool message that succeeded changed (sim-pool-messages.ts): the thin id it names, or the held snapshot. */
+function messageChange(words: readonly string[]): PoolChange {
+  switch (words[0]?.toLowerCase()) {
+    case 'create_thin':
+    case 'create_snap':
+    case 'delete':
+      return { devices: new Set([Number(words[1])]), held: 'kept' };
+    case 'reserve_metadata_snap':
+      return { devices: new Set(), held: 'reserved' };
+    case 'release_metadata_snap':
+      return { devices: new Set(), held: 'released' };
+    default:
+      return NO_DEVICES;
   }
 }
 

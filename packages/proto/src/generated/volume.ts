@@ -7,6 +7,8 @@ import type { BatchOp as _thinfleet_agent_v1_BatchOp, BatchOp__Output as _thinfl
 import type { BatchRequest as _thinfleet_agent_v1_BatchRequest, BatchRequest__Output as _thinfleet_agent_v1_BatchRequest__Output } from './thinfleet/agent/v1/BatchRequest.js';
 import type { BatchResponse as _thinfleet_agent_v1_BatchResponse, BatchResponse__Output as _thinfleet_agent_v1_BatchResponse__Output } from './thinfleet/agent/v1/BatchResponse.js';
 import type { BatchResult as _thinfleet_agent_v1_BatchResult, BatchResult__Output as _thinfleet_agent_v1_BatchResult__Output } from './thinfleet/agent/v1/BatchResult.js';
+import type { CancelJobRequest as _thinfleet_agent_v1_CancelJobRequest, CancelJobRequest__Output as _thinfleet_agent_v1_CancelJobRequest__Output } from './thinfleet/agent/v1/CancelJobRequest.js';
+import type { CancelJobResponse as _thinfleet_agent_v1_CancelJobResponse, CancelJobResponse__Output as _thinfleet_agent_v1_CancelJobResponse__Output } from './thinfleet/agent/v1/CancelJobResponse.js';
 import type { CreateOp as _thinfleet_agent_v1_CreateOp, CreateOp__Output as _thinfleet_agent_v1_CreateOp__Output } from './thinfleet/agent/v1/CreateOp.js';
 import type { CreateRevisionRequest as _thinfleet_agent_v1_CreateRevisionRequest, CreateRevisionRequest__Output as _thinfleet_agent_v1_CreateRevisionRequest__Output } from './thinfleet/agent/v1/CreateRevisionRequest.js';
 import type { CreateRevisionResponse as _thinfleet_agent_v1_CreateRevisionResponse, CreateRevisionResponse__Output as _thinfleet_agent_v1_CreateRevisionResponse__Output } from './thinfleet/agent/v1/CreateRevisionResponse.js';
@@ -18,8 +20,18 @@ import type { DeferredError as _thinfleet_agent_v1_DeferredError, DeferredError_
 import type { DeleteOp as _thinfleet_agent_v1_DeleteOp, DeleteOp__Output as _thinfleet_agent_v1_DeleteOp__Output } from './thinfleet/agent/v1/DeleteOp.js';
 import type { DeleteVolumeRequest as _thinfleet_agent_v1_DeleteVolumeRequest, DeleteVolumeRequest__Output as _thinfleet_agent_v1_DeleteVolumeRequest__Output } from './thinfleet/agent/v1/DeleteVolumeRequest.js';
 import type { DeleteVolumeResponse as _thinfleet_agent_v1_DeleteVolumeResponse, DeleteVolumeResponse__Output as _thinfleet_agent_v1_DeleteVolumeResponse__Output } from './thinfleet/agent/v1/DeleteVolumeResponse.js';
+import type { ExportVolumeRequest as _thinfleet_agent_v1_ExportVolumeRequest, ExportVolumeRequest__Output as _thinfleet_agent_v1_ExportVolumeRequest__Output } from './thinfleet/agent/v1/ExportVolumeRequest.js';
+import type { ExportVolumeResponse as _thinfleet_agent_v1_ExportVolumeResponse, ExportVolumeResponse__Output as _thinfleet_agent_v1_ExportVolumeResponse__Output } from './thinfleet/agent/v1/ExportVolumeResponse.js';
+import type { GetJobRequest as _thinfleet_agent_v1_GetJobRequest, GetJobRequest__Output as _thinfleet_agent_v1_GetJobRequest__Output } from './thinfleet/agent/v1/GetJobRequest.js';
+import type { GetJobResponse as _thinfleet_agent_v1_GetJobResponse, GetJobResponse__Output as _thinfleet_agent_v1_GetJobResponse__Output } from './thinfleet/agent/v1/GetJobResponse.js';
 import type { GetVolumeRequest as _thinfleet_agent_v1_GetVolumeRequest, GetVolumeRequest__Output as _thinfleet_agent_v1_GetVolumeRequest__Output } from './thinfleet/agent/v1/GetVolumeRequest.js';
 import type { GetVolumeResponse as _thinfleet_agent_v1_GetVolumeResponse, GetVolumeResponse__Output as _thinfleet_agent_v1_GetVolumeResponse__Output } from './thinfleet/agent/v1/GetVolumeResponse.js';
+import type { ImportVolumeRequest as _thinfleet_agent_v1_ImportVolumeRequest, ImportVolumeRequest__Output as _thinfleet_agent_v1_ImportVolumeRequest__Output } from './thinfleet/agent/v1/ImportVolumeRequest.js';
+import type { ImportVolumeResponse as _thinfleet_agent_v1_ImportVolumeResponse, ImportVolumeResponse__Output as _thinfleet_agent_v1_ImportVolumeResponse__Output } from './thinfleet/agent/v1/ImportVolumeResponse.js';
+import type { Job as _thinfleet_agent_v1_Job, Job__Output as _thinfleet_agent_v1_Job__Output } from './thinfleet/agent/v1/Job.js';
+import type { JobServiceClient as _thinfleet_agent_v1_JobServiceClient, JobServiceDefinition as _thinfleet_agent_v1_JobServiceDefinition } from './thinfleet/agent/v1/JobService.js';
+import type { ListJobsRequest as _thinfleet_agent_v1_ListJobsRequest, ListJobsRequest__Output as _thinfleet_agent_v1_ListJobsRequest__Output } from './thinfleet/agent/v1/ListJobsRequest.js';
+import type { ListJobsResponse as _thinfleet_agent_v1_ListJobsResponse, ListJobsResponse__Output as _thinfleet_agent_v1_ListJobsResponse__Output } from './thinfleet/agent/v1/ListJobsResponse.js';
 import type { ListVolumesRequest as _thinfleet_agent_v1_ListVolumesRequest, ListVolumesRequest__Output as _thinfleet_agent_v1_ListVolumesRequest__Output } from './thinfleet/agent/v1/ListVolumesRequest.js';
 import type { ListVolumesResponse as _thinfleet_agent_v1_ListVolumesResponse, ListVolumesResponse__Output as _thinfleet_agent_v1_ListVolumesResponse__Output } from './thinfleet/agent/v1/ListVolumesResponse.js';
 import type { OverprovisionWarning as _thinfleet_agent_v1_OverprovisionWarning, OverprovisionWarning__Output as _thinfleet_agent_v1_OverprovisionWarning__Output } from './thinfleet/agent/v1/OverprovisionWarning.js';
@@ -43,6 +55,8 @@ import type { SnapshotVolumeRequest as _thinfleet_agent_v1_SnapshotVolumeRequest
 import type { SnapshotVolumeResponse as _thinfleet_agent_v1_SnapshotVolumeResponse, SnapshotVolumeResponse__Output as _thinfleet_agent_v1_SnapshotVolumeResponse__Output } from './thinfleet/agent/v1/SnapshotVolumeResponse.js';
 import type { Volume as _thinfleet_agent_v1_Volume, Volume__Output as _thinfleet_agent_v1_Volume__Output } from './thinfleet/agent/v1/Volume.js';
 import type { VolumeServiceClient as _thinfleet_agent_v1_VolumeServiceClient, VolumeServiceDefinition as _thinfleet_agent_v1_VolumeServiceDefinition } from './thinfleet/agent/v1/VolumeService.js';
+import type { WatchJobRequest as _thinfleet_agent_v1_WatchJobRequest, WatchJobRequest__Output as _thinfleet_agent_v1_WatchJobRequest__Output } from './thinfleet/agent/v1/WatchJobRequest.js';
+import type { WatchJobResponse as _thinfleet_agent_v1_WatchJobResponse, WatchJobResponse__Output as _thinfleet_agent_v1_WatchJobResponse__Output } from './thinfleet/agent/v1/WatchJobResponse.js';
 import type { WriteVolumeRequest as _thinfleet_agent_v1_WriteVolumeRequest, WriteVolumeRequest__Output as _thinfleet_agent_v1_WriteVolumeRequest__Output } from './thinfleet/agent/v1/WriteVolumeRequest.js';
 import type { WriteVolumeResponse as _thinfleet_agent_v1_WriteVolumeResponse, WriteVolumeResponse__Output as _thinfleet_agent_v1_WriteVolumeResponse__Output } from './thinfleet/agent/v1/WriteVolumeResponse.js';
 
@@ -60,6 +74,8 @@ export interface ProtoGrpcType {
         BatchRequest: MessageTypeDefinition<_thinfleet_agent_v1_BatchRequest, _thinfleet_agent_v1_BatchRequest__Output>
         BatchResponse: MessageTypeDefinition<_thinfleet_agent_v1_BatchResponse, _thinfleet_agent_v1_BatchResponse__Output>
         BatchResult: MessageTypeDefinition<_thinfleet_agent_v1_BatchResult, _thinfleet_agent_v1_BatchResult__Output>
+        CancelJobRequest: MessageTypeDefinition<_thinfleet_agent_v1_CancelJobRequest, _thinfleet_agent_v1_CancelJobRequest__Output>
+        CancelJobResponse: MessageTypeDefinition<_thinfleet_agent_v1_CancelJobResponse, _thinfleet_agent_v1_CancelJobResponse__Output>
         CreateOp: MessageTypeDefinition<_thinfleet_agent_v1_CreateOp, _thinfleet_agent_v1_CreateOp__Output>
         CreateRevisionRequest: MessageTypeDefinition<_thinfleet_agent_v1_CreateRevisionRequest, _thinfleet_agent_v1_CreateRevisionRequest__Output>
         CreateRevisionResponse: MessageTypeDefinition<_thinfleet_agent_v1_CreateRevisionResponse, _thinfleet_agent_v1_CreateRevisionResponse__Output>
@@ -72,8 +88,20 @@ export interface ProtoGrpcType {
         DeleteOp: MessageTypeDefinition<_thinfleet_agent_v1_DeleteOp, _thinfleet_agent_v1_DeleteOp__Output>
         DeleteVolumeRequest: MessageTypeDefinition<_thinfleet_agent_v1_DeleteVolumeRequest, _thinfleet_agent_v1_DeleteVolumeRequest__Output>
         DeleteVolumeResponse: MessageTypeDefinition<_thinfleet_agent_v1_DeleteVolumeResponse, _thinfleet_agent_v1_DeleteVolumeResponse__Output>
+        ExportVolumeRequest: MessageTypeDefinition<_thinfleet_agent_v1_ExportVolumeRequest, _thinfleet_agent_v1_ExportVolumeRequest__Output>
+        ExportVolumeResponse: MessageTypeDefinition<_thinfleet_agent_v1_ExportVolumeResponse, _thinfleet_agent_v1_ExportVolumeResponse__Output>
+        GetJobRequest: MessageTypeDefinition<_thinfleet_agent_v1_GetJobRequest, _thinfleet_agent_v1_GetJobRequest__Output>
+        GetJobResponse: MessageTypeDefinition<_thinfleet_agent_v1_GetJobResponse, _thinfleet_agent_v1_GetJobResponse__Output>
         GetVolumeRequest: MessageTypeDefinition<_thinfleet_agent_v1_GetVolumeRequest, _thinfleet_agent_v1_GetVolumeRequest__Output>
         GetVolumeResponse: MessageTypeDefinition<_thinfleet_agent_v1_GetVolumeResponse, _thinfleet_agent_v1_GetVolumeResponse__Output>
+        ImageFormat: EnumTypeDefinition
+        ImportVolumeRequest: MessageTypeDefinition<_thinfleet_agent_v1_ImportVolumeRequest, _thinfleet_agent_v1_ImportVolumeRequest__Output>
+        ImportVolumeResponse: MessageTypeDefinition<_thinfleet_agent_v1_ImportVolumeResponse, _thinfleet_agent_v1_ImportVolumeResponse__Output>
+        Job: MessageTypeDefinition<_thinfleet_agent_v1_Job, _thinfleet_agent_v1_Job__Output>
+        JobService: SubtypeConstructor<typeof grpc.Client, _thinfleet_agent_v1_JobServiceClient> & { service: _thinfleet_agent_v1_JobServiceDefinition }
+        JobState: EnumTypeDefinition
+        ListJobsRequest: MessageTypeDefinition<_thinfleet_agent_v1_ListJobsRequest, _thinfleet_agent_v1_ListJobsRequest__Output>
+        ListJobsResponse: MessageTypeDefinition<_thinfleet_agent_v1_ListJobsResponse, _thinfleet_agent_v1_ListJobsResponse__Output>
         ListVolumesRequest: MessageTypeDefinition<_thinfleet_agent_v1_ListVolumesRequest, _thinfleet_agent_v1_ListVolumesRequest__Output>
         ListVolumesResponse: MessageTypeDefinition<_thinfleet_agent_v1_ListVolumesResponse, _thinfleet_agent_v1_ListVolumesResponse__Output>
         OverprovisionWarning: MessageTypeDefinition<_thinfleet_agent_v1_OverprovisionWarning, _thinfleet_agent_v1_OverprovisionWarning__Output>
@@ -100,6 +128,8 @@ export interface ProtoGrpcType {
          * Every call names its pool; volume names are unique within a pool.
          */
         VolumeService: SubtypeConstructor<typeof grpc.Client, _thinfleet_agent_v1_VolumeServiceClient> & { service: _thinfleet_agent_v1_VolumeServiceDefinition }
+        WatchJobRequest: MessageTypeDefinition<_thinfleet_agent_v1_WatchJobRequest, _thinfleet_agent_v1_WatchJobRequest__Output>
+        WatchJobResponse: MessageTypeDefinition<_thinfleet_agent_v1_WatchJobResponse, _thinfleet_agent_v1_WatchJobResponse__Output>
         WriteVolumeRequest: MessageTypeDefinition<_thinfleet_agent_v1_WriteVolumeRequest, _thinfleet_agent_v1_WriteVolumeRequest__Output>
         WriteVolumeResponse: MessageTypeDefinition<_thinfleet_agent_v1_WriteVolumeResponse, _thinfleet_agent_v1_WriteVolumeResponse__Output>
       }

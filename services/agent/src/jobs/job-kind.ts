@@ -22,6 +22,8 @@ export type NewJobFields = Pick<JobRecord, 'pool' | 'volume' | 'volumeUuid' | 'd
   readonly ownerToken?: string;
   /** The kind's first phase (default ''). */
   readonly phase?: string;
+  /** The kind's own arguments, saved in the record (`JobRecord.args`; default none). */
+  readonly args?: Readonly<Record<string, string>>;
 };
 
 /** What `JobKind.start` found: the job's pool (active) and its record's fields. */
@@ -30,8 +32,8 @@ export interface NewJob {
   readonly fields: NewJobFields;
 }
 
-/** The progress a run may save: its checkpoint and phase, the volume's name and size as it finds them, and the token it owns the job under. */
-export type JobProgress = Partial<Pick<MutableJobRecord, 'volume' | 'totalBytes' | 'doneBytes' | 'ownerToken' | 'phase'>>;
+/** The progress a run may save: its checkpoint and phase, the volume's name, uuid (once a job made it) and size as it finds them, and the token it owns the job under. */
+export type JobProgress = Partial<Pick<MutableJobRecord, 'volume' | 'totalBytes' | 'doneBytes' | 'ownerToken' | 'phase' | 'volumeUuid'>>;
 
 /** How one run of a job ended when it did not throw: its work is done (`why` is logged), or it stopped on its signal. */
 export type RunResult = { readonly done: string } | 'stopped';

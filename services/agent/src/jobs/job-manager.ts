@@ -1,9 +1,11 @@
 /**
  * The agent's job manager: the generic job runner (job-runner.ts: records, cancel, watch,
- * hand-over, shutdown, and their crash story) with the agent's job kinds registered. One kind so
- * far: `delete`, the chunked delete of a large volume (delete-job.ts: its crash story, its marks
- * in the pool's catalog), and `merge`, a device snapshot merged back into its device
- * (merge-job.ts), registered when the manager is given the device-mapper client it needs. A new kind (flatten, merge, copy) is a module beside delete-job.ts
+ * hand-over, shutdown, and their crash story) with the agent's job kinds registered: `delete`,
+ * the chunked delete of a large volume (delete-job.ts: its crash story, its marks in the pool's
+ * catalog); `import` and `export`, a volume from and to an image file on this host
+ * (import-job.ts, export-job.ts); `merge`, a device snapshot merged back into its device
+ * (merge-job.ts), registered when the manager is given the device-mapper client it needs. A new
+ * kind (flatten, copy) is a module beside delete-job.ts
  * implementing `JobKind` (job-kind.ts), registered here with a `start...` method; the runner does
  * not change. docs/agent.md, "Background jobs", says the same for operators.
  */
@@ -11,12 +13,15 @@ import { JobKindRegistry } from './job-kind.js';
 import type { JobRecord } from './job-record.js';
 import { JobRunner, type JobRunnerOptions } from './job-runner.js';
 import { DELETE_JOB_KIND, deleteJobKind, type DeleteJobOptions, type DeleteJobRequest } from './delete-job.js';
+import { EXPORT_JOB_KIND, exportJobKind, type ExportJobRequest } from './export-job.js';
+import type { ImageJobOptions } from './image-job-options.js';
+import { IMPORT_JOB_KIND, importJobKind, type ImportJobRequest } from './import-job.js';
 import { MERGE_JOB_KIND, mergeJobKind, type MergeJobOptions, type MergeJobRequest } from './merge-job.js';
 
 export { DEFAULT_JOB_CHUNK_BYTES } from './delete-job.js';
 
-/** The runner's options (its kinds are this manager's) and the delete kind's. */
-export interface JobManagerOptions extends Omit<JobRunnerOptions, 'kinds'>, DeleteJobOptions {
+/** The runner's options (its kinds are this manager's), the delete kind's, the image kinds' and the merge kind's. */
+export interface JobManagerOptions extends Omit<JobRunnerOptions, 'kinds'>, DeleteJobOptions, Omit<ImageJobOptions, 'engine' | 'block'> {
   /** The merge kind's options (its engine is the manager's); without them no merge kind is registered. */
   readonly merge?: Omit<MergeJobOptions, 'engine'>;
 }
@@ -28,7 +33,7 @@ export interface JobManagerOptions extends Omit<JobRunnerOptions, 'kinds'>, Dele
 export class JobManager extends JobRunner {
   /** Reads nothing yet; call `start`. @throws RangeError for a chunkBytes that is not a positive whole number. */
   constructor(options: JobManagerOptions) {
-    const kinds = new JobKindRegistry([deleteJobKind(options)]);
+    const kinds = new JobKindRegistry([deleteJobKind(options), importJobKind(options), exportJobKind(options)]);
     if (options.merge !== undefined) kinds.register(mergeJobKind({ ...options.merge, engine: options.engine }));
     super({ ...options, kinds });
   }
@@ -45,6 +50,28 @@ export class JobManager extends JobRunner {
   startDelete(poolName: string, volumeName: string): Promise<JobRecord> {
     const request: DeleteJobRequest = { pool: poolName, volume: volumeName };
     return this.startJob(DELETE_JOB_KIND, request);
+  }
+
+  /**
+   * Starts importing image `request.path` (on this host) into a new volume in the background and
+   * returns the job (state running). The checks come first and write nothing (import-job.ts).
+   * @throws EngineError NO_SUCH_POOL, POOL_INACTIVE, NAME_EXISTS; AgentError JOB_RUNNING,
+   *   BAD_REQUEST (`path`, `size_bytes`), TOOL_MISSING, SHUTTING_DOWN; the file system's error
+   *   when the record cannot be saved (nothing was done then).
+   */
+  startImport(request: ImportJobRequest): Promise<JobRecord> {
+    return this.startJob(IMPORT_JOB_KIND, request);
+  }
+
+  /**
+   * Starts exporting a volume to the new file `request.path` (on this host) in the background
+   * and returns the job (state running). The checks come first and write nothing (export-job.ts).
+   * @throws EngineError NO_SUCH_POOL, POOL_INACTIVE, NO_SUCH_VOLUME; AgentError JOB_RUNNING,
+   *   BAD_REQUEST (`path`), FILE_EXISTS, TOOL_MISSING, SHUTTING_DOWN; the file system's error
+   *   when the record cannot be saved (nothing was done then).
+   */
+  startExport(request: ExportJobRequest): Promise<JobRecord> {
+    return this.startJob(EXPORT_JOB_KIND, request);
   }
 
   /**

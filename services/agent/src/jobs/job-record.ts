@@ -26,7 +26,10 @@ export interface JobRecord {
   readonly pool: string;
   /** The volume's name as last seen (it follows renames: the job works on `volumeUuid`). */
   readonly volume: string;
-  /** The catalog uuid of the volume: what the job resolves the volume by when it (re)starts. */
+  /**
+   * The catalog uuid of the volume: what the job resolves the volume by when it (re)starts; ''
+   * while a job that makes its volume (an import) has not made it yet.
+   */
   readonly volumeUuid: string;
   readonly state: JobState;
   /** Bytes of the volume done (for a delete: discarded), from offset 0; the checkpoint a resumed job starts from. */
@@ -61,6 +64,12 @@ export interface JobRecord {
    * '' for a kind with one phase (delete) and in records written before this field.
    */
   readonly phase: string;
+  /**
+   * The kind's own arguments, saved with the record so that a resumed job has them (an import's
+   * file and format): at most 16 entries of printable text, each value at most 4096 bytes.
+   * Absent for a kind that needs none (delete) and in records written before this field.
+   */
+  readonly args?: Readonly<Record<string, string>>;
 }
 
 /** A record the manager may change. */
@@ -100,7 +109,7 @@ export function parseJobRecord(value: unknown, kinds: readonly string[] = DEFAUL
   if (typeof v.kind !== 'string' || !kinds.includes(v.kind)) fail('kind');
   if (!isText(v.pool)) fail('pool');
   if (!isText(v.volume)) fail('volume');
-  if (!isText(v.volumeUuid)) fail('volumeUuid');
+  if (typeof v.volumeUuid !== 'string') fail('volumeUuid');
   if (typeof v.state !== 'string' || !(JOB_STATES as readonly string[]).includes(v.state)) fail('state');
   if (!isCount(v.totalBytes)) fail('totalBytes');
   if (!isCount(v.doneBytes) || v.doneBytes > (v.totalBytes as number)) fail('doneBytes');
@@ -112,6 +121,7 @@ export function parseJobRecord(value: unknown, kinds: readonly string[] = DEFAUL
   if (v.volumeWasActive !== undefined && typeof v.volumeWasActive !== 'boolean') fail('volumeWasActive');
   if (v.ownerToken !== undefined && (typeof v.ownerToken !== 'string' || !/^[0-9]{1,20}$/.test(v.ownerToken))) fail('ownerToken');
   if (v.phase !== undefined && (typeof v.phase !== 'string' || !/^[a-z0-9-]{0,32}$/.test(v.phase))) fail('phase');
+  if (v.args !== undefined && !isArgs(v.args)) fail('args');
   return {
     id: v.id as string,
     kind: v.kind as string,
@@ -129,5 +139,21 @@ export function parseJobRecord(value: unknown, kinds: readonly string[] = DEFAUL
     volumeWasActive: (v.volumeWasActive as boolean | undefined) ?? true,
     ownerToken: (v.ownerToken as string | undefined) ?? '0',
     phase: (v.phase as string | undefined) ?? '',
+    ...(v.args === undefined ? {} : { args: { ...(v.args as Record<string, string>) } }),
   };
+}
+
+/** Most entries of a record's `args`. */
+export const MAX_JOB_ARGS = 16;
+/** Longest value of a record's `args`, in UTF-8 bytes (a path: Linux's PATH_MAX). */
+export const MAX_JOB_ARG_BYTES = 4096;
+
+/** True for a valid `args` value: a plain object of at most 16 short keys to bounded text without NUL. Pure. */
+export function isArgs(value: unknown): value is Readonly<Record<string, string>> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const entries = Object.entries(value as Record<string, unknown>);
+  return (
+    entries.length <= MAX_JOB_ARGS &&
+    entries.every(([k, v]) => /^[A-Za-z][A-Za-z0-9]{0,31}$/.test(k) && typeof v === 'string' && !v.includes('\0') && Buffer.byteLength(v) <= MAX_JOB_ARG_BYTES)
+  );
 }

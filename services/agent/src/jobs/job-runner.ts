@@ -139,6 +139,7 @@ export class JobRunner extends KnownJobs {
         volumeWasActive: f.volumeWasActive,
         ownerToken: f.ownerToken ?? '0',
         phase: f.phase ?? '',
+        ...(f.args === undefined ? {} : { args: f.args }),
       };
       const job = await this.save(record, 0);
       job.logger.info({ volume: record.volume, totalBytes: record.totalBytes, chunkBytes: record.chunkBytes }, `${kind.name} job started`);

@@ -12,9 +12,9 @@
  * that cannot be read (damaged by hand, from another version) is skipped and reported, so one
  * bad file never stops the agent from starting.
  */
-import { mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { sweepTemporaryFiles, writeFileDurably } from '../durable-file.js';
+import { sweepTemporaryFiles, syncDirectory, writeFileDurably } from '../durable-file.js';
 import { DEFAULT_JOB_KINDS, JOB_ID_PATTERN, parseJobRecord, type JobRecord } from './job-record.js';
 
 /** A file `loadAll` skipped, and why. */
@@ -32,15 +32,6 @@ export interface LoadedJobs {
 }
 
 const RECORD_SUFFIX = '.json';
-
-async function syncDirectory(path: string): Promise<void> {
-  const dir = await open(path, 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
-}
 
 /** The job records of one state directory. Saves of one record must not overlap (the manager chains them). */
 export class JobStore {

@@ -182,6 +182,14 @@ export class KnownJobs {
     return counts;
   }
 
+  /** How many known jobs are in each state, by kind: every registered kind, every state (0 included). */
+  countsByKind(): Record<string, Record<JobState, number>> {
+    const zero = (): Record<JobState, number> => Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
+    const counts: Record<string, Record<JobState, number>> = Object.fromEntries(this.kinds.names().map((k) => [k, zero()]));
+    for (const job of this.jobs.values()) (counts[job.record.kind] ??= zero())[job.record.state] += 1;
+    return counts;
+  }
+
   /** Every job this runner knows (those that ended since start included), oldest first. */
   list(): JobRecord[] {
     return [...this.jobs.values()].map((j) => this.snapshot(j)).sort((a, b) => a.createdMs - b.createdMs);

@@ -32,8 +32,8 @@ export interface AgentMetricsOptions {
   readonly minUsageIntervalMs?: number;
   /** Clock in milliseconds (default Date.now); tests pass their own. */
   readonly now?: () => number;
-  /** Job counts by state, read at each scrape (the job manager's `counts()`); none when absent. */
-  readonly jobCounts?: () => Readonly<Record<string, number>>;
+  /** Job counts by kind, then by state, read at each scrape (the job manager's `countsByKind()`); none when absent. */
+  readonly jobCounts?: () => Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** Where failing collect callbacks are reported (warn). */
   readonly logger?: Pick<Logger, 'warn'>;
 }
@@ -167,8 +167,8 @@ export class AgentMetrics {
     const jobCounts = options.jobCounts;
     this.jobs = new Gauge({
       name: 'thinfleet_jobs',
-      help: 'Jobs known to the agent, by state.',
-      labelNames: ['state'],
+      help: 'Jobs known to the agent, by kind and state.',
+      labelNames: ['kind', 'state'],
       registers,
       ...(jobCounts === undefined ? {} : { collect: guard.wrap('jobs', () => this.setJobCounts(jobCounts())) }),
     });
@@ -185,10 +185,10 @@ export class AgentMetrics {
     if (errorCode !== null) this.operationErrors.inc({ operation, code: errorCode });
   }
 
-  /** Replaces the job counts: one series per state given; states left out disappear. */
-  setJobCounts(counts: Readonly<Record<string, number>>): void {
+  /** Replaces the job counts (by kind, then by state): one series per kind and state given; those left out disappear. */
+  setJobCounts(counts: Readonly<Record<string, Readonly<Record<string, number>>>>): void {
     this.jobs.reset();
-    for (const [state, n] of Object.entries(counts)) this.jobs.set({ state }, n);
+    for (const [kind, byState] of Object.entries(counts)) for (const [state, n] of Object.entries(byState)) this.jobs.set({ kind, state }, n);
   }
 
   /** Sets `thinfleet_agent_info{version, dm} 1`, replacing any earlier info. */

@@ -1,12 +1,13 @@
 /**
  * A crash plan (packages/engine/test/support/crash-plan.ts) that runs `freeze` at the moment the
- * "process" dies, e.g. to copy the agent's job records as they were then: what a real crash
- * leaves on disk, before the dying run's own error handling writes anything more.
+ * "process" dies, e.g. to copy the jobs directory as it was then: the crash tests of the job
+ * kinds restart a new manager over that copy.
  */
 import { CrashPlan, type CrashMode } from '../../../../packages/engine/test/support/crash-plan.js';
 
+/** A crash plan that calls `freeze` once, when the step it dies at fails. */
 export class FreezingPlan extends CrashPlan {
-  /** The label of the step the process died at, or null. */
+  /** The label of the step the process died at, once it died. */
   diedAt: string | null = null;
 
   constructor(

@@ -9,7 +9,7 @@ export interface Job {
    */
   'id'?: (string);
   /**
-   * "delete", "flatten" or "merge".
+   * "delete", "flatten", "merge", "import" or "export".
    */
   'kind'?: (string);
   'pool'?: (string);
@@ -47,7 +47,7 @@ export interface Job__Output {
    */
   'id': (string);
   /**
-   * "delete", "flatten" or "merge".
+   * "delete", "flatten", "merge", "import" or "export".
    */
   'kind': (string);
   'pool': (string);

@@ -14,8 +14,12 @@ import type { DeactivateVolumeRequest as _thinfleet_agent_v1_DeactivateVolumeReq
 import type { DeactivateVolumeResponse as _thinfleet_agent_v1_DeactivateVolumeResponse, DeactivateVolumeResponse__Output as _thinfleet_agent_v1_DeactivateVolumeResponse__Output } from '../../../thinfleet/agent/v1/DeactivateVolumeResponse.js';
 import type { DeleteVolumeRequest as _thinfleet_agent_v1_DeleteVolumeRequest, DeleteVolumeRequest__Output as _thinfleet_agent_v1_DeleteVolumeRequest__Output } from '../../../thinfleet/agent/v1/DeleteVolumeRequest.js';
 import type { DeleteVolumeResponse as _thinfleet_agent_v1_DeleteVolumeResponse, DeleteVolumeResponse__Output as _thinfleet_agent_v1_DeleteVolumeResponse__Output } from '../../../thinfleet/agent/v1/DeleteVolumeResponse.js';
+import type { ExportVolumeRequest as _thinfleet_agent_v1_ExportVolumeRequest, ExportVolumeRequest__Output as _thinfleet_agent_v1_ExportVolumeRequest__Output } from '../../../thinfleet/agent/v1/ExportVolumeRequest.js';
+import type { ExportVolumeResponse as _thinfleet_agent_v1_ExportVolumeResponse, ExportVolumeResponse__Output as _thinfleet_agent_v1_ExportVolumeResponse__Output } from '../../../thinfleet/agent/v1/ExportVolumeResponse.js';
 import type { GetVolumeRequest as _thinfleet_agent_v1_GetVolumeRequest, GetVolumeRequest__Output as _thinfleet_agent_v1_GetVolumeRequest__Output } from '../../../thinfleet/agent/v1/GetVolumeRequest.js';
 import type { GetVolumeResponse as _thinfleet_agent_v1_GetVolumeResponse, GetVolumeResponse__Output as _thinfleet_agent_v1_GetVolumeResponse__Output } from '../../../thinfleet/agent/v1/GetVolumeResponse.js';
+import type { ImportVolumeRequest as _thinfleet_agent_v1_ImportVolumeRequest, ImportVolumeRequest__Output as _thinfleet_agent_v1_ImportVolumeRequest__Output } from '../../../thinfleet/agent/v1/ImportVolumeRequest.js';
+import type { ImportVolumeResponse as _thinfleet_agent_v1_ImportVolumeResponse, ImportVolumeResponse__Output as _thinfleet_agent_v1_ImportVolumeResponse__Output } from '../../../thinfleet/agent/v1/ImportVolumeResponse.js';
 import type { ListVolumesRequest as _thinfleet_agent_v1_ListVolumesRequest, ListVolumesRequest__Output as _thinfleet_agent_v1_ListVolumesRequest__Output } from '../../../thinfleet/agent/v1/ListVolumesRequest.js';
 import type { ListVolumesResponse as _thinfleet_agent_v1_ListVolumesResponse, ListVolumesResponse__Output as _thinfleet_agent_v1_ListVolumesResponse__Output } from '../../../thinfleet/agent/v1/ListVolumesResponse.js';
 import type { PinVolumeRequest as _thinfleet_agent_v1_PinVolumeRequest, PinVolumeRequest__Output as _thinfleet_agent_v1_PinVolumeRequest__Output } from '../../../thinfleet/agent/v1/PinVolumeRequest.js';
@@ -131,6 +135,25 @@ export interface VolumeServiceClient extends grpc.Client {
   deleteVolume(argument: _thinfleet_agent_v1_DeleteVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_DeleteVolumeResponse__Output>): grpc.ClientUnaryCall;
   deleteVolume(argument: _thinfleet_agent_v1_DeleteVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_DeleteVolumeResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * Writes a volume to a new image file on the agent's host, in a background job (kind
+   * "export"): raw as a sparse file, other formats through qemu-img. Never overwrites a file;
+   * a failed or cancelled export leaves no file behind.
+   */
+  ExportVolume(argument: _thinfleet_agent_v1_ExportVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ExportVolumeResponse__Output>): grpc.ClientUnaryCall;
+  ExportVolume(argument: _thinfleet_agent_v1_ExportVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_ExportVolumeResponse__Output>): grpc.ClientUnaryCall;
+  ExportVolume(argument: _thinfleet_agent_v1_ExportVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ExportVolumeResponse__Output>): grpc.ClientUnaryCall;
+  ExportVolume(argument: _thinfleet_agent_v1_ExportVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_ExportVolumeResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Writes a volume to a new image file on the agent's host, in a background job (kind
+   * "export"): raw as a sparse file, other formats through qemu-img. Never overwrites a file;
+   * a failed or cancelled export leaves no file behind.
+   */
+  exportVolume(argument: _thinfleet_agent_v1_ExportVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ExportVolumeResponse__Output>): grpc.ClientUnaryCall;
+  exportVolume(argument: _thinfleet_agent_v1_ExportVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_ExportVolumeResponse__Output>): grpc.ClientUnaryCall;
+  exportVolume(argument: _thinfleet_agent_v1_ExportVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ExportVolumeResponse__Output>): grpc.ClientUnaryCall;
+  exportVolume(argument: _thinfleet_agent_v1_ExportVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_ExportVolumeResponse__Output>): grpc.ClientUnaryCall;
+  
   GetVolume(argument: _thinfleet_agent_v1_GetVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_GetVolumeResponse__Output>): grpc.ClientUnaryCall;
   GetVolume(argument: _thinfleet_agent_v1_GetVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_GetVolumeResponse__Output>): grpc.ClientUnaryCall;
   GetVolume(argument: _thinfleet_agent_v1_GetVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_GetVolumeResponse__Output>): grpc.ClientUnaryCall;
@@ -139,6 +162,27 @@ export interface VolumeServiceClient extends grpc.Client {
   getVolume(argument: _thinfleet_agent_v1_GetVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_GetVolumeResponse__Output>): grpc.ClientUnaryCall;
   getVolume(argument: _thinfleet_agent_v1_GetVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_GetVolumeResponse__Output>): grpc.ClientUnaryCall;
   getVolume(argument: _thinfleet_agent_v1_GetVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_GetVolumeResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Makes a new volume from an image file on the agent's host, in a background job (kind
+   * "import"): raw sparsely (zero blocks are not written), other formats through qemu-img. A
+   * failed or cancelled import leaves no volume behind; the volume takes no other change and
+   * cannot be activated until the job succeeds.
+   */
+  ImportVolume(argument: _thinfleet_agent_v1_ImportVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ImportVolumeResponse__Output>): grpc.ClientUnaryCall;
+  ImportVolume(argument: _thinfleet_agent_v1_ImportVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_ImportVolumeResponse__Output>): grpc.ClientUnaryCall;
+  ImportVolume(argument: _thinfleet_agent_v1_ImportVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ImportVolumeResponse__Output>): grpc.ClientUnaryCall;
+  ImportVolume(argument: _thinfleet_agent_v1_ImportVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_ImportVolumeResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Makes a new volume from an image file on the agent's host, in a background job (kind
+   * "import"): raw sparsely (zero blocks are not written), other formats through qemu-img. A
+   * failed or cancelled import leaves no volume behind; the volume takes no other change and
+   * cannot be activated until the job succeeds.
+   */
+  importVolume(argument: _thinfleet_agent_v1_ImportVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ImportVolumeResponse__Output>): grpc.ClientUnaryCall;
+  importVolume(argument: _thinfleet_agent_v1_ImportVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_ImportVolumeResponse__Output>): grpc.ClientUnaryCall;
+  importVolume(argument: _thinfleet_agent_v1_ImportVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ImportVolumeResponse__Output>): grpc.ClientUnaryCall;
+  importVolume(argument: _thinfleet_agent_v1_ImportVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_ImportVolumeResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * The volumes of one pool, or of every active pool.
@@ -302,7 +346,22 @@ export interface VolumeServiceHandlers extends grpc.UntypedServiceImplementation
    */
   DeleteVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_DeleteVolumeRequest__Output, _thinfleet_agent_v1_DeleteVolumeResponse>;
   
+  /**
+   * Writes a volume to a new image file on the agent's host, in a background job (kind
+   * "export"): raw as a sparse file, other formats through qemu-img. Never overwrites a file;
+   * a failed or cancelled export leaves no file behind.
+   */
+  ExportVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_ExportVolumeRequest__Output, _thinfleet_agent_v1_ExportVolumeResponse>;
+  
   GetVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_GetVolumeRequest__Output, _thinfleet_agent_v1_GetVolumeResponse>;
+  
+  /**
+   * Makes a new volume from an image file on the agent's host, in a background job (kind
+   * "import"): raw sparsely (zero blocks are not written), other formats through qemu-img. A
+   * failed or cancelled import leaves no volume behind; the volume takes no other change and
+   * cannot be activated until the job succeeds.
+   */
+  ImportVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_ImportVolumeRequest__Output, _thinfleet_agent_v1_ImportVolumeResponse>;
   
   /**
    * The volumes of one pool, or of every active pool.
@@ -355,7 +414,9 @@ export interface VolumeServiceDefinition extends grpc.ServiceDefinition {
   CreateVolume: MethodDefinition<_thinfleet_agent_v1_CreateVolumeRequest, _thinfleet_agent_v1_CreateVolumeResponse, _thinfleet_agent_v1_CreateVolumeRequest__Output, _thinfleet_agent_v1_CreateVolumeResponse__Output>
   DeactivateVolume: MethodDefinition<_thinfleet_agent_v1_DeactivateVolumeRequest, _thinfleet_agent_v1_DeactivateVolumeResponse, _thinfleet_agent_v1_DeactivateVolumeRequest__Output, _thinfleet_agent_v1_DeactivateVolumeResponse__Output>
   DeleteVolume: MethodDefinition<_thinfleet_agent_v1_DeleteVolumeRequest, _thinfleet_agent_v1_DeleteVolumeResponse, _thinfleet_agent_v1_DeleteVolumeRequest__Output, _thinfleet_agent_v1_DeleteVolumeResponse__Output>
+  ExportVolume: MethodDefinition<_thinfleet_agent_v1_ExportVolumeRequest, _thinfleet_agent_v1_ExportVolumeResponse, _thinfleet_agent_v1_ExportVolumeRequest__Output, _thinfleet_agent_v1_ExportVolumeResponse__Output>
   GetVolume: MethodDefinition<_thinfleet_agent_v1_GetVolumeRequest, _thinfleet_agent_v1_GetVolumeResponse, _thinfleet_agent_v1_GetVolumeRequest__Output, _thinfleet_agent_v1_GetVolumeResponse__Output>
+  ImportVolume: MethodDefinition<_thinfleet_agent_v1_ImportVolumeRequest, _thinfleet_agent_v1_ImportVolumeResponse, _thinfleet_agent_v1_ImportVolumeRequest__Output, _thinfleet_agent_v1_ImportVolumeResponse__Output>
   ListVolumes: MethodDefinition<_thinfleet_agent_v1_ListVolumesRequest, _thinfleet_agent_v1_ListVolumesResponse, _thinfleet_agent_v1_ListVolumesRequest__Output, _thinfleet_agent_v1_ListVolumesResponse__Output>
   PinVolume: MethodDefinition<_thinfleet_agent_v1_PinVolumeRequest, _thinfleet_agent_v1_PinVolumeResponse, _thinfleet_agent_v1_PinVolumeRequest__Output, _thinfleet_agent_v1_PinVolumeResponse__Output>
   ReadVolume: MethodDefinition<_thinfleet_agent_v1_ReadVolumeRequest, _thinfleet_agent_v1_ReadVolumeResponse, _thinfleet_agent_v1_ReadVolumeRequest__Output, _thinfleet_agent_v1_ReadVolumeResponse__Output>

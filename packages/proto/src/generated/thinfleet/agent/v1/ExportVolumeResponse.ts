@@ -1,0 +1,17 @@
+// Original file: proto/thinfleet/agent/v1/volume.proto
+
+import type { Job as _thinfleet_agent_v1_Job, Job__Output as _thinfleet_agent_v1_Job__Output } from '../../../thinfleet/agent/v1/Job.js';
+
+export interface ExportVolumeResponse {
+  /**
+   * The export job (kind "export"); done_bytes and total_bytes count bytes of the volume.
+   */
+  'job'?: (_thinfleet_agent_v1_Job | null);
+}
+
+export interface ExportVolumeResponse__Output {
+  /**
+   * The export job (kind "export"); done_bytes and total_bytes count bytes of the volume.
+   */
+  'job': (_thinfleet_agent_v1_Job__Output | null);
+}

@@ -1,0 +1,62 @@
+// Original file: proto/thinfleet/agent/v1/volume.proto
+
+import type { ImageFormat as _thinfleet_agent_v1_ImageFormat, ImageFormat__Output as _thinfleet_agent_v1_ImageFormat__Output } from '../../../thinfleet/agent/v1/ImageFormat.js';
+import type { Long } from '@grpc/proto-loader';
+
+export interface ImportVolumeRequest {
+  'pool'?: (string);
+  /**
+   * The new volume's name; it must be free.
+   */
+  'name'?: (string);
+  /**
+   * The image: an absolute path on the agent's host (at most 4096 bytes), a regular file or a
+   * block device.
+   */
+  'path'?: (string);
+  /**
+   * An ImageFormat value; a number ImageFormat does not declare is refused (INVALID_ARGUMENT, `format`).
+   */
+  'format'?: (_thinfleet_agent_v1_ImageFormat);
+  /**
+   * Optional: the volume's size in bytes when larger than the image's (virtual) size; rounded up
+   * to the pool's data block size.
+   */
+  'sizeBytes'?: (number | string | Long);
+  /**
+   * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
+   * retry with the same id and the same fields is answered from the first attempt instead of
+   * running again (see docs/agent.md, Request ids: per pool, 10 minutes, not across a restart).
+   */
+  'requestId'?: (string);
+  '_sizeBytes'?: "sizeBytes";
+}
+
+export interface ImportVolumeRequest__Output {
+  'pool': (string);
+  /**
+   * The new volume's name; it must be free.
+   */
+  'name': (string);
+  /**
+   * The image: an absolute path on the agent's host (at most 4096 bytes), a regular file or a
+   * block device.
+   */
+  'path': (string);
+  /**
+   * An ImageFormat value; a number ImageFormat does not declare is refused (INVALID_ARGUMENT, `format`).
+   */
+  'format': (_thinfleet_agent_v1_ImageFormat__Output);
+  /**
+   * Optional: the volume's size in bytes when larger than the image's (virtual) size; rounded up
+   * to the pool's data block size.
+   */
+  'sizeBytes'?: (number);
+  /**
+   * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
+   * retry with the same id and the same fields is answered from the first attempt instead of
+   * running again (see docs/agent.md, Request ids: per pool, 10 minutes, not across a restart).
+   */
+  'requestId': (string);
+  '_sizeBytes'?: "sizeBytes";
+}
