@@ -1,6 +1,6 @@
 /**
  * `thinfleet volume ...`: create, snapshot, list, show, find, rename, resize, activate,
- * deactivate, delete, revert, pin and unpin thin volumes. Through a coordinator they work on any
+ * deactivate, delete, flatten, revert, pin and unpin thin volumes. Through a coordinator they work on any
  * host's pools; `create` may leave the pool to the coordinator, and `find` needs it.
  */
 import type { CreateVolumeRequest, DeleteMode, Volume__Output } from '@thinfleet/proto';
@@ -228,6 +228,35 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
       const failure = jobFailure(response.jobId, job);
       if (failure !== null) return context.out.failed(failure);
       context.out.note(`deleted ${pool}/${name}`);
+      return EXIT.OK;
+    },
+  },
+  {
+    words: ['volume', 'flatten'],
+    arguments: ['POOL/NAME'],
+    options: {
+      'no-wait': { type: 'boolean', description: 'do not wait for the job; print its id' },
+    },
+    summary: 'detach a volume from its external origin: a background job copies the origin in, then drops it',
+    details:
+      'The volume may stay open and written meanwhile: each chunk pauses it briefly, and no write of its user is overwritten. ' +
+      'The command waits for the job with a progress bar (exit 1 if it fails or is cancelled) unless --no-wait; interrupting it does not stop the job. ' +
+      'With --json the document is {"job": Job}: in its final state, or with --no-wait as started.',
+    examples: ['volume flatten tank/vm1', 'volume flatten tank/vm1 --no-wait && thinfleet job list'],
+    async run(context, args) {
+      const { pool, name } = parseVolumeRef(args.positionals[0] ?? '');
+      const response = await (await context.agent()).flattenVolume({ pool, name });
+      const started = present(response.job, 'job');
+      if (args.flag('no-wait')) {
+        context.out.result(response, () => `flattening ${pool}/${name} in the background: job ${started.id} (thinfleet job watch ${started.id})`);
+        return EXIT.OK;
+      }
+      context.out.note(`flattening ${pool}/${name}: job ${started.id}`);
+      const job = await waitForJob(context, started.id);
+      context.out.result({ job }, () => '');
+      const failure = jobFailure(started.id, job);
+      if (failure !== null) return context.out.failed(failure);
+      context.out.note(`flattened ${pool}/${name}: it no longer uses its external origin`);
       return EXIT.OK;
     },
   },

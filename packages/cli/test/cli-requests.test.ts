@@ -70,6 +70,7 @@ const CASES: ReadonlyArray<readonly [string, string, unknown]> = [
   ['volume delete tank/vm1', 'deleteVolume', { pool: 'tank', name: 'vm1', mode: 'DELETE_MODE_AUTO' }],
   ['volume delete tank/vm1 --now', 'deleteVolume', { pool: 'tank', name: 'vm1', mode: 'DELETE_MODE_NOW' }],
   ['volume delete tank/vm1 --chunked', 'deleteVolume', { pool: 'tank', name: 'vm1', mode: 'DELETE_MODE_CHUNKED' }],
+  ['volume flatten tank/vm1', 'flattenVolume', { pool: 'tank', name: 'vm1' }],
   ['volume revert tank/vm1 vm1-s1', 'revertVolume', { pool: 'tank', name: 'vm1', snapshot: 'vm1-s1' }],
   ['volume pin tank/vm1.rev2', 'pinVolume', { pool: 'tank', name: 'vm1.rev2', pinned: true }],
   ['volume unpin tank/vm1.rev2', 'pinVolume', { pool: 'tank', name: 'vm1.rev2', pinned: false }],
@@ -200,6 +201,25 @@ describe('thinfleet command lines → agent requests', () => {
     expect(await runCli(['volume', 'export', 'tank/vm1', '/srv/x', '--format', 'iso'], bad.io, { connect: quiet.connect })).toBe(2);
     expect(bad.stderr()).toContain('--format');
     expect(quiet.calls).toEqual([]);
+  });
+
+  it('starts a flatten and waits for its job to the end, or with --no-wait prints it', async () => {
+    const started = memoryIo();
+    const plain = recordingAgent();
+    expect(await runCli(['volume', 'flatten', 'tank/vm1', '--no-wait'], started.io, { connect: plain.connect })).toBe(0);
+    expect(plain.calls.map((call) => call.method)).toEqual(['flattenVolume']);
+    expect(started.stdout()).toContain('job f1');
+    const agent = recordingAgent({}, [job('JOB_STATE_RUNNING', 0, { id: 'f1', kind: 'flatten' }), job('JOB_STATE_SUCCEEDED', 100, { id: 'f1', kind: 'flatten', phase: 'detach' })]);
+    const { io, stdout, stderr } = memoryIo();
+    const code = await runCli(['--json', 'volume', 'flatten', 'tank/vm1'], io, { connect: agent.connect });
+    expect(code, stderr()).toBe(0);
+    expect(agent.calls.map((call) => call.method)).toEqual(['flattenVolume', 'watchJob']);
+    expect(agent.calls[1]?.request).toBe('f1');
+    expect(JSON.parse(stdout())).toMatchObject({ job: { id: 'f1', state: 'JOB_STATE_SUCCEEDED', phase: 'detach' } });
+    const failing = recordingAgent({}, [job('JOB_STATE_CANCELLED', 10, { id: 'f1', kind: 'flatten' })]);
+    const third = memoryIo();
+    expect(await runCli(['volume', 'flatten', 'tank/vm1'], third.io, { connect: failing.connect })).toBe(1);
+    expect(third.stderr()).toContain('was cancelled');
   });
 
   it('does not wait for the job with --no-wait', async () => {

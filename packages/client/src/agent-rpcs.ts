@@ -29,6 +29,8 @@ import type {
   DeleteDeviceSnapshotResponse__Output,
   DeleteVolumeRequest,
   DeleteVolumeResponse__Output,
+  FlattenVolumeRequest,
+  FlattenVolumeResponse__Output,
   DestroyPoolRequest,
   ExportVolumeRequest,
   ExportVolumeResponse__Output,
@@ -112,6 +114,8 @@ export interface AgentRpcs {
   activateVolume: AgentRpc<ActivateVolumeRequest, ActivateVolumeResponse__Output>;
   deactivateVolume: AgentRpc<DeactivateVolumeRequest, DeactivateVolumeResponse__Output>;
   deleteVolume: AgentRpc<DeleteVolumeRequest, DeleteVolumeResponse__Output>;
+  /** Starts a flatten job (copy the external origin in, then detach it); answers with the job. */
+  flattenVolume: AgentRpc<FlattenVolumeRequest, FlattenVolumeResponse__Output>;
   revertVolume: AgentRpc<RevertVolumeRequest, RevertVolumeResponse__Output>;
   createRevision: AgentRpc<CreateRevisionRequest, CreateRevisionResponse__Output>;
   pinVolume: AgentRpc<PinVolumeRequest, PinVolumeResponse__Output>;
@@ -165,6 +169,7 @@ export const AGENT_RPCS: { readonly [M in keyof AgentRpcs]: readonly [AgentServi
   activateVolume: ['volumes', 'mutating'],
   deactivateVolume: ['volumes', 'mutating'],
   deleteVolume: ['volumes', 'mutating'],
+  flattenVolume: ['volumes', 'mutating'],
   revertVolume: ['volumes', 'mutating'],
   createRevision: ['volumes', 'mutating'],
   pinVolume: ['volumes', 'mutating'],

@@ -17,6 +17,7 @@
  */
 import type { DevNumber, DmInfo, DmLoadOptions, DmQueryOptions, DmRemoveOptions, DmStatusOptions, DmSuspendOptions, DmTargetVersion, DmVersion, TargetLine } from '@thinfleet/dm-native';
 import type { ThinMetadataSummary } from './thin-metadata/thin-metadata-summary.js';
+import type { ThinMappingRun } from './thin-metadata/thin-mapping-runs.js';
 import type { PoolFenceOptions, PoolFencePlan, PoolFenceReport } from './fencing/pool-fence-plan.js';
 
 // The shapes the ioctls give and take are dm-native's own: one definition, not a copy here.
@@ -150,6 +151,19 @@ export interface DmClient {
    *   simulator's metadata device is not the one `heldRoot` names; the read's own errors.
    */
   readMetadataSnapshot(snapshot: HeldMetadataSnapshot): Promise<ThinMetadataSummary>;
+
+  /**
+   * The mappings of thin device `thinId` over virtual blocks `[fromBlock, fromBlock +
+   * blockCount)` in the held metadata snapshot `held`, as runs of consecutive virtual blocks
+   * mapped to consecutive data blocks, ascending (blocks in the pool's data block size). The
+   * native client reads only the parts of the kernel's btree that overlap the range; the
+   * simulator reads its own snapshot. Reads only, like readMetadataSnapshot: the caller holds
+   * the snapshot throughout. An empty range gives no runs (but still checks the thin id).
+   * @throws DmError ENODATA when the snapshot has no thin id `thinId`; EINVAL naming the field
+   *   for a range that is not whole numbers >= 0; EILSEQ for corrupt metadata (native); EAGAIN
+   *   as readMetadataSnapshot (simulator); the read's own errors.
+   */
+  readThinMappings(held: HeldMetadataSnapshot, thinId: number, fromBlock: number, blockCount: number): Promise<ThinMappingRun[]>;
 
   /**
    * Fences the pool `plan` names on this host (the steps of fencing/pool-fence-plan.ts): its

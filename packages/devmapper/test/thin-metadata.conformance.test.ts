@@ -5,8 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { DmError, readHeldPoolMetadata, readLivePoolMetadata, thinId, type BlockClient, type ThinMetadataSummary } from '@thinfleet/devmapper';
-import { DmTestHost, expectErrno, pattern, type TestPool } from './conformance/dm-test-host.js';
+import { DmError, readHeldPoolMetadata, readLivePoolMetadata, readLiveThinMappings, thinId, type BlockClient, type ThinMappingRun, type ThinMetadataSummary } from '@thinfleet/devmapper';
+import { DmTestHost, expectErrno, expectSameBytes, pattern, type TestPool } from './conformance/dm-test-host.js';
 
 const MiB = 1024 * 1024;
 const BLOCK = 64 * 1024;
@@ -123,5 +123,86 @@ describe(`thin metadata of a live pool (${process.env.THINFLEET_DM ?? 'sim'})`, 
     });
     await expectErrno(readLivePoolMetadata(host.dm, failing, pool.name, pool.metadataLoop), 'EIO');
     expect((await control.status()).heldMetadataRoot).toBeNull();
+  });
+});
+
+describe(`thin mappings of a live pool (${process.env.THINFLEET_DM ?? 'sim'})`, () => {
+  const runs = (pool: TestPool, id: number, fromBlock: number, blockCount: number): Promise<ThinMappingRun[]> =>
+    readLiveThinMappings(host.dm, host.block, pool.name, pool.metadataLoop, id, fromBlock, blockCount);
+
+  /** The runs as `[virtual block, data block]` pairs, one per block. */
+  const pairs = (list: readonly ThinMappingRun[]): Array<[number, number]> =>
+    list.flatMap((r) => Array.from({ length: r.blocks }, (_, i): [number, number] => [r.virtualBlock + i, r.dataBlock + i]));
+
+  /** A pool of `dataBytes` with thin id 1 of `thinBytes` active. */
+  async function poolWithThin(dataBytes: number, thinBytes: number): Promise<{ pool: TestPool; control: TestPool['control']; one: string; path: string }> {
+    const pool = await host.pool({ dataBytes });
+    await pool.control.createThin(thinId(1));
+    const one = await host.thin(pool, 1, thinBytes);
+    return { pool, control: pool.control, one, path: host.dm.devicePath(one) };
+  }
+
+  /** Checks the runs are ascending, maximal (no two could be one) and each block's data is the thin's. */
+  async function expectTrueRuns(pool: TestPool, thin: string, list: readonly ThinMappingRun[]): Promise<void> {
+    for (let i = 1; i < list.length; i++) {
+      const [a, b] = [list[i - 1]!, list[i]!];
+      expect(b.virtualBlock).toBeGreaterThanOrEqual(a.virtualBlock + a.blocks);
+      expect(b.virtualBlock === a.virtualBlock + a.blocks && b.dataBlock === a.dataBlock + a.blocks).toBe(false);
+    }
+    for (const [v, d] of pairs(list)) {
+      expectSameBytes(await host.block.read(pool.dataLoop, d * BLOCK, BLOCK), await host.block.read(host.dm.devicePath(thin), v * BLOCK, BLOCK));
+    }
+  }
+
+  it('gives the written blocks as ascending runs, a snapshot the same runs, a range cut at its ends, and ENODATA for a missing id', async () => {
+    const { pool, control, one, path } = await poolWithThin(16 * MiB, 2 * MiB);
+    // Blocks 0-3, 10-11 and 20 (one block at a time, so the pool allocates them in this order).
+    for (const b of [0, 1, 2, 3, 10, 11, 20]) await host.block.write(path, b * BLOCK, pattern(100 + b, BLOCK));
+    await host.dm.suspend(one);
+    await control.createSnap(thinId(2), thinId(1));
+    await host.dm.resume(one);
+    await control.createThin(thinId(3));
+
+    const all = await runs(pool, 1, 0, 32);
+    expect(pairs(all).map(([v]) => v)).toEqual([0, 1, 2, 3, 10, 11, 20]);
+    await expectTrueRuns(pool, one, all);
+    expect(all.length).toBeLessThanOrEqual(3); // blocks written in order on a fresh pool sit together
+    expect(await runs(pool, 2, 0, 32)).toEqual(all); // the snapshot shares every mapping
+    expect(await runs(pool, 1, 0, 1 << 20)).toEqual(all); // past the end: nothing more
+
+    // A range in the middle cuts the runs at its ends.
+    const middle = await runs(pool, 1, 2, 9);
+    expect(pairs(middle)).toEqual(pairs(all).filter(([v]) => v >= 2 && v < 11));
+    expect(await runs(pool, 1, 4, 6)).toEqual([]);
+    expect(await runs(pool, 1, 5, 0)).toEqual([]);
+
+    // Writing thin 1 again moves its block 0; the snapshot keeps the old one.
+    await host.block.write(path, 0, pattern(7, BLOCK));
+    const after = pairs(await runs(pool, 1, 0, 32));
+    expect(after.map(([v]) => v)).toEqual([0, 1, 2, 3, 10, 11, 20]);
+    expect(after[0]![1]).not.toBe(pairs(all)[0]![1]);
+    expect(await runs(pool, 2, 0, 32)).toEqual(all);
+
+    // An empty volume has no runs; a missing id is ENODATA; a bad range EINVAL; nothing stays held.
+    expect(await runs(pool, 3, 0, 32)).toEqual([]);
+    await expectErrno(runs(pool, 4, 0, 32), 'ENODATA');
+    await expectErrno(runs(pool, 1, -1, 2), 'EINVAL');
+    await expectErrno(runs(pool, 1, 0, 0.5), 'EINVAL');
+    expect((await control.status()).heldMetadataRoot).toBeNull();
+  });
+
+  it('reads only the range of a device whose btree has internal nodes', async () => {
+    const { pool, one, path } = await poolWithThin(32 * MiB, 32 * MiB);
+    // 400 mapped blocks (more than a leaf holds) in 50 runs of 8 with one-block gaps: 0-7, 9-16, ...
+    const written: number[] = [];
+    for (let run = 0; run < 50; run++) {
+      await host.block.write(path, run * 9 * BLOCK, pattern(run, 8 * BLOCK));
+      for (let i = 0; i < 8; i++) written.push(run * 9 + i);
+    }
+    const all = await runs(pool, 1, 0, 512);
+    expect(pairs(all).map(([v]) => v)).toEqual(written);
+    const middle = await runs(pool, 1, 300, 60);
+    expect(pairs(middle)).toEqual(pairs(all).filter(([v]) => v >= 300 && v < 360));
+    await expectTrueRuns(pool, one, middle);
   });
 });

@@ -13,6 +13,7 @@ import { delimiter, join } from 'node:path';
 import { isDmError, readThinMetadata, type MetadataReadIo, type ThinMetadataSummary } from '@thinfleet/devmapper';
 import { crc32c, dmChecksum } from '../src/thin-metadata/crc32c.js';
 import { readSimMetadataSnapshot } from '../src/sim/sim-pool-state.js';
+import { readThinMappingRuns } from '../src/thin-metadata/read-thin-mappings.js';
 import { writePoolMetadata } from '../src/sim/sim-pool-format.js';
 
 const BLOCK = 4096;
@@ -475,5 +476,60 @@ describe("the simulator's held snapshot", () => {
     const now = { ...payload, held: { ...payload.held, tx: '11', bs: 256, blocks: 32 } };
     await writePoolMetadata(io, 2, Buffer.from(JSON.stringify(now)));
     expect(await readSimMetadataSnapshot(io)).toMatchObject({ root: 9, transactionId: 11n, dataBlocks: 32 });
+  });
+});
+
+describe('readThinMappingRuns on metadata made by thin_restore', () => {
+  /** The model's pairs in `[from, from + count)` as runs, built independently of the reader. */
+  function modelRuns(pairs: ReadonlyArray<[number, number]>, from: number, count: number): Array<{ virtualBlock: number; dataBlock: number; blocks: number }> {
+    const out: Array<{ virtualBlock: number; dataBlock: number; blocks: number }> = [];
+    for (const [v, d] of pairs) {
+      if (v < from || v >= from + count) continue;
+      const last = out[out.length - 1];
+      if (last && last.virtualBlock + last.blocks === v && last.dataBlock + last.blocks === d) last.blocks += 1;
+      else out.push({ virtualBlock: v, dataBlock: d, blocks: 1 });
+    }
+    return out;
+  }
+
+  /** fileIo that counts the blocks it reads. */
+  function countingIo(path: string): MetadataReadIo & { reads: number } {
+    const io = fileIo(path);
+    const counting = { reads: 0, read: (offsetBytes: number, lengthBytes: number) => ((counting.reads += 1), io.read(offsetBytes, lengthBytes)) };
+    return counting;
+  }
+
+  const options = { superblockBlock: 0, metadataBlocks: META_BYTES / BLOCK, dataBlocks: 200_000, poolName: 'tf-pool' };
+
+  it('gives every device the runs of the model over whole and partial ranges, reading only the range', async () => {
+    const model = fleetModel();
+    for (const [id, pairs] of model.devices) {
+      for (const [from, count] of [
+        [0, 60_000],
+        [12_345, 100],
+        [29_990, 20],
+        [39_999, 1002],
+        [1000, 1],
+        [60_000, 10],
+      ] as const) {
+        expect(await readThinMappingRuns(fileIo(fleetPath), options, id, from, count)).toEqual(modelRuns(pairs, from, count));
+      }
+    }
+    // Device 5: 100 single blocks, then every other block from 1000: runs of one.
+    expect(await readThinMappingRuns(fileIo(fleetPath), options, 5, 1000, 4)).toEqual([
+      { virtualBlock: 1000, dataBlock: 160_000, blocks: 1 },
+      { virtualBlock: 1002, dataBlock: 160_005, blocks: 1 },
+    ]);
+    const whole = countingIo(fleetPath);
+    await readThinMappingRuns(whole, options, 0, 0, 60_000);
+    const narrow = countingIo(fleetPath);
+    await readThinMappingRuns(narrow, options, 0, 25_000, 100);
+    expect(whole.reads).toBeGreaterThan(100); // 50,000 mappings fill a few hundred leaves
+    expect(narrow.reads).toBeLessThanOrEqual(8); // superblock, top level, one path, a leaf or two
+  });
+
+  it('refuses a missing thin id with ENODATA and a mapping past the data size with EILSEQ', async () => {
+    await expect(readThinMappingRuns(fileIo(fleetPath), options, 6, 0, 10)).rejects.toMatchObject({ code: 'ENODATA' });
+    await expectEilseq(readThinMappingRuns(fileIo(fleetPath), { ...options, dataBlocks: 1000 }, 0, 0, 10), /past the pool/);
   });
 });

@@ -120,7 +120,19 @@ export interface MarkJobItem extends ItemBase {
   readonly ownerCluster?: string;
 }
 
-export type BatchItem = CreateItem | CreateExternalItem | SnapshotItem | DeleteItem | RenameItem | GrowItem | RevertItem | RevisionItem | PinItem | MarkDeleteItem | MarkJobItem;
+/**
+ * Detaches a volume from its external origin (catalog only; an active volume's table is reloaded
+ * without the origin after the commit). Precondition, which the engine does not check: every
+ * block of the origin the volume shows is mapped in the volume (a finished flatten,
+ * pool-flatten.ts), or the unmapped ones are zero in the origin; otherwise they read zeros after.
+ */
+export interface DetachOriginItem extends ItemBase {
+  readonly op: 'detach-origin';
+  readonly volume: string;
+}
+
+export type BatchItem =
+  CreateItem | CreateExternalItem | SnapshotItem | DeleteItem | RenameItem | GrowItem | RevertItem | RevisionItem | PinItem | MarkDeleteItem | MarkJobItem | DetachOriginItem;
 
 export type BatchOp = BatchItem['op'];
 

@@ -159,6 +159,14 @@ export const planMarkJob: OpHandler<'mark-job'> = (raw, item, p) => {
   return [{ kind: 'mark-job', uuid: v.uuid, mark, ...ownerOp }];
 };
 
+/** Detaches a volume from its external origin (an active one is reloaded after the commit). */
+export const planDetachOrigin: OpHandler<'detach-origin'> = (raw, item, p) => {
+  const v = p.volumes.find(raw.volume, item);
+  if (v.externalOrigin === null) throw new EngineError('INVALID_ARGUMENT', `volume "${v.name}" has no external origin to detach`, { item, argument: 'volume' });
+  p.reloadIfActive(v.uuid);
+  return [{ kind: 'detach-origin', uuid: v.uuid }];
+};
+
 /** The owner a mark is written under (null when none). @throws EngineError INVALID_ARGUMENT */
 function checkOwner(owner: unknown, clusterId: unknown, what: string, item: string): { token: string; clusterId?: string } | null {
   if (owner === undefined) return null;

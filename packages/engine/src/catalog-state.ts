@@ -172,6 +172,8 @@ export type PlannedOp =
   | { readonly kind: 'mark-delete'; readonly uuid: string; readonly mark: DeleteMark | null; readonly owner?: JobOwner }
   /** Sets (or clears, with null) the volume's job mark (`VolumeRecord.job`). Catalog only; `owner` as for mark-delete. */
   | { readonly kind: 'mark-job'; readonly uuid: string; readonly mark: JobMark | null; readonly owner?: JobOwner }
+  /** Sets the volume's external origin to null (a finished flatten). Catalog only: no kernel message. */
+  | { readonly kind: 'detach-origin'; readonly uuid: string }
   /** repair: delete a kernel thin id the catalog does not know. */
   | { readonly kind: 'purge'; readonly thinId: number }
   /** repair: drop a volume whose thin id the kernel lacks. */
@@ -330,7 +332,8 @@ export function applyOp(table: VolumeTable, op: PlannedOp): void {
     case 'revert':
     case 'pin':
     case 'mark-delete':
-    case 'mark-job': {
+    case 'mark-job':
+    case 'detach-origin': {
       const v = table.get(op.uuid);
       if (!v) return;
       if (op.kind === 'rename') table.set({ ...v, name: op.name });
@@ -338,6 +341,7 @@ export function applyOp(table: VolumeTable, op: PlannedOp): void {
       else if (op.kind === 'pin') table.set({ ...v, pinned: op.pinned });
       else if (op.kind === 'mark-delete') table.set({ ...v, deleting: op.mark });
       else if (op.kind === 'mark-job') table.set({ ...v, job: op.mark });
+      else if (op.kind === 'detach-origin') table.set({ ...v, externalOrigin: null });
       else table.set({ ...v, thinId: op.newThinId, sizeBytes: op.sizeBytes, externalOrigin: op.externalOrigin });
       return;
     }

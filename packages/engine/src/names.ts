@@ -58,6 +58,21 @@ export function poolDevicePrefix(poolName: string): string {
   return `tf-${escapeDash(poolName)}-`;
 }
 
+/**
+ * The device-mapper name of the helper device a flatten copies through: a second device of the
+ * volume's thin id without its external origin (pool-flatten.ts). `_flat-` cannot begin a volume
+ * name, so no volume's device has it.
+ */
+export function flattenHelperDeviceName(poolName: string, thinId: number): string {
+  return `${poolDevicePrefix(poolName)}_flat-${thinId}`;
+}
+
+/** True when `name` is a flatten helper device of pool `poolName` (flattenHelperDeviceName). */
+export function isFlattenHelperDeviceName(poolName: string, name: string): boolean {
+  const prefix = poolDevicePrefix(poolName);
+  return name.startsWith(prefix) && /^_flat-(0|[1-9][0-9]{0,7})$/.test(name.slice(prefix.length));
+}
+
 /** The device-mapper names of a pool's own devices. */
 export function poolDeviceNames(poolName: string): { pool: string; meta: string; data: string } {
   const prefix = poolDevicePrefix(poolName);

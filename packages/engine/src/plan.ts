@@ -9,7 +9,20 @@
  * (which volumes are active or open, external origin sizes); it changes nothing.
  */
 import type { BatchItem } from './batch-item.js';
-import { planCreate, planCreateExternal, planDelete, planGrow, planMarkDelete, planMarkJob, planPin, planRename, planRevert, planRevision, planSnapshot } from './batch-op-handlers.js';
+import {
+  planCreate,
+  planCreateExternal,
+  planDelete,
+  planDetachOrigin,
+  planGrow,
+  planMarkDelete,
+  planMarkJob,
+  planPin,
+  planRename,
+  planRevert,
+  planRevision,
+  planSnapshot,
+} from './batch-op-handlers.js';
 import { BatchPlanner, type BatchPlan, type PlanContext } from './batch-planner.js';
 import type { PlannedOp } from './catalog-state.js';
 import { EngineError } from './engine-error.js';
@@ -49,6 +62,8 @@ function planItem(raw: BatchItem, item: string, p: BatchPlanner): readonly Plann
       return planMarkDelete(raw, item, p);
     case 'mark-job':
       return planMarkJob(raw, item, p);
+    case 'detach-origin':
+      return planDetachOrigin(raw, item, p);
     default:
       throw new EngineError('INVALID_ARGUMENT', `unknown operation ${quoted(JSON.stringify(op))}`, { item, argument: 'op' });
   }

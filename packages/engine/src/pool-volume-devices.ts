@@ -9,13 +9,14 @@ import type { ActiveDevice } from './batch-planner.js';
 import { catalogIndex, type VolumeRecord } from './catalog-state.js';
 import { ensureDevice, infoOrNull } from './device-tables.js';
 import { EngineError } from './engine-error.js';
-import { poolDevicePrefix, volumeDeviceName } from './names.js';
+import { isFlattenHelperDeviceName, poolDevicePrefix, volumeDeviceName } from './names.js';
 import { volumeDevice, volumeTable, volumeUuid, type PoolCore } from './pool-core.js';
 import { volumeInfo, type VolumeInfo } from './volume-info.js';
 
 /**
  * This pool's volume devices from one DM_LIST_DEVICES: `active` by volume uuid, and `strays`,
- * devices with the pool's prefix whose name no volume has. Reads only.
+ * devices with the pool's prefix whose name no volume has (flatten helper devices are neither:
+ * pool-flatten.ts). Reads only.
  */
 export async function listVolumeDevices(core: PoolCore): Promise<{ active: Map<string, ActiveDevice>; strays: string[] }> {
   const prefix = poolDevicePrefix(core.catalog.state.pool.name);
@@ -26,8 +27,8 @@ export async function listVolumeDevices(core: PoolCore): Promise<{ active: Map<s
   for (const d of await core.dm.list()) {
     if (!d.name.startsWith(prefix) || own.has(d.name)) continue;
     const uuid = index.byName.get(d.name.slice(prefix.length).replaceAll('--', '-'));
-    if (uuid === undefined) strays.push(d.name);
-    else active.set(uuid, { name: d.name });
+    if (uuid !== undefined) active.set(uuid, { name: d.name });
+    else if (!isFlattenHelperDeviceName(core.catalog.state.pool.name, d.name)) strays.push(d.name);
   }
   return { active, strays };
 }

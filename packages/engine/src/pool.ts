@@ -30,11 +30,13 @@ import { activeVolumeDevices, adoptActiveVolumes, describeVolume, resumeSuspende
 import { quoted } from '@thinfleet/units';
 import { recoverPending, type RecoveryReport } from './recovery.js';
 import { checkVolumeRange, volumeInactive } from './volume-data.js';
+import { copyFlattenChunk, planFlattenChunk, removeFlattenHelper, removeLeftoverFlattenHelpers, type FlattenChunkResult } from './pool-flatten.js';
 import type { VolumeInfo } from './volume-info.js';
 
 export type { BatchResult } from './pool-batch.js';
 export type { PoolStatus } from './pool-status.js';
 export type { ReconcileReport } from './pool-reconcile.js';
+export type { FlattenChunkResult } from './pool-flatten.js';
 
 /** Set once by Pool's static block: reads a Pool's core (see poolCore). */
 let coreOf: (pool: Pool) => PoolCore;
@@ -167,7 +169,7 @@ export class Pool extends SingleVolumeCalls {
     });
   }
 
-  /** Runs start-up recovery: resumes suspended devices, resolves a pending intent, adopts active volumes. */
+  /** Runs start-up recovery: resumes suspended devices, resolves a pending intent, removes flatten helper devices a crash left, adopts active volumes. */
   async recover(): Promise<RecoveryReport> {
     return this.mutex.run(async () => {
       this.requireOpen();
@@ -175,6 +177,7 @@ export class Pool extends SingleVolumeCalls {
       await releaseStaleMetadataSnapshot(this.core);
       this.lastRecovery = await recoverPending(this.core);
       this.needsRecovery = false;
+      await removeLeftoverFlattenHelpers(this.core);
       await adoptActiveVolumes(this.core);
       return this.lastRecovery;
     });
@@ -285,6 +288,38 @@ export class Pool extends SingleVolumeCalls {
       const dev = (await activeVolumeDevices(this.core)).get(v.uuid);
       if (dev === undefined) throw volumeInactive(v, this.name);
       return this.core.dm.devicePath(dev.name);
+    });
+  }
+
+  /**
+   * Copies the external origin's content of every unmapped data block overlapping
+   * `[offsetBytes, offsetBytes + lengthBytes)` into volume `name`, which may be active, open and
+   * written meanwhile (pool-flatten.ts has the critical section, why no write of the volume's user
+   * is overwritten, and the crash story). Idempotent: a copied block is mapped, so a second call
+   * copies nothing. Not a catalog change. The origin is read outside the pool's mutex, the rest
+   * runs under it; an active volume is suspended for the mapping read and the copy only.
+   * @throws EngineError NO_SUCH_VOLUME; INVALID_ARGUMENT naming `volume` (no external origin),
+   *   `offsetBytes` or `lengthBytes`, nothing changed; DEADLINE_EXCEEDED, KERNEL_FAILED, POOL_FENCED
+   */
+  async flattenChunk(name: string, offsetBytes: number, lengthBytes: number): Promise<FlattenChunkResult> {
+    this.requireOpen();
+    const early = await planFlattenChunk(this.core, this.find(name), offsetBytes, lengthBytes);
+    if (early.blocks.size === 0) return { copiedBytes: 0, pauseMs: 0 };
+    return this.exclusive(async () => {
+      const v = this.find(name);
+      const same = v.uuid === early.volume.uuid && v.thinId === early.volume.thinId && v.sizeBytes === early.volume.sizeBytes && v.externalOrigin === early.volume.externalOrigin;
+      return copyFlattenChunk(this.core, same ? early : await planFlattenChunk(this.core, v, offsetBytes, lengthBytes));
+    });
+  }
+
+  /**
+   * Removes the helper device flattenChunk copies through for volume `name`, if there is one.
+   * Idempotent; a volume that is gone has nothing to remove. Call when a flatten ends.
+   */
+  async removeFlattenHelper(name: string): Promise<void> {
+    return this.exclusive(async () => {
+      const v = volumeByName(this.core, name);
+      if (v !== undefined) await removeFlattenHelper(this.core, v);
     });
   }
 

@@ -98,6 +98,23 @@ export abstract class SingleVolumeCalls {
   }
 
   /**
+   * Detaches volume `name` from its external origin: a catalog transaction (op `detach-origin`)
+   * setting its external origin to null; an active volume's table is then reloaded without the
+   * origin (load, then resume: the kernel suspends it for the swap). Precondition, not checked:
+   * every origin block the volume shows is mapped in it (a finished flattenChunk pass);
+   * unmapped blocks read zeros afterwards. Crash story: before the commit the catalog still
+   * names the origin and the volume reads the same; after it, activation builds the table
+   * without the origin and reloads an active device still showing the old table (start-up
+   * adopts active devices with reloadIfDifferent). A reload that fails after the commit is thrown
+   * here with the catalog already changed; activating the volume again reloads it.
+   * @throws EngineError NO_SUCH_VOLUME; INVALID_ARGUMENT naming `volume` when it has no external
+   *   origin (nothing changed)
+   */
+  detachExternalOrigin(name: string): Promise<VolumeInfo> {
+    return this.single({ item: name, op: 'detach-origin', volume: name });
+  }
+
+  /**
    * The grant token (decimal) and lock space a delete or job mark of volume `name` is written under,
    * after checking the writer is the mark's current owner; null on a standalone pool.
    * @throws EngineError STALE_OWNER

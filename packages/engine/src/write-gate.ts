@@ -42,7 +42,7 @@ export class WriteGate {
 
 /**
  * `dm` with every call that can change the kernel's state checked against `gate` first.
- * Reads (info, list, table, deps, a non-flushing status, waitEvent, readMetadataSnapshot) and the
+ * Reads (info, list, table, deps, a non-flushing status, waitEvent, readMetadataSnapshot, readThinMappings) and the
  * fence (fencePool) pass through.
  */
 export function gatedDm(dm: DmClient, gate: WriteGate): DmClient {
@@ -93,6 +93,7 @@ export function gatedDm(dm: DmClient, gate: WriteGate): DmClient {
     devicePath: (name) => dm.devicePath(name),
     ensureNode: (name) => dm.ensureNode(name),
     readMetadataSnapshot: (snapshot) => dm.readMetadataSnapshot(snapshot),
+    readThinMappings: (held, thinId, fromBlock, blockCount) => dm.readThinMappings(held, thinId, fromBlock, blockCount),
   };
 }
 

@@ -108,6 +108,18 @@ const SCENARIOS: Scenario[] = [
   },
   { name: 'pin', run: (p) => p.pin('c.rev1'), after: (c) => c },
   { name: 'mark-delete of an active volume', run: (p) => p.markDelete('a', { jobId: 'j1', doneBytes: 0, chunkBytes: MiB, createdMs: 1 }), after: (c) => c },
+  {
+    name: 'flatten and detach of an active external volume',
+    prepare: async (p) => {
+      await p.activateVolume('x');
+    },
+    run: async (p) => {
+      await p.flattenChunk('x', 0, MiB);
+      await p.detachExternalOrigin('x');
+      await p.removeFlattenHelper('x');
+    },
+    after: (c) => c,
+  },
   { name: 'activate', run: (p) => p.activateVolume('c'), after: (c) => c },
   { name: 'deactivate', run: (p) => p.deactivateVolume('a'), after: (c) => c },
   {
@@ -218,7 +230,12 @@ describe('crash at every step', () => {
         total += 1;
         await crashOnce(scenario, n, 'after', false);
         total += 1;
-        if (outcome.log[n - 1]?.startsWith('block.write') && !outcome.log[n - 1]?.endsWith(' 512B)')) {
+        // A flatten's copy writes whole data blocks of a thin device: the kernel maps such a block
+        // only once its whole write has landed (it flushes the data device before committing the
+        // mapping), so power loss leaves it unmapped, never mapped with half its bytes. The
+        // simulator would map the torn half, which the kernel cannot do: no torn copy writes.
+        const thinBlockWrite = outcome.log[n - 1]?.includes('-_flat-') === true;
+        if (outcome.log[n - 1]?.startsWith('block.write') && !outcome.log[n - 1]?.endsWith(' 512B)') && !thinBlockWrite) {
           await crashOnce(scenario, n, 'torn', false);
           total += 1;
         }

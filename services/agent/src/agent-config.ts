@@ -76,6 +76,8 @@ export interface AgentConfig {
    * symbolic links are resolved); empty: any absolute path (the agent opens it as root, like dd).
    */
   readonly imageDirectories: readonly string[];
+  /** A flatten job copies this many bytes of the volume per step (its pause on the volume grows with it). */
+  readonly flattenChunkBytes: number;
   /** DeleteMode AUTO deletes in the background when the volume maps more than this many bytes. */
   readonly deleteInBackgroundAboveBytes: number;
   /** Longest time origins stay suspended for one batch's snapshots. */
@@ -139,6 +141,7 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   logLevel: 'info',
   deleteChunkBytes: GiB,
   imageDirectories: [],
+  flattenChunkBytes: 4 * 1024 * 1024,
   deleteInBackgroundAboveBytes: GiB,
   snapshotDeadlineMs: 30_000,
   shutdownTimeoutMs: 60_000,
@@ -235,6 +238,7 @@ const LAYER = strictSection(
     logLevel: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
     deleteChunkBytes: wholeNumber(64 * 1024),
     imageDirectories: z.array(absolutePath, says('must be an array of absolute directory paths')),
+    flattenChunkBytes: wholeNumber(64 * 1024).max(64 * 1024 * 1024, says('must be a whole number from 65536 to 67108864')),
     deleteInBackgroundAboveBytes: wholeNumber(0),
     snapshotDeadlineMs: wholeNumber(1),
     shutdownTimeoutMs: wholeNumber(0),

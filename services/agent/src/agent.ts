@@ -154,9 +154,19 @@ export class Agent {
         resolveExternalOrigin: (pool, path) => resolveOrigin(pool, path),
       });
       const registry = PoolRegistry.open(config.stateDir);
+      let releaseOrigins: (pool: string) => Promise<void> = async () => {};
       // The simulated kernel's devices have no sysfs entries: their identity is size and loop file only.
       const readIdentity = identityReader({ block: backend.block, sysfsRoot: backend.simulated ? null : '/sys' });
-      const jobs = new JobManager({ stateDir: config.stateDir, engine, block: backend.block, logger, chunkBytes: config.deleteChunkBytes, merge: { dm: backend.dm, readIdentity } });
+      const jobs = new JobManager({
+        stateDir: config.stateDir,
+        engine,
+        block: backend.block,
+        logger,
+        chunkBytes: config.deleteChunkBytes,
+        flattenChunkBytes: config.flattenChunkBytes,
+        afterDetach: (pool) => releaseOrigins(pool),
+        merge: { dm: backend.dm, readIdentity },
+      });
       const deviceSnapshots = new DeviceSnapshots({
         engine,
         dm: backend.dm,
@@ -175,6 +185,7 @@ export class Agent {
         ...(config.cluster === null ? {} : { clusterPools: clusterPoolLookup(config.cluster) }),
       });
       resolveOrigin = (pool, path) => pools.origins.resolve(pool, path);
+      releaseOrigins = (pool) => pools.origins.releaseUnused(pool);
 
       const fencing = new PoolFencing(config.stateDir);
       const health = new HealthState();

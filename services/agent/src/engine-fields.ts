@@ -41,6 +41,7 @@ const BATCH_FIELDS: Readonly<Record<BatchItem['op'], { readonly op: string; read
   pin: { op: 'pin', fields: { volume: 'name', pinned: 'pinned' } },
   'mark-delete': { op: 'mark_delete', fields: {} },
   'mark-job': { op: 'mark_job', fields: {} },
+  'detach-origin': { op: 'detach_origin', fields: { volume: 'name' } },
 };
 
 /** The request fields of batch item `item` at index `index` (`ops[3].revert.snapshot`). */

@@ -33,7 +33,7 @@ export function poolMessage(view: HostPoolView): PoolMessage {
 
 /**
  * The Volume message of `info` in `pool`; `jobId` names a job working on it here, else the job
- * the pool's delete mark names (one handed over with the pool, not yet adopted).
+ * the pool's delete or job mark names (one handed over with the pool, not yet adopted).
  */
 export function volumeMessage(pool: string, info: VolumeInfo, jobId: string | null, deviceSimulated = false): Volume {
   const usage = info.mappedBytes === null ? {} : { mappedBytes: info.mappedBytes, exclusiveBytes: info.exclusiveBytes ?? 0, sharedBytes: info.sharedBytes ?? 0 };
@@ -51,7 +51,7 @@ export function volumeMessage(pool: string, info: VolumeInfo, jobId: string | nu
     pinned: info.pinned,
     active: info.active,
     devicePath: info.devicePath ?? '',
-    jobId: jobId ?? info.deleting?.jobId ?? '',
+    jobId: jobId ?? info.deleting?.jobId ?? info.job?.jobId ?? '',
     deviceSimulated,
     ...usage,
   };

@@ -1,7 +1,7 @@
 /**
  * VolumeService handlers. Each request is checked field by field first (request-checks.ts), so
  * a bad request changes nothing; then the engine does the work under its pool's mutex. A volume
- * that a job is working on (a background delete) takes no other change until the job ends.
+ * that a job is working on (a background delete or flatten) takes no other change until the job ends.
  */
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { isEngineError, overprovisionWarning, quoted, type BatchItem, type Pool, type PoolCapacity, type VolumeInfo } from '@thinfleet/engine';
@@ -13,6 +13,7 @@ import type {
   CreateRevisionRequest__Output,
   CreateVolumeRequest__Output,
   DeleteVolumeRequest__Output,
+  FlattenVolumeRequest__Output,
   GetVolumeRequest__Output,
   ListVolumesRequest__Output,
   PinVolumeRequest__Output,
@@ -27,7 +28,7 @@ import { AgentError, badRequest } from './agent-error.js';
 import type { AgentConfig } from './agent-config.js';
 import type { HostPools } from './host-pools.js';
 import type { JobManager } from './jobs/index.js';
-import { volumeMessage } from './proto-messages.js';
+import { jobMessage, volumeMessage } from './proto-messages.js';
 import { bytesField, countField, optionalBytesField, poolNameField, textField, volumeNameField } from './request-checks.js';
 import { unary, type RpcContext } from './rpc.js';
 import { volumeDataHandlers } from './volume-data-service.js';
@@ -179,6 +180,12 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
       const deleted = await pool.deleteVolume(name);
       await pools.origins.releaseUnused(pool.name);
       return { volume: volumeMessage(pool.name, deleted, null, deps.simulated === true), jobId: '' };
+    }),
+
+    FlattenVolume: unary(ctx, 'FlattenVolume', async (r: FlattenVolumeRequest__Output) => {
+      const { pool, name } = target(r);
+      noJobOn(pool, name);
+      return { job: jobMessage(await namingFields({ volume: 'name' }, () => jobs.startFlatten(pool.name, name))) };
     }),
 
     RevertVolume: unary(ctx, 'RevertVolume', async (r: RevertVolumeRequest__Output) => {

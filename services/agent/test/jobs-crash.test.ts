@@ -10,16 +10,14 @@
  * other crash restarts in the standalone agent's order (the pool activated, its marks adopted,
  * before the manager's start), which must find the record's checkpoint all the same.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Pool } from '@thinfleet/engine';
 import { JobManager, type JobRecord } from '../src/jobs/index.js';
-import { crashingBlock, crashingDm, type CrashMode } from '../../../packages/engine/test/support/crash-plan.js';
-import { FreezingPlan } from './support/freezing-plan.js';
-import { expectSameBytes, filledVolume, jobFixture, KiB, MiB, readAt, ScriptedBlock, settled, silentLogger, type JobFixture } from './support/job-harness.js';
+import { crashingBlock, type CrashMode } from '../../../packages/engine/test/support/crash-plan.js';
+import { crashFixture, firstRun, freezingEngine } from './support/freezing-plan.js';
+import { expectSameBytes, filledVolume, KiB, MiB, readAt, ScriptedBlock, settled, silentLogger } from './support/job-harness.js';
 
 const CHUNK = 256 * KiB;
 const VOLUME_BYTES = MiB;
@@ -30,33 +28,16 @@ afterEach(async () => {
 });
 
 async function crashOnce(n: number, mode: CrashMode): Promise<{ crashed: boolean; log: string[] }> {
-  const f: JobFixture = await jobFixture();
-  const frozenDir = await mkdtemp(join(tmpdir(), 'thinfleet-jobs-frozen-'));
-  const managers: JobManager[] = [];
-  cleanups.push(async () => {
-    for (const m of managers) await m.stop();
-    await f.teardown();
-    await rm(frozenDir, { recursive: true, force: true });
-  });
+  const { f, frozenDir, managers } = await crashFixture(cleanups);
   const keepBytes = await filledVolume(f.host, f.pool, 'keep', MiB, 1);
   const vBytes = await filledVolume(f.host, f.pool, 'v', VOLUME_BYTES, 2);
   await f.pool.snapshot('v', 'vs');
 
-  const liveJobs = join(f.stateDir, 'jobs');
-  const frozenJobs = join(frozenDir, 'jobs');
-  const plan = new FreezingPlan(n, mode, () => {
-    if (existsSync(liveJobs)) cpSync(liveJobs, frozenJobs, { recursive: true });
-    else mkdirSync(frozenJobs);
-  });
-  const engine = f.host.engine({ dm: crashingDm(f.host.dm, plan), block: crashingBlock(f.host.block, plan) });
+  const { plan, engine, frozenJobs } = freezingEngine(f, frozenDir, n, mode);
   const pool = await engine.activatePool(f.poolName, f.paths);
   const m = new JobManager({ stateDir: f.stateDir, engine, block: crashingBlock(f.host.block, plan), logger: silentLogger, chunkBytes: CHUNK });
   managers.push(m);
-  await m.start();
-  plan.arm();
-  const job = await m.startDelete(f.poolName, 'v');
-  const first = await settled(m, job.id);
-  const label = `crash ${mode} step ${n} (${plan.log[n - 1] ?? 'none'})`;
+  const { job, first, label } = await firstRun(plan, m, (started) => started.startDelete(f.poolName, 'v'), n, mode);
 
   if (!plan.dead) {
     expect(first, label).toMatchObject({ state: 'succeeded' });

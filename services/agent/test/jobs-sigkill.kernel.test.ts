@@ -149,7 +149,7 @@ describe('background jobs across SIGKILL of the agent, on a real pool', () => {
     createInterface({ input: writer.stdout }).on('line', (line) => log.push(JSON.parse(line)));
     const writerDone = new Promise((resolve) => writer.once('exit', resolve));
 
-    const started = ok(['volume', 'flatten', 'p/flat']).job;
+    const started = ok(['volume', 'flatten', 'p/flat', '--no-wait']).job;
     expect(started).toMatchObject({ kind: 'flatten' });
     const { job, landed } = await killWhileRunning(started.id, 2);
     writer.kill('SIGTERM');

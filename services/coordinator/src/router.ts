@@ -68,6 +68,7 @@ type ForwardedVolumeMethod =
   | 'ActivateVolume'
   | 'DeactivateVolume'
   | 'DeleteVolume'
+  | 'FlattenVolume'
   | 'RevertVolume'
   | 'CreateRevision'
   | 'PinVolume'
@@ -268,6 +269,7 @@ export class Router {
       ActivateVolume: this.forward('ActivateVolume'),
       DeactivateVolume: this.forward('DeactivateVolume'),
       DeleteVolume: this.forward('DeleteVolume'),
+      FlattenVolume: this.forward('FlattenVolume'),
       RevertVolume: this.forward('RevertVolume'),
       CreateRevision: this.forward('CreateRevision'),
       PinVolume: this.forward('PinVolume'),

@@ -175,6 +175,7 @@ const DEFAULT_RESPONSES: Record<string, unknown> = {
   batch: { transactionId: '8', results: [], deferredErrors: [] },
   listJobs: { jobs: [] },
   getJob: { job: job('JOB_STATE_RUNNING', 0) },
+  flattenVolume: { job: job('JOB_STATE_RUNNING', 0, { id: 'f1', kind: 'flatten', phase: 'copy' }) },
   cancelJob: { job: job('JOB_STATE_CANCELLED', 0) },
   createDeviceSnapshot: { snapshot: DEVICE_SNAPSHOT },
   listDeviceSnapshots: { snapshots: [DEVICE_SNAPSHOT] },

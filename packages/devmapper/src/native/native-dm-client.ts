@@ -7,6 +7,8 @@ import * as native from '@thinfleet/dm-native';
 import type * as api from '../dm-client.js';
 import { THIN_METADATA_BLOCK_BYTES } from '../thin-metadata/metadata-block-reader.js';
 import { readThinMetadata } from '../thin-metadata/read-thin-metadata.js';
+import { readThinMappingRuns } from '../thin-metadata/read-thin-mappings.js';
+import { checkMappingRange, type ThinMappingRun } from '../thin-metadata/thin-mapping-runs.js';
 import type { ThinMetadataSummary } from '../thin-metadata/thin-metadata-summary.js';
 import { callNative } from './native-error.js';
 import { DEFAULT_VOLUME_SUSPEND_WAIT_MS, type PoolFenceOptions, type PoolFencePlan, type PoolFenceReport } from '../fencing/pool-fence-plan.js';
@@ -153,6 +155,23 @@ export class NativeDmClient implements api.DmClient {
         metadataBlocks: Math.floor(snapshot.metadataSizeBytes / THIN_METADATA_BLOCK_BYTES),
         dataBlocks: snapshot.dataBlocks,
       },
+    );
+  }
+
+  /** The kernel's btrees under the held superblock, only the range's subtrees (see DmClient.readThinMappings). */
+  async readThinMappings(held: api.HeldMetadataSnapshot, thinId: number, fromBlock: number, blockCount: number): Promise<ThinMappingRun[]> {
+    checkMappingRange(thinId, fromBlock, blockCount);
+    return readThinMappingRuns(
+      { read: (offsetBytes, lengthBytes) => held.read(offsetBytes, lengthBytes) },
+      {
+        superblockBlock: held.heldRoot,
+        metadataBlocks: Math.floor(held.metadataSizeBytes / THIN_METADATA_BLOCK_BYTES),
+        dataBlocks: held.dataBlocks,
+        poolName: held.poolName,
+      },
+      thinId,
+      fromBlock,
+      blockCount,
     );
   }
 }

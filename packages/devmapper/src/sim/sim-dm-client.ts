@@ -8,9 +8,10 @@ import { fencePoolByCalls } from '../fencing/fence-by-calls.js';
 import type { PoolFenceOptions, PoolFencePlan, PoolFenceReport } from '../fencing/pool-fence-plan.js';
 import { summariseSimSnapshot } from '../thin-metadata/sim-metadata-summary.js';
 import type { ThinMetadataSummary } from '../thin-metadata/thin-metadata-summary.js';
+import { checkMappingRange, noSuchThin, runsOfMapping, type ThinMappingRun } from '../thin-metadata/thin-mapping-runs.js';
 import { SIM_DM_MAJOR, type SimDevice, type SimTable } from './sim-devices.js';
 import type { SimKernel } from './sim-kernel.js';
-import { readSimMetadataSnapshot } from './sim-pool-state.js';
+import { readSimMetadataSnapshot, type SimMetadataSnapshot } from './sim-pool-state.js';
 import type { SimTarget } from './sim-targets.js';
 
 const DM_NAME_MAX_BYTES = 127;
@@ -230,6 +231,19 @@ export class SimDmClient implements api.DmClient {
    * stored on the metadata device, refused with EAGAIN unless it is the one `heldRoot` names.
    */
   async readMetadataSnapshot(snapshot: api.HeldMetadataSnapshot): Promise<ThinMetadataSummary> {
+    return summariseSimSnapshot(await this.readHeld(snapshot));
+  }
+
+  /** The held snapshot's mappings of one thin id, from the simulator's format (see DmClient.readThinMappings). */
+  async readThinMappings(held: api.HeldMetadataSnapshot, thinId: number, fromBlock: number, blockCount: number): Promise<ThinMappingRun[]> {
+    checkMappingRange(thinId, fromBlock, blockCount);
+    const mapping = (await this.readHeld(held)).devices.get(thinId);
+    if (mapping === undefined) throw noSuchThin(held.poolName, thinId);
+    return runsOfMapping(mapping, fromBlock, blockCount);
+  }
+
+  /** The simulator's snapshot stored on the metadata device, if it is the one `heldRoot` names. */
+  private async readHeld(snapshot: api.HeldMetadataSnapshot): Promise<SimMetadataSnapshot> {
     const stored = await readSimMetadataSnapshot({
       sizeBytes: snapshot.metadataSizeBytes,
       read: (offsetBytes, lengthBytes) => snapshot.read(offsetBytes, lengthBytes),
@@ -240,7 +254,7 @@ export class SimDmClient implements api.DmClient {
     if (stored === null || stored.root !== snapshot.heldRoot) {
       throw new DmError('EAGAIN', 'thin metadata', snapshot.poolName, `held root ${snapshot.heldRoot} is not on ${snapshot.metadataDevicePath}`);
     }
-    return summariseSimSnapshot(stored);
+    return stored;
   }
 
   /** The steps of pool-fence-plan.ts on this client's own calls (fence-by-calls.ts). */

@@ -5,10 +5,11 @@
  * until `release_metadata_snap`, so it can be read from the metadata device while the pool runs.
  */
 import type { BlockClient } from '../block-client.js';
-import type { DmClient } from '../dm-client.js';
+import type { DmClient, HeldMetadataSnapshot } from '../dm-client.js';
 import { DmError } from '../dm-error.js';
 import { ThinPoolControl } from '../thin-pool-messages.js';
 import type { ThinMetadataSummary } from './thin-metadata-summary.js';
+import type { ThinMappingRun } from './thin-mapping-runs.js';
 
 /**
  * Reserves the live pool's metadata snapshot (reserve_metadata_snap), reads the held root from the pool status, reads
@@ -29,12 +30,37 @@ import type { ThinMetadataSummary } from './thin-metadata-summary.js';
  *   the pool's own errors (EOPNOTSUPP for a read-only or failed pool).
  */
 export async function readLivePoolMetadata(dm: DmClient, block: BlockClient, poolName: string, metadataDevicePath: string): Promise<ThinMetadataSummary> {
+  return withMetadataSnapshot(dm, poolName, () => readHeldPoolMetadata(dm, block, poolName, metadataDevicePath));
+}
+
+/**
+ * The mappings of thin id `thinId` over virtual blocks `[fromBlock, fromBlock + blockCount)` of
+ * the live pool (DmClient.readThinMappings), read from a metadata snapshot it reserves, reads and
+ * releases in a finally path like readLivePoolMetadata. Reserving commits the pool's metadata, so
+ * every write completed before the call is in the result.
+ * @throws DmError EBUSY when a metadata snapshot is already held; ENODATA when the pool has no
+ *   thin id `thinId`; EINVAL for a bad range; EILSEQ for corrupt metadata.
+ */
+export async function readLiveThinMappings(
+  dm: DmClient,
+  block: BlockClient,
+  poolName: string,
+  metadataDevicePath: string,
+  thinId: number,
+  fromBlock: number,
+  blockCount: number,
+): Promise<ThinMappingRun[]> {
+  return withMetadataSnapshot(dm, poolName, async () => dm.readThinMappings(await heldSnapshotOf(dm, block, poolName, metadataDevicePath), thinId, fromBlock, blockCount));
+}
+
+/** Reserves the pool's metadata snapshot, runs `read`, releases it in a finally path; the read's error wins. */
+async function withMetadataSnapshot<T>(dm: DmClient, poolName: string, read: () => Promise<T>): Promise<T> {
   const control = new ThinPoolControl(dm, poolName);
   await control.reserveMetadataSnap();
-  let summary: ThinMetadataSummary | undefined;
+  let result: T | undefined;
   let failure: { error: unknown } | undefined;
   try {
-    summary = await readHeldPoolMetadata(dm, block, poolName, metadataDevicePath);
+    result = await read();
   } catch (error) {
     failure = { error };
   } finally {
@@ -45,7 +71,7 @@ export async function readLivePoolMetadata(dm: DmClient, block: BlockClient, poo
     }
   }
   if (failure !== undefined) throw failure.error;
-  return summary!;
+  return result!;
 }
 
 /**
@@ -61,16 +87,24 @@ export async function readLivePoolMetadata(dm: DmClient, block: BlockClient, poo
  *   snapshot on disk is not the one the status names; EILSEQ for corrupt metadata.
  */
 export async function readHeldPoolMetadata(dm: DmClient, block: BlockClient, poolName: string, metadataDevicePath: string): Promise<ThinMetadataSummary> {
+  return dm.readMetadataSnapshot(await heldSnapshotOf(dm, block, poolName, metadataDevicePath));
+}
+
+/**
+ * The HeldMetadataSnapshot of the snapshot the pool holds now (from its status), reading through `block`.
+ * @throws DmError ENODATA when the pool holds no metadata snapshot.
+ */
+export async function heldSnapshotOf(dm: DmClient, block: BlockClient, poolName: string, metadataDevicePath: string): Promise<HeldMetadataSnapshot> {
   const status = await new ThinPoolControl(dm, poolName).status();
   const held = status.heldMetadataRoot;
   if (held === null) throw new DmError('ENODATA', 'thin metadata', poolName, 'the pool holds no metadata snapshot');
   const sizeBytes = await block.sizeBytes(metadataDevicePath);
-  return dm.readMetadataSnapshot({
+  return {
     poolName,
     heldRoot: held,
     metadataDevicePath,
     metadataSizeBytes: sizeBytes,
     dataBlocks: status.totalDataBlocks,
     read: (offsetBytes, lengthBytes) => block.read(metadataDevicePath, offsetBytes, lengthBytes),
-  });
+  };
 }

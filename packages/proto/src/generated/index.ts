@@ -44,6 +44,8 @@ export type * from './thinfleet/agent/v1/ExportVolumeRequest.js';
 export type * from './thinfleet/agent/v1/ExportVolumeResponse.js';
 export type * from './thinfleet/agent/v1/ExtendPoolRequest.js';
 export type * from './thinfleet/agent/v1/ExtendPoolResponse.js';
+export type * from './thinfleet/agent/v1/FlattenVolumeRequest.js';
+export type * from './thinfleet/agent/v1/FlattenVolumeResponse.js';
 export type * from './thinfleet/agent/v1/ForgetPoolRequest.js';
 export type * from './thinfleet/agent/v1/ForgetPoolResponse.js';
 export type * from './thinfleet/agent/v1/GetJobRequest.js';

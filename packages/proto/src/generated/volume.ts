@@ -22,6 +22,8 @@ import type { DeleteVolumeRequest as _thinfleet_agent_v1_DeleteVolumeRequest, De
 import type { DeleteVolumeResponse as _thinfleet_agent_v1_DeleteVolumeResponse, DeleteVolumeResponse__Output as _thinfleet_agent_v1_DeleteVolumeResponse__Output } from './thinfleet/agent/v1/DeleteVolumeResponse.js';
 import type { ExportVolumeRequest as _thinfleet_agent_v1_ExportVolumeRequest, ExportVolumeRequest__Output as _thinfleet_agent_v1_ExportVolumeRequest__Output } from './thinfleet/agent/v1/ExportVolumeRequest.js';
 import type { ExportVolumeResponse as _thinfleet_agent_v1_ExportVolumeResponse, ExportVolumeResponse__Output as _thinfleet_agent_v1_ExportVolumeResponse__Output } from './thinfleet/agent/v1/ExportVolumeResponse.js';
+import type { FlattenVolumeRequest as _thinfleet_agent_v1_FlattenVolumeRequest, FlattenVolumeRequest__Output as _thinfleet_agent_v1_FlattenVolumeRequest__Output } from './thinfleet/agent/v1/FlattenVolumeRequest.js';
+import type { FlattenVolumeResponse as _thinfleet_agent_v1_FlattenVolumeResponse, FlattenVolumeResponse__Output as _thinfleet_agent_v1_FlattenVolumeResponse__Output } from './thinfleet/agent/v1/FlattenVolumeResponse.js';
 import type { GetJobRequest as _thinfleet_agent_v1_GetJobRequest, GetJobRequest__Output as _thinfleet_agent_v1_GetJobRequest__Output } from './thinfleet/agent/v1/GetJobRequest.js';
 import type { GetJobResponse as _thinfleet_agent_v1_GetJobResponse, GetJobResponse__Output as _thinfleet_agent_v1_GetJobResponse__Output } from './thinfleet/agent/v1/GetJobResponse.js';
 import type { GetVolumeRequest as _thinfleet_agent_v1_GetVolumeRequest, GetVolumeRequest__Output as _thinfleet_agent_v1_GetVolumeRequest__Output } from './thinfleet/agent/v1/GetVolumeRequest.js';
@@ -90,6 +92,8 @@ export interface ProtoGrpcType {
         DeleteVolumeResponse: MessageTypeDefinition<_thinfleet_agent_v1_DeleteVolumeResponse, _thinfleet_agent_v1_DeleteVolumeResponse__Output>
         ExportVolumeRequest: MessageTypeDefinition<_thinfleet_agent_v1_ExportVolumeRequest, _thinfleet_agent_v1_ExportVolumeRequest__Output>
         ExportVolumeResponse: MessageTypeDefinition<_thinfleet_agent_v1_ExportVolumeResponse, _thinfleet_agent_v1_ExportVolumeResponse__Output>
+        FlattenVolumeRequest: MessageTypeDefinition<_thinfleet_agent_v1_FlattenVolumeRequest, _thinfleet_agent_v1_FlattenVolumeRequest__Output>
+        FlattenVolumeResponse: MessageTypeDefinition<_thinfleet_agent_v1_FlattenVolumeResponse, _thinfleet_agent_v1_FlattenVolumeResponse__Output>
         GetJobRequest: MessageTypeDefinition<_thinfleet_agent_v1_GetJobRequest, _thinfleet_agent_v1_GetJobRequest__Output>
         GetJobResponse: MessageTypeDefinition<_thinfleet_agent_v1_GetJobResponse, _thinfleet_agent_v1_GetJobResponse__Output>
         GetVolumeRequest: MessageTypeDefinition<_thinfleet_agent_v1_GetVolumeRequest, _thinfleet_agent_v1_GetVolumeRequest__Output>

@@ -38,12 +38,13 @@
  * same job if it holds the pool again, and finds the volume gone if another host finished it.
  */
 import type { BlockClient } from '@thinfleet/devmapper';
-import { EngineError, isEngineError, type DeleteMark, type Pool, type VolumeInfo } from '@thinfleet/engine';
+import { EngineError, isEngineError, type DeleteMark, type Pool } from '@thinfleet/engine';
 import { AgentError } from '../agent-error.js';
 import { leftBehind, releaseVolume } from './job-outcome.js';
 import type { JobKind, JobKindHost, JobRun, JobView, NewJob, RunResult } from './job-kind.js';
-import { isTerminalState, JOB_ID_PATTERN, type JobRecord, type MutableJobRecord } from './job-record.js';
+import type { JobRecord, MutableJobRecord } from './job-record.js';
 import { requireVolumeNotOpen } from './volume-openers.js';
+import { adoptMarks, followVolume, markedRecord, newJobOn, resolveVolume, startingVolume, yieldToEventLoop } from './volume-job.js';
 
 /** The delete kind's name, the `kind` of its records. */
 export const DELETE_JOB_KIND = 'delete';
@@ -72,13 +73,6 @@ export interface DeleteJobRequest {
   readonly volume: string;
 }
 
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/** The volume with catalog uuid `uuid`, or null when the pool has none. */
-async function resolve(pool: Pool, uuid: string): Promise<VolumeInfo | null> {
-  return (await pool.list()).find((v) => v.uuid === uuid) ?? null;
-}
-
 /** The delete mark of `r` at its checkpoint. */
 function markOf(r: JobRecord): DeleteMark {
   return { jobId: r.id, doneBytes: r.doneBytes, chunkBytes: r.chunkBytes, createdMs: r.createdMs };
@@ -89,10 +83,10 @@ function markOf(r: JobRecord): DeleteMark {
  * owner token for the job newer than this host's record's, and no volume carries its mark any
  * more (the other holder cancelled it or it failed there). Re-marking the volume would delete a
  * volume whose delete was cancelled elsewhere. A job still marked in the pool is this holder's
- * to finish, from the mark's checkpoint. Pure.
+ * to finish, from the mark's checkpoint. Pure. Any kind's mark (a delete mark, a job mark) will do.
  * @throws AgentError JOB_MOVED
  */
-function requireOwnership(pool: Pool, r: JobRecord, mark: DeleteMark | null): void {
+export function requireOwnership(pool: Pool, r: JobRecord, mark: { readonly jobId: string } | null): void {
   const owner = pool.jobOwnerToken(r.id);
   if (owner > BigInt(r.ownerToken) && mark?.jobId !== r.id) {
     throw new AgentError(
@@ -108,24 +102,7 @@ function requireOwnership(pool: Pool, r: JobRecord, mark: DeleteMark | null): vo
  * for a user, so the job's end deactivates it. Pure.
  */
 export function adoptedRecord(pool: string, volume: { readonly name: string; readonly uuid: string; readonly sizeBytes: number }, mark: DeleteMark, nowMs: number): MutableJobRecord {
-  return {
-    id: mark.jobId,
-    kind: DELETE_JOB_KIND,
-    pool,
-    volume: volume.name,
-    volumeUuid: volume.uuid,
-    state: 'queued',
-    doneBytes: mark.doneBytes,
-    totalBytes: volume.sizeBytes,
-    chunkBytes: mark.chunkBytes,
-    createdMs: mark.createdMs,
-    updatedMs: nowMs,
-    error: null,
-    errorCode: null,
-    volumeWasActive: false,
-    ownerToken: '0',
-    phase: '',
-  };
+  return markedRecord(DELETE_JOB_KIND, pool, volume, mark, nowMs, '');
 }
 
 /**
@@ -141,7 +118,7 @@ export function deleteJobKind(options: DeleteJobOptions): JobKind<DeleteJobReque
   const clearMark = async (job: JobView, pool: Pool): Promise<void> => {
     const r = job.record;
     try {
-      const volume = await resolve(pool, r.volumeUuid);
+      const volume = await resolveVolume(pool, r.volumeUuid);
       if (volume?.deleting?.jobId === r.id) await pool.markDelete(volume.name, null);
     } catch (err) {
       job.logger.warn({ volume: r.volume, err }, 'could not clear the delete mark of a job that stopped');
@@ -159,40 +136,21 @@ export function deleteJobKind(options: DeleteJobOptions): JobKind<DeleteJobReque
      */
     async start(request: DeleteJobRequest, host: JobKindHost): Promise<NewJob> {
       const { pool: poolName, volume: volumeName } = request;
-      const pool = options.engine.pool(poolName);
-      if (!pool.isActive) throw new EngineError('POOL_INACTIVE', `pool ${poolName} is not active`);
-      const volume = (await pool.list()).find((v) => v.name === volumeName);
-      if (volume === undefined) throw new EngineError('NO_SUCH_VOLUME', `no volume "${volumeName}" in pool ${poolName}`);
+      const { pool, volume } = await startingVolume(options.engine, poolName, volumeName);
       const other = host.unfinishedJobOn(poolName, volume.uuid, volume.name);
       if (other !== null) throw new AgentError('JOB_RUNNING', `job ${other.id} is already deleting volume "${volumeName}" of pool ${poolName}`);
       if (volume.deleting !== null && !host.endedHere(volume.deleting.jobId)) {
         throw new AgentError('JOB_RUNNING', `job ${volume.deleting.jobId}, recorded in the pool, is deleting volume "${volumeName}" of pool ${poolName}`);
       }
       await requireVolumeNotOpen(pool, volume);
-      const blockBytes = (await pool.status()).dataBlockBytes;
-      return {
-        pool,
-        fields: {
-          pool: poolName,
-          volume: volume.name,
-          volumeUuid: volume.uuid,
-          doneBytes: 0,
-          totalBytes: volume.sizeBytes,
-          chunkBytes: Math.max(blockBytes, Math.floor(chunkBytes / blockBytes) * blockBytes),
-          volumeWasActive: volume.active,
-          ownerToken: pool.writer.token.toString(),
-        },
-      };
+      return newJobOn(pool, volume, chunkBytes);
     },
 
     /** Marks the volume, discards it chunk by chunk from the checkpoint, then deletes it through the engine. */
     async resume(run: JobRun, pool: Pool): Promise<RunResult> {
       const r = run.record;
-      let volume = await resolve(pool, r.volumeUuid);
+      let volume = await followVolume(run, pool);
       if (volume === null) return { done: 'its volume is gone: the delete had committed' };
-      if (volume.name !== r.volume || volume.sizeBytes !== r.totalBytes) {
-        await run.update({ volume: volume.name, totalBytes: volume.sizeBytes, doneBytes: Math.min(r.doneBytes, volume.sizeBytes) });
-      }
       const mark = volume.deleting;
       if (mark !== null && mark.jobId !== r.id && !run.host.endedHere(mark.jobId)) {
         throw new AgentError('JOB_RUNNING', `job ${mark.jobId}, recorded in the pool, is deleting volume "${volume.name}"; this job stops`);
@@ -225,7 +183,7 @@ export function deleteJobKind(options: DeleteJobOptions): JobKind<DeleteJobReque
         }
       }
       if (run.signal.aborted) return 'stopped';
-      volume = await resolve(pool, r.volumeUuid);
+      volume = await resolveVolume(pool, r.volumeUuid);
       if (volume === null) return { done: 'its volume is gone: the delete had committed' };
       await pool.deleteVolume(volume.name);
       return { done: 'volume deleted' };
@@ -233,7 +191,7 @@ export function deleteJobKind(options: DeleteJobOptions): JobKind<DeleteJobReque
 
     /** Hand-over: the mark gets the job's checkpoint, and the volume is deactivated. */
     async checkpoint(job: JobView, pool: Pool): Promise<void> {
-      const volume = await resolve(pool, job.record.volumeUuid);
+      const volume = await resolveVolume(pool, job.record.volumeUuid);
       if (volume === null) return;
       await pool.markDelete(volume.name, markOf(job.record));
       if (volume.active) await pool.deactivateVolume(volume.name);
@@ -250,7 +208,7 @@ export function deleteJobKind(options: DeleteJobOptions): JobKind<DeleteJobReque
     /** NO_SUCH_VOLUME while no volume has the job's uuid: the delete happened. */
     async errorMeansDone(job: JobView, pool: Pool, err: unknown): Promise<string | null> {
       if (!isEngineError(err, 'NO_SUCH_VOLUME')) return null;
-      const gone = await resolve(pool, job.record.volumeUuid).then(
+      const gone = await resolveVolume(pool, job.record.volumeUuid).then(
         (v) => v === null,
         () => false,
       );
@@ -264,36 +222,14 @@ export function deleteJobKind(options: DeleteJobOptions): JobKind<DeleteJobReque
      * is cleared.
      */
     async adopt(pool: Pool, host: JobKindHost): Promise<void> {
-      const name = pool.name;
-      const logger = host.logger;
-      for (const v of await pool.list()) {
-        const mark = v.deleting;
-        if (mark === null) continue;
-        if (host.endedHere(mark.jobId)) {
-          // Its end (cancelled, failed) could not clear the mark (or its pool was not active
-          // then); adopting it, here or on the pool's next host, would delete the volume.
-          logger.warn({ pool: name, volume: v.name, job: mark.jobId }, 'clearing the delete mark of a job that ended here');
-          await pool
-            .markDelete(v.name, null)
-            .catch((err: unknown) => logger.error({ pool: name, volume: v.name, job: mark.jobId, err }, 'could not clear the delete mark of a job that ended here'));
-          continue;
-        }
-        const known = host.known(mark.jobId);
-        if (known !== null) {
-          if (known.volumeUuid === v.uuid && !isTerminalState(known.state) && mark.doneBytes > known.doneBytes) {
-            await host.progress(known.id, { doneBytes: mark.doneBytes });
-          }
-          continue;
-        }
-        if (!JOB_ID_PATTERN.test(mark.jobId)) {
-          logger.warn({ pool: name, volume: v.name, job: mark.jobId }, 'a delete mark names a job id this agent cannot use; ignored');
-          continue;
-        }
-        const record = adoptedRecord(name, v, mark, host.now());
-        // How far the pool's earlier holder discarded past the mark's checkpoint is not known.
-        await host.adopt(record, record.totalBytes);
-        logger.info({ job: record.id, pool: name, volume: v.name, doneBytes: record.doneBytes, totalBytes: record.totalBytes }, 'delete job adopted from the pool');
-      }
+      // A delete mark whose job ended here (cancelled, failed) is cleared: adopting it, here or on
+      // the pool's next host, would delete the volume.
+      await adoptMarks(pool, host, {
+        kind: DELETE_JOB_KIND,
+        markOf: (v) => v.deleting,
+        clear: (p, name) => p.markDelete(name, null),
+        record: adoptedRecord,
+      });
     },
   };
 }

@@ -2,10 +2,10 @@
  * The agent's job manager: the generic job runner (job-runner.ts: records, cancel, watch,
  * hand-over, shutdown, and their crash story) with the agent's job kinds registered: `delete`,
  * the chunked delete of a large volume (delete-job.ts: its crash story, its marks in the pool's
- * catalog); `import` and `export`, a volume from and to an image file on this host
- * (import-job.ts, export-job.ts); `merge`, a device snapshot merged back into its device
- * (merge-job.ts), registered when the manager is given the device-mapper client it needs. A new
- * kind (flatten, copy) is a module beside delete-job.ts
+ * catalog); `flatten`, detaching a volume from its external origin (flatten-job.ts); `import`
+ * and `export`, a volume from and to an image file on this host (import-job.ts, export-job.ts);
+ * `merge`, a device snapshot merged back into its device (merge-job.ts), registered when the
+ * manager is given the device-mapper client it needs. A new kind (copy) is a module beside delete-job.ts
  * implementing `JobKind` (job-kind.ts), registered here with a `start...` method; the runner does
  * not change. docs/agent.md, "Background jobs", says the same for operators.
  */
@@ -16,12 +16,14 @@ import { DELETE_JOB_KIND, deleteJobKind, type DeleteJobOptions, type DeleteJobRe
 import { EXPORT_JOB_KIND, exportJobKind, type ExportJobRequest } from './export-job.js';
 import type { ImageJobOptions } from './image-job-options.js';
 import { IMPORT_JOB_KIND, importJobKind, type ImportJobRequest } from './import-job.js';
+import { FLATTEN_JOB_KIND, flattenJobKind, type FlattenJobOptions, type FlattenJobRequest } from './flatten-job.js';
 import { MERGE_JOB_KIND, mergeJobKind, type MergeJobOptions, type MergeJobRequest } from './merge-job.js';
 
 export { DEFAULT_JOB_CHUNK_BYTES } from './delete-job.js';
+export { DEFAULT_FLATTEN_CHUNK_BYTES } from './flatten-job.js';
 
-/** The runner's options (its kinds are this manager's), the delete kind's, the image kinds' and the merge kind's. */
-export interface JobManagerOptions extends Omit<JobRunnerOptions, 'kinds'>, DeleteJobOptions, Omit<ImageJobOptions, 'engine' | 'block'> {
+/** The runner's options (its kinds are this manager's), the delete kind's, the flatten kind's, the image kinds' and the merge kind's. */
+export interface JobManagerOptions extends Omit<JobRunnerOptions, 'kinds'>, DeleteJobOptions, FlattenJobOptions, Omit<ImageJobOptions, 'engine' | 'block'> {
   /** The merge kind's options (its engine is the manager's); without them no merge kind is registered. */
   readonly merge?: Omit<MergeJobOptions, 'engine'>;
 }
@@ -33,7 +35,7 @@ export interface JobManagerOptions extends Omit<JobRunnerOptions, 'kinds'>, Dele
 export class JobManager extends JobRunner {
   /** Reads nothing yet; call `start`. @throws RangeError for a chunkBytes that is not a positive whole number. */
   constructor(options: JobManagerOptions) {
-    const kinds = new JobKindRegistry([deleteJobKind(options), importJobKind(options), exportJobKind(options)]);
+    const kinds = new JobKindRegistry([deleteJobKind(options), flattenJobKind(options), importJobKind(options), exportJobKind(options)]);
     if (options.merge !== undefined) kinds.register(mergeJobKind({ ...options.merge, engine: options.engine }));
     super({ ...options, kinds });
   }
@@ -72,6 +74,21 @@ export class JobManager extends JobRunner {
    */
   startExport(request: ExportJobRequest): Promise<JobRecord> {
     return this.startJob(EXPORT_JOB_KIND, request);
+  }
+
+  /**
+   * Starts flattening volume `volumeName` of pool `poolName` in the background (copying its
+   * external origin's blocks into it, then detaching the origin) and returns the job. The checks
+   * come first and write nothing: the pool is active, the volume exists and has an external
+   * origin, no job works on it. Then the record is saved durably, and only then does work begin
+   * (see the crash stories of job-runner.ts and flatten-job.ts).
+   * @throws EngineError NO_SUCH_POOL, POOL_INACTIVE, NO_SUCH_VOLUME, INVALID_ARGUMENT (no external
+   *   origin; argument `volume`); AgentError JOB_RUNNING, SHUTTING_DOWN; the file system's error
+   *   when the record cannot be saved (nothing was done then).
+   */
+  startFlatten(poolName: string, volumeName: string): Promise<JobRecord> {
+    const request: FlattenJobRequest = { pool: poolName, volume: volumeName };
+    return this.startJob(FLATTEN_JOB_KIND, request);
   }
 
   /**

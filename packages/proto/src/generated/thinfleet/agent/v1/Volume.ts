@@ -65,9 +65,10 @@ export interface Volume {
    */
   'sharedBytes'?: (number | string | Long);
   /**
-   * The job working on this volume (a background delete); empty when none. A delete handed over
-   * with its pool and not yet adopted by the pool's next holder is named too (from the pool's
-   * delete mark), so a coordinator can tell a moving job from a job that does not exist.
+   * The job working on this volume (a background delete or flatten); empty when none. A job
+   * handed over with its pool and not yet adopted by the pool's next holder is named too (from
+   * the pool's delete or job mark), so a coordinator can tell a moving job from a job that does
+   * not exist.
    */
   'jobId'?: (string);
   /**
@@ -149,9 +150,10 @@ export interface Volume__Output {
    */
   'sharedBytes'?: (number);
   /**
-   * The job working on this volume (a background delete); empty when none. A delete handed over
-   * with its pool and not yet adopted by the pool's next holder is named too (from the pool's
-   * delete mark), so a coordinator can tell a moving job from a job that does not exist.
+   * The job working on this volume (a background delete or flatten); empty when none. A job
+   * handed over with its pool and not yet adopted by the pool's next holder is named too (from
+   * the pool's delete or job mark), so a coordinator can tell a moving job from a job that does
+   * not exist.
    */
   'jobId': (string);
   /**

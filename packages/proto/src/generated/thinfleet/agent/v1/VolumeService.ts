@@ -16,6 +16,8 @@ import type { DeleteVolumeRequest as _thinfleet_agent_v1_DeleteVolumeRequest, De
 import type { DeleteVolumeResponse as _thinfleet_agent_v1_DeleteVolumeResponse, DeleteVolumeResponse__Output as _thinfleet_agent_v1_DeleteVolumeResponse__Output } from '../../../thinfleet/agent/v1/DeleteVolumeResponse.js';
 import type { ExportVolumeRequest as _thinfleet_agent_v1_ExportVolumeRequest, ExportVolumeRequest__Output as _thinfleet_agent_v1_ExportVolumeRequest__Output } from '../../../thinfleet/agent/v1/ExportVolumeRequest.js';
 import type { ExportVolumeResponse as _thinfleet_agent_v1_ExportVolumeResponse, ExportVolumeResponse__Output as _thinfleet_agent_v1_ExportVolumeResponse__Output } from '../../../thinfleet/agent/v1/ExportVolumeResponse.js';
+import type { FlattenVolumeRequest as _thinfleet_agent_v1_FlattenVolumeRequest, FlattenVolumeRequest__Output as _thinfleet_agent_v1_FlattenVolumeRequest__Output } from '../../../thinfleet/agent/v1/FlattenVolumeRequest.js';
+import type { FlattenVolumeResponse as _thinfleet_agent_v1_FlattenVolumeResponse, FlattenVolumeResponse__Output as _thinfleet_agent_v1_FlattenVolumeResponse__Output } from '../../../thinfleet/agent/v1/FlattenVolumeResponse.js';
 import type { GetVolumeRequest as _thinfleet_agent_v1_GetVolumeRequest, GetVolumeRequest__Output as _thinfleet_agent_v1_GetVolumeRequest__Output } from '../../../thinfleet/agent/v1/GetVolumeRequest.js';
 import type { GetVolumeResponse as _thinfleet_agent_v1_GetVolumeResponse, GetVolumeResponse__Output as _thinfleet_agent_v1_GetVolumeResponse__Output } from '../../../thinfleet/agent/v1/GetVolumeResponse.js';
 import type { ImportVolumeRequest as _thinfleet_agent_v1_ImportVolumeRequest, ImportVolumeRequest__Output as _thinfleet_agent_v1_ImportVolumeRequest__Output } from '../../../thinfleet/agent/v1/ImportVolumeRequest.js';
@@ -153,6 +155,27 @@ export interface VolumeServiceClient extends grpc.Client {
   exportVolume(argument: _thinfleet_agent_v1_ExportVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_ExportVolumeResponse__Output>): grpc.ClientUnaryCall;
   exportVolume(argument: _thinfleet_agent_v1_ExportVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ExportVolumeResponse__Output>): grpc.ClientUnaryCall;
   exportVolume(argument: _thinfleet_agent_v1_ExportVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_ExportVolumeResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Detaches a volume from its external origin in the background: a `flatten` job copies every
+   * origin block the volume has not written into it (the volume may stay open and written),
+   * then drops the origin. Returns the job (see JobService). Refused while a job works on the
+   * volume; a volume without an external origin is INVALID_ARGUMENT (`name`).
+   */
+  FlattenVolume(argument: _thinfleet_agent_v1_FlattenVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_FlattenVolumeResponse__Output>): grpc.ClientUnaryCall;
+  FlattenVolume(argument: _thinfleet_agent_v1_FlattenVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_FlattenVolumeResponse__Output>): grpc.ClientUnaryCall;
+  FlattenVolume(argument: _thinfleet_agent_v1_FlattenVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_FlattenVolumeResponse__Output>): grpc.ClientUnaryCall;
+  FlattenVolume(argument: _thinfleet_agent_v1_FlattenVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_FlattenVolumeResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Detaches a volume from its external origin in the background: a `flatten` job copies every
+   * origin block the volume has not written into it (the volume may stay open and written),
+   * then drops the origin. Returns the job (see JobService). Refused while a job works on the
+   * volume; a volume without an external origin is INVALID_ARGUMENT (`name`).
+   */
+  flattenVolume(argument: _thinfleet_agent_v1_FlattenVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_FlattenVolumeResponse__Output>): grpc.ClientUnaryCall;
+  flattenVolume(argument: _thinfleet_agent_v1_FlattenVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_FlattenVolumeResponse__Output>): grpc.ClientUnaryCall;
+  flattenVolume(argument: _thinfleet_agent_v1_FlattenVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_FlattenVolumeResponse__Output>): grpc.ClientUnaryCall;
+  flattenVolume(argument: _thinfleet_agent_v1_FlattenVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_FlattenVolumeResponse__Output>): grpc.ClientUnaryCall;
   
   GetVolume(argument: _thinfleet_agent_v1_GetVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_GetVolumeResponse__Output>): grpc.ClientUnaryCall;
   GetVolume(argument: _thinfleet_agent_v1_GetVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_GetVolumeResponse__Output>): grpc.ClientUnaryCall;
@@ -353,6 +376,14 @@ export interface VolumeServiceHandlers extends grpc.UntypedServiceImplementation
    */
   ExportVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_ExportVolumeRequest__Output, _thinfleet_agent_v1_ExportVolumeResponse>;
   
+  /**
+   * Detaches a volume from its external origin in the background: a `flatten` job copies every
+   * origin block the volume has not written into it (the volume may stay open and written),
+   * then drops the origin. Returns the job (see JobService). Refused while a job works on the
+   * volume; a volume without an external origin is INVALID_ARGUMENT (`name`).
+   */
+  FlattenVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_FlattenVolumeRequest__Output, _thinfleet_agent_v1_FlattenVolumeResponse>;
+  
   GetVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_GetVolumeRequest__Output, _thinfleet_agent_v1_GetVolumeResponse>;
   
   /**
@@ -415,6 +446,7 @@ export interface VolumeServiceDefinition extends grpc.ServiceDefinition {
   DeactivateVolume: MethodDefinition<_thinfleet_agent_v1_DeactivateVolumeRequest, _thinfleet_agent_v1_DeactivateVolumeResponse, _thinfleet_agent_v1_DeactivateVolumeRequest__Output, _thinfleet_agent_v1_DeactivateVolumeResponse__Output>
   DeleteVolume: MethodDefinition<_thinfleet_agent_v1_DeleteVolumeRequest, _thinfleet_agent_v1_DeleteVolumeResponse, _thinfleet_agent_v1_DeleteVolumeRequest__Output, _thinfleet_agent_v1_DeleteVolumeResponse__Output>
   ExportVolume: MethodDefinition<_thinfleet_agent_v1_ExportVolumeRequest, _thinfleet_agent_v1_ExportVolumeResponse, _thinfleet_agent_v1_ExportVolumeRequest__Output, _thinfleet_agent_v1_ExportVolumeResponse__Output>
+  FlattenVolume: MethodDefinition<_thinfleet_agent_v1_FlattenVolumeRequest, _thinfleet_agent_v1_FlattenVolumeResponse, _thinfleet_agent_v1_FlattenVolumeRequest__Output, _thinfleet_agent_v1_FlattenVolumeResponse__Output>
   GetVolume: MethodDefinition<_thinfleet_agent_v1_GetVolumeRequest, _thinfleet_agent_v1_GetVolumeResponse, _thinfleet_agent_v1_GetVolumeRequest__Output, _thinfleet_agent_v1_GetVolumeResponse__Output>
   ImportVolume: MethodDefinition<_thinfleet_agent_v1_ImportVolumeRequest, _thinfleet_agent_v1_ImportVolumeResponse, _thinfleet_agent_v1_ImportVolumeRequest__Output, _thinfleet_agent_v1_ImportVolumeResponse__Output>
   ListVolumes: MethodDefinition<_thinfleet_agent_v1_ListVolumesRequest, _thinfleet_agent_v1_ListVolumesResponse, _thinfleet_agent_v1_ListVolumesRequest__Output, _thinfleet_agent_v1_ListVolumesResponse__Output>
