@@ -86,19 +86,19 @@ export const DEVICE_SNAPSHOT_COMMANDS: readonly CommandSpec[] = [
   {
     words: ['device', 'snapshot', 'merge'],
     arguments: ['POOL/NAME'],
-    options: { watch: { type: 'boolean', description: 'follow the merge job with a progress bar until it ends (exit 1 if it fails or is cancelled)' } },
+    options: { 'no-wait': { type: 'boolean', description: 'do not wait for the merge; print its job id' } },
     via: 'agent',
     summary: 'roll the device back to the snapshot (a background merge job; the device stays usable through its origin device)',
     details:
       'The origin device shows the snapshot content at once; the kernel copies it back into the device in the background, and the exception store is deleted at the end. ' +
       "A started merge cannot be undone: job cancel ends the job, but the merge goes on and is finished at the pool's next activation. " +
-      'The command prints the job and returns; --watch follows it with a progress bar as job watch does (exit 1 if it fails or is cancelled; the global --wait is the UNAVAILABLE retry). It travels with its pool: a hand-over or a crash resumes it on the next holder. With --json the document is {"job": Job}: as started, or with --watch in its final state.',
-    examples: ['device snapshot merge tank/lun7-before', 'device snapshot merge tank/lun7-before --watch'],
+      'The command follows the job with a progress bar until it ends (exit 1 if it fails or is cancelled) unless --no-wait, like volume delete, flatten, import and export. It travels with its pool: a hand-over or a crash resumes it on the next holder. With --json the document is {"job": Job} in its final state; with --no-wait as it started.',
+    examples: ['device snapshot merge tank/lun7-before', 'device snapshot merge tank/lun7-before --no-wait && thinfleet job list'],
     async run(context, args) {
       const { pool, name } = parseVolumeRef(args.positionals[0] ?? '');
       const response = await (await context.agent()).mergeDeviceSnapshot({ pool, name });
       const started = present(response.job, 'job');
-      if (!args.flag('watch')) {
+      if (args.flag('no-wait')) {
         context.out.result(response, () => `merging ${pool}/${name} back into its device: job ${started.id} (thinfleet job watch ${started.id})`);
         return EXIT.OK;
       }

@@ -70,7 +70,7 @@ const CASES: ReadonlyArray<readonly [string, string, unknown]> = [
   ['volume delete tank/vm1', 'deleteVolume', { pool: 'tank', name: 'vm1', mode: 'DELETE_MODE_AUTO' }],
   ['volume delete tank/vm1 --now', 'deleteVolume', { pool: 'tank', name: 'vm1', mode: 'DELETE_MODE_NOW' }],
   ['volume delete tank/vm1 --chunked', 'deleteVolume', { pool: 'tank', name: 'vm1', mode: 'DELETE_MODE_CHUNKED' }],
-  ['volume flatten tank/vm1', 'flattenVolume', { pool: 'tank', name: 'vm1' }],
+  ['volume flatten tank/vm1 --no-wait', 'flattenVolume', { pool: 'tank', name: 'vm1' }],
   ['volume revert tank/vm1 vm1-s1', 'revertVolume', { pool: 'tank', name: 'vm1', snapshot: 'vm1-s1' }],
   ['volume pin tank/vm1.rev2', 'pinVolume', { pool: 'tank', name: 'vm1.rev2', pinned: true }],
   ['volume unpin tank/vm1.rev2', 'pinVolume', { pool: 'tank', name: 'vm1.rev2', pinned: false }],
@@ -85,7 +85,7 @@ const CASES: ReadonlyArray<readonly [string, string, unknown]> = [
   ['device snapshot create tank/base --device /dev/loop3', 'createDeviceSnapshot', { pool: 'tank', name: 'base', device: '/dev/loop3', sizeBytes: 0, chunkSectors: 0 }],
   ['device snapshot list tank', 'listDeviceSnapshots', { pool: 'tank' }],
   ['device snapshot delete tank/base', 'deleteDeviceSnapshot', { pool: 'tank', name: 'base' }],
-  ['device snapshot merge tank/base', 'mergeDeviceSnapshot', { pool: 'tank', name: 'base' }],
+  ['device snapshot merge tank/base --no-wait', 'mergeDeviceSnapshot', { pool: 'tank', name: 'base' }],
   ['job list', 'listJobs', {}],
   ['job show j1', 'getJob', { id: 'j1' }],
   ['job cancel j1', 'cancelJob', { id: 'j1' }],
@@ -230,10 +230,10 @@ describe('thinfleet command lines → agent requests', () => {
     expect(stdout()).toContain('job j1');
   });
 
-  it('follows a device snapshot merge with --watch, and refuses a chunk size that is not a power of two before any call', async () => {
+  it('follows a device snapshot merge unless --no-wait, and refuses a chunk size that is not a power of two before any call', async () => {
     const agent = recordingAgent({}, [job('JOB_STATE_RUNNING', 0), job('JOB_STATE_SUCCEEDED', 2 ** 20)]);
     const waited = memoryIo();
-    const code = await runCli(['--json', 'device', 'snapshot', 'merge', 'tank/base', '--watch'], waited.io, { connect: agent.connect });
+    const code = await runCli(['--json', 'device', 'snapshot', 'merge', 'tank/base'], waited.io, { connect: agent.connect });
     expect(waited.stderr()).toBe('');
     expect(code).toBe(0);
     expect(agent.calls.map((call) => call.method)).toEqual(['mergeDeviceSnapshot', 'watchJob']);
