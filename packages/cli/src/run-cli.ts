@@ -13,6 +13,7 @@ import { DEMO_COMMAND } from './demo/demo-command.js';
 import { EXIT } from './exit-codes.js';
 import { HEALTH_COMMAND } from './health-command.js';
 import { commandHelp, GLOBAL_OPTIONS, globalHelp, groupHelp } from './help.js';
+import { DEVICE_SNAPSHOT_COMMANDS } from './device-snapshot-commands.js';
 import { JOB_COMMANDS } from './job-commands.js';
 import { Output } from './output.js';
 import { POOL_COMMANDS } from './pool-commands.js';
@@ -33,6 +34,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...VOLUME_DATA_COMMANDS,
   ...VOLUME_IMAGE_COMMANDS,
   ...REVISION_COMMANDS,
+  ...DEVICE_SNAPSHOT_COMMANDS,
   BATCH_COMMAND,
   ...JOB_COMMANDS,
   HEALTH_COMMAND,

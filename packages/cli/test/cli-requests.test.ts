@@ -77,6 +77,15 @@ const CASES: ReadonlyArray<readonly [string, string, unknown]> = [
   ['revision create tank/vm1', 'createRevision', { pool: 'tank', name: 'vm1', keep: 3 }],
   ['revision create tank/vm1 --keep 5', 'createRevision', { pool: 'tank', name: 'vm1', keep: 5 }],
   ['revision list tank/vm1', 'listVolumes', { pool: 'tank', usage: false }],
+  [
+    'device snapshot create tank/base --device /dev/loop3 --size 8M --chunk-size 64KiB',
+    'createDeviceSnapshot',
+    { pool: 'tank', name: 'base', device: '/dev/loop3', sizeBytes: 8 * 2 ** 20, chunkSectors: 128 },
+  ],
+  ['device snapshot create tank/base --device /dev/loop3', 'createDeviceSnapshot', { pool: 'tank', name: 'base', device: '/dev/loop3', sizeBytes: 0, chunkSectors: 0 }],
+  ['device snapshot list tank', 'listDeviceSnapshots', { pool: 'tank' }],
+  ['device snapshot delete tank/base', 'deleteDeviceSnapshot', { pool: 'tank', name: 'base' }],
+  ['device snapshot merge tank/base --no-wait', 'mergeDeviceSnapshot', { pool: 'tank', name: 'base' }],
   ['job list', 'listJobs', {}],
   ['job show j1', 'getJob', { id: 'j1' }],
   ['job cancel j1', 'cancelJob', { id: 'j1' }],
@@ -221,6 +230,20 @@ describe('thinfleet command lines → agent requests', () => {
     expect(stdout()).toContain('job j1');
   });
 
+  it('follows a device snapshot merge unless --no-wait, and refuses a chunk size that is not a power of two before any call', async () => {
+    const agent = recordingAgent({}, [job('JOB_STATE_RUNNING', 0), job('JOB_STATE_SUCCEEDED', 2 ** 20)]);
+    const waited = memoryIo();
+    const code = await runCli(['--json', 'device', 'snapshot', 'merge', 'tank/base'], waited.io, { connect: agent.connect });
+    expect(waited.stderr()).toBe('');
+    expect(code).toBe(0);
+    expect(agent.calls.map((call) => call.method)).toEqual(['mergeDeviceSnapshot', 'watchJob']);
+    expect(JSON.parse(waited.stdout())).toMatchObject({ job: { state: 'JOB_STATE_SUCCEEDED' } });
+    const bad = memoryIo();
+    expect(await runCli(['device', 'snapshot', 'create', 'tank/base', '--device', '/dev/loop3', '--chunk-size', '3000'], bad.io, { connect: agent.connect })).toBe(2);
+    expect(bad.stderr()).toContain('--chunk-size');
+    expect(agent.calls).toHaveLength(2);
+  });
+
   it('exits 1 when the watched job failed, with the job error on stderr', async () => {
     const agent = recordingAgent({}, [job('JOB_STATE_RUNNING', 0), job('JOB_STATE_FAILED', 10, { error: 'discard failed', errorCode: 'INTERNAL' })]);
     const { io, stderr } = memoryIo();
@@ -248,7 +271,7 @@ describe('thinfleet command lines → agent requests', () => {
     // The cluster commands need a coordinator: cli-coordinator.test.ts maps them. volume write
     // and read move a file's content: cli-volume-data.test.ts drives them against a real agent.
     // `demo` sends no request of its own: demo.test.ts and test/demo.integration.test.ts cover it.
-    const tested = new Set([...CASES.map(([line]) => line.split(' ').slice(0, 2).join(' ')), 'batch -', 'job watch', 'cluster status', 'volume find', 'volume write', 'volume read', 'demo']);
+    const tested = new Set([...CASES.map(([line]) => line.split(' ').slice(0, 3).join(' ')), 'batch -', 'job watch', 'cluster status', 'volume find', 'volume write', 'volume read', 'demo']);
     const missing = COMMANDS.map((command) => command.words.join(' ')).filter((words) => ![...tested].some((line) => line.startsWith(words)));
     expect(missing).toEqual([]);
   });

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { credentials, Metadata, type ChannelCredentials } from '@grpc/grpc-js';
 import {
   loadAgentApi,
+  type DeviceSnapshotServiceClient,
   type HealthCheckResponse__Output,
   type HealthClient,
   type Job__Output,
@@ -84,7 +85,12 @@ export class AgentClient extends AgentRpcBase {
   readonly target: AgentTarget | CoordinatorTarget;
   private readonly deadlineMs: number;
   private readonly retryUnavailableMs: number;
-  private readonly services: { readonly pools: PoolServiceClient; readonly volumes: VolumeServiceClient; readonly jobs: JobServiceClient };
+  private readonly services: {
+    readonly pools: PoolServiceClient;
+    readonly volumes: VolumeServiceClient;
+    readonly jobs: JobServiceClient;
+    readonly deviceSnapshots: DeviceSnapshotServiceClient;
+  };
   private readonly healthClient: HealthClient;
 
   private constructor(channel: ClientChannel<AgentTarget | CoordinatorTarget>) {
@@ -100,6 +106,7 @@ export class AgentClient extends AgentRpcBase {
       pools,
       volumes: new api.VolumeService(target.address, channelCredentials, { channelOverride }),
       jobs: new api.JobService(target.address, channelCredentials, { channelOverride }),
+      deviceSnapshots: new api.DeviceSnapshotService(target.address, channelCredentials, { channelOverride }),
     };
     this.healthClient = new api.Health(target.address, channelCredentials, { channelOverride });
   }

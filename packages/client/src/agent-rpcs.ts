@@ -13,6 +13,8 @@ import type {
   BatchResponse__Output,
   CancelJobRequest,
   CancelJobResponse__Output,
+  CreateDeviceSnapshotRequest,
+  CreateDeviceSnapshotResponse__Output,
   CreatePoolRequest,
   CreatePoolResponse__Output,
   CreateRevisionRequest,
@@ -23,6 +25,8 @@ import type {
   DeactivatePoolResponse__Output,
   DeactivateVolumeRequest,
   DeactivateVolumeResponse__Output,
+  DeleteDeviceSnapshotRequest,
+  DeleteDeviceSnapshotResponse__Output,
   DeleteVolumeRequest,
   DeleteVolumeResponse__Output,
   FlattenVolumeRequest,
@@ -47,12 +51,16 @@ import type {
   ImportVolumeResponse__Output,
   JoinPoolRequest,
   JoinPoolResponse__Output,
+  ListDeviceSnapshotsRequest,
+  ListDeviceSnapshotsResponse__Output,
   ListJobsRequest,
   ListJobsResponse__Output,
   ListPoolsRequest,
   ListPoolsResponse__Output,
   ListVolumesRequest,
   ListVolumesResponse__Output,
+  MergeDeviceSnapshotRequest,
+  MergeDeviceSnapshotResponse__Output,
   PinVolumeRequest,
   PinVolumeResponse__Output,
   ReadVolumeRequest,
@@ -123,10 +131,15 @@ export interface AgentRpcs {
   listJobs: AgentListRpc<ListJobsRequest, ListJobsResponse__Output>;
   getJob: AgentRpc<GetJobRequest, GetJobResponse__Output>;
   cancelJob: AgentRpc<CancelJobRequest, CancelJobResponse__Output>;
+  createDeviceSnapshot: AgentRpc<CreateDeviceSnapshotRequest, CreateDeviceSnapshotResponse__Output>;
+  listDeviceSnapshots: AgentRpc<ListDeviceSnapshotsRequest, ListDeviceSnapshotsResponse__Output>;
+  deleteDeviceSnapshot: AgentRpc<DeleteDeviceSnapshotRequest, DeleteDeviceSnapshotResponse__Output>;
+  /** Starts a device snapshot's merge back into its device; resolves with the job (follow it with watchJob). */
+  mergeDeviceSnapshot: AgentRpc<MergeDeviceSnapshotRequest, MergeDeviceSnapshotResponse__Output>;
 }
 
 /** The grpc-js client (of AgentClient) that serves a method. */
-export type AgentServiceName = 'pools' | 'volumes' | 'jobs';
+export type AgentServiceName = 'pools' | 'volumes' | 'jobs' | 'deviceSnapshots';
 
 /**
  * How a method is sent: `mutating` with a request id, retried while its answer is lost
@@ -168,6 +181,10 @@ export const AGENT_RPCS: { readonly [M in keyof AgentRpcs]: readonly [AgentServi
   listJobs: ['jobs', 'list'],
   getJob: ['jobs', 'read'],
   cancelJob: ['jobs', 'mutating'],
+  createDeviceSnapshot: ['deviceSnapshots', 'mutating'],
+  listDeviceSnapshots: ['deviceSnapshots', 'read'],
+  deleteDeviceSnapshot: ['deviceSnapshots', 'mutating'],
+  mergeDeviceSnapshot: ['deviceSnapshots', 'mutating'],
 };
 
 /**

@@ -113,7 +113,7 @@ describe('AgentClient', () => {
 
   it('has one method for every unary RPC of the agent API, made on the service that defines it', () => {
     const api = loadAgentApi();
-    const services = { pools: api.PoolService.service, volumes: api.VolumeService.service, jobs: api.JobService.service };
+    const services = { pools: api.PoolService.service, volumes: api.VolumeService.service, jobs: api.JobService.service, deviceSnapshots: api.DeviceSnapshotService.service };
     const unary = Object.entries(services).flatMap(([service, definition]) =>
       Object.values(definition)
         .filter((method) => !method.requestStream && !method.responseStream)

@@ -2,7 +2,7 @@
  * The operations a batch can hold. Every item carries `item`, a name the caller chooses, so a
  * rejection can say which item was bad. Single-volume calls are batches of one item.
  */
-import type { DeleteMark, JobMark } from './catalog-state.js';
+import type { DeleteMark, DeviceSnapshotRecord, JobMark } from './catalog-state.js';
 
 interface ItemBase {
   /** The caller's name for this item, unique within the batch. */
@@ -15,6 +15,11 @@ export interface CreateItem extends ItemBase {
   readonly volume: string;
   readonly sizeBytes: number;
   readonly activate?: boolean;
+  /**
+   * Makes the volume the exception store of a device snapshot (`VolumeRecord.deviceSnapshot`),
+   * recorded in the same transaction as the volume: the volume exists with its record, or not at all.
+   */
+  readonly deviceSnapshot?: DeviceSnapshotRecord;
 }
 
 /**

@@ -10,6 +10,7 @@ import { formatBytes } from '@thinfleet/units';
 import { MAX_KEEP_REVISIONS, type BatchItem, type BatchOp } from './batch-item.js';
 import { checkSize, type BatchPlanner } from './batch-planner.js';
 import type { DeleteMark, JobMark, PlannedOp, VolumeRecord } from './catalog-state.js';
+import { checkDeviceSnapshot } from './device-snapshot-record.js';
 import { EngineError } from './engine-error.js';
 import { quoted } from '@thinfleet/units';
 
@@ -28,7 +29,8 @@ export const planCreate: OpHandler<'create'> = (raw, item, p) => {
     originUuid: null,
     externalOrigin: null,
   });
-  return [{ kind: 'create', volume: { ...volume, thinId: p.volumes.allocateThinId(item) } }];
+  const deviceSnapshot = raw.deviceSnapshot === undefined ? {} : { deviceSnapshot: checkDeviceSnapshot(raw.deviceSnapshot, item) };
+  return [{ kind: 'create', volume: { ...volume, ...deviceSnapshot, thinId: p.volumes.allocateThinId(item) } }];
 };
 
 /** A new volume over an external origin the pool resolved beforehand (size, or why it cannot be one). */

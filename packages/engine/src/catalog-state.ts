@@ -48,6 +48,42 @@ export interface VolumeRecord {
    * the delete mark it travels with the pool: the next holder adopts the job from it.
    */
   readonly job?: JobMark | null;
+  /**
+   * Set on the exception store (COW) volume of a device snapshot: the block device outside the
+   * pool it protects and how (absent in catalogs written before it, which means null). Written
+   * once, in the transaction that creates the volume; gone with the volume. The device
+   * snapshot's name is the volume's; its state is `merging` while the volume carries a `merge`
+   * job mark, else `active`.
+   */
+  readonly deviceSnapshot?: DeviceSnapshotRecord | null;
+}
+
+/**
+ * Who a block device outside the pool is, as a host saw it when a device snapshot of it was
+ * made: a host whose `path` names a device of another size or label refuses to act on it.
+ */
+export interface DeviceIdentity {
+  /** The absolute path the user gave (e.g. `/dev/sdb`, `/dev/disk/by-id/...`, `/dev/loop3`). */
+  readonly path: string;
+  /** The device's size in bytes. */
+  readonly sizeBytes: number;
+  /**
+   * `<source>:<value>`, the first found of `wwid:` (sysfs device/wwid), `serial:` (sysfs
+   * serial or device/serial), `dm-uuid:` (a device-mapper device's uuid), `loop-file:` (a loop
+   * device's backing file); `none:` when the host found none (then only the size is checked).
+   */
+  readonly label: string;
+}
+
+/** A device snapshot: a classic `snapshot` of a device outside the pool, its exception store a volume of the pool. */
+export interface DeviceSnapshotRecord {
+  readonly device: DeviceIdentity;
+  /** Exception granularity in 512-byte sectors: a power of two from 8 to 2^22. */
+  readonly chunkSectors: number;
+  /** The exception store kind: always `P` (persistent: the exceptions live on the volume). */
+  readonly store: 'P';
+  /** Milliseconds since the epoch when the device snapshot was made. */
+  readonly createdAtMs: number;
 }
 
 /**

@@ -9,6 +9,7 @@ export * from './layout.js';
 export * from './batch-item.js';
 export * from './catalog-state.js';
 export * from './volume-info.js';
+export * from './device-snapshot-record.js';
 export * from './capacity.js';
 export { Engine, type EngineOptions, type CreatePoolRequest, type DiscoveredPool } from './engine.js';
 export { Pool, type PoolStatus, type BatchResult, type ReconcileReport } from './pool.js';

@@ -3,7 +3,7 @@
  * its volume, so it gets the batch's checks, transaction and crash story unchanged.
  */
 import type { BatchItem } from './batch-item.js';
-import type { DeleteMark, JobMark } from './catalog-state.js';
+import type { DeleteMark, DeviceSnapshotRecord, JobMark } from './catalog-state.js';
 import { EngineError } from './engine-error.js';
 import type { BatchResult } from './pool-batch.js';
 import type { VolumeInfo } from './volume-info.js';
@@ -24,8 +24,8 @@ export abstract class SingleVolumeCalls {
     return first;
   }
 
-  /** Creates an empty volume. See CreateItem. */
-  createVolume(name: string, sizeBytes: number, options: { activate?: boolean } = {}): Promise<VolumeInfo> {
+  /** Creates an empty volume (with `deviceSnapshot`: a device snapshot's exception store). See CreateItem. */
+  createVolume(name: string, sizeBytes: number, options: { activate?: boolean; deviceSnapshot?: DeviceSnapshotRecord } = {}): Promise<VolumeInfo> {
     return this.single({ item: name, op: 'create', volume: name, sizeBytes, ...options });
   }
 

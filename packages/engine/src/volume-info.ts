@@ -1,6 +1,6 @@
 /** What list and show report about a volume. */
 import type { ThinDeviceUsage } from '@thinfleet/devmapper';
-import type { CatalogState, DeleteMark, JobMark, VolumeRecord } from './catalog-state.js';
+import type { CatalogState, DeleteMark, DeviceSnapshotRecord, JobMark, VolumeRecord } from './catalog-state.js';
 
 export interface VolumeInfo {
   readonly name: string;
@@ -30,6 +30,8 @@ export interface VolumeInfo {
   readonly deleting: DeleteMark | null;
   /** The job of another kind (flatten, merge) working on the volume, its phase and checkpoint, or null. */
   readonly job: JobMark | null;
+  /** On a device snapshot's exception store volume: the device it protects and how, else null. */
+  readonly deviceSnapshot: DeviceSnapshotRecord | null;
 }
 
 /** Builds the report of `v`; `usage` from a metadata read, when one was made. */
@@ -55,5 +57,6 @@ export function volumeInfo(state: CatalogState, v: VolumeRecord, device: { activ
     sharedBytes: bytes(usage?.sharedBlocks),
     deleting: v.deleting ?? null,
     job: v.job ?? null,
+    deviceSnapshot: v.deviceSnapshot ?? null,
   };
 }

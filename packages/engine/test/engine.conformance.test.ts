@@ -6,7 +6,7 @@
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readLivePoolMetadata, ThinPoolControl, thinId, type DmClient } from '@thinfleet/devmapper';
-import { isEngineError, volumeDeviceName, type BatchItem, type Engine, type EngineErrorCode, type Pool } from '@thinfleet/engine';
+import { exceptionStoreBytes, isEngineError, volumeDeviceName, type BatchItem, type Engine, type EngineErrorCode, type Pool } from '@thinfleet/engine';
 import { EngineTestHost, expectSameBytes, pattern, SMALL_CATALOG } from './support/engine-test-host.js';
 import { poolCore } from '../src/pool.js';
 
@@ -373,6 +373,37 @@ describe('volumes', () => {
     const again = await host.engine().activatePool(pool.name, paths);
     expect((await again.show('base')).job).toEqual(detached);
     expect((await again.markJob('base', null)).job).toBeNull();
+  });
+
+  it('records a device snapshot on its exception store volume in the create transaction, and refuses a malformed record', async () => {
+    const { pool, paths } = await makePool();
+    const record = { device: { path: '/dev/loop9', sizeBytes: 8 * MiB, label: 'loop-file:/images/base.img' }, chunkSectors: 8, store: 'P' as const, createdAtMs: 1_700_000_000_000 };
+    const tx = (await pool.status()).transactionId;
+    const bad = [
+      { ...record, device: { ...record.device, path: 'dev/loop9' } },
+      { ...record, device: { ...record.device, path: `/${'x'.repeat(2000)}` } },
+      { ...record, device: { ...record.device, sizeBytes: 1000 } },
+      { ...record, device: { ...record.device, label: 'no source' } },
+      { ...record, chunkSectors: 12 },
+      { ...record, chunkSectors: 4 },
+      { ...record, store: 'N' },
+    ];
+    for (const deviceSnapshot of bad) {
+      await expectEngineError(pool.createVolume('cow', 9 * MiB, { deviceSnapshot: deviceSnapshot as typeof record }), 'INVALID_ARGUMENT', 'cow');
+    }
+    expect((await pool.status()).transactionId).toBe(tx);
+    expect(await pool.list()).toEqual([]);
+    expect((await pool.createVolume('cow', 9 * MiB, { deviceSnapshot: record })).deviceSnapshot).toEqual(record);
+    expect((await pool.createVolume('plain', MiB)).deviceSnapshot).toBeNull();
+    await pool.deactivate();
+    const again = await host.engine().activatePool(pool.name, paths);
+    expect((await again.show('cow')).deviceSnapshot).toEqual(record);
+  });
+
+  it("sizes an exception store so a device's every chunk fits", () => {
+    // 1 MiB device, 4 KiB chunks: 256 data chunks, 256 pairs per area: header + 256 + 1 area + 1 spare.
+    expect(exceptionStoreBytes(MiB, 8)).toBe((1 + 256 + 1 + 1) * 4 * KiB);
+    expect(exceptionStoreBytes(MiB + 1, 8)).toBe((1 + 257 + 2 + 1) * 4 * KiB);
   });
 
   it('activates only what is asked for, and refuses to delete an open volume', async () => {

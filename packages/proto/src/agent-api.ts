@@ -6,11 +6,12 @@ import { loadPackageDefinition, type GrpcObject } from '@grpc/grpc-js';
 import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
 import type { ProtoGrpcType as HealthProto } from './generated/health.js';
 import type { ProtoGrpcType as JobProto } from './generated/job.js';
+import type { ProtoGrpcType as DeviceSnapshotProto } from './generated/device_snapshot.js';
 import type { ProtoGrpcType as PoolProto } from './generated/pool.js';
 import type { ProtoGrpcType as VolumeProto } from './generated/volume.js';
 import { LOAD_OPTIONS, PROTO_FILES } from './load-options.js';
 
-type Loaded = PoolProto & VolumeProto & JobProto & HealthProto;
+type Loaded = PoolProto & VolumeProto & JobProto & DeviceSnapshotProto & HealthProto;
 type V1 = Loaded['thinfleet']['agent']['v1'];
 type HealthV1 = Loaded['grpc']['health']['v1'];
 
@@ -18,6 +19,7 @@ export interface AgentApi {
   readonly PoolService: V1['PoolService'];
   readonly VolumeService: V1['VolumeService'];
   readonly JobService: V1['JobService'];
+  readonly DeviceSnapshotService: V1['DeviceSnapshotService'];
   readonly Health: HealthV1['Health'];
 }
 
@@ -42,6 +44,6 @@ export function loadAgentApi(): AgentApi {
   const definition = agentPackageDefinition();
   const loaded = loadPackageDefinition(definition) as unknown as Loaded & GrpcObject;
   const v1 = loaded.thinfleet.agent.v1;
-  cached = { PoolService: v1.PoolService, VolumeService: v1.VolumeService, JobService: v1.JobService, Health: loaded.grpc.health.v1.Health };
+  cached = { PoolService: v1.PoolService, VolumeService: v1.VolumeService, JobService: v1.JobService, DeviceSnapshotService: v1.DeviceSnapshotService, Health: loaded.grpc.health.v1.Health };
   return cached;
 }

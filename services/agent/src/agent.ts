@@ -30,6 +30,9 @@ import { HostPools } from './host-pools.js';
 import { InFlight } from './in-flight.js';
 import { JobWatches, jobServiceHandlers } from './job-service.js';
 import { JobManager } from './jobs/index.js';
+import { identityReader } from './device-snapshots/device-identity.js';
+import { DeviceSnapshots } from './device-snapshots/device-snapshots.js';
+import { deviceSnapshotServiceHandlers } from './device-snapshot-service.js';
 import { ClusterNode } from './cluster/cluster-node.js';
 import { systemClock, type SessionClock } from './cluster/session-clock.js';
 import { fenceLeftoverPools } from './cluster/startup-fence.js';
@@ -152,6 +155,8 @@ export class Agent {
       });
       const registry = PoolRegistry.open(config.stateDir);
       let releaseOrigins: (pool: string) => Promise<void> = async () => {};
+      // The simulated kernel's devices have no sysfs entries: their identity is size and loop file only.
+      const readIdentity = identityReader({ block: backend.block, sysfsRoot: backend.simulated ? null : '/sys' });
       const jobs = new JobManager({
         stateDir: config.stateDir,
         engine,
@@ -160,8 +165,22 @@ export class Agent {
         chunkBytes: config.deleteChunkBytes,
         flattenChunkBytes: config.flattenChunkBytes,
         afterDetach: (pool) => releaseOrigins(pool),
+        merge: { dm: backend.dm, readIdentity },
       });
-      const pools = new HostPools(engine, registry, backend.block, logger, (name) => jobs.poolActivated(name), {
+      const deviceSnapshots = new DeviceSnapshots({
+        engine,
+        dm: backend.dm,
+        block: backend.block,
+        readIdentity,
+        logger,
+        requireUnclaimed: (field, path) => pools.requireUnclaimed(field, path),
+      });
+      // A pool's device snapshots are loaded before its jobs resume (a merging one is left to its merge job).
+      const onActivated = async (name: string): Promise<void> => {
+        await deviceSnapshots.restore(name);
+        await jobs.poolActivated(name);
+      };
+      const pools = new HostPools(engine, registry, backend.block, logger, onActivated, {
         dm: backend.dm,
         ...(config.cluster === null ? {} : { clusterPools: clusterPoolLookup(config.cluster) }),
       });
@@ -247,6 +266,7 @@ export class Agent {
       });
       server.addService(wireCheckedDefinition(api.VolumeService.service), volumeServiceHandlers(ctx, { pools, jobs, config, simulated: backend.simulated }));
       server.addService(wireCheckedDefinition(api.JobService.service), jobServiceHandlers(ctx, jobs, watches));
+      server.addService(wireCheckedDefinition(api.DeviceSnapshotService.service), deviceSnapshotServiceHandlers(ctx, { snapshots: deviceSnapshots, jobs }));
       server.addService(wireCheckedDefinition(api.Health.service), health.handlers());
       await bindUnixSocket(server, config.socket);
       const tcpPort = config.tcp === null ? null : await bindTcp(server, config.tcp);

@@ -368,6 +368,15 @@ export class HostPools {
   }
 
   /**
+   * Refuses `path` (request field `field`) when it is a device of a pool of this host (under
+   * any of its names) or an external origin file's loop device. Reads only.
+   * @throws AgentError DEVICE_IN_USE naming `field`
+   */
+  async requireUnclaimed(field: string, path: string): Promise<void> {
+    await this.claims.check([{ field, path, blockPath: path }], await this.claimsExcept(null), null);
+  }
+
+  /**
    * Writes every pool's staged commit record (agent shutdown). Pools stay active: stopping the
    * agent never takes volumes away from the VMs using them; the next start adopts the devices.
    */

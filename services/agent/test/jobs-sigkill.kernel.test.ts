@@ -190,7 +190,7 @@ describe('background jobs across SIGKILL of the agent, on a real pool', () => {
     expect(originPath).toMatch(/^\/dev\/mapper\//);
     // Writes through the origin device after the snapshot: every other MiB changes.
     for (let at = 0; at < deviceBytes; at += 2 * MiB) await block.write(originPath, at, Buffer.alloc(MiB, 0xa5));
-    const started = ok(['device', 'snapshot', 'merge', 'p/lun-snap']).job;
+    const started = ok(['device', 'snapshot', 'merge', 'p/lun-snap', '--no-wait']).job;
     expect(started).toMatchObject({ kind: 'merge' });
     const { job, landed } = await killWhileRunning(started.id, 2);
     expect(job, agentLog.slice(-4000)).toMatchObject({ id: started.id, state: 'JOB_STATE_SUCCEEDED' });

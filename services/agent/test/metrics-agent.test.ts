@@ -66,6 +66,7 @@ class FakePool implements MetricsPool {
       sharedBytes: null,
       deleting: null,
       job: null,
+      deviceSnapshot: null,
     }));
   }
 }

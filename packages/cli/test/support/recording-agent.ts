@@ -5,7 +5,7 @@
  * everything that talks to a server is tested against a real one.
  */
 import type { AgentConnectOptions, CoordinatorConnectOptions } from '@thinfleet/client';
-import type { ClusterStatusResponse__Output, Job__Output, PoolEvent__Output, Pool__Output, Volume__Output } from '@thinfleet/proto';
+import type { ClusterStatusResponse__Output, DeviceSnapshot__Output, Job__Output, PoolEvent__Output, Pool__Output, Volume__Output } from '@thinfleet/proto';
 import type { AgentConnection, ClusterConnection, ConnectAgent, ConnectCluster, ConnectCoordinator } from '../../src/index.js';
 
 export interface RecordedCall {
@@ -47,6 +47,21 @@ export const CLUSTER_STATUS: ClusterStatusResponse__Output = {
   etcdEndpoints: ['http://127.0.0.1:2379'],
   embeddedEtcd: true,
   coordinator: 'coord-1',
+};
+
+export const DEVICE_SNAPSHOT: DeviceSnapshot__Output = {
+  pool: 'tank',
+  name: 'base',
+  cowUuid: 'uuid-base',
+  cowSizeBytes: 2 ** 30 + 3 * 4096,
+  device: { path: '/dev/loop3', sizeBytes: 2 ** 30, label: 'loop-file:/images/base.img' },
+  chunkSectors: 8,
+  created: '2026-12-06T10:00:00.000Z',
+  state: 'active',
+  jobId: '',
+  originDevicePath: '/dev/mapper/tf-tank-base-_dsorigin',
+  snapshotDevicePath: '/dev/mapper/tf-tank-base-_dssnap',
+  status: '16/2097176 16',
 };
 
 export const POOL: Pool__Output = {
@@ -162,6 +177,10 @@ const DEFAULT_RESPONSES: Record<string, unknown> = {
   getJob: { job: job('JOB_STATE_RUNNING', 0) },
   flattenVolume: { job: job('JOB_STATE_RUNNING', 0, { id: 'f1', kind: 'flatten', phase: 'copy' }) },
   cancelJob: { job: job('JOB_STATE_CANCELLED', 0) },
+  createDeviceSnapshot: { snapshot: DEVICE_SNAPSHOT },
+  listDeviceSnapshots: { snapshots: [DEVICE_SNAPSHOT] },
+  deleteDeviceSnapshot: { originKept: false },
+  mergeDeviceSnapshot: { job: job('JOB_STATE_RUNNING', 0) },
   importVolume: { job: job('JOB_STATE_RUNNING', 0, { id: 'j1', kind: 'import' }) },
   exportVolume: { job: job('JOB_STATE_RUNNING', 0, { id: 'j1', kind: 'export' }) },
   health: 'SERVING',

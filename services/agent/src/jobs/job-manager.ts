@@ -3,8 +3,9 @@
  * hand-over, shutdown, and their crash story) with the agent's job kinds registered: `delete`,
  * the chunked delete of a large volume (delete-job.ts: its crash story, its marks in the pool's
  * catalog); `flatten`, detaching a volume from its external origin (flatten-job.ts); `import`
- * and `export`, a volume from and to an image file on this host (import-job.ts, export-job.ts).
- * A new kind (merge, copy) is a module beside delete-job.ts
+ * and `export`, a volume from and to an image file on this host (import-job.ts, export-job.ts);
+ * `merge`, a device snapshot merged back into its device (merge-job.ts), registered when the
+ * manager is given the device-mapper client it needs. A new kind (copy) is a module beside delete-job.ts
  * implementing `JobKind` (job-kind.ts), registered here with a `start...` method; the runner does
  * not change. docs/agent.md, "Background jobs", says the same for operators.
  */
@@ -16,12 +17,16 @@ import { EXPORT_JOB_KIND, exportJobKind, type ExportJobRequest } from './export-
 import type { ImageJobOptions } from './image-job-options.js';
 import { IMPORT_JOB_KIND, importJobKind, type ImportJobRequest } from './import-job.js';
 import { FLATTEN_JOB_KIND, flattenJobKind, type FlattenJobOptions, type FlattenJobRequest } from './flatten-job.js';
+import { MERGE_JOB_KIND, mergeJobKind, type MergeJobOptions, type MergeJobRequest } from './merge-job.js';
 
 export { DEFAULT_JOB_CHUNK_BYTES } from './delete-job.js';
 export { DEFAULT_FLATTEN_CHUNK_BYTES } from './flatten-job.js';
 
-/** The runner's options (its kinds are this manager's), the delete kind's, the flatten kind's and the image kinds'. */
-export interface JobManagerOptions extends Omit<JobRunnerOptions, 'kinds'>, DeleteJobOptions, FlattenJobOptions, Omit<ImageJobOptions, 'engine' | 'block'> {}
+/** The runner's options (its kinds are this manager's), the delete kind's, the flatten kind's, the image kinds' and the merge kind's. */
+export interface JobManagerOptions extends Omit<JobRunnerOptions, 'kinds'>, DeleteJobOptions, FlattenJobOptions, Omit<ImageJobOptions, 'engine' | 'block'> {
+  /** The merge kind's options (its engine is the manager's); without them no merge kind is registered. */
+  readonly merge?: Omit<MergeJobOptions, 'engine'>;
+}
 
 /**
  * Runs, tracks and persists the agent's background jobs (see job-runner.ts for the crash story).
@@ -30,7 +35,9 @@ export interface JobManagerOptions extends Omit<JobRunnerOptions, 'kinds'>, Dele
 export class JobManager extends JobRunner {
   /** Reads nothing yet; call `start`. @throws RangeError for a chunkBytes that is not a positive whole number. */
   constructor(options: JobManagerOptions) {
-    super({ ...options, kinds: new JobKindRegistry([deleteJobKind(options), flattenJobKind(options), importJobKind(options), exportJobKind(options)]) });
+    const kinds = new JobKindRegistry([deleteJobKind(options), flattenJobKind(options), importJobKind(options), exportJobKind(options)]);
+    if (options.merge !== undefined) kinds.register(mergeJobKind({ ...options.merge, engine: options.engine }));
+    super({ ...options, kinds });
   }
 
   /**
@@ -82,5 +89,17 @@ export class JobManager extends JobRunner {
   startFlatten(poolName: string, volumeName: string): Promise<JobRecord> {
     const request: FlattenJobRequest = { pool: poolName, volume: volumeName };
     return this.startJob(FLATTEN_JOB_KIND, request);
+  }
+
+  /**
+   * Starts merging device snapshot `name` of pool `poolName` back into its device and returns
+   * the job (state running). The checks come first and write nothing (merge-job.ts `start`);
+   * the record is saved durably before the job marks the store and loads `snapshot-merge`.
+   * @throws EngineError NO_SUCH_POOL, POOL_INACTIVE, NO_SUCH_VOLUME, DEVICE_MISMATCH,
+   *   DEVICE_UNUSABLE; AgentError JOB_RUNNING, SHUTTING_DOWN; Error when no merge kind is registered
+   */
+  startMerge(poolName: string, name: string): Promise<JobRecord> {
+    const request: MergeJobRequest = { pool: poolName, name };
+    return this.startJob(MERGE_JOB_KIND, request);
   }
 }

@@ -1,0 +1,17 @@
+// Original file: proto/thinfleet/agent/v1/device_snapshot.proto
+
+import type { DeviceSnapshot as _thinfleet_agent_v1_DeviceSnapshot, DeviceSnapshot__Output as _thinfleet_agent_v1_DeviceSnapshot__Output } from '../../../thinfleet/agent/v1/DeviceSnapshot.js';
+
+export interface ListDeviceSnapshotsResponse {
+  /**
+   * By name.
+   */
+  'snapshots'?: (_thinfleet_agent_v1_DeviceSnapshot)[];
+}
+
+export interface ListDeviceSnapshotsResponse__Output {
+  /**
+   * By name.
+   */
+  'snapshots': (_thinfleet_agent_v1_DeviceSnapshot__Output)[];
+}
