@@ -24,7 +24,7 @@ export interface AgentApi {
 }
 
 /** The fully qualified names the health service reports on (besides "" for the whole server). */
-export const SERVICE_NAMES = ['thinfleet.agent.v1.PoolService', 'thinfleet.agent.v1.VolumeService', 'thinfleet.agent.v1.JobService'] as const;
+export const SERVICE_NAMES = ['thinfleet.agent.v1.PoolService', 'thinfleet.agent.v1.VolumeService', 'thinfleet.agent.v1.JobService', 'thinfleet.agent.v1.DeviceSnapshotService'] as const;
 
 let cached: AgentApi | null = null;
 let definition: PackageDefinition | null = null;

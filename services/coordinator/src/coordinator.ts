@@ -116,6 +116,7 @@ export class Coordinator {
       server.addService(agentApi.VolumeService.service, router.volumeHandlers());
       server.addService(agentApi.PoolService.service, router.poolHandlers());
       server.addService(agentApi.JobService.service, router.jobHandlers());
+      server.addService(agentApi.DeviceSnapshotService.service, router.deviceSnapshotHandlers());
       server.addService(agentApi.Health.service, health.handlers());
       const { host, port } = splitHostPort(config.listen);
       const bound = await new Promise<number>((resolve, reject) =>

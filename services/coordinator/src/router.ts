@@ -1,5 +1,5 @@
 /**
- * Routes the agent API (thinfleet.agent.v1 Pool, Volume and Job services) served by the
+ * Routes the agent API (thinfleet.agent.v1 Pool, Volume, Job and DeviceSnapshot services) served by the
  * coordinator to the host that holds each pool, so a client can work on any volume of the cluster
  * through one address.
  *
@@ -23,6 +23,7 @@ import {
   POOL_NAME_PATTERN,
   type GetPoolResponse__Output,
   type ListVolumesResponse__Output,
+  type DeviceSnapshotServiceHandlers,
   type Pool,
   type PoolServiceHandlers,
   type VolumeServiceHandlers,
@@ -77,6 +78,8 @@ type ForwardedVolumeMethod =
   | 'WriteVolume'
   | 'ImportVolume'
   | 'ExportVolume';
+/** DeviceSnapshotService methods that change a pool: sent to its owner with the grant's token. */
+type ForwardedDeviceSnapshotMethod = 'CreateDeviceSnapshot' | 'DeleteDeviceSnapshot' | 'MergeDeviceSnapshot';
 /** Pool methods that work on a host's devices: refused here (AGENT_ONLY). */
 type AgentOnlyPoolMethod = 'CreatePool' | 'DiscoverPools' | 'ActivatePool' | 'DeactivatePool' | 'DestroyPool' | 'ForgetPool' | 'ExtendPool' | 'SetPool' | 'JoinPool';
 /** The routed part of the agent's PoolService (WatchPoolEvents is not served: UNIMPLEMENTED). */
@@ -242,12 +245,32 @@ export class Router {
     return routedUnary(this.options, fn);
   }
 
-  /** A change of a pool's volumes: to the pool's owner, with the grant's token. */
-  private forward<Req extends { pool: string }, Res>(method: ForwardedVolumeMethod): handleUnaryCall<Req, Res> {
+  /** A change of a pool's volumes (or device snapshots): to the pool's owner, with the grant's token. */
+  private forward<Req extends { pool: string }, Res>(method: ForwardedVolumeMethod | ForwardedDeviceSnapshotMethod, service: AgentServiceName = 'VolumeService'): handleUnaryCall<Req, Res> {
     return this.unary<Req, Res>(async (request, call) => {
       checkPool(request.pool);
-      return this.callOwner<Res>(request.pool, 'VolumeService', method, request, call.getDeadline(), hintOf(call.metadata));
+      return this.callOwner<Res>(request.pool, service, method, request, call.getDeadline(), hintOf(call.metadata));
     });
+  }
+
+  /**
+   * DeviceSnapshotService on the coordinator: changes go to the pool's owner (taken up by a host
+   * when nobody holds it), like volume changes; a merge's job is then followed by JobService. A
+   * list needs the pool's catalog, which only its holder reads: it goes to the owner, and a pool
+   * nobody holds is NO_HOST (listing does not move pools).
+   */
+  deviceSnapshotHandlers(): DeviceSnapshotServiceHandlers {
+    return {
+      CreateDeviceSnapshot: this.forward('CreateDeviceSnapshot', 'DeviceSnapshotService'),
+      DeleteDeviceSnapshot: this.forward('DeleteDeviceSnapshot', 'DeviceSnapshotService'),
+      MergeDeviceSnapshot: this.forward('MergeDeviceSnapshot', 'DeviceSnapshotService'),
+      ListDeviceSnapshots: this.unary(async (request, call) => {
+        checkPool(request.pool);
+        const owner = await this.owner(request.pool, { acquire: false });
+        if (owner === null) throw coordinatorError('NO_HOST', `pool ${request.pool} is not held by any host: its device snapshots are listed by its holder; activate it on a host first`);
+        return this.ownerCall(request.pool, owner, 'DeviceSnapshotService', 'ListDeviceSnapshots', request, new Metadata(), call.getDeadline());
+      }),
+    };
   }
 
   /** VolumeService on the coordinator. */

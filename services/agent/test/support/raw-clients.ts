@@ -12,6 +12,7 @@ export interface RawClients {
   readonly pool: Client;
   readonly volume: Client;
   readonly job: Client;
+  readonly deviceSnapshot: Client;
   readonly health: Client;
   /** One unary call; `metadata` adds request headers (e.g. `tf-lock-token`). */
   call<T = Record<string, unknown>>(client: Client, method: string, request: unknown, metadata?: Record<string, string>): Promise<T>;
@@ -26,11 +27,13 @@ export function rawClients(socketPath: string): RawClients {
   const pool = new api.PoolService(target, insecure);
   const volume = new api.VolumeService(target, insecure);
   const job = new api.JobService(target, insecure);
+  const deviceSnapshot = new api.DeviceSnapshotService(target, insecure);
   const health = new api.Health(target, insecure);
   return {
     pool,
     volume,
     job,
+    deviceSnapshot,
     health,
     call: <T>(client: Client, method: string, request: unknown, headers: Record<string, string> = {}) =>
       new Promise<T>((resolve, reject) => {
@@ -41,7 +44,7 @@ export function rawClients(socketPath: string): RawClients {
         fn.call(client, request, metadata, { deadline: new Date(Date.now() + 30_000) }, (err, response) => (err ? reject(err) : resolve(response as T)));
       }),
     close: () => {
-      for (const c of [pool, volume, job, health]) c.close();
+      for (const c of [pool, volume, job, deviceSnapshot, health]) c.close();
     },
   };
 }

@@ -145,8 +145,9 @@ export async function startTestCluster(options: { ttlSeconds: number; marginMs: 
           dm: 'sim',
           metricsListen: null,
           logLevel: 'info',
-          // Small steps, so that a chunked delete is still running when the pool is handed over.
+          // Small steps, so that a chunked delete or a flatten is still running when the pool is handed over.
           deleteChunkBytes: 1024 * 1024,
+          flattenChunkBytes: 1024 * 1024,
           cluster: { ...(count === 1 ? { coordinator: coordinatorAddress } : { coordinators: coordinatorAddresses }), nodeId, advertise: '', tls: null },
           // Processes on one machine share no host to reset: no watchdog (the agent warns).
           fencing: 'none',
