@@ -101,17 +101,23 @@ export async function planFlattenChunk(core: PoolCore, v: VolumeRecord, offsetBy
   const blockCount = Math.ceil(endBytes / blockBytes) - firstBlock;
   const originPath = core.resolveOrigin(v.externalOrigin);
   const originBytes = await core.block.sizeBytes(originPath);
+  // One read per MAX_VOLUME_IO_BYTES of the range (not one per block): under a slow host each
+  // read's open and O_DIRECT setup is what costs. Past the origin's end zeros show through.
+  const rangeStart = firstBlock * blockBytes;
+  const rangeStop = Math.min((firstBlock + blockCount) * blockBytes, originBytes, v.sizeBytes);
+  const range = Buffer.alloc(Math.max(0, rangeStop - rangeStart));
+  for (let at = rangeStart; at < rangeStop; at += MAX_VOLUME_IO_BYTES) {
+    const part = await core.block.read(originPath, at, Math.min(MAX_VOLUME_IO_BYTES, rangeStop - at));
+    part.copy(range, at - rangeStart);
+  }
   const blocks = new Map<number, Buffer>();
   for (let b = firstBlock; b < firstBlock + blockCount; b++) {
     const start = b * blockBytes;
     // Past the volume's end the helper device has no sectors; past the origin's, zeros show through.
-    const stop = Math.min(start + blockBytes, originBytes, v.sizeBytes);
+    const stop = Math.min(start + blockBytes, rangeStop);
     if (stop <= start) break;
     const data = Buffer.alloc(Math.min(blockBytes, v.sizeBytes - start));
-    for (let at = start; at < stop; at += MAX_VOLUME_IO_BYTES) {
-      const part = await core.block.read(originPath, at, Math.min(MAX_VOLUME_IO_BYTES, stop - at));
-      part.copy(data, at - start);
-    }
+    range.copy(data, 0, start - rangeStart, stop - rangeStart);
     if (!isAllZero(data)) blocks.set(b, data);
   }
   return { volume: v, firstBlock, blockCount, blocks };
