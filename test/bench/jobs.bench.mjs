@@ -5,10 +5,12 @@
 // p99 < 100 ms while a job runs). A benchmark, not a test: a missed goal is printed, not an exit
 // code; an error (or a write that does not read back) is an exit code.
 //
-//   node test/bench/jobs.bench.mjs [--size MiB] [--rate WRITES_PER_S] [--idle-s S]
-//     --size     bytes of the deleted and the flattened volume, in MiB (default 128)
-//     --rate     each writer's 4 KiB writes per second (default 50)
-//     --idle-s   seconds of the idle anchor (default 4)
+//   node test/bench/jobs.bench.mjs [--size MiB] [--rate WRITES_PER_S] [--idle-s S] [--delete-chunk MiB] [--flatten-chunk MiB]
+//     --size           bytes of the deleted and the flattened volume, in MiB (default 128)
+//     --rate           each writer's 4 KiB writes per second (default 50)
+//     --idle-s         seconds of the idle anchor (default 4)
+//     --delete-chunk   the delete's bytes per discard, in MiB (default: the agent's deleteChunkBytes)
+//     --flatten-chunk  the flatten's bytes per step, in MiB (default: the agent's flattenChunkBytes)
 //
 // Parts, one pool on a loop device over a sparse file, jobs run by the agent's JobManager
 // in-process (the agent's own code, default chunk sizes), writers as separate processes
@@ -32,6 +34,7 @@ import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { NativeBlockClient, NativeDmClient } from '@thinfleet/devmapper';
 import { Engine } from '@thinfleet/engine';
+import { DEFAULT_AGENT_CONFIG } from '../../services/agent/dist/index.js';
 import { JobManager, isTerminalState } from '../../services/agent/dist/jobs/index.js';
 import { walkArgs, wholeNumber } from '../support/args.mjs';
 import { checkBlock } from '../vm/two-host/pattern.mjs';
@@ -42,14 +45,18 @@ const GOAL_P99_MS = 100;
 const SLOT_BYTES = 64 * KiB;
 const writerBin = fileURLToPath(new URL('../vm/two-host/writer.mjs', import.meta.url));
 
-const opts = { sizeMiB: 128, rate: 50, idleS: 4 };
+const opts = { sizeMiB: 128, rate: 50, idleS: 4, deleteChunkMiB: null, flattenChunkMiB: null };
 walkArgs(process.argv.slice(2), (a, value) => {
   if (a === '--size') opts.sizeMiB = wholeNumber(a, value(), 8);
+  else if (a === '--delete-chunk') opts.deleteChunkMiB = wholeNumber(a, value(), 1);
+  else if (a === '--flatten-chunk') opts.flattenChunkMiB = wholeNumber(a, value(), 1);
   else if (a === '--rate') opts.rate = wholeNumber(a, value(), 1);
   else if (a === '--idle-s') opts.idleS = wholeNumber(a, value(), 1);
   else throw new Error(`unknown option ${a}`);
 });
 const sizeBytes = opts.sizeMiB * MiB;
+const deleteChunkBytes = opts.deleteChunkMiB === null ? DEFAULT_AGENT_CONFIG.deleteChunkBytes : opts.deleteChunkMiB * MiB;
+const flattenChunkBytes = opts.flattenChunkMiB === null ? DEFAULT_AGENT_CONFIG.flattenChunkBytes : opts.flattenChunkMiB * MiB;
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const progress = (line) => process.stderr.write(`[bench:jobs] ${line}\n`);
@@ -126,7 +133,7 @@ async function main() {
     const pool = await engine.createPool({ name, devices: [poolDev] });
     cleanups.push(() => engine.destroyPool(name, { force: true }));
     const stateDir = join(dir, 'agent-state');
-    const manager = new JobManager({ stateDir, engine, block, logger: pino({ level: 'silent' }) });
+    const manager = new JobManager({ stateDir, engine, block, logger: pino({ level: 'silent' }), chunkBytes: deleteChunkBytes, flattenChunkBytes });
     await manager.start();
     cleanups.push(() => manager.stop());
 
@@ -194,7 +201,8 @@ async function main() {
 
   const mibps = (msTaken) => (opts.sizeMiB / (msTaken / 1000)).toFixed(1);
   out(`bench:jobs on ${inVm ? 'the qemu TCG guest' : 'this host'}, kernel ${kernelRelease}, node ${process.version}`);
-  out(`volumes of ${opts.sizeMiB} MiB; writers: 4 KiB O_DIRECT|O_DSYNC writes at ${opts.rate}/s, each to a fresh 64 KiB slot`);
+  out(`volumes of ${opts.sizeMiB} MiB; delete chunk ${deleteChunkBytes / MiB} MiB, flatten chunk ${flattenChunkBytes / MiB} MiB;`);
+  out(`writers: 4 KiB O_DIRECT|O_DSYNC writes at ${opts.rate}/s, each to a fresh 64 KiB slot`);
   out();
   out(`writer pause (latency of each write while the job runs)   goal: p99 < ${GOAL_P99_MS} ms`);
   const line = (label, q, goal) =>
