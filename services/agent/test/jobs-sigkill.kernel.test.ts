@@ -11,7 +11,7 @@
    the test reads the CLI's --json output, whatever its shape, and asserts on its fields */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -45,6 +45,12 @@ const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 describe('background jobs across SIGKILL of the agent, on a real pool', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tf-jobs-kill-'));
   const socket = join(dir, 'agent.sock');
+  // Small flatten steps (the smallest allowed), so that the flatten is still running when killed.
+  const config = join(dir, 'agent.json');
+  writeFileSync(config, JSON.stringify({ flattenChunkBytes: 64 * 1024 }));
+  // The kernel's kcopyd throttle of dm-snapshot, in percent of the time (0: none): lowered while
+  // the merge runs, so that it is still running when killed; restored afterwards.
+  const throttle = '/sys/module/dm_snapshot/parameters/snapshot_copy_throttle';
   const block = new NativeBlockClient();
   const seed = Number(process.env.THINFLEET_KILL_SEED ?? Date.now() % 1_000_000);
   const random = seeded(seed);
@@ -69,7 +75,7 @@ describe('background jobs across SIGKILL of the agent, on a real pool', () => {
   }
 
   async function startAgent(): Promise<void> {
-    agent = spawn(process.execPath, [agentBin, '--dm', 'native', '--state-dir', dir, '--socket', socket, '--metrics', 'off', '--log-level', 'info'], {
+    agent = spawn(process.execPath, [agentBin, '--config', config, '--dm', 'native', '--state-dir', dir, '--socket', socket, '--metrics', 'off', '--log-level', 'info'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     agent.stdout!.on('data', (b: Buffer) => (agentLog += b.toString()));
@@ -89,17 +95,19 @@ describe('background jobs across SIGKILL of the agent, on a real pool', () => {
     agent = null;
   }
 
+  /** Job `id`'s state as its record on disk says (read directly: a CLI call takes seconds under TCG). */
+  const recordedState = (id: string): string => (JSON.parse(readFileSync(join(dir, 'jobs', `${id}.json`), 'utf8')) as { state: string }).state;
+
   /**
-   * Kills the agent up to `kills` times, each after a random delay (0.2 to 2.5 s) while job `id`
-   * has not ended, restarting it each time; then waits for the job's end. Returns the job and the
-   * number of kills that landed while the job ran.
+   * Kills the agent up to `kills` times, each after a random delay (0 to 1.5 s) while job `id`
+   * has not ended by its record, restarting it each time; then waits for the job's end. Returns
+   * the job and the number of kills that landed while the job ran.
    */
   async function killWhileRunning(id: string, kills: number): Promise<{ job: any; landed: number }> {
     let landed = 0;
     for (let k = 0; k < kills; k++) {
-      await new Promise((r) => setTimeout(r, 200 + random() * 2300));
-      const now = ok(['job', 'show', id]).job;
-      if (now.state !== 'JOB_STATE_RUNNING' && now.state !== 'JOB_STATE_QUEUED') break;
+      await new Promise((r) => setTimeout(r, random() * 1500));
+      if (recordedState(id) !== 'running' && recordedState(id) !== 'queued') break;
       await killAgent();
       landed++;
       await startAgent();
@@ -114,14 +122,6 @@ describe('background jobs across SIGKILL of the agent, on a real pool', () => {
     truncateSync(join(dir, 'd0.img'), 768 * MiB);
     await startAgent();
     ok(['pool', 'create', 'p', '--device', join(dir, 'd0.img')]);
-  });
-
-  it('leaves metadata that thin_check finds clean, after the pool is deactivated', () => {
-    const r = spawnSync(tool('dmsetup'), ['table', 'tf-p-_tmeta'], { encoding: 'utf8' });
-    const extent = metadataExtent(r.stdout);
-    for (const v of ok(['volume', 'list', 'p']).volumes as Array<{ name: string; active: boolean }>) if (v.active) ok(['volume', 'deactivate', `p/${v.name}`]);
-    ok(['pool', 'deactivate', 'p']);
-    saveMetadataArtifact(join(dir, 'd0.img'), extent, 'jobs-sigkill');
   });
 
   afterAll(async () => {
@@ -152,6 +152,7 @@ describe('background jobs across SIGKILL of the agent, on a real pool', () => {
     const started = ok(['volume', 'flatten', 'p/flat', '--no-wait']).job;
     expect(started).toMatchObject({ kind: 'flatten' });
     const { job, landed } = await killWhileRunning(started.id, 2);
+    expect(landed, 'a SIGKILL landed while the flatten ran').toBeGreaterThan(0);
     writer.kill('SIGTERM');
     await writerDone;
     expect(job, agentLog.slice(-4000)).toMatchObject({ id: started.id, state: 'JOB_STATE_SUCCEEDED' });
@@ -178,7 +179,7 @@ describe('background jobs across SIGKILL of the agent, on a real pool', () => {
   });
 
   it("a device snapshot's merge, SIGKILLed at random moments, finishes with the device's content of snapshot time", async () => {
-    const deviceBytes = 32 * MiB;
+    const deviceBytes = 64 * MiB;
     const file = join(dir, 'lun.img');
     const before = Buffer.alloc(deviceBytes);
     randomFillSync(before);
@@ -190,9 +191,19 @@ describe('background jobs across SIGKILL of the agent, on a real pool', () => {
     expect(originPath).toMatch(/^\/dev\/mapper\//);
     // Writes through the origin device after the snapshot: every other MiB changes.
     for (let at = 0; at < deviceBytes; at += 2 * MiB) await block.write(originPath, at, Buffer.alloc(MiB, 0xa5));
-    const started = ok(['device', 'snapshot', 'merge', 'p/lun-snap', '--no-wait']).job;
-    expect(started).toMatchObject({ kind: 'merge' });
-    const { job, landed } = await killWhileRunning(started.id, 2);
+    const throttleBefore = readFileSync(throttle, 'utf8').trim();
+    writeFileSync(throttle, '2');
+    let started: any;
+    let outcome: { job: any; landed: number };
+    try {
+      started = ok(['device', 'snapshot', 'merge', 'p/lun-snap', '--no-wait']).job;
+      expect(started).toMatchObject({ kind: 'merge' });
+      outcome = await killWhileRunning(started.id, 2);
+    } finally {
+      writeFileSync(throttle, throttleBefore);
+    }
+    const { job, landed } = outcome;
+    expect(landed, 'a SIGKILL landed while the merge ran').toBeGreaterThan(0);
     expect(job, agentLog.slice(-4000)).toMatchObject({ id: started.id, state: 'JOB_STATE_SUCCEEDED' });
     process.stdout.write(`jobs-sigkill: merge survived ${landed} SIGKILL(s)\n`);
     expect((ok(['device', 'snapshot', 'list', 'p']).snapshots as unknown[]).length).toBe(0);
@@ -202,5 +213,14 @@ describe('background jobs across SIGKILL of the agent, on a real pool', () => {
     readSync(fd, now, 0, deviceBytes, 0);
     closeSync(fd);
     expect(sha(now)).toBe(sha(before));
+  });
+
+  // Last: it deactivates the pool.
+  it('leaves metadata that thin_check finds clean, after the pool is deactivated', () => {
+    const r = spawnSync(tool('dmsetup'), ['table', 'tf-p-_tmeta'], { encoding: 'utf8' });
+    const extent = metadataExtent(r.stdout);
+    for (const v of ok(['volume', 'list', 'p']).volumes as Array<{ name: string; active: boolean }>) if (v.active) ok(['volume', 'deactivate', `p/${v.name}`]);
+    ok(['pool', 'deactivate', 'p']);
+    saveMetadataArtifact(join(dir, 'd0.img'), extent, 'jobs-sigkill');
   });
 });
