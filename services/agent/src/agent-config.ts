@@ -139,7 +139,7 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   tcp: null,
   metricsListen: '127.0.0.1:9746',
   logLevel: 'info',
-  deleteChunkBytes: GiB,
+  deleteChunkBytes: 32 * 1024 * 1024,
   imageDirectories: [],
   flattenChunkBytes: 4 * 1024 * 1024,
   deleteInBackgroundAboveBytes: GiB,
