@@ -18,6 +18,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { NativeBlockClient } from '@thinfleet/devmapper';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rng } from '../../../test/support/seeded.mjs';
 import { metadataExtent, saveMetadataArtifact } from './support/pool-metadata-artifact.js';
 
 const MiB = 1024 * 1024;
@@ -27,18 +28,6 @@ const agentBin = join(repo, 'services/agent/bin/thinfleet-agent.mjs');
 const cliBin = join(repo, 'packages/cli/bin/thinfleet.mjs');
 const writerBin = join(repo, 'test/vm/two-host/writer.mjs');
 const tool = (name: string): string => ['/usr/sbin', '/sbin', '/usr/bin'].map((d) => join(d, name)).find(existsSync) ?? name;
-
-/** A small seeded generator (mulberry32): the kill delays of one run, replayable from its seed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -53,7 +42,7 @@ describe('background jobs across SIGKILL of the agent, on a real pool', () => {
   const throttle = '/sys/module/dm_snapshot/parameters/snapshot_copy_throttle';
   const block = new NativeBlockClient();
   const seed = Number(process.env.THINFLEET_KILL_SEED ?? Date.now() % 1_000_000);
-  const random = seeded(seed);
+  const random = rng(seed);
   let agent: ChildProcess | null = null;
   let agentLog = '';
   const loops: string[] = [];
