@@ -25,8 +25,9 @@ export { readSimMetadataSnapshot, type SimMetadataSnapshot } from './sim/sim-poo
 export type { ThinDeviceUsage, ThinMetadataSummary } from './thin-metadata/thin-metadata-summary.js';
 export { THIN_METADATA_BLOCK_BYTES, type MetadataReadIo } from './thin-metadata/metadata-block-reader.js';
 export { readThinMetadata, type ReadThinMetadataOptions } from './thin-metadata/read-thin-metadata.js';
-export { readLivePoolMetadata, readHeldPoolMetadata, readLiveThinMappings, heldSnapshotOf } from './thin-metadata/live-pool-metadata.js';
+export { readLivePoolMetadata, readHeldPoolMetadata, readLiveThinMappings, readLiveThinDiff, heldSnapshotOf } from './thin-metadata/live-pool-metadata.js';
 export type { ThinMappingRun } from './thin-metadata/thin-mapping-runs.js';
+export { diffMappingRuns, type ThinDiffKind, type ThinDiffRange } from './thin-metadata/thin-mapping-diff.js';
 export * from './fencing/pool-fence-plan.js';
 export * from './fencing/host-watchdog.js';
 export { fencePoolByCalls, hasErrorTable } from './fencing/fence-by-calls.js';

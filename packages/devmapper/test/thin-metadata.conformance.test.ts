@@ -5,7 +5,17 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { DmError, readHeldPoolMetadata, readLivePoolMetadata, readLiveThinMappings, thinId, type BlockClient, type ThinMappingRun, type ThinMetadataSummary } from '@thinfleet/devmapper';
+import {
+  DmError,
+  readHeldPoolMetadata,
+  readLivePoolMetadata,
+  readLiveThinDiff,
+  readLiveThinMappings,
+  thinId,
+  type BlockClient,
+  type ThinMappingRun,
+  type ThinMetadataSummary,
+} from '@thinfleet/devmapper';
 import { DmTestHost, expectErrno, expectSameBytes, pattern, type TestPool } from './conformance/dm-test-host.js';
 
 const MiB = 1024 * 1024;
@@ -188,6 +198,26 @@ describe(`thin mappings of a live pool (${process.env.THINFLEET_DM ?? 'sim'})`, 
     await expectErrno(runs(pool, 4, 0, 32), 'ENODATA');
     await expectErrno(runs(pool, 1, -1, 2), 'EINVAL');
     await expectErrno(runs(pool, 1, 0, 0.5), 'EINVAL');
+    expect((await control.status()).heldMetadataRoot).toBeNull();
+  });
+
+  it('diffs two devices of one lineage from one metadata snapshot: rewritten and new blocks, nothing where they share', async () => {
+    const { pool, control, one, path } = await poolWithThin(16 * MiB, 2 * MiB);
+    for (const b of [0, 1, 2, 3, 10]) await host.block.write(path, b * BLOCK, pattern(200 + b, BLOCK));
+    await host.dm.suspend(one);
+    await control.createSnap(thinId(2), thinId(1));
+    await host.dm.resume(one);
+    const diff = (from = 0, count = 32): Promise<unknown> => readLiveThinDiff(host.dm, host.block, pool.name, pool.metadataLoop, 1, 2, from, count);
+    expect(await diff()).toEqual([]);
+    // After the snapshot thin 1 rewrites block 1 and writes blocks 5-6; the snapshot keeps the old ones.
+    await host.block.write(path, BLOCK, pattern(7, BLOCK));
+    await host.block.write(path, 5 * BLOCK, pattern(8, 2 * BLOCK));
+    expect(await diff()).toEqual([
+      { virtualBlock: 1, blocks: 1, kind: 'different' },
+      { virtualBlock: 5, blocks: 2, kind: 'left_only' },
+    ]);
+    expect(await diff(6, 4)).toEqual([{ virtualBlock: 6, blocks: 1, kind: 'left_only' }]);
+    await expectErrno(readLiveThinDiff(host.dm, host.block, pool.name, pool.metadataLoop, 1, 9, 0, 32), 'ENODATA');
     expect((await control.status()).heldMetadataRoot).toBeNull();
   });
 

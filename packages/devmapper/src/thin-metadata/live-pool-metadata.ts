@@ -9,6 +9,7 @@ import type { DmClient, HeldMetadataSnapshot } from '../dm-client.js';
 import { DmError } from '../dm-error.js';
 import { ThinPoolControl } from '../thin-pool-messages.js';
 import type { ThinMetadataSummary } from './thin-metadata-summary.js';
+import { diffMappingRuns, type ThinDiffRange } from './thin-mapping-diff.js';
 import type { ThinMappingRun } from './thin-mapping-runs.js';
 
 /**
@@ -51,6 +52,31 @@ export async function readLiveThinMappings(
   blockCount: number,
 ): Promise<ThinMappingRun[]> {
   return withMetadataSnapshot(dm, poolName, async () => dm.readThinMappings(await heldSnapshotOf(dm, block, poolName, metadataDevicePath), thinId, fromBlock, blockCount));
+}
+
+/**
+ * Where thin devices `leftId` and `rightId` of the live pool differ over
+ * `[fromBlock, fromBlock + blockCount)` (thin-mapping-diff.ts), both read from ONE metadata
+ * snapshot (reserved, read, released in a finally path), so the two mappings are of one instant.
+ * @throws DmError as readLiveThinMappings (ENODATA for a missing thin id, EBUSY when a metadata
+ *   snapshot is already held)
+ */
+export async function readLiveThinDiff(
+  dm: DmClient,
+  block: BlockClient,
+  poolName: string,
+  metadataDevicePath: string,
+  leftId: number,
+  rightId: number,
+  fromBlock: number,
+  blockCount: number,
+): Promise<ThinDiffRange[]> {
+  return withMetadataSnapshot(dm, poolName, async () => {
+    const held = await heldSnapshotOf(dm, block, poolName, metadataDevicePath);
+    const left = await dm.readThinMappings(held, leftId, fromBlock, blockCount);
+    const right = await dm.readThinMappings(held, rightId, fromBlock, blockCount);
+    return diffMappingRuns(left, right);
+  });
 }
 
 /** Reserves the pool's metadata snapshot, runs `read`, releases it in a finally path; the read's error wins. */
