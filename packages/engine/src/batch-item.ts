@@ -20,6 +20,11 @@ export interface CreateItem extends ItemBase {
    * recorded in the same transaction as the volume: the volume exists with its record, or not at all.
    */
   readonly deviceSnapshot?: DeviceSnapshotRecord;
+  /**
+   * The new volume's uuid instead of a fresh one: a volume moved here from another pool keeps
+   * its identity (a live move's destination). Must be a uuid no volume of this pool has.
+   */
+  readonly uuid?: string;
 }
 
 /**

@@ -30,8 +30,18 @@ export const planCreate: OpHandler<'create'> = (raw, item, p) => {
     externalOrigin: null,
   });
   const deviceSnapshot = raw.deviceSnapshot === undefined ? {} : { deviceSnapshot: checkDeviceSnapshot(raw.deviceSnapshot, item) };
-  return [{ kind: 'create', volume: { ...volume, ...deviceSnapshot, thinId: p.volumes.allocateThinId(item) } }];
+  const uuid = raw.uuid === undefined ? {} : { uuid: checkGivenUuid(raw.uuid, p, item) };
+  return [{ kind: 'create', volume: { ...volume, ...deviceSnapshot, ...uuid, thinId: p.volumes.allocateThinId(item) } }];
 };
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A uuid a create item brings (CreateItem.uuid): well formed, no volume of the pool's. @throws EngineError INVALID_ARGUMENT, NAME_EXISTS */
+function checkGivenUuid(uuid: unknown, p: Parameters<OpHandler<'create'>>[2], item: string): string {
+  if (typeof uuid !== 'string' || !UUID_PATTERN.test(uuid)) throw new EngineError('INVALID_ARGUMENT', `uuid ${quoted(uuid)} is not a lower-case uuid`, { item, argument: 'uuid' });
+  if (p.volumes.get(uuid) !== undefined) throw new EngineError('NAME_EXISTS', `a volume with uuid ${uuid} is already in pool ${p.ctx.state.pool.name}`, { item, argument: 'uuid' });
+  return uuid;
+}
 
 /** A new volume over an external origin the pool resolved beforehand (size, or why it cannot be one). */
 export const planCreateExternal: OpHandler<'create-external'> = (raw, item, p) => {

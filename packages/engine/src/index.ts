@@ -20,3 +20,15 @@ export { Mutex } from './mutex.js';
 export { poolDeviceState, fencePoolDevices, discardPoolDevices, type PoolDeviceState, type PoolFenceReport, type PoolDiscardReport, type FenceOptions } from './pool-fence.js';
 export { WriteGate, gatedDm, gatedBlock } from './write-gate.js';
 export { MAX_VOLUME_IO_BYTES } from './volume-data.js';
+export {
+  startMoveMirror,
+  finishMoveSwitch,
+  undoMoveMirror,
+  removeMoveHelpers,
+  readMoveStage,
+  moveRegionSectors,
+  moveLogBytes,
+  type MoveSides,
+  type MoveStage,
+  type MoveMirrorStart,
+} from './volume-move.js';

@@ -21,7 +21,7 @@ import { Mutex } from './mutex.js';
 import { externalOriginProblem } from './origin-check.js';
 import { runBatch, type BatchResult } from './pool-batch.js';
 import { SingleVolumeCalls } from './single-volume-calls.js';
-import { volumeByName, volumeDevice, volumeTable, volumeUuid, type PoolCore } from './pool-core.js';
+import { liveVolumeUuid, volumeByName, volumeDevice, volumeTable, type PoolCore } from './pool-core.js';
 import { ensurePoolDevices, removePoolDevices } from './pool-devices.js';
 import { extendPoolData, type ExtendRequest, type ExtendResult } from './pool-extend.js';
 import { readPoolUsage, reconcileReport, releaseStaleMetadataSnapshot, repairPool, type ReconcileReport } from './pool-reconcile.js';
@@ -30,7 +30,7 @@ import { activeVolumeDevices, adoptActiveVolumes, describeVolume, resumeSuspende
 import { quoted } from '@thinfleet/units';
 import { recoverPending, type RecoveryReport } from './recovery.js';
 import { checkVolumeRange, volumeInactive } from './volume-data.js';
-import { copyFlattenChunk, planFlattenChunk, removeFlattenHelper, removeLeftoverFlattenHelpers, type FlattenChunkResult } from './pool-flatten.js';
+import { copyFlattenChunk, planFlattenChunk, removeFlattenHelper, removeLeftoverHelperDevices, type FlattenChunkResult } from './pool-flatten.js';
 import type { VolumeInfo } from './volume-info.js';
 
 export type { BatchResult } from './pool-batch.js';
@@ -169,7 +169,7 @@ export class Pool extends SingleVolumeCalls {
     });
   }
 
-  /** Runs start-up recovery: resumes suspended devices, resolves a pending intent, removes flatten helper devices a crash left, adopts active volumes. */
+  /** Runs start-up recovery: resumes suspended devices, resolves a pending intent, removes helper devices (flatten, live move) a crash left, adopts active volumes. */
   async recover(): Promise<RecoveryReport> {
     return this.mutex.run(async () => {
       this.requireOpen();
@@ -177,7 +177,7 @@ export class Pool extends SingleVolumeCalls {
       await releaseStaleMetadataSnapshot(this.core);
       this.lastRecovery = await recoverPending(this.core);
       this.needsRecovery = false;
-      await removeLeftoverFlattenHelpers(this.core);
+      await removeLeftoverHelperDevices(this.core);
       await adoptActiveVolumes(this.core);
       return this.lastRecovery;
     });
@@ -245,7 +245,8 @@ export class Pool extends SingleVolumeCalls {
   async activateVolume(name: string): Promise<VolumeInfo> {
     return this.exclusive(async () => {
       const v = this.find(name);
-      await ensureDevice(this.core.dm, this.core.block, volumeDevice(this.core, v), volumeUuid(this.core, v), volumeTable(this.core, v), { reloadIfDifferent: true });
+      const device = volumeDevice(this.core, v);
+      await ensureDevice(this.core.dm, this.core.block, device, await liveVolumeUuid(this.core, v, device), volumeTable(this.core, v), { reloadIfDifferent: true });
       return describeVolume(this.core, v, await activeVolumeDevices(this.core), null);
     });
   }
@@ -321,6 +322,15 @@ export class Pool extends SingleVolumeCalls {
       const v = volumeByName(this.core, name);
       if (v !== undefined) await removeFlattenHelper(this.core, v);
     });
+  }
+
+  /**
+   * Engine-internal (volume-move.ts): runs `fn` under the pool's mutex, after any pending
+   * recovery, with the pool's core and a `batch` that applies items as one transaction inside
+   * that mutex (Pool.batch would wait for it).
+   */
+  withCore<T>(fn: (core: PoolCore, batch: (items: readonly BatchItem[]) => Promise<BatchResult>) => Promise<T>): Promise<T> {
+    return this.exclusive(() => fn(this.core, (items) => runBatch(this.core, items, this.markNeedsRecovery)));
   }
 
   /** The pool's usage and state from the kernel. */

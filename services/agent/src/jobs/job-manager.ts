@@ -5,7 +5,8 @@
  * catalog); `flatten`, detaching a volume from its external origin (flatten-job.ts); `import`
  * and `export`, a volume from and to an image file on this host (import-job.ts, export-job.ts);
  * `merge`, a device snapshot merged back into its device (merge-job.ts), registered when the
- * manager is given the device-mapper client it needs. A new kind (copy) is a module beside delete-job.ts
+ * manager is given the device-mapper client it needs; `move`, a live move of an active volume to
+ * another pool of this host (move-job.ts). A new kind (copy) is a module beside delete-job.ts
  * implementing `JobKind` (job-kind.ts), registered here with a `start...` method; the runner does
  * not change. docs/agent.md, "Background jobs", says the same for operators.
  */
@@ -18,12 +19,13 @@ import type { ImageJobOptions } from './image-job-options.js';
 import { IMPORT_JOB_KIND, importJobKind, type ImportJobRequest } from './import-job.js';
 import { FLATTEN_JOB_KIND, flattenJobKind, type FlattenJobOptions, type FlattenJobRequest } from './flatten-job.js';
 import { MERGE_JOB_KIND, mergeJobKind, type MergeJobOptions, type MergeJobRequest } from './merge-job.js';
+import { MOVE_JOB_KIND, moveJobKind, type MoveJobOptions, type MoveJobRequest } from './move-job.js';
 
 export { DEFAULT_JOB_CHUNK_BYTES } from './delete-job.js';
 export { DEFAULT_FLATTEN_CHUNK_BYTES } from './flatten-job.js';
 
 /** The runner's options (its kinds are this manager's), the delete kind's, the flatten kind's, the image kinds' and the merge kind's. */
-export interface JobManagerOptions extends Omit<JobRunnerOptions, 'kinds'>, DeleteJobOptions, FlattenJobOptions, Omit<ImageJobOptions, 'engine' | 'block'> {
+export interface JobManagerOptions extends Omit<JobRunnerOptions, 'kinds'>, DeleteJobOptions, FlattenJobOptions, Omit<ImageJobOptions, 'engine' | 'block'>, Omit<MoveJobOptions, 'engine'> {
   /** The merge kind's options (its engine is the manager's); without them no merge kind is registered. */
   readonly merge?: Omit<MergeJobOptions, 'engine'>;
 }
@@ -35,7 +37,7 @@ export interface JobManagerOptions extends Omit<JobRunnerOptions, 'kinds'>, Dele
 export class JobManager extends JobRunner {
   /** Reads nothing yet; call `start`. @throws RangeError for a chunkBytes that is not a positive whole number. */
   constructor(options: JobManagerOptions) {
-    const kinds = new JobKindRegistry([deleteJobKind(options), flattenJobKind(options), importJobKind(options), exportJobKind(options)]);
+    const kinds = new JobKindRegistry([deleteJobKind(options), flattenJobKind(options), importJobKind(options), exportJobKind(options), moveJobKind(options)]);
     if (options.merge !== undefined) kinds.register(mergeJobKind({ ...options.merge, engine: options.engine }));
     super({ ...options, kinds });
   }
@@ -89,6 +91,17 @@ export class JobManager extends JobRunner {
   startFlatten(poolName: string, volumeName: string): Promise<JobRecord> {
     const request: FlattenJobRequest = { pool: poolName, volume: volumeName };
     return this.startJob(FLATTEN_JOB_KIND, request);
+  }
+
+  /**
+   * Starts a live move of active volume `request.volume` of pool `request.pool` into pool
+   * `request.targetPool` of this host and returns the job (state running). The checks come first
+   * and write nothing (move-job.ts `start`); the record is saved durably before any work.
+   * @throws EngineError NO_SUCH_POOL, POOL_INACTIVE, NO_SUCH_VOLUME, INVALID_ARGUMENT (`targetPool`,
+   *   `volume`), NAME_EXISTS, VOLUME_INACTIVE; AgentError JOB_RUNNING, SHUTTING_DOWN
+   */
+  startMove(request: MoveJobRequest): Promise<JobRecord> {
+    return this.startJob(MOVE_JOB_KIND, request);
   }
 
   /**
