@@ -51,8 +51,8 @@ const noWaitOption = { type: 'boolean', description: 'do not follow the job; pri
 const FOLLOWS =
   'The command follows the job with a progress bar (exit 1 if it fails or is cancelled) unless --no-wait. With --json the document is {"job": Job}: its final state, or as it started with --no-wait.';
 
-/** Waits for job `id` unless --no-wait was given, printing what it did; else prints the job id. */
-async function finish(context: CommandContext, args: ParsedArgs, response: object, id: string, what: string, done: string): Promise<ExitCode> {
+/** Waits for job `id` unless --no-wait was given, printing what it did; else prints the job id. Shared by the commands that start one job (import, export, move). */
+export async function finishJobCommand(context: CommandContext, args: ParsedArgs, response: object, id: string, what: string, done: string): Promise<ExitCode> {
   if (args.flag('no-wait')) {
     context.out.result(response, () => `${what} in the background: job ${id} (thinfleet job watch ${id})`);
     return EXIT.OK;
@@ -86,7 +86,7 @@ export const VOLUME_IMAGE_COMMANDS: readonly CommandSpec[] = [
       const sizeBytes = args.size('size');
       const response = await (await context.agent()).importVolume({ pool, name, path, format, ...(sizeBytes === undefined ? {} : { sizeBytes }) });
       const id = present(response.job, 'job').id;
-      return finish(context, args, response, id, `importing ${path} (${formatName}) into ${pool}/${name}`, `imported ${pool}/${name}`);
+      return finishJobCommand(context, args, response, id, `importing ${path} (${formatName}) into ${pool}/${name}`, `imported ${pool}/${name}`);
     },
   },
   {
@@ -102,7 +102,7 @@ export const VOLUME_IMAGE_COMMANDS: readonly CommandSpec[] = [
       const { name: formatName, format } = formatOf(args, path);
       const response = await (await context.agent()).exportVolume({ pool, name, path, format });
       const id = present(response.job, 'job').id;
-      return finish(context, args, response, id, `exporting ${pool}/${name} to ${path} (${formatName})`, `exported ${pool}/${name} to ${path}`);
+      return finishJobCommand(context, args, response, id, `exporting ${pool}/${name} to ${path} (${formatName})`, `exported ${pool}/${name} to ${path}`);
     },
   },
 ];

@@ -31,6 +31,8 @@ import type {
   DeleteVolumeResponse__Output,
   FlattenVolumeRequest,
   FlattenVolumeResponse__Output,
+  MoveVolumeRequest,
+  MoveVolumeResponse__Output,
   DestroyPoolRequest,
   ExportVolumeRequest,
   ExportVolumeResponse__Output,
@@ -116,6 +118,7 @@ export interface AgentRpcs {
   deleteVolume: AgentRpc<DeleteVolumeRequest, DeleteVolumeResponse__Output>;
   /** Starts a flatten job (copy the external origin in, then detach it); answers with the job. */
   flattenVolume: AgentRpc<FlattenVolumeRequest, FlattenVolumeResponse__Output>;
+  moveVolume: AgentRpc<MoveVolumeRequest, MoveVolumeResponse__Output>;
   revertVolume: AgentRpc<RevertVolumeRequest, RevertVolumeResponse__Output>;
   createRevision: AgentRpc<CreateRevisionRequest, CreateRevisionResponse__Output>;
   pinVolume: AgentRpc<PinVolumeRequest, PinVolumeResponse__Output>;
@@ -170,6 +173,7 @@ export const AGENT_RPCS: { readonly [M in keyof AgentRpcs]: readonly [AgentServi
   deactivateVolume: ['volumes', 'mutating'],
   deleteVolume: ['volumes', 'mutating'],
   flattenVolume: ['volumes', 'mutating'],
+  moveVolume: ['volumes', 'mutating'],
   revertVolume: ['volumes', 'mutating'],
   createRevision: ['volumes', 'mutating'],
   pinVolume: ['volumes', 'mutating'],

@@ -70,6 +70,7 @@ type ForwardedVolumeMethod =
   | 'DeactivateVolume'
   | 'DeleteVolume'
   | 'FlattenVolume'
+  | 'MoveVolume'
   | 'RevertVolume'
   | 'CreateRevision'
   | 'PinVolume'
@@ -293,6 +294,7 @@ export class Router {
       DeactivateVolume: this.forward('DeactivateVolume'),
       DeleteVolume: this.forward('DeleteVolume'),
       FlattenVolume: this.forward('FlattenVolume'),
+      MoveVolume: this.forward('MoveVolume'),
       RevertVolume: this.forward('RevertVolume'),
       CreateRevision: this.forward('CreateRevision'),
       PinVolume: this.forward('PinVolume'),

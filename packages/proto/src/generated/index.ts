@@ -72,6 +72,8 @@ export type * from './thinfleet/agent/v1/ListVolumesRequest.js';
 export type * from './thinfleet/agent/v1/ListVolumesResponse.js';
 export type * from './thinfleet/agent/v1/MergeDeviceSnapshotRequest.js';
 export type * from './thinfleet/agent/v1/MergeDeviceSnapshotResponse.js';
+export type * from './thinfleet/agent/v1/MoveVolumeRequest.js';
+export type * from './thinfleet/agent/v1/MoveVolumeResponse.js';
 export type * from './thinfleet/agent/v1/OverprovisionWarning.js';
 export type * from './thinfleet/agent/v1/OverwrittenLabel.js';
 export type * from './thinfleet/agent/v1/PinOp.js';

@@ -36,6 +36,8 @@ import type { ListJobsRequest as _thinfleet_agent_v1_ListJobsRequest, ListJobsRe
 import type { ListJobsResponse as _thinfleet_agent_v1_ListJobsResponse, ListJobsResponse__Output as _thinfleet_agent_v1_ListJobsResponse__Output } from './thinfleet/agent/v1/ListJobsResponse.js';
 import type { ListVolumesRequest as _thinfleet_agent_v1_ListVolumesRequest, ListVolumesRequest__Output as _thinfleet_agent_v1_ListVolumesRequest__Output } from './thinfleet/agent/v1/ListVolumesRequest.js';
 import type { ListVolumesResponse as _thinfleet_agent_v1_ListVolumesResponse, ListVolumesResponse__Output as _thinfleet_agent_v1_ListVolumesResponse__Output } from './thinfleet/agent/v1/ListVolumesResponse.js';
+import type { MoveVolumeRequest as _thinfleet_agent_v1_MoveVolumeRequest, MoveVolumeRequest__Output as _thinfleet_agent_v1_MoveVolumeRequest__Output } from './thinfleet/agent/v1/MoveVolumeRequest.js';
+import type { MoveVolumeResponse as _thinfleet_agent_v1_MoveVolumeResponse, MoveVolumeResponse__Output as _thinfleet_agent_v1_MoveVolumeResponse__Output } from './thinfleet/agent/v1/MoveVolumeResponse.js';
 import type { OverprovisionWarning as _thinfleet_agent_v1_OverprovisionWarning, OverprovisionWarning__Output as _thinfleet_agent_v1_OverprovisionWarning__Output } from './thinfleet/agent/v1/OverprovisionWarning.js';
 import type { PinOp as _thinfleet_agent_v1_PinOp, PinOp__Output as _thinfleet_agent_v1_PinOp__Output } from './thinfleet/agent/v1/PinOp.js';
 import type { PinVolumeRequest as _thinfleet_agent_v1_PinVolumeRequest, PinVolumeRequest__Output as _thinfleet_agent_v1_PinVolumeRequest__Output } from './thinfleet/agent/v1/PinVolumeRequest.js';
@@ -108,6 +110,8 @@ export interface ProtoGrpcType {
         ListJobsResponse: MessageTypeDefinition<_thinfleet_agent_v1_ListJobsResponse, _thinfleet_agent_v1_ListJobsResponse__Output>
         ListVolumesRequest: MessageTypeDefinition<_thinfleet_agent_v1_ListVolumesRequest, _thinfleet_agent_v1_ListVolumesRequest__Output>
         ListVolumesResponse: MessageTypeDefinition<_thinfleet_agent_v1_ListVolumesResponse, _thinfleet_agent_v1_ListVolumesResponse__Output>
+        MoveVolumeRequest: MessageTypeDefinition<_thinfleet_agent_v1_MoveVolumeRequest, _thinfleet_agent_v1_MoveVolumeRequest__Output>
+        MoveVolumeResponse: MessageTypeDefinition<_thinfleet_agent_v1_MoveVolumeResponse, _thinfleet_agent_v1_MoveVolumeResponse__Output>
         OverprovisionWarning: MessageTypeDefinition<_thinfleet_agent_v1_OverprovisionWarning, _thinfleet_agent_v1_OverprovisionWarning__Output>
         PinOp: MessageTypeDefinition<_thinfleet_agent_v1_PinOp, _thinfleet_agent_v1_PinOp__Output>
         PinVolumeRequest: MessageTypeDefinition<_thinfleet_agent_v1_PinVolumeRequest, _thinfleet_agent_v1_PinVolumeRequest__Output>

@@ -24,6 +24,8 @@ import type { ImportVolumeRequest as _thinfleet_agent_v1_ImportVolumeRequest, Im
 import type { ImportVolumeResponse as _thinfleet_agent_v1_ImportVolumeResponse, ImportVolumeResponse__Output as _thinfleet_agent_v1_ImportVolumeResponse__Output } from '../../../thinfleet/agent/v1/ImportVolumeResponse.js';
 import type { ListVolumesRequest as _thinfleet_agent_v1_ListVolumesRequest, ListVolumesRequest__Output as _thinfleet_agent_v1_ListVolumesRequest__Output } from '../../../thinfleet/agent/v1/ListVolumesRequest.js';
 import type { ListVolumesResponse as _thinfleet_agent_v1_ListVolumesResponse, ListVolumesResponse__Output as _thinfleet_agent_v1_ListVolumesResponse__Output } from '../../../thinfleet/agent/v1/ListVolumesResponse.js';
+import type { MoveVolumeRequest as _thinfleet_agent_v1_MoveVolumeRequest, MoveVolumeRequest__Output as _thinfleet_agent_v1_MoveVolumeRequest__Output } from '../../../thinfleet/agent/v1/MoveVolumeRequest.js';
+import type { MoveVolumeResponse as _thinfleet_agent_v1_MoveVolumeResponse, MoveVolumeResponse__Output as _thinfleet_agent_v1_MoveVolumeResponse__Output } from '../../../thinfleet/agent/v1/MoveVolumeResponse.js';
 import type { PinVolumeRequest as _thinfleet_agent_v1_PinVolumeRequest, PinVolumeRequest__Output as _thinfleet_agent_v1_PinVolumeRequest__Output } from '../../../thinfleet/agent/v1/PinVolumeRequest.js';
 import type { PinVolumeResponse as _thinfleet_agent_v1_PinVolumeResponse, PinVolumeResponse__Output as _thinfleet_agent_v1_PinVolumeResponse__Output } from '../../../thinfleet/agent/v1/PinVolumeResponse.js';
 import type { ReadVolumeRequest as _thinfleet_agent_v1_ReadVolumeRequest, ReadVolumeRequest__Output as _thinfleet_agent_v1_ReadVolumeRequest__Output } from '../../../thinfleet/agent/v1/ReadVolumeRequest.js';
@@ -223,6 +225,33 @@ export interface VolumeServiceClient extends grpc.Client {
   listVolumes(argument: _thinfleet_agent_v1_ListVolumesRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_ListVolumesResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * Moves an active (possibly open and written) volume to another pool of this host, live, in a
+   * background job (kind "move"): its device is reloaded onto a kernel mirror of the source and
+   * a new volume of the same name and uuid in the target pool, the kernel copies the mapped
+   * regions, the device is switched onto the new volume and renamed into the target pool, and
+   * the source is deleted. Each reload is one short pause of the volume's user. Refused for an
+   * inactive volume (FAILED_PRECONDITION), a volume with an external origin or in the target pool
+   * already (INVALID_ARGUMENT), a name taken there (ALREADY_EXISTS), a volume a job works on.
+   */
+  MoveVolume(argument: _thinfleet_agent_v1_MoveVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_MoveVolumeResponse__Output>): grpc.ClientUnaryCall;
+  MoveVolume(argument: _thinfleet_agent_v1_MoveVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_MoveVolumeResponse__Output>): grpc.ClientUnaryCall;
+  MoveVolume(argument: _thinfleet_agent_v1_MoveVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_MoveVolumeResponse__Output>): grpc.ClientUnaryCall;
+  MoveVolume(argument: _thinfleet_agent_v1_MoveVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_MoveVolumeResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Moves an active (possibly open and written) volume to another pool of this host, live, in a
+   * background job (kind "move"): its device is reloaded onto a kernel mirror of the source and
+   * a new volume of the same name and uuid in the target pool, the kernel copies the mapped
+   * regions, the device is switched onto the new volume and renamed into the target pool, and
+   * the source is deleted. Each reload is one short pause of the volume's user. Refused for an
+   * inactive volume (FAILED_PRECONDITION), a volume with an external origin or in the target pool
+   * already (INVALID_ARGUMENT), a name taken there (ALREADY_EXISTS), a volume a job works on.
+   */
+  moveVolume(argument: _thinfleet_agent_v1_MoveVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_MoveVolumeResponse__Output>): grpc.ClientUnaryCall;
+  moveVolume(argument: _thinfleet_agent_v1_MoveVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_MoveVolumeResponse__Output>): grpc.ClientUnaryCall;
+  moveVolume(argument: _thinfleet_agent_v1_MoveVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_MoveVolumeResponse__Output>): grpc.ClientUnaryCall;
+  moveVolume(argument: _thinfleet_agent_v1_MoveVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_MoveVolumeResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * Pins or unpins a volume so revision rotation never deletes it.
    */
   PinVolume(argument: _thinfleet_agent_v1_PinVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_PinVolumeResponse__Output>): grpc.ClientUnaryCall;
@@ -400,6 +429,17 @@ export interface VolumeServiceHandlers extends grpc.UntypedServiceImplementation
   ListVolumes: grpc.handleUnaryCall<_thinfleet_agent_v1_ListVolumesRequest__Output, _thinfleet_agent_v1_ListVolumesResponse>;
   
   /**
+   * Moves an active (possibly open and written) volume to another pool of this host, live, in a
+   * background job (kind "move"): its device is reloaded onto a kernel mirror of the source and
+   * a new volume of the same name and uuid in the target pool, the kernel copies the mapped
+   * regions, the device is switched onto the new volume and renamed into the target pool, and
+   * the source is deleted. Each reload is one short pause of the volume's user. Refused for an
+   * inactive volume (FAILED_PRECONDITION), a volume with an external origin or in the target pool
+   * already (INVALID_ARGUMENT), a name taken there (ALREADY_EXISTS), a volume a job works on.
+   */
+  MoveVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_MoveVolumeRequest__Output, _thinfleet_agent_v1_MoveVolumeResponse>;
+  
+  /**
    * Pins or unpins a volume so revision rotation never deletes it.
    */
   PinVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_PinVolumeRequest__Output, _thinfleet_agent_v1_PinVolumeResponse>;
@@ -450,6 +490,7 @@ export interface VolumeServiceDefinition extends grpc.ServiceDefinition {
   GetVolume: MethodDefinition<_thinfleet_agent_v1_GetVolumeRequest, _thinfleet_agent_v1_GetVolumeResponse, _thinfleet_agent_v1_GetVolumeRequest__Output, _thinfleet_agent_v1_GetVolumeResponse__Output>
   ImportVolume: MethodDefinition<_thinfleet_agent_v1_ImportVolumeRequest, _thinfleet_agent_v1_ImportVolumeResponse, _thinfleet_agent_v1_ImportVolumeRequest__Output, _thinfleet_agent_v1_ImportVolumeResponse__Output>
   ListVolumes: MethodDefinition<_thinfleet_agent_v1_ListVolumesRequest, _thinfleet_agent_v1_ListVolumesResponse, _thinfleet_agent_v1_ListVolumesRequest__Output, _thinfleet_agent_v1_ListVolumesResponse__Output>
+  MoveVolume: MethodDefinition<_thinfleet_agent_v1_MoveVolumeRequest, _thinfleet_agent_v1_MoveVolumeResponse, _thinfleet_agent_v1_MoveVolumeRequest__Output, _thinfleet_agent_v1_MoveVolumeResponse__Output>
   PinVolume: MethodDefinition<_thinfleet_agent_v1_PinVolumeRequest, _thinfleet_agent_v1_PinVolumeResponse, _thinfleet_agent_v1_PinVolumeRequest__Output, _thinfleet_agent_v1_PinVolumeResponse__Output>
   ReadVolume: MethodDefinition<_thinfleet_agent_v1_ReadVolumeRequest, _thinfleet_agent_v1_ReadVolumeResponse, _thinfleet_agent_v1_ReadVolumeRequest__Output, _thinfleet_agent_v1_ReadVolumeResponse__Output>
   RenameVolume: MethodDefinition<_thinfleet_agent_v1_RenameVolumeRequest, _thinfleet_agent_v1_RenameVolumeResponse, _thinfleet_agent_v1_RenameVolumeRequest__Output, _thinfleet_agent_v1_RenameVolumeResponse__Output>
