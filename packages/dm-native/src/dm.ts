@@ -113,7 +113,7 @@ export async function dmRemove(name: string, options?: DmRemoveOptions): Promise
  * old one and make the new one with {@link mknodBlock}.
  *
  * Not idempotent: an unknown `name` rejects `ENXIO`, a `newName` in use `EBUSY`.
- * @returns the device's state under its new name
+ * @returns the device's state as the kernel answers the rename (its name field may still be the old one: ask dmInfo under the new name)
  */
 export async function dmRename(name: string, newName: string): Promise<DmInfo> {
   const fn = 'dmRename';

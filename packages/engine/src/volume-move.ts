@@ -28,7 +28,10 @@
  * above the volume.
  *
  * Each of the three pauses (load the mirror, switch to the destination, undo back onto the
- * source) is one suspend-load-resume of the top device, without waiting for any copy.
+ * source) is one suspend-resume of the top device, without waiting for any copy. The mirror's
+ * table is loaded before its pause (as the inactive table), with the log cleared first (no region
+ * in sync): a crash between the load and the pause's own bitset then resyncs every region (slow,
+ * never wrong), and an undo drops an inactive table left loaded.
  *
  * What is on disk and in the kernel after each step, and what a crash there leaves (the job's
  * module comment has the catalog side and how start-up finishes or undoes the move):
@@ -204,6 +207,8 @@ async function paused<T>(core: PoolCore, device: string, what: string, fn: () =>
     result = { value: await fn() };
   } catch (error) {
     failure = { error };
+    // An inactive table loaded for this resume is dropped: the device resumes on the table it had.
+    await core.dm.clear(device).catch(() => undefined);
   } finally {
     const resumeError = await resumeWithRetries(core, device);
     if (resumeError !== undefined) failure = { error: new EngineError('KERNEL_FAILED', `could not resume ${device} after ${what}`, { cause: resumeError }) };
@@ -213,8 +218,9 @@ async function paused<T>(core: PoolCore, device: string, what: string, fn: () =>
 }
 
 /**
- * Loads the mirror onto the volume's top device (module comment: helpers made first, then one
- * pause for the mapping reads, the log's bitset and the load). Idempotent: a top device already on
+ * Loads the mirror onto the volume's top device (module comment: helpers made, the destination's
+ * mappings read, the log cleared and the mirror table loaded inactive first, then one pause for
+ * the source's mappings and the log's bitset, ended by the resume that makes the mirror live). Idempotent: a top device already on
  * the mirror is left as it is.
  * Preconditions: the source volume is active, without an external origin; the target pool holds
  * the destination volume (same size) and the log volume (at least mirrorLogBytes of the region count).
@@ -256,12 +262,24 @@ export function startMoveMirror(s: MoveSides): Promise<MoveMirrorStart> {
         },
       },
     ];
+    const read = (core: PoolCore, v: VolumeRecord): Promise<ThinMappingRun[]> =>
+      readLiveThinMappings(core.dm, core.block, core.names.pool, core.dm.devicePath(core.names.meta), v.thinId, 0, Math.ceil(v.sizeBytes / core.catalog.state.pool.layout.dataBlockBytes));
+    // Before the pause, to keep it short: the destination's mappings (nothing writes the
+    // destination while no mirror is loaded); the log with no region in sync (provisioned now,
+    // and a crash before the pause's own image is written costs a full resync, never a wrong
+    // one); the mirror table loaded as the inactive table (the resume makes it live; the disk log
+    // reads its bitset only then).
+    const targetRuns = await read(dst.core, dv);
+    await dst.core.block.write(
+      dst.core.dm.devicePath(log),
+      0,
+      mirrorLogImage(regionCount, () => false),
+    );
+    await src.core.dm.load(device, toTargetLines(table));
     const { value: clean, pauseMs } = await paused(src.core, device, 'loading the move mirror', async () => {
-      const read = (core: PoolCore, v: VolumeRecord): Promise<ThinMappingRun[]> =>
-        readLiveThinMappings(core.dm, core.block, core.names.pool, core.dm.devicePath(core.names.meta), v.thinId, 0, Math.ceil(v.sizeBytes / core.catalog.state.pool.layout.dataBlockBytes));
       const sides = [
         { runs: await read(src.core, sv), blockBytes: src.core.catalog.state.pool.layout.dataBlockBytes },
-        { runs: await read(dst.core, dv), blockBytes },
+        { runs: targetRuns, blockBytes },
       ];
       const inSync = cleanRegions(regionCount, regionBytes, sides);
       await dst.core.block.write(
@@ -269,7 +287,6 @@ export function startMoveMirror(s: MoveSides): Promise<MoveMirrorStart> {
         0,
         mirrorLogImage(regionCount, (r) => inSync[r]!),
       );
-      await src.core.dm.load(device, toTargetLines(table));
       return inSync.filter(Boolean).length;
     });
     src.core.logger.info({ volume: s.name, target: s.target.name, regionCount, cleanRegions: clean, pauseMs }, 'move: mirror loaded');
@@ -330,9 +347,11 @@ export function undoMoveMirror(s: MoveSides): Promise<{ pauseMs: number }> {
     if (stage === 'target' || stage === 'target-unrenamed')
       throw new EngineError('DEVICE_MISMATCH', `volume "${s.name}" is already switched to pool ${s.target.name}; the move can no longer be undone`);
     let pauseMs = 0;
+    const device = topDevice(src.core, s.name);
+    // A mirror table loaded but never resumed (a crash or an error before the pause) holds the helpers.
+    if (stage === 'source' && (await infoOrNull(src.core.dm, device))?.inactiveTable === true) await src.core.dm.clear(device);
     if (stage === 'mirror') {
       const sv = requireVolume(src.core, s.name, 'source');
-      const device = topDevice(src.core, s.name);
       pauseMs = (await paused(src.core, device, 'undoing the move mirror', () => src.core.dm.load(device, toTargetLines(volumeTable(src.core, sv))))).pauseMs;
       src.core.logger.info({ volume: s.name, pauseMs }, 'move: back on the source');
     }

@@ -153,6 +153,10 @@ describe('move job', () => {
     await m.start();
     const job = await m.startMove({ pool: s.f.poolName, volume: 'v', targetPool: s.targetName });
     await gate.reached;
+    // The agent refuses other calls on the destination and the log volume, as on the source.
+    expect(m.jobOnVolume(s.targetName, 'v')?.id).toBe(job.id);
+    expect(m.jobOnVolume(s.targetName, `move-log.${job.id}`)?.id).toBe(job.id);
+    expect(m.jobOnVolume(s.f.poolName, 'v')?.id).toBe(job.id);
     // A write while mirrored reaches the source.
     const data = pattern(9, BLOCK_BYTES);
     await s.f.host.block.write(await byNumber(s.f), 30 * BLOCK_BYTES, data);

@@ -12,7 +12,7 @@ import { open } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JobManager } from '../src/jobs/index.js';
 import { EngineTestHost, expectSameBytes, pattern, SMALL_CATALOG } from '../../../packages/engine/test/support/engine-test-host.js';
-import { settled, silentLogger } from './support/job-harness.js';
+import { recordingLogger, settled } from './support/job-harness.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,7 +70,8 @@ describe('live move on the kernel', () => {
 
     const stateDir = await mkdtemp(join(tmpdir(), 'thinfleet-live-move-'));
     dirs.push(stateDir);
-    const m = new JobManager({ stateDir, engine, block: host.block, logger: silentLogger, movePollMs: 50 });
+    const { logger, lines } = recordingLogger();
+    const m = new JobManager({ stateDir, engine, block: host.block, logger, movePollMs: 50 });
     await m.start();
     const started = Date.now();
     const job = await m.startMove({ pool: source.name, volume: 'vm', targetPool: target.name });
@@ -82,8 +83,22 @@ describe('live move on the kernel', () => {
     await file.close();
     await m.stop();
     const sorted = [...latencies].sort((a, b) => a - b);
+    const switched = lines.find((l) => l.msg === 'move: switched') ?? {};
+    const resync = lines.find((l) => l.msg === 'move: resyncing') ?? {};
     console.log(
-      `live move pauses: ${JSON.stringify({ writes, writesDuringMove, longestWriteMs: Math.round(longestMs), p99WriteMs: Math.round(sorted[Math.floor(sorted.length * 0.99)] ?? 0), medianWriteMs: Math.round(sorted[sorted.length >> 1] ?? 0), moveMs, state: done.state })}`,
+      `live move pauses: ${JSON.stringify({
+        writes,
+        writesDuringMove,
+        longestWriteMs: Math.round(longestMs),
+        p99WriteMs: Math.round(sorted[Math.floor(sorted.length * 0.99)] ?? 0),
+        medianWriteMs: Math.round(sorted[sorted.length >> 1] ?? 0),
+        mirrorPauseMs: switched.mirrorPauseMs,
+        switchPauseMs: switched.switchPauseMs,
+        regions: resync.regions,
+        cleanRegions: resync.cleanRegions,
+        moveMs,
+        state: done.state,
+      })}`,
     );
 
     expect(done, done.error ?? '').toMatchObject({ state: 'succeeded', doneBytes: SIZE });

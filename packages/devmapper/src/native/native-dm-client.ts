@@ -76,7 +76,9 @@ export class NativeDmClient implements api.DmClient {
   }
 
   async rename(name: string, newName: string): Promise<api.DmDeviceInfo> {
-    const info = toInfo(await callNative('DM_DEV_RENAME', name, () => native.dmRename(name, newName)));
+    await callNative('DM_DEV_RENAME', name, () => native.dmRename(name, newName));
+    // The kernel's answer to DM_DEV_RENAME still carries the old name: ask again under the new one.
+    const info = await this.info(newName);
     await callNative('unlink', this.devicePath(name), () => native.unlinkNode(this.devicePath(name))).catch(() => undefined);
     await callNative('mknod', this.devicePath(newName), () => native.mknodBlock(this.devicePath(newName), info.dev.major, info.dev.minor));
     return info;

@@ -233,7 +233,7 @@ export function moveJobKind(options: MoveJobOptions): JobKind<MoveJobRequest> {
         }
         if (r.phase === 'prepare') await run.update({ phase: 'mirror' });
         const started = await startMoveMirror(f.sides);
-        let longestPauseMs = started.pauseMs;
+        let switchPauseMs = 0;
         run.logger.info({ target: f.target.name, regions: started.regionCount, cleanRegions: started.cleanRegions, pauseMs: started.pauseMs }, 'move: resyncing');
         for (;;) {
           if (run.signal.aborted) return 'stopped';
@@ -245,14 +245,14 @@ export function moveJobKind(options: MoveJobOptions): JobKind<MoveJobRequest> {
             if (r.phase !== 'switch') await run.update({ phase: 'switch' });
             const switched = await finishMoveSwitch(f.sides, r.id);
             if (switched !== null) {
-              longestPauseMs = Math.max(longestPauseMs, switched.pauseMs);
+              switchPauseMs = switched.pauseMs;
               break;
             }
           }
           await sleep(pollMs);
         }
         await finishMoveSwitch(f.sides, r.id);
-        run.logger.info({ longestPauseMs }, 'move: switched');
+        run.logger.info({ mirrorPauseMs: started.pauseMs, switchPauseMs }, 'move: switched');
         f = await find(r, pool);
         if (!f.switched) throw new EngineError('DEVICE_MISMATCH', `volume "${r.volume}" left the move's mirror before the switch; the move is undone`);
       }
