@@ -5,7 +5,7 @@
  * sectors (8 KiB); the legs are 512 KiB loop devices, so a mirror has 64 regions.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { formatDevNumber, mirrorLogImage, parseMirrorLog, parseMirrorStatus, parseTable, toTargetLines, type DmTarget, type MirrorStatus } from '@thinfleet/devmapper';
+import { formatDevNumber, mirrorLogImage, parseMirrorLog, parseMirrorStatus, parseTable, toTargetLines, type DmTarget, type MirrorStatus, type MirrorTarget } from '@thinfleet/devmapper';
 import { DmTestHost, expectErrno, expectSameBytes, pattern } from './conformance/dm-test-host.js';
 
 const KiB = 1024;
@@ -14,21 +14,27 @@ const REGION = REGION_SECTORS * 512;
 const LEG_BYTES = 512 * KiB;
 const REGIONS = LEG_BYTES / REGION;
 
+/** The host of each test (a fresh one per test). */
 let host: DmTestHost;
-beforeEach(async () => {
-  host = await DmTestHost.open();
-});
-afterEach(async () => {
-  await host.teardown();
-});
+beforeEach(async () => void (host = await DmTestHost.open()));
+afterEach(() => host.teardown());
 
+/** A device with one target over `bytes`, resumed; returns its name. */
 async function device(label: string, target: DmTarget, bytes = LEG_BYTES): Promise<string> {
   const name = host.name(label);
   await host.dm.create(name);
   await host.dm.load(name, toTargetLines([{ startSector: 0, lengthSectors: bytes / 512, target }]));
-  await host.dm.resume(name);
-  return name;
+  return (await host.dm.resume(name)).name;
 }
+
+/** A two-leg mirror of `a` and `b` (both from sector 0) with `log`. */
+const mirrorOf = (log: MirrorTarget['log'], a: string, b: string): MirrorTarget => ({
+  type: 'mirror',
+  log,
+  legs: [a, b].map((device) => ({ device, offsetSectors: 0 })),
+  handleErrors: false,
+  keepLog: false,
+});
 
 const path = (name: string): string => host.dm.devicePath(name);
 
@@ -63,27 +69,9 @@ describe(`DmClient conformance: mirror target (${process.env.THINFLEET_DM ?? 'si
 
   it('round-trips a core-log mirror table, resyncs every region from the first leg and reports it in the status', async () => {
     const { a, b } = await legs();
-    const m = await device('mirror', {
-      type: 'mirror',
-      log: { type: 'core', regionSectors: REGION_SECTORS },
-      legs: [
-        { device: a, offsetSectors: 0 },
-        { device: b, offsetSectors: 0 },
-      ],
-      handleErrors: false,
-      keepLog: false,
-    });
+    const m = await device('mirror', mirrorOf({ type: 'core', regionSectors: REGION_SECTORS }, a, b));
     const [da, db] = [formatDevNumber(await host.block.deviceNumber(a)), formatDevNumber(await host.block.deviceNumber(b))];
-    expect(parseTable(await host.dm.table(m))[0]?.target).toEqual({
-      type: 'mirror',
-      log: { type: 'core', regionSectors: REGION_SECTORS },
-      legs: [
-        { device: da, offsetSectors: 0 },
-        { device: db, offsetSectors: 0 },
-      ],
-      handleErrors: false,
-      keepLog: false,
-    });
+    expect(parseTable(await host.dm.table(m))[0]?.target).toEqual(mirrorOf({ type: 'core', regionSectors: REGION_SECTORS }, da, db));
     const s = await untilInSync(m);
     expect(s).toMatchObject({ legs: [da, db], health: ['A', 'A'], totalRegions: REGIONS, log: { type: 'core' }, inSync: true });
     expectSameBytes(await host.block.read(b, 0, LEG_BYTES), pattern(1, LEG_BYTES));
@@ -103,16 +91,7 @@ describe(`DmClient conformance: mirror target (${process.env.THINFLEET_DM ?? 'si
       0,
       mirrorLogImage(REGIONS, (r) => r % 2 === 0),
     );
-    const m = await device('mirror', {
-      type: 'mirror',
-      log: { type: 'disk', device: log, regionSectors: REGION_SECTORS },
-      legs: [
-        { device: a, offsetSectors: 0 },
-        { device: b, offsetSectors: 0 },
-      ],
-      handleErrors: false,
-      keepLog: false,
-    });
+    const m = await device('mirror', mirrorOf({ type: 'disk', device: log, regionSectors: REGION_SECTORS }, a, b));
     const dl = formatDevNumber(await host.block.deviceNumber(log));
     expect(parseTable(await host.dm.table(m))[0]?.target).toMatchObject({ log: { type: 'disk', device: dl, regionSectors: REGION_SECTORS } });
     const seen: number[] = [];

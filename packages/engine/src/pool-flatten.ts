@@ -245,7 +245,8 @@ export async function removeLeftoverHelperDevices(core: PoolCore): Promise<strin
   return removed;
 }
 
-async function resumeWithRetries(core: PoolCore, device: string): Promise<unknown> {
+/** Resumes `device`, up to three attempts; returns the last error, or undefined once resumed (or gone). Shared with volume-move.ts. */
+export async function resumeWithRetries(core: PoolCore, device: string): Promise<unknown> {
   let lastError: unknown;
   for (let attempt = 0; attempt < RESUME_ATTEMPTS; attempt++) {
     try {

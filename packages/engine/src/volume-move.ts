@@ -69,6 +69,7 @@ import type { VolumeRecord } from './catalog-state.js';
 import { ensureDevice, infoOrNull, removeDevice } from './device-tables.js';
 import { EngineError } from './engine-error.js';
 import { moveHelperDeviceName, volumeDeviceName } from './names.js';
+import { resumeWithRetries } from './pool-flatten.js';
 import type { BatchResult } from './pool-batch.js';
 import { volumeByName, volumeTable, volumeUuid, type PoolCore } from './pool-core.js';
 import type { Pool } from './pool.js';
@@ -99,8 +100,6 @@ interface Side {
   readonly core: PoolCore;
   readonly batch: (items: readonly BatchItem[]) => Promise<BatchResult>;
 }
-
-const RESUME_ATTEMPTS = 3;
 
 /** Runs `fn` under both pools' mutexes, taken in name order (two moves in opposite directions cannot deadlock). */
 function withBoth<T>(s: MoveSides, fn: (src: Side, dst: Side) => Promise<T>): Promise<T> {
@@ -182,19 +181,6 @@ async function ensureHelper(core: PoolCore, v: VolumeRecord, purpose: 'move' | '
   if (existing !== null && existing.uuid !== uuid) await removeDevice(core.dm, name, `move helper device ${name}`);
   await ensureDevice(core.dm, core.block, name, uuid, volumeTable(core, { ...v, externalOrigin: null }), { reloadIfDifferent: true });
   return name;
-}
-
-async function resumeWithRetries(core: PoolCore, device: string): Promise<unknown> {
-  let lastError: unknown;
-  for (let attempt = 0; attempt < RESUME_ATTEMPTS; attempt++) {
-    try {
-      await core.dm.resume(device);
-      return undefined;
-    } catch (err) {
-      lastError = err;
-    }
-  }
-  return lastError;
 }
 
 /** Suspends `device`, runs `fn`, resumes it always; returns fn's result and the pause. */

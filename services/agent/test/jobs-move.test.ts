@@ -5,36 +5,30 @@
  * crash (the kernel keeps its devices) and as a host crash (reboot: every device gone), each
  * checked for the volume's content and for exactly one pool holding it afterwards.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isEngineError, type Engine, type Pool } from '@thinfleet/engine';
 import type { SimDmClient } from '@thinfleet/devmapper';
 import { JobManager, type JobRecord } from '../src/jobs/index.js';
 import { AgentError } from '../src/agent-error.js';
 import type { CrashMode } from '../../../packages/engine/test/support/crash-plan.js';
-import { FreezingPlan } from './support/freezing-plan.js';
-import { crashingBlock, crashingDm } from '../../../packages/engine/test/support/crash-plan.js';
+import { crashFixture, firstRun, freezingEngine } from './support/freezing-plan.js';
 import { startPatternWriter } from '../../../packages/engine/test/support/pattern-writer.js';
 import { BLOCK_BYTES, expectSameBytes, Gate, jobFixture, MiB, pattern, settled, silentLogger, type JobFixture } from './support/job-harness.js';
 import { SMALL_CATALOG } from '../../../packages/engine/test/support/engine-test-host.js';
 
+/** The moved volume's size. */
 const SIZE = 2 * MiB;
+
+/** Run after each test (newest first for the VM's hold: see setup). */
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
+  while (cleanups.length > 0) await cleanups.shift()!();
 });
 
-interface Setup {
-  readonly f: JobFixture;
-  readonly target: Pool;
-  readonly targetName: string;
-  readonly targetPaths: string[];
-  /** What `v` reads now. */
-  readonly expected: Buffer;
-}
+/** Two pools of one host and `v` in the first; `expected` is what `v` reads now. */
+type Setup = Readonly<{ f: JobFixture; target: Pool; targetName: string; targetPaths: string[]; expected: Buffer }>;
 
 /** Two pools; volume `v` (2 MiB) in the first, active and held open, blocks 0, 5 and 17 written. */
 async function setup(f?: JobFixture, engine?: Engine): Promise<Setup> {
@@ -206,29 +200,14 @@ describe('move job', () => {
  * devices) or a host crash (true). Checks that exactly one pool holds the volume, with its content.
  */
 async function crashOnce(n: number, mode: CrashMode, reboot: boolean): Promise<{ crashed: boolean; log: string[] }> {
-  const f = await jobFixture();
-  const frozenDir = await mkdtemp(join(tmpdir(), 'thinfleet-move-frozen-'));
-  const managers: JobManager[] = [];
-  cleanups.push(async () => {
-    for (const mm of managers) await mm.stop();
-    await f.teardown();
-    await rm(frozenDir, { recursive: true, force: true });
-  });
+  const { f, frozenDir, managers } = await crashFixture(cleanups);
   const s = await setup(f);
-  const frozenJobs = join(frozenDir, 'jobs');
-  const plan = new FreezingPlan(n, mode, () => {
-    if (existsSync(join(f.stateDir, 'jobs'))) cpSync(join(f.stateDir, 'jobs'), frozenJobs, { recursive: true });
-    else mkdirSync(frozenJobs);
-  });
-  const engine = f.host.engine({ dm: crashingDm(f.host.dm, plan), block: crashingBlock(f.host.block, plan) });
+  const { plan, engine, frozenJobs } = freezingEngine(f, frozenDir, n, mode);
   await engine.activatePool(f.poolName, f.paths);
   await engine.activatePool(s.targetName, s.targetPaths);
   const m = new JobManager({ stateDir: f.stateDir, engine, block: f.host.block, logger: silentLogger, movePollMs: 1 });
   managers.push(m);
-  await m.start();
-  plan.arm();
-  const job = await m.startMove({ pool: f.poolName, volume: 'v', targetPool: s.targetName });
-  const first = await settled(m, job.id);
+  const { job, first } = await firstRun(plan, m, (started) => started.startMove({ pool: f.poolName, volume: 'v', targetPool: s.targetName }), n, mode);
   const label = `crash ${mode} step ${n} (${plan.log[n - 1] ?? 'none'})${reboot ? ' + reboot' : ''}`;
   if (!plan.dead) {
     expect(first, label).toMatchObject({ state: 'succeeded' });

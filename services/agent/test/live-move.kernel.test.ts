@@ -30,13 +30,18 @@ afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
+/** A host (torn down after the file, which keeps both pools' metadata for thin_check) with two pools. */
+async function twoPools() {
+  const host = await EngineTestHost.open();
+  hosts.push(host);
+  const engine = host.engine();
+  const pool = async (label: string) => engine.createPool({ name: host.poolName(label), devices: await host.devices(1, 96 * MiB), dataBlockBytes: BLOCK, ...SMALL_CATALOG });
+  return { host, engine, source: await pool('src'), target: await pool('dst') };
+}
+
 describe('live move on the kernel', () => {
   it('moves an open volume under a writer: every acknowledged write reads back on the destination, the source thin id is gone', async () => {
-    const host = await EngineTestHost.open();
-    hosts.push(host);
-    const engine = host.engine();
-    const source = await engine.createPool({ name: host.poolName('src'), devices: await host.devices(1, 96 * MiB), dataBlockBytes: BLOCK, ...SMALL_CATALOG });
-    const target = await engine.createPool({ name: host.poolName('dst'), devices: await host.devices(1, 96 * MiB), dataBlockBytes: BLOCK, ...SMALL_CATALOG });
+    const { host, engine, source, target } = await twoPools();
     const v = await source.createVolume('vm', SIZE, { activate: true });
     const expected = Buffer.alloc(SIZE);
     // A quarter of the blocks hold data before the move.

@@ -51,7 +51,7 @@ import {
 import { AgentError } from '../agent-error.js';
 import type { JobKind, JobKindHost, JobRun, JobView, NewJob, RunResult } from './job-kind.js';
 import type { JobRecord } from './job-record.js';
-import { startingVolume } from './volume-job.js';
+import { newJobOn, startingVolume } from './volume-job.js';
 
 /** The move kind's name, the `kind` of its records and marks. */
 export const MOVE_JOB_KIND = 'move';
@@ -175,23 +175,10 @@ export function moveJobKind(options: MoveJobOptions): JobKind<MoveJobRequest> {
       }
       if ((await target.list()).some((v) => v.name === volume.name))
         throw new EngineError('NAME_EXISTS', `pool ${target.name} already has a volume "${volume.name}"`, { argument: 'targetPool' });
-      const blockBytes = (await target.status()).dataBlockBytes;
-      const regionBytes = Math.min(blockBytes, volume.sizeBytes);
-      return {
-        pool,
-        fields: {
-          pool: pool.name,
-          volume: volume.name,
-          volumeUuid: volume.uuid,
-          doneBytes: 0,
-          totalBytes: volume.sizeBytes,
-          chunkBytes: regionBytes,
-          volumeWasActive: true,
-          ownerToken: pool.writer.token.toString(),
-          phase: 'prepare',
-          args: { targetPool: target.name },
-        },
-      };
+      // chunkBytes: the region size (the target pool's data block size, at most the volume).
+      const regionBytes = Math.min((await target.status()).dataBlockBytes, volume.sizeBytes);
+      const job = await newJobOn(pool, volume, regionBytes, 'prepare');
+      return { pool, fields: { ...job.fields, chunkBytes: regionBytes, args: { targetPool: target.name } } };
     },
 
     async resume(run: JobRun, pool: Pool): Promise<RunResult> {
