@@ -115,5 +115,5 @@ export function volumeDeviceUuid(poolUuid: string, volumeUuid: string): string {
  * device's uuid, so until the volume is next deactivated its device keeps the old pool's.
  */
 export function isVolumeDeviceUuidOfAnyPool(deviceUuid: string, volumeUuid: string): boolean {
-  return deviceUuid.startsWith('TF-') && deviceUuid.endsWith(`-${volumeUuid}`) && deviceUuid.length === volumeUuid.length * 2 + 4;
+  return volumeUuid !== '' && deviceUuid.startsWith('TF-') && deviceUuid.endsWith(`-${volumeUuid}`);
 }
