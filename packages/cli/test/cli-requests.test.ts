@@ -71,6 +71,8 @@ const CASES: ReadonlyArray<readonly [string, string, unknown]> = [
   ['volume delete tank/vm1 --now', 'deleteVolume', { pool: 'tank', name: 'vm1', mode: 'DELETE_MODE_NOW' }],
   ['volume delete tank/vm1 --chunked', 'deleteVolume', { pool: 'tank', name: 'vm1', mode: 'DELETE_MODE_CHUNKED' }],
   ['volume flatten tank/vm1 --no-wait', 'flattenVolume', { pool: 'tank', name: 'vm1' }],
+  ['volume move tank/vm1 fast --no-wait', 'moveVolume', { pool: 'tank', name: 'vm1', targetPool: 'fast', host: '' }],
+  ['volume move tank/vm1 fast --host node2 --no-wait', 'moveVolume', { pool: 'tank', name: 'vm1', targetPool: 'fast', host: 'node2' }],
   ['volume revert tank/vm1 vm1-s1', 'revertVolume', { pool: 'tank', name: 'vm1', snapshot: 'vm1-s1' }],
   ['volume pin tank/vm1.rev2', 'pinVolume', { pool: 'tank', name: 'vm1.rev2', pinned: true }],
   ['volume unpin tank/vm1.rev2', 'pinVolume', { pool: 'tank', name: 'vm1.rev2', pinned: false }],

@@ -176,6 +176,7 @@ const DEFAULT_RESPONSES: Record<string, unknown> = {
   listJobs: { jobs: [] },
   getJob: { job: job('JOB_STATE_RUNNING', 0) },
   flattenVolume: { job: job('JOB_STATE_RUNNING', 0, { id: 'f1', kind: 'flatten', phase: 'copy' }) },
+  moveVolume: { job: job('JOB_STATE_RUNNING', 0, { id: 'm1', kind: 'move', phase: 'prepare' }) },
   cancelJob: { job: job('JOB_STATE_CANCELLED', 0) },
   createDeviceSnapshot: { snapshot: DEVICE_SNAPSHOT },
   listDeviceSnapshots: { snapshots: [DEVICE_SNAPSHOT] },
