@@ -240,15 +240,16 @@ export class Pool extends SingleVolumeCalls {
   }
 
   /**
-   * Where volume `right` differs from volume `left`, from byte `fromBytes` on (volume-diff.ts:
-   * both mappings under one metadata snapshot; the lineage check is the caller's). Either may be
-   * active or inactive. Writes nothing; runs under the pool mutex.
+   * Where volume `right` differs from volume `left` (null: from an empty volume, i.e. what
+   * `right` maps), from byte `fromBytes` on, over at most `lengthBytes` (volume-diff.ts: both mappings under one metadata
+   * snapshot; the lineage check is the caller's). Either may be active or inactive. Writes
+   * nothing; runs under the pool mutex.
    * @throws EngineError NO_SUCH_VOLUME; DmError EBUSY when another holds the metadata snapshot
    */
-  async diffVolumes(left: string, right: string, fromBytes = 0): Promise<VolumeDiff> {
+  async diffVolumes(left: string | null, right: string, fromBytes = 0, lengthBytes = Infinity): Promise<VolumeDiff> {
     return this.mutex.run(async () => {
       this.requireOpen();
-      return diffVolumeRecords(this.core, this.find(left), this.find(right), fromBytes);
+      return diffVolumeRecords(this.core, left === null ? null : this.find(left), this.find(right), fromBytes, lengthBytes);
     });
   }
 

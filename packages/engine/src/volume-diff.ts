@@ -18,7 +18,7 @@
  * exists; `lineageRoot` follows the chain. A volume whose recorded chain was cut by a delete
  * starts a lineage of its own.
  */
-import { readLiveThinDiff, type ThinDiffKind } from '@thinfleet/devmapper';
+import { readLiveThinDiff, readLiveThinMappings, type ThinDiffKind, type ThinDiffRange } from '@thinfleet/devmapper';
 import type { VolumeRecord } from './catalog-state.js';
 import type { PoolCore } from './pool-core.js';
 import type { VolumeInfo } from './volume-info.js';
@@ -66,21 +66,34 @@ export function sameLineage(volumes: readonly Pick<VolumeInfo, 'name' | 'origin'
 
 /**
  * The ranges where `right` differs from `left` over bytes `[fromBytes, sizeBytes)` (fromBytes
- * rounded down to a data block), both read under one metadata snapshot. The caller holds the
+ * rounded down to a data block; at most `lengthBytes` from there, rounded up to blocks), both read under one metadata snapshot; with `left` null, the
+ * ranges `right` maps (all `right_only`: a diff against an empty volume). The caller holds the
  * pool's mutex (one metadata snapshot per pool at a time). Writes nothing.
  * @throws DmError EBUSY when someone else holds the pool's metadata snapshot; the kernel's errors
  */
-export async function diffVolumeRecords(core: PoolCore, left: VolumeRecord, right: VolumeRecord, fromBytes: number): Promise<VolumeDiff> {
+export async function diffVolumeRecords(core: PoolCore, left: VolumeRecord | null, right: VolumeRecord, fromBytes: number, lengthBytes = Infinity): Promise<VolumeDiff> {
   const blockBytes = core.catalog.state.pool.layout.dataBlockBytes;
-  const sizeBytes = Math.max(left.sizeBytes, right.sizeBytes);
+  const sizeBytes = Math.max(left?.sizeBytes ?? 0, right.sizeBytes);
   const fromBlock = Math.floor(fromBytes / blockBytes);
-  const blockCount = Math.max(0, Math.ceil(sizeBytes / blockBytes) - fromBlock);
-  const raw = await readLiveThinDiff(core.dm, core.block, core.names.pool, core.dm.devicePath(core.names.meta), left.thinId, right.thinId, fromBlock, blockCount);
-  const ranges: VolumeDiffRange[] = [];
+  const blockCount = Math.max(0, Math.min(Math.ceil(sizeBytes / blockBytes) - fromBlock, Math.ceil(lengthBytes / blockBytes)));
+  const meta = core.dm.devicePath(core.names.meta);
+  const raw: readonly ThinDiffRange[] =
+    left === null
+      ? (await readLiveThinMappings(core.dm, core.block, core.names.pool, meta, right.thinId, fromBlock, blockCount)).map((r) => ({
+          virtualBlock: r.virtualBlock,
+          blocks: r.blocks,
+          kind: 'right_only' as const,
+        }))
+      : await readLiveThinDiff(core.dm, core.block, core.names.pool, meta, left.thinId, right.thinId, fromBlock, blockCount);
+  const ranges: Array<{ offsetBytes: number; lengthBytes: number; kind: ThinDiffKind }> = [];
   for (const r of raw) {
     const offsetBytes = r.virtualBlock * blockBytes;
     const endBytes = Math.min((r.virtualBlock + r.blocks) * blockBytes, sizeBytes);
-    if (endBytes > offsetBytes) ranges.push({ offsetBytes, lengthBytes: endBytes - offsetBytes, kind: r.kind });
+    if (endBytes <= offsetBytes) continue;
+    const last = ranges.at(-1);
+    // Runs of one device's mappings are cut where the data blocks are not consecutive.
+    if (last !== undefined && last.kind === r.kind && last.offsetBytes + last.lengthBytes === offsetBytes) last.lengthBytes = endBytes - last.offsetBytes;
+    else ranges.push({ offsetBytes, lengthBytes: endBytes - offsetBytes, kind: r.kind });
   }
   return { blockBytes, sizeBytes, ranges };
 }

@@ -18,7 +18,8 @@ export interface ExportVolumeRequest {
    * Optional: the name of an older volume of `pool` of the same lineage (at most 128 bytes):
    * only the ranges where `name` differs from it are written, as an incremental stream
    * (docs/diff-stream.md) that ImportVolume with `onto` applies. Another lineage, or an older
-   * volume larger than `name`, is INVALID_ARGUMENT (`since`); `format` must be IMAGE_FORMAT_RAW.
+   * volume larger than `name`, is INVALID_ARGUMENT (`since`); `format` must be
+   * IMAGE_FORMAT_DIFF_STREAM or IMAGE_FORMAT_RAW (the default, taken as the stream).
    */
   'since'?: (string);
   /**
@@ -45,7 +46,8 @@ export interface ExportVolumeRequest__Output {
    * Optional: the name of an older volume of `pool` of the same lineage (at most 128 bytes):
    * only the ranges where `name` differs from it are written, as an incremental stream
    * (docs/diff-stream.md) that ImportVolume with `onto` applies. Another lineage, or an older
-   * volume larger than `name`, is INVALID_ARGUMENT (`since`); `format` must be IMAGE_FORMAT_RAW.
+   * volume larger than `name`, is INVALID_ARGUMENT (`since`); `format` must be
+   * IMAGE_FORMAT_DIFF_STREAM or IMAGE_FORMAT_RAW (the default, taken as the stream).
    */
   'since': (string);
   /**

@@ -27,8 +27,10 @@ export interface ImportVolumeRequest {
    * Optional: the name of a volume of `pool` (at most 128 bytes) that `path` is an incremental
    * stream against (made by ExportVolume with `since`; docs/diff-stream.md): the new volume is
    * made as a snapshot of it (it stays untouched) and the stream's records are applied into it.
-   * The stream's base uuid must be this volume's (else INVALID_ARGUMENT, `onto`); `format` must be
-   * IMAGE_FORMAT_RAW and `size_bytes` unset (else INVALID_ARGUMENT naming them).
+   * The stream's base uuid must be this volume's, or the uuid whose content an earlier stream
+   * import restored it as (else INVALID_ARGUMENT, `onto`); `format` must be
+   * IMAGE_FORMAT_DIFF_STREAM or IMAGE_FORMAT_RAW (the default, taken as the stream), and
+   * `size_bytes` unset (else INVALID_ARGUMENT naming them).
    */
   'onto'?: (string);
   /**
@@ -64,8 +66,10 @@ export interface ImportVolumeRequest__Output {
    * Optional: the name of a volume of `pool` (at most 128 bytes) that `path` is an incremental
    * stream against (made by ExportVolume with `since`; docs/diff-stream.md): the new volume is
    * made as a snapshot of it (it stays untouched) and the stream's records are applied into it.
-   * The stream's base uuid must be this volume's (else INVALID_ARGUMENT, `onto`); `format` must be
-   * IMAGE_FORMAT_RAW and `size_bytes` unset (else INVALID_ARGUMENT naming them).
+   * The stream's base uuid must be this volume's, or the uuid whose content an earlier stream
+   * import restored it as (else INVALID_ARGUMENT, `onto`); `format` must be
+   * IMAGE_FORMAT_DIFF_STREAM or IMAGE_FORMAT_RAW (the default, taken as the stream), and
+   * `size_bytes` unset (else INVALID_ARGUMENT naming them).
    */
   'onto': (string);
   /**
