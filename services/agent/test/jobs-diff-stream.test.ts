@@ -12,12 +12,15 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { status, type ServiceError } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Pool } from '@thinfleet/engine';
 import { rng } from '../../../test/support/seeded.mjs';
 import { JobManager, type JobRecord } from '../src/jobs/index.js';
 import { HEADER_BYTES, RECORD_DATA, RECORD_ZERO, verifyDiffStream, DiffStreamReader, readHeader, RECORD_END } from '../src/jobs/diff-stream.js';
 import { crashFixture, firstRun, freezingEngine } from './support/freezing-plan.js';
+import { rawClients } from './support/raw-clients.js';
+import { startTestAgent } from './support/test-agent.js';
 import { jobFixture, KiB, pattern, settled, silentLogger, type JobFixture } from './support/job-harness.js';
 
 const BLOCK = 64 * KiB;
@@ -290,4 +293,61 @@ describe('crash at every step', () => {
       expect(crashes).toBeGreaterThan(kind === 'export' ? 6 : 10);
     }, 300_000);
   }
+});
+
+describe('DiffVolumes over gRPC', () => {
+  it('answers in pages up to max_ranges, and refuses bad fields naming them', async () => {
+    const t = await startTestAgent();
+    const c = rawClients(t.socketPath);
+    cleanups.push(async () => {
+      c.close();
+      await t.dispose();
+    });
+    await c.call(c.pool, 'CreatePool', { name: 'p', devices: [t.sparseFile('d0', 64 * 1024 * KiB)] });
+    await c.call(c.volume, 'CreateVolume', { pool: 'p', name: 'vm', sizeBytes: SIZE });
+    await c.call(c.volume, 'SnapshotVolume', { pool: 'p', source: 'vm', name: 'old' });
+    await c.call(c.volume, 'CreateVolume', { pool: 'p', name: 'stranger', sizeBytes: SIZE });
+    await c.call(c.volume, 'ActivateVolume', { pool: 'p', name: 'vm' });
+    // Blocks 1, 3, 5, 7 and 9 written: five separate ranges, all right_only.
+    for (const b of [1, 3, 5, 7, 9]) await c.call(c.volume, 'WriteVolume', { pool: 'p', name: 'vm', offsetBytes: b * BLOCK, data: pattern(b, BLOCK) });
+    type Page = { ranges: Array<{ offsetBytes: number; lengthBytes: number; kind: string }>; blockBytes: number; sizeBytes: number; nextFromBytes: number };
+    const all = await c.call<Page>(c.volume, 'DiffVolumes', { pool: 'p', name: 'old', other: 'vm' });
+    expect(all).toMatchObject({ blockBytes: BLOCK, sizeBytes: SIZE, nextFromBytes: 0 });
+    expect(all.ranges).toEqual([1, 3, 5, 7, 9].map((b) => ({ offsetBytes: b * BLOCK, lengthBytes: BLOCK, kind: 'DIFF_KIND_RIGHT_ONLY' })));
+    const paged: Page['ranges'] = [];
+    let fromBytes = 0;
+    let pages = 0;
+    do {
+      const page = await c.call<Page>(c.volume, 'DiffVolumes', { pool: 'p', name: 'old', other: 'vm', fromBytes, maxRanges: 2 });
+      expect(page.ranges.length).toBeLessThanOrEqual(2);
+      paged.push(...page.ranges);
+      fromBytes = page.nextFromBytes;
+      pages += 1;
+    } while (fromBytes !== 0);
+    expect(pages).toBe(3);
+    expect(paged).toEqual(all.ranges);
+    // The other way round: left_only.
+    expect((await c.call<Page>(c.volume, 'DiffVolumes', { pool: 'p', name: 'vm', other: 'old' })).ranges.map((r) => r.kind)).toEqual(Array(5).fill('DIFF_KIND_LEFT_ONLY'));
+
+    const failure = async (method: string, request: object): Promise<{ code: number; field: string | undefined }> => {
+      try {
+        await c.call(c.volume, method, request);
+      } catch (err) {
+        const e = err as ServiceError;
+        return { code: e.code, field: e.metadata.get('tf-field')[0]?.toString() };
+      }
+      throw new Error(`${method} accepted ${JSON.stringify(request).slice(0, 80)}`);
+    };
+    expect(await failure('DiffVolumes', { pool: 'p', name: 'old', other: 'stranger' })).toEqual({ code: status.INVALID_ARGUMENT, field: 'other' });
+    expect(await failure('DiffVolumes', { pool: 'p', name: 'old', other: 'bad/name' })).toEqual({ code: status.INVALID_ARGUMENT, field: 'other' });
+    expect(await failure('DiffVolumes', { pool: 'p', name: 'old', other: 'nope' })).toMatchObject({ code: status.NOT_FOUND, field: 'other' });
+    expect(await failure('DiffVolumes', { pool: 'p', name: 'old', other: 'vm', maxRanges: 10_001 })).toEqual({ code: status.INVALID_ARGUMENT, field: 'max_ranges' });
+    const out = join(t.stateDir, 'x.tfdiff');
+    expect(await failure('ExportVolume', { pool: 'p', name: 'vm', path: out, since: 'stranger' })).toEqual({ code: status.INVALID_ARGUMENT, field: 'since' });
+    expect(await failure('ExportVolume', { pool: 'p', name: 'vm', path: out, since: 'old', format: 'IMAGE_FORMAT_QCOW2' })).toEqual({ code: status.INVALID_ARGUMENT, field: 'format' });
+    writeFileSync(out, Buffer.alloc(4096, 7));
+    expect(await failure('ImportVolume', { pool: 'p', name: 'r', path: out, onto: 'old' })).toEqual({ code: status.INVALID_ARGUMENT, field: 'path' });
+    expect(await failure('ImportVolume', { pool: 'p', name: 'r', path: out, onto: 'nope' })).toMatchObject({ code: status.NOT_FOUND, field: 'onto' });
+    expect((await c.call<{ volumes: Array<{ name: string }> }>(c.volume, 'ListVolumes', { pool: 'p' })).volumes.map((v) => v.name).sort()).toEqual(['old', 'stranger', 'vm']);
+  });
 });
