@@ -193,6 +193,13 @@ describe('refusals', () => {
       message: expect.stringMatching(/not an incremental stream/) as unknown,
     });
     expect((await f.pool.list()).map((v) => v.name)).toEqual(before);
+
+    // A volume an unfinished import still fills is neither a base nor a target.
+    await f.pool.markJob('s2', { kind: 'import', jobId: 'j0partial00', doneBytes: 0, chunkBytes: BLOCK, createdMs: 0, phase: 'copy' });
+    await expect(m.startImport({ pool: f.poolName, volume: 'r', path: inc, format: 'stream', onto: 's2' })).rejects.toMatchObject({ code: 'JOB_RUNNING', field: 'onto' });
+    await expect(m.startExport({ pool: f.poolName, volume: 's3', path: out, format: 'stream', since: 's2' })).rejects.toMatchObject({ code: 'JOB_RUNNING', field: 'since' });
+    expect((await f.pool.list()).map((v) => v.name)).toEqual(before);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('fails the import of a corrupt, truncated or extended stream with BAD_STREAM, leaving no volume', async () => {

@@ -6,7 +6,16 @@
  * cannot see a difference in what unmapped blocks read. Reads only.
  */
 import { EngineError, quoted, sameLineage, type VolumeInfo } from '@thinfleet/engine';
-import { badRequest, withField } from '../agent-error.js';
+import { AgentError, badRequest, withField } from '../agent-error.js';
+
+/**
+ * Refuses a volume an unfinished import is still filling (its content is partial): no stream is
+ * made against it, and none is applied onto it.
+ * @throws AgentError JOB_RUNNING naming `field`
+ */
+export function requireComplete(v: VolumeInfo, field: string): void {
+  if (v.job?.kind === 'import') throw new AgentError('JOB_RUNNING', `${field}: import job ${v.job.jobId} is still filling volume ${quoted(v.name)}`, { field });
+}
 
 /** The two volumes of a diff, found in `volumes`. */
 export interface DiffPair {

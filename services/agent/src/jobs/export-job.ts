@@ -30,7 +30,7 @@ import { open } from 'node:fs/promises';
 import type { BlockClient } from '@thinfleet/devmapper';
 import { EngineError, quoted, type Pool, type VolumeInfo } from '@thinfleet/engine';
 import { AgentError, badRequest } from '../agent-error.js';
-import { requireDiffable } from './diff-checks.js';
+import { requireComplete, requireDiffable } from './diff-checks.js';
 import { writeStream, type StreamExport } from './diff-export.js';
 import { dataRuns, isImageFormat, partialPath, publishFile, removeIfPresent, requireNewFile, type ImageFormat } from './image-files.js';
 import { activePool, DEFAULT_DIFF_WINDOW_BYTES, imageJob, percentProgress, qemuImgOf, stepBytes, yieldToEventLoop, type ImageJobOptions } from './image-job-options.js';
@@ -75,6 +75,7 @@ async function streamStart(pool: Pool, volume: VolumeInfo, format: ImageFormat, 
   if (since === undefined) return {};
   if (format !== 'stream') throw badRequest('format', 'an export with since writes the incremental stream format');
   const { left } = requireDiffable(await pool.list(), since, volume.name, { left: 'since', right: 'name' }, 'since');
+  requireComplete(left, 'since');
   if (left.sizeBytes > volume.sizeBytes) throw badRequest('since', `volume ${quoted(left.name)} is larger than ${quoted(volume.name)}: a stream cannot shrink the volume it applies onto`);
   return { since: left.name, sinceUuid: left.uuid };
 }

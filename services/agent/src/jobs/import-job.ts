@@ -39,6 +39,7 @@
 import { open } from 'node:fs/promises';
 import { EngineError, quoted, type BatchItem, type JobMark, type Pool, type VolumeInfo } from '@thinfleet/engine';
 import { AgentError, badRequest, withField } from '../agent-error.js';
+import { requireComplete } from './diff-checks.js';
 import { applyStream, streamHeaderFor, verifyStream } from './diff-import.js';
 import { dataRuns, imageSource, isImageFormat, type ImageFormat, type ImageSource } from './image-files.js';
 import { activePool, imageJob, percentProgress, qemuImgOf, stepBytes, yieldToEventLoop, type ImageJobOptions } from './image-job-options.js';
@@ -135,6 +136,7 @@ async function streamJob(pool: Pool, volumes: readonly VolumeInfo[], request: Im
   if (request.onto !== undefined) {
     onto = volumes.find((v) => v.name === request.onto) ?? null;
     if (onto === null) throw withField(new EngineError('NO_SUCH_VOLUME', `no volume ${quoted(request.onto)} in pool ${pool.name}`, { argument: 'onto' }), 'onto');
+    requireComplete(onto, 'onto');
   }
   const header = await streamHeaderFor(request.path, onto);
   const { chunkBytes } = await stepBytes(pool, stepChunkBytes);
