@@ -12,16 +12,16 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { status, type ServiceError } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Pool } from '@thinfleet/engine';
 import { rng } from '../../../test/support/seeded.mjs';
 import { JobManager, type JobRecord } from '../src/jobs/index.js';
 import { HEADER_BYTES, RECORD_DATA, RECORD_ZERO, verifyDiffStream, DiffStreamReader, readHeader, RECORD_END } from '../src/jobs/diff-stream.js';
 import { crashFixture, firstRun, freezingEngine } from './support/freezing-plan.js';
-import { rawClients } from './support/raw-clients.js';
+import { failure, rawClients } from './support/raw-clients.js';
 import { startTestAgent } from './support/test-agent.js';
-import { jobFixture, KiB, pattern, settled, silentLogger, type JobFixture } from './support/job-harness.js';
+import { KiB, pattern, settled, silentLogger, type JobFixture } from './support/job-harness.js';
 
 const BLOCK = 64 * KiB;
 const CHUNK = 128 * KiB;
@@ -35,22 +35,17 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/** A job fixture and a directory of its own for the streams (the crash tests' fixture, whose directory is otherwise for frozen jobs). */
 async function fixture(): Promise<JobFixture & { dir: string }> {
-  const f = await jobFixture();
-  const dir = await mkdtemp(join(tmpdir(), 'tf-diff-'));
-  cleanups.push(async () => {
-    await f.teardown();
-    await rm(dir, { recursive: true, force: true });
-  });
-  return { ...f, dir };
+  const { f, frozenDir } = await crashFixture(cleanups);
+  return { ...f, dir: frozenDir };
 }
 
 /** A volume's whole content (activated for the read, left as it was). */
 async function content(f: JobFixture, pool: Pool, name: string): Promise<Buffer> {
-  const was = (await pool.show(name)).active;
-  const device = (await pool.activateVolume(name)).devicePath!;
-  const data = await f.host.block.read(device, 0, (await pool.show(name)).sizeBytes);
-  if (!was) await pool.deactivateVolume(name);
+  const before = await pool.show(name);
+  const data = await f.host.block.read((await pool.activateVolume(name)).devicePath!, 0, before.sizeBytes);
+  if (!before.active) await pool.deactivateVolume(name);
   return data;
 }
 
@@ -336,25 +331,21 @@ describe('DiffVolumes over gRPC', () => {
     // The other way round: left_only.
     expect((await c.call<Page>(c.volume, 'DiffVolumes', { pool: 'p', name: 'vm', other: 'old' })).ranges.map((r) => r.kind)).toEqual(Array(5).fill('DIFF_KIND_LEFT_ONLY'));
 
-    const failure = async (method: string, request: object): Promise<{ code: number; field: string | undefined }> => {
-      try {
-        await c.call(c.volume, method, request);
-      } catch (err) {
-        const e = err as ServiceError;
-        return { code: e.code, field: e.metadata.get('tf-field')[0]?.toString() };
-      }
-      throw new Error(`${method} accepted ${JSON.stringify(request).slice(0, 80)}`);
+    /** The status code and tf-field of a refused call of VolumeService `method`. */
+    const refusal = async (method: string, request: object): Promise<{ code: number; field: string | null }> => {
+      const { code, field } = await failure(c.call(c.volume, method, request));
+      return { code, field };
     };
-    expect(await failure('DiffVolumes', { pool: 'p', name: 'old', other: 'stranger' })).toEqual({ code: status.INVALID_ARGUMENT, field: 'other' });
-    expect(await failure('DiffVolumes', { pool: 'p', name: 'old', other: 'bad/name' })).toEqual({ code: status.INVALID_ARGUMENT, field: 'other' });
-    expect(await failure('DiffVolumes', { pool: 'p', name: 'old', other: 'nope' })).toMatchObject({ code: status.NOT_FOUND, field: 'other' });
-    expect(await failure('DiffVolumes', { pool: 'p', name: 'old', other: 'vm', maxRanges: 10_001 })).toEqual({ code: status.INVALID_ARGUMENT, field: 'max_ranges' });
+    expect(await refusal('DiffVolumes', { pool: 'p', name: 'old', other: 'stranger' })).toEqual({ code: status.INVALID_ARGUMENT, field: 'other' });
+    expect(await refusal('DiffVolumes', { pool: 'p', name: 'old', other: 'bad/name' })).toEqual({ code: status.INVALID_ARGUMENT, field: 'other' });
+    expect(await refusal('DiffVolumes', { pool: 'p', name: 'old', other: 'nope' })).toMatchObject({ code: status.NOT_FOUND, field: 'other' });
+    expect(await refusal('DiffVolumes', { pool: 'p', name: 'old', other: 'vm', maxRanges: 10_001 })).toEqual({ code: status.INVALID_ARGUMENT, field: 'max_ranges' });
     const out = join(t.stateDir, 'x.tfdiff');
-    expect(await failure('ExportVolume', { pool: 'p', name: 'vm', path: out, since: 'stranger' })).toEqual({ code: status.INVALID_ARGUMENT, field: 'since' });
-    expect(await failure('ExportVolume', { pool: 'p', name: 'vm', path: out, since: 'old', format: 'IMAGE_FORMAT_QCOW2' })).toEqual({ code: status.INVALID_ARGUMENT, field: 'format' });
+    expect(await refusal('ExportVolume', { pool: 'p', name: 'vm', path: out, since: 'stranger' })).toEqual({ code: status.INVALID_ARGUMENT, field: 'since' });
+    expect(await refusal('ExportVolume', { pool: 'p', name: 'vm', path: out, since: 'old', format: 'IMAGE_FORMAT_QCOW2' })).toEqual({ code: status.INVALID_ARGUMENT, field: 'format' });
     writeFileSync(out, Buffer.alloc(4096, 7));
-    expect(await failure('ImportVolume', { pool: 'p', name: 'r', path: out, onto: 'old' })).toEqual({ code: status.INVALID_ARGUMENT, field: 'path' });
-    expect(await failure('ImportVolume', { pool: 'p', name: 'r', path: out, onto: 'nope' })).toMatchObject({ code: status.NOT_FOUND, field: 'onto' });
+    expect(await refusal('ImportVolume', { pool: 'p', name: 'r', path: out, onto: 'old' })).toEqual({ code: status.INVALID_ARGUMENT, field: 'path' });
+    expect(await refusal('ImportVolume', { pool: 'p', name: 'r', path: out, onto: 'nope' })).toMatchObject({ code: status.NOT_FOUND, field: 'onto' });
     expect((await c.call<{ volumes: Array<{ name: string }> }>(c.volume, 'ListVolumes', { pool: 'p' })).volumes.map((v) => v.name).sort()).toEqual(['old', 'stranger', 'vm']);
   });
 });
