@@ -12,6 +12,9 @@ export interface DiffRange {
    * Bytes (whole data blocks, but the last range may end at size_bytes).
    */
   'lengthBytes'?: (number | string | Long);
+  /**
+   * How B differs from A over the range (no unit: a class).
+   */
   'kind'?: (_thinfleet_agent_v1_DiffKind);
 }
 
@@ -24,5 +27,8 @@ export interface DiffRange__Output {
    * Bytes (whole data blocks, but the last range may end at size_bytes).
    */
   'lengthBytes': (number);
+  /**
+   * How B differs from A over the range (no unit: a class).
+   */
   'kind': (_thinfleet_agent_v1_DiffKind__Output);
 }
