@@ -20,6 +20,11 @@ export interface CreateItem extends ItemBase {
    * recorded in the same transaction as the volume: the volume exists with its record, or not at all.
    */
   readonly deviceSnapshot?: DeviceSnapshotRecord;
+  /**
+   * Records that the new volume's content is made equal to the volume with this uuid
+   * (`VolumeRecord.contentOf`: an import of an incremental stream, which fills it afterwards).
+   */
+  readonly contentOf?: string;
 }
 
 /**
@@ -40,6 +45,11 @@ export interface SnapshotItem extends ItemBase {
   readonly volume: string;
   readonly origin: string;
   readonly activate?: boolean;
+  /**
+   * Records that the new volume's content is made equal to the volume with this uuid
+   * (`VolumeRecord.contentOf`: an import of an incremental stream, which fills it afterwards).
+   */
+  readonly contentOf?: string;
 }
 
 /** Deletes `volume`. An active, unopened volume is deactivated first; its snapshots stay intact. */

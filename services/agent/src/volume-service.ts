@@ -33,6 +33,7 @@ import { bytesField, countField, optionalBytesField, poolNameField, textField, v
 import { unary, type RpcContext } from './rpc.js';
 import { volumeDataHandlers } from './volume-data-service.js';
 import { volumeImageHandlers } from './volume-image-service.js';
+import { volumeDiffHandlers } from './volume-diff-service.js';
 import { checkDevicePath } from './device-attachments.js';
 import { batchFieldNames, nameEngineField, namingFields } from './engine-fields.js';
 
@@ -247,6 +248,7 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
 
     ...volumeDataHandlers(ctx, deps),
     ...volumeImageHandlers(ctx, deps),
+    ...volumeDiffHandlers(ctx, deps),
   };
 }
 
