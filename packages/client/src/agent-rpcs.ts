@@ -36,6 +36,8 @@ import type {
   DestroyPoolRequest,
   ExportVolumeRequest,
   ExportVolumeResponse__Output,
+  DiffVolumesRequest,
+  DiffVolumesResponse__Output,
   DestroyPoolResponse__Output,
   DiscoverPoolsRequest,
   DiscoverPoolsResponse__Output,
@@ -131,6 +133,8 @@ export interface AgentRpcs {
   importVolume: AgentRpc<ImportVolumeRequest, ImportVolumeResponse__Output>;
   /** Starts exporting a volume to a new image file on the agent's host (a background job). */
   exportVolume: AgentRpc<ExportVolumeRequest, ExportVolumeResponse__Output>;
+  /** One page of the ranges where one volume differs from another of its lineage (from the thin metadata). */
+  diffVolumes: AgentRpc<DiffVolumesRequest, DiffVolumesResponse__Output>;
   listJobs: AgentListRpc<ListJobsRequest, ListJobsResponse__Output>;
   getJob: AgentRpc<GetJobRequest, GetJobResponse__Output>;
   cancelJob: AgentRpc<CancelJobRequest, CancelJobResponse__Output>;
@@ -182,6 +186,7 @@ export const AGENT_RPCS: { readonly [M in keyof AgentRpcs]: readonly [AgentServi
   writeVolume: ['volumes', 'mutating'],
   importVolume: ['volumes', 'mutating'],
   exportVolume: ['volumes', 'mutating'],
+  diffVolumes: ['volumes', 'read'],
   listJobs: ['jobs', 'list'],
   getJob: ['jobs', 'read'],
   cancelJob: ['jobs', 'mutating'],

@@ -25,6 +25,11 @@ export interface CreateItem extends ItemBase {
    * its identity (a live move's destination). Must be a uuid no volume of this pool has.
    */
   readonly uuid?: string;
+  /**
+   * Records that the new volume's content is made equal to the volume with this uuid
+   * (`VolumeRecord.contentOf`: an import of an incremental stream, which fills it afterwards).
+   */
+  readonly contentOf?: string;
 }
 
 /**
@@ -45,6 +50,11 @@ export interface SnapshotItem extends ItemBase {
   readonly volume: string;
   readonly origin: string;
   readonly activate?: boolean;
+  /**
+   * Records that the new volume's content is made equal to the volume with this uuid
+   * (`VolumeRecord.contentOf`: an import of an incremental stream, which fills it afterwards).
+   */
+  readonly contentOf?: string;
 }
 
 /** Deletes `volume`. An active, unopened volume is deactivated first; its snapshots stay intact. */

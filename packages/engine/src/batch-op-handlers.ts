@@ -31,7 +31,7 @@ export const planCreate: OpHandler<'create'> = (raw, item, p) => {
   });
   const deviceSnapshot = raw.deviceSnapshot === undefined ? {} : { deviceSnapshot: checkDeviceSnapshot(raw.deviceSnapshot, item) };
   const uuid = raw.uuid === undefined ? {} : { uuid: checkGivenUuid(raw.uuid, p, item) };
-  return [{ kind: 'create', volume: { ...volume, ...deviceSnapshot, ...uuid, thinId: p.volumes.allocateThinId(item) } }];
+  return [{ kind: 'create', volume: { ...volume, ...deviceSnapshot, ...contentOfField(raw.contentOf, item), ...uuid, thinId: p.volumes.allocateThinId(item) } }];
 };
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -66,8 +66,17 @@ export const planCreateExternal: OpHandler<'create-external'> = (raw, item, p) =
 /** A writable snapshot of an existing volume. */
 export const planSnapshot: OpHandler<'snapshot'> = (raw, item, p) => {
   const origin = p.volumes.find(raw.origin, item);
-  return [p.snapshotOf(origin, { name: p.volumes.freshName(raw.volume, item) }, item)];
+  return [p.snapshotOf(origin, { name: p.volumes.freshName(raw.volume, item), ...contentOfField(raw.contentOf, item) }, item)];
 };
+
+/** The `contentOf` field of a new volume, checked (1 to 64 printable ASCII bytes), or none. */
+function contentOfField(value: unknown, item: string): { contentOf?: string } {
+  if (value === undefined) return {};
+  if (typeof value !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(value)) {
+    throw new EngineError('INVALID_ARGUMENT', `contentOf must be a uuid of 1 to 64 printable ASCII bytes, got ${quoted(value)}`, { item, argument: 'contentOf' });
+  }
+  return { contentOf: value };
+}
 
 /**
  * The next revision of a volume, and deletes of its oldest unpinned revisions beyond `keep`.

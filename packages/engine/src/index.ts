@@ -9,6 +9,7 @@ export * from './layout.js';
 export * from './batch-item.js';
 export * from './catalog-state.js';
 export * from './volume-info.js';
+export { lineageRoot, sameLineage, type VolumeDiff, type VolumeDiffRange } from './volume-diff.js';
 export * from './device-snapshot-record.js';
 export * from './capacity.js';
 export { Engine, type EngineOptions, type CreatePoolRequest, type DiscoveredPool } from './engine.js';

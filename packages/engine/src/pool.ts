@@ -32,6 +32,7 @@ import { recoverPending, type RecoveryReport } from './recovery.js';
 import { checkVolumeRange, volumeInactive } from './volume-data.js';
 import { copyFlattenChunk, planFlattenChunk, removeFlattenHelper, removeLeftoverHelperDevices, type FlattenChunkResult } from './pool-flatten.js';
 import type { VolumeInfo } from './volume-info.js';
+import { diffVolumeRecords, type VolumeDiff } from './volume-diff.js';
 
 export type { BatchResult } from './pool-batch.js';
 export type { PoolStatus } from './pool-status.js';
@@ -235,6 +236,20 @@ export class Pool extends SingleVolumeCalls {
       this.requireOpen();
       const v = this.find(name);
       return describeVolume(this.core, v, await activeVolumeDevices(this.core), await readPoolUsage(this.core));
+    });
+  }
+
+  /**
+   * Where volume `right` differs from volume `left` (null: from an empty volume, i.e. what
+   * `right` maps), from byte `fromBytes` on, over at most `lengthBytes` (volume-diff.ts: both mappings under one metadata
+   * snapshot; the lineage check is the caller's). Either may be active or inactive. Writes
+   * nothing; runs under the pool mutex.
+   * @throws EngineError NO_SUCH_VOLUME; DmError EBUSY when another holds the metadata snapshot
+   */
+  async diffVolumes(left: string | null, right: string, fromBytes = 0, lengthBytes = Infinity): Promise<VolumeDiff> {
+    return this.mutex.run(async () => {
+      this.requireOpen();
+      return diffVolumeRecords(this.core, left === null ? null : this.find(left), this.find(right), fromBytes, lengthBytes);
     });
   }
 

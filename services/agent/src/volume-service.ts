@@ -34,6 +34,7 @@ import { unary, type RpcContext } from './rpc.js';
 import { volumeDataHandlers } from './volume-data-service.js';
 import { volumeImageHandlers } from './volume-image-service.js';
 import { volumeMoveHandlers } from './volume-move-service.js';
+import { volumeDiffHandlers } from './volume-diff-service.js';
 import { checkDevicePath } from './device-attachments.js';
 import { batchFieldNames, nameEngineField, namingFields } from './engine-fields.js';
 
@@ -249,6 +250,7 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
     ...volumeDataHandlers(ctx, deps),
     ...volumeImageHandlers(ctx, deps),
     ...volumeMoveHandlers(ctx, deps),
+    ...volumeDiffHandlers(ctx, deps),
   };
 }
 

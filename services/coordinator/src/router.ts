@@ -78,7 +78,8 @@ type ForwardedVolumeMethod =
   | 'ReadVolume'
   | 'WriteVolume'
   | 'ImportVolume'
-  | 'ExportVolume';
+  | 'ExportVolume'
+  | 'DiffVolumes';
 /** DeviceSnapshotService methods that change a pool: sent to its owner with the grant's token. */
 type ForwardedDeviceSnapshotMethod = 'CreateDeviceSnapshot' | 'DeleteDeviceSnapshot' | 'MergeDeviceSnapshot';
 /** Pool methods that work on a host's devices: refused here (AGENT_ONLY). */
@@ -304,6 +305,8 @@ export class Router {
       // The image file is on the pool's owner: its path is read or written there.
       ImportVolume: this.forward('ImportVolume'),
       ExportVolume: this.forward('ExportVolume'),
+      // Reads the pool's live thin metadata: only its holder can (it may activate the pool).
+      DiffVolumes: this.forward('DiffVolumes'),
       ListVolumes: this.unary(async (request, call) => {
         if (request.pool === '') return this.markWasActive({ volumes: await this.options.registry.volumes(null) });
         checkPool(request.pool);

@@ -20,6 +20,9 @@ import type { DeferredError as _thinfleet_agent_v1_DeferredError, DeferredError_
 import type { DeleteOp as _thinfleet_agent_v1_DeleteOp, DeleteOp__Output as _thinfleet_agent_v1_DeleteOp__Output } from './thinfleet/agent/v1/DeleteOp.js';
 import type { DeleteVolumeRequest as _thinfleet_agent_v1_DeleteVolumeRequest, DeleteVolumeRequest__Output as _thinfleet_agent_v1_DeleteVolumeRequest__Output } from './thinfleet/agent/v1/DeleteVolumeRequest.js';
 import type { DeleteVolumeResponse as _thinfleet_agent_v1_DeleteVolumeResponse, DeleteVolumeResponse__Output as _thinfleet_agent_v1_DeleteVolumeResponse__Output } from './thinfleet/agent/v1/DeleteVolumeResponse.js';
+import type { DiffRange as _thinfleet_agent_v1_DiffRange, DiffRange__Output as _thinfleet_agent_v1_DiffRange__Output } from './thinfleet/agent/v1/DiffRange.js';
+import type { DiffVolumesRequest as _thinfleet_agent_v1_DiffVolumesRequest, DiffVolumesRequest__Output as _thinfleet_agent_v1_DiffVolumesRequest__Output } from './thinfleet/agent/v1/DiffVolumesRequest.js';
+import type { DiffVolumesResponse as _thinfleet_agent_v1_DiffVolumesResponse, DiffVolumesResponse__Output as _thinfleet_agent_v1_DiffVolumesResponse__Output } from './thinfleet/agent/v1/DiffVolumesResponse.js';
 import type { ExportVolumeRequest as _thinfleet_agent_v1_ExportVolumeRequest, ExportVolumeRequest__Output as _thinfleet_agent_v1_ExportVolumeRequest__Output } from './thinfleet/agent/v1/ExportVolumeRequest.js';
 import type { ExportVolumeResponse as _thinfleet_agent_v1_ExportVolumeResponse, ExportVolumeResponse__Output as _thinfleet_agent_v1_ExportVolumeResponse__Output } from './thinfleet/agent/v1/ExportVolumeResponse.js';
 import type { FlattenVolumeRequest as _thinfleet_agent_v1_FlattenVolumeRequest, FlattenVolumeRequest__Output as _thinfleet_agent_v1_FlattenVolumeRequest__Output } from './thinfleet/agent/v1/FlattenVolumeRequest.js';
@@ -92,6 +95,10 @@ export interface ProtoGrpcType {
         DeleteOp: MessageTypeDefinition<_thinfleet_agent_v1_DeleteOp, _thinfleet_agent_v1_DeleteOp__Output>
         DeleteVolumeRequest: MessageTypeDefinition<_thinfleet_agent_v1_DeleteVolumeRequest, _thinfleet_agent_v1_DeleteVolumeRequest__Output>
         DeleteVolumeResponse: MessageTypeDefinition<_thinfleet_agent_v1_DeleteVolumeResponse, _thinfleet_agent_v1_DeleteVolumeResponse__Output>
+        DiffKind: EnumTypeDefinition
+        DiffRange: MessageTypeDefinition<_thinfleet_agent_v1_DiffRange, _thinfleet_agent_v1_DiffRange__Output>
+        DiffVolumesRequest: MessageTypeDefinition<_thinfleet_agent_v1_DiffVolumesRequest, _thinfleet_agent_v1_DiffVolumesRequest__Output>
+        DiffVolumesResponse: MessageTypeDefinition<_thinfleet_agent_v1_DiffVolumesResponse, _thinfleet_agent_v1_DiffVolumesResponse__Output>
         ExportVolumeRequest: MessageTypeDefinition<_thinfleet_agent_v1_ExportVolumeRequest, _thinfleet_agent_v1_ExportVolumeRequest__Output>
         ExportVolumeResponse: MessageTypeDefinition<_thinfleet_agent_v1_ExportVolumeResponse, _thinfleet_agent_v1_ExportVolumeResponse__Output>
         FlattenVolumeRequest: MessageTypeDefinition<_thinfleet_agent_v1_FlattenVolumeRequest, _thinfleet_agent_v1_FlattenVolumeRequest__Output>

@@ -14,6 +14,8 @@ import type { DeactivateVolumeRequest as _thinfleet_agent_v1_DeactivateVolumeReq
 import type { DeactivateVolumeResponse as _thinfleet_agent_v1_DeactivateVolumeResponse, DeactivateVolumeResponse__Output as _thinfleet_agent_v1_DeactivateVolumeResponse__Output } from '../../../thinfleet/agent/v1/DeactivateVolumeResponse.js';
 import type { DeleteVolumeRequest as _thinfleet_agent_v1_DeleteVolumeRequest, DeleteVolumeRequest__Output as _thinfleet_agent_v1_DeleteVolumeRequest__Output } from '../../../thinfleet/agent/v1/DeleteVolumeRequest.js';
 import type { DeleteVolumeResponse as _thinfleet_agent_v1_DeleteVolumeResponse, DeleteVolumeResponse__Output as _thinfleet_agent_v1_DeleteVolumeResponse__Output } from '../../../thinfleet/agent/v1/DeleteVolumeResponse.js';
+import type { DiffVolumesRequest as _thinfleet_agent_v1_DiffVolumesRequest, DiffVolumesRequest__Output as _thinfleet_agent_v1_DiffVolumesRequest__Output } from '../../../thinfleet/agent/v1/DiffVolumesRequest.js';
+import type { DiffVolumesResponse as _thinfleet_agent_v1_DiffVolumesResponse, DiffVolumesResponse__Output as _thinfleet_agent_v1_DiffVolumesResponse__Output } from '../../../thinfleet/agent/v1/DiffVolumesResponse.js';
 import type { ExportVolumeRequest as _thinfleet_agent_v1_ExportVolumeRequest, ExportVolumeRequest__Output as _thinfleet_agent_v1_ExportVolumeRequest__Output } from '../../../thinfleet/agent/v1/ExportVolumeRequest.js';
 import type { ExportVolumeResponse as _thinfleet_agent_v1_ExportVolumeResponse, ExportVolumeResponse__Output as _thinfleet_agent_v1_ExportVolumeResponse__Output } from '../../../thinfleet/agent/v1/ExportVolumeResponse.js';
 import type { FlattenVolumeRequest as _thinfleet_agent_v1_FlattenVolumeRequest, FlattenVolumeRequest__Output as _thinfleet_agent_v1_FlattenVolumeRequest__Output } from '../../../thinfleet/agent/v1/FlattenVolumeRequest.js';
@@ -138,6 +140,31 @@ export interface VolumeServiceClient extends grpc.Client {
   deleteVolume(argument: _thinfleet_agent_v1_DeleteVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_DeleteVolumeResponse__Output>): grpc.ClientUnaryCall;
   deleteVolume(argument: _thinfleet_agent_v1_DeleteVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_DeleteVolumeResponse__Output>): grpc.ClientUnaryCall;
   deleteVolume(argument: _thinfleet_agent_v1_DeleteVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_DeleteVolumeResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Where volume `other` (B, the newer) differs from volume `name` (A, the older) of one pool,
+   * from the kernel's thin metadata (no data is read; both mappings under one metadata
+   * snapshot): byte ranges classed as thin_delta classes them. Both must be of one lineage (one
+   * a snapshot of the other, directly or through a chain, or snapshots of one volume; else
+   * INVALID_ARGUMENT naming `other`); either may be active or inactive. A bounded unary answer
+   * with paging (at most `max_ranges` ranges, then `next_from_bytes`): see docs/agent.md.
+   */
+  DiffVolumes(argument: _thinfleet_agent_v1_DiffVolumesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_DiffVolumesResponse__Output>): grpc.ClientUnaryCall;
+  DiffVolumes(argument: _thinfleet_agent_v1_DiffVolumesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_DiffVolumesResponse__Output>): grpc.ClientUnaryCall;
+  DiffVolumes(argument: _thinfleet_agent_v1_DiffVolumesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_DiffVolumesResponse__Output>): grpc.ClientUnaryCall;
+  DiffVolumes(argument: _thinfleet_agent_v1_DiffVolumesRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_DiffVolumesResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Where volume `other` (B, the newer) differs from volume `name` (A, the older) of one pool,
+   * from the kernel's thin metadata (no data is read; both mappings under one metadata
+   * snapshot): byte ranges classed as thin_delta classes them. Both must be of one lineage (one
+   * a snapshot of the other, directly or through a chain, or snapshots of one volume; else
+   * INVALID_ARGUMENT naming `other`); either may be active or inactive. A bounded unary answer
+   * with paging (at most `max_ranges` ranges, then `next_from_bytes`): see docs/agent.md.
+   */
+  diffVolumes(argument: _thinfleet_agent_v1_DiffVolumesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_DiffVolumesResponse__Output>): grpc.ClientUnaryCall;
+  diffVolumes(argument: _thinfleet_agent_v1_DiffVolumesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_DiffVolumesResponse__Output>): grpc.ClientUnaryCall;
+  diffVolumes(argument: _thinfleet_agent_v1_DiffVolumesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_DiffVolumesResponse__Output>): grpc.ClientUnaryCall;
+  diffVolumes(argument: _thinfleet_agent_v1_DiffVolumesRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_DiffVolumesResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * Writes a volume to a new image file on the agent's host, in a background job (kind
@@ -399,6 +426,16 @@ export interface VolumeServiceHandlers extends grpc.UntypedServiceImplementation
   DeleteVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_DeleteVolumeRequest__Output, _thinfleet_agent_v1_DeleteVolumeResponse>;
   
   /**
+   * Where volume `other` (B, the newer) differs from volume `name` (A, the older) of one pool,
+   * from the kernel's thin metadata (no data is read; both mappings under one metadata
+   * snapshot): byte ranges classed as thin_delta classes them. Both must be of one lineage (one
+   * a snapshot of the other, directly or through a chain, or snapshots of one volume; else
+   * INVALID_ARGUMENT naming `other`); either may be active or inactive. A bounded unary answer
+   * with paging (at most `max_ranges` ranges, then `next_from_bytes`): see docs/agent.md.
+   */
+  DiffVolumes: grpc.handleUnaryCall<_thinfleet_agent_v1_DiffVolumesRequest__Output, _thinfleet_agent_v1_DiffVolumesResponse>;
+  
+  /**
    * Writes a volume to a new image file on the agent's host, in a background job (kind
    * "export"): raw as a sparse file, other formats through qemu-img. Never overwrites a file;
    * a failed or cancelled export leaves no file behind.
@@ -485,6 +522,7 @@ export interface VolumeServiceDefinition extends grpc.ServiceDefinition {
   CreateVolume: MethodDefinition<_thinfleet_agent_v1_CreateVolumeRequest, _thinfleet_agent_v1_CreateVolumeResponse, _thinfleet_agent_v1_CreateVolumeRequest__Output, _thinfleet_agent_v1_CreateVolumeResponse__Output>
   DeactivateVolume: MethodDefinition<_thinfleet_agent_v1_DeactivateVolumeRequest, _thinfleet_agent_v1_DeactivateVolumeResponse, _thinfleet_agent_v1_DeactivateVolumeRequest__Output, _thinfleet_agent_v1_DeactivateVolumeResponse__Output>
   DeleteVolume: MethodDefinition<_thinfleet_agent_v1_DeleteVolumeRequest, _thinfleet_agent_v1_DeleteVolumeResponse, _thinfleet_agent_v1_DeleteVolumeRequest__Output, _thinfleet_agent_v1_DeleteVolumeResponse__Output>
+  DiffVolumes: MethodDefinition<_thinfleet_agent_v1_DiffVolumesRequest, _thinfleet_agent_v1_DiffVolumesResponse, _thinfleet_agent_v1_DiffVolumesRequest__Output, _thinfleet_agent_v1_DiffVolumesResponse__Output>
   ExportVolume: MethodDefinition<_thinfleet_agent_v1_ExportVolumeRequest, _thinfleet_agent_v1_ExportVolumeResponse, _thinfleet_agent_v1_ExportVolumeRequest__Output, _thinfleet_agent_v1_ExportVolumeResponse__Output>
   FlattenVolume: MethodDefinition<_thinfleet_agent_v1_FlattenVolumeRequest, _thinfleet_agent_v1_FlattenVolumeResponse, _thinfleet_agent_v1_FlattenVolumeRequest__Output, _thinfleet_agent_v1_FlattenVolumeResponse__Output>
   GetVolume: MethodDefinition<_thinfleet_agent_v1_GetVolumeRequest, _thinfleet_agent_v1_GetVolumeResponse, _thinfleet_agent_v1_GetVolumeRequest__Output, _thinfleet_agent_v1_GetVolumeResponse__Output>
