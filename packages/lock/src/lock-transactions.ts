@@ -132,13 +132,16 @@ export class LockTransactions {
   }
 
   /**
-   * The grant an epoch write at `revision` hands this session, or null when it is not one: a
-   * hand-over to this session's lease (`handedBy` set, not released). Such a grant is dirty
-   * (another session held the lock until this revision) and its previous holder released it.
+   * The grant an epoch write at `revision` hands the take whose queue key was created at `my`,
+   * or null when it is not one: a hand-over to this session's lease (`handedBy` set, not
+   * released) written after that key was created. An older one was for an earlier take of this
+   * session that gave up (aborted) while it was handed the lock: the lock has moved on or will,
+   * and taking it as a grant would make two holders. Such a grant is dirty (another session held
+   * the lock until this revision) and its previous holder released it.
    */
-  handedGrant(value: Buffer, revision: bigint): LockGrant | null {
+  handedGrant(value: Buffer, revision: bigint, my: bigint): LockGrant | null {
     const epoch = parseEpoch(value);
-    if (epoch === null || epoch.released || epoch.handedBy === undefined || epoch.lease !== this.session.leaseHex) return null;
+    if (epoch === null || epoch.released || epoch.handedBy === undefined || epoch.lease !== this.session.leaseHex || revision <= my) return null;
     return { name: this.name, token: revision, dirty: true, previousHolderDied: false, previousHolder: epoch.handedBy };
   }
 
@@ -172,7 +175,7 @@ export class LockTransactions {
     if (!keys.some((k) => BigInt(k.create_revision) === my)) this.loseQueueKey();
     const before = keys.filter((k) => BigInt(k.create_revision) < my).at(-1);
     const epoch = kv(response.responses[1]!.response_range)[0];
-    return { before: before?.key ?? null, readAt: BigInt(response.header.revision), handed: epoch === undefined ? null : this.handedGrant(epoch.value, BigInt(epoch.mod_revision)) };
+    return { before: before?.key ?? null, readAt: BigInt(response.header.revision), handed: epoch === undefined ? null : this.handedGrant(epoch.value, BigInt(epoch.mod_revision), my) };
   }
 
   /** The number of queue keys created after revision `my` (asks etcd). */

@@ -188,10 +188,10 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
         // (a read, not the grant's write) unless its event came first: a hand-over to us is the
         // grant; anything else sends the caller to the grant transaction.
         predecessor.on('delete', () => {
-          this.txns.epochNow().then((kv) => resolve(kv === null ? null : this.txns.handedGrant(kv.value, BigInt(kv.mod_revision))), reject);
+          this.txns.epochNow().then((kv) => resolve(kv === null ? null : this.txns.handedGrant(kv.value, BigInt(kv.mod_revision), my)), reject);
         });
         epoch.on('put', (kv) => {
-          const grant = this.txns.handedGrant(kv.value, BigInt(kv.mod_revision));
+          const grant = this.txns.handedGrant(kv.value, BigInt(kv.mod_revision), my);
           if (grant !== null) resolve(grant);
         });
         for (const w of watchers) w.on('error', (err) => reject(new LockError('ETCD', `watch of lock ${this.name}: ${err.message}`, { cause: err })));
@@ -321,7 +321,9 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
       this.state = 'lost';
       return false;
     }
-    this.lastRelease = response.revision;
+    // A hand-over's revision is also the next holder's grant: another session held the lock from
+    // it on, so no later epoch may look like our own last release (the next take is dirty).
+    this.lastRelease = response.handedOver ? null : response.revision;
     this.state = 'idle';
     this.myRevision = null;
     this.grant = null;

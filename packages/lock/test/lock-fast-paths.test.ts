@@ -29,10 +29,10 @@ afterEach(async () => {
   for (const c of clients.splice(0)) c.close();
 });
 
-async function node(nodeId: string): Promise<LockSession> {
+async function node(nodeId: string, lockDelayMs = 5000): Promise<LockSession> {
   const client = connectEtcd({ endpoints: [etcd.endpoint] });
   clients.push(client);
-  const session = await LockSession.open({ etcd: client, nodeId, prefix, ttlSeconds: 6, marginMs: 1000, lockDelayMs: 5000 });
+  const session = await LockSession.open({ etcd: client, nodeId, prefix, ttlSeconds: 6, marginMs: 1000, lockDelayMs });
   sessions.push(session);
   return session;
 }
@@ -115,6 +115,21 @@ describe('the lock fast paths', () => {
     await a.lock('hand').release();
   });
 
+  it('a holder that handed the lock over takes it back dirty even when the one it handed to died holding it', async () => {
+    const a = await node('a', 200);
+    const b = await node('b');
+    await a.lock('died').take();
+    const contended = once(a.lock('died'), 'contention');
+    const taking = b.lock('died').take();
+    await contended;
+    await a.lock('died').release();
+    await taking; // b holds it by the hand-over, whose revision is also a's release
+    await direct.leaseClient.leaseRevoke({ ID: b.leaseId }); // b dies holding it
+    const back = await a.lock('died').take();
+    expect(back).toMatchObject({ dirty: true, previousHolder: 'b', previousHolderDied: true });
+    await a.lock('died').release();
+  });
+
   it('a holder granted behind others learns them from the queue at its grant and hands on in FIFO order', async () => {
     const [a, b, c, d] = await Promise.all(['a', 'b', 'c', 'd'].map((n) => node(n)));
     await a!.lock('chain').take();
@@ -170,6 +185,30 @@ describe('the lock fast paths', () => {
     const grant = await cTaking;
     expect(grant).toMatchObject({ dirty: true, previousHolder: 'a', previousHolderDied: false });
     await c.lock('gone').release();
+  });
+
+  it('a hand-over left in the epoch for an earlier take of the same session is not a grant for its next take', async () => {
+    const h = await node('h');
+    const s = await node('s');
+    await h.lock('stale').take();
+    // What a take of s that gave up (aborted) just as h handed it the lock leaves behind: the
+    // epoch names s, handed over, never released. Then h holds the lock again (its own grant is
+    // not rewritten here: the queue says h is first).
+    await direct.put(lockKeys(prefix, 'stale').epoch.toString()).value(JSON.stringify({ holder: 's', lease: s.leaseHex, released: false, handedBy: 'h' }));
+    const waiting = once(s.lock('stale'), 'waiting');
+    const contended = once(h.lock('stale'), 'contention');
+    const taking = s.lock('stale').take();
+    let granted = false;
+    void taking.then(() => (granted = true));
+    // The take read the queue and the epoch and decided to wait behind h (the named event), not
+    // that the stale hand-over was its grant.
+    await Promise.race([waiting, taking]);
+    expect(granted).toBe(false);
+    expect(s.lock('stale').current).toBe('queued');
+    await contended;
+    await h.lock('stale').release();
+    expect(await taking).toMatchObject({ dirty: true, previousHolder: 'h' });
+    await s.lock('stale').release();
   });
 
   it("a session whose lease etcd revokes is lost at once, holding no lock, from its owner record's deletion", async () => {
