@@ -2,8 +2,10 @@
  * Where a pool's lock lives in etcd:
  *   <prefix><pool>/q/<leaseHex>  one key per session queued for the lock, bound to its lease;
  *                                the lowest create revision holds the lock
- *   <prefix><pool>/epoch         {holder, lease, released} written by each grant and release;
- *                                its mod revision is what "dirty" compares against
+ *   <prefix><pool>/epoch         {holder, lease, released[, handedBy]} written by each grant and
+ *                                release (a release that hands the lock over writes the next
+ *                                holder's grant instead); its mod revision is what "dirty"
+ *                                compares against
  */
 export interface LockKeys {
   readonly queuePrefix: Buffer;
@@ -45,6 +47,11 @@ export interface EpochValue {
   readonly lease: string;
   /** True once that holder released it. */
   readonly released: boolean;
+  /**
+   * Set when the grant was written by the previous holder's release (a hand-over): that holder's
+   * node id. Absent for a grant the holder took itself.
+   */
+  readonly handedBy?: string;
 }
 
 export function parseEpoch(value: Buffer | undefined): EpochValue | null {
@@ -52,7 +59,8 @@ export function parseEpoch(value: Buffer | undefined): EpochValue | null {
   try {
     const v = JSON.parse(value.toString('utf8')) as Partial<EpochValue>;
     if (typeof v.holder !== 'string' || typeof v.lease !== 'string' || typeof v.released !== 'boolean') return null;
-    return { holder: v.holder, lease: v.lease, released: v.released };
+    if (v.handedBy !== undefined && typeof v.handedBy !== 'string') return null;
+    return v.handedBy === undefined ? { holder: v.holder, lease: v.lease, released: v.released } : { holder: v.holder, lease: v.lease, released: v.released, handedBy: v.handedBy };
   } catch {
     return null;
   }

@@ -14,7 +14,15 @@
  * grant waits the session's lock delay before returning.
  *
  * release: one transaction deletes our queue key and writes the epoch `{released: true}`; its
- * revision is remembered as this lock's last release. A lazy release with no waiter keeps the
+ * revision is remembered as this lock's last release. Hand-over: when the holder knows who queued
+ * first behind it (its QueueView, from the queue at the grant and its watch on the queue), the
+ * same transaction writes that session's grant instead, `{holder: next, released: false,
+ * handedBy: us}`, if the next session's queue key still has its create revision (else it falls
+ * back to `released: true`). A waiter watches the epoch as well as its predecessor: a hand-over to
+ * its lease is its grant (token = that revision, dirty), so a hand-over costs the release's round
+ * trip and one watch event, not a second transaction. A waiter that leaves before the hand-over
+ * fails the check; one that dies after it holds the lock like any holder that dies (its lease
+ * expires, the next grant waits the lock delay). A lazy release with no waiter keeps the
  * lock in etcd (state `lazy`): the next local take is answered at once with the same token and
  * dirty = false (no one else can have held it), and the first waiter that queues makes the
  * release real, though not before `minHoldMs` after the grant, so two busy nodes do not
@@ -31,6 +39,7 @@ import { LockError } from './lock-error.js';
 import { lockKeys, type LockKeys } from './lock-keys.js';
 import type { LockSession } from './lock-session.js';
 import { LockTransactions, type LockGrant } from './lock-transactions.js';
+import { QueueView } from './queue-view.js';
 
 export type { LockGrant };
 
@@ -47,6 +56,11 @@ export interface PoolLockEvents {
    * take may set up several as predecessors leave). For tests and diagnostics; nothing to do.
    */
   waiting: [];
+  /**
+   * The holder's watch on the queue is up (once per grant): from here waiters are reported as
+   * `contention` and a release hands the lock to the first of them. For tests and diagnostics.
+   */
+  holding: [];
 }
 
 /** Retries of a queue entry's withdrawal while etcd does not answer: 50 ms, doubling to 1 s, without end. */
@@ -63,6 +77,8 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
   private lastRelease: bigint | null = null;
   private grant: LockGrant | null = null;
   private watchers: Watcher[] = [];
+  /** While held: who queued behind us, for the release's hand-over (null before the grant). */
+  private queueView: QueueView | null = null;
   private waiting: ((err: LockError) => void) | null = null;
   private contendedBy = 0;
   private grantedAtMs = 0;
@@ -117,14 +133,17 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
     }
     this.state = 'queued';
     this.contendedBy = 0;
+    this.queueView = null;
     try {
       const first = await this.txns.enqueue(this.lastRelease);
       this.myRevision = first.myRevision;
       let grant = first.grant;
+      // The fast path found the queue empty at the grant: nothing to read for the queue view.
+      const queueWasEmpty = grant !== null;
       while (grant === null) {
-        await this.waitForPredecessor(options.signal);
+        const handed = await this.waitForPredecessor(options.signal);
         options.signal?.throwIfAborted();
-        grant = await this.txns.tryGrant(this.myRevision, this.lastRelease);
+        grant = handed ?? (await this.txns.tryGrant(this.myRevision, this.lastRelease));
       }
       if (grant.previousHolderDied) await this.sleep(this.session.lockDelayMs, options.signal);
       this.session.requireAlive();
@@ -132,7 +151,7 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
       this.grantedAtMs = this.session.now();
       this.state = 'held';
       // The watch starts at the grant's revision + 1, so nothing is missed while it is set up.
-      void this.watchWhileHeld(this.myRevision);
+      void this.watchWhileHeld(this.myRevision, queueWasEmpty);
       return grant;
     } catch (err) {
       await this.abandon();
@@ -142,32 +161,49 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
     }
   }
 
-  /** Waits until the queue key just before ours is deleted (or none is left). */
-  private async waitForPredecessor(signal: AbortSignal | undefined): Promise<void> {
+  /**
+   * Waits until the queue key just before ours is deleted (or none is left): resolves null, and
+   * the caller tries the grant. Resolves the grant itself when the holder hands the lock to this
+   * session (an epoch write naming our lease, seen by a watch on the epoch from the same revision).
+   */
+  private async waitForPredecessor(signal: AbortSignal | undefined): Promise<LockGrant | null> {
     const my = this.myRevision!;
-    const before = await this.txns.predecessor(my);
-    if (before === null) return;
-    const watcher = await this.session.etcd
-      .watch()
-      .key(before.key)
-      .startRevision((before.readAt + 1n).toString())
-      .create();
+    const { before, readAt, handed } = await this.txns.predecessor(my);
+    if (handed !== null) return handed;
+    if (before === null) return null;
+    const from = (readAt + 1n).toString();
+    const watchers: Watcher[] = [];
     let onAbort: (() => void) | null = null;
     try {
-      const predecessorGone = new Promise<void>((resolve, reject) => {
+      watchers.push(await this.session.etcd.watch().key(before).startRevision(from).create());
+      watchers.push(await this.session.etcd.watch().key(this.keys.epoch).startRevision(from).only('put').create());
+      const [predecessor, epoch] = watchers as [Watcher, Watcher];
+      const ended = new Promise<LockGrant | null>((resolve, reject) => {
         this.waiting = reject;
         onAbort = () => reject(new LockError('ABORTED', `take of lock ${this.name} aborted`));
         signal?.addEventListener('abort', onAbort, { once: true });
-        if (signal?.aborted) onAbort(); // aborted while the watch was being set up
-        watcher.on('delete', () => resolve());
-        watcher.on('error', (err) => reject(new LockError('ETCD', `watch of lock ${this.name}: ${err.message}`, { cause: err })));
+        if (signal?.aborted) onAbort(); // aborted while the watches were being set up
+        // A release that hands over deletes the predecessor and writes our grant at one revision,
+        // and the two watches' events come in either order. So on the delete, read the epoch
+        // (a read, not the grant's write) unless its event came first: a hand-over to us is the
+        // grant; anything else sends the caller to the grant transaction.
+        predecessor.on('delete', () => {
+          this.txns.epochNow().then((kv) => resolve(kv === null ? null : this.txns.handedGrant(kv.value, BigInt(kv.mod_revision), my)), reject);
+        });
+        epoch.on('put', (kv) => {
+          const grant = this.txns.handedGrant(kv.value, BigInt(kv.mod_revision), my);
+          if (grant !== null) resolve(grant);
+        });
+        for (const w of watchers) w.on('error', (err) => reject(new LockError('ETCD', `watch of lock ${this.name}: ${err.message}`, { cause: err })));
       });
       this.emit('waiting');
-      await predecessorGone;
+      return await ended;
     } finally {
       this.waiting = null;
       if (onAbort !== null) signal?.removeEventListener('abort', onAbort);
-      await watcher.cancel().catch(() => {});
+      // Not awaited: each cancel is one more round trip, and the grant (or the grant transaction
+      // that follows) does not depend on it; a late event only settles a settled promise.
+      for (const w of watchers) void w.cancel().catch(() => {});
     }
   }
 
@@ -176,34 +212,41 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
    * watch replays everything from the grant on; a watch that comes up after the lock was
    * released again is cancelled at once. A watch that cannot be made is retried.
    */
-  private async watchWhileHeld(my: bigint): Promise<void> {
+  private async watchWhileHeld(my: bigint, queueWasEmpty: boolean): Promise<void> {
     const token = this.grant!.token;
     const current = (): boolean => (this.state === 'held' || this.state === 'lazy') && this.myRevision === my;
+    const view = new QueueView(my);
     let queue: Watcher;
     try {
+      // The queue at the grant (read only when it may hold waiters), then its changes from there.
+      view.start(queueWasEmpty ? [] : await this.txns.queueAt(token));
       queue = await this.session.etcd
         .watch()
         .prefix(this.keys.queuePrefix)
         .startRevision((token + 1n).toString())
         .create();
     } catch {
-      if (current() && this.session.alive) setTimeout(() => void this.watchWhileHeld(my), 200).unref();
+      if (current() && this.session.alive) setTimeout(() => void this.watchWhileHeld(my, queueWasEmpty), 200).unref();
       return;
     }
     if (!current()) {
       await queue.cancel().catch(() => {});
       return;
     }
+    this.queueView = view;
+    this.watchers.push(queue);
     queue.on('put', (entry) => {
+      view.put(entry);
       if (!current() || BigInt(entry.create_revision) <= my || entry.version !== '1') return;
       this.contendedBy += 1;
       if (this.state === 'lazy') this.scheduleLazyRelease();
       else this.emit('contention', this.contendedBy);
     });
     queue.on('delete', (entry) => {
+      view.delete(entry.key);
       if (current() && Buffer.compare(entry.key, this.queueKey) === 0) this.queueKeyDeleted();
     });
-    this.watchers.push(queue);
+    this.emit('holding');
   }
 
   private queueKeyDeleted(): void {
@@ -265,19 +308,22 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
     // The watches ignore our own delete: the state is `releasing` until the answer is in.
     let response;
     try {
-      response = await this.txns.release(my);
+      response = await this.txns.release(my, this.queueView?.next() ?? null);
     } catch (err) {
       // Still held, as far as we know; the watches go on.
       if (this.state === 'releasing') this.state = before;
       throw new LockError('ETCD', `release of lock ${this.name}: ${(err as Error).message}`, { cause: err });
     }
     void this.stopWatching();
+    this.queueView = null;
     if (this.state === 'lost') return false;
     if (!response.succeeded) {
       this.state = 'lost';
       return false;
     }
-    this.lastRelease = response.revision;
+    // A hand-over's revision is also the next holder's grant: another session held the lock from
+    // it on, so no later epoch may look like our own last release (the next take is dirty).
+    this.lastRelease = response.handedOver ? null : response.revision;
     this.state = 'idle';
     this.myRevision = null;
     this.grant = null;

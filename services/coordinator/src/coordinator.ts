@@ -25,6 +25,7 @@ import { CoordinatorHealth } from './coordinator-health.js';
 import { CoordinatorMetrics } from './coordinator-metrics.js';
 import { EmbeddedEtcd } from './embedded-etcd.js';
 import { FailoverSupervisor } from './failover.js';
+import { IndexRefresher } from './index-refresher.js';
 import { startMetricsEndpoint, type MetricsEndpoint } from './metrics-endpoint.js';
 import { ClusterRegistry } from './registry.js';
 import { Router } from './router.js';
@@ -91,6 +92,8 @@ export class Coordinator {
     try {
       const registry = new ClusterRegistry(etcd, config.etcd.prefix);
       const router = new Router({ registry, channels, logger, metrics, ...(options.acquireTimeoutMs === undefined ? {} : { acquireTimeoutMs: options.acquireTimeoutMs }) });
+      // After PoolReady: a few at a time, so a burst of grants cannot starve the lease renewals.
+      const refresher = new IndexRefresher((pool, owner) => router.refreshIndex(pool, owner));
       const coordinatorApi = loadCoordinatorApi();
       const agentApi = loadAgentApi();
       server.addService(
@@ -103,7 +106,7 @@ export class Coordinator {
             lock: config.lock,
             logger,
             metrics,
-            onPoolReady: (pool, owner) => void router.refreshIndex(pool, owner),
+            onPoolReady: (pool, owner) => refresher.request(pool, owner),
             clusterId: clusterIdOnce(etcd, registry.lockPrefix),
           },
           sessions,

@@ -130,7 +130,9 @@ export class FailoverSupervisor {
       const last = locks.get(pool)?.lastGrant ?? null;
       if (last === null || last.revision !== claim.grant) await registry.deleteFailoverClaim(pool, revision);
     }
-    const decisions: FailoverDecision[] = [];
+    // Decided from one snapshot, then claimed all at once: one etcd transaction each, and a
+    // host's dead pools (100 in bench:cluster) should not wait for each other's round trips.
+    const asks: Array<{ pool: string; chosen: HostRecord; last: NonNullable<LockView['lastGrant']>; existingRevision: string; reasons: string[] }> = [];
     for (const [pool, lock] of locks) {
       const last = lock.lastGrant;
       if (lock.holder !== null || lock.waiters.length > 0 || last === null || last.released) continue;
@@ -148,17 +150,20 @@ export class FailoverSupervisor {
         }
         continue;
       }
-      const claimed = await registry.claimFailover(
-        pool,
-        { grant: last.revision, node: chosen.nodeId, atMs: this.now() },
-        existing?.revision ?? '0',
-        BigInt(`0x${chosen.session}`).toString(),
-      );
-      if (!claimed) continue;
+      asks.push({ pool, chosen, last, existingRevision: existing?.revision ?? '0', reasons });
+    }
+    const claimed = await Promise.all(
+      asks.map(({ pool, chosen, last, existingRevision }) =>
+        registry.claimFailover(pool, { grant: last.revision, node: chosen.nodeId, atMs: this.now() }, existingRevision, BigInt(`0x${chosen.session}`).toString()),
+      ),
+    );
+    const decisions: FailoverDecision[] = [];
+    asks.forEach(({ pool, chosen, last, reasons }, i) => {
+      if (!claimed[i]) return;
       this.options.metrics?.failoverRequested();
       logger.info({ pool, node: chosen.nodeId, previousHolder: last.holder, reasons }, 'failover: asked a host to take a pool whose holder died');
       decisions.push({ pool, node: chosen.nodeId, previousHolder: last.holder, reasons });
-    }
+    });
     return decisions;
   }
 }

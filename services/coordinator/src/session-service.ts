@@ -109,6 +109,16 @@ export class AgentSession {
         void this.take(message.take!.requestId, message.take!.pool);
         return;
       }
+      // A keepalive renews the lease at once, whatever the queue holds; its ack keeps its place
+      // in the queue (an ack still says every message before it was handled). bench:cluster lost
+      // sessions when renewals waited behind a Hello's watch set-up and PoolReady writes while
+      // 2,000 pools were granted at once.
+      if (message.message === 'keepAlive' && this.lockSession !== null) {
+        const renewal = this.renew();
+        const seq = Number(message.keepAlive!.seq);
+        this.queue = this.queue.then(() => this.ackKeepAlive(seq, renewal)).catch((err: unknown) => this.fail(err));
+        return;
+      }
       this.queue = this.queue.then(() => this.handle(message)).catch((err: unknown) => this.fail(err));
     });
     this.stream.on('end', () => this.end('the agent closed its stream'));
@@ -129,7 +139,7 @@ export class AgentSession {
       case 'hello':
         return this.onHello(message.hello!);
       case 'keepAlive':
-        return this.onKeepAlive(Number(message.keepAlive!.seq));
+        return this.ackKeepAlive(Number(message.keepAlive!.seq), this.renew());
       case 'release':
         return this.onRelease(Number(message.release!.requestId), message.release!.pool);
       case 'poolReady':
@@ -205,7 +215,10 @@ export class AgentSession {
     );
     await this.publishHost();
     await this.publishPools();
-    await this.watchAcquires();
+    // Not awaited: the watch's set-up can wait behind many others on the shared etcd client (one
+    // at a time, etcd3's rule), and the messages after Hello need not wait for it; requests made
+    // before it is up are read once it is.
+    void this.watchAcquires().catch((err: unknown) => this.fail(err));
   }
 
   /**
@@ -284,9 +297,16 @@ export class AgentSession {
     for (const kv of (await this.options.etcd.kv.range({ key: start, range_end: prefixEnd(start) })).kvs) forward(kv);
   }
 
-  private async onKeepAlive(seq: number): Promise<void> {
+  /** Renews the lease now; settles with etcd's answer (the ack waits for it in the queue). */
+  private renew(): Promise<number> {
+    const renewal = this.lockSession!.renew();
+    renewal.catch(() => {}); // handled by ackKeepAlive, in the queue's order
+    return renewal;
+  }
+
+  private async ackKeepAlive(seq: number, renewal: Promise<number>): Promise<void> {
     try {
-      const ttlSeconds = await this.lockSession!.renew();
+      const ttlSeconds = await renewal;
       this.send({ keepAliveAck: { seq, ttlSeconds } });
     } catch (err) {
       // No answer: the agent's deadline keeps running from its last answered keepalive.
