@@ -24,6 +24,7 @@ import { cliVersion } from './version.js';
 import { VOLUME_COMMANDS } from './volume-commands.js';
 import { VOLUME_DATA_COMMANDS } from './volume-data-commands.js';
 import { VOLUME_IMAGE_COMMANDS } from './volume-image-commands.js';
+import { VOLUME_COPY_COMMANDS } from './volume-copy-commands.js';
 
 export { DEFAULT_AGENT_SOCKET } from './route.js';
 
@@ -33,6 +34,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...VOLUME_COMMANDS,
   ...VOLUME_DATA_COMMANDS,
   ...VOLUME_IMAGE_COMMANDS,
+  ...VOLUME_COPY_COMMANDS,
   ...REVISION_COMMANDS,
   ...DEVICE_SNAPSHOT_COMMANDS,
   BATCH_COMMAND,

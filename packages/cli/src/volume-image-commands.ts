@@ -45,14 +45,14 @@ function fileOf(context: CommandContext, args: ParsedArgs): string {
 }
 
 const formatOption = { type: 'string', placeholder: 'FORMAT', description: 'raw, qcow2, vmdk, vhdx or vdi (default: from the extension of FILE, else raw)' } as const;
-const noWaitOption = { type: 'boolean', description: 'do not follow the job; print its id' } as const;
+export const noWaitOption = { type: 'boolean', description: 'do not follow the job; print its id' } as const;
 
-/** What both commands' help says about waiting. */
-const FOLLOWS =
+/** What both commands' help says about waiting (and `volume copy`'s). */
+export const FOLLOWS =
   'The command follows the job with a progress bar (exit 1 if it fails or is cancelled) unless --no-wait. With --json the document is {"job": Job}: its final state, or as it started with --no-wait.';
 
 /** Waits for job `id` unless --no-wait was given, printing what it did; else prints the job id. */
-async function finish(context: CommandContext, args: ParsedArgs, response: object, id: string, what: string, done: string): Promise<ExitCode> {
+export async function finish(context: CommandContext, args: ParsedArgs, response: object, id: string, what: string, done: string): Promise<ExitCode> {
   if (args.flag('no-wait')) {
     context.out.result(response, () => `${what} in the background: job ${id} (thinfleet job watch ${id})`);
     return EXIT.OK;

@@ -9,7 +9,7 @@ import { MAX_WRITER_CLUSTER_ID_BYTES } from '@thinfleet/catalog';
 import { formatBytes } from '@thinfleet/units';
 import { MAX_KEEP_REVISIONS, type BatchItem, type BatchOp } from './batch-item.js';
 import { checkSize, type BatchPlanner } from './batch-planner.js';
-import type { DeleteMark, JobMark, PlannedOp, VolumeRecord } from './catalog-state.js';
+import { isJobArgs, type DeleteMark, type JobMark, type PlannedOp, type VolumeRecord } from './catalog-state.js';
 import { checkDeviceSnapshot } from './device-snapshot-record.js';
 import { EngineError } from './engine-error.js';
 import { quoted } from '@thinfleet/units';
@@ -186,12 +186,13 @@ function checkJobMark(mark: unknown, v: VolumeRecord, item: string): JobMark | n
     throw new EngineError('INVALID_ARGUMENT', `job mark: ${what}`, { item, argument: 'mark' });
   };
   if (typeof mark !== 'object') return bad('must be an object or null');
-  const { kind, phase } = mark as Partial<Record<keyof JobMark, unknown>>;
+  const { kind, phase, args } = mark as Partial<Record<keyof JobMark, unknown>>;
   const word = (w: unknown): w is string => typeof w === 'string' && /^[a-z0-9-]{1,32}$/.test(w);
   if (!word(kind) || kind === 'delete') return bad("kind must be 1 to 32 lower-case letters, digits or '-', and not delete");
   if (!word(phase)) return bad("phase must be 1 to 32 lower-case letters, digits or '-'");
+  if (args !== undefined && !isJobArgs(args)) return bad('args must hold at most 16 entries, keys of 1 to 32 letters and digits, values of at most 4096 bytes without NUL');
   const base = checkDeleteMark(mark, v, item, 'job mark')!;
-  return { kind, jobId: base.jobId, doneBytes: base.doneBytes, chunkBytes: base.chunkBytes, createdMs: base.createdMs, phase };
+  return { kind, jobId: base.jobId, doneBytes: base.doneBytes, chunkBytes: base.chunkBytes, createdMs: base.createdMs, phase, ...(args === undefined ? {} : { args: { ...args } }) };
 }
 
 /** @throws EngineError INVALID_ARGUMENT naming the first bad field of a delete mark (`what`: how the message names the mark). */

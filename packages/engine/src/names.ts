@@ -67,10 +67,21 @@ export function flattenHelperDeviceName(poolName: string, thinId: number): strin
   return `${poolDevicePrefix(poolName)}_flat-${thinId}`;
 }
 
-/** True when `name` is a flatten helper device of pool `poolName` (flattenHelperDeviceName). */
+/**
+ * The device-mapper name of the helper device a copy reads an inactive volume through: a second
+ * device of the volume's thin id with the volume's own table (pool-copy-reader.ts).
+ */
+export function copyHelperDeviceName(poolName: string, thinId: number): string {
+  return `${poolDevicePrefix(poolName)}_copy-${thinId}`;
+}
+
+/**
+ * True when `name` is a helper device of pool `poolName`: a flatten's (flattenHelperDeviceName)
+ * or a copy's (copyHelperDeviceName). Start-up removes those a crash left behind.
+ */
 export function isFlattenHelperDeviceName(poolName: string, name: string): boolean {
   const prefix = poolDevicePrefix(poolName);
-  return name.startsWith(prefix) && /^_flat-(0|[1-9][0-9]{0,7})$/.test(name.slice(prefix.length));
+  return name.startsWith(prefix) && /^_(flat|copy)-(0|[1-9][0-9]{0,7})$/.test(name.slice(prefix.length));
 }
 
 /** The device-mapper names of a pool's own devices. */

@@ -224,8 +224,9 @@ export async function removeFlattenHelper(core: PoolCore, v: VolumeRecord): Prom
 }
 
 /**
- * Removes every helper device of this pool that a crash left behind (start-up, Pool.recover).
- * One held open is logged and left. Returns the names removed.
+ * Removes every helper device of this pool that a crash left behind (start-up, Pool.recover):
+ * a flatten's and a copy's reader (pool-copy-reader.ts). One held open is logged and left.
+ * Returns the names removed.
  */
 export async function removeLeftoverFlattenHelpers(core: PoolCore): Promise<string[]> {
   const pool = core.catalog.state.pool.name;
@@ -233,11 +234,11 @@ export async function removeLeftoverFlattenHelpers(core: PoolCore): Promise<stri
   for (const d of await core.dm.list()) {
     if (!isFlattenHelperDeviceName(pool, d.name)) continue;
     try {
-      await removeDevice(core.dm, d.name, `flatten helper device ${d.name}`);
+      await removeDevice(core.dm, d.name, `helper device ${d.name}`);
       removed.push(d.name);
-      core.logger.warn({ device: d.name }, 'removed a flatten helper device a crash left behind');
+      core.logger.warn({ device: d.name }, 'removed a helper device (flatten or copy) a crash left behind');
     } catch (err) {
-      core.logger.warn({ device: d.name, err }, 'flatten helper device left behind could not be removed');
+      core.logger.warn({ device: d.name, err }, 'helper device (flatten or copy) left behind could not be removed');
     }
   }
   return removed;

@@ -43,7 +43,9 @@ export type AgentErrorCode =
   /** A tool the call needs (qemu-img) is not installed on the agent's host; the message says how to install it. */
   | 'TOOL_MISSING'
   /** A tool the job ran (qemu-img) failed; the message carries the start of what it said. */
-  | 'TOOL_FAILED';
+  | 'TOOL_FAILED'
+  /** A copy's data did not match its checksum (a run on receipt, or a window read back) after the job's retries. */
+  | 'CHECKSUM_MISMATCH';
 
 // A table, one row per code: rows alike by design (duplicates pairs them by shape).
 const AGENT_STATUS: Record<AgentErrorCode, { grpc: status; errno: string }> = {
@@ -64,6 +66,7 @@ const AGENT_STATUS: Record<AgentErrorCode, { grpc: status; errno: string }> = {
   FILE_CHANGED: { grpc: status.FAILED_PRECONDITION, errno: 'ESTALE' },
   TOOL_MISSING: { grpc: status.FAILED_PRECONDITION, errno: 'ENOENT' },
   TOOL_FAILED: { grpc: status.FAILED_PRECONDITION, errno: 'EIO' },
+  CHECKSUM_MISMATCH: { grpc: status.DATA_LOSS, errno: 'EBADMSG' },
 };
 
 const ENGINE_STATUS: Record<EngineErrorCode, status> = {

@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { Server } from '@grpc/grpc-js';
 import type { HostWatchdog } from '@thinfleet/devmapper';
-import { Engine } from '@thinfleet/engine';
+import { Engine, type Pool } from '@thinfleet/engine';
 import { loadAgentApi, shutdownServer } from '@thinfleet/proto';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
@@ -155,6 +155,7 @@ export class Agent {
       });
       const registry = PoolRegistry.open(config.stateDir);
       let releaseOrigins: (pool: string) => Promise<void> = async () => {};
+      let prepareOrigin: (pool: Pool, origin: string) => Promise<void> = async () => {};
       // The simulated kernel's devices have no sysfs entries: their identity is size and loop file only.
       const readIdentity = identityReader({ block: backend.block, sysfsRoot: backend.simulated ? null : '/sys' });
       const jobs = new JobManager({
@@ -165,6 +166,7 @@ export class Agent {
         chunkBytes: config.deleteChunkBytes,
         flattenChunkBytes: config.flattenChunkBytes,
         afterDetach: (pool) => releaseOrigins(pool),
+        prepareOrigin: (pool, origin) => prepareOrigin(pool, origin),
         merge: { dm: backend.dm, readIdentity },
       });
       const deviceSnapshots = new DeviceSnapshots({
@@ -186,6 +188,7 @@ export class Agent {
       });
       resolveOrigin = (pool, path) => pools.origins.resolve(pool, path);
       releaseOrigins = (pool) => pools.origins.releaseUnused(pool);
+      prepareOrigin = (pool, origin) => pools.prepareOrigin(pool, 'keep_origin', origin);
 
       const fencing = new PoolFencing(config.stateDir);
       const health = new HealthState();

@@ -293,6 +293,13 @@ export class Router {
       DeactivateVolume: this.forward('DeactivateVolume'),
       DeleteVolume: this.forward('DeleteVolume'),
       FlattenVolume: this.forward('FlattenVolume'),
+      // A copy runs on the holder of the pool it makes its volume in; that holder reads the
+      // source through its own pool's holder (docs/coordinator.md, Copy between hosts).
+      CopyVolume: this.unary(async (request, call) => {
+        checkPool(request.pool);
+        checkPool(request.targetPool, 'target_pool');
+        return this.callOwner(request.targetPool, 'VolumeService', 'CopyVolume', request, call.getDeadline(), hintOf(call.metadata));
+      }),
       RevertVolume: this.forward('RevertVolume'),
       CreateRevision: this.forward('CreateRevision'),
       PinVolume: this.forward('PinVolume'),
@@ -416,11 +423,11 @@ export class Router {
   }
 }
 
-function checkPool(pool: string): void {
+function checkPool(pool: string, field = 'pool'): void {
   if (!POOL_NAME_PATTERN.test(pool))
     throw coordinatorError(
       'BAD_REQUEST',
-      `pool ${JSON.stringify(pool.slice(0, 80))}${pool.length > 80 ? `… (${pool.length} characters)` : ''} is not a pool name (letters, digits and + _ . -, at most 32)`,
-      { field: 'pool' },
+      `${field === 'pool' ? 'pool' : `${field}: pool`} ${JSON.stringify(pool.slice(0, 80))}${pool.length > 80 ? `… (${pool.length} characters)` : ''} is not a pool name (letters, digits and + _ . -, at most 32)`,
+      { field },
     );
 }

@@ -12,6 +12,8 @@ export type * from './thinfleet/agent/v1/BatchResponse.js';
 export type * from './thinfleet/agent/v1/BatchResult.js';
 export type * from './thinfleet/agent/v1/CancelJobRequest.js';
 export type * from './thinfleet/agent/v1/CancelJobResponse.js';
+export type * from './thinfleet/agent/v1/CopyVolumeRequest.js';
+export type * from './thinfleet/agent/v1/CopyVolumeResponse.js';
 export type * from './thinfleet/agent/v1/CreateDeviceSnapshotRequest.js';
 export type * from './thinfleet/agent/v1/CreateDeviceSnapshotResponse.js';
 export type * from './thinfleet/agent/v1/CreateOp.js';
