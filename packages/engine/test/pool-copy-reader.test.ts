@@ -11,15 +11,18 @@ import { EngineTestHost, expectSameBytes, pattern, SMALL_CATALOG } from './suppo
 import { copyHelperDeviceName } from '../src/names.js';
 
 const MiB = 1024 * 1024;
+/** The engine's default data block: 64 KiB. */
 const BLOCK = MiB / 16;
 
-let host: EngineTestHost;
-let engine: Engine;
+/** The test host and its engine, opened afresh for each test. */
+const t = {} as { host: EngineTestHost; engine: Engine };
+beforeEach(async () => {
+  t.host = await EngineTestHost.open();
+  t.engine = t.host.engine();
+});
+afterEach(() => t.host.teardown());
 
-beforeEach(async () => ({ host, engine } = await EngineTestHost.open().then((h) => ({ host: h, engine: h.engine() }))));
-afterEach(() => host.teardown());
-
-const helpers = async (): Promise<string[]> => (await host.dm.list()).map((d) => d.name).filter((n) => n.includes('-_copy-'));
+const helpers = async (): Promise<string[]> => (await t.host.dm.list()).map((d) => d.name).filter((n) => n.includes('-_copy-'));
 
 async function refusal(promise: Promise<unknown>): Promise<{ code: string; argument?: string }> {
   const err = await promise.then(
@@ -32,10 +35,10 @@ async function refusal(promise: Promise<unknown>): Promise<{ code: string; argum
 
 describe('Pool.readCopyWindow', () => {
   it('reads the mapped ranges of an inactive volume through a helper device it removes, and the whole window with an origin', async () => {
-    const pool = await engine.createPool({ name: host.poolName(), devices: await host.devices(1), ...SMALL_CATALOG });
+    const pool = await t.engine.createPool({ name: t.host.poolName(), devices: await t.host.devices(1), ...SMALL_CATALOG });
     const v = await pool.createVolume('v', 2 * MiB, { activate: true });
-    await host.block.write(v.devicePath!, BLOCK, pattern(1, BLOCK));
-    await host.block.write(v.devicePath!, 3 * BLOCK, pattern(2, 2 * BLOCK));
+    await t.host.block.write(v.devicePath!, BLOCK, pattern(1, BLOCK));
+    await t.host.block.write(v.devicePath!, 3 * BLOCK, pattern(2, 2 * BLOCK));
     await pool.deactivateVolume('v');
 
     const read = await pool.readCopyWindow(v.uuid, 0, MiB, false);
@@ -59,10 +62,10 @@ describe('Pool.readCopyWindow', () => {
     expect(await helpers()).toEqual([]);
     expect((await pool.show('v')).active).toBe(false);
 
-    const [image] = await host.devices(1, MiB);
-    await host.block.write(image!, 0, pattern(9, MiB));
+    const [image] = await t.host.devices(1, MiB);
+    await t.host.block.write(image!, 0, pattern(9, MiB));
     const e = await pool.createExternal('e', image!, { activate: true });
-    await host.block.write(e.devicePath!, 0, Buffer.alloc(BLOCK));
+    await t.host.block.write(e.devicePath!, 0, Buffer.alloc(BLOCK));
     const whole = await pool.readCopyWindow(e.uuid, 0, MiB, true);
     expect(whole.mapped).toEqual([{ offsetBytes: 0, lengthBytes: BLOCK }]);
     const expected = pattern(9, MiB);
@@ -72,7 +75,7 @@ describe('Pool.readCopyWindow', () => {
   });
 
   it('refuses a uuid it does not know and a window outside the volume; start-up removes a helper a crash left', async () => {
-    const pool = await engine.createPool({ name: host.poolName(), devices: await host.devices(1), ...SMALL_CATALOG });
+    const pool = await t.engine.createPool({ name: t.host.poolName(), devices: await t.host.devices(1), ...SMALL_CATALOG });
     const v = await pool.createVolume('v', MiB);
     expect(await refusal(pool.readCopyWindow('no-such-uuid', 0, MiB, false))).toEqual({ code: 'NO_SUCH_VOLUME' });
     expect(await refusal(pool.readCopyWindow('__proto__', 0, MiB, false))).toEqual({ code: 'NO_SUCH_VOLUME' });
@@ -83,16 +86,16 @@ describe('Pool.readCopyWindow', () => {
 
     // A helper device left by a crash (made by hand here) is removed at the next start-up.
     const name = copyHelperDeviceName(pool.name, 1);
-    await host.dm.create(name, { uuid: 'left-by-a-crash' });
+    await t.host.dm.create(name, { uuid: 'left-by-a-crash' });
     await pool.deactivate();
-    await (await host.engine().activatePool(pool.name, pool.devicePaths)).recover();
+    await (await t.host.engine().activatePool(pool.name, pool.devicePaths)).recover();
     expect(await helpers()).toEqual([]);
   });
 });
 
 describe('job mark args', () => {
   it('are kept with the mark, and malformed ones refused', async () => {
-    const pool = await engine.createPool({ name: host.poolName(), devices: await host.devices(1), ...SMALL_CATALOG });
+    const pool = await t.engine.createPool({ name: t.host.poolName(), devices: await t.host.devices(1), ...SMALL_CATALOG });
     await pool.createVolume('v', MiB);
     const mark: JobMark = { kind: 'copy', jobId: 'j1', doneBytes: 0, chunkBytes: BLOCK, createdMs: 1, phase: 'copy', args: { sourcePool: 'p', sourceUuid: 'u' } };
     expect((await pool.markJob('v', mark)).job).toEqual(mark);

@@ -39,6 +39,7 @@ import { fenceLeftoverPools } from './cluster/startup-fence.js';
 import { backendHostWatchdog, checkWatchdogDevice, type HostWatchdogBackend } from './cluster/watchdog-device.js';
 import { WatchdogMetrics } from './metrics/watchdog-metrics.js';
 import { clusterPoolLookup } from './cluster/cluster-pool-lookup.js';
+import { coordinatorTransfer } from './cluster/coordinator-transfer.js';
 import { AgentMetrics } from './metrics/agent-metrics.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
 import { PoolFencing } from './pool-fencing.js';
@@ -51,6 +52,7 @@ import { makeAutoextend } from './capacity/autoextend.js';
 import { CapacityMetrics } from './metrics/capacity-metrics.js';
 import { wireCheckedDefinition, type RpcContext } from './rpc.js';
 import { notifySystemd, watchdogIntervalMs } from './sd-notify.js';
+import { volumeTransferHandlers } from './volume-transfer-service.js';
 import { volumeServiceHandlers } from './volume-service.js';
 
 /** The agent's version, from its package.json. */
@@ -167,6 +169,7 @@ export class Agent {
         flattenChunkBytes: config.flattenChunkBytes,
         afterDetach: (pool) => releaseOrigins(pool),
         prepareOrigin: (pool, origin) => prepareOrigin(pool, origin),
+        ...(config.cluster === null ? {} : { remote: coordinatorTransfer(config.cluster) }),
         merge: { dm: backend.dm, readIdentity },
       });
       const deviceSnapshots = new DeviceSnapshots({
@@ -270,6 +273,7 @@ export class Agent {
       server.addService(wireCheckedDefinition(api.VolumeService.service), volumeServiceHandlers(ctx, { pools, jobs, config, simulated: backend.simulated }));
       server.addService(wireCheckedDefinition(api.JobService.service), jobServiceHandlers(ctx, jobs, watches));
       server.addService(wireCheckedDefinition(api.DeviceSnapshotService.service), deviceSnapshotServiceHandlers(ctx, { snapshots: deviceSnapshots, jobs }));
+      server.addService(wireCheckedDefinition(api.VolumeTransferService.service), volumeTransferHandlers(ctx, { pools }));
       server.addService(wireCheckedDefinition(api.Health.service), health.handlers());
       await bindUnixSocket(server, config.socket);
       const tcpPort = config.tcp === null ? null : await bindTcp(server, config.tcp);

@@ -423,7 +423,8 @@ export class Router {
   }
 }
 
-function checkPool(pool: string, field = 'pool'): void {
+/** @throws BAD_REQUEST naming `field` for a malformed pool name (a short prefix quoted). */
+export function checkPool(pool: string, field = 'pool'): void {
   if (!POOL_NAME_PATTERN.test(pool))
     throw coordinatorError(
       'BAD_REQUEST',

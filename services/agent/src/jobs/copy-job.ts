@@ -54,6 +54,7 @@
 import type { BlockClient } from '@thinfleet/devmapper';
 import { EngineError, quoted, type JobMark, type Pool, type VolumeInfo } from '@thinfleet/engine';
 import { AgentError, badRequest } from '../agent-error.js';
+import type { RemoteCopySources } from '../cluster/coordinator-transfer.js';
 import { localCopySource, sha256Of, windowDigest, type CopySource, type CopySourceSpec, type CopyWindow } from './copy-source.js';
 import { requireOwnership } from './delete-job.js';
 import type { JobKind, JobKindHost, JobRun, JobView, NewJob, RunResult } from './job-kind.js';
@@ -86,6 +87,11 @@ export interface CopyJobOptions {
    * coordinator; tests pass one that corrupts a run.
    */
   readonly copySource?: (spec: CopySourceSpec, engine: { pool(name: string): Pool }) => CopySource;
+  /**
+   * Cluster mode: sources whose pool another host holds, read through the coordinator
+   * (cluster/coordinator-transfer.ts). Without it only a source pool held here can be copied.
+   */
+  readonly remote?: Pick<RemoteCopySources, 'describe' | 'source'>;
   /** Makes external origin `origin` usable by `pool` before a `keepOrigin` copy creates its volume (the agent's HostPools.prepareOrigin). */
   readonly prepareOrigin?: (pool: Pool, origin: string) => Promise<void>;
 }
@@ -164,7 +170,34 @@ export function copyJobKind(options: CopyJobOptions): JobKind<CopyJobRequest> {
   if (!Number.isSafeInteger(wanted) || wanted < 512 || wanted > MAX_COPY_CHUNK_BYTES)
     throw new RangeError(`copyChunkBytes ${wanted} must be a whole number from 512 to ${MAX_COPY_CHUNK_BYTES}`);
   const markEveryMs = options.markEveryMs ?? 1000;
-  const sourceOf = (spec: CopySourceSpec): CopySource => (options.copySource ?? localCopySource)(spec, options.engine);
+  /** True when pool `name` is active here (in cluster mode: held by this host). */
+  const heldHere = (name: string): boolean => {
+    try {
+      return options.engine.pool(name).isActive;
+    } catch {
+      return false;
+    }
+  };
+  /** The reader of `spec`'s source: in this process while its pool is held here, else through the coordinator (decided per window: the pool may move). */
+  const sourceOf = (spec: CopySourceSpec): CopySource => {
+    if (options.copySource !== undefined) return options.copySource(spec, options.engine);
+    const local = localCopySource(spec, options.engine);
+    const remote = options.remote?.source(spec);
+    return { readWindow: (from, length) => (heldHere(spec.pool) || remote === undefined ? local : remote).readWindow(from, length) };
+  };
+
+  /** The source volume of a new copy: from its pool here, or through the coordinator when another host holds it. */
+  const describeSource = async (poolName: string, name: string): Promise<{ uuid: string; sizeBytes: number; externalOrigin: string | null }> => {
+    if (!heldHere(poolName) && options.remote !== undefined) {
+      const v = await options.remote.describe(poolName, name);
+      return { uuid: v.uuid, sizeBytes: v.sizeBytes, externalOrigin: v.externalOrigin === '' ? null : v.externalOrigin };
+    }
+    const pool = activePool('pool', poolName);
+    const source = (await pool.list()).find((v) => v.name === name && !isIncompleteCopy(v));
+    if (source === undefined) throw new EngineError('NO_SUCH_VOLUME', `no volume "${name}" in pool ${poolName}`, { argument: 'name' });
+    if (source.deleting !== null) throw new AgentError('JOB_RUNNING', `volume "${name}" of pool ${poolName} is being deleted (job ${source.deleting.jobId})`);
+    return source;
+  };
 
   const activePool = (field: string, name: string): Pool => {
     let pool: Pool;
@@ -285,13 +318,8 @@ export function copyJobKind(options: CopyJobOptions): JobKind<CopyJobRequest> {
     async start(request: CopyJobRequest, host: JobKindHost): Promise<NewJob> {
       const { pool: sourcePoolName, volume: sourceName, targetPool: targetPoolName, targetName } = request;
       if (sourcePoolName === targetPoolName && sourceName === targetName) throw badRequest('target_name', 'names the source itself; a copy needs a new name or another pool');
-      const sourcePool = activePool('pool', sourcePoolName);
       const target = activePool('target_pool', targetPoolName);
-      const source = (await sourcePool.list()).find((v) => v.name === sourceName && !isIncompleteCopy(v));
-      if (source === undefined) throw new EngineError('NO_SUCH_VOLUME', `no volume "${sourceName}" in pool ${sourcePoolName}`, { argument: 'name' });
-      const busy = host.unfinishedJobOn(sourcePoolName, source.uuid, source.name);
-      if (busy !== null && busy.kind === 'delete') throw new AgentError('JOB_RUNNING', `job ${busy.id} is deleting volume "${sourceName}" of pool ${sourcePoolName}`);
-      if (source.deleting !== null) throw new AgentError('JOB_RUNNING', `volume "${sourceName}" of pool ${sourcePoolName} is being deleted (job ${source.deleting.jobId})`);
+      const source = await describeSource(sourcePoolName, sourceName);
       if (request.keepOrigin === true && source.externalOrigin === null) throw badRequest('keep_origin', `volume "${sourceName}" has no external origin to keep`);
       if ((await target.list()).some((v) => v.name === targetName))
         throw new EngineError('NAME_EXISTS', `volume "${targetName}" exists in pool ${targetPoolName}`, { argument: 'target_name' });
