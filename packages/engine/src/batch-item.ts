@@ -16,6 +16,11 @@ export interface CreateItem extends ItemBase {
   readonly sizeBytes: number;
   readonly activate?: boolean;
   /**
+   * The new volume's catalog uuid instead of a fresh one (a volume moved from another pool keeps
+   * its uuid): 1 to 64 letters, digits and '-', used by no volume of the pool.
+   */
+  readonly uuid?: string;
+  /**
    * Makes the volume the exception store of a device snapshot (`VolumeRecord.deviceSnapshot`),
    * recorded in the same transaction as the volume: the volume exists with its record, or not at all.
    */
@@ -32,6 +37,8 @@ export interface CreateExternalItem extends ItemBase {
   readonly externalOrigin: string;
   readonly sizeBytes?: number;
   readonly activate?: boolean;
+  /** As CreateItem's. */
+  readonly uuid?: string;
 }
 
 /** A writable snapshot `volume` of `origin` (itself possibly a snapshot). */

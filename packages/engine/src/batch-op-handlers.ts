@@ -28,6 +28,7 @@ export const planCreate: OpHandler<'create'> = (raw, item, p) => {
     sizeBytes: checkSize(raw.sizeBytes, p.ctx.state, item),
     originUuid: null,
     externalOrigin: null,
+    ...givenUuid(raw.uuid, item, p),
   });
   const deviceSnapshot = raw.deviceSnapshot === undefined ? {} : { deviceSnapshot: checkDeviceSnapshot(raw.deviceSnapshot, item) };
   return [{ kind: 'create', volume: { ...volume, ...deviceSnapshot, thinId: p.volumes.allocateThinId(item) } }];
@@ -50,8 +51,24 @@ export const planCreateExternal: OpHandler<'create-external'> = (raw, item, p) =
     });
   }
   const sizeBytes = checkSize(raw.sizeBytes ?? Math.ceil(originBytes / 512) * 512, p.ctx.state, item);
-  return [{ kind: 'create', volume: p.newVolume({ name, thinId: p.volumes.allocateThinId(item), sizeBytes, originUuid: null, externalOrigin: path }) }];
+  return [{ kind: 'create', volume: p.newVolume({ name, thinId: p.volumes.allocateThinId(item), sizeBytes, originUuid: null, externalOrigin: path, ...givenUuid(raw.uuid, item, p) }) }];
 };
+
+/**
+ * The uuid a create item gives its volume (none: a fresh one). @throws EngineError
+ * INVALID_ARGUMENT naming `uuid` when it is malformed or a volume of the pool has it (or had it
+ * until an earlier item of the batch)
+ */
+function givenUuid(uuid: unknown, item: string, p: BatchPlanner): { uuid?: string } {
+  if (uuid === undefined) return {};
+  if (typeof uuid !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(uuid)) {
+    throw new EngineError('INVALID_ARGUMENT', "uuid must be 1 to 64 letters, digits or '-'", { item, argument: 'uuid' });
+  }
+  if (p.volumes.get(uuid) !== undefined || Object.hasOwn(p.ctx.state.volumes, uuid)) {
+    throw new EngineError('INVALID_ARGUMENT', `a volume of the pool has uuid ${uuid}`, { item, argument: 'uuid' });
+  }
+  return { uuid };
+}
 
 /** A writable snapshot of an existing volume. */
 export const planSnapshot: OpHandler<'snapshot'> = (raw, item, p) => {

@@ -109,3 +109,28 @@ describe('job mark args', () => {
     expect((await pool.show('v')).job).toEqual(mark);
   });
 });
+
+describe('a create with a given uuid (a volume moved from another pool keeps its uuid)', () => {
+  it('makes the volume with that uuid, and refuses a malformed uuid or one the pool has', async () => {
+    const pool = await t.engine.createPool({ name: t.host.poolName(), devices: await t.host.devices(1), ...SMALL_CATALOG });
+    const other = await pool.createVolume('other', MiB);
+    const made = await pool.batch([{ item: 'c', op: 'create', volume: 'moved', sizeBytes: MiB, uuid: 'f00dfeed-0000-4000-8000-000000000001' }]);
+    expect(made.items[0]!.volume).toMatchObject({ name: 'moved', uuid: 'f00dfeed-0000-4000-8000-000000000001' });
+    const [image] = await t.host.devices(1, MiB);
+    const ext = await pool.batch([{ item: 'e', op: 'create-external', volume: 'ext', externalOrigin: image!, uuid: 'f00dfeed-0000-4000-8000-000000000002' }]);
+    expect(ext.items[0]!.volume).toMatchObject({ uuid: 'f00dfeed-0000-4000-8000-000000000002', externalOrigin: image });
+    const refused = (uuid: unknown) => refusal(pool.batch([{ item: 'c', op: 'create', volume: 'x', sizeBytes: MiB, uuid } as never]));
+    expect(await refused(other.uuid)).toEqual({ code: 'INVALID_ARGUMENT', argument: 'uuid' });
+    expect(await refused('f00dfeed-0000-4000-8000-000000000001')).toEqual({ code: 'INVALID_ARGUMENT', argument: 'uuid' });
+    expect(await refused('__proto__')).toEqual({ code: 'INVALID_ARGUMENT', argument: 'uuid' });
+    expect(await refused('x'.repeat(65))).toEqual({ code: 'INVALID_ARGUMENT', argument: 'uuid' });
+    expect(await refused(7)).toEqual({ code: 'INVALID_ARGUMENT', argument: 'uuid' });
+    // Two items of one batch cannot both take it.
+    const twice = pool.batch([
+      { item: 'a', op: 'create', volume: 'a', sizeBytes: MiB, uuid: 'same-1' },
+      { item: 'b', op: 'create', volume: 'b', sizeBytes: MiB, uuid: 'same-1' },
+    ]);
+    expect(await refusal(twice)).toEqual({ code: 'INVALID_ARGUMENT', argument: 'uuid' });
+    expect((await pool.list()).map((v) => v.name)).toEqual(['ext', 'moved', 'other']);
+  });
+});

@@ -62,7 +62,8 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
   const message = (pool: Pool, v: VolumeInfo): Volume => volumeMessage(pool.name, v, jobs.jobOnVolume(pool.name, v.name)?.id ?? null, deps.simulated === true);
   const noJobOn = (pool: Pool, ...names: string[]): void => {
     for (const name of names) {
-      const job = jobs.jobOnVolume(pool.name, name);
+      // The source of a move (copy-move.ts) takes no change either while it moves.
+      const job = jobs.jobOnVolume(pool.name, name) ?? jobs.moveFrom(pool.name, name);
       if (job !== null) throw new AgentError('JOB_RUNNING', `volume ${pool.name}/${name} is being worked on by job ${job.id} (${job.kind}); wait for it or cancel it`);
     }
   };

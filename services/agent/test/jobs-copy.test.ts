@@ -7,13 +7,17 @@
  * nothing made; a hand-over of the destination pool goes on at the next holder; a crash at every
  * step resumes to the same copy.
  */
+import { cpSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { Pool } from '@thinfleet/engine';
-import { COPY_JOB_KIND, isIncompleteCopy, JobManager, localCopySource, type CopySource, type JobRecord } from '../src/jobs/index.js';
+import { COPY_JOB_KIND, isIncompleteCopy, JobManager, localCopySource, type CopySource, type JobManagerOptions, type JobRecord } from '../src/jobs/index.js';
 import type { CrashMode } from '../../../packages/engine/test/support/crash-plan.js';
 import { crashFixture, freezingEngine, resumeAfterCrash, runUntilCrash } from './support/freezing-plan.js';
-import { BLOCK_BYTES, expectSameBytes, Gate, jobFixture, KiB, MiB, nextHolder, pattern, ScriptedBlock, settled, type JobFixture } from './support/job-harness.js';
+import { BLOCK_BYTES, expectSameBytes, Gate, jobFixture, KiB, MiB, nextHolder, pattern, ScriptedBlock, settled, silentLogger, type JobFixture } from './support/job-harness.js';
 import { SMALL_CATALOG } from '../../../packages/engine/test/support/engine-test-host.js';
 import { failure, rawClients } from './support/raw-clients.js';
 import { startTestAgent } from './support/test-agent.js';
@@ -79,15 +83,20 @@ class GatedBlock extends ScriptedBlock {
   }
 }
 
+/** A manager whose write number `atWrite` (from 1; every write when 0) waits at the returned gate. */
+function heldManager(f: JobFixture, atWrite: number, options: Partial<JobManagerOptions> = {}): { m: JobManager; gate: Gate } {
+  const block = new GatedBlock(f.host.block);
+  const gate = new Gate();
+  block.beforeWrite = (n) => (atWrite === 0 || n === atWrite ? gate.hold() : undefined);
+  return { m: f.manager({ block, copyChunkBytes: CHUNK, ...options }), gate };
+}
+
 describe('sparse copy on one host', () => {
   it('copies only the mapped, non-zero blocks, within a pool and into a pool of another block size; the copy is invisible until it commits', async () => {
     const f = await fixture();
     const bytes = await sparseVolume(f, f.pool, 'src');
     const other = await secondPool(f);
-    const block = new GatedBlock(f.host.block);
-    const gate = new Gate();
-    block.beforeWrite = (n) => (n === 1 ? gate.hold() : undefined);
-    const m = f.manager({ block, copyChunkBytes: CHUNK });
+    const { m, gate } = heldManager(f, 1);
     const job = await m.startCopy({ pool: f.poolName, volume: 'src', targetPool: f.poolName, targetName: 'dst' });
     expect(job).toMatchObject({ kind: COPY_JOB_KIND, state: 'running', pool: f.poolName, volume: 'dst', totalBytes: SOURCE_BYTES, chunkBytes: CHUNK, phase: 'create' });
     await gate.reached;
@@ -149,10 +158,7 @@ describe('sparse copy on one host', () => {
   it('a cancelled copy leaves no volume; a corrupted run is copied again, and one corrupted every time fails CHECKSUM_MISMATCH leaving no volume', async () => {
     const f = await fixture();
     await sparseVolume(f, f.pool, 'src');
-    const block = new GatedBlock(f.host.block);
-    const gate = new Gate();
-    block.beforeWrite = (n) => (n === 2 ? gate.hold() : undefined);
-    const m = f.manager({ block, copyChunkBytes: CHUNK });
+    const { m, gate } = heldManager(f, 2);
     const job = await m.startCopy({ pool: f.poolName, volume: 'src', targetPool: f.poolName, targetName: 'dst' });
     await gate.reached;
     const cancelling = m.cancel(job.id);
@@ -216,10 +222,7 @@ describe('sparse copy on one host', () => {
     const otherLimit = (await other.status()).maxVolumeBytes;
     if (big.sizeBytes > otherLimit) expect(await refused(start({ volume: 'big', targetPool: other.name }))).toMatchObject({ code: 'BAD_REQUEST', field: 'target_pool' });
     // A second copy to a name a running copy makes.
-    const block = new GatedBlock(f.host.block);
-    const gate = new Gate();
-    block.beforeWrite = () => gate.hold();
-    const held = f.manager({ block, copyChunkBytes: CHUNK });
+    const { m: held, gate } = heldManager(f, 0);
     const running = await held.startCopy({ pool: f.poolName, volume: 'src', targetPool: f.poolName, targetName: 'busy' });
     await gate.reached;
     expect(await refused(held.startCopy({ pool: f.poolName, volume: 'src', targetPool: f.poolName, targetName: 'busy' }))).toMatchObject({ code: 'NAME_EXISTS' });
@@ -236,11 +239,8 @@ describe('sparse copy on one host', () => {
   it('hands over mid-copy with the destination pool; the next holder adopts it from the mark and finishes it', async () => {
     const f = await fixture();
     const bytes = await sparseVolume(f, f.pool, 'src');
-    const block = new GatedBlock(f.host.block);
-    const gate = new Gate();
     // Window 1 writes block 0; window 2 writes block 9 (the third write: blocks 3 then 9).
-    block.beforeWrite = (n) => (n === 3 ? gate.hold() : undefined);
-    const m = f.manager({ block, copyChunkBytes: CHUNK, markEveryMs: 0 });
+    const { m, gate } = heldManager(f, 3, { markEveryMs: 0 });
     const job = await m.startCopy({ pool: f.poolName, volume: 'src', targetPool: f.poolName, targetName: 'dst' });
     await gate.reached;
     const handing = m.handOver(f.poolName);
@@ -258,6 +258,94 @@ describe('sparse copy on one host', () => {
     expect(await settled(next, job.id)).toMatchObject({ state: 'succeeded', doneBytes: SOURCE_BYTES });
     expect(await pool.show('dst')).toMatchObject({ job: null });
     expectSameBytes(await content(f, pool, 'dst', SOURCE_BYTES), bytes);
+  });
+});
+
+describe('move between pools (issue 15 item 3, JobManager.startCopy with move)', () => {
+  it('moves an inactive volume: the destination keeps its uuid and bytes, the source is deleted; refusals name the field', async () => {
+    const f = await fixture();
+    const bytes = await sparseVolume(f, f.pool, 'src');
+    const uuid = (await f.pool.show('src')).uuid;
+    const other = await secondPool(f);
+    const { m, gate } = heldManager(f, 1);
+    const refused = (p: Promise<unknown>) =>
+      p.then(
+        () => null,
+        (err: { code: string; field?: string; argument?: string }) => err,
+      );
+    expect(await refused(m.startCopy({ pool: f.poolName, volume: 'src', targetPool: f.poolName, targetName: 'x', move: true }))).toMatchObject({ code: 'BAD_REQUEST', field: 'target_pool' });
+    await f.pool.activateVolume('src');
+    expect(await refused(m.startMove({ pool: f.poolName, volume: 'src', targetPool: other.name, targetName: 'src' }))).toMatchObject({ code: 'VOLUME_ACTIVE', argument: 'name' });
+    await f.pool.deactivateVolume('src');
+
+    const job = await m.startMove({ pool: f.poolName, volume: 'src', targetPool: other.name, targetName: 'src' });
+    expect(job).toMatchObject({ kind: 'copy', pool: other.name, args: { move: '1', sourceUuid: uuid } });
+    await gate.reached;
+    // While it moves, the source takes no change through the agent (its activation included).
+    expect(m.moveFrom(f.poolName, 'src')?.id).toBe(job.id);
+    expect((await other.list()).find((v) => v.name === 'src')).toMatchObject({ uuid, job: { kind: 'copy', phase: 'copy' } });
+    gate.open();
+    expect(await settled(m, job.id)).toMatchObject({ state: 'succeeded', volumeUuid: uuid });
+    expect(m.moveFrom(f.poolName, 'src')).toBeNull();
+    expect(await f.pool.list()).toEqual([]);
+    expect(await other.show('src')).toMatchObject({ uuid, job: null, active: false });
+    expectSameBytes(await content(f, other, 'src', SOURCE_BYTES), bytes);
+  });
+
+  it('a source activated during the move stops it: the destination is deleted and the source stays', async () => {
+    const f = await fixture();
+    const bytes = await sparseVolume(f, f.pool, 'src');
+    const other = await secondPool(f);
+    const { m, gate } = heldManager(f, 1);
+    const job = await m.startMove({ pool: f.poolName, volume: 'src', targetPool: other.name, targetName: 'moved' });
+    await gate.reached;
+    // As a user on the source's host would (not through this agent, which refuses it).
+    await f.pool.activateVolume('src');
+    gate.open();
+    const end = await settled(m, job.id);
+    expect(end).toMatchObject({ state: 'failed', errorCode: 'VOLUME_ACTIVE' });
+    expect(end.error).toMatch(/was activated; the move stops.*the partial volume is deleted$/);
+    expect(await other.list()).toEqual([]);
+    expectSameBytes(await content(f, f.pool, 'src', SOURCE_BYTES), bytes);
+  });
+
+  it('a crash between the two sides (destination committed, source not yet deleted): the destination wins, the resumed job deletes the source', async () => {
+    const f = await fixture();
+    const bytes = await sparseVolume(f, f.pool, 'src');
+    const uuid = (await f.pool.show('src')).uuid;
+    const other = await secondPool(f);
+    // The source's pool as the job sees it: its delete waits at a gate, where the "crash" happens.
+    const gate = new Gate();
+    const held = new Proxy(f.pool, {
+      get(target, key, receiver) {
+        if (key === 'deleteVolume') return async (name: string) => (await gate.hold(), target.deleteVolume(name));
+        const value: unknown = Reflect.get(target, key, receiver);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const engine = { pool: (name: string) => (name === f.poolName ? held : f.engine.pool(name)) };
+    const first = new JobManager({ stateDir: f.stateDir, engine, block: f.host.block, logger: silentLogger, copyChunkBytes: CHUNK });
+    const job = await first.startMove({ pool: f.poolName, volume: 'src', targetPool: other.name, targetName: 'src' });
+    await gate.reached;
+    // Both pools hold the uuid now; the destination is committed (visible, unmarked).
+    expect(await other.show('src')).toMatchObject({ uuid, job: null });
+    expect((await f.pool.show('src')).uuid).toBe(uuid);
+    expect(first.get(job.id).phase).toBe('delete-source');
+    // The crash: the records as they are now, read by the next start.
+    const frozen = await mkdtemp(join(tmpdir(), 'thinfleet-jobs-frozen-'));
+    cleanups.push(() => rm(frozen, { recursive: true, force: true }));
+    cpSync(join(f.stateDir, 'jobs'), join(frozen, 'jobs'), { recursive: true });
+    const next = f.manager({ stateDir: frozen, copyChunkBytes: CHUNK });
+    await next.start();
+    expect(await settled(next, job.id)).toMatchObject({ state: 'succeeded' });
+    expect(await f.pool.list()).toEqual([]);
+    expect(await other.show('src')).toMatchObject({ uuid, job: null });
+    expectSameBytes(await content(f, other, 'src', SOURCE_BYTES), bytes);
+    // The first run's delete, let go, finds the source gone: nothing more is deleted.
+    gate.open();
+    await settled(first, job.id);
+    await first.stop();
+    expect(await other.show('src')).toMatchObject({ uuid });
   });
 });
 

@@ -21,7 +21,9 @@ import { coordinatorCredentials } from './coordinator-endpoints.js';
 /** The source volume as its holder describes it. */
 export interface RemoteVolume {
   readonly uuid: string;
+  readonly name: string;
   readonly sizeBytes: number;
+  readonly active: boolean;
   /** Its external origin, or ''. */
   readonly externalOrigin: string;
 }
@@ -32,6 +34,8 @@ export interface RemoteCopySources {
   describe(pool: string, name: string): Promise<RemoteVolume>;
   /** A reader of the source `spec` names, through the coordinator. */
   source(spec: CopySourceSpec): CopySource;
+  /** Deletes volume `name` of pool `pool` now (DeleteVolume, mode NOW), through the coordinator: a moved volume's source. @throws the holder's error */
+  deleteVolume(pool: string, name: string): Promise<void>;
   close(): void;
 }
 
@@ -114,7 +118,17 @@ export function coordinatorTransfer(config: Pick<ClusterConfig, 'coordinators' |
       );
       const v = got.volume;
       if (v === null || v === undefined) throw new EngineError('NO_SUCH_VOLUME', `no volume "${name}" in pool ${pool}`, { argument: 'name' });
-      return { uuid: v.uuid, sizeBytes: Number(v.sizeBytes), externalOrigin: v.externalOrigin };
+      return { uuid: v.uuid, name: v.name, sizeBytes: Number(v.sizeBytes), active: v.active, externalOrigin: v.externalOrigin };
+    },
+    async deleteVolume(pool, name) {
+      await eachCoordinator(
+        (i) =>
+          new Promise<void>((resolve, reject) => {
+            volumes[i]!.DeleteVolume!.call(volumes[i], { pool, name, mode: 'DELETE_MODE_NOW' }, new Metadata(), { deadline: new Date(Date.now() + CALL_DEADLINE_MS) }, (err) =>
+              err === null ? resolve() : reject(err),
+            );
+          }),
+      );
     },
     source(spec) {
       return { readWindow: (fromBytes, lengthBytes) => eachCoordinator((i) => readWindow(spec, fromBytes, lengthBytes, i)) };

@@ -52,11 +52,13 @@
  * partial volume.
  */
 import type { BlockClient } from '@thinfleet/devmapper';
-import { EngineError, quoted, type JobMark, type Pool, type VolumeInfo } from '@thinfleet/engine';
+import { status } from '@grpc/grpc-js';
+import { EngineError, isEngineError, quoted, type JobMark, type Pool, type VolumeInfo } from '@thinfleet/engine';
 import { AgentError, badRequest } from '../agent-error.js';
 import type { RemoteCopySources } from '../cluster/coordinator-transfer.js';
 import { localCopySource, sha256Of, windowDigest, type CopySource, type CopySourceSpec, type CopyWindow } from './copy-source.js';
 import { requireOwnership } from './delete-job.js';
+import { deleteMovedSource, requireMoveSourceUnchanged, type MoveSource, type MoveSourceState } from './copy-move.js';
 import type { JobKind, JobKindHost, JobRun, JobView, NewJob, RunResult } from './job-kind.js';
 import { errorCodeOf } from './job-outcome.js';
 import type { JobRecord, MutableJobRecord } from './job-record.js';
@@ -91,7 +93,7 @@ export interface CopyJobOptions {
    * Cluster mode: sources whose pool another host holds, read through the coordinator
    * (cluster/coordinator-transfer.ts). Without it only a source pool held here can be copied.
    */
-  readonly remote?: Pick<RemoteCopySources, 'describe' | 'source'>;
+  readonly remote?: Pick<RemoteCopySources, 'describe' | 'source' | 'deleteVolume'>;
   /** Makes external origin `origin` usable by `pool` before a `keepOrigin` copy creates its volume (the agent's HostPools.prepareOrigin). */
   readonly prepareOrigin?: (pool: Pool, origin: string) => Promise<void>;
 }
@@ -104,6 +106,11 @@ export interface CopyJobRequest {
   readonly targetName: string;
   /** The destination names the source's external origin; only the source's own mappings travel. */
   readonly keepOrigin?: boolean;
+  /**
+   * A move (copy-move.ts): the destination keeps the source's uuid, and the source (inactive, in
+   * another pool) is deleted once the copy is verified.
+   */
+  readonly move?: boolean;
 }
 
 /** The arguments a copy keeps in its record and its mark. */
@@ -111,11 +118,14 @@ interface CopyArgs {
   readonly source: CopySourceSpec;
   readonly sourceName: string;
   readonly sourceBytes: number;
+  /** A move: the destination has the source's uuid, and the source is deleted at the end. */
+  readonly move: boolean;
 }
 
 /** True for a volume a copy is still making: invisible to ListVolumes and GetVolume until the copy commits. */
 export function isIncompleteCopy(v: Pick<VolumeInfo, 'job'>): boolean {
-  return v.job?.kind === COPY_JOB_KIND;
+  // A moved volume whose source is being deleted is complete (copy-move.ts), and shown.
+  return v.job?.kind === COPY_JOB_KIND && v.job.phase !== 'delete-source';
 }
 
 /** The arguments of `r` (or a mark's). @throws Error when they are missing or malformed */
@@ -130,6 +140,7 @@ function argsOf(id: string, a: Readonly<Record<string, string>> | undefined): Co
     source: { pool: x.sourcePool, uuid: x.sourceUuid, origin: x.origin ?? '', keepOrigin: x.keepOrigin === '1', zeroGranuleBytes: granule },
     sourceName: x.sourceName,
     sourceBytes,
+    move: x.move === '1',
   };
 }
 
@@ -187,10 +198,10 @@ export function copyJobKind(options: CopyJobOptions): JobKind<CopyJobRequest> {
   };
 
   /** The source volume of a new copy: from its pool here, or through the coordinator when another host holds it. */
-  const describeSource = async (poolName: string, name: string): Promise<{ uuid: string; sizeBytes: number; externalOrigin: string | null }> => {
+  const describeSource = async (poolName: string, name: string): Promise<{ uuid: string; name: string; sizeBytes: number; active: boolean; externalOrigin: string | null }> => {
     if (!heldHere(poolName) && options.remote !== undefined) {
       const v = await options.remote.describe(poolName, name);
-      return { uuid: v.uuid, sizeBytes: v.sizeBytes, externalOrigin: v.externalOrigin === '' ? null : v.externalOrigin };
+      return { ...v, externalOrigin: v.externalOrigin === '' ? null : v.externalOrigin };
     }
     const pool = activePool('pool', poolName);
     const source = (await pool.list()).find((v) => v.name === name && !isIncompleteCopy(v));
@@ -211,6 +222,35 @@ export function copyJobKind(options: CopyJobOptions): JobKind<CopyJobRequest> {
     return pool;
   };
 
+  /** The source of move `a` as its holder describes it now (by uuid here, by name through the coordinator), or null. */
+  const moveSourceNow = async (a: CopyArgs): Promise<MoveSourceState | null> => {
+    if (!heldHere(a.source.pool) && options.remote !== undefined) {
+      const v = await options.remote.describe(a.source.pool, a.sourceName).catch((err: unknown) => {
+        if ((err as { code?: unknown }).code === status.NOT_FOUND || isEngineError(err, 'NO_SUCH_VOLUME')) return null;
+        throw err;
+      });
+      return v;
+    }
+    return (await activePool('pool', a.source.pool).list()).find((v) => v.uuid === a.source.uuid) ?? null;
+  };
+  const moveSourceOf = (a: CopyArgs): MoveSource => ({ pool: a.source.pool, name: a.sourceName, uuid: a.source.uuid, sizeBytes: a.sourceBytes });
+
+  /** Deletes the source of finished move `a` (copy-move.ts step 3). */
+  const deleteSource = async (run: JobRun, a: CopyArgs): Promise<void> => {
+    const remote = !heldHere(a.source.pool) ? options.remote : undefined;
+    const said = await deleteMovedSource(
+      moveSourceOf(a),
+      () => moveSourceNow(a),
+      (name) =>
+        remote !== undefined
+          ? remote.deleteVolume(a.source.pool, name)
+          : activePool('pool', a.source.pool)
+              .deleteVolume(name)
+              .then(() => undefined),
+    );
+    run.logger.info({ source: `${a.source.pool}/${a.sourceName}` }, `move: ${said}`);
+  };
+
   /** The job's volume: found by its mark, or made with it; null when the copy had committed it (finished). */
   const ensureVolume = async (run: JobRun, pool: Pool, a: CopyArgs): Promise<VolumeInfo | null> => {
     const r = run.record;
@@ -218,7 +258,7 @@ export function copyJobKind(options: CopyJobOptions): JobKind<CopyJobRequest> {
     let mine = markedBy(volumes, r.id);
     if (mine === undefined && r.volumeUuid !== '') {
       const byUuid = volumes.find((v) => v.uuid === r.volumeUuid);
-      if (byUuid !== undefined && byUuid.job === null && r.phase === 'commit') return null;
+      if (byUuid !== undefined && byUuid.job === null && (r.phase === 'commit' || r.phase === 'delete-source')) return null;
       throw new EngineError('NO_SUCH_VOLUME', `the volume being copied to, "${r.volume}", is gone from pool ${r.pool} (it was deleted while the copy ran)`);
     }
     if (mine === undefined) {
@@ -227,15 +267,16 @@ export function copyJobKind(options: CopyJobOptions): JobKind<CopyJobRequest> {
       const sizeBytes = Math.ceil(a.sourceBytes / blockBytes) * blockBytes;
       const keep = a.source.keepOrigin && a.source.origin !== '';
       if (keep) await options.prepareOrigin?.(pool, a.source.origin);
+      const uuid = a.move ? { uuid: a.source.uuid } : {};
       const create = keep
-        ? ({ item: 'create', op: 'create-external', volume: r.volume, externalOrigin: a.source.origin, sizeBytes } as const)
-        : ({ item: 'create', op: 'create', volume: r.volume, sizeBytes } as const);
+        ? ({ item: 'create', op: 'create-external', volume: r.volume, externalOrigin: a.source.origin, sizeBytes, ...uuid } as const)
+        : ({ item: 'create', op: 'create', volume: r.volume, sizeBytes, ...uuid } as const);
       const result = await pool.batch([create, { item: 'mark', op: 'mark-job', volume: r.volume, mark: markOf({ ...r, phase: 'copy' }) }]);
       mine = result.items.at(-1)?.volume ?? undefined;
       if (mine === undefined) throw new EngineError('NO_SUCH_VOLUME', `the volume "${r.volume}" the copy made is gone`);
       run.logger.info({ volume: r.volume, sizeBytes: mine.sizeBytes }, 'copy: volume made');
     }
-    if (r.volumeUuid !== mine.uuid || r.phase === 'create' || r.phase === '') await run.update({ volumeUuid: mine.uuid, phase: r.phase === 'commit' ? 'commit' : 'copy' });
+    if (r.volumeUuid !== mine.uuid || r.phase === 'create' || r.phase === '') await run.update({ volumeUuid: mine.uuid, phase: r.phase === 'create' || r.phase === '' ? 'copy' : r.phase });
     requireOwnership(pool, r, mine.job);
     if (mine.job !== null && mine.job.doneBytes > r.doneBytes) await run.update({ doneBytes: Math.min(mine.job.doneBytes, r.totalBytes) });
     // On a pool under a cluster lock the mark names this holder (Pool.markJob stamps its token).
@@ -273,6 +314,7 @@ export function copyJobKind(options: CopyJobOptions): JobKind<CopyJobRequest> {
       if (run.signal.aborted) return 'stopped';
       const from = r.doneBytes;
       const length = Math.min(r.chunkBytes, r.totalBytes - from);
+      if (a.move) requireMoveSourceUnchanged(moveSourceOf(a), await moveSourceNow(a));
       run.mayReach(from + length);
       for (let attempt = 1; ; attempt++) {
         try {
@@ -320,6 +362,13 @@ export function copyJobKind(options: CopyJobOptions): JobKind<CopyJobRequest> {
       if (sourcePoolName === targetPoolName && sourceName === targetName) throw badRequest('target_name', 'names the source itself; a copy needs a new name or another pool');
       const target = activePool('target_pool', targetPoolName);
       const source = await describeSource(sourcePoolName, sourceName);
+      if (request.move === true) {
+        if (sourcePoolName === targetPoolName) throw badRequest('target_pool', "is the source's pool: a move within a pool is a rename");
+        if (source.active) {
+          throw new EngineError('VOLUME_ACTIVE', `volume "${sourceName}" of pool ${sourcePoolName} is active; deactivate it to move it to another host`, { argument: 'name' });
+        }
+        if ((await target.list()).some((v) => v.uuid === source.uuid)) throw badRequest('target_pool', `holds a volume with the uuid of "${sourceName}" already`);
+      }
       if (request.keepOrigin === true && source.externalOrigin === null) throw badRequest('keep_origin', `volume "${sourceName}" has no external origin to keep`);
       if ((await target.list()).some((v) => v.name === targetName))
         throw new EngineError('NAME_EXISTS', `volume "${targetName}" exists in pool ${targetPoolName}`, { argument: 'target_name' });
@@ -339,6 +388,7 @@ export function copyJobKind(options: CopyJobOptions): JobKind<CopyJobRequest> {
         origin: source.externalOrigin ?? '',
         keepOrigin: request.keepOrigin === true ? '1' : '0',
         granuleBytes: String(blockBytes),
+        move: request.move === true ? '1' : '0',
       };
       return {
         pool: target,
@@ -362,21 +412,29 @@ export function copyJobKind(options: CopyJobOptions): JobKind<CopyJobRequest> {
       const r = run.record;
       const a = argsOf(r.id, r.args);
       const target = await ensureVolume(run, pool, a);
-      if (target === null) return { done: 'the copy was complete and committed' };
-      if (r.phase === 'copy') {
-        if ((await copy(run, pool, target, a)) === 'stopped') return 'stopped';
-        if (run.signal.aborted) return 'stopped';
-        await run.update({ phase: 'commit' });
+      if (target !== null) {
+        if (r.phase === 'copy') {
+          if ((await copy(run, pool, target, a)) === 'stopped') return 'stopped';
+          if (run.signal.aborted) return 'stopped';
+          if (a.move) requireMoveSourceUnchanged(moveSourceOf(a), await moveSourceNow(a));
+          await run.update({ phase: a.move ? 'delete-source' : 'commit' });
+        }
+        const now = markedBy(await pool.list(), r.id) ?? target;
+        if (now.active) await pool.deactivateVolume(now.name);
+        await pool.markJob(now.name, null);
       }
-      const now = markedBy(await pool.list(), r.id) ?? target;
-      if (now.active) await pool.deactivateVolume(now.name);
-      await pool.markJob(now.name, null);
-      return { done: `copied ${quoted(`${a.source.pool}/${a.sourceName}`)}: ${r.totalBytes} bytes, every window verified` };
+      const what = `${r.totalBytes} bytes of ${quoted(`${a.source.pool}/${a.sourceName}`)}, every window verified`;
+      if (!a.move) return { done: `copied ${what}` };
+      await deleteSource(run, a);
+      return { done: `moved ${what}; the volume keeps its uuid` };
     },
 
     /** Hand-over: the mark gets the job's checkpoint and phase (with the source in its args); the volume is deactivated. */
     async checkpoint(job: JobView, pool: Pool): Promise<void> {
-      const v = markedBy(await pool.list(), job.record.id);
+      const volumes = await pool.list();
+      // A move whose destination committed still has its source to delete: the next holder does it.
+      const committed = job.record.phase === 'delete-source' ? volumes.find((x) => x.uuid === job.record.volumeUuid && x.job === null) : undefined;
+      const v = markedBy(volumes, job.record.id) ?? committed;
       if (v === undefined) return;
       if (v.active) await pool.deactivateVolume(v.name);
       await pool.markJob(v.name, markOf(job.record));
@@ -396,6 +454,8 @@ export function copyJobKind(options: CopyJobOptions): JobKind<CopyJobRequest> {
 
     outcome(r: JobRecord): string {
       if (r.phase === 'commit') return `the copy had verified all ${r.totalBytes} bytes; if it had committed its volume before it stopped, the volume remains, complete`;
+      if (r.phase === 'delete-source')
+        return `the move had verified all ${r.totalBytes} bytes; if it had committed its volume before it stopped, it remains, complete, with the source's uuid, and the source may remain too (delete it)`;
       return `the copy stopped after ${r.doneBytes} of ${r.totalBytes} bytes`;
     },
 

@@ -11,7 +11,7 @@
  * not change. docs/agent.md, "Background jobs", says the same for operators.
  */
 import { JobKindRegistry } from './job-kind.js';
-import type { JobRecord } from './job-record.js';
+import { isTerminalState, type JobRecord } from './job-record.js';
 import { JobRunner, type JobRunnerOptions } from './job-runner.js';
 import { DELETE_JOB_KIND, deleteJobKind, type DeleteJobOptions, type DeleteJobRequest } from './delete-job.js';
 import { EXPORT_JOB_KIND, exportJobKind, type ExportJobRequest } from './export-job.js';
@@ -118,5 +118,23 @@ export class JobManager extends JobRunner {
    */
   startCopy(request: CopyJobRequest): Promise<JobRecord> {
     return this.startJob(COPY_JOB_KIND, request);
+  }
+
+  /**
+   * Moves volume `request.volume` (inactive) of pool `request.pool` to the new volume
+   * `request.targetName` of pool `request.targetPool` (held here; the source's pool here or on
+   * another host) in the background: a copy (as `startCopy`) whose destination keeps the source's
+   * uuid, then the source is deleted (copy-move.ts has the steps and the crash story). The entry
+   * point of `volume move POOL/NAME DSTPOOL --host H` (MoveVolume's `host`), run on H.
+   * @throws as `startCopy`; EngineError VOLUME_ACTIVE (an active source, argument `name`);
+   *   AgentError BAD_REQUEST `target_pool` (the source's own pool, or one holding the uuid)
+   */
+  startMove(request: Omit<CopyJobRequest, 'move'>): Promise<JobRecord> {
+    return this.startCopy({ ...request, move: true });
+  }
+
+  /** The unfinished move whose source is volume `volume` of pool `pool` (by name), or null: the agent refuses changes to it. */
+  moveFrom(pool: string, volume: string): JobRecord | null {
+    return this.list().find((j) => j.kind === COPY_JOB_KIND && !isTerminalState(j.state) && j.args?.move === '1' && j.args.sourcePool === pool && j.args.sourceName === volume) ?? null;
   }
 }
