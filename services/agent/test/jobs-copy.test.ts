@@ -349,6 +349,48 @@ describe('move between pools (issue 15 item 3, JobManager.startCopy with move)',
   });
 });
 
+describe('a source another host holds (the copy kind through its remote reader)', () => {
+  it('copies and moves through `remote` when the source pool is not held here: describe, read per window, delete the moved source', async () => {
+    const f = await fixture();
+    const bytes = await sparseVolume(f, f.pool, 'src');
+    const uuid = (await f.pool.show('src')).uuid;
+    const other = await secondPool(f);
+    const calls: string[] = [];
+    // This agent holds only `other`; the source's pool is "on another host", reached through `remote`.
+    const here = { pool: (name: string) => (name === f.poolName ? f.engine.pool('no-such-pool') : f.engine.pool(name)) };
+    const remote = {
+      async describe(pool: string, name: string) {
+        calls.push(`describe ${pool}/${name}`);
+        const v = (await f.engine.pool(pool).list()).find((x) => x.name === name);
+        if (v === undefined) throw Object.assign(new Error(`no volume ${name}`), { code: status.NOT_FOUND });
+        return { uuid: v.uuid, name: v.name, sizeBytes: v.sizeBytes, active: v.active, externalOrigin: v.externalOrigin ?? '' };
+      },
+      source: (spec: Parameters<typeof localCopySource>[0]) => {
+        const inner = localCopySource(spec, f.engine);
+        return { readWindow: (from: number, length: number) => (calls.push(`read ${from}`), inner.readWindow(from, length)) };
+      },
+      async deleteVolume(pool: string, name: string) {
+        calls.push(`delete ${pool}/${name}`);
+        await f.engine.pool(pool).deleteVolume(name);
+      },
+    };
+    const m = new JobManager({ stateDir: f.stateDir, engine: here, block: f.host.block, logger: silentLogger, copyChunkBytes: CHUNK, remote });
+    cleanups.unshift(() => m.stop());
+    const copied = await m.startCopy({ pool: f.poolName, volume: 'src', targetPool: other.name, targetName: 'copy' });
+    expect(await settled(m, copied.id)).toMatchObject({ state: 'succeeded' });
+    expect(calls.filter((c) => c.startsWith('read')).length).toBe(SOURCE_BYTES / CHUNK);
+    expectSameBytes(await content(f, other, 'copy', SOURCE_BYTES), bytes);
+
+    calls.length = 0;
+    const moved = await m.startMove({ pool: f.poolName, volume: 'src', targetPool: other.name, targetName: 'src' });
+    expect(await settled(m, moved.id)).toMatchObject({ state: 'succeeded', volumeUuid: uuid });
+    expect(calls.at(-1)).toBe(`delete ${f.poolName}/src`);
+    expect(await f.pool.list()).toEqual([]);
+    expect(await other.show('src')).toMatchObject({ uuid, job: null });
+    expectSameBytes(await content(f, other, 'src', SOURCE_BYTES), bytes);
+  });
+});
+
 describe('CopyVolume over gRPC', () => {
   it('refuses hostile requests naming the field, copies, and hides a volume a copy is still making', async () => {
     const t = await startTestAgent();
@@ -440,6 +482,61 @@ describe('copy job crash at every step', () => {
     // The plan covered the create transaction, the helper device, the data writes and the commit.
     expect(labels.some((l) => l.startsWith('dm.message') && l.includes('set_transaction_id'))).toBe(true);
     expect(labels.some((l) => l.includes('-_copy-'))).toBe(true);
+    expect(labels.filter((l) => l.startsWith('block.write')).length).toBeGreaterThan(3);
+  }, 600_000);
+});
+
+/** Moves `src` of the fixture's pool to a second pool crashing at step n; restarts over the state at death; checks that the volume is in exactly one place, whole (or, cancelled, at least in one). */
+async function crashMoveOnce(n: number, mode: CrashMode, cancel: boolean): Promise<{ crashed: boolean; log: string[] }> {
+  const { f, frozenDir, managers } = await crashFixture(cleanups);
+  const bytes = await sparseVolume(f, f.pool, 'src');
+  const uuid = (await f.pool.show('src')).uuid;
+  const second = await secondPool(f);
+  const { plan, engine, frozenJobs } = freezingEngine(f, frozenDir, n, mode);
+  await f.pool.deactivate();
+  await second.deactivate();
+  await engine.activatePool(f.poolName, f.paths);
+  await engine.activatePool(second.name, second.devicePaths);
+  const start = (m: JobManager): Promise<JobRecord> => m.startMove({ pool: f.poolName, volume: 'src', targetPool: second.name, targetName: 'src' });
+  const run = await runUntilCrash(f, { plan, engine, frozenDir, frozenJobs, n, mode }, managers, { copyChunkBytes: CHUNK }, start);
+  if (!run.crashed) {
+    expect(run.first, run.label).toMatchObject({ state: 'succeeded' });
+    return { crashed: false, log: plan.log };
+  }
+  const { job, label, paths, engine: engine2, manager: m2 } = run;
+  const source = await engine2.activatePool(f.poolName, [paths[0]!]);
+  const { pool: target, end } = await resumeAfterCrash(m2, engine2, { name: second.name, paths: [paths[1]!] }, job.id, cancel, label);
+  expect(await source.reconcile(), label).toMatchObject({ consistent: true });
+  expect(await copyHelpers(f), label).toEqual([]);
+  const left = (await source.list()).filter((v) => v.uuid === uuid);
+  const moved = (await target.list()).filter((v) => v.uuid === uuid && v.job === null);
+  if (!cancel) {
+    expect(end, label).toMatchObject({ state: 'succeeded' });
+    expect(left, label).toEqual([]);
+  }
+  // Nothing lost: the volume is whole in at least one place, and a marked (partial) copy never remains.
+  expect(left.length + moved.length, label).toBeGreaterThan(0);
+  expect(
+    (await target.list()).filter((v) => v.job !== null),
+    label,
+  ).toEqual([]);
+  if (moved.length > 0) expectSameBytes(await content(f, target, 'src', SOURCE_BYTES), bytes);
+  if (left.length > 0) expectSameBytes(await content(f, source, 'src', SOURCE_BYTES), bytes);
+  return { crashed: true, log: plan.log };
+}
+
+describe('move crash at every step', () => {
+  it('resumes to the moved volume (or, cancelled, to a whole volume in one place at least) after a crash before or after any step', async () => {
+    const labels: string[] = [];
+    for (let n = 1; ; n++) {
+      const outcome = await crashMoveOnce(n, 'before', n % 5 === 0);
+      if (!outcome.crashed) break;
+      labels.push(outcome.log[n - 1]!);
+      await crashMoveOnce(n, 'after', n % 5 === 3);
+      for (const c of cleanups.splice(0)) await c();
+    }
+    // The plan covered both pools' transactions (the create with the uuid, the commit, the source's delete).
+    expect(labels.filter((l) => l.startsWith('dm.message') && l.includes('delete')).length).toBeGreaterThan(0);
     expect(labels.filter((l) => l.startsWith('block.write')).length).toBeGreaterThan(3);
   }, 600_000);
 });
