@@ -49,16 +49,20 @@
  * The source: a volume of any pool (the same pool, another pool here, another host's), followed
  * by uuid; it may be in use (each window is read as it is then: copy a snapshot for a copy of
  * one instant). A source deleted meanwhile fails the job (NO_SUCH_VOLUME), which deletes its
- * partial volume.
+ * partial volume. Where the source is read (here or through the coordinator) is copy-sources.ts.
+ *
+ * A move between hosts is this kind with `move` in its arguments: the destination keeps the
+ * source's uuid, and the source is deleted after the switch (copy-move.ts: its steps, its
+ * precondition on the source, and the crash story of the window between the two sides).
  */
 import type { BlockClient } from '@thinfleet/devmapper';
-import { status } from '@grpc/grpc-js';
-import { EngineError, isEngineError, quoted, type JobMark, type Pool, type VolumeInfo } from '@thinfleet/engine';
+import { EngineError, quoted, type JobMark, type Pool, type VolumeInfo } from '@thinfleet/engine';
 import { AgentError, badRequest } from '../agent-error.js';
 import type { RemoteCopySources } from '../cluster/coordinator-transfer.js';
-import { localCopySource, sha256Of, windowDigest, type CopySource, type CopySourceSpec, type CopyWindow } from './copy-source.js';
+import { sha256Of, windowDigest, type CopySource, type CopySourceSpec, type CopyWindow } from './copy-source.js';
 import { requireOwnership } from './delete-job.js';
-import { deleteMovedSource, requireMoveSourceUnchanged, type MoveSource, type MoveSourceState } from './copy-move.js';
+import { deleteMovedSource, requireMoveSourceUnchanged, type MoveSource } from './copy-move.js';
+import { copySources } from './copy-sources.js';
 import type { JobKind, JobKindHost, JobRun, JobView, NewJob, RunResult } from './job-kind.js';
 import { errorCodeOf } from './job-outcome.js';
 import type { JobRecord, MutableJobRecord } from './job-record.js';
@@ -181,74 +185,21 @@ export function copyJobKind(options: CopyJobOptions): JobKind<CopyJobRequest> {
   if (!Number.isSafeInteger(wanted) || wanted < 512 || wanted > MAX_COPY_CHUNK_BYTES)
     throw new RangeError(`copyChunkBytes ${wanted} must be a whole number from 512 to ${MAX_COPY_CHUNK_BYTES}`);
   const markEveryMs = options.markEveryMs ?? 1000;
-  /** True when pool `name` is active here (in cluster mode: held by this host). */
-  const heldHere = (name: string): boolean => {
-    try {
-      return options.engine.pool(name).isActive;
-    } catch {
-      return false;
-    }
-  };
-  /** The reader of `spec`'s source: in this process while its pool is held here, else through the coordinator (decided per window: the pool may move). */
-  const sourceOf = (spec: CopySourceSpec): CopySource => {
-    if (options.copySource !== undefined) return options.copySource(spec, options.engine);
-    const local = localCopySource(spec, options.engine);
-    const remote = options.remote?.source(spec);
-    return { readWindow: (from, length) => (heldHere(spec.pool) || remote === undefined ? local : remote).readWindow(from, length) };
-  };
-
-  /** The source volume of a new copy: from its pool here, or through the coordinator when another host holds it. */
-  const describeSource = async (poolName: string, name: string): Promise<{ uuid: string; name: string; sizeBytes: number; active: boolean; externalOrigin: string | null }> => {
-    if (!heldHere(poolName) && options.remote !== undefined) {
-      const v = await options.remote.describe(poolName, name);
-      return { ...v, externalOrigin: v.externalOrigin === '' ? null : v.externalOrigin };
-    }
-    const pool = activePool('pool', poolName);
-    const source = (await pool.list()).find((v) => v.name === name && !isIncompleteCopy(v));
-    if (source === undefined) throw new EngineError('NO_SUCH_VOLUME', `no volume "${name}" in pool ${poolName}`, { argument: 'name' });
-    if (source.deleting !== null) throw new AgentError('JOB_RUNNING', `volume "${name}" of pool ${poolName} is being deleted (job ${source.deleting.jobId})`);
-    return source;
-  };
-
-  const activePool = (field: string, name: string): Pool => {
-    let pool: Pool;
-    try {
-      pool = options.engine.pool(name);
-    } catch (err) {
-      if (err instanceof EngineError && err.argument === undefined) throw new EngineError(err.code, err.message, { argument: field, cause: err });
-      throw err;
-    }
-    if (!pool.isActive) throw new EngineError('POOL_INACTIVE', `pool ${name} is not active`, { argument: field });
-    return pool;
-  };
-
-  /** The source of move `a` as its holder describes it now (by uuid here, by name through the coordinator), or null. */
-  const moveSourceNow = async (a: CopyArgs): Promise<MoveSourceState | null> => {
-    if (!heldHere(a.source.pool) && options.remote !== undefined) {
-      const v = await options.remote.describe(a.source.pool, a.sourceName).catch((err: unknown) => {
-        if ((err as { code?: unknown }).code === status.NOT_FOUND || isEngineError(err, 'NO_SUCH_VOLUME')) return null;
-        throw err;
-      });
-      return v;
-    }
-    return (await activePool('pool', a.source.pool).list()).find((v) => v.uuid === a.source.uuid) ?? null;
-  };
+  const { heldHere, activePool, sourceOf, describeSource, moveSourceNow } = copySources(options, isIncompleteCopy);
   const moveSourceOf = (a: CopyArgs): MoveSource => ({ pool: a.source.pool, name: a.sourceName, uuid: a.source.uuid, sizeBytes: a.sourceBytes });
 
   /** Deletes the source of finished move `a` (copy-move.ts step 3). */
   const deleteSource = async (run: JobRun, a: CopyArgs): Promise<void> => {
-    const remote = !heldHere(a.source.pool) ? options.remote : undefined;
-    const said = await deleteMovedSource(
-      moveSourceOf(a),
-      () => moveSourceNow(a),
-      (name) =>
-        remote !== undefined
-          ? remote.deleteVolume(a.source.pool, name)
-          : activePool('pool', a.source.pool)
-              .deleteVolume(name)
-              .then(() => undefined),
-    );
-    run.logger.info({ source: `${a.source.pool}/${a.sourceName}` }, `move: ${said}`);
+    const source = moveSourceOf(a);
+    const remote = !heldHere(source.pool) ? options.remote : undefined;
+    const remove = (name: string): Promise<void> =>
+      remote !== undefined
+        ? remote.deleteVolume(source.pool, name)
+        : activePool('pool', source.pool)
+            .deleteVolume(name)
+            .then(() => undefined);
+    const said = await deleteMovedSource(source, () => moveSourceNow(source), remove);
+    run.logger.info({ source: `${source.pool}/${source.name}` }, `move: ${said}`);
   };
 
   /** The job's volume: found by its mark, or made with it; null when the copy had committed it (finished). */
@@ -314,7 +265,7 @@ export function copyJobKind(options: CopyJobOptions): JobKind<CopyJobRequest> {
       if (run.signal.aborted) return 'stopped';
       const from = r.doneBytes;
       const length = Math.min(r.chunkBytes, r.totalBytes - from);
-      if (a.move) requireMoveSourceUnchanged(moveSourceOf(a), await moveSourceNow(a));
+      if (a.move) requireMoveSourceUnchanged(moveSourceOf(a), await moveSourceNow(moveSourceOf(a)));
       run.mayReach(from + length);
       for (let attempt = 1; ; attempt++) {
         try {
@@ -416,7 +367,7 @@ export function copyJobKind(options: CopyJobOptions): JobKind<CopyJobRequest> {
         if (r.phase === 'copy') {
           if ((await copy(run, pool, target, a)) === 'stopped') return 'stopped';
           if (run.signal.aborted) return 'stopped';
-          if (a.move) requireMoveSourceUnchanged(moveSourceOf(a), await moveSourceNow(a));
+          if (a.move) requireMoveSourceUnchanged(moveSourceOf(a), await moveSourceNow(moveSourceOf(a)));
           await run.update({ phase: a.move ? 'delete-source' : 'commit' });
         }
         const now = markedBy(await pool.list(), r.id) ?? target;
