@@ -183,6 +183,7 @@ const DEFAULT_RESPONSES: Record<string, unknown> = {
   mergeDeviceSnapshot: { job: job('JOB_STATE_RUNNING', 0) },
   importVolume: { job: job('JOB_STATE_RUNNING', 0, { id: 'j1', kind: 'import' }) },
   exportVolume: { job: job('JOB_STATE_RUNNING', 0, { id: 'j1', kind: 'export' }) },
+  copyVolume: { job: job('JOB_STATE_RUNNING', 0, { id: 'j1', kind: 'copy' }) },
   health: 'SERVING',
   clusterStatus: CLUSTER_STATUS,
   extendPool: { pool: POOL, addedBytes: 2 ** 30 },

@@ -417,13 +417,15 @@ export function copyJobKind(options: CopyJobOptions): JobKind<CopyJobRequest> {
     /**
      * Adopts the copies the pool's catalog records: a copy-marked volume whose job this host does
      * not know gets a record (same id, the mark's checkpoint, phase and source), saved before it
-     * runs; the partial volume of a job that ended here is deleted.
+     * runs; the partial volume of a job that ended here is deleted (a moved volume whose source was
+     * being deleted is complete: only its mark is cleared).
      */
     async adopt(pool: Pool, host: JobKindHost): Promise<void> {
       await adoptMarks(pool, host, {
         kind: COPY_JOB_KIND,
         markOf: (v) => (v.job?.kind === COPY_JOB_KIND ? v.job : null),
-        clear: (p, name) => p.deleteVolume(name),
+        // A partial copy goes; a moved volume whose source was being deleted is complete: only its mark goes.
+        clear: async (p, name) => ((await p.show(name)).job?.phase === 'delete-source' ? p.markJob(name, null) : p.deleteVolume(name)),
         record: adoptedCopyRecord,
       });
     },
