@@ -437,8 +437,10 @@ async function engineBench(env, ctx, opts, lvm = null) {
   const fillStart = have();
   const fillSamples = [];
   let n = 0;
-  while (have() < opts.volumes) {
-    const want = Math.min(1000, opts.volumes - have());
+  // At least one create batch, so `v0` (activated by the start-up figures) exists even when the
+  // snapshots above already reach --volumes.
+  while (n === 0 || have() < opts.volumes) {
+    const want = Math.max(1, Math.min(1000, opts.volumes - have()));
     const items = Array.from({ length: want }, (_, i) => ({ item: `v${n + i}`, op: 'create', volume: `v${n + i}`, sizeBytes: 64 * MiB }));
     n += want;
     const t0 = performance.now();

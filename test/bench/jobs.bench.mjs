@@ -23,27 +23,25 @@
 //    writes `other` and another writes the flattened volume itself. Afterwards every write of the
 //    flattened volume's writer must read back, and every block it did not write must read the
 //    origin's content (checked: a failure is an error).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
-import { createInterface } from 'node:readline';
 import { mkdtemp, open, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { NativeBlockClient, NativeDmClient } from '@thinfleet/devmapper';
 import { Engine } from '@thinfleet/engine';
 import { DEFAULT_AGENT_CONFIG } from '../../services/agent/dist/index.js';
-import { JobManager, isTerminalState } from '../../services/agent/dist/jobs/index.js';
+import { JobManager } from '../../services/agent/dist/jobs/index.js';
 import { walkArgs, wholeNumber } from '../support/args.mjs';
+import { pause, quantiles, runJob, startWriter } from './bench-writers.mjs';
 import { checkBlock } from '../vm/two-host/pattern.mjs';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const GOAL_P99_MS = 100;
 const SLOT_BYTES = 64 * KiB;
-const writerBin = fileURLToPath(new URL('../vm/two-host/writer.mjs', import.meta.url));
 
 const opts = { sizeMiB: 128, rate: 50, idleS: 4, deleteChunkMiB: null, flattenChunkMiB: null };
 walkArgs(process.argv.slice(2), (a, value) => {
@@ -63,47 +61,6 @@ const progress = (line) => process.stderr.write(`[bench:jobs] ${line}\n`);
 const pad = (s, n) => (s.length >= n ? `${s} ` : s + ' '.repeat(n - s.length));
 const ms = (x) => (x >= 100 ? `${x.toFixed(0)} ms` : `${x.toFixed(1)} ms`);
 const verdict = (ok) => (ok ? 'PASS' : 'BELOW');
-
-function quantiles(samples) {
-  const s = [...samples].sort((a, b) => a - b);
-  const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN;
-  return { n: s.length, p50: q(0.5), p99: q(0.99), max: s[s.length - 1] ?? NaN };
-}
-
-/** A writer process on `device`: its pattern log (with each write's latency) and how to stop it. */
-function startWriter(device, tag, slots) {
-  const child = spawn(process.execPath, [writerBin, '--device', device, '--tag', tag, '--slots', String(slots), '--stride', String(SLOT_BYTES), '--rate', String(opts.rate)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const log = [];
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  createInterface({ input: child.stdout }).on('line', (line) => log.push({ ...JSON.parse(line), tag, atMs: performance.now() }));
-  const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-  return {
-    log,
-    /** Latencies of the writes acknowledged between `fromMs` and `toMs` (performance.now()). */
-    between: (fromMs, toMs) => log.filter((e) => e.atMs >= fromMs && e.atMs <= toMs).map((e) => e.ms),
-    /** Idempotent. */
-    async stop() {
-      child.kill('SIGTERM');
-      const code = await exited;
-      if (code !== 0 && code !== null) throw new Error(`writer ${tag} exited ${code}: ${stderr.slice(0, 400)}`);
-    },
-  };
-}
-
-/** Runs job `kind` on `volume` to its end; returns its duration in ms. @throws unless it succeeded */
-async function runJob(manager, kind, pool, volume) {
-  const t0 = performance.now();
-  const job = await manager.startJob(kind, { pool, volume });
-  const end = await new Promise((resolve) => manager.watch(job.id, (j) => isTerminalState(j.state) && resolve(j)));
-  if (end.state !== 'succeeded') throw new Error(`${kind} job ${job.id} ended ${end.state}: ${end.error}`);
-  return performance.now() - t0;
-}
-
-/** Waits `msToWait` milliseconds (the bench measures wall time; no test asserts on it). */
-const pause = (msToWait) => new Promise((r) => setTimeout(r, msToWait));
 
 async function main() {
   if (process.getuid?.() !== 0) throw new Error('bench:jobs needs root and device-mapper: run it in the VM with `npm run bench:jobs`');
@@ -149,7 +106,7 @@ async function main() {
     results.ddMs = performance.now() - t0;
     await pool.deactivateVolume('copy');
 
-    const writerA = startWriter(other.devicePath, 'A', slots);
+    const writerA = startWriter(other.devicePath, 'A', { slots, strideBytes: SLOT_BYTES, rate: opts.rate });
     cleanups.push(() => writerA.stop());
     await pause(1000); // the writer's own start-up is not part of any figure
     progress(`writer alone for ${opts.idleS} s`);
@@ -160,17 +117,17 @@ async function main() {
     // 2. The chunked delete of the filled volume.
     progress('delete job');
     t0 = performance.now();
-    results.deleteMs = await runJob(manager, 'delete', name, 'copy');
+    results.deleteMs = (await runJob(manager, 'delete', { pool: name, volume: 'copy' })).ms;
     results.deleteOther = quantiles(writerA.between(t0, performance.now()));
 
     // 3. Flatten of a volume over the external origin, written during the flatten.
     progress('flatten job');
     const flat = await pool.createExternal('flat', originDev, { activate: true });
-    const writerB = startWriter(flat.devicePath, 'B', slots);
+    const writerB = startWriter(flat.devicePath, 'B', { slots, strideBytes: SLOT_BYTES, rate: opts.rate });
     cleanups.push(() => writerB.stop());
     await pause(1000);
     t0 = performance.now();
-    results.flattenMs = await runJob(manager, 'flatten', name, 'flat');
+    results.flattenMs = (await runJob(manager, 'flatten', { pool: name, volume: 'flat' })).ms;
     const t1 = performance.now();
     await writerB.stop();
     await writerA.stop();

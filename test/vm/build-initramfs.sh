@@ -125,7 +125,7 @@ fi
 # kernel does not have are skipped, because if something needs them modinfo lists them as a
 # dependency below and that fails loudly.
 need="crc32c_generic dm-mod dm-thin-pool loop virtio_pci 9pnet_virtio 9p"
-wanted="crc32c_generic libcrc32c dm-mod dm-bufio dm-bio-prison dm-persistent-data dm-thin-pool dm-snapshot loop
+wanted="crc32c_generic libcrc32c dm-mod dm-bufio dm-bio-prison dm-persistent-data dm-thin-pool dm-snapshot dm-log dm-region-hash dm-mirror loop
   virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci netfs fscache
   9pnet 9pnet_virtio 9p virtio_blk virtio_console failover net_failover virtio_net watchdog i6300esb"
 

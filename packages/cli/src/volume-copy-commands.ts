@@ -7,7 +7,7 @@
 import { parseVolumeRef } from './argument-values.js';
 import type { CommandSpec } from './command.js';
 import { present } from './command.js';
-import { finish, FOLLOWS, noWaitOption } from './volume-image-commands.js';
+import { finishJobCommand, FOLLOWS, noWaitOption } from './volume-image-commands.js';
 
 /** The copy command. */
 export const VOLUME_COPY_COMMANDS: readonly CommandSpec[] = [
@@ -36,7 +36,7 @@ export const VOLUME_COPY_COMMANDS: readonly CommandSpec[] = [
       const id = present(response.job, 'job').id;
       const from = `${source.pool}/${source.name}`;
       const to = `${target.pool}/${target.name}`;
-      return finish(context, args, response, id, `copying ${from} to ${to}`, `copied ${from} to ${to}`);
+      return finishJobCommand(context, args, response, id, `copying ${from} to ${to}`, `copied ${from} to ${to}`);
     },
   },
 ];

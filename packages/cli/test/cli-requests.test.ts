@@ -71,6 +71,8 @@ const CASES: ReadonlyArray<readonly [string, string, unknown]> = [
   ['volume delete tank/vm1 --now', 'deleteVolume', { pool: 'tank', name: 'vm1', mode: 'DELETE_MODE_NOW' }],
   ['volume delete tank/vm1 --chunked', 'deleteVolume', { pool: 'tank', name: 'vm1', mode: 'DELETE_MODE_CHUNKED' }],
   ['volume flatten tank/vm1 --no-wait', 'flattenVolume', { pool: 'tank', name: 'vm1' }],
+  ['volume move tank/vm1 fast --no-wait', 'moveVolume', { pool: 'tank', name: 'vm1', targetPool: 'fast', host: '' }],
+  ['volume move tank/vm1 fast --host node2 --no-wait', 'moveVolume', { pool: 'tank', name: 'vm1', targetPool: 'fast', host: 'node2' }],
   ['volume revert tank/vm1 vm1-s1', 'revertVolume', { pool: 'tank', name: 'vm1', snapshot: 'vm1-s1' }],
   ['volume pin tank/vm1.rev2', 'pinVolume', { pool: 'tank', name: 'vm1.rev2', pinned: true }],
   ['volume unpin tank/vm1.rev2', 'pinVolume', { pool: 'tank', name: 'vm1.rev2', pinned: false }],
@@ -96,6 +98,7 @@ const CASES: ReadonlyArray<readonly [string, string, unknown]> = [
   ['volume export tank/vm1 /srv/out.vhdx --format raw --no-wait', 'exportVolume', { pool: 'tank', name: 'vm1', path: '/srv/out.vhdx', format: 'IMAGE_FORMAT_RAW' }],
   ['volume copy tank/vm1 ssd/vm1-copy --no-wait', 'copyVolume', { pool: 'tank', name: 'vm1', targetPool: 'ssd', targetName: 'vm1-copy', keepOrigin: false }],
   ['volume copy tank/vm1 tank/vm2 --keep-origin --no-wait', 'copyVolume', { pool: 'tank', name: 'vm1', targetPool: 'tank', targetName: 'vm2', keepOrigin: true }],
+  ['volume diff tank/mon tank/tue', 'diffVolumes', { pool: 'tank', name: 'mon', other: 'tue', fromBytes: 0 }],
   ['health', 'health', ''],
   ['health thinfleet.agent.v1.VolumeService', 'health', 'thinfleet.agent.v1.VolumeService'],
   // Names are the agent's business: a slash after the pool's goes into the name as it is.

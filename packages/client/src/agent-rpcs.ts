@@ -31,9 +31,13 @@ import type {
   DeleteVolumeResponse__Output,
   FlattenVolumeRequest,
   FlattenVolumeResponse__Output,
+  MoveVolumeRequest,
+  MoveVolumeResponse__Output,
   DestroyPoolRequest,
   ExportVolumeRequest,
   ExportVolumeResponse__Output,
+  DiffVolumesRequest,
+  DiffVolumesResponse__Output,
   DestroyPoolResponse__Output,
   DiscoverPoolsRequest,
   DiscoverPoolsResponse__Output,
@@ -118,6 +122,7 @@ export interface AgentRpcs {
   deleteVolume: AgentRpc<DeleteVolumeRequest, DeleteVolumeResponse__Output>;
   /** Starts a flatten job (copy the external origin in, then detach it); answers with the job. */
   flattenVolume: AgentRpc<FlattenVolumeRequest, FlattenVolumeResponse__Output>;
+  moveVolume: AgentRpc<MoveVolumeRequest, MoveVolumeResponse__Output>;
   revertVolume: AgentRpc<RevertVolumeRequest, RevertVolumeResponse__Output>;
   createRevision: AgentRpc<CreateRevisionRequest, CreateRevisionResponse__Output>;
   pinVolume: AgentRpc<PinVolumeRequest, PinVolumeResponse__Output>;
@@ -132,6 +137,8 @@ export interface AgentRpcs {
   exportVolume: AgentRpc<ExportVolumeRequest, ExportVolumeResponse__Output>;
   /** Starts a sparse copy of a volume into a new volume of `target_pool` (a background job on that pool's holder). */
   copyVolume: AgentRpc<CopyVolumeRequest, CopyVolumeResponse__Output>;
+  /** One page of the ranges where one volume differs from another of its lineage (from the thin metadata). */
+  diffVolumes: AgentRpc<DiffVolumesRequest, DiffVolumesResponse__Output>;
   listJobs: AgentListRpc<ListJobsRequest, ListJobsResponse__Output>;
   getJob: AgentRpc<GetJobRequest, GetJobResponse__Output>;
   cancelJob: AgentRpc<CancelJobRequest, CancelJobResponse__Output>;
@@ -174,6 +181,7 @@ export const AGENT_RPCS: { readonly [M in keyof AgentRpcs]: readonly [AgentServi
   deactivateVolume: ['volumes', 'mutating'],
   deleteVolume: ['volumes', 'mutating'],
   flattenVolume: ['volumes', 'mutating'],
+  moveVolume: ['volumes', 'mutating'],
   revertVolume: ['volumes', 'mutating'],
   createRevision: ['volumes', 'mutating'],
   pinVolume: ['volumes', 'mutating'],
@@ -183,6 +191,7 @@ export const AGENT_RPCS: { readonly [M in keyof AgentRpcs]: readonly [AgentServi
   importVolume: ['volumes', 'mutating'],
   exportVolume: ['volumes', 'mutating'],
   copyVolume: ['volumes', 'mutating'],
+  diffVolumes: ['volumes', 'read'],
   listJobs: ['jobs', 'list'],
   getJob: ['jobs', 'read'],
   cancelJob: ['jobs', 'mutating'],

@@ -105,6 +105,16 @@ export interface DmClient {
   /** Loads `targets` as the device's inactive table, replacing any inactive table. */
   load(name: string, targets: readonly DmTargetLine[], options?: DmLoadOptions): Promise<DmDeviceInfo>;
 
+  /**
+   * Renames device `name` to `newName` (DM_DEV_RENAME) and moves its `/dev/mapper` node: the
+   * device keeps its number, uuid, tables and openers (a VM or a mount holding it open goes on).
+   * Not idempotent. Crash story (native): the kernel renames first, then the old node is unlinked
+   * and the new one made; a crash between leaves the device renamed with a stale or missing node,
+   * which `ensureNode(newName)` repairs.
+   * @throws DmError ENXIO for an unknown `name`, EBUSY when `newName` is taken, EINVAL for a bad name
+   */
+  rename(name: string, newName: string): Promise<DmDeviceInfo>;
+
   /** Drops the inactive table, if any. */
   clear(name: string): Promise<DmDeviceInfo>;
 

@@ -34,3 +34,5 @@ export { fencePoolByCalls, hasErrorTable } from './fencing/fence-by-calls.js';
 export { checkArmOptions, defaultPetIntervalMs, MAX_WATCHDOG_TIMEOUT_SECONDS } from './fencing/arm-options.js';
 export { NativeHostWatchdog, type NativeHostWatchdogOptions } from './native/native-host-watchdog.js';
 export { SimHostWatchdog, type SimHostWatchdogOptions, type WatchdogClock } from './sim/sim-host-watchdog.js';
+export * from './targets/mirror-status.js';
+export * from './targets/mirror-disk-log.js';

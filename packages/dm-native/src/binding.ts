@@ -14,6 +14,7 @@ export interface NativeBinding {
   dmListTargetVersions(): Promise<DmTargetVersion[]>;
   dmCreate(name: string, uuid: string | null): Promise<DmInfo>;
   dmRemove(name: string, deferred: boolean): Promise<void>;
+  dmRename(name: string, newName: string): Promise<DmInfo>;
   dmSuspend(name: string, suspend: boolean, noFlush: boolean, skipLockfs: boolean): Promise<DmInfo>;
   dmLoadTable(name: string, targets: readonly TargetLine[], readOnly: boolean): Promise<DmInfo>;
   dmClearTable(name: string): Promise<DmInfo>;

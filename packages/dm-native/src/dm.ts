@@ -108,6 +108,21 @@ export async function dmRemove(name: string, options?: DmRemoveOptions): Promise
 }
 
 /**
+ * Renames a device (DM_DEV_RENAME): it keeps its number, uuid, tables and openers (a device
+ * held open by a VM or a mount can be renamed). The /dev/mapper node is not touched: unlink the
+ * old one and make the new one with {@link mknodBlock}.
+ *
+ * Not idempotent: an unknown `name` rejects `ENXIO`, a `newName` in use `EBUSY`.
+ * @returns the device's state as the kernel answers the rename (its name field may still be the old one: ask dmInfo under the new name)
+ */
+export async function dmRename(name: string, newName: string): Promise<DmInfo> {
+  const fn = 'dmRename';
+  checkName(fn, name);
+  checkName(fn, newName);
+  return native().dmRename(name, newName);
+}
+
+/**
  * Suspends the device (DM_DEV_SUSPEND with DM_SUSPEND_FLAG): waits for in-flight I/O (unless
  * `noFlush`), then queues new I/O until {@link dmResume}. It can block for as long as that
  * I/O takes, holding one libuv pool thread.

@@ -16,15 +16,20 @@ export interface CreateItem extends ItemBase {
   readonly sizeBytes: number;
   readonly activate?: boolean;
   /**
-   * The new volume's catalog uuid instead of a fresh one (a volume moved from another pool keeps
-   * its uuid): 1 to 64 letters, digits and '-', used by no volume of the pool.
-   */
-  readonly uuid?: string;
-  /**
    * Makes the volume the exception store of a device snapshot (`VolumeRecord.deviceSnapshot`),
    * recorded in the same transaction as the volume: the volume exists with its record, or not at all.
    */
   readonly deviceSnapshot?: DeviceSnapshotRecord;
+  /**
+   * The new volume's uuid instead of a fresh one: a volume moved here from another pool keeps
+   * its identity (a live move's destination). Must be a uuid no volume of this pool has.
+   */
+  readonly uuid?: string;
+  /**
+   * Records that the new volume's content is made equal to the volume with this uuid
+   * (`VolumeRecord.contentOf`: an import of an incremental stream, which fills it afterwards).
+   */
+  readonly contentOf?: string;
 }
 
 /**
@@ -47,6 +52,11 @@ export interface SnapshotItem extends ItemBase {
   readonly volume: string;
   readonly origin: string;
   readonly activate?: boolean;
+  /**
+   * Records that the new volume's content is made equal to the volume with this uuid
+   * (`VolumeRecord.contentOf`: an import of an incremental stream, which fills it afterwards).
+   */
+  readonly contentOf?: string;
 }
 
 /** Deletes `volume`. An active, unopened volume is deactivated first; its snapshots stay intact. */

@@ -28,11 +28,20 @@ export const planCreate: OpHandler<'create'> = (raw, item, p) => {
     sizeBytes: checkSize(raw.sizeBytes, p.ctx.state, item),
     originUuid: null,
     externalOrigin: null,
-    ...givenUuid(raw.uuid, item, p),
   });
   const deviceSnapshot = raw.deviceSnapshot === undefined ? {} : { deviceSnapshot: checkDeviceSnapshot(raw.deviceSnapshot, item) };
-  return [{ kind: 'create', volume: { ...volume, ...deviceSnapshot, thinId: p.volumes.allocateThinId(item) } }];
+  const uuid = raw.uuid === undefined ? {} : { uuid: checkGivenUuid(raw.uuid, p, item) };
+  return [{ kind: 'create', volume: { ...volume, ...deviceSnapshot, ...contentOfField(raw.contentOf, item), ...uuid, thinId: p.volumes.allocateThinId(item) } }];
 };
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A uuid a create item brings (CreateItem.uuid): well formed, no volume of the pool's. @throws EngineError INVALID_ARGUMENT, NAME_EXISTS */
+function checkGivenUuid(uuid: unknown, p: BatchPlanner, item: string): string {
+  if (typeof uuid !== 'string' || !UUID_PATTERN.test(uuid)) throw new EngineError('INVALID_ARGUMENT', `uuid ${quoted(uuid)} is not a lower-case uuid`, { item, argument: 'uuid' });
+  if (p.volumes.get(uuid) !== undefined) throw new EngineError('NAME_EXISTS', `a volume with uuid ${uuid} is already in pool ${p.ctx.state.pool.name}`, { item, argument: 'uuid' });
+  return uuid;
+}
 
 /** A new volume over an external origin the pool resolved beforehand (size, or why it cannot be one). */
 export const planCreateExternal: OpHandler<'create-external'> = (raw, item, p) => {
@@ -51,30 +60,35 @@ export const planCreateExternal: OpHandler<'create-external'> = (raw, item, p) =
     });
   }
   const sizeBytes = checkSize(raw.sizeBytes ?? Math.ceil(originBytes / 512) * 512, p.ctx.state, item);
-  return [{ kind: 'create', volume: p.newVolume({ name, thinId: p.volumes.allocateThinId(item), sizeBytes, originUuid: null, externalOrigin: path, ...givenUuid(raw.uuid, item, p) }) }];
+  return [
+    {
+      kind: 'create',
+      volume: p.newVolume({
+        name,
+        thinId: p.volumes.allocateThinId(item),
+        sizeBytes,
+        originUuid: null,
+        externalOrigin: path,
+        ...(raw.uuid === undefined ? {} : { uuid: checkGivenUuid(raw.uuid, p, item) }),
+      }),
+    },
+  ];
 };
-
-/**
- * The uuid a create item gives its volume (none: a fresh one). @throws EngineError
- * INVALID_ARGUMENT naming `uuid` when it is malformed or a volume of the pool has it (or had it
- * until an earlier item of the batch)
- */
-function givenUuid(uuid: unknown, item: string, p: BatchPlanner): { uuid?: string } {
-  if (uuid === undefined) return {};
-  if (typeof uuid !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(uuid)) {
-    throw new EngineError('INVALID_ARGUMENT', "uuid must be 1 to 64 letters, digits or '-'", { item, argument: 'uuid' });
-  }
-  if (p.volumes.get(uuid) !== undefined || Object.hasOwn(p.ctx.state.volumes, uuid)) {
-    throw new EngineError('INVALID_ARGUMENT', `a volume of the pool has uuid ${uuid}`, { item, argument: 'uuid' });
-  }
-  return { uuid };
-}
 
 /** A writable snapshot of an existing volume. */
 export const planSnapshot: OpHandler<'snapshot'> = (raw, item, p) => {
   const origin = p.volumes.find(raw.origin, item);
-  return [p.snapshotOf(origin, { name: p.volumes.freshName(raw.volume, item) }, item)];
+  return [p.snapshotOf(origin, { name: p.volumes.freshName(raw.volume, item), ...contentOfField(raw.contentOf, item) }, item)];
 };
+
+/** The `contentOf` field of a new volume, checked (1 to 64 printable ASCII bytes), or none. */
+function contentOfField(value: unknown, item: string): { contentOf?: string } {
+  if (value === undefined) return {};
+  if (typeof value !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(value)) {
+    throw new EngineError('INVALID_ARGUMENT', `contentOf must be a uuid of 1 to 64 printable ASCII bytes, got ${quoted(value)}`, { item, argument: 'contentOf' });
+  }
+  return { contentOf: value };
+}
 
 /**
  * The next revision of a volume, and deletes of its oldest unpinned revisions beyond `keep`.

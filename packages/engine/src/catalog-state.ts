@@ -59,6 +59,13 @@ export interface VolumeRecord {
    * job mark, else `active`.
    */
   readonly deviceSnapshot?: DeviceSnapshotRecord | null;
+  /**
+   * The uuid of the volume (of this pool or another, perhaps gone) whose content this one was
+   * restored as by an import of an incremental stream (docs/diff-stream.md), or null (absent in
+   * catalogs written before it). Written once, in the transaction that creates the volume; an
+   * import onto this volume accepts a stream whose base is this uuid or the volume's own.
+   */
+  readonly contentOf?: string | null;
 }
 
 /**

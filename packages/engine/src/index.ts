@@ -9,6 +9,7 @@ export * from './layout.js';
 export * from './batch-item.js';
 export * from './catalog-state.js';
 export * from './volume-info.js';
+export { lineageRoot, sameLineage, type VolumeDiff, type VolumeDiffRange } from './volume-diff.js';
 export * from './device-snapshot-record.js';
 export * from './capacity.js';
 export { Engine, type EngineOptions, type CreatePoolRequest, type DiscoveredPool } from './engine.js';
@@ -20,3 +21,15 @@ export { Mutex } from './mutex.js';
 export { poolDeviceState, fencePoolDevices, discardPoolDevices, type PoolDeviceState, type PoolFenceReport, type PoolDiscardReport, type FenceOptions } from './pool-fence.js';
 export { WriteGate, gatedDm, gatedBlock } from './write-gate.js';
 export { MAX_VOLUME_IO_BYTES } from './volume-data.js';
+export {
+  startMoveMirror,
+  finishMoveSwitch,
+  undoMoveMirror,
+  removeMoveHelpers,
+  readMoveStage,
+  moveRegionSectors,
+  moveLogBytes,
+  type MoveSides,
+  type MoveStage,
+  type MoveMirrorStart,
+} from './volume-move.js';

@@ -68,6 +68,16 @@ export function flattenHelperDeviceName(poolName: string, thinId: number): strin
 }
 
 /**
+ * The device-mapper name of a live move's helper device in pool `poolName`: a second device of
+ * thin id `thinId` (the source's in the source pool, the destination's and its disk log's in the
+ * destination pool) that the move's mirror table stacks on (volume-move.ts). Purposes: `move`
+ * (a leg) and `mlog` (the mirror's disk log).
+ */
+export function moveHelperDeviceName(poolName: string, purpose: 'move' | 'mlog', thinId: number): string {
+  return `${poolDevicePrefix(poolName)}_${purpose}-${thinId}`;
+}
+
+/**
  * The device-mapper name of the helper device a copy reads an inactive volume through: a second
  * device of the volume's thin id with the volume's own table (pool-copy-reader.ts).
  */
@@ -75,13 +85,20 @@ export function copyHelperDeviceName(poolName: string, thinId: number): string {
   return `${poolDevicePrefix(poolName)}_copy-${thinId}`;
 }
 
-/**
- * True when `name` is a helper device of pool `poolName`: a flatten's (flattenHelperDeviceName)
- * or a copy's (copyHelperDeviceName). Start-up removes those a crash left behind.
- */
+/** True when `name` is a flatten helper device of pool `poolName` (flattenHelperDeviceName). */
 export function isFlattenHelperDeviceName(poolName: string, name: string): boolean {
   const prefix = poolDevicePrefix(poolName);
-  return name.startsWith(prefix) && /^_(flat|copy)-(0|[1-9][0-9]{0,7})$/.test(name.slice(prefix.length));
+  return name.startsWith(prefix) && /^_flat-(0|[1-9][0-9]{0,7})$/.test(name.slice(prefix.length));
+}
+
+/**
+ * True when `name` is a helper device of pool `poolName`: a flatten's (`_flat-`), a live
+ * move's (`_move-`, `_mlog-`) or a copy's reader (`_copy-`). Start-up removes those a crash
+ * left (unless held open).
+ */
+export function isHelperDeviceName(poolName: string, name: string): boolean {
+  const prefix = poolDevicePrefix(poolName);
+  return name.startsWith(prefix) && /^_(flat|move|mlog|copy)-(0|[1-9][0-9]{0,7})$/.test(name.slice(prefix.length));
 }
 
 /** The device-mapper names of a pool's own devices. */
@@ -99,4 +116,13 @@ export function poolFencePlan(poolName: string): PoolFencePlan {
 /** The device-mapper uuid of an active volume: ties the device to the volume, whatever its name. */
 export function volumeDeviceUuid(poolUuid: string, volumeUuid: string): string {
   return `TF-${poolUuid}-${volumeUuid}`;
+}
+
+/**
+ * True when `deviceUuid` is the device-mapper uuid of volume `volumeUuid` made in any pool: a
+ * live move renames the volume's open device into its new pool, and the kernel never changes a
+ * device's uuid, so until the volume is next deactivated its device keeps the old pool's.
+ */
+export function isVolumeDeviceUuidOfAnyPool(deviceUuid: string, volumeUuid: string): boolean {
+  return volumeUuid !== '' && deviceUuid.startsWith('TF-') && deviceUuid.endsWith(`-${volumeUuid}`);
 }

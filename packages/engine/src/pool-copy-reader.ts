@@ -13,7 +13,7 @@
  *
  * Crash story: nothing here writes the catalog or the volume's data. A helper device a crash
  * leaves behind is removed by the pool's next start-up (removeLeftoverFlattenHelpers, which
- * removes every helper device of the pool: names.ts isFlattenHelperDeviceName).
+ * removes every helper device of the pool: names.ts isHelperDeviceName).
  */
 import { readLiveThinMappings } from '@thinfleet/devmapper';
 import type { VolumeRecord } from './catalog-state.js';

@@ -6,7 +6,8 @@ import type { CatalogStore } from '@thinfleet/catalog';
 import { SECTOR_BYTES, ThinPoolControl, thinId, type BlockClient, type DmClient, type DmTableEntry } from '@thinfleet/devmapper';
 import type { Logger } from 'pino';
 import { catalogIndex, type CatalogRecord, type CatalogState, type VolumeRecord } from './catalog-state.js';
-import { poolDeviceNames, volumeDeviceName, volumeDeviceUuid } from './names.js';
+import { infoOrNull } from './device-tables.js';
+import { isVolumeDeviceUuidOfAnyPool, poolDeviceNames, volumeDeviceName, volumeDeviceUuid } from './names.js';
 
 export type PoolCatalog = CatalogStore<CatalogState, CatalogRecord>;
 
@@ -42,6 +43,17 @@ export function volumeDevice(core: PoolCore, volume: VolumeRecord): string {
 /** The dm uuid of a volume's device. */
 export function volumeUuid(core: PoolCore, volume: VolumeRecord): string {
   return volumeDeviceUuid(core.catalog.state.pool.uuid, volume.uuid);
+}
+
+/**
+ * The uuid device `deviceName` of volume `volume` must have: the volume's own (volumeUuid), or,
+ * when the device exists with the uuid it was made with in another pool (a live move renamed it
+ * here, and the kernel keeps a device's uuid), that one. Reads the kernel only.
+ */
+export async function liveVolumeUuid(core: PoolCore, volume: VolumeRecord, deviceName: string): Promise<string> {
+  const own = volumeUuid(core, volume);
+  const info = await infoOrNull(core.dm, deviceName);
+  return info !== null && info.uuid !== own && isVolumeDeviceUuidOfAnyPool(info.uuid, volume.uuid) ? info.uuid : own;
 }
 
 /** The thin table of a volume. */

@@ -39,7 +39,7 @@
  *
  * Crash story: a crash inside the pause leaves the volume suspended (start-up resumes every
  * suspended device of the pool, then releases a metadata snapshot left held: recovery.ts,
- * Pool.recover) and the helper device behind (start-up removes it: removeLeftoverFlattenHelpers).
+ * Pool.recover) and the helper device behind (start-up removes it: removeLeftoverHelperDevices).
  * Copied blocks are mapped durably or not at all; either way the volume reads the same while its
  * origin is attached, so the chunk is simply copied again. Nothing here writes the catalog.
  */
@@ -48,7 +48,7 @@ import { formatBytes } from '@thinfleet/units';
 import type { VolumeRecord } from './catalog-state.js';
 import { ensureDevice, infoOrNull, removeDevice } from './device-tables.js';
 import { EngineError } from './engine-error.js';
-import { flattenHelperDeviceName, isFlattenHelperDeviceName } from './names.js';
+import { flattenHelperDeviceName, isHelperDeviceName } from './names.js';
 import { volumeTable, volumeUuid, type PoolCore } from './pool-core.js';
 import { activeVolumeDevices } from './pool-volume-devices.js';
 import { MAX_VOLUME_IO_BYTES } from './volume-data.js';
@@ -214,7 +214,7 @@ async function ensureFlattenHelper(core: PoolCore, v: VolumeRecord): Promise<str
 }
 
 /**
- * Removes the helper device of volume `v` if there is one. Idempotent. Call when a flatten job
+ * Removes the flatten helper device of volume `v` if there is one. Idempotent. Call when a flatten job
  * ends (done, cancelled, failed, handed over).
  * @throws EngineError VOLUME_BUSY when something holds the helper open
  */
@@ -225,26 +225,29 @@ export async function removeFlattenHelper(core: PoolCore, v: VolumeRecord): Prom
 
 /**
  * Removes every helper device of this pool that a crash left behind (start-up, Pool.recover):
- * a flatten's and a copy's reader (pool-copy-reader.ts). One held open is logged and left.
- * Returns the names removed.
+ * a flatten's (`_flat-`), a live move's (`_move-`, `_mlog-`: volume-move.ts) and a copy's
+ * reader (`_copy-`: pool-copy-reader.ts). One held open
+ * (a live move's legs and log under the mirror table of a move that is still running: the agent
+ * crashed, the kernel kept the devices) is logged and left. Returns the names removed.
  */
-export async function removeLeftoverFlattenHelpers(core: PoolCore): Promise<string[]> {
+export async function removeLeftoverHelperDevices(core: PoolCore): Promise<string[]> {
   const pool = core.catalog.state.pool.name;
   const removed: string[] = [];
   for (const d of await core.dm.list()) {
-    if (!isFlattenHelperDeviceName(pool, d.name)) continue;
+    if (!isHelperDeviceName(pool, d.name)) continue;
     try {
       await removeDevice(core.dm, d.name, `helper device ${d.name}`);
       removed.push(d.name);
-      core.logger.warn({ device: d.name }, 'removed a helper device (flatten or copy) a crash left behind');
+      core.logger.warn({ device: d.name }, 'removed a helper device a crash left behind');
     } catch (err) {
-      core.logger.warn({ device: d.name, err }, 'helper device (flatten or copy) left behind could not be removed');
+      core.logger.warn({ device: d.name, err }, 'helper device left behind could not be removed (in use)');
     }
   }
   return removed;
 }
 
-async function resumeWithRetries(core: PoolCore, device: string): Promise<unknown> {
+/** Resumes `device`, up to three attempts; returns the last error, or undefined once resumed (or gone). Shared with volume-move.ts. */
+export async function resumeWithRetries(core: PoolCore, device: string): Promise<unknown> {
   let lastError: unknown;
   for (let attempt = 0; attempt < RESUME_ATTEMPTS; attempt++) {
     try {

@@ -15,7 +15,7 @@ import type { ActiveDevice, BatchPlan } from './batch-planner.js';
 import { kernelEffects } from './catalog-state.js';
 import { ensureDevice, removeDevice } from './device-tables.js';
 import { EngineError, isEngineError } from './engine-error.js';
-import { volumeDevice, volumeTable, volumeUuid, type PoolCore } from './pool-core.js';
+import { liveVolumeUuid, volumeDevice, volumeTable, type PoolCore } from './pool-core.js';
 import { deleteThinIfPresent } from './recovery.js';
 import { withSuspended } from './snapshot-window.js';
 
@@ -122,7 +122,7 @@ export async function afterCommit(core: PoolCore, plan: BatchPlan, active: Map<s
     if (!v) continue;
     try {
       const name = volumeDevice(core, v);
-      await ensureDevice(core.dm, core.block, name, volumeUuid(core, v), volumeTable(core, v), { reloadIfDifferent: true });
+      await ensureDevice(core.dm, core.block, name, await liveVolumeUuid(core, v, name), volumeTable(core, v), { reloadIfDifferent: true });
       active.set(uuid, { name });
     } catch (error) {
       errors.push({ volume: v.name, error: error as Error });

@@ -9,14 +9,14 @@ import type { ActiveDevice } from './batch-planner.js';
 import { catalogIndex, type VolumeRecord } from './catalog-state.js';
 import { ensureDevice, infoOrNull } from './device-tables.js';
 import { EngineError } from './engine-error.js';
-import { isFlattenHelperDeviceName, poolDevicePrefix, volumeDeviceName } from './names.js';
-import { volumeDevice, volumeTable, volumeUuid, type PoolCore } from './pool-core.js';
+import { isHelperDeviceName, poolDevicePrefix, volumeDeviceName } from './names.js';
+import { liveVolumeUuid, volumeDevice, volumeTable, type PoolCore } from './pool-core.js';
 import { volumeInfo, type VolumeInfo } from './volume-info.js';
 
 /**
  * This pool's volume devices from one DM_LIST_DEVICES: `active` by volume uuid, and `strays`,
- * devices with the pool's prefix whose name no volume has (flatten helper devices are neither:
- * pool-flatten.ts). Reads only.
+ * devices with the pool's prefix whose name no volume has (helper devices of a flatten or a live
+ * move are neither: pool-flatten.ts, volume-move.ts). Reads only.
  */
 export async function listVolumeDevices(core: PoolCore): Promise<{ active: Map<string, ActiveDevice>; strays: string[] }> {
   const prefix = poolDevicePrefix(core.catalog.state.pool.name);
@@ -28,7 +28,7 @@ export async function listVolumeDevices(core: PoolCore): Promise<{ active: Map<s
     if (!d.name.startsWith(prefix) || own.has(d.name)) continue;
     const uuid = index.byName.get(d.name.slice(prefix.length).replaceAll('--', '-'));
     if (uuid !== undefined) active.set(uuid, { name: d.name });
-    else if (!isFlattenHelperDeviceName(core.catalog.state.pool.name, d.name)) strays.push(d.name);
+    else if (!isHelperDeviceName(core.catalog.state.pool.name, d.name)) strays.push(d.name);
   }
   return { active, strays };
 }
@@ -98,8 +98,8 @@ export async function resumeSuspendedDevices(core: PoolCore): Promise<void> {
 }
 
 /**
- * Adopts active volume devices (node, table, suspension: each made to match its volume) and
- * logs strays, which are left alone. Idempotent. A device marked for deferred removal (a
+ * Adopts active volume devices (node, table, suspension: each made to match its volume; a
+ * volume a live move works on is left to its job) and logs strays, which are left alone. Idempotent. A device marked for deferred removal (a
  * fenced leftover still held open) keeps its error table until its opener lets go.
  */
 export async function adoptActiveVolumes(core: PoolCore): Promise<void> {
@@ -108,7 +108,10 @@ export async function adoptActiveVolumes(core: PoolCore): Promise<void> {
     if ((await infoOrNull(core.dm, dev.name))?.deferredRemove) continue;
     const v: VolumeRecord | undefined = core.catalog.state.volumes[uuid];
     if (v === undefined) continue; // Cannot happen: `active` maps names of catalog volumes.
-    await ensureDevice(core.dm, core.block, dev.name, volumeUuid(core, v), volumeTable(core, v), { reloadIfDifferent: true });
+    // A live move owns the table of its volume's device (a mirror, or the destination's thin
+    // target before the rename): its job puts the device right (volume-move.ts).
+    if (v.job?.kind === 'move') continue;
+    await ensureDevice(core.dm, core.block, dev.name, await liveVolumeUuid(core, v, dev.name), volumeTable(core, v), { reloadIfDifferent: true });
   }
   for (const name of strays) {
     core.logger.warn({ device: name }, 'active device belongs to no volume of the catalog; left alone');

@@ -21,7 +21,7 @@ import { Mutex } from './mutex.js';
 import { externalOriginProblem } from './origin-check.js';
 import { runBatch, type BatchResult } from './pool-batch.js';
 import { SingleVolumeCalls } from './single-volume-calls.js';
-import { volumeByName, volumeDevice, volumeTable, volumeUuid, type PoolCore } from './pool-core.js';
+import { liveVolumeUuid, volumeByName, volumeDevice, volumeTable, type PoolCore } from './pool-core.js';
 import { ensurePoolDevices, removePoolDevices } from './pool-devices.js';
 import { extendPoolData, type ExtendRequest, type ExtendResult } from './pool-extend.js';
 import { readPoolUsage, reconcileReport, releaseStaleMetadataSnapshot, repairPool, type ReconcileReport } from './pool-reconcile.js';
@@ -30,9 +30,10 @@ import { activeVolumeDevices, adoptActiveVolumes, describeVolume, resumeSuspende
 import { quoted } from '@thinfleet/units';
 import { recoverPending, type RecoveryReport } from './recovery.js';
 import { checkVolumeRange, volumeInactive } from './volume-data.js';
-import { copyFlattenChunk, planFlattenChunk, removeFlattenHelper, removeLeftoverFlattenHelpers, type FlattenChunkResult } from './pool-flatten.js';
+import { copyFlattenChunk, planFlattenChunk, removeFlattenHelper, removeLeftoverHelperDevices, type FlattenChunkResult } from './pool-flatten.js';
 import type { VolumeInfo } from './volume-info.js';
 import { readCopyWindow, type CopyWindowRead } from './pool-copy-reader.js';
+import { diffVolumeRecords, type VolumeDiff } from './volume-diff.js';
 
 export type { BatchResult } from './pool-batch.js';
 export type { PoolStatus } from './pool-status.js';
@@ -171,7 +172,7 @@ export class Pool extends SingleVolumeCalls {
     });
   }
 
-  /** Runs start-up recovery: resumes suspended devices, resolves a pending intent, removes flatten helper devices a crash left, adopts active volumes. */
+  /** Runs start-up recovery: resumes suspended devices, resolves a pending intent, removes helper devices (flatten, live move) a crash left, adopts active volumes. */
   async recover(): Promise<RecoveryReport> {
     return this.mutex.run(async () => {
       this.requireOpen();
@@ -179,7 +180,7 @@ export class Pool extends SingleVolumeCalls {
       await releaseStaleMetadataSnapshot(this.core);
       this.lastRecovery = await recoverPending(this.core);
       this.needsRecovery = false;
-      await removeLeftoverFlattenHelpers(this.core);
+      await removeLeftoverHelperDevices(this.core);
       await adoptActiveVolumes(this.core);
       return this.lastRecovery;
     });
@@ -241,13 +242,28 @@ export class Pool extends SingleVolumeCalls {
   }
 
   /**
+   * Where volume `right` differs from volume `left` (null: from an empty volume, i.e. what
+   * `right` maps), from byte `fromBytes` on, over at most `lengthBytes` (volume-diff.ts: both mappings under one metadata
+   * snapshot; the lineage check is the caller's). Either may be active or inactive. Writes
+   * nothing; runs under the pool mutex.
+   * @throws EngineError NO_SUCH_VOLUME; DmError EBUSY when another holds the metadata snapshot
+   */
+  async diffVolumes(left: string | null, right: string, fromBytes = 0, lengthBytes = Infinity): Promise<VolumeDiff> {
+    return this.mutex.run(async () => {
+      this.requireOpen();
+      return diffVolumeRecords(this.core, left === null ? null : this.find(left), this.find(right), fromBytes, lengthBytes);
+    });
+  }
+
+  /**
    * Activates one volume: `/dev/mapper/tf-<pool>-<volume>`. Idempotent; an active device with a
    * stale size is reloaded. Not a catalog change.
    */
   async activateVolume(name: string): Promise<VolumeInfo> {
     return this.exclusive(async () => {
       const v = this.find(name);
-      await ensureDevice(this.core.dm, this.core.block, volumeDevice(this.core, v), volumeUuid(this.core, v), volumeTable(this.core, v), { reloadIfDifferent: true });
+      const device = volumeDevice(this.core, v);
+      await ensureDevice(this.core.dm, this.core.block, device, await liveVolumeUuid(this.core, v, device), volumeTable(this.core, v), { reloadIfDifferent: true });
       return describeVolume(this.core, v, await activeVolumeDevices(this.core), null);
     });
   }
@@ -340,6 +356,15 @@ export class Pool extends SingleVolumeCalls {
       if (v === undefined) throw new EngineError('NO_SUCH_VOLUME', `no volume with uuid ${quoted(uuid)} in pool ${this.name}`);
       return readCopyWindow(this.core, v, offsetBytes, lengthBytes, whole);
     });
+  }
+
+  /**
+   * Engine-internal (volume-move.ts): runs `fn` under the pool's mutex, after any pending
+   * recovery, with the pool's core and a `batch` that applies items as one transaction inside
+   * that mutex (Pool.batch would wait for it).
+   */
+  withCore<T>(fn: (core: PoolCore, batch: (items: readonly BatchItem[]) => Promise<BatchResult>) => Promise<T>): Promise<T> {
+    return this.exclusive(() => fn(this.core, (items) => runBatch(this.core, items, this.markNeedsRecovery)));
   }
 
   /** The pool's usage and state from the kernel. */

@@ -32,6 +32,8 @@ export interface VolumeInfo {
   readonly job: JobMark | null;
   /** On a device snapshot's exception store volume: the device it protects and how, else null. */
   readonly deviceSnapshot: DeviceSnapshotRecord | null;
+  /** The uuid of the volume whose content an import of an incremental stream restored this one as, else null. */
+  readonly contentOf?: string | null;
 }
 
 /** Builds the report of `v`; `usage` from a metadata read, when one was made. */
@@ -58,5 +60,6 @@ export function volumeInfo(state: CatalogState, v: VolumeRecord, device: { activ
     deleting: v.deleting ?? null,
     job: v.job ?? null,
     deviceSnapshot: v.deviceSnapshot ?? null,
+    contentOf: v.contentOf ?? null,
   };
 }

@@ -59,6 +59,10 @@ export function gatedDm(dm: DmClient, gate: WriteGate): DmClient {
       gate.check(`removing device ${name}`);
       return dm.remove(name, options);
     },
+    rename: async (name, newName) => {
+      gate.check(`renaming device ${name}`);
+      return dm.rename(name, newName);
+    },
     suspend: async (name, options) => {
       gate.check(`suspending device ${name}`);
       return dm.suspend(name, options);

@@ -110,7 +110,7 @@ describe('job mark args', () => {
   });
 });
 
-describe('a create with a given uuid (a volume moved from another pool keeps its uuid)', () => {
+describe('a create with a given uuid (a volume moved from another pool keeps its uuid; the rule is the one the live move uses)', () => {
   it('makes the volume with that uuid, and refuses a malformed uuid or one the pool has', async () => {
     const pool = await t.engine.createPool({ name: t.host.poolName(), devices: await t.host.devices(1), ...SMALL_CATALOG });
     const other = await pool.createVolume('other', MiB);
@@ -120,17 +120,17 @@ describe('a create with a given uuid (a volume moved from another pool keeps its
     const ext = await pool.batch([{ item: 'e', op: 'create-external', volume: 'ext', externalOrigin: image!, uuid: 'f00dfeed-0000-4000-8000-000000000002' }]);
     expect(ext.items[0]!.volume).toMatchObject({ uuid: 'f00dfeed-0000-4000-8000-000000000002', externalOrigin: image });
     const refused = (uuid: unknown) => refusal(pool.batch([{ item: 'c', op: 'create', volume: 'x', sizeBytes: MiB, uuid } as never]));
-    expect(await refused(other.uuid)).toEqual({ code: 'INVALID_ARGUMENT', argument: 'uuid' });
-    expect(await refused('f00dfeed-0000-4000-8000-000000000001')).toEqual({ code: 'INVALID_ARGUMENT', argument: 'uuid' });
+    expect(await refused(other.uuid)).toEqual({ code: 'NAME_EXISTS', argument: 'uuid' });
+    expect(await refused('f00dfeed-0000-4000-8000-000000000001')).toEqual({ code: 'NAME_EXISTS', argument: 'uuid' });
     expect(await refused('__proto__')).toEqual({ code: 'INVALID_ARGUMENT', argument: 'uuid' });
     expect(await refused('x'.repeat(65))).toEqual({ code: 'INVALID_ARGUMENT', argument: 'uuid' });
     expect(await refused(7)).toEqual({ code: 'INVALID_ARGUMENT', argument: 'uuid' });
     // Two items of one batch cannot both take it.
     const twice = pool.batch([
-      { item: 'a', op: 'create', volume: 'a', sizeBytes: MiB, uuid: 'same-1' },
-      { item: 'b', op: 'create', volume: 'b', sizeBytes: MiB, uuid: 'same-1' },
+      { item: 'a', op: 'create', volume: 'a', sizeBytes: MiB, uuid: '0123abcd-0000-4000-8000-00000000000a' },
+      { item: 'b', op: 'create', volume: 'b', sizeBytes: MiB, uuid: '0123abcd-0000-4000-8000-00000000000a' },
     ]);
-    expect(await refusal(twice)).toEqual({ code: 'INVALID_ARGUMENT', argument: 'uuid' });
+    expect(await refusal(twice)).toEqual({ code: 'NAME_EXISTS', argument: 'uuid' });
     expect((await pool.list()).map((v) => v.name)).toEqual(['ext', 'moved', 'other']);
   });
 });

@@ -45,7 +45,11 @@ export type AgentErrorCode =
   /** A tool the job ran (qemu-img) failed; the message carries the start of what it said. */
   | 'TOOL_FAILED'
   /** A copy's data did not match its checksum (a run on receipt, or a window read back) after the job's retries. */
-  | 'CHECKSUM_MISMATCH';
+  | 'CHECKSUM_MISMATCH'
+  /** An incremental stream (docs/diff-stream.md) is truncated or corrupt; the message says where. */
+  | 'BAD_STREAM'
+  /** The call asks for something this agent does not do yet (a volume move to another host); `field` names the field. */
+  | 'UNSUPPORTED';
 
 // A table, one row per code: rows alike by design (duplicates pairs them by shape).
 const AGENT_STATUS: Record<AgentErrorCode, { grpc: status; errno: string }> = {
@@ -67,6 +71,8 @@ const AGENT_STATUS: Record<AgentErrorCode, { grpc: status; errno: string }> = {
   TOOL_MISSING: { grpc: status.FAILED_PRECONDITION, errno: 'ENOENT' },
   TOOL_FAILED: { grpc: status.FAILED_PRECONDITION, errno: 'EIO' },
   CHECKSUM_MISMATCH: { grpc: status.DATA_LOSS, errno: 'EBADMSG' },
+  BAD_STREAM: { grpc: status.DATA_LOSS, errno: 'EILSEQ' },
+  UNSUPPORTED: { grpc: status.FAILED_PRECONDITION, errno: 'EOPNOTSUPP' },
 };
 
 const ENGINE_STATUS: Record<EngineErrorCode, status> = {

@@ -25,7 +25,19 @@ const FORMATS: ReadonlyMap<unknown, ImageFormat> = new Map<unknown, ImageFormat>
   ['IMAGE_FORMAT_VMDK', 'vmdk'],
   ['IMAGE_FORMAT_VHDX', 'vhdx'],
   ['IMAGE_FORMAT_VDI', 'vdi'],
+  ['IMAGE_FORMAT_DIFF_STREAM', 'stream'],
 ]);
+
+/**
+ * The format of a request that may name a volume the stream is about (`since`, `onto`): the
+ * stream format then, RAW (the default) taken as it; another format is refused.
+ * @throws AgentError BAD_REQUEST naming `format`
+ */
+function streamFormat(format: ImageFormat, withVolume: string, field: string): ImageFormat {
+  if (withVolume === '' || format === 'stream') return format;
+  if (format === 'raw') return 'stream';
+  throw badRequest('format', `with ${field} the file is an incremental stream (IMAGE_FORMAT_DIFF_STREAM), not ${format}`);
+}
 
 /** The format in `field`. @throws AgentError BAD_REQUEST for a value ImageFormat does not declare */
 function formatField(field: string, value: unknown): ImageFormat {
@@ -44,19 +56,23 @@ export function volumeImageHandlers(ctx: RpcContext, deps: { readonly pools: Hos
     ImportVolume: unary(ctx, 'ImportVolume', async (r: ImportVolumeRequest__Output): Promise<ImportVolumeResponse> => {
       const { pool, name } = target(r);
       const path = checkDevicePath('path', r.path);
-      const format = formatField('format', r.format);
+      const onto = r.onto === '' ? '' : volumeNameField('onto', pool, r.onto);
+      const format = streamFormat(formatField('format', r.format), onto, 'onto');
       const sizeBytes = optionalBytesField('size_bytes', r.sizeBytes);
       await requireAllowedPath('path', path, deps.config.imageDirectories, 'import');
-      const job = await namingFields({ volume: 'name' }, () => deps.jobs.startImport({ pool, volume: name, path, format, ...(sizeBytes === undefined ? {} : { sizeBytes }) }));
+      const job = await namingFields({ volume: 'name' }, () =>
+        deps.jobs.startImport({ pool, volume: name, path, format, ...(sizeBytes === undefined ? {} : { sizeBytes }), ...(onto === '' ? {} : { onto }) }),
+      );
       return { job: jobMessage(job) };
     }),
 
     ExportVolume: unary(ctx, 'ExportVolume', async (r: ExportVolumeRequest__Output): Promise<ExportVolumeResponse> => {
       const { pool, name } = target(r);
       const path = checkDevicePath('path', r.path);
-      const format = formatField('format', r.format);
+      const since = r.since === '' ? '' : volumeNameField('since', pool, r.since);
+      const format = streamFormat(formatField('format', r.format), since, 'since');
       await requireAllowedPath('path', path, deps.config.imageDirectories, 'export');
-      const job = await deps.jobs.startExport({ pool, volume: name, path, format });
+      const job = await deps.jobs.startExport({ pool, volume: name, path, format, ...(since === '' ? {} : { since }) });
       return { job: jobMessage(job) };
     }),
   };

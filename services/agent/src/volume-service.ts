@@ -34,6 +34,8 @@ import { unary, type RpcContext } from './rpc.js';
 import { volumeDataHandlers } from './volume-data-service.js';
 import { volumeImageHandlers } from './volume-image-service.js';
 import { hideIncompleteCopies, volumeCopyHandlers } from './volume-copy-service.js';
+import { volumeMoveHandlers } from './volume-move-service.js';
+import { volumeDiffHandlers } from './volume-diff-service.js';
 import { checkDevicePath } from './device-attachments.js';
 import { batchFieldNames, nameEngineField, namingFields } from './engine-fields.js';
 
@@ -251,6 +253,8 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
     ...volumeDataHandlers(ctx, deps),
     ...volumeImageHandlers(ctx, deps),
     ...volumeCopyHandlers(ctx, deps),
+    ...volumeMoveHandlers(ctx, deps),
+    ...volumeDiffHandlers(ctx, deps),
   };
 }
 

@@ -70,6 +70,7 @@ type ForwardedVolumeMethod =
   | 'DeactivateVolume'
   | 'DeleteVolume'
   | 'FlattenVolume'
+  | 'MoveVolume'
   | 'RevertVolume'
   | 'CreateRevision'
   | 'PinVolume'
@@ -77,7 +78,8 @@ type ForwardedVolumeMethod =
   | 'ReadVolume'
   | 'WriteVolume'
   | 'ImportVolume'
-  | 'ExportVolume';
+  | 'ExportVolume'
+  | 'DiffVolumes';
 /** DeviceSnapshotService methods that change a pool: sent to its owner with the grant's token. */
 type ForwardedDeviceSnapshotMethod = 'CreateDeviceSnapshot' | 'DeleteDeviceSnapshot' | 'MergeDeviceSnapshot';
 /** Pool methods that work on a host's devices: refused here (AGENT_ONLY). */
@@ -300,6 +302,7 @@ export class Router {
         checkPool(request.targetPool, 'target_pool');
         return this.callOwner(request.targetPool, 'VolumeService', 'CopyVolume', request, call.getDeadline(), hintOf(call.metadata));
       }),
+      MoveVolume: this.forward('MoveVolume'),
       RevertVolume: this.forward('RevertVolume'),
       CreateRevision: this.forward('CreateRevision'),
       PinVolume: this.forward('PinVolume'),
@@ -309,6 +312,8 @@ export class Router {
       // The image file is on the pool's owner: its path is read or written there.
       ImportVolume: this.forward('ImportVolume'),
       ExportVolume: this.forward('ExportVolume'),
+      // Reads the pool's live thin metadata: only its holder can (it may activate the pool).
+      DiffVolumes: this.forward('DiffVolumes'),
       ListVolumes: this.unary(async (request, call) => {
         if (request.pool === '') return this.markWasActive({ volumes: await this.options.registry.volumes(null) });
         checkPool(request.pool);

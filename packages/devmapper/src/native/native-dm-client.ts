@@ -75,6 +75,15 @@ export class NativeDmClient implements api.DmClient {
     if (!stillThere) await callNative('unlink', this.devicePath(name), () => native.unlinkNode(this.devicePath(name)));
   }
 
+  async rename(name: string, newName: string): Promise<api.DmDeviceInfo> {
+    await callNative('DM_DEV_RENAME', name, () => native.dmRename(name, newName));
+    // The kernel's answer to DM_DEV_RENAME still carries the old name: ask again under the new one.
+    const info = await this.info(newName);
+    await callNative('unlink', this.devicePath(name), () => native.unlinkNode(this.devicePath(name))).catch(() => undefined);
+    await callNative('mknod', this.devicePath(newName), () => native.mknodBlock(this.devicePath(newName), info.dev.major, info.dev.minor));
+    return info;
+  }
+
   async suspend(name: string, options: api.DmSuspendOptions = {}): Promise<api.DmDeviceInfo> {
     return toInfo(await callNative('DM_DEV_SUSPEND', name, () => native.dmSuspend(name, { noFlush: options.noFlush ?? false, skipLockfs: options.skipLockfs ?? false })));
   }

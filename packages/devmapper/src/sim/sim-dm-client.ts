@@ -54,6 +54,7 @@ export class SimDmClient implements api.DmClient {
       { name: 'snapshot-merge', version: [1, 5, 0] },
       { name: 'snapshot-origin', version: [1, 9, 0] },
       { name: 'snapshot', version: [1, 16, 0] },
+      { name: 'mirror', version: [1, 14, 0] },
     ];
   }
 
@@ -103,6 +104,20 @@ export class SimDmClient implements api.DmClient {
     k.collect();
     k.save();
     k.wakeResumed(name);
+  }
+
+  async rename(name: string, newName: string): Promise<api.DmDeviceInfo> {
+    const k = this.kernel;
+    const d = k.device(name, 'DM_DEV_RENAME');
+    if (newName === '' || newName === '.' || newName === '..' || newName.includes('/') || Buffer.byteLength(newName) > DM_NAME_MAX_BYTES) {
+      throw new DmError('EINVAL', 'DM_DEV_RENAME', name, 'invalid device name');
+    }
+    if (k.devices.has(newName)) throw new DmError('EBUSY', 'DM_DEV_RENAME', name, 'a device of the new name exists');
+    k.devices.delete(name);
+    (d as { name: string }).name = newName;
+    k.devices.set(newName, d);
+    k.save();
+    return this.infoOf(d);
   }
 
   async suspend(name: string, _options: api.DmSuspendOptions = {}): Promise<api.DmDeviceInfo> {

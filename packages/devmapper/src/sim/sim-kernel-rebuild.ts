@@ -1,8 +1,8 @@
 /**
  * How a new SimKernel on a state directory rebuilds the tables kernel.json lists ("the process
  * restarted, the kernel kept running"): every table's targets are constructed again, in the order
- * they were stacked, with the kernel memory each kept (snapshot targets), and merges that were
- * running go on.
+ * they were stacked, with the kernel memory each kept (snapshot and mirror targets), and merges
+ * and mirror resyncs that were running go on.
  */
 import { DmError } from '../dm-error.js';
 import type { SavedKernel } from './sim-kernel-file.js';
@@ -16,8 +16,16 @@ export async function rebuildTables(kernel: SimKernel, saved: SavedKernel): Prom
   // (whose origin or COW device may be a thin volume). Live tables before inactive ones, so a
   // snapshot table waiting to take a store over finds the live one it takes it from.
   const rank = (lines: ReadonlyArray<{ type: string }>): number =>
-    lines.some((l) => l.type.startsWith('snapshot')) ? 3 : lines.some((l) => l.type === 'thin-pool') ? 1 : lines.some((l) => l.type === 'thin') ? 2 : 0;
-  for (const pass of [0, 1, 2, 3]) {
+    lines.some((l) => l.type === 'mirror')
+      ? 4
+      : lines.some((l) => l.type.startsWith('snapshot'))
+        ? 3
+        : lines.some((l) => l.type === 'thin-pool')
+          ? 1
+          : lines.some((l) => l.type === 'thin')
+            ? 2
+            : 0;
+  for (const pass of [0, 1, 2, 3, 4]) {
     for (const which of ['live', 'inactive'] as const) {
       for (const d of saved.devices) {
         const dev = kernel.devices.get(d.name)!;
@@ -42,6 +50,6 @@ export async function rebuildTables(kernel: SimKernel, saved: SavedKernel): Prom
   }
   // The kernel went on merging: so does the rebuilt one.
   for (const d of kernel.devices.values()) {
-    if (!d.suspended) for (const t of d.live?.targets ?? []) if (t.type === 'snapshot-merge' && t.snapshot?.active) t.resume?.();
+    if (!d.suspended) for (const t of d.live?.targets ?? []) if ((t.type === 'snapshot-merge' && t.snapshot?.active) || t.type === 'mirror') t.resume?.();
   }
 }

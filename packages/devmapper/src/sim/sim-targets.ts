@@ -11,6 +11,7 @@ import { devKey, devNumberOf } from './sim-devices.js';
 import type { SimKernel } from './sim-kernel.js';
 import { SimThinPool, type ExternalOriginIo } from './sim-thin-pool.js';
 import { constructSnapshotTarget } from './sim-snapshot-targets.js';
+import { constructMirrorTarget } from './sim-mirror.js';
 import type { SimSnapshot } from './sim-snapshot.js';
 
 interface TargetBase {
@@ -44,7 +45,8 @@ export type SimTarget =
       readonly lowWaterMarkBlocks: number;
     })
   | (TargetBase & { readonly type: 'thin'; readonly poolDev: string; readonly id: number; readonly originDev?: string })
-  | (TargetBase & { readonly type: 'snapshot-origin' | 'snapshot' | 'snapshot-merge'; readonly snapshot: SimSnapshot | null });
+  | (TargetBase & { readonly type: 'snapshot-origin' | 'snapshot' | 'snapshot-merge'; readonly snapshot: SimSnapshot | null })
+  | (TargetBase & { readonly type: 'mirror' });
 
 const toDev = devNumberOf;
 
@@ -198,6 +200,8 @@ export async function constructTarget(k: SimKernel, owner: string, line: DmTarge
     case 'snapshot':
     case 'snapshot-merge':
       return constructSnapshotTarget({ k, owner, ...range, open, ...(memory === undefined || memory === null ? {} : { memory }) }, parsed);
+    case 'mirror':
+      return constructMirrorTarget({ k, owner, ...range, open, ...(memory === undefined || memory === null ? {} : { memory }) }, parsed);
   }
 }
 

@@ -101,7 +101,47 @@ export interface SnapshotMergeTarget {
   readonly chunkSectors: number;
 }
 
-export type DmTarget = LinearTarget | ThinPoolTarget | ThinTarget | ErrorTarget | ZeroTarget | SnapshotOriginTarget | SnapshotTarget | SnapshotMergeTarget;
+/**
+ * The dirty region log of a `mirror` target: `core <#args> <region sectors> [[no]sync]` (kept in
+ * kernel memory: a new table starts with every region out of sync unless `nosync`) or `disk
+ * <#args> <log dev> <region sectors> [[no]sync]` (the clean-region bitset lives on the log
+ * device and is read at each resume: mirror-disk-log.ts has its format).
+ */
+export interface MirrorLog {
+  readonly type: 'core' | 'disk';
+  /** The log device (`disk` only): a path or `major:minor`. */
+  readonly device?: string;
+  /** Region size in 512-byte sectors: a power of two, at least 2, at most the target's length. */
+  readonly regionSectors: number;
+  /** `sync`: resync every region; `nosync`: take every region as in sync; absent: the log decides (a disk log's bitset). */
+  readonly sync?: 'sync' | 'nosync';
+}
+
+/** One leg of a mirror: a device and where on it the mirrored range starts. */
+export interface MirrorLeg {
+  readonly device: string;
+  /** In 512-byte sectors. */
+  readonly offsetSectors: number;
+}
+
+/**
+ * `mirror <log type> <#log args> <log args...> <#legs> <dev> <offset>... [<#features> <feature>...]`
+ * (dm-raid1): writes go to every leg (to the first alone in a region not yet in sync), reads to
+ * the first leg where a region is not in sync, and the kernel copies out-of-sync regions from
+ * the first leg to the others in the background.
+ */
+export interface MirrorTarget {
+  readonly type: 'mirror';
+  readonly log: MirrorLog;
+  /** 2 to 8 legs in practice (the kernel's MAX_NR_MIRRORS is 9 with the log's); the first is the default leg. */
+  readonly legs: readonly MirrorLeg[];
+  /** `handle_errors`: a failed leg is ejected (needs dmeventd to act); off by default. */
+  readonly handleErrors: boolean;
+  /** `keep_log` (needs handle_errors). */
+  readonly keepLog: boolean;
+}
+
+export type DmTarget = LinearTarget | ThinPoolTarget | ThinTarget | ErrorTarget | ZeroTarget | SnapshotOriginTarget | SnapshotTarget | SnapshotMergeTarget | MirrorTarget;
 
 /** One typed table line: a target covering a sector range of the device. */
 export interface DmTableEntry {
@@ -157,7 +197,60 @@ export function formatTargetParams(target: DmTarget): string {
     case 'snapshot':
     case 'snapshot-merge':
       return `${target.originDevice} ${target.cowDevice} ${target.store} ${target.chunkSectors}`;
+    case 'mirror':
+      return formatMirrorParams(target);
   }
+}
+
+function formatMirrorParams(t: MirrorTarget): string {
+  const logArgs = [...(t.log.type === 'disk' ? [t.log.device ?? ''] : []), String(t.log.regionSectors), ...(t.log.sync === undefined ? [] : [t.log.sync])];
+  const legs = t.legs.map((l) => `${l.device} ${l.offsetSectors}`).join(' ');
+  const features = [...(t.handleErrors ? ['handle_errors'] : []), ...(t.keepLog ? ['keep_log'] : [])];
+  const tail = features.length === 0 ? '' : ` ${features.length} ${features.join(' ')}`;
+  return `${t.log.type} ${logArgs.length} ${logArgs.join(' ')} ${t.legs.length} ${legs}${tail}`;
+}
+
+/** The most legs the kernel's mirror takes (MAX_NR_MIRRORS: 9 with the log's slot taken off). */
+export const MIRROR_MAX_LEGS = 8;
+
+function parseMirror(words: readonly string[], fail: (why: string) => never): MirrorTarget {
+  let at = 0;
+  const next = (what: string): string => {
+    const w = words[at++];
+    return w === undefined ? fail(`missing ${what}`) : w;
+  };
+  const logType = next('log type');
+  if (logType !== 'core' && logType !== 'disk') return fail(`log type "${logType.slice(0, 16)}" is not core or disk`);
+  const logArgCount = parseCount(next('log argument count'), 'log argument count', fail);
+  const want = logType === 'disk' ? [2, 3] : [1, 2];
+  if (!want.includes(logArgCount)) fail(`a ${logType} log takes ${want.join(' or ')} arguments, not ${logArgCount}`);
+  const device = logType === 'disk' ? next('log device') : undefined;
+  const regionSectors = parseCount(next('region size'), 'region size', fail);
+  if (regionSectors < 2 || (regionSectors & (regionSectors - 1)) !== 0) fail(`region size ${regionSectors} is not a power of two of at least 2`);
+  let sync: 'sync' | 'nosync' | undefined;
+  if (logArgCount === want[1]) {
+    const w = next('sync argument');
+    if (w !== 'sync' && w !== 'nosync') return fail(`sync argument "${w.slice(0, 16)}" is not sync or nosync`);
+    sync = w;
+  }
+  const legCount = parseCount(next('leg count'), 'leg count', fail);
+  if (legCount < 2 || legCount > MIRROR_MAX_LEGS) fail(`leg count ${legCount} is not 2 to ${MIRROR_MAX_LEGS}`);
+  const legs: MirrorLeg[] = [];
+  for (let i = 0; i < legCount; i++) legs.push({ device: next('leg device'), offsetSectors: parseCount(next('leg offset'), 'leg offset', fail) });
+  let handleErrors = false;
+  let keepLog = false;
+  if (at < words.length) {
+    const count = parseCount(next('feature count'), 'feature count', fail);
+    if (words.length - at !== count) fail(`feature count ${count} but ${words.length - at} features`);
+    for (const f of words.slice(at)) {
+      if (f === 'handle_errors') handleErrors = true;
+      else if (f === 'keep_log') keepLog = true;
+      else fail(`unknown feature ${f.slice(0, 16)}`);
+    }
+    if (keepLog && !handleErrors) fail('keep_log needs handle_errors');
+  }
+  const log: MirrorLog = { type: logType, ...(device === undefined ? {} : { device }), regionSectors, ...(sync === undefined ? {} : { sync }) };
+  return { type: 'mirror', log, legs, handleErrors, keepLog };
 }
 
 /** True when `sectors` is a chunk size the snapshot targets accept: a power of two up to 2^22 sectors, or 0 (see SnapshotTarget). */
@@ -242,6 +335,8 @@ export function parseTarget(type: string, params: string): DmTarget {
       if (store === 'N') return fail('store N: snapshot-merge needs a persistent store (P or PO)');
       return { type, ...devices, store };
     }
+    case 'mirror':
+      return parseMirror(words, fail);
     default:
       return fail('unknown target type');
   }

@@ -88,6 +88,19 @@ Napi::Value Remove(const Napi::CallbackInfo& info) {
   return StartVoid(info.Env(), [call](Failure& f) mutable { call.Run(f); });
 }
 
+// dmRename(name, newName): DM_DEV_RENAME, the new name as the payload. The device keeps its
+// number, its tables and its openers.
+Napi::Value Rename(const Napi::CallbackInfo& info) {
+  std::string name, new_name;
+  if (!ArgName(info, 0, DM_NAME_LEN, &name) || !ArgName(info, 1, DM_NAME_LEN, &new_name)) {
+    return Napi::Value();
+  }
+  DmIoctl call("DM_DEV_RENAME", DM_DEV_RENAME, name);
+  call.payload = new_name;
+  call.payload.push_back('\0');
+  return StartInfoCall(info.Env(), call);
+}
+
 // dmSuspend(name, suspend, noFlush, skipLockfs): suspend=false resumes.
 Napi::Value Suspend(const Napi::CallbackInfo& info) {
   std::string name;
@@ -264,6 +277,7 @@ void InitDm(Napi::Env env, Napi::Object exports) {
       {"dmListTargetVersions", ListVersions},
       {"dmCreate", Create},
       {"dmRemove", Remove},
+      {"dmRename", Rename},
       {"dmSuspend", Suspend},
       {"dmLoadTable", LoadTable},
       {"dmClearTable", ClearTable},

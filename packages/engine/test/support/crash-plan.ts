@@ -61,7 +61,7 @@ export class CrashPlan {
   }
 }
 
-const DM_MUTATING = new Set(['create', 'remove', 'suspend', 'resume', 'load', 'clear', 'message', 'ensureNode']);
+const DM_MUTATING = new Set(['create', 'remove', 'rename', 'suspend', 'resume', 'load', 'clear', 'message', 'ensureNode']);
 
 /** A DmClient whose mutating calls are steps of `plan`; reads fail once the process is dead. */
 export function crashingDm(dm: DmClient, plan: CrashPlan): DmClient {

@@ -22,6 +22,9 @@ import type { DeferredError as _thinfleet_agent_v1_DeferredError, DeferredError_
 import type { DeleteOp as _thinfleet_agent_v1_DeleteOp, DeleteOp__Output as _thinfleet_agent_v1_DeleteOp__Output } from './thinfleet/agent/v1/DeleteOp.js';
 import type { DeleteVolumeRequest as _thinfleet_agent_v1_DeleteVolumeRequest, DeleteVolumeRequest__Output as _thinfleet_agent_v1_DeleteVolumeRequest__Output } from './thinfleet/agent/v1/DeleteVolumeRequest.js';
 import type { DeleteVolumeResponse as _thinfleet_agent_v1_DeleteVolumeResponse, DeleteVolumeResponse__Output as _thinfleet_agent_v1_DeleteVolumeResponse__Output } from './thinfleet/agent/v1/DeleteVolumeResponse.js';
+import type { DiffRange as _thinfleet_agent_v1_DiffRange, DiffRange__Output as _thinfleet_agent_v1_DiffRange__Output } from './thinfleet/agent/v1/DiffRange.js';
+import type { DiffVolumesRequest as _thinfleet_agent_v1_DiffVolumesRequest, DiffVolumesRequest__Output as _thinfleet_agent_v1_DiffVolumesRequest__Output } from './thinfleet/agent/v1/DiffVolumesRequest.js';
+import type { DiffVolumesResponse as _thinfleet_agent_v1_DiffVolumesResponse, DiffVolumesResponse__Output as _thinfleet_agent_v1_DiffVolumesResponse__Output } from './thinfleet/agent/v1/DiffVolumesResponse.js';
 import type { ExportVolumeRequest as _thinfleet_agent_v1_ExportVolumeRequest, ExportVolumeRequest__Output as _thinfleet_agent_v1_ExportVolumeRequest__Output } from './thinfleet/agent/v1/ExportVolumeRequest.js';
 import type { ExportVolumeResponse as _thinfleet_agent_v1_ExportVolumeResponse, ExportVolumeResponse__Output as _thinfleet_agent_v1_ExportVolumeResponse__Output } from './thinfleet/agent/v1/ExportVolumeResponse.js';
 import type { FlattenVolumeRequest as _thinfleet_agent_v1_FlattenVolumeRequest, FlattenVolumeRequest__Output as _thinfleet_agent_v1_FlattenVolumeRequest__Output } from './thinfleet/agent/v1/FlattenVolumeRequest.js';
@@ -38,6 +41,8 @@ import type { ListJobsRequest as _thinfleet_agent_v1_ListJobsRequest, ListJobsRe
 import type { ListJobsResponse as _thinfleet_agent_v1_ListJobsResponse, ListJobsResponse__Output as _thinfleet_agent_v1_ListJobsResponse__Output } from './thinfleet/agent/v1/ListJobsResponse.js';
 import type { ListVolumesRequest as _thinfleet_agent_v1_ListVolumesRequest, ListVolumesRequest__Output as _thinfleet_agent_v1_ListVolumesRequest__Output } from './thinfleet/agent/v1/ListVolumesRequest.js';
 import type { ListVolumesResponse as _thinfleet_agent_v1_ListVolumesResponse, ListVolumesResponse__Output as _thinfleet_agent_v1_ListVolumesResponse__Output } from './thinfleet/agent/v1/ListVolumesResponse.js';
+import type { MoveVolumeRequest as _thinfleet_agent_v1_MoveVolumeRequest, MoveVolumeRequest__Output as _thinfleet_agent_v1_MoveVolumeRequest__Output } from './thinfleet/agent/v1/MoveVolumeRequest.js';
+import type { MoveVolumeResponse as _thinfleet_agent_v1_MoveVolumeResponse, MoveVolumeResponse__Output as _thinfleet_agent_v1_MoveVolumeResponse__Output } from './thinfleet/agent/v1/MoveVolumeResponse.js';
 import type { OverprovisionWarning as _thinfleet_agent_v1_OverprovisionWarning, OverprovisionWarning__Output as _thinfleet_agent_v1_OverprovisionWarning__Output } from './thinfleet/agent/v1/OverprovisionWarning.js';
 import type { PinOp as _thinfleet_agent_v1_PinOp, PinOp__Output as _thinfleet_agent_v1_PinOp__Output } from './thinfleet/agent/v1/PinOp.js';
 import type { PinVolumeRequest as _thinfleet_agent_v1_PinVolumeRequest, PinVolumeRequest__Output as _thinfleet_agent_v1_PinVolumeRequest__Output } from './thinfleet/agent/v1/PinVolumeRequest.js';
@@ -94,6 +99,10 @@ export interface ProtoGrpcType {
         DeleteOp: MessageTypeDefinition<_thinfleet_agent_v1_DeleteOp, _thinfleet_agent_v1_DeleteOp__Output>
         DeleteVolumeRequest: MessageTypeDefinition<_thinfleet_agent_v1_DeleteVolumeRequest, _thinfleet_agent_v1_DeleteVolumeRequest__Output>
         DeleteVolumeResponse: MessageTypeDefinition<_thinfleet_agent_v1_DeleteVolumeResponse, _thinfleet_agent_v1_DeleteVolumeResponse__Output>
+        DiffKind: EnumTypeDefinition
+        DiffRange: MessageTypeDefinition<_thinfleet_agent_v1_DiffRange, _thinfleet_agent_v1_DiffRange__Output>
+        DiffVolumesRequest: MessageTypeDefinition<_thinfleet_agent_v1_DiffVolumesRequest, _thinfleet_agent_v1_DiffVolumesRequest__Output>
+        DiffVolumesResponse: MessageTypeDefinition<_thinfleet_agent_v1_DiffVolumesResponse, _thinfleet_agent_v1_DiffVolumesResponse__Output>
         ExportVolumeRequest: MessageTypeDefinition<_thinfleet_agent_v1_ExportVolumeRequest, _thinfleet_agent_v1_ExportVolumeRequest__Output>
         ExportVolumeResponse: MessageTypeDefinition<_thinfleet_agent_v1_ExportVolumeResponse, _thinfleet_agent_v1_ExportVolumeResponse__Output>
         FlattenVolumeRequest: MessageTypeDefinition<_thinfleet_agent_v1_FlattenVolumeRequest, _thinfleet_agent_v1_FlattenVolumeRequest__Output>
@@ -112,6 +121,8 @@ export interface ProtoGrpcType {
         ListJobsResponse: MessageTypeDefinition<_thinfleet_agent_v1_ListJobsResponse, _thinfleet_agent_v1_ListJobsResponse__Output>
         ListVolumesRequest: MessageTypeDefinition<_thinfleet_agent_v1_ListVolumesRequest, _thinfleet_agent_v1_ListVolumesRequest__Output>
         ListVolumesResponse: MessageTypeDefinition<_thinfleet_agent_v1_ListVolumesResponse, _thinfleet_agent_v1_ListVolumesResponse__Output>
+        MoveVolumeRequest: MessageTypeDefinition<_thinfleet_agent_v1_MoveVolumeRequest, _thinfleet_agent_v1_MoveVolumeRequest__Output>
+        MoveVolumeResponse: MessageTypeDefinition<_thinfleet_agent_v1_MoveVolumeResponse, _thinfleet_agent_v1_MoveVolumeResponse__Output>
         OverprovisionWarning: MessageTypeDefinition<_thinfleet_agent_v1_OverprovisionWarning, _thinfleet_agent_v1_OverprovisionWarning__Output>
         PinOp: MessageTypeDefinition<_thinfleet_agent_v1_PinOp, _thinfleet_agent_v1_PinOp__Output>
         PinVolumeRequest: MessageTypeDefinition<_thinfleet_agent_v1_PinVolumeRequest, _thinfleet_agent_v1_PinVolumeRequest__Output>

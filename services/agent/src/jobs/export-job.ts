@@ -4,7 +4,9 @@
  * only the blocks of the pool's data block size that hold a non-zero byte are written to the
  * file, so all-zero blocks stay holes; the file is synced and the checkpoint (`doneBytes`) saved
  * after each step, and at the end it is truncated to the volume's size. qcow2, vmdk, vhdx and
- * vdi go through `qemu-img convert -f raw -O FORMAT` (qemu-img.ts), not resumable.
+ * vdi go through `qemu-img convert -f raw -O FORMAT` (qemu-img.ts), not resumable. Format
+ * `stream` writes thinfleet's incremental stream: the ranges that differ from an older volume of
+ * the lineage (`since`), or every range the volume maps (diff-export.ts, resumable).
  *
  * The file is written under a temporary name beside the target (image-files.ts, `partialPath`)
  * and given its name only when complete and synced, never over an existing file. The job does
@@ -25,10 +27,13 @@
  */
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { EngineError, type Pool, type VolumeInfo } from '@thinfleet/engine';
-import { AgentError } from '../agent-error.js';
+import type { BlockClient } from '@thinfleet/devmapper';
+import { EngineError, quoted, type Pool, type VolumeInfo } from '@thinfleet/engine';
+import { AgentError, badRequest } from '../agent-error.js';
+import { requireComplete, requireDiffable } from './diff-checks.js';
+import { writeStream, type StreamExport } from './diff-export.js';
 import { dataRuns, isImageFormat, partialPath, publishFile, removeIfPresent, requireNewFile, type ImageFormat } from './image-files.js';
-import { activePool, imageJob, percentProgress, qemuImgOf, stepBytes, yieldToEventLoop, type ImageJobOptions } from './image-job-options.js';
+import { activePool, DEFAULT_DIFF_WINDOW_BYTES, imageJob, percentProgress, qemuImgOf, stepBytes, yieldToEventLoop, type ImageJobOptions } from './image-job-options.js';
 import type { JobKind, JobKindHost, JobRun, JobView, NewJob, RunResult } from './job-kind.js';
 import { releaseVolume } from './job-outcome.js';
 import type { JobRecord } from './job-record.js';
@@ -43,20 +48,64 @@ export interface ExportJobRequest {
   /** Absolute path of the new file on this host (checked for form by the caller). */
   readonly path: string;
   readonly format: ImageFormat;
+  /** Format `stream` only: the older volume of the same pool and lineage the stream is against (absent: a full stream). */
+  readonly since?: string;
 }
 
 /** The new file's mode: the image may hold anything a volume holds. */
 const FILE_MODE = 0o600;
 
-/** The path and format of `r`. @throws Error when the record has none */
-function argsOf(r: JobRecord): { path: string; format: ImageFormat } {
+/** The path and format of `r`, and for a stream the uuid of the volume it is against ('' for a full one). @throws Error when the record has none */
+function argsOf(r: JobRecord): { path: string; format: ImageFormat; sinceUuid: string } {
   const a = r.args ?? {};
   if (typeof a.path !== 'string' || !a.path.startsWith('/') || !isImageFormat(a.format)) throw new Error(`export job ${r.id}: its record names no file`);
-  return { path: a.path, format: a.format };
+  return { path: a.path, format: a.format, sinceUuid: typeof a.sinceUuid === 'string' ? a.sinceUuid : '' };
 }
 
 async function resolve(pool: Pool, uuid: string): Promise<VolumeInfo | null> {
   return (await pool.list()).find((v) => v.uuid === uuid) ?? null;
+}
+
+/**
+ * A stream export's checks and record arguments: `since` (when given) is of the volume's
+ * lineage and not larger. Writes nothing.
+ * @throws AgentError BAD_REQUEST naming `format` (since with another format) or `since`; EngineError NO_SUCH_VOLUME (`since`)
+ */
+async function streamStart(pool: Pool, volume: VolumeInfo, format: ImageFormat, since: string | undefined): Promise<Record<string, string>> {
+  if (since === undefined) return {};
+  if (format !== 'stream') throw badRequest('format', 'an export with since writes the incremental stream format');
+  const { left } = requireDiffable(await pool.list(), since, volume.name, { left: 'since', right: 'name' }, 'since');
+  requireComplete(left, 'since');
+  if (left.sizeBytes > volume.sizeBytes) throw badRequest('since', `volume ${quoted(left.name)} is larger than ${quoted(volume.name)}: a stream cannot shrink the volume it applies onto`);
+  return { since: left.name, sinceUuid: left.uuid };
+}
+
+/** What writeStream needs for job `r` exporting `volume` (B) through `device`. @throws EngineError NO_SUCH_VOLUME when `since` is gone */
+async function streamExport(
+  pool: Pool,
+  block: BlockClient,
+  windowBytes: number,
+  r: JobRecord,
+  volume: VolumeInfo,
+  device: string,
+  partial: string,
+  blockBytes: number,
+): Promise<StreamExport> {
+  const { sinceUuid } = argsOf(r);
+  const left = sinceUuid === '' ? null : await resolve(pool, sinceUuid);
+  if (left === null && sinceUuid !== '') throw new EngineError('NO_SUCH_VOLUME', `the volume the stream is against (${quoted(r.args?.since ?? '')}) is gone from pool ${r.pool}`);
+  return {
+    pool,
+    block,
+    device,
+    right: volume.name,
+    left: left?.name ?? null,
+    rightHasOrigin: volume.externalOrigin !== null,
+    partial,
+    blockBytes,
+    windowBytes: Math.max(blockBytes, Math.floor(windowBytes / blockBytes) * blockBytes),
+    header: { blockBytes, volumeBytes: r.totalBytes, baseBytes: left?.sizeBytes ?? 0, baseUuid: left?.uuid ?? '', targetUuid: volume.uuid },
+  };
 }
 
 /**
@@ -142,10 +191,11 @@ export function exportJobKind(options: ImageJobOptions): JobKind<ExportJobReques
       if (other !== null) throw new AgentError('JOB_RUNNING', `job ${other.id} (${other.kind}) works on volume "${name}" of pool ${poolName}`);
       const mark = volume.deleting?.jobId ?? volume.job?.jobId;
       if (mark !== undefined && !host.endedHere(mark)) throw new AgentError('JOB_RUNNING', `job ${mark}, recorded in the pool, works on volume "${name}" of pool ${poolName}`);
+      const stream = await streamStart(pool, volume, format, request.since);
       await requireNewFile('path', path);
-      if (format !== 'raw') await qemuImg.requireInstalled();
+      if (format !== 'raw' && format !== 'stream') await qemuImg.requireInstalled();
       const { chunkBytes } = await stepBytes(pool, options.imageChunkBytes);
-      return imageJob(pool, 'copy', { path, format }, { volume: volume.name, volumeUuid: volume.uuid, totalBytes: volume.sizeBytes, chunkBytes, volumeWasActive: volume.active });
+      return imageJob(pool, 'copy', { path, format, ...stream }, { volume: volume.name, volumeUuid: volume.uuid, totalBytes: volume.sizeBytes, chunkBytes, volumeWasActive: volume.active });
     },
 
     /** Copies the volume into the temporary file from the checkpoint, then gives the file its name. */
@@ -160,7 +210,12 @@ export function exportJobKind(options: ImageJobOptions): JobKind<ExportJobReques
         if (device === null) throw new EngineError('KERNEL_FAILED', `volume "${volume.name}" has no device after activation`);
         run.logger.info({ volume: r.volume, format, fromBytes: r.doneBytes, totalBytes: r.totalBytes }, 'exporting the volume');
         const { blockBytes } = await stepBytes(pool, r.chunkBytes);
-        const stopped = format === 'raw' ? await copyRaw(run, device, partial, blockBytes) : await convert(run, format, device, partial);
+        const stopped =
+          format === 'raw'
+            ? await copyRaw(run, device, partial, blockBytes)
+            : format === 'stream'
+              ? await writeStream(run, await streamExport(pool, options.block, options.diffWindowBytes ?? DEFAULT_DIFF_WINDOW_BYTES, r, volume, device, partial, blockBytes))
+              : await convert(run, format, device, partial);
         if (stopped !== null) return stopped;
         await run.update({ phase: 'publish', doneBytes: r.totalBytes });
       }

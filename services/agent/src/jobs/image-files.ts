@@ -18,8 +18,11 @@ import { quoted } from '@thinfleet/engine';
 import { AgentError, badRequest } from '../agent-error.js';
 import { syncDirectory } from '../durable-file.js';
 
-/** The image formats: raw (the agent's own sparse copy) and those qemu-img converts. */
-export const IMAGE_FORMATS = ['raw', 'qcow2', 'vmdk', 'vhdx', 'vdi'] as const;
+/**
+ * The image formats: raw (the agent's own sparse copy), those qemu-img converts, and `stream`,
+ * thinfleet's incremental stream (docs/diff-stream.md; diff-export.ts, diff-import.ts).
+ */
+export const IMAGE_FORMATS = ['raw', 'qcow2', 'vmdk', 'vhdx', 'vdi', 'stream'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
 /** True for a format name the jobs know. */

@@ -7,6 +7,9 @@ import type { DeleteJobOptions } from './delete-job.js';
 import type { JobRun, NewJob, NewJobFields } from './job-kind.js';
 import { QemuImg } from './qemu-img.js';
 
+/** Default bytes of a stream export's diff window: 1 GiB. */
+export const DEFAULT_DIFF_WINDOW_BYTES = 1024 * 1024 * 1024;
+
 /** Default bytes per step of a raw import or export: 4 MiB. */
 export const DEFAULT_IMAGE_CHUNK_BYTES = 4 * 1024 * 1024;
 
@@ -16,6 +19,12 @@ export interface ImageJobOptions extends Pick<DeleteJobOptions, 'engine' | 'bloc
   readonly qemuImg?: QemuImg;
   /** Bytes per step of a raw copy (default 4 MiB), rounded down to a multiple of the pool's data block size (at least one block). */
   readonly imageChunkBytes?: number;
+  /**
+   * Bytes of the volume a stream export (diff-export.ts) reads the diff of at once, under one
+   * metadata snapshot (default 1 GiB; rounded down to whole data blocks, at least one): bounds
+   * the ranges held in memory, at the cost of one metadata commit per window.
+   */
+  readonly diffWindowBytes?: number;
 }
 
 /**

@@ -5,7 +5,10 @@
  * thin volume reads zeros there), the rest is written through the volume's device (BlockClient,
  * durable writes), and the checkpoint (`doneBytes`, bytes of the file) is saved after each step.
  * qcow2, vmdk, vhdx and vdi go through `qemu-img convert -n --target-is-zero` (qemu-img.ts),
- * which skips zeros the same way; its progress is saved, but it is not resumable.
+ * which skips zeros the same way; its progress is saved, but it is not resumable. Format
+ * `stream` (thinfleet's incremental stream) is verified whole, then applied into a new snapshot
+ * of the volume it was made against (`onto`), or a new empty volume for a full stream
+ * (diff-import.ts has its steps and their crash story).
  *
  * The job makes its volume in one catalog transaction with a job mark (`Pool.markJob`, kind
  * "import", the job's id), finds it by that mark, and keeps it from users while it runs (the
@@ -34,9 +37,11 @@
  * image is on the host that started it, so no other holder can finish it.
  */
 import { open } from 'node:fs/promises';
-import { EngineError, quoted, type JobMark, type Pool, type VolumeInfo } from '@thinfleet/engine';
-import { AgentError, badRequest } from '../agent-error.js';
-import { dataRuns, imageSource, isImageFormat, type ImageFormat } from './image-files.js';
+import { EngineError, quoted, type BatchItem, type JobMark, type Pool, type VolumeInfo } from '@thinfleet/engine';
+import { AgentError, badRequest, withField } from '../agent-error.js';
+import { requireComplete } from './diff-checks.js';
+import { applyStream, streamHeaderFor, verifyStream } from './diff-import.js';
+import { dataRuns, imageSource, isImageFormat, type ImageFormat, type ImageSource } from './image-files.js';
 import { activePool, imageJob, percentProgress, qemuImgOf, stepBytes, yieldToEventLoop, type ImageJobOptions } from './image-job-options.js';
 import type { JobKind, JobKindHost, JobRun, JobView, NewJob, RunResult } from './job-kind.js';
 import { errorCodeOf } from './job-outcome.js';
@@ -54,6 +59,8 @@ export interface ImportJobRequest {
   readonly format: ImageFormat;
   /** The volume's size when larger than the image's (virtual) size. */
   readonly sizeBytes?: number;
+  /** Format `stream` only: the volume of the pool an incremental stream applies onto (diff-import.ts). */
+  readonly onto?: string;
 }
 
 /** The arguments an import keeps in its record. */
@@ -65,6 +72,9 @@ interface ImportArgs {
   /** The image file's size and modification time at the start (a changed file is refused). */
   readonly fileBytes: number;
   readonly mtimeMs: number;
+  /** Format `stream`: the uuid of the volume an incremental stream applies onto ('' for a full stream), and the stream's target uuid. */
+  readonly ontoUuid: string;
+  readonly contentOf: string;
 }
 
 const SECTOR = 512;
@@ -79,7 +89,16 @@ function argsOf(r: JobRecord): ImportArgs {
     return n;
   };
   if (typeof a.path !== 'string' || !a.path.startsWith('/') || !isImageFormat(a.format)) throw new Error(`import job ${r.id}: its record names no image`);
-  return { path: a.path, format: a.format, volumeBytes: count('volumeBytes'), fileBytes: count('fileBytes'), mtimeMs: count('mtimeMs') };
+  const text = (k: string): string => (typeof a[k] === 'string' ? a[k] : '');
+  return {
+    path: a.path,
+    format: a.format,
+    volumeBytes: count('volumeBytes'),
+    fileBytes: count('fileBytes'),
+    mtimeMs: count('mtimeMs'),
+    ontoUuid: text('ontoUuid'),
+    contentOf: text('contentOf'),
+  };
 }
 
 /** The import mark of job `r` (its checkpoint stays 0: an import is never resumed from a mark). */
@@ -93,6 +112,47 @@ const markedBy = (volumes: readonly VolumeInfo[], id: string): VolumeInfo | unde
 /** Deletes volume `v` (an import's, never a user's: the caller found it by its mark). @throws the engine's error */
 async function deleteImported(pool: Pool, v: VolumeInfo): Promise<void> {
   await pool.deleteVolume(v.name);
+}
+
+/** The items that make job `r`'s volume (before its mark): empty, or for a stream a snapshot of the volume it applies onto, grown to the stream's size. */
+function createItems(r: JobRecord, a: ImportArgs, volumes: readonly VolumeInfo[]): BatchItem[] {
+  if (a.format !== 'stream') return [{ item: 'create', op: 'create', volume: r.volume, sizeBytes: a.volumeBytes }];
+  if (a.ontoUuid === '') return [{ item: 'create', op: 'create', volume: r.volume, sizeBytes: a.volumeBytes, contentOf: a.contentOf }];
+  const onto = volumes.find((v) => v.uuid === a.ontoUuid);
+  if (onto === undefined) throw new EngineError('NO_SUCH_VOLUME', `the volume the stream applies onto (${quoted(r.args?.onto ?? '')}) is gone from pool ${r.pool}`);
+  const items: BatchItem[] = [{ item: 'snapshot', op: 'snapshot', volume: r.volume, origin: onto.name, contentOf: a.contentOf }];
+  if (a.volumeBytes > onto.sizeBytes) items.push({ item: 'grow', op: 'grow', volume: r.volume, sizeBytes: a.volumeBytes });
+  return items;
+}
+
+/**
+ * The checks of a stream import (diff-import.ts, step 1), and its job: phase `verify`, progress
+ * in bytes of the file. Writes nothing.
+ * @throws AgentError BAD_REQUEST naming `path`, `onto` or `size_bytes`; EngineError NO_SUCH_VOLUME (`onto`)
+ */
+async function streamJob(pool: Pool, volumes: readonly VolumeInfo[], request: ImportJobRequest, source: ImageSource, stepChunkBytes: number | undefined): Promise<NewJob> {
+  if (request.sizeBytes !== undefined) throw badRequest('size_bytes', 'a stream import takes its size from the stream');
+  let onto: VolumeInfo | null = null;
+  if (request.onto !== undefined) {
+    onto = volumes.find((v) => v.name === request.onto) ?? null;
+    if (onto === null) throw withField(new EngineError('NO_SUCH_VOLUME', `no volume ${quoted(request.onto)} in pool ${pool.name}`, { argument: 'onto' }), 'onto');
+    requireComplete(onto, 'onto');
+  }
+  const header = await streamHeaderFor(request.path, onto);
+  const { chunkBytes } = await stepBytes(pool, stepChunkBytes);
+  const limit = (await pool.status()).maxVolumeBytes;
+  if (header.volumeBytes > limit) throw badRequest('path', `the volume would be ${header.volumeBytes} bytes, beyond the pool's limit of ${limit} bytes per volume`);
+  const args = {
+    path: request.path,
+    format: 'stream',
+    volumeBytes: String(header.volumeBytes),
+    fileBytes: String(source.sizeBytes),
+    mtimeMs: String(source.mtimeMs),
+    ontoUuid: onto?.uuid ?? '',
+    onto: onto?.name ?? '',
+    contentOf: header.targetUuid,
+  };
+  return imageJob(pool, 'verify', args, { volume: request.volume, volumeUuid: '', totalBytes: source.sizeBytes, chunkBytes, volumeWasActive: false });
 }
 
 /**
@@ -125,10 +185,7 @@ export function importJobKind(options: ImageJobOptions): JobKind<ImportJobReques
     if (mine === undefined) {
       if (volumes.some((v) => v.name === r.volume))
         throw new EngineError('NAME_EXISTS', `a volume "${r.volume}" was made in pool ${r.pool} before the import could make it; it is left alone`);
-      const result = await pool.batch([
-        { item: 'create', op: 'create', volume: r.volume, sizeBytes: a.volumeBytes },
-        { item: 'mark', op: 'mark-job', volume: r.volume, mark: markOf(r) },
-      ]);
+      const result = await pool.batch([...createItems(r, a, volumes), { item: 'mark', op: 'mark-job', volume: r.volume, mark: markOf(r) }]);
       mine = result.items.at(-1)?.volume ?? undefined;
       if (mine === undefined) throw new EngineError('NO_SUCH_VOLUME', `the volume "${r.volume}" the import made is gone`);
       run.logger.info({ volume: r.volume, sizeBytes: mine.sizeBytes }, 'import: volume made');
@@ -195,10 +252,13 @@ export function importJobKind(options: ImageJobOptions): JobKind<ImportJobReques
     async start(request: ImportJobRequest, host: JobKindHost): Promise<NewJob> {
       const { pool: poolName, volume: name, path, format } = request;
       const pool = activePool(options, poolName);
-      if ((await pool.list()).some((v) => v.name === name)) throw new EngineError('NAME_EXISTS', `volume "${name}" exists in pool ${poolName}`, { argument: 'volume' });
+      const volumes = await pool.list();
+      if (volumes.some((v) => v.name === name)) throw new EngineError('NAME_EXISTS', `volume "${name}" exists in pool ${poolName}`, { argument: 'volume' });
       const other = host.unfinishedJobOn(poolName, '', name);
       if (other !== null) throw new AgentError('JOB_RUNNING', `job ${other.id} (${other.kind}) works on a volume "${name}" of pool ${poolName}`);
       const source = await imageSource('path', path, options.block);
+      if (format === 'stream') return streamJob(pool, volumes, request, source, options.imageChunkBytes);
+      if (request.onto !== undefined) throw badRequest('format', 'an import with onto reads the incremental stream format');
       const imageBytes = format === 'raw' ? source.sizeBytes : await qemuImg.virtualSizeBytes('path', path, format);
       const { chunkBytes, blockBytes } = await stepBytes(pool, options.imageChunkBytes);
       const volumeBytes = roundUp(Math.max(imageBytes, request.sizeBytes ?? 0), blockBytes);
@@ -215,6 +275,12 @@ export function importJobKind(options: ImageJobOptions): JobKind<ImportJobReques
     async resume(run: JobRun, pool: Pool): Promise<RunResult> {
       const r = run.record;
       const a = argsOf(r);
+      if (a.format === 'stream' && r.phase === 'verify') {
+        await requireUnchanged(a);
+        const stopped = await verifyStream(run, a.path, a.fileBytes);
+        if (stopped !== null) return stopped;
+        await run.update({ phase: 'create' });
+      }
       let volume = await ensureVolume(run, pool, a);
       if (volume === null) return { done: 'the volume was imported' };
       if (r.doneBytes < r.totalBytes) {
@@ -223,7 +289,12 @@ export function importJobKind(options: ImageJobOptions): JobKind<ImportJobReques
         if (device === null) throw new EngineError('KERNEL_FAILED', `volume "${volume.name}" has no device after activation`);
         run.logger.info({ volume: r.volume, format: a.format, fromBytes: r.doneBytes, totalBytes: r.totalBytes }, 'importing the image');
         const { blockBytes } = await stepBytes(pool, r.chunkBytes);
-        const stopped = a.format === 'raw' ? await copyRaw(run, a, device, blockBytes) : await convert(run, a, device);
+        const stopped =
+          a.format === 'raw'
+            ? await copyRaw(run, a, device, blockBytes)
+            : a.format === 'stream'
+              ? await applyStream(run, a.path, a.fileBytes, device, options.block)
+              : await convert(run, a, device);
         if (stopped !== null) return stopped;
       }
       if (run.signal.aborted) return 'stopped';

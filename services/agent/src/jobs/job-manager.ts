@@ -5,8 +5,9 @@
  * catalog); `flatten`, detaching a volume from its external origin (flatten-job.ts); `import`
  * and `export`, a volume from and to an image file on this host (import-job.ts, export-job.ts);
  * `merge`, a device snapshot merged back into its device (merge-job.ts), registered when the
- * manager is given the device-mapper client it needs; `copy`, a sparse copy of a volume into a
- * new volume of a pool held here (copy-job.ts). A new kind is a module beside delete-job.ts
+ * manager is given the device-mapper client it needs; `move`, a live move of an active volume to
+ * another pool of this host (move-job.ts); `copy`, a sparse copy of a volume into a new volume of
+ * a pool held here (copy-job.ts). A new kind is a module beside delete-job.ts
  * implementing `JobKind` (job-kind.ts), registered here with a `start...` method; the runner does
  * not change. docs/agent.md, "Background jobs", says the same for operators.
  */
@@ -20,13 +21,20 @@ import { IMPORT_JOB_KIND, importJobKind, type ImportJobRequest } from './import-
 import { FLATTEN_JOB_KIND, flattenJobKind, type FlattenJobOptions, type FlattenJobRequest } from './flatten-job.js';
 import { COPY_JOB_KIND, copyJobKind, type CopyJobOptions, type CopyJobRequest } from './copy-job.js';
 import { MERGE_JOB_KIND, mergeJobKind, type MergeJobOptions, type MergeJobRequest } from './merge-job.js';
+import { MOVE_JOB_KIND, moveJobKind, type MoveJobOptions, type MoveJobRequest } from './move-job.js';
 
 export { DEFAULT_JOB_CHUNK_BYTES } from './delete-job.js';
 export { DEFAULT_FLATTEN_CHUNK_BYTES } from './flatten-job.js';
 
 /** The runner's options (its kinds are this manager's), the delete kind's, the flatten kind's, the image kinds' and the merge kind's. */
 export interface JobManagerOptions
-  extends Omit<JobRunnerOptions, 'kinds'>, DeleteJobOptions, FlattenJobOptions, Omit<ImageJobOptions, 'engine' | 'block'>, Omit<CopyJobOptions, 'engine' | 'block'> {
+  extends
+    Omit<JobRunnerOptions, 'kinds'>,
+    DeleteJobOptions,
+    FlattenJobOptions,
+    Omit<ImageJobOptions, 'engine' | 'block'>,
+    Omit<MoveJobOptions, 'engine'>,
+    Omit<CopyJobOptions, 'engine' | 'block'> {
   /** The merge kind's options (its engine is the manager's); without them no merge kind is registered. */
   readonly merge?: Omit<MergeJobOptions, 'engine'>;
 }
@@ -38,7 +46,7 @@ export interface JobManagerOptions
 export class JobManager extends JobRunner {
   /** Reads nothing yet; call `start`. @throws RangeError for a chunkBytes that is not a positive whole number. */
   constructor(options: JobManagerOptions) {
-    const kinds = new JobKindRegistry([deleteJobKind(options), flattenJobKind(options), importJobKind(options), exportJobKind(options), copyJobKind(options)]);
+    const kinds = new JobKindRegistry([deleteJobKind(options), flattenJobKind(options), importJobKind(options), exportJobKind(options), moveJobKind(options), copyJobKind(options)]);
     if (options.merge !== undefined) kinds.register(mergeJobKind({ ...options.merge, engine: options.engine }));
     super({ ...options, kinds });
   }
@@ -95,6 +103,17 @@ export class JobManager extends JobRunner {
   }
 
   /**
+   * Starts a live move of active volume `request.volume` of pool `request.pool` into pool
+   * `request.targetPool` of this host and returns the job (state running). The checks come first
+   * and write nothing (move-job.ts `start`); the record is saved durably before any work.
+   * @throws EngineError NO_SUCH_POOL, POOL_INACTIVE, NO_SUCH_VOLUME, INVALID_ARGUMENT (`targetPool`,
+   *   `volume`), NAME_EXISTS, VOLUME_INACTIVE; AgentError JOB_RUNNING, SHUTTING_DOWN
+   */
+  startMove(request: MoveJobRequest): Promise<JobRecord> {
+    return this.startJob(MOVE_JOB_KIND, request);
+  }
+
+  /**
    * Starts merging device snapshot `name` of pool `poolName` back into its device and returns
    * the job (state running). The checks come first and write nothing (merge-job.ts `start`);
    * the record is saved durably before the job marks the store and loads `snapshot-merge`.
@@ -129,7 +148,7 @@ export class JobManager extends JobRunner {
    * @throws as `startCopy`; EngineError VOLUME_ACTIVE (an active source, argument `name`);
    *   AgentError BAD_REQUEST `target_pool` (the source's own pool, or one holding the uuid)
    */
-  startMove(request: Omit<CopyJobRequest, 'move'>): Promise<JobRecord> {
+  startMoveToHost(request: Omit<CopyJobRequest, 'move'>): Promise<JobRecord> {
     return this.startCopy({ ...request, move: true });
   }
 

@@ -203,7 +203,11 @@ export class KnownJobs {
   /** The queued or running job on volume `volume` of pool `pool` (by the volume's current name), or null. */
   jobOnVolume(pool: string, volume: string): JobRecord | null {
     for (const job of this.jobs.values()) {
-      if (job.record.pool === pool && job.record.volume === volume && !isTerminalState(job.record.state)) return this.snapshot(job);
+      if (isTerminalState(job.record.state)) continue;
+      if (job.record.pool === pool && job.record.volume === volume) return this.snapshot(job);
+      // A job working in a second pool (a live move, `args.targetPool`) holds its volume's name
+      // there and its log volume `move-log.<id>` too.
+      if (job.record.args?.targetPool === pool && (volume === job.record.volume || volume === `move-log.${job.record.id}`)) return this.snapshot(job);
     }
     return null;
   }

@@ -4,16 +4,16 @@ import type { Job as _thinfleet_agent_v1_Job, Job__Output as _thinfleet_agent_v1
 
 export interface CopyVolumeResponse {
   /**
-   * The copy job: kind "copy", phase "create", "copy" then "commit"; done_bytes and total_bytes
-   * count bytes of the source volume.
+   * The copy job: kind "copy", phase "create", "copy" then "commit" (a move between hosts:
+   * "delete-source" instead of "commit"); done_bytes and total_bytes count bytes of the source.
    */
   'job'?: (_thinfleet_agent_v1_Job | null);
 }
 
 export interface CopyVolumeResponse__Output {
   /**
-   * The copy job: kind "copy", phase "create", "copy" then "commit"; done_bytes and total_bytes
-   * count bytes of the source volume.
+   * The copy job: kind "copy", phase "create", "copy" then "commit" (a move between hosts:
+   * "delete-source" instead of "commit"); done_bytes and total_bytes count bytes of the source.
    */
   'job': (_thinfleet_agent_v1_Job__Output | null);
 }

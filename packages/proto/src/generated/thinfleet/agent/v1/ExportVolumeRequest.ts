@@ -15,6 +15,14 @@ export interface ExportVolumeRequest {
    */
   'format'?: (_thinfleet_agent_v1_ImageFormat);
   /**
+   * Optional: the name of an older volume of `pool` of the same lineage (at most 128 bytes):
+   * only the ranges where `name` differs from it are written, as an incremental stream
+   * (docs/diff-stream.md) that ImportVolume with `onto` applies. Another lineage, or an older
+   * volume larger than `name`, is INVALID_ARGUMENT (`since`); `format` must be
+   * IMAGE_FORMAT_DIFF_STREAM or IMAGE_FORMAT_RAW (the default, taken as the stream).
+   */
+  'since'?: (string);
+  /**
    * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
    * retry with the same id and the same fields is answered from the first attempt instead of
    * running again (see docs/agent.md, Request ids: per pool, 10 minutes, not across a restart).
@@ -34,6 +42,14 @@ export interface ExportVolumeRequest__Output {
    * An ImageFormat value; a number ImageFormat does not declare is refused (INVALID_ARGUMENT, `format`).
    */
   'format': (_thinfleet_agent_v1_ImageFormat__Output);
+  /**
+   * Optional: the name of an older volume of `pool` of the same lineage (at most 128 bytes):
+   * only the ranges where `name` differs from it are written, as an incremental stream
+   * (docs/diff-stream.md) that ImportVolume with `onto` applies. Another lineage, or an older
+   * volume larger than `name`, is INVALID_ARGUMENT (`since`); `format` must be
+   * IMAGE_FORMAT_DIFF_STREAM or IMAGE_FORMAT_RAW (the default, taken as the stream).
+   */
+  'since': (string);
   /**
    * Optional: the caller's id for this request, up to 128 printable ASCII bytes (a UUID). A
    * retry with the same id and the same fields is answered from the first attempt instead of

@@ -15,6 +15,12 @@ export const ImageFormat = {
   IMAGE_FORMAT_VMDK: 'IMAGE_FORMAT_VMDK',
   IMAGE_FORMAT_VHDX: 'IMAGE_FORMAT_VHDX',
   IMAGE_FORMAT_VDI: 'IMAGE_FORMAT_VDI',
+  /**
+   * thinfleet's incremental stream (docs/diff-stream.md): an export with `since` writes the
+   * ranges that differ from that volume, one without writes every range the volume maps (a full
+   * stream); an import with `onto` applies an incremental one, without `onto` a full one.
+   */
+  IMAGE_FORMAT_DIFF_STREAM: 'IMAGE_FORMAT_DIFF_STREAM',
 } as const;
 
 /**
@@ -37,6 +43,13 @@ export type ImageFormat =
   | 3
   | 'IMAGE_FORMAT_VDI'
   | 4
+  /**
+   * thinfleet's incremental stream (docs/diff-stream.md): an export with `since` writes the
+   * ranges that differ from that volume, one without writes every range the volume maps (a full
+   * stream); an import with `onto` applies an incremental one, without `onto` a full one.
+   */
+  | 'IMAGE_FORMAT_DIFF_STREAM'
+  | 5
 
 /**
  * The format of an image file (ImportVolume, ExportVolume).

@@ -16,6 +16,8 @@ import type { DeactivateVolumeRequest as _thinfleet_agent_v1_DeactivateVolumeReq
 import type { DeactivateVolumeResponse as _thinfleet_agent_v1_DeactivateVolumeResponse, DeactivateVolumeResponse__Output as _thinfleet_agent_v1_DeactivateVolumeResponse__Output } from '../../../thinfleet/agent/v1/DeactivateVolumeResponse.js';
 import type { DeleteVolumeRequest as _thinfleet_agent_v1_DeleteVolumeRequest, DeleteVolumeRequest__Output as _thinfleet_agent_v1_DeleteVolumeRequest__Output } from '../../../thinfleet/agent/v1/DeleteVolumeRequest.js';
 import type { DeleteVolumeResponse as _thinfleet_agent_v1_DeleteVolumeResponse, DeleteVolumeResponse__Output as _thinfleet_agent_v1_DeleteVolumeResponse__Output } from '../../../thinfleet/agent/v1/DeleteVolumeResponse.js';
+import type { DiffVolumesRequest as _thinfleet_agent_v1_DiffVolumesRequest, DiffVolumesRequest__Output as _thinfleet_agent_v1_DiffVolumesRequest__Output } from '../../../thinfleet/agent/v1/DiffVolumesRequest.js';
+import type { DiffVolumesResponse as _thinfleet_agent_v1_DiffVolumesResponse, DiffVolumesResponse__Output as _thinfleet_agent_v1_DiffVolumesResponse__Output } from '../../../thinfleet/agent/v1/DiffVolumesResponse.js';
 import type { ExportVolumeRequest as _thinfleet_agent_v1_ExportVolumeRequest, ExportVolumeRequest__Output as _thinfleet_agent_v1_ExportVolumeRequest__Output } from '../../../thinfleet/agent/v1/ExportVolumeRequest.js';
 import type { ExportVolumeResponse as _thinfleet_agent_v1_ExportVolumeResponse, ExportVolumeResponse__Output as _thinfleet_agent_v1_ExportVolumeResponse__Output } from '../../../thinfleet/agent/v1/ExportVolumeResponse.js';
 import type { FlattenVolumeRequest as _thinfleet_agent_v1_FlattenVolumeRequest, FlattenVolumeRequest__Output as _thinfleet_agent_v1_FlattenVolumeRequest__Output } from '../../../thinfleet/agent/v1/FlattenVolumeRequest.js';
@@ -26,6 +28,8 @@ import type { ImportVolumeRequest as _thinfleet_agent_v1_ImportVolumeRequest, Im
 import type { ImportVolumeResponse as _thinfleet_agent_v1_ImportVolumeResponse, ImportVolumeResponse__Output as _thinfleet_agent_v1_ImportVolumeResponse__Output } from '../../../thinfleet/agent/v1/ImportVolumeResponse.js';
 import type { ListVolumesRequest as _thinfleet_agent_v1_ListVolumesRequest, ListVolumesRequest__Output as _thinfleet_agent_v1_ListVolumesRequest__Output } from '../../../thinfleet/agent/v1/ListVolumesRequest.js';
 import type { ListVolumesResponse as _thinfleet_agent_v1_ListVolumesResponse, ListVolumesResponse__Output as _thinfleet_agent_v1_ListVolumesResponse__Output } from '../../../thinfleet/agent/v1/ListVolumesResponse.js';
+import type { MoveVolumeRequest as _thinfleet_agent_v1_MoveVolumeRequest, MoveVolumeRequest__Output as _thinfleet_agent_v1_MoveVolumeRequest__Output } from '../../../thinfleet/agent/v1/MoveVolumeRequest.js';
+import type { MoveVolumeResponse as _thinfleet_agent_v1_MoveVolumeResponse, MoveVolumeResponse__Output as _thinfleet_agent_v1_MoveVolumeResponse__Output } from '../../../thinfleet/agent/v1/MoveVolumeResponse.js';
 import type { PinVolumeRequest as _thinfleet_agent_v1_PinVolumeRequest, PinVolumeRequest__Output as _thinfleet_agent_v1_PinVolumeRequest__Output } from '../../../thinfleet/agent/v1/PinVolumeRequest.js';
 import type { PinVolumeResponse as _thinfleet_agent_v1_PinVolumeResponse, PinVolumeResponse__Output as _thinfleet_agent_v1_PinVolumeResponse__Output } from '../../../thinfleet/agent/v1/PinVolumeResponse.js';
 import type { ReadVolumeRequest as _thinfleet_agent_v1_ReadVolumeRequest, ReadVolumeRequest__Output as _thinfleet_agent_v1_ReadVolumeRequest__Output } from '../../../thinfleet/agent/v1/ReadVolumeRequest.js';
@@ -163,6 +167,31 @@ export interface VolumeServiceClient extends grpc.Client {
   deleteVolume(argument: _thinfleet_agent_v1_DeleteVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_DeleteVolumeResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * Where volume `other` (B, the newer) differs from volume `name` (A, the older) of one pool,
+   * from the kernel's thin metadata (no data is read; both mappings under one metadata
+   * snapshot): byte ranges classed as thin_delta classes them. Both must be of one lineage (one
+   * a snapshot of the other, directly or through a chain, or snapshots of one volume; else
+   * INVALID_ARGUMENT naming `other`); either may be active or inactive. A bounded unary answer
+   * with paging (at most `max_ranges` ranges, then `next_from_bytes`): see docs/agent.md.
+   */
+  DiffVolumes(argument: _thinfleet_agent_v1_DiffVolumesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_DiffVolumesResponse__Output>): grpc.ClientUnaryCall;
+  DiffVolumes(argument: _thinfleet_agent_v1_DiffVolumesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_DiffVolumesResponse__Output>): grpc.ClientUnaryCall;
+  DiffVolumes(argument: _thinfleet_agent_v1_DiffVolumesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_DiffVolumesResponse__Output>): grpc.ClientUnaryCall;
+  DiffVolumes(argument: _thinfleet_agent_v1_DiffVolumesRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_DiffVolumesResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Where volume `other` (B, the newer) differs from volume `name` (A, the older) of one pool,
+   * from the kernel's thin metadata (no data is read; both mappings under one metadata
+   * snapshot): byte ranges classed as thin_delta classes them. Both must be of one lineage (one
+   * a snapshot of the other, directly or through a chain, or snapshots of one volume; else
+   * INVALID_ARGUMENT naming `other`); either may be active or inactive. A bounded unary answer
+   * with paging (at most `max_ranges` ranges, then `next_from_bytes`): see docs/agent.md.
+   */
+  diffVolumes(argument: _thinfleet_agent_v1_DiffVolumesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_DiffVolumesResponse__Output>): grpc.ClientUnaryCall;
+  diffVolumes(argument: _thinfleet_agent_v1_DiffVolumesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_DiffVolumesResponse__Output>): grpc.ClientUnaryCall;
+  diffVolumes(argument: _thinfleet_agent_v1_DiffVolumesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_DiffVolumesResponse__Output>): grpc.ClientUnaryCall;
+  diffVolumes(argument: _thinfleet_agent_v1_DiffVolumesRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_DiffVolumesResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * Writes a volume to a new image file on the agent's host, in a background job (kind
    * "export"): raw as a sparse file, other formats through qemu-img. Never overwrites a file;
    * a failed or cancelled export leaves no file behind.
@@ -246,6 +275,33 @@ export interface VolumeServiceClient extends grpc.Client {
   listVolumes(argument: _thinfleet_agent_v1_ListVolumesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_ListVolumesResponse__Output>): grpc.ClientUnaryCall;
   listVolumes(argument: _thinfleet_agent_v1_ListVolumesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_ListVolumesResponse__Output>): grpc.ClientUnaryCall;
   listVolumes(argument: _thinfleet_agent_v1_ListVolumesRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_ListVolumesResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Moves an active (possibly open and written) volume to another pool of this host, live, in a
+   * background job (kind "move"): its device is reloaded onto a kernel mirror of the source and
+   * a new volume of the same name and uuid in the target pool, the kernel copies the mapped
+   * regions, the device is switched onto the new volume and renamed into the target pool, and
+   * the source is deleted. Each reload is one short pause of the volume's user. Refused for an
+   * inactive volume (FAILED_PRECONDITION), a volume with an external origin or in the target pool
+   * already (INVALID_ARGUMENT), a name taken there (ALREADY_EXISTS), a volume a job works on.
+   */
+  MoveVolume(argument: _thinfleet_agent_v1_MoveVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_MoveVolumeResponse__Output>): grpc.ClientUnaryCall;
+  MoveVolume(argument: _thinfleet_agent_v1_MoveVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_MoveVolumeResponse__Output>): grpc.ClientUnaryCall;
+  MoveVolume(argument: _thinfleet_agent_v1_MoveVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_MoveVolumeResponse__Output>): grpc.ClientUnaryCall;
+  MoveVolume(argument: _thinfleet_agent_v1_MoveVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_MoveVolumeResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Moves an active (possibly open and written) volume to another pool of this host, live, in a
+   * background job (kind "move"): its device is reloaded onto a kernel mirror of the source and
+   * a new volume of the same name and uuid in the target pool, the kernel copies the mapped
+   * regions, the device is switched onto the new volume and renamed into the target pool, and
+   * the source is deleted. Each reload is one short pause of the volume's user. Refused for an
+   * inactive volume (FAILED_PRECONDITION), a volume with an external origin or in the target pool
+   * already (INVALID_ARGUMENT), a name taken there (ALREADY_EXISTS), a volume a job works on.
+   */
+  moveVolume(argument: _thinfleet_agent_v1_MoveVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_MoveVolumeResponse__Output>): grpc.ClientUnaryCall;
+  moveVolume(argument: _thinfleet_agent_v1_MoveVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_MoveVolumeResponse__Output>): grpc.ClientUnaryCall;
+  moveVolume(argument: _thinfleet_agent_v1_MoveVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_MoveVolumeResponse__Output>): grpc.ClientUnaryCall;
+  moveVolume(argument: _thinfleet_agent_v1_MoveVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_MoveVolumeResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * Pins or unpins a volume so revision rotation never deletes it.
@@ -404,6 +460,16 @@ export interface VolumeServiceHandlers extends grpc.UntypedServiceImplementation
   DeleteVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_DeleteVolumeRequest__Output, _thinfleet_agent_v1_DeleteVolumeResponse>;
   
   /**
+   * Where volume `other` (B, the newer) differs from volume `name` (A, the older) of one pool,
+   * from the kernel's thin metadata (no data is read; both mappings under one metadata
+   * snapshot): byte ranges classed as thin_delta classes them. Both must be of one lineage (one
+   * a snapshot of the other, directly or through a chain, or snapshots of one volume; else
+   * INVALID_ARGUMENT naming `other`); either may be active or inactive. A bounded unary answer
+   * with paging (at most `max_ranges` ranges, then `next_from_bytes`): see docs/agent.md.
+   */
+  DiffVolumes: grpc.handleUnaryCall<_thinfleet_agent_v1_DiffVolumesRequest__Output, _thinfleet_agent_v1_DiffVolumesResponse>;
+  
+  /**
    * Writes a volume to a new image file on the agent's host, in a background job (kind
    * "export"): raw as a sparse file, other formats through qemu-img. Never overwrites a file;
    * a failed or cancelled export leaves no file behind.
@@ -432,6 +498,17 @@ export interface VolumeServiceHandlers extends grpc.UntypedServiceImplementation
    * The volumes of one pool, or of every active pool.
    */
   ListVolumes: grpc.handleUnaryCall<_thinfleet_agent_v1_ListVolumesRequest__Output, _thinfleet_agent_v1_ListVolumesResponse>;
+  
+  /**
+   * Moves an active (possibly open and written) volume to another pool of this host, live, in a
+   * background job (kind "move"): its device is reloaded onto a kernel mirror of the source and
+   * a new volume of the same name and uuid in the target pool, the kernel copies the mapped
+   * regions, the device is switched onto the new volume and renamed into the target pool, and
+   * the source is deleted. Each reload is one short pause of the volume's user. Refused for an
+   * inactive volume (FAILED_PRECONDITION), a volume with an external origin or in the target pool
+   * already (INVALID_ARGUMENT), a name taken there (ALREADY_EXISTS), a volume a job works on.
+   */
+  MoveVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_MoveVolumeRequest__Output, _thinfleet_agent_v1_MoveVolumeResponse>;
   
   /**
    * Pins or unpins a volume so revision rotation never deletes it.
@@ -480,11 +557,13 @@ export interface VolumeServiceDefinition extends grpc.ServiceDefinition {
   CreateVolume: MethodDefinition<_thinfleet_agent_v1_CreateVolumeRequest, _thinfleet_agent_v1_CreateVolumeResponse, _thinfleet_agent_v1_CreateVolumeRequest__Output, _thinfleet_agent_v1_CreateVolumeResponse__Output>
   DeactivateVolume: MethodDefinition<_thinfleet_agent_v1_DeactivateVolumeRequest, _thinfleet_agent_v1_DeactivateVolumeResponse, _thinfleet_agent_v1_DeactivateVolumeRequest__Output, _thinfleet_agent_v1_DeactivateVolumeResponse__Output>
   DeleteVolume: MethodDefinition<_thinfleet_agent_v1_DeleteVolumeRequest, _thinfleet_agent_v1_DeleteVolumeResponse, _thinfleet_agent_v1_DeleteVolumeRequest__Output, _thinfleet_agent_v1_DeleteVolumeResponse__Output>
+  DiffVolumes: MethodDefinition<_thinfleet_agent_v1_DiffVolumesRequest, _thinfleet_agent_v1_DiffVolumesResponse, _thinfleet_agent_v1_DiffVolumesRequest__Output, _thinfleet_agent_v1_DiffVolumesResponse__Output>
   ExportVolume: MethodDefinition<_thinfleet_agent_v1_ExportVolumeRequest, _thinfleet_agent_v1_ExportVolumeResponse, _thinfleet_agent_v1_ExportVolumeRequest__Output, _thinfleet_agent_v1_ExportVolumeResponse__Output>
   FlattenVolume: MethodDefinition<_thinfleet_agent_v1_FlattenVolumeRequest, _thinfleet_agent_v1_FlattenVolumeResponse, _thinfleet_agent_v1_FlattenVolumeRequest__Output, _thinfleet_agent_v1_FlattenVolumeResponse__Output>
   GetVolume: MethodDefinition<_thinfleet_agent_v1_GetVolumeRequest, _thinfleet_agent_v1_GetVolumeResponse, _thinfleet_agent_v1_GetVolumeRequest__Output, _thinfleet_agent_v1_GetVolumeResponse__Output>
   ImportVolume: MethodDefinition<_thinfleet_agent_v1_ImportVolumeRequest, _thinfleet_agent_v1_ImportVolumeResponse, _thinfleet_agent_v1_ImportVolumeRequest__Output, _thinfleet_agent_v1_ImportVolumeResponse__Output>
   ListVolumes: MethodDefinition<_thinfleet_agent_v1_ListVolumesRequest, _thinfleet_agent_v1_ListVolumesResponse, _thinfleet_agent_v1_ListVolumesRequest__Output, _thinfleet_agent_v1_ListVolumesResponse__Output>
+  MoveVolume: MethodDefinition<_thinfleet_agent_v1_MoveVolumeRequest, _thinfleet_agent_v1_MoveVolumeResponse, _thinfleet_agent_v1_MoveVolumeRequest__Output, _thinfleet_agent_v1_MoveVolumeResponse__Output>
   PinVolume: MethodDefinition<_thinfleet_agent_v1_PinVolumeRequest, _thinfleet_agent_v1_PinVolumeResponse, _thinfleet_agent_v1_PinVolumeRequest__Output, _thinfleet_agent_v1_PinVolumeResponse__Output>
   ReadVolume: MethodDefinition<_thinfleet_agent_v1_ReadVolumeRequest, _thinfleet_agent_v1_ReadVolumeResponse, _thinfleet_agent_v1_ReadVolumeRequest__Output, _thinfleet_agent_v1_ReadVolumeResponse__Output>
   RenameVolume: MethodDefinition<_thinfleet_agent_v1_RenameVolumeRequest, _thinfleet_agent_v1_RenameVolumeResponse, _thinfleet_agent_v1_RenameVolumeRequest__Output, _thinfleet_agent_v1_RenameVolumeResponse__Output>
