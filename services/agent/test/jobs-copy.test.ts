@@ -275,10 +275,10 @@ describe('move between pools (issue 15 item 3, JobManager.startCopy with move)',
       );
     expect(await refused(m.startCopy({ pool: f.poolName, volume: 'src', targetPool: f.poolName, targetName: 'x', move: true }))).toMatchObject({ code: 'BAD_REQUEST', field: 'target_pool' });
     await f.pool.activateVolume('src');
-    expect(await refused(m.startMove({ pool: f.poolName, volume: 'src', targetPool: other.name, targetName: 'src' }))).toMatchObject({ code: 'VOLUME_ACTIVE', argument: 'name' });
+    expect(await refused(m.startMoveToHost({ pool: f.poolName, volume: 'src', targetPool: other.name, targetName: 'src' }))).toMatchObject({ code: 'VOLUME_ACTIVE', argument: 'name' });
     await f.pool.deactivateVolume('src');
 
-    const job = await m.startMove({ pool: f.poolName, volume: 'src', targetPool: other.name, targetName: 'src' });
+    const job = await m.startMoveToHost({ pool: f.poolName, volume: 'src', targetPool: other.name, targetName: 'src' });
     expect(job).toMatchObject({ kind: 'copy', pool: other.name, args: { move: '1', sourceUuid: uuid } });
     await gate.reached;
     // While it moves, the source takes no change through the agent (its activation included).
@@ -297,7 +297,7 @@ describe('move between pools (issue 15 item 3, JobManager.startCopy with move)',
     const bytes = await sparseVolume(f, f.pool, 'src');
     const other = await secondPool(f);
     const { m, gate } = heldManager(f, 1);
-    const job = await m.startMove({ pool: f.poolName, volume: 'src', targetPool: other.name, targetName: 'moved' });
+    const job = await m.startMoveToHost({ pool: f.poolName, volume: 'src', targetPool: other.name, targetName: 'moved' });
     await gate.reached;
     // As a user on the source's host would (not through this agent, which refuses it).
     await f.pool.activateVolume('src');
@@ -325,7 +325,7 @@ describe('move between pools (issue 15 item 3, JobManager.startCopy with move)',
     });
     const engine = { pool: (name: string) => (name === f.poolName ? held : f.engine.pool(name)) };
     const first = new JobManager({ stateDir: f.stateDir, engine, block: f.host.block, logger: silentLogger, copyChunkBytes: CHUNK });
-    const job = await first.startMove({ pool: f.poolName, volume: 'src', targetPool: other.name, targetName: 'src' });
+    const job = await first.startMoveToHost({ pool: f.poolName, volume: 'src', targetPool: other.name, targetName: 'src' });
     await gate.reached;
     // Both pools hold the uuid now; the destination is committed (visible, unmarked).
     expect(await other.show('src')).toMatchObject({ uuid, job: null });
@@ -382,7 +382,7 @@ describe('a source another host holds (the copy kind through its remote reader)'
     expectSameBytes(await content(f, other, 'copy', SOURCE_BYTES), bytes);
 
     calls.length = 0;
-    const moved = await m.startMove({ pool: f.poolName, volume: 'src', targetPool: other.name, targetName: 'src' });
+    const moved = await m.startMoveToHost({ pool: f.poolName, volume: 'src', targetPool: other.name, targetName: 'src' });
     expect(await settled(m, moved.id)).toMatchObject({ state: 'succeeded', volumeUuid: uuid });
     expect(calls.at(-1)).toBe(`delete ${f.poolName}/src`);
     expect(await f.pool.list()).toEqual([]);
@@ -497,7 +497,7 @@ async function crashMoveOnce(n: number, mode: CrashMode, cancel: boolean): Promi
   await second.deactivate();
   await engine.activatePool(f.poolName, f.paths);
   await engine.activatePool(second.name, second.devicePaths);
-  const start = (m: JobManager): Promise<JobRecord> => m.startMove({ pool: f.poolName, volume: 'src', targetPool: second.name, targetName: 'src' });
+  const start = (m: JobManager): Promise<JobRecord> => m.startMoveToHost({ pool: f.poolName, volume: 'src', targetPool: second.name, targetName: 'src' });
   const run = await runUntilCrash(f, { plan, engine, frozenDir, frozenJobs, n, mode }, managers, { copyChunkBytes: CHUNK }, start);
   if (!run.crashed) {
     expect(run.first, run.label).toMatchObject({ state: 'succeeded' });

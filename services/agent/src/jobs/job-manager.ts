@@ -129,7 +129,7 @@ export class JobManager extends JobRunner {
    * @throws as `startCopy`; EngineError VOLUME_ACTIVE (an active source, argument `name`);
    *   AgentError BAD_REQUEST `target_pool` (the source's own pool, or one holding the uuid)
    */
-  startMove(request: Omit<CopyJobRequest, 'move'>): Promise<JobRecord> {
+  startMoveToHost(request: Omit<CopyJobRequest, 'move'>): Promise<JobRecord> {
     return this.startCopy({ ...request, move: true });
   }
 
