@@ -24,6 +24,7 @@ import { cliVersion } from './version.js';
 import { VOLUME_COMMANDS } from './volume-commands.js';
 import { VOLUME_DATA_COMMANDS } from './volume-data-commands.js';
 import { VOLUME_IMAGE_COMMANDS } from './volume-image-commands.js';
+import { VOLUME_COPY_COMMANDS } from './volume-copy-commands.js';
 import { VOLUME_MOVE_COMMANDS } from './volume-move-commands.js';
 import { VOLUME_DIFF_COMMAND } from './volume-diff-command.js';
 
@@ -35,6 +36,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...VOLUME_COMMANDS,
   ...VOLUME_DATA_COMMANDS,
   ...VOLUME_IMAGE_COMMANDS,
+  ...VOLUME_COPY_COMMANDS,
   ...VOLUME_MOVE_COMMANDS,
   VOLUME_DIFF_COMMAND,
   ...REVISION_COMMANDS,

@@ -66,10 +66,10 @@ function sameVolume(args: ParsedArgs, flag: 'since' | 'onto', pool: string): str
   if (ref.pool !== pool) throw fieldError(`--${flag}`, `must be a volume of pool ${pool}`);
   return ref.name;
 }
-const noWaitOption = { type: 'boolean', description: 'do not follow the job; print its id' } as const;
+export const noWaitOption = { type: 'boolean', description: 'do not follow the job; print its id' } as const;
 
 /** What both commands' help says about waiting. */
-const FOLLOWS =
+export const FOLLOWS =
   'The command follows the job with a progress bar (exit 1 if it fails or is cancelled) unless --no-wait. With --json the document is {"job": Job}: its final state, or as it started with --no-wait.';
 
 /** Waits for job `id` unless --no-wait was given, printing what it did; else prints the job id. Shared by the commands that start one job (import, export, move). */

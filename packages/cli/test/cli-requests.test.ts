@@ -96,6 +96,8 @@ const CASES: ReadonlyArray<readonly [string, string, unknown]> = [
   ['volume import tank/vm1 /srv/d.img --format vdi --no-wait', 'importVolume', { pool: 'tank', name: 'vm1', path: '/srv/d.img', format: 'IMAGE_FORMAT_VDI' }],
   ['volume export tank/vm1 /srv/out.VMDK --no-wait', 'exportVolume', { pool: 'tank', name: 'vm1', path: '/srv/out.VMDK', format: 'IMAGE_FORMAT_VMDK' }],
   ['volume export tank/vm1 /srv/out.vhdx --format raw --no-wait', 'exportVolume', { pool: 'tank', name: 'vm1', path: '/srv/out.vhdx', format: 'IMAGE_FORMAT_RAW' }],
+  ['volume copy tank/vm1 ssd/vm1-copy --no-wait', 'copyVolume', { pool: 'tank', name: 'vm1', targetPool: 'ssd', targetName: 'vm1-copy', keepOrigin: false }],
+  ['volume copy tank/vm1 tank/vm2 --keep-origin --no-wait', 'copyVolume', { pool: 'tank', name: 'vm1', targetPool: 'tank', targetName: 'vm2', keepOrigin: true }],
   ['volume diff tank/mon tank/tue', 'diffVolumes', { pool: 'tank', name: 'mon', other: 'tue', fromBytes: 0 }],
   ['health', 'health', ''],
   ['health thinfleet.agent.v1.VolumeService', 'health', 'thinfleet.agent.v1.VolumeService'],

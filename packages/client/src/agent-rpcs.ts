@@ -41,6 +41,8 @@ import type {
   DestroyPoolResponse__Output,
   DiscoverPoolsRequest,
   DiscoverPoolsResponse__Output,
+  CopyVolumeRequest,
+  CopyVolumeResponse__Output,
   ExtendPoolRequest,
   ExtendPoolResponse__Output,
   ForgetPoolRequest,
@@ -133,6 +135,8 @@ export interface AgentRpcs {
   importVolume: AgentRpc<ImportVolumeRequest, ImportVolumeResponse__Output>;
   /** Starts exporting a volume to a new image file on the agent's host (a background job). */
   exportVolume: AgentRpc<ExportVolumeRequest, ExportVolumeResponse__Output>;
+  /** Starts a sparse copy of a volume into a new volume of `target_pool` (a background job on that pool's holder). */
+  copyVolume: AgentRpc<CopyVolumeRequest, CopyVolumeResponse__Output>;
   /** One page of the ranges where one volume differs from another of its lineage (from the thin metadata). */
   diffVolumes: AgentRpc<DiffVolumesRequest, DiffVolumesResponse__Output>;
   listJobs: AgentListRpc<ListJobsRequest, ListJobsResponse__Output>;
@@ -186,6 +190,7 @@ export const AGENT_RPCS: { readonly [M in keyof AgentRpcs]: readonly [AgentServi
   writeVolume: ['volumes', 'mutating'],
   importVolume: ['volumes', 'mutating'],
   exportVolume: ['volumes', 'mutating'],
+  copyVolume: ['volumes', 'mutating'],
   diffVolumes: ['volumes', 'read'],
   listJobs: ['jobs', 'list'],
   getJob: ['jobs', 'read'],

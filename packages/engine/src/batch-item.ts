@@ -42,6 +42,8 @@ export interface CreateExternalItem extends ItemBase {
   readonly externalOrigin: string;
   readonly sizeBytes?: number;
   readonly activate?: boolean;
+  /** As CreateItem's. */
+  readonly uuid?: string;
 }
 
 /** A writable snapshot `volume` of `origin` (itself possibly a snapshot). */

@@ -9,7 +9,7 @@ import { MAX_WRITER_CLUSTER_ID_BYTES } from '@thinfleet/catalog';
 import { formatBytes } from '@thinfleet/units';
 import { MAX_KEEP_REVISIONS, type BatchItem, type BatchOp } from './batch-item.js';
 import { checkSize, type BatchPlanner } from './batch-planner.js';
-import type { DeleteMark, JobMark, PlannedOp, VolumeRecord } from './catalog-state.js';
+import { isJobArgs, type DeleteMark, type JobMark, type PlannedOp, type VolumeRecord } from './catalog-state.js';
 import { checkDeviceSnapshot } from './device-snapshot-record.js';
 import { EngineError } from './engine-error.js';
 import { quoted } from '@thinfleet/units';
@@ -37,7 +37,7 @@ export const planCreate: OpHandler<'create'> = (raw, item, p) => {
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** A uuid a create item brings (CreateItem.uuid): well formed, no volume of the pool's. @throws EngineError INVALID_ARGUMENT, NAME_EXISTS */
-function checkGivenUuid(uuid: unknown, p: Parameters<OpHandler<'create'>>[2], item: string): string {
+function checkGivenUuid(uuid: unknown, p: BatchPlanner, item: string): string {
   if (typeof uuid !== 'string' || !UUID_PATTERN.test(uuid)) throw new EngineError('INVALID_ARGUMENT', `uuid ${quoted(uuid)} is not a lower-case uuid`, { item, argument: 'uuid' });
   if (p.volumes.get(uuid) !== undefined) throw new EngineError('NAME_EXISTS', `a volume with uuid ${uuid} is already in pool ${p.ctx.state.pool.name}`, { item, argument: 'uuid' });
   return uuid;
@@ -60,7 +60,19 @@ export const planCreateExternal: OpHandler<'create-external'> = (raw, item, p) =
     });
   }
   const sizeBytes = checkSize(raw.sizeBytes ?? Math.ceil(originBytes / 512) * 512, p.ctx.state, item);
-  return [{ kind: 'create', volume: p.newVolume({ name, thinId: p.volumes.allocateThinId(item), sizeBytes, originUuid: null, externalOrigin: path }) }];
+  return [
+    {
+      kind: 'create',
+      volume: p.newVolume({
+        name,
+        thinId: p.volumes.allocateThinId(item),
+        sizeBytes,
+        originUuid: null,
+        externalOrigin: path,
+        ...(raw.uuid === undefined ? {} : { uuid: checkGivenUuid(raw.uuid, p, item) }),
+      }),
+    },
+  ];
 };
 
 /** A writable snapshot of an existing volume. */
@@ -205,12 +217,13 @@ function checkJobMark(mark: unknown, v: VolumeRecord, item: string): JobMark | n
     throw new EngineError('INVALID_ARGUMENT', `job mark: ${what}`, { item, argument: 'mark' });
   };
   if (typeof mark !== 'object') return bad('must be an object or null');
-  const { kind, phase } = mark as Partial<Record<keyof JobMark, unknown>>;
+  const { kind, phase, args } = mark as Partial<Record<keyof JobMark, unknown>>;
   const word = (w: unknown): w is string => typeof w === 'string' && /^[a-z0-9-]{1,32}$/.test(w);
   if (!word(kind) || kind === 'delete') return bad("kind must be 1 to 32 lower-case letters, digits or '-', and not delete");
   if (!word(phase)) return bad("phase must be 1 to 32 lower-case letters, digits or '-'");
+  if (args !== undefined && !isJobArgs(args)) return bad('args must hold at most 16 entries, keys of 1 to 32 letters and digits, values of at most 4096 bytes without NUL');
   const base = checkDeleteMark(mark, v, item, 'job mark')!;
-  return { kind, jobId: base.jobId, doneBytes: base.doneBytes, chunkBytes: base.chunkBytes, createdMs: base.createdMs, phase };
+  return { kind, jobId: base.jobId, doneBytes: base.doneBytes, chunkBytes: base.chunkBytes, createdMs: base.createdMs, phase, ...(args === undefined ? {} : { args: { ...args } }) };
 }
 
 /** @throws EngineError INVALID_ARGUMENT naming the first bad field of a delete mark (`what`: how the message names the mark). */

@@ -113,6 +113,23 @@ export interface JobMark {
   readonly phase: string;
   /** The grant token (decimal) of the holder that wrote the mark; absent on a standalone pool. */
   readonly ownerToken?: string;
+  /**
+   * The kind's own arguments, which the pool's next holder needs to go on with the job (a copy's
+   * source): at most 16 entries, keys of 1 to 32 letters and digits starting with a letter,
+   * values of at most 4096 bytes without NUL. Absent for a kind that needs none.
+   */
+  readonly args?: Readonly<Record<string, string>>;
+}
+
+/**
+ * True for a valid job `args` value (JobMark.args, and the agent's job records): a plain object
+ * of at most 16 entries, keys of 1 to 32 letters and digits starting with a letter, values of at
+ * most 4096 UTF-8 bytes without NUL. Pure.
+ */
+export function isJobArgs(value: unknown): value is Readonly<Record<string, string>> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const entries = Object.entries(value as Record<string, unknown>);
+  return entries.length <= 16 && entries.every(([k, x]) => /^[A-Za-z][A-Za-z0-9]{0,31}$/.test(k) && typeof x === 'string' && !x.includes('\0') && Buffer.byteLength(x) <= 4096);
 }
 
 /**

@@ -77,6 +77,14 @@ export function moveHelperDeviceName(poolName: string, purpose: 'move' | 'mlog',
   return `${poolDevicePrefix(poolName)}_${purpose}-${thinId}`;
 }
 
+/**
+ * The device-mapper name of the helper device a copy reads an inactive volume through: a second
+ * device of the volume's thin id with the volume's own table (pool-copy-reader.ts).
+ */
+export function copyHelperDeviceName(poolName: string, thinId: number): string {
+  return `${poolDevicePrefix(poolName)}_copy-${thinId}`;
+}
+
 /** True when `name` is a flatten helper device of pool `poolName` (flattenHelperDeviceName). */
 export function isFlattenHelperDeviceName(poolName: string, name: string): boolean {
   const prefix = poolDevicePrefix(poolName);
@@ -84,12 +92,13 @@ export function isFlattenHelperDeviceName(poolName: string, name: string): boole
 }
 
 /**
- * True when `name` is a helper device of pool `poolName`: a flatten's (`_flat-`) or a live
- * move's (`_move-`, `_mlog-`). Start-up removes those a crash left (unless held open).
+ * True when `name` is a helper device of pool `poolName`: a flatten's (`_flat-`), a live
+ * move's (`_move-`, `_mlog-`) or a copy's reader (`_copy-`). Start-up removes those a crash
+ * left (unless held open).
  */
 export function isHelperDeviceName(poolName: string, name: string): boolean {
   const prefix = poolDevicePrefix(poolName);
-  return name.startsWith(prefix) && /^_(flat|move|mlog)-(0|[1-9][0-9]{0,7})$/.test(name.slice(prefix.length));
+  return name.startsWith(prefix) && /^_(flat|move|mlog|copy)-(0|[1-9][0-9]{0,7})$/.test(name.slice(prefix.length));
 }
 
 /** The device-mapper names of a pool's own devices. */

@@ -225,7 +225,8 @@ export async function removeFlattenHelper(core: PoolCore, v: VolumeRecord): Prom
 
 /**
  * Removes every helper device of this pool that a crash left behind (start-up, Pool.recover):
- * a flatten's (`_flat-`) and a live move's (`_move-`, `_mlog-`: volume-move.ts). One held open
+ * a flatten's (`_flat-`), a live move's (`_move-`, `_mlog-`: volume-move.ts) and a copy's
+ * reader (`_copy-`: pool-copy-reader.ts). One held open
  * (a live move's legs and log under the mirror table of a move that is still running: the agent
  * crashed, the kernel kept the devices) is logged and left. Returns the names removed.
  */

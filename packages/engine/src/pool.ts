@@ -32,12 +32,14 @@ import { recoverPending, type RecoveryReport } from './recovery.js';
 import { checkVolumeRange, volumeInactive } from './volume-data.js';
 import { copyFlattenChunk, planFlattenChunk, removeFlattenHelper, removeLeftoverHelperDevices, type FlattenChunkResult } from './pool-flatten.js';
 import type { VolumeInfo } from './volume-info.js';
+import { readCopyWindow, type CopyWindowRead } from './pool-copy-reader.js';
 import { diffVolumeRecords, type VolumeDiff } from './volume-diff.js';
 
 export type { BatchResult } from './pool-batch.js';
 export type { PoolStatus } from './pool-status.js';
 export type { ReconcileReport } from './pool-reconcile.js';
 export type { FlattenChunkResult } from './pool-flatten.js';
+export type { CopyByteRange, CopyWindowRead } from './pool-copy-reader.js';
 
 /** Set once by Pool's static block: reads a Pool's core (see poolCore). */
 let coreOf: (pool: Pool) => PoolCore;
@@ -336,6 +338,23 @@ export class Pool extends SingleVolumeCalls {
     return this.exclusive(async () => {
       const v = volumeByName(this.core, name);
       if (v !== undefined) await removeFlattenHelper(this.core, v);
+    });
+  }
+
+  /**
+   * Reads one window of the volume with catalog uuid `uuid` for a sparse copy (pool-copy-reader.ts):
+   * its mapped ranges and their bytes, or with `whole` the whole window as its device shows it.
+   * An inactive volume is read through a helper device made and removed within the call. Runs
+   * under the pool's mutex; reads only.
+   * @throws EngineError NO_SUCH_VOLUME (no volume has the uuid); INVALID_ARGUMENT naming
+   *   `offsetBytes` or `lengthBytes`; the kernel's and the block device's errors
+   */
+  async readCopyWindow(uuid: string, offsetBytes: number, lengthBytes: number, whole: boolean): Promise<CopyWindowRead> {
+    return this.exclusive(async () => {
+      const volumes = this.core.catalog.state.volumes;
+      const v = typeof uuid === 'string' && Object.hasOwn(volumes, uuid) ? volumes[uuid] : undefined;
+      if (v === undefined) throw new EngineError('NO_SUCH_VOLUME', `no volume with uuid ${quoted(uuid)} in pool ${this.name}`);
+      return readCopyWindow(this.core, v, offsetBytes, lengthBytes, whole);
     });
   }
 

@@ -18,6 +18,7 @@ const PROTO_FILES = [
   'thinfleet/agent/v1/volume.proto',
   'thinfleet/agent/v1/job.proto',
   'thinfleet/agent/v1/device_snapshot.proto',
+  'thinfleet/agent/v1/volume_transfer.proto',
   'grpc/health/v1/health.proto',
   'thinfleet/coordinator/v1/session.proto',
   'thinfleet/coordinator/v1/cluster.proto',

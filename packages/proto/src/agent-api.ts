@@ -9,9 +9,10 @@ import type { ProtoGrpcType as JobProto } from './generated/job.js';
 import type { ProtoGrpcType as DeviceSnapshotProto } from './generated/device_snapshot.js';
 import type { ProtoGrpcType as PoolProto } from './generated/pool.js';
 import type { ProtoGrpcType as VolumeProto } from './generated/volume.js';
+import type { ProtoGrpcType as VolumeTransferProto } from './generated/volume_transfer.js';
 import { LOAD_OPTIONS, PROTO_FILES } from './load-options.js';
 
-type Loaded = PoolProto & VolumeProto & JobProto & DeviceSnapshotProto & HealthProto;
+type Loaded = PoolProto & VolumeProto & JobProto & DeviceSnapshotProto & HealthProto & VolumeTransferProto;
 type V1 = Loaded['thinfleet']['agent']['v1'];
 type HealthV1 = Loaded['grpc']['health']['v1'];
 
@@ -20,6 +21,8 @@ export interface AgentApi {
   readonly VolumeService: V1['VolumeService'];
   readonly JobService: V1['JobService'];
   readonly DeviceSnapshotService: V1['DeviceSnapshotService'];
+  /** How a copy's destination reads a source another host holds (through the coordinator). */
+  readonly VolumeTransferService: V1['VolumeTransferService'];
   readonly Health: HealthV1['Health'];
 }
 
@@ -44,6 +47,13 @@ export function loadAgentApi(): AgentApi {
   const definition = agentPackageDefinition();
   const loaded = loadPackageDefinition(definition) as unknown as Loaded & GrpcObject;
   const v1 = loaded.thinfleet.agent.v1;
-  cached = { PoolService: v1.PoolService, VolumeService: v1.VolumeService, JobService: v1.JobService, DeviceSnapshotService: v1.DeviceSnapshotService, Health: loaded.grpc.health.v1.Health };
+  cached = {
+    PoolService: v1.PoolService,
+    VolumeService: v1.VolumeService,
+    JobService: v1.JobService,
+    DeviceSnapshotService: v1.DeviceSnapshotService,
+    VolumeTransferService: v1.VolumeTransferService,
+    Health: loaded.grpc.health.v1.Health,
+  };
   return cached;
 }

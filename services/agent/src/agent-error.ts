@@ -44,6 +44,8 @@ export type AgentErrorCode =
   | 'TOOL_MISSING'
   /** A tool the job ran (qemu-img) failed; the message carries the start of what it said. */
   | 'TOOL_FAILED'
+  /** A copy's data did not match its checksum (a run on receipt, or a window read back) after the job's retries. */
+  | 'CHECKSUM_MISMATCH'
   /** An incremental stream (docs/diff-stream.md) is truncated or corrupt; the message says where. */
   | 'BAD_STREAM'
   /** The call asks for something this agent does not do yet (a volume move to another host); `field` names the field. */
@@ -68,6 +70,7 @@ const AGENT_STATUS: Record<AgentErrorCode, { grpc: status; errno: string }> = {
   FILE_CHANGED: { grpc: status.FAILED_PRECONDITION, errno: 'ESTALE' },
   TOOL_MISSING: { grpc: status.FAILED_PRECONDITION, errno: 'ENOENT' },
   TOOL_FAILED: { grpc: status.FAILED_PRECONDITION, errno: 'EIO' },
+  CHECKSUM_MISMATCH: { grpc: status.DATA_LOSS, errno: 'EBADMSG' },
   BAD_STREAM: { grpc: status.DATA_LOSS, errno: 'EILSEQ' },
   UNSUPPORTED: { grpc: status.FAILED_PRECONDITION, errno: 'EOPNOTSUPP' },
 };

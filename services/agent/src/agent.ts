@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { Server } from '@grpc/grpc-js';
 import type { HostWatchdog } from '@thinfleet/devmapper';
-import { Engine } from '@thinfleet/engine';
+import { Engine, type Pool } from '@thinfleet/engine';
 import { loadAgentApi, shutdownServer } from '@thinfleet/proto';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
@@ -39,6 +39,7 @@ import { fenceLeftoverPools } from './cluster/startup-fence.js';
 import { backendHostWatchdog, checkWatchdogDevice, type HostWatchdogBackend } from './cluster/watchdog-device.js';
 import { WatchdogMetrics } from './metrics/watchdog-metrics.js';
 import { clusterPoolLookup } from './cluster/cluster-pool-lookup.js';
+import { coordinatorTransfer } from './cluster/coordinator-transfer.js';
 import { AgentMetrics } from './metrics/agent-metrics.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
 import { PoolFencing } from './pool-fencing.js';
@@ -51,6 +52,7 @@ import { makeAutoextend } from './capacity/autoextend.js';
 import { CapacityMetrics } from './metrics/capacity-metrics.js';
 import { wireCheckedDefinition, type RpcContext } from './rpc.js';
 import { notifySystemd, watchdogIntervalMs } from './sd-notify.js';
+import { volumeTransferHandlers } from './volume-transfer-service.js';
 import { volumeServiceHandlers } from './volume-service.js';
 
 /** The agent's version, from its package.json. */
@@ -155,6 +157,7 @@ export class Agent {
       });
       const registry = PoolRegistry.open(config.stateDir);
       let releaseOrigins: (pool: string) => Promise<void> = async () => {};
+      let prepareOrigin: (pool: Pool, origin: string) => Promise<void> = async () => {};
       // The simulated kernel's devices have no sysfs entries: their identity is size and loop file only.
       const readIdentity = identityReader({ block: backend.block, sysfsRoot: backend.simulated ? null : '/sys' });
       const jobs = new JobManager({
@@ -165,6 +168,8 @@ export class Agent {
         chunkBytes: config.deleteChunkBytes,
         flattenChunkBytes: config.flattenChunkBytes,
         afterDetach: (pool) => releaseOrigins(pool),
+        prepareOrigin: (pool, origin) => prepareOrigin(pool, origin),
+        ...(config.cluster === null ? {} : { remote: coordinatorTransfer(config.cluster) }),
         merge: { dm: backend.dm, readIdentity },
       });
       const deviceSnapshots = new DeviceSnapshots({
@@ -186,6 +191,7 @@ export class Agent {
       });
       resolveOrigin = (pool, path) => pools.origins.resolve(pool, path);
       releaseOrigins = (pool) => pools.origins.releaseUnused(pool);
+      prepareOrigin = (pool, origin) => pools.prepareOrigin(pool, 'keep_origin', origin);
 
       const fencing = new PoolFencing(config.stateDir);
       const health = new HealthState();
@@ -267,6 +273,7 @@ export class Agent {
       server.addService(wireCheckedDefinition(api.VolumeService.service), volumeServiceHandlers(ctx, { pools, jobs, config, simulated: backend.simulated }));
       server.addService(wireCheckedDefinition(api.JobService.service), jobServiceHandlers(ctx, jobs, watches));
       server.addService(wireCheckedDefinition(api.DeviceSnapshotService.service), deviceSnapshotServiceHandlers(ctx, { snapshots: deviceSnapshots, jobs }));
+      server.addService(wireCheckedDefinition(api.VolumeTransferService.service), volumeTransferHandlers(ctx, { pools }));
       server.addService(wireCheckedDefinition(api.Health.service), health.handlers());
       await bindUnixSocket(server, config.socket);
       const tcpPort = config.tcp === null ? null : await bindTcp(server, config.tcp);

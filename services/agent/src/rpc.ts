@@ -72,6 +72,16 @@ function rejectMalformed(request: unknown): void {
 
 const READ_ONLY = /^(List|Get|Discover|Watch|Read)/;
 
+/** Operations admitted on the pool they change, `target_pool`, rather than `pool` (a copy runs on its destination's holder). */
+const ADMITTED_ON_TARGET = new Set(['CopyVolume']);
+
+/** The pool a mutating call is admitted on (see ADMITTED_ON_TARGET), or undefined. */
+function admittedPool(operation: string, request: unknown, about: { pool?: string }): string | undefined {
+  if (!ADMITTED_ON_TARGET.has(operation)) return about.pool;
+  const target = (request as { targetPool?: unknown }).targetPool;
+  return typeof target === 'string' && target !== '' ? target : undefined;
+}
+
 /** The call's lock token, when it carries one. */
 function lockToken(metadata: Metadata): string | null {
   const value = metadata.get(LOCK_TOKEN_METADATA)[0];
@@ -87,7 +97,8 @@ async function tracked<T>(ctx: RpcContext, operation: string, request: unknown, 
   try {
     done = ctx.inFlight.enter();
     rejectMalformed(request);
-    if (!READ_ONLY.test(operation) && about.pool !== undefined) admitted = await ctx.fencing.admit(about.pool, lockToken(metadata), operation);
+    const admitPool = admittedPool(operation, request, about);
+    if (!READ_ONLY.test(operation) && admitPool !== undefined) admitted = await ctx.fencing.admit(admitPool, lockToken(metadata), operation);
     const result = await fn();
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     ctx.observe(operation, seconds, null);

@@ -4,7 +4,7 @@
  * that a job is working on (a background delete or flatten) takes no other change until the job ends.
  */
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
-import { isEngineError, overprovisionWarning, quoted, type BatchItem, type Pool, type PoolCapacity, type VolumeInfo } from '@thinfleet/engine';
+import { EngineError, isEngineError, overprovisionWarning, quoted, type BatchItem, type Pool, type PoolCapacity, type VolumeInfo } from '@thinfleet/engine';
 import type {
   BatchOp__Output,
   BatchRequest__Output,
@@ -33,6 +33,7 @@ import { bytesField, countField, optionalBytesField, poolNameField, textField, v
 import { unary, type RpcContext } from './rpc.js';
 import { volumeDataHandlers } from './volume-data-service.js';
 import { volumeImageHandlers } from './volume-image-service.js';
+import { hideIncompleteCopies, volumeCopyHandlers } from './volume-copy-service.js';
 import { volumeMoveHandlers } from './volume-move-service.js';
 import { volumeDiffHandlers } from './volume-diff-service.js';
 import { checkDevicePath } from './device-attachments.js';
@@ -63,7 +64,8 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
   const message = (pool: Pool, v: VolumeInfo): Volume => volumeMessage(pool.name, v, jobs.jobOnVolume(pool.name, v.name)?.id ?? null, deps.simulated === true);
   const noJobOn = (pool: Pool, ...names: string[]): void => {
     for (const name of names) {
-      const job = jobs.jobOnVolume(pool.name, name);
+      // The source of a move (copy-move.ts) takes no change either while it moves.
+      const job = jobs.jobOnVolume(pool.name, name) ?? jobs.moveFrom(pool.name, name);
       if (job !== null) throw new AgentError('JOB_RUNNING', `volume ${pool.name}/${name} is being worked on by job ${job.id} (${job.kind}); wait for it or cancel it`);
     }
   };
@@ -83,9 +85,10 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
   };
 
   async function find(pool: Pool, name: string, usage: boolean): Promise<VolumeInfo> {
-    if (usage) return pool.show(name);
-    const v = (await pool.list()).find((x) => x.name === name);
-    if (v === undefined) return pool.show(name); // the engine's NO_SUCH_VOLUME
+    const v = usage ? await pool.show(name) : (await pool.list()).find((x) => x.name === name);
+    // The engine's NO_SUCH_VOLUME, for a volume a copy is still making as for one that is not there.
+    if (v === undefined && !usage) return pool.show(name);
+    if (v === undefined || hideIncompleteCopies([v]).length === 0) throw new EngineError('NO_SUCH_VOLUME', `no volume ${quoted(name)} in pool ${pool.name}`);
     return v;
   }
 
@@ -126,7 +129,7 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
     ListVolumes: unary(ctx, 'ListVolumes', async (r: ListVolumesRequest__Output) => {
       const selected = r.pool === '' ? pools.engine.pools().sort((a, b) => a.name.localeCompare(b.name)) : [activePool('pool', r.pool)];
       const volumes: Volume[] = [];
-      for (const pool of selected) for (const v of await pool.list({ usage: r.usage })) volumes.push(message(pool, v));
+      for (const pool of selected) for (const v of hideIncompleteCopies(await pool.list({ usage: r.usage }))) volumes.push(message(pool, v));
       return { volumes, inactivePools: r.pool === '' ? pools.inactiveNames() : [] };
     }),
 
@@ -249,6 +252,7 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
 
     ...volumeDataHandlers(ctx, deps),
     ...volumeImageHandlers(ctx, deps),
+    ...volumeCopyHandlers(ctx, deps),
     ...volumeMoveHandlers(ctx, deps),
     ...volumeDiffHandlers(ctx, deps),
   };

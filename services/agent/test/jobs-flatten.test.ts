@@ -3,18 +3,16 @@
  * and written by a "VM" throughout, gets every origin block it has not written copied in, then
  * loses its origin; crash at every step; cancel; hand-over to another host's manager.
  */
-import { readFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Pool } from '@thinfleet/engine';
-import { JobManager, type JobManagerOptions, type JobRecord } from '../src/jobs/index.js';
+import type { JobManagerOptions } from '../src/jobs/index.js';
 import { volumeMessage } from '../src/proto-messages.js';
 import type { CrashMode } from '../../../packages/engine/test/support/crash-plan.js';
-import { crashFixture, firstRun, freezingEngine } from './support/freezing-plan.js';
+import { crashFixture, freezingEngine, runUntilCrash } from './support/freezing-plan.js';
 import { startPatternWriter } from '../../../packages/engine/test/support/pattern-writer.js';
-import { BLOCK_BYTES, expectSameBytes, Gate, jobFixture, KiB, MiB, pattern, settled, silentLogger, type JobFixture } from './support/job-harness.js';
+import { BLOCK_BYTES, expectSameBytes, Gate, jobFixture, KiB, MiB, nextHolder, pattern, settled, type JobFixture } from './support/job-harness.js';
 
 const CHUNK = 256 * KiB;
 
@@ -173,16 +171,7 @@ describe('flatten job', () => {
     expect(await helperDevices(f)).toEqual([]);
     await f.pool.deactivate();
 
-    const stateDir = await mkdtemp(join(tmpdir(), 'thinfleet-jobs-other-'));
-    const engine = f.host.engine();
-    const other = new JobManager({ stateDir, engine, block: f.host.block, logger: silentLogger, flattenChunkBytes: CHUNK });
-    cleanups.unshift(async () => {
-      await other.stop();
-      await rm(stateDir, { recursive: true, force: true });
-    });
-    await other.start();
-    const pool = await engine.activatePool(f.poolName, f.paths);
-    await other.poolActivated(f.poolName);
+    const { manager: other, pool, stateDir } = await nextHolder(f, { flattenChunkBytes: CHUNK }, cleanups);
     expect(other.get(job.id)).toMatchObject({ kind: 'flatten', volume: 'v', doneBytes: 4 * CHUNK, phase: 'copy', createdMs: job.createdMs });
     expect(await settled(other, job.id)).toMatchObject({ state: 'succeeded', doneBytes: 2 * MiB });
     expect(await pool.show('v')).toMatchObject({ externalOrigin: null, job: null });
@@ -199,20 +188,12 @@ async function crashOnce(n: number, mode: CrashMode): Promise<{ crashed: boolean
   const { plan, engine, frozenJobs } = freezingEngine(f, frozenDir, n, mode);
   const pool = await engine.activatePool(f.poolName, f.paths);
   await pool.activateVolume('v');
-  const m = new JobManager({ stateDir: f.stateDir, engine, block: f.host.block, logger: silentLogger, flattenChunkBytes: CHUNK, markEveryMs: 0 });
-  managers.push(m);
-  const { job, first, label } = await firstRun(plan, m, (started) => started.startFlatten(f.poolName, 'v'), n, mode);
-  if (!plan.dead) {
-    expect(first, label).toMatchObject({ state: 'succeeded' });
+  const run = await runUntilCrash(f, { plan, engine, frozenDir, frozenJobs, n, mode }, managers, { flattenChunkBytes: CHUNK }, (started) => started.startFlatten(f.poolName, 'v'));
+  if (!run.crashed) {
+    expect(run.first, run.label).toMatchObject({ state: 'succeeded' });
     return { crashed: false, log: plan.log };
   }
-  const frozen = JSON.parse(readFileSync(join(frozenJobs, `${job.id}.json`), 'utf8')) as JobRecord;
-  expect(frozen.state, label).toBe('running');
-
-  const paths = await f.host.reboot();
-  const engine2 = f.host.engine();
-  const m2 = new JobManager({ stateDir: frozenDir, engine: engine2, block: f.host.block, logger: silentLogger, flattenChunkBytes: CHUNK });
-  managers.push(m2);
+  const { job, label, paths, engine: engine2, manager: m2 } = run;
   const pool2 = await engine2.activatePool(f.poolName, paths);
   if (n % 2 === 1) {
     await m2.start();

@@ -18,7 +18,7 @@ import type { BlockClient } from '@thinfleet/devmapper';
 import type { Pool } from '@thinfleet/engine';
 import { JobManager, QemuImg, type CommandRunner, type JobRecord } from '../src/jobs/index.js';
 import { crashingBlock, crashingDm, type CrashMode } from '../../../packages/engine/test/support/crash-plan.js';
-import { FreezingPlan } from './support/freezing-plan.js';
+import { FreezingPlan, resumeAfterCrash } from './support/freezing-plan.js';
 import { Gate, jobFixture, KiB, MiB, ScriptedBlock, settled, silentLogger, type JobFixture } from './support/job-harness.js';
 import { rawClients } from './support/raw-clients.js';
 import { startTestAgent } from './support/test-agent.js';
@@ -264,13 +264,7 @@ async function crashImport(n: number, mode: CrashMode, cancel: boolean): Promise
   const engine2 = f.host.engine();
   const m2 = new JobManager({ stateDir: frozenDir, engine: engine2, block: f.host.block, logger: silentLogger, imageChunkBytes: CHUNK });
   cleanups.push(() => m2.stop());
-  await m2.start();
-  if (cancel) expect(await m2.cancel(job.id), label).toMatchObject({ state: 'cancelled' });
-  const pool2 = await engine2.activatePool(f.poolName, paths);
-  const ending = cancel ? Promise.resolve(m2.get(job.id)) : settled(m2, job.id);
-  await m2.poolActivated(f.poolName);
-  const end = await ending;
-  expect(await pool2.reconcile(), label).toMatchObject({ consistent: true });
+  const { pool: pool2, end } = await resumeAfterCrash(m2, engine2, { name: f.poolName, paths }, job.id, cancel, label);
   const left = await pool2.list();
   if (cancel && (left.length === 0 || frozen.doneBytes < IMAGE_BYTES)) {
     expect(left, label).toEqual([]);

@@ -8,7 +8,7 @@ import { credentials, type ChannelCredentials, type Client } from '@grpc/grpc-js
 import { loadAgentApi } from '@thinfleet/proto';
 import type { TlsFiles } from './coordinator-config.js';
 
-export type AgentServiceName = 'PoolService' | 'VolumeService' | 'JobService' | 'DeviceSnapshotService';
+export type AgentServiceName = 'PoolService' | 'VolumeService' | 'JobService' | 'DeviceSnapshotService' | 'VolumeTransferService';
 
 /** A client of one agent service, called by method name (the router forwards generically). */
 export type AgentServiceClient = Client & Record<string, (...args: unknown[]) => unknown>;

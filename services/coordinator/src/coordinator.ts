@@ -28,6 +28,7 @@ import { FailoverSupervisor } from './failover.js';
 import { IndexRefresher } from './index-refresher.js';
 import { startMetricsEndpoint, type MetricsEndpoint } from './metrics-endpoint.js';
 import { ClusterRegistry } from './registry.js';
+import { transferHandlers } from './transfer-router.js';
 import { Router } from './router.js';
 import { sessionServiceHandlers, SessionRegistry } from './session-service.js';
 
@@ -120,6 +121,7 @@ export class Coordinator {
       server.addService(agentApi.PoolService.service, router.poolHandlers());
       server.addService(agentApi.JobService.service, router.jobHandlers());
       server.addService(agentApi.DeviceSnapshotService.service, router.deviceSnapshotHandlers());
+      server.addService(agentApi.VolumeTransferService.service, transferHandlers(router, { channels, logger }));
       server.addService(agentApi.Health.service, health.handlers());
       const { host, port } = splitHostPort(config.listen);
       const bound = await new Promise<number>((resolve, reject) =>

@@ -295,6 +295,13 @@ export class Router {
       DeactivateVolume: this.forward('DeactivateVolume'),
       DeleteVolume: this.forward('DeleteVolume'),
       FlattenVolume: this.forward('FlattenVolume'),
+      // A copy runs on the holder of the pool it makes its volume in; that holder reads the
+      // source through its own pool's holder (docs/coordinator.md, Copy between hosts).
+      CopyVolume: this.unary(async (request, call) => {
+        checkPool(request.pool);
+        checkPool(request.targetPool, 'target_pool');
+        return this.callOwner(request.targetPool, 'VolumeService', 'CopyVolume', request, call.getDeadline(), hintOf(call.metadata));
+      }),
       MoveVolume: this.forward('MoveVolume'),
       RevertVolume: this.forward('RevertVolume'),
       CreateRevision: this.forward('CreateRevision'),
@@ -421,11 +428,12 @@ export class Router {
   }
 }
 
-function checkPool(pool: string): void {
+/** @throws BAD_REQUEST naming `field` for a malformed pool name (a short prefix quoted). */
+export function checkPool(pool: string, field = 'pool'): void {
   if (!POOL_NAME_PATTERN.test(pool))
     throw coordinatorError(
       'BAD_REQUEST',
-      `pool ${JSON.stringify(pool.slice(0, 80))}${pool.length > 80 ? `… (${pool.length} characters)` : ''} is not a pool name (letters, digits and + _ . -, at most 32)`,
-      { field: 'pool' },
+      `${field === 'pool' ? 'pool' : `${field}: pool`} ${JSON.stringify(pool.slice(0, 80))}${pool.length > 80 ? `… (${pool.length} characters)` : ''} is not a pool name (letters, digits and + _ . -, at most 32)`,
+      { field },
     );
 }

@@ -8,6 +8,11 @@
  * more. Device snapshot calls are routed to the holder the same way. (A merge's hand-over between
  * two job managers on one pool is in services/agent/test/device-snapshots.test.ts: two agent
  * processes of the simulator cannot share the protected device, which lives in each one's kernel.)
+ *
+ * Issue 15, item 1 between hosts, on the same cluster: a sparse copy from a pool of one agent into
+ * a pool of the other. CopyVolume is routed to the holder of the TARGET pool; its copy job reads
+ * the source window by window through the coordinator's VolumeTransferService, which relays each
+ * call to the holder of the source pool. The copy has the source's bytes and maps only its data.
  */
 import { createHash, randomFillSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -136,4 +141,44 @@ describe('background jobs handed over with their pool through etcd and the coord
     expect(refused).toMatchObject({ field: 'device' });
     expect(await failure(via.call(via.deviceSnapshot, 'ListDeviceSnapshots', { pool: 'nobody-holds-it' }))).toMatchObject({ errorCode: 'NO_HOST' });
   });
+});
+
+type Volume = { volume: { name: string; uuid: string; sizeBytes: string; mappedBytes?: string } };
+
+describe('sparse copy between hosts', () => {
+  it('copies a volume of a pool of one host into a pool of another through the coordinator, only its data, with the same bytes', async () => {
+    const a = cluster.agents.get('node-a')!;
+    const b = cluster.agents.get('node-b')!;
+    await a.clients.call(a.clients.pool, 'CreatePool', { name: 'here', devices: [cluster.sharedDisk('here0.img', 128 * MiB)] });
+    await b.clients.call(b.clients.pool, 'CreatePool', { name: 'there', devices: [cluster.sharedDisk('there0.img', 128 * MiB)] });
+    const sizeBytes = 12 * MiB;
+    await via.call(via.volume, 'CreateVolume', { pool: 'here', name: 'src', sizeBytes, activate: true });
+    // Data at 0, 5 MiB (1 MiB) and the last 64 KiB; the rest is never written.
+    const expected = Buffer.alloc(sizeBytes);
+    const pieces: Array<[number, number]> = [
+      [0, MiB],
+      [5 * MiB, MiB],
+      [sizeBytes - 64 * 1024, 64 * 1024],
+    ];
+    for (const [at, length] of pieces) {
+      const data = randomFillSync(Buffer.alloc(length));
+      data.copy(expected, at);
+      await via.call(via.volume, 'WriteVolume', { pool: 'here', name: 'src', offsetBytes: at, data });
+    }
+
+    const { job: started } = await via.call<Job & { job: { pool: string } }>(via.volume, 'CopyVolume', { pool: 'here', name: 'src', targetPool: 'there', targetName: 'dst' });
+    expect(started).toMatchObject({ kind: 'copy', pool: 'there' });
+    const job = await succeeded(started.id);
+    expect(Number(job.doneBytes)).toBe(sizeBytes);
+    // The job ran on the target's holder, which read the source through the coordinator.
+    expect(b.log.some((l) => l['msg'] === 'copy: volume made')).toBe(true);
+    // The source's pool stayed with its holder.
+    expect((await a.clients.call<{ volumes: Array<{ name: string }> }>(a.clients.volume, 'ListVolumes', { pool: 'here' })).volumes.map((v) => v.name)).toEqual(['src']);
+
+    const { volume } = await b.clients.call<Volume>(b.clients.volume, 'GetVolume', { pool: 'there', name: 'dst', usage: true });
+    expect(Number(volume.sizeBytes)).toBe(sizeBytes);
+    expect(Number(volume.mappedBytes)).toBeLessThanOrEqual(2 * MiB + 2 * 64 * 1024 + 2 * 64 * 1024);
+    await via.call(via.volume, 'ActivateVolume', { pool: 'there', name: 'dst' });
+    expect(sha(await readVolume('there', 'dst', sizeBytes))).toBe(sha(expected));
+  }, 180_000);
 });

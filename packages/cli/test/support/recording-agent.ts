@@ -184,6 +184,7 @@ const DEFAULT_RESPONSES: Record<string, unknown> = {
   mergeDeviceSnapshot: { job: job('JOB_STATE_RUNNING', 0) },
   importVolume: { job: job('JOB_STATE_RUNNING', 0, { id: 'j1', kind: 'import' }) },
   exportVolume: { job: job('JOB_STATE_RUNNING', 0, { id: 'j1', kind: 'export' }) },
+  copyVolume: { job: job('JOB_STATE_RUNNING', 0, { id: 'j1', kind: 'copy' }) },
   diffVolumes: { ranges: [], blockBytes: 65536, sizeBytes: 2 ** 20, nextFromBytes: 0 },
   health: 'SERVING',
   clusterStatus: CLUSTER_STATUS,

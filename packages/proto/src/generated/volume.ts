@@ -9,6 +9,8 @@ import type { BatchResponse as _thinfleet_agent_v1_BatchResponse, BatchResponse_
 import type { BatchResult as _thinfleet_agent_v1_BatchResult, BatchResult__Output as _thinfleet_agent_v1_BatchResult__Output } from './thinfleet/agent/v1/BatchResult.js';
 import type { CancelJobRequest as _thinfleet_agent_v1_CancelJobRequest, CancelJobRequest__Output as _thinfleet_agent_v1_CancelJobRequest__Output } from './thinfleet/agent/v1/CancelJobRequest.js';
 import type { CancelJobResponse as _thinfleet_agent_v1_CancelJobResponse, CancelJobResponse__Output as _thinfleet_agent_v1_CancelJobResponse__Output } from './thinfleet/agent/v1/CancelJobResponse.js';
+import type { CopyVolumeRequest as _thinfleet_agent_v1_CopyVolumeRequest, CopyVolumeRequest__Output as _thinfleet_agent_v1_CopyVolumeRequest__Output } from './thinfleet/agent/v1/CopyVolumeRequest.js';
+import type { CopyVolumeResponse as _thinfleet_agent_v1_CopyVolumeResponse, CopyVolumeResponse__Output as _thinfleet_agent_v1_CopyVolumeResponse__Output } from './thinfleet/agent/v1/CopyVolumeResponse.js';
 import type { CreateOp as _thinfleet_agent_v1_CreateOp, CreateOp__Output as _thinfleet_agent_v1_CreateOp__Output } from './thinfleet/agent/v1/CreateOp.js';
 import type { CreateRevisionRequest as _thinfleet_agent_v1_CreateRevisionRequest, CreateRevisionRequest__Output as _thinfleet_agent_v1_CreateRevisionRequest__Output } from './thinfleet/agent/v1/CreateRevisionRequest.js';
 import type { CreateRevisionResponse as _thinfleet_agent_v1_CreateRevisionResponse, CreateRevisionResponse__Output as _thinfleet_agent_v1_CreateRevisionResponse__Output } from './thinfleet/agent/v1/CreateRevisionResponse.js';
@@ -83,6 +85,8 @@ export interface ProtoGrpcType {
         BatchResult: MessageTypeDefinition<_thinfleet_agent_v1_BatchResult, _thinfleet_agent_v1_BatchResult__Output>
         CancelJobRequest: MessageTypeDefinition<_thinfleet_agent_v1_CancelJobRequest, _thinfleet_agent_v1_CancelJobRequest__Output>
         CancelJobResponse: MessageTypeDefinition<_thinfleet_agent_v1_CancelJobResponse, _thinfleet_agent_v1_CancelJobResponse__Output>
+        CopyVolumeRequest: MessageTypeDefinition<_thinfleet_agent_v1_CopyVolumeRequest, _thinfleet_agent_v1_CopyVolumeRequest__Output>
+        CopyVolumeResponse: MessageTypeDefinition<_thinfleet_agent_v1_CopyVolumeResponse, _thinfleet_agent_v1_CopyVolumeResponse__Output>
         CreateOp: MessageTypeDefinition<_thinfleet_agent_v1_CreateOp, _thinfleet_agent_v1_CreateOp__Output>
         CreateRevisionRequest: MessageTypeDefinition<_thinfleet_agent_v1_CreateRevisionRequest, _thinfleet_agent_v1_CreateRevisionRequest__Output>
         CreateRevisionResponse: MessageTypeDefinition<_thinfleet_agent_v1_CreateRevisionResponse, _thinfleet_agent_v1_CreateRevisionResponse__Output>

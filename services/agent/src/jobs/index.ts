@@ -12,3 +12,5 @@ export { EXPORT_JOB_KIND, exportJobKind, type ExportJobRequest } from './export-
 export { DEFAULT_IMAGE_CHUNK_BYTES, type ImageJobOptions } from './image-job-options.js';
 export { IMAGE_FORMATS, isImageFormat, type ImageFormat } from './image-files.js';
 export { QemuImg, spawnCommand, type CommandRunner, type CommandResult } from './qemu-img.js';
+export { COPY_JOB_KIND, copyJobKind, isIncompleteCopy, DEFAULT_COPY_CHUNK_BYTES, type CopyJobOptions, type CopyJobRequest } from './copy-job.js';
+export { localCopySource, windowDigest, type CopySource, type CopySourceSpec, type CopyWindow, type CopyRun } from './copy-source.js';

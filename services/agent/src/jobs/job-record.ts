@@ -3,6 +3,7 @@
  * A record is a plain JSON value: the job store writes it whole, the manager hands out frozen
  * copies and keeps its own mutable one.
  */
+import { isJobArgs } from '@thinfleet/engine';
 import { customAlphabet } from 'nanoid';
 
 /** Where a job is. `succeeded`, `failed` and `cancelled` are terminal: nothing changes after them. */
@@ -148,12 +149,5 @@ export const MAX_JOB_ARGS = 16;
 /** Longest value of a record's `args`, in UTF-8 bytes (a path: Linux's PATH_MAX). */
 export const MAX_JOB_ARG_BYTES = 4096;
 
-/** True for a valid `args` value: a plain object of at most 16 short keys to bounded text without NUL. Pure. */
-export function isArgs(value: unknown): value is Readonly<Record<string, string>> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const entries = Object.entries(value as Record<string, unknown>);
-  return (
-    entries.length <= MAX_JOB_ARGS &&
-    entries.every(([k, v]) => /^[A-Za-z][A-Za-z0-9]{0,31}$/.test(k) && typeof v === 'string' && !v.includes('\0') && Buffer.byteLength(v) <= MAX_JOB_ARG_BYTES)
-  );
-}
+/** True for a valid `args` value: a plain object of at most 16 short keys to bounded text without NUL (the engine's rule for job marks' args, the same). Pure. */
+export const isArgs: (value: unknown) => value is Readonly<Record<string, string>> = isJobArgs;

@@ -161,3 +161,22 @@ export async function readAt(host: EngineTestHost, pool: Pool, name: string, off
   const info = await pool.activateVolume(name);
   return host.block.read(info.devicePath!, offsetBytes, lengthBytes);
 }
+
+/**
+ * The pool's next holder after a hand-over: a manager over a fresh state directory and a new
+ * engine of `f`'s host (`options` added), started, which then activates `f`'s pool (deactivated
+ * by the caller) and lets the manager adopt its jobs. `cleanups` gets what stops it.
+ */
+export async function nextHolder(f: JobFixture, options: Partial<JobManagerOptions>, cleanups: Array<() => Promise<void>>): Promise<{ manager: JobManager; pool: Pool; stateDir: string }> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'thinfleet-jobs-other-'));
+  const engine = f.host.engine();
+  const manager = new JobManager({ stateDir, engine, block: f.host.block, logger: silentLogger, ...options });
+  cleanups.unshift(async () => {
+    await manager.stop();
+    await rm(stateDir, { recursive: true, force: true });
+  });
+  await manager.start();
+  const pool = await engine.activatePool(f.poolName, f.paths);
+  await manager.poolActivated(f.poolName);
+  return { manager, pool, stateDir };
+}

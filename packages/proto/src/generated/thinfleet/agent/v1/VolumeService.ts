@@ -6,6 +6,8 @@ import type { ActivateVolumeRequest as _thinfleet_agent_v1_ActivateVolumeRequest
 import type { ActivateVolumeResponse as _thinfleet_agent_v1_ActivateVolumeResponse, ActivateVolumeResponse__Output as _thinfleet_agent_v1_ActivateVolumeResponse__Output } from '../../../thinfleet/agent/v1/ActivateVolumeResponse.js';
 import type { BatchRequest as _thinfleet_agent_v1_BatchRequest, BatchRequest__Output as _thinfleet_agent_v1_BatchRequest__Output } from '../../../thinfleet/agent/v1/BatchRequest.js';
 import type { BatchResponse as _thinfleet_agent_v1_BatchResponse, BatchResponse__Output as _thinfleet_agent_v1_BatchResponse__Output } from '../../../thinfleet/agent/v1/BatchResponse.js';
+import type { CopyVolumeRequest as _thinfleet_agent_v1_CopyVolumeRequest, CopyVolumeRequest__Output as _thinfleet_agent_v1_CopyVolumeRequest__Output } from '../../../thinfleet/agent/v1/CopyVolumeRequest.js';
+import type { CopyVolumeResponse as _thinfleet_agent_v1_CopyVolumeResponse, CopyVolumeResponse__Output as _thinfleet_agent_v1_CopyVolumeResponse__Output } from '../../../thinfleet/agent/v1/CopyVolumeResponse.js';
 import type { CreateRevisionRequest as _thinfleet_agent_v1_CreateRevisionRequest, CreateRevisionRequest__Output as _thinfleet_agent_v1_CreateRevisionRequest__Output } from '../../../thinfleet/agent/v1/CreateRevisionRequest.js';
 import type { CreateRevisionResponse as _thinfleet_agent_v1_CreateRevisionResponse, CreateRevisionResponse__Output as _thinfleet_agent_v1_CreateRevisionResponse__Output } from '../../../thinfleet/agent/v1/CreateRevisionResponse.js';
 import type { CreateVolumeRequest as _thinfleet_agent_v1_CreateVolumeRequest, CreateVolumeRequest__Output as _thinfleet_agent_v1_CreateVolumeRequest__Output } from '../../../thinfleet/agent/v1/CreateVolumeRequest.js';
@@ -76,6 +78,29 @@ export interface VolumeServiceClient extends grpc.Client {
   batch(argument: _thinfleet_agent_v1_BatchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_BatchResponse__Output>): grpc.ClientUnaryCall;
   batch(argument: _thinfleet_agent_v1_BatchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_BatchResponse__Output>): grpc.ClientUnaryCall;
   batch(argument: _thinfleet_agent_v1_BatchRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_BatchResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Starts a sparse copy of a volume into a new volume of `target_pool` (on the same host or,
+   * routed by the coordinator, on another) as a background job (kind "copy"): only the mapped
+   * blocks of the source travel, each run with a SHA-256 checked on receipt, each window read
+   * back and compared; the new volume is invisible until the copy is complete and verified. A
+   * failed or cancelled copy leaves no volume. Runs on the holder of the TARGET pool.
+   */
+  CopyVolume(argument: _thinfleet_agent_v1_CopyVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_CopyVolumeResponse__Output>): grpc.ClientUnaryCall;
+  CopyVolume(argument: _thinfleet_agent_v1_CopyVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_CopyVolumeResponse__Output>): grpc.ClientUnaryCall;
+  CopyVolume(argument: _thinfleet_agent_v1_CopyVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_CopyVolumeResponse__Output>): grpc.ClientUnaryCall;
+  CopyVolume(argument: _thinfleet_agent_v1_CopyVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_CopyVolumeResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Starts a sparse copy of a volume into a new volume of `target_pool` (on the same host or,
+   * routed by the coordinator, on another) as a background job (kind "copy"): only the mapped
+   * blocks of the source travel, each run with a SHA-256 checked on receipt, each window read
+   * back and compared; the new volume is invisible until the copy is complete and verified. A
+   * failed or cancelled copy leaves no volume. Runs on the holder of the TARGET pool.
+   */
+  copyVolume(argument: _thinfleet_agent_v1_CopyVolumeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_CopyVolumeResponse__Output>): grpc.ClientUnaryCall;
+  copyVolume(argument: _thinfleet_agent_v1_CopyVolumeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_thinfleet_agent_v1_CopyVolumeResponse__Output>): grpc.ClientUnaryCall;
+  copyVolume(argument: _thinfleet_agent_v1_CopyVolumeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_thinfleet_agent_v1_CopyVolumeResponse__Output>): grpc.ClientUnaryCall;
+  copyVolume(argument: _thinfleet_agent_v1_CopyVolumeRequest, callback: grpc.requestCallback<_thinfleet_agent_v1_CopyVolumeResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * Snapshots a volume as its next revision `<name>.rev<N>`, keeping the newest `keep`
@@ -404,6 +429,15 @@ export interface VolumeServiceHandlers extends grpc.UntypedServiceImplementation
   Batch: grpc.handleUnaryCall<_thinfleet_agent_v1_BatchRequest__Output, _thinfleet_agent_v1_BatchResponse>;
   
   /**
+   * Starts a sparse copy of a volume into a new volume of `target_pool` (on the same host or,
+   * routed by the coordinator, on another) as a background job (kind "copy"): only the mapped
+   * blocks of the source travel, each run with a SHA-256 checked on receipt, each window read
+   * back and compared; the new volume is invisible until the copy is complete and verified. A
+   * failed or cancelled copy leaves no volume. Runs on the holder of the TARGET pool.
+   */
+  CopyVolume: grpc.handleUnaryCall<_thinfleet_agent_v1_CopyVolumeRequest__Output, _thinfleet_agent_v1_CopyVolumeResponse>;
+  
+  /**
    * Snapshots a volume as its next revision `<name>.rev<N>`, keeping the newest `keep`
    * unpinned revisions.
    */
@@ -518,6 +552,7 @@ export interface VolumeServiceHandlers extends grpc.UntypedServiceImplementation
 export interface VolumeServiceDefinition extends grpc.ServiceDefinition {
   ActivateVolume: MethodDefinition<_thinfleet_agent_v1_ActivateVolumeRequest, _thinfleet_agent_v1_ActivateVolumeResponse, _thinfleet_agent_v1_ActivateVolumeRequest__Output, _thinfleet_agent_v1_ActivateVolumeResponse__Output>
   Batch: MethodDefinition<_thinfleet_agent_v1_BatchRequest, _thinfleet_agent_v1_BatchResponse, _thinfleet_agent_v1_BatchRequest__Output, _thinfleet_agent_v1_BatchResponse__Output>
+  CopyVolume: MethodDefinition<_thinfleet_agent_v1_CopyVolumeRequest, _thinfleet_agent_v1_CopyVolumeResponse, _thinfleet_agent_v1_CopyVolumeRequest__Output, _thinfleet_agent_v1_CopyVolumeResponse__Output>
   CreateRevision: MethodDefinition<_thinfleet_agent_v1_CreateRevisionRequest, _thinfleet_agent_v1_CreateRevisionResponse, _thinfleet_agent_v1_CreateRevisionRequest__Output, _thinfleet_agent_v1_CreateRevisionResponse__Output>
   CreateVolume: MethodDefinition<_thinfleet_agent_v1_CreateVolumeRequest, _thinfleet_agent_v1_CreateVolumeResponse, _thinfleet_agent_v1_CreateVolumeRequest__Output, _thinfleet_agent_v1_CreateVolumeResponse__Output>
   DeactivateVolume: MethodDefinition<_thinfleet_agent_v1_DeactivateVolumeRequest, _thinfleet_agent_v1_DeactivateVolumeResponse, _thinfleet_agent_v1_DeactivateVolumeRequest__Output, _thinfleet_agent_v1_DeactivateVolumeResponse__Output>
