@@ -47,9 +47,7 @@ export type AgentErrorCode =
   /** A copy's data did not match its checksum (a run on receipt, or a window read back) after the job's retries. */
   | 'CHECKSUM_MISMATCH'
   /** An incremental stream (docs/diff-stream.md) is truncated or corrupt; the message says where. */
-  | 'BAD_STREAM'
-  /** The call asks for something this agent does not do yet (a volume move to another host); `field` names the field. */
-  | 'UNSUPPORTED';
+  | 'BAD_STREAM';
 
 // A table, one row per code: rows alike by design (duplicates pairs them by shape).
 const AGENT_STATUS: Record<AgentErrorCode, { grpc: status; errno: string }> = {
@@ -72,7 +70,6 @@ const AGENT_STATUS: Record<AgentErrorCode, { grpc: status; errno: string }> = {
   TOOL_FAILED: { grpc: status.FAILED_PRECONDITION, errno: 'EIO' },
   CHECKSUM_MISMATCH: { grpc: status.DATA_LOSS, errno: 'EBADMSG' },
   BAD_STREAM: { grpc: status.DATA_LOSS, errno: 'EILSEQ' },
-  UNSUPPORTED: { grpc: status.FAILED_PRECONDITION, errno: 'EOPNOTSUPP' },
 };
 
 const ENGINE_STATUS: Record<EngineErrorCode, status> = {

@@ -13,6 +13,7 @@
  * (cluster/cluster-node.ts) fences whatever the kernel still has of them before the agent serves,
  * connects to the coordinator once it serves, and activates a pool only under its lock.
  */
+import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { Server } from '@grpc/grpc-js';
@@ -270,7 +271,7 @@ export class Agent {
         ...poolServiceHandlers(ctx, pools, jobs, cluster ?? pools),
         ...poolCapacityHandlers(ctx, { pools, monitor: capacity, metrics: capacityMetrics, watches: poolEventWatches }),
       });
-      server.addService(wireCheckedDefinition(api.VolumeService.service), volumeServiceHandlers(ctx, { pools, jobs, config, simulated: backend.simulated }));
+      server.addService(wireCheckedDefinition(api.VolumeService.service), volumeServiceHandlers(ctx, { pools, jobs, config, simulated: backend.simulated, nodeId: config.cluster?.nodeId ?? hostname() }));
       server.addService(wireCheckedDefinition(api.JobService.service), jobServiceHandlers(ctx, jobs, watches));
       server.addService(wireCheckedDefinition(api.DeviceSnapshotService.service), deviceSnapshotServiceHandlers(ctx, { snapshots: deviceSnapshots, jobs }));
       server.addService(wireCheckedDefinition(api.VolumeTransferService.service), volumeTransferHandlers(ctx, { pools }));

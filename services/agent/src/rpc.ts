@@ -75,9 +75,10 @@ const READ_ONLY = /^(List|Get|Discover|Watch|Read)/;
 /** Operations admitted on the pool they change, `target_pool`, rather than `pool` (a copy runs on its destination's holder). */
 const ADMITTED_ON_TARGET = new Set(['CopyVolume']);
 
-/** The pool a mutating call is admitted on (see ADMITTED_ON_TARGET), or undefined. */
+/** The pool a mutating call is admitted on (see ADMITTED_ON_TARGET; a MoveVolume naming a host runs on its target's holder), or undefined. */
 function admittedPool(operation: string, request: unknown, about: { pool?: string }): string | undefined {
-  if (!ADMITTED_ON_TARGET.has(operation)) return about.pool;
+  const toHost = operation === 'MoveVolume' && (request as { host?: unknown }).host !== '';
+  if (!ADMITTED_ON_TARGET.has(operation) && !toHost) return about.pool;
   const target = (request as { targetPool?: unknown }).targetPool;
   return typeof target === 'string' && target !== '' ? target : undefined;
 }

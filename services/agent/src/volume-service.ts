@@ -45,6 +45,8 @@ interface VolumeDeps {
   readonly config: Pick<AgentConfig, 'deleteInBackgroundAboveBytes' | 'maxBatchOps' | 'overprovisionWarnRatio' | 'imageDirectories'>;
   /** The agent runs the simulated device-mapper (volumes say so: Volume.device_simulated). */
   readonly simulated?: boolean;
+  /** This agent's name in its cluster (`cluster.nodeId`), or the host name when standalone. */
+  readonly nodeId: string;
 }
 
 /** Rewords the engine's size errors to name the request field. */

@@ -302,7 +302,15 @@ export class Router {
         checkPool(request.targetPool, 'target_pool');
         return this.callOwner(request.targetPool, 'VolumeService', 'CopyVolume', request, call.getDeadline(), hintOf(call.metadata));
       }),
-      MoveVolume: this.forward('MoveVolume'),
+      // A move to another host's pool runs where the copy runs: on the target pool's holder
+      // (`host` asked to take it when nobody holds it); a live move on the source pool's holder.
+      MoveVolume: this.unary(async (request, call) => {
+        checkPool(request.pool);
+        if (request.host === '') return this.callOwner(request.pool, 'VolumeService', 'MoveVolume', request, call.getDeadline(), hintOf(call.metadata));
+        if (request.host.length > 253) throw coordinatorError('BAD_REQUEST', `host: ${request.host.length} characters, at most 253`, { field: 'host' });
+        checkPool(request.targetPool, 'target_pool');
+        return this.callOwner(request.targetPool, 'VolumeService', 'MoveVolume', request, call.getDeadline(), request.host);
+      }),
       RevertVolume: this.forward('RevertVolume'),
       CreateRevision: this.forward('CreateRevision'),
       PinVolume: this.forward('PinVolume'),

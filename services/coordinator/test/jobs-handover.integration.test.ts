@@ -181,4 +181,28 @@ describe('sparse copy between hosts', () => {
     await via.call(via.volume, 'ActivateVolume', { pool: 'there', name: 'dst' });
     expect(sha(await readVolume('there', 'dst', sizeBytes))).toBe(sha(expected));
   }, 180_000);
+
+  it('moves an inactive volume to a pool of another host (MoveVolume with host): same uuid and bytes there, gone here', async () => {
+    const a = cluster.agents.get('node-a')!;
+    const b = cluster.agents.get('node-b')!;
+    await a.clients.call(a.clients.pool, 'CreatePool', { name: 'from', devices: [cluster.sharedDisk('from0.img', 128 * MiB)] });
+    await b.clients.call(b.clients.pool, 'CreatePool', { name: 'to', devices: [cluster.sharedDisk('to0.img', 128 * MiB)] });
+    const sizeBytes = 4 * MiB;
+    const data = randomFillSync(Buffer.alloc(MiB));
+    const { volume: made } = await via.call<Volume>(via.volume, 'CreateVolume', { pool: 'from', name: 'vm7', sizeBytes, activate: true });
+    await via.call(via.volume, 'WriteVolume', { pool: 'from', name: 'vm7', offsetBytes: MiB, data });
+    await via.call(via.volume, 'DeactivateVolume', { pool: 'from', name: 'vm7' });
+
+    // Routed to the target pool's holder (node-b), where the copy kind's move runs.
+    const { job: started } = await via.call<Job & { job: { pool: string } }>(via.volume, 'MoveVolume', { pool: 'from', name: 'vm7', targetPool: 'to', host: 'node-b' });
+    expect(started).toMatchObject({ kind: 'copy', pool: 'to' });
+    await succeeded(started.id);
+    const { volume: moved } = await b.clients.call<Volume>(b.clients.volume, 'GetVolume', { pool: 'to', name: 'vm7' });
+    expect(moved.uuid).toBe(made.uuid);
+    expect((await a.clients.call<{ volumes: Array<{ name: string }> }>(a.clients.volume, 'ListVolumes', { pool: 'from' })).volumes).toEqual([]);
+    await via.call(via.volume, 'ActivateVolume', { pool: 'to', name: 'vm7' });
+    const expected = Buffer.alloc(sizeBytes);
+    data.copy(expected, MiB);
+    expect(sha(await readVolume('to', 'vm7', sizeBytes))).toBe(sha(expected));
+  }, 180_000);
 });
