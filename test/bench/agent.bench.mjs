@@ -364,12 +364,12 @@ function printListing(r, opts) {
   row('ListVolumes, usage false (gRPC, end to end)', `${fmtStats(r.plain.stats)}; response ${(r.plain.bytes / KiB).toFixed(0)} KiB`);
   row('  of which the engine: pool.list()', fmtStats(r.enginePlain));
   row('  encoding the response with protobufjs', fmtStats(r.plain.encode));
-  row('  of which encoding it (hand encoder, what the agent sends)', fmtStats(r.plain.encodeHand));
+  row('  of which encoding it (hand encoder: sent)', fmtStats(r.plain.encodeHand));
   row('  of which decoding it at the client', fmtStats(r.plain.decode));
   row('ListVolumes, usage true (reads kernel metadata)', `${fmtStats(r.usage.stats)}; response ${(r.usage.bytes / KiB).toFixed(0)} KiB`);
   row('  of which the engine: pool.list({usage: true})', fmtStats(r.engineUsage));
   row('  encoding the response with protobufjs', fmtStats(r.usage.encode));
-  row('  of which encoding it (hand encoder, what the agent sends)', fmtStats(r.usage.encodeHand));
+  row('  of which encoding it (hand encoder: sent)', fmtStats(r.usage.encodeHand));
   row('  of which decoding it at the client', fmtStats(r.usage.decode));
 }
 
