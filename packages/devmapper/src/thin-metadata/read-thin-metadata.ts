@@ -72,8 +72,8 @@ export async function readThinMetadata(io: MetadataReadIo, options: ReadThinMeta
   if (at >= metadataBlocks) throw corruptMetadata(`superblock block ${at} is past the metadata device's ${metadataBlocks} blocks`);
 
   const reader = new MetadataBlockReader(io, metadataBlocks);
-  const details = await readDeviceDetails(reader, superblock.deviceDetailsRoot);
-  const roots = await readMappingRoots(reader, superblock.dataMappingRoot);
+  // The two top-level trees are independent: their reads overlap.
+  const [details, roots] = await Promise.all([readDeviceDetails(reader, superblock.deviceDetailsRoot), readMappingRoots(reader, superblock.dataMappingRoot)]);
   for (const id of details.keys()) {
     if (!roots.has(id)) throw corruptMetadata(`thin ${id} has device details but no mapping tree`);
   }
