@@ -5,6 +5,7 @@
  * test until the encoder writes it).
  */
 import { describe, expect, it } from 'vitest';
+import { rng } from '../../../test/support/seeded.mjs';
 import { agentPackageDefinition, loadAgentApi } from '../src/agent-api.js';
 import type { Volume } from '../src/generated/thinfleet/agent/v1/Volume.js';
 import type { ListVolumesResponse } from '../src/generated/thinfleet/agent/v1/ListVolumesResponse.js';
@@ -13,18 +14,6 @@ import { encodeListVolumesResponse, LIST_VOLUMES_RESPONSE_ENCODED_FIELDS, VOLUME
 const codec = loadAgentApi().VolumeService.service.ListVolumes;
 const viaProtobufjs = (r: ListVolumesResponse): unknown => codec.responseDeserialize(codec.responseSerialize(r));
 const viaHand = (r: ListVolumesResponse): unknown => codec.responseDeserialize(encodeListVolumesResponse(r));
-
-/** mulberry32: a small seeded generator, so a failure names a seed that reproduces it. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SAMPLES = ['', 'a', 'vm-01.disk', 'é', 'ünïcødé-name', '日本語のボリューム', '😀🚀', 'x'.repeat(200), 'é'.repeat(150), '/dev/mapper/tf-pool-v'];
 const U32 = [0, 1, 127, 128, 16_383, 16_384, 0xffffff, 0x7fffffff, 0xffffffff];

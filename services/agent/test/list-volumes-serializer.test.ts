@@ -6,7 +6,7 @@
  */
 import { credentials, makeGenericClientConstructor, Metadata } from '@grpc/grpc-js';
 import { encodeListVolumesResponse, loadAgentApi, type ListVolumesResponse } from '@thinfleet/proto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handEncodedListVolumes } from '../src/list-volumes-serializer.js';
 import { rawClients, type RawClients } from './support/raw-clients.js';
 import { startTestAgent, type TestAgent } from './support/test-agent.js';
@@ -36,41 +36,32 @@ describe('handEncodedListVolumes', () => {
 });
 
 describe('ListVolumes of a running agent', () => {
-  let t: TestAgent;
-  let c: RawClients;
-
-  beforeEach(async () => {
-    t = await startTestAgent();
-    c = rawClients(t.socketPath);
-  });
-
-  afterEach(async () => {
-    c.close();
-    await t.dispose();
-  });
-
   it('sends the hand encoder bytes, which decode to every volume with its usage', async () => {
-    await c.call(c.pool, 'CreatePool', { name: 'p', devices: [t.sparseFile('d.img', 256 * MiB)] });
-    await c.call(c.volume, 'CreateVolume', { pool: 'p', name: 'base', sizeBytes: 8 * MiB, activate: true });
-    await c.call(c.volume, 'SnapshotVolume', { pool: 'p', source: 'base', name: 'snap' });
-    // A client that keeps the raw bytes of the answer.
-    const Raw = makeGenericClientConstructor(
-      { ListVolumes: { ...service.ListVolumes, responseDeserialize: (bytes: Buffer) => bytes } },
-      'VolumeService',
-    );
-    const raw = new Raw(`unix:${t.socketPath}`, credentials.createInsecure());
-    const bytes = await new Promise<Buffer>((resolve, reject) => {
-      (raw as unknown as Record<string, (r: unknown, m: Metadata, cb: (e: Error | null, b: Buffer) => void) => void>).ListVolumes!({ pool: 'p', usage: true }, new Metadata(), (e, b) =>
-        e ? reject(e) : resolve(b),
-      );
-    });
-    raw.close();
-    const decoded = service.ListVolumes.responseDeserialize(bytes) as ListVolumesResponse;
-    expect(decoded.volumes!.map((v) => [v.name, v.mappedBytes])).toEqual([
-      ['base', 0],
-      ['snap', 0],
-    ]);
-    expect(bytes).toEqual(encodeListVolumesResponse(decoded));
-    expect(bytes).not.toEqual(service.ListVolumes.responseSerialize(decoded));
+    const t: TestAgent = await startTestAgent();
+    const c: RawClients = rawClients(t.socketPath);
+    try {
+      await c.call(c.pool, 'CreatePool', { name: 'p', devices: [t.sparseFile('d.img', 256 * MiB)] });
+      await c.call(c.volume, 'CreateVolume', { pool: 'p', name: 'base', sizeBytes: 8 * MiB, activate: true });
+      await c.call(c.volume, 'SnapshotVolume', { pool: 'p', source: 'base', name: 'snap' });
+      // A client that keeps the raw bytes of the answer.
+      const Raw = makeGenericClientConstructor({ ListVolumes: { ...service.ListVolumes, responseDeserialize: (bytes: Buffer) => bytes } }, 'VolumeService');
+      const raw = new Raw(`unix:${t.socketPath}`, credentials.createInsecure());
+      const bytes = await new Promise<Buffer>((resolve, reject) => {
+        (raw as unknown as Record<string, (r: unknown, m: Metadata, cb: (e: Error | null, b: Buffer) => void) => void>).ListVolumes!({ pool: 'p', usage: true }, new Metadata(), (e, b) =>
+          e ? reject(e) : resolve(b),
+        );
+      });
+      raw.close();
+      const decoded = service.ListVolumes.responseDeserialize(bytes) as ListVolumesResponse;
+      expect(decoded.volumes!.map((v) => [v.name, v.mappedBytes])).toEqual([
+        ['base', 0],
+        ['snap', 0],
+      ]);
+      expect(bytes).toEqual(encodeListVolumesResponse(decoded));
+      expect(bytes).not.toEqual(service.ListVolumes.responseSerialize(decoded));
+    } finally {
+      c.close();
+      await t.dispose();
+    }
   });
 });
