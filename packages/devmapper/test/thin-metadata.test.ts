@@ -351,6 +351,54 @@ describe('readThinMetadata on metadata made by thin_restore', () => {
     expect(usage.get(0xff_ffff)).toEqual({ mapped: leafEntries, exclusive: 0, shared: leafEntries });
   });
 
+  it('does not read the mapping tree of a device whose details say it maps nothing', async () => {
+    // The kernel gives every create_thin a root block of its own (thin_restore shares one empty
+    // root): 10,000 empty volumes would be 10,000 block reads. Proof that none is read: thin 7's
+    // root, unreadable here, is never touched, and the counts still come out right.
+    const path = join(dir, `e${++counter}.meta`);
+    await writeFile(path, await readFile(fleetPath));
+    const root7 = await mappingRootOf(path, 7);
+    for (const id of [0, 1, 5, 0xff_ffff]) expect(await mappingRootOf(path, id)).not.toBe(root7);
+    const node = await readBlock(path, root7);
+    node[100] = node[100]! ^ 0x40;
+    await writeBlock(path, root7, node);
+    expect(usageOf(await readThinMetadata(fileIo(path)))).toEqual(expectedUsage(fleetModel().devices));
+  });
+
+  it('walks multi-level details and top-level trees a level at a time, several reads in flight, and refuses a child linked twice', async () => {
+    // Empty devices only: no mapping tree is read, so every read is the two walks'.
+    const model: Model = { ...fleetModel(), devices: new Map() };
+    for (let id = 0; id < 5000; id++) model.devices.set(id, []);
+    const path = await restore(model);
+    let inFlight = 0;
+    let most = 0;
+    const io = fileIo(path);
+    const counted: MetadataReadIo = {
+      async read(offset, length) {
+        most = Math.max(most, ++inFlight);
+        try {
+          return await io.read(offset, length);
+        } finally {
+          inFlight--;
+        }
+      },
+    };
+    expect(usageOf(await readThinMetadata(counted))).toEqual(expectedUsage(model.devices));
+    // One walk after the other, a node at a time, would have at most 2 (the two trees) in flight.
+    expect(most).toBeGreaterThan(2);
+
+    // The details tree's root is internal here: point its second child at its first.
+    const linkedTwice = join(dir, `w${++counter}.meta`);
+    await writeFile(linkedTwice, await readFile(path));
+    const rootBlock = u64(await readBlock(linkedTwice, 0), 328);
+    const root = await readBlock(linkedTwice, rootBlock);
+    expect(root.readUInt32LE(4)).toBe(1); // internal
+    const values = 32 + 8 * root.readUInt32LE(20);
+    root.writeBigUInt64LE(root.readBigUInt64LE(values), values + 8);
+    await writeBlock(linkedTwice, rootBlock, reseal(root, BTREE_XOR));
+    await expectEilseq(readThinMetadata(fileIo(linkedTwice)), /reached twice|outside its parent/);
+  });
+
   it('reads a pool with no thin devices', async () => {
     const path = await restore({ transactionId: 0n, dataBlockSectors: 2048, dataBlocks: 10, devices: new Map() });
     expect(await readThinMetadata(fileIo(path))).toEqual({ transactionId: 0n, dataBlockSectors: 2048, dataBlocks: 10, devices: new Map() });

@@ -52,6 +52,7 @@ import { PoolCapacityMonitor } from './capacity/pool-capacity-monitor.js';
 import { makeAutoextend } from './capacity/autoextend.js';
 import { CapacityMetrics } from './metrics/capacity-metrics.js';
 import { wireCheckedDefinition, type RpcContext } from './rpc.js';
+import { handEncodedListVolumes } from './list-volumes-serializer.js';
 import { notifySystemd, watchdogIntervalMs } from './sd-notify.js';
 import { volumeTransferHandlers } from './volume-transfer-service.js';
 import { volumeServiceHandlers } from './volume-service.js';
@@ -271,7 +272,10 @@ export class Agent {
         ...poolServiceHandlers(ctx, pools, jobs, cluster ?? pools),
         ...poolCapacityHandlers(ctx, { pools, monitor: capacity, metrics: capacityMetrics, watches: poolEventWatches }),
       });
-      server.addService(wireCheckedDefinition(api.VolumeService.service), volumeServiceHandlers(ctx, { pools, jobs, config, simulated: backend.simulated, nodeId: config.cluster?.nodeId ?? hostname() }));
+      server.addService(
+        wireCheckedDefinition(handEncodedListVolumes(api.VolumeService.service)),
+        volumeServiceHandlers(ctx, { pools, jobs, config, simulated: backend.simulated, nodeId: config.cluster?.nodeId ?? hostname() }),
+      );
       server.addService(wireCheckedDefinition(api.JobService.service), jobServiceHandlers(ctx, jobs, watches));
       server.addService(wireCheckedDefinition(api.DeviceSnapshotService.service), deviceSnapshotServiceHandlers(ctx, { snapshots: deviceSnapshots, jobs }));
       server.addService(wireCheckedDefinition(api.VolumeTransferService.service), volumeTransferHandlers(ctx, { pools }));

@@ -15,12 +15,10 @@
  */
 import { MAX_THIN_ID } from '../thin-id.js';
 import { childBlocks, readBtreeNode } from './btree-node.js';
+import { mapConcurrently, READ_CONCURRENCY } from './concurrent-reads.js';
 import { MAX_BTREE_DEPTH, walkBtree } from './btree-walk.js';
 import { DataBlockSharing } from './data-block-sharing.js';
 import { corruptMetadata, MetadataBlockReader, readU64 } from './metadata-block-reader.js';
-
-/** How many metadata blocks are read at once. */
-const READ_CONCURRENCY = 16;
 
 /** What one device uses, as counted from its mapping btree. */
 export interface MappingUsage {
@@ -200,17 +198,3 @@ export async function countMappingUsage(reader: MetadataBlockReader, roots: Read
 }
 
 const EMPTY = new Float64Array(0);
-
-/** Maps `items` through `fn` with at most `limit` calls outstanding; keeps the order. */
-async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}

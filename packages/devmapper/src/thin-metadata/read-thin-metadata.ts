@@ -35,6 +35,12 @@ export interface ReadThinMetadataOptions {
  * data block below the pool's data size) and that the device-details tree and the mapping tree
  * list the same thin ids with the same mapped block counts.
  *
+ * Cost: the superblock, the device-details tree and the top level of the mapping tree (about
+ * one block per 127 and per 250 devices), then each distinct node of the mapping trees of the
+ * devices whose details say they map something, once however many devices share it. A device
+ * that maps nothing (details' mapped_blocks 0) costs no read of its own: its tree is not read, so
+ * its count is the details' (a tree that disagrees with them is left for thin_check to find).
+ *
  * Reading block 0 of a pool that is active races with the kernel's commits; for a live pool use
  * readLivePoolMetadata, which reads a held snapshot instead.
  *
@@ -66,18 +72,29 @@ export async function readThinMetadata(io: MetadataReadIo, options: ReadThinMeta
   if (at >= metadataBlocks) throw corruptMetadata(`superblock block ${at} is past the metadata device's ${metadataBlocks} blocks`);
 
   const reader = new MetadataBlockReader(io, metadataBlocks);
-  const details = await readDeviceDetails(reader, superblock.deviceDetailsRoot);
-  const roots = await readMappingRoots(reader, superblock.dataMappingRoot);
+  // The two top-level trees are independent: their reads overlap.
+  const [details, roots] = await Promise.all([readDeviceDetails(reader, superblock.deviceDetailsRoot), readMappingRoots(reader, superblock.dataMappingRoot)]);
   for (const id of details.keys()) {
     if (!roots.has(id)) throw corruptMetadata(`thin ${id} has device details but no mapping tree`);
   }
   for (const id of roots.keys()) {
     if (!details.has(id)) throw corruptMetadata(`thin ${id} has a mapping tree but no device details`);
   }
-  const usage = await countMappingUsage(reader, roots, new DataBlockSharing(dataBlocks));
+  // A device whose details say it maps nothing contributes nothing to any count: its mapping
+  // tree (a root block of its own, an empty leaf) is not read. The cost is then the two small
+  // top-level trees plus the nodes that hold mappings, not a block per device.
+  const mapping = new Map<number, number>();
+  for (const [thinId, root] of roots) if (details.get(thinId)!.mappedBlocks !== 0) mapping.set(thinId, root);
+  const usage = await countMappingUsage(reader, mapping, new DataBlockSharing(dataBlocks));
 
   const devices = new Map<number, ThinDeviceUsage>();
-  for (const [thinId, { mappedBlocks, exclusiveBlocks }] of usage) {
+  for (const thinId of roots.keys()) {
+    const counted = usage.get(thinId);
+    if (counted === undefined) {
+      devices.set(thinId, { thinId, mappedBlocks: 0, exclusiveBlocks: 0, sharedBlocks: 0 });
+      continue;
+    }
+    const { mappedBlocks, exclusiveBlocks } = counted;
     const recorded = details.get(thinId)!.mappedBlocks;
     if (recorded !== mappedBlocks) {
       throw corruptMetadata(`thin ${thinId}: device details say ${recorded} mapped blocks, its mapping tree has ${mappedBlocks}`);
