@@ -1,11 +1,13 @@
 /**
- * Kernel tier (issue 14): a flatten and a device snapshot's merge, each run by a real agent
- * process on the real device-mapper, survive SIGKILL of the agent at random moments: the agent is
- * started again over the same state directory, resumes the job from its checkpoint, and the job
- * ends as if nothing had happened. A writer process writes the flattened volume throughout (its
- * pattern log must read back); the merged device must hold its content of snapshot time. The
- * random kill delays come from a seeded generator whose seed is printed, so a failure can be
- * replayed with THINFLEET_KILL_SEED.
+ * Kernel tier (issues 14 and 15): a flatten, a device snapshot's merge, a sparse copy into
+ * another pool and a live move of an open volume, each run by a real agent process on the real
+ * device-mapper, survive SIGKILL of the agent at random moments: the agent is started again over
+ * the same state directory, resumes the job from its checkpoint, and the job ends as if nothing
+ * had happened. A writer process writes the flattened volume, and another the moved one,
+ * throughout (their pattern logs must read back); the merged device must hold its content of
+ * snapshot time; the copy must hold the source's bytes. The random kill delays come from a seeded
+ * generator whose seed is printed, so a failure can be replayed with THINFLEET_KILL_SEED. Both
+ * pools' metadata goes to the tier's thin_check at the end.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument --
    the test reads the CLI's --json output, whatever its shape, and asserts on its fields */
@@ -40,6 +42,8 @@ describe('background jobs across SIGKILL of the agent, on a real pool', () => {
   // The kernel's kcopyd throttle of dm-snapshot, in percent of the time (0: none): lowered while
   // the merge runs, so that it is still running when killed; restored afterwards.
   const throttle = '/sys/module/dm_snapshot/parameters/snapshot_copy_throttle';
+  // dm-mirror's resync throttle, likewise lowered while the live move runs.
+  const mirrorThrottle = '/sys/module/dm_mirror/parameters/raid1_resync_throttle';
   const block = new NativeBlockClient();
   const seed = Number(process.env.THINFLEET_KILL_SEED ?? Date.now() % 1_000_000);
   const random = rng(seed);
@@ -88,14 +92,14 @@ describe('background jobs across SIGKILL of the agent, on a real pool', () => {
   const recordedState = (id: string): string => (JSON.parse(readFileSync(join(dir, 'jobs', `${id}.json`), 'utf8')) as { state: string }).state;
 
   /**
-   * Kills the agent up to `kills` times, each after a random delay (0 to 1.5 s) while job `id`
-   * has not ended by its record, restarting it each time; then waits for the job's end. Returns
-   * the job and the number of kills that landed while the job ran.
+   * Kills the agent up to `kills` times, each after a random delay (0 to `maxDelayMs`) while job
+   * `id` has not ended by its record, restarting it each time; then waits for the job's end.
+   * Returns the job and the number of kills that landed while the job ran.
    */
-  async function killWhileRunning(id: string, kills: number): Promise<{ job: any; landed: number }> {
+  async function killWhileRunning(id: string, kills: number, maxDelayMs = 1500): Promise<{ job: any; landed: number }> {
     let landed = 0;
     for (let k = 0; k < kills; k++) {
-      await new Promise((r) => setTimeout(r, random() * 1500));
+      await new Promise((r) => setTimeout(r, random() * maxDelayMs));
       if (recordedState(id) !== 'running' && recordedState(id) !== 'queued') break;
       await killAgent();
       landed++;
@@ -111,7 +115,27 @@ describe('background jobs across SIGKILL of the agent, on a real pool', () => {
     truncateSync(join(dir, 'd0.img'), 768 * MiB);
     await startAgent();
     ok(['pool', 'create', 'p', '--device', join(dir, 'd0.img')]);
+    writeFileSync(join(dir, 'd1.img'), '');
+    truncateSync(join(dir, 'd1.img'), 512 * MiB);
+    ok(['pool', 'create', 'q', '--device', join(dir, 'd1.img')]);
   });
+
+  /** Starts a writer of tag `tag` on `device`, holding it open (a live move renames it). */
+  function startWriter(device: string, tag: string, slots: number): { log: Array<{ seq: number; offset: number; sum: string }>; stop: () => Promise<void> } {
+    const writer = spawn(process.execPath, [writerBin, '--device', device, '--tag', tag, '--slots', String(slots), '--stride', String(SLOT_BYTES), '--rate', '20', '--hold'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const log: Array<{ seq: number; offset: number; sum: string }> = [];
+    createInterface({ input: writer.stdout }).on('line', (line) => log.push(JSON.parse(line)));
+    const done = new Promise((resolve) => writer.once('exit', resolve));
+    return {
+      log,
+      stop: async () => {
+        writer.kill('SIGTERM');
+        await done;
+      },
+    };
+  }
 
   afterAll(async () => {
     if (agent !== null) await killAgent();
@@ -204,12 +228,85 @@ describe('background jobs across SIGKILL of the agent, on a real pool', () => {
     expect(sha(now)).toBe(sha(before));
   });
 
-  // Last: it deactivates the pool.
-  it('leaves metadata that thin_check finds clean, after the pool is deactivated', () => {
-    const r = spawnSync(tool('dmsetup'), ['table', 'tf-p-_tmeta'], { encoding: 'utf8' });
-    const extent = metadataExtent(r.stdout);
-    for (const v of ok(['volume', 'list', 'p']).volumes as Array<{ name: string; active: boolean }>) if (v.active) ok(['volume', 'deactivate', `p/${v.name}`]);
-    ok(['pool', 'deactivate', 'p']);
-    saveMetadataArtifact(join(dir, 'd0.img'), extent, 'jobs-sigkill');
+  it('a sparse copy into another pool, SIGKILLed at random moments, finishes with the source bytes, mapping only its data', async () => {
+    const sizeBytes = 64 * MiB;
+    const src = ok(['volume', 'create', 'p/csrc', '--size', `${sizeBytes}`, '--activate']).volume;
+    const expected = Buffer.alloc(sizeBytes);
+    // Data in every other MiB; the rest never written.
+    for (let at = 0; at < sizeBytes; at += 2 * MiB) {
+      const data = randomFillSync(Buffer.alloc(MiB));
+      data.copy(expected, at);
+      await block.write(src.devicePath, at, data);
+    }
+    const started = ok(['volume', 'copy', 'p/csrc', 'q/ccopy', '--no-wait']).job;
+    expect(started).toMatchObject({ kind: 'copy' });
+    const { job, landed } = await killWhileRunning(started.id, 2, 600);
+    expect(landed, 'a SIGKILL landed while the copy ran').toBeGreaterThan(0);
+    expect(job, agentLog.slice(-4000)).toMatchObject({ id: started.id, state: 'JOB_STATE_SUCCEEDED' });
+    process.stdout.write(`jobs-sigkill: copy survived ${landed} SIGKILL(s)\n`);
+    const copy = ok(['volume', 'show', 'q/ccopy', '--usage']).volume;
+    expect(Number(copy.mappedBytes)).toBeLessThanOrEqual(sizeBytes / 2 + 2 * MiB);
+    const active = ok(['volume', 'activate', 'q/ccopy']).volume;
+    for (let at = 0; at < sizeBytes; at += 8 * MiB) {
+      expect(sha(await block.read(active.devicePath, at, 8 * MiB)), `the copy's 8 MiB at ${at}`).toBe(sha(expected.subarray(at, at + 8 * MiB)));
+    }
+  });
+
+  it('a live move of an open volume under a writer, SIGKILLed at random moments, finishes: every write reads back in the target pool', async () => {
+    const sizeBytes = 96 * MiB;
+    const mv = ok(['volume', 'create', 'p/mv', '--size', `${sizeBytes}`, '--activate']).volume;
+    const before = Buffer.alloc(sizeBytes);
+    for (let at = 0; at < sizeBytes; at += 4 * MiB) {
+      const data = randomFillSync(Buffer.alloc(2 * MiB));
+      data.copy(before, at);
+      await block.write(mv.devicePath, at, data);
+    }
+    const writer = startWriter(mv.devicePath, 'M', sizeBytes / SLOT_BYTES);
+    const throttleBefore = readFileSync(mirrorThrottle, 'utf8').trim();
+    writeFileSync(mirrorThrottle, '5');
+    let started: any;
+    let outcome: { job: any; landed: number };
+    try {
+      started = ok(['volume', 'move', 'p/mv', 'q', '--no-wait']).job;
+      expect(started).toMatchObject({ kind: 'move' });
+      outcome = await killWhileRunning(started.id, 2);
+    } finally {
+      writeFileSync(mirrorThrottle, throttleBefore);
+    }
+    const { job, landed } = outcome;
+    await new Promise((r) => setTimeout(r, 500)); // writes after the switch land in q too
+    await writer.stop();
+    expect(landed, 'a SIGKILL landed while the move ran').toBeGreaterThan(0);
+    expect(job, agentLog.slice(-4000)).toMatchObject({ id: started.id, state: 'JOB_STATE_SUCCEEDED' });
+    process.stdout.write(`jobs-sigkill: live move survived ${landed} SIGKILL(s); ${writer.log.length} writes during it\n`);
+    expect((ok(['volume', 'list', 'p']).volumes as Array<{ name: string }>).map((v) => v.name)).not.toContain('mv');
+    const moved = ok(['volume', 'show', 'q/mv']).volume;
+    expect(moved.devicePath).toMatch(/tf-q-mv$/);
+    const written = new Set<number>();
+    for (const entry of writer.log) {
+      const got = await block.read(moved.devicePath, entry.offset, 4096);
+      expect(sha(got).slice(0, 16), `write ${entry.seq} at ${entry.offset}`).toBe(entry.sum);
+      written.add(entry.offset);
+    }
+    // Every slot the writer did not touch holds what was there before the move.
+    for (let at = 0; at < sizeBytes; at += SLOT_BYTES) {
+      if (written.has(at)) continue;
+      const got = await block.read(moved.devicePath, at, SLOT_BYTES);
+      if (!got.equals(before.subarray(at, at + SLOT_BYTES))) throw new Error(`the moved volume's 64 KiB at ${at} differ from before the move`);
+    }
+  });
+
+  // Last: it deactivates the pools.
+  it('leaves metadata that thin_check finds clean, after the pools are deactivated', () => {
+    for (const [pool, file] of [
+      ['p', 'd0.img'],
+      ['q', 'd1.img'],
+    ] as const) {
+      const r = spawnSync(tool('dmsetup'), ['table', `tf-${pool}-_tmeta`], { encoding: 'utf8' });
+      const extent = metadataExtent(r.stdout);
+      for (const v of ok(['volume', 'list', pool]).volumes as Array<{ name: string; active: boolean }>) if (v.active) ok(['volume', 'deactivate', `${pool}/${v.name}`]);
+      ok(['pool', 'deactivate', pool]);
+      saveMetadataArtifact(join(dir, file), extent, `jobs-sigkill-${pool}`);
+    }
   });
 });
