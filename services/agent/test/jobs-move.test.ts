@@ -218,10 +218,12 @@ async function crashOnce(n: number, mode: CrashMode, reboot: boolean): Promise<{
   const engine2 = f.host.engine();
   const m2 = new JobManager({ stateDir: frozenDir, engine: engine2, block: f.host.block, logger: silentLogger, movePollMs: 1 });
   managers.push(m2);
+  // As a restarted agent does: pools activated one after another, each pool's jobs resumed as
+  // it becomes active, so the move resumes before its target pool is back.
   const source = await engine2.activatePool(f.poolName, paths);
-  const target = await engine2.activatePool(s.targetName, paths);
   await m2.start();
   await m2.poolActivated(f.poolName);
+  const target = await engine2.activatePool(s.targetName, paths);
   await m2.poolActivated(s.targetName);
   const end = frozen.state === 'running' || frozen.state === 'queued' ? await settled(m2, job.id) : frozen;
   const names = [(await source.list()).some((v) => v.name === 'v'), (await target.list()).some((v) => v.name === 'v' && v.job === null)];

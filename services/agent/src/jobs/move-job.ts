@@ -118,6 +118,27 @@ export function moveJobKind(options: MoveJobOptions): JobKind<MoveJobRequest> {
   };
 
   /**
+   * Waits until the move's target pool is active here, polling every `pollMs`: a restarted agent
+   * activates its pools one after another, and the job resumes as soon as its SOURCE pool is
+   * active, maybe before the target. False when the run is stopped first (cancel, hand-over,
+   * shutdown), true at once when the target is active.
+   */
+  const targetActive = async (run: JobRun): Promise<boolean> => {
+    const name = argsOf(run.record).targetPool;
+    for (let logged = false; ; logged = true) {
+      try {
+        options.engine.pool(name);
+        return true;
+      } catch (err) {
+        if (!isEngineError(err, 'NO_SUCH_POOL')) throw err;
+      }
+      if (run.signal.aborted) return false;
+      if (!logged) run.logger.info({ targetPool: name }, 'move: waiting for the target pool to be active here');
+      await sleep(pollMs);
+    }
+  };
+
+  /**
    * After the switch point: the top device put on the destination alone and renamed (when a
    * crash came between the switch transaction and the reload, or the reload and the rename),
    * then helpers, log volume, source volume (each only when it is the job's).
@@ -183,6 +204,7 @@ export function moveJobKind(options: MoveJobOptions): JobKind<MoveJobRequest> {
 
     async resume(run: JobRun, pool: Pool): Promise<RunResult> {
       const r = run.record;
+      if (!(await targetActive(run))) return 'stopped';
       let f = await find(r, pool);
       if (!f.switched) {
         if (f.source === undefined) throw new EngineError('NO_SUCH_VOLUME', `volume "${r.volume}" is gone from pool ${r.pool}; there is nothing to move`);
