@@ -89,6 +89,7 @@ export async function formatCatalog<S, R>(options: CatalogStoreOptions<S, R>, in
       recordsReplayed: 0,
       tornTail: false,
       usedOlderSlot: false,
+      lostNewerRecords: false,
       writers: {
         checkpointToken: newestToken,
         checkpointClusterId: newestClusterId,
@@ -201,6 +202,7 @@ export async function loadCatalog<S, R>(options: CatalogStoreOptions<S, R>): Pro
       recordsReplayed: replay.recordsReplayed,
       tornTail: replay.stop === 'torn',
       usedOlderSlot,
+      lostNewerRecords: newestFrameGeneration > generation,
       writers,
     },
   };

@@ -40,6 +40,13 @@ export interface CatalogLoadReport {
   readonly tornTail: boolean;
   /** The newest checkpoint slot was unreadable and the older one was used. */
   readonly usedOlderSlot: boolean;
+  /**
+   * Frames of a generation newer than the loaded checkpoint lie in the journal: a newer
+   * checkpoint was written and is lost (damaged, or zeroed so that it looks never written), and
+   * the records committed after it with it. The state is older than what was committed; the
+   * store's next write makes that permanent, so a caller that cannot rebuild them refuses first.
+   */
+  readonly lostNewerRecords: boolean;
   /** The writers of the checkpoint and the replayed frames (split-brain evidence; writer-evidence.ts). */
   readonly writers: WriterReport;
 }

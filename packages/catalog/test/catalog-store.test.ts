@@ -38,7 +38,16 @@ describe('CatalogStore basics', () => {
     const created = await CatalogStore.create(optionsFor(device, l), initial);
     expect(created.state).toEqual(initial);
     expect(created.state).not.toBe(initial);
-    expect(created.loadReport).toEqual({ checkpointSlot: 0, generation: 1, checkpointSeq: 0, recordsReplayed: 0, tornTail: false, usedOlderSlot: false, writers: expect.anything() });
+    expect(created.loadReport).toEqual({
+      checkpointSlot: 0,
+      generation: 1,
+      checkpointSeq: 0,
+      recordsReplayed: 0,
+      tornTail: false,
+      usedOlderSlot: false,
+      lostNewerRecords: false,
+      writers: expect.anything(),
+    });
     const opened = await CatalogStore.open(optionsFor(device, l));
     expect(opened.state).toEqual(initial);
     expect([opened.seq, opened.generation]).toEqual([0, 1]);
@@ -55,7 +64,7 @@ describe('CatalogStore basics', () => {
     const opened = await CatalogStore.open(optionsFor(device, l));
     expect(opened.state).toEqual(model);
     expect(opened.seq).toBe(10);
-    expect(opened.loadReport).toMatchObject({ generation: 1, recordsReplayed: 10, tornTail: false, usedOlderSlot: false, writers: expect.anything() });
+    expect(opened.loadReport).toMatchObject({ generation: 1, recordsReplayed: 10, tornTail: false, usedOlderSlot: false, lostNewerRecords: false, writers: expect.anything() });
   });
 
   it('applies the record as decoded from its frame, not the caller object', async () => {
@@ -149,7 +158,16 @@ describe('CatalogStore checkpoints', () => {
     await opened.append(put(4));
     const reopened = await CatalogStore.open(optionsFor(device, l));
     // Gen 3 has one record at the journal start; gen 2's stale frame lies after it.
-    expect(reopened.loadReport).toEqual({ checkpointSlot: 0, generation: 3, checkpointSeq: 3, recordsReplayed: 1, tornTail: false, usedOlderSlot: false, writers: expect.anything() });
+    expect(reopened.loadReport).toEqual({
+      checkpointSlot: 0,
+      generation: 3,
+      checkpointSeq: 3,
+      recordsReplayed: 1,
+      tornTail: false,
+      usedOlderSlot: false,
+      lostNewerRecords: false,
+      writers: expect.anything(),
+    });
     expect(reopened.state).toEqual(applied(emptyState(), put(1), put(2), put(3), put(4)));
     opened = reopened;
     await opened.checkpoint();
@@ -268,7 +286,16 @@ describe('CatalogStore with damaged media', () => {
     await store.checkpoint();
     device.flipBit(slotAt(l, 1) + 64 + 5, 1);
     const opened = await CatalogStore.open(optionsFor(device, l));
-    expect(opened.loadReport).toEqual({ checkpointSlot: 0, generation: 1, checkpointSeq: 0, recordsReplayed: 3, tornTail: false, usedOlderSlot: true, writers: expect.anything() });
+    expect(opened.loadReport).toEqual({
+      checkpointSlot: 0,
+      generation: 1,
+      checkpointSeq: 0,
+      recordsReplayed: 3,
+      tornTail: false,
+      usedOlderSlot: true,
+      lostNewerRecords: false,
+      writers: expect.anything(),
+    });
     expect(opened.state).toEqual(store.state);
     await opened.checkpoint();
     expect(opened.generation).toBeGreaterThan(2);
@@ -285,7 +312,7 @@ describe('CatalogStore with damaged media', () => {
       device.flipBit(slotAt(l, 1) + (damage === 'header' ? 20 : 70), 0);
 
       const opened = await CatalogStore.open(optionsFor(device, l));
-      expect(opened.loadReport).toMatchObject({ checkpointSlot: 0, generation: 1, recordsReplayed: 0, usedOlderSlot: true });
+      expect(opened.loadReport).toMatchObject({ checkpointSlot: 0, generation: 1, recordsReplayed: 0, usedOlderSlot: true, lostNewerRecords: true });
       expect(opened.state).toEqual(emptyState());
       await opened.checkpoint();
       expect(opened.generation).toBeGreaterThan(2);
@@ -309,6 +336,7 @@ describe('CatalogStore with damaged media', () => {
     device.poke(slotAt(l, 1), Buffer.alloc(512));
     const opened = await CatalogStore.open(optionsFor(device, l));
     expect(opened.loadReport.usedOlderSlot).toBe(false); // a zeroed slot looks never-written
+    expect(opened.loadReport.lostNewerRecords).toBe(true); // but the journal shows it was
     const before = device.writeCount;
     await opened.append(put(7));
     expect(device.writeCount - before).toBe(2); // checkpoint, then the frame

@@ -312,6 +312,14 @@ export class Engine {
       if (isCatalogError(err, 'SPLIT_BRAIN')) throw new EngineError('SPLIT_BRAIN', `pool ${pool.name} is not served: ${err.message}`, { cause: err });
       throw err;
     });
+    if (catalog.loadReport.lostNewerRecords) {
+      // A folded transaction leaves the kernel's transaction id alone, so the id cannot show a
+      // catalog that lost committed records: refuse here, before anything is written.
+      throw new EngineError(
+        'RECOVERY_REFUSED',
+        `pool ${pool.name}: the catalog's newest checkpoint is lost and the records committed after it with it (the state found is older); run reconcile on a copy and repair by hand`,
+      );
+    }
     warnClusterMove(this.logger, pool.name, catalog, this.writers.get(pool.name));
     return this.activateWith(catalog, paths, gate);
   }

@@ -1,10 +1,20 @@
 /**
  * The transaction protocol of one planned change (docs/engine.md, "The transaction protocol"):
- * 1. append the intent `{tx: T+1, ops}` to the catalog, durably;
+ * 1. append the intent to the catalog, durably;
  * 2. deactivate volumes being deleted; suspend active origins once; send every create_thin /
  *    create_snap; resume (finally path with a deadline); send the deletes;
- * 3. `set_transaction_id T T+1`;
+ * 3. only when the intent deletes a thin id: `set_transaction_id T T+1`;
  * 4. stage the commit record (written with the next append: group commit).
+ *
+ * Two kinds of intent, told apart by their `tx`:
+ * - a **folded** intent (`tx == T`, the committed id) deletes no thin id. Its creates are
+ *   their own evidence: a create is atomic in the kernel, so after a crash the intent rolls
+ *   forward exactly when every id it creates is in the kernel, and back otherwise
+ *   (recovery.ts). The kernel's transaction id stays T, and no second metadata commit is paid.
+ *   A catalog-only intent (no kernel message) is folded too and always rolls forward: it was
+ *   acknowledged only after its durable write.
+ * - a **counted** intent (`tx == T+1`) deletes; a delete cannot be seen undone, so the
+ *   kernel's compare-and-set of the transaction id is its commit point.
  * A failure before any delete is sent rolls back at once (created ids deleted, abort record);
  * a later failure leaves the intent pending, and the pool recovers (recovery.ts) before its next
  * change. A crash anywhere is recovered at the next activation by the same rules. The caller
@@ -33,7 +43,6 @@ export type NeedsRecovery = () => void;
 export async function executeTransaction(core: PoolCore, plan: BatchPlan, needsRecovery: NeedsRecovery): Promise<void> {
   const state = core.catalog.state;
   const committed = BigInt(state.committedTx);
-  const tx = String(committed + 1n);
   const volumeName = (uuid: string): string => {
     const v = state.volumes[uuid];
     // Cannot happen: the plan names only volumes of the committed state here.
@@ -41,6 +50,8 @@ export async function executeTransaction(core: PoolCore, plan: BatchPlan, needsR
     return volumeDevice(core, v);
   };
   const { creates, deletes } = kernelEffects(plan.ops);
+  const folded = isFolded(deletes, plan);
+  const tx = String(folded ? committed : committed + 1n);
   const suspendNames = plan.suspend.map(volumeName);
   const deactivateNames = plan.deactivate.map((d) => volumeName(d.uuid));
 
@@ -61,20 +72,29 @@ export async function executeTransaction(core: PoolCore, plan: BatchPlan, needsR
     }
     deletesBegun = true;
     for (const id of deletes) await deleteThinIfPresent(core, id);
-    await core.control.setTransactionId(committed, committed + 1n);
+    if (!folded) await core.control.setTransactionId(committed, committed + 1n);
   } catch (err) {
     throw await failTransaction(core, tx, sent, deletesBegun, err, needsRecovery);
   }
   // Step 4 as a group commit: the record is applied now and written with the next intent (or
-  // at deactivation). A crash before that write finds the intent pending with the kernel at
-  // tx, and recovery rolls it forward: the same state.
+  // at deactivation). A crash before that write finds the intent pending with every id it
+  // creates in the kernel (folded) or the kernel at tx (counted), and recovery rolls it
+  // forward: the same state.
   try {
     await core.catalog.stage({ t: 'commit', tx });
   } catch (err) {
     needsRecovery();
     throw new EngineError('KERNEL_FAILED', `pool ${state.pool.name}: the kernel committed transaction ${tx} but the catalog is unusable; reactivate the pool to recover`, { cause: err });
   }
-  core.logger.info({ tx, ops: plan.ops.length, creates: creates.length, deletes: deletes.length }, 'transaction committed');
+  core.logger.info({ tx, folded, ops: plan.ops.length, creates: creates.length, deletes: deletes.length }, 'transaction committed');
+}
+
+/**
+ * True when the intent of `plan` is folded (module comment): it deletes no thin id and
+ * deactivates nothing, so its creates are their own commit evidence.
+ */
+function isFolded(deletes: readonly number[], plan: BatchPlan): boolean {
+  return deletes.length === 0 && plan.deactivate.length === 0;
 }
 
 /** Why the pool cannot take changes, or null when it can (or its status cannot be read). */

@@ -5,6 +5,10 @@
  * committed one:
  *
  * - no pending intent: K must equal T;
+ * - pending folded intent for T (it deletes nothing; pool-transaction.ts) and K == T: when
+ *   every id it creates is in the kernel (read from a metadata snapshot; vacuously true for a
+ *   catalog-only intent) it rolls forward, otherwise the created ids present are deleted and
+ *   it is aborted;
  * - pending intent for T+1 and K == T+1: every message was sent and the kernel committed the
  *   transaction id, so the intent rolls forward (the commit record is appended);
  * - pending intent and K == T: the messages may be partly sent. Creates are always sent before
@@ -18,7 +22,7 @@
  *
  * Every step is idempotent, so a crash during recovery is recovered by the next recovery.
  */
-import { isDmError, readLivePoolMetadata, thinId } from '@thinfleet/devmapper';
+import { isDmError, readLivePoolMetadata, thinId, type ThinPoolStatus } from '@thinfleet/devmapper';
 import { kernelEffects, type Intent } from './catalog-state.js';
 import { EngineError } from './engine-error.js';
 import type { PoolCore } from './pool-core.js';
@@ -56,6 +60,27 @@ async function rollBack(core: PoolCore, intent: Intent, present: (id: number) =>
   return { outcome: 'rolled-back', tx: intent.tx, kernelTx: core.catalog.state.committedTx };
 }
 
+/** Appends the pending intent's commit record: the roll forward of `intent`. */
+async function rollForward(core: PoolCore, intent: Intent, why: string): Promise<RecoveryReport> {
+  await core.catalog.append({ t: 'commit', tx: intent.tx });
+  core.logger.warn({ tx: intent.tx }, why);
+  return { outcome: 'rolled-forward', tx: intent.tx, kernelTx: core.catalog.state.committedTx };
+}
+
+/**
+ * A folded intent (tx == T): the kernel must still be at T; its creates decide (module comment).
+ * Catalog-only intents need no kernel read.
+ */
+async function recoverFolded(core: PoolCore, intent: Intent, status: ThinPoolStatus, refuse: (why: string) => never): Promise<RecoveryReport> {
+  if (status.transactionId !== BigInt(intent.tx)) refuse('a folded transaction cannot move the kernel transaction id');
+  const { creates } = kernelEffects(intent.ops);
+  if (creates.length === 0) return rollForward(core, intent, 'rolled forward an interrupted catalog-only transaction');
+  if (status.mode !== 'rw' || status.needsCheck) refuse(`the pool is ${status.needsCheck ? 'marked needs_check' : status.mode}`);
+  const ids = await kernelThinIds(core);
+  if (creates.every(([id]) => ids.has(id))) return rollForward(core, intent, 'rolled forward an interrupted transaction: every id it creates is in the kernel');
+  return rollBack(core, intent, (id) => ids.has(id));
+}
+
 /**
  * Resolves the catalog's pending intent against the kernel. Idempotent.
  * @throws EngineError RECOVERY_REFUSED when the ids do not fit any rule.
@@ -77,12 +102,9 @@ export async function recoverPending(core: PoolCore): Promise<RecoveryReport> {
     return { outcome: 'clean', tx: null, kernelTx: String(kernel) };
   }
   const tx = BigInt(intent.tx);
-  if (tx !== committed + 1n) refuse('the pending transaction is not the next one');
-  if (kernel === tx) {
-    await core.catalog.append({ t: 'commit', tx: intent.tx });
-    core.logger.warn({ tx: intent.tx }, 'rolled forward an interrupted transaction');
-    return { outcome: 'rolled-forward', tx: intent.tx, kernelTx: String(kernel) };
-  }
+  if (tx === committed) return recoverFolded(core, intent, status, refuse);
+  if (tx !== committed + 1n) refuse('the pending transaction is neither folded nor the next one');
+  if (kernel === tx) return rollForward(core, intent, 'rolled forward an interrupted transaction');
   if (kernel !== committed) refuse('the kernel is neither at the committed nor at the pending transaction');
   if (status.mode !== 'rw' || status.needsCheck) refuse(`the pool is ${status.needsCheck ? 'marked needs_check' : status.mode}`);
 

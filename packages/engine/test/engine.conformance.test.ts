@@ -7,7 +7,9 @@ import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readLivePoolMetadata, ThinPoolControl, thinId, type DmClient } from '@thinfleet/devmapper';
 import { exceptionStoreBytes, isEngineError, volumeDeviceName, type BatchItem, type Engine, type EngineErrorCode, type Pool } from '@thinfleet/engine';
+import { readLabel } from '@thinfleet/catalog';
 import { EngineTestHost, expectSameBytes, pattern, SMALL_CATALOG } from './support/engine-test-host.js';
+import { blockCatalogDevice } from '../src/block-catalog-device.js';
 import { poolCore } from '../src/pool.js';
 
 const KiB = 1024;
@@ -132,7 +134,9 @@ describe('volumes', () => {
       ['b', true],
     ]);
     expect(await kernelIds(pool)).toEqual([0, 1]);
-    expect((await pool.status()).transactionId).toBe('2');
+    // Creates are folded transactions: their ids are their commit evidence, the kernel's id stays.
+    expect((await pool.status()).transactionId).toBe('0');
+    expect(poolCore(pool).catalog.state.committedTx).toBe('0');
   });
 
   it('reuses a deleted thin id only after the delete is committed', async () => {
@@ -333,9 +337,9 @@ describe('volumes', () => {
     expect((await pool.show('doomed')).deleting).toBeNull();
     const mark = { jobId: 'job-1', doneBytes: MiB, chunkBytes: MiB, createdMs: 1_700_000_000_000 };
     expect((await pool.markDelete('doomed', mark)).deleting).toEqual(mark);
-    const tx = (await pool.status()).transactionId;
+    const seq = poolCore(pool).catalog.seq;
     await pool.markDelete('doomed', { ...mark });
-    expect((await pool.status()).transactionId).toBe(tx); // an equal mark is no transaction
+    expect(poolCore(pool).catalog.seq).toBe(seq); // an equal mark is no transaction: nothing written
     await expectEngineError(pool.markDelete('doomed', { ...mark, doneBytes: 5 * MiB }), 'INVALID_ARGUMENT', 'doomed');
     await expectEngineError(pool.markDelete('doomed', { ...mark, chunkBytes: 100 }), 'INVALID_ARGUMENT', 'doomed');
     await expectEngineError(pool.markDelete('doomed', { ...mark, jobId: '' }), 'INVALID_ARGUMENT', 'doomed');
@@ -357,15 +361,15 @@ describe('volumes', () => {
     const mark = { kind: 'flatten', jobId: 'job-2', doneBytes: MiB, chunkBytes: MiB, createdMs: 1_700_000_000_000, phase: 'copy' };
     expect((await pool.markJob('base', mark)).job).toEqual(mark);
     expect((await pool.show('base')).deleting).toBeNull();
-    const tx = (await pool.status()).transactionId;
+    const seq = poolCore(pool).catalog.seq;
     await pool.markJob('base', { ...mark });
-    expect((await pool.status()).transactionId).toBe(tx); // an equal mark is no transaction
+    expect(poolCore(pool).catalog.seq).toBe(seq); // an equal mark is no transaction: nothing written
     await expectEngineError(pool.markJob('base', { ...mark, kind: 'delete' }), 'INVALID_ARGUMENT', 'base');
     await expectEngineError(pool.markJob('base', { ...mark, kind: 'Bad Kind' }), 'INVALID_ARGUMENT', 'base');
     await expectEngineError(pool.markJob('base', { ...mark, phase: '' }), 'INVALID_ARGUMENT', 'base');
     await expectEngineError(pool.markJob('base', { ...mark, doneBytes: 5 * MiB }), 'INVALID_ARGUMENT', 'base');
     await expectEngineError(pool.markJob('missing', mark), 'NO_SUCH_VOLUME');
-    expect((await pool.status()).transactionId).toBe(tx); // nothing was half-applied
+    expect(poolCore(pool).catalog.seq).toBe(seq); // nothing was half-applied
     const detached = { ...mark, doneBytes: 4 * MiB, phase: 'detach' };
     expect((await pool.markJob('base', detached)).job).toEqual(detached);
     await pool.deactivateVolume('base');
@@ -378,7 +382,7 @@ describe('volumes', () => {
   it('records a device snapshot on its exception store volume in the create transaction, and refuses a malformed record', async () => {
     const { pool, paths } = await makePool();
     const record = { device: { path: '/dev/loop9', sizeBytes: 8 * MiB, label: 'loop-file:/images/base.img' }, chunkSectors: 8, store: 'P' as const, createdAtMs: 1_700_000_000_000 };
-    const tx = (await pool.status()).transactionId;
+    const seq = poolCore(pool).catalog.seq;
     const bad = [
       { ...record, device: { ...record.device, path: 'dev/loop9' } },
       { ...record, device: { ...record.device, path: `/${'x'.repeat(2000)}` } },
@@ -391,7 +395,7 @@ describe('volumes', () => {
     for (const deviceSnapshot of bad) {
       await expectEngineError(pool.createVolume('cow', 9 * MiB, { deviceSnapshot: deviceSnapshot as typeof record }), 'INVALID_ARGUMENT', 'cow');
     }
-    expect((await pool.status()).transactionId).toBe(tx);
+    expect(poolCore(pool).catalog.seq).toBe(seq);
     expect(await pool.list()).toEqual([]);
     expect((await pool.createVolume('cow', 9 * MiB, { deviceSnapshot: record })).deviceSnapshot).toEqual(record);
     expect((await pool.createVolume('plain', MiB)).deviceSnapshot).toBeNull();
@@ -440,15 +444,20 @@ describe('batches', () => {
       { item: 'rename', op: 'rename', volume: 'old', newName: 'older' },
       { item: 'grow', op: 'grow', volume: 'origin', sizeBytes: 2 * MiB },
     ];
+    const seqBefore = poolCore(pool).catalog.seq;
     const txBefore = (await pool.status()).transactionId;
     const result = await pool.batch(items);
-    expect(BigInt(result.tx)).toBe(BigInt(txBefore) + 1n);
+    expect(poolCore(pool).catalog.seq, 'one intent, one staged commit').toBe(seqBefore + 2);
+    expect(result.tx, 'a batch that deletes nothing is folded').toBe(txBefore);
     expect(result.items.map((i) => i.item)).toEqual(items.map((i) => i.item));
     expect(result.items[1]?.volume?.name).toBe('snap0');
     expect(await kernelIds(pool)).toEqual(catalogIds(pool));
     expect(catalogIds(pool)).toHaveLength(14);
     expectSameBytes(await host.readStart(pool, 'snap9'), pattern(3, 64 * KiB));
     expect((await pool.show('origin')).sizeBytes).toBe(2 * MiB);
+    const deleting = await pool.batch([{ item: 'del', op: 'delete', volume: 'older' }]);
+    expect(BigInt(deleting.tx), 'a batch that deletes moves the id by one').toBe(BigInt(txBefore) + 1n);
+    expect((await pool.status()).transactionId).toBe(deleting.tx);
   });
 
   it('rejects a batch with one bad item before touching anything, naming the item', async () => {
@@ -540,8 +549,28 @@ describe('recovery and reconcile', () => {
     const { pool, paths } = await makePool();
     await pool.createVolume('a', MiB);
     const control = new ThinPoolControl(host.dm, poolCore(pool).names.pool);
-    await control.setTransactionId(1n, 5n);
+    await control.setTransactionId(0n, 5n);
     await pool.deactivate();
+    await expectEngineError(host.engine().activatePool(pool.name, paths), 'RECOVERY_REFUSED');
+  });
+
+  it('refuses to activate a pool whose catalog lost its newest checkpoint and the folded creates after it', async () => {
+    // Folded creates leave the kernel's transaction id alone, so only the catalog can tell that
+    // its newest checkpoint, and the records committed after it, are gone.
+    const paths = await host.devices(1);
+    const small = host.engine({ catalogCheckpointEveryRecords: 4 });
+    const pool = await small.createPool({ name: host.poolName(), devices: paths, ...SMALL_CATALOG });
+    for (let i = 0; i < 8; i++) await pool.createVolume(`v${i}`, MiB);
+    const catalog = poolCore(pool).catalog;
+    expect(catalog.generation, 'checkpoints were taken').toBeGreaterThan(1);
+    await pool.createVolume('after-checkpoint', MiB);
+    await pool.deactivate();
+    const layout = (await readLabel(blockCatalogDevice(host.block, paths[0]!)))!.catalog!;
+    // Generation g is written to slot (g - 1) % 2: zero the newest, as a lost write would.
+    const slot = (catalog.generation - 1) % 2;
+    await host.block.write(paths[0]!, layout.offsetBytes + slot * layout.slotBytes, Buffer.alloc(4096));
+    await expectEngineError(host.engine().activatePool(pool.name, paths), 'RECOVERY_REFUSED');
+    // Nothing was written: the refusal holds on the next try too.
     await expectEngineError(host.engine().activatePool(pool.name, paths), 'RECOVERY_REFUSED');
   });
 

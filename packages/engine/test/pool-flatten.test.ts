@@ -75,10 +75,10 @@ describe('Pool.flattenChunk and detachExternalOrigin', () => {
     expectSameBytes(await content(pool, 'vm'), expected);
     expect((await host.dm.list()).some((d) => d.name.includes('-_flat-'))).toBe(true);
 
-    const txBefore = poolCore(pool).catalog.state.committedTx;
+    const seqBefore = poolCore(pool).catalog.seq;
     const detached = await pool.detachExternalOrigin('vm');
     expect(detached.externalOrigin).toBeNull();
-    expect(BigInt(poolCore(pool).catalog.state.committedTx)).toBe(BigInt(txBefore) + 1n);
+    expect(poolCore(pool).catalog.seq, 'a catalog transaction: intent and commit').toBe(seqBefore + 2);
     expect([...pool.externalOriginsInUse()]).toEqual([]);
     const table = (await host.dm.table(poolCore(pool).names.pool.replace('_tpool', 'vm'))).map((l) => l.params).join(' ');
     expect(table.split(' ')).toHaveLength(2); // pool device and thin id, no origin
