@@ -460,6 +460,53 @@ describe('batches', () => {
     expect((await pool.status()).transactionId).toBe(deleting.tx);
   });
 
+  it('costs a snapshot one kernel message and no device list; a delete also sets the transaction id', async () => {
+    const calls: string[] = [];
+    const counting = new Proxy(host.dm, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (prop !== 'devicePath') calls.push(prop === 'message' ? `message ${String(args[2]).split(' ')[0]}` : String(prop));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const paths = await host.devices(1);
+    const pool = await host.engine({ dm: counting }).createPool({ name: host.poolName(), devices: paths, ...SMALL_CATALOG });
+    await pool.createVolume('a', MiB, { activate: true });
+    await host.writePattern(pool, 'a', 5);
+    await pool.createVolume('b', MiB);
+    const count = (name: string): number => calls.filter((c) => c === name).length;
+
+    calls.length = 0;
+    await pool.snapshot('a', 'a-snap');
+    expect({
+      list: count('list'),
+      suspend: count('suspend'),
+      resume: count('resume'),
+      createSnap: count('message create_snap'),
+      messages: calls.filter((c) => c.startsWith('message')).length,
+    }).toEqual({
+      list: 0,
+      suspend: 1,
+      resume: 1,
+      createSnap: 1,
+      messages: 1,
+    });
+    calls.length = 0;
+    await pool.snapshot('b', 'b-snap');
+    expect({ list: count('list'), suspend: count('suspend'), messages: calls.filter((c) => c.startsWith('message')).length }).toEqual({ list: 0, suspend: 0, messages: 1 });
+    calls.length = 0;
+    await pool.createVolume('c', MiB);
+    expect({ list: count('list'), messages: calls.filter((c) => c.startsWith('message')).join(',') }).toEqual({ list: 0, messages: 'message create_thin' });
+    expectSameBytes(await host.readStart(pool, 'a-snap'), pattern(5, 64 * KiB));
+
+    calls.length = 0;
+    await pool.deleteVolume('b-snap');
+    expect(calls.filter((c) => c.startsWith('message')).join(',')).toBe('message delete,message set_transaction_id');
+  });
+
   it('rejects a batch with one bad item before touching anything, naming the item', async () => {
     const { pool } = await makePool();
     await pool.createVolume('a', MiB);

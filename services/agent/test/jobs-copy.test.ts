@@ -480,7 +480,7 @@ describe('copy job crash at every step', () => {
       for (const c of cleanups.splice(0)) await c();
     }
     // The plan covered the create transaction, the helper device, the data writes and the commit.
-    expect(labels.some((l) => l.startsWith('dm.message') && l.includes('set_transaction_id'))).toBe(true);
+    expect(labels.some((l) => l.startsWith('dm.message') && l.includes('create_thin'))).toBe(true);
     expect(labels.some((l) => l.includes('-_copy-'))).toBe(true);
     expect(labels.filter((l) => l.startsWith('block.write')).length).toBeGreaterThan(3);
   }, 600_000);

@@ -235,6 +235,7 @@ describe('flatten job crash at every step', () => {
     // The plan covered the suspends, the copy writes through the helper and the detach's transaction.
     expect(labels.some((l) => l.startsWith('dm.suspend'))).toBe(true);
     expect(labels.some((l) => l.startsWith('block.write') && l.includes('-_flat-'))).toBe(true);
-    expect(labels.some((l) => l.startsWith('dm.message') && l.includes('set_transaction_id'))).toBe(true);
+    // The detach is a catalog-only (folded) transaction: its durable intent write is its commit.
+    expect(labels.filter((l) => l.startsWith('block.write') && !l.includes('-_flat-')).length).toBeGreaterThan(1);
   }, 300_000);
 });
