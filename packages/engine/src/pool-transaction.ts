@@ -27,7 +27,7 @@ import { ensureDevice, removeDevice } from './device-tables.js';
 import { EngineError, isEngineError } from './engine-error.js';
 import { liveVolumeUuid, volumeDevice, volumeTable, type PoolCore } from './pool-core.js';
 import { deleteThinIfPresent } from './recovery.js';
-import { withSuspended } from './snapshot-window.js';
+import { withSuspended, type WindowSignal } from './snapshot-window.js';
 
 /**
  * Called when a transaction leaves the pool needing recovery before its next change (it
@@ -60,16 +60,17 @@ export async function executeTransaction(core: PoolCore, plan: BatchPlan, needsR
   let deletesBegun = false;
   try {
     for (const name of deactivateNames) await removeDevice(core.dm, name, `volume device ${name}`);
-    if (creates.length > 0) {
-      await withSuspended(core.dm, suspendNames, core.snapshotDeadlineMs, async (signal) => {
-        for (const [id, origin] of creates) {
-          if (signal.expired) throw new EngineError('DEADLINE_EXCEEDED', 'snapshot window deadline passed');
-          if (origin === null) await core.control.createThin(thinId(id));
-          else await core.control.createSnap(thinId(id), thinId(origin));
-          sent.push(id);
-        }
-      });
-    }
+    const sendCreates = async (signal: WindowSignal): Promise<void> => {
+      for (const [id, origin] of creates) {
+        if (signal.expired) throw new EngineError('DEADLINE_EXCEEDED', 'snapshot window deadline passed');
+        if (origin === null) await core.control.createThin(thinId(id));
+        else await core.control.createSnap(thinId(id), thinId(origin));
+        sent.push(id);
+      }
+    };
+    // The window's deadline exists to resume suspended origins: with none, the creates run bare.
+    if (creates.length > 0 && suspendNames.length === 0) await sendCreates({ expired: false });
+    else if (creates.length > 0) await withSuspended(core.dm, suspendNames, core.snapshotDeadlineMs, sendCreates);
     deletesBegun = true;
     for (const id of deletes) await deleteThinIfPresent(core, id);
     if (!folded) await core.control.setTransactionId(committed, committed + 1n);
