@@ -216,7 +216,9 @@ function inflateState(header: CheckpointHeader, stored: Buffer): Buffer {
   try {
     // One byte of headroom: a stream that inflates past state_bytes fails the length check
     // below instead of being cut to fit.
-    json = inflateRawSync(stored, { maxOutputLength: header.stateBytes + 1 });
+    // One output chunk for the whole state (up to 64 MiB): zlib's default 16 KiB chunks, then
+    // their concatenation, double the inflate's time for a state of millions of bytes.
+    json = inflateRawSync(stored, { maxOutputLength: header.stateBytes + 1, chunkSize: Math.min(Math.max(header.stateBytes + 1, 64 * 1024), 64 * 1024 * 1024) });
   } catch (cause) {
     throw new CatalogError('CORRUPT', `checkpoint generation ${header.generation} state does not inflate`, { cause });
   }
