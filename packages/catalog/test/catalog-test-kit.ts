@@ -1,5 +1,5 @@
 /** Shared fixtures for the catalog tests: a small key/value state, its records and reducer. */
-import { catalogAreaBytes, MemoryCatalogDevice, type CatalogLayout, type CatalogStoreOptions } from '@thinfleet/catalog';
+import { catalogAreaBytes, isCatalogError, MemoryCatalogDevice, type CatalogErrorCode, type CatalogLayout, type CatalogStoreOptions } from '@thinfleet/catalog';
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
@@ -80,3 +80,13 @@ export function cloneDevice(device: MemoryCatalogDevice): MemoryCatalogDevice {
 }
 
 export { rng as prng } from '../../../test/support/seeded.mjs';
+
+/** The CatalogError code `fn` throws, 'none' when it returns, 'other' for any other error. */
+export function codeOf(fn: () => unknown): CatalogErrorCode | 'none' | 'other' {
+  try {
+    fn();
+    return 'none';
+  } catch (err) {
+    return isCatalogError(err) ? err.code : 'other';
+  }
+}

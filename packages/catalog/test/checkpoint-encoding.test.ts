@@ -15,21 +15,11 @@ import {
   decodeCheckpointHeader,
   encodeCheckpoint,
   isCatalogError,
-  type CatalogErrorCode,
   type CatalogLayout,
 } from '@thinfleet/catalog';
-import { applied, deviceFor, emptyState, layout, noise, optionsFor, put, type KvState } from './catalog-test-kit.js';
+import { applied, codeOf, deviceFor, emptyState, layout, noise, optionsFor, put, type KvState } from './catalog-test-kit.js';
 
 const slotAt = (l: CatalogLayout, slot: 0 | 1): number => l.offsetBytes + slot * l.slotBytes;
-
-function codeOf(fn: () => unknown): CatalogErrorCode | 'none' | 'other' {
-  try {
-    fn();
-    return 'none';
-  } catch (err) {
-    return isCatalogError(err) ? err.code : 'other';
-  }
-}
 
 /** Recomputes the payload CRC (over `payloadBytes`) and then the header CRC of `frame`, in place. */
 function reseal(frame: Buffer): Buffer {
