@@ -143,6 +143,7 @@ try {
   const where = onKernel ? 'the kernel (NativeDmClient)' : 'SimDm (the simulated kernel)';
   const row = (label, s, goalMs) => out(`  ${label.padEnd(46)} p50 ${ms(s.p50).padStart(9)}  max ${ms(s.max).padStart(9)}   goal < ${ms(goalMs)}: ${verdict(s.p50 < goalMs)}`);
   out(`bench:scale on ${where}, node ${process.version}: one pool of ${opts.volumes} volumes, median of ${opts.runs} runs each`);
+  if (!onKernel) out("  (the goals are the VM's, on the kernel; on SimDm these are relative costs on this host, not the judged figures)");
   out(`  fill: ${opts.volumes} creates in batches of ${opts.batch}: ${ms(fillMs)} (${ms(fillMs / opts.volumes)} per create)`);
   out(
     `  catalog: state ${(jsonBytes / MiB).toFixed(1)} MiB of JSON (${(jsonBytes / opts.volumes).toFixed(0)} bytes per volume); checkpoint ${(info.checkpointBytes / MiB).toFixed(2)} MiB on disk` +

@@ -140,6 +140,36 @@ describe('checkpoint state encoding', () => {
     expect(reopened.state).toEqual(applied(emptyState(), put(1, 200)));
   });
 
+  it('fits the state of a pool of 100,000 volumes in the default 16 MiB slot', async () => {
+    // The engine's volume record (catalog-records.ts) with the values a plain create gives it.
+    const volumes: Record<string, unknown> = {};
+    for (let i = 0; i < 100_000; i++) {
+      const uuid = `${noise(i, 8).toLowerCase()}-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
+      volumes[uuid] = {
+        uuid,
+        name: `vol-${String(i).padStart(6, '0')}`,
+        thinId: i + 1,
+        sizeBytes: 64 * 1024 * 1024,
+        originUuid: null,
+        externalOrigin: null,
+        createdAtMs: 1_765_000_000_000 + i * 37,
+        revisionOf: null,
+        revision: null,
+        pinned: false,
+        revisionsMade: 0,
+      };
+    }
+    const state = { pool: { name: 'big' }, committedTx: '50', volumes, pending: null };
+    const l = { offsetBytes: 4096, slotBytes: 16 * 1024 * 1024, journalBytes: 8 * 1024 * 1024 };
+    const json = Buffer.byteLength(JSON.stringify(state));
+    expect(json).toBeGreaterThan(l.slotBytes); // as JSON (format 2) it would be FULL
+    const device = deviceFor(l);
+    const store = await CatalogStore.create({ device, layout: l, reduce: (s: typeof state) => s }, state);
+    expect(store.sizeInfo().checkpointBytes).toBeLessThan(l.slotBytes / 3);
+    const reopened = await CatalogStore.open({ device, layout: l, reduce: (s: typeof state) => s });
+    expect(Object.keys(reopened.state.volumes)).toHaveLength(100_000);
+  });
+
   it('refuses a state that does not fit a slot with FULL naming slotBytes, writing nothing', async () => {
     const l = layout(64, 64);
     const device = deviceFor(l);
