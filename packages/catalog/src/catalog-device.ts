@@ -18,6 +18,12 @@ export interface CatalogDevice {
    * written sectors on storage.
    */
   write(offsetBytes: number, data: Uint8Array): Promise<void>;
+  /**
+   * Optional: releases what the device holds open (a descriptor kept across writes). Idempotent;
+   * a later read or write opens it again. Called by {@link CatalogStore.close} when no read or
+   * write of the store is in flight.
+   */
+  close?(): Promise<void>;
 }
 
 /**

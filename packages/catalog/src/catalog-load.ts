@@ -208,10 +208,13 @@ export async function loadCatalog<S, R>(options: CatalogStoreOptions<S, R>): Pro
   };
 }
 
-/** @throws CatalogError FULL when a checkpoint frame of `frameBytes` does not fit in a slot. Pure. */
+/**
+ * @throws CatalogError FULL, naming the layout's `slotBytes`, when a checkpoint frame of
+ *   `frameBytes` does not fit in a slot. Pure.
+ */
 export function checkFitsSlot(frameBytes: number, layout: CatalogLayout): void {
   if (frameBytes > layout.slotBytes) {
-    throw new CatalogError('FULL', `catalog state needs a ${frameBytes}-byte checkpoint; slots hold ${layout.slotBytes}`);
+    throw new CatalogError('FULL', `catalog state needs a ${frameBytes}-byte checkpoint (deflated); the catalog layout's slotBytes ${layout.slotBytes} holds less`);
   }
 }
 

@@ -324,6 +324,19 @@ export class CatalogStore<S, R> {
     return this.#serialized(() => this.#checkpoint());
   }
 
+  /**
+   * Releases what the device holds open for the store's writes (`CatalogDevice.close`, when the
+   * device has it: the engine's block device keeps its write descriptor open across appends).
+   * Runs after the operations already queued; writes nothing (staged records stay staged: flush
+   * first). Idempotent; the store stays usable, and its next write opens the device again.
+   * @throws the device's close error.
+   */
+  close(): Promise<void> {
+    return this.#serialized(async () => {
+      await this.#device.close?.();
+    });
+  }
+
   /** Journal and slot space use, as of the last completed operation. Pure. */
   sizeInfo(): CatalogSizeInfo {
     return {

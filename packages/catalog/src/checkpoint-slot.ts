@@ -1,3 +1,4 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { checkFormatVersion, hex32, readSafeU64, verifySelfCrc, writeSafeU64 } from './binary-fields.js';
 import { roundUpToSector } from './catalog-device.js';
 import { CatalogError } from './catalog-error.js';
@@ -14,8 +15,23 @@ export const CHECKPOINT_MAGIC: Readonly<Buffer> = Buffer.from('TFCHKPT\0', 'lati
 /**
  * The checkpoint format this code writes and the newest it reads. Version 2 added the newest
  * writer token and its cluster id; a version 1 checkpoint reads as token 0, no cluster id.
+ * Version 3 added the state's encoding ({@link CheckpointStateEncoding}) and its decoded length;
+ * a version 1 or 2 checkpoint reads as plain JSON.
  */
-export const CHECKPOINT_FORMAT_VERSION = 2;
+export const CHECKPOINT_FORMAT_VERSION = 3;
+
+/**
+ * How the state is stored after the cluster id (version 3 header field `state_encoding`):
+ * `json` (0) UTF-8 JSON as is, what versions 1 and 2 always hold; `deflate` (1) that JSON
+ * compressed with raw deflate (RFC 1951, node:zlib), what this code writes: the state of a
+ * pool of 100,000 volumes is about 9x smaller (docs/catalog-format.md, "Limits").
+ */
+export type CheckpointStateEncoding = 'json' | 'deflate';
+
+const STATE_ENCODINGS: readonly CheckpointStateEncoding[] = ['json', 'deflate'];
+
+/** Deflate level of the state: 1 compresses a 100,000-volume state nearly as well as 6 in half the time. */
+const DEFLATE_LEVEL = 1;
 
 /** Size of the fixed checkpoint header; the JSON state follows it. */
 export const CHECKPOINT_HEADER_BYTES = 64;
@@ -34,6 +50,9 @@ const OFF_PAYLOAD_CRC = 36;
 // which leads the payload area before the JSON.
 const OFF_NEWEST_TOKEN = 40;
 const OFF_NEWEST_CLUSTER_LENGTH = 48;
+// Version 3: how the state is stored, and its length once decoded (bounds the inflate).
+const OFF_STATE_ENCODING = 52;
+const OFF_STATE_BYTES = 56;
 
 /** The header of a checkpoint, verified by its own CRC. */
 export interface CheckpointHeader {
@@ -52,6 +71,10 @@ export interface CheckpointHeader {
   readonly newestToken: bigint;
   /** Length of the cluster id of {@link newestToken} at the start of the payload area (0 in version 1). */
   readonly newestClusterBytes: number;
+  /** How the state is stored ('json' before version 3). */
+  readonly stateEncoding: CheckpointStateEncoding;
+  /** Length of the state as UTF-8 JSON once decoded (for 'json': as stored). */
+  readonly stateBytes: number;
 }
 
 /** A decoded, verified checkpoint. */
@@ -71,10 +94,12 @@ export function checkpointFrameBytes(payloadBytes: number): number {
 
 /**
  * Encodes a checkpoint: the 64-byte header, the newest token's cluster id, `JSON.stringify(state)`
- * as UTF-8, zero padding to a multiple of 512. Pure (returns a new buffer, whose length the caller compares with the slot).
+ * as UTF-8 compressed with raw deflate (or as is, for `stateEncoding: 'json'`), zero padding to
+ * a multiple of 512. Pure (returns a new buffer, whose length the caller compares with the slot).
  * @throws RangeError when `generation` is not a positive safe integer or `seq` not a
- *   non-negative one, `newestToken` is beyond 2^64-1, or `newestClusterId` is longer than
- *   {@link MAX_WRITER_CLUSTER_ID_BYTES}; TypeError when `state` has no JSON form or cannot be serialised.
+ *   non-negative one, `newestToken` is beyond 2^64-1, `newestClusterId` is longer than
+ *   {@link MAX_WRITER_CLUSTER_ID_BYTES}, or the JSON or payload exceeds 4 GiB; TypeError when
+ *   `state` has no JSON form or cannot be serialised.
  */
 export function encodeCheckpoint(checkpoint: {
   readonly generation: number;
@@ -82,6 +107,8 @@ export function encodeCheckpoint(checkpoint: {
   readonly state: unknown;
   readonly newestToken?: bigint;
   readonly newestClusterId?: string;
+  /** Default 'deflate'. */
+  readonly stateEncoding?: CheckpointStateEncoding;
 }): Buffer {
   if (!Number.isSafeInteger(checkpoint.generation) || checkpoint.generation < 1) {
     throw new RangeError(`checkpoint generation ${checkpoint.generation} is not a positive integer`);
@@ -91,7 +118,12 @@ export function encodeCheckpoint(checkpoint: {
   const clusterId = checkpoint.newestClusterId ?? '';
   const clusterBytes = Buffer.byteLength(clusterId, 'utf8');
   if (clusterBytes > MAX_WRITER_CLUSTER_ID_BYTES) throw new RangeError(`checkpoint cluster id is ${clusterBytes} bytes; at most ${MAX_WRITER_CLUSTER_ID_BYTES}`);
-  const payloadBytes = clusterBytes + Buffer.byteLength(json, 'utf8');
+  const encoding = checkpoint.stateEncoding ?? 'deflate';
+  if (!STATE_ENCODINGS.includes(encoding)) throw new RangeError(`checkpoint state encoding ${JSON.stringify(encoding).slice(0, 20)} is not json or deflate`);
+  const jsonBytes = Buffer.from(json, 'utf8');
+  if (jsonBytes.length > MAX_PAYLOAD_BYTES) throw new RangeError(`checkpoint state of ${jsonBytes.length} JSON bytes exceeds 4 GiB`);
+  const stored = encoding === 'deflate' ? deflateRawSync(jsonBytes, { level: DEFLATE_LEVEL }) : jsonBytes;
+  const payloadBytes = clusterBytes + stored.length;
   if (payloadBytes > MAX_PAYLOAD_BYTES) throw new RangeError(`checkpoint payload of ${payloadBytes} bytes exceeds 4 GiB`);
   const frame = Buffer.alloc(checkpointFrameBytes(payloadBytes));
   CHECKPOINT_MAGIC.copy(frame, 0);
@@ -101,8 +133,10 @@ export function encodeCheckpoint(checkpoint: {
   frame.writeUInt32LE(payloadBytes, OFF_PAYLOAD_LENGTH);
   frame.writeBigUInt64LE(checkpoint.newestToken ?? 0n, OFF_NEWEST_TOKEN);
   frame.writeUInt32LE(clusterBytes, OFF_NEWEST_CLUSTER_LENGTH);
+  frame.writeUInt32LE(STATE_ENCODINGS.indexOf(encoding), OFF_STATE_ENCODING);
+  frame.writeUInt32LE(jsonBytes.length, OFF_STATE_BYTES);
   frame.write(clusterId, CHECKPOINT_HEADER_BYTES, 'utf8');
-  frame.write(json, CHECKPOINT_HEADER_BYTES + clusterBytes, 'utf8');
+  stored.copy(frame, CHECKPOINT_HEADER_BYTES + clusterBytes);
   frame.writeUInt32LE(crc32(frame.subarray(CHECKPOINT_HEADER_BYTES, CHECKPOINT_HEADER_BYTES + payloadBytes)), OFF_PAYLOAD_CRC);
   frame.writeUInt32LE(crc32(frame.subarray(0, CHECKPOINT_HEADER_BYTES)), OFF_HEADER_CRC);
   return frame;
@@ -132,6 +166,13 @@ export function decodeCheckpointHeader(bytes: Buffer): CheckpointHeader | null {
   if (newestClusterBytes > MAX_WRITER_CLUSTER_ID_BYTES || newestClusterBytes > payloadBytes) {
     throw new CatalogError('CORRUPT', `checkpoint generation ${generation} claims a ${newestClusterBytes}-byte cluster id`);
   }
+  const encodingCode = formatVersion >= 3 ? header.readUInt32LE(OFF_STATE_ENCODING) : 0;
+  const stateEncoding = STATE_ENCODINGS[encodingCode];
+  if (stateEncoding === undefined) throw new CatalogError('CORRUPT', `checkpoint generation ${generation} has unknown state_encoding ${encodingCode}`);
+  const stateBytes = formatVersion >= 3 ? header.readUInt32LE(OFF_STATE_BYTES) : payloadBytes - newestClusterBytes;
+  if (stateEncoding === 'json' && stateBytes !== payloadBytes - newestClusterBytes) {
+    throw new CatalogError('CORRUPT', `checkpoint generation ${generation} state_bytes ${stateBytes} differs from its ${payloadBytes - newestClusterBytes} stored JSON bytes`);
+  }
   return {
     formatVersion,
     generation,
@@ -141,14 +182,16 @@ export function decodeCheckpointHeader(bytes: Buffer): CheckpointHeader | null {
     frameBytes: checkpointFrameBytes(payloadBytes),
     newestToken: formatVersion >= 2 ? header.readBigUInt64LE(OFF_NEWEST_TOKEN) : 0n,
     newestClusterBytes,
+    stateEncoding,
+    stateBytes,
   };
 }
 
 /**
- * Verifies the payload of the checkpoint whose verified `header` was read from `frame[0]`, and
- * parses it. Pure.
+ * Verifies the payload of the checkpoint whose verified `header` was read from `frame[0]`,
+ * inflates the state when it is deflated, and parses it. Pure.
  * @throws CatalogError CORRUPT when `frame` is shorter than the header says, the payload CRC
- *   fails, or the payload is not JSON.
+ *   fails, the deflated state does not inflate to exactly `state_bytes`, or the state is not JSON.
  */
 export function decodeCheckpointPayload<S = unknown>(header: CheckpointHeader, frame: Buffer): S {
   const end = CHECKPOINT_HEADER_BYTES + header.payloadBytes;
@@ -160,11 +203,29 @@ export function decodeCheckpointPayload<S = unknown>(header: CheckpointHeader, f
   if (actual !== header.payloadCrc32) {
     throw new CatalogError('CORRUPT', `checkpoint generation ${header.generation} payload checksum mismatch (stored ${hex32(header.payloadCrc32)}, computed ${hex32(actual)})`);
   }
+  const json = header.stateEncoding === 'json' ? payload.subarray(header.newestClusterBytes) : inflateState(header, payload.subarray(header.newestClusterBytes));
   try {
-    return JSON.parse(payload.toString('utf8', header.newestClusterBytes)) as S;
+    return JSON.parse(json.toString('utf8')) as S;
   } catch (cause) {
     throw new CatalogError('CORRUPT', `checkpoint generation ${header.generation} payload is not JSON`, { cause });
   }
+}
+
+function inflateState(header: CheckpointHeader, stored: Buffer): Buffer {
+  let json: Buffer;
+  try {
+    // One byte of headroom: a stream that inflates past state_bytes fails the length check
+    // below instead of being cut to fit.
+    // One output chunk for the whole state (up to 64 MiB): zlib's default 16 KiB chunks, then
+    // their concatenation, double the inflate's time for a state of millions of bytes.
+    json = inflateRawSync(stored, { maxOutputLength: header.stateBytes + 1, chunkSize: Math.min(Math.max(header.stateBytes + 1, 64 * 1024), 64 * 1024 * 1024) });
+  } catch (cause) {
+    throw new CatalogError('CORRUPT', `checkpoint generation ${header.generation} state does not inflate`, { cause });
+  }
+  if (json.length !== header.stateBytes) {
+    throw new CatalogError('CORRUPT', `checkpoint generation ${header.generation} state inflates to ${json.length} bytes; state_bytes says ${header.stateBytes}`);
+  }
+  return json;
 }
 
 /** The cluster id of the newest token of a checkpoint whose payload {@link decodeCheckpointPayload} verified. Pure. */

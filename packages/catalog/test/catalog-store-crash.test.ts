@@ -162,7 +162,7 @@ describe('crash during checkpoint', () => {
     for (const priorCheckpoints of [0, 1]) {
       const base = deviceFor(l);
       const seed = await CatalogStore.create(optionsFor(base, l), emptyState());
-      for (let n = 1; n <= 3; n++) await seed.append(put(n, 4000));
+      for (let n = 1; n <= 3; n++) await seed.append(put(n, 5000));
       for (let i = 0; i < priorCheckpoints; i++) await seed.checkpoint();
       await seed.append(put(4, 100));
       const gen = seed.generation;

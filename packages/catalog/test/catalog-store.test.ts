@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   CatalogStore,
+  CHECKPOINT_FORMAT_VERSION,
   crc32,
   encodeCheckpoint,
   encodeJournalRecord,
@@ -10,7 +11,7 @@ import {
   type CatalogErrorCode,
   type CatalogLayout,
 } from '@thinfleet/catalog';
-import { applied, clone, cloneDevice, deviceFor, emptyState, KiB, layout, optionsFor, put, type KvRecord, type KvState } from './catalog-test-kit.js';
+import { applied, clone, cloneDevice, deviceFor, emptyState, KiB, layout, noise, optionsFor, put, type KvRecord, type KvState } from './catalog-test-kit.js';
 
 const slotAt = (l: CatalogLayout, slot: 0 | 1): number => l.offsetBytes + slot * l.slotBytes;
 const journalAt = (l: CatalogLayout): number => l.offsetBytes + 2 * l.slotBytes;
@@ -216,7 +217,7 @@ describe('CatalogStore checkpoints', () => {
 
   it('throws FULL when the state outgrows a slot, and from create for a too-big initial state', async () => {
     const { device, store } = await fresh(5, layout(64, 128));
-    const big = (n: number): KvRecord => ({ op: 'put', key: `big${n}`, n, text: 'b'.repeat(13 * KiB) });
+    const big = (n: number): KvRecord => ({ op: 'put', key: `big${n}`, n, text: noise(n, 18 * KiB) });
     for (let n = 1; n <= 5; n++) await store.append(big(n));
     const before = device.writeCount;
     await rejectsWith(store.checkpoint(), 'FULL');
@@ -226,7 +227,7 @@ describe('CatalogStore checkpoints', () => {
 
     const l = layout();
     const empty = deviceFor(l);
-    const huge: KvState = { entries: { a: { n: 1, text: 'h'.repeat(70 * KiB) } }, applied: 0, order: [] };
+    const huge: KvState = { entries: { a: { n: 1, text: noise(1, 90 * KiB) } }, applied: 0, order: [] };
     await rejectsWith(CatalogStore.create(optionsFor(empty, l), huge), 'FULL');
     expect(empty.writeCount).toBe(0);
   });
@@ -368,7 +369,7 @@ describe('CatalogStore with damaged media', () => {
     const { device, l, store } = await fresh();
     await store.append(put(1));
     const frame = encodeCheckpoint({ generation: 5, seq: 1, state: emptyState() });
-    frame.writeUInt32LE(3, 8);
+    frame.writeUInt32LE(CHECKPOINT_FORMAT_VERSION + 1, 8);
     frame.writeUInt32LE(0, 12);
     frame.writeUInt32LE(crc32(frame.subarray(0, 64)), 12);
     const slot1 = new MemoryCatalogDevice(device.sizeBytes);

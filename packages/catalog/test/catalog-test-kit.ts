@@ -1,5 +1,5 @@
 /** Shared fixtures for the catalog tests: a small key/value state, its records and reducer. */
-import { catalogAreaBytes, MemoryCatalogDevice, type CatalogLayout, type CatalogStoreOptions } from '@thinfleet/catalog';
+import { catalogAreaBytes, isCatalogError, MemoryCatalogDevice, type CatalogErrorCode, type CatalogLayout, type CatalogStoreOptions } from '@thinfleet/catalog';
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
@@ -28,8 +28,26 @@ export function reduceKv(state: KvState, record: KvRecord): KvState {
   return state;
 }
 
+/** A record whose text is `textBytes` of ASCII that deflate cannot shrink much (checkpoints are deflated), the same for the same arguments. */
 export function put(n: number, textBytes = 10): KvRecord {
-  return { op: 'put', key: `k${n % 7}`, n, text: 'x'.repeat(textBytes) };
+  return { op: 'put', key: `k${n % 7}`, n, text: noise(n, textBytes) };
+}
+
+const NOISE_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** `length` characters of seeded noise (about 6 bits of entropy per byte). */
+export function noise(seed: number, length: number): string {
+  let x = (seed * 2654435761 + 1) >>> 0 || 1;
+  let out = '';
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out += NOISE_ALPHABET[x & 63];
+  }
+  return out;
 }
 
 export function clone<T>(value: T): T {
@@ -62,3 +80,13 @@ export function cloneDevice(device: MemoryCatalogDevice): MemoryCatalogDevice {
 }
 
 export { rng as prng } from '../../../test/support/seeded.mjs';
+
+/** The CatalogError code `fn` throws, 'none' when it returns, 'other' for any other error. */
+export function codeOf(fn: () => unknown): CatalogErrorCode | 'none' | 'other' {
+  try {
+    fn();
+    return 'none';
+  } catch (err) {
+    return isCatalogError(err) ? err.code : 'other';
+  }
+}

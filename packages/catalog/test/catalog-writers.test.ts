@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   CatalogStore,
+  CHECKPOINT_FORMAT_VERSION,
   crc32,
   decodeCheckpointHeader,
   decodeJournalRecord,
@@ -90,7 +91,7 @@ describe('catalog writers', () => {
     ]);
     await reopened.checkpoint();
     const header = decodeCheckpointHeader(device.peek(slotAt(l, 1), 512).subarray(0, 64));
-    expect(header).toMatchObject({ formatVersion: 2, generation: 2, newestToken: 30n });
+    expect(header).toMatchObject({ formatVersion: CHECKPOINT_FORMAT_VERSION, generation: 2, newestToken: 30n });
     expect((await CatalogStore.open(opts(device, l))).newestToken).toBe(30n);
   });
 
@@ -158,7 +159,7 @@ describe('catalog writers', () => {
     expect(old.loadReport.writers.writers).toMatchObject([{ writer: { token: 0n, nodeId: '' }, firstSeq: 1, lastSeq: 2, frames: 2 }]);
     await old.append(put(3));
     expect(old.generation).toBe(2);
-    expect(decodeCheckpointHeader(device.peek(slotAt(l, 1), 512).subarray(0, 64))).toMatchObject({ formatVersion: 2, generation: 2, newestToken: 10n });
+    expect(decodeCheckpointHeader(device.peek(slotAt(l, 1), 512).subarray(0, 64))).toMatchObject({ formatVersion: CHECKPOINT_FORMAT_VERSION, generation: 2, newestToken: 10n });
     const reopened = await CatalogStore.open(opts(device, l, A));
     expect(reopened.state).toEqual(applied(expected, put(3)));
   });

@@ -10,21 +10,11 @@ import {
   decodeJournalRecord,
   encodeCheckpoint,
   encodeJournalRecord,
-  isCatalogError,
   JOURNAL_RECORD_FORMAT_VERSION,
   JOURNAL_RECORD_HEADER_BYTES,
   journalFrameBytes,
-  type CatalogErrorCode,
 } from '@thinfleet/catalog';
-
-function codeOf(fn: () => unknown): CatalogErrorCode | 'none' | 'other' {
-  try {
-    fn();
-    return 'none';
-  } catch (err) {
-    return isCatalogError(err) ? err.code : 'other';
-  }
-}
+import { codeOf } from './catalog-test-kit.js';
 
 describe('crc32', () => {
   it('matches the standard check value and continues across buffers', () => {

@@ -33,6 +33,16 @@ export interface BlockClient {
   /** Writes bytes durably past any cache (O_DIRECT|O_DSYNC); offset and length 512-byte aligned. */
   write(path: string, offsetBytes: number, data: Uint8Array): Promise<void>;
 
+  /**
+   * Optional: keeps `path` open for writing so later `write`s to the same path skip the open
+   * and close (the catalog's appends). Counted: each call needs one `release`. A client without
+   * it opens per write. Rejects with open's error, keeping nothing.
+   */
+  keepOpen?(path: string): Promise<void>;
+
+  /** Undoes one `keepOpen` of `path`; the last closes it. Releasing a path not kept does nothing. */
+  release?(path: string): Promise<void>;
+
   /** Attaches `filePath` to a free loop device and returns its path, e.g. `/dev/loop3`. */
   attachLoop(filePath: string, options?: LoopAttachOptions): Promise<string>;
 

@@ -32,6 +32,8 @@ export interface NativeBinding {
   blockZeroOut(path: string, offsetBytes: number, lengthBytes: number): Promise<void>;
   blockRead(path: string, offsetBytes: number, lengthBytes: number): Promise<Buffer>;
   blockWrite(path: string, offsetBytes: number, data: Uint8Array): Promise<void>;
+  blockKeepOpen(path: string): Promise<void>;
+  blockRelease(path: string): Promise<void>;
   loopAttach(filePath: string, readOnly: boolean, autoclear: boolean): Promise<string>;
   loopDetach(devicePath: string): Promise<void>;
   loopBackingFile(devicePath: string): Promise<string | null>;

@@ -111,7 +111,8 @@ export async function blockRead(path: string, offsetBytes: number, lengthBytes: 
 
 /**
  * Writes `data` at `offsetBytes` past the page cache and durably (O_DIRECT|O_DSYNC, looping
- * until all bytes are written). The bytes are copied when the call is made, so the caller may
+ * until all bytes are written): through the descriptor {@link blockKeepOpen} keeps for `path`,
+ * else through one opened and closed for this write. The bytes are copied when the call is made, so the caller may
  * reuse `data` at once. Idempotent. A range past the end of the device rejects `ENOSPC`.
  * Preconditions: `data` is a Uint8Array (or Buffer) whose length is a positive multiple of 512.
  */
@@ -124,6 +125,30 @@ export async function blockWrite(path: string, offsetBytes: number, data: Uint8A
   }
   checkLengthBytes(fn, 'data.length', data.byteLength);
   return native().blockWrite(path, offsetBytes, data);
+}
+
+/**
+ * Keeps `path` open for writing (O_WRONLY|O_DIRECT|O_DSYNC) so that later {@link blockWrite}s to
+ * the same path string skip the open and close (a catalog append is one write). Counted: each
+ * call needs one {@link blockRelease}; the first opens the device (rejecting with open's errno,
+ * nothing kept), the others only count. The descriptor is bound to the device the path named at
+ * the first call: release it before the path may name another device. Reads are not affected.
+ */
+export async function blockKeepOpen(path: string): Promise<void> {
+  return keptWriterCall('blockKeepOpen', path);
+}
+
+/**
+ * Undoes one {@link blockKeepOpen} of `path`; the last closes the descriptor once no write is
+ * using it. Releasing a path that is not kept does nothing (idempotent after the last).
+ */
+export async function blockRelease(path: string): Promise<void> {
+  return keptWriterCall('blockRelease', path);
+}
+
+function keptWriterCall(fn: 'blockKeepOpen' | 'blockRelease', path: string): Promise<void> {
+  checkPath(fn, 'path', path);
+  return native()[fn](path);
 }
 
 /**

@@ -5,7 +5,7 @@
  * The device-mapper ioctls themselves run against a real kernel in test/smoke-kernel.mjs.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readlink, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -194,6 +194,37 @@ describe('block and loop devices', () => {
 
     await dm.blockDiscard(loop!, 65536, 8192);
     expect((await dm.blockRead(loop!, 65536, 8192)).every((b) => b === 0)).toBe(true);
+  });
+
+  it('blockKeepOpen keeps one counted write descriptor per path that blockWrite uses, blockRelease closes it', async () => {
+    // A symlink to the loop device, kept open, then pointed at /dev/null: writes through the
+    // path reach the loop device only if they use the kept descriptor.
+    const link = join(dir, 'kept-link');
+    await symlink(loop!, link);
+    const openOnLoop = async (): Promise<number> => {
+      const fds = await readdir('/proc/self/fd');
+      const targets = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+      return targets.filter((t) => t === loop).length;
+    };
+    const before = await openOnLoop();
+    await dm.blockKeepOpen(link);
+    await dm.blockKeepOpen(link);
+    expect(await openOnLoop()).toBe(before + 1);
+    await rm(link);
+    await symlink('/dev/null', link);
+    const data = Buffer.alloc(4096, 0x5a);
+    await dm.blockWrite(link, 256 * 4096, data);
+    expect((await dm.blockRead(loop!, 256 * 4096, 4096)).equals(data)).toBe(true);
+
+    await dm.blockRelease(link);
+    expect(await openOnLoop()).toBe(before + 1);
+    await dm.blockRelease(link);
+    expect(await openOnLoop()).toBe(before);
+    await dm.blockRelease(link); // not kept: nothing happens
+    // Released: a write opens the path again, which is /dev/null now (no O_DIRECT there).
+    expect(await rejection(dm.blockWrite(link, 256 * 4096, Buffer.alloc(4096, 0x11)))).toMatchObject({ code: 'EINVAL', syscall: 'open' });
+    expect((await dm.blockRead(loop!, 256 * 4096, 4096)).equals(data)).toBe(true);
+    expect(await rejection(dm.blockKeepOpen(join(dir, 'missing')))).toMatchObject({ code: 'ENOENT', operation: 'blockKeepOpen' });
   });
 
   it('runs many calls at once off the JS thread', async () => {

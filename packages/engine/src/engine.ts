@@ -101,7 +101,7 @@ export class Engine {
   private catalogOptions(devicePath: string, label: PoolLabel, gate: WriteGate) {
     if (label.catalog === null) throw new EngineError('POOL_INCOMPLETE', `${devicePath} is not device 0 of its pool`);
     return {
-      device: blockCatalogDevice(gatedBlock(this.options.block, gate), devicePath),
+      device: blockCatalogDevice(gatedBlock(this.options.block, gate), devicePath, { keepOpen: true }),
       layout: label.catalog,
       reduce: reduceCatalog,
       ...this.checkpointOption(),
@@ -229,7 +229,7 @@ export class Engine {
     const device0 = request.devices[0]!;
     await block.write(device0, layout.metadata.offsetBytes, Buffer.alloc(4096));
     const catalog: PoolCatalog = await CatalogStore.create<CatalogState, CatalogRecord>(
-      { device: blockCatalogDevice(block, device0), layout: layout.catalog, reduce: reduceCatalog, ...this.checkpointOption(), ...this.writerOption(name) },
+      { device: blockCatalogDevice(block, device0, { keepOpen: true }), layout: layout.catalog, reduce: reduceCatalog, ...this.checkpointOption(), ...this.writerOption(name) },
       initialCatalogState(pool),
     );
     const label = (deviceIndex: number): PoolLabel => ({
@@ -243,7 +243,12 @@ export class Engine {
       catalog: deviceIndex === 0 ? layout.catalog : null,
     });
     // Labels go on last device first, so device 0's (which names the catalog) is written last.
-    for (const [i, path] of [...request.devices.entries()].reverse()) await writeLabel(blockCatalogDevice(block, path), label(i));
+    try {
+      for (const [i, path] of [...request.devices.entries()].reverse()) await writeLabel(blockCatalogDevice(block, path), label(i));
+    } catch (err) {
+      await catalog.close().catch(() => undefined);
+      throw err;
+    }
     this.logger.info({ pool: name, uuid, devices: request.devices, dataBlocks: layout.dataBlocks }, 'pool created');
     return this.activateWith(catalog, request.devices, gate);
   }
@@ -325,6 +330,16 @@ export class Engine {
   }
 
   private async activateWith(catalog: PoolCatalog, devicePaths: readonly string[], gate: WriteGate): Promise<Pool> {
+    try {
+      return await this.activateCatalog(catalog, devicePaths, gate);
+    } catch (err) {
+      // The catalog's kept write descriptor goes with the Pool that will not serve.
+      await catalog.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async activateCatalog(catalog: PoolCatalog, devicePaths: readonly string[], gate: WriteGate): Promise<Pool> {
     const name = catalog.state.pool.name;
     if (this.active.get(name)?.isActive) throw new EngineError('NAME_EXISTS', `another pool called ${name} is active on this host`);
     // The catalog is the truth about which devices carry data: a device an extend added whose

@@ -154,6 +154,9 @@ export class Pool extends SingleVolumeCalls {
    */
   markFenced(): void {
     this.closed = true;
+    // Its catalog writes nothing more (the gate is closed): release the kept descriptor once
+    // what is queued has settled. Not awaited: a fence waits for nothing in flight.
+    void this.core.catalog.close().catch(() => undefined);
   }
 
   private requireOpen(): void {
@@ -434,6 +437,7 @@ export class Pool extends SingleVolumeCalls {
       for (const d of infos) await removeDevice(this.core.dm, d.name, `volume device ${d.name}`);
       await removePoolDevices(this.core.dm, this.name);
       this.closed = true;
+      await this.core.catalog.close();
       this.core.logger.info('pool deactivated');
     });
   }

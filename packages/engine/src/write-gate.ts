@@ -119,6 +119,9 @@ export function gatedBlock(block: BlockClient, gate: WriteGate): BlockClient {
       gate.check(`writing to ${path}`);
       return block.write(path, offsetBytes, data);
     },
+    // Not gated: keeping a descriptor writes nothing, and a fenced pool must still release it.
+    ...(block.keepOpen === undefined ? {} : { keepOpen: (path: string) => block.keepOpen!(path) }),
+    ...(block.release === undefined ? {} : { release: (path: string) => block.release!(path) }),
     attachLoop: (filePath, options) => block.attachLoop(filePath, options),
     detachLoop: (devicePath) => block.detachLoop(devicePath),
     loopBackingFile: (devicePath) => block.loopBackingFile(devicePath),

@@ -29,6 +29,14 @@ export class NativeBlockClient implements BlockClient {
     await callNative('write', path, () => native.blockWrite(path, offsetBytes, data));
   }
 
+  async keepOpen(path: string): Promise<void> {
+    await callNative('open', path, () => native.blockKeepOpen(path));
+  }
+
+  async release(path: string): Promise<void> {
+    await callNative('close', path, () => native.blockRelease(path));
+  }
+
   async attachLoop(filePath: string, options: LoopAttachOptions = {}): Promise<string> {
     return callNative('LOOP_CONFIGURE', filePath, () => native.loopAttach(filePath, { readOnly: options.readOnly ?? false, autoclear: options.autoclear ?? false }));
   }

@@ -10,7 +10,9 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "block-common.h"
@@ -103,16 +105,56 @@ AlignedBuffer BlockRead(const std::string& path, uint64_t offset, size_t length,
   return buffer;
 }
 
-// blockWrite(path, offset, data): O_DIRECT|O_DSYNC from an aligned copy, looping until done.
+// Devices kept open for writing (blockKeepOpen), by path: one O_WRONLY|O_DIRECT|O_DSYNC
+// descriptor and how many keepers hold it. A write in flight holds its own reference, so a
+// release never closes a descriptor under a running pwrite.
+struct KeptWriter {
+  std::shared_ptr<Fd> fd;
+  uint64_t keepers = 0;
+};
+std::mutex kept_mutex;
+std::map<std::string, KeptWriter> kept_writers;
+
+std::shared_ptr<Fd> KeptWriterFd(const std::string& path) {
+  std::lock_guard<std::mutex> lock(kept_mutex);
+  auto it = kept_writers.find(path);
+  return it == kept_writers.end() ? nullptr : it->second.fd;
+}
+
+// blockKeepOpen(path): opens the write descriptor if no keeper has, counts the keeper.
+void KeepOpen(const std::string& path, Failure& f) {
+  std::lock_guard<std::mutex> lock(kept_mutex);
+  auto it = kept_writers.find(path);
+  if (it != kept_writers.end()) {
+    it->second.keepers++;
+    return;
+  }
+  auto fd = std::make_shared<Fd>(OpenOrFail(path, O_WRONLY | O_DIRECT | O_DSYNC, f));
+  if (!fd->ok()) return;
+  kept_writers[path] = KeptWriter{fd, 1};
+}
+
+// blockRelease(path): uncounts a keeper; the last one's release closes the descriptor (once
+// no write holds it). Releasing a path nobody keeps does nothing.
+void Release(const std::string& path) {
+  std::lock_guard<std::mutex> lock(kept_mutex);
+  auto it = kept_writers.find(path);
+  if (it == kept_writers.end()) return;
+  if (--it->second.keepers == 0) kept_writers.erase(it);
+}
+
+// blockWrite(path, offset, data): O_DIRECT|O_DSYNC from an aligned copy, looping until done;
+// through the kept descriptor of `path` when there is one, else one opened for this write.
 void BlockWrite(const std::string& path, uint64_t offset, const char* data, size_t length,
                 Failure& f) {
   f.operation = "blockWrite";
   f.device = path;
-  Fd fd(OpenOrFail(path, O_WRONLY | O_DIRECT | O_DSYNC, f));
-  if (!fd.ok()) return;
+  std::shared_ptr<Fd> fd = KeptWriterFd(path);
+  if (!fd) fd = std::make_shared<Fd>(OpenOrFail(path, O_WRONLY | O_DIRECT | O_DSYNC, f));
+  if (!fd->ok()) return;
   size_t done = 0;
   while (done < length) {
-    ssize_t n = pwrite(fd.get(), data + done, length - done, static_cast<off_t>(offset + done));
+    ssize_t n = pwrite(fd->get(), data + done, length - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return (void)f.Set(errno, "pwrite");
     if (n == 0) return (void)f.Set(ENOSPC, "pwrite");
@@ -269,6 +311,16 @@ Napi::Value JsBlockWrite(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value JsBlockKeepOpen(const Napi::CallbackInfo& info) {
+  return StartVoidOnPath(info, "blockKeepOpen",
+                         [](const std::string& path, Failure& f) { KeepOpen(path, f); });
+}
+
+Napi::Value JsBlockRelease(const Napi::CallbackInfo& info) {
+  return StartVoidOnPath(info, "blockRelease",
+                         [](const std::string& path, Failure&) { Release(path); });
+}
+
 }  // namespace
 
 void InitBlock(Napi::Env env, Napi::Object exports) {
@@ -281,6 +333,8 @@ void InitBlock(Napi::Env env, Napi::Object exports) {
       {"blockZeroOut", JsBlockZeroOut},
       {"blockRead", JsBlockRead},
       {"blockWrite", JsBlockWrite},
+      {"blockKeepOpen", JsBlockKeepOpen},
+      {"blockRelease", JsBlockRelease},
   });
 }
 
