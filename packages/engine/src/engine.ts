@@ -320,6 +320,7 @@ export class Engine {
     if (catalog.loadReport.lostNewerRecords) {
       // A folded transaction leaves the kernel's transaction id alone, so the id cannot show a
       // catalog that lost committed records: refuse here, before anything is written.
+      await catalog.close().catch(() => undefined);
       throw new EngineError(
         'RECOVERY_REFUSED',
         `pool ${pool.name}: the catalog's newest checkpoint is lost and the records committed after it with it (the state found is older); run reconcile on a copy and repair by hand`,
