@@ -525,11 +525,38 @@ async function main() {
         if (served.size === victimPools.size) resolve();
       }),
     );
+    // The failover's steps, seen from etcd: the lease's expiry (the victim's host record deleted
+    // with it), each pool's acquire request (the coordinator's decision), its owner record.
+    const steps = { expiredMs: null, asked: [], granted: [], servedBy: new Map() };
+    world.onGranted = (g, _host, at) => {
+      if (tKill !== 0 && victimPools.has(g.pool)) steps.granted.push(at - tKill);
+    };
+    const stepWatcher = await observer.watch().prefix(PREFIX).create();
+    cleanups.push(() => stepWatcher.cancel());
+    stepWatcher.on('delete', (kv) => {
+      if (tKill !== 0 && steps.expiredMs === null && kv.key.toString() === `${PREFIX}hosts/${victim.nodeId}`) steps.expiredMs = performance.now() - tKill;
+    });
+    stepWatcher.on('put', (kv) => {
+      const key = kv.key.toString();
+      if (tKill === 0) return;
+      if (key.startsWith(`${PREFIX}acquire/`) && victimPools.has(key.slice(key.lastIndexOf('/') + 1))) steps.asked.push(performance.now() - tKill);
+      if (key.startsWith(`${PREFIX}owners/`) && victimPools.has(key.slice(`${PREFIX}owners/`.length))) {
+        const node = JSON.parse(kv.value.toString()).nodeId;
+        if (node !== victim.nodeId) steps.servedBy.set(node, (steps.servedBy.get(node) ?? 0) + 1);
+      }
+    });
     await within(STEP_TIMEOUT_MS, 'victim keepalive', victim.keepAlive());
     tKill = performance.now();
     victim.kill();
     await within(o.ttl * 1000 + o.lockDelay + 60_000, 'every victim pool served again', allServed);
-    r.failover = { pools: victimPools.size, served: stats([...served.values()]) };
+    r.failover = {
+      pools: victimPools.size,
+      served: stats([...served.values()]),
+      expiredMs: steps.expiredMs,
+      asked: stats(steps.asked),
+      granted: stats(steps.granted),
+      servedBy: [...steps.servedBy].sort(),
+    };
     r.lost = world.lost.filter((l) => !l.startsWith(victim.nodeId));
   } finally {
     r.load = [load0, loadavg()];
@@ -579,6 +606,12 @@ function report(r, o) {
   const goalMs = o.ttl * 1000 + o.lockDelay + FAILOVER_SLACK_MS;
   out(`failover: ${r.failover.pools} pools of one killed host (lease renewed just before the kill)`);
   row('kill -> pool served by another host', fmt(r.failover.served));
+  const f = r.failover;
+  row('  kill -> lease expired (host record deleted)', f.expiredMs === null ? 'not seen' : `${(f.expiredMs / 1000).toFixed(2)} s (TTL ${o.ttl} s)`);
+  row('  lease expired -> host asked (acquire written)', f.expiredMs === null ? '' : `first ${ms(f.asked.min - f.expiredMs)}, last ${ms(f.asked.max - f.expiredMs)}`);
+  row('  asked -> Granted (Take, lock delay)', `first ${ms(f.granted.min - f.asked.min)}, last ${ms(f.granted.max - f.asked.max)} (lock delay ${o.lockDelay} ms)`);
+  row('  Granted -> served (PoolReady, owner record)', `last pool ${ms(f.served.max - f.granted.max)}`);
+  row('  pools per new holder', f.servedBy.map(([node, n]) => `${node} ${n}`).join(', '));
   if (r.lost.length > 0) row('sessions lost besides the victim', r.lost.slice(0, 5).join('; '));
   out();
   out('goals');
