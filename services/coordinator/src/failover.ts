@@ -271,9 +271,12 @@ export class FailoverSupervisor extends EventEmitter<FailoverEvents> {
    */
   async examine(pools: readonly string[]): Promise<FailoverDecision[]> {
     const { registry } = this.options;
-    const [hosts, claims] = await Promise.all([registry.hosts(), registry.failoverClaims()]);
-    const { locks, volumes } = await registry.lockViewsAndVolumesOf([...new Set([...pools, ...claims.keys()])]);
-    return this.decide({ locks, hosts, volumes, claims });
+    // The ended session's pools are read beside the hosts and decisions, in one round trip; the
+    // pools of decisions not among them (seldom any) in a second.
+    const [hosts, claims, ended] = await Promise.all([registry.hosts(), registry.failoverClaims(), registry.lockViewsAndVolumesOf(pools)]);
+    const more = [...claims.keys()].filter((pool) => !pools.includes(pool));
+    const extra = more.length === 0 ? { locks: new Map<string, LockView>(), volumes: [] } : await registry.lockViewsAndVolumesOf(more);
+    return this.decide({ locks: new Map([...ended.locks, ...extra.locks]), hosts, volumes: [...ended.volumes, ...extra.volumes], claims });
   }
 
   private async decide({ locks, hosts, volumes, claims }: PassInput): Promise<FailoverDecision[]> {
