@@ -115,10 +115,16 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
 
   /**
    * Takes the lock, waiting in FIFO order behind earlier takers.
+   *
+   * `whileDelayed` is called when the grant finds that the previous holder died, as the lock
+   * delay starts, and runs during it: take resolves once the delay has passed AND it settled
+   * (a rejection is ignored). For work that must precede the grant's use but needs no lock (the
+   * coordinator's was-active record): it overlaps the delay instead of following it. It must not
+   * touch the pool: the grant is not the caller's until take resolves.
    * @throws LockError ALREADY_HELD (this session is taking or holds it), LOST, CLOSED, ABORTED
    *   (the signal fired: the queue entry is withdrawn), ETCD
    */
-  async take(options: { signal?: AbortSignal } = {}): Promise<LockGrant> {
+  async take(options: { signal?: AbortSignal; whileDelayed?: (grant: LockGrant) => Promise<unknown> } = {}): Promise<LockGrant> {
     while (this.releasing !== null) await this.releasing.catch(() => false);
     if (this.withdrawing !== null) await this.withdrawing;
     this.session.requireAlive();
@@ -145,7 +151,11 @@ export class PoolLock extends EventEmitter<PoolLockEvents> {
         options.signal?.throwIfAborted();
         grant = handed ?? (await this.txns.tryGrant(this.myRevision, this.lastRelease));
       }
-      if (grant.previousHolderDied) await this.sleep(this.session.lockDelayMs, options.signal);
+      if (grant.previousHolderDied) {
+        const alongside = options.whileDelayed?.(grant).catch(() => {});
+        await this.sleep(this.session.lockDelayMs, options.signal);
+        await alongside;
+      }
       this.session.requireAlive();
       this.grant = grant;
       this.grantedAtMs = this.session.now();

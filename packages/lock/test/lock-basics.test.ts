@@ -121,6 +121,40 @@ describe('pool lock on etcd', () => {
     expect(lostAt).toBeLessThan(grantedAt);
   });
 
+  it("runs whileDelayed during a dead holder's lock delay, and grants once both the delay and it are done", async () => {
+    const dead = await node('dead');
+    const b = await node('b', { lockDelayMs: 300 });
+    await dead.lock('p4d').take();
+    // The holder dies: its lease goes at once (revoked, as etcd expires it), nothing released.
+    (dead as unknown as { stopTimers(): void }).stopTimers();
+    await dead.etcd.leaseClient.leaseRevoke({ ID: dead.leaseId });
+    const started = performance.now();
+    let calledAfterMs = -1;
+    let settledAfterMs = -1;
+    const grant = await b.lock('p4d').take({
+      whileDelayed: async (g) => {
+        expect(g).toMatchObject({ previousHolderDied: true, previousHolder: 'dead' });
+        calledAfterMs = performance.now() - started;
+        // Longer than the lock delay: the grant waits for it too.
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        settledAfterMs = performance.now() - started;
+        throw new Error('ignored by take');
+      },
+    });
+    const grantedAfterMs = performance.now() - started;
+    expect(grant).toMatchObject({ dirty: true, previousHolderDied: true, previousHolder: 'dead' });
+    // Called as the delay started, not after it; the grant came after both.
+    expect(calledAfterMs).toBeGreaterThanOrEqual(0);
+    expect(calledAfterMs).toBeLessThan(300);
+    expect(settledAfterMs).toBeGreaterThan(calledAfterMs);
+    expect(grantedAfterMs).toBeGreaterThanOrEqual(settledAfterMs);
+    // Not called for a grant whose previous holder released: a clean take.
+    await b.lock('p4d').release();
+    let called = false;
+    await b.lock('p4d').take({ whileDelayed: async () => void (called = true) });
+    expect(called).toBe(false);
+  });
+
   it('keeps a lazily released lock until a waiter appears, then releases it after the minimum hold', async () => {
     const a = await node('a');
     const b = await node('b');

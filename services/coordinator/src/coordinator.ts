@@ -36,7 +36,7 @@ export interface CoordinatorStartOptions {
   readonly logger?: Logger;
   /** How long a routed call waits for a free pool to be taken and ready (default 30 s). */
   readonly acquireTimeoutMs?: number;
-  /** How often the failover supervisor looks for pools whose holder died (default 500 ms). */
+  /** How often the failover supervisor sweeps every pool behind its watch on session ends (default 5 s). */
   readonly failoverSweepMs?: number;
 }
 
@@ -132,7 +132,7 @@ export class Coordinator {
         const m = splitHostPort(config.metricsListen);
         metricsEndpoint = await startMetricsEndpoint({ host: m.host, port: m.port, registry: metrics.registry, logger });
       }
-      const failover = new FailoverSupervisor({ registry, logger, metrics, ...(options.failoverSweepMs === undefined ? {} : { sweepMs: options.failoverSweepMs }) });
+      const failover = new FailoverSupervisor({ registry, etcd, logger, metrics, ...(options.failoverSweepMs === undefined ? {} : { sweepMs: options.failoverSweepMs }) });
       failover.start();
       logger.info({ address, metrics: metricsEndpoint?.url ?? null, etcd: endpoints, embeddedEtcd: embedded !== null, coordinator: config.coordinatorId }, 'coordinator serving');
       return new Coordinator(server, etcd, embedded, channels, sessions, failover, health, metricsEndpoint, logger, bound, address, endpoints);

@@ -111,6 +111,8 @@ export interface FailoverClaim {
 }
 
 const VOLUMES_PER_KEY = 500;
+/** Pools read per transaction by {@link ClusterRegistry.lockViewsAndVolumesOf} (two ranges each; etcd allows 128 operations). */
+const POOLS_PER_READ = 60;
 
 const json = <T>(kv: IKeyValue | undefined): T | null => (kv === undefined ? null : (JSON.parse(kv.value.toString('utf8')) as T));
 
@@ -184,6 +186,34 @@ export class ClusterRegistry {
       byPool.set(pool, [...(byPool.get(pool) ?? []), kv]);
     }
     return new Map([...byPool].map(([pool, kvs]) => [pool, lockViewOf(`${this.lockPrefix}${pool}/`, kvs)]));
+  }
+
+  /**
+   * The locks and indexed volumes of `pools` only, read in a few transactions (etcd caps a
+   * transaction at 128 operations: {@link POOLS_PER_READ} pools, two ranges each, per round trip,
+   * all at once). What the failover supervisor reads when a session ended, instead of every
+   * pool's keys. Pools without lock keys are left out of `locks`.
+   */
+  async lockViewsAndVolumesOf(pools: readonly string[]): Promise<{ locks: Map<string, LockView>; volumes: IndexedVolume[] }> {
+    const chunks: string[][] = [];
+    for (let i = 0; i < pools.length; i += POOLS_PER_READ) chunks.push(pools.slice(i, i + POOLS_PER_READ));
+    const range = (prefix: string): { request_range: { key: Buffer; range_end: Buffer } } => {
+      const key = Buffer.from(prefix);
+      return { request_range: { key, range_end: prefixEnd(key) } };
+    };
+    const answers = await Promise.all(
+      chunks.map((chunk) => this.etcd.kv.txn({ compare: [], success: chunk.flatMap((pool) => [range(`${this.lockPrefix}${pool}/`), range(this.key('volumes', pool, ''))]) })),
+    );
+    const locks = new Map<string, LockView>();
+    const volumes: IndexedVolume[] = [];
+    answers.forEach((answer, c) =>
+      chunks[c]!.forEach((pool, i) => {
+        const lockKvs = answer.responses[2 * i]!.response_range.kvs;
+        if (lockKvs.length > 0) locks.set(pool, lockViewOf(`${this.lockPrefix}${pool}/`, lockKvs));
+        for (const kv of answer.responses[2 * i + 1]!.response_range.kvs) volumes.push(...json<IndexedVolume[]>(kv)!);
+      }),
+    );
+    return { locks, volumes };
   }
 
   /**

@@ -79,6 +79,8 @@ export class AgentSession {
   private acquireWatch: Watcher | null = null;
   private ended = false;
   private readonly watchedLocks = new Set<string>();
+  /** Releases received and not yet handled, by pool (a PoolReady of that pool then waits its turn). */
+  private readonly releasesQueued = new Map<string, number>();
   private log: Logger;
   /** Messages are handled one at a time, in order (a Release after a Take waits for it). */
   private queue: Promise<void> = Promise.resolve();
@@ -119,6 +121,18 @@ export class AgentSession {
         this.queue = this.queue.then(() => this.ackKeepAlive(seq, renewal)).catch((err: unknown) => this.fail(err));
         return;
       }
+      // PoolReady writes the owner record at once, beside the queue: a host granted many pools
+      // at once (a failover) reports them ready together, and one put after another made the
+      // last pool wait for all the others. Its end keeps its place in the queue, so a Release
+      // sent after it deletes the record only once written; one sent before it (still queued)
+      // makes it wait its turn, so the record is never written after the release deleted it.
+      if (message.message === 'poolReady' && this.lockSession !== null && !this.releasesQueued.has(message.poolReady!.pool)) {
+        const ready = this.onPoolReady(message.poolReady!.pool, message.poolReady!.token);
+        ready.catch(() => {}); // handled in the queue's order
+        this.queue = this.queue.then(() => ready).catch((err: unknown) => this.fail(err));
+        return;
+      }
+      if (message.message === 'release') this.releasesQueued.set(message.release!.pool, (this.releasesQueued.get(message.release!.pool) ?? 0) + 1);
       this.queue = this.queue.then(() => this.handle(message)).catch((err: unknown) => this.fail(err));
     });
     this.stream.on('end', () => this.end('the agent closed its stream'));
@@ -330,12 +344,12 @@ export class AgentSession {
     if (this.lockSession === null) return failed('BAD_REQUEST', 'Take before Hello');
     if (!POOL_NAME.test(pool)) return failed('BAD_REQUEST', `pool "${pool}" is not a pool name`);
     try {
-      const grant = await this.lockFor(pool).take();
+      // Before the new holder reports the pool ready (which rewrites the index): what was active
+      // on the holder that died is kept, so an orchestrator can restart the volumes' users. It
+      // is written during the lock delay (the grant is sent once both are done), not after it.
+      const grant = await this.lockFor(pool).take({ whileDelayed: (g) => this.recordWasActive(pool, g.previousHolder ?? '') });
       this.options.metrics?.lockGranted(this.hello!.nodeId, grant);
       this.log.info({ pool, token: grant.token.toString(), dirty: grant.dirty, previousHolder: grant.previousHolder, previousHolderDied: grant.previousHolderDied }, 'lock granted');
-      // Before the new holder reports the pool ready (which rewrites the index): what was active
-      // on the holder that died is kept, so an orchestrator can restart the volumes' users.
-      if (grant.previousHolderDied) await this.recordWasActive(pool, grant.previousHolder ?? '');
       this.send({
         granted: {
           requestId,
@@ -369,6 +383,9 @@ export class AgentSession {
   }
 
   private async onRelease(requestId: number, pool: string): Promise<void> {
+    const queued = (this.releasesQueued.get(pool) ?? 1) - 1;
+    if (queued > 0) this.releasesQueued.set(pool, queued);
+    else this.releasesQueued.delete(pool);
     try {
       await this.options.registry.deleteOwner(pool, this.hello!.nodeId);
       await this.lockFor(pool).release();
@@ -381,6 +398,7 @@ export class AgentSession {
   }
 
   private async onPoolReady(pool: string, token: string): Promise<void> {
+    if (this.ended) return;
     const held = this.lockSession!.lock(pool).held;
     if (held === null || held.token.toString() !== token) {
       this.log.warn({ pool, token, held: held?.token.toString() ?? null }, 'PoolReady for a grant this session does not hold; ignored');

@@ -23,6 +23,8 @@ export async function startTestCoordinator(options: {
   id?: string;
   lock?: Partial<LockConfig>;
   acquireTimeoutMs?: number;
+  /** The failover supervisor's sweep interval (its default otherwise). */
+  failoverSweepMs?: number;
   /** Serve with mutual TLS (`tls` of the coordinator's config). */
   tls?: { caFile: string; certFile: string; keyFile: string };
 }): Promise<Coordinator> {
@@ -36,5 +38,9 @@ export async function startTestCoordinator(options: {
     ...(options.tls === undefined ? {} : { tls: options.tls }),
   });
   const logger = pino({ level: process.env['THINFLEET_TEST_LOG'] ?? 'silent' });
-  return Coordinator.start(config, { logger, ...(options.acquireTimeoutMs === undefined ? {} : { acquireTimeoutMs: options.acquireTimeoutMs }) });
+  return Coordinator.start(config, {
+    logger,
+    ...(options.acquireTimeoutMs === undefined ? {} : { acquireTimeoutMs: options.acquireTimeoutMs }),
+    ...(options.failoverSweepMs === undefined ? {} : { failoverSweepMs: options.failoverSweepMs }),
+  });
 }
