@@ -47,6 +47,7 @@ export class StreamedVolumesJson {
   }
 }
 
+/** The volume list command (declared like every command, duplicates pairs it with health-command.ts by shape; its run pages). */
 export const VOLUME_LIST_COMMAND: CommandSpec = {
   words: ['volume', 'list'],
   arguments: ['[POOL]'],
