@@ -239,12 +239,16 @@ export class Pool extends SingleVolumeCalls {
     });
   }
 
-  /** One volume, with its usage. */
-  async show(name: string): Promise<VolumeInfo> {
+  /**
+   * One volume, with its usage (a metadata read) unless `usage` is false; costs the volume and a
+   * device list, not the pool. Reads only; runs under the pool's mutex.
+   * @throws EngineError NO_SUCH_VOLUME
+   */
+  async show(name: string, options: { usage?: boolean } = {}): Promise<VolumeInfo> {
     return this.mutex.run(async () => {
       this.requireOpen();
       const v = this.find(name);
-      return describeVolume(this.core, v, await activeVolumeDevices(this.core), await readPoolUsage(this.core));
+      return describeVolume(this.core, v, await activeVolumeDevices(this.core), options.usage === false ? null : await readPoolUsage(this.core));
     });
   }
 

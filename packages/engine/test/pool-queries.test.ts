@@ -155,6 +155,10 @@ describe('Pool.list pages', () => {
     expect((await pool.list({ afterName: 'bb', limit: 1 })).map((v) => v.name)).toEqual(['c']);
     expect(await pool.list({ afterName: 'zz', limit: 5 })).toEqual([]);
     expect(await pool.list({ limit: 0 })).toEqual([]);
+    // show: one volume, its usage read unless asked not to.
+    expect((await pool.show('c', { usage: false })).mappedBytes).toBeNull();
+    expect((await pool.show('c')).mappedBytes).toBe(0);
+    await expect(pool.show('f', { usage: false })).rejects.toMatchObject({ code: 'NO_SUCH_VOLUME' });
   });
 
   it('costs the page, not the pool: a page of 10 from 20,000 names reads 10 of them', () => {

@@ -88,10 +88,9 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
   };
 
   async function find(pool: Pool, name: string, usage: boolean): Promise<VolumeInfo> {
-    const v = usage ? await pool.show(name) : (await pool.list()).find((x) => x.name === name);
-    // The engine's NO_SUCH_VOLUME, for a volume a copy is still making as for one that is not there.
-    if (v === undefined && !usage) return pool.show(name);
-    if (v === undefined || hideIncompleteCopies([v]).length === 0) throw new EngineError('NO_SUCH_VOLUME', `no volume ${quoted(name)} in pool ${pool.name}`);
+    // The engine's NO_SUCH_VOLUME for a volume that is not there; the same for one a copy is still making.
+    const v = await pool.show(name, { usage });
+    if (hideIncompleteCopies([v]).length === 0) throw new EngineError('NO_SUCH_VOLUME', `no volume ${quoted(name)} in pool ${pool.name}`);
     return v;
   }
 
