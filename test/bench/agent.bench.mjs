@@ -43,12 +43,12 @@
 //    process, and the response's protobuf encoding and decoding alone (grpc-js's codec from
 //    loadAgentApi(), on the response the client got; and the hand encoder the agent answers
 //    ListVolumes with, packages/proto volume-list-encoder.ts). Then the paged listing, as the
-//    CLI asks for it (`volume list`: pages of LIST_PAGE volumes, LIST_USAGE_PAGE with usage),
+//    CLI asks for it (`volume list`: pages of LIST_PAGES volumes, LIST_USAGE_PAGE with usage),
 //    R rounds, each timing in rotation: the engine's own pool.list() of the whole pool (the
 //    anchor), the first page alone (the first row at the client; goal < 100 ms), the whole pool
 //    page by page end to end (goal <= 1.5x the engine's list), and the whole pool page by page
 //    with usage (goal <= 3x without), all through a client that decodes ListVolumes with the
-//    hand decoder as the CLI's does; and protobufjs and the hand decoder decoding one page.
+//    hand decoder as the CLI's does; and protobufjs and the hand decoder decoding a page of 1000.
 // At the end every pool is destroyed (force), the agent stopped, the temp directory removed.
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
@@ -77,9 +77,10 @@ const LIST_GOAL_VOLUMES = 10_000;
 const FIRST_ROW_GOAL_MS = 100;
 const PAGED_GOAL = 1.5;
 const USAGE_GOAL = 3;
-/** The page sizes the CLI asks for (packages/cli volume-list-command.ts). */
-const LIST_PAGE = 1000;
+/** The page sizes the CLI asks for, page after page (packages/cli volume-list-command.ts), and with usage. */
+const LIST_PAGES = [100, 1000, 10_000];
 const LIST_USAGE_PAGE = 10_000;
+const listPageSize = (index, usage) => (usage ? LIST_USAGE_PAGE : LIST_PAGES[Math.min(index, LIST_PAGES.length - 1)]);
 
 // ---- options -----------------------------------------------------------------------------
 
@@ -374,7 +375,7 @@ async function listAllPages(clients, pool, usage) {
   let volumes = 0;
   let pages = 0;
   do {
-    const r = await unary(clients.volumeHand, 'ListVolumes', { pool, usage, pageSize: usage ? LIST_USAGE_PAGE : LIST_PAGE, pageToken });
+    const r = await unary(clients.volumeHand, 'ListVolumes', { pool, usage, pageSize: listPageSize(pages, usage), pageToken });
     volumes += r.volumes.length;
     pages++;
     pageToken = r.nextPageToken;
@@ -396,8 +397,8 @@ async function timePaged(clients, enginePool, name, opts) {
   const fns = [
     async () => check('pool.list', (await enginePool.list()).length),
     async () => {
-      first = await unary(clients.volumeHand, 'ListVolumes', { pool: name, pageSize: LIST_PAGE });
-      if (first.volumes.length !== Math.min(LIST_PAGE, opts.volumes)) throw new Error(`the first page holds ${first.volumes.length} volumes`);
+      first = await unary(clients.volumeHand, 'ListVolumes', { pool: name, pageSize: LIST_PAGES[0] });
+      if (first.volumes.length !== Math.min(LIST_PAGES[0], opts.volumes)) throw new Error(`the first page holds ${first.volumes.length} volumes`);
     },
     async () => check('the paged listing', (await listAllPages(clients, name, false)).volumes),
     async () => check('the paged listing with usage', (await listAllPages(clients, name, true)).volumes),
@@ -409,7 +410,8 @@ async function timePaged(clients, enginePool, name, opts) {
     elapsed.forEach((t, k) => samples[k].push(t));
   }
   const codec = loadAgentApi().VolumeService.service.ListVolumes;
-  const wire = encodeListVolumesResponse(first);
+  // One page of 1000 (the CLI's second page), to time decoding it.
+  const wire = encodeListVolumesResponse(await unary(clients.volume, 'ListVolumes', { pool: name, pageSize: 1000 }));
   const decode = [];
   const decodeHand = [];
   for (let i = 0; i < opts.runs * 5; i++) {
@@ -461,13 +463,14 @@ function printListing(r, opts) {
   row('  of which encoding it (hand encoder: sent)', fmtStats(r.usage.encodeHand));
   row('  of which decoding it at the client', fmtStats(r.usage.decode));
   const p = r.paged;
-  out(`  paged, as \`volume list\` asks (pages of ${LIST_PAGE}, ${LIST_USAGE_PAGE} with usage; ${opts.runs} rounds, in rotation)`);
+  out(`  paged, as \`volume list\` asks (pages of ${LIST_PAGES.join(', ')}, ...; ${LIST_USAGE_PAGE} with usage; ${opts.runs} rounds, in rotation)`);
   row('  anchor: the engine: pool.list() (whole pool)', fmtStats(p.engine));
-  row(`  first page (${LIST_PAGE}): first row at the client`, fmtStats(p.firstPage));
+  row(`  first page (${LIST_PAGES[0]}): first row at the client`, fmtStats(p.firstPage));
   row(`  all ${p.pages} pages, end to end`, fmtStats(p.all));
   row('  all pages with usage, end to end', fmtStats(p.allUsage));
-  row(`  protobufjs decoding one page (${(p.pageBytes / KiB).toFixed(0)} KiB)`, `${fmtStats(p.decodePage)}; x ${p.pages} pages = ${ms(p.decodePage.p50 * p.pages)}`);
-  row('  hand decoder, the same page (the client uses it)', `${fmtStats(p.decodePageHand)}; x ${p.pages} pages = ${ms(p.decodePageHand.p50 * p.pages)}`);
+  const perAll = r.volumes / 1000;
+  row(`  protobufjs decoding a page of 1000 (${(p.pageBytes / KiB).toFixed(0)} KiB)`, `${fmtStats(p.decodePage)}; x ${perAll} = ${ms(p.decodePage.p50 * perAll)} for all`);
+  row('  hand decoder, the same page (the client uses it)', `${fmtStats(p.decodePageHand)}; x ${perAll} = ${ms(p.decodePageHand.p50 * perAll)} for all`);
 }
 
 function printGoals(single, list) {

@@ -12,13 +12,22 @@ import { toJson } from './output.js';
 import { volumeTableColumns, volumeTableRow } from './views.js';
 import { StreamedTable } from './table.js';
 
-/** Volumes per page the CLI asks for. */
-export const LIST_PAGE_SIZE = 1000;
 /**
- * Volumes per page with --usage: the agent reads the pool's whole metadata once per page, so
- * larger pages (the agent's cap) make fewer reads.
+ * Volumes per page the CLI asks for, page after page: a small first page so the first rows show
+ * at once, then ten times more each page up to the agent's cap (fewer round trips: each page
+ * pays a call's fixed cost). 100, 1000, 10,000, 10,000, ...
+ */
+export const LIST_PAGE_SIZES: readonly number[] = [100, 1000, 10_000];
+/**
+ * Volumes per page with --usage, every page: the agent reads the pool's whole metadata once per
+ * page, so pages as large as the agent allows make the fewest reads.
  */
 export const LIST_USAGE_PAGE_SIZE = 10_000;
+
+/** The page size of page `index` (0 first). */
+export function listPageSize(index: number, usage: boolean): number {
+  return usage ? LIST_USAGE_PAGE_SIZE : LIST_PAGE_SIZES[Math.min(index, LIST_PAGE_SIZES.length - 1)]!;
+}
 
 /**
  * Writes `{"volumes": [...], "inactivePools": [...]}` exactly as toJson writes it whole, the
@@ -56,7 +65,7 @@ export const VOLUME_LIST_COMMAND: CommandSpec = {
   },
   summary: 'list the volumes of one pool, or of every active pool, naming the inactive ones (with --coordinator: of every pool in the cluster)',
   details:
-    'Asks for 1000 volumes at a time (10,000 with --usage) and prints each page as it arrives; a volume that exists unchanged during the listing is printed exactly once. ' +
+    'Asks for 100 volumes, then 1000, then 10,000 at a time (10,000 each time with --usage) and prints each page as it arrives; a volume that exists unchanged during the listing is printed exactly once. ' +
     'With --json: one document {"volumes": [...], "inactivePools": [...]}, the same as an unpaged answer.',
   examples: ['volume list', 'volume list tank --usage', '--json volume list tank', '--coordinator 127.0.0.1:9750 volume list'],
   async run(context, args) {
@@ -67,8 +76,9 @@ export const VOLUME_LIST_COMMAND: CommandSpec = {
     const table = json === null ? new StreamedTable(volumeTableColumns(usage), context.io.stdout) : null;
     let pageToken = '';
     let last: ListVolumesResponse__Output;
+    let page = 0;
     do {
-      last = await agent.listVolumes({ pool, usage, pageSize: usage ? LIST_USAGE_PAGE_SIZE : LIST_PAGE_SIZE, pageToken });
+      last = await agent.listVolumes({ pool, usage, pageSize: listPageSize(page++, usage), pageToken });
       json?.add(last.volumes);
       table?.add(last.volumes.map((volume) => volumeTableRow(volume, usage)));
       pageToken = last.nextPageToken ?? '';

@@ -23,7 +23,7 @@ describe('--coordinator: the same requests, to the coordinator', () => {
     ['volume create vm9 --size 1GiB', 'createVolume', { pool: '', name: 'vm9', sizeBytes: GiB, externalOrigin: '', activate: false }],
     ['volume create vm9 --size 1GiB --host node-2 --activate', 'createVolume', { pool: '', name: 'vm9', sizeBytes: GiB, externalOrigin: '', activate: true }, { placementHost: 'node-2' }],
     ['volume create tank/vm9 --size 1GiB', 'createVolume', { pool: 'tank', name: 'vm9', sizeBytes: GiB, externalOrigin: '', activate: false }],
-    ['volume list', 'listVolumes', { pool: '', usage: false, pageSize: 1000, pageToken: '' }],
+    ['volume list', 'listVolumes', { pool: '', usage: false, pageSize: 100, pageToken: '' }],
     ['volume list tank --usage', 'listVolumes', { pool: 'tank', usage: true, pageSize: 10000, pageToken: '' }],
     ['volume show tank/vm1', 'getVolume', { pool: 'tank', name: 'vm1', usage: false }],
     ['volume delete tank/vm1 --now', 'deleteVolume', { pool: 'tank', name: 'vm1', mode: 'DELETE_MODE_NOW' }],

@@ -58,7 +58,7 @@ const CASES: ReadonlyArray<readonly [string, string, unknown]> = [
   ['volume create tank/web --external-origin /dev/base', 'createVolume', { pool: 'tank', name: 'web', externalOrigin: '/dev/base', activate: false }],
   ['volume snapshot tank/vm1 vm1-s1', 'snapshotVolume', { pool: 'tank', source: 'vm1', name: 'vm1-s1', activate: false }],
   ['volume snapshot tank/vm1 vm1-s1 --activate', 'snapshotVolume', { pool: 'tank', source: 'vm1', name: 'vm1-s1', activate: true }],
-  ['volume list', 'listVolumes', { pool: '', usage: false, pageSize: 1000, pageToken: '' }],
+  ['volume list', 'listVolumes', { pool: '', usage: false, pageSize: 100, pageToken: '' }],
   ['volume list tank --usage', 'listVolumes', { pool: 'tank', usage: true, pageSize: 10000, pageToken: '' }],
   ['volume show tank/vm1', 'getVolume', { pool: 'tank', name: 'vm1', usage: false }],
   ['volume show tank/vm1 --usage', 'getVolume', { pool: 'tank', name: 'vm1', usage: true }],

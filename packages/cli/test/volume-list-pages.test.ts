@@ -8,6 +8,7 @@ import type { ListVolumesRequest, ListVolumesResponse__Output, Volume__Output } 
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../src/index.js';
 import { toJson } from '../src/output.js';
+import { listPageSize } from '../src/volume-list-command.js';
 import { memoryIo, type MemoryIo } from './support/memory-io.js';
 import { volume } from './support/recording-agent.js';
 
@@ -35,9 +36,9 @@ describe('volume list, page by page', () => {
     const fake = pagingAgent(pages, [], io);
     expect(await runCli(['volume', 'list', 'tank'], io.io, { connect: fake.connect })).toBe(0);
     expect(fake.requests.map((r) => [r.request.pageToken, r.request.pageSize])).toEqual([
-      ['', 1000],
+      ['', 100],
       ['p1', 1000],
-      ['p2', 1000],
+      ['p2', 10_000],
     ]);
     expect(fake.requests[0]!.stdoutBefore).toBe('');
     // Before the last page was asked for, the header and both earlier pages were printed.
@@ -64,6 +65,11 @@ describe('volume list, page by page', () => {
     expect(fake.requests).toHaveLength(3);
     expect(fake.requests[1]!.stdoutBefore).toContain('"name": "a1"');
     expect(io.stdout()).toBe(toJson({ volumes: pages.flat(), inactivePools: ['cold'] }));
+  });
+
+  it('asks for pages of 10,000 with --usage, and for 10,000 after the third page without', () => {
+    expect([0, 1, 2, 3, 9].map((page) => listPageSize(page, false))).toEqual([100, 1000, 10_000, 10_000, 10_000]);
+    expect([0, 1, 5].map((page) => listPageSize(page, true))).toEqual([10_000, 10_000, 10_000]);
   });
 
   it('--json of nothing, and the table header alone, as before paging', async () => {
