@@ -10,6 +10,9 @@
 //     --single K          timed snapshots per path in part 1 (default 50)
 //     --volumes V         volumes in the pool listed in part 2 (default 10000)
 //     --runs R            timed ListVolumes calls of each kind in part 2 (default 10)
+//     --list-only         skip part 1 (part 2 alone: its fill of V volumes takes minutes)
+//     --fill-batch N      create ops per Batch call filling part 2's pool (default 1000; fewer
+//                         when a loaded guest takes a batch past the snapshot window's deadline)
 //
 // The agent runs in this process (Agent.start, dm `native`, or `sim` with --sim-only), serving
 // its unix socket in a temporary state directory, log silent, no metrics listener; the client is
@@ -39,18 +42,24 @@
 //    a goal; for where the time goes, the agent's engine's pool.list() of the same pool in this
 //    process, and the response's protobuf encoding and decoding alone (grpc-js's codec from
 //    loadAgentApi(), on the response the client got; and the hand encoder the agent answers
-//    ListVolumes with, packages/proto volume-list-encoder.ts).
+//    ListVolumes with, packages/proto volume-list-encoder.ts). Then the paged listing, as the
+//    CLI asks for it (`volume list`: pages of LIST_PAGES volumes, LIST_USAGE_PAGE with usage),
+//    R rounds, each timing in rotation: the engine's own pool.list() of the whole pool (the
+//    anchor), the first page alone (the first row at the client; goal < 100 ms), the whole pool
+//    page by page end to end (goal <= 1.5x the engine's list), and the whole pool page by page
+//    with usage (goal <= 3x without), all through a client that decodes ListVolumes with the
+//    hand decoder as the CLI's does; and protobufjs and the hand decoder decoding a page of 1000.
 // At the end every pool is destroyed (force), the agent stopped, the temp directory removed.
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { credentials, makeGenericClientConstructor, Metadata } from '@grpc/grpc-js';
 import { Agent, resolveAgentConfig } from '@thinfleet/agent';
 import { MAX_THIN_ID, NativeBlockClient, NativeDmClient, openSimHost, ThinPoolControl, thinId } from '@thinfleet/devmapper';
 import { Engine, poolDevicePrefix } from '@thinfleet/engine';
-import { encodeListVolumesResponse, loadAgentApi } from '@thinfleet/proto';
+import { decodeListVolumesResponse, encodeListVolumesResponse, loadAgentApi } from '@thinfleet/proto';
 import { pino } from 'pino';
 import { walkArgs, wholeNumber } from '../support/args.mjs';
 
@@ -64,16 +73,26 @@ const FILL_BATCH_OPS = 1000;
 const OVERHEAD_GOAL = 1.5;
 const LIST_GOAL_MS = 100;
 const LIST_GOAL_VOLUMES = 10_000;
+/** Issue 16: the first row at the client, a paged listing against the engine's, usage against without. */
+const FIRST_ROW_GOAL_MS = 100;
+const PAGED_GOAL = 1.5;
+const USAGE_GOAL = 3;
+/** The page sizes the CLI asks for, page after page (packages/cli volume-list-command.ts), and with usage. */
+const LIST_PAGES = [100, 1000, 10_000];
+const LIST_USAGE_PAGE = 10_000;
+const listPageSize = (index, usage) => (usage ? LIST_USAGE_PAGE : LIST_PAGES[Math.min(index, LIST_PAGES.length - 1)]);
 
 // ---- options -----------------------------------------------------------------------------
 
 function parseArgs(argv) {
-  const opts = { simOnly: false, single: 50, volumes: 10_000, runs: 10 };
+  const opts = { simOnly: false, single: 50, volumes: 10_000, runs: 10, fillBatch: FILL_BATCH_OPS };
   const rest = walkArgs(argv, (a, value) => {
     if (a === '--sim-only') opts.simOnly = true;
     else if (a === '--single') opts.single = wholeNumber(a, value(), 1);
     else if (a === '--volumes') opts.volumes = wholeNumber(a, value(), 10);
     else if (a === '--runs') opts.runs = wholeNumber(a, value(), 1);
+    else if (a === '--list-only') opts.listOnly = true;
+    else if (a === '--fill-batch') opts.fillBatch = wholeNumber(a, value(), 1);
     else throw new Error(`unknown option ${a}`);
   });
   if (rest.length > 0) throw new Error(`unexpected arguments after --: ${rest.join(' ')}`);
@@ -111,7 +130,11 @@ function openClients(socketPath) {
   const pool = new api.PoolService(target, insecure, CLIENT_OPTIONS);
   const volume = new api.VolumeService(target, insecure, CLIENT_OPTIONS);
   const health = new api.Health(target, insecure, CLIENT_OPTIONS);
-  return { pool, volume, health, close: () => [pool, volume, health].forEach((c) => c.close()) };
+  // What the CLI uses (packages/client): ListVolumes answers decoded by the hand decoder.
+  const service = api.VolumeService.service;
+  const HandDecoded = makeGenericClientConstructor({ ...service, ListVolumes: { ...service.ListVolumes, responseDeserialize: decodeListVolumesResponse } }, 'VolumeService');
+  const volumeHand = new HandDecoded(target, insecure, CLIENT_OPTIONS);
+  return { pool, volume, volumeHand, health, close: () => [pool, volume, volumeHand, health].forEach((c) => c.close()) };
 }
 
 /** One unary call; a failure names the method, the status and the agent's tf-error-code. */
@@ -265,11 +288,11 @@ async function listing(ctx, opts) {
   // The kernel gives every thin device a root block of its own: 10,000 volumes need about
   // 40 MiB of metadata, more than the default for 8 GiB of data.
   await unary(clients.pool, 'CreatePool', { name, devices: [img], metadataBytes: 256 * MiB });
-  progress(`part 2: pool ${name}, filling it with ${opts.volumes} volumes, ${FILL_BATCH_OPS} create ops per Batch call`);
+  progress(`part 2: pool ${name}, filling it with ${opts.volumes} volumes, ${opts.fillBatch} create ops per Batch call`);
 
   const fillSamples = [];
   for (let made = 0; made < opts.volumes;) {
-    const count = Math.min(FILL_BATCH_OPS, opts.volumes - made);
+    const count = Math.min(opts.fillBatch, opts.volumes - made);
     const ops = Array.from({ length: count }, (_, i) => ({ item: `v${made + i}`, create: { name: `v${made + i}`, sizeBytes: 64 * MiB } }));
     const t0 = performance.now();
     const r = await unary(clients.volume, 'Batch', { pool: name, ops }, 30 * 60_000);
@@ -328,12 +351,80 @@ async function listing(ctx, opts) {
   const usage = await timeList(true);
   const enginePlain = await timeEngineList(false);
   const engineUsage = await timeEngineList(true);
+  progress(`part 2: ${opts.runs} rounds of the paged listing (engine list, first page, all pages, all pages with usage)`);
+  const paged = await timePaged(clients, agent.engine.pool(name), name, opts);
 
   progress(`part 2: destroying ${name}`);
   await unary(clients.pool, 'DestroyPool', { name, force: true }, 10 * 60_000);
   ctx.agentPools.splice(ctx.agentPools.indexOf(name), 1);
   const fillMs = fillSamples.reduce((s, x) => s + x, 0);
-  return { volumes: opts.volumes, plain, usage, enginePlain, engineUsage, fill: { perCreateMs: fillMs / opts.volumes, batches: fillSamples.length, maxBatchMs: Math.max(...fillSamples) } };
+  return {
+    volumes: opts.volumes,
+    plain,
+    usage,
+    enginePlain,
+    engineUsage,
+    paged,
+    fill: { perCreateMs: fillMs / opts.volumes, batches: fillSamples.length, maxBatchMs: Math.max(...fillSamples) },
+  };
+}
+
+/** Every volume of `pool` page by page as the CLI asks for them; resolves to the volumes counted and pages. */
+async function listAllPages(clients, pool, usage) {
+  let pageToken = '';
+  let volumes = 0;
+  let pages = 0;
+  do {
+    const r = await unary(clients.volumeHand, 'ListVolumes', { pool, usage, pageSize: listPageSize(pages, usage), pageToken });
+    volumes += r.volumes.length;
+    pages++;
+    pageToken = r.nextPageToken;
+  } while (pageToken !== '');
+  return { volumes, pages };
+}
+
+/**
+ * The paged listing against the engine's own list, R rounds with the four in rotation (so a
+ * change in the host's load hits all of them): the engine's pool.list() of the whole pool, the
+ * first page alone (its first row is at the client when the call resolves), all pages, all
+ * pages with usage. Then protobufjs decoding one page alone (what the client pays per page).
+ */
+async function timePaged(clients, enginePool, name, opts) {
+  const check = (what, got) => {
+    if (got !== opts.volumes) throw new Error(`${what} returned ${got} volumes, expected ${opts.volumes}`);
+  };
+  let first;
+  const fns = [
+    async () => check('pool.list', (await enginePool.list()).length),
+    async () => {
+      first = await unary(clients.volumeHand, 'ListVolumes', { pool: name, pageSize: LIST_PAGES[0] });
+      if (first.volumes.length !== Math.min(LIST_PAGES[0], opts.volumes)) throw new Error(`the first page holds ${first.volumes.length} volumes`);
+    },
+    async () => check('the paged listing', (await listAllPages(clients, name, false)).volumes),
+    async () => check('the paged listing with usage', (await listAllPages(clients, name, true)).volumes),
+  ];
+  for (const fn of fns) await fn(); // warm-up
+  const samples = fns.map(() => []);
+  for (let i = 0; i < opts.runs; i++) {
+    const elapsed = await rotated(fns, i);
+    elapsed.forEach((t, k) => samples[k].push(t));
+  }
+  const codec = loadAgentApi().VolumeService.service.ListVolumes;
+  // One page of 1000 (the CLI's second page), to time decoding it.
+  const wire = encodeListVolumesResponse(await unary(clients.volume, 'ListVolumes', { pool: name, pageSize: 1000 }));
+  const decode = [];
+  const decodeHand = [];
+  for (let i = 0; i < opts.runs * 5; i++) {
+    let t0 = performance.now();
+    codec.responseDeserialize(wire);
+    decode.push(performance.now() - t0);
+    t0 = performance.now();
+    decodeListVolumesResponse(wire);
+    decodeHand.push(performance.now() - t0);
+  }
+  const pages = (await listAllPages(clients, name, false)).pages;
+  const [engine, firstPage, all, allUsage] = samples.map(stats);
+  return { engine, firstPage, all, allUsage, pages, pageBytes: wire.length, decodePage: stats(decode), decodePageHand: stats(decodeHand) };
 }
 
 // ---- report ----------------------------------------------------------------------------------
@@ -360,7 +451,7 @@ function printSingle(r) {
 function printListing(r, opts) {
   out();
   out(`part 2: ListVolumes of a pool with ${r.volumes} volumes (${opts.runs} timed calls each, after one warm-up)`);
-  row(`fill: Batch calls of ${FILL_BATCH_OPS} create ops`, `${ms(r.fill.perCreateMs)} per volume, ${r.fill.batches} calls, slowest call ${ms(r.fill.maxBatchMs)}`);
+  row(`fill: Batch calls of ${opts.fillBatch} create ops`, `${ms(r.fill.perCreateMs)} per volume, ${r.fill.batches} calls, slowest call ${ms(r.fill.maxBatchMs)}`);
   row('ListVolumes, usage false (gRPC, end to end)', `${fmtStats(r.plain.stats)}; response ${(r.plain.bytes / KiB).toFixed(0)} KiB`);
   row('  of which the engine: pool.list()', fmtStats(r.enginePlain));
   row('  encoding the response with protobufjs', fmtStats(r.plain.encode));
@@ -371,6 +462,15 @@ function printListing(r, opts) {
   row('  encoding the response with protobufjs', fmtStats(r.usage.encode));
   row('  of which encoding it (hand encoder: sent)', fmtStats(r.usage.encodeHand));
   row('  of which decoding it at the client', fmtStats(r.usage.decode));
+  const p = r.paged;
+  out(`  paged, as \`volume list\` asks (pages of ${LIST_PAGES.join(', ')}, ...; ${LIST_USAGE_PAGE} with usage; ${opts.runs} rounds, in rotation)`);
+  row('  anchor: the engine: pool.list() (whole pool)', fmtStats(p.engine));
+  row(`  first page (${LIST_PAGES[0]}): first row at the client`, fmtStats(p.firstPage));
+  row(`  all ${p.pages} pages, end to end`, fmtStats(p.all));
+  row('  all pages with usage, end to end', fmtStats(p.allUsage));
+  const perAll = r.volumes / 1000;
+  row(`  protobufjs decoding a page of 1000 (${(p.pageBytes / KiB).toFixed(0)} KiB)`, `${fmtStats(p.decodePage)}; x ${perAll} = ${ms(p.decodePage.p50 * perAll)} for all`);
+  row('  hand decoder, the same page (the client uses it)', `${fmtStats(p.decodePageHand)}; x ${perAll} = ${ms(p.decodePageHand.p50 * perAll)} for all`);
 }
 
 function printGoals(single, list) {
@@ -392,6 +492,12 @@ function printGoals(single, list) {
       `listing ${LIST_GOAL_VOLUMES} volumes over gRPC < ${LIST_GOAL_MS} ms`,
       `p50 ${ms(list.plain.stats.p50)}, max ${ms(list.plain.stats.max)} ${verdict(list.plain.stats.p50 < LIST_GOAL_MS)} by p50${scaled}`,
     );
+    const p = list.paged;
+    row(`first row at the client < ${FIRST_ROW_GOAL_MS} ms`, `p50 ${ms(p.firstPage.p50)} ${verdict(p.firstPage.p50 < FIRST_ROW_GOAL_MS)}${scaled}`);
+    const pagedRatio = p.all.p50 / p.engine.p50;
+    row(`paged listing <= ${PAGED_GOAL}x the engine's list`, `${pagedRatio.toFixed(2)}x by p50 (${ms(p.all.p50)} / ${ms(p.engine.p50)}) ${verdict(pagedRatio <= PAGED_GOAL)}${scaled}`);
+    const usageRatio = p.allUsage.p50 / p.all.p50;
+    row(`paged listing with usage <= ${USAGE_GOAL}x without`, `${usageRatio.toFixed(2)}x by p50 (${ms(p.allUsage.p50)} / ${ms(p.all.p50)}) ${verdict(usageRatio <= USAGE_GOAL)}${scaled}`);
   }
 }
 
@@ -430,7 +536,7 @@ async function main() {
     ctx.clients = openClients(config.socket);
     ctx.engine = new Engine({ dm: ctx.backend.dm, block: ctx.backend.block, logger, snapshotDeadlineMs: config.snapshotDeadlineMs });
 
-    single = await singleOps(ctx, opts);
+    if (!opts.listOnly) single = await singleOps(ctx, opts);
     list = await listing(ctx, opts);
   } finally {
     for (const name of [...ctx.agentPools]) {
@@ -463,7 +569,7 @@ async function main() {
   const where = inVm ? 'the qemu TCG guest' : 'this host';
   out(`bench:agent on ${where}, kernel ${kernelRelease}, node ${process.version}, dm ${opts.simOnly ? "sim (simulated kernel: not the kernel's figures)" : 'native'}`);
   out('  the agent and its gRPC client run in one process (Agent.start, unix socket); log silent, no metrics listener');
-  printSingle(single);
+  if (single) printSingle(single);
   printListing(list, opts);
   printGoals(single, list);
 }

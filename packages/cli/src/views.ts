@@ -5,7 +5,7 @@
  */
 import type { ClusterStatusResponse__Output, DiscoveredPool__Output, Job__Output, Pool__Output, VolumeLocation__Output, Volume__Output } from '@thinfleet/proto';
 import { formatBytes, formatPercent, percentDone } from './sizes.js';
-import { formatFields, formatTable } from './table.js';
+import { formatFields, formatTable, type Column } from './table.js';
 
 const yesNo = (value: boolean): string => (value ? 'yes' : 'no');
 const orDash = (text: string): string => (text === '' ? '-' : text);
@@ -77,18 +77,18 @@ export function discoveredTable(pools: readonly DiscoveredPool__Output[]): strin
   return table + problems.join('');
 }
 
-/** `volume list`: POOL NAME SIZE ACTIVE ORIGIN, and MAPPED when usage was asked for. */
-export function volumeTable(volumes: readonly Volume__Output[], usage: boolean): string {
-  const columns = [{ header: 'POOL' }, { header: 'NAME' }, { header: 'SIZE', align: 'right' as const }, { header: 'ACTIVE' }, { header: 'ORIGIN' }];
+/** The columns of `volume list`: POOL NAME SIZE ACTIVE ORIGIN, and MAPPED when usage was asked for. */
+export function volumeTableColumns(usage: boolean): Column[] {
+  const columns: Column[] = [{ header: 'POOL' }, { header: 'NAME' }, { header: 'SIZE', align: 'right' }, { header: 'ACTIVE' }, { header: 'ORIGIN' }];
   if (usage) columns.push({ header: 'MAPPED', align: 'right' });
-  return formatTable(
-    columns,
-    volumes.map((volume) => {
-      const row = [volume.pool, volume.name, formatBytes(volume.sizeBytes), yesNo(volume.active), orDash(volume.origin || volume.externalOrigin)];
-      if (usage) row.push(volume.mappedBytes === undefined ? '-' : formatBytes(volume.mappedBytes));
-      return row;
-    }),
-  );
+  return columns;
+}
+
+/** One row of `volume list`. */
+export function volumeTableRow(volume: Volume__Output, usage: boolean): string[] {
+  const row = [volume.pool, volume.name, formatBytes(volume.sizeBytes), yesNo(volume.active), orDash(volume.origin || volume.externalOrigin)];
+  if (usage) row.push(volume.mappedBytes === undefined ? '-' : formatBytes(volume.mappedBytes));
+  return row;
 }
 
 /** `volume show` and the commands that answer with one volume. */

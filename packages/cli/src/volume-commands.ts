@@ -12,7 +12,8 @@ import { jobFailure, waitForJob } from './job-wait.js';
 import type { ParsedArgs } from './parsed-args.js';
 import { formatBytes } from './sizes.js';
 import { fieldError, UsageError } from './usage-error.js';
-import { locationTable, volumeTable, volumeView } from './views.js';
+import { locationTable, volumeView } from './views.js';
+import { VOLUME_LIST_COMMAND } from './volume-list-command.js';
 
 const ref = (volume: Volume__Output): string => `${volume.pool}/${volume.name}`;
 /** Where an active volume can be used: its device, or, on the simulated device-mapper, the commands that reach it. */
@@ -94,26 +95,7 @@ export const VOLUME_COMMANDS: readonly CommandSpec[] = [
       return `created snapshot ${ref(volume)} of ${request.pool}/${request.source}${activeNote(volume)}`;
     },
   }),
-  {
-    words: ['volume', 'list'],
-    arguments: ['[POOL]'],
-    options: {
-      usage: { type: 'boolean', description: 'also read the bytes each volume maps (costs a metadata read)' },
-    },
-    summary: 'list the volumes of one pool, or of every active pool, naming the inactive ones (with --coordinator: of every pool in the cluster)',
-    examples: ['volume list', 'volume list tank --usage', '--json volume list tank', '--coordinator 127.0.0.1:9750 volume list'],
-    async run(context, args) {
-      const [pool = ''] = args.positionals;
-      const usage = args.flag('usage');
-      const response = await (await context.agent()).listVolumes({ pool, usage });
-      context.out.result(response, () => volumeTable(response.volumes, usage));
-      if (response.inactivePools.length > 0 && !context.out.json) {
-        const names = response.inactivePools.join(', ');
-        context.out.warn(`not listed: the volumes of inactive pool${response.inactivePools.length > 1 ? 's' : ''} ${names} (thinfleet pool activate NAME)`);
-      }
-      return EXIT.OK;
-    },
-  },
+  VOLUME_LIST_COMMAND,
   agentCallCommand({
     words: ['volume', 'show'],
     arguments: ['POOL/NAME'],

@@ -5,8 +5,9 @@
  * holding the pool.
  */
 import { randomUUID } from 'node:crypto';
-import { credentials, Metadata, type ChannelCredentials } from '@grpc/grpc-js';
+import { credentials, makeGenericClientConstructor, Metadata, type ChannelCredentials } from '@grpc/grpc-js';
 import {
+  decodeListVolumesResponse,
   loadAgentApi,
   type DeviceSnapshotServiceClient,
   type HealthCheckResponse__Output,
@@ -57,6 +58,22 @@ export type ServingStatus = HealthCheckResponse__Output['status'];
 type UnaryMethod = (request: object, ...rest: Parameters<UnaryStarter<unknown>>) => ReturnType<UnaryStarter<unknown>>;
 
 /**
+ * The VolumeService client constructor whose ListVolumes answers are decoded by the hand decoder
+ * (@thinfleet/proto decodeListVolumesResponse: the same object as protobufjs builds, several
+ * times cheaper on a page of 1000 volumes); every other method as loadAgentApi() has it.
+ */
+export function handDecodedVolumeService(): ReturnType<typeof loadAgentApi>['VolumeService'] {
+  if (volumeServiceClass === null) {
+    const service = loadAgentApi().VolumeService.service;
+    const definition = { ...service, ListVolumes: { ...service.ListVolumes, responseDeserialize: decodeListVolumesResponse } };
+    volumeServiceClass = makeGenericClientConstructor(definition, 'VolumeService') as unknown as ReturnType<typeof loadAgentApi>['VolumeService'];
+  }
+  return volumeServiceClass;
+}
+
+let volumeServiceClass: ReturnType<typeof loadAgentApi>['VolumeService'] | null = null;
+
+/**
  * A connection to one agent, or to a coordinator (`connectCoordinator`). Connecting is lazy: `connect` checks the target and reads TLS files
  * but opens nothing; the first call connects, and a call made while the agent is not listening
  * fails at once with an AgentCallError whose `isUnavailable` is true. Calls are as idempotent as
@@ -104,7 +121,7 @@ export class AgentClient extends AgentRpcBase {
     const channelOverride = pools.getChannel();
     this.services = {
       pools,
-      volumes: new api.VolumeService(target.address, channelCredentials, { channelOverride }),
+      volumes: new (handDecodedVolumeService())(target.address, channelCredentials, { channelOverride }),
       jobs: new api.JobService(target.address, channelCredentials, { channelOverride }),
       deviceSnapshots: new api.DeviceSnapshotService(target.address, channelCredentials, { channelOverride }),
     };

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Metadata, Server, ServerCredentials, status, type ServerWritableStream, type ServiceError } from '@grpc/grpc-js';
 import {
+  decodeListVolumesResponse,
   loadAgentApi,
   type GetVolumeRequest__Output,
   type Job,
@@ -18,6 +19,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_RPCS } from '../src/agent-rpcs.js';
 import { AgentCallError, AgentClient, parseAgentTarget } from '../src/index.js';
+import { handDecodedVolumeService } from '../src/agent-client.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'tf-client-'));
 const socketPath = join(scratch, 'agent.sock');
@@ -69,6 +71,13 @@ const volumeHandlers: Partial<VolumeServiceHandlers> = {
     }
     callback(null, { volume: { pool: request.pool, name: request.name, sizeBytes: 1 << 20, mappedBytes: request.usage ? 4096 : undefined } });
   },
+  ListVolumes(call, callback) {
+    const volumes = [
+      { pool: 'p', name: 'a', sizeBytes: 1 << 20, mappedBytes: 0 },
+      { pool: 'p', name: 'é' },
+    ];
+    callback(null, { volumes, inactivePools: ['cold'], nextPageToken: call.request.pageToken === '' ? 'next' : '' });
+  },
 };
 
 const jobHandlers: Partial<JobServiceHandlers> = {
@@ -109,6 +118,22 @@ describe('AgentClient', () => {
   it('sends the request and resolves to the decoded response', async () => {
     const response = await client.getVolume({ pool: 'p', name: 'a', usage: true });
     expect(response.volume).toMatchObject({ pool: 'p', name: 'a', sizeBytes: 1 << 20, mappedBytes: 4096, origin: '' });
+  });
+
+  it('decodes ListVolumes with the hand decoder, to what protobufjs decodes', async () => {
+    const service = handDecodedVolumeService().service.ListVolumes;
+    expect(service.responseDeserialize).toBe(decodeListVolumesResponse);
+    const response = await client.listVolumes({ pool: 'p', pageSize: 2 });
+    const codec = loadAgentApi().VolumeService.service.ListVolumes;
+    expect(JSON.stringify(response)).toBe(JSON.stringify(codec.responseDeserialize(codec.responseSerialize(response))));
+    expect(response).toMatchObject({
+      inactivePools: ['cold'],
+      nextPageToken: 'next',
+      volumes: [
+        { name: 'a', mappedBytes: 0 },
+        { name: 'é', origin: '' },
+      ],
+    });
   });
 
   it('has one method for every unary RPC of the agent API, made on the service that defines it', () => {

@@ -15,7 +15,7 @@ import { CATALOG_STATE_FORMAT, MAX_JOB_OWNERS } from './catalog-records.js';
 import type { CatalogRecord, CatalogState, JobOwner, NoSpaceMode, PlannedOp, PoolRecord, VolumeRecord } from './catalog-records.js';
 import type { DeviceExtent } from './layout.js';
 
-export { catalogIndex, type CatalogIndex } from './catalog-index.js';
+export { catalogIndex, compareNames, volumeNamesAfter, type CatalogIndex } from './catalog-index.js';
 export * from './catalog-records.js';
 
 /**

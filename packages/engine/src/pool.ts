@@ -12,7 +12,7 @@
  */
 import type { BatchItem } from './batch-item.js';
 import { poolCapacity, type PoolCapacity } from './capacity.js';
-import { jobOwnerToken, noSpaceModeOf, type DeleteMark, type JobMark, type NoSpaceMode, type VolumeRecord } from './catalog-state.js';
+import { jobOwnerToken, noSpaceModeOf, volumeNamesAfter, type DeleteMark, type JobMark, type NoSpaceMode, type VolumeRecord } from './catalog-state.js';
 import { writerClusterId, type CatalogWriter } from '@thinfleet/catalog';
 import { checkMarkOwner, setCatalogWriter } from './pool-writer.js';
 import { ensureDevice, removeDevice } from './device-tables.js';
@@ -223,24 +223,35 @@ export class Pool extends SingleVolumeCalls {
     return v;
   }
 
-  /** Every volume, sorted by name. With `usage`, mapped/exclusive/shared bytes from one metadata read. */
-  async list(options: { usage?: boolean } = {}): Promise<VolumeInfo[]> {
+  /**
+   * The volumes in name order (code-unit order), every one by default. With `afterName` and
+   * `limit`, one keyset page: at most `limit` volumes, the first named after `afterName`; it
+   * costs the page (a binary search in the catalog index's sorted names), not the pool, so a
+   * caller that pages with the last name it got sees every volume unchanged meanwhile exactly
+   * once. With `usage`, mapped/exclusive/shared bytes from one metadata read (of the whole pool).
+   * Reads only; runs under the pool's mutex.
+   */
+  async list(options: { usage?: boolean; afterName?: string | null; limit?: number } = {}): Promise<VolumeInfo[]> {
     return this.mutex.run(async () => {
       this.requireOpen();
       const active = await activeVolumeDevices(this.core);
       const usage = options.usage ? await readPoolUsage(this.core) : null;
-      return Object.values(this.core.catalog.state.volumes)
-        .map((v) => describeVolume(this.core, v, active, usage))
-        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const state = this.core.catalog.state;
+      const names = volumeNamesAfter(state, options.afterName ?? null, options.limit ?? Number.MAX_SAFE_INTEGER);
+      return names.map((name) => describeVolume(this.core, volumeByName(this.core, name)!, active, usage));
     });
   }
 
-  /** One volume, with its usage. */
-  async show(name: string): Promise<VolumeInfo> {
+  /**
+   * One volume, with its usage (a metadata read) unless `usage` is false; costs the volume and a
+   * device list, not the pool. Reads only; runs under the pool's mutex.
+   * @throws EngineError NO_SUCH_VOLUME
+   */
+  async show(name: string, options: { usage?: boolean } = {}): Promise<VolumeInfo> {
     return this.mutex.run(async () => {
       this.requireOpen();
       const v = this.find(name);
-      return describeVolume(this.core, v, await activeVolumeDevices(this.core), await readPoolUsage(this.core));
+      return describeVolume(this.core, v, await activeVolumeDevices(this.core), options.usage === false ? null : await readPoolUsage(this.core));
     });
   }
 

@@ -29,4 +29,5 @@ export {
   type TlsFiles,
 } from './config-schema.js';
 export { ERROR_TRAILER_KEYS, LOCK_TOKEN_METADATA, POOL_NAME_PATTERN } from './wire-constants.js';
+export { decodeListVolumesResponse } from './volume-list-decoder.js';
 export { encodeListVolumesResponse, LIST_VOLUMES_RESPONSE_ENCODED_FIELDS, VOLUME_ENCODED_FIELDS, type EncodedField, type EncodedFieldKind } from './volume-list-encoder.js';

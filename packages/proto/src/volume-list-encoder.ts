@@ -63,6 +63,7 @@ export const VOLUME_ENCODED_FIELDS: readonly EncodedField[] = [
 export const LIST_VOLUMES_RESPONSE_ENCODED_FIELDS: readonly EncodedField[] = [
   { number: 1, name: 'volumes', kind: 'message', optional: false, repeated: true },
   { number: 2, name: 'inactivePools', kind: 'string', optional: false, repeated: true },
+  { number: 3, name: 'nextPageToken', kind: 'string', optional: false },
 ];
 
 /** Wire type 2 (length-delimited) and 0 (varint) tags, precomputed: (number << 3) | wire type. */
@@ -304,6 +305,9 @@ export function encodeListVolumesResponse(response: ListVolumesResponse): Buffer
     const n = utf8Length(String(name));
     total += 1 + varintLength(n) + n;
   }
+  const next = response.nextPageToken == null ? '' : String(response.nextPageToken);
+  const nextLength = utf8Length(next);
+  if (nextLength > 0) total += 1 + varintLength(nextLength) + nextLength;
   const out = new Out(Buffer.allocUnsafe(total));
   for (let i = 0; i < volumes.length; i++) {
     out.buf[out.pos++] = tag(1, LEN);
@@ -316,6 +320,10 @@ export function encodeListVolumesResponse(response: ListVolumesResponse): Buffer
     const s = String(name);
     out.buf[out.pos++] = tag(2, LEN);
     out.string(s, utf8Length(s));
+  }
+  if (nextLength > 0) {
+    out.buf[out.pos++] = tag(3, LEN);
+    out.string(next, nextLength);
   }
   if (out.pos !== total) throw new Error(`volume-list-encoder: wrote ${out.pos} bytes, sized ${total}`);
   return out.buf;

@@ -43,6 +43,7 @@ describe('encodeListVolumesResponse', () => {
       const response: ListVolumesResponse = {
         volumes: Array.from({ length: count }, () => volume(next)),
         inactivePools: seed % 3 === 0 ? [] : Array.from({ length: Math.floor(next() * 4) }, () => SAMPLES[Math.floor(next() * SAMPLES.length)]!),
+        ...(seed % 4 === 0 ? {} : { nextPageToken: SAMPLES[Math.floor(next() * SAMPLES.length)]! }),
       };
       expect(viaHand(response), `seed ${seed}`).toEqual(viaProtobufjs(response));
     }

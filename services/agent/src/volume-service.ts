@@ -34,6 +34,7 @@ import { unary, type RpcContext } from './rpc.js';
 import { volumeDataHandlers } from './volume-data-service.js';
 import { volumeImageHandlers } from './volume-image-service.js';
 import { hideIncompleteCopies, volumeCopyHandlers } from './volume-copy-service.js';
+import { decodePageToken, encodePageToken, pageLimit, walkVolumePage } from './list-volume-pages.js';
 import { volumeMoveHandlers } from './volume-move-service.js';
 import { volumeDiffHandlers } from './volume-diff-service.js';
 import { checkDevicePath } from './device-attachments.js';
@@ -87,10 +88,9 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
   };
 
   async function find(pool: Pool, name: string, usage: boolean): Promise<VolumeInfo> {
-    const v = usage ? await pool.show(name) : (await pool.list()).find((x) => x.name === name);
-    // The engine's NO_SUCH_VOLUME, for a volume a copy is still making as for one that is not there.
-    if (v === undefined && !usage) return pool.show(name);
-    if (v === undefined || hideIncompleteCopies([v]).length === 0) throw new EngineError('NO_SUCH_VOLUME', `no volume ${quoted(name)} in pool ${pool.name}`);
+    // The engine's NO_SUCH_VOLUME for a volume that is not there; the same for one a copy is still making.
+    const v = await pool.show(name, { usage });
+    if (hideIncompleteCopies([v]).length === 0) throw new EngineError('NO_SUCH_VOLUME', `no volume ${quoted(name)} in pool ${pool.name}`);
     return v;
   }
 
@@ -129,10 +129,13 @@ export function volumeServiceHandlers(ctx: RpcContext, deps: VolumeDeps): Volume
     }),
 
     ListVolumes: unary(ctx, 'ListVolumes', async (r: ListVolumesRequest__Output) => {
-      const selected = r.pool === '' ? pools.engine.pools().sort((a, b) => a.name.localeCompare(b.name)) : [activePool('pool', r.pool)];
-      const volumes: Volume[] = [];
-      for (const pool of selected) for (const v of hideIncompleteCopies(await pool.list({ usage: r.usage }))) volumes.push(message(pool, v));
-      return { volumes, inactivePools: r.pool === '' ? pools.inactiveNames() : [] };
+      const limit = pageLimit(r.pageSize, r.pageToken);
+      const selected = r.pool === '' ? pools.engine.pools() : [activePool('pool', r.pool)];
+      const from = decodePageToken(r.pool, r.pageToken);
+      const page = await walkVolumePage(selected, from, limit, r.usage, hideIncompleteCopies);
+      const volumes: Volume[] = page.volumes.map(({ pool, volume }) => message(pool, volume));
+      const nextPageToken = page.next === null ? '' : encodePageToken(r.pool, page.next);
+      return { volumes, inactivePools: r.pool === '' ? pools.inactiveNames() : [], nextPageToken };
     }),
 
     GetVolume: unary(ctx, 'GetVolume', async (r: GetVolumeRequest__Output) => {

@@ -8,9 +8,23 @@ export interface ListVolumesRequest {
    */
   'pool'?: (string);
   /**
-   * Read mapped/exclusive/shared bytes from the kernel's metadata (costs a metadata read).
+   * Read mapped/exclusive/shared bytes from the kernel's metadata (costs a metadata read per
+   * page: one of the whole pool).
    */
   'usage'?: (boolean);
+  /**
+   * The most volumes (a count) one answer carries, 1 .. 10000; 0: 1000 when `page_token` is
+   * set, and every volume in one answer when neither is set (what a client older than paging
+   * sends; see docs/agent.md, Listing). Above 10000 is INVALID_ARGUMENT on page_size.
+   */
+  'pageSize'?: (number);
+  /**
+   * Empty for the first page, else the `next_page_token` of the previous answer to the same
+   * `pool` (opaque text, at most 512 bytes). Pages are keyset pages in (pool, name) order: a
+   * volume that exists unchanged during the whole walk is in exactly one page. A token this
+   * agent did not make, or made for another `pool`, is INVALID_ARGUMENT on page_token.
+   */
+  'pageToken'?: (string);
 }
 
 export interface ListVolumesRequest__Output {
@@ -20,7 +34,21 @@ export interface ListVolumesRequest__Output {
    */
   'pool': (string);
   /**
-   * Read mapped/exclusive/shared bytes from the kernel's metadata (costs a metadata read).
+   * Read mapped/exclusive/shared bytes from the kernel's metadata (costs a metadata read per
+   * page: one of the whole pool).
    */
   'usage': (boolean);
+  /**
+   * The most volumes (a count) one answer carries, 1 .. 10000; 0: 1000 when `page_token` is
+   * set, and every volume in one answer when neither is set (what a client older than paging
+   * sends; see docs/agent.md, Listing). Above 10000 is INVALID_ARGUMENT on page_size.
+   */
+  'pageSize': (number);
+  /**
+   * Empty for the first page, else the `next_page_token` of the previous answer to the same
+   * `pool` (opaque text, at most 512 bytes). Pages are keyset pages in (pool, name) order: a
+   * volume that exists unchanged during the whole walk is in exactly one page. A token this
+   * agent did not make, or made for another `pool`, is INVALID_ARGUMENT on page_token.
+   */
+  'pageToken': (string);
 }
