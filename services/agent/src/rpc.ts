@@ -3,6 +3,7 @@
  * shutdown, one log record per call with the pool and volume it is about, the latency and error
  * metrics, and the one mapping of errors to gRPC statuses (agent-error.ts).
  */
+import { performance } from 'node:perf_hooks';
 import {
   status as grpcStatus,
   type Metadata,
@@ -14,6 +15,7 @@ import {
 } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { AgentError, ERROR_METADATA, statusName, toServiceError } from './agent-error.js';
+import type { CallStageSink } from './call-stages.js';
 import type { InFlight } from './in-flight.js';
 import { LOCK_TOKEN_METADATA } from './pool-fencing.js';
 import type { RequestIds } from './request-ids.js';
@@ -37,6 +39,8 @@ export interface RpcContext {
   readonly fencing: CallAdmission;
   /** Answers retried mutating calls (same `request_id`) from their first attempt; none: ids are ignored. */
   readonly requestIds?: RequestIds;
+  /** Per-stage timing of each call (benchmarks; call-stages.ts); none: not timed. */
+  readonly stages?: CallStageSink;
 }
 
 /** A request that failed the wire check carries this key instead of its fields. */
@@ -90,6 +94,7 @@ function lockToken(metadata: Metadata): string | null {
 }
 
 async function tracked<T>(ctx: RpcContext, operation: string, request: unknown, metadata: Metadata, fn: () => Promise<T>): Promise<T> {
+  const startedMs = ctx.stages === undefined ? 0 : performance.now();
   const started = process.hrtime.bigint();
   const about = subject(request);
   const log = ctx.logger.child({ operation, ...about });
@@ -100,10 +105,17 @@ async function tracked<T>(ctx: RpcContext, operation: string, request: unknown, 
     rejectMalformed(request);
     const admitPool = admittedPool(operation, request, about);
     if (!READ_ONLY.test(operation) && admitPool !== undefined) admitted = await ctx.fencing.admit(admitPool, lockToken(metadata), operation);
+    const admittedAt = ctx.stages === undefined ? 0 : performance.now();
     const result = await fn();
+    const handledAt = ctx.stages === undefined ? 0 : performance.now();
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     ctx.observe(operation, seconds, null);
     log[READ_ONLY.test(operation) ? 'debug' : 'info']({ durationMs: Math.round(seconds * 1e4) / 10 }, 'ok');
+    if (ctx.stages !== undefined) {
+      ctx.stages(operation, 'admit', admittedAt - startedMs);
+      ctx.stages(operation, 'handler', handledAt - admittedAt);
+      ctx.stages(operation, 'finish', performance.now() - handledAt);
+    }
     return result;
   } catch (err) {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -161,20 +173,49 @@ export function serverStream<Req, Res>(ctx: RpcContext, operation: string, fn: (
  * `definition` with each request checked on the wire before decoding (wire-check.ts); a bad
  * request reaches its handler marked, and the handler answers INVALID_ARGUMENT naming the field.
  */
-export function wireCheckedDefinition(definition: ServiceDefinition<UntypedServiceImplementation>): ServiceDefinition<UntypedServiceImplementation> {
+export function wireCheckedDefinition(definition: ServiceDefinition<UntypedServiceImplementation>, stages?: CallStageSink): ServiceDefinition<UntypedServiceImplementation> {
   const out: Record<string, ServiceDefinition[string]> = {};
   for (const [name, method] of Object.entries(definition)) {
     const type = (method as unknown as { requestType?: { type?: Parameters<typeof checkWire>[1] } }).requestType?.type;
     const original = method.requestDeserialize;
     // `/thinfleet.agent.v1.VolumeService/Batch`: request types resolve in the service's package.
     const scope = method.path.replace(/^\//, '').split('/')[0]!.split('.').slice(0, -1).join('.');
-    out[name] = {
-      ...method,
-      requestDeserialize: (bytes: Buffer) => {
-        const problem = type === undefined ? null : checkWire(bytes, type, scope);
-        return problem === null ? (original(bytes) as unknown) : { [MALFORMED]: problem };
-      },
+    const deserialize = (bytes: Buffer): unknown => {
+      const problem = type === undefined ? null : checkWire(bytes, type, scope);
+      return problem === null ? (original(bytes) as unknown) : { [MALFORMED]: problem };
     };
+    out[name] = { ...method, requestDeserialize: stages === undefined ? deserialize : timedDeserialize(name, stages, type, scope, original) };
+    if (stages !== undefined) out[name].responseSerialize = timedSerialize(name, stages, method.responseSerialize);
   }
   return out as ServiceDefinition<UntypedServiceImplementation>;
+}
+
+/** requestDeserialize of wireCheckedDefinition, timing the wire check and the decoding apart. */
+function timedDeserialize(
+  operation: string,
+  stages: CallStageSink,
+  type: Parameters<typeof checkWire>[1] | undefined,
+  scope: string,
+  original: (bytes: Buffer) => unknown,
+): (bytes: Buffer) => unknown {
+  return (bytes) => {
+    const t0 = performance.now();
+    const problem = type === undefined ? null : checkWire(bytes, type, scope);
+    const t1 = performance.now();
+    stages(operation, 'wire-check', t1 - t0);
+    if (problem !== null) return { [MALFORMED]: problem };
+    const request = original(bytes);
+    stages(operation, 'decode', performance.now() - t1);
+    return request;
+  };
+}
+
+/** A responseSerialize timing the encoding. */
+function timedSerialize(operation: string, stages: CallStageSink, original: (value: unknown) => Buffer): (value: unknown) => Buffer {
+  return (value) => {
+    const t0 = performance.now();
+    const bytes = original(value);
+    stages(operation, 'encode', performance.now() - t0);
+    return bytes;
+  };
 }
