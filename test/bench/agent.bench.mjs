@@ -24,7 +24,8 @@
 // 1. "agent overhead over the bare ioctl for a message: <= 1.5x". Three paths take K snapshots
 //    of an inactive, empty 1 GiB origin, one of each in turn (the order rotating), so a change
 //    in the host's load hits all three:
-//      agent   SnapshotVolume over gRPC, timed at the client (pool A, made through the agent);
+//      agent   SnapshotVolume over gRPC, timed at the client (pool A, made through the agent),
+//              with a request id (a random UUID) as AgentClient sends, and its channel options;
 //      engine  pool.snapshot on an Engine in this process over the agent's own dm and block
 //              clients (pool B, the agent knows nothing of it): the same work minus gRPC;
 //      bare    one `create_snap` message (ThinPoolControl.createSnap) on pool B's pool device
@@ -51,12 +52,14 @@
 //    ListVolumes with, packages/proto volume-list-encoder.ts).
 // At the end every pool is destroyed (force), the agent stopped, the temp directory removed.
 import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { Agent, resolveAgentConfig } from '@thinfleet/agent';
+import { CLIENT_CHANNEL_OPTIONS } from '@thinfleet/client';
 import { MAX_THIN_ID, NativeBlockClient, NativeDmClient, openSimHost, ThinPoolControl, thinId } from '@thinfleet/devmapper';
 import { Engine, poolDevicePrefix } from '@thinfleet/engine';
 import { encodeListVolumesResponse, loadAgentApi } from '@thinfleet/proto';
@@ -114,8 +117,11 @@ const verdict = (ok) => (ok ? 'PASS' : 'BELOW');
 
 // ---- gRPC ----------------------------------------------------------------------------------
 
-/** A 10,000-volume list is a few MiB; grpc-js refuses more than 4 MiB by default. */
-const CLIENT_OPTIONS = { 'grpc.max_receive_message_length': 64 * MiB, 'grpc.max_send_message_length': 64 * MiB };
+/**
+ * The channel options AgentClient uses (@thinfleet/client), and room for a 10,000-volume list (a
+ * few MiB; grpc-js refuses more than 4 MiB by default).
+ */
+const CLIENT_OPTIONS = { ...CLIENT_CHANNEL_OPTIONS, 'grpc.max_receive_message_length': 64 * MiB, 'grpc.max_send_message_length': 64 * MiB };
 
 function openClients(socketPath) {
   const api = loadAgentApi();
@@ -274,7 +280,8 @@ async function singleOps(ctx, opts) {
     bareHeld = false;
   };
 
-  const viaAgent = (name) => unary(clients.volume, 'SnapshotVolume', { pool: agentPool, source: 'base', name });
+  // With a request id, as AgentClient sends on every mutating call (the agent remembers it).
+  const viaAgent = (name) => unary(clients.volume, 'SnapshotVolume', { pool: agentPool, source: 'base', name, requestId: randomUUID() });
   const stageSamples = [];
   const viaAgentStaged = async (name) => stageSamples.push(await ctx.stages.around(() => viaAgent(name)));
   const viaEngine = (name) => pool.snapshot('base', name);
