@@ -53,6 +53,7 @@ import { makeAutoextend } from './capacity/autoextend.js';
 import { CapacityMetrics } from './metrics/capacity-metrics.js';
 import { wireCheckedDefinition, type RpcContext } from './rpc.js';
 import type { CallStageSink } from './call-stages.js';
+import { handEncodedVolumeAnswers } from './volume-answer-serializer.js';
 import { handEncodedListVolumes } from './list-volumes-serializer.js';
 import { notifySystemd, watchdogIntervalMs } from './sd-notify.js';
 import { volumeTransferHandlers } from './volume-transfer-service.js';
@@ -277,7 +278,7 @@ export class Agent {
         ...poolCapacityHandlers(ctx, { pools, monitor: capacity, metrics: capacityMetrics, watches: poolEventWatches }),
       });
       server.addService(
-        wireCheckedDefinition(handEncodedListVolumes(api.VolumeService.service), options.callStages),
+        wireCheckedDefinition(handEncodedVolumeAnswers(handEncodedListVolumes(api.VolumeService.service)), options.callStages),
         volumeServiceHandlers(ctx, { pools, jobs, config, simulated: backend.simulated, nodeId: config.cluster?.nodeId ?? hostname() }),
       );
       server.addService(wireCheckedDefinition(api.JobService.service), jobServiceHandlers(ctx, jobs, watches));
