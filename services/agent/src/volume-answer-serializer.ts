@@ -35,28 +35,30 @@ function isVolumeAnswer(fields: readonly FieldDescriptor[] | undefined): boolean
  * comment) replaced by the hand encoder; other methods unchanged.
  */
 export function handEncodedVolumeAnswers(definition: ServiceDefinition<UntypedServiceImplementation>): ServiceDefinition<UntypedServiceImplementation> {
-  const out: Record<string, ServiceDefinition[string]> = {};
-  for (const [name, method] of Object.entries(definition)) {
-    const fields = (method as unknown as { responseType?: { type?: { field?: readonly FieldDescriptor[] } } }).responseType?.type?.field;
-    if (!method.path.startsWith(PACKAGE_PATH) || method.responseStream || !isVolumeAnswer(fields)) {
-      out[name] = method;
-      continue;
+  const methods = Object.entries(definition).map(([name, method]) => [
+    name,
+    answersOneVolume(method) ? { ...method, responseSerialize: volumeAnswerSerializer(method.responseSerialize) } : method,
+  ]);
+  return Object.fromEntries(methods) as ServiceDefinition<UntypedServiceImplementation>;
+}
+
+/** True for a unary method of the agent's package whose answer is one Volume (see isVolumeAnswer). */
+function answersOneVolume(method: ServiceDefinition[string]): boolean {
+  const fields = (method as unknown as { responseType?: { type?: { field?: readonly FieldDescriptor[] } } }).responseType?.type?.field;
+  return method.path.startsWith(PACKAGE_PATH) && !method.responseStream && isVolumeAnswer(fields);
+}
+
+/** The hand encoder for a one-Volume answer, `protobufjs` (the method's own serializer) for the rest. */
+function volumeAnswerSerializer(protobufjs: (value: unknown) => Buffer): (value: unknown) => Buffer {
+  return (value) => {
+    const answer = value as { volume?: unknown; overprovision?: unknown };
+    if (answer.overprovision !== undefined && answer.overprovision !== null) return protobufjs(value);
+    if (typeof answer.volume !== 'object' || answer.volume === null) return protobufjs(value);
+    try {
+      return encodeListVolumesResponse({ volumes: [answer.volume], inactivePools: [] });
+    } catch (error) {
+      if (error instanceof RangeError) return protobufjs(value);
+      throw error;
     }
-    const original = method.responseSerialize;
-    out[name] = {
-      ...method,
-      responseSerialize: (value: unknown) => {
-        const answer = value as { volume?: unknown; overprovision?: unknown };
-        if (answer.overprovision !== undefined && answer.overprovision !== null) return original(value);
-        if (typeof answer.volume !== 'object' || answer.volume === null) return original(value);
-        try {
-          return encodeListVolumesResponse({ volumes: [answer.volume], inactivePools: [] });
-        } catch (error) {
-          if (error instanceof RangeError) return original(value);
-          throw error;
-        }
-      },
-    };
-  }
-  return out as ServiceDefinition<UntypedServiceImplementation>;
+  };
 }
