@@ -3,9 +3,10 @@
  * and the like: field 1 `volume`, perhaps field 20 `overprovision`) encoded by the hand-specialised
  * Volume encoder of @thinfleet/proto instead of protobufjs: a message whose only field is
  * `Volume volume = 1` has the very bytes of a `ListVolumesResponse` listing that one volume
- * (field 1, length-delimited, either way). An answer with an overprovisioning warning, without a
- * volume, or outside the encoder's exact domain is serialized by protobufjs, as before. Either
- * way the client decodes the same answer (test/volume-answer-serializer.test.ts).
+ * (field 1, length-delimited, either way); an overprovisioning warning (field 20) is protobufjs's
+ * bytes of the warning alone, appended. An answer without a volume, or outside the encoder's exact
+ * domain, is serialized by protobufjs, as before. Either way the client decodes the same answer
+ * (test/volume-answer-serializer.test.ts).
  */
 import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { encodeListVolumesResponse } from '@thinfleet/proto';
@@ -52,10 +53,13 @@ function answersOneVolume(method: ServiceDefinition[string]): boolean {
 function volumeAnswerSerializer(protobufjs: (value: unknown) => Buffer): (value: unknown) => Buffer {
   return (value) => {
     const answer = value as { volume?: unknown; overprovision?: unknown };
-    if (answer.overprovision !== undefined && answer.overprovision !== null) return protobufjs(value);
     if (typeof answer.volume !== 'object' || answer.volume === null) return protobufjs(value);
     try {
-      return encodeListVolumesResponse({ volumes: [answer.volume], inactivePools: [] });
+      const volume = encodeListVolumesResponse({ volumes: [answer.volume], inactivePools: [] });
+      // A message's bytes are its fields' bytes one after another: the warning (field 20) by
+      // protobufjs follows the volume (field 1), as protobufjs would order them.
+      const warned = answer.overprovision !== undefined && answer.overprovision !== null;
+      return warned ? Buffer.concat([volume, protobufjs({ overprovision: answer.overprovision })]) : volume;
     } catch (error) {
       if (error instanceof RangeError) return protobufjs(value);
       throw error;

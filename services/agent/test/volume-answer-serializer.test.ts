@@ -1,8 +1,8 @@
 /**
  * Answers that are one Volume are encoded by the hand Volume encoder (volume-answer-serializer.ts):
- * only those methods are rewired, their bytes decode to what protobufjs's bytes decode to, and an
- * answer with an overprovisioning warning, without a volume or outside the encoder's domain is
- * protobufjs's, byte for byte.
+ * only those methods are rewired, their bytes (an overprovisioning warning appended by protobufjs)
+ * decode to what protobufjs's bytes decode to, and an answer without a volume or outside the
+ * encoder's domain is protobufjs's, byte for byte.
  */
 import { loadAgentApi, type Volume } from '@thinfleet/proto';
 import { describe, expect, it } from 'vitest';
@@ -49,9 +49,16 @@ describe('handEncodedVolumeAnswers', () => {
     }
   });
 
-  it('leaves an answer with a warning, without a volume, or outside the encoder to protobufjs', () => {
-    const warned = { volume, overprovision: { provisionedBytes: 2 * MiB, dataBytes: MiB, ratioLimit: 1, ratio: 2, message: 'over' } };
-    for (const answer of [warned, {}, { volume: null }, { volume: { ...volume, sharedBytes: -1 } }]) {
+  it('appends a warning encoded by protobufjs, decoding as protobufjs bytes do', () => {
+    const answer = { volume, overprovision: { provisionedBytes: 64 * 1024 * MiB, dataBytes: 4 * 1024 * MiB, ratioLimit: 1, ratio: 16, message: 'pool p is overprovisioned' } };
+    const bytes = rewired.SnapshotVolume!.responseSerialize(answer);
+    const reference = service.SnapshotVolume.responseSerialize(answer);
+    expect(bytes).not.toEqual(reference);
+    expect(service.SnapshotVolume.responseDeserialize(bytes)).toEqual(service.SnapshotVolume.responseDeserialize(reference));
+  });
+
+  it('leaves an answer without a volume, or outside the encoder, to protobufjs', () => {
+    for (const answer of [{}, { volume: null }, { volume: { ...volume, sharedBytes: -1 } }]) {
       expect(rewired.SnapshotVolume!.responseSerialize(answer)).toEqual(service.SnapshotVolume.responseSerialize(answer));
     }
   });
