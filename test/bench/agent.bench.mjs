@@ -10,7 +10,9 @@
 //     --single K          timed snapshots per path in part 1 (default 50)
 //     --volumes V         volumes in the pool listed in part 2 (default 10000)
 //     --runs R            timed ListVolumes calls of each kind in part 2 (default 10)
-//     --list-only         skip part 1 (part 2 alone: its fill of V volumes takes minutes)
+//     --part P            run only part P (1 or 2); default both
+//     --list-only         the same as --part 2 (part 2 alone: its fill of V volumes takes minutes)
+//     --warm-up W         untimed calls on each path before part 1's timed ones (default 5)
 //     --fill-batch N      create ops per Batch call filling part 2's pool (default 1000; fewer
 //                         when a loaded guest takes a batch past the snapshot window's deadline)
 //
@@ -25,15 +27,23 @@
 // 1. "agent overhead over the bare ioctl for a message: <= 1.5x". Three paths take K snapshots
 //    of an inactive, empty 1 GiB origin, one of each in turn (the order rotating), so a change
 //    in the host's load hits all three:
-//      agent   SnapshotVolume over gRPC, timed at the client (pool A, made through the agent);
+//      agent   SnapshotVolume over gRPC, timed at the client (pool A, made through the agent),
+//              with a request id (a random UUID) as AgentClient sends, and its channel options;
 //      engine  pool.snapshot on an Engine in this process over the agent's own dm and block
 //              clients (pool B, the agent knows nothing of it): the same work minus gRPC;
 //      bare    one `create_snap` message (ThinPoolControl.createSnap) on pool B's pool device
 //              with a thin id no volume uses, deleted again untimed: the bare ioctl;
 //    and, as a fourth in the same rotation, a grpc.health.v1 Check: the floor any call pays
 //    (a gRPC round trip with no agent work), to tell grpc-js's share from the agent's handler.
-//    The engine's snapshot is a transaction (catalog intent, create_snap, set_transaction_id,
-//    commit record), so agent/bare also holds the engine's own work. Which ratio the goal means
+//    Where the agent's own time goes: the agent runs with a stage sink (Agent.start's
+//    `callStages`, services/agent/src/call-stages.ts; off in production, a check of an undefined
+//    field per stage) and its engine's pool.snapshot timed by the bench, so each timed
+//    SnapshotVolume is split into: the request's wire check and decoding, admission (in-flight,
+//    fencing, log context), the handler's own work (field checks, request id, response message:
+//    the handler's time minus its engine's), the engine, finishing (metric, log), the response's
+//    encoding, and the rest (grpc-js and http2 on both ends, the client's encoding and decoding).
+//    The engine's snapshot is a transaction (catalog intent, create_snap, staged commit
+//    record), so agent/bare also holds the engine's own work. Which ratio the goal means
 //    is ambiguous: both are printed, and PASS/BELOW is given on agent/engine by p50 — the
 //    agent's own overhead.
 // 2. "listing 10,000 volumes over gRPC < 100 ms": a pool of V volumes made with Batch calls of
@@ -51,12 +61,14 @@
 //    hand decoder as the CLI's does; and protobufjs and the hand decoder decoding a page of 1000.
 // At the end every pool is destroyed (force), the agent stopped, the temp directory removed.
 import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { credentials, makeGenericClientConstructor, Metadata } from '@grpc/grpc-js';
 import { Agent, resolveAgentConfig } from '@thinfleet/agent';
+import { CLIENT_CHANNEL_OPTIONS } from '@thinfleet/client';
 import { MAX_THIN_ID, NativeBlockClient, NativeDmClient, openSimHost, ThinPoolControl, thinId } from '@thinfleet/devmapper';
 import { Engine, poolDevicePrefix } from '@thinfleet/engine';
 import { decodeListVolumesResponse, encodeListVolumesResponse, loadAgentApi } from '@thinfleet/proto';
@@ -85,14 +97,18 @@ const listPageSize = (index, usage) => (usage ? LIST_USAGE_PAGE : LIST_PAGES[Mat
 // ---- options -----------------------------------------------------------------------------
 
 function parseArgs(argv) {
-  const opts = { simOnly: false, single: 50, volumes: 10_000, runs: 10, fillBatch: FILL_BATCH_OPS };
+  const opts = { simOnly: false, single: 50, volumes: 10_000, runs: 10, part: 0, warmUp: 5, fillBatch: FILL_BATCH_OPS };
   const rest = walkArgs(argv, (a, value) => {
     if (a === '--sim-only') opts.simOnly = true;
     else if (a === '--single') opts.single = wholeNumber(a, value(), 1);
     else if (a === '--volumes') opts.volumes = wholeNumber(a, value(), 10);
     else if (a === '--runs') opts.runs = wholeNumber(a, value(), 1);
-    else if (a === '--list-only') opts.listOnly = true;
+    else if (a === '--list-only') opts.part = 2;
     else if (a === '--fill-batch') opts.fillBatch = wholeNumber(a, value(), 1);
+    else if (a === '--part') {
+      opts.part = wholeNumber(a, value(), 1);
+      if (opts.part > 2) throw new Error(`--part is 1 or 2, got ${opts.part}`);
+    } else if (a === '--warm-up') opts.warmUp = wholeNumber(a, value(), 0);
     else throw new Error(`unknown option ${a}`);
   });
   if (rest.length > 0) throw new Error(`unexpected arguments after --: ${rest.join(' ')}`);
@@ -120,8 +136,11 @@ const verdict = (ok) => (ok ? 'PASS' : 'BELOW');
 
 // ---- gRPC ----------------------------------------------------------------------------------
 
-/** A 10,000-volume list is a few MiB; grpc-js refuses more than 4 MiB by default. */
-const CLIENT_OPTIONS = { 'grpc.max_receive_message_length': 64 * MiB, 'grpc.max_send_message_length': 64 * MiB };
+/**
+ * The channel options AgentClient uses (@thinfleet/client), and room for a 10,000-volume list (a
+ * few MiB; grpc-js refuses more than 4 MiB by default).
+ */
+const CLIENT_OPTIONS = { ...CLIENT_CHANNEL_OPTIONS, 'grpc.max_receive_message_length': 64 * MiB, 'grpc.max_send_message_length': 64 * MiB };
 
 function openClients(socketPath) {
   const api = loadAgentApi();
@@ -182,21 +201,66 @@ async function kernelLoopsUnder(dir) {
   return found;
 }
 
-/** Runs `fns` once each, in an order rotated by `turn`, returning their times by index. */
-async function rotated(fns, turn) {
+/** CPU time this process has used (user and system, all its threads), in milliseconds. */
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/**
+ * Runs `fns` once each, in an order rotated by `turn`, returning their times by index, and in
+ * `cpu` (when given) the process's CPU time each took: on a loaded host, less noisy than the
+ * elapsed time (another process's turn on the CPU is not counted).
+ */
+async function rotated(fns, turn, cpu = null) {
   const elapsed = new Array(fns.length);
   for (let k = 0; k < fns.length; k++) {
     const i = (k + turn) % fns.length;
+    const c0 = cpuMs();
     const t0 = performance.now();
     await fns[i]();
     elapsed[i] = performance.now() - t0;
+    if (cpu !== null) cpu[i] = cpuMs() - c0;
   }
   return elapsed;
 }
 
 // ---- part 1: one snapshot, three ways --------------------------------------------------------
 
-const WARM_UP = 5;
+/** The server's stages of a call (call-stages.ts), in order, with the engine inside the handler. */
+const STAGES = ['wire-check', 'decode', 'admit', 'handler', 'finish', 'encode'];
+
+/**
+ * Collects the stages of the SnapshotVolume in progress (calls are one at a time): `sink` is the
+ * agent's CallStageSink, `timeEngine(pool)` times that agent pool's pool.snapshot as `engine`.
+ */
+function stageRecorder() {
+  let current = null;
+  const sink = (operation, stage, durationMs) => {
+    if (current !== null && operation === 'SnapshotVolume') current[stage] = (current[stage] ?? 0) + durationMs;
+  };
+  const timeEngine = (pool) => {
+    const original = pool.snapshot.bind(pool);
+    pool.snapshot = async (...args) => {
+      const t0 = performance.now();
+      try {
+        return await original(...args);
+      } finally {
+        if (current !== null) current.engine = (current.engine ?? 0) + performance.now() - t0;
+      }
+    };
+  };
+  const around = async (fn) => {
+    current = {};
+    try {
+      await fn();
+      return current;
+    } finally {
+      current = null;
+    }
+  };
+  return { sink, timeEngine, around };
+}
 
 async function singleOps(ctx, opts) {
   const { clients, engine, dir, backend } = ctx;
@@ -208,6 +272,7 @@ async function singleOps(ctx, opts) {
   ctx.agentPools.push(agentPool);
   await unary(clients.pool, 'CreatePool', { name: agentPool, devices: [agentImg] });
   await unary(clients.volume, 'CreateVolume', { pool: agentPool, name: 'base', sizeBytes: GiB });
+  ctx.stages.timeEngine(ctx.agent.engine.pool(agentPool));
 
   const engineImg = await sparseFile(join(dir, `${enginePool}.img`), 4 * GiB);
   const loop = await backend.block.attachLoop(engineImg);
@@ -238,7 +303,10 @@ async function singleOps(ctx, opts) {
     bareHeld = false;
   };
 
-  const viaAgent = (name) => unary(clients.volume, 'SnapshotVolume', { pool: agentPool, source: 'base', name });
+  // With a request id, as AgentClient sends on every mutating call (the agent remembers it).
+  const viaAgent = (name) => unary(clients.volume, 'SnapshotVolume', { pool: agentPool, source: 'base', name, requestId: randomUUID() });
+  const stageSamples = [];
+  const viaAgentStaged = async (name) => stageSamples.push(await ctx.stages.around(() => viaAgent(name)));
   const viaEngine = (name) => pool.snapshot('base', name);
   const grpcFloor = async () => {
     const r = await unary(clients.health, 'Check', { service: '' });
@@ -247,7 +315,7 @@ async function singleOps(ctx, opts) {
 
   // Warm-up: the agent is long-running; its first calls pay for JIT, module loading and the
   // client's connection.
-  for (let i = 0; i < WARM_UP; i++) {
+  for (let i = 0; i < opts.warmUp; i++) {
     await viaAgent(`warm${i}`);
     await viaEngine(`warm${i}`);
     await bare();
@@ -257,8 +325,13 @@ async function singleOps(ctx, opts) {
 
   progress(`part 1: ${opts.single} snapshots on each path, interleaved`);
   const samples = { agent: [], engine: [], bare: [], grpc: [] };
+  const cpu = { agent: [], engine: [], grpc: [] };
   for (let i = 0; i < opts.single; i++) {
-    const [a, e, b, g] = await rotated([() => viaAgent(`s${i}`), () => viaEngine(`s${i}`), bare, grpcFloor], i);
+    const c = [];
+    const [a, e, b, g] = await rotated([() => viaAgentStaged(`s${i}`), () => viaEngine(`s${i}`), bare, grpcFloor], i, c);
+    cpu.agent.push(c[0]);
+    cpu.engine.push(c[1]);
+    cpu.grpc.push(c[3]);
     await unbare();
     samples.agent.push(a);
     samples.engine.push(e);
@@ -267,7 +340,7 @@ async function singleOps(ctx, opts) {
   }
 
   const listed = await unary(clients.volume, 'ListVolumes', { pool: agentPool });
-  const expected = 1 + WARM_UP + opts.single;
+  const expected = 1 + opts.warmUp + opts.single;
   if (listed.volumes.length !== expected) throw new Error(`pool ${agentPool} lists ${listed.volumes.length} volumes, expected ${expected}`);
   if ((await pool.list()).length !== expected) throw new Error(`pool ${enginePool} does not hold ${expected} volumes`);
 
@@ -275,7 +348,14 @@ async function singleOps(ctx, opts) {
   await unary(clients.pool, 'DestroyPool', { name: agentPool, force: true });
   ctx.agentPools.splice(ctx.agentPools.indexOf(agentPool), 1);
   await engine.destroyPool(enginePool, { force: true });
-  return { agent: stats(samples.agent), engine: stats(samples.engine), bare: stats(samples.bare), grpc: stats(samples.grpc) };
+  // Each call's stages, and what is left of its time at the client: grpc-js and http2 on both
+  // ends and the client's own encoding and decoding.
+  const stageStats = {};
+  for (const stage of [...STAGES, 'engine']) stageStats[stage] = stats(stageSamples.map((x) => x[stage] ?? 0));
+  stageStats['handler - engine'] = stats(stageSamples.map((x) => (x.handler ?? 0) - (x.engine ?? 0)));
+  stageStats.rest = stats(stageSamples.map((x, i) => samples.agent[i] - STAGES.reduce((sum, st) => sum + (x[st] ?? 0), 0)));
+  const cpuStats = { agent: stats(cpu.agent), engine: stats(cpu.engine), grpc: stats(cpu.grpc) };
+  return { agent: stats(samples.agent), engine: stats(samples.engine), bare: stats(samples.bare), grpc: stats(samples.grpc), stages: stageStats, cpu: cpuStats };
 }
 
 // ---- part 2: listing ---------------------------------------------------------------------------
@@ -442,10 +522,30 @@ function printSingle(r) {
     "agent / engine (the agent's own overhead)",
     `${p50(r.agent, r.engine).toFixed(2)}x by p50, ${mean(r.agent, r.engine).toFixed(2)}x by mean; +${ms(r.agent.p50 - r.engine.p50)} per call by p50`,
   );
+  const c = r.cpu;
+  row('CPU time per call (process.cpuUsage, all threads)', `agent mean ${ms(c.agent.mean)}, engine mean ${ms(c.engine.mean)}, gRPC floor mean ${ms(c.grpc.mean)}`);
+  row('agent / engine by CPU time', `${(c.agent.mean / c.engine.mean).toFixed(2)}x by mean (less sensitive to a loaded host than elapsed time)`);
   row('agent / bare message', `${p50(r.agent, r.bare).toFixed(2)}x by p50, ${mean(r.agent, r.bare).toFixed(2)}x by mean`);
   row('engine / bare message', `${p50(r.engine, r.bare).toFixed(2)}x by p50, ${mean(r.engine, r.bare).toFixed(2)}x by mean (the engine's transaction: 2 messages + catalog writes)`);
   const handler = r.agent.p50 - r.engine.p50 - r.grpc.p50;
   row('agent - engine - gRPC floor (by p50)', `${ms(Math.max(0, handler))}: the agent's handler (checks, tracking, log, metrics) and the bigger messages`);
+  out('  where an agent call goes, by stage (server side, timed in the agent; services/agent/src/call-stages.ts):');
+  const st = r.stages;
+  const label = {
+    'wire-check': 'wire check of the request bytes',
+    decode: 'decoding the request (protobufjs)',
+    admit: 'admission: in-flight, fencing, log context',
+    'handler - engine': 'handler: checks, request id, response message',
+    engine: "engine: the agent's pool.snapshot",
+    finish: 'finish: duration metric, log record',
+    encode: 'encoding the response (protobufjs)',
+    rest: 'rest: grpc-js + http2 both ends, client codec',
+  };
+  for (const stage of ['wire-check', 'decode', 'admit', 'handler - engine', 'engine', 'finish', 'encode', 'rest']) {
+    row(`    ${label[stage]}`, `p50 ${ms(st[stage].p50)}, mean ${ms(st[stage].mean)}`);
+  }
+  const own = ['wire-check', 'decode', 'admit', 'handler - engine', 'finish', 'encode'].reduce((sum, stage) => sum + st[stage].mean, 0);
+  row("    the agent's own work (all but engine and rest)", `mean ${ms(own)}; rest mean ${ms(st.rest.mean)} against the Health/Check floor mean ${ms(r.grpc.mean)}`);
 }
 
 function printListing(r, opts) {
@@ -484,7 +584,7 @@ function printGoals(single, list) {
     );
     out('    the goal reads "over the bare ioctl for a message", which is ambiguous: the verdict is on the');
     out('    agent against the same engine call in-process (what the agent adds); agent/bare also holds the');
-    out("    engine's transaction (two messages and catalog writes per snapshot)");
+    out("    engine's transaction (its catalog write and its kernel message per snapshot)");
   }
   if (list) {
     const scaled = list.volumes === LIST_GOAL_VOLUMES ? '' : ` (measured with ${list.volumes} volumes; the goal is for ${LIST_GOAL_VOLUMES})`;
@@ -509,7 +609,7 @@ async function main() {
   const kernelRelease = spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim();
   if (!opts.simOnly && process.getuid?.() !== 0) throw new Error('the native device-mapper needs root (run in the VM with npm run bench:agent, or pass --sim-only)');
   const dir = await mkdtemp(join(tmpdir(), 'thinfleet-bench-agent-'));
-  const ctx = { dir, cleanups: [], agentPools: [], clients: null, agent: null, engine: null, backend: null };
+  const ctx = { dir, cleanups: [], agentPools: [], clients: null, agent: null, engine: null, backend: null, stages: stageRecorder() };
   let single = null;
   let list = null;
   try {
@@ -532,12 +632,12 @@ async function main() {
     });
     const logger = pino({ level: 'silent' });
     progress(`starting the agent (dm ${config.dm}) on ${config.socket}`);
-    ctx.agent = await Agent.start(config, { logger, env: {}, openBackend: async () => ({ ...ctx.backend, close: () => {} }) });
+    ctx.agent = await Agent.start(config, { logger, env: {}, openBackend: async () => ({ ...ctx.backend, close: () => {} }), callStages: ctx.stages.sink });
     ctx.clients = openClients(config.socket);
     ctx.engine = new Engine({ dm: ctx.backend.dm, block: ctx.backend.block, logger, snapshotDeadlineMs: config.snapshotDeadlineMs });
 
-    if (!opts.listOnly) single = await singleOps(ctx, opts);
-    list = await listing(ctx, opts);
+    if (opts.part !== 2) single = await singleOps(ctx, opts);
+    if (opts.part !== 1) list = await listing(ctx, opts);
   } finally {
     for (const name of [...ctx.agentPools]) {
       try {
@@ -570,7 +670,7 @@ async function main() {
   out(`bench:agent on ${where}, kernel ${kernelRelease}, node ${process.version}, dm ${opts.simOnly ? "sim (simulated kernel: not the kernel's figures)" : 'native'}`);
   out('  the agent and its gRPC client run in one process (Agent.start, unix socket); log silent, no metrics listener');
   if (single) printSingle(single);
-  printListing(list, opts);
+  if (list) printListing(list, opts);
   printGoals(single, list);
 }
 

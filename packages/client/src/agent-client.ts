@@ -22,6 +22,7 @@ import { toAgentCallError } from './agent-call-error.js';
 import { AgentRpcBase, type AgentRpcKind, type AgentRpcs, type AgentServiceName } from './agent-rpcs.js';
 import { parseAgentTarget, type AgentTarget } from './agent-target.js';
 import {
+  CLIENT_CHANNEL_OPTIONS,
   coordinatorChannel,
   deadlineMsOf,
   retryUnavailableMsOf,
@@ -36,6 +37,7 @@ import { watchStream } from './read-stream.js';
 import { retryUnavailable, unaryCall, type UnaryStarter } from './unary-call.js';
 
 export {
+  CLIENT_CHANNEL_OPTIONS,
   DEFAULT_DEADLINE_MS,
   retryUnavailableMsOf,
   type AgentCallOptions,
@@ -117,7 +119,7 @@ export class AgentClient extends AgentRpcBase {
     this.deadlineMs = channel.deadlineMs;
     this.retryUnavailableMs = channel.retryUnavailableMs;
     const api = loadAgentApi();
-    const pools = new api.PoolService(target.address, channelCredentials);
+    const pools = new api.PoolService(target.address, channelCredentials, { ...CLIENT_CHANNEL_OPTIONS });
     const channelOverride = pools.getChannel();
     this.services = {
       pools,

@@ -6,6 +6,14 @@ import type { ChannelCredentials } from '@grpc/grpc-js';
 import { coordinatorCredentials, parseCoordinatorTarget, type CoordinatorTarget } from './coordinator-target.js';
 import type { TlsFiles } from './tls-credentials.js';
 
+/**
+ * grpc-js channel options of the clients' channels: channelz (grpc-js's per-call and per-message
+ * counters for its debugging service, which thinfleet does not serve) is off, saving its
+ * bookkeeping on every call. Retries stay as grpc-js sets them (transparent only: a call the
+ * server never saw is sent again).
+ */
+export const CLIENT_CHANNEL_OPTIONS: Readonly<Record<string, number>> = { 'grpc.enable_channelz': 0 };
+
 /** The deadline of a unary call when neither the client nor the call sets one. */
 export const DEFAULT_DEADLINE_MS = 60_000;
 

@@ -6,6 +6,7 @@
  */
 export {
   AgentClient,
+  CLIENT_CHANNEL_OPTIONS,
   DEFAULT_DEADLINE_MS,
   PLACEMENT_HOST_METADATA,
   type AgentCallOptions,

@@ -52,6 +52,8 @@ import { PoolCapacityMonitor } from './capacity/pool-capacity-monitor.js';
 import { makeAutoextend } from './capacity/autoextend.js';
 import { CapacityMetrics } from './metrics/capacity-metrics.js';
 import { wireCheckedDefinition, type RpcContext } from './rpc.js';
+import type { CallStageSink } from './call-stages.js';
+import { handEncodedVolumeAnswers } from './volume-answer-serializer.js';
 import { handEncodedListVolumes } from './list-volumes-serializer.js';
 import { notifySystemd, watchdogIntervalMs } from './sd-notify.js';
 import { volumeTransferHandlers } from './volume-transfer-service.js';
@@ -80,6 +82,8 @@ export interface AgentStartOptions {
   readonly hostWatchdog?: (backend: HostWatchdogBackend) => HostWatchdog;
   /** The cluster session's clock, which the simulated watchdog shares (tests); default the system's. */
   readonly clusterClock?: SessionClock;
+  /** Receives each call's per-stage durations (benchmarks; call-stages.ts); default none: calls are not timed. */
+  readonly callStages?: CallStageSink;
 }
 
 export class Agent {
@@ -266,20 +270,21 @@ export class Agent {
         fencing: cluster?.ownership ?? fencing,
         observe: (op, seconds, code) => metrics.observeOperation(op, seconds, code),
         requestIds: new RequestIds(),
+        ...(options.callStages === undefined ? {} : { stages: options.callStages }),
       };
       const api = loadAgentApi();
-      server.addService(wireCheckedDefinition(api.PoolService.service), {
+      server.addService(wireCheckedDefinition(api.PoolService.service, options.callStages), {
         ...poolServiceHandlers(ctx, pools, jobs, cluster ?? pools),
         ...poolCapacityHandlers(ctx, { pools, monitor: capacity, metrics: capacityMetrics, watches: poolEventWatches }),
       });
       server.addService(
-        wireCheckedDefinition(handEncodedListVolumes(api.VolumeService.service)),
+        wireCheckedDefinition(handEncodedVolumeAnswers(handEncodedListVolumes(api.VolumeService.service)), options.callStages),
         volumeServiceHandlers(ctx, { pools, jobs, config, simulated: backend.simulated, nodeId: config.cluster?.nodeId ?? hostname() }),
       );
       server.addService(wireCheckedDefinition(api.JobService.service), jobServiceHandlers(ctx, jobs, watches));
       server.addService(wireCheckedDefinition(api.DeviceSnapshotService.service), deviceSnapshotServiceHandlers(ctx, { snapshots: deviceSnapshots, jobs }));
       server.addService(wireCheckedDefinition(api.VolumeTransferService.service), volumeTransferHandlers(ctx, { pools }));
-      server.addService(wireCheckedDefinition(api.Health.service), health.handlers());
+      server.addService(wireCheckedDefinition(api.Health.service, options.callStages), health.handlers());
       await bindUnixSocket(server, config.socket);
       const tcpPort = config.tcp === null ? null : await bindTcp(server, config.tcp);
       if (config.metricsListen !== null) {

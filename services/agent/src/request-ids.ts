@@ -36,25 +36,35 @@ interface Entry {
   bytes: number;
 }
 
+/** The ids remembered in one scope (a pool), oldest first, with what trimming them needs. */
+interface Scope {
+  readonly entries: Map<string, Entry>;
+  /** Sum of the ended entries' `bytes`. */
+  bytes: number;
+  /** The earliest time an ended entry may be forgotten (its endedMs + REMEMBER_MS); Infinity when none has ended. */
+  nextExpiryMs: number;
+}
+
 export class RequestIds {
-  private readonly scopes = new Map<string, Map<string, Entry>>();
+  private readonly scopes = new Map<string, Scope>();
 
   constructor(private readonly nowMs: () => number = Date.now) {}
 
   /**
    * Runs `run` for a request carrying `requestId`, or answers from an earlier attempt with the
    * same id in `scope`: its response when it succeeded (or the same pending promise while it
-   * runs). Without an id, just runs it.
+   * runs). Without an id, just runs it. Costs a digest of the request per call; forgetting old
+   * ids costs nothing per call until one is due (no walk over the remembered ids).
    * @throws AgentError BAD_REQUEST (field `request_id`) for a malformed id, or an id used
    *   before for a different request
    */
   async run<T>(scope: string, operation: string, request: object, requestId: unknown, run: () => Promise<T>): Promise<T> {
     if (requestId === undefined || requestId === null || requestId === '') return run();
     const id = checkRequestId(requestId);
-    const entries = this.entries(scope);
-    this.trim(entries);
+    const s = this.scope(scope);
+    this.trim(s);
     const fingerprint = fingerprintOf(request);
-    const earlier = entries.get(id);
+    const earlier = s.entries.get(id);
     if (earlier !== undefined) {
       if (earlier.operation !== operation || earlier.fingerprint !== fingerprint) {
         throw badRequest('request_id', `was used for a different request (${earlier.operation}); use a new id for each request`);
@@ -63,16 +73,20 @@ export class RequestIds {
     }
     const answer = run();
     const entry: Entry = { operation, fingerprint, answer, endedMs: null, bytes: 0 };
-    entries.set(id, entry);
-    this.trim(entries);
+    s.entries.set(id, entry);
+    this.trim(s);
     answer.then(
       (response) => {
         entry.endedMs = this.nowMs();
         entry.bytes = JSON.stringify(response ?? null).length;
-        this.trim(entries);
+        // An entry trimmed while it ran is not counted.
+        if (s.entries.get(id) !== entry) return;
+        s.bytes += entry.bytes;
+        s.nextExpiryMs = Math.min(s.nextExpiryMs, entry.endedMs + REMEMBER_MS);
+        this.trim(s);
       },
       () => {
-        if (entries.get(id) === entry) entries.delete(id);
+        if (s.entries.get(id) === entry) s.entries.delete(id);
       },
     );
     return answer;
@@ -80,35 +94,42 @@ export class RequestIds {
 
   /** Ids remembered now in `scope` (tests, metrics). */
   size(scope: string): number {
-    const entries = this.scopes.get(scope);
-    if (entries !== undefined) this.trim(entries);
-    return entries?.size ?? 0;
+    const s = this.scopes.get(scope);
+    if (s !== undefined) this.trim(s);
+    return s?.entries.size ?? 0;
   }
 
-  private entries(scope: string): Map<string, Entry> {
-    let entries = this.scopes.get(scope);
-    if (entries === undefined) {
-      entries = new Map();
-      this.scopes.set(scope, entries);
+  private scope(name: string): Scope {
+    let s = this.scopes.get(name);
+    if (s === undefined) {
+      s = { entries: new Map(), bytes: 0, nextExpiryMs: Number.POSITIVE_INFINITY };
+      this.scopes.set(name, s);
     }
-    return entries;
+    return s;
   }
 
   /**
-   * Forgets ended entries older than REMEMBER_MS, then the oldest while more than MAX_PER_SCOPE
-   * or MAX_BYTES_PER_SCOPE are kept.
+   * Forgets ended entries older than REMEMBER_MS (walking the scope only when one is due), then
+   * the oldest while more than MAX_PER_SCOPE or MAX_BYTES_PER_SCOPE are kept.
    */
-  private trim(entries: Map<string, Entry>): void {
+  private trim(s: Scope): void {
     const now = this.nowMs();
-    let bytes = 0;
-    for (const [id, e] of entries) {
-      if (e.endedMs !== null && now - e.endedMs > REMEMBER_MS) entries.delete(id);
-      else bytes += e.bytes;
+    if (now - s.nextExpiryMs > 0) {
+      s.nextExpiryMs = Number.POSITIVE_INFINITY;
+      for (const [id, e] of s.entries) {
+        if (e.endedMs === null) continue;
+        if (now - e.endedMs > REMEMBER_MS) {
+          s.entries.delete(id);
+          s.bytes -= e.bytes;
+        } else {
+          s.nextExpiryMs = Math.min(s.nextExpiryMs, e.endedMs + REMEMBER_MS);
+        }
+      }
     }
-    for (const [id, e] of entries) {
-      if (entries.size <= MAX_PER_SCOPE && bytes <= MAX_BYTES_PER_SCOPE) break;
-      entries.delete(id);
-      bytes -= e.bytes;
+    for (const [id, e] of s.entries) {
+      if (s.entries.size <= MAX_PER_SCOPE && s.bytes <= MAX_BYTES_PER_SCOPE) break;
+      s.entries.delete(id);
+      if (e.endedMs !== null) s.bytes -= e.bytes;
     }
   }
 }

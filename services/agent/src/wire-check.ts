@@ -4,6 +4,7 @@
  * string is cut short, so a wrongly typed field would arrive as "absent" or shortened. This walk
  * finds such fields and names them, so the request is refused as INVALID_ARGUMENT instead.
  */
+import { isUtf8 } from 'node:buffer';
 import { agentPackageDefinition } from '@thinfleet/proto';
 
 interface FieldDescriptor {
@@ -103,6 +104,19 @@ function fullNameOf(type: object): string {
  * so `thinfleet.agent.v1.BatchRequest` finds `thinfleet.agent.v1.BatchOp`.
  */
 function resolveType(typeName: string, scope: string): { name: string; type: unknown } | null {
+  const key = `${scope}\u0000${typeName}`;
+  let resolved = resolvedTypes.get(key);
+  if (resolved === undefined) {
+    resolved = lookUpType(typeName, scope);
+    resolvedTypes.set(key, resolved);
+  }
+  return resolved;
+}
+
+/** resolveType's answers, by scope and type name: the descriptors do not change. */
+const resolvedTypes = new Map<string, { name: string; type: unknown } | null>();
+
+function lookUpType(typeName: string, scope: string): { name: string; type: unknown } | null {
   const definition = agentPackageDefinition() as Record<string, { type?: unknown } | undefined>;
   if (typeName.startsWith('.')) {
     const name = typeName.slice(1);
@@ -139,49 +153,85 @@ export function checkWire(bytes: Uint8Array, type: MessageDescriptor, scope = fu
   return checkMessage(bytes, type, scope, prefix, start, end);
 }
 
+/** A message type's fields by number, with what the walk needs of each, computed once per type. */
+interface CompiledField {
+  readonly field: FieldDescriptor;
+  readonly wire: number;
+  readonly repeated: boolean;
+}
+
+const compiledTypes = new WeakMap<MessageDescriptor, Map<number, CompiledField>>();
+
+function compiled(type: MessageDescriptor): Map<number, CompiledField> {
+  let fields = compiledTypes.get(type);
+  if (fields === undefined) {
+    fields = new Map();
+    for (const field of type.field) {
+      if (!fields.has(field.number)) fields.set(field.number, { field, wire: wireTypeOf(field.type), repeated: field.label === 'LABEL_REPEATED' });
+    }
+    compiledTypes.set(type, fields);
+  }
+  return fields;
+}
+
+/**
+ * The path of the field at `offset` (its `index`-th occurrence) for an error: built only when
+ * there is a problem to report.
+ */
+function fieldPath(prefix: string, number: number, compiledField: CompiledField | undefined, index: number): string {
+  if (compiledField === undefined) return `${prefix}#${number}`;
+  return `${prefix}${prefix ? '.' : ''}${protoName(compiledField.field)}${compiledField.repeated ? `[${index}]` : ''}`;
+}
+
 function checkMessage(bytes: Uint8Array, type: MessageDescriptor, scope: string, prefix: string, start: number, end: number): { field: string; problem: string } | null {
+  const fields = compiled(type);
   const reader = new Reader(bytes, end);
   reader.offset = start;
-  const counts = new Map<number, number>();
+  // Occurrences of each repeated field so far (a path names the element: `ops[2]`).
+  let counts: Map<number, number> | null = null;
   while (reader.offset < end) {
     const tag = reader.varint();
     if (tag === null) return { field: prefix || 'request', problem: 'malformed protobuf: truncated tag' };
     const number = Math.floor(tag / 8);
     const wire = tag % 8;
-    const field = type.field.find((f) => f.number === number);
-    const index = counts.get(number) ?? 0;
-    counts.set(number, index + 1);
-    const name = field === undefined ? `${prefix}#${number}` : `${prefix}${prefix ? '.' : ''}${protoName(field)}${field.label === 'LABEL_REPEATED' ? `[${index}]` : ''}`;
-    if (field !== undefined) {
-      const expected = wireTypeOf(field.type);
-      const packed = field.label === 'LABEL_REPEATED' && wire === LENGTH && expected !== LENGTH;
-      if (wire !== expected && !packed) {
-        return { field: name, problem: `wrong type on the wire (wire type ${wire}) for a ${field.type.replace('TYPE_', '').toLowerCase()} field` };
+    const c = fields.get(number);
+    const field = c?.field;
+    let index = 0;
+    if (c?.repeated === true) {
+      counts ??= new Map();
+      index = counts.get(number) ?? 0;
+      counts.set(number, index + 1);
+    }
+    const name = (): string => fieldPath(prefix, number, c, index);
+    if (c !== undefined && field !== undefined) {
+      const packed = c.repeated && wire === LENGTH && c.wire !== LENGTH;
+      if (wire !== c.wire && !packed) {
+        return { field: name(), problem: `wrong type on the wire (wire type ${wire}) for a ${field.type.replace('TYPE_', '').toLowerCase()} field` };
       }
     }
     switch (wire) {
       case VARINT: {
         const value = reader.bigVarint();
-        if (value === null) return { field: name, problem: 'malformed protobuf: truncated number' };
+        if (value === null) return { field: name(), problem: 'malformed protobuf: truncated number' };
         if (field?.type === 'TYPE_ENUM') {
           const problem = enumProblem(field, scope, value);
-          if (problem !== null) return { field: name, problem };
+          if (problem !== null) return { field: name(), problem };
         }
         break;
       }
       case FIXED64:
       case FIXED32: {
         reader.offset += wire === FIXED64 ? 8 : 4;
-        if (reader.offset > end) return { field: name, problem: 'malformed protobuf: truncated fixed-width value' };
+        if (reader.offset > end) return { field: name(), problem: 'malformed protobuf: truncated fixed-width value' };
         break;
       }
       case LENGTH: {
         const length = reader.varint();
-        if (length === null || reader.offset + length > end) return { field: name, problem: 'malformed protobuf: length beyond the message' };
+        if (length === null || reader.offset + length > end) return { field: name(), problem: 'malformed protobuf: length beyond the message' };
         if (field?.type === 'TYPE_MESSAGE') {
           const nested = resolveType(field.typeName, scope);
-          if (nested === null) return { field: name, problem: `cannot check: type ${field.typeName} is unknown` };
-          const problem = checkMessage(bytes, nested.type as MessageDescriptor, nested.name, name, reader.offset, reader.offset + length);
+          if (nested === null) return { field: name(), problem: `cannot check: type ${field.typeName} is unknown` };
+          const problem = checkMessage(bytes, nested.type as MessageDescriptor, nested.name, name(), reader.offset, reader.offset + length);
           if (problem !== null) return problem;
         } else if (field?.type === 'TYPE_ENUM') {
           // Packed repeated enum: each value must be declared.
@@ -189,22 +239,18 @@ function checkMessage(bytes: Uint8Array, type: MessageDescriptor, scope: string,
           packed.offset = reader.offset;
           while (packed.offset < packed.end) {
             const value = packed.bigVarint();
-            if (value === null) return { field: name, problem: 'malformed protobuf: truncated number' };
+            if (value === null) return { field: name(), problem: 'malformed protobuf: truncated number' };
             const problem = enumProblem(field, scope, value);
-            if (problem !== null) return { field: name, problem };
+            if (problem !== null) return { field: name(), problem };
           }
-        } else if (field?.type === 'TYPE_STRING') {
-          try {
-            new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(reader.offset, reader.offset + length));
-          } catch {
-            return { field: name, problem: 'not valid UTF-8' };
-          }
+        } else if (field?.type === 'TYPE_STRING' && !isUtf8(bytes.subarray(reader.offset, reader.offset + length))) {
+          return { field: name(), problem: 'not valid UTF-8' };
         }
         reader.offset += length;
         break;
       }
       default:
-        return { field: name, problem: `malformed protobuf: wire type ${wire}` };
+        return { field: name(), problem: `malformed protobuf: wire type ${wire}` };
     }
   }
   return null;
