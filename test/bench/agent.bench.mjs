@@ -526,7 +526,7 @@ function printSingle(r) {
   row('CPU time per call (process.cpuUsage, all threads)', `agent mean ${ms(c.agent.mean)}, engine mean ${ms(c.engine.mean)}, gRPC floor mean ${ms(c.grpc.mean)}`);
   row('agent / engine by CPU time', `${(c.agent.mean / c.engine.mean).toFixed(2)}x by mean (less sensitive to a loaded host than elapsed time)`);
   row('agent / bare message', `${p50(r.agent, r.bare).toFixed(2)}x by p50, ${mean(r.agent, r.bare).toFixed(2)}x by mean`);
-  row('engine / bare message', `${p50(r.engine, r.bare).toFixed(2)}x by p50, ${mean(r.engine, r.bare).toFixed(2)}x by mean (the engine's transaction: 2 messages + catalog writes)`);
+  row('engine / bare message', `${p50(r.engine, r.bare).toFixed(2)}x by p50, ${mean(r.engine, r.bare).toFixed(2)}x by mean (the engine's transaction: its kernel message and catalog write)`);
   const handler = r.agent.p50 - r.engine.p50 - r.grpc.p50;
   row('agent - engine - gRPC floor (by p50)', `${ms(Math.max(0, handler))}: the agent's handler (checks, tracking, log, metrics) and the bigger messages`);
   out('  where an agent call goes, by stage (server side, timed in the agent; services/agent/src/call-stages.ts):');

@@ -20,7 +20,7 @@ import { EngineError } from './engine-error.js';
 import { Mutex } from './mutex.js';
 import { externalOriginProblem } from './origin-check.js';
 import { runBatch, type BatchResult } from './pool-batch.js';
-import { SingleVolumeCalls } from './single-volume-calls.js';
+import { PoolDataCalls } from './pool-data-calls.js';
 import { liveVolumeUuid, volumeByName, volumeDevice, volumeTable, type PoolCore } from './pool-core.js';
 import { ensurePoolDevices, removePoolDevices } from './pool-devices.js';
 import { extendPoolData, type ExtendRequest, type ExtendResult } from './pool-extend.js';
@@ -29,11 +29,8 @@ import { readPoolStatus, type PoolStatus } from './pool-status.js';
 import { activeVolumeDevices, adoptActiveVolumes, describeVolume, resumeSuspendedDevices, volumeBusy, volumeDeviceInfos, volumeOpenCount } from './pool-volume-devices.js';
 import { quoted } from '@thinfleet/units';
 import { recoverPending, type RecoveryReport } from './recovery.js';
-import { checkVolumeRange, volumeInactive } from './volume-data.js';
-import { copyFlattenChunk, planFlattenChunk, removeFlattenHelper, removeLeftoverHelperDevices, type FlattenChunkResult } from './pool-flatten.js';
+import { removeLeftoverHelperDevices } from './pool-flatten.js';
 import type { VolumeInfo } from './volume-info.js';
-import { readCopyWindow, type CopyWindowRead } from './pool-copy-reader.js';
-import { diffVolumeRecords, type VolumeDiff } from './volume-diff.js';
 
 export type { BatchResult } from './pool-batch.js';
 export type { PoolStatus } from './pool-status.js';
@@ -44,7 +41,7 @@ export type { CopyByteRange, CopyWindowRead } from './pool-copy-reader.js';
 /** Set once by Pool's static block: reads a Pool's core (see poolCore). */
 let coreOf: (pool: Pool) => PoolCore;
 
-export class Pool extends SingleVolumeCalls {
+export class Pool extends PoolDataCalls {
   private readonly mutex = new Mutex();
   /** Set when a transaction failed after its deletes began: recover before the next change. */
   private needsRecovery = false;
@@ -57,7 +54,7 @@ export class Pool extends SingleVolumeCalls {
   }
 
   /** Use Engine.activatePool or Engine.createPool. */
-  constructor(private readonly core: PoolCore) {
+  constructor(protected override readonly core: PoolCore) {
     super();
   }
 
@@ -159,12 +156,20 @@ export class Pool extends SingleVolumeCalls {
     void this.core.catalog.close().catch(() => undefined);
   }
 
-  private requireOpen(): void {
+  protected override requireOpen(): void {
     if (this.closed) throw new EngineError('POOL_INACTIVE', `pool ${this.name} is not active`);
   }
 
+  /** Runs `fn` under the pool mutex, on an open pool (reads: no recovery first). */
+  protected override underMutex<T>(fn: () => Promise<T>): Promise<T> {
+    return this.mutex.run(async () => {
+      this.requireOpen();
+      return fn();
+    });
+  }
+
   /** Runs `fn` under the pool mutex, after any pending recovery. */
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+  protected override exclusive<T>(fn: () => Promise<T>): Promise<T> {
     return this.mutex.run(async () => {
       this.requireOpen();
       if (this.needsRecovery || this.core.catalog.state.pending !== null) {
@@ -217,7 +222,7 @@ export class Pool extends SingleVolumeCalls {
     return poolCapacity(this.core.catalog.state);
   }
 
-  private find(name: string): VolumeRecord {
+  protected override find(name: string): VolumeRecord {
     const v = typeof name === 'string' ? volumeByName(this.core, name) : undefined;
     if (!v) throw new EngineError('NO_SUCH_VOLUME', `no volume ${quoted(name)} in pool ${this.name}`);
     return v;
@@ -256,20 +261,6 @@ export class Pool extends SingleVolumeCalls {
   }
 
   /**
-   * Where volume `right` differs from volume `left` (null: from an empty volume, i.e. what
-   * `right` maps), from byte `fromBytes` on, over at most `lengthBytes` (volume-diff.ts: both mappings under one metadata
-   * snapshot; the lineage check is the caller's). Either may be active or inactive. Writes
-   * nothing; runs under the pool mutex.
-   * @throws EngineError NO_SUCH_VOLUME; DmError EBUSY when another holds the metadata snapshot
-   */
-  async diffVolumes(left: string | null, right: string, fromBytes = 0, lengthBytes = Infinity): Promise<VolumeDiff> {
-    return this.mutex.run(async () => {
-      this.requireOpen();
-      return diffVolumeRecords(this.core, left === null ? null : this.find(left), this.find(right), fromBytes, lengthBytes);
-    });
-  }
-
-  /**
    * Activates one volume: `/dev/mapper/tf-<pool>-<volume>`. Idempotent; an active device with a
    * stale size is reloaded. Not a catalog change.
    */
@@ -288,87 +279,6 @@ export class Pool extends SingleVolumeCalls {
       const v = this.find(name);
       await removeDevice(this.core.dm, volumeDevice(this.core, v), `volume ${v.name}`);
       return describeVolume(this.core, v, await activeVolumeDevices(this.core), null);
-    });
-  }
-
-  /**
-   * Reads `lengthBytes` of volume `name`'s content from `offsetBytes` (see volume-data.ts: both
-   * sector-aligned, at most MAX_VOLUME_IO_BYTES). The volume must be active; the read itself
-   * runs outside the pool mutex, as a VM's would.
-   * @throws EngineError NO_SUCH_VOLUME, VOLUME_INACTIVE, INVALID_ARGUMENT (the range)
-   */
-  async readVolume(name: string, offsetBytes: number, lengthBytes: number): Promise<Buffer> {
-    const path = await this.ioPath(name, offsetBytes, lengthBytes);
-    return this.core.block.read(path, offsetBytes, lengthBytes);
-  }
-
-  /**
-   * Writes `data` into volume `name` at `offsetBytes`, durably once it resolves (see
-   * volume-data.ts for the range rules and the crash story). Not a catalog change.
-   * @throws EngineError NO_SUCH_VOLUME, VOLUME_INACTIVE, INVALID_ARGUMENT (the range), POOL_FENCED
-   */
-  async writeVolume(name: string, offsetBytes: number, data: Uint8Array): Promise<void> {
-    const path = await this.ioPath(name, offsetBytes, data.length);
-    await this.core.block.write(path, offsetBytes, data);
-  }
-
-  private ioPath(name: string, offsetBytes: number, lengthBytes: number): Promise<string> {
-    return this.mutex.run(async () => {
-      this.requireOpen();
-      const v = this.find(name);
-      checkVolumeRange(v, offsetBytes, lengthBytes);
-      const dev = (await activeVolumeDevices(this.core)).get(v.uuid);
-      if (dev === undefined) throw volumeInactive(v, this.name);
-      return this.core.dm.devicePath(dev.name);
-    });
-  }
-
-  /**
-   * Copies the external origin's content of every unmapped data block overlapping
-   * `[offsetBytes, offsetBytes + lengthBytes)` into volume `name`, which may be active, open and
-   * written meanwhile (pool-flatten.ts has the critical section, why no write of the volume's user
-   * is overwritten, and the crash story). Idempotent: a copied block is mapped, so a second call
-   * copies nothing. Not a catalog change. The origin is read outside the pool's mutex, the rest
-   * runs under it; an active volume is suspended for the mapping read and the copy only.
-   * @throws EngineError NO_SUCH_VOLUME; INVALID_ARGUMENT naming `volume` (no external origin),
-   *   `offsetBytes` or `lengthBytes`, nothing changed; DEADLINE_EXCEEDED, KERNEL_FAILED, POOL_FENCED
-   */
-  async flattenChunk(name: string, offsetBytes: number, lengthBytes: number): Promise<FlattenChunkResult> {
-    this.requireOpen();
-    const early = await planFlattenChunk(this.core, this.find(name), offsetBytes, lengthBytes);
-    if (early.blocks.size === 0) return { copiedBytes: 0, pauseMs: 0 };
-    return this.exclusive(async () => {
-      const v = this.find(name);
-      const same = v.uuid === early.volume.uuid && v.thinId === early.volume.thinId && v.sizeBytes === early.volume.sizeBytes && v.externalOrigin === early.volume.externalOrigin;
-      return copyFlattenChunk(this.core, same ? early : await planFlattenChunk(this.core, v, offsetBytes, lengthBytes));
-    });
-  }
-
-  /**
-   * Removes the helper device flattenChunk copies through for volume `name`, if there is one.
-   * Idempotent; a volume that is gone has nothing to remove. Call when a flatten ends.
-   */
-  async removeFlattenHelper(name: string): Promise<void> {
-    return this.exclusive(async () => {
-      const v = volumeByName(this.core, name);
-      if (v !== undefined) await removeFlattenHelper(this.core, v);
-    });
-  }
-
-  /**
-   * Reads one window of the volume with catalog uuid `uuid` for a sparse copy (pool-copy-reader.ts):
-   * its mapped ranges and their bytes, or with `whole` the whole window as its device shows it.
-   * An inactive volume is read through a helper device made and removed within the call. Runs
-   * under the pool's mutex; reads only.
-   * @throws EngineError NO_SUCH_VOLUME (no volume has the uuid); INVALID_ARGUMENT naming
-   *   `offsetBytes` or `lengthBytes`; the kernel's and the block device's errors
-   */
-  async readCopyWindow(uuid: string, offsetBytes: number, lengthBytes: number, whole: boolean): Promise<CopyWindowRead> {
-    return this.exclusive(async () => {
-      const volumes = this.core.catalog.state.volumes;
-      const v = typeof uuid === 'string' && Object.hasOwn(volumes, uuid) ? volumes[uuid] : undefined;
-      if (v === undefined) throw new EngineError('NO_SUCH_VOLUME', `no volume with uuid ${quoted(uuid)} in pool ${this.name}`);
-      return readCopyWindow(this.core, v, offsetBytes, lengthBytes, whole);
     });
   }
 
